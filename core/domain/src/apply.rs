@@ -1,0 +1,263 @@
+//! Deciding an operation: the sans-I/O heart of sync.
+//!
+//! A store backend opens its write transaction, wraps it as a [`StateView`], calls
+//! [`decide`], and executes the returned [`Effect`]s together with the op-id record
+//! — so every backend applies exactly the same rules.
+
+use uuid::Uuid;
+
+use crate::permissions::{Action, Actor, Standing};
+use crate::policy::Policy;
+use crate::records::{EntityKind, Record};
+use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::{Op, OpEnvelope};
+use crate::WIRE_VERSION;
+
+/// The deepest an org tree goes (county > town > village > group).
+pub const MAX_DEPTH: usize = 4;
+
+/// A storage failure seen while reading state (not the operation's fault).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state read failed: {0}")]
+pub struct ViewError(pub String);
+
+/// Read access to current state, as of inside the caller's transaction.
+pub trait StateView {
+    /// The current record of that kind and id, if any.
+    fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError>;
+}
+
+/// A state change to execute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Store this record and put it in the feed of every unit in `scope`.
+    Put {
+        /// The new record.
+        record: Record,
+        /// Its home unit first, then each unit above, the county last.
+        scope: Vec<Uuid>,
+    },
+}
+
+/// The scope of an org unit: itself, then each unit above it up to the county.
+/// `None` if the unit is unknown or the tree is broken.
+pub fn unit_scope(view: &dyn StateView, unit_id: Uuid) -> Result<Option<Vec<Uuid>>, ViewError> {
+    let mut scope = Vec::with_capacity(MAX_DEPTH);
+    let mut next = Some(unit_id);
+    while let Some(id) = next {
+        if scope.len() >= MAX_DEPTH || scope.contains(&id) {
+            return Ok(None);
+        }
+        match view.get(EntityKind::Unit, id)? {
+            Some(Record::Unit(u)) => {
+                scope.push(u.id);
+                next = u.parent;
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(scope))
+}
+
+/// The scope a record lives in (the units whose feeds carry it).
+pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<Uuid>>, ViewError> {
+    match record {
+        Record::Unit(u) => unit_scope(view, u.id).map(|s| {
+            // A unit not yet stored: its scope is itself plus its parent's.
+            s.or_else(|| match u.parent {
+                None => Some(vec![u.id]),
+                Some(p) => unit_scope(view, p).ok().flatten().map(|mut s| {
+                    s.insert(0, u.id);
+                    s
+                }),
+            })
+        }),
+        Record::Household(h) => unit_scope(view, h.group_id),
+        Record::Visit(v) => match v.group_id {
+            Some(g) => unit_scope(view, g),
+            None => match view.get(EntityKind::Household, v.household_id)? {
+                Some(Record::Household(h)) => unit_scope(view, h.group_id),
+                _ => Ok(None),
+            },
+        },
+    }
+}
+
+/// Decides one operation for an authenticated actor.
+///
+/// `Ok(Ok(effects))`: apply these (possibly none: an idempotent repeat).
+/// `Ok(Err(rejection))`: refuse for good with a stable code; change nothing.
+/// `Err(_)`: storage failed; abort the transaction.
+pub fn decide(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
+    if env.author != actor.user_id {
+        return Ok(Err(Rejection::new(
+            RejectionCode::AuthorMismatch,
+            "the operation was made by another user than the one sending it",
+        )));
+    }
+    if env.v > WIRE_VERSION {
+        return Ok(Err(Rejection::new(
+            RejectionCode::UnsupportedVersion,
+            format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
+        )));
+    }
+    match &env.op {
+        Op::RecordVisit(visit) => {
+            let mut visit = visit.clone();
+            visit.visitor_id = env.author;
+            if let Err(r) = visit.validate(policy) {
+                return Ok(Err(r));
+            }
+            let household = match view.get(EntityKind::Household, visit.household_id)? {
+                Some(Record::Household(h)) => h,
+                _ => return Ok(Err(not_in_jurisdiction("household"))),
+            };
+            let Some(scope) = unit_scope(view, household.group_id)? else {
+                return Ok(Err(not_in_jurisdiction("household")));
+            };
+            match actor.standing(Action::RecordVisit, &scope) {
+                Standing::Allowed => {}
+                Standing::RoleNotAllowed => {
+                    return Ok(Err(Rejection::new(
+                        RejectionCode::RoleNotAllowed,
+                        "none of your roles may record visits here",
+                    )))
+                }
+                Standing::OutsideJurisdiction => return Ok(Err(not_in_jurisdiction("household"))),
+            }
+            visit.group_id = Some(household.group_id);
+            let record = Record::Visit(visit);
+            if let Some(existing) = view.get(EntityKind::Visit, record.id())? {
+                return Ok(if existing == record {
+                    Ok(vec![])
+                } else {
+                    Err(Rejection::new(RejectionCode::IdConflict, "a different visit with this id exists"))
+                });
+            }
+            Ok(Ok(vec![Effect::Put { record, scope }]))
+        }
+    }
+}
+
+fn not_in_jurisdiction(what: &str) -> Rejection {
+    Rejection::new(
+        RejectionCode::NotInJurisdiction,
+        format!("the {what} is not within your units"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+    use crate::records::{Household, Visit, VisitKind};
+    use chrono::Utc;
+    use std::collections::HashMap;
+
+    struct MapView(HashMap<(EntityKind, Uuid), Record>);
+    impl StateView for MapView {
+        fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+            Ok(self.0.get(&(kind, id)).cloned())
+        }
+    }
+
+    struct World {
+        view: MapView,
+        groups: Vec<Uuid>,
+        households: Vec<Uuid>,
+    }
+
+    /// county > town > 2 villages > one group each > one household each
+    fn world() -> World {
+        let mut m = HashMap::new();
+        let mut put = |r: Record| {
+            m.insert((r.kind(), r.id()), r);
+        };
+        let unit = |id: u128, level, parent: Option<u128>| {
+            Record::Unit(OrgUnit { id: Uuid::from_u128(id), code: format!("U{id}"), name: format!("u{id}"), level, parent: parent.map(Uuid::from_u128) })
+        };
+        put(unit(1, UnitLevel::County, None));
+        put(unit(2, UnitLevel::Town, Some(1)));
+        put(unit(3, UnitLevel::Village, Some(2)));
+        put(unit(4, UnitLevel::Village, Some(2)));
+        put(unit(5, UnitLevel::Group, Some(3)));
+        put(unit(6, UnitLevel::Group, Some(4)));
+        for (h, g) in [(50u128, 5u128), (60, 6)] {
+            put(Record::Household(Household { id: Uuid::from_u128(h), group_id: Uuid::from_u128(g), head_name: "张三".into(), address: "1号".into(), phone: None }));
+        }
+        World { view: MapView(m), groups: vec![Uuid::from_u128(5), Uuid::from_u128(6)], households: vec![Uuid::from_u128(50), Uuid::from_u128(60)] }
+    }
+
+    fn op(author: Uuid, household: Uuid) -> OpEnvelope {
+        OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author,
+            created_at: Utc::now(),
+            op: Op::RecordVisit(Visit { id: Uuid::now_v7(), household_id: household, visitor_id: Uuid::nil(), visited_at: Utc::now(), kind: VisitKind::Routine, notes: "ok".into(), location: None, leads: vec![], group_id: None }),
+        }
+    }
+
+    fn leader(group: Uuid) -> Actor {
+        Actor { user_id: Uuid::from_u128(100), grants: vec![RoleGrant { role: Role::GroupLeader, unit_id: group }] }
+    }
+
+    #[test]
+    fn leader_visit_in_own_group_applies_with_full_scope() {
+        let w = world();
+        let a = leader(w.groups[0]);
+        let effects = decide(&op(a.user_id, w.households[0]), &a, &Policy::default(), &w.view).unwrap().unwrap();
+        let Effect::Put { record: Record::Visit(v), scope } = &effects[0] else { panic!("{effects:?}") };
+        assert_eq!(scope, &vec![Uuid::from_u128(5), Uuid::from_u128(3), Uuid::from_u128(2), Uuid::from_u128(1)]);
+        assert_eq!(v.visitor_id, a.user_id);
+        assert_eq!(v.group_id, Some(w.groups[0]));
+    }
+
+    #[test]
+    fn other_village_and_unknown_household_are_indistinguishable() {
+        let w = world();
+        let a = leader(w.groups[0]);
+        let r1 = decide(&op(a.user_id, w.households[1]), &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+        let r2 = decide(&op(a.user_id, Uuid::from_u128(999)), &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+        assert_eq!(r1.code, RejectionCode::NotInJurisdiction);
+        assert_eq!(r1, r2);
+    }
+
+    #[test]
+    fn author_must_be_sender() {
+        let w = world();
+        let a = leader(w.groups[0]);
+        let r = decide(&op(Uuid::from_u128(7), w.households[0]), &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+        assert_eq!(r.code, RejectionCode::AuthorMismatch);
+    }
+
+    #[test]
+    fn repeat_of_same_record_is_idempotent_but_different_content_conflicts() {
+        let mut w = world();
+        let a = leader(w.groups[0]);
+        let o = op(a.user_id, w.households[0]);
+        let effects = decide(&o, &a, &Policy::default(), &w.view).unwrap().unwrap();
+        let Effect::Put { record, .. } = effects[0].clone();
+        w.view.0.insert((record.kind(), record.id()), record);
+        let mut again = o.clone();
+        again.op_id = Uuid::now_v7();
+        assert_eq!(decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap(), vec![]);
+        let Op::RecordVisit(v) = &mut again.op;
+        v.notes = "changed".into();
+        assert_eq!(decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code, RejectionCode::IdConflict);
+    }
+
+    #[test]
+    fn newer_version_is_refused() {
+        let w = world();
+        let a = leader(w.groups[0]);
+        let mut o = op(a.user_id, w.households[0]);
+        o.v = WIRE_VERSION + 1;
+        assert_eq!(decide(&o, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code, RejectionCode::UnsupportedVersion);
+    }
+}

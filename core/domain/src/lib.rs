@@ -1,0 +1,28 @@
+//! Fengqiao's domain: the rules of the county's mediation method and the wire
+//! format, shared by the phone core and the server.
+//!
+//! This crate does no I/O. Storage backends hand it a read-only [`apply::StateView`]
+//! and execute the [`apply::Effect`]s it returns, so the same rule decides an
+//! operation on the phone (to guide the user offline) and on the server (as the
+//! authority).
+
+pub mod apply;
+pub mod org;
+pub mod permissions;
+pub mod policy;
+pub mod records;
+pub mod rejection;
+pub mod time;
+pub mod wire;
+
+pub use org::{OrgUnit, Role, RoleGrant, UnitLevel};
+pub use records::{Household, Lead, Record, EntityKind, Visit, VisitKind, GeoPoint};
+pub use rejection::{Rejection, RejectionCode};
+
+/// Version of the wire format spoken by this build (carried in pushes and pulls).
+pub const WIRE_VERSION: u32 = 1;
+
+/// A new record or operation id, made on the device: UUIDv7 (time-ordered).
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

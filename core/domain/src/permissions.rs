@@ -1,0 +1,127 @@
+//! Who may do what, and who sees what: the one table both phone and server use.
+//!
+//! A role acts on its unit and the units below it, never beside or above it
+//! ([`crate::org::covers`]); within that, each action and each kind of record is
+//! open to some roles only (least visibility).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::org::{covers, Role, RoleGrant};
+use crate::records::EntityKind;
+
+/// Something a user may ask to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Log a door-to-door visit to a household.
+    RecordVisit,
+}
+
+/// The roles allowed to do an action (inside their units).
+pub fn roles_for(action: Action) -> &'static [Role] {
+    match action {
+        Action::RecordVisit => &[
+            Role::GroupLeader,
+            Role::VillageSecretary,
+            Role::FirstSecretary,
+            Role::VillageCadre,
+        ],
+    }
+}
+
+/// Whether a role sees records of a kind (inside its units).
+pub fn sees(role: Role, entity: EntityKind) -> bool {
+    match entity {
+        // Everyone needs the org tree and the households they serve.
+        EntityKind::Unit | EntityKind::Household => true,
+        // Visit logs are the grid's and the village's working notes.
+        EntityKind::Visit => matches!(
+            role,
+            Role::GroupLeader | Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre
+        ),
+    }
+}
+
+/// The authenticated user behind an operation or a read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user's id.
+    pub user_id: Uuid,
+    /// The user's roles, each bound to an org unit.
+    pub grants: Vec<RoleGrant>,
+}
+
+/// How an actor stands to a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Allowed.
+    Allowed,
+    /// Inside the actor's units, but no role of theirs there may do it.
+    RoleNotAllowed,
+    /// Outside the actor's units.
+    OutsideJurisdiction,
+}
+
+impl Actor {
+    /// Whether the actor may do `action` on a target whose scope (its home unit
+    /// first, the county last) is `scope`.
+    pub fn standing(&self, action: Action, scope: &[Uuid]) -> Standing {
+        let allowed = roles_for(action);
+        let mut inside = false;
+        for g in &self.grants {
+            if covers(g.unit_id, scope) {
+                inside = true;
+                if allowed.contains(&g.role) {
+                    return Standing::Allowed;
+                }
+            }
+        }
+        if inside {
+            Standing::RoleNotAllowed
+        } else {
+            Standing::OutsideJurisdiction
+        }
+    }
+
+    /// Whether the actor may read a record of `entity` whose scope is `scope`.
+    pub fn may_see(&self, entity: EntityKind, scope: &[Uuid]) -> bool {
+        self.grants.iter().any(|g| sees(g.role, entity) && covers(g.unit_id, scope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (Uuid, Uuid, Uuid, Uuid, Uuid) {
+        (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4), Uuid::from_u128(5))
+    }
+
+    #[test]
+    fn group_leader_records_visits_in_own_group_only() {
+        let (county, town, village, group, other_group) = ids();
+        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::GroupLeader, unit_id: group }] };
+        assert_eq!(a.standing(Action::RecordVisit, &[group, village, town, county]), Standing::Allowed);
+        assert_eq!(a.standing(Action::RecordVisit, &[other_group, village, town, county]), Standing::OutsideJurisdiction);
+    }
+
+    #[test]
+    fn mediator_inside_but_not_allowed_to_log_visits() {
+        let (county, town, village, group, _) = ids();
+        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::Mediator, unit_id: village }] };
+        assert_eq!(a.standing(Action::RecordVisit, &[group, village, town, county]), Standing::RoleNotAllowed);
+        assert!(!a.may_see(EntityKind::Visit, &[group, village, town, county]));
+        assert!(a.may_see(EntityKind::Household, &[group, village, town, county]));
+    }
+
+    #[test]
+    fn secretary_sees_village_visits_not_beside() {
+        let (county, town, village, group, other_village) = ids();
+        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }] };
+        assert!(a.may_see(EntityKind::Visit, &[group, village, town, county]));
+        assert!(!a.may_see(EntityKind::Visit, &[Uuid::from_u128(77), other_village, town, county]));
+        // nor above: the town's own records
+        assert!(!a.may_see(EntityKind::Unit, &[town, county]));
+    }
+}

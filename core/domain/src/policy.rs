@@ -1,0 +1,237 @@
+//! The county policy file: a deployment's numbers (limits, token lifetimes,
+//! deadlines, the negative list, subsidy rates) — policy, not code.
+//!
+//! Loaded from TOML; every section and key has the seed's default, and an unknown
+//! key is an error that names it (a misspelt key must not silently fall back).
+
+use serde::{Deserialize, Serialize};
+
+/// The whole policy. `Policy::default()` is the seed county's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// The county itself.
+    pub county: CountyPolicy,
+    /// Limits on visit records.
+    pub visits: VisitPolicy,
+    /// Sync limits.
+    pub sync: SyncPolicy,
+    /// Sign-in and token lifetimes.
+    pub auth: AuthPolicy,
+    /// Deadlines by grade, in days.
+    pub deadlines: DeadlinePolicy,
+    /// The negative list (负面清单) every village starts from.
+    pub negative_list: Vec<NegativeItemPolicy>,
+}
+
+/// The county's name and display zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CountyPolicy {
+    /// Display name.
+    pub name: String,
+    /// IANA zone used for display (times are stored in UTC).
+    pub timezone: String,
+}
+
+/// Limits on visit records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VisitPolicy {
+    /// Most characters in a visit's notes.
+    pub max_notes_chars: usize,
+    /// Most leads on one visit.
+    pub max_leads: usize,
+    /// Most characters in a lead's summary.
+    pub max_lead_chars: usize,
+}
+
+/// Sync limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncPolicy {
+    /// Most operations in one push.
+    pub max_push_ops: usize,
+    /// Largest push body in bytes.
+    pub max_push_bytes: usize,
+    /// Largest pull page.
+    pub max_pull_limit: usize,
+}
+
+/// Sign-in and token lifetimes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthPolicy {
+    /// Access-token lifetime in seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in days (the phone may be offline for weeks).
+    pub refresh_ttl_days: u64,
+    /// Shortest password accepted when one is set.
+    pub min_password_chars: usize,
+}
+
+/// Deadlines by dispute grade, in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeadlinePolicy {
+    /// 一般
+    pub general_days: u32,
+    /// 较大
+    pub larger_days: u32,
+    /// 重大
+    pub major_days: u32,
+    /// Warn this many days before a deadline.
+    pub warn_days_before: u32,
+}
+
+/// One item of the negative list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeItemPolicy {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            county: CountyPolicy::default(),
+            visits: VisitPolicy::default(),
+            sync: SyncPolicy::default(),
+            auth: AuthPolicy::default(),
+            deadlines: DeadlinePolicy::default(),
+            negative_list: seed_negative_list(),
+        }
+    }
+}
+
+impl Default for CountyPolicy {
+    fn default() -> Self {
+        CountyPolicy { name: "示范旗".into(), timezone: "Asia/Shanghai".into() }
+    }
+}
+
+impl Default for VisitPolicy {
+    fn default() -> Self {
+        VisitPolicy { max_notes_chars: 4000, max_leads: 20, max_lead_chars: 500 }
+    }
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy { max_push_ops: 500, max_push_bytes: 2 * 1024 * 1024, max_pull_limit: 1000 }
+    }
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy { access_ttl_secs: 900, refresh_ttl_days: 60, min_password_chars: 10 }
+    }
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2 }
+    }
+}
+
+fn seed_negative_list() -> Vec<NegativeItemPolicy> {
+    [
+        ("water_fees_unpaid", "不按规定交纳水费", "not paying water fees as required"),
+        ("elderly_abandoned_or_abused", "遗弃虐待老人", "abandoning or abusing the elderly"),
+        ("yard_dirty_messy", "村庄卫生脏乱差", "dirty, messy, unsanitary yard"),
+        ("unreasonable_petitioning", "无理取闹、缠访闹访", "unreasonable trouble-making and pestering petitions"),
+    ]
+    .into_iter()
+    .map(|(c, zh, en)| NegativeItemPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into() })
+    .collect()
+}
+
+/// A policy file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Not valid TOML, a wrong type, or an unknown key (the message names it).
+    #[error("policy file: {0}")]
+    Parse(String),
+    /// Parsed, but a value is out of range.
+    #[error("policy file: {0}")]
+    Invalid(String),
+}
+
+impl Policy {
+    /// Parses a policy from TOML text; missing keys take the seed's defaults.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        p.check()?;
+        Ok(p)
+    }
+
+    /// The policy as TOML (e.g. to write a template).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn check(&self) -> Result<(), PolicyError> {
+        let bad = |m: &str| Err(PolicyError::Invalid(m.to_string()));
+        if self.sync.max_push_ops == 0 || self.sync.max_pull_limit == 0 {
+            return bad("sync.max_push_ops and sync.max_pull_limit must be at least 1");
+        }
+        if self.auth.access_ttl_secs < 60 || self.auth.access_ttl_secs > 24 * 3600 {
+            return bad("auth.access_ttl_secs must be between 60 and 86400");
+        }
+        if self.auth.refresh_ttl_days == 0 {
+            return bad("auth.refresh_ttl_days must be at least 1");
+        }
+        if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return bad("county.timezone is not an IANA zone name");
+        }
+        if self.negative_list.len() > 15 {
+            return bad("negative_list: at most 15 items");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_seed_defaults() {
+        let p = Policy::from_toml("").unwrap();
+        assert_eq!(p, Policy::default());
+        assert_eq!(p.deadlines.general_days, 7);
+        assert_eq!(p.negative_list.len(), 4);
+    }
+
+    #[test]
+    fn partial_file_overrides_only_what_it_names() {
+        let p = Policy::from_toml("[deadlines]\nmajor_days = 30\n").unwrap();
+        assert_eq!(p.deadlines.major_days, 30);
+        assert_eq!(p.deadlines.general_days, 7);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let e = Policy::from_toml("[deadlines]\nmajr_days = 30\n").unwrap_err().to_string();
+        assert!(e.contains("majr_days"), "{e}");
+        let e = Policy::from_toml("colour = 1\n").unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_is_refused() {
+        assert!(Policy::from_toml("[auth]\naccess_ttl_secs = 1\n").is_err());
+        assert!(Policy::from_toml("[county]\ntimezone = \"Mars/Base\"\n").is_err());
+    }
+
+    #[test]
+    fn default_roundtrips_through_toml() {
+        let p = Policy::default();
+        assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
+    }
+}

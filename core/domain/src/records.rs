@@ -1,0 +1,251 @@
+//! The records that sync: org units, households, visits. Each has an id made on
+//! the device (UUIDv7) and a format version; readers tolerate added fields.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::org::OrgUnit;
+use crate::policy::Policy;
+use crate::rejection::{Rejection, RejectionCode};
+
+/// What kind of record a change or a key refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// An org unit.
+    Unit,
+    /// A household (户).
+    Household,
+    /// A door-to-door visit (走访).
+    Visit,
+}
+
+impl EntityKind {
+    /// One-byte tag used in storage keys. Stable: never renumber.
+    pub fn tag(self) -> u8 {
+        match self {
+            EntityKind::Unit => 1,
+            EntityKind::Household => 2,
+            EntityKind::Visit => 3,
+        }
+    }
+}
+
+/// A household (户), belonging to one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Household {
+    /// Stable id.
+    pub id: Uuid,
+    /// The group (组) it belongs to.
+    pub group_id: Uuid,
+    /// Household head's name (personal data).
+    pub head_name: String,
+    /// House number or address line within the group.
+    pub address: String,
+    /// Contact phone (personal data), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// The kind of a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VisitKind {
+    /// Routine door-to-door visit (挨家入户).
+    Routine,
+    /// Legal publicity (普法宣传).
+    LegalPublicity,
+    /// Follow-up of an earlier matter (回访).
+    FollowUp,
+    /// A lead (苗头隐患) was found.
+    LeadFound,
+}
+
+/// A point on the map (WGS-84 degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeoPoint {
+    /// Latitude, -90..=90.
+    pub lat: f64,
+    /// Longitude, -180..=180.
+    pub lon: f64,
+}
+
+/// A lead (苗头隐患): an early sign of a dispute found on a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lead {
+    /// Stable id (made on the device).
+    pub id: Uuid,
+    /// What was found.
+    pub summary: String,
+}
+
+/// A door-to-door visit (走访) logged by a group leader.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Visit {
+    /// Stable id, UUIDv7 made on the device.
+    pub id: Uuid,
+    /// The household visited.
+    pub household_id: Uuid,
+    /// The user who visited (set from the operation's author by the server).
+    pub visitor_id: Uuid,
+    /// When the visit happened (device clock, UTC; informational, never used to order).
+    pub visited_at: DateTime<Utc>,
+    /// Routine, legal publicity, follow-up or lead found.
+    pub kind: VisitKind,
+    /// Free-text notes (personal data).
+    #[serde(default)]
+    pub notes: String,
+    /// Where, if the phone knew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
+    /// Leads found on this visit.
+    #[serde(default)]
+    pub leads: Vec<Lead>,
+    /// The group the household belongs to (set by the server when applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<Uuid>,
+}
+
+impl Visit {
+    /// Checks the visit's own fields against policy. The same check runs on the
+    /// phone before saving and on the server before applying.
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        let limits = &policy.visits;
+        if self.notes.chars().count() > limits.max_notes_chars {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("notes: at most {} characters", limits.max_notes_chars),
+            ));
+        }
+        if self.leads.len() > limits.max_leads {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("leads: at most {} per visit", limits.max_leads),
+            ));
+        }
+        for lead in &self.leads {
+            let n = lead.summary.trim().chars().count();
+            if n == 0 || n > limits.max_lead_chars {
+                return Err(Rejection::new(
+                    RejectionCode::InvalidField,
+                    format!("leads.summary: 1 to {} characters", limits.max_lead_chars),
+                ));
+            }
+        }
+        if self.kind == VisitKind::LeadFound && self.leads.is_empty() {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                "kind lead_found needs at least one lead",
+            ));
+        }
+        if let Some(p) = self.location {
+            if !(p.lat.is_finite() && p.lon.is_finite() && (-90.0..=90.0).contains(&p.lat) && (-180.0..=180.0).contains(&p.lon)) {
+                return Err(Rejection::new(RejectionCode::InvalidField, "location: latitude -90..90, longitude -180..180"));
+            }
+        }
+        let year = chrono::Datelike::year(&self.visited_at);
+        if !(2000..=2100).contains(&year) {
+            return Err(Rejection::new(RejectionCode::InvalidField, "visited_at: out of range"));
+        }
+        if self.id.is_nil() || self.household_id.is_nil() {
+            return Err(Rejection::new(RejectionCode::InvalidField, "id: must not be nil"));
+        }
+        Ok(())
+    }
+}
+
+/// A record as it travels in the change feed and sits in stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "entity", content = "data", rename_all = "snake_case")]
+pub enum Record {
+    /// An org unit.
+    Unit(OrgUnit),
+    /// A household.
+    Household(Household),
+    /// A visit.
+    Visit(Visit),
+}
+
+impl Record {
+    /// Which kind of record this is.
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            Record::Unit(_) => EntityKind::Unit,
+            Record::Household(_) => EntityKind::Household,
+            Record::Visit(_) => EntityKind::Visit,
+        }
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> Uuid {
+        match self {
+            Record::Unit(u) => u.id,
+            Record::Household(h) => h.id,
+            Record::Visit(v) => v.id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visit() -> Visit {
+        Visit {
+            id: Uuid::now_v7(),
+            household_id: Uuid::now_v7(),
+            visitor_id: Uuid::now_v7(),
+            visited_at: Utc::now(),
+            kind: VisitKind::Routine,
+            notes: "院子里堆放杂物".into(),
+            location: None,
+            leads: vec![],
+            group_id: None,
+        }
+    }
+
+    #[test]
+    fn valid_visit_passes() {
+        visit().validate(&Policy::default()).unwrap();
+    }
+
+    #[test]
+    fn over_long_notes_are_refused() {
+        let p = Policy::default();
+        let mut v = visit();
+        v.notes = "字".repeat(p.visits.max_notes_chars + 1);
+        assert_eq!(v.validate(&p).unwrap_err().code, RejectionCode::InvalidField);
+    }
+
+    #[test]
+    fn lead_found_needs_a_lead_and_bad_location_is_refused() {
+        let p = Policy::default();
+        let mut v = visit();
+        v.kind = VisitKind::LeadFound;
+        assert!(v.validate(&p).is_err());
+        v.leads.push(Lead { id: Uuid::now_v7(), summary: "两户因宅基地界线争吵".into() });
+        v.validate(&p).unwrap();
+        v.location = Some(GeoPoint { lat: 91.0, lon: 0.0 });
+        assert!(v.validate(&p).is_err());
+        v.location = Some(GeoPoint { lat: f64::NAN, lon: 0.0 });
+        assert!(v.validate(&p).is_err());
+    }
+
+    #[test]
+    fn readers_tolerate_added_fields() {
+        let v = visit();
+        let mut json = serde_json::to_value(Record::Visit(v.clone())).unwrap();
+        json["data"]["added_in_v2"] = serde_json::json!("x");
+        json["also_new"] = serde_json::json!(1);
+        let back: Record = serde_json::from_value(json).unwrap();
+        assert_eq!(back, Record::Visit(v));
+    }
+}

@@ -1,0 +1,56 @@
+//! Why an operation was refused: a stable code and a human message.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable codes of permanent rejections. Phones and scripts match on these; never
+/// rename one (add new ones instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionCode {
+    /// A field is missing, malformed or out of range.
+    InvalidField,
+    /// The target is not inside the author's units (or does not exist: the two are
+    /// not told apart, so nothing leaks about records outside one's jurisdiction).
+    NotInJurisdiction,
+    /// None of the author's roles may do this.
+    RoleNotAllowed,
+    /// The operation's author is not the user whose token sent it.
+    AuthorMismatch,
+    /// A record with this id exists already with different content.
+    IdConflict,
+    /// The operation's format version is newer than the server understands.
+    UnsupportedVersion,
+}
+
+impl RejectionCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::InvalidField => "invalid_field",
+            RejectionCode::NotInJurisdiction => "not_in_jurisdiction",
+            RejectionCode::RoleNotAllowed => "role_not_allowed",
+            RejectionCode::AuthorMismatch => "author_mismatch",
+            RejectionCode::IdConflict => "id_conflict",
+            RejectionCode::UnsupportedVersion => "unsupported_version",
+        }
+    }
+}
+
+/// A permanent refusal of one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[error("{code:?}: {message}")]
+pub struct Rejection {
+    /// Stable code.
+    pub code: RejectionCode,
+    /// Human-readable explanation (no personal data).
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with a code and message.
+    pub fn new(code: RejectionCode, message: impl Into<String>) -> Self {
+        Rejection { code, message: message.into() }
+    }
+}

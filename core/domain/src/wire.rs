@@ -1,0 +1,296 @@
+//! The wire format between phone and server (JSON over HTTP, versioned by
+//! [`crate::WIRE_VERSION`]). Readers tolerate added fields; the server's request
+//! envelopes refuse unknown fields at their top level.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::org::RoleGrant;
+use crate::records::{EntityKind, Record, Visit};
+use crate::rejection::RejectionCode;
+
+/// An operation: an intent recorded on the phone and applied once by the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum Op {
+    /// Log a door-to-door visit.
+    RecordVisit(Visit),
+}
+
+impl Op {
+    /// The operation kind as on the wire.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Op::RecordVisit(_) => "record_visit",
+        }
+    }
+}
+
+/// An operation with its identity: the op id is what makes it apply exactly once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OpEnvelope {
+    /// Unique per operation (UUIDv7 made on the device).
+    pub op_id: Uuid,
+    /// Format version of this operation.
+    pub v: u32,
+    /// The user who made it on the phone; must be the user whose token sends it.
+    pub author: Uuid,
+    /// Device clock when it was made (informational only; never orders anything).
+    pub created_at: DateTime<Utc>,
+    /// The intent.
+    pub op: Op,
+}
+
+/// `POST /v1/sync/push` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// Wire version of the sender.
+    pub v: u32,
+    /// The operations, oldest first. Each is checked on its own; a malformed one
+    /// refuses the whole batch (422 naming its index) and nothing is applied.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OpEnvelope>))]
+    pub ops: Vec<serde_json::Value>,
+}
+
+/// The server's answer to one operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied now; its changes are in the feed at `seq` (0 if it changed nothing).
+    Applied {
+        /// Feed sequence of the last change it made.
+        seq: u64,
+    },
+    /// Seen before: the original answer.
+    Duplicate {
+        /// What the server answered the first time.
+        original: Box<Outcome>,
+    },
+    /// Refused for good: the phone keeps it where the user can see it.
+    Rejected {
+        /// Stable code.
+        code: RejectionCode,
+        /// Human message.
+        message: String,
+    },
+    /// Refused because the state moved on (e.g. another approver decided first).
+    Conflict {
+        /// Human message.
+        message: String,
+        /// The state that stands.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        current: Option<Box<Record>>,
+    },
+}
+
+/// The answer to one operation, by op id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpAnswer {
+    /// The operation answered.
+    pub op_id: Uuid,
+    /// What happened to it.
+    pub outcome: Outcome,
+}
+
+/// `POST /v1/sync/push` response: one answer per operation, in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResponse {
+    /// Wire version of the server.
+    pub v: u32,
+    /// One per pushed operation, same order.
+    pub answers: Vec<OpAnswer>,
+}
+
+/// Whether a change puts a record or tells the phone to drop one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// The record is new or changed: store it.
+    Put,
+    /// The record left the caller's jurisdiction (or was removed): drop it.
+    Drop,
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    /// Server sequence number: the only order there is.
+    pub seq: u64,
+    /// Put or drop.
+    pub action: ChangeAction,
+    /// Kind of record.
+    pub entity: EntityKind,
+    /// Record id.
+    pub id: Uuid,
+    /// The record, for a put.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+}
+
+impl Change {
+    /// Parses a change leniently: `None` for a kind of record this build does not
+    /// know (an older app meeting a newer server skips it instead of failing).
+    pub fn from_json_lenient(v: serde_json::Value) -> Option<Change> {
+        serde_json::from_value(v).ok()
+    }
+}
+
+/// `GET /v1/sync/pull` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PullResponse {
+    /// Wire version of the server.
+    pub v: u32,
+    /// True when the caller's scope changed since the cursor: drop everything
+    /// pulled before and take these changes as the start.
+    #[serde(default)]
+    pub reset: bool,
+    /// Changes in sequence order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Change>))]
+    pub changes: Vec<serde_json::Value>,
+    /// Cursor to send next time.
+    pub next_cursor: String,
+    /// More changes wait beyond this page.
+    pub has_more: bool,
+}
+
+/// `POST /v1/auth/login` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// The phone's install id (made by the app), to list and revoke devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
+}
+
+/// `POST /v1/auth/refresh` and `/v1/auth/logout` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token last handed out.
+    pub refresh_token: String,
+}
+
+/// A role grant with its unit's name, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantInfo {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: RoleGrant,
+    /// Name of the unit it is bound to.
+    #[serde(default)]
+    pub unit_name: String,
+}
+
+/// The signed-in user, as the phone caches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserInfo {
+    /// User id.
+    pub id: Uuid,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Roles and their units.
+    pub roles: Vec<GrantInfo>,
+}
+
+/// Login and refresh response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenResponse {
+    /// Signed access token (JWT, EdDSA).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// When the access token expires (UTC).
+    pub expires_at: DateTime<Utc>,
+    /// Opaque refresh token; spend it once.
+    pub refresh_token: String,
+    /// When the refresh token expires (UTC).
+    pub refresh_expires_at: DateTime<Utc>,
+    /// The user and their roles.
+    pub user: UserInfo,
+}
+
+/// The JSON body of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable code (e.g. `malformed_body`, `unauthorized`).
+    pub code: String,
+    /// Human message.
+    pub message: String,
+    /// For a refused push: index of the offending operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_index: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::VisitKind;
+
+    #[test]
+    fn op_roundtrips_with_kind_and_body() {
+        let env = OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author: Uuid::now_v7(),
+            created_at: Utc::now(),
+            op: Op::RecordVisit(Visit {
+                id: Uuid::now_v7(),
+                household_id: Uuid::now_v7(),
+                visitor_id: Uuid::now_v7(),
+                visited_at: Utc::now(),
+                kind: VisitKind::Routine,
+                notes: String::new(),
+                location: None,
+                leads: vec![],
+                group_id: None,
+            }),
+        };
+        let j = serde_json::to_value(&env).unwrap();
+        assert_eq!(j["op"]["kind"], "record_visit");
+        assert_eq!(serde_json::from_value::<OpEnvelope>(j).unwrap(), env);
+    }
+
+    #[test]
+    fn unknown_op_kind_and_unknown_envelope_field_fail_to_parse() {
+        let j = serde_json::json!({"op_id": Uuid::now_v7(), "v": 1, "author": Uuid::now_v7(),
+            "created_at": "2026-01-01T00:00:00Z", "op": {"kind": "launch_rocket", "body": {}}});
+        assert!(serde_json::from_value::<OpEnvelope>(j).is_err());
+        let j = serde_json::json!({"op_id": Uuid::now_v7(), "v": 1, "author": Uuid::now_v7(), "admin": true,
+            "created_at": "2026-01-01T00:00:00Z", "op": {"kind": "record_visit", "body": {}}});
+        assert!(serde_json::from_value::<OpEnvelope>(j).is_err());
+    }
+
+    #[test]
+    fn unknown_entity_change_is_skipped_not_fatal() {
+        let j = serde_json::json!({"seq": 5, "action": "put", "entity": "spaceship", "id": Uuid::now_v7(), "record": {}});
+        assert!(Change::from_json_lenient(j).is_none());
+        let j = serde_json::json!({"seq": 5, "action": "drop", "entity": "visit", "id": Uuid::now_v7(), "new_field": 1});
+        assert!(Change::from_json_lenient(j).is_some());
+    }
+}
