@@ -1,1 +1,3 @@
+//! The Fengqiao server: auth, sync and workflow authority over a pluggable store.
 
+pub mod store;

@@ -1,0 +1,227 @@
+//! The in-memory backend: the same semantics as sled, nothing on disk. For tests,
+//! previews and the conformance suite's reference.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::wire::{ChangeAction, OpEnvelope};
+use fengqiao_domain::{EntityKind, Record};
+use uuid::Uuid;
+
+use super::{
+    change_key, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PullState, PulledPage,
+    QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
+};
+
+#[derive(Default)]
+struct Inner {
+    session: Option<StoredSession>,
+    device_id: Option<Uuid>,
+    records: BTreeMap<[u8; 17], LocalRecord>,
+    outbox: BTreeMap<u64, OutboxEntry>,
+    outbox_ids: HashMap<Uuid, u64>,
+    quarantine: HashMap<Uuid, QuarantinedEntry>,
+    next_seq: u64,
+    pull: Option<PullState>,
+    meta: SyncMeta,
+}
+
+impl Inner {
+    fn drop_synced(&mut self) {
+        self.records.retain(|_, r| r.state.is_pending());
+    }
+}
+
+/// A [`ClientStore`] held in memory (lost when dropped).
+#[derive(Default)]
+pub struct MemoryClientStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryClientStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied write: every
+        // write below mutates only after all checks passed.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ClientStore for MemoryClientStore {
+    fn load_session(&self) -> StoreResult<Option<StoredSession>> {
+        Ok(self.lock().session.clone())
+    }
+
+    fn save_session(&self, session: &StoredSession) -> StoreResult<()> {
+        self.lock().session = Some(session.clone());
+        Ok(())
+    }
+
+    fn clear_session(&self) -> StoreResult<()> {
+        self.lock().session = None;
+        Ok(())
+    }
+
+    fn device_id(&self) -> StoreResult<Uuid> {
+        let mut g = self.lock();
+        Ok(*g.device_id.get_or_insert_with(fengqiao_domain::new_id))
+    }
+
+    fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64> {
+        let mut g = self.lock();
+        if g.outbox_ids.contains_key(&op.op_id) || g.quarantine.contains_key(&op.op_id) {
+            return Err(StoreError::DuplicateOp(op.op_id));
+        }
+        let seq = g.next_seq.max(1);
+        g.next_seq = seq + 1;
+        let state = RecordState::Pending { op_id: op.op_id, author: op.author };
+        g.records.insert(record_key(record.kind(), record.id()), LocalRecord { record: record.clone(), state });
+        g.outbox.insert(seq, OutboxEntry { seq, op: op.clone(), enqueued_at: at });
+        g.outbox_ids.insert(op.op_id, seq);
+        Ok(seq)
+    }
+
+    fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
+        Ok(self.lock().records.get(&record_key(kind, id)).cloned())
+    }
+
+    fn list_records(&self, kind: EntityKind, limit: usize) -> StoreResult<Vec<LocalRecord>> {
+        let g = self.lock();
+        let lo = record_key(kind, Uuid::nil());
+        let hi = record_key(kind, Uuid::max());
+        Ok(g.records.range(lo..=hi).rev().take(limit).map(|(_, r)| r.clone()).collect())
+    }
+
+    fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let g = self.lock();
+        Ok(g.outbox
+            .values()
+            .filter(|e| author.is_none_or(|a| e.op.author == a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
+        let g = self.lock();
+        Ok(g.outbox.values().filter(|e| author.is_none_or(|a| e.op.author == a)).count() as u64)
+    }
+
+    fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let Some(seq) = g.outbox_ids.remove(&op_id) else { return Ok(false) };
+        let entry = g.outbox.remove(&seq);
+        if let Some(key) = entry.as_ref().and_then(|e| op_record_key(&e.op)) {
+            if let Some(r) = g.records.get_mut(&key) {
+                if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id) {
+                    r.state = RecordState::Synced;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let Some(seq) = g.outbox_ids.remove(&op_id) else { return Ok(false) };
+        let Some(entry) = g.outbox.remove(&seq) else { return Ok(false) };
+        g.quarantine.insert(
+            op_id,
+            QuarantinedEntry {
+                seq,
+                op: entry.op,
+                code: reason.code.clone(),
+                message: reason.message.clone(),
+                current: reason.current.clone(),
+                quarantined_at: at,
+            },
+        );
+        Ok(true)
+    }
+
+    fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>> {
+        let g = self.lock();
+        let mut v: Vec<_> = g.quarantine.values().cloned().collect();
+        v.sort_by_key(|q| q.seq);
+        Ok(v)
+    }
+
+    fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let Some(q) = g.quarantine.remove(&op_id) else { return Ok(false) };
+        g.outbox_ids.insert(op_id, q.seq);
+        g.outbox.insert(q.seq, OutboxEntry { seq: q.seq, op: q.op, enqueued_at: q.quarantined_at });
+        Ok(true)
+    }
+
+    fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let Some(q) = g.quarantine.remove(&op_id) else { return Ok(false) };
+        if let Some(key) = op_record_key(&q.op) {
+            let carried = g
+                .records
+                .get(&key)
+                .is_some_and(|r| matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id));
+            if carried {
+                g.records.remove(&key);
+            }
+        }
+        if let Some(cur) = q.current {
+            g.records.insert(record_key(cur.kind(), cur.id()), LocalRecord { record: cur, state: RecordState::Synced });
+        }
+        Ok(true)
+    }
+
+    fn pull_state(&self) -> StoreResult<Option<PullState>> {
+        Ok(self.lock().pull.clone())
+    }
+
+    fn apply_pulled(&self, user: Uuid, page: &PulledPage) -> StoreResult<()> {
+        let mut g = self.lock();
+        if page.reset {
+            g.drop_synced();
+        }
+        for change in &page.changes {
+            let key = change_key(change);
+            match (change.action, &change.record) {
+                (ChangeAction::Put, Some(record)) => {
+                    g.records.insert(key, LocalRecord { record: record.clone(), state: RecordState::Synced });
+                }
+                (ChangeAction::Put, None) => {}
+                (ChangeAction::Drop, _) => {
+                    g.records.remove(&key);
+                }
+            }
+        }
+        g.pull = Some(PullState { user, cursor: page.next_cursor.clone() });
+        Ok(())
+    }
+
+    fn reset_pulled(&self) -> StoreResult<()> {
+        let mut g = self.lock();
+        g.drop_synced();
+        g.pull = None;
+        Ok(())
+    }
+
+    fn sync_meta(&self) -> StoreResult<SyncMeta> {
+        Ok(self.lock().meta.clone())
+    }
+
+    fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()> {
+        self.lock().meta = meta.clone();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::conformance_tests!(MemoryClientStore::new());
+}

@@ -1,0 +1,283 @@
+//! The phone's local store: records, the outbox of operations waiting for the
+//! server, quarantined operations, the cached session and the pull cursor.
+//!
+//! [`ClientStore`] is the one trait every backend implements ([`SledClientStore`]
+//! on the phone, [`MemoryClientStore`] in tests and previews); [`conformance`]
+//! holds the checks both must pass. Every write that returns `Ok` is durable
+//! (the sled backend flushes before returning) and every multi-key write is one
+//! transaction: a crash leaves either all of it or none of it.
+
+pub mod conformance;
+mod memory;
+mod sled;
+
+pub use self::memory::MemoryClientStore;
+pub use self::sled::SledClientStore;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::wire::{Change, OpEnvelope, UserInfo};
+use fengqiao_domain::{EntityKind, Record};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Format version of the values this build writes. Each stored value carries it
+/// (`fv`), so a later build can migrate; readers tolerate added fields.
+pub const STORE_FORMAT_VERSION: u32 = 1;
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed (disk full, I/O error, lock held by another process).
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// A stored value could not be read back.
+    #[error("stored data unreadable: {0}")]
+    Corrupt(String),
+    /// The data dir was written by a newer, incompatible build.
+    #[error("store format {found} is newer than this build's {supported}")]
+    Incompatible {
+        /// Format version found on disk.
+        found: u32,
+        /// Newest format this build reads.
+        supported: u32,
+    },
+    /// An operation with this id is already queued or quarantined.
+    #[error("operation {0} is already queued")]
+    DuplicateOp(Uuid),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a local record stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RecordState {
+    /// Made on this phone; its operation is queued (or quarantined) and the server
+    /// has not confirmed it yet.
+    Pending {
+        /// The operation that carries it.
+        op_id: Uuid,
+        /// The user who made it.
+        author: Uuid,
+    },
+    /// Confirmed by the server or pulled from it.
+    Synced,
+}
+
+impl RecordState {
+    /// True while the server has not confirmed the record.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, RecordState::Pending { .. })
+    }
+}
+
+/// A record as the phone holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalRecord {
+    /// The record.
+    pub record: Record,
+    /// Pending or synced.
+    pub state: RecordState,
+}
+
+/// An operation waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// Enqueue sequence: the outbox's only order (never the device clock).
+    pub seq: u64,
+    /// The operation as it will be pushed.
+    pub op: OpEnvelope,
+    /// When it was queued (device clock; informational).
+    pub enqueued_at: DateTime<Utc>,
+}
+
+/// An operation the server refused (or could not read), kept for the user to
+/// retry or discard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedEntry {
+    /// Its original enqueue sequence (a retried op goes back to this place).
+    pub seq: u64,
+    /// The operation.
+    pub op: OpEnvelope,
+    /// Stable code: a domain rejection code, `conflict`, `malformed_op`, ...
+    pub code: String,
+    /// The server's human message.
+    pub message: String,
+    /// For a conflict: the state that stands on the server.
+    pub current: Option<Record>,
+    /// When it was quarantined (device clock).
+    pub quarantined_at: DateTime<Utc>,
+}
+
+/// Why an operation goes to quarantine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantineReason {
+    /// Stable code.
+    pub code: String,
+    /// Human message.
+    pub message: String,
+    /// For a conflict: the server's current record.
+    pub current: Option<Record>,
+}
+
+/// The tokens of a signed-in session. `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// Bearer access token.
+    pub access_token: String,
+    /// When the access token expires (server time, UTC).
+    pub access_expires_at: DateTime<Utc>,
+    /// Refresh token (rotates on every refresh).
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access_token", &"<redacted>")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_token", &"<redacted>")
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish()
+    }
+}
+
+/// The cached session: who is signed in, and their tokens while the server
+/// still honours them. `tokens` is `None` after the server refused the refresh
+/// token: the user stays known (work goes on offline) but must log in again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSession {
+    /// The user and their roles as of the last login or refresh.
+    pub user: UserInfo,
+    /// Tokens, if the session is still valid on the server.
+    pub tokens: Option<Tokens>,
+}
+
+/// One page of pulled changes, applied with its cursor in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulledPage {
+    /// Drop every pulled record before applying (the user's scope changed).
+    pub reset: bool,
+    /// The changes this build understood, in feed order.
+    pub changes: Vec<Change>,
+    /// The cursor to send next time.
+    pub next_cursor: String,
+}
+
+/// Whose pull this is and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullState {
+    /// The user whose scope the pulled records belong to.
+    pub user: Uuid,
+    /// The feed cursor (empty: from the start).
+    pub cursor: String,
+}
+
+/// The last sync error, for the status screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncErrorInfo {
+    /// Stable code (see [`crate::ClientError::code`]).
+    pub code: String,
+    /// Human message (no personal data).
+    pub message: String,
+    /// When it happened (device clock).
+    pub at: DateTime<Utc>,
+}
+
+/// Bookkeeping shown on the sync status screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncMeta {
+    /// End of the last sync that completed without error.
+    #[serde(default)]
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The last sync's error, cleared by a successful sync.
+    #[serde(default)]
+    pub last_error: Option<SyncErrorInfo>,
+}
+
+/// The phone's store. One writer at a time (backends serialise writes); every
+/// write is atomic and durable when it returns `Ok`.
+pub trait ClientStore: Send + Sync {
+    /// The cached session, if any.
+    fn load_session(&self) -> StoreResult<Option<StoredSession>>;
+    /// Replaces the cached session (durably: a rotated refresh token must
+    /// survive a crash before the new access token is used).
+    fn save_session(&self, session: &StoredSession) -> StoreResult<()>;
+    /// Forgets the cached session. Queued operations stay.
+    fn clear_session(&self) -> StoreResult<()>;
+    /// This install's id, made on first use and stable afterwards.
+    fn device_id(&self) -> StoreResult<Uuid>;
+
+    /// Saves a record made on this phone as pending on `op` and appends `op` to
+    /// the outbox, in one transaction. Returns the op's enqueue sequence.
+    /// Fails with [`StoreError::DuplicateOp`] (changing nothing) if the op id is
+    /// already queued or quarantined.
+    fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64>;
+    /// One record.
+    fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>>;
+    /// Records of a kind, highest id first (UUIDv7: newest made first), at most `limit`.
+    fn list_records(&self, kind: EntityKind, limit: usize) -> StoreResult<Vec<LocalRecord>>;
+
+    /// Queued operations in enqueue order, only `author`'s if given, at most `limit`.
+    fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    /// How many operations are queued (only `author`'s if given).
+    fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64>;
+    /// The server took the op (applied or duplicate): removes it from the outbox
+    /// and marks its record synced, in one transaction. `false` if not queued.
+    fn complete_op(&self, op_id: Uuid) -> StoreResult<bool>;
+    /// Moves a queued op to quarantine with the reason, in one transaction.
+    /// `false` if not queued.
+    fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Quarantined operations, in enqueue order.
+    fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>>;
+    /// Puts a quarantined op back in the outbox at its original place.
+    /// `false` if not quarantined.
+    fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool>;
+    /// Drops a quarantined op for good, with the local pending record it carried
+    /// (replaced by the server's `current` record of a conflict, if any).
+    /// `false` if not quarantined.
+    fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool>;
+
+    /// Whose pull the local records are and the cursor, if anything was pulled.
+    fn pull_state(&self) -> StoreResult<Option<PullState>>;
+    /// Applies one pulled page for `user` and stores its cursor, in one
+    /// transaction. With `page.reset`, first drops every synced record (pending
+    /// records and the outbox stay). A put replaces a pending copy with the same id.
+    fn apply_pulled(&self, user: Uuid, page: &PulledPage) -> StoreResult<()>;
+    /// Drops every synced record and the cursor (pending records, the outbox
+    /// and quarantine stay), e.g. when another user signs in.
+    fn reset_pulled(&self) -> StoreResult<()>;
+
+    /// Sync bookkeeping.
+    fn sync_meta(&self) -> StoreResult<SyncMeta>;
+    /// Replaces the sync bookkeeping.
+    fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()>;
+}
+
+/// The key of a record: entity tag byte + the 16 bytes of its uuid.
+pub(crate) fn record_key(kind: EntityKind, id: Uuid) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = kind.tag();
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+/// The record's key for a pulled change: the record's own if present.
+pub(crate) fn change_key(change: &Change) -> [u8; 17] {
+    match &change.record {
+        Some(r) => record_key(r.kind(), r.id()),
+        None => record_key(change.entity, change.id),
+    }
+}
+
+/// The key of the record an operation carries, if it carries one.
+pub(crate) fn op_record_key(op: &OpEnvelope) -> Option<[u8; 17]> {
+    match &op.op {
+        fengqiao_domain::wire::Op::RecordVisit(v) => Some(record_key(EntityKind::Visit, v.id)),
+    }
+}

@@ -1,0 +1,116 @@
+//! Applying operations and server-authored records inside one write transaction,
+//! the same way on every backend. A backend wraps its transaction as a [`WriteTx`].
+
+use fengqiao_domain::apply::{decide, record_scope, Effect, StateView, ViewError};
+use fengqiao_domain::permissions::Actor;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::wire::{Change, ChangeAction, OpAnswer, OpEnvelope, Outcome};
+use fengqiao_domain::{Record, Rejection, RejectionCode};
+use uuid::Uuid;
+
+use super::{StoredAnswer, StoredRecord};
+
+/// Why a transaction was abandoned (everything in it is rolled back).
+#[derive(Debug)]
+pub enum TxFail {
+    /// The backend failed.
+    Storage(ViewError),
+    /// A server-authored record could not be placed.
+    InvalidRecord(String),
+}
+
+impl From<ViewError> for TxFail {
+    fn from(e: ViewError) -> Self {
+        TxFail::Storage(e)
+    }
+}
+
+/// Storage format version of [`StoredRecord`].
+pub const STORED_RECORD_VERSION: u32 = 1;
+
+/// The writes a backend offers inside one transaction. Reads see the
+/// transaction's own earlier writes.
+pub trait WriteTx: StateView {
+    /// The stored answer of an op id, if it was seen before.
+    fn answer(&self, op_id: Uuid) -> Result<Option<StoredAnswer>, ViewError>;
+    /// Records an op's answer.
+    fn put_answer(&self, op_id: Uuid, answer: &StoredAnswer) -> Result<(), ViewError>;
+    /// A record with its scope.
+    fn stored(&self, kind: fengqiao_domain::EntityKind, id: Uuid) -> Result<Option<StoredRecord>, ViewError>;
+    /// Writes a record with its scope.
+    fn put_stored(&self, stored: &StoredRecord) -> Result<(), ViewError>;
+    /// Allocates the next feed sequence.
+    fn next_seq(&self) -> Result<u64, ViewError>;
+    /// Appends a change at its sequence and indexes it under each unit.
+    fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError>;
+}
+
+/// Applies a batch of ops for `actor`. Each op answers once; its answer and effects
+/// are written in the caller's transaction.
+pub fn apply_ops(tx: &dyn WriteTx, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> Result<Vec<OpAnswer>, TxFail> {
+    let mut answers = Vec::with_capacity(ops.len());
+    for env in ops {
+        if let Some(prev) = tx.answer(env.op_id)? {
+            let outcome = if prev.author == actor.user_id {
+                Outcome::Duplicate { original: Box::new(prev.outcome) }
+            } else {
+                let r = Rejection::new(RejectionCode::AuthorMismatch, "this operation id belongs to another user");
+                Outcome::Rejected { code: r.code, message: r.message }
+            };
+            answers.push(OpAnswer { op_id: env.op_id, outcome });
+            continue;
+        }
+        let outcome = match decide(env, actor, policy, tx)? {
+            Ok(effects) => {
+                let mut seq = 0;
+                for effect in effects {
+                    match effect {
+                        Effect::Put { record, scope } => seq = put(tx, record, scope)?,
+                    }
+                }
+                Outcome::Applied { seq }
+            }
+            Err(r) => Outcome::Rejected { code: r.code, message: r.message },
+        };
+        tx.put_answer(env.op_id, &StoredAnswer { author: actor.user_id, outcome: outcome.clone() })?;
+        answers.push(OpAnswer { op_id: env.op_id, outcome });
+    }
+    Ok(answers)
+}
+
+/// Writes server-authored records (seed, import), computing each one's scope from
+/// the org tree. A record whose unit is unknown fails the whole transaction.
+pub fn put_records(tx: &dyn WriteTx, records: &[Record]) -> Result<u64, TxFail> {
+    let mut last = 0;
+    for record in records {
+        let Some(scope) = record_scope(tx, record)? else {
+            return Err(TxFail::InvalidRecord(format!("{:?} {} has no known org unit", record.kind(), record.id())));
+        };
+        if let Some(prev) = tx.stored(record.kind(), record.id())? {
+            if prev.record == *record && prev.scope == scope {
+                continue;
+            }
+        }
+        last = put(tx, record.clone(), scope)?;
+    }
+    Ok(last)
+}
+
+/// Stores a record and feeds it. If its scope shrank (the record moved), the units
+/// it left get a drop change first, so phones there forget it.
+fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewError> {
+    let (kind, id) = (record.kind(), record.id());
+    if let Some(prev) = tx.stored(kind, id)? {
+        let left: Vec<Uuid> = prev.scope.iter().filter(|u| !scope.contains(u)).copied().collect();
+        if !left.is_empty() {
+            let seq = tx.next_seq()?;
+            let change = Change { seq, action: ChangeAction::Drop, entity: kind, id, record: None };
+            tx.append_change(&change, &left)?;
+        }
+    }
+    let seq = tx.next_seq()?;
+    let change = Change { seq, action: ChangeAction::Put, entity: kind, id, record: Some(record.clone()) };
+    tx.append_change(&change, &scope)?;
+    tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record })?;
+    Ok(seq)
+}

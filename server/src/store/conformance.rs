@@ -1,0 +1,314 @@
+//! The conformance suite every [`Store`] backend runs. Each check starts from an
+//! empty store it is given and asserts observable behaviour only.
+
+use chrono::{Duration, Utc};
+use fengqiao_domain::permissions::Actor;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::wire::{ChangeAction, Op, OpEnvelope, Outcome};
+use fengqiao_domain::{
+    EntityKind, Household, OrgUnit, Record, RejectionCode, Role, RoleGrant, UnitLevel, Visit, VisitKind,
+};
+use uuid::Uuid;
+
+use super::{RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, UserRecord};
+
+/// The county of the small world.
+pub const COUNTY: Uuid = Uuid::from_u128(0xC0);
+/// Town.
+pub const TOWN: Uuid = Uuid::from_u128(0x70);
+/// Village A and B.
+pub const VILLAGES: [Uuid; 2] = [Uuid::from_u128(0xA0), Uuid::from_u128(0xB0)];
+/// One group in each village (A1, B1) and a second in village A (A2).
+pub const GROUPS: [Uuid; 3] = [Uuid::from_u128(0xA1), Uuid::from_u128(0xB1), Uuid::from_u128(0xA2)];
+/// One household in each group, same order as [`GROUPS`].
+pub const HOUSEHOLDS: [Uuid; 3] = [Uuid::from_u128(0x1A1), Uuid::from_u128(0x1B1), Uuid::from_u128(0x1A2)];
+
+/// What [`small_world`] wrote.
+pub struct World {
+    /// Last feed sequence after seeding.
+    pub last_seq: u64,
+}
+
+fn unit(id: Uuid, level: UnitLevel, parent: Option<Uuid>) -> Record {
+    Record::Unit(OrgUnit { id, code: format!("{:X}", id.as_u128()), name: format!("unit-{:x}", id.as_u128()), level, parent })
+}
+
+/// Household record in a group.
+pub fn household(id: Uuid, group: Uuid) -> Record {
+    Record::Household(Household { id, group_id: group, head_name: "王五".into(), address: "3号".into(), phone: Some("13800000000".into()) })
+}
+
+/// Seeds county > town > villages A, B > groups A1, B1, A2 > one household each.
+pub fn small_world(store: &dyn Store) -> World {
+    let mut records = vec![
+        unit(COUNTY, UnitLevel::County, None),
+        unit(TOWN, UnitLevel::Town, Some(COUNTY)),
+        unit(VILLAGES[0], UnitLevel::Village, Some(TOWN)),
+        unit(VILLAGES[1], UnitLevel::Village, Some(TOWN)),
+        unit(GROUPS[0], UnitLevel::Group, Some(VILLAGES[0])),
+        unit(GROUPS[1], UnitLevel::Group, Some(VILLAGES[1])),
+        unit(GROUPS[2], UnitLevel::Group, Some(VILLAGES[0])),
+    ];
+    for (h, g) in HOUSEHOLDS.iter().zip(GROUPS) {
+        records.push(household(*h, g));
+    }
+    let last_seq = store.put_records(&records).expect("seed the small world");
+    World { last_seq }
+}
+
+/// An actor with one grant.
+pub fn actor(role: Role, unit: Uuid) -> Actor {
+    Actor { user_id: Uuid::now_v7(), grants: vec![RoleGrant { role, unit_id: unit }] }
+}
+
+/// A record-visit op by `author` for `household`.
+pub fn visit_op(author: Uuid, household: Uuid) -> OpEnvelope {
+    OpEnvelope {
+        op_id: Uuid::now_v7(),
+        v: 1,
+        author,
+        created_at: Utc::now(),
+        op: Op::RecordVisit(Visit {
+            id: Uuid::now_v7(),
+            household_id: household,
+            visitor_id: author,
+            visited_at: Utc::now(),
+            kind: VisitKind::Routine,
+            notes: "走访正常".into(),
+            location: None,
+            leads: vec![],
+            group_id: None,
+        }),
+    }
+}
+
+/// Runs every check on a fresh store per check family (the caller gives one empty
+/// store; checks that need isolation use distinct ids).
+pub fn run_all(store: &dyn Store) {
+    assert!(store.is_empty().unwrap(), "conformance needs an empty store");
+    users(store);
+    refresh_tokens(store);
+    signing_keys(store);
+    small_world(store);
+    unknown_unit_writes_nothing(store);
+    ops_apply_once_and_answer_in_order(store);
+    pull_is_scoped_by_unit_and_role(store);
+    pull_pages_without_skips_or_repeats(store);
+    moved_record_is_dropped_where_it_left(store);
+}
+
+fn user(name: &str) -> UserRecord {
+    UserRecord {
+        id: Uuid::now_v7(),
+        username: name.into(),
+        display_name: name.into(),
+        password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        grants: vec![RoleGrant { role: Role::CountyAdmin, unit_id: COUNTY }],
+        disabled: false,
+        created_at: Utc::now(),
+    }
+}
+
+fn users(store: &dyn Store) {
+    let u = user("conf.alice");
+    store.create_user(&u).unwrap();
+    assert_eq!(store.user(u.id).unwrap().as_ref(), Some(&u));
+    assert_eq!(store.user_by_username("conf.alice").unwrap().as_ref(), Some(&u));
+    let mut twin = user("conf.alice");
+    twin.display_name = "imposter".into();
+    assert!(matches!(store.create_user(&twin), Err(StoreError::AlreadyExists(_))));
+    assert_eq!(store.user(twin.id).unwrap(), None, "a refused user is not stored");
+    let mut changed = u.clone();
+    changed.disabled = true;
+    store.update_user(&changed).unwrap();
+    assert!(store.user_by_username("conf.alice").unwrap().unwrap().disabled);
+    assert_eq!(store.user_by_username("nobody").unwrap(), None);
+}
+
+fn refresh(family: Uuid, hash: &str, expires_in: Duration) -> RefreshRecord {
+    RefreshRecord {
+        token_hash: hash.into(),
+        family,
+        user_id: Uuid::now_v7(),
+        device_id: None,
+        issued_at: Utc::now(),
+        expires_at: Utc::now() + expires_in,
+        spent: false,
+    }
+}
+
+fn refresh_tokens(store: &dyn Store) {
+    let now = Utc::now();
+    let fam = Uuid::now_v7();
+    store.insert_refresh(&refresh(fam, "h1", Duration::days(1))).unwrap();
+    assert!(matches!(store.spend_refresh("h1", now).unwrap(), SpendOutcome::Spent(r) if r.family == fam));
+    // its successor in the same family
+    store.insert_refresh(&refresh(fam, "h2", Duration::days(1))).unwrap();
+    // reuse of the spent one revokes the family, successor included
+    assert_eq!(store.spend_refresh("h1", now).unwrap(), SpendOutcome::Reused { family: fam });
+    assert!(store.family_revoked(fam).unwrap());
+    assert_eq!(store.spend_refresh("h2", now).unwrap(), SpendOutcome::Invalid);
+    // expired and unknown
+    store.insert_refresh(&refresh(Uuid::now_v7(), "h3", Duration::seconds(-1))).unwrap();
+    assert_eq!(store.spend_refresh("h3", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("nope", now).unwrap(), SpendOutcome::Invalid);
+    // explicit revocation (logout)
+    let fam2 = Uuid::now_v7();
+    store.insert_refresh(&refresh(fam2, "h4", Duration::days(1))).unwrap();
+    store.revoke_family(fam2).unwrap();
+    assert_eq!(store.spend_refresh("h4", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.refresh("h4").unwrap().map(|r| r.family), Some(fam2));
+}
+
+fn signing_keys(store: &dyn Store) {
+    assert!(store.signing_keys().unwrap().is_empty());
+    let k = |kid: &str, age: i64| SigningKeyRecord {
+        kid: kid.into(),
+        private_pkcs8_b64: "cHJpdg".into(),
+        public_x: "cHVi".into(),
+        created_at: Utc::now() - Duration::days(age),
+    };
+    store.add_signing_key(&k("new", 0)).unwrap();
+    store.add_signing_key(&k("old", 10)).unwrap();
+    let kids: Vec<String> = store.signing_keys().unwrap().into_iter().map(|k| k.kid).collect();
+    assert_eq!(kids, vec!["old".to_string(), "new".to_string()], "oldest first");
+}
+
+fn unknown_unit_writes_nothing(store: &dyn Store) {
+    let before = store.last_seq().unwrap();
+    let good = household(Uuid::now_v7(), GROUPS[0]);
+    let bad = household(Uuid::now_v7(), Uuid::now_v7());
+    assert!(matches!(store.put_records(&[good.clone(), bad]), Err(StoreError::InvalidRecord(_))));
+    assert_eq!(store.last_seq().unwrap(), before);
+    assert_eq!(store.record(EntityKind::Household, good.id()).unwrap(), None, "the whole batch rolled back");
+}
+
+fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
+    let policy = Policy::default();
+    let leader = actor(Role::GroupLeader, GROUPS[0]);
+    let ok = visit_op(leader.user_id, HOUSEHOLDS[0]);
+    let outside = visit_op(leader.user_id, HOUSEHOLDS[1]);
+    let ok2 = visit_op(leader.user_id, HOUSEHOLDS[0]);
+    let before = store.last_seq().unwrap();
+    let answers = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2.clone()]).unwrap();
+    assert_eq!(answers.iter().map(|a| a.op_id).collect::<Vec<_>>(), vec![ok.op_id, outside.op_id, ok2.op_id]);
+    assert!(matches!(answers[0].outcome, Outcome::Applied { seq } if seq > before));
+    assert!(matches!(&answers[1].outcome, Outcome::Rejected { code: RejectionCode::NotInJurisdiction, .. }));
+    assert!(matches!(answers[2].outcome, Outcome::Applied { .. }));
+    assert_eq!(store.last_seq().unwrap(), before + 2, "one change per applied visit, none for the rejected");
+
+    // replaying the whole batch changes nothing and returns the original answers
+    let again = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2]).unwrap();
+    for (first, second) in answers.iter().zip(&again) {
+        assert_eq!(second.outcome, Outcome::Duplicate { original: Box::new(first.outcome.clone()) });
+    }
+    assert_eq!(store.last_seq().unwrap(), before + 2);
+
+    // the same op id twice within one batch applies once
+    let twice = visit_op(leader.user_id, HOUSEHOLDS[0]);
+    let a = store.apply_ops(&leader, &policy, &[twice.clone(), twice]).unwrap();
+    assert!(matches!(a[0].outcome, Outcome::Applied { .. }));
+    assert!(matches!(a[1].outcome, Outcome::Duplicate { .. }));
+
+    // another user replaying someone's op id gets nothing of it
+    let other = actor(Role::GroupLeader, GROUPS[0]);
+    let mut stolen = ok.clone();
+    stolen.author = other.user_id;
+    let a = store.apply_ops(&other, &policy, &[stolen]).unwrap();
+    assert!(matches!(&a[0].outcome, Outcome::Rejected { code: RejectionCode::AuthorMismatch, .. }));
+
+    // the stored visit carries the server's view: visitor and group
+    let Op::RecordVisit(v) = &ok.op;
+    let Some(Record::Visit(stored)) = store.record(EntityKind::Visit, v.id).unwrap() else { panic!("visit stored") };
+    assert_eq!(stored.visitor_id, leader.user_id);
+    assert_eq!(stored.group_id, Some(GROUPS[0]));
+}
+
+fn visits_seen(store: &dyn Store, grants: &[RoleGrant]) -> Vec<Uuid> {
+    let page = store.pull(grants, 0, 10_000).unwrap();
+    assert!(!page.has_more);
+    page.changes.iter().filter(|c| c.entity == EntityKind::Visit).map(|c| c.id).collect()
+}
+
+fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
+    let policy = Policy::default();
+    let b_leader = actor(Role::GroupLeader, GROUPS[1]);
+    let op = visit_op(b_leader.user_id, HOUSEHOLDS[1]);
+    store.apply_ops(&b_leader, &policy, std::slice::from_ref(&op)).unwrap();
+    let Op::RecordVisit(v) = &op.op;
+
+    let sec_a = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];
+    let sec_b = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[1] }];
+    let leader_a2 = [RoleGrant { role: Role::GroupLeader, unit_id: GROUPS[2] }];
+    let mediator_b = [RoleGrant { role: Role::Mediator, unit_id: VILLAGES[1] }];
+    assert!(visits_seen(store, &sec_b).contains(&v.id));
+    assert!(!visits_seen(store, &sec_a).contains(&v.id), "village A does not see village B");
+    assert!(visits_seen(store, &leader_a2).is_empty(), "no visits were made in group A2");
+    assert!(visits_seen(store, &mediator_b).is_empty(), "mediators do not see visit logs");
+    // but the mediator sees the households of their village, and none beside it
+    let page = store.pull(&mediator_b, 0, 10_000).unwrap();
+    let hh: Vec<Uuid> = page.changes.iter().filter(|c| c.entity == EntityKind::Household).map(|c| c.id).collect();
+    assert_eq!(hh, vec![HOUSEHOLDS[1]]);
+    // a user with two grants sees the union, each change once
+    let both: Vec<RoleGrant> = sec_a.iter().chain(sec_b.iter()).copied().collect();
+    let page = store.pull(&both, 0, 10_000).unwrap();
+    let mut seqs: Vec<u64> = page.changes.iter().map(|c| c.seq).collect();
+    let n = seqs.len();
+    seqs.dedup();
+    assert_eq!(seqs.len(), n);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}
+
+fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
+    let grants = [
+        RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] },
+        RoleGrant { role: Role::Mediator, unit_id: VILLAGES[1] },
+    ];
+    let full = store.pull(&grants, 0, 10_000).unwrap();
+    let mut got = Vec::new();
+    let mut cursor = 0;
+    let mut pages = 0;
+    loop {
+        let page = store.pull(&grants, cursor, 2).unwrap();
+        assert!(page.changes.len() <= 2);
+        got.extend(page.changes.iter().map(|c| c.seq));
+        assert!(page.position >= cursor);
+        cursor = page.position;
+        pages += 1;
+        if !page.has_more {
+            break;
+        }
+        assert!(pages < 1000);
+    }
+    assert_eq!(got, full.changes.iter().map(|c| c.seq).collect::<Vec<_>>());
+    assert!(pages > 1);
+    // a no-op pull from the end returns nothing and stays put
+    let page = store.pull(&grants, cursor, 2).unwrap();
+    assert!(page.changes.is_empty() && !page.has_more);
+    assert_eq!(page.position, cursor);
+    assert_eq!(cursor, store.last_seq().unwrap());
+}
+
+fn moved_record_is_dropped_where_it_left(store: &dyn Store) {
+    let h = Uuid::now_v7();
+    store.put_records(&[household(h, GROUPS[0])]).unwrap();
+    let a1 = [RoleGrant { role: Role::GroupLeader, unit_id: GROUPS[0] }];
+    let a2 = [RoleGrant { role: Role::GroupLeader, unit_id: GROUPS[2] }];
+    let va = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];
+    let (c1, c2, cv) = (store.last_seq().unwrap(), store.last_seq().unwrap(), store.last_seq().unwrap());
+    // moves from group A1 to A2 (same village)
+    store.put_records(&[household(h, GROUPS[2])]).unwrap();
+    let p1 = store.pull(&a1, c1, 100).unwrap();
+    assert_eq!(p1.changes.len(), 1);
+    assert_eq!((p1.changes[0].action, p1.changes[0].id), (ChangeAction::Drop, h));
+    let p2 = store.pull(&a2, c2, 100).unwrap();
+    assert_eq!(p2.changes.len(), 1);
+    assert_eq!(p2.changes[0].action, ChangeAction::Put);
+    // the village still holds it: one put, no drop
+    let pv = store.pull(&va, cv, 100).unwrap();
+    assert_eq!(pv.changes.iter().map(|c| c.action).collect::<Vec<_>>(), vec![ChangeAction::Put]);
+    // writing the identical record again changes nothing
+    let before = store.last_seq().unwrap();
+    store.put_records(&[household(h, GROUPS[2])]).unwrap();
+    assert_eq!(store.last_seq().unwrap(), before);
+}

@@ -1,0 +1,243 @@
+//! The in-memory backend: for tests and as the reference the conformance suite
+//! checks other backends against. A write transaction works on a copy of the
+//! state that replaces the original only when the whole batch succeeded.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::apply::{StateView, ViewError};
+use fengqiao_domain::permissions::{sees, Actor};
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::wire::{Change, OpAnswer, OpEnvelope};
+use fengqiao_domain::{EntityKind, Record, RoleGrant};
+use uuid::Uuid;
+
+use super::batch::{self, TxFail, WriteTx};
+use super::{
+    merge_page, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
+    StoreResult, StoredAnswer, StoredRecord, UserRecord,
+};
+
+#[derive(Default, Clone)]
+struct Sync {
+    ops: HashMap<Uuid, StoredAnswer>,
+    records: HashMap<(EntityKind, Uuid), StoredRecord>,
+    changes: BTreeMap<u64, Change>,
+    feed: BTreeSet<(Uuid, u64)>,
+    seq: u64,
+}
+
+#[derive(Default)]
+struct State {
+    users: HashMap<Uuid, UserRecord>,
+    usernames: HashMap<String, Uuid>,
+    refresh: HashMap<String, RefreshRecord>,
+    revoked: BTreeSet<Uuid>,
+    keys: Vec<SigningKeyRecord>,
+    sync: Sync,
+}
+
+/// The in-memory server store.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn st(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn transact<T>(&self, f: impl FnOnce(&MemTx) -> Result<T, TxFail>) -> StoreResult<T> {
+        let mut st = self.st();
+        let tx = MemTx(RefCell::new(st.sync.clone()));
+        match f(&tx) {
+            Ok(v) => {
+                st.sync = tx.0.into_inner();
+                Ok(v)
+            }
+            Err(TxFail::Storage(e)) => Err(StoreError::Backend(e.0)),
+            Err(TxFail::InvalidRecord(m)) => Err(StoreError::InvalidRecord(m)),
+        }
+    }
+}
+
+struct MemTx(RefCell<Sync>);
+
+impl StateView for MemTx {
+    fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+        Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.record.clone()))
+    }
+}
+
+impl WriteTx for MemTx {
+    fn answer(&self, op_id: Uuid) -> Result<Option<StoredAnswer>, ViewError> {
+        Ok(self.0.borrow().ops.get(&op_id).cloned())
+    }
+    fn put_answer(&self, op_id: Uuid, answer: &StoredAnswer) -> Result<(), ViewError> {
+        self.0.borrow_mut().ops.insert(op_id, answer.clone());
+        Ok(())
+    }
+    fn stored(&self, kind: EntityKind, id: Uuid) -> Result<Option<StoredRecord>, ViewError> {
+        Ok(self.0.borrow().records.get(&(kind, id)).cloned())
+    }
+    fn put_stored(&self, stored: &StoredRecord) -> Result<(), ViewError> {
+        let key = (stored.record.kind(), stored.record.id());
+        self.0.borrow_mut().records.insert(key, stored.clone());
+        Ok(())
+    }
+    fn next_seq(&self) -> Result<u64, ViewError> {
+        let mut s = self.0.borrow_mut();
+        s.seq += 1;
+        Ok(s.seq)
+    }
+    fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError> {
+        let mut s = self.0.borrow_mut();
+        s.changes.insert(change.seq, change.clone());
+        for u in units {
+            s.feed.insert((*u, change.seq));
+        }
+        Ok(())
+    }
+}
+
+impl Store for MemoryStore {
+    fn is_empty(&self) -> StoreResult<bool> {
+        let st = self.st();
+        Ok(st.users.is_empty() && st.sync.records.is_empty())
+    }
+
+    fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        let mut st = self.st();
+        if st.usernames.contains_key(&user.username) {
+            return Err(StoreError::AlreadyExists(format!("username {}", user.username)));
+        }
+        st.usernames.insert(user.username.clone(), user.id);
+        st.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    fn update_user(&self, user: &UserRecord) -> StoreResult<()> {
+        self.st().users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>> {
+        Ok(self.st().users.get(&id).cloned())
+    }
+
+    fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let st = self.st();
+        Ok(st.usernames.get(username).and_then(|id| st.users.get(id)).cloned())
+    }
+
+    fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()> {
+        self.st().refresh.insert(record.token_hash.clone(), record.clone());
+        Ok(())
+    }
+
+    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<SpendOutcome> {
+        let mut st = self.st();
+        let Some(rec) = st.refresh.get(token_hash).cloned() else {
+            return Ok(SpendOutcome::Invalid);
+        };
+        if st.revoked.contains(&rec.family) {
+            return Ok(SpendOutcome::Invalid);
+        }
+        if rec.spent {
+            st.revoked.insert(rec.family);
+            return Ok(SpendOutcome::Reused { family: rec.family });
+        }
+        if rec.expires_at <= now {
+            return Ok(SpendOutcome::Invalid);
+        }
+        let mut spent = rec;
+        spent.spent = true;
+        st.refresh.insert(token_hash.to_string(), spent.clone());
+        Ok(SpendOutcome::Spent(spent))
+    }
+
+    fn revoke_family(&self, family: Uuid) -> StoreResult<()> {
+        self.st().revoked.insert(family);
+        Ok(())
+    }
+
+    fn family_revoked(&self, family: Uuid) -> StoreResult<bool> {
+        Ok(self.st().revoked.contains(&family))
+    }
+
+    fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
+        Ok(self.st().refresh.get(token_hash).cloned())
+    }
+
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        Ok(self.st().keys.clone())
+    }
+
+    fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+        let mut st = self.st();
+        st.keys.push(key.clone());
+        st.keys.sort_by_key(|k| k.created_at);
+        Ok(())
+    }
+
+    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> StoreResult<Vec<OpAnswer>> {
+        self.transact(|tx| batch::apply_ops(tx, actor, policy, ops))
+    }
+
+    fn put_records(&self, records: &[Record]) -> StoreResult<u64> {
+        self.transact(|tx| batch::put_records(tx, records))
+    }
+
+    fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>> {
+        Ok(self.st().sync.records.get(&(kind, id)).map(|s| s.record.clone()))
+    }
+
+    fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage> {
+        let st = self.st();
+        let visible = st.sync.seq;
+        let mut all = Vec::new();
+        let mut any_full = false;
+        for g in grants {
+            let mut taken = 0;
+            for (_, seq) in st.sync.feed.range((g.unit_id, after + 1)..=(g.unit_id, u64::MAX)) {
+                let Some(change) = st.sync.changes.get(seq) else {
+                    return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
+                };
+                if !sees(g.role, change.entity) {
+                    continue;
+                }
+                all.push(change.clone());
+                taken += 1;
+                if taken == limit {
+                    any_full = true;
+                    break;
+                }
+            }
+        }
+        Ok(merge_page(all, any_full, limit, visible.max(after)))
+    }
+
+    fn last_seq(&self) -> StoreResult<u64> {
+        Ok(self.st().sync.seq)
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn memory_store_passes_conformance() {
+        crate::store::conformance::run_all(&super::MemoryStore::new());
+    }
+}

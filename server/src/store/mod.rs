@@ -1,0 +1,219 @@
+//! The server's store: users, refresh tokens, signing keys, records and the change
+//! feed, behind one trait so a larger deployment can add another backend
+//! (PostgreSQL) without touching anything above it.
+//!
+//! Both backends ([`SledStore`], [`MemoryStore`]) apply operations through the same
+//! [`batch`] functions over their own [`batch::WriteTx`], and both run the
+//! [`conformance`] suite.
+
+pub mod batch;
+pub mod conformance;
+pub mod memory;
+pub mod sled_store;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::permissions::Actor;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::wire::{Change, OpAnswer, OpEnvelope};
+use fengqiao_domain::{EntityKind, Record, RoleGrant};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+/// Storage failures. Never carries personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The underlying database failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// Stored bytes could not be decoded (corruption or an unknown newer format).
+    #[error("stored data could not be decoded: {0}")]
+    Corrupt(String),
+    /// A unique key is taken (e.g. a username).
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// A record could not be placed (its org unit is unknown).
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
+}
+
+/// Result alias for store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user account as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Stable id.
+    pub id: Uuid,
+    /// Unique sign-in name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// argon2id PHC string. Never logged, never sent.
+    pub password_hash: String,
+    /// Roles bound to org units.
+    pub grants: Vec<RoleGrant>,
+    /// A disabled user's tokens stop working at once.
+    #[serde(default)]
+    pub disabled: bool,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A refresh token, stored by its hash only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// The rotation family: every token descended from one login.
+    pub family: Uuid,
+    /// Whose.
+    pub user_id: Uuid,
+    /// The phone's install id, if it sent one.
+    #[serde(default)]
+    pub device_id: Option<Uuid>,
+    /// When issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Spent by a rotation (reusing a spent token revokes the family).
+    #[serde(default)]
+    pub spent: bool,
+}
+
+/// What spending a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpendOutcome {
+    /// It was live; it is now spent. Issue its successor in the same family.
+    Spent(RefreshRecord),
+    /// It had been spent before: the family is now revoked.
+    Reused {
+        /// The revoked family.
+        family: Uuid,
+    },
+    /// Unknown, expired, or its family revoked.
+    Invalid,
+}
+
+/// An Ed25519 signing key for access tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyRecord {
+    /// Key id (`kid` in token headers and the JWKS).
+    pub kid: String,
+    /// PKCS#8 DER of the private key, base64.
+    pub private_pkcs8_b64: String,
+    /// Raw public key, base64url (the JWK `x`).
+    pub public_x: String,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of the change feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedPage {
+    /// Changes in sequence order.
+    pub changes: Vec<Change>,
+    /// More visible changes wait beyond this page.
+    pub has_more: bool,
+    /// Where the next pull may start: the last change returned, or, when the feed
+    /// was read to its end, the highest committed sequence.
+    pub position: u64,
+}
+
+/// The server's storage. Every method is atomic; writes are durable when they return.
+pub trait Store: Send + Sync + 'static {
+    /// True when nothing at all is stored (a fresh data dir).
+    fn is_empty(&self) -> StoreResult<bool>;
+
+    /// Adds a user; fails with `AlreadyExists` if the username is taken.
+    fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// Replaces an existing user's record (same id).
+    fn update_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// A user by id.
+    fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>>;
+    /// A user by username.
+    fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+
+    /// Stores a new refresh token.
+    fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()>;
+    /// Spends a refresh token atomically (see [`SpendOutcome`]).
+    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<SpendOutcome>;
+    /// Revokes a whole family (logout, reuse detected, device lost).
+    fn revoke_family(&self, family: Uuid) -> StoreResult<()>;
+    /// Whether a family was revoked.
+    fn family_revoked(&self, family: Uuid) -> StoreResult<bool>;
+    /// The refresh record of a token hash, if any.
+    fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
+
+    /// All signing keys, oldest first.
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Adds a signing key.
+    fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+
+    /// Applies a batch of operations for one actor, each exactly once: the op-id
+    /// record and its state change commit together. One answer per op, in order.
+    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> StoreResult<Vec<OpAnswer>>;
+    /// Writes server-authored records (seed, import) into state and feed.
+    /// Returns the last sequence used.
+    fn put_records(&self, records: &[Record]) -> StoreResult<u64>;
+    /// The current record of a kind and id.
+    fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>>;
+    /// Changes after `after` visible to these grants, at most `limit`.
+    fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage>;
+    /// Highest committed (visible) sequence.
+    fn last_seq(&self) -> StoreResult<u64>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> StoreResult<()>;
+}
+
+/// The stored form of an op's answer: the original outcome and who sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    /// The op's author.
+    pub author: Uuid,
+    /// The first answer given.
+    pub outcome: fengqiao_domain::wire::Outcome,
+}
+
+/// A record with the scope whose feeds carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// Storage format version.
+    pub v: u32,
+    /// Home unit first, county last.
+    pub scope: Vec<Uuid>,
+    /// The record.
+    pub record: Record,
+}
+
+/// Key of a record: entity tag byte + 16-byte id.
+pub fn record_key(kind: EntityKind, id: Uuid) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = kind.tag();
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+/// Key of a feed-index entry: unit id + big-endian sequence.
+pub fn feed_key(unit: Uuid, seq: u64) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..16].copy_from_slice(unit.as_bytes());
+    k[16..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Merges per-grant candidate lists into one page (sorted, deduplicated).
+pub(crate) fn merge_page(mut all: Vec<Change>, any_full: bool, limit: usize, visible: u64) -> FeedPage {
+    all.sort_by_key(|c| c.seq);
+    all.dedup_by_key(|c| c.seq);
+    let has_more = all.len() > limit || any_full;
+    all.truncate(limit);
+    let position = match (has_more, all.last()) {
+        (true, Some(last)) => last.seq,
+        // Read to the end of every index: the next pull may start at the top.
+        _ => visible,
+    };
+    FeedPage { changes: all, has_more, position }
+}
