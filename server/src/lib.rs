@@ -1,3 +1,13 @@
 //! The Fengqiao server: auth, sync and workflow authority over a pluggable store.
+//!
+//! Layout: [`store`] (trait, sled and memory backends, conformance suite),
+//! [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens), [`http`]
+//! (axum routes and layers), [`app`] (opening a data dir, running), [`demo`]
+//! (the demo county), [`cli`].
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod http;
 pub mod store;

@@ -1,1 +1,5 @@
-fn main(){}
+//! `fengqiao-server`: see `fengqiao-server --help`.
+
+fn main() -> std::process::ExitCode {
+    fengqiao_server::cli::main()
+}

@@ -71,6 +71,7 @@ pub enum Outcome {
     /// Seen before: the original answer.
     Duplicate {
         /// What the server answered the first time.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         original: Box<Outcome>,
     },
     /// Refused for good: the phone keeps it where the user can see it.

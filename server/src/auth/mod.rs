@@ -1,0 +1,10 @@
+//! Identity: password hashes, signed access tokens, rotating refresh tokens.
+
+pub mod keys;
+pub mod password;
+pub mod service;
+pub mod tokens;
+
+pub use keys::KeyRing;
+pub use service::{AuthError, AuthService};
+pub use tokens::{AccessClaims, ISSUER, AUDIENCE};

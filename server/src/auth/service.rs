@@ -1,0 +1,167 @@
+//! Sign-in, refresh, logout and request authentication over a [`Store`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use fengqiao_domain::permissions::Actor;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::wire::{GrantInfo, TokenResponse, UserInfo};
+use fengqiao_domain::{EntityKind, Record};
+use uuid::Uuid;
+
+use super::keys::KeyRing;
+use super::password;
+use super::tokens::{self, TokenProblem};
+use crate::store::{RefreshRecord, SpendOutcome, Store, StoreError, UserRecord};
+
+/// Why an auth call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong username or password, or a disabled user (not told apart).
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// The refresh token is unknown, spent, expired or revoked.
+    #[error("the refresh token is no longer valid; sign in again")]
+    RefreshInvalid,
+    /// The access token has expired.
+    #[error("the access token has expired")]
+    TokenExpired,
+    /// No valid access token.
+    #[error("a valid access token is required")]
+    Unauthorized,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something else failed on the server.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The user record.
+    pub user: UserRecord,
+    /// The user as an actor for permission checks.
+    pub actor: Actor,
+    /// Their session (refresh family).
+    pub family: Uuid,
+}
+
+/// Auth over a store, with the key ring and policy.
+pub struct AuthService {
+    store: Arc<dyn Store>,
+    keys: KeyRing,
+    policy: Arc<Policy>,
+}
+
+impl AuthService {
+    /// Builds the service, creating the first signing key if needed.
+    pub fn new(store: Arc<dyn Store>, policy: Arc<Policy>) -> Result<AuthService, StoreError> {
+        let keys = KeyRing::load_or_create(store.as_ref())?;
+        Ok(AuthService { store, keys, policy })
+    }
+
+    /// The key ring (for the JWKS and for tests that mint tokens).
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Password sign-in. Costs one argon2 verification whether or not the user exists.
+    pub fn login(&self, username: &str, password: &str, device_id: Option<Uuid>, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+        let user = self.store.user_by_username(username)?;
+        let ok = match &user {
+            Some(u) => password::verify(password, &u.password_hash),
+            None => {
+                // Same cost as a real check, so timing does not tell which usernames exist.
+                let _ = password::verify(password, password::decoy_hash());
+                false
+            }
+        };
+        match user {
+            Some(u) if ok && !u.disabled => self.issue(&u, Uuid::now_v7(), device_id, now),
+            _ => Err(AuthError::InvalidCredentials),
+        }
+    }
+
+    /// Spends a refresh token and issues its successor in the same family.
+    pub fn refresh(&self, refresh_token: &str, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+        match self.store.spend_refresh(&tokens::token_hash(refresh_token), now)? {
+            SpendOutcome::Spent(old) => {
+                let user = self.store.user(old.user_id)?.filter(|u| !u.disabled).ok_or(AuthError::RefreshInvalid)?;
+                self.issue(&user, old.family, old.device_id, now)
+            }
+            SpendOutcome::Reused { family } => {
+                tracing::warn!(%family, "spent refresh token reused: session family revoked");
+                Err(AuthError::RefreshInvalid)
+            }
+            SpendOutcome::Invalid => Err(AuthError::RefreshInvalid),
+        }
+    }
+
+    /// Revokes the session the refresh token belongs to. Unknown tokens are ignored
+    /// (logout is idempotent and says nothing about what exists).
+    pub fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
+        if let Some(rec) = self.store.refresh(&tokens::token_hash(refresh_token))? {
+            self.store.revoke_family(rec.family)?;
+        }
+        Ok(())
+    }
+
+    /// Authenticates a bearer token: valid signature and claims, a live session,
+    /// an existing user who is not disabled.
+    pub fn authenticate(&self, bearer: &str) -> Result<Caller, AuthError> {
+        let claims = tokens::verify(&self.keys, bearer).map_err(|p| match p {
+            TokenProblem::Expired => AuthError::TokenExpired,
+            TokenProblem::Invalid => AuthError::Unauthorized,
+        })?;
+        let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Unauthorized)?;
+        let family = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthorized)?;
+        if self.store.family_revoked(family)? {
+            return Err(AuthError::Unauthorized);
+        }
+        let user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
+        let actor = Actor { user_id: user.id, grants: user.grants.clone() };
+        Ok(Caller { user, actor, family })
+    }
+
+    /// The user as the phone shows it (roles with their units' names).
+    pub fn user_info(&self, user: &UserRecord) -> Result<UserInfo, AuthError> {
+        let mut roles = Vec::with_capacity(user.grants.len());
+        for g in &user.grants {
+            let unit_name = match self.store.record(EntityKind::Unit, g.unit_id)? {
+                Some(Record::Unit(u)) => u.name,
+                _ => String::new(),
+            };
+            roles.push(GrantInfo { grant: *g, unit_name });
+        }
+        Ok(UserInfo { id: user.id, username: user.username.clone(), display_name: user.display_name.clone(), roles })
+    }
+
+    fn issue(&self, user: &UserRecord, family: Uuid, device_id: Option<Uuid>, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+        let ttl = self.policy.auth.access_ttl_secs;
+        let now_s = now.timestamp().max(0) as u64;
+        let claims = tokens::claims_for(user.id, family, now_s, ttl);
+        let access_token = tokens::sign(&self.keys, &claims).map_err(AuthError::Internal)?;
+        let refresh_token = tokens::random_token();
+        let refresh_expires_at = now + Duration::days(self.policy.auth.refresh_ttl_days as i64);
+        self.store.insert_refresh(&RefreshRecord {
+            token_hash: tokens::token_hash(&refresh_token),
+            family,
+            user_id: user.id,
+            device_id,
+            issued_at: now,
+            expires_at: refresh_expires_at,
+            spent: false,
+        })?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            expires_at: Utc.timestamp_opt(claims.exp as i64, 0).single().unwrap_or(now),
+            refresh_token,
+            refresh_expires_at,
+            user: self.user_info(user)?,
+        })
+    }
+}

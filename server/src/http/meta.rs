@@ -1,0 +1,79 @@
+//! Liveness, public keys and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::ApiResult;
+use super::AppState;
+
+/// Liveness: 200 when the store is open and answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "store open"), (status = 500)))]
+pub async fn healthz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let store = st.store.clone();
+    let seq = tokio::task::spawn_blocking(move || store.last_seq()).await??;
+    Ok((StatusCode::OK, Json(serde_json::json!({"status": "ok", "feed_seq": seq}))))
+}
+
+/// The public keys that verify access tokens (JWKS, Ed25519).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta", responses((status = 200, description = "JSON Web Key Set")))]
+pub async fn jwks(State(st): State<AppState>) -> Json<Value> {
+    Json(st.auth.keys().jwks())
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The OpenAPI document of every endpoint.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Fengqiao API", description = "Offline-first grassroots dispute mediation: auth and sync."),
+    paths(
+        healthz, jwks, openapi_json,
+        super::auth_routes::login, super::auth_routes::refresh, super::auth_routes::logout,
+        super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull,
+    ),
+    components(schemas(fengqiao_domain::wire::Change, fengqiao_domain::wire::OpEnvelope)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document the server serves is the one kept in the repo
+    /// (`docs/openapi.json`); regenerate with `UPDATE_OPENAPI=1 cargo test -p fengqiao-server openapi`.
+    #[test]
+    fn openapi_document_matches_the_repo_copy_and_lists_every_route() {
+        let doc = ApiDoc::openapi().to_pretty_json().unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, format!("{doc}\n")).unwrap();
+        }
+        let kept = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(kept.trim_end(), doc.trim_end(), "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p fengqiao-server openapi");
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        for p in ["/healthz", "/openapi.json", "/.well-known/jwks.json", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/v1/sync/push", "/v1/sync/pull", "/v1/me"] {
+            assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
+        }
+    }
+}

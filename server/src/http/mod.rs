@@ -1,0 +1,68 @@
+//! The HTTP surface: routes, shared state and the tower layers around them
+//! (body limit, timeout, panic catcher, tracing without headers or bodies).
+
+pub mod auth_routes;
+pub mod error;
+pub mod meta;
+pub mod sync_routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use fengqiao_domain::policy::Policy;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::AuthService;
+use crate::store::Store;
+use error::ApiError;
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Auth over the store.
+    pub auth: Arc<AuthService>,
+    /// The county's policy.
+    pub policy: Arc<Policy>,
+}
+
+/// How long one request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}
+
+/// The full router with its layers.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.policy.sync.max_push_bytes;
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/openapi.json", get(meta::openapi_json))
+        .route("/.well-known/jwks.json", get(meta::jwks))
+        .route("/v1/auth/login", post(auth_routes::login))
+        .route("/v1/auth/refresh", post(auth_routes::refresh))
+        .route("/v1/auth/logout", post(auth_routes::logout))
+        .route("/v1/me", get(sync_routes::me))
+        .route("/v1/sync/push", post(sync_routes::push))
+        .route("/v1/sync/pull", get(sync_routes::pull))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .with_state(state)
+}
