@@ -1,1 +1,8 @@
+//! End-to-end test support: a real server on an ephemeral loopback port with a
+//! fresh data dir, the demo credentials, and a fault-injecting TCP proxy.
 
+pub mod proxy;
+pub mod server;
+
+pub use proxy::{FaultMode, FaultProxy};
+pub use server::TestServer;

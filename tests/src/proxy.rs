@@ -1,0 +1,141 @@
+//! A small fault-injecting TCP proxy on loopback, put between a client and the
+//! server to cut, drop or delay traffic at chosen points.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// What the proxy does to each new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultMode {
+    /// Pass everything through.
+    Pass,
+    /// Refuse: accept and close at once (as if the network were down).
+    Refuse,
+    /// Forward the request; when the server answers, throw the answer away and
+    /// close the connection (the server committed, the client never hears).
+    DropResponse,
+    /// Forward at most this many bytes from client to server, then cut both ways.
+    CutAfterUpload(u64),
+    /// Delay every chunk by this many milliseconds.
+    Delay(u64),
+}
+
+/// A running proxy.
+pub struct FaultProxy {
+    addr: SocketAddr,
+    mode: Arc<Mutex<FaultMode>>,
+    /// Connections accepted so far.
+    pub connections: Arc<AtomicU64>,
+    /// Bytes forwarded client → server so far.
+    pub upstream_bytes: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `target` on an ephemeral loopback port.
+    pub async fn start(target: SocketAddr, mode: FaultMode) -> std::io::Result<FaultProxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mode = Arc::new(Mutex::new(mode));
+        let connections = Arc::new(AtomicU64::new(0));
+        let upstream_bytes = Arc::new(AtomicU64::new(0));
+        let (m, c, u) = (mode.clone(), connections.clone(), upstream_bytes.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                c.fetch_add(1, Ordering::SeqCst);
+                let mode = *m.lock().unwrap_or_else(|p| p.into_inner());
+                tokio::spawn(handle(client, target, mode, u.clone()));
+            }
+        });
+        Ok(FaultProxy { addr, mode, connections, upstream_bytes, task })
+    }
+
+    /// Base URL of the proxy.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes the mode for connections accepted from now on.
+    pub fn set_mode(&self, mode: FaultMode) {
+        *self.mode.lock().unwrap_or_else(|p| p.into_inner()) = mode;
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(mut client: TcpStream, target: SocketAddr, mode: FaultMode, up_count: Arc<AtomicU64>) {
+    if mode == FaultMode::Refuse {
+        let _ = client.shutdown().await;
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(target).await else {
+        return;
+    };
+    let (mut cr, mut cw) = client.split();
+    let (mut sr, mut sw) = server.split();
+    let up = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut sent: u64 = 0;
+        loop {
+            let n = match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let n = match mode {
+                FaultMode::CutAfterUpload(limit) => {
+                    let room = limit.saturating_sub(sent) as usize;
+                    if room == 0 {
+                        break;
+                    }
+                    n.min(room)
+                }
+                _ => n,
+            };
+            if let FaultMode::Delay(ms) = mode {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if sw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            sent += n as u64;
+            up_count.fetch_add(n as u64, Ordering::SeqCst);
+            if matches!(mode, FaultMode::CutAfterUpload(limit) if sent >= limit) {
+                break;
+            }
+        }
+    };
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match sr.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if mode == FaultMode::DropResponse {
+                // The server has answered (so it committed): the client never hears.
+                break;
+            }
+            if let FaultMode::Delay(ms) = mode {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if cw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    // Whichever direction ends first ends the connection.
+    tokio::select! {
+        _ = up => {},
+        _ = down => {},
+    }
+}

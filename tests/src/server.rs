@@ -1,0 +1,91 @@
+//! A real `fengqiao-server` (the same router, store and auth as the binary) run in
+//! this process on `127.0.0.1:0`, over a real sled data dir.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fengqiao_server::app::{self, RunningServer, ServerConfig};
+use fengqiao_server::demo::{read_credentials, DemoCredential};
+
+/// A running test server and its data dir.
+pub struct TestServer {
+    /// The running server (None while stopped).
+    pub running: Option<RunningServer>,
+    /// Its data dir.
+    pub data_dir: PathBuf,
+    addr: SocketAddr,
+}
+
+impl TestServer {
+    /// Starts a server seeded with the demo county in `data_dir`.
+    pub async fn start(data_dir: &Path) -> anyhow::Result<TestServer> {
+        Self::start_at(data_dir, "127.0.0.1:0".parse()?).await
+    }
+
+    /// Starts on a given address (to restart on the same port).
+    pub async fn start_at(data_dir: &Path, addr: SocketAddr) -> anyhow::Result<TestServer> {
+        let config = ServerConfig { data_dir: data_dir.to_path_buf(), policy_file: None, demo: true };
+        // sled releases its file lock asynchronously after the last handle drops.
+        let mut tries = 0;
+        let state = loop {
+            match app::open(&config) {
+                Ok(s) => break s,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let running = app::spawn(state, addr).await?;
+        let addr = running.addr;
+        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr })
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The listening address (kept across restarts).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server and closes its store.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(r) = self.running.take() {
+            r.stop().await?;
+        }
+        Ok(())
+    }
+
+    /// Stops and starts again on the same port and data dir.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await?;
+        let again = TestServer::start_at(&self.data_dir, self.addr).await?;
+        self.running = again.running;
+        Ok(())
+    }
+
+    /// The demo credential of a username.
+    pub fn cred(&self, username: &str) -> anyhow::Result<DemoCredential> {
+        read_credentials(&self.data_dir)?
+            .into_iter()
+            .find(|c| c.username == username)
+            .ok_or_else(|| anyhow::anyhow!("no demo user {username}"))
+    }
+
+    /// The server's state (store, auth keys), while running.
+    pub fn state(&self) -> anyhow::Result<&fengqiao_server::http::AppState> {
+        self.running.as_ref().map(|r| &r.state).ok_or_else(|| anyhow::anyhow!("server is stopped"))
+    }
+}
+
+/// Reserves a loopback port nobody listens on (for "server is down" tests).
+pub fn unused_addr() -> anyhow::Result<SocketAddr> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?)
+}
