@@ -52,7 +52,11 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("store"))?);
     if config.demo && store.is_empty()? {
         let seeded = crate::demo::seed(store.as_ref(), &config.data_dir)?;
-        tracing::info!(users = seeded.users, households = seeded.households, "seeded the demo county; credentials in demo-credentials.json");
+        tracing::info!(
+            users = seeded.users,
+            households = seeded.households,
+            "seeded the demo county; credentials in demo-credentials.json"
+        );
     }
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
     Ok(AppState { store, auth, policy })

@@ -41,10 +41,12 @@ pub struct Seeded {
     pub households: usize,
 }
 
-const TOWNS: [(&str, [&str; 3]); 2] = [("红旗镇", ["东升村", "前进村", "新华村"]), ("团结镇", ["永安村", "和平村", "兴隆村"])];
+const TOWNS: [(&str, [&str; 3]); 2] =
+    [("红旗镇", ["东升村", "前进村", "新华村"]), ("团结镇", ["永安村", "和平村", "兴隆村"])];
 const GROUPS: [&str; 3] = ["第一组", "第二组", "第三组"];
 const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: [&str; 12] = ["建国", "秀英", "桂兰", "志强", "玉梅", "海军", "春花", "永福", "淑珍", "国华", "丽娟", "长林"];
+const GIVEN: [&str; 12] =
+    ["建国", "秀英", "桂兰", "志强", "玉梅", "海军", "春花", "永福", "淑珍", "国华", "丽娟", "长林"];
 /// Households per group in the demo.
 pub const HOUSEHOLDS_PER_GROUP: usize = 5;
 
@@ -57,21 +59,47 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
     let mut records = Vec::new();
     let mut people: Vec<(String, String, Role, Uuid, String)> = Vec::new(); // username, display, role, unit, unit path
     let county_name = "示范旗";
-    let county = OrgUnit { id: Uuid::now_v7(), code: "C01".into(), name: county_name.into(), level: UnitLevel::County, parent: None };
+    let county = OrgUnit {
+        id: Uuid::now_v7(),
+        code: "C01".into(),
+        name: county_name.into(),
+        level: UnitLevel::County,
+        parent: None,
+    };
     people.push(("admin".into(), "旗管理员".into(), Role::CountyAdmin, county.id, county_name.into()));
     records.push(Record::Unit(county.clone()));
     let mut households = 0;
     for (ti, (town_name, villages)) in TOWNS.iter().enumerate() {
         let t = ti + 1;
-        let town = OrgUnit { id: Uuid::now_v7(), code: format!("T{t:02}"), name: (*town_name).into(), level: UnitLevel::Town, parent: Some(county.id) };
+        let town = OrgUnit {
+            id: Uuid::now_v7(),
+            code: format!("T{t:02}"),
+            name: (*town_name).into(),
+            level: UnitLevel::Town,
+            parent: Some(county.id),
+        };
         let town_path = format!("{county_name}/{town_name}");
-        for (role, who) in [(Role::JudicialOffice, "judicial"), (Role::TownCommittee, "committee"), (Role::Mediator, "mediator")] {
-            people.push((format!("{who}.t{t}"), format!("{town_name}{}", role.label_zh()), role, town.id, town_path.clone()));
+        for (role, who) in
+            [(Role::JudicialOffice, "judicial"), (Role::TownCommittee, "committee"), (Role::Mediator, "mediator")]
+        {
+            people.push((
+                format!("{who}.t{t}"),
+                format!("{town_name}{}", role.label_zh()),
+                role,
+                town.id,
+                town_path.clone(),
+            ));
         }
         records.push(Record::Unit(town.clone()));
         for (vi, village_name) in villages.iter().enumerate() {
             let v = vi + 1;
-            let village = OrgUnit { id: Uuid::now_v7(), code: format!("V{v:02}"), name: (*village_name).into(), level: UnitLevel::Village, parent: Some(town.id) };
+            let village = OrgUnit {
+                id: Uuid::now_v7(),
+                code: format!("V{v:02}"),
+                name: (*village_name).into(),
+                level: UnitLevel::Village,
+                parent: Some(town.id),
+            };
             let village_path = format!("{town_path}/{village_name}");
             for (role, who) in [
                 (Role::VillageSecretary, "secretary"),
@@ -80,17 +108,36 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
                 (Role::Mediator, "mediator"),
                 (Role::LegalAdvisor, "advisor"),
             ] {
-                people.push((format!("{who}.t{t}v{v}"), format!("{village_name}{}", role.label_zh()), role, village.id, village_path.clone()));
+                people.push((
+                    format!("{who}.t{t}v{v}"),
+                    format!("{village_name}{}", role.label_zh()),
+                    role,
+                    village.id,
+                    village_path.clone(),
+                ));
             }
             records.push(Record::Unit(village.clone()));
             for (gi, group_name) in GROUPS.iter().enumerate() {
                 let g = gi + 1;
-                let group = OrgUnit { id: Uuid::now_v7(), code: format!("G{g:02}"), name: (*group_name).into(), level: UnitLevel::Group, parent: Some(village.id) };
-                people.push((format!("leader.t{t}v{v}g{g}"), format!("{village_name}{group_name}组长"), Role::GroupLeader, group.id, format!("{village_path}/{group_name}")));
+                let group = OrgUnit {
+                    id: Uuid::now_v7(),
+                    code: format!("G{g:02}"),
+                    name: (*group_name).into(),
+                    level: UnitLevel::Group,
+                    parent: Some(village.id),
+                };
+                people.push((
+                    format!("leader.t{t}v{v}g{g}"),
+                    format!("{village_name}{group_name}组长"),
+                    Role::GroupLeader,
+                    group.id,
+                    format!("{village_path}/{group_name}"),
+                ));
                 records.push(Record::Unit(group.clone()));
                 for h in 0..HOUSEHOLDS_PER_GROUP {
                     let n = (ti * 9 + vi * 3 + gi) * HOUSEHOLDS_PER_GROUP + h;
-                    let name = format!("{}{}", SURNAMES[n % SURNAMES.len()], GIVEN[(n / SURNAMES.len() + n) % GIVEN.len()]);
+                    let name =
+                        format!("{}{}", SURNAMES[n % SURNAMES.len()], GIVEN[(n / SURNAMES.len() + n) % GIVEN.len()]);
                     records.push(Record::Household(Household {
                         id: Uuid::now_v7(),
                         group_id: group.id,
@@ -165,7 +212,10 @@ mod tests {
         let u = store.user_by_username(&c.username).unwrap().unwrap();
         assert!(password::verify(&c.password, &u.password_hash));
         assert_eq!(u.grants[0].unit_id, c.unit_id);
-        assert!(matches!(store.record(EntityKind::Unit, c.unit_id).unwrap(), Some(Record::Unit(OrgUnit { level: UnitLevel::Group, .. }))));
+        assert!(matches!(
+            store.record(EntityKind::Unit, c.unit_id).unwrap(),
+            Some(Record::Unit(OrgUnit { level: UnitLevel::Group, .. }))
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

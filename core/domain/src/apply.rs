@@ -145,10 +145,7 @@ pub fn decide(
 }
 
 fn not_in_jurisdiction(what: &str) -> Rejection {
-    Rejection::new(
-        RejectionCode::NotInJurisdiction,
-        format!("the {what} is not within your units"),
-    )
+    Rejection::new(RejectionCode::NotInJurisdiction, format!("the {what} is not within your units"))
 }
 
 #[cfg(test)]
@@ -179,7 +176,13 @@ mod tests {
             m.insert((r.kind(), r.id()), r);
         };
         let unit = |id: u128, level, parent: Option<u128>| {
-            Record::Unit(OrgUnit { id: Uuid::from_u128(id), code: format!("U{id}"), name: format!("u{id}"), level, parent: parent.map(Uuid::from_u128) })
+            Record::Unit(OrgUnit {
+                id: Uuid::from_u128(id),
+                code: format!("U{id}"),
+                name: format!("u{id}"),
+                level,
+                parent: parent.map(Uuid::from_u128),
+            })
         };
         put(unit(1, UnitLevel::County, None));
         put(unit(2, UnitLevel::Town, Some(1)));
@@ -188,9 +191,19 @@ mod tests {
         put(unit(5, UnitLevel::Group, Some(3)));
         put(unit(6, UnitLevel::Group, Some(4)));
         for (h, g) in [(50u128, 5u128), (60, 6)] {
-            put(Record::Household(Household { id: Uuid::from_u128(h), group_id: Uuid::from_u128(g), head_name: "张三".into(), address: "1号".into(), phone: None }));
+            put(Record::Household(Household {
+                id: Uuid::from_u128(h),
+                group_id: Uuid::from_u128(g),
+                head_name: "张三".into(),
+                address: "1号".into(),
+                phone: None,
+            }));
         }
-        World { view: MapView(m), groups: vec![Uuid::from_u128(5), Uuid::from_u128(6)], households: vec![Uuid::from_u128(50), Uuid::from_u128(60)] }
+        World {
+            view: MapView(m),
+            groups: vec![Uuid::from_u128(5), Uuid::from_u128(6)],
+            households: vec![Uuid::from_u128(50), Uuid::from_u128(60)],
+        }
     }
 
     fn op(author: Uuid, household: Uuid) -> OpEnvelope {
@@ -199,7 +212,17 @@ mod tests {
             v: 1,
             author,
             created_at: Utc::now(),
-            op: Op::RecordVisit(Visit { id: Uuid::now_v7(), household_id: household, visitor_id: Uuid::nil(), visited_at: Utc::now(), kind: VisitKind::Routine, notes: "ok".into(), location: None, leads: vec![], group_id: None }),
+            op: Op::RecordVisit(Visit {
+                id: Uuid::now_v7(),
+                household_id: household,
+                visitor_id: Uuid::nil(),
+                visited_at: Utc::now(),
+                kind: VisitKind::Routine,
+                notes: "ok".into(),
+                location: None,
+                leads: vec![],
+                group_id: None,
+            }),
         }
     }
 
@@ -249,7 +272,10 @@ mod tests {
         assert_eq!(decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap(), vec![]);
         let Op::RecordVisit(v) = &mut again.op;
         v.notes = "changed".into();
-        assert_eq!(decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code, RejectionCode::IdConflict);
+        assert_eq!(
+            decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
+            RejectionCode::IdConflict
+        );
     }
 
     #[test]
@@ -258,6 +284,9 @@ mod tests {
         let a = leader(w.groups[0]);
         let mut o = op(a.user_id, w.households[0]);
         o.v = WIRE_VERSION + 1;
-        assert_eq!(decide(&o, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code, RejectionCode::UnsupportedVersion);
+        assert_eq!(
+            decide(&o, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
+            RejectionCode::UnsupportedVersion
+        );
     }
 }

@@ -16,7 +16,7 @@ pub mod time;
 pub mod wire;
 
 pub use org::{OrgUnit, Role, RoleGrant, UnitLevel};
-pub use records::{Household, Lead, Record, EntityKind, Visit, VisitKind, GeoPoint};
+pub use records::{EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
 pub use rejection::{Rejection, RejectionCode};
 
 /// Version of the wire format spoken by this build (carried in pushes and pulls).

@@ -89,9 +89,7 @@ impl Role {
     pub fn valid_levels(self) -> &'static [UnitLevel] {
         match self {
             Role::GroupLeader => &[UnitLevel::Group],
-            Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre => {
-                &[UnitLevel::Village]
-            }
+            Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre => &[UnitLevel::Village],
             Role::Mediator => &[UnitLevel::Village, UnitLevel::Town],
             Role::LegalAdvisor => &[UnitLevel::Village],
             Role::JudicialOffice | Role::TownCommittee => &[UnitLevel::Town],
@@ -161,7 +159,8 @@ mod tests {
 
     #[test]
     fn coverage_is_down_the_tree_only() {
-        let (county, town, village, group) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let (county, town, village, group) =
+            (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
         let scope = [group, village, town, county];
         assert!(covers(village, &scope));
         assert!(covers(group, &scope));

@@ -21,12 +21,7 @@ pub enum Action {
 /// The roles allowed to do an action (inside their units).
 pub fn roles_for(action: Action) -> &'static [Role] {
     match action {
-        Action::RecordVisit => &[
-            Role::GroupLeader,
-            Role::VillageSecretary,
-            Role::FirstSecretary,
-            Role::VillageCadre,
-        ],
+        Action::RecordVisit => &[Role::GroupLeader, Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
     }
 }
 
@@ -36,10 +31,9 @@ pub fn sees(role: Role, entity: EntityKind) -> bool {
         // Everyone needs the org tree and the households they serve.
         EntityKind::Unit | EntityKind::Household => true,
         // Visit logs are the grid's and the village's working notes.
-        EntityKind::Visit => matches!(
-            role,
-            Role::GroupLeader | Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre
-        ),
+        EntityKind::Visit => {
+            matches!(role, Role::GroupLeader | Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre)
+        }
     }
 }
 
@@ -101,15 +95,20 @@ mod tests {
     #[test]
     fn group_leader_records_visits_in_own_group_only() {
         let (county, town, village, group, other_group) = ids();
-        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::GroupLeader, unit_id: group }] };
+        let a =
+            Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::GroupLeader, unit_id: group }] };
         assert_eq!(a.standing(Action::RecordVisit, &[group, village, town, county]), Standing::Allowed);
-        assert_eq!(a.standing(Action::RecordVisit, &[other_group, village, town, county]), Standing::OutsideJurisdiction);
+        assert_eq!(
+            a.standing(Action::RecordVisit, &[other_group, village, town, county]),
+            Standing::OutsideJurisdiction
+        );
     }
 
     #[test]
     fn mediator_inside_but_not_allowed_to_log_visits() {
         let (county, town, village, group, _) = ids();
-        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::Mediator, unit_id: village }] };
+        let a =
+            Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::Mediator, unit_id: village }] };
         assert_eq!(a.standing(Action::RecordVisit, &[group, village, town, county]), Standing::RoleNotAllowed);
         assert!(!a.may_see(EntityKind::Visit, &[group, village, town, county]));
         assert!(a.may_see(EntityKind::Household, &[group, village, town, county]));
@@ -118,7 +117,10 @@ mod tests {
     #[test]
     fn secretary_sees_village_visits_not_beside() {
         let (county, town, village, group, other_village) = ids();
-        let a = Actor { user_id: Uuid::from_u128(10), grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }] };
+        let a = Actor {
+            user_id: Uuid::from_u128(10),
+            grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }],
+        };
         assert!(a.may_see(EntityKind::Visit, &[group, village, town, county]));
         assert!(!a.may_see(EntityKind::Visit, &[Uuid::from_u128(77), other_village, town, county]));
         // nor above: the town's own records

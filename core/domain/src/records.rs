@@ -140,14 +140,18 @@ impl Visit {
             }
         }
         if self.kind == VisitKind::LeadFound && self.leads.is_empty() {
-            return Err(Rejection::new(
-                RejectionCode::InvalidField,
-                "kind lead_found needs at least one lead",
-            ));
+            return Err(Rejection::new(RejectionCode::InvalidField, "kind lead_found needs at least one lead"));
         }
         if let Some(p) = self.location {
-            if !(p.lat.is_finite() && p.lon.is_finite() && (-90.0..=90.0).contains(&p.lat) && (-180.0..=180.0).contains(&p.lon)) {
-                return Err(Rejection::new(RejectionCode::InvalidField, "location: latitude -90..90, longitude -180..180"));
+            if !(p.lat.is_finite()
+                && p.lon.is_finite()
+                && (-90.0..=90.0).contains(&p.lat)
+                && (-180.0..=180.0).contains(&p.lon))
+            {
+                return Err(Rejection::new(
+                    RejectionCode::InvalidField,
+                    "location: latitude -90..90, longitude -180..180",
+                ));
             }
         }
         let year = chrono::Datelike::year(&self.visited_at);

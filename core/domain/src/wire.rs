@@ -289,9 +289,11 @@ mod tests {
 
     #[test]
     fn unknown_entity_change_is_skipped_not_fatal() {
-        let j = serde_json::json!({"seq": 5, "action": "put", "entity": "spaceship", "id": Uuid::now_v7(), "record": {}});
+        let j =
+            serde_json::json!({"seq": 5, "action": "put", "entity": "spaceship", "id": Uuid::now_v7(), "record": {}});
         assert!(Change::from_json_lenient(j).is_none());
-        let j = serde_json::json!({"seq": 5, "action": "drop", "entity": "visit", "id": Uuid::now_v7(), "new_field": 1});
+        let j =
+            serde_json::json!({"seq": 5, "action": "drop", "entity": "visit", "id": Uuid::now_v7(), "new_field": 1});
         assert!(Change::from_json_lenient(j).is_some());
     }
 }

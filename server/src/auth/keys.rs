@@ -33,9 +33,8 @@ pub struct KeyRing {
 /// Makes a new key record (private key as PKCS#8 DER).
 pub fn generate() -> Result<SigningKeyRecord, StoreError> {
     let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-    let der = signing
-        .to_pkcs8_der()
-        .map_err(|e| StoreError::Backend(format!("could not encode a new signing key: {e}")))?;
+    let der =
+        signing.to_pkcs8_der().map_err(|e| StoreError::Backend(format!("could not encode a new signing key: {e}")))?;
     let public = signing.verifying_key().to_bytes();
     let kid = hex::encode(&Sha256::digest(public)[..8]);
     Ok(SigningKeyRecord {
@@ -62,7 +61,12 @@ impl KeyRing {
                 .map_err(|_| StoreError::Corrupt(format!("signing key {} is not base64", r.kid)))?;
             let decoding = DecodingKey::from_ed_components(&r.public_x)
                 .map_err(|_| StoreError::Corrupt(format!("signing key {} has a bad public part", r.kid)))?;
-            keys.push(LoadedKey { kid: r.kid, encoding: EncodingKey::from_ed_der(&der), decoding, public_x: r.public_x });
+            keys.push(LoadedKey {
+                kid: r.kid,
+                encoding: EncodingKey::from_ed_der(&der),
+                decoding,
+                public_x: r.public_x,
+            });
         }
         Ok(KeyRing { keys })
     }

@@ -7,4 +7,4 @@ pub mod tokens;
 
 pub use keys::KeyRing;
 pub use service::{AuthError, AuthService};
-pub use tokens::{AccessClaims, ISSUER, AUDIENCE};
+pub use tokens::{AccessClaims, AUDIENCE, ISSUER};

@@ -68,7 +68,13 @@ impl AuthService {
     }
 
     /// Password sign-in. Costs one argon2 verification whether or not the user exists.
-    pub fn login(&self, username: &str, password: &str, device_id: Option<Uuid>, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        device_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, AuthError> {
         let user = self.store.user_by_username(username)?;
         let ok = match &user {
             Some(u) => password::verify(password, &u.password_hash),
@@ -138,7 +144,13 @@ impl AuthService {
         Ok(UserInfo { id: user.id, username: user.username.clone(), display_name: user.display_name.clone(), roles })
     }
 
-    fn issue(&self, user: &UserRecord, family: Uuid, device_id: Option<Uuid>, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+    fn issue(
+        &self,
+        user: &UserRecord,
+        family: Uuid,
+        device_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, AuthError> {
         let ttl = self.policy.auth.access_ttl_secs;
         let now_s = now.timestamp().max(0) as u64;
         let claims = tokens::claims_for(user.id, family, now_s, ttl);

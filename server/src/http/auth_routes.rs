@@ -45,7 +45,9 @@ pub async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginReques
         return Err(ApiError::bad_request("invalid_field", "username and password: 1 to 256 characters"));
     }
     let auth = st.auth.clone();
-    let result = tokio::task::spawn_blocking(move || auth.login(&req.username, &req.password, req.device_id, Utc::now())).await?;
+    let result =
+        tokio::task::spawn_blocking(move || auth.login(&req.username, &req.password, req.device_id, Utc::now()))
+            .await?;
     match result {
         Ok(t) => {
             tracing::info!(user = %t.user.id, "login");
@@ -61,7 +63,10 @@ pub async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginReques
 /// Rotate: spend a refresh token, get new access and refresh tokens.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
-pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
+pub async fn refresh(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let auth = st.auth.clone();
     Ok(Json(tokio::task::spawn_blocking(move || auth.refresh(&req.refresh_token, Utc::now())).await??))
 }

@@ -70,9 +70,23 @@ mod tests {
             std::fs::write(&path, format!("{doc}\n")).unwrap();
         }
         let kept = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(kept.trim_end(), doc.trim_end(), "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p fengqiao-server openapi");
+        assert_eq!(
+            kept.trim_end(),
+            doc.trim_end(),
+            "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p fengqiao-server openapi"
+        );
         let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
-        for p in ["/healthz", "/openapi.json", "/.well-known/jwks.json", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/v1/sync/push", "/v1/sync/pull", "/v1/me"] {
+        for p in [
+            "/healthz",
+            "/openapi.json",
+            "/.well-known/jwks.json",
+            "/v1/auth/login",
+            "/v1/auth/refresh",
+            "/v1/auth/logout",
+            "/v1/sync/push",
+            "/v1/sync/pull",
+            "/v1/me",
+        ] {
             assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
         }
     }

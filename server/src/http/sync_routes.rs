@@ -17,20 +17,32 @@ use super::AppState;
     security(("bearer" = [])),
     responses((status = 200, body = PushResponse), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn push(State(st): State<AppState>, Authed(caller): Authed, ApiJson(req): ApiJson<PushRequest>) -> ApiResult<Json<PushResponse>> {
+pub async fn push(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
     if req.v > WIRE_VERSION {
-        return Err(ApiError::bad_request("unsupported_version", format!("wire version {} is newer than this server's {WIRE_VERSION}", req.v)));
+        return Err(ApiError::bad_request(
+            "unsupported_version",
+            format!("wire version {} is newer than this server's {WIRE_VERSION}", req.v),
+        ));
     }
     let max = st.policy.sync.max_push_ops;
     if req.ops.len() > max {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_ops", format!("at most {max} operations per push")));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_ops",
+            format!("at most {max} operations per push"),
+        ));
     }
     let mut ops: Vec<OpEnvelope> = Vec::with_capacity(req.ops.len());
     for (i, raw) in req.ops.into_iter().enumerate() {
         match serde_json::from_value::<OpEnvelope>(raw) {
             Ok(op) => ops.push(op),
             Err(e) => {
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_op", format!("operation {i}: {e}"));
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_op", format!("operation {i}: {e}"));
                 err.op_index = Some(i);
                 return Err(err);
             }
@@ -85,7 +97,11 @@ fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiErro
 /// Changes in the caller's jurisdiction since the cursor, one page.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
     responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn pull(State(st): State<AppState>, Authed(caller): Authed, query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Json<PullResponse>> {
+pub async fn pull(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<PullResponse>> {
     let Query(q) = query?;
     let max = st.policy.sync.max_pull_limit;
     let limit = q.limit.unwrap_or(500.min(max));
@@ -102,8 +118,15 @@ pub async fn pull(State(st): State<AppState>, Authed(caller): Authed, query: Res
     };
     let (store, grants) = (st.store.clone(), caller.user.grants.clone());
     let page = tokio::task::spawn_blocking(move || store.pull(&grants, after, limit)).await??;
-    let changes = page.changes.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
-    Ok(Json(PullResponse { v: WIRE_VERSION, reset, changes, next_cursor: encode_cursor(page.position, &fingerprint), has_more: page.has_more }))
+    let changes =
+        page.changes.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
+    Ok(Json(PullResponse {
+        v: WIRE_VERSION,
+        reset,
+        changes,
+        next_cursor: encode_cursor(page.position, &fingerprint),
+        has_more: page.has_more,
+    }))
 }
 
 /// The signed-in user and their roles.

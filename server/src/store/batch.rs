@@ -47,7 +47,12 @@ pub trait WriteTx: StateView {
 
 /// Applies a batch of ops for `actor`. Each op answers once; its answer and effects
 /// are written in the caller's transaction.
-pub fn apply_ops(tx: &dyn WriteTx, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> Result<Vec<OpAnswer>, TxFail> {
+pub fn apply_ops(
+    tx: &dyn WriteTx,
+    actor: &Actor,
+    policy: &Policy,
+    ops: &[OpEnvelope],
+) -> Result<Vec<OpAnswer>, TxFail> {
     let mut answers = Vec::with_capacity(ops.len());
     for env in ops {
         if let Some(prev) = tx.answer(env.op_id)? {

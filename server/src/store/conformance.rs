@@ -30,12 +30,24 @@ pub struct World {
 }
 
 fn unit(id: Uuid, level: UnitLevel, parent: Option<Uuid>) -> Record {
-    Record::Unit(OrgUnit { id, code: format!("{:X}", id.as_u128()), name: format!("unit-{:x}", id.as_u128()), level, parent })
+    Record::Unit(OrgUnit {
+        id,
+        code: format!("{:X}", id.as_u128()),
+        name: format!("unit-{:x}", id.as_u128()),
+        level,
+        parent,
+    })
 }
 
 /// Household record in a group.
 pub fn household(id: Uuid, group: Uuid) -> Record {
-    Record::Household(Household { id, group_id: group, head_name: "王五".into(), address: "3号".into(), phone: Some("13800000000".into()) })
+    Record::Household(Household {
+        id,
+        group_id: group,
+        head_name: "王五".into(),
+        address: "3号".into(),
+        phone: Some("13800000000".into()),
+    })
 }
 
 /// Seeds county > town > villages A, B > groups A1, B1, A2 > one household each.

@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    merge_page, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
-    StoreResult, StoredAnswer, StoredRecord, UserRecord,
+    merge_page, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, StoreResult, StoredAnswer,
+    StoredRecord, UserRecord,
 };
 
 #[derive(Default, Clone)]

@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    feed_key, merge_page, record_key, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome,
-    Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UserRecord,
+    feed_key, merge_page, record_key, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
+    StoreResult, StoredAnswer, StoredRecord, UserRecord,
 };
 
 /// Version of the on-disk layout; a store written by a newer server is refused.
@@ -294,8 +294,8 @@ impl Store for SledStore {
             let Some(bytes) = refresh.get(token_hash.as_bytes())? else {
                 return Ok(SpendOutcome::Invalid);
             };
-            let mut rec: RefreshRecord = serde_json::from_slice(&bytes)
-                .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+            let mut rec: RefreshRecord =
+                serde_json::from_slice(&bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
             if revoked.get(rec.family.as_bytes())?.is_some() {
                 return Ok(SpendOutcome::Invalid);
             }
@@ -419,7 +419,13 @@ mod tests {
         };
         let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(store.last_seq().unwrap(), last);
-        let page = store.pull(&[RoleGrant { role: fengqiao_domain::Role::CountyAdmin, unit_id: crate::store::conformance::COUNTY }], 0, 1000).unwrap();
+        let page = store
+            .pull(
+                &[RoleGrant { role: fengqiao_domain::Role::CountyAdmin, unit_id: crate::store::conformance::COUNTY }],
+                0,
+                1000,
+            )
+            .unwrap();
         assert_eq!(page.changes.len() as u64, last);
     }
 
