@@ -1,0 +1,218 @@
+//! Identity against a real server on loopback: forged, expired, foreign tokens are
+//! refused; a reused refresh token revokes its family; logout revokes; bad input
+//! gets a JSON error with a stable code and changes nothing.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use fengqiao_server::auth::tokens::{claims_for, sign, AccessClaims};
+use fengqiao_tests::TestServer;
+use serde_json::{json, Value};
+
+async fn login(http: &reqwest::Client, url: &str, user: &str, pw: &str) -> reqwest::Response {
+    http.post(format!("{url}/v1/auth/login")).json(&json!({"username": user, "password": pw})).send().await.unwrap()
+}
+
+async fn pull_status(http: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
+    let r = http.get(format!("{url}/v1/sync/pull")).bearer_auth(token).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn now() -> u64 {
+    chrono::Utc::now().timestamp() as u64
+}
+
+#[tokio::test]
+async fn forged_expired_and_foreign_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("leader.t1v1g1").unwrap();
+    let tokens: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let good = tokens["access_token"].as_str().unwrap().to_string();
+    assert_eq!(pull_status(&http, &url, &good).await.0, 200);
+
+    let user_id: uuid::Uuid = tokens["user"]["id"].as_str().unwrap().parse().unwrap();
+    let parts: Vec<&str> = good.split('.').collect();
+    let claims: AccessClaims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let family: uuid::Uuid = claims.sid.parse().unwrap();
+    let keys = server.state().unwrap().auth.keys();
+
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    // alg none, with the real claims
+    cases.push(("alg none", format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#), parts[1])));
+    // algorithm swapped to HS256 keyed with the public key (classic confusion attack)
+    {
+        let kid = keys.current().unwrap().kid.clone();
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        h.kid = Some(kid);
+        let public_x = keys.current().unwrap().public_x.clone();
+        let t =
+            jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_secret(public_x.as_bytes()).unwrap())
+                .unwrap();
+        cases.push(("HS256 with public key", t));
+    }
+    // claims edited after signing (another user's id)
+    {
+        let mut evil = claims.clone();
+        evil.sub = uuid::Uuid::now_v7().to_string();
+        cases.push((
+            "edited claims",
+            format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(serde_json::to_vec(&evil).unwrap()), parts[2]),
+        ));
+    }
+    // expired, not yet valid, wrong audience, wrong issuer: properly signed by the server's key
+    let mut expired = claims_for(user_id, family, now() - 7200, 900);
+    cases.push(("expired", sign(keys, &expired).unwrap()));
+    expired = claims_for(user_id, family, now() + 3600, 900);
+    cases.push(("not yet valid", sign(keys, &expired).unwrap()));
+    let mut aud = claims_for(user_id, family, now(), 900);
+    aud.aud = "another-service".into();
+    cases.push(("other audience", sign(keys, &aud).unwrap()));
+    let mut iss = claims_for(user_id, family, now(), 900);
+    iss.iss = "someone-else".into();
+    cases.push(("other issuer", sign(keys, &iss).unwrap()));
+    // a different server's key with an unknown kid
+    {
+        let other = fengqiao_server::store::MemoryStore::new();
+        let ring = fengqiao_server::auth::KeyRing::load_or_create(&other).unwrap();
+        cases.push(("foreign key", sign(&ring, &claims_for(user_id, family, now(), 900)).unwrap()));
+    }
+    cases.push(("garbage", "not.a.token".into()));
+
+    for (what, token) in cases {
+        let (status, body) = pull_status(&http, &url, &token).await;
+        assert_eq!(status, 401, "{what} must be refused");
+        assert!(matches!(body["code"].as_str(), Some("unauthorized" | "token_expired")), "{what}: {body}");
+    }
+    // an expired token says so, for the phone to refresh
+    let t = sign(keys, &claims_for(user_id, family, now() - 7200, 900)).unwrap();
+    assert_eq!(pull_status(&http, &url, &t).await.1["code"], "token_expired");
+    // no token at all
+    let r = http.get(format!("{url}/v1/sync/pull")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn reused_refresh_token_revokes_the_family_and_logout_revokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("secretary.t1v1").unwrap();
+    let first: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let refresh = |t: String| {
+        let http = http.clone();
+        let url = url.clone();
+        async move { http.post(format!("{url}/v1/auth/refresh")).json(&json!({"refresh_token": t})).send().await.unwrap() }
+    };
+    let resp = refresh(r1.to_string()).await;
+    assert_eq!(resp.status(), 200);
+    let second: Value = resp.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    let a2 = second["access_token"].as_str().unwrap().to_string();
+    assert_ne!(r2, r1);
+    assert_eq!(pull_status(&http, &url, &a2).await.0, 200);
+
+    // the thief replays the spent token: refused, and the whole family dies
+    let resp = refresh(r1.to_string()).await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], "refresh_invalid");
+    assert_eq!(refresh(r2.clone()).await.status(), 401, "the successor is revoked too");
+    assert_eq!(pull_status(&http, &url, &a2).await.0, 401, "access tokens of the family stop at once");
+
+    // a new login is a new family, unaffected; logout ends it
+    let third: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let a3 = third["access_token"].as_str().unwrap().to_string();
+    assert_eq!(pull_status(&http, &url, &a3).await.0, 200);
+    let out = http
+        .post(format!("{url}/v1/auth/logout"))
+        .json(&json!({"refresh_token": third["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(pull_status(&http, &url, &a3).await.0, 401);
+    assert_eq!(refresh(third["refresh_token"].as_str().unwrap().to_string()).await.status(), 401);
+
+    // wrong password and unknown user look the same
+    let a = login(&http, &url, &c.username, "wrong-password").await;
+    let b = login(&http, &url, "nobody.here", "wrong-password").await;
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (401, 401));
+    assert_eq!(a.json::<Value>().await.unwrap(), b.json::<Value>().await.unwrap());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_coded_json_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("leader.t1v1g1").unwrap();
+    let t: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let token = t["access_token"].as_str().unwrap();
+    let before = server.state().unwrap().store.last_seq().unwrap();
+
+    let push = |body: reqwest::Body, ctype: &'static str| {
+        http.post(format!("{url}/v1/sync/push")).bearer_auth(token).header("content-type", ctype).body(body).send()
+    };
+    let op = |kind: &str, body: Value| {
+        json!({"op_id": uuid::Uuid::now_v7(), "v": 1, "author": t["user"]["id"], "created_at": "2026-06-01T08:00:00Z",
+               "op": {"kind": kind, "body": body}})
+    };
+    let cases: Vec<(reqwest::Body, &'static str, u16, &str)> = vec![
+        ("{oops".into(), "application/json", 400, "malformed_body"),
+        (r#"{"v":1}"#.into(), "application/json", 400, "malformed_body"),
+        (r#"{"v":1,"ops":[],"admin":true}"#.into(), "application/json", 400, "malformed_body"),
+        (r#"{"v":1,"ops":[]}"#.into(), "text/plain", 415, "unsupported_media_type"),
+        (
+            json!({"v": 1, "ops": [op("launch_rocket", json!({}))]}).to_string().into(),
+            "application/json",
+            422,
+            "malformed_op",
+        ),
+        (
+            json!({"v": 1, "ops": [op("record_visit", json!({"id": uuid::Uuid::now_v7()}))]}).to_string().into(),
+            "application/json",
+            422,
+            "malformed_op",
+        ),
+        (json!({"v": 99, "ops": []}).to_string().into(), "application/json", 400, "unsupported_version"),
+        (vec![b' '; 3 * 1024 * 1024].into(), "application/json", 413, "payload_too_large"),
+    ];
+    for (body, ctype, status, code) in cases {
+        let r = push(body, ctype).await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "expected {code}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], code, "{b}");
+        assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // a malformed op after a good one: refused whole, naming the index; the good one is not applied
+    let good = op(
+        "record_visit",
+        json!({"id": uuid::Uuid::now_v7(), "household_id": uuid::Uuid::now_v7(), "visitor_id": t["user"]["id"],
+        "visited_at": "2026-06-01T08:00:00Z", "kind": "routine"}),
+    );
+    let r = push(json!({"v": 1, "ops": [good, op("nope", json!({}))]}).to_string().into(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["op_index"], 1);
+    // too many ops
+    let many: Vec<Value> = (0..501).map(|_| json!({})).collect();
+    let r = push(json!({"v": 1, "ops": many}).to_string().into(), "application/json").await.unwrap();
+    assert_eq!(r.status(), 413);
+    // bad pull queries
+    for q in ["limit=0", "limit=100000", "limit=abc", "cursor=forged", "cursor=1.5", "bogus=1"] {
+        let r = http.get(format!("{url}/v1/sync/pull?{q}")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{q}");
+        let b: Value = r.json().await.unwrap();
+        assert!(b["code"].is_string(), "{q}: {b}");
+    }
+    assert_eq!(server.state().unwrap().store.last_seq().unwrap(), before, "nothing changed");
+    // still healthy
+    assert_eq!(http.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+}
