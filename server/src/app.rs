@@ -10,6 +10,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::auth::AuthService;
+use crate::blobs::{BlobStore, FsBlobStore};
+use crate::http::photos_routes::{spawn_sweeper, Busy};
 use crate::http::{self, AppState};
 use crate::store::{SledStore, Store};
 
@@ -59,7 +61,8 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
         );
     }
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
-    Ok(AppState { store, auth, policy })
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.data_dir.join("photos"))?);
+    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()) })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -70,7 +73,11 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
 }
+
+/// How often expired photo uploads are swept.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl RunningServer {
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
@@ -83,6 +90,7 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.sweeper.abort();
         self.task.await??;
         self.state.store.flush()?;
         Ok(())
@@ -91,6 +99,7 @@ impl RunningServer {
     /// Waits until the server ends (on its own or by a signal).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await??;
+        self.sweeper.abort();
         self.state.store.flush()?;
         Ok(())
     }
@@ -102,6 +111,7 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state.clone());
+    let sweeper = spawn_sweeper(state.clone(), SWEEP_EVERY);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -109,5 +119,5 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
             })
             .await
     });
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task })
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper })
 }

@@ -59,6 +59,27 @@ pub fn unit_scope(view: &dyn StateView, unit_id: Uuid) -> Result<Option<Vec<Uuid
     Ok(Some(scope))
 }
 
+/// The part of a unit's scope that `view` knows: the unit itself, then each known
+/// unit above it. A phone holds only the units of its own jurisdiction (a group
+/// leader has their group, not the village above), and a grant covers a target iff
+/// the grant's unit is in the target's scope — so checking the known part is exact
+/// for every grant the phone's user holds.
+pub fn known_scope(view: &dyn StateView, unit_id: Uuid) -> Result<Vec<Uuid>, ViewError> {
+    let mut scope = Vec::with_capacity(MAX_DEPTH);
+    let mut next = Some(unit_id);
+    while let Some(id) = next {
+        if scope.len() >= MAX_DEPTH || scope.contains(&id) {
+            break;
+        }
+        scope.push(id);
+        next = match view.get(EntityKind::Unit, id)? {
+            Some(Record::Unit(u)) => u.parent,
+            _ => None,
+        };
+    }
+    Ok(scope)
+}
+
 /// The scope a record lives in (the units whose feeds carry it).
 pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<Uuid>>, ViewError> {
     match record {

@@ -20,8 +20,26 @@ pub struct Policy {
     pub auth: AuthPolicy,
     /// Deadlines by grade, in days.
     pub deadlines: DeadlinePolicy,
+    /// Photo uploads.
+    pub photos: PhotoPolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
+}
+
+/// Photo uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhotoPolicy {
+    /// Largest photo accepted, in bytes (default 25 MB).
+    pub max_bytes: u64,
+    /// An incomplete upload is removed this many hours after it was created.
+    pub upload_expiry_hours: u64,
+}
+
+impl Default for PhotoPolicy {
+    fn default() -> Self {
+        PhotoPolicy { max_bytes: 25 * 1024 * 1024, upload_expiry_hours: 24 }
+    }
 }
 
 /// The county's name and display zone.
@@ -104,6 +122,7 @@ impl Default for Policy {
             sync: SyncPolicy::default(),
             auth: AuthPolicy::default(),
             deadlines: DeadlinePolicy::default(),
+            photos: PhotoPolicy::default(),
             negative_list: seed_negative_list(),
         }
     }
@@ -188,6 +207,9 @@ impl Policy {
         }
         if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
             return bad("county.timezone is not an IANA zone name");
+        }
+        if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
+            return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
         }
         if self.negative_list.len() > 15 {
             return bad("negative_list: at most 15 items");

@@ -4,6 +4,7 @@
 pub mod auth_routes;
 pub mod error;
 pub mod meta;
+pub mod photos_routes;
 pub mod sync_routes;
 
 use std::sync::Arc;
@@ -17,10 +18,12 @@ use axum::Router;
 use fengqiao_domain::policy::Policy;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthService;
+use crate::blobs::BlobStore;
 use crate::store::Store;
 use error::ApiError;
 
@@ -33,6 +36,10 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     /// The county's policy.
     pub policy: Arc<Policy>,
+    /// Photo bytes.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Uploads being written.
+    pub busy: Arc<photos_routes::Busy>,
 }
 
 /// How long one request may take before it is answered 408.
@@ -42,10 +49,26 @@ fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("a handler panicked").into_response()
 }
 
+/// How long one photo PATCH may take (slow rural uplinks send large chunks slowly).
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The tus endpoint: its own timeout, `Tus-Resumable` on every answer.
+fn photos_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/photos", post(photos_routes::create).options(photos_routes::options))
+        .route("/v1/photos/", post(photos_routes::create).options(photos_routes::options))
+        .route("/v1/photos/uploads/{id}", axum::routing::head(photos_routes::head).patch(photos_routes::patch))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
+        .layer(SetResponseHeaderLayer::overriding(
+            photos_routes::TUS_RESUMABLE.clone(),
+            axum::http::HeaderValue::from_static(photos_routes::TUS_VERSION),
+        ))
+}
+
 /// The full router with its layers.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.policy.sync.max_push_bytes;
-    Router::new()
+    let api = Router::new()
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(meta::openapi_json))
         .route("/.well-known/jwks.json", get(meta::jwks))
@@ -55,12 +78,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(sync_routes::me))
         .route("/v1/sync/push", post(sync_routes::push))
         .route("/v1/sync/pull", get(sync_routes::pull))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    Router::new()
+        .merge(api)
+        .merge(photos_router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::custom(panic_answer))
         .layer(TraceLayer::new_for_http())
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

@@ -10,7 +10,7 @@ use fengqiao_domain::{
 };
 use uuid::Uuid;
 
-use super::{RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, UserRecord};
+use super::{PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, UploadRecord, UserRecord};
 
 /// The county of the small world.
 pub const COUNTY: Uuid = Uuid::from_u128(0xC0);
@@ -107,6 +107,35 @@ pub fn run_all(store: &dyn Store) {
     pull_is_scoped_by_unit_and_role(store);
     pull_pages_without_skips_or_repeats(store);
     moved_record_is_dropped_where_it_left(store);
+    uploads_and_photos(store);
+}
+
+fn uploads_and_photos(store: &dyn Store) {
+    let now = Utc::now();
+    let up = |age_h: i64| UploadRecord {
+        id: Uuid::now_v7(),
+        owner: Uuid::now_v7(),
+        sha256: "ab".repeat(32),
+        length: 10,
+        created_at: now - Duration::hours(age_h),
+        expires_at: now - Duration::hours(age_h) + Duration::hours(24),
+    };
+    let (fresh, stale) = (up(1), up(30));
+    store.put_upload(&fresh).unwrap();
+    store.put_upload(&stale).unwrap();
+    assert_eq!(store.upload(fresh.id).unwrap().as_ref(), Some(&fresh));
+    let expired: Vec<Uuid> = store.expired_uploads(now).unwrap().into_iter().map(|u| u.id).collect();
+    assert_eq!(expired, vec![stale.id]);
+    store.delete_upload(stale.id).unwrap();
+    assert_eq!(store.upload(stale.id).unwrap(), None);
+    assert!(store.expired_uploads(now).unwrap().is_empty());
+
+    let p = PhotoRecord { sha256: "cd".repeat(32), length: 10, created_at: now };
+    store.put_photo(&p).unwrap();
+    // a second upload of the same bytes keeps the first record
+    store.put_photo(&PhotoRecord { created_at: now + Duration::hours(1), ..p.clone() }).unwrap();
+    assert_eq!(store.photo(&p.sha256).unwrap(), Some(p));
+    assert_eq!(store.photo(&"ef".repeat(32)).unwrap(), None);
 }
 
 fn user(name: &str) -> UserRecord {

@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    merge_page, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, StoreResult, StoredAnswer,
-    StoredRecord, UserRecord,
+    merge_page, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, StoreResult,
+    StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
 #[derive(Default, Clone)]
@@ -36,6 +36,8 @@ struct State {
     refresh: HashMap<String, RefreshRecord>,
     revoked: BTreeSet<Uuid>,
     keys: Vec<SigningKeyRecord>,
+    uploads: HashMap<Uuid, UploadRecord>,
+    photos: HashMap<String, PhotoRecord>,
     sync: Sync,
 }
 
@@ -223,6 +225,33 @@ impl Store for MemoryStore {
             }
         }
         Ok(merge_page(all, any_full, limit, visible.max(after)))
+    }
+
+    fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
+        self.st().uploads.insert(upload.id, upload.clone());
+        Ok(())
+    }
+
+    fn upload(&self, id: Uuid) -> StoreResult<Option<UploadRecord>> {
+        Ok(self.st().uploads.get(&id).cloned())
+    }
+
+    fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+        self.st().uploads.remove(&id);
+        Ok(())
+    }
+
+    fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<UploadRecord>> {
+        Ok(self.st().uploads.values().filter(|u| u.expires_at <= now).cloned().collect())
+    }
+
+    fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()> {
+        self.st().photos.entry(photo.sha256.clone()).or_insert_with(|| photo.clone());
+        Ok(())
+    }
+
+    fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {
+        Ok(self.st().photos.get(sha256).cloned())
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

@@ -110,6 +110,35 @@ pub struct SigningKeyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A photo upload in progress (tus). Its bytes live in the blob store; its offset is
+/// the length of what the blob store holds, so it survives any crash consistently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    /// Upload id (in the upload's URL).
+    pub id: Uuid,
+    /// The uploader; nobody else may see or continue it.
+    pub owner: Uuid,
+    /// Declared SHA-256 of the whole photo, lowercase hex.
+    pub sha256: String,
+    /// Declared length in bytes.
+    pub length: u64,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When it is removed if not complete.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A complete, verified photo blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRecord {
+    /// SHA-256 of its bytes, lowercase hex (its name).
+    pub sha256: String,
+    /// Length in bytes.
+    pub length: u64,
+    /// When the first upload of these bytes completed.
+    pub created_at: DateTime<Utc>,
+}
+
 /// One page of the change feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedPage {
@@ -162,6 +191,19 @@ pub trait Store: Send + Sync + 'static {
     fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>>;
     /// Changes after `after` visible to these grants, at most `limit`.
     fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage>;
+    /// Stores (or replaces) an upload's metadata.
+    fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
+    /// An upload by id.
+    fn upload(&self, id: Uuid) -> StoreResult<Option<UploadRecord>>;
+    /// Forgets an upload.
+    fn delete_upload(&self, id: Uuid) -> StoreResult<()>;
+    /// Uploads whose expiry is at or before `now`.
+    fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<UploadRecord>>;
+    /// Records a verified photo (idempotent).
+    fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()>;
+    /// A verified photo by its hash.
+    fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>>;
+
     /// Highest committed (visible) sequence.
     fn last_seq(&self) -> StoreResult<u64>;
     /// Makes everything written so far durable.

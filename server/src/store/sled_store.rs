@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    feed_key, merge_page, record_key, FeedPage, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
-    StoreResult, StoredAnswer, StoredRecord, UserRecord,
+    feed_key, merge_page, record_key, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
+    StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
 /// Version of the on-disk layout; a store written by a newer server is refused.
@@ -48,6 +48,8 @@ pub struct SledStore {
     changes: Tree,
     feed: Tree,
     meta: Tree,
+    uploads: Tree,
+    photos: Tree,
     writer: Mutex<()>,
     visible: AtomicU64,
 }
@@ -90,6 +92,8 @@ impl SledStore {
             changes: t("changes")?,
             feed: t("feed")?,
             meta: t("meta")?,
+            uploads: t("uploads")?,
+            photos: t("photos")?,
             db,
             writer: Mutex::new(()),
             visible: AtomicU64::new(0),
@@ -386,6 +390,44 @@ impl Store for SledStore {
             }
         }
         Ok(merge_page(all, any_full, limit, visible.max(after)))
+    }
+
+    fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
+        self.uploads.insert(upload.id.as_bytes(), enc(upload)?).map_err(backend)?;
+        self.durable()
+    }
+
+    fn upload(&self, id: Uuid) -> StoreResult<Option<UploadRecord>> {
+        Self::get_json(&self.uploads, id.as_bytes())
+    }
+
+    fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+        self.uploads.remove(id.as_bytes()).map_err(backend)?;
+        self.durable()
+    }
+
+    fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<UploadRecord>> {
+        let mut out = Vec::new();
+        for kv in self.uploads.iter() {
+            let (_, v) = kv.map_err(backend)?;
+            let u: UploadRecord = dec(&v)?;
+            if u.expires_at <= now {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()> {
+        if self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
+            return Ok(());
+        }
+        self.photos.insert(photo.sha256.as_bytes(), enc(photo)?).map_err(backend)?;
+        self.durable()
+    }
+
+    fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {
+        Self::get_json(&self.photos, sha256.as_bytes())
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

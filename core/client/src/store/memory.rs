@@ -99,12 +99,7 @@ impl ClientStore for MemoryClientStore {
 
     fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         let g = self.lock();
-        Ok(g.outbox
-            .values()
-            .filter(|e| author.is_none_or(|a| e.op.author == a))
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(g.outbox.values().filter(|e| author.is_none_or(|a| e.op.author == a)).take(limit).cloned().collect())
     }
 
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
@@ -223,5 +218,5 @@ impl ClientStore for MemoryClientStore {
 mod tests {
     use super::*;
 
-    crate::conformance_tests!(MemoryClientStore::new());
+    crate::conformance_tests!(((), MemoryClientStore::new()));
 }

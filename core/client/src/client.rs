@@ -1,0 +1,518 @@
+//! [`FieldClient`]: the one entry point the apps use (later wrapped by UniFFI).
+//! Recording and listing work fully offline; only `login`, `logout` and `sync`
+//! touch the network.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::apply::{known_scope, StateView, ViewError};
+use fengqiao_domain::org::OrgUnit;
+use fengqiao_domain::permissions::{Action, Actor, Standing};
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::records::Lead;
+use fengqiao_domain::wire::{LoginRequest, Op, RefreshRequest, UserInfo};
+use fengqiao_domain::{EntityKind, GeoPoint, Household, Record, Rejection, RejectionCode, Visit, VisitKind};
+use uuid::Uuid;
+
+use crate::api::{Api, Timeouts};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ClientError, Error};
+use crate::outbox::record_visit_op;
+use crate::retry::{with_retry, CancelHandle, RetryPolicy};
+use crate::session::{session_from, Ctx};
+use crate::store::{
+    ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoredSession, SyncErrorInfo,
+};
+use crate::sync::{Engine, SyncProgress, SyncReport};
+
+/// Settings of a [`FieldClient`]. `Default` suits the field.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Longest wait to open a connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a whole request.
+    pub request_timeout: Duration,
+    /// Retries of transient failures within one call.
+    pub retry: RetryPolicy,
+    /// Ops per push (1..=500; the server takes at most `policy.sync.max_push_ops`).
+    pub push_batch_size: u32,
+    /// Changes asked for per pull page.
+    pub pull_page_limit: u32,
+    /// Refresh the access token when it expires within this margin.
+    pub token_refresh_margin: Duration,
+    /// The county policy used to validate input offline.
+    pub policy: Policy,
+    /// The clock (tests inject [`crate::ManualClock`]).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            push_batch_size: 100,
+            pull_page_limit: 500,
+            token_refresh_margin: Duration::from_secs(60),
+            policy: Policy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("push_batch_size", &self.push_batch_size)
+            .field("pull_page_limit", &self.pull_page_limit)
+            .field("token_refresh_margin", &self.token_refresh_margin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A visit as the user enters it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVisit {
+    /// The household visited (must be one pulled to this phone).
+    pub household_id: Uuid,
+    /// Routine, legal publicity, follow-up or lead found.
+    pub kind: VisitKind,
+    /// When the visit happened; `None`: now.
+    pub visited_at: Option<DateTime<Utc>>,
+    /// Free-text notes.
+    pub notes: String,
+    /// Where, if known.
+    pub location: Option<GeoPoint>,
+    /// Summaries of leads found (each gets an id on the device).
+    pub leads: Vec<String>,
+}
+
+/// A visit in the local list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitItem {
+    /// The visit.
+    pub visit: Visit,
+    /// Made on this phone and not yet confirmed by the server.
+    pub pending: bool,
+    /// Its operation was refused and waits in quarantine for the user.
+    pub quarantined: bool,
+}
+
+/// An operation the server refused, waiting for the user to retry or discard it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedOp {
+    /// The operation's id (pass to retry / discard).
+    pub op_id: Uuid,
+    /// Its kind as on the wire (e.g. `record_visit`).
+    pub kind: String,
+    /// The record it carries, if any.
+    pub record_id: Option<Uuid>,
+    /// Stable code: a domain rejection code, `conflict`, `malformed_op`, ...
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+    /// For a conflict: the server's current record.
+    pub current: Option<Record>,
+    /// When it was quarantined (device clock).
+    pub quarantined_at: DateTime<Utc>,
+}
+
+/// The sync status screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncStatus {
+    /// Ops waiting to be pushed (the signed-in user's; everyone's if none is).
+    pub pending_ops: u64,
+    /// Ops queued by other users of this phone, waiting for them to sign in.
+    pub waiting_for_other_users: u64,
+    /// End of the last sync that completed without error.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The last sync's error (cleared by a successful sync).
+    pub last_error: Option<SyncErrorInfo>,
+    /// The signed-in user's quarantined ops.
+    pub quarantined: Vec<QuarantinedOp>,
+    /// The server ended the session: log in again to sync.
+    pub session_expired: bool,
+}
+
+/// The phone core: offline store, outbox and sync with one server.
+pub struct FieldClient {
+    store: Arc<dyn ClientStore>,
+    api: Api,
+    options: ClientOptions,
+    /// Serialises login, logout and sync (one token holder at a time, so a
+    /// rotated refresh token is never spent twice).
+    net: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for FieldClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldClient").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+fn quarantined_op(q: QuarantinedEntry) -> QuarantinedOp {
+    let record_id = match &q.op.op {
+        Op::RecordVisit(v) => Some(v.id),
+    };
+    QuarantinedOp {
+        op_id: q.op.op_id,
+        kind: q.op.op.kind_name().into(),
+        record_id,
+        code: q.code,
+        message: q.message,
+        current: q.current,
+        quarantined_at: q.quarantined_at,
+    }
+}
+
+impl FieldClient {
+    /// Opens the client on the sled store in `data_dir` (created if missing)
+    /// for the server at `server_url`.
+    pub fn open(data_dir: String, server_url: String, options: ClientOptions) -> Result<FieldClient, ClientError> {
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("data dir: {e}"))))?;
+        let store = SledClientStore::open(&data_dir).map_err(Error::from)?;
+        FieldClient::with_store(Arc::new(store), server_url, options)
+    }
+
+    /// Opens the client on any store (e.g. [`crate::MemoryClientStore`]).
+    pub fn with_store(
+        store: Arc<dyn ClientStore>,
+        server_url: String,
+        options: ClientOptions,
+    ) -> Result<FieldClient, ClientError> {
+        let api =
+            Api::new(&server_url, Timeouts { connect: options.connect_timeout, request: options.request_timeout })?;
+        Ok(FieldClient { store, api, options, net: tokio::sync::Mutex::new(()) })
+    }
+
+    fn ctx<'a>(&'a self, cancel: Option<&'a CancelHandle>) -> Ctx<'a> {
+        Ctx {
+            store: &*self.store,
+            api: &self.api,
+            clock: &*self.options.clock,
+            retry: &self.options.retry,
+            refresh_margin: chrono::Duration::from_std(self.options.token_refresh_margin)
+                .unwrap_or_else(|_| chrono::Duration::seconds(60)),
+            cancel,
+        }
+    }
+
+    /// The scope of a unit as far as this phone knows it: the unit, then each
+    /// ancestor pulled here. The server only sends a user the units they cover
+    /// (a group leader gets their group, not the village above), so the domain's
+    /// `unit_scope`, which needs the whole chain, cannot be used offline; a
+    /// partial chain is enough for `Actor::standing`, since a grant covers a
+    /// target only through a unit the user can see.
+    fn known_scope(&self, unit: Uuid) -> Result<Vec<Uuid>, Error> {
+        /// The phone's store seen as the domain's read-only view.
+        struct View<'a>(&'a dyn ClientStore);
+        impl StateView for View<'_> {
+            fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+                self.0.get_record(kind, id).map(|r| r.map(|r| r.record)).map_err(|e| ViewError(e.to_string()))
+            }
+        }
+        known_scope(&View(self.store.as_ref()), unit).map_err(|e| Error::Store(StoreError::Backend(e.0)))
+    }
+
+    fn session(&self) -> Result<StoredSession, Error> {
+        self.store.load_session()?.ok_or(Error::NotLoggedIn)
+    }
+
+    /// Signs in. Another user's queued ops stay queued (they wait for that
+    /// user); records pulled for another user are dropped.
+    pub async fn login(&self, username: String, password: String) -> Result<UserInfo, ClientError> {
+        let _net = self.net.lock().await;
+        Ok(self.login_inner(username, password).await?)
+    }
+
+    async fn login_inner(&self, username: String, password: String) -> Result<UserInfo, Error> {
+        let req = LoginRequest { username, password, device_id: Some(self.store.device_id()?) };
+        let api = &self.api;
+        let res = with_retry(&self.options.retry, None, false, || api.login(&req)).await;
+        let tokens = match res {
+            Ok(t) => t,
+            Err(Error::Unauthorized(_)) => return Err(Error::InvalidCredentials),
+            Err(e) => return Err(e),
+        };
+        let previous = self.store.load_session()?;
+        if let Some(prev) = &previous {
+            if prev.user.id != tokens.user.id {
+                if let Some(t) = &prev.tokens {
+                    // Best effort: the other user's refresh token should not outlive its use here.
+                    let _ = self.api.logout(&RefreshRequest { refresh_token: t.refresh_token.clone() }).await;
+                }
+            }
+        }
+        if self.store.pull_state()?.is_some_and(|p| p.user != tokens.user.id) {
+            self.store.reset_pulled()?;
+        }
+        let session = session_from(tokens);
+        self.store.save_session(&session)?;
+        tracing::info!(user = %session.user.id, "logged in");
+        Ok(session.user)
+    }
+
+    /// Signs out: revokes the refresh token on the server when reachable, forgets
+    /// the session and the pulled records. Queued and quarantined ops and the
+    /// records they carry are never deleted.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let _net = self.net.lock().await;
+        let inner = async {
+            if let Some(session) = self.store.load_session()? {
+                if let Some(t) = session.tokens {
+                    let req = RefreshRequest { refresh_token: t.refresh_token };
+                    if let Err(e) = self.api.logout(&req).await {
+                        tracing::warn!(transient = e.is_transient(), "could not revoke the session on the server");
+                    }
+                }
+            }
+            self.store.clear_session()?;
+            self.store.reset_pulled()?;
+            Ok::<(), Error>(())
+        };
+        Ok(inner.await?)
+    }
+
+    /// The signed-in user from the cached session (offline), if any. Also
+    /// returned after the server ended the session (see [`SyncStatus::session_expired`]).
+    pub fn current_user(&self) -> Option<UserInfo> {
+        match self.store.load_session() {
+            Ok(s) => s.map(|s| s.user),
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the session");
+                None
+            }
+        }
+    }
+
+    /// Records a visit offline: validated by the domain's rules, saved with its
+    /// outbox op in one transaction, durable when this returns.
+    pub fn record_visit(&self, new_visit: NewVisit) -> Result<Visit, ClientError> {
+        Ok(self.record_visit_inner(new_visit)?)
+    }
+
+    fn record_visit_inner(&self, nv: NewVisit) -> Result<Visit, Error> {
+        let session = self.session()?;
+        let user = session.user.id;
+        let now = self.options.clock.now();
+        let unknown = || {
+            Error::Rejected(Rejection::new(
+                RejectionCode::NotInJurisdiction,
+                "the household is not within your units (or not yet synced to this phone)",
+            ))
+        };
+        let household = match self.store.get_record(EntityKind::Household, nv.household_id)? {
+            Some(r) => match r.record {
+                Record::Household(h) => h,
+                _ => return Err(unknown()),
+            },
+            None => return Err(unknown()),
+        };
+        let visit = Visit {
+            id: fengqiao_domain::new_id(),
+            household_id: nv.household_id,
+            visitor_id: user,
+            visited_at: nv.visited_at.unwrap_or(now),
+            kind: nv.kind,
+            notes: nv.notes,
+            location: nv.location,
+            leads: nv.leads.into_iter().map(|summary| Lead { id: fengqiao_domain::new_id(), summary }).collect(),
+            group_id: Some(household.group_id),
+        };
+        visit.validate(&self.options.policy).map_err(Error::Invalid)?;
+        let scope = self.known_scope(household.group_id)?;
+        let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
+        match actor.standing(Action::RecordVisit, &scope) {
+            Standing::Allowed => {}
+            Standing::RoleNotAllowed => {
+                return Err(Error::Rejected(Rejection::new(
+                    RejectionCode::RoleNotAllowed,
+                    "none of your roles may record visits here",
+                )))
+            }
+            Standing::OutsideJurisdiction => return Err(unknown()),
+        }
+        let op = record_visit_op(user, visit.clone(), now);
+        self.store.enqueue(&Record::Visit(visit.clone()), &op, now)?;
+        tracing::info!(op_id = %op.op_id, "visit recorded");
+        Ok(visit)
+    }
+
+    /// Visits, newest made first, at most `limit`: pulled ones and this user's
+    /// own not yet synced ones (flagged).
+    pub fn list_visits(&self, limit: u32) -> Result<Vec<VisitItem>, ClientError> {
+        Ok(self.list_visits_inner(limit as usize)?)
+    }
+
+    fn list_visits_inner(&self, limit: usize) -> Result<Vec<VisitItem>, Error> {
+        let user = self.session()?.user.id;
+        let quarantined: HashSet<Uuid> = self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect();
+        let mut fetch = limit.max(1);
+        loop {
+            let records = self.store.list_records(EntityKind::Visit, fetch)?;
+            let exhausted = records.len() < fetch;
+            let items: Vec<VisitItem> = records
+                .into_iter()
+                .filter_map(|r| {
+                    let Record::Visit(visit) = r.record else { return None };
+                    match r.state {
+                        RecordState::Synced => Some(VisitItem { visit, pending: false, quarantined: false }),
+                        RecordState::Pending { op_id, author } if author == user => {
+                            Some(VisitItem { visit, pending: true, quarantined: quarantined.contains(&op_id) })
+                        }
+                        // Another user's unsynced work is not shown.
+                        RecordState::Pending { .. } => None,
+                    }
+                })
+                .take(limit)
+                .collect();
+            if items.len() >= limit || exhausted {
+                return Ok(items);
+            }
+            fetch = fetch.saturating_mul(2);
+        }
+    }
+
+    /// Households pulled to this phone (the user's jurisdiction), by address.
+    pub fn households(&self) -> Result<Vec<Household>, ClientError> {
+        let run = || -> Result<Vec<Household>, Error> {
+            self.session()?;
+            let mut out: Vec<Household> = self
+                .store
+                .list_records(EntityKind::Household, usize::MAX)?
+                .into_iter()
+                .filter_map(|r| match r.record {
+                    Record::Household(h) => Some(h),
+                    _ => None,
+                })
+                .collect();
+            out.sort_by(|a, b| (a.group_id, &a.address).cmp(&(b.group_id, &b.address)));
+            Ok(out)
+        };
+        Ok(run()?)
+    }
+
+    /// Org units pulled to this phone, county first, then by code.
+    pub fn units(&self) -> Result<Vec<OrgUnit>, ClientError> {
+        let run = || -> Result<Vec<OrgUnit>, Error> {
+            self.session()?;
+            let mut out: Vec<OrgUnit> = self
+                .store
+                .list_records(EntityKind::Unit, usize::MAX)?
+                .into_iter()
+                .filter_map(|r| match r.record {
+                    Record::Unit(u) => Some(u),
+                    _ => None,
+                })
+                .collect();
+            out.sort_by(|a, b| (a.level, &a.code).cmp(&(b.level, &b.code)));
+            Ok(out)
+        };
+        Ok(run()?)
+    }
+
+    /// Pushes the signed-in user's queued ops, then pulls changes.
+    pub async fn sync(&self) -> Result<SyncReport, ClientError> {
+        self.sync_with(None, None).await
+    }
+
+    /// [`sync`](Self::sync) with progress reports and cancellation.
+    pub async fn sync_with(
+        &self,
+        progress: Option<Arc<dyn SyncProgress>>,
+        cancel: Option<CancelHandle>,
+    ) -> Result<SyncReport, ClientError> {
+        let _net = self.net.lock().await;
+        let ctx = self.ctx(cancel.as_ref());
+        let engine = Engine {
+            ctx: &ctx,
+            progress: progress.as_deref(),
+            push_batch: self.options.push_batch_size.clamp(1, 500) as usize,
+            pull_limit: self.options.pull_page_limit.max(1),
+        };
+        let result = engine.run().await.map_err(ClientError::from);
+        let now = self.options.clock.now();
+        let mut meta = self.store.sync_meta().map_err(Error::from)?;
+        match &result {
+            Ok(_) => {
+                meta.last_success_at = Some(now);
+                meta.last_error = None;
+            }
+            Err(e) => meta.last_error = Some(SyncErrorInfo { code: e.code().into(), message: e.to_string(), at: now }),
+        }
+        self.store.save_sync_meta(&meta).map_err(Error::from)?;
+        result
+    }
+
+    /// Counts, last sync, last error and quarantined ops.
+    pub fn sync_status(&self) -> Result<SyncStatus, ClientError> {
+        let run = || -> Result<SyncStatus, Error> {
+            let session = self.store.load_session()?;
+            let meta = self.store.sync_meta()?;
+            let all = self.store.outbox_len(None)?;
+            let (pending_ops, quarantined) = match &session {
+                Some(s) => (self.store.outbox_len(Some(s.user.id))?, self.user_quarantine(s.user.id)?),
+                None => (all, Vec::new()),
+            };
+            Ok(SyncStatus {
+                pending_ops,
+                waiting_for_other_users: all - pending_ops.min(all),
+                last_sync_at: meta.last_success_at,
+                last_error: meta.last_error,
+                quarantined,
+                session_expired: session.is_some_and(|s| s.tokens.is_none()),
+            })
+        };
+        Ok(run()?)
+    }
+
+    fn user_quarantine(&self, user: Uuid) -> Result<Vec<QuarantinedOp>, Error> {
+        Ok(self.store.quarantined()?.into_iter().filter(|q| q.op.author == user).map(quarantined_op).collect())
+    }
+
+    /// The signed-in user's quarantined ops, oldest first.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedOp>, ClientError> {
+        let run = || -> Result<Vec<QuarantinedOp>, Error> { self.user_quarantine(self.session()?.user.id) };
+        Ok(run()?)
+    }
+
+    fn own_quarantined(&self, op_id: Uuid) -> Result<(), Error> {
+        let user = self.session()?.user.id;
+        if self.store.quarantined()?.iter().any(|q| q.op.op_id == op_id && q.op.author == user) {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("no quarantined operation {op_id}")))
+        }
+    }
+
+    /// Puts a quarantined op back in the outbox (at its original place); the
+    /// next sync sends it again.
+    pub fn retry_quarantined(&self, op_id: Uuid) -> Result<(), ClientError> {
+        let run = || -> Result<(), Error> {
+            self.own_quarantined(op_id)?;
+            self.store.requeue_quarantined(op_id)?;
+            tracing::info!(op_id = %op_id, "quarantined operation requeued");
+            Ok(())
+        };
+        Ok(run()?)
+    }
+
+    /// Drops a quarantined op for good, with the unsynced record it carried.
+    /// Only on the user's explicit request.
+    pub fn discard_quarantined(&self, op_id: Uuid) -> Result<(), ClientError> {
+        let run = || -> Result<(), Error> {
+            self.own_quarantined(op_id)?;
+            self.store.discard_quarantined(op_id)?;
+            tracing::info!(op_id = %op_id, "quarantined operation discarded by the user");
+            Ok(())
+        };
+        Ok(run()?)
+    }
+}

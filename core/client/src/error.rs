@@ -1,0 +1,194 @@
+//! Errors in two tiers: the rich internal [`Error`] used inside the crate, and
+//! the small public [`ClientError`] with stable string codes that crosses the
+//! API (and later the FFI). `From<Error> for ClientError` is the one conversion
+//! point, and where failures are logged — by code, never with personal data.
+
+use fengqiao_domain::Rejection;
+
+use crate::store::StoreError;
+
+/// The crate's internal error.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("not logged in")]
+    NotLoggedIn,
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("the session has expired: log in again")]
+    SessionExpired,
+    #[error("the server asks to slow down: try again later")]
+    RateLimited,
+    #[error("network: {0}")]
+    Network(String),
+    #[error("server error (HTTP {status}, {code})")]
+    Server { status: u16, code: String },
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    /// HTTP 401 with the server's code (`unauthorized`, `token_expired`, ...).
+    #[error("not authorised by the server ({0})")]
+    Unauthorized(String),
+    /// A 4xx other than 401/429: the server refused the request as such.
+    #[error("the server refused the request (HTTP {status}, {})", .body.code)]
+    Refused { status: u16, body: fengqiao_domain::wire::ErrorBody },
+    /// Refused by a domain rule on who may do what.
+    #[error("{}", .0.message)]
+    Rejected(Rejection),
+    /// The input breaks a domain validation rule.
+    #[error("{}", .0.message)]
+    Invalid(Rejection),
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// What went wrong, as the app sees it. Match on the variant or on
+/// [`ClientError::code`] (stable strings, never renamed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// No user is signed in on this phone.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// Login refused: wrong username or password.
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// The server no longer honours the session: log in again (as the same user
+    /// to send that user's queued work). Nothing queued was lost.
+    #[error("the session has expired: log in again")]
+    SessionExpired,
+    /// The server asks to slow down (HTTP 429), even after retries.
+    #[error("too many attempts: try again later")]
+    RateLimited,
+    /// The server could not be reached (offline, timeout), even after retries.
+    #[error("network: {message}")]
+    Network {
+        /// What failed.
+        message: String,
+    },
+    /// The server failed (5xx), even after retries.
+    #[error("server: {message}")]
+    Server {
+        /// What failed.
+        message: String,
+    },
+    /// The server answered something this build cannot use.
+    #[error("protocol: {message}")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+    },
+    /// A domain rule refused the action (e.g. role or jurisdiction).
+    #[error("{message}")]
+    Rejected {
+        /// The domain's rejection code (e.g. `not_in_jurisdiction`).
+        reason: String,
+        /// Human message.
+        message: String,
+    },
+    /// The input is invalid (e.g. notes too long).
+    #[error("{message}")]
+    InvalidInput {
+        /// The domain's rejection code (e.g. `invalid_field`) or `invalid_input`.
+        reason: String,
+        /// Human message.
+        message: String,
+    },
+    /// The thing asked for does not exist (e.g. no such quarantined op).
+    #[error("not found: {message}")]
+    NotFound {
+        /// What was not found.
+        message: String,
+    },
+    /// The phone's store failed.
+    #[error("storage: {message}")]
+    Storage {
+        /// What failed.
+        message: String,
+    },
+    /// The caller cancelled; queued work is intact.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl ClientError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::NotLoggedIn => "not_logged_in",
+            ClientError::InvalidCredentials => "invalid_credentials",
+            ClientError::SessionExpired => "session_expired",
+            ClientError::RateLimited => "rate_limited",
+            ClientError::Network { .. } => "network",
+            ClientError::Server { .. } => "server",
+            ClientError::Protocol { .. } => "protocol",
+            ClientError::Rejected { .. } => "rejected",
+            ClientError::InvalidInput { .. } => "invalid_input",
+            ClientError::NotFound { .. } => "not_found",
+            ClientError::Storage { .. } => "storage",
+            ClientError::Cancelled => "cancelled",
+        }
+    }
+
+    /// True for failures that may pass by themselves (network, server, rate limit).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ClientError::Network { .. } | ClientError::Server { .. } | ClientError::RateLimited)
+    }
+}
+
+impl From<Error> for ClientError {
+    fn from(e: Error) -> Self {
+        let out = match e {
+            Error::NotLoggedIn => ClientError::NotLoggedIn,
+            Error::InvalidCredentials => ClientError::InvalidCredentials,
+            Error::SessionExpired => ClientError::SessionExpired,
+            Error::RateLimited => ClientError::RateLimited,
+            Error::Network(m) => ClientError::Network { message: m },
+            e @ Error::Server { .. } => ClientError::Server { message: e.to_string() },
+            Error::Protocol(m) => ClientError::Protocol { message: m },
+            Error::Unauthorized(_) => ClientError::SessionExpired,
+            e @ Error::Refused { .. } => ClientError::Protocol { message: e.to_string() },
+            Error::Rejected(r) => ClientError::Rejected { reason: r.code.as_str().into(), message: r.message },
+            Error::Invalid(r) => ClientError::InvalidInput { reason: r.code.as_str().into(), message: r.message },
+            Error::InvalidInput(m) => ClientError::InvalidInput { reason: "invalid_input".into(), message: m },
+            Error::NotFound(m) => ClientError::NotFound { message: m },
+            Error::Store(s) => ClientError::Storage { message: s.to_string() },
+            Error::Cancelled => ClientError::Cancelled,
+        };
+        // Codes only: messages may echo server text, never personal data, but
+        // keep the log minimal anyway.
+        match &out {
+            ClientError::Storage { .. } | ClientError::Protocol { .. } => {
+                tracing::error!(code = out.code(), "client call failed")
+            }
+            _ => tracing::debug!(code = out.code(), "client call failed"),
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fengqiao_domain::RejectionCode;
+
+    #[test]
+    fn codes_are_stable_and_rejections_keep_domain_code() {
+        let e: ClientError = Error::Invalid(Rejection::new(RejectionCode::InvalidField, "notes: too long")).into();
+        assert_eq!(e.code(), "invalid_input");
+        assert_eq!(e, ClientError::InvalidInput { reason: "invalid_field".into(), message: "notes: too long".into() });
+        let e: ClientError = Error::Rejected(Rejection::new(RejectionCode::NotInJurisdiction, "x")).into();
+        assert_eq!((e.code(), e.to_string().as_str()), ("rejected", "x"));
+        let e: ClientError = Error::Store(StoreError::Backend("disk full".into())).into();
+        assert_eq!(e.code(), "storage");
+        let e: ClientError = Error::Server { status: 503, code: "unavailable".into() }.into();
+        assert!(e.is_transient());
+        assert_eq!(e.code(), "server");
+        assert!(!ClientError::SessionExpired.is_transient());
+        assert_eq!(ClientError::from(Error::Cancelled).code(), "cancelled");
+        assert_eq!(ClientError::from(Error::Network("offline".into())).code(), "network");
+    }
+}

@@ -1,0 +1,121 @@
+//! The signed-in session: tokens kept fresh before use, one refresh on a 401,
+//! rotated refresh tokens stored durably before the new access token is used.
+
+use std::future::Future;
+
+use chrono::Duration;
+use fengqiao_domain::wire::{RefreshRequest, TokenResponse};
+use uuid::Uuid;
+
+use crate::api::{Api, ApiError};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::retry::{with_retry, CancelHandle, RetryPolicy};
+use crate::store::{ClientStore, StoredSession, Tokens};
+
+/// What a networked call needs.
+pub(crate) struct Ctx<'a> {
+    pub store: &'a dyn ClientStore,
+    pub api: &'a Api,
+    pub clock: &'a dyn Clock,
+    pub retry: &'a RetryPolicy,
+    /// Refresh the access token when it expires within this margin.
+    pub refresh_margin: Duration,
+    pub cancel: Option<&'a CancelHandle>,
+}
+
+/// The session a login or refresh answer makes.
+pub(crate) fn session_from(t: TokenResponse) -> StoredSession {
+    StoredSession {
+        user: t.user,
+        tokens: Some(Tokens {
+            access_token: t.access_token,
+            access_expires_at: t.expires_at,
+            refresh_token: t.refresh_token,
+            refresh_expires_at: t.refresh_expires_at,
+        }),
+    }
+}
+
+/// A signed-in user's session, for the length of one sync.
+pub(crate) struct Authed<'a> {
+    ctx: &'a Ctx<'a>,
+    session: StoredSession,
+    tokens: Tokens,
+}
+
+impl<'a> Authed<'a> {
+    /// The cached session: [`Error::NotLoggedIn`] if none, [`Error::SessionExpired`]
+    /// if the server refused its refresh token before.
+    pub(crate) fn begin(ctx: &'a Ctx<'a>) -> Result<Self, Error> {
+        let session = ctx.store.load_session()?.ok_or(Error::NotLoggedIn)?;
+        let tokens = session.tokens.clone().ok_or(Error::SessionExpired)?;
+        Ok(Authed { ctx, session, tokens })
+    }
+
+    /// The signed-in user's id.
+    pub(crate) fn user_id(&self) -> Uuid {
+        self.session.user.id
+    }
+
+    /// The access token, refreshed first if it expires within the margin.
+    async fn fresh_access(&mut self) -> Result<String, Error> {
+        if self.tokens.access_expires_at - self.ctx.refresh_margin <= self.ctx.clock.now() {
+            tracing::debug!("access token expiring; refreshing before use");
+            self.refresh().await?;
+        }
+        Ok(self.tokens.access_token.clone())
+    }
+
+    /// Spends the refresh token for new tokens. The rotated session is saved
+    /// (durably) before anything uses it; a refused refresh token ends the
+    /// session (the user stays known; queued work stays).
+    pub(crate) async fn refresh(&mut self) -> Result<(), Error> {
+        let req = RefreshRequest { refresh_token: self.tokens.refresh_token.clone() };
+        let api = self.ctx.api;
+        let res = with_retry(self.ctx.retry, self.ctx.cancel, true, || api.refresh(&req)).await;
+        match res {
+            Ok(t) => {
+                if t.user.id != self.session.user.id {
+                    return Err(Error::Protocol("refresh answered for another user".into()));
+                }
+                let next = session_from(t);
+                self.ctx.store.save_session(&next)?;
+                self.tokens = next.tokens.clone().ok_or_else(|| Error::Protocol("no tokens".into()))?;
+                self.session = next;
+                tracing::info!("session refreshed");
+                Ok(())
+            }
+            Err(Error::Unauthorized(code)) => {
+                tracing::info!(code = code.as_str(), "refresh token refused; session expired");
+                self.session.tokens = None;
+                self.ctx.store.save_session(&self.session)?;
+                Err(Error::SessionExpired)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Calls the server with a fresh access token, retrying transient failures;
+    /// on a 401 refreshes once and tries again.
+    pub(crate) async fn call<T, F, Fut>(&mut self, f: F) -> Result<T, Error>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut refreshed = false;
+        loop {
+            let token = self.fresh_access().await?;
+            let res = with_retry(self.ctx.retry, self.ctx.cancel, true, || f(token.clone())).await;
+            match res {
+                Err(Error::Unauthorized(code)) if !refreshed => {
+                    tracing::info!(code = code.as_str(), "access token refused; refreshing once");
+                    self.refresh().await?;
+                    refreshed = true;
+                }
+                Err(Error::Unauthorized(_)) => return Err(Error::SessionExpired),
+                other => return other,
+            }
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The sled backend: one `sled::Db` per data dir, one tree per concern.
+//!
+//! Trees: `session`, `records` (key: entity tag byte + 16-byte uuid), `outbox`
+//! (key: big-endian enqueue sequence), `outbox_ids` (op id → sequence),
+//! `quarantine` (op id → entry) and `meta` (format version, next sequence,
+//! device id, pull cursor, sync bookkeeping). Values are JSON with a format
+//! version field `fv`. Multi-key writes are sled transactions over the trees
+//! involved; every write flushes before returning, since sled alone only syncs
+//! every 500 ms. One writer: a mutex serialises writes (the reset scan that must
+//! happen outside a sled transaction relies on it).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::wire::{ChangeAction, OpEnvelope};
+use fengqiao_domain::{EntityKind, Record};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::{Transactional, Tree};
+use uuid::Uuid;
+
+use super::{
+    change_key, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PullState, PulledPage,
+    QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
+    STORE_FORMAT_VERSION,
+};
+
+const K_FORMAT: &[u8] = b"format";
+const K_NEXT_SEQ: &[u8] = b"next_seq";
+const K_DEVICE: &[u8] = b"device_id";
+const K_PULL: &[u8] = b"pull";
+const K_SYNC_META: &[u8] = b"sync_meta";
+const K_SESSION: &[u8] = b"session";
+
+#[derive(Serialize, Deserialize)]
+struct RecordValue {
+    fv: u32,
+    record: Record,
+    state: RecordState,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutboxValue {
+    fv: u32,
+    op: OpEnvelope,
+    enqueued_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QuarantineValue {
+    fv: u32,
+    seq: u64,
+    op: OpEnvelope,
+    code: String,
+    message: String,
+    #[serde(default)]
+    current: Option<Record>,
+    quarantined_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Versioned<T> {
+    fv: u32,
+    #[serde(flatten)]
+    value: T,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn enc<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encode: {e}")))
+}
+
+fn dec<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn tx_dec<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> TxResult<T> {
+    dec(what, bytes).map_err(ConflictableTransactionError::Abort)
+}
+
+fn tx_err(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => backend(e),
+    }
+}
+
+fn seq_bytes(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+fn seq_from(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn to_local(v: RecordValue) -> LocalRecord {
+    LocalRecord { record: v.record, state: v.state }
+}
+
+fn to_entry(seq: u64, v: OutboxValue) -> OutboxEntry {
+    OutboxEntry { seq, op: v.op, enqueued_at: v.enqueued_at }
+}
+
+/// A [`ClientStore`] on disk, in one sled database per data dir.
+pub struct SledClientStore {
+    db: sled::Db,
+    session: Tree,
+    records: Tree,
+    outbox: Tree,
+    outbox_ids: Tree,
+    quarantine: Tree,
+    meta: Tree,
+    writer: Mutex<()>,
+}
+
+impl SledClientStore {
+    /// Opens (or creates) the store in `dir`. Fails if another process holds it
+    /// or it was written by a newer, incompatible build.
+    pub fn open(dir: impl AsRef<Path>) -> StoreResult<Self> {
+        let db = sled::Config::new().path(dir.as_ref()).open().map_err(backend)?;
+        let tree = |name: &str| db.open_tree(name).map_err(backend);
+        let store = SledClientStore {
+            session: tree("session")?,
+            records: tree("records")?,
+            outbox: tree("outbox")?,
+            outbox_ids: tree("outbox_ids")?,
+            quarantine: tree("quarantine")?,
+            meta: tree("meta")?,
+            writer: Mutex::new(()),
+            db,
+        };
+        match store.meta.get(K_FORMAT).map_err(backend)? {
+            Some(v) => {
+                let found: u32 = dec("format", &v)?;
+                if found > STORE_FORMAT_VERSION {
+                    return Err(StoreError::Incompatible { found, supported: STORE_FORMAT_VERSION });
+                }
+            }
+            None => {
+                store.meta.insert(K_FORMAT, enc(&STORE_FORMAT_VERSION)?).map_err(backend)?;
+                store.flush()?;
+            }
+        }
+        Ok(store)
+    }
+
+    fn write(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    /// Keys of every synced record (unreadable values count as synced: they are
+    /// server data that a pull brings back).
+    fn synced_keys(&self) -> StoreResult<Vec<sled::IVec>> {
+        let mut keys = Vec::new();
+        for item in self.records.iter() {
+            let (k, v) = item.map_err(backend)?;
+            let pending = dec::<RecordValue>("record", &v).map(|r| r.state.is_pending()).unwrap_or(false);
+            if !pending {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Removes `keys` whose record is (still) synced, inside a transaction.
+    fn tx_drop_synced(records: &TransactionalTree, keys: &[sled::IVec]) -> TxResult<()> {
+        for k in keys {
+            if let Some(v) = records.get(k)? {
+                let pending = dec::<RecordValue>("record", &v).map(|r| r.state.is_pending()).unwrap_or(false);
+                if !pending {
+                    records.remove(k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ClientStore for SledClientStore {
+    fn load_session(&self) -> StoreResult<Option<StoredSession>> {
+        match self.session.get(K_SESSION).map_err(backend)? {
+            Some(v) => Ok(Some(dec::<Versioned<StoredSession>>("session", &v)?.value)),
+            None => Ok(None),
+        }
+    }
+
+    fn save_session(&self, session: &StoredSession) -> StoreResult<()> {
+        let bytes = enc(&Versioned { fv: STORE_FORMAT_VERSION, value: session })?;
+        let _w = self.write();
+        self.session.insert(K_SESSION, bytes).map_err(backend)?;
+        self.flush()
+    }
+
+    fn clear_session(&self) -> StoreResult<()> {
+        let _w = self.write();
+        self.session.remove(K_SESSION).map_err(backend)?;
+        self.flush()
+    }
+
+    fn device_id(&self) -> StoreResult<Uuid> {
+        let _w = self.write();
+        if let Some(v) = self.meta.get(K_DEVICE).map_err(backend)? {
+            return Uuid::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("device id: {e}")));
+        }
+        let id = fengqiao_domain::new_id();
+        self.meta.insert(K_DEVICE, id.as_bytes().as_slice()).map_err(backend)?;
+        self.flush()?;
+        Ok(id)
+    }
+
+    fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64> {
+        let rec = enc(&RecordValue {
+            fv: STORE_FORMAT_VERSION,
+            record: record.clone(),
+            state: RecordState::Pending { op_id: op.op_id, author: op.author },
+        })?;
+        let out = enc(&OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at })?;
+        let rkey = record_key(record.kind(), record.id());
+        let op_key = *op.op_id.as_bytes();
+        let _w = self.write();
+        let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta)
+            .transaction(|(outbox, ids, quarantine, records, meta)| {
+                if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(StoreError::DuplicateOp(op.op_id)));
+                }
+                let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
+                meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
+                records.insert(&rkey, rec.as_slice())?;
+                outbox.insert(&seq_bytes(seq), out.as_slice())?;
+                ids.insert(&op_key, &seq_bytes(seq))?;
+                Ok(seq)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(seq)
+    }
+
+    fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
+        match self.records.get(record_key(kind, id)).map_err(backend)? {
+            Some(v) => Ok(Some(to_local(dec("record", &v)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn list_records(&self, kind: EntityKind, limit: usize) -> StoreResult<Vec<LocalRecord>> {
+        let mut out = Vec::new();
+        for item in self.records.scan_prefix([kind.tag()]).rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = item.map_err(backend)?;
+            match dec::<RecordValue>("record", &v) {
+                Ok(r) => out.push(to_local(r)),
+                // A value this build cannot read (e.g. written by a newer one) is
+                // left in place, not shown.
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable record"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(backend)?;
+            let Some(seq) = seq_from(&k) else { continue };
+            match dec::<OutboxValue>("outbox", &v) {
+                Ok(e) if author.is_none_or(|a| e.op.author == a) => out.push(to_entry(seq, e)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(seq, error = %e, "skipping unreadable outbox entry"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
+        match author {
+            None => Ok(self.outbox.len() as u64),
+            Some(_) => Ok(self.outbox(author, usize::MAX)?.len() as u64),
+        }
+    }
+
+    fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
+        let op_key = *op_id.as_bytes();
+        let _w = self.write();
+        let done = (&self.outbox_ids, &self.outbox, &self.records)
+            .transaction(|(ids, outbox, records)| {
+                let Some(seq) = ids.remove(&op_key)? else { return Ok(false) };
+                if let Some(v) = outbox.remove(&seq)? {
+                    let entry: OutboxValue = tx_dec("outbox", &v)?;
+                    if let Some(rkey) = op_record_key(&entry.op) {
+                        if let Some(rv) = records.get(rkey)? {
+                            let mut r: RecordValue = tx_dec("record", &rv)?;
+                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id) {
+                                r.state = RecordState::Synced;
+                                r.fv = STORE_FORMAT_VERSION;
+                                let bytes = enc(&r).map_err(ConflictableTransactionError::Abort)?;
+                                records.insert(&rkey, bytes)?;
+                            }
+                        }
+                    }
+                }
+                Ok(true)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(done)
+    }
+
+    fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
+        let op_key = *op_id.as_bytes();
+        let _w = self.write();
+        let done = (&self.outbox_ids, &self.outbox, &self.quarantine)
+            .transaction(|(ids, outbox, quarantine)| {
+                let Some(seq_b) = ids.remove(&op_key)? else { return Ok(false) };
+                let Some(v) = outbox.remove(&seq_b)? else { return Ok(false) };
+                let entry: OutboxValue = tx_dec("outbox", &v)?;
+                let q = QuarantineValue {
+                    fv: STORE_FORMAT_VERSION,
+                    seq: seq_from(&seq_b).unwrap_or(0),
+                    op: entry.op,
+                    code: reason.code.clone(),
+                    message: reason.message.clone(),
+                    current: reason.current.clone(),
+                    quarantined_at: at,
+                };
+                quarantine.insert(&op_key, enc(&q).map_err(ConflictableTransactionError::Abort)?)?;
+                Ok(true)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(done)
+    }
+
+    fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>> {
+        let mut out = Vec::new();
+        for item in self.quarantine.iter() {
+            let (_, v) = item.map_err(backend)?;
+            match dec::<QuarantineValue>("quarantine", &v) {
+                Ok(q) => out.push(QuarantinedEntry {
+                    seq: q.seq,
+                    op: q.op,
+                    code: q.code,
+                    message: q.message,
+                    current: q.current,
+                    quarantined_at: q.quarantined_at,
+                }),
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable quarantine entry"),
+            }
+        }
+        out.sort_by_key(|q| q.seq);
+        Ok(out)
+    }
+
+    fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
+        let op_key = *op_id.as_bytes();
+        let _w = self.write();
+        let done = (&self.quarantine, &self.outbox, &self.outbox_ids)
+            .transaction(|(quarantine, outbox, ids)| {
+                let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
+                let q: QuarantineValue = tx_dec("quarantine", &v)?;
+                let out = OutboxValue { fv: STORE_FORMAT_VERSION, op: q.op, enqueued_at: q.quarantined_at };
+                outbox.insert(&seq_bytes(q.seq), enc(&out).map_err(ConflictableTransactionError::Abort)?)?;
+                ids.insert(&op_key, &seq_bytes(q.seq))?;
+                Ok(true)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(done)
+    }
+
+    fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
+        let op_key = *op_id.as_bytes();
+        let _w = self.write();
+        let done = (&self.quarantine, &self.records)
+            .transaction(|(quarantine, records)| {
+                let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
+                let q: QuarantineValue = tx_dec("quarantine", &v)?;
+                if let Some(rkey) = op_record_key(&q.op) {
+                    if let Some(rv) = records.get(rkey)? {
+                        let carried = dec::<RecordValue>("record", &rv)
+                            .map(|r| matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id))
+                            .unwrap_or(false);
+                        if carried {
+                            records.remove(&rkey)?;
+                        }
+                    }
+                }
+                if let Some(cur) = q.current {
+                    let key = record_key(cur.kind(), cur.id());
+                    let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
+                    records.insert(&key, enc(&val).map_err(ConflictableTransactionError::Abort)?)?;
+                }
+                Ok(true)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(done)
+    }
+
+    fn pull_state(&self) -> StoreResult<Option<PullState>> {
+        match self.meta.get(K_PULL).map_err(backend)? {
+            Some(v) => Ok(Some(dec::<Versioned<PullState>>("pull state", &v)?.value)),
+            None => Ok(None),
+        }
+    }
+
+    fn apply_pulled(&self, user: Uuid, page: &PulledPage) -> StoreResult<()> {
+        let mut puts = Vec::with_capacity(page.changes.len());
+        for change in &page.changes {
+            let key = change_key(change);
+            match (change.action, &change.record) {
+                (ChangeAction::Put, Some(record)) => {
+                    let v =
+                        RecordValue { fv: STORE_FORMAT_VERSION, record: record.clone(), state: RecordState::Synced };
+                    puts.push((key, Some(enc(&v)?)));
+                }
+                (ChangeAction::Put, None) => {}
+                (ChangeAction::Drop, _) => puts.push((key, None)),
+            }
+        }
+        let pull =
+            enc(&Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } })?;
+        let _w = self.write();
+        let reset_keys = if page.reset { self.synced_keys()? } else { Vec::new() };
+        (&self.records, &self.meta)
+            .transaction(|(records, meta)| {
+                Self::tx_drop_synced(records, &reset_keys)?;
+                for (key, val) in &puts {
+                    match val {
+                        Some(v) => records.insert(key, v.as_slice())?,
+                        None => records.remove(key)?,
+                    };
+                }
+                meta.insert(K_PULL, pull.as_slice())?;
+                Ok(())
+            })
+            .map_err(tx_err)?;
+        self.flush()
+    }
+
+    fn reset_pulled(&self) -> StoreResult<()> {
+        let _w = self.write();
+        let keys = self.synced_keys()?;
+        (&self.records, &self.meta)
+            .transaction(|(records, meta)| {
+                Self::tx_drop_synced(records, &keys)?;
+                meta.remove(K_PULL)?;
+                Ok(())
+            })
+            .map_err(tx_err)?;
+        self.flush()
+    }
+
+    fn sync_meta(&self) -> StoreResult<SyncMeta> {
+        match self.meta.get(K_SYNC_META).map_err(backend)? {
+            Some(v) => Ok(dec::<Versioned<SyncMeta>>("sync meta", &v)?.value),
+            None => Ok(SyncMeta::default()),
+        }
+    }
+
+    fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()> {
+        let bytes = enc(&Versioned { fv: STORE_FORMAT_VERSION, value: meta })?;
+        let _w = self.write();
+        self.meta.insert(K_SYNC_META, bytes).map_err(backend)?;
+        self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> (tempfile::TempDir, SledClientStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SledClientStore::open(dir.path()).expect("open");
+        (dir, store)
+    }
+
+    crate::conformance_tests!(fresh());
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        crate::store::conformance::survives_reopen(|| Box::new(SledClientStore::open(dir.path()).expect("open")));
+    }
+
+    #[test]
+    fn newer_format_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = SledClientStore::open(dir.path()).expect("open");
+            s.meta.insert(K_FORMAT, enc(&(STORE_FORMAT_VERSION + 1)).expect("enc")).expect("insert");
+            s.flush().expect("flush");
+        }
+        assert!(matches!(SledClientStore::open(dir.path()), Err(StoreError::Incompatible { .. })));
+    }
+
+    #[test]
+    fn record_keys_are_tag_then_uuid_and_outbox_keys_big_endian() {
+        let id = Uuid::now_v7();
+        let k = record_key(EntityKind::Visit, id);
+        assert_eq!(k[0], EntityKind::Visit.tag());
+        assert_eq!(&k[1..], id.as_bytes());
+        assert!(seq_bytes(2) > seq_bytes(1) && seq_bytes(256) > seq_bytes(255));
+    }
+}

@@ -1,0 +1,271 @@
+//! The sync engine: push the signed-in user's outbox oldest first, then pull
+//! the change feed page by page. Transient failures are retried with backoff;
+//! permanent refusals go to quarantine so nothing behind them is blocked.
+
+use std::collections::HashMap;
+
+use fengqiao_domain::wire::{Change, ChangeAction, OpAnswer, PushRequest};
+use fengqiao_domain::WIRE_VERSION;
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::outbox::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
+use crate::session::{Authed, Ctx};
+use crate::store::{OutboxEntry, PulledPage, QuarantineReason};
+
+/// The server's code for a pull cursor it did not give out (or no longer knows).
+const INVALID_CURSOR: &str = "invalid_cursor";
+
+/// Which part of a sync is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// Sending queued operations.
+    Pushing,
+    /// Fetching changes.
+    Pulling,
+}
+
+/// Receives progress during a sync (called from the syncing task; keep it quick).
+pub trait SyncProgress: Send + Sync {
+    /// `done` of `total` ops pushed, or `done` changes pulled so far (`total` 0:
+    /// unknown).
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Ops the server applied now.
+    pub pushed_applied: u64,
+    /// Ops the server had applied before (duplicate delivery).
+    pub pushed_duplicate: u64,
+    /// Ops refused for good, now in quarantine.
+    pub rejected: u64,
+    /// Ops refused because the state moved on, now in quarantine.
+    pub conflicts: u64,
+    /// Ops the server could not read (422) or take even alone (413), now in quarantine.
+    pub malformed: u64,
+    /// Changes pulled and applied (puts and drops).
+    pub pulled: u64,
+    /// Of those, drops (records that left the user's jurisdiction).
+    pub dropped: u64,
+    /// Changes this build does not understand, skipped.
+    pub skipped_unknown: u64,
+    /// Pull pages fetched.
+    pub pages: u64,
+    /// The server reset the user's scope: pulled records were replaced.
+    pub reset: bool,
+    /// Ops queued by other users of this phone, left waiting for them.
+    pub waiting_for_other_users: u64,
+}
+
+/// One sync run.
+pub(crate) struct Engine<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub progress: Option<&'a dyn SyncProgress>,
+    pub push_batch: usize,
+    pub pull_limit: u32,
+}
+
+impl Engine<'_> {
+    fn progress(&self, phase: SyncPhase, done: u64, total: u64) {
+        if let Some(p) = self.progress {
+            p.on_progress(phase, done, total);
+        }
+    }
+
+    fn check_cancel(&self) -> Result<(), Error> {
+        match self.ctx.cancel {
+            Some(c) if c.is_cancelled() => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
+    /// Push then pull.
+    pub(crate) async fn run(&self) -> Result<SyncReport, Error> {
+        let mut auth = Authed::begin(self.ctx)?;
+        let user = auth.user_id();
+        let mut report = SyncReport::default();
+        self.push(&mut auth, user, &mut report).await?;
+        self.pull(&mut auth, user, &mut report).await?;
+        let store = self.ctx.store;
+        report.waiting_for_other_users = store.outbox_len(None)?.saturating_sub(store.outbox_len(Some(user))?);
+        tracing::info!(
+            applied = report.pushed_applied,
+            duplicate = report.pushed_duplicate,
+            rejected = report.rejected,
+            conflicts = report.conflicts,
+            malformed = report.malformed,
+            pulled = report.pulled,
+            skipped = report.skipped_unknown,
+            reset = report.reset,
+            "sync done"
+        );
+        Ok(report)
+    }
+
+    fn quarantine(&self, entry: &OutboxEntry, code: &str, message: String) -> Result<(), Error> {
+        tracing::warn!(op_id = %entry.op.op_id, code, "operation quarantined");
+        let reason = QuarantineReason { code: code.into(), message, current: None };
+        self.ctx.store.quarantine_op(entry.op.op_id, &reason, self.ctx.clock.now())?;
+        Ok(())
+    }
+
+    async fn push(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<(), Error> {
+        let store = self.ctx.store;
+        let total = store.outbox_len(Some(user))?;
+        let mut done = 0u64;
+        let mut batch = self.push_batch.clamp(1, 500);
+        if total > 0 {
+            self.progress(SyncPhase::Pushing, 0, total);
+        }
+        loop {
+            self.check_cancel()?;
+            let entries = store.outbox(Some(user), batch)?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let ops = entries.iter().map(|e| serde_json::to_value(&e.op)).collect::<Result<Vec<_>, _>>();
+            let ops = ops.map_err(|e| Error::Protocol(format!("encode op: {e}")))?;
+            let body = PushRequest { v: WIRE_VERSION, ops };
+            let api = self.ctx.api;
+            let body_ref = &body;
+            let res = auth.call(move |tok| async move { api.push(&tok, body_ref).await }).await;
+            match res {
+                Ok(resp) => {
+                    self.apply_answers(&entries, resp.answers, report)?;
+                    done += entries.len() as u64;
+                }
+                Err(Error::Refused { status: 422, body }) if body.code == MALFORMED_OP => {
+                    match body.op_index.and_then(|i| entries.get(i)) {
+                        Some(bad) => self.quarantine(bad, MALFORMED_OP, body.message)?,
+                        None if entries.len() == 1 => self.quarantine(&entries[0], MALFORMED_OP, body.message)?,
+                        // No usable index: find the culprit one op at a time.
+                        None => {
+                            batch = 1;
+                            continue;
+                        }
+                    }
+                    report.malformed += 1;
+                    done += 1;
+                }
+                Err(Error::Refused { status: 413, body }) => {
+                    if entries.len() == 1 {
+                        self.quarantine(&entries[0], PAYLOAD_TOO_LARGE, body.message)?;
+                        report.malformed += 1;
+                        done += 1;
+                    } else {
+                        batch = (entries.len() / 2).max(1);
+                        continue;
+                    }
+                }
+                // Any other refusal (400 malformed_body / unsupported_version) is
+                // about the request, not one op: stop, keep everything queued.
+                Err(e) => return Err(e),
+            }
+            self.progress(SyncPhase::Pushing, done.min(total), total);
+        }
+    }
+
+    fn apply_answers(
+        &self,
+        entries: &[OutboxEntry],
+        answers: Vec<OpAnswer>,
+        report: &mut SyncReport,
+    ) -> Result<(), Error> {
+        let store = self.ctx.store;
+        let mut by_id: HashMap<Uuid, OpAnswer> = answers.into_iter().map(|a| (a.op_id, a)).collect();
+        let mut missing = 0usize;
+        for entry in entries {
+            let Some(answer) = by_id.remove(&entry.op.op_id) else {
+                missing += 1;
+                continue;
+            };
+            match disposition(&answer.outcome) {
+                Disposition::Done { duplicate } => {
+                    store.complete_op(entry.op.op_id)?;
+                    if duplicate {
+                        report.pushed_duplicate += 1;
+                    } else {
+                        report.pushed_applied += 1;
+                    }
+                }
+                Disposition::Quarantine { conflict, reason } => {
+                    tracing::warn!(op_id = %entry.op.op_id, code = reason.code.as_str(), "operation refused by the server");
+                    store.quarantine_op(entry.op.op_id, &reason, self.ctx.clock.now())?;
+                    if conflict {
+                        report.conflicts += 1;
+                    } else {
+                        report.rejected += 1;
+                    }
+                }
+            }
+        }
+        if missing > 0 {
+            // Unanswered ops stay queued; stop rather than loop on them.
+            return Err(Error::Protocol(format!("the server did not answer {missing} pushed operation(s)")));
+        }
+        Ok(())
+    }
+
+    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<(), Error> {
+        let store = self.ctx.store;
+        let mut cursor = match store.pull_state()? {
+            Some(s) if s.user == user => s.cursor,
+            Some(_) => {
+                // Pulled for someone else: their records are not this user's to see.
+                store.reset_pulled()?;
+                String::new()
+            }
+            None => String::new(),
+        };
+        // Set when the server no longer knows our cursor: start over, and drop
+        // the old pulled records together with the first new page.
+        let mut force_reset = false;
+        loop {
+            self.check_cancel()?;
+            let api = self.ctx.api;
+            let (cur, limit) = (cursor.as_str(), self.pull_limit.max(1));
+            let page = match auth.call(move |tok| async move { api.pull(&tok, cur, limit).await }).await {
+                Ok(p) => p,
+                Err(Error::Refused { status: 400, body })
+                    if body.code == INVALID_CURSOR && !cursor.is_empty() && !force_reset =>
+                {
+                    tracing::warn!("the server does not know this cursor; pulling from the start");
+                    cursor.clear();
+                    force_reset = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let reset = page.reset || std::mem::take(&mut force_reset);
+            let raw = page.changes.len();
+            let mut changes: Vec<Change> = Vec::with_capacity(raw);
+            for v in page.changes {
+                match Change::from_json_lenient(v) {
+                    Some(c) => changes.push(c),
+                    None => report.skipped_unknown += 1,
+                }
+            }
+            report.pulled += changes.len() as u64;
+            report.dropped += changes.iter().filter(|c| c.action == ChangeAction::Drop).count() as u64;
+            report.reset |= reset;
+            report.pages += 1;
+            if reset {
+                tracing::info!("server reset the scope; replacing pulled records");
+            }
+            let applied = PulledPage { reset, changes, next_cursor: page.next_cursor };
+            // The page and its cursor land together: a crash or cancel before
+            // this line leaves the old cursor, so the page is fetched again.
+            store.apply_pulled(user, &applied)?;
+            self.progress(SyncPhase::Pulling, report.pulled, 0);
+            if !page.has_more {
+                return Ok(());
+            }
+            if raw == 0 && applied.next_cursor == cursor {
+                return Err(Error::Protocol("the server repeats an empty page with more to come".into()));
+            }
+            cursor = applied.next_cursor;
+        }
+    }
+}

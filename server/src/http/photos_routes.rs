@@ -1,0 +1,423 @@
+//! `/v1/photos/`: a tus 1.0.0 upload endpoint (core protocol plus the `creation`,
+//! `checksum` and `expiration` extensions) for content-addressed photos.
+//!
+//! The upload declares the photo's SHA-256 in `Upload-Metadata` (`sha256`, hex).
+//! Each PATCH may carry `Upload-Checksum` (`sha1` or `sha256`); a chunk that does
+//! not match is discarded (460). When the last byte arrives the whole photo is
+//! hashed and kept only if it matches the declared hash.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use super::auth_routes::Authed;
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::store::{PhotoRecord, UploadRecord};
+
+/// The protocol version spoken.
+pub const TUS_VERSION: &str = "1.0.0";
+/// Extensions supported.
+pub const TUS_EXTENSIONS: &str = "creation,checksum,expiration";
+/// `Tus-Resumable`.
+pub static TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+static UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+static UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+static UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
+const OFFSET_STREAM: &str = "application/offset+octet-stream";
+
+/// Upload ids with a PATCH in progress (one writer per upload).
+#[derive(Default)]
+pub struct Busy(Mutex<HashSet<Uuid>>);
+
+struct BusyGuard<'a>(&'a Busy, Uuid);
+
+impl Busy {
+    fn take(&self, id: Uuid) -> Option<BusyGuard<'_>> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id).then_some(BusyGuard(self, id))
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0 .0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+    }
+}
+
+fn hv(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn http_date(at: DateTime<Utc>) -> HeaderValue {
+    hv(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require_tus(h: &HeaderMap) -> ApiResult<()> {
+    match header_str(h, "tus-resumable") {
+        Some(TUS_VERSION) => Ok(()),
+        _ => Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "tus_version", "Tus-Resumable: 1.0.0 is required")),
+    }
+}
+
+fn parse_u64(h: &HeaderMap, name: &str) -> ApiResult<u64> {
+    header_str(h, name)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| ApiError::bad_request("invalid_header", format!("{name}: a non-negative integer is required")))
+}
+
+/// Parses `Upload-Metadata`: comma-separated `key base64value` pairs.
+pub fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut it = pair.splitn(2, ' ');
+        let key = it.next().unwrap_or_default();
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("Upload-Metadata: bad key".into());
+        }
+        let value = match it.next() {
+            Some(v) => {
+                let bytes = STANDARD.decode(v.trim()).map_err(|_| format!("Upload-Metadata: {key} is not base64"))?;
+                String::from_utf8(bytes).map_err(|_| format!("Upload-Metadata: {key} is not UTF-8"))?
+            }
+            None => String::new(),
+        };
+        out.push((key.to_string(), value));
+    }
+    Ok(out)
+}
+
+/// Parses `Upload-Checksum: <algorithm> <base64 digest>`.
+pub fn parse_checksum(raw: &str) -> Result<(String, Vec<u8>), String> {
+    let mut it = raw.trim().splitn(2, ' ');
+    let alg = it.next().unwrap_or_default().to_ascii_lowercase();
+    let digest =
+        STANDARD.decode(it.next().unwrap_or_default().trim()).map_err(|_| "Upload-Checksum: digest is not base64")?;
+    match (alg.as_str(), digest.len()) {
+        ("sha1", 20) | ("sha256", 32) => Ok((alg, digest)),
+        ("sha1" | "sha256", _) => Err("Upload-Checksum: digest has the wrong length".into()),
+        _ => Err("Upload-Checksum: algorithm not supported (sha1, sha256)".into()),
+    }
+}
+
+enum ChunkHash {
+    None,
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl ChunkHash {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            ChunkHash::None => {}
+            ChunkHash::Sha1(h) => h.update(data),
+            ChunkHash::Sha256(h) => h.update(data),
+        }
+    }
+    fn finish(self) -> Option<Vec<u8>> {
+        match self {
+            ChunkHash::None => None,
+            ChunkHash::Sha1(h) => Some(h.finalize().to_vec()),
+            ChunkHash::Sha256(h) => Some(h.finalize().to_vec()),
+        }
+    }
+}
+
+/// `OPTIONS /v1/photos/`: what this server speaks.
+#[utoipa::path(options, path = "/v1/photos/", tag = "photos",
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm headers")))]
+pub async fn options(State(st): State<AppState>) -> Response {
+    let mut h = HeaderMap::new();
+    h.insert("tus-version", hv(TUS_VERSION));
+    h.insert("tus-extension", hv(TUS_EXTENSIONS));
+    h.insert("tus-max-size", hv(&st.policy.photos.max_bytes.to_string()));
+    h.insert("tus-checksum-algorithm", hv("sha1,sha256"));
+    (StatusCode::NO_CONTENT, h).into_response()
+}
+
+/// `POST /v1/photos/`: create an upload (`Upload-Length`, `Upload-Metadata` with `sha256`).
+#[utoipa::path(post, path = "/v1/photos/", tag = "photos", security(("bearer" = [])),
+    params(("Upload-Length" = u64, Header, description = "photo size in bytes"),
+           ("Upload-Metadata" = String, Header, description = "tus metadata; must include sha256 (hex, base64-encoded)"),
+           ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 201, description = "created; Location is the upload's URL"), (status = 400), (status = 401), (status = 412), (status = 413)))]
+pub async fn create(State(st): State<AppState>, Authed(caller): Authed, headers: HeaderMap) -> ApiResult<Response> {
+    require_tus(&headers)?;
+    if headers.contains_key("upload-defer-length") {
+        return Err(ApiError::bad_request("invalid_header", "Upload-Defer-Length is not supported"));
+    }
+    let length = parse_u64(&headers, "upload-length")?;
+    let max = st.policy.photos.max_bytes;
+    if length > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo_too_large",
+            format!("photos are at most {max} bytes"),
+        ));
+    }
+    if length == 0 {
+        return Err(ApiError::bad_request("invalid_header", "Upload-Length: an empty photo is not a photo"));
+    }
+    let meta = parse_metadata(header_str(&headers, "upload-metadata").unwrap_or_default())
+        .map_err(|m| ApiError::bad_request("invalid_header", m))?;
+    let sha256 = meta
+        .iter()
+        .find(|(k, _)| k == "sha256")
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| ApiError::bad_request("sha256_required", "Upload-Metadata must carry sha256 (64 hex digits)"))?;
+    let now = Utc::now();
+    let upload = UploadRecord {
+        id: Uuid::now_v7(),
+        owner: caller.user.id,
+        sha256,
+        length,
+        created_at: now,
+        expires_at: now + Duration::hours(st.policy.photos.upload_expiry_hours as i64),
+    };
+    st.blobs.create_partial(upload.id).await.map_err(ApiError::internal)?;
+    let store = st.store.clone();
+    let rec = upload.clone();
+    tokio::task::spawn_blocking(move || store.put_upload(&rec)).await??;
+    tracing::info!(user = %caller.user.id, upload = %upload.id, length, "photo upload created");
+    let mut h = HeaderMap::new();
+    h.insert(header::LOCATION, hv(&format!("/v1/photos/uploads/{}", upload.id)));
+    h.insert(UPLOAD_EXPIRES.clone(), http_date(upload.expires_at));
+    h.insert(UPLOAD_OFFSET.clone(), hv("0"));
+    Ok((StatusCode::CREATED, h).into_response())
+}
+
+/// The caller's live upload, or 404 (someone else's uploads do not exist for them).
+async fn own_upload(st: &AppState, caller: Uuid, id: Uuid) -> ApiResult<UploadRecord> {
+    let store = st.store.clone();
+    let up = tokio::task::spawn_blocking(move || store.upload(id)).await??;
+    match up {
+        Some(u) if u.owner == caller && u.expires_at > Utc::now() => Ok(u),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// `HEAD /v1/photos/uploads/{id}`: how much the server holds.
+#[utoipa::path(head, path = "/v1/photos/uploads/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "upload id")),
+    responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
+pub async fn head(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    require_tus(&headers)?;
+    let up = own_upload(&st, caller.user.id, id).await?;
+    let offset = st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET.clone(), hv(&offset.to_string()));
+    h.insert(UPLOAD_LENGTH.clone(), hv(&up.length.to_string()));
+    h.insert(UPLOAD_EXPIRES.clone(), http_date(up.expires_at));
+    h.insert(header::CACHE_CONTROL, hv("no-store"));
+    Ok((StatusCode::OK, h).into_response())
+}
+
+/// `PATCH /v1/photos/uploads/{id}`: append bytes at `Upload-Offset`.
+#[utoipa::path(patch, path = "/v1/photos/uploads/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "upload id"),
+           ("Upload-Offset" = u64, Header, description = "must equal the server's offset"),
+           ("Upload-Checksum" = Option<String>, Header, description = "sha1|sha256 <base64 digest> of this chunk")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "new Upload-Offset"), (status = 409, description = "offset mismatch"),
+        (status = 415), (status = 460, description = "checksum mismatch: chunk discarded"), (status = 404)))]
+pub async fn patch(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    require_tus(&headers)?;
+    if header_str(&headers, "content-type").map(|c| c.split(';').next().unwrap_or("").trim()) != Some(OFFSET_STREAM) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type: application/offset+octet-stream",
+        ));
+    }
+    let offset = parse_u64(&headers, "upload-offset")?;
+    let mut hasher = match header_str(&headers, "upload-checksum") {
+        None => ChunkHash::None,
+        Some(raw) => {
+            let (alg, _) = parse_checksum(raw).map_err(|m| ApiError::bad_request("invalid_checksum", m))?;
+            if alg == "sha1" {
+                ChunkHash::Sha1(Sha1::new())
+            } else {
+                ChunkHash::Sha256(Sha256::new())
+            }
+        }
+    };
+    let expected = header_str(&headers, "upload-checksum").and_then(|raw| parse_checksum(raw).ok()).map(|(_, d)| d);
+    let up = own_upload(&st, caller.user.id, id).await?;
+    let Some(_guard) = st.busy.take(id) else {
+        return Err(ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing this upload"));
+    };
+    let current = st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    if offset != current {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            format!("the upload is at offset {current}"),
+        ));
+    }
+    let room = up.length - current;
+    let mut writer = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
+    let mut stream = body.into_data_stream();
+    let mut written: u64 = 0;
+    let mut cut = false;
+    let mut too_long = false;
+    while let Some(next) = stream.next().await {
+        let chunk = match next {
+            Ok(c) => c,
+            Err(_) => {
+                cut = true;
+                break;
+            }
+        };
+        if written + chunk.len() as u64 > room {
+            too_long = true;
+            break;
+        }
+        if writer.write_all(&chunk).await.is_err() {
+            cut = true;
+            break;
+        }
+        hasher.update(&chunk);
+        written += chunk.len() as u64;
+    }
+    let flushed = writer.flush().await.is_ok();
+    drop(writer);
+    let discard = too_long || !flushed || (cut && expected.is_some());
+    if discard {
+        // Bytes that cannot be verified or do not fit are not kept.
+        st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
+        if too_long {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload_exceeds_length",
+                "more bytes than Upload-Length",
+            ));
+        }
+        return Err(ApiError::bad_request("upload_interrupted", "the chunk was cut short; resume from HEAD"));
+    }
+    if let (Some(want), Some(got)) = (expected, hasher.finish()) {
+        if want != got {
+            st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
+            tracing::info!(upload = %id, "chunk checksum mismatch: discarded");
+            return Err(ApiError::new(
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+                "checksum_mismatch",
+                "the chunk does not match Upload-Checksum and was discarded",
+            ));
+        }
+    }
+    st.blobs.sync_partial(id).await.map_err(ApiError::internal)?;
+    let new_offset = offset + written;
+    if new_offset == up.length {
+        finish(&st, &up).await?;
+    }
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET.clone(), hv(&new_offset.to_string()));
+    h.insert(UPLOAD_EXPIRES.clone(), http_date(up.expires_at));
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// Verifies a complete upload against its declared hash and keeps it only if it matches.
+async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
+    let actual = st.blobs.hash_partial(up.id).await.map_err(ApiError::internal)?;
+    let store = st.store.clone();
+    let id = up.id;
+    if actual != up.sha256 {
+        st.blobs.remove_partial(up.id).await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || store.delete_upload(id)).await??;
+        tracing::info!(upload = %up.id, "photo hash mismatch: upload discarded");
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo_hash_mismatch",
+            "the photo's bytes do not match its declared sha256; upload discarded",
+        ));
+    }
+    st.blobs.promote(up.id, &up.sha256).await.map_err(ApiError::internal)?;
+    let photo = PhotoRecord { sha256: up.sha256.clone(), length: up.length, created_at: Utc::now() };
+    tokio::task::spawn_blocking(move || {
+        store.put_photo(&photo)?;
+        store.delete_upload(id)
+    })
+    .await??;
+    tracing::info!(upload = %up.id, "photo upload complete");
+    Ok(())
+}
+
+/// Removes expired incomplete uploads and their partial files. Returns how many.
+pub async fn sweep_expired(st: &AppState) -> anyhow::Result<usize> {
+    let store = st.store.clone();
+    let expired = tokio::task::spawn_blocking(move || store.expired_uploads(Utc::now())).await??;
+    for up in &expired {
+        st.blobs.remove_partial(up.id).await?;
+        let store = st.store.clone();
+        let id = up.id;
+        tokio::task::spawn_blocking(move || store.delete_upload(id)).await??;
+    }
+    Ok(expired.len())
+}
+
+/// Runs [`sweep_expired`] every `every` until the returned handle is aborted.
+pub fn spawn_sweeper(st: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match sweep_expired(&st).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired photo uploads removed"),
+                Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_checksum_headers_parse_strictly() {
+        let m = parse_metadata("sha256 YWJj,filename dGVzdC5qcGc=,empty").unwrap();
+        assert_eq!(
+            m,
+            vec![
+                ("sha256".into(), "abc".into()),
+                ("filename".into(), "test.jpg".into()),
+                ("empty".into(), String::new())
+            ]
+        );
+        assert!(parse_metadata("sha256 !!!").is_err());
+        let d = STANDARD.encode(Sha256::digest(b"x"));
+        assert_eq!(parse_checksum(&format!("sha256 {d}")).unwrap().0, "sha256");
+        assert!(parse_checksum(&format!("md5 {d}")).is_err());
+        assert!(parse_checksum("sha1 AAAA").is_err());
+        assert!(parse_checksum("sha256").is_err());
+    }
+}
