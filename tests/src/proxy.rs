@@ -49,8 +49,7 @@ impl FaultProxy {
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 c.fetch_add(1, Ordering::SeqCst);
-                let mode = *m.lock().unwrap_or_else(|p| p.into_inner());
-                tokio::spawn(handle(client, target, mode, u.clone()));
+                tokio::spawn(handle(client, target, m.clone(), u.clone()));
             }
         });
         Ok(FaultProxy { addr, mode, connections, upstream_bytes, task })
@@ -61,7 +60,7 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Changes the mode for connections accepted from now on.
+    /// Changes the mode, for open connections too (from their next chunk on).
     pub fn set_mode(&self, mode: FaultMode) {
         *self.mode.lock().unwrap_or_else(|p| p.into_inner()) = mode;
     }
@@ -73,8 +72,12 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn handle(mut client: TcpStream, target: SocketAddr, mode: FaultMode, up_count: Arc<AtomicU64>) {
-    if mode == FaultMode::Refuse {
+fn current(mode: &Mutex<FaultMode>) -> FaultMode {
+    *mode.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<FaultMode>>, up_count: Arc<AtomicU64>) {
+    if current(&shared) == FaultMode::Refuse {
         let _ = client.shutdown().await;
         return;
     }
@@ -91,6 +94,10 @@ async fn handle(mut client: TcpStream, target: SocketAddr, mode: FaultMode, up_c
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            let mode = current(&shared);
+            if mode == FaultMode::Refuse {
+                break;
+            }
             let n = match mode {
                 FaultMode::CutAfterUpload(limit) => {
                     let room = limit.saturating_sub(sent) as usize;
@@ -121,7 +128,8 @@ async fn handle(mut client: TcpStream, target: SocketAddr, mode: FaultMode, up_c
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if mode == FaultMode::DropResponse {
+            let mode = current(&shared);
+            if matches!(mode, FaultMode::DropResponse | FaultMode::Refuse) {
                 // The server has answered (so it committed): the client never hears.
                 break;
             }

@@ -71,15 +71,27 @@ fn read_u64(bytes: &[u8]) -> StoreResult<u64> {
     Ok(u64::from_be_bytes(arr))
 }
 
+/// Opens sled, waiting up to two seconds for a lock the previous owner in this
+/// process is still letting go of (sled releases it from a background thread).
+fn open_db(dir: &Path) -> StoreResult<sled::Db> {
+    let mut waited = 0;
+    loop {
+        match sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open() {
+            Ok(db) => return Ok(db),
+            Err(e) if waited < 40 && e.to_string().contains("lock") => {
+                waited += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(StoreError::Backend(format!("could not open the store at {}: {e}", dir.display()))),
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`. A corrupt or newer-format store is
     /// refused with a clear error instead of being served.
     pub fn open(dir: &Path) -> StoreResult<SledStore> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| StoreError::Backend(format!("could not open the store at {}: {e}", dir.display())))?;
+        let db = open_db(dir)?;
         let t = |name: &str| db.open_tree(name).map_err(backend);
         let store = SledStore {
             users: t("users")?,

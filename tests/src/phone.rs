@@ -1,0 +1,38 @@
+//! Helpers to drive real phone cores ([`FieldClient`] on a sled data dir).
+
+use std::path::Path;
+use std::time::Duration;
+
+use fengqiao_core::{ClientOptions, FieldClient, NewVisit, RetryPolicy};
+use fengqiao_domain::{Household, VisitKind};
+
+/// Options for tests: quick retries so faults resolve fast.
+pub fn fast_options() -> ClientOptions {
+    ClientOptions {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(50),
+        },
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+        ..ClientOptions::default()
+    }
+}
+
+/// A phone with its own sled store in `dir`, talking to `url`.
+pub fn phone(dir: &Path, url: &str) -> FieldClient {
+    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), fast_options()).expect("open phone store")
+}
+
+/// A routine visit to a household.
+pub fn routine_visit(household: &Household, notes: &str) -> NewVisit {
+    NewVisit {
+        household_id: household.id,
+        kind: VisitKind::Routine,
+        visited_at: None,
+        notes: notes.to_string(),
+        location: None,
+        leads: vec![],
+    }
+}

@@ -1,0 +1,190 @@
+//! The walking skeleton's loop, end to end: real server (sled), real phone cores
+//! (sled), real HTTP on loopback.
+
+use fengqiao_domain::{EntityKind, Record};
+use fengqiao_server::store::Store;
+use fengqiao_tests::phone::{phone, routine_visit};
+use fengqiao_tests::server::unused_addr;
+use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
+
+async fn logged_in(dir: &std::path::Path, url: &str, server: &TestServer, user: &str) -> fengqiao_core::FieldClient {
+    let c = server.cred(user).unwrap();
+    let p = phone(dir, url);
+    p.login(c.username, c.password).await.unwrap();
+    p
+}
+
+fn visit_count(store: &dyn Store, ids: &[uuid::Uuid]) -> usize {
+    ids.iter().filter(|id| matches!(store.record(EntityKind::Visit, **id).unwrap(), Some(Record::Visit(_)))).count()
+}
+
+/// 1. Visits recorded while the server is down reach exactly the right secretary.
+#[tokio::test]
+async fn offline_visits_reach_the_village_secretary_and_no_one_beside() {
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut server = TestServer::start(dirs[0].path()).await.unwrap();
+    let url = server.url();
+    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    leader.sync().await.unwrap();
+    let households = leader.households().unwrap();
+    assert_eq!(households.len(), 5, "a group leader holds their group's households only");
+
+    // the server goes down; the leader keeps working
+    server.stop().await.unwrap();
+    let mut ids = Vec::new();
+    for (i, h) in households.iter().take(3).enumerate() {
+        ids.push(leader.record_visit(routine_visit(h, &format!("第{i}次走访"))).unwrap().id);
+    }
+    let err = leader.sync().await.unwrap_err();
+    assert!(err.is_transient(), "no server is a transient failure: {err:?}");
+    let status = leader.sync_status().unwrap();
+    assert_eq!(status.pending_ops, 3);
+    assert!(leader.list_visits(10).unwrap().iter().all(|v| v.pending));
+
+    // the server comes back; the leader syncs
+    server.restart().await.unwrap();
+    let report = leader.sync().await.unwrap();
+    assert_eq!(report.pushed_applied, 3);
+    assert_eq!(leader.sync_status().unwrap().pending_ops, 0);
+    assert!(leader.list_visits(10).unwrap().iter().all(|v| !v.pending), "confirmed by the server");
+    assert_eq!(visit_count(server.state().unwrap().store.as_ref(), &ids), 3);
+
+    // the secretary of that village sees exactly those three
+    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
+    secretary.sync().await.unwrap();
+    let mut seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids);
+    assert_eq!(secretary.households().unwrap().len(), 15, "three groups of five");
+
+    // the secretary of another village sees none of them
+    let other = logged_in(dirs[3].path(), &url, &server, "secretary.t1v2").await;
+    other.sync().await.unwrap();
+    assert!(other.list_visits(100).unwrap().is_empty());
+    assert!(other.households().unwrap().iter().all(|h| !households.iter().any(|mine| mine.id == h.id)));
+}
+
+/// 2. The server applies a push but the answer is lost: the retry is answered
+/// `duplicate` and every visit is held once.
+#[tokio::test]
+async fn lost_answer_is_retried_as_duplicates_and_applied_once() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
+    let leader = logged_in(dirs[1].path(), &proxy.url(), &server, "leader.t2v3g2").await;
+    leader.sync().await.unwrap();
+    let households = leader.households().unwrap();
+    let ids: Vec<uuid::Uuid> =
+        households.iter().take(3).map(|h| leader.record_visit(routine_visit(h, "院墙破损")).unwrap().id).collect();
+    let store = server.state().unwrap().store.clone();
+    let before = store.last_seq().unwrap();
+
+    proxy.set_mode(FaultMode::DropResponse);
+    let err = leader.sync().await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(store.last_seq().unwrap(), before + 3, "the server committed the batch");
+    assert_eq!(leader.sync_status().unwrap().pending_ops, 3, "the phone never heard, so it keeps them");
+
+    proxy.set_mode(FaultMode::Pass);
+    let report = leader.sync().await.unwrap();
+    assert_eq!((report.pushed_applied, report.pushed_duplicate), (0, 3));
+    assert_eq!(leader.sync_status().unwrap().pending_ops, 0);
+    assert_eq!(store.last_seq().unwrap(), before + 3, "retries changed nothing");
+    assert_eq!(visit_count(store.as_ref(), &ids), 3);
+    // the leader's own pull brings each visit once
+    let mine: Vec<uuid::Uuid> = leader.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
+    assert_eq!(mine.len(), 3);
+}
+
+/// 3. The server restarts between push and pull: nothing is lost, tokens still work.
+#[tokio::test]
+async fn server_restart_between_push_and_pull_loses_nothing() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut server = TestServer::start(dirs[0].path()).await.unwrap();
+    let url = server.url();
+    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v2g3").await;
+    let secretary = logged_in(dirs[2].path(), &url, &server, "firstsec.t1v2").await;
+    leader.sync().await.unwrap();
+    secretary.sync().await.unwrap();
+    let h = leader.households().unwrap();
+    let v1 = leader.record_visit(routine_visit(&h[0], "第一户")).unwrap().id;
+    let v2 = leader.record_visit(routine_visit(&h[1], "第二户")).unwrap().id;
+    assert_eq!(leader.sync().await.unwrap().pushed_applied, 2);
+
+    server.restart().await.unwrap();
+    // the first secretary's cached access token was signed before the restart
+    let report = secretary.sync().await.unwrap();
+    assert!(report.pulled >= 2);
+    let seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
+    assert!(seen.contains(&v1) && seen.contains(&v2));
+    // and the phones themselves survive a restart of the app
+    drop(leader);
+    let reopened = phone(dirs[1].path(), &url);
+    assert!(reopened.current_user().is_some(), "session kept on disk");
+    assert_eq!(reopened.list_visits(10).unwrap().len(), 2);
+    assert_eq!(reopened.sync().await.unwrap().pushed_applied, 0);
+}
+
+/// 5. An op the server refuses (its household moved to another village while the
+/// leader was offline) waits in quarantine with a stable code; later ops still sync.
+#[tokio::test]
+async fn refused_op_sits_in_quarantine_while_later_ops_sync() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let url = server.url();
+    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    leader.sync().await.unwrap();
+    let h = leader.households().unwrap();
+
+    // offline: first a visit to a household that is about to move away, then two more
+    let moving = leader.record_visit(routine_visit(&h[0], "即将迁出")).unwrap().id;
+    let later: Vec<uuid::Uuid> =
+        h[1..3].iter().map(|x| leader.record_visit(routine_visit(x, "正常")).unwrap().id).collect();
+
+    // meanwhile the county moves that household to a group in another village
+    let store = server.state().unwrap().store.clone();
+    let elsewhere = server.cred("leader.t1v2g1").unwrap().unit_id;
+    let mut moved = h[0].clone();
+    moved.group_id = elsewhere;
+    store.put_records(&[Record::Household(moved)]).unwrap();
+
+    let report = leader.sync().await.unwrap();
+    assert_eq!((report.pushed_applied, report.rejected), (2, 1));
+    let q = leader.quarantined().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].code, "not_in_jurisdiction");
+    assert!(!q[0].message.is_empty());
+    assert_eq!(visit_count(store.as_ref(), &later), 2);
+    assert_eq!(visit_count(store.as_ref(), &[moving]), 0);
+    // the phone was told to drop the household that left its group
+    assert!(leader.households().unwrap().iter().all(|x| x.id != h[0].id));
+    // the refused visit is still there for the user to see, flagged
+    let item = leader.list_visits(10).unwrap().into_iter().find(|v| v.visit.id == moving).unwrap();
+    assert!(item.quarantined);
+    assert_eq!(leader.sync_status().unwrap().quarantined.len(), 1);
+    // a new op behind it syncs too
+    let next = leader.record_visit(routine_visit(&h[3], "之后")).unwrap().id;
+    assert_eq!(leader.sync().await.unwrap().pushed_applied, 1);
+    assert_eq!(visit_count(store.as_ref(), &[next]), 1);
+    assert_eq!(leader.quarantined().unwrap().len(), 1, "kept until the user acts");
+}
+
+/// A phone pointed at an address nobody listens on keeps everything.
+#[tokio::test]
+async fn no_network_at_all_keeps_the_outbox() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let leader = logged_in(dirs[1].path(), &server.url(), &server, "leader.t1v1g2").await;
+    leader.sync().await.unwrap();
+    let h = leader.households().unwrap();
+    drop(leader);
+    let dead = format!("http://{}", unused_addr().unwrap());
+    let offline = phone(dirs[1].path(), &dead);
+    offline.record_visit(routine_visit(&h[0], "无信号")).unwrap();
+    assert!(offline.sync().await.unwrap_err().is_transient());
+    assert_eq!(offline.sync_status().unwrap().pending_ops, 1);
+    drop(offline);
+    let back = phone(dirs[1].path(), &server.url());
+    assert_eq!(back.sync().await.unwrap().pushed_applied, 1);
+}
