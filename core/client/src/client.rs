@@ -12,7 +12,7 @@ use fengqiao_domain::org::OrgUnit;
 use fengqiao_domain::permissions::{Action, Actor, Standing};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::records::Lead;
-use fengqiao_domain::wire::{LoginRequest, Op, RefreshRequest, UserInfo};
+use fengqiao_domain::wire::{LoginRequest, RefreshRequest, UserInfo};
 use fengqiao_domain::{EntityKind, GeoPoint, Household, Record, Rejection, RejectionCode, Visit, VisitKind};
 use uuid::Uuid;
 
@@ -157,9 +157,7 @@ impl std::fmt::Debug for FieldClient {
 }
 
 fn quarantined_op(q: QuarantinedEntry) -> QuarantinedOp {
-    let record_id = match &q.op.op {
-        Op::RecordVisit(v) => Some(v.id),
-    };
+    let record_id = Some(q.op.op.record_ref().1);
     QuarantinedOp {
         op_id: q.op.op_id,
         kind: q.op.op.kind_name().into(),

@@ -143,7 +143,9 @@ impl Mock {
                     let outcome = match self.seen_ops.get(&env.op_id) {
                         Some(o) => Outcome::Duplicate { original: Box::new(o.clone()) },
                         None => {
-                            let Op::RecordVisit(v) = &env.op;
+                            let Op::RecordVisit(v) = &env.op else {
+                                return Reply::json(422, r#"{"code":"malformed_op","message":"bad","op_index":0}"#);
+                            };
                             let o = match v.notes.as_str() {
                                 "REJECT" => {
                                     Outcome::Rejected { code: RejectionCode::InvalidField, message: "bad field".into() }

@@ -94,6 +94,10 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
             })
         }),
         Record::Household(h) => unit_scope(view, h.group_id),
+        Record::Attachment(a) => match view.get(a.target_kind, a.target_id)? {
+            Some(target) => record_scope(view, &target),
+            None => Ok(None),
+        },
         Record::Visit(v) => match v.group_id {
             Some(g) => unit_scope(view, g),
             None => match view.get(EntityKind::Household, v.household_id)? {
@@ -128,41 +132,94 @@ pub fn decide(
         )));
     }
     match &env.op {
-        Op::RecordVisit(visit) => {
-            let mut visit = visit.clone();
-            visit.visitor_id = env.author;
-            if let Err(r) = visit.validate(policy) {
-                return Ok(Err(r));
-            }
-            let household = match view.get(EntityKind::Household, visit.household_id)? {
-                Some(Record::Household(h)) => h,
-                _ => return Ok(Err(not_in_jurisdiction("household"))),
-            };
-            let Some(scope) = unit_scope(view, household.group_id)? else {
-                return Ok(Err(not_in_jurisdiction("household")));
-            };
-            match actor.standing(Action::RecordVisit, &scope) {
-                Standing::Allowed => {}
-                Standing::RoleNotAllowed => {
-                    return Ok(Err(Rejection::new(
-                        RejectionCode::RoleNotAllowed,
-                        "none of your roles may record visits here",
-                    )))
-                }
-                Standing::OutsideJurisdiction => return Ok(Err(not_in_jurisdiction("household"))),
-            }
-            visit.group_id = Some(household.group_id);
-            let record = Record::Visit(visit);
-            if let Some(existing) = view.get(EntityKind::Visit, record.id())? {
-                return Ok(if existing == record {
-                    Ok(vec![])
-                } else {
-                    Err(Rejection::new(RejectionCode::IdConflict, "a different visit with this id exists"))
-                });
-            }
-            Ok(Ok(vec![Effect::Put { record, scope }]))
-        }
+        Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit),
+        Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att),
     }
+}
+
+type Decision = Result<Result<Vec<Effect>, Rejection>, ViewError>;
+
+fn decide_record_visit(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    visit: &crate::records::Visit,
+) -> Decision {
+    let mut visit = visit.clone();
+    visit.visitor_id = env.author;
+    if let Err(r) = visit.validate(policy) {
+        return Ok(Err(r));
+    }
+    let household = match view.get(EntityKind::Household, visit.household_id)? {
+        Some(Record::Household(h)) => h,
+        _ => return Ok(Err(not_in_jurisdiction("household"))),
+    };
+    let Some(scope) = unit_scope(view, household.group_id)? else {
+        return Ok(Err(not_in_jurisdiction("household")));
+    };
+    if let Some(r) = refuse_unless_allowed(actor, Action::RecordVisit, &scope, "household") {
+        return Ok(Err(r));
+    }
+    visit.group_id = Some(household.group_id);
+    put_new(view, Record::Visit(visit), scope, "visit")
+}
+
+fn decide_attach_photo(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    att: &crate::records::Attachment,
+) -> Decision {
+    let mut att = att.clone();
+    att.author = env.author;
+    if let Err(r) = att.validate(policy) {
+        return Ok(Err(r));
+    }
+    let Some(target) = view.get(att.target_kind, att.target_id)? else {
+        return Ok(Err(not_in_jurisdiction("record")));
+    };
+    let Some(scope) = record_scope(view, &target)? else {
+        return Ok(Err(not_in_jurisdiction("record")));
+    };
+    if !actor.may_see(target.visibility_kind(), &scope) {
+        return Ok(Err(not_in_jurisdiction("record")));
+    }
+    let Some(action) = Action::writing(att.target_kind) else {
+        return Ok(Err(Rejection::new(
+            RejectionCode::RoleNotAllowed,
+            "photos cannot be attached to this kind of record",
+        )));
+    };
+    if let Some(r) = refuse_unless_allowed(actor, action, &scope, "record") {
+        return Ok(Err(r));
+    }
+    put_new(view, Record::Attachment(att), scope, "attachment")
+}
+
+/// `None` if allowed, else the rejection (outside and unknown look the same).
+fn refuse_unless_allowed(actor: &Actor, action: Action, scope: &[Uuid], what: &str) -> Option<Rejection> {
+    match actor.standing(action, scope) {
+        Standing::Allowed => None,
+        Standing::RoleNotAllowed => {
+            Some(Rejection::new(RejectionCode::RoleNotAllowed, "none of your roles may do this here"))
+        }
+        Standing::OutsideJurisdiction => Some(not_in_jurisdiction(what)),
+    }
+}
+
+/// A record created by an op: new, or an identical repeat (no effect), or a
+/// different record under a taken id (refused).
+fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, what: &str) -> Decision {
+    if let Some(existing) = view.get(record.kind(), record.id())? {
+        return Ok(if existing == record {
+            Ok(vec![])
+        } else {
+            Err(Rejection::new(RejectionCode::IdConflict, format!("a different {what} with this id exists")))
+        });
+    }
+    Ok(Ok(vec![Effect::Put { record, scope }]))
 }
 
 fn not_in_jurisdiction(what: &str) -> Rejection {
@@ -291,11 +348,70 @@ mod tests {
         let mut again = o.clone();
         again.op_id = Uuid::now_v7();
         assert_eq!(decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap(), vec![]);
-        let Op::RecordVisit(v) = &mut again.op;
+        let Op::RecordVisit(v) = &mut again.op else { unreachable!() };
         v.notes = "changed".into();
         assert_eq!(
             decide(&again, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
             RejectionCode::IdConflict
+        );
+    }
+
+    fn attach(author: Uuid, target: &Record) -> OpEnvelope {
+        OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author,
+            created_at: Utc::now(),
+            op: Op::AttachPhoto(crate::records::Attachment {
+                id: Uuid::now_v7(),
+                target_kind: target.kind(),
+                target_id: target.id(),
+                sha256: "a".repeat(64),
+                length: 1234,
+                content_type: "image/jpeg".into(),
+                caption: String::new(),
+                author: Uuid::nil(),
+            }),
+        }
+    }
+
+    #[test]
+    fn photos_attach_to_visible_writable_records_with_the_targets_scope() {
+        let mut w = world();
+        let a = leader(w.groups[0]);
+        let Effect::Put { record: visit, .. } =
+            decide(&op(a.user_id, w.households[0]), &a, &Policy::default(), &w.view).unwrap().unwrap().remove(0);
+        w.view.0.insert((visit.kind(), visit.id()), visit.clone());
+        let effects = decide(&attach(a.user_id, &visit), &a, &Policy::default(), &w.view).unwrap().unwrap();
+        let Effect::Put { record: Record::Attachment(att), scope } = &effects[0] else { panic!() };
+        assert_eq!(att.author, a.user_id);
+        assert_eq!(scope[0], w.groups[0]);
+        assert_eq!(Record::Attachment(att.clone()).visibility_kind(), EntityKind::Visit);
+        // the leader of the other village cannot attach to it, nor learn it exists
+        let b = leader(w.groups[1]);
+        let r = decide(&attach(b.user_id, &visit), &b, &Policy::default(), &w.view).unwrap().unwrap_err();
+        assert_eq!(r.code, RejectionCode::NotInJurisdiction);
+        let mut ghost = visit.clone();
+        if let Record::Visit(v) = &mut ghost {
+            v.id = Uuid::now_v7();
+        }
+        assert_eq!(decide(&attach(b.user_id, &ghost), &b, &Policy::default(), &w.view).unwrap().unwrap_err(), r);
+        // a bad hash or an oversize photo is refused
+        let mut bad = attach(a.user_id, &visit);
+        if let Op::AttachPhoto(x) = &mut bad.op {
+            x.sha256 = "XYZ".into();
+        }
+        assert_eq!(
+            decide(&bad, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
+            RejectionCode::InvalidField
+        );
+        let mut big = attach(a.user_id, &visit);
+        if let Op::AttachPhoto(x) = &mut big.op {
+            x.length = Policy::default().photos.max_bytes + 1;
+        }
+        assert_eq!(
+            decide(&big, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
+            RejectionCode::InvalidField
         );
     }
 

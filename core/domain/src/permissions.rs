@@ -18,6 +18,17 @@ pub enum Action {
     RecordVisit,
 }
 
+impl Action {
+    /// The action that writes records of a kind (who may create one may attach
+    /// photos to it), if any.
+    pub fn writing(kind: EntityKind) -> Option<Action> {
+        match kind {
+            EntityKind::Visit => Some(Action::RecordVisit),
+            EntityKind::Unit | EntityKind::Household | EntityKind::Attachment => None,
+        }
+    }
+}
+
 /// The roles allowed to do an action (inside their units).
 pub fn roles_for(action: Action) -> &'static [Role] {
     match action {
@@ -34,6 +45,9 @@ pub fn sees(role: Role, entity: EntityKind) -> bool {
         EntityKind::Visit => {
             matches!(role, Role::GroupLeader | Role::VillageSecretary | Role::FirstSecretary | Role::VillageCadre)
         }
+        // A photo is seen by those who see what it is attached to: callers filter
+        // by `Record::visibility_kind`, so this is only reached for drops.
+        EntityKind::Attachment => true,
     }
 }
 

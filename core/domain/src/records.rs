@@ -20,6 +20,8 @@ pub enum EntityKind {
     Household,
     /// A door-to-door visit (走访).
     Visit,
+    /// A photo attached to a record.
+    Attachment,
 }
 
 impl EntityKind {
@@ -29,6 +31,7 @@ impl EntityKind {
             EntityKind::Unit => 1,
             EntityKind::Household => 2,
             EntityKind::Visit => 3,
+            EntityKind::Attachment => 4,
         }
     }
 }
@@ -165,6 +168,68 @@ impl Visit {
     }
 }
 
+/// Image types a photo may have.
+pub const PHOTO_CONTENT_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/heic", "image/webp"];
+
+/// A photo attached to a record (a visit now; disputes, agreements and violations
+/// later). The photo itself is content-addressed by its SHA-256 and uploaded after
+/// the record syncs; this record says which photo belongs where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    /// Stable id (UUIDv7 made on the device).
+    pub id: Uuid,
+    /// Kind of the record it is attached to.
+    pub target_kind: EntityKind,
+    /// Id of that record.
+    pub target_id: Uuid,
+    /// SHA-256 of the photo's bytes, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub length: u64,
+    /// `image/jpeg`, `image/png`, `image/heic` or `image/webp`.
+    pub content_type: String,
+    /// Optional caption (personal data possible).
+    #[serde(default)]
+    pub caption: String,
+    /// Who attached it (set from the operation's author by the server).
+    pub author: Uuid,
+}
+
+/// Whether a string is a lowercase hex SHA-256.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Attachment {
+    /// Checks the attachment's own fields against policy (phone and server).
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        let bad = |m: &str| Err(Rejection::new(RejectionCode::InvalidField, m));
+        if !is_sha256_hex(&self.sha256) {
+            return bad("sha256: 64 lowercase hex digits");
+        }
+        if self.length == 0 || self.length > policy.photos.max_bytes {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("length: 1 to {} bytes", policy.photos.max_bytes),
+            ));
+        }
+        if !PHOTO_CONTENT_TYPES.contains(&self.content_type.as_str()) {
+            return bad("content_type: image/jpeg, image/png, image/heic or image/webp");
+        }
+        if self.caption.chars().count() > 500 {
+            return bad("caption: at most 500 characters");
+        }
+        if self.target_kind == EntityKind::Attachment || self.target_kind == EntityKind::Unit {
+            return bad("target_kind: photos attach to records, not to units or other photos");
+        }
+        if self.id.is_nil() || self.target_id.is_nil() {
+            return bad("id: must not be nil");
+        }
+        Ok(())
+    }
+}
+
 /// A record as it travels in the change feed and sits in stores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -176,6 +241,8 @@ pub enum Record {
     Household(Household),
     /// A visit.
     Visit(Visit),
+    /// A photo attached to a record.
+    Attachment(Attachment),
 }
 
 impl Record {
@@ -185,6 +252,7 @@ impl Record {
             Record::Unit(_) => EntityKind::Unit,
             Record::Household(_) => EntityKind::Household,
             Record::Visit(_) => EntityKind::Visit,
+            Record::Attachment(_) => EntityKind::Attachment,
         }
     }
 
@@ -194,6 +262,16 @@ impl Record {
             Record::Unit(u) => u.id,
             Record::Household(h) => h.id,
             Record::Visit(v) => v.id,
+            Record::Attachment(a) => a.id,
+        }
+    }
+
+    /// The kind whose visibility rule governs this record: a photo is seen by
+    /// exactly those who see the record it is attached to.
+    pub fn visibility_kind(&self) -> EntityKind {
+        match self {
+            Record::Attachment(a) => a.target_kind,
+            other => other.kind(),
         }
     }
 }

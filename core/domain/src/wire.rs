@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::org::RoleGrant;
-use crate::records::{EntityKind, Record, Visit};
+use crate::records::{Attachment, EntityKind, Record, Visit};
 use crate::rejection::RejectionCode;
 
 /// An operation: an intent recorded on the phone and applied once by the server.
@@ -17,6 +17,8 @@ use crate::rejection::RejectionCode;
 pub enum Op {
     /// Log a door-to-door visit.
     RecordVisit(Visit),
+    /// Attach a photo (already stored on the phone) to a record.
+    AttachPhoto(Attachment),
 }
 
 impl Op {
@@ -24,6 +26,15 @@ impl Op {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Op::RecordVisit(_) => "record_visit",
+            Op::AttachPhoto(_) => "attach_photo",
+        }
+    }
+
+    /// The record this operation creates or changes (kind and id).
+    pub fn record_ref(&self) -> (EntityKind, Uuid) {
+        match self {
+            Op::RecordVisit(v) => (EntityKind::Visit, v.id),
+            Op::AttachPhoto(a) => (EntityKind::Attachment, a.id),
         }
     }
 }
@@ -140,6 +151,12 @@ pub struct Change {
 }
 
 impl Change {
+    /// The kind whose visibility rule governs this change (see
+    /// [`Record::visibility_kind`]); for a drop, its entity.
+    pub fn visibility_kind(&self) -> EntityKind {
+        self.record.as_ref().map(Record::visibility_kind).unwrap_or(self.entity)
+    }
+
     /// Parses a change leniently: `None` for a kind of record this build does not
     /// know (an older app meeting a newer server skips it instead of failing).
     pub fn from_json_lenient(v: serde_json::Value) -> Option<Change> {

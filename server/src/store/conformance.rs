@@ -259,7 +259,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
     assert!(matches!(&a[0].outcome, Outcome::Rejected { code: RejectionCode::AuthorMismatch, .. }));
 
     // the stored visit carries the server's view: visitor and group
-    let Op::RecordVisit(v) = &ok.op;
+    let Op::RecordVisit(v) = &ok.op else { unreachable!() };
     let Some(Record::Visit(stored)) = store.record(EntityKind::Visit, v.id).unwrap() else { panic!("visit stored") };
     assert_eq!(stored.visitor_id, leader.user_id);
     assert_eq!(stored.group_id, Some(GROUPS[0]));
@@ -276,7 +276,7 @@ fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
     let b_leader = actor(Role::GroupLeader, GROUPS[1]);
     let op = visit_op(b_leader.user_id, HOUSEHOLDS[1]);
     store.apply_ops(&b_leader, &policy, std::slice::from_ref(&op)).unwrap();
-    let Op::RecordVisit(v) = &op.op;
+    let Op::RecordVisit(v) = &op.op else { unreachable!() };
 
     let sec_a = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];
     let sec_b = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[1] }];

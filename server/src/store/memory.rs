@@ -213,7 +213,7 @@ impl Store for MemoryStore {
                 let Some(change) = st.sync.changes.get(seq) else {
                     return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
                 };
-                if !sees(g.role, change.entity) {
+                if !sees(g.role, change.visibility_kind()) {
                     continue;
                 }
                 all.push(change.clone());

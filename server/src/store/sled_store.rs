@@ -389,7 +389,7 @@ impl Store for SledStore {
                         return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
                     };
                     let change: Change = dec(&bytes)?;
-                    if !sees(g.role, change.entity) {
+                    if !sees(g.role, change.visibility_kind()) {
                         continue;
                     }
                     all.push(change);

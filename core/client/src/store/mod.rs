@@ -277,7 +277,6 @@ pub(crate) fn change_key(change: &Change) -> [u8; 17] {
 
 /// The key of the record an operation carries, if it carries one.
 pub(crate) fn op_record_key(op: &OpEnvelope) -> Option<[u8; 17]> {
-    match &op.op {
-        fengqiao_domain::wire::Op::RecordVisit(v) => Some(record_key(EntityKind::Visit, v.id)),
-    }
+    let (kind, id) = op.op.record_ref();
+    Some(record_key(kind, id))
 }
