@@ -16,7 +16,7 @@ pub mod time;
 pub mod wire;
 
 pub use org::{OrgUnit, Role, RoleGrant, UnitLevel};
-pub use records::{EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
+pub use records::{Attachment, EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
 pub use rejection::{Rejection, RejectionCode};
 
 /// Version of the wire format spoken by this build (carried in pushes and pulls).

@@ -58,6 +58,7 @@ fn photos_router() -> Router<AppState> {
         .route("/v1/photos", post(photos_routes::create).options(photos_routes::options))
         .route("/v1/photos/", post(photos_routes::create).options(photos_routes::options))
         .route("/v1/photos/uploads/{id}", axum::routing::head(photos_routes::head).patch(photos_routes::patch))
+        .route("/v1/photos/{sha256}", get(photos_routes::download))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         .layer(SetResponseHeaderLayer::overriding(
             photos_routes::TUS_RESUMABLE.clone(),

@@ -370,6 +370,86 @@ async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
     Ok(())
 }
 
+/// A single byte range of a photo of `len` bytes: `Ok(None)` for the whole photo.
+pub fn parse_range(raw: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(raw) = raw else { return Ok(None) };
+    let spec = raw.trim().strip_prefix("bytes=").ok_or(())?;
+    if spec.contains(',') || len == 0 {
+        return Err(());
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            (len.saturating_sub(n), len - 1)
+        }
+        (s, "") => (s.parse().map_err(|_| ())?, len - 1),
+        (s, e) => (s.parse().map_err(|_| ())?, e.parse::<u64>().map_err(|_| ())?.min(len - 1)),
+    };
+    if start > end || start >= len {
+        return Err(());
+    }
+    Ok(Some((start, end)))
+}
+
+/// `GET /v1/photos/{sha256}`: the photo, to users who may see a record it is
+/// attached to; everyone else gets 404. Supports a single `Range`.
+#[utoipa::path(get, path = "/v1/photos/{sha256}", tag = "photos", security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex"),
+           ("Range" = Option<String>, Header, description = "bytes=start-end (one range)")),
+    responses((status = 200, description = "the photo"), (status = 206, description = "a range of it"),
+        (status = 404, description = "no such photo you may see"), (status = 416)))]
+pub async fn download(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if !fengqiao_domain::records::is_sha256_hex(&sha) {
+        return Err(ApiError::not_found());
+    }
+    let store = st.store.clone();
+    let key = sha.clone();
+    let refs = tokio::task::spawn_blocking(move || store.photo_refs(&key)).await??;
+    let visible = refs.iter().find(|r| caller.actor.may_see(r.record.visibility_kind(), &r.scope));
+    let Some(fengqiao_domain::Record::Attachment(att)) = visible.map(|r| &r.record) else {
+        return Err(ApiError::not_found());
+    };
+    let content_type = att.content_type.clone();
+    let len = st.blobs.blob_len(&sha).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, hv(&content_type));
+    h.insert(header::ACCEPT_RANGES, hv("bytes"));
+    h.insert(header::ETAG, hv(&format!("\"{sha}\"")));
+    h.insert(header::CACHE_CONTROL, hv("private, max-age=31536000, immutable"));
+    let range = match parse_range(header_str(&headers, "range"), len) {
+        Ok(r) => r,
+        Err(()) => {
+            h.insert(header::CONTENT_RANGE, hv(&format!("bytes */{len}")));
+            let body = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "invalid_range",
+                "one satisfiable byte range, e.g. bytes=0-1023",
+            );
+            return Ok((h, body).into_response());
+        }
+    };
+    let (status, start, count) = match range {
+        None => (StatusCode::OK, 0, len),
+        Some((a, b)) => {
+            h.insert(header::CONTENT_RANGE, hv(&format!("bytes {a}-{b}/{len}")));
+            (StatusCode::PARTIAL_CONTENT, a, b - a + 1)
+        }
+    };
+    h.insert(header::CONTENT_LENGTH, hv(&count.to_string()));
+    let reader = st.blobs.read_blob(&sha, start, count).await.map_err(ApiError::internal)?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    Ok((status, h, body).into_response())
+}
+
 /// Removes expired incomplete uploads and their partial files. Returns how many.
 pub async fn sweep_expired(st: &AppState) -> anyhow::Result<usize> {
     let store = st.store.clone();
@@ -401,6 +481,18 @@ pub fn spawn_sweeper(st: AppState, every: std::time::Duration) -> tokio::task::J
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_parse_to_inclusive_bounds() {
+        assert_eq!(parse_range(None, 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-3"), 10), Ok(Some((0, 3))));
+        assert_eq!(parse_range(Some("bytes=7-"), 10), Ok(Some((7, 9))));
+        assert_eq!(parse_range(Some("bytes=-4"), 10), Ok(Some((6, 9))));
+        assert_eq!(parse_range(Some("bytes=5-100"), 10), Ok(Some((5, 9))));
+        for bad in ["bytes=10-", "bytes=4-2", "items=0-1", "bytes=0-1,3-4", "bytes=-0", "bytes=x-1"] {
+            assert_eq!(parse_range(Some(bad), 10), Err(()), "{bad}");
+        }
+    }
 
     #[test]
     fn metadata_and_checksum_headers_parse_strictly() {

@@ -41,6 +41,8 @@ pub trait WriteTx: StateView {
     fn put_stored(&self, stored: &StoredRecord) -> Result<(), ViewError>;
     /// Allocates the next feed sequence.
     fn next_seq(&self) -> Result<u64, ViewError>;
+    /// Notes that an attachment references a photo (for download checks).
+    fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError>;
     /// Appends a change at its sequence and indexes it under each unit.
     fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError>;
 }
@@ -116,6 +118,9 @@ fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewEr
     let seq = tx.next_seq()?;
     let change = Change { seq, action: ChangeAction::Put, entity: kind, id, record: Some(record.clone()) };
     tx.append_change(&change, &scope)?;
+    if let Record::Attachment(a) = &record {
+        tx.add_photo_ref(&a.sha256, a.id)?;
+    }
     tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record })?;
     Ok(seq)
 }

@@ -136,6 +136,43 @@ fn uploads_and_photos(store: &dyn Store) {
     store.put_photo(&PhotoRecord { created_at: now + Duration::hours(1), ..p.clone() }).unwrap();
     assert_eq!(store.photo(&p.sha256).unwrap(), Some(p));
     assert_eq!(store.photo(&"ef".repeat(32)).unwrap(), None);
+
+    // an attachment op indexes its photo for download checks, with the visit's scope
+    let policy = Policy::default();
+    let leader = actor(Role::GroupLeader, GROUPS[0]);
+    let visit = visit_op(leader.user_id, HOUSEHOLDS[0]);
+    store.apply_ops(&leader, &policy, std::slice::from_ref(&visit)).unwrap();
+    let Op::RecordVisit(v) = &visit.op else { unreachable!() };
+    let sha = "9f".repeat(32);
+    let att = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        v: 1,
+        author: leader.user_id,
+        created_at: now,
+        op: Op::AttachPhoto(fengqiao_domain::Attachment {
+            id: Uuid::now_v7(),
+            target_kind: EntityKind::Visit,
+            target_id: v.id,
+            sha256: sha.clone(),
+            length: 99,
+            content_type: "image/jpeg".into(),
+            caption: String::new(),
+            author: leader.user_id,
+        }),
+    };
+    let a = store.apply_ops(&leader, &policy, &[att]).unwrap();
+    assert!(matches!(a[0].outcome, Outcome::Applied { .. }), "{a:?}");
+    let refs = store.photo_refs(&sha).unwrap();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].scope[0], GROUPS[0]);
+    assert!(store.photo_refs(&"00".repeat(32)).unwrap().is_empty());
+    // visible to the village secretary's pull as a photo of a visit, not to the mediator
+    let sec = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];
+    let med = [RoleGrant { role: Role::Mediator, unit_id: VILLAGES[0] }];
+    let count = |g: &[RoleGrant]| {
+        store.pull(g, 0, 10_000).unwrap().changes.iter().filter(|c| c.entity == EntityKind::Attachment).count()
+    };
+    assert_eq!((count(&sec), count(&med)), (1, 0));
 }
 
 fn user(name: &str) -> UserRecord {

@@ -26,6 +26,7 @@ struct Sync {
     records: HashMap<(EntityKind, Uuid), StoredRecord>,
     changes: BTreeMap<u64, Change>,
     feed: BTreeSet<(Uuid, u64)>,
+    photo_refs: BTreeSet<(String, Uuid)>,
     seq: u64,
 }
 
@@ -99,6 +100,10 @@ impl WriteTx for MemTx {
         let mut s = self.0.borrow_mut();
         s.seq += 1;
         Ok(s.seq)
+    }
+    fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
+        self.0.borrow_mut().photo_refs.insert((sha256.to_string(), attachment));
+        Ok(())
     }
     fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError> {
         let mut s = self.0.borrow_mut();
@@ -252,6 +257,17 @@ impl Store for MemoryStore {
 
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {
         Ok(self.st().photos.get(sha256).cloned())
+    }
+
+    fn photo_refs(&self, sha256: &str) -> StoreResult<Vec<StoredRecord>> {
+        let st = self.st();
+        Ok(st
+            .sync
+            .photo_refs
+            .iter()
+            .filter(|(sha, _)| sha == sha256)
+            .filter_map(|(_, id)| st.sync.records.get(&(EntityKind::Attachment, *id)).cloned())
+            .collect())
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

@@ -203,6 +203,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()>;
     /// A verified photo by its hash.
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>>;
+    /// The attachments referencing a photo, with their scopes.
+    fn photo_refs(&self, sha256: &str) -> StoreResult<Vec<StoredRecord>>;
 
     /// Highest committed (visible) sequence.
     fn last_seq(&self) -> StoreResult<u64>;

@@ -50,6 +50,7 @@ pub struct SledStore {
     meta: Tree,
     uploads: Tree,
     photos: Tree,
+    photo_refs: Tree,
     writer: Mutex<()>,
     visible: AtomicU64,
 }
@@ -106,6 +107,7 @@ impl SledStore {
             meta: t("meta")?,
             uploads: t("uploads")?,
             photos: t("photos")?,
+            photo_refs: t("photo_refs")?,
             db,
             writer: Mutex::new(()),
             visible: AtomicU64::new(0),
@@ -144,9 +146,9 @@ impl SledStore {
     /// Runs the shared batch logic in one transaction over the sync trees.
     fn transact<T>(&self, f: impl Fn(&SledTx<'_>) -> Result<T, TxFail>) -> StoreResult<T> {
         let _w = self.lock();
-        let result = (&self.ops, &self.records, &self.changes, &self.feed, &self.meta).transaction(
-            |(ops, records, changes, feed, meta)| {
-                let tx = SledTx { ops, records, changes, feed, meta, stash: RefCell::new(None) };
+        let result = (&self.ops, &self.records, &self.changes, &self.feed, &self.meta, &self.photo_refs).transaction(
+            |(ops, records, changes, feed, meta, photo_refs)| {
+                let tx = SledTx { ops, records, changes, feed, meta, photo_refs, stash: RefCell::new(None) };
                 match f(&tx) {
                     Ok(v) => Ok(v),
                     Err(e) => Err(match tx.stash.into_inner() {
@@ -188,6 +190,7 @@ struct SledTx<'a> {
     changes: &'a TransactionalTree,
     feed: &'a TransactionalTree,
     meta: &'a TransactionalTree,
+    photo_refs: &'a TransactionalTree,
     stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -247,6 +250,12 @@ impl WriteTx for SledTx<'_> {
         let next = cur + 1;
         self.io(self.meta.insert(SEQ_KEY, &next.to_be_bytes()))?;
         Ok(next)
+    }
+
+    fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
+        let mut key = sha256.as_bytes().to_vec();
+        key.extend_from_slice(attachment.as_bytes());
+        self.io(self.photo_refs.insert(key, &[])).map(|_| ())
     }
 
     fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError> {
@@ -440,6 +449,18 @@ impl Store for SledStore {
 
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {
         Self::get_json(&self.photos, sha256.as_bytes())
+    }
+
+    fn photo_refs(&self, sha256: &str) -> StoreResult<Vec<StoredRecord>> {
+        let mut out = Vec::new();
+        for kv in self.photo_refs.scan_prefix(sha256.as_bytes()) {
+            let (k, _) = kv.map_err(backend)?;
+            let id = Uuid::from_slice(&k[sha256.len()..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(s) = Self::get_json::<StoredRecord>(&self.records, &record_key(EntityKind::Attachment, id))? {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 
     fn last_seq(&self) -> StoreResult<u64> {
