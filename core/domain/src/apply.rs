@@ -4,6 +4,7 @@
 //! [`decide`], and executes the returned [`Effect`]s together with the op-id record
 //! — so every backend applies exactly the same rules.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::permissions::{Action, Actor, Standing};
@@ -25,6 +26,36 @@ pub struct ViewError(pub String);
 pub trait StateView {
     /// The current record of that kind and id, if any.
     fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError>;
+    /// Who reserved case-number block `block` of `year` (server only; a phone's
+    /// view answers `None`).
+    fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError>;
+    /// The dispute holding a case number, if any.
+    fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError>;
+}
+
+/// What to do with an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Apply these effects (possibly none: an idempotent repeat).
+    Apply(Vec<Effect>),
+    /// Refuse for good with a stable code; change nothing.
+    Reject(Rejection),
+    /// Refuse because the state moved on; `current` is what stands.
+    Conflict {
+        /// Human message.
+        message: String,
+        /// The record as it stands.
+        current: Box<Record>,
+    },
+}
+
+impl From<Result<Vec<Effect>, Rejection>> for Verdict {
+    fn from(r: Result<Vec<Effect>, Rejection>) -> Self {
+        match r {
+            Ok(e) => Verdict::Apply(e),
+            Err(r) => Verdict::Reject(r),
+        }
+    }
 }
 
 /// A state change to execute.
@@ -98,6 +129,7 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
             Some(target) => record_scope(view, &target),
             None => Ok(None),
         },
+        Record::Dispute(d) => unit_scope(view, d.origin_unit),
         Record::Visit(v) => match v.group_id {
             Some(g) => unit_scope(view, g),
             None => match view.get(EntityKind::Household, v.household_id)? {
@@ -105,35 +137,41 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
                 _ => Ok(None),
             },
         },
+        other => match other.dispute_id() {
+            Some(id) => match view.get(EntityKind::Dispute, id)? {
+                Some(d) => record_scope(view, &d),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        },
     }
 }
 
-/// Decides one operation for an authenticated actor.
-///
-/// `Ok(Ok(effects))`: apply these (possibly none: an idempotent repeat).
-/// `Ok(Err(rejection))`: refuse for good with a stable code; change nothing.
-/// `Err(_)`: storage failed; abort the transaction.
+/// Decides one operation for an authenticated actor at server time `now`.
+/// `Err(_)` means storage failed: abort the transaction.
 pub fn decide(
     env: &OpEnvelope,
     actor: &Actor,
     policy: &Policy,
     view: &dyn StateView,
-) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
+    now: DateTime<Utc>,
+) -> Result<Verdict, ViewError> {
     if env.author != actor.user_id {
-        return Ok(Err(Rejection::new(
+        return Ok(Verdict::Reject(Rejection::new(
             RejectionCode::AuthorMismatch,
             "the operation was made by another user than the one sending it",
         )));
     }
     if env.v > WIRE_VERSION {
-        return Ok(Err(Rejection::new(
+        return Ok(Verdict::Reject(Rejection::new(
             RejectionCode::UnsupportedVersion,
             format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
         )));
     }
     match &env.op {
-        Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit),
-        Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att),
+        Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit).map(Verdict::from),
+        Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att).map(Verdict::from),
+        other => crate::apply_disputes::decide(env, other, actor, policy, view, now),
     }
 }
 
@@ -211,7 +249,7 @@ fn refuse_unless_allowed(actor: &Actor, action: Action, scope: &[Uuid], what: &s
 
 /// A record created by an op: new, or an identical repeat (no effect), or a
 /// different record under a taken id (refused).
-fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, what: &str) -> Decision {
+pub(crate) fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, what: &str) -> Decision {
     if let Some(existing) = view.get(record.kind(), record.id())? {
         return Ok(if existing == record {
             Ok(vec![])
@@ -222,7 +260,7 @@ fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, what: &str) -
     Ok(Ok(vec![Effect::Put { record, scope }]))
 }
 
-fn not_in_jurisdiction(what: &str) -> Rejection {
+pub(crate) fn not_in_jurisdiction(what: &str) -> Rejection {
     Rejection::new(RejectionCode::NotInJurisdiction, format!("the {what} is not within your units"))
 }
 
@@ -239,6 +277,20 @@ mod tests {
         fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
             Ok(self.0.get(&(kind, id)).cloned())
         }
+        fn case_block_owner(&self, _: i32, _: u32) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+        fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+    }
+
+    fn decide(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
+        Ok(match super::decide(env, actor, policy, view, Utc::now())? {
+            Verdict::Apply(e) => Ok(e),
+            Verdict::Reject(r) => Err(r),
+            Verdict::Conflict { message, .. } => Err(Rejection::new(RejectionCode::InvalidState, message)),
+        })
     }
 
     struct World {

@@ -7,6 +7,9 @@
 //! authority).
 
 pub mod apply;
+pub mod apply_disputes;
+pub mod disputes;
+pub mod ladder;
 pub mod org;
 pub mod permissions;
 pub mod policy;

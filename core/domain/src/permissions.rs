@@ -16,6 +16,8 @@ use crate::records::EntityKind;
 pub enum Action {
     /// Log a door-to-door visit to a household.
     RecordVisit,
+    /// Work on a dispute's case file (which level acts is decided by the ladder).
+    HandleDispute,
 }
 
 impl Action {
@@ -24,7 +26,10 @@ impl Action {
     pub fn writing(kind: EntityKind) -> Option<Action> {
         match kind {
             EntityKind::Visit => Some(Action::RecordVisit),
-            EntityKind::Unit | EntityKind::Household | EntityKind::Attachment => None,
+            EntityKind::Dispute | EntityKind::MediationSession | EntityKind::Agreement | EntityKind::FollowUp => {
+                Some(Action::HandleDispute)
+            }
+            _ => None,
         }
     }
 }
@@ -33,8 +38,21 @@ impl Action {
 pub fn roles_for(action: Action) -> &'static [Role] {
     match action {
         Action::RecordVisit => &[Role::GroupLeader, Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
+        Action::HandleDispute => DISPUTE_ROLES,
     }
 }
+
+/// Roles that work on disputes (everyone on the ladder, and legal advisors).
+const DISPUTE_ROLES: &[Role] = &[
+    Role::GroupLeader,
+    Role::VillageSecretary,
+    Role::FirstSecretary,
+    Role::VillageCadre,
+    Role::Mediator,
+    Role::LegalAdvisor,
+    Role::JudicialOffice,
+    Role::TownCommittee,
+];
 
 /// Whether a role sees records of a kind (inside its units).
 pub fn sees(role: Role, entity: EntityKind) -> bool {
@@ -48,6 +66,9 @@ pub fn sees(role: Role, entity: EntityKind) -> bool {
         // A photo is seen by those who see what it is attached to: callers filter
         // by `Record::visibility_kind`, so this is only reached for drops.
         EntityKind::Attachment => true,
+        // Disputes and their case files: everyone on the ladder; not the county's IT admin.
+        k if k.is_case_record() => DISPUTE_ROLES.contains(&role),
+        _ => false,
     }
 }
 

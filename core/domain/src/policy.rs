@@ -22,8 +22,60 @@ pub struct Policy {
     pub deadlines: DeadlinePolicy,
     /// Photo uploads.
     pub photos: PhotoPolicy,
+    /// Dispute kinds, case numbers, judicial confirmation.
+    pub disputes: DisputePolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
+}
+
+/// Dispute kinds, case-number blocks, judicial confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DisputePolicy {
+    /// The county's dispute kinds.
+    pub kinds: Vec<DisputeKindPolicy>,
+    /// Case numbers a phone reserves at a time.
+    pub case_block_size: u32,
+    /// Judicial confirmation is applied for within this many days of the agreement.
+    pub confirmation_within_days: u32,
+}
+
+/// One kind of dispute, with the level that usually settles it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeKindPolicy {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// The level that usually settles it.
+    pub usual_level: crate::ladder::Level,
+}
+
+impl Default for DisputePolicy {
+    fn default() -> Self {
+        use crate::ladder::Level::*;
+        let kinds = [
+            ("family", "家庭纠纷", "family", Group),
+            ("neighbour", "邻里纠纷", "neighbour", Group),
+            ("land", "土地纠纷", "land", Village),
+            ("land_rights", "土地确权", "land-rights confirmation", Village),
+            ("water_fee", "水费纠纷", "water fee", Village),
+            ("inter_group", "组际纠纷", "inter-group", Village),
+            ("wage_arrears", "讨薪", "wage arrears", JudicialOffice),
+            ("personal_injury", "人身损害", "personal injury", JudicialOffice),
+            ("property_damage", "财产损害", "property damage", JudicialOffice),
+            ("labour", "劳动争议", "labour", JudicialOffice),
+            ("historical", "历史遗留", "historical", Town),
+            ("mass", "群体性纠纷", "mass", Town),
+        ]
+        .into_iter()
+        .map(|(c, zh, en, l)| DisputeKindPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into(), usual_level: l })
+        .collect();
+        DisputePolicy { kinds, case_block_size: 100, confirmation_within_days: 30 }
+    }
 }
 
 /// Photo uploads.
@@ -123,6 +175,7 @@ impl Default for Policy {
             auth: AuthPolicy::default(),
             deadlines: DeadlinePolicy::default(),
             photos: PhotoPolicy::default(),
+            disputes: DisputePolicy::default(),
             negative_list: seed_negative_list(),
         }
     }
@@ -210,6 +263,9 @@ impl Policy {
         }
         if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
             return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
+        }
+        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000 {
+            return bad("disputes: at least one kind, case_block_size 1 to 1000");
         }
         if self.negative_list.len() > 15 {
             return bad("negative_list: at most 15 items");

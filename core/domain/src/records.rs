@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::disputes::{Agreement, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession};
 use crate::org::OrgUnit;
 use crate::policy::Policy;
 use crate::rejection::{Rejection, RejectionCode};
@@ -22,6 +23,20 @@ pub enum EntityKind {
     Visit,
     /// A photo attached to a record.
     Attachment,
+    /// A dispute (矛盾纠纷).
+    Dispute,
+    /// A request to move a dispute up the ladder.
+    Escalation,
+    /// An entry of the dispute flow table.
+    FlowEntry,
+    /// A mediation session record.
+    MediationSession,
+    /// A mediation agreement.
+    Agreement,
+    /// A follow-up visit.
+    FollowUp,
+    /// Judicial confirmation.
+    JudicialConfirmation,
 }
 
 impl EntityKind {
@@ -32,7 +47,28 @@ impl EntityKind {
             EntityKind::Household => 2,
             EntityKind::Visit => 3,
             EntityKind::Attachment => 4,
+            EntityKind::Dispute => 5,
+            EntityKind::Escalation => 6,
+            EntityKind::FlowEntry => 7,
+            EntityKind::MediationSession => 8,
+            EntityKind::Agreement => 9,
+            EntityKind::FollowUp => 10,
+            EntityKind::JudicialConfirmation => 11,
         }
+    }
+
+    /// Whether records of this kind belong to a dispute's case file.
+    pub fn is_case_record(self) -> bool {
+        matches!(
+            self,
+            EntityKind::Dispute
+                | EntityKind::Escalation
+                | EntityKind::FlowEntry
+                | EntityKind::MediationSession
+                | EntityKind::Agreement
+                | EntityKind::FollowUp
+                | EntityKind::JudicialConfirmation
+        )
     }
 }
 
@@ -220,7 +256,7 @@ impl Attachment {
         if self.caption.chars().count() > 500 {
             return bad("caption: at most 500 characters");
         }
-        if self.target_kind == EntityKind::Attachment || self.target_kind == EntityKind::Unit {
+        if matches!(self.target_kind, EntityKind::Attachment | EntityKind::Unit | EntityKind::FlowEntry | EntityKind::Escalation) {
             return bad("target_kind: photos attach to records, not to units or other photos");
         }
         if self.id.is_nil() || self.target_id.is_nil() {
@@ -243,6 +279,20 @@ pub enum Record {
     Visit(Visit),
     /// A photo attached to a record.
     Attachment(Attachment),
+    /// A dispute.
+    Dispute(Dispute),
+    /// An escalation request (and its decision).
+    Escalation(Escalation),
+    /// A flow-table entry.
+    FlowEntry(FlowEntry),
+    /// A mediation session.
+    MediationSession(MediationSession),
+    /// An agreement.
+    Agreement(Agreement),
+    /// A follow-up.
+    FollowUp(FollowUp),
+    /// Judicial confirmation.
+    JudicialConfirmation(JudicialConfirmation),
 }
 
 impl Record {
@@ -253,6 +303,13 @@ impl Record {
             Record::Household(_) => EntityKind::Household,
             Record::Visit(_) => EntityKind::Visit,
             Record::Attachment(_) => EntityKind::Attachment,
+            Record::Dispute(_) => EntityKind::Dispute,
+            Record::Escalation(_) => EntityKind::Escalation,
+            Record::FlowEntry(_) => EntityKind::FlowEntry,
+            Record::MediationSession(_) => EntityKind::MediationSession,
+            Record::Agreement(_) => EntityKind::Agreement,
+            Record::FollowUp(_) => EntityKind::FollowUp,
+            Record::JudicialConfirmation(_) => EntityKind::JudicialConfirmation,
         }
     }
 
@@ -263,6 +320,27 @@ impl Record {
             Record::Household(h) => h.id,
             Record::Visit(v) => v.id,
             Record::Attachment(a) => a.id,
+            Record::Dispute(d) => d.id,
+            Record::Escalation(e) => e.id,
+            Record::FlowEntry(f) => f.id,
+            Record::MediationSession(m) => m.id,
+            Record::Agreement(a) => a.id,
+            Record::FollowUp(f) => f.id,
+            Record::JudicialConfirmation(j) => j.id,
+        }
+    }
+
+    /// For a record of a dispute's case file (other than the dispute itself), the
+    /// dispute it belongs to.
+    pub fn dispute_id(&self) -> Option<Uuid> {
+        match self {
+            Record::Escalation(e) => Some(e.dispute_id),
+            Record::FlowEntry(f) => Some(f.dispute_id),
+            Record::MediationSession(m) => Some(m.dispute_id),
+            Record::Agreement(a) => Some(a.dispute_id),
+            Record::FollowUp(f) => Some(f.dispute_id),
+            Record::JudicialConfirmation(j) => Some(j.dispute_id),
+            _ => None,
         }
     }
 

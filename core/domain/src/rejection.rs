@@ -21,6 +21,10 @@ pub enum RejectionCode {
     IdConflict,
     /// The operation's format version is newer than the server understands.
     UnsupportedVersion,
+    /// The record is not in a state that allows this (e.g. closed).
+    InvalidState,
+    /// Nobody may approve their own request.
+    SelfApproval,
 }
 
 impl RejectionCode {
@@ -33,6 +37,8 @@ impl RejectionCode {
             RejectionCode::AuthorMismatch => "author_mismatch",
             RejectionCode::IdConflict => "id_conflict",
             RejectionCode::UnsupportedVersion => "unsupported_version",
+            RejectionCode::InvalidState => "invalid_state",
+            RejectionCode::SelfApproval => "self_approval",
         }
     }
 }

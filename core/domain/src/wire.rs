@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::org::RoleGrant;
+use crate::disputes::{
+    Agreement, ClosingOutcome, Dispute, Escalation, FollowUp, JudicialConfirmation, MediationSession,
+};
 use crate::records::{Attachment, EntityKind, Record, Visit};
 use crate::rejection::RejectionCode;
 
@@ -19,6 +22,48 @@ pub enum Op {
     RecordVisit(Visit),
     /// Attach a photo (already stored on the phone) to a record.
     AttachPhoto(Attachment),
+    /// Report a dispute.
+    ReportDispute(Dispute),
+    /// Ask to move a dispute up the ladder.
+    RequestEscalation(Escalation),
+    /// Approve or refuse an escalation.
+    DecideEscalation(DecideEscalation),
+    /// Record a mediation session.
+    RecordSession(MediationSession),
+    /// Record a mediation agreement.
+    RecordAgreement(Agreement),
+    /// Record a follow-up visit.
+    RecordFollowUp(FollowUp),
+    /// Record judicial confirmation (application or the court's answer).
+    RecordConfirmation(JudicialConfirmation),
+    /// Close a dispute.
+    CloseDispute(CloseDispute),
+}
+
+/// Body of `decide_escalation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecideEscalation {
+    /// The escalation decided.
+    pub escalation_id: Uuid,
+    /// Approve (true) or refuse.
+    pub approve: bool,
+    /// Comment (required when refusing).
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Body of `close_dispute`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloseDispute {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Outcome.
+    pub outcome: ClosingOutcome,
+    /// Note.
+    #[serde(default)]
+    pub note: String,
 }
 
 impl Op {
@@ -27,6 +72,14 @@ impl Op {
         match self {
             Op::RecordVisit(_) => "record_visit",
             Op::AttachPhoto(_) => "attach_photo",
+            Op::ReportDispute(_) => "report_dispute",
+            Op::RequestEscalation(_) => "request_escalation",
+            Op::DecideEscalation(_) => "decide_escalation",
+            Op::RecordSession(_) => "record_session",
+            Op::RecordAgreement(_) => "record_agreement",
+            Op::RecordFollowUp(_) => "record_follow_up",
+            Op::RecordConfirmation(_) => "record_confirmation",
+            Op::CloseDispute(_) => "close_dispute",
         }
     }
 
@@ -35,6 +88,14 @@ impl Op {
         match self {
             Op::RecordVisit(v) => (EntityKind::Visit, v.id),
             Op::AttachPhoto(a) => (EntityKind::Attachment, a.id),
+            Op::ReportDispute(d) => (EntityKind::Dispute, d.id),
+            Op::RequestEscalation(e) => (EntityKind::Escalation, e.id),
+            Op::DecideEscalation(d) => (EntityKind::Escalation, d.escalation_id),
+            Op::RecordSession(m) => (EntityKind::MediationSession, m.id),
+            Op::RecordAgreement(a) => (EntityKind::Agreement, a.id),
+            Op::RecordFollowUp(f) => (EntityKind::FollowUp, f.id),
+            Op::RecordConfirmation(j) => (EntityKind::JudicialConfirmation, j.id),
+            Op::CloseDispute(c) => (EntityKind::Dispute, c.dispute_id),
         }
     }
 }

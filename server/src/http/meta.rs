@@ -90,5 +90,8 @@ mod tests {
         ] {
             assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
         }
+        for p in v["paths"]["/v1/sync/pull"]["get"]["parameters"].as_array().unwrap() {
+            assert_eq!(p["in"], "query", "pull parameters are query parameters");
+        }
     }
 }

@@ -50,7 +50,7 @@ pub async fn push(
     }
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
     let n = ops.len();
-    let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &ops)).await??;
+    let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())).await??;
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))
@@ -58,6 +58,7 @@ pub async fn push(
 
 /// Query of a pull.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PullQuery {
     /// Cursor from the last pull; empty or absent for the start.

@@ -1,7 +1,7 @@
 //! Applying operations and server-authored records inside one write transaction,
 //! the same way on every backend. A backend wraps its transaction as a [`WriteTx`].
 
-use fengqiao_domain::apply::{decide, record_scope, Effect, StateView, ViewError};
+use fengqiao_domain::apply::{decide, record_scope, Effect, StateView, Verdict, ViewError};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::{Change, ChangeAction, OpAnswer, OpEnvelope, Outcome};
@@ -41,6 +41,8 @@ pub trait WriteTx: StateView {
     fn put_stored(&self, stored: &StoredRecord) -> Result<(), ViewError>;
     /// Allocates the next feed sequence.
     fn next_seq(&self) -> Result<u64, ViewError>;
+    /// Claims a case number for a dispute.
+    fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError>;
     /// Notes that an attachment references a photo (for download checks).
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError>;
     /// Appends a change at its sequence and indexes it under each unit.
@@ -54,6 +56,7 @@ pub fn apply_ops(
     actor: &Actor,
     policy: &Policy,
     ops: &[OpEnvelope],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<OpAnswer>, TxFail> {
     let mut answers = Vec::with_capacity(ops.len());
     for env in ops {
@@ -67,8 +70,8 @@ pub fn apply_ops(
             answers.push(OpAnswer { op_id: env.op_id, outcome });
             continue;
         }
-        let outcome = match decide(env, actor, policy, tx)? {
-            Ok(effects) => {
+        let outcome = match decide(env, actor, policy, tx, now)? {
+            Verdict::Apply(effects) => {
                 let mut seq = 0;
                 for effect in effects {
                     match effect {
@@ -77,7 +80,8 @@ pub fn apply_ops(
                 }
                 Outcome::Applied { seq }
             }
-            Err(r) => Outcome::Rejected { code: r.code, message: r.message },
+            Verdict::Reject(r) => Outcome::Rejected { code: r.code, message: r.message },
+            Verdict::Conflict { message, current } => Outcome::Conflict { message, current: Some(current) },
         };
         tx.put_answer(env.op_id, &StoredAnswer { author: actor.user_id, outcome: outcome.clone() })?;
         answers.push(OpAnswer { op_id: env.op_id, outcome });
@@ -118,8 +122,10 @@ fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewEr
     let seq = tx.next_seq()?;
     let change = Change { seq, action: ChangeAction::Put, entity: kind, id, record: Some(record.clone()) };
     tx.append_change(&change, &scope)?;
-    if let Record::Attachment(a) = &record {
-        tx.add_photo_ref(&a.sha256, a.id)?;
+    match &record {
+        Record::Attachment(a) => tx.add_photo_ref(&a.sha256, a.id)?,
+        Record::Dispute(d) => tx.claim_case_number(&d.case_number, d.id)?,
+        _ => {}
     }
     tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record })?;
     Ok(seq)

@@ -108,6 +108,17 @@ pub fn run_all(store: &dyn Store) {
     pull_pages_without_skips_or_repeats(store);
     moved_record_is_dropped_where_it_left(store);
     uploads_and_photos(store);
+    case_blocks_are_unique_per_year(store);
+}
+
+fn case_blocks_are_unique_per_year(store: &dyn Store) {
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let x = store.reserve_case_block(a, 2026).unwrap();
+    let y = store.reserve_case_block(b, 2026).unwrap();
+    let z = store.reserve_case_block(a, 2027).unwrap();
+    assert_ne!(x, y);
+    assert_eq!(z, 1, "each year numbers its blocks from 1");
+    assert!(x >= 1 && y >= 1);
 }
 
 fn uploads_and_photos(store: &dyn Store) {
@@ -141,7 +152,7 @@ fn uploads_and_photos(store: &dyn Store) {
     let policy = Policy::default();
     let leader = actor(Role::GroupLeader, GROUPS[0]);
     let visit = visit_op(leader.user_id, HOUSEHOLDS[0]);
-    store.apply_ops(&leader, &policy, std::slice::from_ref(&visit)).unwrap();
+    store.apply_ops(&leader, &policy, std::slice::from_ref(&visit), Utc::now()).unwrap();
     let Op::RecordVisit(v) = &visit.op else { unreachable!() };
     let sha = "9f".repeat(32);
     let att = OpEnvelope {
@@ -160,7 +171,7 @@ fn uploads_and_photos(store: &dyn Store) {
             author: leader.user_id,
         }),
     };
-    let a = store.apply_ops(&leader, &policy, &[att]).unwrap();
+    let a = store.apply_ops(&leader, &policy, &[att], Utc::now()).unwrap();
     assert!(matches!(a[0].outcome, Outcome::Applied { .. }), "{a:?}");
     let refs = store.photo_refs(&sha).unwrap();
     assert_eq!(refs.len(), 1);
@@ -268,7 +279,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
     let outside = visit_op(leader.user_id, HOUSEHOLDS[1]);
     let ok2 = visit_op(leader.user_id, HOUSEHOLDS[0]);
     let before = store.last_seq().unwrap();
-    let answers = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2.clone()]).unwrap();
+    let answers = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2.clone()], Utc::now()).unwrap();
     assert_eq!(answers.iter().map(|a| a.op_id).collect::<Vec<_>>(), vec![ok.op_id, outside.op_id, ok2.op_id]);
     assert!(matches!(answers[0].outcome, Outcome::Applied { seq } if seq > before));
     assert!(matches!(&answers[1].outcome, Outcome::Rejected { code: RejectionCode::NotInJurisdiction, .. }));
@@ -276,7 +287,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
     assert_eq!(store.last_seq().unwrap(), before + 2, "one change per applied visit, none for the rejected");
 
     // replaying the whole batch changes nothing and returns the original answers
-    let again = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2]).unwrap();
+    let again = store.apply_ops(&leader, &policy, &[ok.clone(), outside.clone(), ok2], Utc::now()).unwrap();
     for (first, second) in answers.iter().zip(&again) {
         assert_eq!(second.outcome, Outcome::Duplicate { original: Box::new(first.outcome.clone()) });
     }
@@ -284,7 +295,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
 
     // the same op id twice within one batch applies once
     let twice = visit_op(leader.user_id, HOUSEHOLDS[0]);
-    let a = store.apply_ops(&leader, &policy, &[twice.clone(), twice]).unwrap();
+    let a = store.apply_ops(&leader, &policy, &[twice.clone(), twice], Utc::now()).unwrap();
     assert!(matches!(a[0].outcome, Outcome::Applied { .. }));
     assert!(matches!(a[1].outcome, Outcome::Duplicate { .. }));
 
@@ -292,7 +303,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
     let other = actor(Role::GroupLeader, GROUPS[0]);
     let mut stolen = ok.clone();
     stolen.author = other.user_id;
-    let a = store.apply_ops(&other, &policy, &[stolen]).unwrap();
+    let a = store.apply_ops(&other, &policy, &[stolen], Utc::now()).unwrap();
     assert!(matches!(&a[0].outcome, Outcome::Rejected { code: RejectionCode::AuthorMismatch, .. }));
 
     // the stored visit carries the server's view: visitor and group
@@ -312,7 +323,7 @@ fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
     let policy = Policy::default();
     let b_leader = actor(Role::GroupLeader, GROUPS[1]);
     let op = visit_op(b_leader.user_id, HOUSEHOLDS[1]);
-    store.apply_ops(&b_leader, &policy, std::slice::from_ref(&op)).unwrap();
+    store.apply_ops(&b_leader, &policy, std::slice::from_ref(&op), Utc::now()).unwrap();
     let Op::RecordVisit(v) = &op.op else { unreachable!() };
 
     let sec_a = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];

@@ -27,6 +27,8 @@ struct Sync {
     changes: BTreeMap<u64, Change>,
     feed: BTreeSet<(Uuid, u64)>,
     photo_refs: BTreeSet<(String, Uuid)>,
+    case_blocks: HashMap<(i32, u32), Uuid>,
+    case_numbers: HashMap<String, Uuid>,
     seq: u64,
 }
 
@@ -78,6 +80,12 @@ impl StateView for MemTx {
     fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
         Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.record.clone()))
     }
+    fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.0.borrow().case_blocks.get(&(year, block)).copied())
+    }
+    fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.0.borrow().case_numbers.get(case_number).copied())
+    }
 }
 
 impl WriteTx for MemTx {
@@ -100,6 +108,10 @@ impl WriteTx for MemTx {
         let mut s = self.0.borrow_mut();
         s.seq += 1;
         Ok(s.seq)
+    }
+    fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError> {
+        self.0.borrow_mut().case_numbers.insert(case_number.to_string(), dispute);
+        Ok(())
     }
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
         self.0.borrow_mut().photo_refs.insert((sha256.to_string(), attachment));
@@ -195,8 +207,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> StoreResult<Vec<OpAnswer>> {
-        self.transact(|tx| batch::apply_ops(tx, actor, policy, ops))
+    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope], now: DateTime<Utc>) -> StoreResult<Vec<OpAnswer>> {
+        self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
+    }
+
+    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32> {
+        let mut st = self.st();
+        let next = st.sync.case_blocks.keys().filter(|(y, _)| *y == year).map(|(_, b)| *b).max().unwrap_or(0) + 1;
+        st.sync.case_blocks.insert((year, next), owner);
+        Ok(next)
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {

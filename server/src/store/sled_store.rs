@@ -51,6 +51,8 @@ pub struct SledStore {
     uploads: Tree,
     photos: Tree,
     photo_refs: Tree,
+    case_blocks: Tree,
+    case_numbers: Tree,
     writer: Mutex<()>,
     visible: AtomicU64,
 }
@@ -108,6 +110,8 @@ impl SledStore {
             uploads: t("uploads")?,
             photos: t("photos")?,
             photo_refs: t("photo_refs")?,
+            case_blocks: t("case_blocks")?,
+            case_numbers: t("case_numbers")?,
             db,
             writer: Mutex::new(()),
             visible: AtomicU64::new(0),
@@ -146,9 +150,11 @@ impl SledStore {
     /// Runs the shared batch logic in one transaction over the sync trees.
     fn transact<T>(&self, f: impl Fn(&SledTx<'_>) -> Result<T, TxFail>) -> StoreResult<T> {
         let _w = self.lock();
-        let result = (&self.ops, &self.records, &self.changes, &self.feed, &self.meta, &self.photo_refs).transaction(
-            |(ops, records, changes, feed, meta, photo_refs)| {
-                let tx = SledTx { ops, records, changes, feed, meta, photo_refs, stash: RefCell::new(None) };
+        let trees =
+            (&self.ops, &self.records, &self.changes, &self.feed, &self.meta, &self.photo_refs, &self.case_blocks, &self.case_numbers);
+        let result = trees.transaction(
+            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers)| {
+                let tx = SledTx { ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, stash: RefCell::new(None) };
                 match f(&tx) {
                     Ok(v) => Ok(v),
                     Err(e) => Err(match tx.stash.into_inner() {
@@ -191,6 +197,8 @@ struct SledTx<'a> {
     feed: &'a TransactionalTree,
     meta: &'a TransactionalTree,
     photo_refs: &'a TransactionalTree,
+    case_blocks: &'a TransactionalTree,
+    case_numbers: &'a TransactionalTree,
     stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -212,9 +220,28 @@ fn venc<T: Serialize>(v: &T) -> Result<Vec<u8>, ViewError> {
     serde_json::to_vec(v).map_err(|e| ViewError(e.to_string()))
 }
 
+fn block_key(year: i32, block: u32) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&year.to_be_bytes());
+    k[4..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
 impl StateView for SledTx<'_> {
     fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
         Ok(self.stored(kind, id)?.map(|s| s.record))
+    }
+    fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
+        match self.io(self.case_blocks.get(block_key(year, block)))? {
+            Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
+            None => Ok(None),
+        }
+    }
+    fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
+        match self.io(self.case_numbers.get(case_number.as_bytes()))? {
+            Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
+            None => Ok(None),
+        }
     }
 }
 
@@ -250,6 +277,10 @@ impl WriteTx for SledTx<'_> {
         let next = cur + 1;
         self.io(self.meta.insert(SEQ_KEY, &next.to_be_bytes()))?;
         Ok(next)
+    }
+
+    fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError> {
+        self.io(self.case_numbers.insert(case_number.as_bytes(), dispute.as_bytes())).map(|_| ())
     }
 
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
@@ -372,8 +403,28 @@ impl Store for SledStore {
         self.durable()
     }
 
-    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope]) -> StoreResult<Vec<OpAnswer>> {
-        self.transact(|tx| batch::apply_ops(tx, actor, policy, ops))
+    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope], now: DateTime<Utc>) -> StoreResult<Vec<OpAnswer>> {
+        self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
+    }
+
+    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32> {
+        let _w = self.lock();
+        let counter = format!("case_block:{year}");
+        let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
+            let next = match meta.get(counter.as_bytes())? {
+                Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1,
+                None => 1,
+            };
+            meta.insert(counter.as_bytes(), &next.to_be_bytes())?;
+            blocks.insert(&block_key(year, next), owner.as_bytes())?;
+            Ok(next)
+        });
+        let block = res.map_err(|e| match e {
+            TransactionError::Abort(()) => StoreError::Corrupt("bad case-block counter".into()),
+            TransactionError::Storage(s) => backend(s),
+        })?;
+        self.durable()?;
+        Ok(block)
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {

@@ -1,0 +1,629 @@
+//! Deciding the dispute operations: report, escalate, decide, record the case
+//! file, close. Every accepted move appends an entry to the flow table.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::apply::{not_in_jurisdiction, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
+use crate::ladder::{move_allowed, Level};
+use crate::org::{covers, Role, UnitLevel};
+use crate::permissions::Actor;
+use crate::policy::Policy;
+use crate::records::{EntityKind, Record};
+use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::{DecideEscalation, Op, OpEnvelope};
+
+type Out = Result<Verdict, ViewError>;
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
+    Ok(Verdict::Reject(Rejection::new(code, msg)))
+}
+
+/// The unit at `level` within a scope (the scope's units looked up in `view`).
+pub fn level_unit(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<Option<Uuid>, ViewError> {
+    let want: UnitLevel = level.unit_level();
+    for id in scope {
+        if let Some(Record::Unit(u)) = view.get(EntityKind::Unit, *id)? {
+            if u.level == want {
+                return Ok(Some(u.id));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The part of `scope` from `unit` upwards (the unit's own scope).
+fn from_unit(scope: &[Uuid], unit: Uuid) -> &[Uuid] {
+    match scope.iter().position(|u| *u == unit) {
+        Some(i) => &scope[i..],
+        None => &[],
+    }
+}
+
+/// Whether the actor holds one of `roles` at a unit covering `unit_scope`.
+pub fn acts_as(actor: &Actor, roles: &[Role], unit_scope: &[Uuid]) -> bool {
+    actor.grants.iter().any(|g| roles.contains(&g.role) && covers(g.unit_id, unit_scope))
+}
+
+/// A dispute and its scope, if it exists and the actor may see it.
+fn visible_dispute(view: &dyn StateView, actor: &Actor, id: Uuid) -> Result<Option<(Dispute, Vec<Uuid>)>, ViewError> {
+    let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, id)? else { return Ok(None) };
+    let Some(scope) = unit_scope(view, d.origin_unit)? else { return Ok(None) };
+    Ok(actor.may_see(EntityKind::Dispute, &scope).then_some((d, scope)))
+}
+
+/// Whether the actor handles the dispute at its current level.
+pub fn handles(actor: &Actor, d: &Dispute, scope: &[Uuid]) -> bool {
+    acts_as(actor, d.level.handlers(), from_unit(scope, d.handler_unit))
+}
+
+/// Whether the actor may decide an escalation (approver at the target level,
+/// not the requester, still undecided and the dispute still where it was asked
+/// to move from). The phone's inbox uses this to offer only what will be accepted.
+pub fn may_decide(view: &dyn StateView, actor: &Actor, e: &Escalation) -> Result<bool, ViewError> {
+    if e.decision.is_some() || e.requested_by == actor.user_id {
+        return Ok(false);
+    }
+    let Some((d, scope)) = visible_dispute(view, actor, e.dispute_id)? else { return Ok(false) };
+    if d.level != e.from_level || d.pending_escalation != Some(e.id) {
+        return Ok(false);
+    }
+    let Some(target) = level_unit(view, &scope, e.to_level)? else { return Ok(false) };
+    Ok(acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)))
+}
+
+fn flow(d: &mut Dispute, kind: FlowKind, actor: Uuid, now: DateTime<Utc>, note: String) -> Record {
+    d.flow_count += 1;
+    Record::FlowEntry(FlowEntry {
+        id: crate::new_id(),
+        dispute_id: d.id,
+        case_number: d.case_number.clone(),
+        step: d.flow_count,
+        kind,
+        level: d.level,
+        handler_unit: d.handler_unit,
+        actor,
+        at: now,
+        note,
+    })
+}
+
+fn puts(scope: &[Uuid], records: Vec<Record>) -> Verdict {
+    Verdict::Apply(records.into_iter().map(|record| Effect::Put { record, scope: scope.to_vec() }).collect())
+}
+
+pub(crate) fn decide(
+    env: &OpEnvelope,
+    op: &Op,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+) -> Out {
+    match op {
+        Op::ReportDispute(d) => report(env, actor, policy, view, now, d.clone()),
+        Op::RequestEscalation(e) => request(env, actor, view, now, e.clone()),
+        Op::DecideEscalation(d) => decide_escalation(env, actor, view, now, d),
+        Op::CloseDispute(c) => {
+            let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
+                return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+            };
+            if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+                return Ok(v);
+            }
+            if d.pending_escalation.is_some() {
+                return reject(RejectionCode::InvalidState, "an escalation is pending: it must be decided first");
+            }
+            d.closing = Some(Closing { outcome: c.outcome, note: c.note.clone(), closed_by: env.author, closed_at: now, level: d.level });
+            let label = match c.outcome {
+                ClosingOutcome::Resolved => "resolved",
+                ClosingOutcome::NotResolved => "not resolved",
+                ClosingOutcome::ReferredToCourt => "referred to court",
+            };
+            let entry = flow(&mut d, FlowKind::Closed, env.author, now, format!("{label}: {}", c.note));
+            Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+        }
+        Op::RecordSession(m) => case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author| {
+            let mut m = m.clone();
+            m.author = author;
+            m.validate().map(|()| Record::MediationSession(m))
+        }),
+        Op::RecordAgreement(a) => case_record(env, actor, view, now, a.dispute_id, FlowKind::AgreementRecorded, false, |author| {
+            let mut a = a.clone();
+            a.author = author;
+            a.validate().map(|()| Record::Agreement(a))
+        }),
+        Op::RecordFollowUp(f) => case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author| {
+            let mut f = f.clone();
+            f.author = author;
+            if f.note.chars().count() > 4000 {
+                return Err(Rejection::new(RejectionCode::InvalidField, "note: at most 4000 characters"));
+            }
+            Ok(Record::FollowUp(f))
+        }),
+        Op::RecordConfirmation(j) => {
+            let agreement = match view.get(EntityKind::Agreement, j.agreement_id)? {
+                Some(Record::Agreement(a)) if a.dispute_id == j.dispute_id => a,
+                _ => return reject(RejectionCode::InvalidField, "agreement_id: no such agreement of this dispute"),
+            };
+            case_record(env, actor, view, now, j.dispute_id, FlowKind::ConfirmationRecorded, true, |author| {
+                let mut j = j.clone();
+                j.author = author;
+                j.validate(&agreement, policy).map(|()| Record::JudicialConfirmation(j))
+            })
+        }
+        Op::RecordVisit(_) | Op::AttachPhoto(_) => reject(RejectionCode::InvalidField, "not a dispute operation"),
+    }
+}
+
+/// `Some(verdict)` refusing an actor who does not handle the dispute at its level
+/// (or a closed dispute, unless `after_close` allows resolved ones).
+fn refuse_unless_handler(actor: &Actor, d: &Dispute, scope: &[Uuid], after_close: bool) -> Option<Verdict> {
+    if !handles(actor, d, scope) {
+        return Some(Verdict::Reject(Rejection::new(
+            RejectionCode::RoleNotAllowed,
+            format!("only the {} level handles this dispute now", d.level.label_zh()),
+        )));
+    }
+    match &d.closing {
+        None => None,
+        Some(c) if after_close && c.outcome == ClosingOutcome::Resolved => None,
+        Some(_) => Some(Verdict::Reject(Rejection::new(RejectionCode::InvalidState, "the dispute is closed"))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case_record(
+    env: &OpEnvelope,
+    actor: &Actor,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    dispute_id: Uuid,
+    kind: FlowKind,
+    after_close: bool,
+    build: impl FnOnce(Uuid) -> Result<Record, Rejection>,
+) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, dispute_id)? else {
+        return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+    };
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, after_close) {
+        return Ok(v);
+    }
+    let record = match build(env.author) {
+        Ok(r) => r,
+        Err(r) => return Ok(Verdict::Reject(r)),
+    };
+    if let Some(existing) = view.get(record.kind(), record.id())? {
+        return Ok(if existing == record {
+            Verdict::Apply(vec![])
+        } else {
+            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different record with this id exists"))
+        });
+    }
+    let entry = flow(&mut d, kind, env.author, now, String::new());
+    Ok(puts(&scope, vec![record, Record::Dispute(d), entry]))
+}
+
+fn report(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView, now: DateTime<Utc>, mut d: Dispute) -> Out {
+    d.reported_by = env.author;
+    if let Err(r) = d.validate(policy) {
+        return Ok(Verdict::Reject(r));
+    }
+    let Some(scope) = unit_scope(view, d.origin_unit)? else {
+        return Ok(Verdict::Reject(not_in_jurisdiction("unit")));
+    };
+    if !actor.may_see(EntityKind::Dispute, &scope) {
+        return Ok(Verdict::Reject(not_in_jurisdiction("unit")));
+    }
+    let Some(handler_unit) = level_unit(view, &scope, d.level)? else {
+        return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
+    };
+    if !acts_as(actor, d.level.handlers(), from_unit(&scope, handler_unit)) {
+        return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+    }
+    // one case, one code: a number from a block this user reserved, not yet used
+    let Some(case) = crate::disputes::CaseNumber::parse(&d.case_number) else {
+        return reject(RejectionCode::InvalidField, "case_number: not a case number");
+    };
+    let (Some(village), Some(town)) = (level_unit(view, &scope, Level::Village)?, level_unit(view, &scope, Level::JudicialOffice)?) else {
+        return reject(RejectionCode::InvalidField, "origin_unit: must lie in a village");
+    };
+    let code = |id| -> Result<String, ViewError> {
+        Ok(match view.get(EntityKind::Unit, id)? {
+            Some(Record::Unit(u)) => u.code,
+            _ => String::new(),
+        })
+    };
+    if case.prefix != format!("{}{}", code(town)?, code(village)?) {
+        return reject(RejectionCode::InvalidField, "case_number: prefix is not the town and village codes of the origin");
+    }
+    if view.case_block_owner(case.year, case.block)? != Some(env.author) || case.index >= policy.disputes.case_block_size {
+        return reject(RejectionCode::InvalidField, "case_number: not from a block reserved by you");
+    }
+    if let Some(holder) = view.case_number_holder(&d.case_number)? {
+        if holder != d.id {
+            return reject(RejectionCode::IdConflict, "case_number: already used");
+        }
+    }
+    if let Some(existing) = view.get(EntityKind::Dispute, d.id)? {
+        return Ok(Verdict::Apply(vec![]).keep_if_same(existing, &d));
+    }
+    d.handler_unit = handler_unit;
+    d.level_since = now;
+    d.registered_at = now;
+    d.pending_escalation = None;
+    d.closing = None;
+    d.flow_count = 0;
+    let entry = flow(&mut d, FlowKind::Reported, env.author, now, String::new());
+    Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+}
+
+impl Verdict {
+    /// A repeated report of the same dispute id: no effect if it is the same
+    /// report, else an id conflict.
+    fn keep_if_same(self, existing: Record, new: &Dispute) -> Verdict {
+        match existing {
+            Record::Dispute(e) if e.case_number == new.case_number && e.reported_by == new.reported_by && e.summary == new.summary => self,
+            _ => Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different dispute with this id exists")),
+        }
+    }
+}
+
+fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, mut e: Escalation) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
+        return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+    };
+    if let Some(Record::Escalation(existing)) = view.get(EntityKind::Escalation, e.id)? {
+        return Ok(if existing.requested_by == env.author && existing.dispute_id == e.dispute_id {
+            Verdict::Apply(vec![])
+        } else {
+            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different escalation with this id exists"))
+        });
+    }
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+        return Ok(v);
+    }
+    if let Some(pending) = d.pending_escalation {
+        if let Some(current) = view.get(EntityKind::Escalation, pending)? {
+            return Ok(Verdict::Conflict { message: "an escalation of this dispute is already waiting".into(), current: Box::new(current) });
+        }
+    }
+    if let Err(m) = move_allowed(d.level, e.to_level, d.grade) {
+        return reject(RejectionCode::InvalidField, m);
+    }
+    if level_unit(view, &scope, e.to_level)?.is_none() {
+        return reject(RejectionCode::InvalidField, "to_level: no unit at that level above the dispute");
+    }
+    e.from_level = d.level;
+    e.requested_by = env.author;
+    e.requested_at = now;
+    e.grade = d.grade;
+    e.decision = None;
+    if let Err(r) = e.validate() {
+        return Ok(Verdict::Reject(r));
+    }
+    d.pending_escalation = Some(e.id);
+    let note = format!("{} → {}: {}", e.from_level.label_zh(), e.to_level.label_zh(), e.note);
+    let entry = flow(&mut d, FlowKind::EscalationRequested, env.author, now, note);
+    Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+fn decide_escalation(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, op: &DecideEscalation) -> Out {
+    let Some(Record::Escalation(mut e)) = view.get(EntityKind::Escalation, op.escalation_id)? else {
+        return Ok(Verdict::Reject(not_in_jurisdiction("escalation")));
+    };
+    let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
+        return Ok(Verdict::Reject(not_in_jurisdiction("escalation")));
+    };
+    let Some(target) = level_unit(view, &scope, e.to_level)? else {
+        return reject(RejectionCode::InvalidState, "no unit at the requested level");
+    };
+    if !acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)) {
+        return reject(RejectionCode::RoleNotAllowed, format!("only the {} approves this move", e.to_level.label_zh()));
+    }
+    if e.requested_by == env.author {
+        return reject(RejectionCode::SelfApproval, "nobody may decide their own request");
+    }
+    if let Some(decision) = &e.decision {
+        let who = if decision.approved { "approved" } else { "refused" };
+        return Ok(Verdict::Conflict { message: format!("already {who} by another approver"), current: Box::new(Record::Escalation(e)) });
+    }
+    if d.level != e.from_level || d.pending_escalation != Some(e.id) {
+        return Ok(Verdict::Conflict { message: "the dispute has moved on".into(), current: Box::new(Record::Dispute(d)) });
+    }
+    if !op.approve && op.comment.trim().is_empty() {
+        return reject(RejectionCode::InvalidField, "comment: say why when refusing");
+    }
+    if op.comment.chars().count() > 2000 {
+        return reject(RejectionCode::InvalidField, "comment: at most 2000 characters");
+    }
+    e.decision = Some(EscalationDecision { approved: op.approve, comment: op.comment.clone(), decided_by: env.author, decided_at: now });
+    d.pending_escalation = None;
+    let kind = if op.approve {
+        d.level = e.to_level;
+        d.handler_unit = target;
+        d.level_since = now;
+        FlowKind::EscalationApproved
+    } else {
+        FlowKind::EscalationRefused
+    };
+    let entry = flow(&mut d, kind, env.author, now, op.comment.clone());
+    Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disputes::{Analysis, CaseNumber, Difficulty, EscalationReason, Party};
+    use crate::ladder::Grade;
+    use crate::org::{OrgUnit, RoleGrant};
+    use crate::wire::CloseDispute;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    /// county > town T01 > villages V01, V02 > one group each; blocks owned by users.
+    struct World {
+        records: RefCell<HashMap<(EntityKind, Uuid), Record>>,
+        blocks: HashMap<(i32, u32), Uuid>,
+    }
+
+    const COUNTY: u128 = 1;
+    const TOWN: u128 = 2;
+    const V1: u128 = 3;
+    const V2: u128 = 4;
+    const G1: u128 = 5;
+    const G2: u128 = 6;
+
+    impl StateView for World {
+        fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+            Ok(self.records.borrow().get(&(kind, id)).cloned())
+        }
+        fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
+            Ok(self.blocks.get(&(year, block)).copied())
+        }
+        fn case_number_holder(&self, case: &str) -> Result<Option<Uuid>, ViewError> {
+            Ok(self.records.borrow().values().find_map(|r| match r {
+                Record::Dispute(d) if d.case_number == case => Some(d.id),
+                _ => None,
+            }))
+        }
+    }
+
+    fn u(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn world() -> World {
+        let mut m = HashMap::new();
+        let mut unit = |id: u128, code: &str, level, parent: Option<u128>| {
+            let r = Record::Unit(OrgUnit { id: u(id), code: code.into(), name: code.into(), level, parent: parent.map(u) });
+            m.insert((EntityKind::Unit, u(id)), r);
+        };
+        unit(COUNTY, "C01", UnitLevel::County, None);
+        unit(TOWN, "T01", UnitLevel::Town, Some(COUNTY));
+        unit(V1, "V01", UnitLevel::Village, Some(TOWN));
+        unit(V2, "V02", UnitLevel::Village, Some(TOWN));
+        unit(G1, "G01", UnitLevel::Group, Some(V1));
+        unit(G2, "G01", UnitLevel::Group, Some(V2));
+        World { records: RefCell::new(m), blocks: HashMap::new() }
+    }
+
+    fn person(role: Role, unit: u128) -> Actor {
+        Actor { user_id: Uuid::now_v7(), grants: vec![RoleGrant { role, unit_id: u(unit) }] }
+    }
+
+    fn env(author: &Actor, op: Op) -> OpEnvelope {
+        OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: author.user_id, created_at: Utc::now(), op }
+    }
+
+    /// Applies an op: returns the verdict and stores its effects.
+    fn run(w: &World, a: &Actor, op: Op) -> Verdict {
+        let v = super::super::apply::decide(&env(a, op), a, &Policy::default(), w, Utc::now()).unwrap();
+        if let Verdict::Apply(effects) = &v {
+            for Effect::Put { record, .. } in effects {
+                w.records.borrow_mut().insert((record.kind(), record.id()), record.clone());
+            }
+        }
+        v
+    }
+
+    fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dispute {
+        w.blocks.insert((2026, 1), reporter.user_id);
+        Dispute {
+            id: Uuid::now_v7(),
+            case_number: CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index }.format(),
+            kind: "neighbour".into(),
+            origin_unit: u(G1),
+            parties: vec![Party { name: "张三".into(), household_id: None, phone: None }],
+            summary: "宅基地边界争议".into(),
+            grade,
+            analysis: Analysis { cause: "界线不清".into(), consequences: "可能激化".into(), difficulty: Difficulty::Medium },
+            found_at: Utc::now(),
+            lead_id: None,
+            reported_by: Uuid::nil(),
+            level: Level::Group,
+            handler_unit: Uuid::nil(),
+            level_since: Utc::now(),
+            registered_at: Utc::now(),
+            pending_escalation: None,
+            closing: None,
+            flow_count: 0,
+        }
+    }
+
+    fn escalation(d: &Dispute, to: Level) -> Escalation {
+        Escalation {
+            id: Uuid::now_v7(),
+            dispute_id: d.id,
+            from_level: Level::Group,
+            to_level: to,
+            reason: EscalationReason::RepeatedMediationFailed,
+            note: "两次调解未果".into(),
+            requested_by: Uuid::nil(),
+            requested_at: Utc::now(),
+            grade: d.grade,
+            decision: None,
+        }
+    }
+
+    fn code(v: &Verdict) -> Option<RejectionCode> {
+        match v {
+            Verdict::Reject(r) => Some(r.code),
+            _ => None,
+        }
+    }
+
+    fn dispute(w: &World, id: Uuid) -> Dispute {
+        match w.get(EntityKind::Dispute, id).unwrap() {
+            Some(Record::Dispute(d)) => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn decide_op(e: &Escalation, approve: bool) -> Op {
+        Op::DecideEscalation(DecideEscalation { escalation_id: e.id, approve, comment: if approve { String::new() } else { "先在村里再调".into() } })
+    }
+
+    #[test]
+    fn report_registers_at_the_group_with_a_flow_entry() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let d = new_dispute(&mut w, &leader, Grade::General, 0);
+        assert!(matches!(run(&w, &leader, Op::ReportDispute(d.clone())), Verdict::Apply(ref e) if e.len() == 2));
+        let stored = dispute(&w, d.id);
+        assert_eq!((stored.level, stored.handler_unit, stored.flow_count, stored.reported_by), (Level::Group, u(G1), 1, leader.user_id));
+    }
+
+    #[test]
+    fn case_numbers_need_an_owned_block_the_right_prefix_and_no_reuse() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let other = person(Role::GroupLeader, G1);
+        let mut d = new_dispute(&mut w, &leader, Grade::General, 0);
+        assert_eq!(code(&run(&w, &other, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "block owned by someone else");
+        d.case_number = "T01V02-2026-0001-000".into();
+        assert_eq!(code(&run(&w, &leader, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "wrong village code");
+        d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 100 }.format();
+        assert_eq!(code(&run(&w, &leader, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "index past the block");
+        d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 5 }.format();
+        assert!(matches!(run(&w, &leader, Op::ReportDispute(d.clone())), Verdict::Apply(_)));
+        let mut twin = new_dispute(&mut w, &leader, Grade::General, 5);
+        twin.id = Uuid::now_v7();
+        assert_eq!(code(&run(&w, &leader, Op::ReportDispute(twin))), Some(RejectionCode::IdConflict), "number reused");
+    }
+
+    #[test]
+    fn the_whole_ladder_with_the_right_approver_at_each_step() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let first_sec = person(Role::FirstSecretary, V1);
+        let judicial = person(Role::JudicialOffice, TOWN);
+        let committee = person(Role::TownCommittee, TOWN);
+        let d = new_dispute(&mut w, &leader, Grade::Larger, 1);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        let e1 = escalation(&d, Level::Village);
+        assert!(matches!(run(&w, &leader, Op::RequestEscalation(e1.clone())), Verdict::Apply(_)));
+        assert!(matches!(run(&w, &first_sec, decide_op(&e1, true)), Verdict::Apply(_)));
+        assert_eq!((dispute(&w, d.id).level, dispute(&w, d.id).handler_unit), (Level::Village, u(V1)));
+        // the group leader no longer handles it
+        let mut e2 = escalation(&d, Level::JudicialOffice);
+        assert_eq!(code(&run(&w, &leader, Op::RequestEscalation(e2.clone()))), Some(RejectionCode::RoleNotAllowed));
+        e2.id = Uuid::now_v7();
+        assert!(matches!(run(&w, &first_sec, Op::RequestEscalation(e2.clone())), Verdict::Apply(_)));
+        assert_eq!(code(&run(&w, &committee, decide_op(&e2, true))), Some(RejectionCode::RoleNotAllowed), "the town committee does not take village → judicial office");
+        assert!(matches!(run(&w, &judicial, decide_op(&e2, true)), Verdict::Apply(_)));
+        let e3 = escalation(&d, Level::Town);
+        assert!(matches!(run(&w, &judicial, Op::RequestEscalation(e3.clone())), Verdict::Apply(_)));
+        assert!(matches!(run(&w, &committee, decide_op(&e3, true)), Verdict::Apply(_)));
+        let close = Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: "达成协议".into() });
+        assert_eq!(code(&run(&w, &judicial, close.clone())), Some(RejectionCode::RoleNotAllowed));
+        assert!(matches!(run(&w, &committee, close), Verdict::Apply(_)));
+        let final_d = dispute(&w, d.id);
+        assert_eq!(final_d.level, Level::Town);
+        assert_eq!(final_d.flow_count, 8, "report, 3 × (request + approval), close");
+        let mut steps: Vec<(u32, FlowKind)> = w
+            .records
+            .borrow()
+            .values()
+            .filter_map(|r| match r {
+                Record::FlowEntry(f) if f.dispute_id == d.id => Some((f.step, f.kind)),
+                _ => None,
+            })
+            .collect();
+        steps.sort_by_key(|s| s.0);
+        use FlowKind::*;
+        let kinds: Vec<FlowKind> = steps.iter().map(|s| s.1).collect();
+        assert_eq!(kinds, vec![Reported, EscalationRequested, EscalationApproved, EscalationRequested, EscalationApproved, EscalationRequested, EscalationApproved, Closed]);
+    }
+
+    #[test]
+    fn forbidden_approvals_self_approval_and_second_decision() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let d = new_dispute(&mut w, &leader, Grade::General, 2);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        let e = escalation(&d, Level::Village);
+        run(&w, &leader, Op::RequestEscalation(e.clone()));
+        // every role that may not approve group → village of village V1
+        let forbidden = [
+            (person(Role::GroupLeader, G1), RejectionCode::RoleNotAllowed),
+            (person(Role::VillageCadre, V1), RejectionCode::RoleNotAllowed),
+            (person(Role::Mediator, V1), RejectionCode::RoleNotAllowed),
+            (person(Role::LegalAdvisor, V1), RejectionCode::RoleNotAllowed),
+            (person(Role::JudicialOffice, TOWN), RejectionCode::RoleNotAllowed),
+            (person(Role::TownCommittee, TOWN), RejectionCode::RoleNotAllowed),
+            (person(Role::FirstSecretary, V2), RejectionCode::NotInJurisdiction),
+            (person(Role::VillageSecretary, V2), RejectionCode::NotInJurisdiction),
+            (person(Role::CountyAdmin, COUNTY), RejectionCode::NotInJurisdiction),
+        ];
+        for (who, want) in &forbidden {
+            assert_eq!(code(&run(&w, who, decide_op(&e, true))), Some(*want), "{:?}", who.grants[0].role);
+        }
+        // a secretary who asked cannot approve their own request
+        let sec = person(Role::VillageSecretary, V1);
+        let mut both = person(Role::GroupLeader, G1);
+        both.grants.push(RoleGrant { role: Role::FirstSecretary, unit_id: u(V1) });
+        let d2 = new_dispute(&mut w, &both, Grade::General, 3);
+        run(&w, &both, Op::ReportDispute(d2.clone()));
+        let e2 = escalation(&d2, Level::Village);
+        run(&w, &both, Op::RequestEscalation(e2.clone()));
+        assert_eq!(code(&run(&w, &both, decide_op(&e2, true))), Some(RejectionCode::SelfApproval));
+        // two approvers: the first decision stands, the second is a conflict carrying it
+        let first = person(Role::FirstSecretary, V1);
+        assert!(matches!(run(&w, &first, decide_op(&e, false)), Verdict::Apply(_)));
+        match run(&w, &sec, decide_op(&e, true)) {
+            Verdict::Conflict { current, .. } => match *current {
+                Record::Escalation(x) => assert_eq!(x.decision.map(|d| (d.approved, d.decided_by)), Some((false, first.user_id))),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(dispute(&w, d.id).level, Level::Group, "refused: it stays");
+    }
+
+    #[test]
+    fn only_major_disputes_skip_levels_and_refusal_needs_a_comment() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let judicial = person(Role::JudicialOffice, TOWN);
+        let d = new_dispute(&mut w, &leader, Grade::Larger, 4);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        assert_eq!(code(&run(&w, &leader, Op::RequestEscalation(escalation(&d, Level::JudicialOffice)))), Some(RejectionCode::InvalidField));
+        let m = new_dispute(&mut w, &leader, Grade::Major, 6);
+        run(&w, &leader, Op::ReportDispute(m.clone()));
+        let mut skip = escalation(&m, Level::JudicialOffice);
+        skip.reason = EscalationReason::MajorGrade;
+        assert!(matches!(run(&w, &leader, Op::RequestEscalation(skip.clone())), Verdict::Apply(_)));
+        let refuse_silently = Op::DecideEscalation(DecideEscalation { escalation_id: skip.id, approve: false, comment: " ".into() });
+        assert_eq!(code(&run(&w, &judicial, refuse_silently)), Some(RejectionCode::InvalidField));
+        assert!(matches!(run(&w, &judicial, decide_op(&skip, true)), Verdict::Apply(_)));
+        assert_eq!(dispute(&w, m.id).level, Level::JudicialOffice);
+        // a second request while one waits is a conflict
+        let d3 = new_dispute(&mut w, &leader, Grade::General, 7);
+        run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village)));
+        run(&w, &leader, Op::ReportDispute(d3.clone()));
+        run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village)));
+        assert!(matches!(run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village))), Verdict::Conflict { .. }));
+    }
+}
