@@ -226,16 +226,13 @@ fn report(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView
     let Some(case) = crate::disputes::CaseNumber::parse(&d.case_number) else {
         return reject(RejectionCode::InvalidField, "case_number: not a case number");
     };
-    let (Some(village), Some(town)) = (level_unit(view, &scope, Level::Village)?, level_unit(view, &scope, Level::JudicialOffice)?) else {
-        return reject(RejectionCode::InvalidField, "origin_unit: must lie in a village");
-    };
-    let code = |id| -> Result<String, ViewError> {
-        Ok(match view.get(EntityKind::Unit, id)? {
-            Some(Record::Unit(u)) => u.code,
-            _ => String::new(),
-        })
-    };
-    if case.prefix != format!("{}{}", code(town)?, code(village)?) {
+    let mut chain = Vec::new();
+    for id in &scope {
+        if let Some(Record::Unit(u)) = view.get(EntityKind::Unit, *id)? {
+            chain.push(u);
+        }
+    }
+    if crate::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
         return reject(RejectionCode::InvalidField, "case_number: prefix is not the town and village codes of the origin");
     }
     if view.case_block_owner(case.year, case.block)? != Some(env.author) || case.index >= policy.disputes.case_block_size {

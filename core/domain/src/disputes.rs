@@ -446,6 +446,15 @@ pub struct CaseNumber {
     pub index: u32,
 }
 
+/// The case-number prefix of a dispute arising in a unit: its town's code then its
+/// village's code (e.g. `T01V02`), from the unit's chain of units (any order).
+pub fn case_prefix(chain: &[crate::org::OrgUnit]) -> Option<String> {
+    use crate::org::UnitLevel;
+    let town = chain.iter().find(|u| u.level == UnitLevel::Town)?;
+    let village = chain.iter().find(|u| u.level == UnitLevel::Village)?;
+    Some(format!("{}{}", town.code, village.code))
+}
+
 impl CaseNumber {
     /// Formats a case number.
     pub fn format(&self) -> String {

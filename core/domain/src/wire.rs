@@ -277,6 +277,22 @@ pub struct GrantInfo {
     /// Name of the unit it is bound to.
     #[serde(default)]
     pub unit_name: String,
+    /// The unit and every unit above it, the county last (names and codes for
+    /// display and case numbers; a phone holds no records above its units).
+    #[serde(default)]
+    pub ancestors: Vec<crate::org::OrgUnit>,
+}
+
+/// `POST /v1/cases/blocks` response: a block of case numbers reserved for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseBlock {
+    /// Year of the block (server time, county zone).
+    pub year: i32,
+    /// Block number.
+    pub block: u32,
+    /// Numbers in the block (indexes 0 to size - 1).
+    pub size: u32,
 }
 
 /// The signed-in user, as the phone caches it.

@@ -135,11 +135,19 @@ impl AuthService {
     pub fn user_info(&self, user: &UserRecord) -> Result<UserInfo, AuthError> {
         let mut roles = Vec::with_capacity(user.grants.len());
         for g in &user.grants {
-            let unit_name = match self.store.record(EntityKind::Unit, g.unit_id)? {
-                Some(Record::Unit(u)) => u.name,
-                _ => String::new(),
-            };
-            roles.push(GrantInfo { grant: *g, unit_name });
+            let mut ancestors = Vec::new();
+            let mut next = Some(g.unit_id);
+            while let Some(id) = next.take() {
+                if ancestors.len() >= fengqiao_domain::apply::MAX_DEPTH {
+                    break;
+                }
+                if let Some(Record::Unit(u)) = self.store.record(EntityKind::Unit, id)? {
+                    next = u.parent;
+                    ancestors.push(u);
+                }
+            }
+            let unit_name = ancestors.first().map(|u| u.name.clone()).unwrap_or_default();
+            roles.push(GrantInfo { grant: *g, unit_name, ancestors });
         }
         Ok(UserInfo { id: user.id, username: user.username.clone(), display_name: user.display_name.clone(), roles })
     }

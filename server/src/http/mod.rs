@@ -2,6 +2,7 @@
 //! (body limit, timeout, panic catcher, tracing without headers or bodies).
 
 pub mod auth_routes;
+pub mod case_routes;
 pub mod error;
 pub mod meta;
 pub mod photos_routes;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(sync_routes::me))
         .route("/v1/sync/push", post(sync_routes::push))
         .route("/v1/sync/pull", get(sync_routes::pull))
+        .route("/v1/cases/blocks", post(case_routes::reserve_block))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     Router::new()

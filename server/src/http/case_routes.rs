@@ -1,0 +1,30 @@
+//! `/v1/cases/*`: case-number blocks for offline numbering.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Datelike, Utc};
+use fengqiao_domain::permissions::{roles_for, Action};
+use fengqiao_domain::wire::{CaseBlock, ErrorBody};
+
+use super::auth_routes::Authed;
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+
+/// Reserve a block of case numbers for this user (phones keep one or two spare so
+/// they can number disputes offline without collisions).
+#[utoipa::path(post, path = "/v1/cases/blocks", tag = "disputes", security(("bearer" = [])),
+    responses((status = 201, body = CaseBlock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn reserve_block(State(st): State<AppState>, Authed(caller): Authed) -> ApiResult<(StatusCode, Json<CaseBlock>)> {
+    let handles = caller.user.grants.iter().any(|g| roles_for(Action::HandleDispute).contains(&g.role));
+    if !handles {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", "none of your roles reports disputes"));
+    }
+    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let year = Utc::now().with_timezone(&zone).year();
+    let store = st.store.clone();
+    let owner = caller.user.id;
+    let block = tokio::task::spawn_blocking(move || store.reserve_case_block(owner, year)).await??;
+    tracing::info!(user = %owner, year, block, "case-number block reserved");
+    Ok((StatusCode::CREATED, Json(CaseBlock { year, block, size: st.policy.disputes.case_block_size })))
+}
