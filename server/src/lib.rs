@@ -11,4 +11,5 @@ pub mod blobs;
 pub mod cli;
 pub mod demo;
 pub mod http;
+pub mod reports;
 pub mod store;

@@ -15,7 +15,10 @@ use super::AppState;
 /// they can number disputes offline without collisions).
 #[utoipa::path(post, path = "/v1/cases/blocks", tag = "disputes", security(("bearer" = [])),
     responses((status = 201, body = CaseBlock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn reserve_block(State(st): State<AppState>, Authed(caller): Authed) -> ApiResult<(StatusCode, Json<CaseBlock>)> {
+pub async fn reserve_block(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+) -> ApiResult<(StatusCode, Json<CaseBlock>)> {
     let handles = caller.user.grants.iter().any(|g| roles_for(Action::HandleDispute).contains(&g.role));
     if !handles {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", "none of your roles reports disputes"));

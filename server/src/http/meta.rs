@@ -51,7 +51,7 @@ impl Modify for BearerAuth {
         super::auth_routes::login, super::auth_routes::refresh, super::auth_routes::logout,
         super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull,
         super::photos_routes::options, super::photos_routes::create, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
-        super::case_routes::reserve_block,
+        super::case_routes::reserve_block, super::report_routes::flow,
     ),
     components(schemas(fengqiao_domain::wire::Change, fengqiao_domain::wire::OpEnvelope)),
     modifiers(&BearerAuth),

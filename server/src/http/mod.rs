@@ -6,6 +6,7 @@ pub mod case_routes;
 pub mod error;
 pub mod meta;
 pub mod photos_routes;
+pub mod report_routes;
 pub mod sync_routes;
 
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(sync_routes::push))
         .route("/v1/sync/pull", get(sync_routes::pull))
         .route("/v1/cases/blocks", post(case_routes::reserve_block))
+        .route("/v1/reports/flow", get(report_routes::flow))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     Router::new()

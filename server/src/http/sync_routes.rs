@@ -50,7 +50,8 @@ pub async fn push(
     }
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
     let n = ops.len();
-    let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())).await??;
+    let answers =
+        tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())).await??;
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))

@@ -207,7 +207,13 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope], now: DateTime<Utc>) -> StoreResult<Vec<OpAnswer>> {
+    fn apply_ops(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<OpAnswer>> {
         self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
     }
 

@@ -183,7 +183,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies a batch of operations for one actor, each exactly once: the op-id
     /// record and its state change commit together. One answer per op, in order.
-    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope], now: DateTime<Utc>) -> StoreResult<Vec<OpAnswer>>;
+    fn apply_ops(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<OpAnswer>>;
     /// Reserves the next case-number block of `year` for `owner`; its number.
     fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32>;
     /// Writes server-authored records (seed, import) into state and feed.

@@ -150,21 +150,37 @@ impl SledStore {
     /// Runs the shared batch logic in one transaction over the sync trees.
     fn transact<T>(&self, f: impl Fn(&SledTx<'_>) -> Result<T, TxFail>) -> StoreResult<T> {
         let _w = self.lock();
-        let trees =
-            (&self.ops, &self.records, &self.changes, &self.feed, &self.meta, &self.photo_refs, &self.case_blocks, &self.case_numbers);
-        let result = trees.transaction(
-            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers)| {
-                let tx = SledTx { ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, stash: RefCell::new(None) };
-                match f(&tx) {
-                    Ok(v) => Ok(v),
-                    Err(e) => Err(match tx.stash.into_inner() {
-                        Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
-                        Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
-                        None => ConflictableTransactionError::Abort(e),
-                    }),
-                }
-            },
+        let trees = (
+            &self.ops,
+            &self.records,
+            &self.changes,
+            &self.feed,
+            &self.meta,
+            &self.photo_refs,
+            &self.case_blocks,
+            &self.case_numbers,
         );
+        let result = trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers)| {
+            let tx = SledTx {
+                ops,
+                records,
+                changes,
+                feed,
+                meta,
+                photo_refs,
+                case_blocks,
+                case_numbers,
+                stash: RefCell::new(None),
+            };
+            match f(&tx) {
+                Ok(v) => Ok(v),
+                Err(e) => Err(match tx.stash.into_inner() {
+                    Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
+                    Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
+                    None => ConflictableTransactionError::Abort(e),
+                }),
+            }
+        });
         let value = result.map_err(|e: TransactionError<TxFail>| match e {
             TransactionError::Abort(TxFail::Storage(v)) => StoreError::Backend(v.0),
             TransactionError::Abort(TxFail::InvalidRecord(m)) => StoreError::InvalidRecord(m),
@@ -403,7 +419,13 @@ impl Store for SledStore {
         self.durable()
     }
 
-    fn apply_ops(&self, actor: &Actor, policy: &Policy, ops: &[OpEnvelope], now: DateTime<Utc>) -> StoreResult<Vec<OpAnswer>> {
+    fn apply_ops(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<OpAnswer>> {
         self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
     }
 
@@ -412,7 +434,9 @@ impl Store for SledStore {
         let counter = format!("case_block:{year}");
         let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
             let next = match meta.get(counter.as_bytes())? {
-                Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1,
+                Some(v) => {
+                    u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1
+                }
                 None => 1,
             };
             meta.insert(counter.as_bytes(), &next.to_be_bytes())?;

@@ -1,0 +1,110 @@
+//! `/v1/reports/*`: reports in JSON, CSV or xlsx (by `format=` or `Accept`).
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fengqiao_domain::wire::ErrorBody;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth_routes::Authed;
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::reports::flow::{flow_rows, narrowed_grants, FlowRow, HEADERS};
+use crate::reports::{render, Month};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// application/json
+    Json,
+    /// text/csv (UTF-8 with BOM)
+    Csv,
+    /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
+    Xlsx,
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Picks the format: `format=` wins, then `Accept`, then JSON.
+pub fn negotiate(format: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+    match format {
+        Some("json") => return Ok(Format::Json),
+        Some("csv") => return Ok(Format::Csv),
+        Some("xlsx") => return Ok(Format::Xlsx),
+        Some(_) => return Err(ApiError::bad_request("invalid_format", "format: json, csv or xlsx")),
+        None => {}
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(if accept.contains("spreadsheetml") {
+        Format::Xlsx
+    } else if accept.contains("text/csv") {
+        Format::Csv
+    } else {
+        Format::Json
+    })
+}
+
+/// Query of the flow-table export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FlowQuery {
+    /// Village or town id.
+    pub unit: Uuid,
+    /// `YYYY-MM` in the county's zone.
+    pub month: String,
+    /// `json`, `csv` or `xlsx` (else by `Accept`).
+    pub format: Option<String>,
+}
+
+fn file(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    (StatusCode::OK, h, bytes).into_response()
+}
+
+/// The dispute flow table (流向表) of a village or town for a month.
+#[utoipa::path(get, path = "/v1/reports/flow", tag = "reports", params(FlowQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<FlowRow>, description = "JSON rows, or CSV / xlsx"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn flow(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    headers: HeaderMap,
+    query: Result<Query<FlowQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let format = negotiate(q.format.as_deref(), &headers)?;
+    let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
+    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let (from, to) = month.range(zone).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
+    let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
+    let rows = tokio::task::spawn_blocking(move || -> Result<Option<Vec<FlowRow>>, crate::store::StoreError> {
+        let narrowed = narrowed_grants(store.as_ref(), &grants, unit)?;
+        if narrowed.is_empty() {
+            return Ok(None);
+        }
+        flow_rows(store.as_ref(), &policy, &narrowed, from, to).map(Some)
+    })
+    .await??
+    .ok_or_else(ApiError::not_found)?;
+    tracing::info!(user = %caller.user.id, rows = rows.len(), "flow table exported");
+    let name = format!("flow-{}-{:04}-{:02}", unit, month.year, month.month);
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells().to_vec()).collect();
+    Ok(match format {
+        Format::Json => Json(rows).into_response(),
+        Format::Csv => file(
+            render::csv(&HEADERS, &cells).map_err(ApiError::internal)?,
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        ),
+        Format::Xlsx => {
+            file(render::xlsx("流向表", &HEADERS, &cells).map_err(ApiError::internal)?, XLSX, &format!("{name}.xlsx"))
+        }
+    })
+}
