@@ -4,106 +4,35 @@
 use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
+use fengqiao_tests::api::{dispute_body, escalation_body, ApiUser};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-struct User {
-    token: String,
-    id: String,
-}
-
-async fn login(http: &reqwest::Client, server: &TestServer, name: &str) -> User {
-    let c = server.cred(name).unwrap();
-    let t: Value = http
-        .post(format!("{}/v1/auth/login", server.url()))
-        .json(&json!({"username": c.username, "password": c.password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    User { token: t["access_token"].as_str().unwrap().into(), id: t["user"]["id"].as_str().unwrap().into() }
-}
-
-async fn push(http: &reqwest::Client, server: &TestServer, u: &User, kind: &str, body: Value) -> Value {
-    let op = json!({"op_id": Uuid::now_v7(), "v": 1, "author": u.id, "created_at": Utc::now(), "op": {"kind": kind, "body": body}});
-    let r: Value = http
-        .post(format!("{}/v1/sync/push", server.url()))
-        .bearer_auth(&u.token)
-        .json(&json!({"v": 1, "ops": [op]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["answers"][0]["outcome"].clone()
-}
-
-fn escalation(dispute: Uuid, to: &str) -> (Uuid, Value) {
-    let id = Uuid::now_v7();
-    (
-        id,
-        json!({"id": id, "dispute_id": dispute, "from_level": "group", "to_level": to, "reason": "repeated_mediation_failed",
-        "note": "多次调解未果", "requested_by": Uuid::nil(), "requested_at": Utc::now(), "grade": "larger"}),
-    )
-}
 
 #[tokio::test]
 async fn flow_table_exports_every_step_as_xlsx_and_csv() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await.unwrap();
     let http = reqwest::Client::new();
-    let leader = login(&http, &server, "leader.t1v1g1").await;
-    let first = login(&http, &server, "firstsec.t1v1").await;
-    let judicial = login(&http, &server, "judicial.t1").await;
-
-    // a block of case numbers for the leader
-    let block: Value = http
-        .post(format!("{}/v1/cases/blocks", server.url()))
-        .bearer_auth(&leader.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let case = format!("T01V01-{}-{:04}-000", block["year"], block["block"].as_u64().unwrap());
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let first = ApiUser::login(&server, "firstsec.t1v1").await;
+    let judicial = ApiUser::login(&server, "judicial.t1").await;
+    let case = leader.case_number("T01V01", 0).await;
     let group = server.cred("leader.t1v1g1").unwrap().unit_id;
     let village = server.cred("firstsec.t1v1").unwrap().unit_id;
     let dispute = Uuid::now_v7();
-    let report = json!({"id": dispute, "case_number": case, "kind": "land", "origin_unit": group,
-        "parties": [{"name": "王建国"}, {"name": "李秀英"}], "summary": "承包地边界争议", "grade": "larger",
-        "analysis": {"cause": "界桩缺失", "consequences": "可能激化", "difficulty": "medium"},
-        "found_at": Utc::now(), "reported_by": Uuid::nil(), "level": "group", "handler_unit": Uuid::nil(),
-        "level_since": Utc::now(), "registered_at": Utc::now()});
-    assert_eq!(push(&http, &server, &leader, "report_dispute", report).await["status"], "applied");
-    let (e1, body) = escalation(dispute, "village");
-    assert_eq!(push(&http, &server, &leader, "request_escalation", body).await["status"], "applied");
-    let ok = push(&http, &server, &first, "decide_escalation", json!({"escalation_id": e1, "approve": true})).await;
+    let report = dispute_body(dispute, &case, group, "group", "land", "larger");
+    assert_eq!(leader.push("report_dispute", report).await["status"], "applied");
+    let (e1, body) = escalation_body(dispute, "village");
+    assert_eq!(leader.push("request_escalation", body).await["status"], "applied");
+    let ok = first.push("decide_escalation", json!({"escalation_id": e1, "approve": true})).await;
     assert_eq!(ok["status"], "applied", "{ok}");
-    let (e2, body) = escalation(dispute, "judicial_office");
-    assert_eq!(push(&http, &server, &first, "request_escalation", body).await["status"], "applied");
-    let no = push(
-        &http,
-        &server,
-        &judicial,
-        "decide_escalation",
-        json!({"escalation_id": e2, "approve": false, "comment": "村级继续调解"}),
-    )
-    .await;
+    let (e2, body) = escalation_body(dispute, "judicial_office");
+    assert_eq!(first.push("request_escalation", body).await["status"], "applied");
+    let no = judicial.push("decide_escalation", json!({"escalation_id": e2, "approve": false, "comment": "村级继续调解"})).await;
     assert_eq!(no["status"], "applied", "{no}");
-    let closed = push(
-        &http,
-        &server,
-        &first,
-        "close_dispute",
-        json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"}),
-    )
-    .await;
+    let closed = first.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"})).await;
     assert_eq!(closed["status"], "applied", "{closed}");
 
     let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
@@ -143,7 +72,7 @@ async fn flow_table_exports_every_step_as_xlsx_and_csv() {
     assert_eq!(j.as_array().unwrap().len(), 6);
 
     // outside the caller's units: 404, nothing told
-    let other = login(&http, &server, "secretary.t1v2").await;
+    let other = ApiUser::login(&server, "secretary.t1v2").await;
     assert_eq!(http.get(url(village, "xlsx")).bearer_auth(&other.token).send().await.unwrap().status(), 404);
     assert_eq!(
         http.get(url(village, "json")).bearer_auth(&leader.token).send().await.unwrap().status(),

@@ -130,6 +130,24 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
             None => Ok(None),
         },
         Record::Dispute(d) => unit_scope(view, d.origin_unit),
+        Record::Consultation(c) => unit_scope(view, c.village_id),
+        // A batch is placed by its decision (the admin's county); never from here.
+        Record::PaymentBatch(_) => Ok(None),
+        Record::Subsidy(s) => {
+            let source = match (s.dispute_id, s.consultation_id) {
+                (Some(d), _) => view.get(EntityKind::Dispute, d)?,
+                (None, Some(c)) => view.get(EntityKind::Consultation, c)?,
+                _ => None,
+            };
+            // the payee's own feed carries it too
+            Ok(match source {
+                Some(src) => record_scope(view, &src)?.map(|mut sc| {
+                    sc.push(s.payee);
+                    sc
+                }),
+                None => None,
+            })
+        }
         Record::Visit(v) => match v.group_id {
             Some(g) => unit_scope(view, g),
             None => match view.get(EntityKind::Household, v.household_id)? {
@@ -171,6 +189,11 @@ pub fn decide(
     match &env.op {
         Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit).map(Verdict::from),
         Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att).map(Verdict::from),
+        Op::ReviewCaseFile(_)
+        | Op::RecordConsultation(_)
+        | Op::CreatePaymentBatch(_)
+        | Op::MarkBatchPaid(_)
+        | Op::RejectSubsidy(_) => crate::apply_subsidy::decide(env, &env.op, actor, policy, view, now),
         other => crate::apply_disputes::decide(env, other, actor, policy, view, now),
     }
 }
@@ -233,7 +256,23 @@ fn decide_attach_photo(
     if let Some(r) = refuse_unless_allowed(actor, action, &scope, "record") {
         return Ok(Err(r));
     }
-    put_new(view, Record::Attachment(att), scope, "attachment")
+    // A photo filed as a checklist item of a dispute's case file.
+    let dispute_id = match (&att.file_item, &target) {
+        (Some(_), Record::Dispute(d)) => Some(d.id),
+        (Some(_), other) => other.dispute_id(),
+        (None, _) => None,
+    };
+    let mut effects = match put_new(view, Record::Attachment(att.clone()), scope.clone(), "attachment")? {
+        Ok(e) => e,
+        Err(r) => return Ok(Err(r)),
+    };
+    if let (Some(id), Some(item), false) = (dispute_id, &att.file_item, effects.is_empty()) {
+        if let Some(Record::Dispute(mut d)) = view.get(EntityKind::Dispute, id)? {
+            d.case_file.push(crate::subsidy::FileItem { item: item.clone(), kind: EntityKind::Attachment, id: att.id });
+            effects.push(Effect::Put { record: Record::Dispute(d), scope });
+        }
+    }
+    Ok(Ok(effects))
 }
 
 /// `None` if allowed, else the rejection (outside and unknown look the same).
@@ -285,7 +324,12 @@ mod tests {
         }
     }
 
-    fn decide(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
+    fn decide(
+        env: &OpEnvelope,
+        actor: &Actor,
+        policy: &Policy,
+        view: &dyn StateView,
+    ) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
         Ok(match super::decide(env, actor, policy, view, Utc::now())? {
             Verdict::Apply(e) => Ok(e),
             Verdict::Reject(r) => Err(r),
@@ -423,6 +467,7 @@ mod tests {
                 content_type: "image/jpeg".into(),
                 caption: String::new(),
                 author: Uuid::nil(),
+                file_item: None,
             }),
         }
     }

@@ -34,7 +34,7 @@ pub fn level_unit(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<
 }
 
 /// The part of `scope` from `unit` upwards (the unit's own scope).
-fn from_unit(scope: &[Uuid], unit: Uuid) -> &[Uuid] {
+pub(crate) fn from_unit(scope: &[Uuid], unit: Uuid) -> &[Uuid] {
     match scope.iter().position(|u| *u == unit) {
         Some(i) => &scope[i..],
         None => &[],
@@ -47,7 +47,11 @@ pub fn acts_as(actor: &Actor, roles: &[Role], unit_scope: &[Uuid]) -> bool {
 }
 
 /// A dispute and its scope, if it exists and the actor may see it.
-fn visible_dispute(view: &dyn StateView, actor: &Actor, id: Uuid) -> Result<Option<(Dispute, Vec<Uuid>)>, ViewError> {
+pub(crate) fn visible_dispute(
+    view: &dyn StateView,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Option<(Dispute, Vec<Uuid>)>, ViewError> {
     let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, id)? else { return Ok(None) };
     let Some(scope) = unit_scope(view, d.origin_unit)? else { return Ok(None) };
     Ok(actor.may_see(EntityKind::Dispute, &scope).then_some((d, scope)))
@@ -89,8 +93,13 @@ fn flow(d: &mut Dispute, kind: FlowKind, actor: Uuid, now: DateTime<Utc>, note: 
     })
 }
 
+/// Puts of records that share a scope.
+pub(crate) fn put_effects(scope: &[Uuid], records: Vec<Record>) -> Vec<Effect> {
+    records.into_iter().map(|record| Effect::Put { record, scope: scope.to_vec() }).collect()
+}
+
 fn puts(scope: &[Uuid], records: Vec<Record>) -> Verdict {
-    Verdict::Apply(records.into_iter().map(|record| Effect::Put { record, scope: scope.to_vec() }).collect())
+    Verdict::Apply(put_effects(scope, records))
 }
 
 pub(crate) fn decide(
@@ -115,45 +124,94 @@ pub(crate) fn decide(
             if d.pending_escalation.is_some() {
                 return reject(RejectionCode::InvalidState, "an escalation is pending: it must be decided first");
             }
-            d.closing = Some(Closing { outcome: c.outcome, note: c.note.clone(), closed_by: env.author, closed_at: now, level: d.level });
+            d.closing = Some(Closing {
+                outcome: c.outcome,
+                note: c.note.clone(),
+                closed_by: env.author,
+                closed_at: now,
+                level: d.level,
+            });
+            let mut subsidies = Vec::new();
+            if c.outcome == ClosingOutcome::Resolved {
+                // one case, one subsidy: owed to the mediators credited at the resolving level
+                d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
+                let shares = crate::subsidy::split(crate::subsidy::estimate_fen(&d, policy), d.payees.len());
+                for (payee, amount_fen) in d.payees.iter().zip(shares) {
+                    subsidies.push(Effect::Put {
+                        record: Record::Subsidy(crate::subsidy::Subsidy {
+                            id: crate::subsidy::subsidy_id(d.id, *payee),
+                            dispute_id: Some(d.id),
+                            consultation_id: None,
+                            case_number: d.case_number.clone(),
+                            payee: *payee,
+                            amount_fen,
+                            status: crate::subsidy::SubsidyStatus::Accrued,
+                            accrued_at: now,
+                            approved_at: None,
+                            batch_id: None,
+                            paid_at: None,
+                            payment_ref: String::new(),
+                            reason: String::new(),
+                        }),
+                        scope: scope.iter().copied().chain([*payee]).collect(),
+                    });
+                }
+            }
             let label = match c.outcome {
                 ClosingOutcome::Resolved => "resolved",
                 ClosingOutcome::NotResolved => "not resolved",
                 ClosingOutcome::ReferredToCourt => "referred to court",
             };
             let entry = flow(&mut d, FlowKind::Closed, env.author, now, format!("{label}: {}", c.note));
-            Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+            let mut effects = put_effects(&scope, vec![Record::Dispute(d), entry]);
+            effects.extend(subsidies);
+            Ok(Verdict::Apply(effects))
         }
-        Op::RecordSession(m) => case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author| {
-            let mut m = m.clone();
-            m.author = author;
-            m.validate().map(|()| Record::MediationSession(m))
-        }),
-        Op::RecordAgreement(a) => case_record(env, actor, view, now, a.dispute_id, FlowKind::AgreementRecorded, false, |author| {
-            let mut a = a.clone();
-            a.author = author;
-            a.validate().map(|()| Record::Agreement(a))
-        }),
-        Op::RecordFollowUp(f) => case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author| {
-            let mut f = f.clone();
-            f.author = author;
-            if f.note.chars().count() > 4000 {
-                return Err(Rejection::new(RejectionCode::InvalidField, "note: at most 4000 characters"));
-            }
-            Ok(Record::FollowUp(f))
-        }),
+        Op::RecordSession(m) => {
+            case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author, d| {
+                let mut m = m.clone();
+                m.author = author;
+                m.level = Some(d.level);
+                if m.mediators.is_empty() {
+                    m.mediators.push(author);
+                }
+                for who in &m.mediators {
+                    if !d.credited.contains(who) {
+                        d.credited.push(*who);
+                    }
+                }
+                m.validate().map(|()| Record::MediationSession(m))
+            })
+        }
+        Op::RecordAgreement(a) => {
+            case_record(env, actor, view, now, a.dispute_id, FlowKind::AgreementRecorded, false, |author, _| {
+                let mut a = a.clone();
+                a.author = author;
+                a.validate().map(|()| Record::Agreement(a))
+            })
+        }
+        Op::RecordFollowUp(f) => {
+            case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author, _| {
+                let mut f = f.clone();
+                f.author = author;
+                if f.note.chars().count() > 4000 {
+                    return Err(Rejection::new(RejectionCode::InvalidField, "note: at most 4000 characters"));
+                }
+                Ok(Record::FollowUp(f))
+            })
+        }
         Op::RecordConfirmation(j) => {
             let agreement = match view.get(EntityKind::Agreement, j.agreement_id)? {
                 Some(Record::Agreement(a)) if a.dispute_id == j.dispute_id => a,
                 _ => return reject(RejectionCode::InvalidField, "agreement_id: no such agreement of this dispute"),
             };
-            case_record(env, actor, view, now, j.dispute_id, FlowKind::ConfirmationRecorded, true, |author| {
+            case_record(env, actor, view, now, j.dispute_id, FlowKind::ConfirmationRecorded, true, |author, _| {
                 let mut j = j.clone();
                 j.author = author;
                 j.validate(&agreement, policy).map(|()| Record::JudicialConfirmation(j))
             })
         }
-        Op::RecordVisit(_) | Op::AttachPhoto(_) => reject(RejectionCode::InvalidField, "not a dispute operation"),
+        _ => reject(RejectionCode::InvalidField, "not a dispute operation"),
     }
 }
 
@@ -182,7 +240,7 @@ fn case_record(
     dispute_id: Uuid,
     kind: FlowKind,
     after_close: bool,
-    build: impl FnOnce(Uuid) -> Result<Record, Rejection>,
+    build: impl FnOnce(Uuid, &mut Dispute) -> Result<Record, Rejection>,
 ) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, dispute_id)? else {
         return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
@@ -190,7 +248,7 @@ fn case_record(
     if let Some(v) = refuse_unless_handler(actor, &d, &scope, after_close) {
         return Ok(v);
     }
-    let record = match build(env.author) {
+    let record = match build(env.author, &mut d) {
         Ok(r) => r,
         Err(r) => return Ok(Verdict::Reject(r)),
     };
@@ -201,11 +259,34 @@ fn case_record(
             Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different record with this id exists"))
         });
     }
+    if let Some(item) = file_item_of(&record) {
+        d.case_file.push(crate::subsidy::FileItem { item: item.into(), kind: record.kind(), id: record.id() });
+    }
     let entry = flow(&mut d, kind, env.author, now, String::new());
     Ok(puts(&scope, vec![record, Record::Dispute(d), entry]))
 }
 
-fn report(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView, now: DateTime<Utc>, mut d: Dispute) -> Out {
+/// The checklist item a case record satisfies by itself.
+fn file_item_of(r: &Record) -> Option<&'static str> {
+    use crate::subsidy::items;
+    match r {
+        Record::Dispute(_) => Some(items::INTAKE_FORM),
+        Record::MediationSession(_) => Some(items::MEDIATION_RECORD),
+        Record::Agreement(_) => Some(items::AGREEMENT),
+        Record::FollowUp(_) => Some(items::FOLLOW_UP_RECORD),
+        Record::JudicialConfirmation(_) => Some(items::CONFIRMATION_PAPERS),
+        _ => None,
+    }
+}
+
+fn report(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    mut d: Dispute,
+) -> Out {
     d.reported_by = env.author;
     if let Err(r) = d.validate(policy) {
         return Ok(Verdict::Reject(r));
@@ -233,9 +314,14 @@ fn report(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView
         }
     }
     if crate::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
-        return reject(RejectionCode::InvalidField, "case_number: prefix is not the town and village codes of the origin");
+        return reject(
+            RejectionCode::InvalidField,
+            "case_number: prefix is not the town and village codes of the origin",
+        );
     }
-    if view.case_block_owner(case.year, case.block)? != Some(env.author) || case.index >= policy.disputes.case_block_size {
+    if view.case_block_owner(case.year, case.block)? != Some(env.author)
+        || case.index >= policy.disputes.case_block_size
+    {
         return reject(RejectionCode::InvalidField, "case_number: not from a block reserved by you");
     }
     if let Some(holder) = view.case_number_holder(&d.case_number)? {
@@ -252,6 +338,13 @@ fn report(env: &OpEnvelope, actor: &Actor, policy: &Policy, view: &dyn StateView
     d.pending_escalation = None;
     d.closing = None;
     d.flow_count = 0;
+    d.credited = vec![];
+    d.payees = vec![];
+    d.case_file = vec![crate::subsidy::FileItem {
+        item: crate::subsidy::items::INTAKE_FORM.into(),
+        kind: EntityKind::Dispute,
+        id: d.id,
+    }];
     let entry = flow(&mut d, FlowKind::Reported, env.author, now, String::new());
     Ok(puts(&scope, vec![Record::Dispute(d), entry]))
 }
@@ -261,7 +354,11 @@ impl Verdict {
     /// report, else an id conflict.
     fn keep_if_same(self, existing: Record, new: &Dispute) -> Verdict {
         match existing {
-            Record::Dispute(e) if e.case_number == new.case_number && e.reported_by == new.reported_by && e.summary == new.summary => self,
+            Record::Dispute(e)
+                if e.case_number == new.case_number && e.reported_by == new.reported_by && e.summary == new.summary =>
+            {
+                self
+            }
             _ => Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different dispute with this id exists")),
         }
     }
@@ -283,7 +380,10 @@ fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<
     }
     if let Some(pending) = d.pending_escalation {
         if let Some(current) = view.get(EntityKind::Escalation, pending)? {
-            return Ok(Verdict::Conflict { message: "an escalation of this dispute is already waiting".into(), current: Box::new(current) });
+            return Ok(Verdict::Conflict {
+                message: "an escalation of this dispute is already waiting".into(),
+                current: Box::new(current),
+            });
         }
     }
     if let Err(m) = move_allowed(d.level, e.to_level, d.grade) {
@@ -306,7 +406,13 @@ fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<
     Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
 }
 
-fn decide_escalation(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, op: &DecideEscalation) -> Out {
+fn decide_escalation(
+    env: &OpEnvelope,
+    actor: &Actor,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    op: &DecideEscalation,
+) -> Out {
     let Some(Record::Escalation(mut e)) = view.get(EntityKind::Escalation, op.escalation_id)? else {
         return Ok(Verdict::Reject(not_in_jurisdiction("escalation")));
     };
@@ -324,10 +430,16 @@ fn decide_escalation(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now:
     }
     if let Some(decision) = &e.decision {
         let who = if decision.approved { "approved" } else { "refused" };
-        return Ok(Verdict::Conflict { message: format!("already {who} by another approver"), current: Box::new(Record::Escalation(e)) });
+        return Ok(Verdict::Conflict {
+            message: format!("already {who} by another approver"),
+            current: Box::new(Record::Escalation(e)),
+        });
     }
     if d.level != e.from_level || d.pending_escalation != Some(e.id) {
-        return Ok(Verdict::Conflict { message: "the dispute has moved on".into(), current: Box::new(Record::Dispute(d)) });
+        return Ok(Verdict::Conflict {
+            message: "the dispute has moved on".into(),
+            current: Box::new(Record::Dispute(d)),
+        });
     }
     if !op.approve && op.comment.trim().is_empty() {
         return reject(RejectionCode::InvalidField, "comment: say why when refusing");
@@ -335,12 +447,18 @@ fn decide_escalation(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now:
     if op.comment.chars().count() > 2000 {
         return reject(RejectionCode::InvalidField, "comment: at most 2000 characters");
     }
-    e.decision = Some(EscalationDecision { approved: op.approve, comment: op.comment.clone(), decided_by: env.author, decided_at: now });
+    e.decision = Some(EscalationDecision {
+        approved: op.approve,
+        comment: op.comment.clone(),
+        decided_by: env.author,
+        decided_at: now,
+    });
     d.pending_escalation = None;
     let kind = if op.approve {
         d.level = e.to_level;
         d.handler_unit = target;
         d.level_since = now;
+        d.credited.clear();
         FlowKind::EscalationApproved
     } else {
         FlowKind::EscalationRefused
@@ -394,7 +512,8 @@ mod tests {
     fn world() -> World {
         let mut m = HashMap::new();
         let mut unit = |id: u128, code: &str, level, parent: Option<u128>| {
-            let r = Record::Unit(OrgUnit { id: u(id), code: code.into(), name: code.into(), level, parent: parent.map(u) });
+            let r =
+                Record::Unit(OrgUnit { id: u(id), code: code.into(), name: code.into(), level, parent: parent.map(u) });
             m.insert((EntityKind::Unit, u(id)), r);
         };
         unit(COUNTY, "C01", UnitLevel::County, None);
@@ -435,7 +554,11 @@ mod tests {
             parties: vec![Party { name: "张三".into(), household_id: None, phone: None }],
             summary: "宅基地边界争议".into(),
             grade,
-            analysis: Analysis { cause: "界线不清".into(), consequences: "可能激化".into(), difficulty: Difficulty::Medium },
+            analysis: Analysis {
+                cause: "界线不清".into(),
+                consequences: "可能激化".into(),
+                difficulty: Difficulty::Medium,
+            },
             found_at: Utc::now(),
             lead_id: None,
             reported_by: Uuid::nil(),
@@ -446,6 +569,9 @@ mod tests {
             pending_escalation: None,
             closing: None,
             flow_count: 0,
+            case_file: vec![],
+            credited: vec![],
+            payees: vec![],
         }
     }
 
@@ -479,7 +605,11 @@ mod tests {
     }
 
     fn decide_op(e: &Escalation, approve: bool) -> Op {
-        Op::DecideEscalation(DecideEscalation { escalation_id: e.id, approve, comment: if approve { String::new() } else { "先在村里再调".into() } })
+        Op::DecideEscalation(DecideEscalation {
+            escalation_id: e.id,
+            approve,
+            comment: if approve { String::new() } else { "先在村里再调".into() },
+        })
     }
 
     #[test]
@@ -489,7 +619,10 @@ mod tests {
         let d = new_dispute(&mut w, &leader, Grade::General, 0);
         assert!(matches!(run(&w, &leader, Op::ReportDispute(d.clone())), Verdict::Apply(ref e) if e.len() == 2));
         let stored = dispute(&w, d.id);
-        assert_eq!((stored.level, stored.handler_unit, stored.flow_count, stored.reported_by), (Level::Group, u(G1), 1, leader.user_id));
+        assert_eq!(
+            (stored.level, stored.handler_unit, stored.flow_count, stored.reported_by),
+            (Level::Group, u(G1), 1, leader.user_id)
+        );
     }
 
     #[test]
@@ -498,11 +631,23 @@ mod tests {
         let leader = person(Role::GroupLeader, G1);
         let other = person(Role::GroupLeader, G1);
         let mut d = new_dispute(&mut w, &leader, Grade::General, 0);
-        assert_eq!(code(&run(&w, &other, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "block owned by someone else");
+        assert_eq!(
+            code(&run(&w, &other, Op::ReportDispute(d.clone()))),
+            Some(RejectionCode::InvalidField),
+            "block owned by someone else"
+        );
         d.case_number = "T01V02-2026-0001-000".into();
-        assert_eq!(code(&run(&w, &leader, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "wrong village code");
+        assert_eq!(
+            code(&run(&w, &leader, Op::ReportDispute(d.clone()))),
+            Some(RejectionCode::InvalidField),
+            "wrong village code"
+        );
         d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 100 }.format();
-        assert_eq!(code(&run(&w, &leader, Op::ReportDispute(d.clone()))), Some(RejectionCode::InvalidField), "index past the block");
+        assert_eq!(
+            code(&run(&w, &leader, Op::ReportDispute(d.clone()))),
+            Some(RejectionCode::InvalidField),
+            "index past the block"
+        );
         d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 5 }.format();
         assert!(matches!(run(&w, &leader, Op::ReportDispute(d.clone())), Verdict::Apply(_)));
         let mut twin = new_dispute(&mut w, &leader, Grade::General, 5);
@@ -528,12 +673,20 @@ mod tests {
         assert_eq!(code(&run(&w, &leader, Op::RequestEscalation(e2.clone()))), Some(RejectionCode::RoleNotAllowed));
         e2.id = Uuid::now_v7();
         assert!(matches!(run(&w, &first_sec, Op::RequestEscalation(e2.clone())), Verdict::Apply(_)));
-        assert_eq!(code(&run(&w, &committee, decide_op(&e2, true))), Some(RejectionCode::RoleNotAllowed), "the town committee does not take village → judicial office");
+        assert_eq!(
+            code(&run(&w, &committee, decide_op(&e2, true))),
+            Some(RejectionCode::RoleNotAllowed),
+            "the town committee does not take village → judicial office"
+        );
         assert!(matches!(run(&w, &judicial, decide_op(&e2, true)), Verdict::Apply(_)));
         let e3 = escalation(&d, Level::Town);
         assert!(matches!(run(&w, &judicial, Op::RequestEscalation(e3.clone())), Verdict::Apply(_)));
         assert!(matches!(run(&w, &committee, decide_op(&e3, true)), Verdict::Apply(_)));
-        let close = Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: "达成协议".into() });
+        let close = Op::CloseDispute(CloseDispute {
+            dispute_id: d.id,
+            outcome: ClosingOutcome::Resolved,
+            note: "达成协议".into(),
+        });
         assert_eq!(code(&run(&w, &judicial, close.clone())), Some(RejectionCode::RoleNotAllowed));
         assert!(matches!(run(&w, &committee, close), Verdict::Apply(_)));
         let final_d = dispute(&w, d.id);
@@ -551,7 +704,19 @@ mod tests {
         steps.sort_by_key(|s| s.0);
         use FlowKind::*;
         let kinds: Vec<FlowKind> = steps.iter().map(|s| s.1).collect();
-        assert_eq!(kinds, vec![Reported, EscalationRequested, EscalationApproved, EscalationRequested, EscalationApproved, EscalationRequested, EscalationApproved, Closed]);
+        assert_eq!(
+            kinds,
+            vec![
+                Reported,
+                EscalationRequested,
+                EscalationApproved,
+                EscalationRequested,
+                EscalationApproved,
+                EscalationRequested,
+                EscalationApproved,
+                Closed
+            ]
+        );
     }
 
     #[test]
@@ -591,7 +756,9 @@ mod tests {
         assert!(matches!(run(&w, &first, decide_op(&e, false)), Verdict::Apply(_)));
         match run(&w, &sec, decide_op(&e, true)) {
             Verdict::Conflict { current, .. } => match *current {
-                Record::Escalation(x) => assert_eq!(x.decision.map(|d| (d.approved, d.decided_by)), Some((false, first.user_id))),
+                Record::Escalation(x) => {
+                    assert_eq!(x.decision.map(|d| (d.approved, d.decided_by)), Some((false, first.user_id)))
+                }
                 other => panic!("{other:?}"),
             },
             other => panic!("{other:?}"),
@@ -606,13 +773,17 @@ mod tests {
         let judicial = person(Role::JudicialOffice, TOWN);
         let d = new_dispute(&mut w, &leader, Grade::Larger, 4);
         run(&w, &leader, Op::ReportDispute(d.clone()));
-        assert_eq!(code(&run(&w, &leader, Op::RequestEscalation(escalation(&d, Level::JudicialOffice)))), Some(RejectionCode::InvalidField));
+        assert_eq!(
+            code(&run(&w, &leader, Op::RequestEscalation(escalation(&d, Level::JudicialOffice)))),
+            Some(RejectionCode::InvalidField)
+        );
         let m = new_dispute(&mut w, &leader, Grade::Major, 6);
         run(&w, &leader, Op::ReportDispute(m.clone()));
         let mut skip = escalation(&m, Level::JudicialOffice);
         skip.reason = EscalationReason::MajorGrade;
         assert!(matches!(run(&w, &leader, Op::RequestEscalation(skip.clone())), Verdict::Apply(_)));
-        let refuse_silently = Op::DecideEscalation(DecideEscalation { escalation_id: skip.id, approve: false, comment: " ".into() });
+        let refuse_silently =
+            Op::DecideEscalation(DecideEscalation { escalation_id: skip.id, approve: false, comment: " ".into() });
         assert_eq!(code(&run(&w, &judicial, refuse_silently)), Some(RejectionCode::InvalidField));
         assert!(matches!(run(&w, &judicial, decide_op(&skip, true)), Verdict::Apply(_)));
         assert_eq!(dispute(&w, m.id).level, Level::JudicialOffice);
@@ -621,6 +792,9 @@ mod tests {
         run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village)));
         run(&w, &leader, Op::ReportDispute(d3.clone()));
         run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village)));
-        assert!(matches!(run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village))), Verdict::Conflict { .. }));
+        assert!(matches!(
+            run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village))),
+            Verdict::Conflict { .. }
+        ));
     }
 }

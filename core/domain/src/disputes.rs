@@ -123,6 +123,15 @@ pub struct Dispute {
     /// Entries in its flow table so far.
     #[serde(default)]
     pub flow_count: u32,
+    /// The case file's checklist items present so far (kept by the server).
+    #[serde(default)]
+    pub case_file: Vec<crate::subsidy::FileItem>,
+    /// Mediators credited at the current level (from its sessions; kept by the server).
+    #[serde(default)]
+    pub credited: Vec<Uuid>,
+    /// Who the case's subsidy is owed to, once resolved (kept by the server).
+    #[serde(default)]
+    pub payees: Vec<Uuid>,
 }
 
 /// Why a dispute is asked to move up (屡调不成 and others).
@@ -208,6 +217,9 @@ pub struct MediationSession {
     pub record: String,
     /// Whether the parties agreed in this session.
     pub agreed: bool,
+    /// The level the dispute was at (set by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
     /// Who recorded it (set by the server).
     pub author: Uuid,
 }
@@ -473,7 +485,12 @@ impl CaseNumber {
         {
             return None;
         }
-        Some(CaseNumber { prefix: prefix.into(), year: year.parse().ok()?, block: block.parse().ok()?, index: index.parse().ok()? })
+        Some(CaseNumber {
+            prefix: prefix.into(),
+            year: year.parse().ok()?,
+            block: block.parse().ok()?,
+            index: index.parse().ok()?,
+        })
     }
 }
 

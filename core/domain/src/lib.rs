@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod apply_disputes;
+pub mod apply_subsidy;
 pub mod disputes;
 pub mod ladder;
 pub mod org;
@@ -15,6 +16,7 @@ pub mod permissions;
 pub mod policy;
 pub mod records;
 pub mod rejection;
+pub mod subsidy;
 pub mod time;
 pub mod wire;
 

@@ -68,6 +68,13 @@ pub fn sees(role: Role, entity: EntityKind) -> bool {
         EntityKind::Attachment => true,
         // Disputes and their case files: everyone on the ladder; not the county's IT admin.
         k if k.is_case_record() => DISPUTE_ROLES.contains(&role),
+        // Subsidies reach their payee through the payee's own feed; through the
+        // org tree only the county (which pays) sees them.
+        EntityKind::Subsidy | EntityKind::PaymentBatch => role == Role::CountyAdmin,
+        // Consultations hold villagers' questions: the advisor's village and the judicial office.
+        EntityKind::Consultation => {
+            matches!(role, Role::LegalAdvisor | Role::VillageSecretary | Role::FirstSecretary | Role::JudicialOffice)
+        }
         _ => false,
     }
 }

@@ -24,6 +24,8 @@ pub struct Policy {
     pub photos: PhotoPolicy,
     /// Dispute kinds, case numbers, judicial confirmation.
     pub disputes: DisputePolicy,
+    /// Subsidy rates, the case-file checklist, payment deadline.
+    pub subsidy: SubsidyPolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
 }
@@ -72,9 +74,108 @@ impl Default for DisputePolicy {
             ("mass", "群体性纠纷", "mass", Town),
         ]
         .into_iter()
-        .map(|(c, zh, en, l)| DisputeKindPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into(), usual_level: l })
+        .map(|(c, zh, en, l)| DisputeKindPolicy {
+            code: c.into(),
+            label_zh: zh.into(),
+            label_en: en.into(),
+            usual_level: l,
+        })
         .collect();
         DisputePolicy { kinds, case_block_size: 100, confirmation_within_days: 30 }
+    }
+}
+
+/// Subsidy rates (integer fen), the case-file checklist, payment deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubsidyPolicy {
+    /// Base for a general case.
+    pub base_general_fen: i64,
+    /// Base for a larger (difficult) case.
+    pub base_larger_fen: i64,
+    /// Base for a major case.
+    pub base_major_fen: i64,
+    /// Added for medium difficulty.
+    pub difficulty_medium_fen: i64,
+    /// Added for high difficulty.
+    pub difficulty_high_fen: i64,
+    /// Quality factor by review score: the highest step whose `min_score` is met.
+    pub quality: Vec<QualityStep>,
+    /// Social-impact bonus by dispute kind (e.g. mass disputes).
+    pub impact_bonus: Vec<ImpactBonus>,
+    /// Per legal consultation logged by a legal advisor.
+    pub consultation_fen: i64,
+    /// Approved subsidies are paid within this many days (else overdue).
+    pub pay_within_days: u32,
+    /// The case-file checklist (People's Mediation case-file format).
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// One step of the quality factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityStep {
+    /// Lowest review score for this step.
+    pub min_score: u8,
+    /// Percent of the base paid.
+    pub percent: u32,
+}
+
+/// A social-impact bonus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactBonus {
+    /// Dispute kind code.
+    pub kind: String,
+    /// Bonus in fen.
+    pub fen: i64,
+}
+
+/// An item of the case-file checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// Required in every file (else: as needed).
+    pub required: bool,
+}
+
+impl Default for SubsidyPolicy {
+    fn default() -> Self {
+        let checklist = [
+            ("intake_form", "受理登记表", true),
+            ("rights_notice", "权利义务告知书", true),
+            ("identity_documents", "当事人身份证明", true),
+            ("mediation_record", "调解笔录", true),
+            ("agreement", "调解协议书", true),
+            ("evidence", "证据材料", false),
+            ("investigation", "调查记录", false),
+            ("fulfilment_proof", "履行凭证", false),
+            ("follow_up_record", "回访记录", false),
+            ("confirmation_papers", "司法确认材料", false),
+        ]
+        .into_iter()
+        .map(|(c, zh, r)| ChecklistItem { code: c.into(), label_zh: zh.into(), required: r })
+        .collect();
+        SubsidyPolicy {
+            base_general_fen: 10_000,
+            base_larger_fen: 20_000,
+            base_major_fen: 30_000,
+            difficulty_medium_fen: 5_000,
+            difficulty_high_fen: 10_000,
+            quality: vec![
+                QualityStep { min_score: 90, percent: 100 },
+                QualityStep { min_score: 75, percent: 80 },
+                QualityStep { min_score: 60, percent: 60 },
+            ],
+            impact_bonus: vec![ImpactBonus { kind: "mass".into(), fen: 10_000 }],
+            consultation_fen: 2_000,
+            pay_within_days: 30,
+            checklist,
+        }
     }
 }
 
@@ -176,6 +277,7 @@ impl Default for Policy {
             deadlines: DeadlinePolicy::default(),
             photos: PhotoPolicy::default(),
             disputes: DisputePolicy::default(),
+            subsidy: SubsidyPolicy::default(),
             negative_list: seed_negative_list(),
         }
     }
@@ -264,8 +366,25 @@ impl Policy {
         if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
             return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
         }
-        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000 {
+        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000
+        {
             return bad("disputes: at least one kind, case_block_size 1 to 1000");
+        }
+        let s = &self.subsidy;
+        if [
+            s.base_general_fen,
+            s.base_larger_fen,
+            s.base_major_fen,
+            s.difficulty_medium_fen,
+            s.difficulty_high_fen,
+            s.consultation_fen,
+        ]
+        .iter()
+        .any(|v| *v < 0)
+            || s.impact_bonus.iter().any(|b| b.fen < 0)
+            || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
+        {
+            return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
         }
         if self.negative_list.len() > 15 {
             return bad("negative_list: at most 15 items");

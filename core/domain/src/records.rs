@@ -9,6 +9,7 @@ use crate::disputes::{Agreement, Dispute, Escalation, FlowEntry, FollowUp, Judic
 use crate::org::OrgUnit;
 use crate::policy::Policy;
 use crate::rejection::{Rejection, RejectionCode};
+use crate::subsidy::{CaseReview, Consultation, PaymentBatch, Subsidy};
 
 /// What kind of record a change or a key refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,6 +38,14 @@ pub enum EntityKind {
     FollowUp,
     /// Judicial confirmation.
     JudicialConfirmation,
+    /// A per-case (or per-consultation) subsidy.
+    Subsidy,
+    /// A case-file review.
+    CaseReview,
+    /// A legal consultation.
+    Consultation,
+    /// A payment batch.
+    PaymentBatch,
 }
 
 impl EntityKind {
@@ -54,6 +63,10 @@ impl EntityKind {
             EntityKind::Agreement => 9,
             EntityKind::FollowUp => 10,
             EntityKind::JudicialConfirmation => 11,
+            EntityKind::Subsidy => 12,
+            EntityKind::CaseReview => 13,
+            EntityKind::Consultation => 14,
+            EntityKind::PaymentBatch => 15,
         }
     }
 
@@ -68,6 +81,7 @@ impl EntityKind {
                 | EntityKind::Agreement
                 | EntityKind::FollowUp
                 | EntityKind::JudicialConfirmation
+                | EntityKind::CaseReview
         )
     }
 }
@@ -230,6 +244,10 @@ pub struct Attachment {
     pub caption: String,
     /// Who attached it (set from the operation's author by the server).
     pub author: Uuid,
+    /// The case-file checklist item this photo satisfies (e.g. `identity_documents`),
+    /// when attached to a dispute's file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_item: Option<String>,
 }
 
 /// Whether a string is a lowercase hex SHA-256.
@@ -256,11 +274,19 @@ impl Attachment {
         if self.caption.chars().count() > 500 {
             return bad("caption: at most 500 characters");
         }
-        if matches!(self.target_kind, EntityKind::Attachment | EntityKind::Unit | EntityKind::FlowEntry | EntityKind::Escalation) {
+        if matches!(
+            self.target_kind,
+            EntityKind::Attachment | EntityKind::Unit | EntityKind::FlowEntry | EntityKind::Escalation
+        ) {
             return bad("target_kind: photos attach to records, not to units or other photos");
         }
         if self.id.is_nil() || self.target_id.is_nil() {
             return bad("id: must not be nil");
+        }
+        if let Some(item) = &self.file_item {
+            if !policy.subsidy.checklist.iter().any(|c| &c.code == item) {
+                return bad("file_item: not an item of the county's case-file checklist");
+            }
         }
         Ok(())
     }
@@ -293,6 +319,14 @@ pub enum Record {
     FollowUp(FollowUp),
     /// Judicial confirmation.
     JudicialConfirmation(JudicialConfirmation),
+    /// A subsidy.
+    Subsidy(Subsidy),
+    /// A case-file review.
+    CaseReview(CaseReview),
+    /// A legal consultation.
+    Consultation(Consultation),
+    /// A payment batch.
+    PaymentBatch(PaymentBatch),
 }
 
 impl Record {
@@ -310,6 +344,10 @@ impl Record {
             Record::Agreement(_) => EntityKind::Agreement,
             Record::FollowUp(_) => EntityKind::FollowUp,
             Record::JudicialConfirmation(_) => EntityKind::JudicialConfirmation,
+            Record::Subsidy(_) => EntityKind::Subsidy,
+            Record::CaseReview(_) => EntityKind::CaseReview,
+            Record::Consultation(_) => EntityKind::Consultation,
+            Record::PaymentBatch(_) => EntityKind::PaymentBatch,
         }
     }
 
@@ -327,6 +365,10 @@ impl Record {
             Record::Agreement(a) => a.id,
             Record::FollowUp(f) => f.id,
             Record::JudicialConfirmation(j) => j.id,
+            Record::Subsidy(x) => x.id,
+            Record::CaseReview(x) => x.id,
+            Record::Consultation(x) => x.id,
+            Record::PaymentBatch(x) => x.id,
         }
     }
 
@@ -340,6 +382,7 @@ impl Record {
             Record::Agreement(a) => Some(a.dispute_id),
             Record::FollowUp(f) => Some(f.dispute_id),
             Record::JudicialConfirmation(j) => Some(j.dispute_id),
+            Record::CaseReview(r) => Some(r.dispute_id),
             _ => None,
         }
     }

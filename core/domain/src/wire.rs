@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::org::RoleGrant;
 use crate::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FollowUp, JudicialConfirmation, MediationSession,
 };
+use crate::org::RoleGrant;
 use crate::records::{Attachment, EntityKind, Record, Visit};
 use crate::rejection::RejectionCode;
+use crate::subsidy::{CaseReview, Consultation};
 
 /// An operation: an intent recorded on the phone and applied once by the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,46 @@ pub enum Op {
     RecordConfirmation(JudicialConfirmation),
     /// Close a dispute.
     CloseDispute(CloseDispute),
+    /// Review a closed case's file (judicial office).
+    ReviewCaseFile(CaseReview),
+    /// Log a legal consultation (legal advisor).
+    RecordConsultation(Consultation),
+    /// Put approved subsidies in a payment batch (county admin).
+    CreatePaymentBatch(CreatePaymentBatch),
+    /// Mark a batch paid (county admin).
+    MarkBatchPaid(MarkBatchPaid),
+    /// Refuse a subsidy with a reason (county admin).
+    RejectSubsidy(RejectSubsidy),
+}
+
+/// Body of `create_payment_batch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatePaymentBatch {
+    /// New batch id.
+    pub id: Uuid,
+    /// Approved subsidies to pay.
+    pub subsidy_ids: Vec<Uuid>,
+}
+
+/// Body of `mark_batch_paid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarkBatchPaid {
+    /// The batch.
+    pub batch_id: Uuid,
+    /// Payment reference (bank transfer number).
+    pub payment_ref: String,
+}
+
+/// Body of `reject_subsidy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectSubsidy {
+    /// The subsidy.
+    pub subsidy_id: Uuid,
+    /// Why.
+    pub reason: String,
 }
 
 /// Body of `decide_escalation`.
@@ -80,6 +121,11 @@ impl Op {
             Op::RecordFollowUp(_) => "record_follow_up",
             Op::RecordConfirmation(_) => "record_confirmation",
             Op::CloseDispute(_) => "close_dispute",
+            Op::ReviewCaseFile(_) => "review_case_file",
+            Op::RecordConsultation(_) => "record_consultation",
+            Op::CreatePaymentBatch(_) => "create_payment_batch",
+            Op::MarkBatchPaid(_) => "mark_batch_paid",
+            Op::RejectSubsidy(_) => "reject_subsidy",
         }
     }
 
@@ -96,6 +142,11 @@ impl Op {
             Op::RecordFollowUp(f) => (EntityKind::FollowUp, f.id),
             Op::RecordConfirmation(j) => (EntityKind::JudicialConfirmation, j.id),
             Op::CloseDispute(c) => (EntityKind::Dispute, c.dispute_id),
+            Op::ReviewCaseFile(r) => (EntityKind::CaseReview, r.id),
+            Op::RecordConsultation(c) => (EntityKind::Consultation, c.id),
+            Op::CreatePaymentBatch(b) => (EntityKind::PaymentBatch, b.id),
+            Op::MarkBatchPaid(b) => (EntityKind::PaymentBatch, b.batch_id),
+            Op::RejectSubsidy(r) => (EntityKind::Subsidy, r.subsidy_id),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod meta;
 pub mod photos_routes;
 pub mod report_routes;
+pub mod subsidy_routes;
 pub mod sync_routes;
 
 use std::sync::Arc;
@@ -83,6 +84,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/pull", get(sync_routes::pull))
         .route("/v1/cases/blocks", post(case_routes::reserve_block))
         .route("/v1/reports/flow", get(report_routes::flow))
+        .route("/v1/subsidies/mine", get(subsidy_routes::mine))
+        .route("/v1/subsidies/ledger", get(subsidy_routes::ledger))
+        .route("/v1/subsidies/batches", post(subsidy_routes::create_batch))
+        .route("/v1/subsidies/batches/{id}/paid", post(subsidy_routes::mark_paid))
+        .route("/v1/subsidies/{id}", get(subsidy_routes::one))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     Router::new()

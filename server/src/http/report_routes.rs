@@ -95,16 +95,29 @@ pub async fn flow(
     .ok_or_else(ApiError::not_found)?;
     tracing::info!(user = %caller.user.id, rows = rows.len(), "flow table exported");
     let name = format!("flow-{}-{:04}-{:02}", unit, month.year, month.month);
+    if format == Format::Json {
+        return Ok(Json(rows).into_response());
+    }
     let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells().to_vec()).collect();
+    send_table(format, "流向表", &name, &HEADERS, &cells)
+}
+
+/// Sends a table as CSV or xlsx (JSON is the caller's own shape).
+pub fn send_table(
+    format: Format,
+    sheet: &str,
+    name: &str,
+    headers: &[&str],
+    cells: &[Vec<String>],
+) -> ApiResult<Response> {
     Ok(match format {
-        Format::Json => Json(rows).into_response(),
-        Format::Csv => file(
-            render::csv(&HEADERS, &cells).map_err(ApiError::internal)?,
+        Format::Xlsx => {
+            file(render::xlsx(sheet, headers, cells).map_err(ApiError::internal)?, XLSX, &format!("{name}.xlsx"))
+        }
+        _ => file(
+            render::csv(headers, cells).map_err(ApiError::internal)?,
             "text/csv; charset=utf-8",
             &format!("{name}.csv"),
         ),
-        Format::Xlsx => {
-            file(render::xlsx("流向表", &HEADERS, &cells).map_err(ApiError::internal)?, XLSX, &format!("{name}.xlsx"))
-        }
     })
 }

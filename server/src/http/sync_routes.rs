@@ -118,8 +118,8 @@ pub async fn pull(
             None => (0, true),
         },
     };
-    let (store, grants) = (st.store.clone(), caller.user.grants.clone());
-    let page = tokio::task::spawn_blocking(move || store.pull(&grants, after, limit)).await??;
+    let (store, grants, user_id) = (st.store.clone(), caller.user.grants.clone(), caller.user.id);
+    let page = tokio::task::spawn_blocking(move || store.pull(&grants, Some(user_id), after, limit)).await??;
     let changes =
         page.changes.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
     Ok(Json(PullResponse {

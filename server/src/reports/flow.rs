@@ -133,7 +133,7 @@ pub fn flow_rows(
     let mut entries: Vec<FlowEntry> = Vec::new();
     let mut cursor = 0;
     loop {
-        let page = store.pull(grants, cursor, 1000)?;
+        let page = store.pull(grants, None, cursor, 1000)?;
         for c in &page.changes {
             if let Some(Record::FlowEntry(f)) = &c.record {
                 if f.at >= from && f.at < to {

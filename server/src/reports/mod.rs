@@ -4,6 +4,7 @@
 
 pub mod flow;
 pub mod render;
+pub mod subsidies;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;

@@ -169,6 +169,7 @@ fn uploads_and_photos(store: &dyn Store) {
             content_type: "image/jpeg".into(),
             caption: String::new(),
             author: leader.user_id,
+            file_item: None,
         }),
     };
     let a = store.apply_ops(&leader, &policy, &[att], Utc::now()).unwrap();
@@ -181,7 +182,7 @@ fn uploads_and_photos(store: &dyn Store) {
     let sec = [RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] }];
     let med = [RoleGrant { role: Role::Mediator, unit_id: VILLAGES[0] }];
     let count = |g: &[RoleGrant]| {
-        store.pull(g, 0, 10_000).unwrap().changes.iter().filter(|c| c.entity == EntityKind::Attachment).count()
+        store.pull(g, None, 0, 10_000).unwrap().changes.iter().filter(|c| c.entity == EntityKind::Attachment).count()
     };
     assert_eq!((count(&sec), count(&med)), (1, 0));
 }
@@ -314,7 +315,7 @@ fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
 }
 
 fn visits_seen(store: &dyn Store, grants: &[RoleGrant]) -> Vec<Uuid> {
-    let page = store.pull(grants, 0, 10_000).unwrap();
+    let page = store.pull(grants, None, 0, 10_000).unwrap();
     assert!(!page.has_more);
     page.changes.iter().filter(|c| c.entity == EntityKind::Visit).map(|c| c.id).collect()
 }
@@ -335,12 +336,12 @@ fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
     assert!(visits_seen(store, &leader_a2).is_empty(), "no visits were made in group A2");
     assert!(visits_seen(store, &mediator_b).is_empty(), "mediators do not see visit logs");
     // but the mediator sees the households of their village, and none beside it
-    let page = store.pull(&mediator_b, 0, 10_000).unwrap();
+    let page = store.pull(&mediator_b, None, 0, 10_000).unwrap();
     let hh: Vec<Uuid> = page.changes.iter().filter(|c| c.entity == EntityKind::Household).map(|c| c.id).collect();
     assert_eq!(hh, vec![HOUSEHOLDS[1]]);
     // a user with two grants sees the union, each change once
     let both: Vec<RoleGrant> = sec_a.iter().chain(sec_b.iter()).copied().collect();
-    let page = store.pull(&both, 0, 10_000).unwrap();
+    let page = store.pull(&both, None, 0, 10_000).unwrap();
     let mut seqs: Vec<u64> = page.changes.iter().map(|c| c.seq).collect();
     let n = seqs.len();
     seqs.dedup();
@@ -353,12 +354,12 @@ fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
         RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] },
         RoleGrant { role: Role::Mediator, unit_id: VILLAGES[1] },
     ];
-    let full = store.pull(&grants, 0, 10_000).unwrap();
+    let full = store.pull(&grants, None, 0, 10_000).unwrap();
     let mut got = Vec::new();
     let mut cursor = 0;
     let mut pages = 0;
     loop {
-        let page = store.pull(&grants, cursor, 2).unwrap();
+        let page = store.pull(&grants, None, cursor, 2).unwrap();
         assert!(page.changes.len() <= 2);
         got.extend(page.changes.iter().map(|c| c.seq));
         assert!(page.position >= cursor);
@@ -372,7 +373,7 @@ fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
     assert_eq!(got, full.changes.iter().map(|c| c.seq).collect::<Vec<_>>());
     assert!(pages > 1);
     // a no-op pull from the end returns nothing and stays put
-    let page = store.pull(&grants, cursor, 2).unwrap();
+    let page = store.pull(&grants, None, cursor, 2).unwrap();
     assert!(page.changes.is_empty() && !page.has_more);
     assert_eq!(page.position, cursor);
     assert_eq!(cursor, store.last_seq().unwrap());
@@ -387,14 +388,14 @@ fn moved_record_is_dropped_where_it_left(store: &dyn Store) {
     let (c1, c2, cv) = (store.last_seq().unwrap(), store.last_seq().unwrap(), store.last_seq().unwrap());
     // moves from group A1 to A2 (same village)
     store.put_records(&[household(h, GROUPS[2])]).unwrap();
-    let p1 = store.pull(&a1, c1, 100).unwrap();
+    let p1 = store.pull(&a1, None, c1, 100).unwrap();
     assert_eq!(p1.changes.len(), 1);
     assert_eq!((p1.changes[0].action, p1.changes[0].id), (ChangeAction::Drop, h));
-    let p2 = store.pull(&a2, c2, 100).unwrap();
+    let p2 = store.pull(&a2, None, c2, 100).unwrap();
     assert_eq!(p2.changes.len(), 1);
     assert_eq!(p2.changes[0].action, ChangeAction::Put);
     // the village still holds it: one put, no drop
-    let pv = store.pull(&va, cv, 100).unwrap();
+    let pv = store.pull(&va, None, cv, 100).unwrap();
     assert_eq!(pv.changes.iter().map(|c| c.action).collect::<Vec<_>>(), vec![ChangeAction::Put]);
     // writing the identical record again changes nothing
     let before = store.last_seq().unwrap();

@@ -232,18 +232,19 @@ impl Store for MemoryStore {
         Ok(self.st().sync.records.get(&(kind, id)).map(|s| s.record.clone()))
     }
 
-    fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage> {
+    fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {
         let st = self.st();
         let visible = st.sync.seq;
         let mut all = Vec::new();
         let mut any_full = false;
-        for g in grants {
+        let feeds = grants.iter().map(|g| (g.unit_id, Some(g.role))).chain(personal.map(|p| (p, None)));
+        for (unit, role) in feeds {
             let mut taken = 0;
-            for (_, seq) in st.sync.feed.range((g.unit_id, after + 1)..=(g.unit_id, u64::MAX)) {
+            for (_, seq) in st.sync.feed.range((unit, after + 1)..=(unit, u64::MAX)) {
                 let Some(change) = st.sync.changes.get(seq) else {
                     return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
                 };
-                if !sees(g.role, change.visibility_kind()) {
+                if role.is_some_and(|r| !sees(r, change.visibility_kind())) {
                     continue;
                 }
                 all.push(change.clone());

@@ -197,8 +197,9 @@ pub trait Store: Send + Sync + 'static {
     fn put_records(&self, records: &[Record]) -> StoreResult<u64>;
     /// The current record of a kind and id.
     fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>>;
-    /// Changes after `after` visible to these grants, at most `limit`.
-    fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage>;
+    /// Changes after `after` visible to these grants, plus everything in the
+    /// personal feed of `personal` (a user's own subsidies), at most `limit`.
+    fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage>;
     /// Stores (or replaces) an upload's metadata.
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
     /// An upload by id.

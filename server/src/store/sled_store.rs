@@ -459,21 +459,23 @@ impl Store for SledStore {
         Ok(Self::get_json::<StoredRecord>(&self.records, &record_key(kind, id))?.map(|s| s.record))
     }
 
-    fn pull(&self, grants: &[RoleGrant], after: u64, limit: usize) -> StoreResult<FeedPage> {
+    fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {
         let visible = self.visible.load(Ordering::SeqCst);
         let mut all = Vec::new();
         let mut any_full = false;
         if after < visible {
-            for g in grants {
+            // Each grant's feed filtered by its role; the personal feed unfiltered.
+            let feeds = grants.iter().map(|g| (g.unit_id, Some(g.role))).chain(personal.map(|p| (p, None)));
+            for (unit, role) in feeds {
                 let mut taken = 0;
-                for kv in self.feed.range(feed_key(g.unit_id, after + 1)..=feed_key(g.unit_id, visible)) {
+                for kv in self.feed.range(feed_key(unit, after + 1)..=feed_key(unit, visible)) {
                     let (k, _) = kv.map_err(backend)?;
                     let seq = read_u64(&k[16..])?;
                     let Some(bytes) = self.changes.get(seq.to_be_bytes()).map_err(backend)? else {
                         return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
                     };
                     let change: Change = dec(&bytes)?;
-                    if !sees(g.role, change.visibility_kind()) {
+                    if role.is_some_and(|r| !sees(r, change.visibility_kind())) {
                         continue;
                     }
                     all.push(change);
@@ -572,6 +574,7 @@ mod tests {
         let page = store
             .pull(
                 &[RoleGrant { role: fengqiao_domain::Role::CountyAdmin, unit_id: crate::store::conformance::COUNTY }],
+                None,
                 0,
                 1000,
             )

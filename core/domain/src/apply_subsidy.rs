@@ -1,0 +1,264 @@
+//! Deciding the subsidy operations: case-file review (judicial office), legal
+//! consultations (legal advisors), payment batches and rejections (county admin).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::apply::{record_scope, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::apply_disputes::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
+use crate::disputes::ClosingOutcome;
+use crate::ladder::Level;
+use crate::org::Role;
+use crate::permissions::Actor;
+use crate::policy::Policy;
+use crate::records::{EntityKind, Record};
+use crate::rejection::{Rejection, RejectionCode};
+use crate::subsidy::{
+    amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
+};
+use crate::wire::{Op, OpEnvelope};
+
+/// Who reviews case files: the township judicial office (for disputes in its town).
+pub const REVIEWERS: &[Role] = &[Role::JudicialOffice];
+/// Who pays: the county admin.
+pub const PAYERS: &[Role] = &[Role::CountyAdmin];
+
+type Out = Result<Verdict, ViewError>;
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
+    Ok(Verdict::Reject(Rejection::new(code, msg)))
+}
+
+/// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
+fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
+    let record = Record::Subsidy(s);
+    Ok(record_scope(view, &record)?.map(|scope| Effect::Put { record, scope }))
+}
+
+fn load_subsidy(view: &dyn StateView, id: Uuid) -> Result<Option<Subsidy>, ViewError> {
+    Ok(match view.get(EntityKind::Subsidy, id)? {
+        Some(Record::Subsidy(s)) => Some(s),
+        _ => None,
+    })
+}
+
+/// Whether the actor pays (county admin over the subsidy's scope).
+fn pays(view: &dyn StateView, actor: &Actor, s: &Subsidy) -> Result<bool, ViewError> {
+    let record = Record::Subsidy(s.clone());
+    Ok(match record_scope(view, &record)? {
+        Some(scope) => acts_as(actor, PAYERS, &scope),
+        None => false,
+    })
+}
+
+pub(crate) fn decide(
+    env: &OpEnvelope,
+    op: &Op,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+) -> Out {
+    match op {
+        Op::ReviewCaseFile(r) => {
+            let Some((d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
+                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("dispute")));
+            };
+            let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
+                return reject(RejectionCode::InvalidState, "the dispute lies in no town");
+            };
+            if !acts_as(actor, REVIEWERS, from_unit(&scope, town)) {
+                return reject(
+                    RejectionCode::RoleNotAllowed,
+                    "case files are reviewed by the township judicial office",
+                );
+            }
+            if d.closing.as_ref().map(|c| c.outcome) != Some(ClosingOutcome::Resolved) {
+                return reject(
+                    RejectionCode::InvalidState,
+                    "only a case closed as resolved is reviewed for its subsidy",
+                );
+            }
+            if r.score > 100 {
+                return reject(RejectionCode::InvalidField, "score: 0 to 100");
+            }
+            let mut review = r.clone();
+            review.reviewer = env.author;
+            review.reviewed_at = now;
+            let missing = missing_items(&d.case_file, policy);
+            let quality = quality_percent(review.score, policy);
+            if review.passed && (!missing.is_empty() || quality == 0) {
+                return reject(
+                    RejectionCode::InvalidField,
+                    format!("the file cannot pass: missing {} or score too low", missing.join(", ")),
+                );
+            }
+            if !review.passed {
+                for m in &missing {
+                    let why = format!("missing: {m}");
+                    if !review.reasons.contains(&why) {
+                        review.reasons.push(why);
+                    }
+                }
+                if review.reasons.is_empty() {
+                    return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
+                }
+            }
+            let shares = split(amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy), d.payees.len());
+            let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
+            for (payee, share) in d.payees.clone().iter().zip(shares) {
+                let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
+                match s.status {
+                    SubsidyStatus::Accrued | SubsidyStatus::UnderReview => {}
+                    _ => {
+                        return reject(RejectionCode::InvalidState, "the subsidy is already approved, paid or rejected")
+                    }
+                }
+                if review.passed {
+                    s.status = SubsidyStatus::Approved;
+                    s.amount_fen = share;
+                    s.approved_at = Some(now);
+                    s.reason.clear();
+                } else {
+                    s.status = SubsidyStatus::UnderReview;
+                    s.reason = review.reasons.join("; ");
+                }
+                effects.extend(subsidy_put(view, s)?);
+            }
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RecordConsultation(c) => {
+            let Some(scope) = unit_scope(view, c.village_id)? else {
+                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("village")));
+            };
+            if !acts_as(actor, &[Role::LegalAdvisor], &scope) {
+                return reject(
+                    RejectionCode::RoleNotAllowed,
+                    "consultations are logged by the village's legal advisor",
+                );
+            }
+            let mut c = c.clone();
+            c.advisor = env.author;
+            let n = |s: &str| s.trim().chars().count();
+            if n(&c.question) == 0 || c.question.chars().count() > 4000 || c.answer.chars().count() > 8000 {
+                return reject(RejectionCode::InvalidField, "question: 1 to 4000 characters; answer at most 8000");
+            }
+            if view.get(EntityKind::Consultation, c.id)?.is_some() {
+                return Ok(Verdict::Apply(vec![]));
+            }
+            let mut effects = put_effects(&scope, vec![Record::Consultation(c.clone())]);
+            let s = Subsidy {
+                id: subsidy_id(c.id, c.advisor),
+                dispute_id: None,
+                consultation_id: Some(c.id),
+                case_number: format!("ZX-{}", &c.id.simple().to_string()[..12]),
+                payee: c.advisor,
+                amount_fen: policy.subsidy.consultation_fen,
+                status: SubsidyStatus::Approved,
+                accrued_at: now,
+                approved_at: Some(now),
+                batch_id: None,
+                paid_at: None,
+                payment_ref: String::new(),
+                reason: String::new(),
+            };
+            effects.push(Effect::Put {
+                record: Record::Subsidy(s),
+                scope: scope.iter().copied().chain([c.advisor]).collect(),
+            });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::CreatePaymentBatch(b) => {
+            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+                return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
+            };
+            if b.subsidy_ids.is_empty() || b.subsidy_ids.len() > 10_000 {
+                return reject(RejectionCode::InvalidField, "subsidy_ids: 1 to 10000");
+            }
+            if view.get(EntityKind::PaymentBatch, b.id)?.is_some() {
+                return reject(RejectionCode::IdConflict, "a batch with this id exists");
+            }
+            let mut effects = Vec::new();
+            let mut total = 0i64;
+            for id in &b.subsidy_ids {
+                let Some(mut s) = load_subsidy(view, *id)? else {
+                    return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                };
+                if !pays(view, actor, &s)? {
+                    return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                }
+                if s.status != SubsidyStatus::Approved {
+                    return reject(
+                        RejectionCode::InvalidState,
+                        format!("subsidy {} is not approved and unpaid", s.case_number),
+                    );
+                }
+                total += s.amount_fen;
+                s.status = SubsidyStatus::Batched;
+                s.batch_id = Some(b.id);
+                effects.extend(subsidy_put(view, s)?);
+            }
+            let batch = PaymentBatch {
+                id: b.id,
+                subsidy_ids: b.subsidy_ids.clone(),
+                total_fen: total,
+                created_by: env.author,
+                created_at: now,
+                paid_at: None,
+                payment_ref: String::new(),
+            };
+            effects.push(Effect::Put { record: Record::PaymentBatch(batch), scope: vec![county] });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::MarkBatchPaid(p) => {
+            let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
+                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("batch")));
+            };
+            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+                return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
+            };
+            if batch.paid_at.is_some() {
+                return Ok(Verdict::Conflict {
+                    message: "the batch is already paid".into(),
+                    current: Box::new(Record::PaymentBatch(batch)),
+                });
+            }
+            if p.payment_ref.trim().is_empty() || p.payment_ref.chars().count() > 100 {
+                return reject(RejectionCode::InvalidField, "payment_ref: 1 to 100 characters");
+            }
+            let mut effects = Vec::new();
+            for id in &batch.subsidy_ids {
+                if let Some(mut s) = load_subsidy(view, *id)? {
+                    if s.status == SubsidyStatus::Batched && s.batch_id == Some(batch.id) {
+                        s.status = SubsidyStatus::Paid;
+                        s.paid_at = Some(now);
+                        s.payment_ref = p.payment_ref.clone();
+                        effects.extend(subsidy_put(view, s)?);
+                    }
+                }
+            }
+            batch.paid_at = Some(now);
+            batch.payment_ref = p.payment_ref.clone();
+            effects.push(Effect::Put { record: Record::PaymentBatch(batch), scope: vec![county] });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RejectSubsidy(r) => {
+            let Some(mut s) = load_subsidy(view, r.subsidy_id)? else {
+                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+            };
+            if !pays(view, actor, &s)? {
+                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+            }
+            if matches!(s.status, SubsidyStatus::Paid | SubsidyStatus::Batched) {
+                return reject(RejectionCode::InvalidState, "a batched or paid subsidy cannot be rejected");
+            }
+            if r.reason.trim().is_empty() {
+                return reject(RejectionCode::InvalidField, "reason: say why");
+            }
+            s.status = SubsidyStatus::Rejected;
+            s.reason = r.reason.clone();
+            Ok(Verdict::Apply(subsidy_put(view, s)?.into_iter().collect()))
+        }
+        _ => reject(RejectionCode::InvalidField, "not a subsidy operation"),
+    }
+}

@@ -1,0 +1,317 @@
+//! One case, one subsidy (一案一补，绝不拖欠): the case-file checklist, the review,
+//! the subsidy formula with its split, and the payment lifecycle. The phone uses
+//! the formula to show an estimate; the server is the authority. Money is integer fen.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::disputes::{Difficulty, Dispute};
+use crate::ladder::Grade;
+use crate::policy::Policy;
+
+/// Where a subsidy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SubsidyStatus {
+    /// The case closed resolved: owed once its file passes review.
+    Accrued,
+    /// The file was returned (deficient): payment blocked until fixed and re-reviewed.
+    UnderReview,
+    /// The file passed review: the amount is final.
+    Approved,
+    /// In a payment batch, not yet paid.
+    Batched,
+    /// Paid.
+    Paid,
+    /// Not payable (reason given).
+    Rejected,
+}
+
+/// A subsidy owed to one mediator (or legal advisor) for one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Subsidy {
+    /// Deterministic per (dispute or consultation, payee): a case pays each payee once.
+    pub id: Uuid,
+    /// The dispute, if a case subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_id: Option<Uuid>,
+    /// The consultation, if an advisor's consultation subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consultation_id: Option<Uuid>,
+    /// Case number (or consultation reference) shown to the payee.
+    pub case_number: String,
+    /// Who is paid.
+    pub payee: Uuid,
+    /// Amount in fen (an estimate until approved).
+    pub amount_fen: i64,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// When it accrued.
+    pub accrued_at: DateTime<Utc>,
+    /// When approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Payment batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<Uuid>,
+    /// When paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Payment reference (bank transfer number).
+    #[serde(default)]
+    pub payment_ref: String,
+    /// Why returned or rejected.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A review of a closed case's file (案卷评查).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseReview {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Score 0-100 for how well the file is kept.
+    pub score: u8,
+    /// Passed (payable) or returned.
+    pub passed: bool,
+    /// Reasons when returned (missing items are added by the server).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Reviewer (set by the server).
+    pub reviewer: Uuid,
+    /// Server time.
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// A legal consultation logged by a village's legal advisor (法律咨询).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Consultation {
+    /// Stable id.
+    pub id: Uuid,
+    /// The village.
+    pub village_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The villager's question (personal data).
+    pub question: String,
+    /// The advice given.
+    pub answer: String,
+    /// Villager satisfaction.
+    pub satisfaction: crate::disputes::Satisfaction,
+    /// The advisor (set by the server).
+    pub advisor: Uuid,
+}
+
+/// A payment batch made by the county from approved subsidies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentBatch {
+    /// Stable id.
+    pub id: Uuid,
+    /// The subsidies in it.
+    pub subsidy_ids: Vec<Uuid>,
+    /// Total in fen.
+    pub total_fen: i64,
+    /// Who made it.
+    pub created_by: Uuid,
+    /// Server time.
+    pub created_at: DateTime<Utc>,
+    /// When paid, with the payment reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Payment reference.
+    #[serde(default)]
+    pub payment_ref: String,
+}
+
+/// The items of a case file present so far, each with what satisfies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileItem {
+    /// Checklist item code (e.g. `agreement`).
+    pub item: String,
+    /// What satisfies it: a record kind and id, or a photo.
+    pub kind: crate::records::EntityKind,
+    /// Record id.
+    pub id: Uuid,
+}
+
+/// Checklist item codes the server fills from records (others come from photos
+/// attached with a `file_item`).
+pub mod items {
+    /// 受理登记表: the dispute's registration itself.
+    pub const INTAKE_FORM: &str = "intake_form";
+    /// 调解笔录
+    pub const MEDIATION_RECORD: &str = "mediation_record";
+    /// 调解协议书
+    pub const AGREEMENT: &str = "agreement";
+    /// 回访记录
+    pub const FOLLOW_UP_RECORD: &str = "follow_up_record";
+    /// 司法确认材料
+    pub const CONFIRMATION_PAPERS: &str = "confirmation_papers";
+}
+
+/// Required checklist items missing from a file.
+pub fn missing_items(present: &[FileItem], policy: &Policy) -> Vec<String> {
+    policy
+        .subsidy
+        .checklist
+        .iter()
+        .filter(|i| i.required && !present.iter().any(|p| p.item == i.code))
+        .map(|i| i.code.clone())
+        .collect()
+}
+
+/// The quality factor for a review score, in percent (0 = not payable).
+pub fn quality_percent(score: u8, policy: &Policy) -> u32 {
+    policy.subsidy.quality.iter().filter(|q| score >= q.min_score).map(|q| q.percent).max().unwrap_or(0)
+}
+
+/// The subsidy of a resolved case: base by grade + by difficulty, times the
+/// quality factor, plus the social-impact bonus of its kind. Integer fen, rounded
+/// down to the fen.
+pub fn amount_fen(grade: Grade, difficulty: Difficulty, kind: &str, quality_pct: u32, policy: &Policy) -> i64 {
+    let s = &policy.subsidy;
+    let base = match grade {
+        Grade::General => s.base_general_fen,
+        Grade::Larger => s.base_larger_fen,
+        Grade::Major => s.base_major_fen,
+    } + match difficulty {
+        Difficulty::Low => 0,
+        Difficulty::Medium => s.difficulty_medium_fen,
+        Difficulty::High => s.difficulty_high_fen,
+    };
+    let bonus = s.impact_bonus.iter().find(|b| b.kind == kind).map(|b| b.fen).unwrap_or(0);
+    base * quality_pct as i64 / 100 + bonus
+}
+
+/// The estimate shown on the phone before review (full quality).
+pub fn estimate_fen(d: &Dispute, policy: &Policy) -> i64 {
+    amount_fen(d.grade, d.analysis.difficulty, &d.kind, 100, policy)
+}
+
+/// Splits an amount among payees so the shares sum exactly to it: equal shares,
+/// the remainder fen going one each to the first payees.
+pub fn split(amount_fen: i64, payees: usize) -> Vec<i64> {
+    if payees == 0 {
+        return vec![];
+    }
+    let n = payees as i64;
+    let (share, rest) = (amount_fen / n, amount_fen % n);
+    (0..n).map(|i| share + i64::from(i < rest)).collect()
+}
+
+/// The id of the subsidy a case (or consultation) owes a payee: the same inputs
+/// always give the same id, so a case can never pay twice.
+pub fn subsidy_id(source: Uuid, payee: Uuid) -> Uuid {
+    let mut name = [0u8; 32];
+    name[..16].copy_from_slice(source.as_bytes());
+    name[16..].copy_from_slice(payee.as_bytes());
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, &name)
+}
+
+/// Approved but unpaid past the policy's days: shown first on the county's list.
+pub fn is_overdue(s: &Subsidy, now: DateTime<Utc>, policy: &Policy) -> bool {
+    match (s.status, s.approved_at) {
+        (SubsidyStatus::Approved | SubsidyStatus::Batched, Some(at)) => {
+            now >= at + Duration::days(policy.subsidy.pay_within_days as i64)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formula_in_integer_fen_with_quality_and_bonus() {
+        let p = Policy::default();
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), 10_000);
+        assert_eq!(amount_fen(Grade::Larger, Difficulty::Low, "land", 100, &p), 20_000);
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 100, &p), 30_000 + 10_000 + 10_000);
+        // quality 80 % of (base + difficulty), bonus added whole
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 80, &p), 32_000 + 10_000);
+        assert_eq!(amount_fen(Grade::General, Difficulty::Medium, "family", 0, &p), 0);
+        // rounding down to the fen, never floats
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 33, &p), 3_300);
+    }
+
+    #[test]
+    fn quality_steps_by_score() {
+        let p = Policy::default();
+        assert_eq!(quality_percent(100, &p), 100);
+        assert_eq!(quality_percent(90, &p), 100);
+        assert_eq!(quality_percent(89, &p), 80);
+        assert_eq!(quality_percent(60, &p), 60);
+        assert_eq!(quality_percent(59, &p), 0);
+    }
+
+    #[test]
+    fn split_sums_exactly() {
+        assert_eq!(split(10_001, 2), vec![5_001, 5_000]);
+        assert_eq!(split(10_000, 3).iter().sum::<i64>(), 10_000);
+        assert_eq!(split(2, 3), vec![1, 1, 0]);
+        assert!(split(5, 0).is_empty());
+        for n in 1..10 {
+            for amt in [0i64, 1, 99, 12_345, 30_000] {
+                assert_eq!(split(amt, n).iter().sum::<i64>(), amt);
+            }
+        }
+    }
+
+    #[test]
+    fn one_id_per_case_and_payee() {
+        let (d, m1, m2) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(subsidy_id(d, m1), subsidy_id(d, m1));
+        assert_ne!(subsidy_id(d, m1), subsidy_id(d, m2));
+    }
+
+    #[test]
+    fn overdue_at_the_deadline_boundary() {
+        let p = Policy::default();
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let s = Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: "x".into(),
+            payee: Uuid::now_v7(),
+            amount_fen: 1,
+            status: SubsidyStatus::Approved,
+            accrued_at: at,
+            approved_at: Some(at),
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        };
+        let due = at + Duration::days(p.subsidy.pay_within_days as i64);
+        assert!(!is_overdue(&s, due - Duration::seconds(1), &p));
+        assert!(is_overdue(&s, due, &p));
+        let paid = Subsidy { status: SubsidyStatus::Paid, ..s.clone() };
+        assert!(!is_overdue(&paid, due + Duration::days(100), &p));
+    }
+
+    #[test]
+    fn missing_required_items() {
+        let p = Policy::default();
+        let have = vec![FileItem {
+            item: items::INTAKE_FORM.into(),
+            kind: crate::records::EntityKind::Dispute,
+            id: Uuid::nil(),
+        }];
+        let missing = missing_items(&have, &p);
+        assert!(missing.contains(&items::AGREEMENT.to_string()));
+        assert!(!missing.contains(&items::INTAKE_FORM.to_string()));
+        assert!(!missing.contains(&items::FOLLOW_UP_RECORD.to_string()), "as needed, not required");
+    }
+}

@@ -1,0 +1,124 @@
+//! Subsidy views: a payee's own list with totals, and the county's ledger with
+//! overdue ones first. Read from the change feed (latest version of each).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::subsidy::{is_overdue, Subsidy, SubsidyStatus};
+use fengqiao_domain::{Record, RoleGrant};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::store::{Store, StoreResult};
+
+/// The latest version of every subsidy visible to `grants` / `personal`.
+pub fn subsidies(store: &dyn Store, grants: &[RoleGrant], personal: Option<Uuid>) -> StoreResult<Vec<Subsidy>> {
+    let mut latest: BTreeMap<Uuid, Subsidy> = BTreeMap::new();
+    let mut cursor = 0;
+    loop {
+        let page = store.pull(grants, personal, cursor, 1000)?;
+        for c in page.changes {
+            if let Some(Record::Subsidy(s)) = c.record {
+                latest.insert(s.id, s);
+            }
+        }
+        cursor = page.position;
+        if !page.has_more {
+            break;
+        }
+    }
+    Ok(latest.into_values().collect())
+}
+
+/// Totals for one month (county zone) and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SubsidyTotal {
+    /// `YYYY-MM` of accrual.
+    pub month: String,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// A payee's subsidies with their overdue flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SubsidyLine {
+    /// The subsidy.
+    #[serde(flatten)]
+    pub subsidy: Subsidy,
+    /// Approved but unpaid past the policy's days.
+    pub overdue: bool,
+}
+
+/// "My subsidies": each case and totals by month and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MySubsidies {
+    /// Newest first.
+    pub items: Vec<SubsidyLine>,
+    /// Totals by month of accrual and status.
+    pub totals: Vec<SubsidyTotal>,
+}
+
+/// Lines sorted overdue first, then oldest approval/accrual first.
+pub fn lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
+    let mut out: Vec<SubsidyLine> =
+        items.into_iter().map(|s| SubsidyLine { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
+    out.sort_by_key(|l| (!l.overdue, l.subsidy.approved_at.unwrap_or(l.subsidy.accrued_at)));
+    out
+}
+
+/// Totals by month (county zone) and status.
+pub fn totals(items: &[Subsidy], policy: &Policy) -> Vec<SubsidyTotal> {
+    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let mut map: BTreeMap<(String, String), (SubsidyStatus, u32, i64)> = BTreeMap::new();
+    for s in items {
+        let month = s.accrued_at.with_timezone(&zone).format("%Y-%m").to_string();
+        let e = map.entry((month, format!("{:?}", s.status))).or_insert((s.status, 0, 0));
+        e.1 += 1;
+        e.2 += s.amount_fen;
+    }
+    map.into_iter()
+        .map(|((month, _), (status, count, total_fen))| SubsidyTotal { month, status, count, total_fen })
+        .collect()
+}
+
+/// Ledger headers (Chinese).
+pub const LEDGER_HEADERS: [&str; 9] =
+    ["案件编号", "收款人", "金额(元)", "状态", "计提日期", "批准日期", "支付日期", "支付凭证", "逾期"];
+
+/// A ledger row's cells; amounts shown in yuan with two decimals from integer fen.
+pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -> StoreResult<Vec<Vec<String>>> {
+    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let day =
+        |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d").to_string()).unwrap_or_default();
+    let mut rows = Vec::with_capacity(lines.len());
+    for l in lines {
+        let s = &l.subsidy;
+        let payee = store.user(s.payee)?.map(|u| u.display_name).unwrap_or_default();
+        let status = match s.status {
+            SubsidyStatus::Accrued => "待评查",
+            SubsidyStatus::UnderReview => "退回补正",
+            SubsidyStatus::Approved => "已批准",
+            SubsidyStatus::Batched => "待支付",
+            SubsidyStatus::Paid => "已支付",
+            SubsidyStatus::Rejected => "不予补贴",
+        };
+        rows.push(vec![
+            s.case_number.clone(),
+            payee,
+            format!("{}.{:02}", s.amount_fen / 100, s.amount_fen % 100),
+            status.into(),
+            day(Some(s.accrued_at)),
+            day(s.approved_at),
+            day(s.paid_at),
+            s.payment_ref.clone(),
+            if l.overdue { "是".into() } else { String::new() },
+        ]);
+    }
+    Ok(rows)
+}
