@@ -1,6 +1,7 @@
 //! End-to-end test support: a real server on an ephemeral loopback port with a
 //! fresh data dir, the demo credentials, and a fault-injecting TCP proxy.
 
+pub mod api;
 pub mod phone;
 pub mod proxy;
 pub mod server;
