@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Fengqiao: formatting, lints, and the Rust suites (unit tests,
-# store conformance suites, end-to-end tests against a real server on loopback).
+# store conformance suites, end-to-end tests against a real server on loopback)
+# and the tus interoperability test (tuspy against the server binary); the Kotlin
+# suite on a plain JVM against the generated bindings (tests/kotlin-jvm.sh).
 # Installs what it needs on a fresh machine first.
 #
 #   ./tests/run-all.sh            # everything CI runs
@@ -21,6 +23,18 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 cargo --version
 
+step "system packages (headless Chromium and CJK fonts for the report rendering test)"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-cjk
+  else
+    echo "install Chromium (and a CJK font) for the report rendering test" >&2
+    exit 1
+  fi
+fi
+
 step "format"
 cargo fmt --all -- --check
 
@@ -29,3 +43,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "rust tests (unit, conformance, end-to-end)"
 cargo test --workspace
+
+step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
+tests/kotlin-jvm.sh
+
+step "tus interoperability (official tus Python client, tuspy)"
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "python3 is required for the tus interoperability test" >&2
+  exit 1
+fi
+python3 -c "import tusclient" 2>/dev/null || python3 -m pip install --quiet tuspy
+cargo build -p fengqiao-server
+python3 tests/interop/tuspy_upload.py target/debug/fengqiao-server

@@ -1,1 +1,44 @@
+#![warn(missing_docs)]
+//! UniFFI bindings of the Fengqiao phone core (`fengqiao-core`).
+//!
+//! This crate only converts and forwards: every rule (validation, who may do
+//! what, the ladder) lives in `core`. It builds `libfengqiao_bindings` (cdylib
+//! for Android/JVM, staticlib for iOS) and, with the `cli` feature, the
+//! `uniffi-bindgen` binary that generates Kotlin and Swift from that library
+//! (`bindings/build.sh` does both).
+//!
+//! The exposed API, one module per feature, each adding its methods to
+//! [`FieldClient`] with its own `#[uniffi::export] impl` block:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`client`] | [`FieldClient`] (constructor, login, logout, current user), [`ClientConfig`] |
+//! | [`org`] | user, roles, org units, households |
+//! | [`visits`] | record and list door-to-door visits |
+//! | [`photos`] | attach photos to records, per-photo upload state |
+//! | [`sync`] | sync with [`SyncListener`] progress and [`CancelToken`], status, quarantine |
+//! | [`error`] | [`FengqiaoError`], one variant per stable code |
+//!
+//! Conventions at the boundary (see [`convert`]): ids are UUID strings; times
+//! are `i64` milliseconds since the Unix epoch, UTC. Every exported call
+//! catches panics and returns [`FengqiaoError::Internal`] instead; async calls
+//! run on the bindings' own tokio runtime, never on the caller's thread (see
+//! [`runtime`]).
 
+pub mod client;
+pub mod convert;
+pub mod error;
+pub mod org;
+pub mod photos;
+pub mod runtime;
+pub mod sync;
+pub mod visits;
+
+pub use client::{ClientConfig, FieldClient};
+pub use error::FengqiaoError;
+pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
+pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
+pub use sync::{CancelToken, QuarantinedOp, RecordRef, SyncErrorInfo, SyncListener, SyncPhase, SyncReport, SyncStatus};
+pub use visits::{GeoPoint, Lead, NewVisit, Visit, VisitItem, VisitKind};
+
+uniffi::setup_scaffolding!();

@@ -48,6 +48,31 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Import org units, users and households from .xlsx or CSV files (see
+    /// `template`). The server must not be running on the same data dir.
+    Import {
+        /// Data dir of the server.
+        #[arg(long, env = "FENGQIAO_DATA")]
+        data: PathBuf,
+        /// Policy file (default: `<data>/policy.toml` if present).
+        #[arg(long, env = "FENGQIAO_POLICY")]
+        policy: Option<PathBuf>,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid rows even if some rows are invalid (those are reported).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// The .xlsx or .csv files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the import templates (a workbook and three CSV files) into a directory.
+    Template {
+        /// Where to write them.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn init_tracing(json: bool) {
@@ -99,11 +124,80 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: valid", file.display());
             Ok(())
         }
+        Command::Import { data, policy, dry_run, skip_invalid, files } => {
+            import(&data, policy.as_deref(), &files, crate::admin::import::ImportOptions { dry_run, skip_invalid })
+        }
+        Command::Template { out } => {
+            for p in crate::admin::template::write_all(&out)? {
+                println!("{}", p.display());
+            }
+            Ok(())
+        }
         Command::Openapi => {
             use utoipa::OpenApi;
             println!("{}", crate::http::meta::ApiDoc::openapi().to_pretty_json()?);
             Ok(())
         }
+    }
+}
+
+fn import(
+    data: &std::path::Path,
+    policy: Option<&std::path::Path>,
+    files: &[PathBuf],
+    opts: crate::admin::import::ImportOptions,
+) -> anyhow::Result<()> {
+    use crate::admin::import::{self, InputFile};
+    use crate::store::{AuditAction, AuditEntry, SledStore, Store};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let policy = app::load_policy(data, policy)?;
+    let mut inputs = Vec::with_capacity(files.len());
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+        inputs.push(InputFile { name: f.display().to_string(), bytes });
+    }
+    let store = SledStore::open(&data.join("store"))
+        .map_err(|e| anyhow::anyhow!("{e} (is the server running on this data dir? stop it first)"))?;
+    let bar = ProgressBar::new_spinner().with_message("reading and checking");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut started = false;
+    let report = import::run(&store, &policy, &inputs, opts, &mut |done, total| {
+        if !started {
+            started = true;
+            bar.set_length(total);
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message("writing");
+        }
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    for p in &report.problems {
+        println!("{p}");
+    }
+    if !report.dry_run {
+        let outcome = if report.written { "ok" } else { "invalid" };
+        let detail = format!("cli; {}; {} problems", report.summary(), report.problems.len());
+        store.append_audit(&[AuditEntry::new(AuditAction::Import, None, None, outcome).detail(detail)])?;
+    }
+    store.flush()?;
+    println!("{}", report.summary());
+    match (report.dry_run, report.written, report.problems.len()) {
+        (true, _, 0) => {
+            println!("dry run: valid, nothing written");
+            Ok(())
+        }
+        (true, _, n) => anyhow::bail!("dry run: {n} problems, nothing written"),
+        (false, true, 0) => Ok(()),
+        (false, true, n) => {
+            println!("{n} problems: those rows were skipped");
+            Ok(())
+        }
+        (false, false, n) => anyhow::bail!("{n} problems: nothing written (fix them, or pass --skip-invalid)"),
     }
 }
 

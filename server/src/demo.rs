@@ -144,6 +144,8 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
                         head_name: name,
                         address: format!("{group_name}{}号", h + 1),
                         phone: Some(format!("1390000{:04}", n)),
+                        code: None,
+                        id_number: None,
                     }));
                     households += 1;
                 }
@@ -163,6 +165,7 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
             password_hash: hash,
             grants: vec![RoleGrant { role, unit_id }],
             disabled: false,
+            must_change_password: false,
             created_at: Utc::now(),
         })?;
         creds.push(DemoCredential { username, password: pw, role: role.code().into(), unit, unit_id });

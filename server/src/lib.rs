@@ -5,6 +5,7 @@
 //! (axum routes and layers), [`app`] (opening a data dir, running), [`demo`]
 //! (the demo county), [`cli`].
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod blobs;

@@ -87,6 +87,9 @@ pub fn dispute_body(id: Uuid, case_number: &str, origin: Uuid, level: &str, kind
 /// A `request_escalation` body; returns its id too.
 pub fn escalation_body(dispute: Uuid, to: &str) -> (Uuid, Value) {
     let id = Uuid::now_v7();
-    (id, json!({"id": id, "dispute_id": dispute, "from_level": "group", "to_level": to, "reason": "repeated_mediation_failed",
-        "note": "多次调解未果", "requested_by": Uuid::nil(), "requested_at": Utc::now(), "grade": "larger"}))
+    (
+        id,
+        json!({"id": id, "dispute_id": dispute, "from_level": "group", "to_level": to, "reason": "repeated_mediation_failed",
+        "note": "多次调解未果", "requested_by": Uuid::nil(), "requested_at": Utc::now(), "grade": "larger"}),
+    )
 }

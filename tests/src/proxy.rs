@@ -1,5 +1,5 @@
 //! A small fault-injecting TCP proxy on loopback, put between a client and the
-//! server to cut, drop or delay traffic at chosen points.
+//! server to cut, drop, delay or corrupt traffic at chosen points.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +24,9 @@ pub enum FaultMode {
     CutAfterUpload(u64),
     /// Delay every chunk by this many milliseconds.
     Delay(u64),
+    /// Flip (invert) the one byte at this absolute offset of each connection's
+    /// client → server stream; everything else passes.
+    FlipByteAt(u64),
 }
 
 /// A running proxy.
@@ -110,6 +113,11 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
             };
             if let FaultMode::Delay(ms) = mode {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if let FaultMode::FlipByteAt(at) = mode {
+                if at >= sent && at < sent + n as u64 {
+                    buf[(at - sent) as usize] ^= 0xFF;
+                }
             }
             if sw.write_all(&buf[..n]).await.is_err() {
                 break;

@@ -30,9 +30,12 @@ async fn flow_table_exports_every_step_as_xlsx_and_csv() {
     assert_eq!(ok["status"], "applied", "{ok}");
     let (e2, body) = escalation_body(dispute, "judicial_office");
     assert_eq!(first.push("request_escalation", body).await["status"], "applied");
-    let no = judicial.push("decide_escalation", json!({"escalation_id": e2, "approve": false, "comment": "村级继续调解"})).await;
+    let no = judicial
+        .push("decide_escalation", json!({"escalation_id": e2, "approve": false, "comment": "村级继续调解"}))
+        .await;
     assert_eq!(no["status"], "applied", "{no}");
-    let closed = first.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"})).await;
+    let closed =
+        first.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"})).await;
     assert_eq!(closed["status"], "applied", "{closed}");
 
     let month = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);

@@ -31,7 +31,11 @@ async fn pulled_subsidies(u: &ApiUser) -> Vec<Value> {
 async fn status_of(u: &ApiUser) -> (String, i64, String) {
     let s = pulled_subsidies(u).await;
     assert_eq!(s.len(), 1, "exactly one subsidy for the case: {s:?}");
-    (s[0]["status"].as_str().unwrap().into(), s[0]["amount_fen"].as_i64().unwrap(), s[0]["reason"].as_str().unwrap_or("").into())
+    (
+        s[0]["status"].as_str().unwrap().into(),
+        s[0]["amount_fen"].as_i64().unwrap(),
+        s[0]["reason"].as_str().unwrap_or("").into(),
+    )
 }
 
 #[tokio::test]
@@ -57,7 +61,8 @@ async fn resolved_case_is_reviewed_returned_fixed_approved_and_paid_once() {
     let agreement = json!({"id": Uuid::now_v7(), "dispute_id": dispute, "signed_at": Utc::now(), "terms": "重新立界桩",
         "sum_fen": 150000, "obligations": "甲方赔偿1500元", "signature_photos": [], "author": Uuid::nil()});
     assert_eq!(mediator.push("record_agreement", agreement).await["status"], "applied");
-    let close = mediator.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "和解"})).await;
+    let close =
+        mediator.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "和解"})).await;
     assert_eq!(close["status"], "applied", "{close}");
     // major (30000) + medium difficulty (5000) at full quality + mass bonus (10000)
     assert_eq!(status_of(&mediator).await, ("accrued".into(), 45_000, String::new()));
@@ -69,7 +74,11 @@ async fn resolved_case_is_reviewed_returned_fixed_approved_and_paid_once() {
             "reviewer": Uuid::nil(), "reviewed_at": Utc::now()})
     };
     let cannot = judicial.push("review_case_file", review(true, vec![])).await;
-    assert_eq!((cannot["status"].as_str(), cannot["code"].as_str()), (Some("rejected"), Some("invalid_field")), "a file missing required items cannot pass");
+    assert_eq!(
+        (cannot["status"].as_str(), cannot["code"].as_str()),
+        (Some("rejected"), Some("invalid_field")),
+        "a file missing required items cannot pass"
+    );
     assert_eq!(judicial.push("review_case_file", review(false, vec!["材料不全"])).await["status"], "applied");
     let (status, _, reason) = status_of(&mediator).await;
     assert_eq!(status, "under_review");
@@ -97,11 +106,18 @@ async fn resolved_case_is_reviewed_returned_fixed_approved_and_paid_once() {
     assert_eq!(b.status(), 201);
     let batch: Value = b.json().await.unwrap();
     assert_eq!(status_of(&mediator).await.0, "batched");
-    let paid = admin.post(&format!("/v1/subsidies/batches/{}/paid", batch["id"].as_str().unwrap()), json!({"payment_ref": "NX2026-0001"})).await;
+    let paid = admin
+        .post(
+            &format!("/v1/subsidies/batches/{}/paid", batch["id"].as_str().unwrap()),
+            json!({"payment_ref": "NX2026-0001"}),
+        )
+        .await;
     assert_eq!(paid.status(), 204);
     let s = pulled_subsidies(&mediator).await;
     assert_eq!((s[0]["status"].as_str(), s[0]["payment_ref"].as_str()), (Some("paid"), Some("NX2026-0001")));
-    let again = admin.post(&format!("/v1/subsidies/batches/{}/paid", batch["id"].as_str().unwrap()), json!({"payment_ref": "again"})).await;
+    let again = admin
+        .post(&format!("/v1/subsidies/batches/{}/paid", batch["id"].as_str().unwrap()), json!({"payment_ref": "again"}))
+        .await;
     assert_eq!(again.status(), 409, "a batch is paid once");
 
     // my subsidies, by id: the payee and the county only

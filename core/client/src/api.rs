@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use fengqiao_domain::wire::{
-    ErrorBody, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest, TokenResponse,
+    CaseBlock, ErrorBody, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest, TokenResponse,
 };
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -137,6 +139,105 @@ impl Api {
             .query(&[("cursor", cursor), ("limit", &limit)]);
         json(req).await
     }
+
+    /// `POST /v1/cases/blocks`: reserves a block of case numbers for the caller.
+    pub(crate) async fn reserve_case_block(&self, access: &str) -> Result<CaseBlock, ApiError> {
+        json(self.http.post(self.url("v1/cases/blocks")?).bearer_auth(access)).await
+    }
+
+    /// `POST /v1/photos/` (tus creation): returns the upload's `Location`.
+    pub(crate) async fn tus_create(
+        &self,
+        access: &str,
+        length: u64,
+        sha256_hex: &str,
+        content_type: &str,
+    ) -> Result<String, ApiError> {
+        let meta = format!("sha256 {},filetype {}", B64.encode(sha256_hex), B64.encode(content_type));
+        let req = self
+            .http
+            .post(self.url("v1/photos/")?)
+            .bearer_auth(access)
+            .header(TUS_RESUMABLE, TUS_VERSION)
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", meta);
+        let resp = send_raw(req).await?;
+        resp.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::Decode("tus create: no Location".into()))
+    }
+
+    /// `HEAD` an upload: (offset, length) the server holds.
+    pub(crate) async fn tus_head(&self, access: &str, location: &str) -> Result<(u64, u64), ApiError> {
+        let req = self.http.head(self.url(location)?).bearer_auth(access).header(TUS_RESUMABLE, TUS_VERSION);
+        let resp = send_raw(req).await?;
+        Ok((header_u64(&resp, "upload-offset")?, header_u64(&resp, "upload-length")?))
+    }
+
+    /// `PATCH` one chunk at `offset` with its SHA-256 in `Upload-Checksum`:
+    /// the server's new offset.
+    pub(crate) async fn tus_patch(
+        &self,
+        access: &str,
+        location: &str,
+        offset: u64,
+        chunk: bytes::Bytes,
+    ) -> Result<u64, ApiError> {
+        use sha2::Digest;
+        let checksum = format!("sha256 {}", B64.encode(sha2::Sha256::digest(&chunk)));
+        let req = self
+            .http
+            .patch(self.url(location)?)
+            .bearer_auth(access)
+            .header(TUS_RESUMABLE, TUS_VERSION)
+            .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+            .header("Upload-Offset", offset.to_string())
+            .header("Upload-Checksum", checksum)
+            .body(chunk);
+        let resp = send_raw(req).await?;
+        header_u64(&resp, "upload-offset")
+    }
+
+    /// Whether the server already holds a photo this user may see (`GET` of its
+    /// first byte). Any failure counts as "no".
+    pub(crate) async fn photo_exists(&self, access: &str, sha256_hex: &str) -> Result<bool, ApiError> {
+        let req = self
+            .http
+            .get(self.url(&format!("v1/photos/{sha256_hex}"))?)
+            .bearer_auth(access)
+            .header(reqwest::header::RANGE, "bytes=0-0");
+        match send(req).await {
+            Ok(_) => Ok(true),
+            Err(ApiError::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+const TUS_RESUMABLE: &str = "Tus-Resumable";
+const TUS_VERSION: &str = "1.0.0";
+
+fn header_u64(resp: &reqwest::Response, name: &str) -> Result<u64, ApiError> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::Decode(format!("missing or bad {name} header")))
+}
+
+/// Sends; a success comes back as the response (headers only read), an error
+/// status becomes [`ApiError::Status`].
+async fn send_raw(req: RequestBuilder) -> Result<reqwest::Response, ApiError> {
+    let resp = req.send().await.map_err(transport)?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let bytes = resp.bytes().await.map_err(transport)?;
+    let body = serde_json::from_slice::<ErrorBody>(&bytes).ok();
+    Err(ApiError::Status { status: status_u16(status), body })
 }
 
 fn transport(e: reqwest::Error) -> ApiError {

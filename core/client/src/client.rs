@@ -3,11 +3,12 @@
 //! touch the network.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::apply::{known_scope, StateView, ViewError};
+use fengqiao_domain::apply::known_scope;
 use fengqiao_domain::org::OrgUnit;
 use fengqiao_domain::permissions::{Action, Actor, Standing};
 use fengqiao_domain::policy::Policy;
@@ -20,11 +21,10 @@ use crate::api::{Api, Timeouts};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ClientError, Error};
 use crate::outbox::record_visit_op;
+use crate::photos::blobs::BlobDir;
 use crate::retry::{with_retry, CancelHandle, RetryPolicy};
 use crate::session::{session_from, Ctx};
-use crate::store::{
-    ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoredSession, SyncErrorInfo,
-};
+use crate::store::{ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoredSession, SyncErrorInfo};
 use crate::sync::{Engine, SyncProgress, SyncReport};
 
 /// Settings of a [`FieldClient`]. `Default` suits the field.
@@ -46,6 +46,15 @@ pub struct ClientOptions {
     pub policy: Policy,
     /// The clock (tests inject [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
+    /// The photo folder; `None`: `<data_dir>/photos` for [`FieldClient::open`],
+    /// no photos for [`FieldClient::with_store`].
+    pub photo_dir: Option<PathBuf>,
+    /// Most bytes the photo folder may hold. Over it, originals of uploaded
+    /// photos are evicted (oldest first); photos not yet uploaded never are, and
+    /// attaching one more that does not fit fails with `storage_full`.
+    pub photo_budget_bytes: u64,
+    /// Bytes per upload chunk (each PATCH; progress is saved after each).
+    pub upload_chunk_bytes: u32,
 }
 
 impl Default for ClientOptions {
@@ -59,6 +68,9 @@ impl Default for ClientOptions {
             token_refresh_margin: Duration::from_secs(60),
             policy: Policy::default(),
             clock: Arc::new(SystemClock),
+            photo_dir: None,
+            photo_budget_bytes: 500 * 1024 * 1024,
+            upload_chunk_bytes: 1024 * 1024,
         }
     }
 }
@@ -72,6 +84,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("push_batch_size", &self.push_batch_size)
             .field("pull_page_limit", &self.pull_page_limit)
             .field("token_refresh_margin", &self.token_refresh_margin)
+            .field("photo_budget_bytes", &self.photo_budget_bytes)
+            .field("upload_chunk_bytes", &self.upload_chunk_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -138,16 +152,24 @@ pub struct SyncStatus {
     pub quarantined: Vec<QuarantinedOp>,
     /// The server ended the session: log in again to sync.
     pub session_expired: bool,
+    /// Photos still to upload (waiting for their record, or partly sent).
+    pub photos_pending: u64,
+    /// Photos that failed for good (see [`FieldClient::photo_states`]).
+    pub photos_failed: u64,
 }
 
 /// The phone core: offline store, outbox and sync with one server.
 pub struct FieldClient {
-    store: Arc<dyn ClientStore>,
-    api: Api,
-    options: ClientOptions,
+    pub(crate) store: Arc<dyn ClientStore>,
+    pub(crate) api: Api,
+    pub(crate) options: ClientOptions,
+    /// The photo folder, if photos are enabled.
+    pub(crate) photos: Option<BlobDir>,
+    /// Serialises photo imports and evictions.
+    pub(crate) photo_lock: std::sync::Mutex<()>,
     /// Serialises login, logout and sync (one token holder at a time, so a
     /// rotated refresh token is never spent twice).
-    net: tokio::sync::Mutex<()>,
+    pub(crate) net: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for FieldClient {
@@ -176,6 +198,10 @@ impl FieldClient {
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("data dir: {e}"))))?;
         let store = SledClientStore::open(&data_dir).map_err(Error::from)?;
+        let mut options = options;
+        if options.photo_dir.is_none() {
+            options.photo_dir = Some(Path::new(&data_dir).join("photos"));
+        }
         FieldClient::with_store(Arc::new(store), server_url, options)
     }
 
@@ -187,10 +213,21 @@ impl FieldClient {
     ) -> Result<FieldClient, ClientError> {
         let api =
             Api::new(&server_url, Timeouts { connect: options.connect_timeout, request: options.request_timeout })?;
-        Ok(FieldClient { store, api, options, net: tokio::sync::Mutex::new(()) })
+        let photos = match &options.photo_dir {
+            Some(dir) => Some(BlobDir::open(dir)?),
+            None => None,
+        };
+        Ok(FieldClient {
+            store,
+            api,
+            options,
+            photos,
+            photo_lock: std::sync::Mutex::new(()),
+            net: tokio::sync::Mutex::new(()),
+        })
     }
 
-    fn ctx<'a>(&'a self, cancel: Option<&'a CancelHandle>) -> Ctx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, cancel: Option<&'a CancelHandle>) -> Ctx<'a> {
         Ctx {
             store: &*self.store,
             api: &self.api,
@@ -208,18 +245,13 @@ impl FieldClient {
     /// `unit_scope`, which needs the whole chain, cannot be used offline; a
     /// partial chain is enough for `Actor::standing`, since a grant covers a
     /// target only through a unit the user can see.
-    fn known_scope(&self, unit: Uuid) -> Result<Vec<Uuid>, Error> {
-        /// The phone's store seen as the domain's read-only view.
-        struct View<'a>(&'a dyn ClientStore);
-        impl StateView for View<'_> {
-            fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
-                self.0.get_record(kind, id).map(|r| r.map(|r| r.record)).map_err(|e| ViewError(e.to_string()))
-            }
-        }
-        known_scope(&View(self.store.as_ref()), unit).map_err(|e| Error::Store(StoreError::Backend(e.0)))
+    pub(crate) fn known_scope(&self, unit: Uuid) -> Result<Vec<Uuid>, Error> {
+        let session = self.store.load_session()?;
+        let view = crate::view::PhoneView::new(self.store.as_ref(), session.as_ref());
+        known_scope(&view, unit).map_err(crate::view::view_error)
     }
 
-    fn session(&self) -> Result<StoredSession, Error> {
+    pub(crate) fn session(&self) -> Result<StoredSession, Error> {
         self.store.load_session()?.ok_or(Error::NotLoggedIn)
     }
 
@@ -416,7 +448,8 @@ impl FieldClient {
         Ok(run()?)
     }
 
-    /// Pushes the signed-in user's queued ops, then pulls changes.
+    /// Pushes the signed-in user's queued ops, pulls changes, then uploads the
+    /// photos whose records the server has confirmed.
     pub async fn sync(&self) -> Result<SyncReport, ClientError> {
         self.sync_with(None, None).await
     }
@@ -434,8 +467,12 @@ impl FieldClient {
             progress: progress.as_deref(),
             push_batch: self.options.push_batch_size.clamp(1, 500) as usize,
             pull_limit: self.options.pull_page_limit.max(1),
+            photos: self.photos.as_ref().map(|b| (b, (self.options.upload_chunk_bytes as usize).max(1024))),
         };
         let result = engine.run().await.map_err(ClientError::from);
+        if let Err(e) = self.enforce_photo_budget() {
+            tracing::warn!(error = %e, "could not keep the photo folder within its budget");
+        }
         let now = self.options.clock.now();
         let mut meta = self.store.sync_meta().map_err(Error::from)?;
         match &result {
@@ -459,7 +496,15 @@ impl FieldClient {
                 Some(s) => (self.store.outbox_len(Some(s.user.id))?, self.user_quarantine(s.user.id)?),
                 None => (all, Vec::new()),
             };
+            let uploads = self.store.photo_uploads()?;
+            let photos_pending = uploads.iter().filter(|u| crate::photos::upload::is_open(&u.state)).count() as u64;
+            let photos_failed = uploads
+                .iter()
+                .filter(|u| matches!(u.state, crate::store::UploadState::Failed { permanent: true, .. }))
+                .count() as u64;
             Ok(SyncStatus {
+                photos_pending,
+                photos_failed,
                 pending_ops,
                 waiting_for_other_users: all - pending_ops.min(all),
                 last_sync_at: meta.last_success_at,

@@ -42,8 +42,14 @@ pub(crate) enum Error {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Out of disk, or over the photo budget: nothing was written.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("cancelled")]
     Cancelled,
+    /// Every case number held on this phone is spent.
+    #[error("no case numbers left on this phone: connect once to reserve more")]
+    NoCaseNumbers,
 }
 
 /// What went wrong, as the app sees it. Match on the variant or on
@@ -109,6 +115,13 @@ pub enum ClientError {
         /// What failed.
         message: String,
     },
+    /// The phone is out of space (disk full, or the photo folder's budget is
+    /// spent on photos not yet uploaded). Nothing was written.
+    #[error("storage full: {message}")]
+    StorageFull {
+        /// What ran out.
+        message: String,
+    },
     /// The caller cancelled; queued work is intact.
     #[error("cancelled")]
     Cancelled,
@@ -129,6 +142,7 @@ impl ClientError {
             ClientError::InvalidInput { .. } => "invalid_input",
             ClientError::NotFound { .. } => "not_found",
             ClientError::Storage { .. } => "storage",
+            ClientError::StorageFull { .. } => "storage_full",
             ClientError::Cancelled => "cancelled",
         }
     }
@@ -156,7 +170,11 @@ impl From<Error> for ClientError {
             Error::InvalidInput(m) => ClientError::InvalidInput { reason: "invalid_input".into(), message: m },
             Error::NotFound(m) => ClientError::NotFound { message: m },
             Error::Store(s) => ClientError::Storage { message: s.to_string() },
+            Error::StorageFull(m) => ClientError::StorageFull { message: m },
             Error::Cancelled => ClientError::Cancelled,
+            e @ Error::NoCaseNumbers => {
+                ClientError::Rejected { reason: "no_case_numbers".into(), message: e.to_string() }
+            }
         };
         // Codes only: messages may echo server text, never personal data, but
         // keep the log minimal anyway.
@@ -189,6 +207,7 @@ mod tests {
         assert_eq!(e.code(), "server");
         assert!(!ClientError::SessionExpired.is_transient());
         assert_eq!(ClientError::from(Error::Cancelled).code(), "cancelled");
+        assert_eq!(ClientError::from(Error::StorageFull("budget".into())).code(), "storage_full");
         assert_eq!(ClientError::from(Error::Network("offline".into())).code(), "network");
     }
 }

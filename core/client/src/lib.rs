@@ -8,14 +8,26 @@
 //! pushes the signed-in user's operations oldest first and pulls the change feed.
 //! Refused operations go to quarantine, never silently away.
 //!
+//! Disputes are reported, mediated, escalated and decided offline too (see
+//! [`FieldClient::report_dispute`], [`FieldClient::escalation_inbox`],
+//! [`FieldClient::allowed_actions`]): the phone checks each with the domain's
+//! own rules over its local view, and numbers cases from blocks that `sync`
+//! reserves ahead.
+//!
+//! Photos are attached from a file path: copied into the phone's own
+//! content-addressed folder, queued, and uploaded by `sync` after their records
+//! (tus, in checksummed chunks, resuming from the server's offset).
+//!
 //! Storage sits behind [`store::ClientStore`], with a sled backend for phones and
 //! an in-memory one for tests; both run [`store::conformance`].
 
 mod api;
 mod client;
 mod clock;
+mod disputes;
 mod error;
 mod outbox;
+mod photos;
 mod retry;
 mod session;
 pub mod store;
@@ -24,10 +36,16 @@ mod sync;
 mod tests;
 #[cfg(test)]
 mod testutil;
+mod view;
 
 pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use disputes::{
+    DisputeActions, DisputeFile, DisputeItem, InboxItem, NewAgreement, NewConfirmation, NewDispute, NewFollowUp,
+    NewSession,
+};
 pub use error::ClientError;
+pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus};
 pub use retry::{CancelHandle, RetryPolicy};
-pub use store::{ClientStore, MemoryClientStore, SledClientStore, SyncErrorInfo};
+pub use store::{ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, SyncErrorInfo, UploadState};
 pub use sync::{SyncPhase, SyncProgress, SyncReport};

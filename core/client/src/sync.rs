@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::outbox::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
+use crate::photos::blobs::BlobDir;
+use crate::photos::upload::Uploader;
 use crate::session::{Authed, Ctx};
 use crate::store::{OutboxEntry, PulledPage, QuarantineReason};
 
@@ -23,6 +25,8 @@ pub enum SyncPhase {
     Pushing,
     /// Fetching changes.
     Pulling,
+    /// Uploading photos: `done` of `total` bytes of this sync's photos.
+    Uploading,
 }
 
 /// Receives progress during a sync (called from the syncing task; keep it quick).
@@ -57,6 +61,10 @@ pub struct SyncReport {
     pub reset: bool,
     /// Ops queued by other users of this phone, left waiting for them.
     pub waiting_for_other_users: u64,
+    /// Photos whose upload completed (verified by the server) in this sync.
+    pub photos_uploaded: u64,
+    /// Photos that failed for good in this sync (the others went on).
+    pub photos_failed: u64,
 }
 
 /// One sync run.
@@ -65,6 +73,8 @@ pub(crate) struct Engine<'a> {
     pub progress: Option<&'a dyn SyncProgress>,
     pub push_batch: usize,
     pub pull_limit: u32,
+    /// The photo folder and the chunk size, if photos are enabled.
+    pub photos: Option<(&'a BlobDir, usize)>,
 }
 
 impl Engine<'_> {
@@ -81,13 +91,18 @@ impl Engine<'_> {
         }
     }
 
-    /// Push then pull.
+    /// Push, pull, then upload photos (records sync ahead of their photos).
     pub(crate) async fn run(&self) -> Result<SyncReport, Error> {
         let mut auth = Authed::begin(self.ctx)?;
         let user = auth.user_id();
         let mut report = SyncReport::default();
         self.push(&mut auth, user, &mut report).await?;
         self.pull(&mut auth, user, &mut report).await?;
+        crate::disputes::case_numbers::top_up(self.ctx, &mut auth, user).await?;
+        if let Some((blobs, chunk)) = self.photos {
+            let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
+            uploader.run(&mut auth, &mut report).await?;
+        }
         let store = self.ctx.store;
         report.waiting_for_other_users = store.outbox_len(None)?.saturating_sub(store.outbox_len(Some(user))?);
         tracing::info!(
@@ -99,6 +114,8 @@ impl Engine<'_> {
             pulled = report.pulled,
             skipped = report.skipped_unknown,
             reset = report.reset,
+            photos_uploaded = report.photos_uploaded,
+            photos_failed = report.photos_failed,
             "sync done"
         );
         Ok(report)

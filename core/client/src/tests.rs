@@ -37,7 +37,11 @@ fn user(name: &str) -> UserInfo {
         id: id(uid),
         username: name.into(),
         display_name: name.into(),
-        roles: vec![GrantInfo { grant: RoleGrant { role, unit_id: id(unit) }, unit_name: "u".into() }],
+        roles: vec![GrantInfo {
+            grant: RoleGrant { role, unit_id: id(unit) },
+            unit_name: "u".into(),
+            ancestors: vec![],
+        }],
     }
 }
 
@@ -57,6 +61,8 @@ fn house(n: u128) -> Record {
         head_name: "张三".into(),
         address: format!("{n}号"),
         phone: None,
+        code: None,
+        id_number: None,
     })
 }
 
@@ -73,6 +79,7 @@ struct Mock {
     push_script: VecDeque<Reply>,
     logouts: Vec<String>,
     refused_refresh: bool,
+    blocks: u32,
 }
 
 impl Mock {
@@ -182,6 +189,10 @@ impl Mock {
                 let to = (from + limit).min(self.feed.len());
                 let body = json!({"v": 1, "reset": reset, "changes": &self.feed[from..to], "next_cursor": to.to_string(), "has_more": to < self.feed.len()});
                 Reply::json(200, body.to_string())
+            }
+            "/v1/cases/blocks" if self.authed(req).is_some() => {
+                self.blocks += 1;
+                Reply::json(201, json!({"year": 2026, "block": self.blocks, "size": 100}).to_string())
             }
             _ => Reply::json(404, r#"{"code":"not_found","message":""}"#),
         }
@@ -297,6 +308,8 @@ async fn visits_are_recorded_offline_validated_and_checked() {
         head_name: "李四".into(),
         address: "9号".into(),
         phone: None,
+        code: None,
+        id_number: None,
     });
     let page = store::PulledPage {
         reset: false,

@@ -111,6 +111,14 @@ pub fn known_scope(view: &dyn StateView, unit_id: Uuid) -> Result<Vec<Uuid>, Vie
     Ok(scope)
 }
 
+/// The scope of a household (its group's).
+pub fn household_scope(view: &dyn StateView, household: Uuid) -> Result<Option<Vec<Uuid>>, ViewError> {
+    match view.get(EntityKind::Household, household)? {
+        Some(Record::Household(h)) => unit_scope(view, h.group_id),
+        _ => Ok(None),
+    }
+}
+
 /// The scope a record lives in (the units whose feeds carry it).
 pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<Uuid>>, ViewError> {
     match record {
@@ -131,6 +139,10 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
         },
         Record::Dispute(d) => unit_scope(view, d.origin_unit),
         Record::Consultation(c) => unit_scope(view, c.village_id),
+        Record::VillageRules(r) => unit_scope(view, r.village_id),
+        Record::Screening(r) => unit_scope(view, r.village_id),
+        Record::Violation(v) => household_scope(view, v.household_id),
+        Record::HouseholdStanding(h) => household_scope(view, h.household_id),
         // A batch is placed by its decision (the admin's county); never from here.
         Record::PaymentBatch(_) => Ok(None),
         Record::Subsidy(s) => {
@@ -194,6 +206,11 @@ pub fn decide(
         | Op::CreatePaymentBatch(_)
         | Op::MarkBatchPaid(_)
         | Op::RejectSubsidy(_) => crate::apply_subsidy::decide(env, &env.op, actor, policy, view, now),
+        Op::SetVillageRules(_)
+        | Op::ReviewVillageRules(_)
+        | Op::RecordViolation(_)
+        | Op::RestoreHousehold(_)
+        | Op::FileScreening(_) => crate::apply_prevent::decide(env, &env.op, actor, policy, view, now),
         other => crate::apply_disputes::decide(env, other, actor, policy, view, now),
     }
 }
@@ -371,6 +388,8 @@ mod tests {
                 head_name: "张三".into(),
                 address: "1号".into(),
                 phone: None,
+                code: None,
+                id_number: None,
             }));
         }
         World {

@@ -8,12 +8,15 @@
 
 pub mod apply;
 pub mod apply_disputes;
+pub mod apply_prevent;
 pub mod apply_subsidy;
 pub mod disputes;
+pub mod id_number;
 pub mod ladder;
 pub mod org;
 pub mod permissions;
 pub mod policy;
+pub mod prevent;
 pub mod records;
 pub mod rejection;
 pub mod subsidy;

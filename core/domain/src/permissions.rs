@@ -71,6 +71,25 @@ pub fn sees(role: Role, entity: EntityKind) -> bool {
         // Subsidies reach their payee through the payee's own feed; through the
         // org tree only the county (which pays) sees them.
         EntityKind::Subsidy | EntityKind::PaymentBatch => role == Role::CountyAdmin,
+        // Village rules are public within the village.
+        EntityKind::VillageRules | EntityKind::HouseholdStanding => true,
+        // The history of violations: village cadres and above, never the group leader.
+        EntityKind::Violation => matches!(
+            role,
+            Role::VillageSecretary
+                | Role::FirstSecretary
+                | Role::VillageCadre
+                | Role::JudicialOffice
+                | Role::TownCommittee
+        ),
+        EntityKind::Screening => matches!(
+            role,
+            Role::VillageSecretary
+                | Role::FirstSecretary
+                | Role::VillageCadre
+                | Role::JudicialOffice
+                | Role::TownCommittee
+        ),
         // Consultations hold villagers' questions: the advisor's village and the judicial office.
         EntityKind::Consultation => {
             matches!(role, Role::LegalAdvisor | Role::VillageSecretary | Role::FirstSecretary | Role::JudicialOffice)

@@ -26,6 +26,8 @@ pub struct Policy {
     pub disputes: DisputePolicy,
     /// Subsidy rates, the case-file checklist, payment deadline.
     pub subsidy: SubsidyPolicy,
+    /// Screening focus areas, key periods, assessment weights.
+    pub screening: ScreeningPolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
 }
@@ -265,6 +267,88 @@ pub struct NegativeItemPolicy {
     pub label_zh: String,
     /// English label.
     pub label_en: String,
+    /// Sanctions after the correction period.
+    #[serde(default)]
+    pub sanctions: Vec<crate::prevent::Sanction>,
+    /// Days to correct before sanctions apply.
+    #[serde(default = "default_correction_days")]
+    pub correction_days: u32,
+}
+
+fn default_correction_days() -> u32 {
+    15
+}
+
+/// Screening: focus areas and key periods that raise the cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScreeningPolicy {
+    /// Focus areas (重点领域).
+    pub focus_areas: Vec<FocusArea>,
+    /// Key periods (重点时段).
+    pub key_periods: Vec<KeyPeriod>,
+    /// Weights of the village assessment (percent, summing to 100).
+    pub assessment: AssessmentWeights,
+}
+
+/// A focus area of screening.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FocusArea {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+}
+
+/// A key period: from and to as (month, day), inclusive, and the cadence in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPeriod {
+    /// Chinese name.
+    pub name: String,
+    /// First day (month, day).
+    pub from: (u32, u32),
+    /// Last day (month, day).
+    pub to: (u32, u32),
+    /// Cadence inside.
+    pub cadence: crate::prevent::Cadence,
+}
+
+/// Weights of the village assessment, percent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssessmentWeights {
+    /// Share of disputes settled in the group or village.
+    pub settled_locally: u32,
+    /// Screening completion.
+    pub screening: u32,
+    /// Share of open disputes not overdue.
+    pub on_time: u32,
+}
+
+impl Default for AssessmentWeights {
+    fn default() -> Self {
+        AssessmentWeights { settled_locally: 50, screening: 30, on_time: 20 }
+    }
+}
+
+impl Default for ScreeningPolicy {
+    fn default() -> Self {
+        use crate::prevent::Cadence;
+        ScreeningPolicy {
+            focus_areas: [("land_rights", "土地确权"), ("water_fees", "水费"), ("wage_arrears", "讨薪")]
+                .into_iter()
+                .map(|(c, zh)| FocusArea { code: c.into(), label_zh: zh.into() })
+                .collect(),
+            key_periods: vec![
+                KeyPeriod { name: "两会".into(), from: (3, 1), to: (3, 15), cadence: Cadence::Weekly },
+                KeyPeriod { name: "农忙秋收".into(), from: (9, 1), to: (10, 31), cadence: Cadence::HalfMonthly },
+                KeyPeriod { name: "国庆".into(), from: (9, 25), to: (10, 8), cadence: Cadence::Weekly },
+            ],
+            assessment: AssessmentWeights::default(),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -278,6 +362,7 @@ impl Default for Policy {
             photos: PhotoPolicy::default(),
             disputes: DisputePolicy::default(),
             subsidy: SubsidyPolicy::default(),
+            screening: ScreeningPolicy::default(),
             negative_list: seed_negative_list(),
         }
     }
@@ -321,7 +406,18 @@ fn seed_negative_list() -> Vec<NegativeItemPolicy> {
         ("unreasonable_petitioning", "无理取闹、缠访闹访", "unreasonable trouble-making and pestering petitions"),
     ]
     .into_iter()
-    .map(|(c, zh, en)| NegativeItemPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into() })
+    .map(|(c, zh, en)| {
+        use crate::prevent::Sanction;
+        let sanctions = match c {
+            "water_fees_unpaid" => vec![Sanction::ServicesSuspended {
+                services: vec!["村集体分红".into(), "村级评优评先".into()],
+            }],
+            "elderly_abandoned_or_abused" => vec![Sanction::DishonestyList, Sanction::PublicNotice],
+            "yard_dirty_messy" => vec![Sanction::PublicNotice],
+            _ => vec![Sanction::ServicesSuspended { services: vec!["村级评优评先".into()] }, Sanction::DishonestyList],
+        };
+        NegativeItemPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into(), sanctions, correction_days: 15 }
+    })
     .collect()
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::disputes::{Agreement, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession};
 use crate::org::OrgUnit;
 use crate::policy::Policy;
+use crate::prevent::{HouseholdStanding, Screening, VillageRules, Violation};
 use crate::rejection::{Rejection, RejectionCode};
 use crate::subsidy::{CaseReview, Consultation, PaymentBatch, Subsidy};
 
@@ -46,6 +47,14 @@ pub enum EntityKind {
     Consultation,
     /// A payment batch.
     PaymentBatch,
+    /// A village's rules and negative list.
+    VillageRules,
+    /// A violation of the negative list.
+    Violation,
+    /// Whether a household's services are suspended.
+    HouseholdStanding,
+    /// A village's screening for a period.
+    Screening,
 }
 
 impl EntityKind {
@@ -67,6 +76,10 @@ impl EntityKind {
             EntityKind::CaseReview => 13,
             EntityKind::Consultation => 14,
             EntityKind::PaymentBatch => 15,
+            EntityKind::VillageRules => 16,
+            EntityKind::Violation => 17,
+            EntityKind::HouseholdStanding => 18,
+            EntityKind::Screening => 19,
         }
     }
 
@@ -101,6 +114,13 @@ pub struct Household {
     /// Contact phone (personal data), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The county's own household code (from its registers); imports derive the
+    /// household's id from it, so a re-import updates instead of duplicating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The head's resident identity number (personal data), checksum-validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<crate::id_number::IdNumber>,
 }
 
 /// The kind of a visit.
@@ -327,6 +347,14 @@ pub enum Record {
     Consultation(Consultation),
     /// A payment batch.
     PaymentBatch(PaymentBatch),
+    /// A village's rules.
+    VillageRules(VillageRules),
+    /// A violation.
+    Violation(Violation),
+    /// A household's standing.
+    HouseholdStanding(HouseholdStanding),
+    /// A screening.
+    Screening(Screening),
 }
 
 impl Record {
@@ -348,6 +376,10 @@ impl Record {
             Record::CaseReview(_) => EntityKind::CaseReview,
             Record::Consultation(_) => EntityKind::Consultation,
             Record::PaymentBatch(_) => EntityKind::PaymentBatch,
+            Record::VillageRules(_) => EntityKind::VillageRules,
+            Record::Violation(_) => EntityKind::Violation,
+            Record::HouseholdStanding(_) => EntityKind::HouseholdStanding,
+            Record::Screening(_) => EntityKind::Screening,
         }
     }
 
@@ -369,6 +401,10 @@ impl Record {
             Record::CaseReview(x) => x.id,
             Record::Consultation(x) => x.id,
             Record::PaymentBatch(x) => x.id,
+            Record::VillageRules(x) => x.id,
+            Record::Violation(x) => x.id,
+            Record::HouseholdStanding(x) => x.id,
+            Record::Screening(x) => x.id,
         }
     }
 

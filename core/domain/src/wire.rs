@@ -49,6 +49,37 @@ pub enum Op {
     MarkBatchPaid(MarkBatchPaid),
     /// Refuse a subsidy with a reason (county admin).
     RejectSubsidy(RejectSubsidy),
+    /// Adopt or change a village's rules and negative list.
+    SetVillageRules(crate::prevent::VillageRules),
+    /// Record the township's legality review of a village's rules.
+    ReviewVillageRules(ReviewVillageRules),
+    /// Record a violation against a household.
+    RecordViolation(crate::prevent::Violation),
+    /// Restore a household after correction.
+    RestoreHousehold(RestoreHousehold),
+    /// File a village's screening for a period.
+    FileScreening(crate::prevent::Screening),
+}
+
+/// Body of `review_village_rules`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewVillageRules {
+    /// The village.
+    pub village_id: Uuid,
+    /// Reviewed as lawful (true) or not yet / withdrawn (false).
+    pub reviewed: bool,
+}
+
+/// Body of `restore_household`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RestoreHousehold {
+    /// The violation corrected.
+    pub violation_id: Uuid,
+    /// What was corrected.
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Body of `create_payment_batch`.
@@ -126,6 +157,11 @@ impl Op {
             Op::CreatePaymentBatch(_) => "create_payment_batch",
             Op::MarkBatchPaid(_) => "mark_batch_paid",
             Op::RejectSubsidy(_) => "reject_subsidy",
+            Op::SetVillageRules(_) => "set_village_rules",
+            Op::ReviewVillageRules(_) => "review_village_rules",
+            Op::RecordViolation(_) => "record_violation",
+            Op::RestoreHousehold(_) => "restore_household",
+            Op::FileScreening(_) => "file_screening",
         }
     }
 
@@ -147,6 +183,11 @@ impl Op {
             Op::CreatePaymentBatch(b) => (EntityKind::PaymentBatch, b.id),
             Op::MarkBatchPaid(b) => (EntityKind::PaymentBatch, b.batch_id),
             Op::RejectSubsidy(r) => (EntityKind::Subsidy, r.subsidy_id),
+            Op::SetVillageRules(r) => (EntityKind::VillageRules, r.id),
+            Op::ReviewVillageRules(r) => (EntityKind::VillageRules, crate::prevent::rules_id(r.village_id)),
+            Op::RecordViolation(v) => (EntityKind::Violation, v.id),
+            Op::RestoreHousehold(r) => (EntityKind::Violation, r.violation_id),
+            Op::FileScreening(s) => (EntityKind::Screening, s.id),
         }
     }
 }
@@ -378,6 +419,22 @@ pub struct TokenResponse {
     pub refresh_expires_at: DateTime<Utc>,
     /// The user and their roles.
     pub user: UserInfo,
+    /// The password was reset by an administrator: until it is changed
+    /// (`POST /v1/auth/password`) every other call is refused with
+    /// `password_change_required`.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// `POST /v1/auth/password` body: change one's own password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    pub old_password: String,
+    /// The new password (at least the policy's `auth.min_password_chars`).
+    pub new_password: String,
 }
 
 /// The JSON body of every 4xx/5xx answer.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::keys::KeyRing;
 use super::password;
 use super::tokens::{self, TokenProblem};
-use crate::store::{RefreshRecord, SpendOutcome, Store, StoreError, UserRecord};
+use crate::store::{AuditAction, AuditEntry, RefreshRecord, SpendOutcome, Store, StoreError, UserRecord};
 
 /// Why an auth call failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,12 +29,30 @@ pub enum AuthError {
     /// No valid access token.
     #[error("a valid access token is required")]
     Unauthorized,
+    /// A new password does not meet the policy (the message says why; it never
+    /// repeats the password).
+    #[error("{0}")]
+    WeakPassword(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Something else failed on the server.
     #[error("{0}")]
     Internal(String),
+}
+
+impl AuthError {
+    /// A stable code for the audit log and error answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::InvalidCredentials => "invalid_credentials",
+            AuthError::RefreshInvalid => "refresh_invalid",
+            AuthError::TokenExpired => "token_expired",
+            AuthError::Unauthorized => "unauthorized",
+            AuthError::WeakPassword(_) => "weak_password",
+            AuthError::Store(_) | AuthError::Internal(_) => "internal",
+        }
+    }
 }
 
 /// An authenticated caller.
@@ -99,6 +117,14 @@ impl AuthService {
             }
             SpendOutcome::Reused { family } => {
                 tracing::warn!(%family, "spent refresh token reused: session family revoked");
+                let user = self.store.refresh(&tokens::token_hash(refresh_token))?.map(|r| r.user_id);
+                self.store.append_audit(&[AuditEntry::new(
+                    AuditAction::RefreshReuse,
+                    None,
+                    user.map(|u| u.to_string()),
+                    "family_revoked",
+                )
+                .detail(format!("family {family}"))])?;
                 Err(AuthError::RefreshInvalid)
             }
             SpendOutcome::Invalid => Err(AuthError::RefreshInvalid),
@@ -106,12 +132,36 @@ impl AuthService {
     }
 
     /// Revokes the session the refresh token belongs to. Unknown tokens are ignored
-    /// (logout is idempotent and says nothing about what exists).
-    pub fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
-        if let Some(rec) = self.store.refresh(&tokens::token_hash(refresh_token))? {
+    /// (logout is idempotent and says nothing about what exists). Returns the
+    /// revoked session's record, if the token was known.
+    pub fn logout(&self, refresh_token: &str) -> Result<Option<RefreshRecord>, AuthError> {
+        let rec = self.store.refresh(&tokens::token_hash(refresh_token))?;
+        if let Some(rec) = &rec {
             self.store.revoke_family(rec.family)?;
         }
+        Ok(rec)
+    }
+
+    /// Changes the caller's own password: the old one must match and the new one
+    /// meet the policy; clears a reset's "must change" flag.
+    pub fn change_password(&self, user_id: Uuid, old: &str, new: &str) -> Result<(), AuthError> {
+        let mut user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
+        if !password::verify(old, &user.password_hash) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        password::check_policy(&self.policy, &user.username, new).map_err(AuthError::WeakPassword)?;
+        if old == new {
+            return Err(AuthError::WeakPassword("the new password must differ from the old one".into()));
+        }
+        user.password_hash = password::hash(new).map_err(AuthError::Internal)?;
+        user.must_change_password = false;
+        self.store.update_user(&user)?;
         Ok(())
+    }
+
+    /// The device of a session (the install id the phone sent at sign-in), if any.
+    pub fn device_of(&self, user_id: Uuid, family: Uuid) -> Result<Option<Uuid>, AuthError> {
+        Ok(self.store.refresh_of_user(user_id)?.into_iter().find(|r| r.family == family).and_then(|r| r.device_id))
     }
 
     /// Authenticates a bearer token: valid signature and claims, a live session,
@@ -182,6 +232,7 @@ impl AuthService {
             refresh_token,
             refresh_expires_at,
             user: self.user_info(user)?,
+            must_change_password: user.must_change_password,
         })
     }
 }

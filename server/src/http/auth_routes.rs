@@ -5,11 +5,15 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
 use chrono::Utc;
-use fengqiao_domain::wire::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse};
+use fengqiao_domain::wire::{ChangePasswordRequest, ErrorBody, LoginRequest, RefreshRequest, TokenResponse};
 
 use super::error::{ApiError, ApiJson, ApiResult};
 use super::AppState;
 use crate::auth::service::Caller;
+use crate::store::{AuditAction, AuditEntry};
+
+/// Paths a user whose password was reset may still call.
+const WHILE_MUST_CHANGE: [&str; 2] = ["/v1/auth/password", "/v1/me"];
 
 /// Longest username or password accepted (a longer one is refused before hashing).
 const MAX_CREDENTIAL_CHARS: usize = 256;
@@ -30,6 +34,13 @@ impl FromRequestParts<AppState> for Authed {
             .to_string();
         let auth = state.auth.clone();
         let caller = tokio::task::spawn_blocking(move || auth.authenticate(&token)).await??;
+        if caller.user.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "your password was reset: choose a new one (POST /v1/auth/password) first",
+            ));
+        }
         Ok(Authed(caller))
     }
 }
@@ -44,10 +55,21 @@ pub async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginReques
     {
         return Err(ApiError::bad_request("invalid_field", "username and password: 1 to 256 characters"));
     }
-    let auth = st.auth.clone();
-    let result =
-        tokio::task::spawn_blocking(move || auth.login(&req.username, &req.password, req.device_id, Utc::now()))
-            .await?;
+    let (auth, store, device) = (st.auth.clone(), st.store.clone(), req.device_id);
+    let result = tokio::task::spawn_blocking(move || {
+        let r = auth.login(&req.username, &req.password, req.device_id, Utc::now());
+        // The audit names a user by id only; an unknown username is not kept.
+        let entry = match &r {
+            Ok(t) => AuditEntry::new(AuditAction::Login, Some(t.user.id), Some(t.user.id.to_string()), "ok"),
+            Err(e) => {
+                let known = store.user_by_username(&req.username).ok().flatten().map(|u| u.id.to_string());
+                let detail = if known.is_some() { "" } else { "unknown user" };
+                AuditEntry::new(AuditAction::LoginFailed, None, known, e.code()).detail(detail)
+            }
+        };
+        store.append_audit(&[entry.device(device)]).map(|_| r)
+    })
+    .await??;
     match result {
         Ok(t) => {
             tracing::info!(user = %t.user.id, "login");
@@ -75,7 +97,44 @@ pub async fn refresh(
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "revoked")))]
 pub async fn logout(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
-    let auth = st.auth.clone();
-    tokio::task::spawn_blocking(move || auth.logout(&req.refresh_token)).await??;
+    let (auth, store) = (st.auth.clone(), st.store.clone());
+    tokio::task::spawn_blocking(move || -> Result<(), crate::auth::AuthError> {
+        if let Some(rec) = auth.logout(&req.refresh_token)? {
+            let e = AuditEntry::new(AuditAction::Logout, Some(rec.user_id), Some(rec.family.to_string()), "ok");
+            store.append_audit(&[e.device(rec.device_id)])?;
+        }
+        Ok(())
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change one's own password (required after an administrator's reset).
+#[utoipa::path(post, path = "/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "changed"), (status = 400, body = ErrorBody, description = "weak_password"),
+        (status = 401, body = ErrorBody)))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    if req.old_password.chars().count() > MAX_CREDENTIAL_CHARS {
+        return Err(ApiError::bad_request("invalid_field", "password: at most 256 characters"));
+    }
+    let (auth, store) = (st.auth.clone(), st.store.clone());
+    tokio::task::spawn_blocking(move || -> Result<(), crate::auth::AuthError> {
+        let id = caller.user.id;
+        let r = auth.change_password(id, &req.old_password, &req.new_password);
+        let outcome = match &r {
+            Ok(()) => "ok",
+            Err(e) => e.code(),
+        };
+        let device = auth.device_of(id, caller.family)?;
+        let e = AuditEntry::new(AuditAction::PasswordChange, Some(id), Some(id.to_string()), outcome);
+        store.append_audit(&[e.device(device)])?;
+        r
+    })
+    .await??;
     Ok(StatusCode::NO_CONTENT)
 }

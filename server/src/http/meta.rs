@@ -49,9 +49,14 @@ impl Modify for BearerAuth {
     paths(
         healthz, jwks, openapi_json,
         super::auth_routes::login, super::auth_routes::refresh, super::auth_routes::logout,
+        super::auth_routes::change_password,
+        super::admin_routes::list_users, super::admin_routes::create_user, super::admin_routes::get_user,
+        super::admin_routes::update_user, super::admin_routes::disable_user, super::admin_routes::enable_user,
+        super::admin_routes::reset_password, super::admin_routes::list_devices, super::admin_routes::revoke_device,
+        super::admin_routes::import_file, super::admin_routes::audit_log,
         super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull,
         super::photos_routes::options, super::photos_routes::create, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
-        super::case_routes::reserve_block, super::report_routes::flow,
+        super::case_routes::reserve_block, super::report_routes::flow, super::report_routes::monthly,
         super::subsidy_routes::mine, super::subsidy_routes::one, super::subsidy_routes::ledger,
         super::subsidy_routes::create_batch, super::subsidy_routes::mark_paid,
     ),
@@ -89,6 +94,16 @@ mod tests {
             "/v1/sync/push",
             "/v1/sync/pull",
             "/v1/me",
+            "/v1/auth/password",
+            "/v1/admin/users",
+            "/v1/admin/users/{id}",
+            "/v1/admin/users/{id}/disable",
+            "/v1/admin/users/{id}/enable",
+            "/v1/admin/users/{id}/password",
+            "/v1/admin/users/{id}/devices",
+            "/v1/admin/users/{id}/devices/{device}/revoke",
+            "/v1/admin/import",
+            "/v1/admin/audit",
         ] {
             assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
         }

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state and the tower layers around them
 //! (body limit, timeout, panic catcher, tracing without headers or bodies).
 
+pub mod admin_routes;
 pub mod auth_routes;
 pub mod case_routes;
 pub mod error;
@@ -79,11 +80,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/login", post(auth_routes::login))
         .route("/v1/auth/refresh", post(auth_routes::refresh))
         .route("/v1/auth/logout", post(auth_routes::logout))
+        .route("/v1/auth/password", post(auth_routes::change_password))
+        .route("/v1/admin/users", get(admin_routes::list_users).post(admin_routes::create_user))
+        .route("/v1/admin/users/{id}", get(admin_routes::get_user).patch(admin_routes::update_user))
+        .route("/v1/admin/users/{id}/disable", post(admin_routes::disable_user))
+        .route("/v1/admin/users/{id}/enable", post(admin_routes::enable_user))
+        .route("/v1/admin/users/{id}/password", post(admin_routes::reset_password))
+        .route("/v1/admin/users/{id}/devices", get(admin_routes::list_devices))
+        .route("/v1/admin/users/{id}/devices/{device}/revoke", post(admin_routes::revoke_device))
+        .route(
+            "/v1/admin/import",
+            post(admin_routes::import_file).layer(DefaultBodyLimit::max(admin_routes::MAX_IMPORT_BYTES)),
+        )
+        .route("/v1/admin/audit", get(admin_routes::audit_log))
         .route("/v1/me", get(sync_routes::me))
         .route("/v1/sync/push", post(sync_routes::push))
         .route("/v1/sync/pull", get(sync_routes::pull))
         .route("/v1/cases/blocks", post(case_routes::reserve_block))
         .route("/v1/reports/flow", get(report_routes::flow))
+        .route("/v1/reports/monthly", get(report_routes::monthly))
         .route("/v1/subsidies/mine", get(subsidy_routes::mine))
         .route("/v1/subsidies/ledger", get(subsidy_routes::ledger))
         .route("/v1/subsidies/batches", post(subsidy_routes::create_batch))

@@ -33,7 +33,7 @@ pub fn negotiate(format: Option<&str>, headers: &HeaderMap) -> Result<Format, Ap
         Some("json") => return Ok(Format::Json),
         Some("csv") => return Ok(Format::Csv),
         Some("xlsx") => return Ok(Format::Xlsx),
-        Some(_) => return Err(ApiError::bad_request("invalid_format", "format: json, csv or xlsx")),
+        Some(_) => return Err(ApiError::bad_request("invalid_format", "format: json, csv, html or xlsx")),
         None => {}
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -120,4 +120,68 @@ pub fn send_table(
             &format!("{name}.csv"),
         ),
     })
+}
+
+/// Query of the monthly report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyQuery {
+    /// Village, town or county id.
+    pub unit: Uuid,
+    /// `YYYY-MM` in the county's zone.
+    pub month: String,
+    /// `json`, `html` or `xlsx` (else by `Accept`).
+    pub format: Option<String>,
+}
+
+/// The monthly analysis report (月度排查问题研判报告) as JSON, HTML (printable,
+/// SVG charts) or xlsx.
+#[utoipa::path(get, path = "/v1/reports/monthly", tag = "reports", params(MonthlyQuery), security(("bearer" = [])),
+    responses((status = 200, body = crate::reports::monthly::MonthlyReport, description = "JSON, or HTML / xlsx"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn monthly(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    headers: HeaderMap,
+    query: Result<Query<MonthlyQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let html = q.format.as_deref() == Some("html") || (q.format.is_none() && accept.contains("text/html"));
+    let format = if html { Format::Json } else { negotiate(q.format.as_deref(), &headers)? };
+    let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
+    let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
+    let report = tokio::task::spawn_blocking(
+        move || -> Result<Option<crate::reports::monthly::MonthlyReport>, crate::store::StoreError> {
+            let Some(fengqiao_domain::Record::Unit(u)) = store.record(fengqiao_domain::EntityKind::Unit, unit)? else {
+                return Ok(None);
+            };
+            let mut scope = vec![u.id];
+            let mut next = u.parent;
+            while let Some(id) = next.take() {
+                if let Some(fengqiao_domain::Record::Unit(p)) = store.record(fengqiao_domain::EntityKind::Unit, id)? {
+                    scope.push(p.id);
+                    next = p.parent;
+                }
+            }
+            let readers = crate::reports::monthly::READERS;
+            if !grants.iter().any(|g| readers.contains(&g.role) && fengqiao_domain::org::covers(g.unit_id, &scope)) {
+                return Ok(None);
+            }
+            crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month).map(Some)
+        },
+    )
+    .await??
+    .ok_or_else(ApiError::not_found)?;
+    if html {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        return Ok((StatusCode::OK, h, crate::reports::html::render(&report)).into_response());
+    }
+    if format == Format::Json {
+        return Ok(Json(report).into_response());
+    }
+    let name = format!("monthly-{}-{}", report.unit_id, report.month);
+    send_table(format, "月度研判", &name, &["项目", "数值"], &crate::reports::html::table(&report))
 }

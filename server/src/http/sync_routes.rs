@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiJson, ApiResult};
 use super::AppState;
+use crate::store::{AuditAction, AuditEntry};
 
 /// Push a batch of operations; one answer per op, in order.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest,
@@ -50,8 +51,31 @@ pub async fn push(
     }
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
     let n = ops.len();
-    let answers =
-        tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())).await??;
+    let (auth, family) = (st.auth.clone(), caller.family);
+    let answers = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let answers = store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())?;
+        // One audit entry per op: who, from which device, what kind, which record, how it ended.
+        let device = auth.device_of(actor.user_id, family)?;
+        let entries: Vec<AuditEntry> = ops
+            .iter()
+            .zip(&answers)
+            .map(|(env, a)| {
+                let outcome = match &a.outcome {
+                    Outcome::Applied { .. } => "applied".to_string(),
+                    Outcome::Duplicate { .. } => "duplicate".to_string(),
+                    Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
+                    Outcome::Conflict { .. } => "conflict".to_string(),
+                };
+                let target = env.op.record_ref().1.to_string();
+                AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
+                    .device(device)
+                    .detail(env.op.kind_name())
+            })
+            .collect();
+        store.append_audit(&entries)?;
+        Ok(answers)
+    })
+    .await??;
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))

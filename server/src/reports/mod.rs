@@ -3,6 +3,8 @@
 //! computes the rows; JSON, CSV and xlsx only render them.
 
 pub mod flow;
+pub mod html;
+pub mod monthly;
 pub mod render;
 pub mod subsidies;
 
@@ -28,6 +30,15 @@ impl Month {
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
         NaiveDate::from_ymd_opt(year, month, 1)?;
         Some(Month { year, month })
+    }
+
+    /// The month before.
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { year: self.year, month: self.month - 1 }
+        }
     }
 
     /// `[start, end)` in UTC for the month in `zone`.

@@ -10,7 +10,10 @@ use fengqiao_domain::{
 };
 use uuid::Uuid;
 
-use super::{PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, UploadRecord, UserRecord};
+use super::{
+    AuditAction, AuditEntry, AuditQuery, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
+    UploadRecord, UserRecord,
+};
 
 /// The county of the small world.
 pub const COUNTY: Uuid = Uuid::from_u128(0xC0);
@@ -47,6 +50,8 @@ pub fn household(id: Uuid, group: Uuid) -> Record {
         head_name: "王五".into(),
         address: "3号".into(),
         phone: Some("13800000000".into()),
+        code: None,
+        id_number: None,
     })
 }
 
@@ -109,6 +114,58 @@ pub fn run_all(store: &dyn Store) {
     moved_record_is_dropped_where_it_left(store);
     uploads_and_photos(store);
     case_blocks_are_unique_per_year(store);
+    records_of_kind_lists_current_records(store);
+    audit_log_appends_and_filters(store);
+}
+
+fn records_of_kind_lists_current_records(store: &dyn Store) {
+    let units = store.records_of_kind(EntityKind::Unit).unwrap();
+    assert_eq!(units.len(), 7, "the small world's units");
+    assert!(units.iter().all(|r| r.kind() == EntityKind::Unit));
+    let hh = store.records_of_kind(EntityKind::Household).unwrap();
+    assert!(HOUSEHOLDS.iter().all(|h| hh.iter().any(|r| r.id() == *h)));
+    assert!(hh.iter().all(|r| r.kind() == EntityKind::Household));
+}
+
+fn audit_log_appends_and_filters(store: &dyn Store) {
+    let all = |limit| AuditQuery { limit, ..AuditQuery::default() };
+    assert!(store.audit(&all(100)).unwrap().is_empty());
+    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    let t0 = Utc::now() - Duration::hours(2);
+    let mut e1 = AuditEntry::new(AuditAction::Login, Some(alice), Some(alice.to_string()), "ok");
+    e1.at = t0;
+    e1.seq = 999; // ignored: the store assigns positions
+    let e2 = AuditEntry::new(AuditAction::SyncOp, Some(alice), Some("rec-1".into()), "applied").detail("record_visit");
+    let e3 = AuditEntry::new(AuditAction::UserDisable, Some(bob), Some(alice.to_string()), "ok").device(Some(bob));
+    store.append_audit(&[e1.clone()]).unwrap();
+    store.append_audit(&[e2.clone(), e3.clone()]).unwrap();
+    let got = store.audit(&all(100)).unwrap();
+    assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3], "positions in append order");
+    assert_eq!(got[1], AuditEntry { seq: 2, ..e2 });
+    assert_eq!(got[2].device, Some(bob));
+    // by actor, target, action, period; paging by position
+    let q = |f: fn(&mut AuditQuery)| {
+        let mut q = all(100);
+        f(&mut q);
+        q
+    };
+    let seqs = |q: AuditQuery| store.audit(&q).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>();
+    let mut by_actor = all(100);
+    by_actor.actor = Some(bob);
+    assert_eq!(seqs(by_actor), vec![3]);
+    let mut by_target = all(100);
+    by_target.target = Some(alice.to_string());
+    assert_eq!(seqs(by_target), vec![1, 3]);
+    assert_eq!(seqs(q(|q| q.action = Some(AuditAction::SyncOp))), vec![2]);
+    let mut recent = all(100);
+    recent.from = Some(t0 + Duration::hours(1));
+    assert_eq!(seqs(recent), vec![2, 3]);
+    let mut old = all(100);
+    old.to = Some(t0 + Duration::hours(1));
+    assert_eq!(seqs(old), vec![1]);
+    assert_eq!(seqs(all(2)), vec![1, 2]);
+    assert_eq!(seqs(q(|q| q.after = 2)), vec![3]);
+    assert!(seqs(all(0)).is_empty());
 }
 
 fn case_blocks_are_unique_per_year(store: &dyn Store) {
@@ -195,6 +252,7 @@ fn user(name: &str) -> UserRecord {
         password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
         grants: vec![RoleGrant { role: Role::CountyAdmin, unit_id: COUNTY }],
         disabled: false,
+        must_change_password: false,
         created_at: Utc::now(),
     }
 }
@@ -213,6 +271,15 @@ fn users(store: &dyn Store) {
     store.update_user(&changed).unwrap();
     assert!(store.user_by_username("conf.alice").unwrap().unwrap().disabled);
     assert_eq!(store.user_by_username("nobody").unwrap(), None);
+    let bob = user("conf.bob");
+    store.create_user(&bob).unwrap();
+    let names: Vec<String> = store.users().unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, vec!["conf.alice".to_string(), "conf.bob".to_string()], "every user, by username");
+    // the reset flag survives a round trip
+    let mut reset = bob.clone();
+    reset.must_change_password = true;
+    store.update_user(&reset).unwrap();
+    assert!(store.user(bob.id).unwrap().unwrap().must_change_password);
 }
 
 fn refresh(family: Uuid, hash: &str, expires_in: Duration) -> RefreshRecord {
@@ -248,6 +315,22 @@ fn refresh_tokens(store: &dyn Store) {
     store.revoke_family(fam2).unwrap();
     assert_eq!(store.spend_refresh("h4", now).unwrap(), SpendOutcome::Invalid);
     assert_eq!(store.refresh("h4").unwrap().map(|r| r.family), Some(fam2));
+    // a user's tokens across families and devices (to list and revoke devices)
+    let (carol, phone_a, phone_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let mine = |hash: &str, fam: Uuid, device: Uuid, age: i64| RefreshRecord {
+        user_id: carol,
+        device_id: Some(device),
+        issued_at: now - Duration::minutes(age),
+        ..refresh(fam, hash, Duration::days(1))
+    };
+    let (fa, fb) = (Uuid::now_v7(), Uuid::now_v7());
+    store.insert_refresh(&mine("c1", fa, phone_a, 30)).unwrap();
+    store.insert_refresh(&mine("c2", fa, phone_a, 20)).unwrap();
+    store.insert_refresh(&mine("c3", fb, phone_b, 10)).unwrap();
+    let got = store.refresh_of_user(carol).unwrap();
+    assert_eq!(got.iter().map(|r| r.token_hash.as_str()).collect::<Vec<_>>(), vec!["c1", "c2", "c3"], "oldest first");
+    assert_eq!(got[2].device_id, Some(phone_b));
+    assert!(store.refresh_of_user(Uuid::now_v7()).unwrap().is_empty());
 }
 
 fn signing_keys(store: &dyn Store) {

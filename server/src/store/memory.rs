@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    merge_page, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError, StoreResult,
-    StoredAnswer, StoredRecord, UploadRecord, UserRecord,
+    merge_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
+    StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
 #[derive(Default, Clone)]
@@ -41,6 +41,7 @@ struct State {
     keys: Vec<SigningKeyRecord>,
     uploads: HashMap<Uuid, UploadRecord>,
     photos: HashMap<String, PhotoRecord>,
+    audit: Vec<AuditEntry>,
     sync: Sync,
 }
 
@@ -157,6 +158,32 @@ impl Store for MemoryStore {
         Ok(st.usernames.get(username).and_then(|id| st.users.get(id)).cloned())
     }
 
+    fn users(&self) -> StoreResult<Vec<UserRecord>> {
+        let mut all: Vec<UserRecord> = self.st().users.values().cloned().collect();
+        all.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(all)
+    }
+
+    fn refresh_of_user(&self, user: Uuid) -> StoreResult<Vec<RefreshRecord>> {
+        let mut all: Vec<RefreshRecord> = self.st().refresh.values().filter(|r| r.user_id == user).cloned().collect();
+        all.sort_by(|a, b| (a.issued_at, &a.token_hash).cmp(&(b.issued_at, &b.token_hash)));
+        Ok(all)
+    }
+
+    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        let mut st = self.st();
+        for e in entries {
+            let seq = st.audit.last().map_or(0, |l| l.seq) + 1;
+            st.audit.push(AuditEntry { seq, ..e.clone() });
+        }
+        Ok(())
+    }
+
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let st = self.st();
+        Ok(st.audit.iter().filter(|e| e.seq > query.after && query.matches(e)).take(query.limit).cloned().collect())
+    }
+
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()> {
         self.st().refresh.insert(record.token_hash.clone(), record.clone());
         Ok(())
@@ -230,6 +257,14 @@ impl Store for MemoryStore {
 
     fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>> {
         Ok(self.st().sync.records.get(&(kind, id)).map(|s| s.record.clone()))
+    }
+
+    fn records_of_kind(&self, kind: EntityKind) -> StoreResult<Vec<Record>> {
+        let st = self.st();
+        let mut all: Vec<Record> =
+            st.sync.records.iter().filter(|((k, _), _)| *k == kind).map(|(_, s)| s.record.clone()).collect();
+        all.sort_by_key(|r| r.id());
+        Ok(all)
     }
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {

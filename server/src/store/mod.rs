@@ -6,6 +6,7 @@
 //! [`batch`] functions over their own [`batch::WriteTx`], and both run the
 //! [`conformance`] suite.
 
+pub mod audit;
 pub mod batch;
 pub mod conformance;
 pub mod memory;
@@ -19,6 +20,7 @@ use fengqiao_domain::{EntityKind, Record, RoleGrant};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use audit::{AuditAction, AuditEntry, AuditQuery};
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 
@@ -58,6 +60,10 @@ pub struct UserRecord {
     /// A disabled user's tokens stop working at once.
     #[serde(default)]
     pub disabled: bool,
+    /// Set by an administrator's password reset: the user must choose a new
+    /// password before doing anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
     /// When created.
     pub created_at: DateTime<Utc>,
 }
@@ -164,6 +170,8 @@ pub trait Store: Send + Sync + 'static {
     fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>>;
     /// A user by username.
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Every user, by username.
+    fn users(&self) -> StoreResult<Vec<UserRecord>>;
 
     /// Stores a new refresh token.
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()>;
@@ -175,6 +183,14 @@ pub trait Store: Send + Sync + 'static {
     fn family_revoked(&self, family: Uuid) -> StoreResult<bool>;
     /// The refresh record of a token hash, if any.
     fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
+    /// Every refresh record of a user (all families, spent or not), oldest first.
+    fn refresh_of_user(&self, user: Uuid) -> StoreResult<Vec<RefreshRecord>>;
+
+    /// Appends entries to the audit log, assigning each the next position (their
+    /// `seq` is ignored). The log has no update and no delete.
+    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
+    /// Audit entries matching a query, in log order, at most `query.limit`.
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 
     /// All signing keys, oldest first.
     fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
@@ -197,6 +213,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_records(&self, records: &[Record]) -> StoreResult<u64>;
     /// The current record of a kind and id.
     fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>>;
+    /// Every current record of a kind (imports compare against them).
+    fn records_of_kind(&self, kind: EntityKind) -> StoreResult<Vec<Record>>;
     /// Changes after `after` visible to these grants, plus everything in the
     /// personal feed of `personal` (a user's own subsidies), at most `limit`.
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage>;

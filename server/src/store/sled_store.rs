@@ -26,14 +26,16 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    feed_key, merge_page, record_key, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
-    StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
+    feed_key, merge_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
+    SpendOutcome, Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
 /// Version of the on-disk layout; a store written by a newer server is refused.
 pub const STORE_FORMAT: u64 = 1;
 const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
+/// Set once the user → refresh-token index covers every stored token.
+const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
 
 /// The sled-backed server store.
 pub struct SledStore {
@@ -53,7 +55,10 @@ pub struct SledStore {
     photo_refs: Tree,
     case_blocks: Tree,
     case_numbers: Tree,
+    user_refresh: Tree,
+    audit: Tree,
     writer: Mutex<()>,
+    audit_lock: Mutex<()>,
     visible: AtomicU64,
 }
 
@@ -112,8 +117,11 @@ impl SledStore {
             photo_refs: t("photo_refs")?,
             case_blocks: t("case_blocks")?,
             case_numbers: t("case_numbers")?,
+            user_refresh: t("user_refresh")?,
+            audit: t("audit")?,
             db,
             writer: Mutex::new(()),
+            audit_lock: Mutex::new(()),
             visible: AtomicU64::new(0),
         };
         match store.meta.get(FORMAT_KEY).map_err(backend)? {
@@ -133,6 +141,15 @@ impl SledStore {
             None => 0,
         };
         store.visible.store(seq, Ordering::SeqCst);
+        if store.meta.get(USER_REFRESH_INDEXED).map_err(backend)?.is_none() {
+            // A store written before the index existed: build it once.
+            for kv in store.refresh.iter() {
+                let (_, v) = kv.map_err(backend)?;
+                let rec: RefreshRecord = dec(&v)?;
+                store.user_refresh.insert(user_refresh_key(&rec), &[]).map_err(backend)?;
+            }
+            store.meta.insert(USER_REFRESH_INDEXED, &[1]).map_err(backend)?;
+        }
         store.db.flush().map_err(backend)?;
         Ok(store)
     }
@@ -234,6 +251,13 @@ fn vdec<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ViewError> {
 
 fn venc<T: Serialize>(v: &T) -> Result<Vec<u8>, ViewError> {
     serde_json::to_vec(v).map_err(|e| ViewError(e.to_string()))
+}
+
+/// Key of the user → refresh-token index: user id + token hash.
+fn user_refresh_key(rec: &RefreshRecord) -> Vec<u8> {
+    let mut k = rec.user_id.as_bytes().to_vec();
+    k.extend_from_slice(rec.token_hash.as_bytes());
+    k
 }
 
 fn block_key(year: i32, block: u32) -> [u8; 8] {
@@ -355,8 +379,65 @@ impl Store for SledStore {
         }
     }
 
+    fn users(&self) -> StoreResult<Vec<UserRecord>> {
+        let mut out = Vec::new();
+        for kv in self.usernames.iter() {
+            let (_, id) = kv.map_err(backend)?;
+            if let Some(u) = Self::get_json(&self.users, &id)? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    fn refresh_of_user(&self, user: Uuid) -> StoreResult<Vec<RefreshRecord>> {
+        let mut out: Vec<RefreshRecord> = Vec::new();
+        for kv in self.user_refresh.scan_prefix(user.as_bytes()) {
+            let (k, _) = kv.map_err(backend)?;
+            if let Some(r) = Self::get_json(&self.refresh, &k[16..])? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| (a.issued_at, &a.token_hash).cmp(&(b.issued_at, &b.token_hash)));
+        Ok(out)
+    }
+
+    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        let _a = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seq = match self.audit.last().map_err(backend)? {
+            Some((k, _)) => read_u64(&k)?,
+            None => 0,
+        };
+        let mut batch = sled::Batch::default();
+        for e in entries {
+            seq += 1;
+            batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
+        }
+        self.audit.apply_batch(batch).map_err(backend)?;
+        self.durable()
+    }
+
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let mut out = Vec::new();
+        if query.limit == 0 {
+            return Ok(out);
+        }
+        for kv in self.audit.range(query.after.saturating_add(1).to_be_bytes()..) {
+            let (_, v) = kv.map_err(backend)?;
+            let e: AuditEntry = dec(&v)?;
+            if query.matches(&e) {
+                out.push(e);
+                if out.len() >= query.limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()> {
         self.refresh.insert(record.token_hash.as_bytes(), enc(record)?).map_err(backend)?;
+        self.user_refresh.insert(user_refresh_key(record), &[]).map_err(backend)?;
         self.durable()
     }
 
@@ -457,6 +538,15 @@ impl Store for SledStore {
 
     fn record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<Record>> {
         Ok(Self::get_json::<StoredRecord>(&self.records, &record_key(kind, id))?.map(|s| s.record))
+    }
+
+    fn records_of_kind(&self, kind: EntityKind) -> StoreResult<Vec<Record>> {
+        let mut out = Vec::new();
+        for kv in self.records.scan_prefix([kind.tag()]) {
+            let (_, v) = kv.map_err(backend)?;
+            out.push(dec::<StoredRecord>(&v)?.record);
+        }
+        Ok(out)
     }
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {

@@ -10,7 +10,8 @@ use fengqiao_domain::{EntityKind, Household, Record, Visit, VisitKind};
 use uuid::Uuid;
 
 use super::{
-    ClientStore, PulledPage, QuarantineReason, RecordState, StoreError, StoredSession, SyncErrorInfo, SyncMeta, Tokens,
+    ClientStore, PhotoUpload, PulledPage, QuarantineReason, RecordState, StoreError, StoredSession, SyncErrorInfo,
+    SyncMeta, Tokens, UploadState,
 };
 
 /// Runs every backend-independent check on fresh stores made by `make`.
@@ -68,6 +69,16 @@ macro_rules! conformance_tests {
             $crate::store::conformance::list_records_newest_first(&s);
         }
         #[test]
+        fn conformance_photo_queue_enqueue_is_atomic_and_merges() {
+            let (_g, s) = $make;
+            $crate::store::conformance::photo_queue_enqueue_is_atomic_and_merges(&s);
+        }
+        #[test]
+        fn conformance_photo_queue_confirm_progress_and_discard() {
+            let (_g, s) = $make;
+            $crate::store::conformance::photo_queue_confirm_progress_and_discard(&s);
+        }
+        #[test]
         fn conformance_sync_meta_roundtrips() {
             let (_g, s) = $make;
             $crate::store::conformance::sync_meta_roundtrips(&s);
@@ -112,11 +123,31 @@ fn household(id: Uuid) -> Record {
         head_name: "张三".into(),
         address: "1号".into(),
         phone: None,
+        code: None,
+        id_number: None,
     })
 }
 
 fn put(seq: u64, r: Record) -> Change {
     Change { seq, action: ChangeAction::Put, entity: r.kind(), id: r.id(), record: Some(r) }
+}
+
+/// An attachment of the photo `sha` to a visit, its op by `author`, and its queue entry.
+fn attach(author: Uuid, sha: &str) -> (Record, OpEnvelope, PhotoUpload) {
+    let a = fengqiao_domain::Attachment {
+        id: Uuid::now_v7(),
+        target_kind: EntityKind::Visit,
+        target_id: Uuid::now_v7(),
+        sha256: sha.into(),
+        length: 1234,
+        content_type: "image/jpeg".into(),
+        caption: String::new(),
+        author,
+        file_item: None,
+    };
+    let op = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op: Op::AttachPhoto(a.clone()) };
+    let up = PhotoUpload::new(sha.into(), 1234, "image/jpeg".into(), Utc::now());
+    (Record::Attachment(a), op, up)
 }
 
 fn state(s: &dyn ClientStore, kind: EntityKind, id: Uuid) -> Option<RecordState> {
@@ -420,6 +451,12 @@ pub fn survives_reopen(open: impl Fn() -> Box<dyn ClientStore>) {
         s.apply_pulled(me, &PulledPage { reset: false, changes: vec![put(1, household(h))], next_cursor: "c1".into() })
             .expect("apply");
         s.save_sync_meta(&SyncMeta { last_success_at: Some(Utc::now()), last_error: None }).expect("meta");
+        let (r, o, mut u) = attach(me, &"f".repeat(64));
+        s.enqueue_photo(&r, &o, &u, Utc::now()).expect("photo");
+        assert!(s.complete_op(o.op_id).expect("confirm photo"));
+        u.state = UploadState::Uploading { bytes_done: 7, total: 1234 };
+        u.upload_url = Some("/v1/photos/uploads/7".into());
+        assert!(s.save_photo_upload(&u).expect("progress"));
     }
     let s = open();
     assert_eq!(s.device_id().expect("id"), device);
@@ -430,6 +467,89 @@ pub fn survives_reopen(open: impl Fn() -> Box<dyn ClientStore>) {
     assert_eq!(state(&*s, EntityKind::Household, h), Some(RecordState::Synced));
     assert_eq!(s.pull_state().expect("pull").map(|p| p.cursor), Some("c1".into()));
     assert!(s.sync_meta().expect("meta").last_success_at.is_some());
+    let photo = s.photo_upload(&"f".repeat(64)).expect("photo").expect("queued");
+    assert_eq!(photo.state, UploadState::Uploading { bytes_done: 7, total: 1234 });
+    assert_eq!(photo.upload_url.as_deref(), Some("/v1/photos/uploads/7"));
+    assert!(photo.confirmed);
     let (_, _, seq3) = enqueue_visit(&*s, me);
     assert!(seq3 > seq2, "sequences keep increasing across reopen");
+}
+
+/// An attach op, its record and its upload-queue entry are written together;
+/// a refused enqueue writes none; the same photo attached again stays one entry
+/// (a failed one starts afresh).
+pub fn photo_queue_enqueue_is_atomic_and_merges(s: &dyn ClientStore) {
+    let me = Uuid::from_u128(100);
+    let (sha1, sha2) = ("a".repeat(64), "b".repeat(64));
+    enqueue_visit(s, me);
+    let (rec, op, up) = attach(me, &sha1);
+    let seq = s.enqueue_photo(&rec, &op, &up, Utc::now()).expect("enqueue photo");
+    let got = s.photo_upload(&sha1).expect("get").expect("queued");
+    assert_eq!((got.seq, got.confirmed, &got.state), (seq, false, &UploadState::Pending));
+    assert_eq!(state(s, EntityKind::Attachment, rec.id()), Some(RecordState::Pending { op_id: op.op_id, author: me }));
+    assert_eq!(s.outbox(None, 10).expect("outbox").last().map(|e| e.op.op_id), Some(op.op_id));
+
+    // the same op id again with another photo: refused, nothing of it written
+    let (rec2, _, up2) = attach(me, &sha2);
+    assert_eq!(s.enqueue_photo(&rec2, &op, &up2, Utc::now()), Err(StoreError::DuplicateOp(op.op_id)));
+    assert_eq!(s.photo_upload(&sha2).expect("get"), None);
+    assert_eq!(state(s, EntityKind::Attachment, rec2.id()), None);
+
+    // the same bytes attached to another record: one entry, first place kept
+    let mut failed = got.clone();
+    failed.state = UploadState::Failed { code: "local_file_missing".into(), message: "gone".into(), permanent: true };
+    failed.upload_url = Some("/v1/photos/uploads/x".into());
+    failed.attempts = 3;
+    assert!(s.save_photo_upload(&failed).expect("save"));
+    let (rec3, op3, up3) = attach(me, &sha1);
+    s.enqueue_photo(&rec3, &op3, &up3, Utc::now()).expect("again");
+    let all = s.photo_uploads().expect("all");
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].seq, &all[0].state, all[0].attempts, &all[0].upload_url),
+        (seq, &UploadState::Pending, 0, &None)
+    );
+
+    // queue order is attach order
+    let (rec4, op4, up4) = attach(me, &sha2);
+    s.enqueue_photo(&rec4, &op4, &up4, Utc::now()).expect("second photo");
+    let order: Vec<String> = s.photo_uploads().expect("all").into_iter().map(|u| u.sha256).collect();
+    assert_eq!(order, vec![sha1, sha2]);
+}
+
+/// The server's answer to the attach op confirms the photo; progress saves keep
+/// the queue place and the confirmation; discarding an unconfirmed attach op
+/// drops its entry.
+pub fn photo_queue_confirm_progress_and_discard(s: &dyn ClientStore) {
+    let me = Uuid::from_u128(100);
+    let (sha1, sha2) = ("c".repeat(64), "d".repeat(64));
+    let (r1, o1, u1) = attach(me, &sha1);
+    let (r2, o2, u2) = attach(me, &sha2);
+    let seq1 = s.enqueue_photo(&r1, &o1, &u1, Utc::now()).expect("1");
+    s.enqueue_photo(&r2, &o2, &u2, Utc::now()).expect("2");
+    assert!(s.complete_op(o1.op_id).expect("complete"));
+    let mut got = s.photo_upload(&sha1).expect("get").expect("queued");
+    assert!(got.confirmed);
+    assert_eq!(state(s, EntityKind::Attachment, r1.id()), Some(RecordState::Synced));
+
+    got.state = UploadState::Uploading { bytes_done: 512, total: 1234 };
+    got.upload_url = Some("/v1/photos/uploads/1".into());
+    got.attempts = 1;
+    got.seq = 999;
+    got.confirmed = false;
+    assert!(s.save_photo_upload(&got).expect("save"));
+    let back = s.photo_upload(&sha1).expect("get").expect("queued");
+    assert_eq!(back.state, UploadState::Uploading { bytes_done: 512, total: 1234 });
+    assert_eq!(back.upload_url.as_deref(), Some("/v1/photos/uploads/1"));
+    assert_eq!((back.seq, back.confirmed, back.attempts), (seq1, true, 1), "place and confirmation are the store's");
+    let stranger = PhotoUpload::new("e".repeat(64), 1, "image/png".into(), Utc::now());
+    assert!(!s.save_photo_upload(&stranger).expect("unknown"));
+    assert_eq!(s.photo_upload(&stranger.sha256).expect("get"), None);
+
+    // the second attach is refused by the server and discarded by the user
+    assert!(s.quarantine_op(o2.op_id, &reason("not_in_jurisdiction"), Utc::now()).expect("q"));
+    assert!(!s.photo_upload(&sha2).expect("get").expect("still queued").confirmed);
+    assert!(s.discard_quarantined(o2.op_id).expect("discard"));
+    assert_eq!(s.photo_upload(&sha2).expect("get"), None);
+    assert_eq!(s.photo_uploads().expect("all").len(), 1);
 }

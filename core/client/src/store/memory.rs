@@ -9,9 +9,11 @@ use fengqiao_domain::wire::{ChangeAction, OpEnvelope};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
+mod cases;
+
 use super::{
-    change_key, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PullState, PulledPage,
-    QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
+    change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
+    PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
 };
 
 #[derive(Default)]
@@ -25,6 +27,8 @@ struct Inner {
     next_seq: u64,
     pull: Option<PullState>,
     meta: SyncMeta,
+    uploads: HashMap<String, PhotoUpload>,
+    case_blocks: Vec<super::HeldCaseBlock>,
 }
 
 impl Inner {
@@ -43,6 +47,34 @@ impl MemoryClientStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn enqueue_inner(
+        &self,
+        record: &Record,
+        op: &OpEnvelope,
+        upload: Option<&PhotoUpload>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut g = self.lock();
+        if g.outbox_ids.contains_key(&op.op_id) || g.quarantine.contains_key(&op.op_id) {
+            return Err(StoreError::DuplicateOp(op.op_id));
+        }
+        let seq = g.next_seq.max(1);
+        g.next_seq = seq + 1;
+        if let Some(up) = upload {
+            match g.uploads.get_mut(&up.sha256) {
+                Some(cur) => cur.merge_new_attach(up),
+                None => {
+                    g.uploads.insert(up.sha256.clone(), PhotoUpload { seq, confirmed: false, ..up.clone() });
+                }
+            }
+        }
+        let state = RecordState::Pending { op_id: op.op_id, author: op.author };
+        g.records.insert(record_key(record.kind(), record.id()), LocalRecord { record: record.clone(), state });
+        g.outbox.insert(seq, OutboxEntry { seq, op: op.clone(), enqueued_at: at });
+        g.outbox_ids.insert(op.op_id, seq);
+        Ok(seq)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -73,17 +105,35 @@ impl ClientStore for MemoryClientStore {
     }
 
     fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64> {
+        self.enqueue_inner(record, op, None, at)
+    }
+
+    fn enqueue_photo(
+        &self,
+        record: &Record,
+        op: &OpEnvelope,
+        upload: &PhotoUpload,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.enqueue_inner(record, op, Some(upload), at)
+    }
+
+    fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>> {
+        Ok(self.lock().uploads.get(sha256).cloned())
+    }
+
+    fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>> {
+        let mut v: Vec<PhotoUpload> = self.lock().uploads.values().cloned().collect();
+        v.sort_by(|a, b| (a.seq, &a.sha256).cmp(&(b.seq, &b.sha256)));
+        Ok(v)
+    }
+
+    fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
         let mut g = self.lock();
-        if g.outbox_ids.contains_key(&op.op_id) || g.quarantine.contains_key(&op.op_id) {
-            return Err(StoreError::DuplicateOp(op.op_id));
-        }
-        let seq = g.next_seq.max(1);
-        g.next_seq = seq + 1;
-        let state = RecordState::Pending { op_id: op.op_id, author: op.author };
-        g.records.insert(record_key(record.kind(), record.id()), LocalRecord { record: record.clone(), state });
-        g.outbox.insert(seq, OutboxEntry { seq, op: op.clone(), enqueued_at: at });
-        g.outbox_ids.insert(op.op_id, seq);
-        Ok(seq)
+        let Some(cur) = g.uploads.get_mut(&upload.sha256) else { return Ok(false) };
+        let (seq, confirmed) = (cur.seq, cur.confirmed);
+        *cur = PhotoUpload { seq, confirmed, ..upload.clone() };
+        Ok(true)
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
@@ -111,6 +161,11 @@ impl ClientStore for MemoryClientStore {
         let mut g = self.lock();
         let Some(seq) = g.outbox_ids.remove(&op_id) else { return Ok(false) };
         let entry = g.outbox.remove(&seq);
+        if let Some(sha) = entry.as_ref().and_then(|e| op_photo(&e.op)) {
+            if let Some(up) = g.uploads.get_mut(sha) {
+                up.confirmed = true;
+            }
+        }
         if let Some(key) = entry.as_ref().and_then(|e| op_record_key(&e.op)) {
             if let Some(r) = g.records.get_mut(&key) {
                 if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id) {
@@ -157,6 +212,11 @@ impl ClientStore for MemoryClientStore {
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
         let mut g = self.lock();
         let Some(q) = g.quarantine.remove(&op_id) else { return Ok(false) };
+        if let Some(sha) = op_photo(&q.op) {
+            if g.uploads.get(sha).is_some_and(|u| !u.confirmed) {
+                g.uploads.remove(sha);
+            }
+        }
         if let Some(key) = op_record_key(&q.op) {
             let carried = g
                 .records

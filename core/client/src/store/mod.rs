@@ -7,10 +7,13 @@
 //! (the sled backend flushes before returning) and every multi-key write is one
 //! transaction: a crash leaves either all of it or none of it.
 
+pub mod cases;
 pub mod conformance;
+pub mod conformance_cases;
 mod memory;
 mod sled;
 
+pub use self::cases::{CaseClaim, CaseNumberStore, HeldCaseBlock};
 pub use self::memory::MemoryClientStore;
 pub use self::sled::SledClientStore;
 
@@ -200,9 +203,97 @@ pub struct SyncMeta {
     pub last_error: Option<SyncErrorInfo>,
 }
 
+/// Where one photo's upload stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum UploadState {
+    /// Waiting: for its attach operation to be confirmed, or for the next sync.
+    Pending,
+    /// Partly on the server (resumes from the server's offset).
+    Uploading {
+        /// Bytes the server has confirmed.
+        bytes_done: u64,
+        /// The photo's size.
+        total: u64,
+    },
+    /// On the server, verified by hash.
+    Done,
+    /// Failed: `permanent` ones are not retried (others are, on the next sync).
+    Failed {
+        /// Stable code (e.g. `photo_too_large`, `local_file_missing`).
+        code: String,
+        /// Human message (no personal data).
+        message: String,
+        /// Not retried.
+        permanent: bool,
+    },
+}
+
+/// A photo in the persisted upload queue (one per SHA-256, however many records
+/// it is attached to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoUpload {
+    /// SHA-256 of the bytes, lowercase hex (the key).
+    pub sha256: String,
+    /// Size in bytes.
+    pub length: u64,
+    /// Image type (sent as tus metadata).
+    pub content_type: String,
+    /// Queue order: the enqueue sequence of its first attach operation (set by the store).
+    #[serde(default)]
+    pub seq: u64,
+    /// The server applied an attach operation of this photo: it may upload.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// Where the upload stands.
+    pub state: UploadState,
+    /// The tus upload's URL (path on the server) once created.
+    #[serde(default)]
+    pub upload_url: Option<String>,
+    /// Upload attempts started so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// When it was queued (device clock; informational).
+    pub queued_at: DateTime<Utc>,
+    /// When the server confirmed the whole photo (device clock; eviction order).
+    #[serde(default)]
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+impl PhotoUpload {
+    /// A new queue entry, pending until its attach operation is confirmed.
+    pub fn new(sha256: String, length: u64, content_type: String, at: DateTime<Utc>) -> Self {
+        PhotoUpload {
+            sha256,
+            length,
+            content_type,
+            seq: 0,
+            confirmed: false,
+            state: UploadState::Pending,
+            upload_url: None,
+            attempts: 0,
+            queued_at: at,
+            done_at: None,
+        }
+    }
+
+    /// Merges a new attach of the same bytes into an existing entry: a failed
+    /// upload gets a fresh start (the file was just stored again); anything else
+    /// stays as it is.
+    pub(crate) fn merge_new_attach(&mut self, new: &PhotoUpload) {
+        if matches!(self.state, UploadState::Failed { .. }) {
+            self.state = UploadState::Pending;
+            self.upload_url = None;
+            self.attempts = 0;
+            self.content_type = new.content_type.clone();
+        }
+    }
+}
+
 /// The phone's store. One writer at a time (backends serialise writes); every
-/// write is atomic and durable when it returns `Ok`.
-pub trait ClientStore: Send + Sync {
+/// write is atomic and durable when it returns `Ok`. Case-number blocks are in
+/// the [`CaseNumberStore`] part.
+pub trait ClientStore: Send + Sync + CaseNumberStore {
     /// The cached session, if any.
     fn load_session(&self) -> StoreResult<Option<StoredSession>>;
     /// Replaces the cached session (durably: a rotated refresh token must
@@ -253,6 +344,28 @@ pub trait ClientStore: Send + Sync {
     /// and quarantine stay), e.g. when another user signs in.
     fn reset_pulled(&self) -> StoreResult<()>;
 
+    /// [`enqueue`](Self::enqueue) for an attach-photo op, which also adds the
+    /// photo to the upload queue (or merges into its entry, see
+    /// [`PhotoUpload::merge_new_attach`]), all in one transaction. The server's
+    /// `applied`/`duplicate` answer to the op ([`complete_op`](Self::complete_op))
+    /// marks the entry `confirmed`; discarding the quarantined op drops an
+    /// unconfirmed entry.
+    fn enqueue_photo(
+        &self,
+        record: &Record,
+        op: &OpEnvelope,
+        upload: &PhotoUpload,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// One upload-queue entry.
+    fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>>;
+    /// The upload queue in queue order.
+    fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>>;
+    /// Replaces an existing entry's progress (state, URL, attempts, done time);
+    /// `false` (changing nothing) if the photo is not queued. `seq` and
+    /// `confirmed` are kept as stored.
+    fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool>;
+
     /// Sync bookkeeping.
     fn sync_meta(&self) -> StoreResult<SyncMeta>;
     /// Replaces the sync bookkeeping.
@@ -272,6 +385,15 @@ pub(crate) fn change_key(change: &Change) -> [u8; 17] {
     match &change.record {
         Some(r) => record_key(r.kind(), r.id()),
         None => record_key(change.entity, change.id),
+    }
+}
+
+/// The photo an attach operation refers to, if it is one.
+pub(crate) fn op_photo(op: &OpEnvelope) -> Option<&str> {
+    if let fengqiao_domain::wire::Op::AttachPhoto(a) = &op.op {
+        Some(a.sha256.as_str())
+    } else {
+        None
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Trees: `session`, `records` (key: entity tag byte + 16-byte uuid), `outbox`
 //! (key: big-endian enqueue sequence), `outbox_ids` (op id → sequence),
-//! `quarantine` (op id → entry) and `meta` (format version, next sequence,
+//! `quarantine` (op id → entry), `uploads` (photo SHA-256 hex → upload-queue
+//! entry) and `meta` (format version, next sequence,
 //! device id, pull cursor, sync bookkeeping). Values are JSON with a format
 //! version field `fv`. Multi-key writes are sled transactions over the trees
 //! involved; every write flushes before returning, since sled alone only syncs
@@ -21,9 +22,11 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::{Transactional, Tree};
 use uuid::Uuid;
 
+mod cases;
+
 use super::{
-    change_key, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PullState, PulledPage,
-    QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
+    change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
+    PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
     STORE_FORMAT_VERSION,
 };
 
@@ -100,6 +103,14 @@ fn seq_from(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
+fn enc_upload(u: &PhotoUpload) -> StoreResult<Vec<u8>> {
+    enc(&Versioned { fv: STORE_FORMAT_VERSION, value: u })
+}
+
+fn tx_enc_upload(u: &PhotoUpload) -> TxResult<Vec<u8>> {
+    enc_upload(u).map_err(ConflictableTransactionError::Abort)
+}
+
 fn to_local(v: RecordValue) -> LocalRecord {
     LocalRecord { record: v.record, state: v.state }
 }
@@ -117,6 +128,7 @@ pub struct SledClientStore {
     outbox_ids: Tree,
     quarantine: Tree,
     meta: Tree,
+    uploads: Tree,
     writer: Mutex<()>,
 }
 
@@ -133,6 +145,7 @@ impl SledClientStore {
             outbox_ids: tree("outbox_ids")?,
             quarantine: tree("quarantine")?,
             meta: tree("meta")?,
+            uploads: tree("uploads")?,
             writer: Mutex::new(()),
             db,
         };
@@ -149,6 +162,63 @@ impl SledClientStore {
             }
         }
         Ok(store)
+    }
+
+    fn enqueue_inner(
+        &self,
+        record: &Record,
+        op: &OpEnvelope,
+        upload: Option<&PhotoUpload>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let rec = enc(&RecordValue {
+            fv: STORE_FORMAT_VERSION,
+            record: record.clone(),
+            state: RecordState::Pending { op_id: op.op_id, author: op.author },
+        })?;
+        let out = enc(&OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at })?;
+        let rkey = record_key(record.kind(), record.id());
+        let op_key = *op.op_id.as_bytes();
+        let _w = self.write();
+        let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta, &self.uploads)
+            .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
+                if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(StoreError::DuplicateOp(op.op_id)));
+                }
+                let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
+                meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
+                if let Some(up) = upload {
+                    let key = up.sha256.as_bytes();
+                    let next = match uploads.get(key)? {
+                        Some(v) => {
+                            let mut cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+                            cur.value.merge_new_attach(up);
+                            cur.value
+                        }
+                        None => PhotoUpload { seq, confirmed: false, ..up.clone() },
+                    };
+                    uploads.insert(key, tx_enc_upload(&next)?)?;
+                }
+                records.insert(&rkey, rec.as_slice())?;
+                outbox.insert(&seq_bytes(seq), out.as_slice())?;
+                ids.insert(&op_key, &seq_bytes(seq))?;
+                Ok(seq)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(seq)
+    }
+
+    /// Marks the photo of a confirmed attach op as confirmed, inside a transaction.
+    fn tx_confirm_photo(uploads: &TransactionalTree, sha: &str) -> TxResult<()> {
+        if let Some(v) = uploads.get(sha.as_bytes())? {
+            let mut cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+            if !cur.value.confirmed {
+                cur.value.confirmed = true;
+                uploads.insert(sha.as_bytes(), tx_enc_upload(&cur.value)?)?;
+            }
+        }
+        Ok(())
     }
 
     fn write(&self) -> MutexGuard<'_, ()> {
@@ -220,30 +290,54 @@ impl ClientStore for SledClientStore {
     }
 
     fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64> {
-        let rec = enc(&RecordValue {
-            fv: STORE_FORMAT_VERSION,
-            record: record.clone(),
-            state: RecordState::Pending { op_id: op.op_id, author: op.author },
-        })?;
-        let out = enc(&OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at })?;
-        let rkey = record_key(record.kind(), record.id());
-        let op_key = *op.op_id.as_bytes();
+        self.enqueue_inner(record, op, None, at)
+    }
+
+    fn enqueue_photo(
+        &self,
+        record: &Record,
+        op: &OpEnvelope,
+        upload: &PhotoUpload,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.enqueue_inner(record, op, Some(upload), at)
+    }
+
+    fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>> {
+        match self.uploads.get(sha256.as_bytes()).map_err(backend)? {
+            Some(v) => Ok(Some(dec::<Versioned<PhotoUpload>>("upload", &v)?.value)),
+            None => Ok(None),
+        }
+    }
+
+    fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>> {
+        let mut out = Vec::new();
+        for item in self.uploads.iter() {
+            let (_, v) = item.map_err(backend)?;
+            match dec::<Versioned<PhotoUpload>>("upload", &v) {
+                Ok(u) => out.push(u.value),
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable upload entry"),
+            }
+        }
+        out.sort_by(|a, b| (a.seq, &a.sha256).cmp(&(b.seq, &b.sha256)));
+        Ok(out)
+    }
+
+    fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
+        let key = upload.sha256.as_bytes();
         let _w = self.write();
-        let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta)
-            .transaction(|(outbox, ids, quarantine, records, meta)| {
-                if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(StoreError::DuplicateOp(op.op_id)));
-                }
-                let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
-                meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
-                records.insert(&rkey, rec.as_slice())?;
-                outbox.insert(&seq_bytes(seq), out.as_slice())?;
-                ids.insert(&op_key, &seq_bytes(seq))?;
-                Ok(seq)
+        let saved = self
+            .uploads
+            .transaction(|t| {
+                let Some(v) = t.get(key)? else { return Ok(false) };
+                let cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+                let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
+                t.insert(key, tx_enc_upload(&next)?)?;
+                Ok(true)
             })
             .map_err(tx_err)?;
         self.flush()?;
-        Ok(seq)
+        Ok(saved)
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
@@ -297,11 +391,14 @@ impl ClientStore for SledClientStore {
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
         let op_key = *op_id.as_bytes();
         let _w = self.write();
-        let done = (&self.outbox_ids, &self.outbox, &self.records)
-            .transaction(|(ids, outbox, records)| {
+        let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
+            .transaction(|(ids, outbox, records, uploads)| {
                 let Some(seq) = ids.remove(&op_key)? else { return Ok(false) };
                 if let Some(v) = outbox.remove(&seq)? {
                     let entry: OutboxValue = tx_dec("outbox", &v)?;
+                    if let Some(sha) = op_photo(&entry.op) {
+                        Self::tx_confirm_photo(uploads, sha)?;
+                    }
                     if let Some(rkey) = op_record_key(&entry.op) {
                         if let Some(rv) = records.get(rkey)? {
                             let mut r: RecordValue = tx_dec("record", &rv)?;
@@ -386,10 +483,18 @@ impl ClientStore for SledClientStore {
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
         let op_key = *op_id.as_bytes();
         let _w = self.write();
-        let done = (&self.quarantine, &self.records)
-            .transaction(|(quarantine, records)| {
+        let done = (&self.quarantine, &self.records, &self.uploads)
+            .transaction(|(quarantine, records, uploads)| {
                 let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
                 let q: QuarantineValue = tx_dec("quarantine", &v)?;
+                if let Some(sha) = op_photo(&q.op) {
+                    if let Some(uv) = uploads.get(sha.as_bytes())? {
+                        let cur: Versioned<PhotoUpload> = tx_dec("upload", &uv)?;
+                        if !cur.value.confirmed {
+                            uploads.remove(sha.as_bytes())?;
+                        }
+                    }
+                }
                 if let Some(rkey) = op_record_key(&q.op) {
                     if let Some(rv) = records.get(rkey)? {
                         let carried = dec::<RecordValue>("record", &rv)

@@ -1,0 +1,192 @@
+// The harness of the JVM suite: a tiny test runner (kotlin-test has assertions
+// but no runner), the environment the script hands over (server URL, demo
+// credentials, a scratch folder), and LinkProxy, which lets a test take the
+// phone's network down and up again while its client keeps the same server URL.
+package org.fengqiao.jvmtests
+
+import java.io.File
+import java.io.IOException
+import java.net.InetAddress
+import java.net.ServerSocket
+import java.net.Socket
+import java.net.URI
+import java.nio.file.Files
+import java.util.concurrent.ConcurrentHashMap
+import kotlin.concurrent.thread
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.fengqiao.core.ClientConfig
+import org.fengqiao.core.FieldClient
+
+/** One named test: a suspending block that throws on failure. */
+class TestCase(val name: String, val body: suspend () -> Unit)
+
+/** A feature's tests, registered by name. */
+class Suite(val feature: String) {
+    val cases = mutableListOf<TestCase>()
+    fun test(name: String, body: suspend () -> Unit) {
+        cases += TestCase(name, body)
+    }
+}
+
+/** Runs every case of every suite, each under a time limit; prints one line per case and the tally. */
+fun runSuites(suites: List<Suite>, perTestMillis: Long = 90_000): Int {
+    var passed = 0
+    var failed = 0
+    for (suite in suites) {
+        for (case in suite.cases) {
+            val label = "${suite.feature} › ${case.name}"
+            val started = System.nanoTime()
+            try {
+                runBlocking { withTimeout(perTestMillis) { case.body() } }
+                passed++
+                println("PASS $label (${(System.nanoTime() - started) / 1_000_000} ms)")
+            } catch (t: Throwable) {
+                failed++
+                println("FAIL $label: $t")
+                t.printStackTrace(System.out)
+            }
+        }
+    }
+    println("$passed passed, $failed failed")
+    return failed
+}
+
+/** A demo user from `demo-credentials.json`. */
+data class Credential(val username: String, val password: String, val role: String, val unitId: String)
+
+/** What the script hands over, through the environment. */
+object Env {
+    private fun need(name: String): String =
+        System.getenv(name) ?: throw IllegalStateException("$name is not set (run tests/kotlin-jvm.sh)")
+
+    /** The live server, e.g. `http://127.0.0.1:41234`. */
+    val serverUrl: String by lazy { need("FENGQIAO_SERVER_URL") }
+
+    /** A scratch folder for the phones' data dirs. */
+    val scratch: File by lazy { File(need("FENGQIAO_TEST_DIR")).also { it.mkdirs() } }
+
+    /** The server's demo users, by username. */
+    val credentials: Map<String, Credential> by lazy { parseCredentials(File(need("FENGQIAO_DEMO_CREDENTIALS")).readText()) }
+
+    fun user(username: String): Credential =
+        credentials[username] ?: throw IllegalStateException("no demo user $username")
+
+    /** A fresh data dir for one phone. */
+    fun dataDir(name: String): String = Files.createTempDirectory(scratch.toPath(), "$name-").toString()
+
+    /** Settings that make offline failures quick in tests. */
+    val fastConfig = ClientConfig(
+        connectTimeoutMs = 2_000u,
+        requestTimeoutMs = 10_000u,
+        retryMaxAttempts = 2u,
+        retryInitialBackoffMs = 50u,
+        retryMaxBackoffMs = 200u,
+    )
+}
+
+/** Reads the flat list of `{username, password, role, unit, unit_id}` objects (no JSON library needed). */
+fun parseCredentials(json: String): Map<String, Credential> {
+    fun field(obj: String, name: String): String =
+        Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(obj)?.groupValues?.get(1) ?: ""
+    return Regex("\\{[^{}]*\\}").findAll(json).map { m ->
+        val o = m.value
+        Credential(field(o, "username"), field(o, "password"), field(o, "role"), field(o, "unit_id"))
+    }.filter { it.username.isNotEmpty() }.associateBy { it.username }
+}
+
+/**
+ * A TCP proxy between a phone and the server that a test switches:
+ * UP forwards, DOWN refuses (closes at once), BLACKHOLE accepts and never
+ * answers (a dead link that hangs). Switching drops every open connection, so
+ * pooled keep-alive connections do not outlive a change.
+ */
+class LinkProxy(target: String = Env.serverUrl) : AutoCloseable {
+    enum class Mode { UP, DOWN, BLACKHOLE }
+
+    private val targetPort = URI(target).port
+    private val server = ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+    private val open = ConcurrentHashMap.newKeySet<Socket>()
+
+    /** The URL a phone uses to reach the server through this proxy. */
+    val url = "http://127.0.0.1:${server.localPort}"
+
+    @Volatile
+    var mode = Mode.UP
+        set(value) {
+            field = value
+            dropAll()
+        }
+
+    init {
+        thread(isDaemon = true, name = "link-proxy") {
+            while (!server.isClosed) {
+                val s = try { server.accept() } catch (e: IOException) { break }
+                handle(s)
+            }
+        }
+    }
+
+    private fun handle(client: Socket) {
+        when (mode) {
+            Mode.DOWN -> client.close()
+            Mode.BLACKHOLE -> open.add(client)
+            Mode.UP -> {
+                val upstream = try {
+                    Socket(InetAddress.getLoopbackAddress(), targetPort)
+                } catch (e: IOException) {
+                    client.close()
+                    return
+                }
+                open.add(client)
+                open.add(upstream)
+                pipe(client, upstream)
+                pipe(upstream, client)
+            }
+        }
+    }
+
+    private fun pipe(from: Socket, to: Socket) = thread(isDaemon = true, name = "link-pipe") {
+        try {
+            from.getInputStream().copyTo(to.getOutputStream(), 8192)
+        } catch (e: IOException) {
+            // the other side went away
+        } finally {
+            from.close()
+            to.close()
+            open.remove(from)
+            open.remove(to)
+        }
+    }
+
+    private fun dropAll() {
+        for (s in open) {
+            try { s.close() } catch (e: IOException) { }
+        }
+        open.clear()
+    }
+
+    override fun close() {
+        server.close()
+        dropAll()
+    }
+}
+
+/** A phone: a client on its own data dir behind its own link to the server. */
+class Phone(name: String, config: ClientConfig = Env.fastConfig) : AutoCloseable {
+    val link = LinkProxy()
+    val dataDir = Env.dataDir(name)
+    val client = FieldClient(dataDir, link.url, config)
+
+    /** Logs in as a demo user and pulls their jurisdiction. */
+    suspend fun signIn(username: String) {
+        val c = Env.user(username)
+        client.login(c.username, c.password)
+        client.sync()
+    }
+
+    override fun close() {
+        client.close()
+        link.close()
+    }
+}

@@ -1,0 +1,12 @@
+// Entry point of the JVM suite (run by tests/kotlin-jvm.sh). Each feature of the
+// bindings has its own suite file; a feature that lands adds its file and its
+// suite to this list.
+package org.fengqiao.jvmtests
+
+import kotlin.system.exitProcess
+
+fun main() {
+    val suites = listOf(sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests)
+    val failed = runSuites(suites)
+    exitProcess(if (failed == 0) 0 else 1)
+}

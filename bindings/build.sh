@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the bindings library (libfengqiao_bindings: .so/.dylib and .a) and
+# regenerates the Kotlin and Swift bindings from it (UniFFI library mode).
+#
+#   bindings/build.sh             # debug build
+#   bindings/build.sh --release   # release build for phones (the size-tuned `mobile` profile of the root Cargo.toml)
+#
+# Output (not committed):
+#   target/<profile>/libfengqiao_bindings.{so,a}
+#   bindings/generated/kotlin/org/fengqiao/core/fengqiao_bindings.kt
+#   bindings/generated/swift/{FengqiaoCore.swift, FengqiaoCoreFFI.h, FengqiaoCoreFFI.modulemap}
+# The iOS package copies the Swift output in with its own script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=debug
+cargo_flags=()
+for arg in "$@"; do
+  case "$arg" in
+    --release) profile=mobile; cargo_flags+=(--profile mobile) ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$(uname -s)" in
+  Darwin) lib="$target_dir/$profile/libfengqiao_bindings.dylib" ;;
+  *) lib="$target_dir/$profile/libfengqiao_bindings.so" ;;
+esac
+# The generator reads UniFFI's metadata from the library's symbol table. The
+# release profile strips the shared library (`strip = true`), so in release the
+# metadata is read from the static library, which holds the same code unstripped.
+meta_lib="$lib"
+if [ "$profile" = mobile ]; then meta_lib="$target_dir/mobile/libfengqiao_bindings.a"; fi
+
+echo "==> building fengqiao-bindings ($profile)"
+cargo build ${cargo_flags[@]+"${cargo_flags[@]}"} -p fengqiao-bindings --lib
+# The generator itself always builds in debug: it only reads the library's metadata.
+cargo build -p fengqiao-bindings --features cli --bin uniffi-bindgen
+bindgen="$target_dir/debug/uniffi-bindgen"
+
+out=bindings/generated
+rm -rf "$out/kotlin" "$out/swift"
+mkdir -p "$out/kotlin" "$out/swift"
+echo "==> generating Kotlin and Swift from $meta_lib"
+"$bindgen" generate --library "$meta_lib" --language kotlin --out-dir "$out/kotlin" --no-format
+"$bindgen" generate --library "$meta_lib" --language swift --out-dir "$out/swift" --no-format
+echo "==> bindings in $out (library: $lib)"
+find "$out" -type f | sort

@@ -1,0 +1,179 @@
+//! [`FieldClient`]: the object the apps hold, wrapping the core's
+//! `fengqiao_core::FieldClient`. This module has the constructor and the
+//! session (login, logout, current user); each feature adds its methods in its
+//! own module with another `#[uniffi::export] impl FieldClient` block.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fengqiao_core::{ClientOptions, FieldClient as CoreClient, RetryPolicy};
+
+use crate::error::FengqiaoError;
+use crate::org::User;
+use crate::runtime::{guard, run};
+
+/// Settings of a [`FieldClient`]. Every field is optional: unset means the
+/// core's default, which suits the field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ClientConfig {
+    /// Longest wait to open a connection (ms).
+    #[uniffi(default = None)]
+    pub connect_timeout_ms: Option<u64>,
+    /// Longest wait for one whole request (ms).
+    #[uniffi(default = None)]
+    pub request_timeout_ms: Option<u64>,
+    /// Tries of a request that failed transiently, the first included (at least 1).
+    #[uniffi(default = None)]
+    pub retry_max_attempts: Option<u32>,
+    /// Wait before the second try (ms); doubles each time.
+    #[uniffi(default = None)]
+    pub retry_initial_backoff_ms: Option<u64>,
+    /// Longest wait between tries (ms).
+    #[uniffi(default = None)]
+    pub retry_max_backoff_ms: Option<u64>,
+    /// Operations per push.
+    #[uniffi(default = None)]
+    pub push_batch_size: Option<u32>,
+    /// Changes asked for per pull page.
+    #[uniffi(default = None)]
+    pub pull_page_limit: Option<u32>,
+    /// The photo folder; unset: `<data_dir>/photos`.
+    #[uniffi(default = None)]
+    pub photo_dir: Option<String>,
+    /// Most bytes the photo folder may hold (uploaded originals are evicted over it).
+    #[uniffi(default = None)]
+    pub photo_budget_bytes: Option<u64>,
+    /// Bytes per upload chunk.
+    #[uniffi(default = None)]
+    pub upload_chunk_bytes: Option<u32>,
+}
+
+impl ClientConfig {
+    /// The core's options: its defaults, overridden by the fields set.
+    pub(crate) fn to_options(&self) -> ClientOptions {
+        let d = ClientOptions::default();
+        let ms = Duration::from_millis;
+        ClientOptions {
+            connect_timeout: self.connect_timeout_ms.map(ms).unwrap_or(d.connect_timeout),
+            request_timeout: self.request_timeout_ms.map(ms).unwrap_or(d.request_timeout),
+            retry: RetryPolicy {
+                max_attempts: self.retry_max_attempts.unwrap_or(d.retry.max_attempts),
+                initial_backoff: self.retry_initial_backoff_ms.map(ms).unwrap_or(d.retry.initial_backoff),
+                max_backoff: self.retry_max_backoff_ms.map(ms).unwrap_or(d.retry.max_backoff),
+            },
+            push_batch_size: self.push_batch_size.unwrap_or(d.push_batch_size),
+            pull_page_limit: self.pull_page_limit.unwrap_or(d.pull_page_limit),
+            photo_dir: self.photo_dir.as_ref().map(std::path::PathBuf::from).or(d.photo_dir.clone()),
+            photo_budget_bytes: self.photo_budget_bytes.unwrap_or(d.photo_budget_bytes),
+            upload_chunk_bytes: self.upload_chunk_bytes.unwrap_or(d.upload_chunk_bytes),
+            ..d
+        }
+    }
+}
+
+/// The phone core: offline store, outbox and sync with one server.
+///
+/// One per data dir (the store allows one open client at a time; `close()` /
+/// `destroy()` it before opening another on the same dir). Safe to share
+/// between threads. Calls that touch the network (`login`, `logout`, `sync`)
+/// are `suspend`/`async` and run on the core's own threads; the others read or
+/// write the local store only and return quickly.
+#[derive(uniffi::Object)]
+pub struct FieldClient {
+    core: Arc<CoreClient>,
+}
+
+impl std::fmt::Debug for FieldClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldClient").finish_non_exhaustive()
+    }
+}
+
+impl FieldClient {
+    /// The wrapped core client.
+    pub(crate) fn core(&self) -> &CoreClient {
+        &self.core
+    }
+
+    /// A shared handle on the core client, for work spawned on the runtime.
+    pub(crate) fn core_arc(&self) -> Arc<CoreClient> {
+        self.core.clone()
+    }
+}
+
+#[uniffi::export]
+impl FieldClient {
+    /// Opens the client on the store in `data_dir` (created if missing) for the
+    /// server at `server_url` (e.g. `https://fengqiao.example.gov.cn`).
+    /// `config` may be left out for the defaults.
+    #[uniffi::constructor(default(config))]
+    pub fn new(data_dir: String, server_url: String, config: ClientConfig) -> Result<Arc<Self>, FengqiaoError> {
+        guard(|| {
+            let core = CoreClient::open(data_dir, server_url, config.to_options())?;
+            Ok(Arc::new(FieldClient { core: Arc::new(core) }))
+        })
+    }
+
+    /// Signs in. Another user's queued work on this phone stays queued for them.
+    pub async fn login(&self, username: String, password: String) -> Result<User, FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.login(username, password).await?.into()) }).await
+    }
+
+    /// Signs out: revokes the session on the server when reachable and forgets
+    /// it here. Queued and quarantined work is never deleted.
+    pub async fn logout(&self) -> Result<(), FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.logout().await?) }).await
+    }
+
+    /// The signed-in user from the cached session (works offline), if any.
+    pub fn current_user(&self) -> Option<User> {
+        guard(|| Ok(self.core.current_user().map(User::from))).ok().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_config_fields_keep_the_core_defaults() {
+        let d = ClientOptions::default();
+        let o = ClientConfig::default().to_options();
+        assert_eq!((o.connect_timeout, o.request_timeout, o.retry), (d.connect_timeout, d.request_timeout, d.retry));
+        assert_eq!((o.push_batch_size, o.pull_page_limit), (d.push_batch_size, d.pull_page_limit));
+        let o = ClientConfig { request_timeout_ms: Some(1500), retry_max_attempts: Some(1), ..Default::default() }
+            .to_options();
+        assert_eq!(o.request_timeout, Duration::from_millis(1500));
+        assert_eq!(o.retry.max_attempts, 1);
+        assert_eq!(o.retry.initial_backoff, d.retry.initial_backoff);
+    }
+
+    #[test]
+    fn the_object_forwards_and_returns_typed_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("phone").display().to_string();
+        let client = FieldClient::new(data.clone(), "http://127.0.0.1:9".into(), ClientConfig::default()).unwrap();
+        assert_eq!(client.current_user(), None);
+        let e = client.households().unwrap_err();
+        assert_eq!(e.code(), "not_logged_in");
+        let nv = crate::NewVisit {
+            household_id: "not-an-id".into(),
+            kind: crate::VisitKind::Routine,
+            visited_at_ms: None,
+            notes: String::new(),
+            location: None,
+            leads: vec![],
+        };
+        assert!(
+            matches!(client.record_visit(nv), Err(FengqiaoError::InvalidInput { ref reason, .. }) if reason == "invalid_id")
+        );
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        assert_eq!(rt.block_on(client.sync(None, None)).unwrap_err().code(), "not_logged_in");
+        assert_eq!(client.sync_status().unwrap().pending_ops, 0);
+        // One open client per data dir: a second one is a typed storage error.
+        let second = FieldClient::new(data, "http://127.0.0.1:9".into(), ClientConfig::default());
+        assert_eq!(second.unwrap_err().code(), "storage");
+    }
+}

@@ -1,0 +1,54 @@
+//! Conversions shared by the feature modules. The boundary's conventions:
+//!
+//! - **Ids** are strings: the canonical lowercase hyphenated UUID
+//!   (`0190f3c2-…`). An id argument that is not a UUID is refused with
+//!   [`FengqiaoError::InvalidInput`] and reason `invalid_id`.
+//! - **Times** are `i64` milliseconds since the Unix epoch, UTC (Kotlin:
+//!   `Instant.ofEpochMilli`, Swift: `Date(timeIntervalSince1970: ms / 1000)`).
+//!   They come from device clocks and are shown, never used to order anything.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::FengqiaoError;
+
+/// An id for the foreign side.
+pub(crate) fn id(u: Uuid) -> String {
+    u.to_string()
+}
+
+/// An id from the foreign side; `what` names the argument in the error.
+pub(crate) fn parse_id(what: &str, s: &str) -> Result<Uuid, FengqiaoError> {
+    Uuid::parse_str(s.trim()).map_err(|_| FengqiaoError::invalid_id(what))
+}
+
+/// A time for the foreign side.
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A time from the foreign side; `what` names the argument in the error.
+pub(crate) fn from_millis(what: &str, ms: i64) -> Result<DateTime<Utc>, FengqiaoError> {
+    DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| FengqiaoError::InvalidInput {
+        code: "invalid_input".into(),
+        reason: "invalid_input".into(),
+        detail: format!("{what}: time out of range"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_times_roundtrip_and_bad_ones_are_typed_errors() {
+        let u = Uuid::now_v7();
+        assert_eq!(parse_id("x", &id(u)), Ok(u));
+        let e = parse_id("household_id", "not-a-uuid");
+        assert!(matches!(e, Err(FengqiaoError::InvalidInput { ref reason, .. }) if reason == "invalid_id"));
+        let t = DateTime::<Utc>::from_timestamp_millis(1_767_225_600_123).unwrap();
+        assert_eq!(millis(t), 1_767_225_600_123);
+        assert_eq!(from_millis("t", millis(t)), Ok(t));
+        assert!(from_millis("t", i64::MAX).is_err());
+    }
+}

@@ -1,0 +1,264 @@
+//! [`FengqiaoError`]: the one error type that crosses the boundary. It mirrors
+//! the core's [`ClientError`] variant for variant, keeps its stable codes, and
+//! adds [`FengqiaoError::Internal`] for what the boundary itself catches (a
+//! panic, an id that is not a UUID, a runtime that would not start).
+//!
+//! In Kotlin every variant is a subclass of `FengqiaoException` with `code` and
+//! `detail` properties (`reason` too for `Rejected` / `InvalidInput`); the base
+//! class has `code()` and `detail()` for a uniform `catch`, and `toString()` is
+//! the readable message. In Swift it is an `Error` enum with the same shape.
+
+use fengqiao_core::ClientError;
+
+/// What went wrong, as the apps see it. Match on the variant or on
+/// [`code`](FengqiaoError::code), a stable string that is never renamed.
+/// `detail` is a readable message without personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum FengqiaoError {
+    /// No user is signed in on this phone (`not_logged_in`).
+    #[error("{detail}")]
+    NotLoggedIn {
+        /// `not_logged_in`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// Login refused: wrong username or password (`invalid_credentials`).
+    #[error("{detail}")]
+    InvalidCredentials {
+        /// `invalid_credentials`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The server ended the session: log in again; nothing queued was lost
+    /// (`session_expired`).
+    #[error("{detail}")]
+    SessionExpired {
+        /// `session_expired`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The server asks to slow down, even after retries (`rate_limited`).
+    #[error("{detail}")]
+    RateLimited {
+        /// `rate_limited`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The server could not be reached (offline, timeout) (`network`).
+    #[error("{detail}")]
+    Network {
+        /// `network`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The server failed (5xx), even after retries (`server`).
+    #[error("{detail}")]
+    Server {
+        /// `server`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The server answered something this build cannot use (`protocol`).
+    #[error("{detail}")]
+    Protocol {
+        /// `protocol`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// A domain rule refused the action, e.g. role or jurisdiction (`rejected`).
+    #[error("{detail}")]
+    Rejected {
+        /// `rejected`.
+        code: String,
+        /// The domain's rejection code, e.g. `not_in_jurisdiction`.
+        reason: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The input is invalid, e.g. notes too long or an id that is not a UUID
+    /// (`invalid_input`).
+    #[error("{detail}")]
+    InvalidInput {
+        /// `invalid_input`.
+        code: String,
+        /// The domain's rejection code (e.g. `invalid_field`), `invalid_input`,
+        /// or `invalid_id` for an id the boundary could not read.
+        reason: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The thing asked for does not exist (`not_found`).
+    #[error("{detail}")]
+    NotFound {
+        /// `not_found`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The phone's store failed (`storage`).
+    #[error("{detail}")]
+    Storage {
+        /// `storage`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The phone is out of space: disk full, or the photo folder's budget is
+    /// spent on photos not yet uploaded. Nothing was written (`storage_full`).
+    #[error("{detail}")]
+    StorageFull {
+        /// `storage_full`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The caller cancelled; queued work is intact (`cancelled`).
+    #[error("{detail}")]
+    Cancelled {
+        /// `cancelled`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// A failure caught at the boundary: a panic in Rust, or the runtime
+    /// could not start (`internal`). Queued work is intact.
+    #[error("{detail}")]
+    Internal {
+        /// `internal`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+}
+
+/// Stable code of [`FengqiaoError::Internal`].
+pub const INTERNAL: &str = "internal";
+/// Reason of the [`FengqiaoError::InvalidInput`] raised for an unreadable id.
+pub const INVALID_ID: &str = "invalid_id";
+
+impl FengqiaoError {
+    /// A failure caught at the boundary.
+    pub(crate) fn internal(detail: impl Into<String>) -> Self {
+        FengqiaoError::Internal { code: INTERNAL.into(), detail: detail.into() }
+    }
+
+    /// An id argument that is not a UUID.
+    pub(crate) fn invalid_id(what: &str) -> Self {
+        FengqiaoError::InvalidInput {
+            code: "invalid_input".into(),
+            reason: INVALID_ID.into(),
+            detail: format!("{what}: not a valid id"),
+        }
+    }
+}
+
+#[uniffi::export]
+impl FengqiaoError {
+    /// The stable code: `not_logged_in`, `invalid_credentials`, `session_expired`,
+    /// `rate_limited`, `network`, `server`, `protocol`, `rejected`,
+    /// `invalid_input`, `not_found`, `storage`, `storage_full`, `cancelled` or
+    /// `internal`.
+    pub fn code(&self) -> String {
+        match self {
+            FengqiaoError::NotLoggedIn { code, .. }
+            | FengqiaoError::InvalidCredentials { code, .. }
+            | FengqiaoError::SessionExpired { code, .. }
+            | FengqiaoError::RateLimited { code, .. }
+            | FengqiaoError::Network { code, .. }
+            | FengqiaoError::Server { code, .. }
+            | FengqiaoError::Protocol { code, .. }
+            | FengqiaoError::Rejected { code, .. }
+            | FengqiaoError::InvalidInput { code, .. }
+            | FengqiaoError::NotFound { code, .. }
+            | FengqiaoError::Storage { code, .. }
+            | FengqiaoError::StorageFull { code, .. }
+            | FengqiaoError::Cancelled { code, .. }
+            | FengqiaoError::Internal { code, .. } => code.clone(),
+        }
+    }
+
+    /// The readable message.
+    pub fn detail(&self) -> String {
+        self.to_string()
+    }
+
+    /// True for failures that may pass by themselves (network, server, rate
+    /// limit): worth a later retry.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, FengqiaoError::Network { .. } | FengqiaoError::Server { .. } | FengqiaoError::RateLimited { .. })
+    }
+}
+
+impl From<ClientError> for FengqiaoError {
+    fn from(e: ClientError) -> Self {
+        let code = e.code().to_string();
+        let detail = e.to_string();
+        match e {
+            ClientError::NotLoggedIn => FengqiaoError::NotLoggedIn { code, detail },
+            ClientError::InvalidCredentials => FengqiaoError::InvalidCredentials { code, detail },
+            ClientError::SessionExpired => FengqiaoError::SessionExpired { code, detail },
+            ClientError::RateLimited => FengqiaoError::RateLimited { code, detail },
+            ClientError::Network { .. } => FengqiaoError::Network { code, detail },
+            ClientError::Server { .. } => FengqiaoError::Server { code, detail },
+            ClientError::Protocol { .. } => FengqiaoError::Protocol { code, detail },
+            ClientError::Rejected { reason, .. } => FengqiaoError::Rejected { code, reason, detail },
+            ClientError::InvalidInput { reason, .. } => FengqiaoError::InvalidInput { code, reason, detail },
+            ClientError::NotFound { .. } => FengqiaoError::NotFound { code, detail },
+            ClientError::Storage { .. } => FengqiaoError::Storage { code, detail },
+            ClientError::StorageFull { .. } => FengqiaoError::StorageFull { code, detail },
+            ClientError::Cancelled => FengqiaoError::Cancelled { code, detail },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_client_errors() -> Vec<ClientError> {
+        let m = || "m".to_string();
+        vec![
+            ClientError::NotLoggedIn,
+            ClientError::InvalidCredentials,
+            ClientError::SessionExpired,
+            ClientError::RateLimited,
+            ClientError::Network { message: m() },
+            ClientError::Server { message: m() },
+            ClientError::Protocol { message: m() },
+            ClientError::Rejected { reason: "not_in_jurisdiction".into(), message: m() },
+            ClientError::InvalidInput { reason: "invalid_field".into(), message: m() },
+            ClientError::NotFound { message: m() },
+            ClientError::Storage { message: m() },
+            ClientError::StorageFull { message: m() },
+            ClientError::Cancelled,
+        ]
+    }
+
+    #[test]
+    fn every_client_error_keeps_its_code_message_and_transience() {
+        for e in all_client_errors() {
+            let f = FengqiaoError::from(e.clone());
+            assert_eq!(f.code(), e.code(), "{e:?}");
+            assert_eq!(f.detail(), e.to_string(), "{e:?}");
+            assert_eq!(f.is_transient(), e.is_transient(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn rejections_keep_the_domain_reason() {
+        let f = FengqiaoError::from(ClientError::Rejected { reason: "role_not_allowed".into(), message: "no".into() });
+        assert!(matches!(f, FengqiaoError::Rejected { ref reason, .. } if reason == "role_not_allowed"));
+        let f = FengqiaoError::invalid_id("household_id");
+        assert_eq!(f.code(), "invalid_input");
+        assert!(matches!(f, FengqiaoError::InvalidInput { ref reason, .. } if reason == INVALID_ID));
+        assert_eq!(FengqiaoError::internal("x").code(), INTERNAL);
+    }
+}

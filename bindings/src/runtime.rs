@@ -1,0 +1,179 @@
+//! The edge: where calls from Kotlin and Swift enter Rust.
+//!
+//! - [`guard`] runs a synchronous call and turns a panic into
+//!   [`FengqiaoError::Internal`], so nothing unwinds into foreign code.
+//! - [`run`] runs an async call as a task on the bindings' own multi-threaded
+//!   tokio runtime and awaits it. The foreign caller's thread only polls a
+//!   join handle: no I/O, no disk work, no blocking happens on it. A panic in
+//!   the task becomes [`FengqiaoError::Internal`]. If the caller drops the
+//!   future (a Kotlin coroutine cancelled, a Swift task cancelled), the task is
+//!   told to stop through its [`CancelHandle`] (it stops at a safe point, queued
+//!   work intact) or, for calls without one, aborted.
+//!
+//! (UniFFI's own panic catching stays in force underneath: the release profile
+//! keeps `panic = "unwind"`.)
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use fengqiao_core::CancelHandle;
+use tokio::runtime::Runtime;
+use tokio::task::AbortHandle;
+
+use crate::error::FengqiaoError;
+
+/// Worker threads of the bindings' runtime: network waits dominate, so two suffice on a phone.
+const WORKER_THREADS: usize = 2;
+
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+/// The bindings' runtime, started on first use.
+fn runtime() -> Result<&'static Runtime, FengqiaoError> {
+    let rt = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKER_THREADS)
+            .thread_name("fengqiao-core")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    rt.as_ref().map_err(|e| FengqiaoError::internal(format!("could not start the runtime: {e}")))
+}
+
+/// A readable text for a panic payload (the message, cut short).
+fn panic_detail(payload: &(dyn Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let short: String = msg.chars().take(200).collect();
+    format!("internal error in the phone core: {short}")
+}
+
+/// Runs a synchronous call; a panic becomes [`FengqiaoError::Internal`].
+pub(crate) fn guard<T>(call: impl FnOnce() -> Result<T, FengqiaoError>) -> Result<T, FengqiaoError> {
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(r) => r,
+        Err(payload) => {
+            tracing::error!("panic caught at the FFI boundary");
+            Err(FengqiaoError::internal(panic_detail(&*payload)))
+        }
+    }
+}
+
+/// Stops the task when the awaiting future is dropped before it finished.
+struct StopOnDrop {
+    abort: AbortHandle,
+    cancel: Option<CancelHandle>,
+    finished: bool,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        match &self.cancel {
+            // Graceful: the core stops at its next safe point and records why.
+            Some(c) => c.cancel(),
+            None => self.abort.abort(),
+        }
+    }
+}
+
+/// Runs `work` on the bindings' runtime and awaits it (see the module docs).
+/// With `cancel`, dropping the returned future cancels that handle; without,
+/// it aborts the task.
+pub(crate) async fn run<T, F>(cancel: Option<CancelHandle>, work: F) -> Result<T, FengqiaoError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, FengqiaoError>> + Send + 'static,
+{
+    let handle = runtime()?.spawn(work);
+    let mut stop = StopOnDrop { abort: handle.abort_handle(), cancel, finished: false };
+    let joined = handle.await;
+    stop.finished = true;
+    match joined {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => {
+            tracing::error!("panic caught at the FFI boundary (async call)");
+            Err(FengqiaoError::internal(panic_detail(&*e.into_panic())))
+        }
+        Err(_) => Err(FengqiaoError::Cancelled { code: "cancelled".into(), detail: "cancelled".into() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn explode() -> Result<u32, FengqiaoError> {
+        panic!("boom: a bug in the core")
+    }
+
+    #[test]
+    fn a_panicking_sync_call_becomes_an_internal_error() {
+        let r = guard(explode);
+        match r {
+            Err(FengqiaoError::Internal { code, detail }) => {
+                assert_eq!(code, "internal");
+                assert!(detail.contains("boom"), "{detail}");
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+        assert_eq!(guard(|| Ok(7)), Ok(7));
+    }
+
+    #[test]
+    fn a_panicking_async_call_becomes_an_internal_error() {
+        // The foreign side's executor stands in as a plain current-thread runtime.
+        let Ok(foreign) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            panic!("no test runtime")
+        };
+        let r = foreign.block_on(run(None, async { explode() }));
+        assert!(matches!(r, Err(FengqiaoError::Internal { .. })), "{r:?}");
+        assert_eq!(foreign.block_on(run(None, async { Ok::<_, FengqiaoError>(1) })), Ok(1));
+    }
+
+    #[test]
+    fn uniffi_still_catches_a_panic_that_escapes_a_call() {
+        // What the generated scaffolding does around every exported call.
+        let mut status = uniffi::RustCallStatus::default();
+        let out: u32 = uniffi::rust_call(&mut status, || explode().map_err(|_| unreachable!()));
+        assert_eq!(out, 0);
+        assert_eq!(status.code, uniffi::RustCallStatusCode::UnexpectedError);
+    }
+
+    #[test]
+    fn dropping_the_future_cancels_the_handle_or_aborts_the_task() {
+        let cancel = CancelHandle::new();
+        let fut = run(Some(cancel.clone()), async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok::<_, FengqiaoError>(())
+        });
+        let mut fut = Box::pin(fut);
+        // Poll once so the task is spawned, then drop it as a cancelled coroutine would.
+        let waker = std::task::Waker::noop();
+        let _ = fut.as_mut().poll(&mut std::task::Context::from_waker(waker));
+        drop(fut);
+        assert!(cancel.is_cancelled());
+
+        let ran_to_end = Arc::new(AtomicBool::new(false));
+        let flag = ran_to_end.clone();
+        let mut fut = Box::pin(run(None, async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            flag.store(true, Ordering::SeqCst);
+            Ok::<_, FengqiaoError>(())
+        }));
+        let _ = fut.as_mut().poll(&mut std::task::Context::from_waker(waker));
+        drop(fut);
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(!ran_to_end.load(Ordering::SeqCst), "an aborted task must not run on");
+    }
+}

@@ -1,0 +1,283 @@
+//! Sync: push the queued work and pull changes, with progress reports to a
+//! foreign [`SyncListener`] and cancellation by [`CancelToken`] or by dropping
+//! the call (a cancelled Kotlin coroutine, a cancelled Swift task). Either way
+//! a cancelled sync leaves the outbox intact: an op whose push was cut off is
+//! sent again next time and the server answers `duplicate`. Also the sync
+//! status screen and the quarantine of refused operations.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use fengqiao_core::{
+    CancelHandle, QuarantinedOp as CoreQuarantinedOp, SyncErrorInfo as CoreSyncErrorInfo, SyncPhase as CorePhase,
+    SyncProgress, SyncReport as CoreReport, SyncStatus as CoreStatus,
+};
+use fengqiao_domain::Record;
+
+use crate::client::FieldClient;
+use crate::convert::{id, millis, parse_id};
+use crate::error::FengqiaoError;
+use crate::photos::kind_name;
+use crate::runtime::{guard, run};
+
+/// Which part of a sync is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SyncPhase {
+    /// Sending queued operations.
+    Pushing,
+    /// Fetching changes.
+    Pulling,
+    /// Uploading photos: `done` of `total` bytes of this sync's photos.
+    Uploading,
+}
+
+impl From<CorePhase> for SyncPhase {
+    fn from(p: CorePhase) -> Self {
+        match p {
+            CorePhase::Pushing => SyncPhase::Pushing,
+            CorePhase::Pulling => SyncPhase::Pulling,
+            CorePhase::Uploading => SyncPhase::Uploading,
+        }
+    }
+}
+
+/// Receives progress during a sync. Implemented in Kotlin / Swift; called on
+/// one of the core's threads (hop to the UI thread yourself), so keep it quick.
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    /// `done` of `total` operations pushed, or `done` changes pulled so far
+    /// (`total` 0: unknown).
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
+}
+
+/// Forwards the core's progress to the foreign listener. A listener that
+/// fails does not fail the sync: progress is advisory.
+struct ListenerBridge(Arc<dyn SyncListener>);
+
+impl SyncProgress for ListenerBridge {
+    fn on_progress(&self, phase: CorePhase, done: u64, total: u64) {
+        let l = &self.0;
+        if catch_unwind(AssertUnwindSafe(|| l.on_progress(phase.into(), done, total))).is_err() {
+            tracing::warn!("the sync listener failed; progress reports continue");
+        }
+    }
+}
+
+/// Cancels a running sync. Once cancelled it stays cancelled: make a new one
+/// for each sync.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancelToken {
+    handle: CancelHandle,
+}
+
+#[uniffi::export]
+impl CancelToken {
+    /// A token not yet cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelToken::default())
+    }
+
+    /// Asks the sync to stop at its next safe point; it then fails with
+    /// `cancelled` and queued work stays intact.
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.handle.is_cancelled()
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Operations the server applied now.
+    pub pushed_applied: u64,
+    /// Operations the server had applied before (duplicate delivery).
+    pub pushed_duplicate: u64,
+    /// Operations refused for good, now in quarantine.
+    pub rejected: u64,
+    /// Operations refused because the state moved on, now in quarantine.
+    pub conflicts: u64,
+    /// Operations the server could not read or take, now in quarantine.
+    pub malformed: u64,
+    /// Changes pulled and applied (puts and drops).
+    pub pulled: u64,
+    /// Of those, records that left the user's jurisdiction.
+    pub dropped: u64,
+    /// Changes this build does not understand, skipped.
+    pub skipped_unknown: u64,
+    /// Pull pages fetched.
+    pub pages: u64,
+    /// The server reset the user's scope: pulled records were replaced.
+    pub reset: bool,
+    /// Operations queued by other users of this phone, left for them.
+    pub waiting_for_other_users: u64,
+    /// Photos whose upload completed (verified by the server) in this sync.
+    pub photos_uploaded: u64,
+    /// Photos that failed for good in this sync (the others went on).
+    pub photos_failed: u64,
+}
+
+impl From<CoreReport> for SyncReport {
+    fn from(r: CoreReport) -> Self {
+        SyncReport {
+            pushed_applied: r.pushed_applied,
+            pushed_duplicate: r.pushed_duplicate,
+            rejected: r.rejected,
+            conflicts: r.conflicts,
+            malformed: r.malformed,
+            pulled: r.pulled,
+            dropped: r.dropped,
+            skipped_unknown: r.skipped_unknown,
+            pages: r.pages,
+            reset: r.reset,
+            waiting_for_other_users: r.waiting_for_other_users,
+            photos_uploaded: r.photos_uploaded,
+            photos_failed: r.photos_failed,
+        }
+    }
+}
+
+/// Which record: its kind (`visit`, `household`, … as on the wire) and id.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordRef {
+    /// The record's kind, snake_case as on the wire.
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+}
+
+impl From<&Record> for RecordRef {
+    fn from(r: &Record) -> Self {
+        RecordRef { kind: kind_name(r.kind()), id: id(r.id()) }
+    }
+}
+
+/// An operation the server refused, waiting for the user to retry or discard it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QuarantinedOp {
+    /// The operation's id (pass to retry / discard).
+    pub op_id: String,
+    /// Its kind as on the wire (e.g. `record_visit`).
+    pub kind: String,
+    /// The record it carries, if any.
+    pub record_id: Option<String>,
+    /// Stable code: a domain rejection code (e.g. `invalid_field`), `conflict`, `malformed_op`, …
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+    /// For a conflict: the record that stands on the server.
+    pub current: Option<RecordRef>,
+    /// When it was quarantined (ms since the epoch, UTC; device clock).
+    pub quarantined_at_ms: i64,
+}
+
+impl From<CoreQuarantinedOp> for QuarantinedOp {
+    fn from(q: CoreQuarantinedOp) -> Self {
+        QuarantinedOp {
+            op_id: id(q.op_id),
+            kind: q.kind,
+            record_id: q.record_id.map(id),
+            code: q.code,
+            message: q.message,
+            current: q.current.as_ref().map(RecordRef::from),
+            quarantined_at_ms: millis(q.quarantined_at),
+        }
+    }
+}
+
+/// The last sync's failure.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncErrorInfo {
+    /// Stable code (as [`FengqiaoError::code`]).
+    pub code: String,
+    /// Readable message.
+    pub message: String,
+    /// When (ms since the epoch, UTC; device clock).
+    pub at_ms: i64,
+}
+
+impl From<CoreSyncErrorInfo> for SyncErrorInfo {
+    fn from(e: CoreSyncErrorInfo) -> Self {
+        SyncErrorInfo { code: e.code, message: e.message, at_ms: millis(e.at) }
+    }
+}
+
+/// The sync status screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    /// Operations waiting to be pushed (the signed-in user's; everyone's if none is).
+    pub pending_ops: u64,
+    /// Operations queued by other users of this phone, waiting for them to sign in.
+    pub waiting_for_other_users: u64,
+    /// End of the last sync that succeeded (ms since the epoch, UTC).
+    pub last_sync_at_ms: Option<i64>,
+    /// The last sync's failure (cleared by a successful sync).
+    pub last_error: Option<SyncErrorInfo>,
+    /// The signed-in user's quarantined operations.
+    pub quarantined: Vec<QuarantinedOp>,
+    /// The server ended the session: log in again to sync.
+    pub session_expired: bool,
+    /// Photos still to upload (waiting for their record, or partly sent).
+    pub photos_pending: u64,
+    /// Photos that failed for good (see `photo_states`).
+    pub photos_failed: u64,
+}
+
+impl From<CoreStatus> for SyncStatus {
+    fn from(s: CoreStatus) -> Self {
+        SyncStatus {
+            pending_ops: s.pending_ops,
+            waiting_for_other_users: s.waiting_for_other_users,
+            last_sync_at_ms: s.last_sync_at.map(millis),
+            last_error: s.last_error.map(SyncErrorInfo::from),
+            quarantined: s.quarantined.into_iter().map(QuarantinedOp::from).collect(),
+            session_expired: s.session_expired,
+            photos_pending: s.photos_pending,
+            photos_failed: s.photos_failed,
+        }
+    }
+}
+
+#[uniffi::export]
+impl FieldClient {
+    /// Pushes the signed-in user's queued operations, then pulls changes.
+    /// Progress goes to `listener`; `cancel` (or cancelling the calling
+    /// coroutine / task) stops it with `cancelled`, queued work intact.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub async fn sync(
+        &self,
+        listener: Option<Arc<dyn SyncListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SyncReport, FengqiaoError> {
+        let core = self.core_arc();
+        let handle = cancel.map(|t| t.handle.clone()).unwrap_or_default();
+        let progress = listener.map(|l| Arc::new(ListenerBridge(l)) as Arc<dyn SyncProgress>);
+        let task_handle = handle.clone();
+        run(Some(handle), async move { Ok(core.sync_with(progress, Some(task_handle)).await?.into()) }).await
+    }
+
+    /// Counts, last sync, last error and quarantined operations. Offline.
+    pub fn sync_status(&self) -> Result<SyncStatus, FengqiaoError> {
+        guard(|| Ok(self.core().sync_status()?.into()))
+    }
+
+    /// The signed-in user's quarantined operations, oldest first. Offline.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedOp>, FengqiaoError> {
+        guard(|| Ok(self.core().quarantined()?.into_iter().map(QuarantinedOp::from).collect()))
+    }
+
+    /// Puts a quarantined operation back in the outbox; the next sync sends it again.
+    pub fn retry_quarantined(&self, op_id: String) -> Result<(), FengqiaoError> {
+        guard(|| Ok(self.core().retry_quarantined(parse_id("op_id", &op_id)?)?))
+    }
+
+    /// Drops a quarantined operation for good, with the unsynced record it
+    /// carried. Only on the user's explicit request.
+    pub fn discard_quarantined(&self, op_id: String) -> Result<(), FengqiaoError> {
+        guard(|| Ok(self.core().discard_quarantined(parse_id("op_id", &op_id)?)?))
+    }
+}

@@ -1,0 +1,580 @@
+//! Disputes on the phone: reporting (with a case number taken offline from a
+//! block reserved earlier), the case file (sessions, agreement, follow-ups,
+//! judicial confirmation, closing), escalation requests and decisions — all
+//! offline, each an operation in the outbox.
+//!
+//! Every action is checked on the phone by the domain's own `decide` over the
+//! phone's [`PhoneView`] (the server's rule, run on local state), so the phone
+//! refuses what the server would refuse; the server stays the authority. The
+//! record the op creates or changes is kept locally as the domain computed it
+//! (the phone's optimistic view) until a pull brings the server's copy.
+
+pub(crate) mod case_numbers;
+mod inbox;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::apply::{decide, unit_scope, Verdict};
+use fengqiao_domain::apply_disputes::{handles, level_unit};
+use fengqiao_domain::disputes::{
+    Agreement, Analysis, CaseNumber, ClosingOutcome, Dispute, Escalation, EscalationDecision, EscalationReason,
+    FollowUp, JudicialConfirmation, MediationSession, Party, Satisfaction,
+};
+use fengqiao_domain::ladder::{Grade, Level};
+use fengqiao_domain::permissions::Actor;
+use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, OpEnvelope};
+use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode, WIRE_VERSION};
+use uuid::Uuid;
+
+pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
+use crate::client::{FieldClient, QuarantinedOp};
+use crate::error::{ClientError, Error};
+use crate::store::{RecordState, StoredSession};
+use crate::view::{view_error, PhoneView};
+
+/// A dispute as the user reports it (from a visit's lead or directly).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDispute {
+    /// Kind: one of the policy's `disputes.kinds` codes.
+    pub kind: String,
+    /// The group or village where it arose (a unit on this phone).
+    pub origin_unit: Uuid,
+    /// Parties (at least one).
+    pub parties: Vec<Party>,
+    /// What it is about.
+    pub summary: String,
+    /// Grade.
+    pub grade: Grade,
+    /// Cause, expected consequences, mediation difficulty.
+    pub analysis: Analysis,
+    /// When it was found; `None`: now.
+    pub found_at: Option<DateTime<Utc>>,
+    /// The visit lead it came from, if any.
+    pub lead_id: Option<Uuid>,
+    /// The level that takes it; `None`: the lowest level the user handles there.
+    pub level: Option<Level>,
+}
+
+/// A mediation session as the user records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When; `None`: now.
+    pub held_at: Option<DateTime<Utc>>,
+    /// Where.
+    pub place: String,
+    /// Mediators (user ids); empty: the user.
+    pub mediators: Vec<Uuid>,
+    /// Other participants (e.g. respected villagers).
+    pub participants: Vec<String>,
+    /// What was said and agreed.
+    pub record: String,
+    /// Whether the parties agreed.
+    pub agreed: bool,
+}
+
+/// A mediation agreement as the user records it. Money in integer fen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAgreement {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When signed; `None`: now.
+    pub signed_at: Option<DateTime<Utc>>,
+    /// Terms.
+    pub terms: String,
+    /// Sum to be paid, in fen.
+    pub sum_fen: i64,
+    /// Obligations of each party.
+    pub obligations: String,
+    /// SHA-256 (lowercase hex) of photos of the parties' signatures.
+    pub signature_photos: Vec<String>,
+}
+
+/// A follow-up visit as the user records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFollowUp {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When; `None`: now.
+    pub at: Option<DateTime<Utc>>,
+    /// Whether the agreement is fulfilled.
+    pub fulfilled: bool,
+    /// Parties' satisfaction.
+    pub satisfaction: Satisfaction,
+    /// Note.
+    pub note: String,
+}
+
+/// Judicial confirmation as the user records it (the application, or later the
+/// court's answer as a new record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewConfirmation {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// The agreement to confirm.
+    pub agreement_id: Uuid,
+    /// When applied; `None`: now.
+    pub applied_at: Option<DateTime<Utc>>,
+    /// Court.
+    pub court: String,
+    /// The court's answer, once known.
+    pub confirmed: Option<bool>,
+    /// When the court answered.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl QuarantinedOp {
+    /// For an escalation decision the server refused because another approver
+    /// decided first: the decision that stands.
+    pub fn standing_decision(&self) -> Option<&EscalationDecision> {
+        match &self.current {
+            Some(Record::Escalation(e)) if self.kind == "decide_escalation" => e.decision.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn actor_of(session: &StoredSession) -> Actor {
+    Actor { user_id: session.user.id, grants: session.user.roles.iter().map(|g| g.grant).collect() }
+}
+
+fn refused(r: Rejection) -> Error {
+    if r.code == RejectionCode::InvalidField {
+        Error::Invalid(r)
+    } else {
+        Error::Rejected(r)
+    }
+}
+
+/// What a locally decided operation produced: the envelope to queue and the
+/// record it creates or changes, as the domain computed it.
+struct Decided {
+    env: OpEnvelope,
+    record: Record,
+}
+
+impl FieldClient {
+    /// Runs the domain's `decide` for `op` on the phone's optimistic view.
+    fn decide_locally(&self, session: &StoredSession, op: Op) -> Result<Decided, Error> {
+        let now = self.options.clock.now();
+        let env = OpEnvelope {
+            op_id: fengqiao_domain::new_id(),
+            v: WIRE_VERSION,
+            author: session.user.id,
+            created_at: now,
+            op,
+        };
+        let view = self.optimistic_view(session)?;
+        let verdict = decide(&env, &actor_of(session), &self.options.policy, &view, now).map_err(view_error)?;
+        let effects = match verdict {
+            Verdict::Apply(effects) => effects,
+            Verdict::Reject(r) => return Err(refused(r)),
+            Verdict::Conflict { message, .. } => {
+                return Err(Error::Rejected(Rejection::new(RejectionCode::InvalidState, message)))
+            }
+            #[allow(unreachable_patterns)]
+            _ => return Err(Error::InvalidInput("the rules gave no answer for this operation".into())),
+        };
+        let (kind, id) = env.op.record_ref();
+        let record = effects
+            .into_iter()
+            .find_map(|e| match e {
+                fengqiao_domain::apply::Effect::Put { record, .. } if record.kind() == kind && record.id() == id => {
+                    Some(record)
+                }
+                #[allow(unreachable_patterns)]
+                _ => None,
+            })
+            .ok_or_else(|| Error::InvalidInput("nothing to record: it is already on this phone".into()))?;
+        Ok(Decided { env, record })
+    }
+
+    /// Decides `op` locally and queues it with its record (durable on return).
+    fn queue_case_op(&self, op: Op) -> Result<Record, Error> {
+        let session = self.session()?;
+        let d = self.decide_locally(&session, op)?;
+        self.store.enqueue(&d.record, &d.env, d.env.created_at)?;
+        tracing::info!(op_id = %d.env.op_id, kind = d.env.op.kind_name(), "dispute operation queued");
+        Ok(d.record)
+    }
+
+    /// Reports a dispute offline. It gets a case number from a block this user
+    /// reserved earlier (taken in the same transaction that saves the dispute
+    /// and its operation, never reused). With no number left:
+    /// [`ClientError::Rejected`] with reason `no_case_numbers` (connect once to
+    /// reserve more).
+    pub fn report_dispute(&self, new: NewDispute) -> Result<Dispute, ClientError> {
+        Ok(self.report_dispute_inner(new)?)
+    }
+
+    fn report_dispute_inner(&self, nd: NewDispute) -> Result<Dispute, Error> {
+        let session = self.session()?;
+        let user = session.user.id;
+        let now = self.options.clock.now();
+        let level = match nd.level {
+            Some(l) => l,
+            None => self.lowest_handled_level(&session, nd.origin_unit)?,
+        };
+        let view = PhoneView::new(self.store.as_ref(), Some(&session));
+        let scope = unit_scope(&view, nd.origin_unit).map_err(view_error)?.unwrap_or_default();
+        let mut chain = Vec::with_capacity(scope.len());
+        for id in &scope {
+            chain.extend(view.unit(*id)?);
+        }
+        let prefix = fengqiao_domain::disputes::case_prefix(&chain).ok_or_else(|| {
+            Error::Rejected(Rejection::new(
+                RejectionCode::NotInJurisdiction,
+                "the place is not a group or village within your units (or not yet synced to this phone)",
+            ))
+        })?;
+        let handler_unit = level_unit(&view, &scope, level).map_err(view_error)?.unwrap_or(nd.origin_unit);
+        let mut dispute = Dispute {
+            id: fengqiao_domain::new_id(),
+            case_number: String::new(),
+            kind: nd.kind,
+            origin_unit: nd.origin_unit,
+            parties: nd.parties,
+            summary: nd.summary,
+            grade: nd.grade,
+            analysis: nd.analysis,
+            found_at: nd.found_at.unwrap_or(now),
+            lead_id: nd.lead_id,
+            reported_by: user,
+            level,
+            handler_unit,
+            level_since: now,
+            registered_at: now,
+            pending_escalation: None,
+            closing: None,
+            flow_count: 0,
+            case_file: Vec::new(),
+            credited: Vec::new(),
+            payees: Vec::new(),
+        };
+        // A few tries: another report on this phone may take the number between
+        // reading the blocks and claiming (the claim is checked in the store).
+        for _ in 0..8 {
+            let claim = self.next_case_claim(user)?;
+            dispute.case_number =
+                CaseNumber { prefix: prefix.clone(), year: claim.year, block: claim.block, index: claim.index }
+                    .format();
+            let d = self.decide_locally(&session, Op::ReportDispute(dispute.clone()))?;
+            if let Some(seq) = self.store.enqueue_claiming(&d.record, &d.env, &claim, now)? {
+                tracing::info!(op_id = %d.env.op_id, seq, "dispute reported");
+                return match d.record {
+                    Record::Dispute(d) => Ok(d),
+                    _ => Err(Error::InvalidInput("report produced no dispute".into())),
+                };
+            }
+        }
+        Err(Error::Store(crate::store::StoreError::Backend("case number contended: try again".into())))
+    }
+
+    /// The lowest level at which the user handles disputes arising at `origin`.
+    fn lowest_handled_level(&self, session: &StoredSession, origin: Uuid) -> Result<Level, Error> {
+        let view = PhoneView::new(self.store.as_ref(), Some(session));
+        let actor = actor_of(session);
+        if let Some(scope) = unit_scope(&view, origin).map_err(view_error)? {
+            for level in Level::ALL {
+                let Some(unit) = level_unit(&view, &scope, level).map_err(view_error)? else { continue };
+                let probe = probe_dispute(origin, level, unit);
+                if handles(&actor, &probe, &scope) {
+                    return Ok(level);
+                }
+            }
+        }
+        Err(Error::Rejected(Rejection::new(
+            RejectionCode::RoleNotAllowed,
+            "none of your roles handles disputes arising there",
+        )))
+    }
+
+    /// A report prefilled from a lead found on a visit on this phone: its
+    /// summary, the visit's group and time. Fill in kind, parties, grade and
+    /// analysis, then [`report_dispute`](Self::report_dispute).
+    pub fn dispute_draft_from_lead(&self, visit_id: Uuid, lead_id: Uuid) -> Result<NewDispute, ClientError> {
+        let run = || -> Result<NewDispute, Error> {
+            self.session()?;
+            let not_found = || Error::NotFound("no such lead on this phone".into());
+            let Some(Record::Visit(v)) = self.store.get_record(EntityKind::Visit, visit_id)?.map(|r| r.record) else {
+                return Err(not_found());
+            };
+            let lead = v.leads.iter().find(|l| l.id == lead_id).ok_or_else(not_found)?;
+            let origin_unit = match v.group_id {
+                Some(g) => g,
+                None => match self.store.get_record(EntityKind::Household, v.household_id)?.map(|r| r.record) {
+                    Some(Record::Household(h)) => h.group_id,
+                    _ => return Err(not_found()),
+                },
+            };
+            Ok(NewDispute {
+                kind: String::new(),
+                origin_unit,
+                parties: vec![],
+                summary: lead.summary.clone(),
+                grade: Grade::General,
+                analysis: Analysis {
+                    cause: String::new(),
+                    consequences: String::new(),
+                    difficulty: fengqiao_domain::disputes::Difficulty::Low,
+                },
+                found_at: Some(v.visited_at),
+                lead_id: Some(lead.id),
+                level: None,
+            })
+        };
+        Ok(run()?)
+    }
+
+    /// Asks to move a dispute up to `to_level` (one step; more only for a major
+    /// dispute), offline.
+    pub fn request_escalation(
+        &self,
+        dispute_id: Uuid,
+        to_level: Level,
+        reason: EscalationReason,
+        note: String,
+    ) -> Result<Escalation, ClientError> {
+        let run = || -> Result<Escalation, Error> {
+            let session = self.session()?;
+            let now = self.options.clock.now();
+            let e = Escalation {
+                id: fengqiao_domain::new_id(),
+                dispute_id,
+                from_level: Level::Group,
+                to_level,
+                reason,
+                note,
+                requested_by: session.user.id,
+                requested_at: now,
+                grade: Grade::General,
+                decision: None,
+            };
+            match self.queue_case_op(Op::RequestEscalation(e))? {
+                Record::Escalation(e) => Ok(e),
+                _ => Err(Error::InvalidInput("request produced no escalation".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Approves or refuses an escalation (a comment is required to refuse),
+    /// offline. If another approver's decision reaches the server first, this
+    /// one comes back as a conflict in quarantine carrying the decision that
+    /// stands ([`QuarantinedOp::standing_decision`]); the next pull shows it.
+    pub fn decide_escalation(
+        &self,
+        escalation_id: Uuid,
+        approve: bool,
+        comment: String,
+    ) -> Result<Escalation, ClientError> {
+        let run = || -> Result<Escalation, Error> {
+            match self.queue_case_op(Op::DecideEscalation(DecideEscalation { escalation_id, approve, comment }))? {
+                Record::Escalation(e) => Ok(e),
+                _ => Err(Error::InvalidInput("decision produced no escalation".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Records a mediation session, offline.
+    pub fn record_session(&self, new: NewSession) -> Result<MediationSession, ClientError> {
+        let run = || -> Result<MediationSession, Error> {
+            let user = self.session()?.user.id;
+            let m = MediationSession {
+                id: fengqiao_domain::new_id(),
+                dispute_id: new.dispute_id,
+                held_at: new.held_at.unwrap_or(self.options.clock.now()),
+                place: new.place,
+                mediators: if new.mediators.is_empty() { vec![user] } else { new.mediators },
+                participants: new.participants,
+                record: new.record,
+                agreed: new.agreed,
+                level: None,
+                author: user,
+            };
+            match self.queue_case_op(Op::RecordSession(m))? {
+                Record::MediationSession(m) => Ok(m),
+                _ => Err(Error::InvalidInput("no session recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Records a mediation agreement, offline. Signature photos are listed by
+    /// SHA-256; attach each photo's file to the agreement with `attach_photo`
+    /// once photos can be attached to case records.
+    pub fn record_agreement(&self, new: NewAgreement) -> Result<Agreement, ClientError> {
+        let run = || -> Result<Agreement, Error> {
+            let user = self.session()?.user.id;
+            let a = Agreement {
+                id: fengqiao_domain::new_id(),
+                dispute_id: new.dispute_id,
+                signed_at: new.signed_at.unwrap_or(self.options.clock.now()),
+                terms: new.terms,
+                sum_fen: new.sum_fen,
+                obligations: new.obligations,
+                signature_photos: new.signature_photos,
+                author: user,
+            };
+            match self.queue_case_op(Op::RecordAgreement(a))? {
+                Record::Agreement(a) => Ok(a),
+                _ => Err(Error::InvalidInput("no agreement recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Records a follow-up visit (also after a resolved dispute is closed), offline.
+    pub fn record_follow_up(&self, new: NewFollowUp) -> Result<FollowUp, ClientError> {
+        let run = || -> Result<FollowUp, Error> {
+            let user = self.session()?.user.id;
+            let f = FollowUp {
+                id: fengqiao_domain::new_id(),
+                dispute_id: new.dispute_id,
+                at: new.at.unwrap_or(self.options.clock.now()),
+                fulfilled: new.fulfilled,
+                satisfaction: new.satisfaction,
+                note: new.note,
+                author: user,
+            };
+            match self.queue_case_op(Op::RecordFollowUp(f))? {
+                Record::FollowUp(f) => Ok(f),
+                _ => Err(Error::InvalidInput("no follow-up recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Records judicial confirmation (applied for within the policy's days of the
+    /// agreement; the court's answer later as another record), offline.
+    pub fn record_confirmation(&self, new: NewConfirmation) -> Result<JudicialConfirmation, ClientError> {
+        let run = || -> Result<JudicialConfirmation, Error> {
+            let user = self.session()?.user.id;
+            let j = JudicialConfirmation {
+                id: fengqiao_domain::new_id(),
+                dispute_id: new.dispute_id,
+                agreement_id: new.agreement_id,
+                applied_at: new.applied_at.unwrap_or(self.options.clock.now()),
+                court: new.court,
+                confirmed: new.confirmed,
+                answered_at: new.answered_at,
+                author: user,
+            };
+            match self.queue_case_op(Op::RecordConfirmation(j))? {
+                Record::JudicialConfirmation(j) => Ok(j),
+                _ => Err(Error::InvalidInput("no confirmation recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Closes a dispute (no escalation may be waiting), offline.
+    pub fn close_dispute(
+        &self,
+        dispute_id: Uuid,
+        outcome: ClosingOutcome,
+        note: String,
+    ) -> Result<Dispute, ClientError> {
+        let run = || -> Result<Dispute, Error> {
+            match self.queue_case_op(Op::CloseDispute(CloseDispute { dispute_id, outcome, note }))? {
+                Record::Dispute(d) => Ok(d),
+                _ => Err(Error::InvalidInput("close produced no dispute".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// The phone's view with its optimistic disputes: each dispute carrying
+    /// the user's own requests and decisions not yet confirmed by the server
+    /// (a request waits on it; an approval has moved it up).
+    pub(crate) fn optimistic_view(&self, session: &StoredSession) -> Result<PhoneView<'_>, Error> {
+        let overlay = self.optimistic_disputes(session)?;
+        Ok(PhoneView::new(self.store.as_ref(), Some(session)).with_overlay(overlay))
+    }
+
+    /// The disputes the user's unconfirmed escalation records change.
+    fn optimistic_disputes(&self, session: &StoredSession) -> Result<Vec<Dispute>, Error> {
+        let user = session.user.id;
+        let mut mine: Vec<Escalation> = self
+            .store
+            .list_records(EntityKind::Escalation, usize::MAX)?
+            .into_iter()
+            .filter(|r| matches!(r.state, RecordState::Pending { author, .. } if author == user))
+            .filter_map(|r| match r.record {
+                Record::Escalation(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if mine.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Decisions first, then requests, each oldest first: a request made here
+        // follows any decision made here on the same dispute.
+        mine.sort_by_key(|e| (e.decision.is_none(), e.id));
+        let plain = PhoneView::new(self.store.as_ref(), Some(session));
+        let mut out: std::collections::HashMap<Uuid, Dispute> = std::collections::HashMap::new();
+        for e in mine {
+            let d = match out.remove(&e.dispute_id) {
+                Some(d) => d,
+                None => match self.store.get_record(EntityKind::Dispute, e.dispute_id)?.map(|r| r.record) {
+                    Some(Record::Dispute(d)) => d,
+                    _ => continue,
+                },
+            };
+            let mut d = d;
+            match &e.decision {
+                None => d.pending_escalation = Some(e.id),
+                Some(dec) => {
+                    if d.pending_escalation == Some(e.id) {
+                        d.pending_escalation = None;
+                    }
+                    if dec.approved && d.level == e.from_level {
+                        let scope = unit_scope(&plain, d.origin_unit).map_err(view_error)?.unwrap_or_default();
+                        if let Some(unit) = level_unit(&plain, &scope, e.to_level).map_err(view_error)? {
+                            d.level = e.to_level;
+                            d.handler_unit = unit;
+                            d.level_since = dec.decided_at;
+                        }
+                    }
+                }
+            }
+            out.insert(d.id, d);
+        }
+        Ok(out.into_values().collect())
+    }
+}
+
+/// A dispute used only to ask the domain whether someone handles at a level.
+fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
+    let epoch = DateTime::<Utc>::UNIX_EPOCH;
+    Dispute {
+        id: Uuid::nil(),
+        case_number: String::new(),
+        kind: String::new(),
+        origin_unit: origin,
+        parties: vec![],
+        summary: String::new(),
+        grade: Grade::General,
+        analysis: Analysis {
+            cause: String::new(),
+            consequences: String::new(),
+            difficulty: fengqiao_domain::disputes::Difficulty::Low,
+        },
+        found_at: epoch,
+        lead_id: None,
+        reported_by: Uuid::nil(),
+        level,
+        handler_unit: unit,
+        level_since: epoch,
+        registered_at: epoch,
+        pending_escalation: None,
+        closing: None,
+        flow_count: 0,
+        case_file: Vec::new(),
+        credited: Vec::new(),
+        payees: Vec::new(),
+    }
+}

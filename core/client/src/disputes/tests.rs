@@ -1,0 +1,133 @@
+//! Offline dispute work on one phone, with no server: case numbers taken from
+//! held blocks (unique, durable across reopen, a clear error once spent), and
+//! the optimistic view after a request made here.
+
+use std::sync::Arc;
+
+use fengqiao_domain::disputes::{Analysis, Difficulty, EscalationReason, Party};
+use fengqiao_domain::ladder::{Grade, Level};
+use fengqiao_domain::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+use fengqiao_domain::wire::{GrantInfo, UserInfo};
+use uuid::Uuid;
+
+use crate::store::{ClientStore, HeldCaseBlock, StoredSession};
+use crate::*;
+
+fn unit(n: u128, code: &str, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
+    OrgUnit { id: Uuid::from_u128(n), code: code.into(), name: code.into(), level, parent: parent.map(Uuid::from_u128) }
+}
+
+const LEADER: u128 = 100;
+const GROUP: u128 = 4;
+
+/// Signs a group leader in on `store` (no server: the session is written as a
+/// login would write it) and hands them a block of `size` numbers.
+fn leader_on(store: Arc<dyn ClientStore>, size: u32, block: u32) -> FieldClient {
+    let ancestors = vec![
+        unit(GROUP, "G01", UnitLevel::Group, Some(3)),
+        unit(3, "V01", UnitLevel::Village, Some(2)),
+        unit(2, "T01", UnitLevel::Town, Some(1)),
+        unit(1, "C01", UnitLevel::County, None),
+    ];
+    let user = UserInfo {
+        id: Uuid::from_u128(LEADER),
+        username: "leader".into(),
+        display_name: "组长".into(),
+        roles: vec![GrantInfo {
+            grant: RoleGrant { role: Role::GroupLeader, unit_id: Uuid::from_u128(GROUP) },
+            unit_name: "一组".into(),
+            ancestors,
+        }],
+    };
+    store.save_session(&StoredSession { user, tokens: None }).expect("session");
+    if size > 0 {
+        let held = HeldCaseBlock { owner: Uuid::from_u128(LEADER), year: 2026, block, size, next: 0 };
+        store.add_case_block(&held).expect("block");
+    }
+    FieldClient::with_store(store, "http://127.0.0.1:9".into(), ClientOptions::default()).expect("client")
+}
+
+fn new_dispute(summary: &str) -> NewDispute {
+    NewDispute {
+        kind: "neighbour".into(),
+        origin_unit: Uuid::from_u128(GROUP),
+        parties: vec![Party { name: "王五".into(), household_id: None, phone: None }],
+        summary: summary.into(),
+        grade: Grade::General,
+        analysis: Analysis { cause: "排水".into(), consequences: "争吵".into(), difficulty: Difficulty::Low },
+        found_at: None,
+        lead_id: None,
+        level: None,
+    }
+}
+
+#[test]
+fn numbers_are_taken_in_order_once_each_and_run_out_clearly() {
+    let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
+    let phone = leader_on(store.clone(), 3, 7);
+    let numbers: Vec<String> =
+        (0..3).map(|i| phone.report_dispute(new_dispute(&format!("第{i}起"))).expect("report").case_number).collect();
+    assert_eq!(numbers, vec!["T01V01-2026-0007-000", "T01V01-2026-0007-001", "T01V01-2026-0007-002"]);
+    assert_eq!(phone.case_numbers_left().expect("left"), 0);
+    let err = phone.report_dispute(new_dispute("第四起")).expect_err("spent");
+    assert_eq!(
+        err,
+        ClientError::Rejected {
+            reason: "no_case_numbers".into(),
+            message: "no case numbers left on this phone: connect once to reserve more".into(),
+        }
+    );
+    assert_eq!(store.outbox_len(None).expect("len"), 3, "nothing queued for the refused report");
+    let listed = phone.list_disputes().expect("list");
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|i| i.pending && i.handled_by_me && i.dispute.level == Level::Group));
+}
+
+#[test]
+fn the_next_index_survives_reopening_the_phone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = {
+        let store: Arc<dyn ClientStore> = Arc::new(SledClientStore::open(dir.path()).expect("open"));
+        let phone = leader_on(store, 100, 2);
+        phone.report_dispute(new_dispute("一")).expect("report").case_number
+    };
+    // sled releases its lock asynchronously: retry the reopen briefly
+    let mut reopened = None;
+    for _ in 0..50 {
+        match SledClientStore::open(dir.path()) {
+            Ok(s) => {
+                reopened = Some(s);
+                break;
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    let store: Arc<dyn ClientStore> = Arc::new(reopened.expect("reopen"));
+    let phone = leader_on(store, 0, 0);
+    let second = phone.report_dispute(new_dispute("二")).expect("report").case_number;
+    assert_eq!((first.as_str(), second.as_str()), ("T01V01-2026-0002-000", "T01V01-2026-0002-001"));
+    assert_eq!(phone.case_numbers_left().expect("left"), 98);
+}
+
+#[test]
+fn a_request_made_here_shows_at_once_and_blocks_closing() {
+    let phone = leader_on(Arc::new(MemoryClientStore::new()), 10, 1);
+    let d = phone.report_dispute(new_dispute("邻里纠纷")).expect("report");
+    let actions = phone.allowed_actions(d.id).expect("actions");
+    assert_eq!(actions.escalate_to, vec![Level::Village], "one step for a general dispute");
+    assert!(actions.record && actions.close && actions.decide.is_none());
+    let e =
+        phone.request_escalation(d.id, Level::Village, EscalationReason::RepeatedMediationFailed, "两次未果".into());
+    let e = e.expect("request");
+    assert_eq!((e.from_level, e.requested_by), (Level::Group, Uuid::from_u128(LEADER)));
+    let item = phone.dispute(d.id).expect("item");
+    assert_eq!(item.pending_escalation.map(|p| p.id), Some(e.id));
+    let actions = phone.allowed_actions(d.id).expect("actions");
+    assert!(actions.escalate_to.is_empty() && !actions.close && actions.record);
+    assert!(phone.decide_escalation(e.id, true, String::new()).is_err(), "nobody decides their own request");
+    let err = phone.close_dispute(d.id, fengqiao_domain::disputes::ClosingOutcome::Resolved, String::new());
+    assert_eq!(err.expect_err("waiting").code(), "rejected");
+    assert!(phone.escalation_inbox().expect("inbox").is_empty(), "a group leader approves nothing");
+    let skip = phone.request_escalation(d.id, Level::JudicialOffice, EscalationReason::Other, "x".into());
+    assert!(skip.is_err());
+}

@@ -1,0 +1,367 @@
+//! Photos on the phone: attaching one to a record (copied into the phone's own
+//! content-addressed folder, durable when the call returns), the persisted
+//! upload queue's view for the app, and the folder's space budget.
+//!
+//! The bytes live in [`blobs`]; the queue lives in the [`crate::ClientStore`];
+//! [`upload`] sends them during `sync`, after the records.
+
+pub(crate) mod blobs;
+pub(crate) mod upload;
+
+use std::path::Path;
+
+use fengqiao_domain::permissions::{Action, Actor, Standing};
+use fengqiao_domain::wire::{Op, OpEnvelope};
+use fengqiao_domain::{Attachment, EntityKind, Record, Rejection, RejectionCode, WIRE_VERSION};
+use uuid::Uuid;
+
+use self::blobs::{BlobDir, Limits};
+use crate::client::FieldClient;
+use crate::error::{ClientError, Error};
+use crate::store::{ClientStore, PhotoUpload, RecordState, UploadState};
+
+/// A photo as the app hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhoto {
+    /// Kind of the record it belongs to (a visit now).
+    pub target_kind: EntityKind,
+    /// That record's id (it must be on this phone).
+    pub target_id: Uuid,
+    /// Path of the image file; the core copies it (the app may delete it after).
+    pub source_path: String,
+    /// `image/jpeg`, `image/png`, `image/heic` or `image/webp`.
+    pub content_type: String,
+    /// Optional caption.
+    pub caption: String,
+}
+
+/// Where one photo stands, for the sync screen ("2 photos pending").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoStatus {
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub length: u64,
+    /// Image type.
+    pub content_type: String,
+    /// Pending, uploading, done or failed (with the reason).
+    pub state: UploadState,
+    /// Bytes the server has confirmed (the length once done).
+    pub bytes_done: u64,
+    /// The original is still on this phone (see [`FieldClient::photo_path`]).
+    pub local_file: bool,
+    /// The server accepted the record saying where it belongs; until then the
+    /// photo waits (records sync ahead of their photos).
+    pub confirmed: bool,
+}
+
+impl PhotoStatus {
+    /// Still to be uploaded (not done, not failed for good).
+    pub fn is_pending(&self) -> bool {
+        upload::is_open(&self.state)
+    }
+}
+
+/// A photo attached to a record, as listed for that record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPhoto {
+    /// The attachment record.
+    pub attachment: Attachment,
+    /// The attachment was made here and the server has not confirmed it yet.
+    pub pending: bool,
+    /// Its upload, if this phone queued it (`None` for photos pulled from others).
+    pub status: Option<PhotoStatus>,
+}
+
+pub(crate) fn status_of(up: &PhotoUpload, blobs: Option<&BlobDir>) -> PhotoStatus {
+    let bytes_done = match &up.state {
+        UploadState::Uploading { bytes_done, .. } => *bytes_done,
+        UploadState::Done => up.length,
+        _ => 0,
+    };
+    PhotoStatus {
+        sha256: up.sha256.clone(),
+        length: up.length,
+        content_type: up.content_type.clone(),
+        state: up.state.clone(),
+        bytes_done,
+        local_file: blobs.is_some_and(|b| b.existing(&up.sha256).is_some()),
+        confirmed: up.confirmed,
+    }
+}
+
+/// Frees room in the folder so that `need` more bytes fit in `budget`: removes
+/// files no queue entry refers to, then originals of photos the server has
+/// confirmed, oldest confirmed first. Never a photo not yet uploaded.
+/// Returns the bytes still free within the budget.
+pub(crate) fn make_room(store: &dyn ClientStore, blobs: &BlobDir, budget: u64, need: u64) -> Result<u64, Error> {
+    let files = blobs.files()?;
+    let mut used: u64 = files.iter().map(|(_, l)| l).sum();
+    if used.saturating_add(need) <= budget {
+        return Ok(budget - used);
+    }
+    let queue = store.photo_uploads()?;
+    let mut candidates: Vec<(u8, Option<chrono::DateTime<chrono::Utc>>, String, u64)> = Vec::new();
+    for (sha, len) in files {
+        match queue.iter().find(|u| u.sha256 == sha) {
+            None => candidates.push((0, None, sha, len)),
+            Some(u) if u.state == UploadState::Done => candidates.push((1, u.done_at, sha, len)),
+            Some(_) => {}
+        }
+    }
+    candidates.sort();
+    for (_, _, sha, len) in candidates {
+        if used.saturating_add(need) <= budget {
+            break;
+        }
+        if blobs.remove(&sha)? {
+            used = used.saturating_sub(len);
+            tracing::info!(bytes = len, "evicted an uploaded photo's original");
+        }
+    }
+    Ok(budget.saturating_sub(used))
+}
+
+/// The home unit of a record a photo may be attached to (kinds without one
+/// cannot carry photos yet).
+fn home_unit(store: &dyn ClientStore, record: &Record) -> Result<Option<Uuid>, Error> {
+    Ok(match record {
+        Record::Household(h) => Some(h.group_id),
+        Record::Visit(v) => match v.group_id {
+            Some(g) => Some(g),
+            None => match store.get_record(EntityKind::Household, v.household_id)?.map(|r| r.record) {
+                Some(Record::Household(h)) => Some(h.group_id),
+                _ => None,
+            },
+        },
+        _ => None,
+    })
+}
+
+fn unknown_target() -> Error {
+    Error::Rejected(Rejection::new(
+        RejectionCode::NotInJurisdiction,
+        "the record is not within your units (or not yet synced to this phone)",
+    ))
+}
+
+impl FieldClient {
+    fn blobs(&self) -> Result<&BlobDir, Error> {
+        self.photos.as_ref().ok_or_else(|| Error::InvalidInput("no photo folder: set ClientOptions::photo_dir".into()))
+    }
+
+    /// Attaches a photo to a record on this phone: checks the record is here and
+    /// the user may write it, copies the file into the phone's photo folder
+    /// (hashing while copying; the same bytes are kept once), then saves the
+    /// attachment, its operation and the upload-queue entry in one transaction.
+    /// Durable when it returns. Out of space: [`ClientError::StorageFull`], and
+    /// nothing written.
+    pub fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, ClientError> {
+        Ok(self.attach_photo_inner(photo)?)
+    }
+
+    fn attach_photo_inner(&self, np: NewPhoto) -> Result<Attachment, Error> {
+        let session = self.store.load_session()?.ok_or(Error::NotLoggedIn)?;
+        let user = session.user.id;
+        let now = self.options.clock.now();
+        let policy = &self.options.policy;
+        let target = self.store.get_record(np.target_kind, np.target_id)?.ok_or_else(unknown_target)?;
+        if let RecordState::Pending { author, .. } = target.state {
+            if author != user {
+                return Err(unknown_target());
+            }
+        }
+        let target = target.record;
+        let Some(action) = Action::writing(target.kind()) else {
+            return Err(Error::Rejected(Rejection::new(
+                RejectionCode::RoleNotAllowed,
+                "photos cannot be attached to this kind of record",
+            )));
+        };
+        let home = home_unit(self.store.as_ref(), &target)?.ok_or_else(unknown_target)?;
+        let scope = self.known_scope(home)?;
+        let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
+        if !actor.may_see(target.visibility_kind(), &scope) {
+            return Err(unknown_target());
+        }
+        match actor.standing(action, &scope) {
+            Standing::Allowed => {}
+            Standing::RoleNotAllowed => {
+                return Err(Error::Rejected(Rejection::new(
+                    RejectionCode::RoleNotAllowed,
+                    "none of your roles may attach photos to this record",
+                )))
+            }
+            Standing::OutsideJurisdiction => return Err(unknown_target()),
+        }
+        let mut att = Attachment {
+            id: fengqiao_domain::new_id(),
+            target_kind: target.kind(),
+            target_id: target.id(),
+            // Checked again with the real hash and size once copied.
+            sha256: "0".repeat(64),
+            length: std::fs::metadata(&np.source_path).map(|m| m.len()).unwrap_or(1).max(1),
+            content_type: np.content_type,
+            caption: np.caption,
+            author: user,
+            file_item: None,
+        };
+        att.validate(policy).map_err(Error::Invalid)?;
+
+        let blobs = self.blobs()?;
+        // One import or eviction at a time: a file just copied is not yet in the
+        // queue, and must not look like an orphan to the eviction.
+        let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, att.length)?;
+        let imported = blobs.import(Path::new(&np.source_path), Limits { max_bytes: policy.photos.max_bytes, room })?;
+        let undo = |e: Error| {
+            if imported.created {
+                let _ = blobs.remove(&imported.sha256);
+            }
+            e
+        };
+        att.sha256 = imported.sha256.clone();
+        att.length = imported.length;
+        att.validate(policy).map_err(Error::Invalid).map_err(undo)?;
+        let op = OpEnvelope {
+            op_id: fengqiao_domain::new_id(),
+            v: WIRE_VERSION,
+            author: user,
+            created_at: now,
+            op: Op::AttachPhoto(att.clone()),
+        };
+        let entry = PhotoUpload::new(att.sha256.clone(), att.length, att.content_type.clone(), now);
+        self.store.enqueue_photo(&Record::Attachment(att.clone()), &op, &entry, now).map_err(|e| undo(e.into()))?;
+        tracing::info!(op_id = %op.op_id, bytes = att.length, "photo attached");
+        Ok(att)
+    }
+
+    /// The photos attached to a record, oldest first, with their upload state.
+    pub fn photos_for(&self, target_kind: EntityKind, target_id: Uuid) -> Result<Vec<AttachedPhoto>, ClientError> {
+        let run = || -> Result<Vec<AttachedPhoto>, Error> {
+            let user = self.store.load_session()?.ok_or(Error::NotLoggedIn)?.user.id;
+            let mut out: Vec<AttachedPhoto> = Vec::new();
+            for r in self.store.list_records(EntityKind::Attachment, usize::MAX)?.into_iter().rev() {
+                let Record::Attachment(a) = r.record else { continue };
+                if a.target_kind != target_kind || a.target_id != target_id {
+                    continue;
+                }
+                let pending = match r.state {
+                    RecordState::Synced => false,
+                    RecordState::Pending { author, .. } if author == user => true,
+                    RecordState::Pending { .. } => continue,
+                };
+                let status = self.store.photo_upload(&a.sha256)?.map(|u| status_of(&u, self.photos.as_ref()));
+                out.push(AttachedPhoto { attachment: a, pending, status });
+            }
+            Ok(out)
+        };
+        Ok(run()?)
+    }
+
+    /// Every photo in the upload queue, in queue order.
+    pub fn photo_states(&self) -> Result<Vec<PhotoStatus>, ClientError> {
+        let run = || -> Result<Vec<PhotoStatus>, Error> {
+            Ok(self.store.photo_uploads()?.iter().map(|u| status_of(u, self.photos.as_ref())).collect())
+        };
+        Ok(run()?)
+    }
+
+    /// The local file of a photo, if it is on this phone (an uploaded photo's
+    /// original may have been evicted to keep within the budget).
+    pub fn photo_path(&self, sha256: &str) -> Option<String> {
+        let p = self.photos.as_ref()?.existing(sha256)?;
+        Some(p.to_string_lossy().into_owned())
+    }
+
+    /// Evicts uploaded originals until the photo folder is within its budget.
+    pub(crate) fn enforce_photo_budget(&self) -> Result<(), Error> {
+        let Some(blobs) = self.photos.as_ref() else { return Ok(()) };
+        let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
+        make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, 0).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryClientStore;
+    use chrono::{Duration, Utc};
+    use fengqiao_domain::wire::{Op, OpEnvelope};
+
+    /// Imports `bytes` and queues them as confirmed, in `state`, done at `done_at`.
+    fn queued(
+        s: &MemoryClientStore,
+        blobs: &BlobDir,
+        dir: &Path,
+        bytes: &[u8],
+        state: UploadState,
+        age: i64,
+    ) -> String {
+        let src = dir.join(format!("src-{}", bytes[0]));
+        std::fs::write(&src, bytes).expect("write");
+        let imp = blobs.import(&src, Limits { max_bytes: u64::MAX, room: u64::MAX }).expect("import");
+        let me = Uuid::from_u128(1);
+        let att = Attachment {
+            id: Uuid::now_v7(),
+            target_kind: EntityKind::Visit,
+            target_id: Uuid::now_v7(),
+            sha256: imp.sha256.clone(),
+            length: imp.length,
+            content_type: "image/png".into(),
+            caption: String::new(),
+            author: me,
+            file_item: None,
+        };
+        let op = OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author: me,
+            created_at: Utc::now(),
+            op: Op::AttachPhoto(att.clone()),
+        };
+        let mut up = PhotoUpload::new(imp.sha256.clone(), imp.length, "image/png".into(), Utc::now());
+        s.enqueue_photo(&Record::Attachment(att), &op, &up, Utc::now()).expect("enqueue");
+        s.complete_op(op.op_id).expect("confirm");
+        up.state = state;
+        up.done_at = Some(Utc::now() - Duration::minutes(age));
+        s.save_photo_upload(&up).expect("save");
+        imp.sha256
+    }
+
+    #[test]
+    fn make_room_evicts_orphans_then_oldest_uploaded_never_pending() {
+        let t = tempfile::tempdir().expect("tmp");
+        let blobs = BlobDir::open(&t.path().join("photos")).expect("open");
+        let s = MemoryClientStore::new();
+        let old_done = queued(&s, &blobs, t.path(), &[1u8; 100], UploadState::Done, 60);
+        let new_done = queued(&s, &blobs, t.path(), &[2u8; 100], UploadState::Done, 1);
+        let pending =
+            queued(&s, &blobs, t.path(), &[3u8; 100], UploadState::Uploading { bytes_done: 10, total: 100 }, 0);
+        let failed = queued(
+            &s,
+            &blobs,
+            t.path(),
+            &[4u8; 100],
+            UploadState::Failed { code: "x".into(), message: "y".into(), permanent: false },
+            0,
+        );
+        let orphan_src = t.path().join("orphan");
+        std::fs::write(&orphan_src, [5u8; 100]).expect("write");
+        let orphan = blobs.import(&orphan_src, Limits { max_bytes: u64::MAX, room: u64::MAX }).expect("import").sha256;
+
+        // 500 used, budget 500: room for 200 more takes two evictions (orphan, oldest done)
+        assert_eq!(make_room(&s, &blobs, 500, 200).expect("room"), 200);
+        assert!(blobs.existing(&orphan).is_none() && blobs.existing(&old_done).is_none());
+        assert!(blobs.existing(&new_done).is_some());
+        // asking for more than the uploaded ones can free: never touches the others
+        assert_eq!(make_room(&s, &blobs, 300, 250).expect("room"), 100);
+        assert!(blobs.existing(&new_done).is_none());
+        assert!(blobs.existing(&pending).is_some() && blobs.existing(&failed).is_some());
+        let statuses: Vec<PhotoStatus> =
+            s.photo_uploads().expect("all").iter().map(|u| status_of(u, Some(&blobs))).collect();
+        assert_eq!(statuses.iter().filter(|p| p.local_file).count(), 2);
+        assert_eq!(statuses.iter().filter(|p| p.is_pending()).count(), 2);
+        assert_eq!(statuses.iter().find(|p| p.sha256 == pending).map(|p| p.bytes_done), Some(10));
+    }
+}

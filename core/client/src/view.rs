@@ -1,0 +1,96 @@
+//! The phone's store seen as the domain's read-only [`StateView`], so the
+//! phone runs the domain's own rules (the same `decide`, `may_decide`,
+//! `handles`, ... the server runs) to offer only what will be accepted.
+//!
+//! A phone holds the units of its jurisdiction only; the units above (a group
+//! leader's village, town and county) come from the session's grants
+//! (`GrantInfo::ancestors`), so a unit's whole chain is known offline. Disputes
+//! can be overlaid with the phone's optimistic view of them (e.g. a request made
+//! here and not yet synced), and case-number blocks held here answer for their
+//! owner.
+
+use std::collections::HashMap;
+
+use fengqiao_domain::apply::{StateView, ViewError};
+use fengqiao_domain::disputes::Dispute;
+use fengqiao_domain::org::OrgUnit;
+use fengqiao_domain::{EntityKind, Record};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::store::{ClientStore, StoreError, StoredSession};
+
+/// The one [`StateView`] adapter over a [`ClientStore`].
+pub(crate) struct PhoneView<'a> {
+    store: &'a dyn ClientStore,
+    /// Units above the pulled ones, from the session's grants.
+    ancestors: HashMap<Uuid, OrgUnit>,
+    /// The signed-in user, owner of the case-number blocks held here.
+    user: Option<Uuid>,
+    /// Disputes as the phone optimistically sees them (over the stored copies).
+    overlay: HashMap<Uuid, Dispute>,
+}
+
+impl<'a> PhoneView<'a> {
+    /// A view for `session`'s user (or for nobody).
+    pub(crate) fn new(store: &'a dyn ClientStore, session: Option<&StoredSession>) -> Self {
+        let mut ancestors = HashMap::new();
+        if let Some(s) = session {
+            for g in &s.user.roles {
+                for u in &g.ancestors {
+                    ancestors.insert(u.id, u.clone());
+                }
+            }
+        }
+        PhoneView { store, ancestors, user: session.map(|s| s.user.id), overlay: HashMap::new() }
+    }
+
+    /// Replaces the stored copies of these disputes with the given ones.
+    pub(crate) fn with_overlay(mut self, disputes: impl IntoIterator<Item = Dispute>) -> Self {
+        self.overlay = disputes.into_iter().map(|d| (d.id, d)).collect();
+        self
+    }
+
+    /// A unit, pulled or from the session's grants.
+    pub(crate) fn unit(&self, id: Uuid) -> Result<Option<OrgUnit>, Error> {
+        match self.get(EntityKind::Unit, id).map_err(view_error)? {
+            Some(Record::Unit(u)) => Ok(Some(u)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A view failure as the crate's error (it is always the store's).
+pub(crate) fn view_error(e: ViewError) -> Error {
+    Error::Store(StoreError::Backend(e.0))
+}
+
+impl StateView for PhoneView<'_> {
+    fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+        if kind == EntityKind::Dispute {
+            if let Some(d) = self.overlay.get(&id) {
+                return Ok(Some(Record::Dispute(d.clone())));
+            }
+        }
+        let stored = self.store.get_record(kind, id).map_err(|e| ViewError(e.to_string()))?;
+        match stored {
+            Some(r) => Ok(Some(r.record)),
+            None if kind == EntityKind::Unit => Ok(self.ancestors.get(&id).cloned().map(Record::Unit)),
+            None => Ok(None),
+        }
+    }
+
+    /// The signed-in user owns the blocks held here (numbers are only taken
+    /// from those); others' blocks are the server's to know.
+    fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
+        let Some(user) = self.user else { return Ok(None) };
+        let held = self.store.case_blocks(user).map_err(|e| ViewError(e.to_string()))?;
+        Ok(held.iter().any(|b| b.year == year && b.block == block).then_some(user))
+    }
+
+    /// Numbers are taken from held blocks once each (see
+    /// [`crate::store::CaseNumberStore`]); reuse across phones is the server's to check.
+    fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
+        Ok(None)
+    }
+}

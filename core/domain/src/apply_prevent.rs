@@ -1,0 +1,199 @@
+//! Deciding the prevention and screening operations: village rules and their
+//! legality review, violations and restorations, screenings.
+
+use chrono::{DateTime, Utc};
+
+use crate::apply::{household_scope, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::apply_disputes::{acts_as, from_unit, level_unit};
+use crate::ladder::Level;
+use crate::org::Role;
+use crate::permissions::Actor;
+use crate::policy::Policy;
+use crate::prevent::{
+    default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration, VillageRules,
+};
+use crate::records::{EntityKind, Record};
+use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::{Op, OpEnvelope};
+
+/// Who records violations: the village's cadres.
+pub const RECORDERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre];
+/// Who approves a restoration and sets the rules: the village's secretaries.
+pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
+/// Who reviews the rules' legality: the township judicial office.
+pub const RULE_REVIEWERS: &[Role] = &[Role::JudicialOffice];
+
+type Out = Result<Verdict, ViewError>;
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
+    Ok(Verdict::Reject(Rejection::new(code, msg)))
+}
+
+fn nij(what: &str) -> Out {
+    Ok(Verdict::Reject(crate::apply::not_in_jurisdiction(what)))
+}
+
+/// The rules in force in a village (its own, else the policy's defaults).
+pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> Result<VillageRules, ViewError> {
+    Ok(match view.get(EntityKind::VillageRules, rules_id(village))? {
+        Some(Record::VillageRules(r)) => r,
+        _ => VillageRules {
+            id: rules_id(village),
+            village_id: village,
+            items: default_items(policy),
+            legality_reviewed: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        },
+    })
+}
+
+fn standing_of(view: &dyn StateView, household: uuid::Uuid) -> Result<HouseholdStanding, ViewError> {
+    Ok(match view.get(EntityKind::HouseholdStanding, standing_id(household))? {
+        Some(Record::HouseholdStanding(s)) => s,
+        _ => HouseholdStanding { id: standing_id(household), household_id: household, suspensions: vec![] },
+    })
+}
+
+pub(crate) fn decide(
+    env: &OpEnvelope,
+    op: &Op,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+) -> Out {
+    match op {
+        Op::SetVillageRules(r) => {
+            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
+            if !acts_as(actor, RESTORERS, &scope) {
+                return if actor.may_see(EntityKind::VillageRules, &scope) {
+                    reject(RejectionCode::RoleNotAllowed, "village rules are set by the village's secretaries")
+                } else {
+                    nij("village")
+                };
+            }
+            if r.id != rules_id(r.village_id) {
+                return reject(RejectionCode::InvalidField, "id: one rule set per village");
+            }
+            if r.items.is_empty() || r.items.len() > 15 {
+                return reject(RejectionCode::InvalidField, "items: 1 to 15 negative-list items");
+            }
+            let mut codes: Vec<&str> = r.items.iter().map(|i| i.code.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            if codes.len() != r.items.len()
+                || r.items.iter().any(|i| i.code.is_empty() || i.label_zh.trim().is_empty() || i.correction_days > 365)
+            {
+                return reject(RejectionCode::InvalidField, "items: unique codes, a label, correction up to 365 days");
+            }
+            let mut rules = r.clone();
+            // changed rules need the township's legality review again
+            rules.legality_reviewed = false;
+            rules.reviewed_by = None;
+            rules.reviewed_at = None;
+            Ok(Verdict::Apply(vec![Effect::Put { record: Record::VillageRules(rules), scope }]))
+        }
+        Op::ReviewVillageRules(r) => {
+            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
+            let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else { return nij("village") };
+            if !acts_as(actor, RULE_REVIEWERS, from_unit(&scope, town)) {
+                return if actor.may_see(EntityKind::VillageRules, &scope) {
+                    reject(RejectionCode::RoleNotAllowed, "the township judicial office reviews village rules")
+                } else {
+                    nij("village")
+                };
+            }
+            let mut rules = rules_of(view, r.village_id, policy)?;
+            rules.legality_reviewed = r.reviewed;
+            rules.reviewed_by = Some(env.author);
+            rules.reviewed_at = Some(now);
+            Ok(Verdict::Apply(vec![Effect::Put { record: Record::VillageRules(rules), scope }]))
+        }
+        Op::RecordViolation(v) => {
+            let Some(scope) = household_scope(view, v.household_id)? else { return nij("household") };
+            if !acts_as(actor, RECORDERS, &scope) {
+                return if actor.may_see(EntityKind::Household, &scope) {
+                    reject(RejectionCode::RoleNotAllowed, "violations are recorded by village cadres")
+                } else {
+                    nij("household")
+                };
+            }
+            let Some(village) = level_unit(view, &scope, Level::Village)? else { return nij("household") };
+            let rules = rules_of(view, village, policy)?;
+            let Some(item) = rules.items.iter().find(|i| i.code == v.item_code) else {
+                return reject(RejectionCode::InvalidField, "item_code: not on this village's negative list");
+            };
+            if v.note.trim().is_empty()
+                || v.note.chars().count() > 4000
+                || v.evidence.iter().any(|e| !crate::records::is_sha256_hex(e))
+            {
+                return reject(RejectionCode::InvalidField, "note: 1 to 4000 characters; evidence: SHA-256 hex");
+            }
+            if view.get(EntityKind::Violation, v.id)?.is_some() {
+                return Ok(Verdict::Apply(vec![]));
+            }
+            let mut v = v.clone();
+            v.recorded_by = env.author;
+            v.notified_at = now;
+            v.sanctions_from = sanctions_from(now, item);
+            v.sanctions = item.sanctions.clone();
+            v.restoration = None;
+            let mut effects = Vec::new();
+            if suspends(&v) {
+                let mut st = standing_of(view, v.household_id)?;
+                st.suspensions.push(v.sanctions_from);
+                effects.push(Effect::Put { record: Record::HouseholdStanding(st), scope: scope.clone() });
+            }
+            effects.insert(0, Effect::Put { record: Record::Violation(v), scope });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RestoreHousehold(r) => {
+            let Some(Record::Violation(mut v)) = view.get(EntityKind::Violation, r.violation_id)? else {
+                return nij("violation");
+            };
+            let Some(scope) = household_scope(view, v.household_id)? else { return nij("violation") };
+            if !actor.may_see(EntityKind::Violation, &scope) {
+                return nij("violation");
+            }
+            if !acts_as(actor, RESTORERS, &scope) {
+                return reject(RejectionCode::RoleNotAllowed, "restoration is approved by the village's secretaries");
+            }
+            if v.restoration.is_some() {
+                return Ok(Verdict::Conflict {
+                    message: "already restored".into(),
+                    current: Box::new(Record::Violation(v)),
+                });
+            }
+            v.restoration = Some(Restoration { approved_by: env.author, at: now, note: r.note.clone() });
+            let mut effects = Vec::new();
+            if suspends(&v) {
+                let mut st = standing_of(view, v.household_id)?;
+                if let Some(i) = st.suspensions.iter().position(|t| *t == v.sanctions_from) {
+                    st.suspensions.remove(i);
+                }
+                effects.push(Effect::Put { record: Record::HouseholdStanding(st), scope: scope.clone() });
+            }
+            effects.insert(0, Effect::Put { record: Record::Violation(v), scope });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::FileScreening(s) => {
+            let Some(scope) = unit_scope(view, s.village_id)? else { return nij("village") };
+            if !acts_as(actor, RECORDERS, &scope) {
+                return if actor.may_see(EntityKind::Household, &scope) {
+                    reject(RejectionCode::RoleNotAllowed, "screenings are filed by village cadres")
+                } else {
+                    nij("village")
+                };
+            }
+            if let Err(r) = s.validate(policy) {
+                return Ok(Verdict::Reject(r));
+            }
+            let mut s = s.clone();
+            s.filed_by = env.author;
+            s.filed_at = now;
+            Ok(Verdict::Apply(vec![Effect::Put { record: Record::Screening(s), scope }]))
+        }
+        _ => reject(RejectionCode::InvalidField, "not a prevention operation"),
+    }
+}

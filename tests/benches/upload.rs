@@ -1,0 +1,231 @@
+//! Photo upload benchmark (a bench binary, not a timed test):
+//!
+//! 1. throughput of a 20 MB photo uploaded by the phone core (tus, 1 MiB
+//!    checksummed chunks, progress persisted per chunk) against a plain HTTP PUT
+//!    of the same bytes to a trivial axum handler that streams the body into a
+//!    file — both over loopback, in the same run, median of several rounds;
+//! 2. the phone core's peak RSS (VmHWM) uploading a 5 MB and a 50 MB photo, each
+//!    in a child process of its own.
+//!
+//! Run: `cargo bench -p fengqiao-tests --bench upload` (results go in
+//! docs/BENCHMARKS.md).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fengqiao_core::{ClientOptions, FieldClient, NewPhoto, RetryPolicy};
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::{EntityKind, VisitKind};
+use fengqiao_tests::TestServer;
+
+const MB: usize = 1_000_000;
+const ROUNDS: usize = 5;
+const LEADER: &str = "leader.t1v1g1";
+
+fn policy() -> Policy {
+    let mut p = Policy::default();
+    p.photos.max_bytes = 64 * 1024 * 1024;
+    p
+}
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        policy: policy(),
+        request_timeout: Duration::from_secs(120),
+        retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() },
+        ..ClientOptions::default()
+    }
+}
+
+/// Writes `len` pseudo-random bytes to `path` 64 KiB at a time (never whole in memory).
+fn write_photo(path: &Path, len: usize, seed: u64) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create photo"));
+    let mut x = seed.wrapping_mul(6364136223846793005) | 1;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        for b in buf.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = (x >> 24) as u8;
+        }
+        let n = left.min(buf.len());
+        f.write_all(&buf[..n]).expect("write photo");
+        left -= n;
+    }
+    f.flush().expect("flush photo");
+}
+
+/// A signed-in phone with one synced visit; returns the visit id.
+async fn ready_phone(dir: &Path, url: &str, user: &str, password: &str) -> (FieldClient, uuid::Uuid) {
+    let p = FieldClient::open(dir.to_string_lossy().into_owned(), url.into(), options()).expect("open phone");
+    p.login(user.into(), password.into()).await.expect("login");
+    p.sync().await.expect("first sync");
+    let h = p.households().expect("households").remove(0);
+    let v = p
+        .record_visit(fengqiao_core::NewVisit {
+            household_id: h.id,
+            kind: VisitKind::Routine,
+            visited_at: None,
+            notes: "bench".into(),
+            location: None,
+            leads: vec![],
+        })
+        .expect("visit");
+    p.sync().await.expect("visit sync");
+    (p, v.id)
+}
+
+fn new_photo(visit: uuid::Uuid, path: &Path) -> NewPhoto {
+    NewPhoto {
+        target_kind: EntityKind::Visit,
+        target_id: visit,
+        source_path: path.to_string_lossy().into_owned(),
+        content_type: "image/jpeg".into(),
+        caption: String::new(),
+    }
+}
+
+/// Attach + sync (which pushes the attach op, then uploads): seconds.
+async fn core_upload(p: &FieldClient, visit: uuid::Uuid, path: &Path) -> f64 {
+    p.attach_photo(new_photo(visit, path)).expect("attach");
+    let t = Instant::now();
+    let r = p.sync().await.expect("upload sync");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(r.photos_uploaded, 1, "the photo went up");
+    secs
+}
+
+/// The trivial baseline: PUT /blob streams the body into a file.
+async fn plain_put_server(dir: &Path) -> std::net::SocketAddr {
+    use axum::body::Body;
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let target = Arc::new(dir.join("put.bin"));
+    let app = axum::Router::new().route(
+        "/blob",
+        axum::routing::put(move |body: Body| {
+            let target = target.clone();
+            async move {
+                let mut f = tokio::fs::File::create(&*target).await.expect("create");
+                let mut s = body.into_data_stream();
+                while let Some(chunk) = s.next().await {
+                    f.write_all(&chunk.expect("body")).await.expect("write");
+                }
+                f.flush().await.expect("flush");
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[v.len() / 2]
+}
+
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Child process: one phone uploads one photo of `size` bytes; prints VmHWM.
+fn rss_child(args: &[String]) {
+    let (url, user, password, size, dir) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let size: usize = size.parse().expect("size");
+    let dir = Path::new(dir);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let photo = dir.join("photo.jpg");
+        write_photo(&photo, size, size as u64);
+        let (p, visit) = ready_phone(&dir.join("phone"), url, user, password).await;
+        let before = vm_hwm_kib();
+        core_upload(&p, visit, &photo).await;
+        println!("VMHWM_KIB {} BEFORE_KIB {}", vm_hwm_kib(), before);
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--rss-child") {
+        rss_child(&args[i + 1..]);
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let work = tempfile::tempdir().expect("tmp");
+    let data = work.path().join("server");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(data.join("policy.toml"), policy().to_toml()).expect("policy");
+    let server = TestServer::start(&data).await.expect("server");
+    let url = server.url();
+    let cred = server.cred(LEADER).expect("cred");
+    let size = 20 * MB;
+
+    // 1. throughput: core upload vs plain PUT, alternating, same bytes per round
+    let (phone, visit) = ready_phone(&work.path().join("phone"), &url, &cred.username, &cred.password).await;
+    let put_addr = plain_put_server(work.path()).await;
+    let http = reqwest::Client::new();
+    let (mut core_s, mut put_s) = (Vec::new(), Vec::new());
+    for round in 0..=ROUNDS {
+        let photo = work.path().join(format!("photo{round}.jpg"));
+        write_photo(&photo, size, 1000 + round as u64);
+        let bytes = std::fs::read(&photo).expect("read");
+        let t = Instant::now();
+        let r = http.put(format!("http://{put_addr}/blob")).body(bytes).send().await.expect("put");
+        assert!(r.status().is_success());
+        let put = t.elapsed().as_secs_f64();
+        let core = core_upload(&phone, visit, &photo).await;
+        if round > 0 {
+            // round 0 warms up both paths
+            put_s.push(put);
+            core_s.push(core);
+        }
+        std::fs::remove_file(&photo).ok();
+    }
+    let (core, put) = (median(core_s.clone()), median(put_s.clone()));
+    let mbps = |s: f64| size as f64 / MB as f64 / s;
+    println!("20 MB upload over loopback, median of {ROUNDS} rounds");
+    println!("  core (tus, 1 MiB chunks): {:.3} s = {:.1} MB/s   (all: {core_s:.3?})", core, mbps(core));
+    println!("  plain PUT (axum -> file): {:.3} s = {:.1} MB/s   (all: {put_s:.3?})", put, mbps(put));
+    println!("  throughput ratio core/PUT: {:.2}", put / core);
+
+    // 2. peak RSS of the phone core per photo size, one child process each
+    let exe = std::env::current_exe().expect("exe");
+    for size in [5 * MB, 50 * MB] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = Command::new(&exe)
+            .args(["--rss-child", &url, &cred.username, &cred.password, &size.to_string()])
+            .arg(dir.path())
+            .output()
+            .expect("child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+        let line = text.lines().find(|l| l.starts_with("VMHWM_KIB")).unwrap_or("");
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (peak, before): (u64, u64) =
+            (f.get(1).and_then(|v| v.parse().ok()).unwrap_or(0), f.get(3).and_then(|v| v.parse().ok()).unwrap_or(0));
+        println!(
+            "peak RSS uploading a {} MB photo: {:.1} MiB (before the attach: {:.1} MiB)",
+            size / MB,
+            peak as f64 / 1024.0,
+            before as f64 / 1024.0
+        );
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs the Kotlin suite (android/jvm-tests) on a plain JVM against the freshly
+# built bindings library and a real fengqiao-server on a loopback port.
+#
+#   ./tests/kotlin-jvm.sh
+#
+# Installs what it needs when missing: kotlinc (npm package `kotlin-compiler`,
+# into tests/.tools), JNA (Debian's libjna-java), a JDK (default-jdk-headless).
+# Prints `N passed, N failed` and exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+KOTLIN_COMPILER_VERSION=2.4.20
+tools="$root/tests/.tools"
+kotlin_home="$tools/node_modules/kotlin-compiler"
+jna_jar=/usr/share/java/jna.jar
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+
+step() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+step "tools (JDK, kotlinc, JNA)"
+command -v java >/dev/null 2>&1 || apt_install default-jdk-headless
+command -v curl >/dev/null 2>&1 || apt_install curl
+if [ ! -x "$kotlin_home/bin/kotlinc" ]; then
+  command -v npm >/dev/null 2>&1 || apt_install npm
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-save --no-audit --no-fund "kotlin-compiler@$KOTLIN_COMPILER_VERSION"
+fi
+[ -f "$jna_jar" ] || apt_install libjna-java
+java -version 2>&1 | head -1
+echo "kotlinc $(cat "$kotlin_home/build.txt" 2>/dev/null || echo '?'), $(readlink -f "$jna_jar")"
+
+step "bindings library and generated Kotlin"
+bindings/build.sh
+
+step "server"
+cargo build -p fengqiao-server
+work=$(mktemp -d "${TMPDIR:-/tmp}/fengqiao-kotlin.XXXXXX")
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/server" "$work/phones"
+# The county's policy on this server is stricter than the app's bundled
+# default, so the quarantine test meets a real server-side refusal.
+cat > "$work/server/policy.toml" <<'TOML'
+[visits]
+max_notes_chars = 100
+TOML
+FENGQIAO_LOG=warn "$target_dir/debug/fengqiao-server" serve --data "$work/server" --listen 127.0.0.1:0 --demo \
+  >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+url=
+for _ in $(seq 1 150); do
+  url=$(sed -n 's/^fengqiao-server listening on \(http[^ ]*\).*/\1/p' "$work/server.out" | head -1)
+  if [ -n "$url" ] && curl -fsS "$url/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server exited:" >&2; cat "$work/server.err" >&2; exit 1
+  fi
+  url=
+  sleep 0.2
+done
+[ -n "$url" ] || { echo "the server did not become healthy" >&2; cat "$work/server.err" >&2; exit 1; }
+echo "server at $url"
+
+step "compile (kotlinc)"
+libdir="$kotlin_home/lib"
+cp="$jna_jar:$libdir/kotlinx-coroutines-core-jvm.jar:$libdir/kotlin-test.jar"
+"$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$work/classes" \
+  bindings/generated/kotlin/org/fengqiao/core/*.kt android/jvm-tests/src/*.kt
+
+step "run (java + JNA, library in $target_dir/debug)"
+set +e
+FENGQIAO_SERVER_URL="$url" \
+FENGQIAO_DEMO_CREDENTIALS="$work/server/demo-credentials.json" \
+FENGQIAO_TEST_DIR="$work/phones" \
+  java -Djna.library.path="$target_dir/debug" \
+    -cp "$work/classes:$libdir/kotlin-stdlib.jar:$cp" org.fengqiao.jvmtests.MainKt
+status=$?
+set -e
+exit "$status"

@@ -1,0 +1,98 @@
+//! Offline case numbers across many devices: 20 phones (18 group leaders, two
+//! of them on a second phone too) reserve blocks from the real server, then
+//! number 500 disputes each with no server at all; all 10,000 numbers are
+//! distinct, and a sample pushed afterwards is accepted.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use fengqiao_core::{ClientError, FieldClient, MemoryClientStore, NewDispute};
+use fengqiao_domain::disputes::{Analysis, CaseNumber, Difficulty, Party};
+use fengqiao_domain::ladder::Grade;
+use fengqiao_domain::{EntityKind, Record};
+use fengqiao_tests::phone::fast_options;
+use fengqiao_tests::TestServer;
+use uuid::Uuid;
+
+const PER_PHONE: usize = 500;
+
+fn dispute(origin: Uuid, i: usize) -> NewDispute {
+    NewDispute {
+        kind: "neighbour".into(),
+        origin_unit: origin,
+        parties: vec![Party { name: "甲".into(), household_id: None, phone: None }],
+        summary: format!("第{i}起"),
+        grade: Grade::General,
+        analysis: Analysis { cause: String::new(), consequences: String::new(), difficulty: Difficulty::Low },
+        found_at: None,
+        lead_id: None,
+        level: None,
+    }
+}
+
+#[tokio::test]
+async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(dir.path()).await.unwrap();
+    let mut users: Vec<String> = Vec::new();
+    for t in 1..=2 {
+        for v in 1..=3 {
+            for g in 1..=3 {
+                users.push(format!("leader.t{t}v{v}g{g}"));
+            }
+        }
+    }
+    users.push("leader.t1v1g1".into());
+    users.push("leader.t2v1g1".into());
+    assert_eq!(users.len(), 20);
+
+    let mut phones: Vec<(FieldClient, Uuid)> = Vec::new();
+    for u in &users {
+        let c = server.cred(u).unwrap();
+        let p = FieldClient::with_store(Arc::new(MemoryClientStore::new()), server.url(), fast_options()).unwrap();
+        p.login(c.username, c.password).await.unwrap();
+        let held = p.prepare_case_numbers(PER_PHONE as u32).await.unwrap();
+        assert!(held >= PER_PHONE as u64, "{u}: {held}");
+        phones.push((p, c.unit_id));
+    }
+
+    // no server from here on
+    server.stop().await.unwrap();
+    let mut all = HashSet::new();
+    let mut sample = Vec::new();
+    for (i, (p, group)) in phones.iter().enumerate() {
+        for n in 0..PER_PHONE {
+            let d = p.report_dispute(dispute(*group, n)).unwrap();
+            assert!(CaseNumber::parse(&d.case_number).is_some());
+            assert!(all.insert(d.case_number.clone()), "duplicate case number {}", d.case_number);
+            if (i == 7 || i == 14) && n % 50 == 0 {
+                sample.push((d.id, d.case_number.clone()));
+            }
+        }
+    }
+    assert_eq!(all.len(), 20 * PER_PHONE);
+    // a phone that spends everything gets a clear error, not a made-up number
+    let (p0, g0) = &phones[0];
+    for n in 0..p0.case_numbers_left().unwrap() {
+        p0.report_dispute(dispute(*g0, n as usize)).unwrap();
+    }
+    match p0.report_dispute(dispute(*g0, 0)).unwrap_err() {
+        ClientError::Rejected { reason, .. } => assert_eq!(reason, "no_case_numbers"),
+        other => panic!("{other:?}"),
+    }
+
+    // the server comes back; a sample of phones push everything they numbered
+    server.restart().await.unwrap();
+    for i in [7, 14] {
+        let report = phones[i].0.sync().await.unwrap();
+        assert_eq!((report.pushed_applied, report.rejected, report.conflicts), (PER_PHONE as u64, 0, 0), "phone {i}");
+    }
+    let store = server.state().unwrap().store.clone();
+    assert_eq!(sample.len(), 20);
+    for (id, number) in &sample {
+        match store.record(EntityKind::Dispute, *id).unwrap() {
+            Some(Record::Dispute(d)) => assert_eq!(&d.case_number, number, "the server keeps the phone's number"),
+            other => panic!("not on the server: {other:?}"),
+        }
+    }
+}
