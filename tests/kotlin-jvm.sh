@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Kotlin suite (android/jvm-tests) on a plain JVM against the freshly
-# built bindings library and a real fengqiao-server on a loopback port.
+# built bindings library and a real fengqiao-server on a loopback port. The
+# Android app's screen state (android/app/.../state, plain Kotlin) is compiled
+# and tested with it.
 #
 #   ./tests/kotlin-jvm.sh
 #
@@ -79,7 +81,8 @@ step "compile (kotlinc)"
 libdir="$kotlin_home/lib"
 cp="$jna_jar:$libdir/kotlinx-coroutines-core-jvm.jar:$libdir/kotlin-test.jar"
 "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$work/classes" \
-  bindings/generated/kotlin/org/fengqiao/core/*.kt android/jvm-tests/src/*.kt
+  bindings/generated/kotlin/org/fengqiao/core/*.kt android/jvm-tests/src/*.kt \
+  android/app/src/main/kotlin/org/fengqiao/app/state/*.kt
 
 step "run (java + JNA, library in $target_dir/debug)"
 set +e

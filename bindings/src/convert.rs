@@ -12,6 +12,44 @@ use uuid::Uuid;
 
 use crate::error::FengqiaoError;
 
+/// Mirrors a domain enum of unit variants in a UniFFI enum with the same
+/// variant names: `From` both ways, each an exhaustive `match` (a variant added
+/// on either side fails the build here instead of crossing the boundary wrong).
+macro_rules! mirror_enum {
+    ($ours:ident <=> $theirs:ident { $($v:ident),+ $(,)? }) => {
+        impl From<$theirs> for $ours {
+            fn from(x: $theirs) -> Self {
+                match x {
+                    $($theirs::$v => $ours::$v,)+
+                }
+            }
+        }
+        impl From<$ours> for $theirs {
+            fn from(x: $ours) -> Self {
+                match x {
+                    $($ours::$v => $theirs::$v,)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use mirror_enum;
+
+/// Ids for the foreign side.
+pub(crate) fn ids(us: impl IntoIterator<Item = Uuid>) -> Vec<String> {
+    us.into_iter().map(id).collect()
+}
+
+/// Ids from the foreign side; `what` names the argument in the error.
+pub(crate) fn parse_ids(what: &str, ss: &[String]) -> Result<Vec<Uuid>, FengqiaoError> {
+    ss.iter().map(|s| parse_id(what, s)).collect()
+}
+
+/// An optional time from the foreign side.
+pub(crate) fn opt_from_millis(what: &str, ms: Option<i64>) -> Result<Option<DateTime<Utc>>, FengqiaoError> {
+    ms.map(|ms| from_millis(what, ms)).transpose()
+}
+
 /// An id for the foreign side.
 pub(crate) fn id(u: Uuid) -> String {
     u.to_string()

@@ -17,6 +17,11 @@
 //! | [`visits`] | record and list door-to-door visits |
 //! | [`photos`] | attach photos to records, per-photo upload state |
 //! | [`sync`] | sync with [`SyncListener`] progress and [`CancelToken`], status, quarantine |
+//! | [`disputes`] | report, list and read disputes with deadlines, allowed actions, case numbers, dispute kinds |
+//! | [`casefile`] | sessions, agreements, follow-ups, judicial confirmation, closing, flow table, the whole file |
+//! | [`inbox`] | request and decide escalations, the approver's inbox |
+//! | [`subsidies`] | the user's own subsidies with totals and estimates |
+//! | [`prevent`] | household standing, negative list, violations and restorations, screening due and filing |
 //! | [`error`] | [`FengqiaoError`], one variant per stable code |
 //!
 //! Conventions at the boundary (see [`convert`]): ids are UUID strings; times
@@ -25,19 +30,40 @@
 //! run on the bindings' own tokio runtime, never on the caller's thread (see
 //! [`runtime`]).
 
+pub mod casefile;
 pub mod client;
 pub mod convert;
+pub mod disputes;
 pub mod error;
+pub mod inbox;
 pub mod org;
 pub mod photos;
+pub mod prevent;
 pub mod runtime;
+pub mod subsidies;
 pub mod sync;
 pub mod visits;
 
+pub use casefile::{
+    Agreement, DisputeFile, FlowEntry, FlowKind, FollowUp, JudicialConfirmation, MediationSession, NewAgreement,
+    NewConfirmation, NewFollowUp, NewSession, Satisfaction,
+};
 pub use client::{ClientConfig, FieldClient};
+pub use disputes::{
+    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeItem, DisputeKind,
+    Grade, Level, NewDispute, Party,
+};
 pub use error::FengqiaoError;
+pub use inbox::{Escalation, EscalationDecision, EscalationReason, InboxItem};
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
 pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
+pub use prevent::{
+    FocusArea, NegativeItem, NewScreening, NewViolation, Restoration, Sanction, Screening, ScreeningDue, Violation,
+    ViolationItem,
+};
+pub use subsidies::{
+    MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
+};
 pub use sync::{CancelToken, QuarantinedOp, RecordRef, SyncErrorInfo, SyncListener, SyncPhase, SyncReport, SyncStatus};
 pub use visits::{GeoPoint, Lead, NewVisit, Visit, VisitItem, VisitKind};
 

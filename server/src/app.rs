@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::AuthService;
 use crate::blobs::{BlobStore, FsBlobStore};
 use crate::http::photos_routes::{spawn_sweeper, Busy};
@@ -62,7 +63,8 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     }
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.data_dir.join("photos"))?);
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()) })
+    let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
+    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -113,7 +115,7 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
     let app = http::router(state.clone());
     let sweeper = spawn_sweeper(state.clone(), SWEEP_EVERY);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })

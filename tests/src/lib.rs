@@ -2,6 +2,7 @@
 //! fresh data dir, the demo credentials, and a fault-injecting TCP proxy.
 
 pub mod api;
+pub mod crash;
 pub mod phone;
 pub mod proxy;
 pub mod server;

@@ -6,7 +6,10 @@ package org.fengqiao.jvmtests
 import kotlin.system.exitProcess
 
 fun main() {
-    val suites = listOf(sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests)
+    val suites = listOf(
+        sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
+        subsidyPreventTests,
+    )
     val failed = runSuites(suites)
     exitProcess(if (failed == 0) 0 else 1)
 }

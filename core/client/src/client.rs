@@ -24,7 +24,10 @@ use crate::outbox::record_visit_op;
 use crate::photos::blobs::BlobDir;
 use crate::retry::{with_retry, CancelHandle, RetryPolicy};
 use crate::session::{session_from, Ctx};
-use crate::store::{ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoredSession, SyncErrorInfo};
+use crate::store::{
+    ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoreRecovery, StoredSession,
+    SyncErrorInfo,
+};
 use crate::sync::{Engine, SyncProgress, SyncReport};
 
 /// Settings of a [`FieldClient`]. `Default` suits the field.
@@ -205,6 +208,21 @@ impl FieldClient {
         FieldClient::with_store(Arc::new(store), server_url, options)
     }
 
+    /// Rebuilds the phone store in `data_dir` after [`open`](Self::open) refused
+    /// it as damaged (a `storage` error saying so): the damaged files are moved
+    /// into `data_dir/damaged-<time>/`, a fresh store is made and every
+    /// operation from the outbox journal is queued again. Log in and sync
+    /// afterwards: the server applies each op once (answering `duplicate` for
+    /// those it already had) and the pull brings the rest back. A store that
+    /// opens cleanly is left alone (`invalid_input`).
+    pub fn recover_store(data_dir: String) -> Result<StoreRecovery, ClientError> {
+        match SledClientStore::open(&data_dir) {
+            Ok(_) => Err(Error::InvalidInput("the store is not damaged: nothing to recover".into()).into()),
+            Err(StoreError::Damaged { .. }) => Ok(SledClientStore::recover(&data_dir).map_err(Error::from)?),
+            Err(e) => Err(Error::from(e).into()),
+        }
+    }
+
     /// Opens the client on any store (e.g. [`crate::MemoryClientStore`]).
     pub fn with_store(
         store: Arc<dyn ClientStore>,
@@ -249,6 +267,12 @@ impl FieldClient {
         let session = self.store.load_session()?;
         let view = crate::view::PhoneView::new(self.store.as_ref(), session.as_ref());
         known_scope(&view, unit).map_err(crate::view::view_error)
+    }
+
+    /// The county policy this client checks input against (dispute kinds,
+    /// focus areas, subsidy rates, deadlines), for the app's pickers.
+    pub fn policy(&self) -> &Policy {
+        &self.options.policy
     }
 
     pub(crate) fn session(&self) -> Result<StoredSession, Error> {

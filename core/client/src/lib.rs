@@ -14,6 +14,11 @@
 //! own rules over its local view, and numbers cases from blocks that `sync`
 //! reserves ahead.
 //!
+//! The user's own subsidies ([`FieldClient::my_subsidies`]) and the
+//! prevention work (household standing, violations, the screening due) are
+//! read from what the last sync pulled, and written through the same checked
+//! path as disputes.
+//!
 //! Photos are attached from a file path: copied into the phone's own
 //! content-addressed folder, queued, and uploaded by `sync` after their records
 //! (tus, in checksummed chunks, resuming from the server's offset).
@@ -28,9 +33,11 @@ mod disputes;
 mod error;
 mod outbox;
 mod photos;
+mod prevent;
 mod retry;
 mod session;
 pub mod store;
+mod subsidies;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -46,6 +53,10 @@ pub use disputes::{
 };
 pub use error::ClientError;
 pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus};
+pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use retry::{CancelHandle, RetryPolicy};
-pub use store::{ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, SyncErrorInfo, UploadState};
+pub use store::{
+    ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreRecovery, SyncErrorInfo, UploadState,
+};
+pub use subsidies::{MySubsidies, StatusTotal, SubsidyEstimate, SubsidyItem, SubsidyTotal};
 pub use sync::{SyncPhase, SyncProgress, SyncReport};

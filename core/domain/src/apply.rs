@@ -316,6 +316,19 @@ pub(crate) fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, wh
     Ok(Ok(vec![Effect::Put { record, scope }]))
 }
 
+/// What a decision function returns.
+pub(crate) type Out = Result<Verdict, ViewError>;
+
+/// Refuse with a code and message.
+pub(crate) fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
+    Ok(Verdict::Reject(Rejection::new(code, msg)))
+}
+
+/// Refuse as outside the actor's units (or unknown: not told apart).
+pub(crate) fn nij(what: &str) -> Out {
+    Ok(Verdict::Reject(not_in_jurisdiction(what)))
+}
+
 pub(crate) fn not_in_jurisdiction(what: &str) -> Rejection {
     Rejection::new(RejectionCode::NotInJurisdiction, format!("the {what} is not within your units"))
 }

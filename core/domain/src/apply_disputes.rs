@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::apply::{not_in_jurisdiction, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::apply::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
 use crate::ladder::{move_allowed, Level};
 use crate::org::{covers, Role, UnitLevel};
@@ -13,12 +13,6 @@ use crate::policy::Policy;
 use crate::records::{EntityKind, Record};
 use crate::rejection::{Rejection, RejectionCode};
 use crate::wire::{DecideEscalation, Op, OpEnvelope};
-
-type Out = Result<Verdict, ViewError>;
-
-fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
-    Ok(Verdict::Reject(Rejection::new(code, msg)))
-}
 
 /// The unit at `level` within a scope (the scope's units looked up in `view`).
 pub fn level_unit(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<Option<Uuid>, ViewError> {
@@ -116,7 +110,7 @@ pub(crate) fn decide(
         Op::DecideEscalation(d) => decide_escalation(env, actor, view, now, d),
         Op::CloseDispute(c) => {
             let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
-                return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+                return nij("dispute");
             };
             if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
                 return Ok(v);
@@ -243,7 +237,7 @@ fn case_record(
     build: impl FnOnce(Uuid, &mut Dispute) -> Result<Record, Rejection>,
 ) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, dispute_id)? else {
-        return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+        return nij("dispute");
     };
     if let Some(v) = refuse_unless_handler(actor, &d, &scope, after_close) {
         return Ok(v);
@@ -292,10 +286,10 @@ fn report(
         return Ok(Verdict::Reject(r));
     }
     let Some(scope) = unit_scope(view, d.origin_unit)? else {
-        return Ok(Verdict::Reject(not_in_jurisdiction("unit")));
+        return nij("unit");
     };
     if !actor.may_see(EntityKind::Dispute, &scope) {
-        return Ok(Verdict::Reject(not_in_jurisdiction("unit")));
+        return nij("unit");
     }
     let Some(handler_unit) = level_unit(view, &scope, d.level)? else {
         return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
@@ -366,7 +360,7 @@ impl Verdict {
 
 fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, mut e: Escalation) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
-        return Ok(Verdict::Reject(not_in_jurisdiction("dispute")));
+        return nij("dispute");
     };
     if let Some(Record::Escalation(existing)) = view.get(EntityKind::Escalation, e.id)? {
         return Ok(if existing.requested_by == env.author && existing.dispute_id == e.dispute_id {
@@ -414,10 +408,10 @@ fn decide_escalation(
     op: &DecideEscalation,
 ) -> Out {
     let Some(Record::Escalation(mut e)) = view.get(EntityKind::Escalation, op.escalation_id)? else {
-        return Ok(Verdict::Reject(not_in_jurisdiction("escalation")));
+        return nij("escalation");
     };
     let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
-        return Ok(Verdict::Reject(not_in_jurisdiction("escalation")));
+        return nij("escalation");
     };
     let Some(target) = level_unit(view, &scope, e.to_level)? else {
         return reject(RejectionCode::InvalidState, "no unit at the requested level");

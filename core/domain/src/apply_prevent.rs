@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::apply::{household_scope, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::apply::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::apply_disputes::{acts_as, from_unit, level_unit};
 use crate::ladder::Level;
 use crate::org::Role;
@@ -13,7 +13,7 @@ use crate::prevent::{
     default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration, VillageRules,
 };
 use crate::records::{EntityKind, Record};
-use crate::rejection::{Rejection, RejectionCode};
+use crate::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
 
 /// Who records violations: the village's cadres.
@@ -22,16 +22,6 @@ pub const RECORDERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary, R
 pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
 /// Who reviews the rules' legality: the township judicial office.
 pub const RULE_REVIEWERS: &[Role] = &[Role::JudicialOffice];
-
-type Out = Result<Verdict, ViewError>;
-
-fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
-    Ok(Verdict::Reject(Rejection::new(code, msg)))
-}
-
-fn nij(what: &str) -> Out {
-    Ok(Verdict::Reject(crate::apply::not_in_jurisdiction(what)))
-}
 
 /// The rules in force in a village (its own, else the policy's defaults).
 pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> Result<VillageRules, ViewError> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::apply::{record_scope, unit_scope, Effect, StateView, Verdict, ViewError};
+use crate::apply::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::apply_disputes::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
 use crate::disputes::ClosingOutcome;
 use crate::ladder::Level;
@@ -12,7 +12,7 @@ use crate::org::Role;
 use crate::permissions::Actor;
 use crate::policy::Policy;
 use crate::records::{EntityKind, Record};
-use crate::rejection::{Rejection, RejectionCode};
+use crate::rejection::RejectionCode;
 use crate::subsidy::{
     amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
 };
@@ -22,12 +22,6 @@ use crate::wire::{Op, OpEnvelope};
 pub const REVIEWERS: &[Role] = &[Role::JudicialOffice];
 /// Who pays: the county admin.
 pub const PAYERS: &[Role] = &[Role::CountyAdmin];
-
-type Out = Result<Verdict, ViewError>;
-
-fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
-    Ok(Verdict::Reject(Rejection::new(code, msg)))
-}
 
 /// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
 fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
@@ -62,7 +56,7 @@ pub(crate) fn decide(
     match op {
         Op::ReviewCaseFile(r) => {
             let Some((d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
-                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("dispute")));
+                return nij("dispute");
             };
             let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
                 return reject(RejectionCode::InvalidState, "the dispute lies in no town");
@@ -129,7 +123,7 @@ pub(crate) fn decide(
         }
         Op::RecordConsultation(c) => {
             let Some(scope) = unit_scope(view, c.village_id)? else {
-                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("village")));
+                return nij("village");
             };
             if !acts_as(actor, &[Role::LegalAdvisor], &scope) {
                 return reject(
@@ -182,10 +176,10 @@ pub(crate) fn decide(
             let mut total = 0i64;
             for id in &b.subsidy_ids {
                 let Some(mut s) = load_subsidy(view, *id)? else {
-                    return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                    return nij("subsidy");
                 };
                 if !pays(view, actor, &s)? {
-                    return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                    return nij("subsidy");
                 }
                 if s.status != SubsidyStatus::Approved {
                     return reject(
@@ -212,7 +206,7 @@ pub(crate) fn decide(
         }
         Op::MarkBatchPaid(p) => {
             let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
-                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("batch")));
+                return nij("batch");
             };
             let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
                 return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
@@ -244,10 +238,10 @@ pub(crate) fn decide(
         }
         Op::RejectSubsidy(r) => {
             let Some(mut s) = load_subsidy(view, r.subsidy_id)? else {
-                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                return nij("subsidy");
             };
             if !pays(view, actor, &s)? {
-                return Ok(Verdict::Reject(crate::apply::not_in_jurisdiction("subsidy")));
+                return nij("subsidy");
             }
             if matches!(s.status, SubsidyStatus::Paid | SubsidyStatus::Batched) {
                 return reject(RejectionCode::InvalidState, "a batched or paid subsidy cannot be rejected");

@@ -229,6 +229,9 @@ pub struct SyncPolicy {
     pub max_push_bytes: usize,
     /// Largest pull page.
     pub max_pull_limit: usize,
+    /// How long one API request (not a photo upload) may take, seconds; a slower
+    /// one is answered 408.
+    pub request_timeout_secs: u64,
 }
 
 /// Sign-in and token lifetimes.
@@ -241,6 +244,12 @@ pub struct AuthPolicy {
     pub refresh_ttl_days: u64,
     /// Shortest password accepted when one is set.
     pub min_password_chars: usize,
+    /// Sign-in attempts one username may make per minute (a burst of this many,
+    /// refilled evenly); more get 429 before any password is hashed. 0: no limit.
+    pub login_per_account_per_minute: u32,
+    /// Sign-in attempts one client address may make per minute (all usernames
+    /// together); more get 429 before any password is hashed. 0: no limit.
+    pub login_per_address_per_minute: u32,
 }
 
 /// Deadlines by dispute grade, in days.
@@ -382,13 +391,24 @@ impl Default for VisitPolicy {
 
 impl Default for SyncPolicy {
     fn default() -> Self {
-        SyncPolicy { max_push_ops: 500, max_push_bytes: 2 * 1024 * 1024, max_pull_limit: 1000 }
+        SyncPolicy {
+            max_push_ops: 500,
+            max_push_bytes: 2 * 1024 * 1024,
+            max_pull_limit: 1000,
+            request_timeout_secs: 30,
+        }
     }
 }
 
 impl Default for AuthPolicy {
     fn default() -> Self {
-        AuthPolicy { access_ttl_secs: 900, refresh_ttl_days: 60, min_password_chars: 10 }
+        AuthPolicy {
+            access_ttl_secs: 900,
+            refresh_ttl_days: 60,
+            min_password_chars: 10,
+            login_per_account_per_minute: 10,
+            login_per_address_per_minute: 120,
+        }
     }
 }
 

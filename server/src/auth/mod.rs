@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod password;
+pub mod ratelimit;
 pub mod service;
 pub mod tokens;
 

@@ -1,13 +1,16 @@
 //! `/v1/auth/*` and the authenticated-caller extractor.
 
-use axum::extract::{FromRequestParts, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Extensions, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use fengqiao_domain::wire::{ChangePasswordRequest, ErrorBody, LoginRequest, RefreshRequest, TokenResponse};
 
-use super::error::{ApiError, ApiJson, ApiResult};
+use super::error::{rate_limited, ApiError, ApiJson, ApiResult};
 use super::AppState;
 use crate::auth::service::Caller;
 use crate::store::{AuditAction, AuditEntry};
@@ -45,16 +48,35 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// Sign in with username and password.
+/// Sign in with username and password. Attempts are limited per username and per
+/// client address (policy `[auth] login_per_*_per_minute`): past the limit the
+/// answer is 429 `rate_limited` with `Retry-After`, before any password is hashed.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
-pub async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "rate_limited",
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn login(
+    State(st): State<AppState>,
+    ext: Extensions,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, Response> {
     if req.username.is_empty()
         || req.username.chars().count() > MAX_CREDENTIAL_CHARS
         || req.password.chars().count() > MAX_CREDENTIAL_CHARS
     {
-        return Err(ApiError::bad_request("invalid_field", "username and password: 1 to 256 characters"));
+        return Err(
+            ApiError::bad_request("invalid_field", "username and password: 1 to 256 characters").into_response()
+        );
     }
+    let address = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let Err(wait) = st.login_limiter.check(&req.username, address) {
+        tracing::info!("login rate-limited");
+        return Err(rate_limited(wait));
+    }
+    login_checked(st, req).await.map_err(IntoResponse::into_response)
+}
+
+async fn login_checked(st: AppState, req: LoginRequest) -> ApiResult<Json<TokenResponse>> {
     let (auth, store, device) = (st.auth.clone(), st.store.clone(), req.device_id);
     let result = tokio::task::spawn_blocking(move || {
         let r = auth.login(&req.username, &req.password, req.device_id, Utc::now());

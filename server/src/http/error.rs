@@ -48,6 +48,18 @@ impl ApiError {
     }
 }
 
+/// 429 `rate_limited` with `Retry-After` (whole seconds, at least 1).
+pub fn rate_limited(wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let body = ErrorBody {
+        code: "rate_limited".into(),
+        message: format!("too many attempts; try again in {} s", secs.max(1)),
+        op_index: None,
+    };
+    (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, secs.max(1).to_string())], Json(body))
+        .into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { code: self.code.to_string(), message: self.message, op_index: self.op_index };

@@ -24,6 +24,17 @@ pub async fn jwks(State(st): State<AppState>) -> Json<Value> {
     Json(st.auth.keys().jwks())
 }
 
+/// The county's policy (limits, deadlines, dispute kinds, negative list, subsidy
+/// rates): phones use it to guide users offline with the same numbers as the server.
+#[utoipa::path(get, path = "/v1/policy", tag = "meta", security(("bearer" = [])),
+    responses((status = 200, description = "the policy as JSON (the TOML file's structure)"), (status = 401)))]
+pub async fn policy(
+    State(st): State<AppState>,
+    _caller: super::auth_routes::Authed,
+) -> Json<fengqiao_domain::policy::Policy> {
+    Json(st.policy.as_ref().clone())
+}
+
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
@@ -42,12 +53,68 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Answers every operation can give besides its own, added to the document so it
+/// describes what the server really sends (checked by schemathesis): 401 where a
+/// token is required, 400/413/415 where there is a body, 400 where there are
+/// parameters, 412 on the tus endpoints without `Tus-Resumable`, 408 everywhere.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody")))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let tus = path.starts_with("/v1/photos/uploads/") || path == "/v1/photos" || path == "/v1/photos/";
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.post, true),
+                (&mut item.patch, true),
+                (&mut item.put, true),
+                (&mut item.delete, false),
+                (&mut item.head, true),
+                (&mut item.options, false),
+            ];
+            for (op, tus_method) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let mut add = |status: &str, what: &str| {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::T(error(what)));
+                };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let body = op.request_body.is_some();
+                let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if secured {
+                    add("401", "unauthorized / token_expired: no valid access token");
+                }
+                if body || params {
+                    add("400", "bad input (malformed body, path or query)");
+                }
+                if body {
+                    add("413", "payload_too_large");
+                    add("415", "unsupported_media_type");
+                }
+                if tus && tus_method {
+                    add("412", "tus_version: Tus-Resumable 1.0.0 required");
+                }
+                add("408", "timeout: the request took too long");
+            }
+        }
+    }
+}
+
 /// The OpenAPI document of every endpoint.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Fengqiao API", description = "Offline-first grassroots dispute mediation: auth and sync."),
     paths(
-        healthz, jwks, openapi_json,
+        healthz, jwks, openapi_json, policy,
         super::auth_routes::login, super::auth_routes::refresh, super::auth_routes::logout,
         super::auth_routes::change_password,
         super::admin_routes::list_users, super::admin_routes::create_user, super::admin_routes::get_user,
@@ -55,13 +122,14 @@ impl Modify for BearerAuth {
         super::admin_routes::reset_password, super::admin_routes::list_devices, super::admin_routes::revoke_device,
         super::admin_routes::import_file, super::admin_routes::audit_log,
         super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull,
-        super::photos_routes::options, super::photos_routes::create, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
+        super::photos_routes::options, super::photos_routes::create,
+        super::photos_routes::options_no_slash, super::photos_routes::create_no_slash, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
         super::case_routes::reserve_block, super::report_routes::flow, super::report_routes::monthly,
         super::subsidy_routes::mine, super::subsidy_routes::one, super::subsidy_routes::ledger,
         super::subsidy_routes::create_batch, super::subsidy_routes::mark_paid,
     ),
     components(schemas(fengqiao_domain::wire::Change, fengqiao_domain::wire::OpEnvelope)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
 )]
 pub struct ApiDoc;
 
@@ -94,6 +162,7 @@ mod tests {
             "/v1/sync/push",
             "/v1/sync/pull",
             "/v1/me",
+            "/v1/policy",
             "/v1/auth/password",
             "/v1/admin/users",
             "/v1/admin/users/{id}",

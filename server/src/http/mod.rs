@@ -17,7 +17,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use fengqiao_domain::policy::Policy;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -44,9 +44,12 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     /// Uploads being written.
     pub busy: Arc<photos_routes::Busy>,
+    /// Sign-in attempts per username and per client address.
+    pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
 }
 
-/// How long one request may take before it is answered 408.
+/// How long one request may take before it is answered 408, unless the policy
+/// says otherwise (`[sync] request_timeout_secs`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -56,13 +59,22 @@ fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// How long one photo PATCH may take (slow rural uplinks send large chunks slowly).
 pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// The tus endpoint's routes (path, handlers): part of the one table
+/// ([`route_table`]) the router is built from and the OpenAPI test checks.
+fn photo_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/v1/photos", post(photos_routes::create_no_slash).options(photos_routes::options_no_slash)),
+        ("/v1/photos/", post(photos_routes::create).options(photos_routes::options)),
+        ("/v1/photos/uploads/{id}", axum::routing::head(photos_routes::head).patch(photos_routes::patch)),
+        ("/v1/photos/{sha256}", get(photos_routes::download)),
+    ]
+}
+
 /// The tus endpoint: its own timeout, `Tus-Resumable` on every answer.
 fn photos_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/photos", post(photos_routes::create).options(photos_routes::options))
-        .route("/v1/photos/", post(photos_routes::create).options(photos_routes::options))
-        .route("/v1/photos/uploads/{id}", axum::routing::head(photos_routes::head).patch(photos_routes::patch))
-        .route("/v1/photos/{sha256}", get(photos_routes::download))
+    photo_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         .layer(SetResponseHeaderLayer::overriding(
             photos_routes::TUS_RESUMABLE.clone(),
@@ -70,42 +82,108 @@ fn photos_router() -> Router<AppState> {
         ))
 }
 
+/// Every API route outside the tus endpoint (path, handlers): part of the one
+/// table ([`route_table`]) the router is built from and the OpenAPI test checks.
+fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(meta::healthz)),
+        ("/openapi.json", get(meta::openapi_json)),
+        ("/.well-known/jwks.json", get(meta::jwks)),
+        ("/v1/auth/login", post(auth_routes::login)),
+        ("/v1/auth/refresh", post(auth_routes::refresh)),
+        ("/v1/auth/logout", post(auth_routes::logout)),
+        ("/v1/auth/password", post(auth_routes::change_password)),
+        ("/v1/admin/users", get(admin_routes::list_users).post(admin_routes::create_user)),
+        ("/v1/admin/users/{id}", get(admin_routes::get_user).patch(admin_routes::update_user)),
+        ("/v1/admin/users/{id}/disable", post(admin_routes::disable_user)),
+        ("/v1/admin/users/{id}/enable", post(admin_routes::enable_user)),
+        ("/v1/admin/users/{id}/password", post(admin_routes::reset_password)),
+        ("/v1/admin/users/{id}/devices", get(admin_routes::list_devices)),
+        ("/v1/admin/users/{id}/devices/{device}/revoke", post(admin_routes::revoke_device)),
+        (
+            "/v1/admin/import",
+            post(admin_routes::import_file).layer(DefaultBodyLimit::max(admin_routes::MAX_IMPORT_BYTES)),
+        ),
+        ("/v1/admin/audit", get(admin_routes::audit_log)),
+        ("/v1/me", get(sync_routes::me)),
+        ("/v1/policy", get(meta::policy)),
+        ("/v1/sync/push", post(sync_routes::push)),
+        ("/v1/sync/pull", get(sync_routes::pull)),
+        ("/v1/cases/blocks", post(case_routes::reserve_block)),
+        ("/v1/reports/flow", get(report_routes::flow)),
+        ("/v1/reports/monthly", get(report_routes::monthly)),
+        ("/v1/subsidies/mine", get(subsidy_routes::mine)),
+        ("/v1/subsidies/ledger", get(subsidy_routes::ledger)),
+        ("/v1/subsidies/batches", post(subsidy_routes::create_batch)),
+        ("/v1/subsidies/batches/{id}/paid", post(subsidy_routes::mark_paid)),
+        ("/v1/subsidies/{id}", get(subsidy_routes::one)),
+    ]
+}
+
+/// Every route's path, in the order the router is built: the API routes, then the
+/// tus endpoint's. Each must be in the OpenAPI document, and nothing else may be.
+pub fn route_table() -> Vec<&'static str> {
+    api_routes().into_iter().chain(photo_routes()).map(|(p, _)| p).collect()
+}
+
+/// Every error answer is JSON with a stable code ([`ErrorBody`]): rejections made
+/// by axum's own extractors (plain text) and bodiless ones (a timeout's 408) are
+/// rewritten here; answers to HEAD keep their empty bodies.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let head = req.method() == axum::http::Method::HEAD;
+    let res = next.run(req).await;
+    let status = res.status();
+    if head || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text =
+        axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "rate_limited",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let message = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_string(),
+        t => t.to_string(),
+    };
+    let body = fengqiao_domain::wire::ErrorBody { code: code.into(), message, op_index: None };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// The full router with its layers.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.policy.sync.max_push_bytes;
-    let api = Router::new()
-        .route("/healthz", get(meta::healthz))
-        .route("/openapi.json", get(meta::openapi_json))
-        .route("/.well-known/jwks.json", get(meta::jwks))
-        .route("/v1/auth/login", post(auth_routes::login))
-        .route("/v1/auth/refresh", post(auth_routes::refresh))
-        .route("/v1/auth/logout", post(auth_routes::logout))
-        .route("/v1/auth/password", post(auth_routes::change_password))
-        .route("/v1/admin/users", get(admin_routes::list_users).post(admin_routes::create_user))
-        .route("/v1/admin/users/{id}", get(admin_routes::get_user).patch(admin_routes::update_user))
-        .route("/v1/admin/users/{id}/disable", post(admin_routes::disable_user))
-        .route("/v1/admin/users/{id}/enable", post(admin_routes::enable_user))
-        .route("/v1/admin/users/{id}/password", post(admin_routes::reset_password))
-        .route("/v1/admin/users/{id}/devices", get(admin_routes::list_devices))
-        .route("/v1/admin/users/{id}/devices/{device}/revoke", post(admin_routes::revoke_device))
-        .route(
-            "/v1/admin/import",
-            post(admin_routes::import_file).layer(DefaultBodyLimit::max(admin_routes::MAX_IMPORT_BYTES)),
-        )
-        .route("/v1/admin/audit", get(admin_routes::audit_log))
-        .route("/v1/me", get(sync_routes::me))
-        .route("/v1/sync/push", post(sync_routes::push))
-        .route("/v1/sync/pull", get(sync_routes::pull))
-        .route("/v1/cases/blocks", post(case_routes::reserve_block))
-        .route("/v1/reports/flow", get(report_routes::flow))
-        .route("/v1/reports/monthly", get(report_routes::monthly))
-        .route("/v1/subsidies/mine", get(subsidy_routes::mine))
-        .route("/v1/subsidies/ledger", get(subsidy_routes::ledger))
-        .route("/v1/subsidies/batches", post(subsidy_routes::create_batch))
-        .route("/v1/subsidies/batches/{id}/paid", post(subsidy_routes::mark_paid))
-        .route("/v1/subsidies/{id}", get(subsidy_routes::one))
+    let timeout = match state.policy.sync.request_timeout_secs {
+        0 => REQUEST_TIMEOUT,
+        s => Duration::from_secs(s),
+    };
+    let api = api_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
     Router::new()
         .merge(api)
         .merge(photos_router())
@@ -113,8 +191,12 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(CatchPanicLayer::custom(panic_answer))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the method and path only: never the query, headers or body.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .with_state(state)
 }

@@ -6,7 +6,7 @@
 //! not match is discarded (460). When the last byte arrives the whole photo is
 //! hashed and kept only if it matches the declared hash.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use axum::body::Body;
@@ -38,22 +38,44 @@ static UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 static UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
 const OFFSET_STREAM: &str = "application/offset+octet-stream";
 
-/// Upload ids with a PATCH in progress (one writer per upload).
+/// Uploads being written (one writer per upload), and the running SHA-256 of each
+/// upload's bytes so far, so a completed upload is verified without reading it
+/// again (after a restart the hash is recomputed from the file instead).
 #[derive(Default)]
-pub struct Busy(Mutex<HashSet<Uuid>>);
+pub struct Busy {
+    writing: Mutex<HashSet<Uuid>>,
+    hashes: Mutex<HashMap<Uuid, (u64, Sha256)>>,
+}
 
 struct BusyGuard<'a>(&'a Busy, Uuid);
 
 impl Busy {
     fn take(&self, id: Uuid) -> Option<BusyGuard<'_>> {
-        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut set = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         set.insert(id).then_some(BusyGuard(self, id))
+    }
+
+    /// The running hash of an upload if it covers exactly `offset` bytes.
+    fn running(&self, id: Uuid, offset: u64) -> Option<Sha256> {
+        if offset == 0 {
+            return Some(Sha256::new());
+        }
+        let map = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&id).filter(|(o, _)| *o == offset).map(|(_, h)| h.clone())
+    }
+
+    fn keep(&self, id: Uuid, offset: u64, h: Sha256) {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (offset, h));
+    }
+
+    fn forget(&self, id: Uuid) -> Option<(u64, Sha256)> {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id)
     }
 }
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
-        self.0 .0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+        self.0.writing.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
     }
 }
 
@@ -149,6 +171,24 @@ pub async fn options(State(st): State<AppState>) -> Response {
     h.insert("tus-max-size", hv(&st.policy.photos.max_bytes.to_string()));
     h.insert("tus-checksum-algorithm", hv("sha1,sha256"));
     (StatusCode::NO_CONTENT, h).into_response()
+}
+
+/// `OPTIONS /v1/photos`: the same as `OPTIONS /v1/photos/` (a tus client given
+/// the endpoint without its slash).
+#[utoipa::path(options, path = "/v1/photos", tag = "photos",
+    responses((status = 204, description = "as OPTIONS /v1/photos/")))]
+pub async fn options_no_slash(st: State<AppState>) -> Response {
+    options(st).await
+}
+
+/// `POST /v1/photos`: the same as `POST /v1/photos/`.
+#[utoipa::path(post, path = "/v1/photos", tag = "photos", security(("bearer" = [])),
+    params(("Upload-Length" = u64, Header, description = "photo size in bytes"),
+           ("Upload-Metadata" = String, Header, description = "tus metadata; must include sha256 (hex, base64-encoded)"),
+           ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 201, description = "as POST /v1/photos/"), (status = 400), (status = 401), (status = 412), (status = 413)))]
+pub async fn create_no_slash(st: State<AppState>, caller: Authed, headers: HeaderMap) -> ApiResult<Response> {
+    create(st, caller, headers).await
 }
 
 /// `POST /v1/photos/`: create an upload (`Upload-Length`, `Upload-Metadata` with `sha256`).
@@ -283,6 +323,7 @@ pub async fn patch(
         ));
     }
     let room = up.length - current;
+    let mut running = st.busy.running(id, offset);
     let mut writer = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
@@ -305,6 +346,9 @@ pub async fn patch(
             break;
         }
         hasher.update(&chunk);
+        if let Some(r) = running.as_mut() {
+            r.update(&chunk);
+        }
         written += chunk.len() as u64;
     }
     let flushed = writer.flush().await.is_ok();
@@ -333,8 +377,15 @@ pub async fn patch(
             ));
         }
     }
-    st.blobs.sync_partial(id).await.map_err(ApiError::internal)?;
+    // No fsync per chunk: the offset is the file's length, read again on every
+    // HEAD, and the whole photo is verified against its hash before it is kept.
     let new_offset = offset + written;
+    match running {
+        Some(r) => st.busy.keep(id, new_offset, r),
+        None => {
+            st.busy.forget(id);
+        }
+    }
     if new_offset == up.length {
         finish(&st, &up).await?;
     }
@@ -346,7 +397,10 @@ pub async fn patch(
 
 /// Verifies a complete upload against its declared hash and keeps it only if it matches.
 async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
-    let actual = st.blobs.hash_partial(up.id).await.map_err(ApiError::internal)?;
+    let actual = match st.busy.forget(up.id) {
+        Some((offset, h)) if offset == up.length => hex::encode(h.finalize()),
+        _ => st.blobs.hash_partial(up.id).await.map_err(ApiError::internal)?,
+    };
     let store = st.store.clone();
     let id = up.id;
     if actual != up.sha256 {
@@ -456,6 +510,7 @@ pub async fn sweep_expired(st: &AppState) -> anyhow::Result<usize> {
     let store = st.store.clone();
     let expired = tokio::task::spawn_blocking(move || store.expired_uploads(Utc::now())).await??;
     for up in &expired {
+        st.busy.forget(up.id);
         st.blobs.remove_partial(up.id).await?;
         let store = st.store.clone();
         let id = up.id;

@@ -192,7 +192,9 @@ impl FieldClient {
     }
 
     /// Decides `op` locally and queues it with its record (durable on return).
-    fn queue_case_op(&self, op: Op) -> Result<Record, Error> {
+    /// The one path for every operation checked by the domain's `decide` on
+    /// the phone (disputes, and the prevention ops in [`crate::prevent`]).
+    pub(crate) fn queue_case_op(&self, op: Op) -> Result<Record, Error> {
         let session = self.session()?;
         let d = self.decide_locally(&session, op)?;
         self.store.enqueue(&d.record, &d.env, d.env.created_at)?;

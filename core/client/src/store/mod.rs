@@ -15,7 +15,7 @@ mod sled;
 
 pub use self::cases::{CaseClaim, CaseNumberStore, HeldCaseBlock};
 pub use self::memory::MemoryClientStore;
-pub use self::sled::SledClientStore;
+pub use self::sled::{SledClientStore, StoreRecovery};
 
 use std::fmt;
 
@@ -49,6 +49,20 @@ pub enum StoreError {
     /// An operation with this id is already queued or quarantined.
     #[error("operation {0} is already queued")]
     DuplicateOp(Uuid),
+    /// The store lost writes it had acknowledged (a damaged file): refused
+    /// rather than served. Its queued operations are kept in the outbox
+    /// journal; `SledClientStore::recover` (`FieldClient::recover_store`)
+    /// rebuilds it from there.
+    #[error(
+        "the phone's store is damaged ({detail}); {journalled_ops} unsynced operations are kept in its outbox \
+         journal: recover the store to queue them again"
+    )]
+    Damaged {
+        /// What was found.
+        detail: String,
+        /// Operations the outbox journal holds for recovery.
+        journalled_ops: u64,
+    },
 }
 
 /// Result of a store call.

@@ -23,11 +23,15 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 mod cases;
+mod integrity;
+
+pub use self::integrity::StoreRecovery;
+use self::integrity::{GenFile, Journal};
 
 use super::{
     change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
     PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
-    STORE_FORMAT_VERSION,
+    UploadState, STORE_FORMAT_VERSION,
 };
 
 const K_FORMAT: &[u8] = b"format";
@@ -36,6 +40,8 @@ const K_DEVICE: &[u8] = b"device_id";
 const K_PULL: &[u8] = b"pull";
 const K_SYNC_META: &[u8] = b"sync_meta";
 const K_SESSION: &[u8] = b"session";
+/// The write generation (see [`integrity`]).
+const K_GEN: &[u8] = b"write_gen";
 
 #[derive(Serialize, Deserialize)]
 struct RecordValue {
@@ -130,21 +136,51 @@ pub struct SledClientStore {
     meta: Tree,
     uploads: Tree,
     writer: Mutex<()>,
+    /// The write generation last flushed, and the lock that orders flushes.
+    gen: Mutex<u64>,
+    gen_file: GenFile,
+    journal: Journal,
 }
 
 impl SledClientStore {
     /// Opens (or creates) the store in `dir`. Fails if another process holds it
-    /// or it was written by a newer, incompatible build.
+    /// or it was written by a newer, incompatible build, and with
+    /// [`StoreError::Damaged`] if sled lost writes it had acknowledged (then
+    /// [`SledClientStore::recover`] rebuilds it from the outbox journal).
     pub fn open(dir: impl AsRef<Path>) -> StoreResult<Self> {
-        let db = sled::Config::new().path(dir.as_ref()).open().map_err(backend)?;
+        let dir = dir.as_ref();
+        let damaged =
+            |what: String| StoreError::Damaged { detail: what, journalled_ops: integrity::journalled_ops(dir) };
+        // sled 0.34 may panic on some damaged files instead of answering an error.
+        let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).open());
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e @ sled::Error::Corruption { .. })) => return Err(damaged(e.to_string())),
+            Ok(Err(e)) => return Err(backend(e)),
+            Err(_) => return Err(damaged("the storage engine failed reading its files".into())),
+        };
+        let acknowledged = integrity::read_gen(dir)?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
+        let meta = tree("meta")?;
+        let held = match meta.get(K_GEN).map_err(backend)? {
+            Some(v) => seq_from(&v).ok_or_else(|| damaged("unreadable write generation".into()))?,
+            None => 0,
+        };
+        if held < acknowledged {
+            return Err(damaged(format!(
+                "it holds {held} of the {acknowledged} writes it acknowledged (sled dropped the rest)"
+            )));
+        }
         let store = SledClientStore {
+            gen: Mutex::new(held),
+            gen_file: GenFile::open(dir)?,
+            journal: Journal::open(dir)?,
             session: tree("session")?,
             records: tree("records")?,
             outbox: tree("outbox")?,
             outbox_ids: tree("outbox_ids")?,
             quarantine: tree("quarantine")?,
-            meta: tree("meta")?,
+            meta,
             uploads: tree("uploads")?,
             writer: Mutex::new(()),
             db,
@@ -180,6 +216,7 @@ impl SledClientStore {
         let rkey = record_key(record.kind(), record.id());
         let op_key = *op.op_id.as_bytes();
         let _w = self.write();
+        self.journal.log_op(op, record, upload, at)?;
         let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta, &self.uploads)
             .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
                 if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
@@ -204,9 +241,40 @@ impl SledClientStore {
                 ids.insert(&op_key, &seq_bytes(seq))?;
                 Ok(seq)
             })
-            .map_err(tx_err)?;
+            .map_err(tx_err);
+        let seq = self.journalled(op.op_id, seq)?;
         self.flush()?;
         Ok(seq)
+    }
+
+    /// Notes in the journal an op whose enqueue did not happen.
+    fn journalled<T>(&self, op_id: Uuid, res: StoreResult<T>) -> StoreResult<T> {
+        // A duplicate's first copy stays queued (and journalled): no cancel.
+        if matches!(&res, Err(e) if !matches!(e, StoreError::DuplicateOp(_))) {
+            self.journal.log_cancel(op_id);
+        }
+        res
+    }
+
+    /// Compacts the outbox journal to the ops still queued or quarantined, if
+    /// it has grown well past them (callers hold the write lock).
+    fn compact_journal(&self) {
+        let live = self.outbox_ids.len() as u64 + self.quarantine.len() as u64;
+        self.journal.compact_if_due(live, |id| {
+            let k = *id.as_bytes();
+            matches!(self.outbox_ids.contains_key(k), Ok(true)) || matches!(self.quarantine.contains_key(k), Ok(true))
+        });
+    }
+
+    /// Rebuilds a store that [`open`](Self::open) refused as damaged: moves
+    /// sled's files into `dir/damaged-<time>/` (kept for inspection), opens a
+    /// fresh store and replays the outbox journal into it. Pulled records, the
+    /// session and held case-number blocks come back with the next login and
+    /// sync; queued and quarantined ops are queued again (the server answers
+    /// `duplicate` for any it had already applied). The photo folder is left
+    /// as it is.
+    pub fn recover(dir: impl AsRef<Path>) -> StoreResult<StoreRecovery> {
+        integrity::recover(dir.as_ref())
     }
 
     /// Marks the photo of a confirmed attach op as confirmed, inside a transaction.
@@ -225,8 +293,20 @@ impl SledClientStore {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Makes every write so far durable and bumps the write generation: inside
+    /// sled first, then (after sled's flush) in the generation file, so the file
+    /// never runs ahead of what sled has on disk.
     fn flush(&self) -> StoreResult<()> {
-        self.db.flush().map(|_| ()).map_err(backend)
+        let mut gen = self.gen.lock().unwrap_or_else(|e| e.into_inner());
+        let next = *gen + 1;
+        self.meta.insert(K_GEN, &seq_bytes(next)).map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        *gen = next;
+        if let Err(e) = self.gen_file.write(next) {
+            // Only weakens the damage check; the write itself is durable.
+            tracing::warn!(error = %e, "could not record the write generation");
+        }
+        Ok(())
     }
 
     /// Keys of every synced record (unreadable values count as synced: they are
@@ -329,15 +409,25 @@ impl ClientStore for SledClientStore {
         let saved = self
             .uploads
             .transaction(|t| {
-                let Some(v) = t.get(key)? else { return Ok(false) };
+                let Some(v) = t.get(key)? else { return Ok(None) };
                 let cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
                 let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
+                // Bytes sent are the server's to tell (HEAD before every resume), so a
+                // mere progress step need not wait for the disk; a new state or
+                // upload URL does.
+                let progress_only = cur.value.upload_url == next.upload_url
+                    && matches!(
+                        (&cur.value.state, &next.state),
+                        (UploadState::Uploading { .. }, UploadState::Uploading { .. })
+                    );
                 t.insert(key, tx_enc_upload(&next)?)?;
-                Ok(true)
+                Ok(Some(progress_only))
             })
             .map_err(tx_err)?;
-        self.flush()?;
-        Ok(saved)
+        if saved != Some(true) {
+            self.flush()?;
+        }
+        Ok(saved.is_some())
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
@@ -415,6 +505,7 @@ impl ClientStore for SledClientStore {
             })
             .map_err(tx_err)?;
         self.flush()?;
+        self.compact_journal();
         Ok(done)
     }
 
@@ -514,6 +605,7 @@ impl ClientStore for SledClientStore {
             })
             .map_err(tx_err)?;
         self.flush()?;
+        self.compact_journal();
         Ok(done)
     }
 

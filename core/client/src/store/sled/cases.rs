@@ -84,6 +84,7 @@ impl CaseNumberStore for SledClientStore {
         let rkey = record_key(record.kind(), record.id());
         let op_key = *op.op_id.as_bytes();
         let _w = self.write();
+        self.journal.log_op(op, record, None, at)?;
         let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta)
             .transaction(|(outbox, ids, quarantine, records, meta)| {
                 if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
@@ -101,7 +102,12 @@ impl CaseNumberStore for SledClientStore {
                 ids.insert(&op_key, &seq_bytes(seq))?;
                 Ok(Some(seq))
             })
-            .map_err(tx_err)?;
+            .map_err(tx_err);
+        if matches!(seq, Ok(None)) || matches!(&seq, Err(e) if !matches!(e, StoreError::DuplicateOp(_))) {
+            // Refused or a stale claim: nothing was queued.
+            self.journal.log_cancel(op.op_id);
+        }
+        let seq = seq?;
         self.flush()?;
         Ok(seq)
     }

@@ -1,0 +1,116 @@
+// The dispute screens' state: the list (open first by deadline, filterable to
+// the ones the user handles) and a dispute's detail with its flow table and
+// the escalation request form (逐级上报), which offers only the levels the
+// core says the user may ask for.
+package org.fengqiao.app.state
+
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+
+enum class DisputeFilter { ALL, MINE, OVERDUE }
+
+data class DisputeListUi(
+    val loading: Boolean = false,
+    val all: List<DisputeRow> = emptyList(),
+    val filter: DisputeFilter = DisputeFilter.ALL,
+    val error: UiError? = null,
+) {
+    val rows: List<DisputeRow>
+        get() = when (filter) {
+            DisputeFilter.ALL -> all
+            DisputeFilter.MINE -> all.filter { it.handledByMe && !it.closed }
+            DisputeFilter.OVERDUE -> all.filter { it.deadlineState == DeadlineState.OVERDUE }
+        }
+    val overdueCount: Int get() = all.count { it.deadlineState == DeadlineState.OVERDUE }
+}
+
+class DisputeListState(private val gateway: DisputesGateway) {
+    private val _ui = MutableStateFlow(DisputeListUi())
+    val ui: StateFlow<DisputeListUi> = _ui.asStateFlow()
+
+    fun setFilter(filter: DisputeFilter) = _ui.update { it.copy(filter = filter) }
+
+    suspend fun refresh() {
+        _ui.update { it.copy(loading = true) }
+        val result = attempt { gateway.disputes() }
+        _ui.update { it.copy(loading = false, all = result.getOrNull()?.let(::ordered) ?: it.all, error = result.uiError()) }
+    }
+
+    companion object {
+        /** Open ones first, the soonest deadline first; then closed ones, newest deadline first. */
+        fun ordered(rows: List<DisputeRow>): List<DisputeRow> {
+            val (open, closed) = rows.partition { !it.closed }
+            return open.sortedBy { it.deadlineAtMs } + closed.sortedByDescending { it.deadlineAtMs }
+        }
+    }
+}
+
+/** The escalation request as the user fills it in. */
+data class EscalationForm(
+    val toLevel: LadderLevel? = null,
+    val reason: EscalationReasonCode? = null,
+    val note: String = "",
+)
+
+data class DisputeDetailUi(
+    val loading: Boolean = false,
+    val detail: DisputeDetail? = null,
+    val form: EscalationForm = EscalationForm(),
+    val submitting: Boolean = false,
+    val error: UiError? = null,
+    /** The request was queued (offline is enough); the next sync sends it. */
+    val requested: Boolean = false,
+) {
+    /** The form is offered only when the user may ask now and none is waiting. */
+    val canRequest: Boolean
+        get() = detail != null && detail.escalateTo.isNotEmpty() && detail.row.pendingEscalationTo == null && !detail.row.closed
+}
+
+class DisputeDetailState(private val gateway: DisputesGateway, val disputeId: String) {
+    private val _ui = MutableStateFlow(DisputeDetailUi())
+    val ui: StateFlow<DisputeDetailUi> = _ui.asStateFlow()
+
+    suspend fun load() {
+        _ui.update { it.copy(loading = true) }
+        val result = attempt { gateway.detail(disputeId) }
+        _ui.update { ui ->
+            val d = result.getOrNull()
+            // One level allowed (the usual case): choose it for the user.
+            val form = if (d != null && ui.form.toLevel == null && d.escalateTo.size == 1) ui.form.copy(toLevel = d.escalateTo[0]) else ui.form
+            ui.copy(loading = false, detail = d ?: ui.detail, form = form, error = result.uiError())
+        }
+    }
+
+    fun chooseLevel(level: LadderLevel) = _ui.update { it.copy(form = it.form.copy(toLevel = level), error = null) }
+    fun chooseReason(reason: EscalationReasonCode) = _ui.update { it.copy(form = it.form.copy(reason = reason), error = null) }
+    fun setNote(note: String) = _ui.update { it.copy(form = it.form.copy(note = note)) }
+
+    fun validate(ui: DisputeDetailUi = _ui.value): UiError? {
+        val f = ui.form
+        val allowed = ui.detail?.escalateTo.orEmpty()
+        return when {
+            f.toLevel == null || f.toLevel !in allowed -> UiError.local(LocalCodes.LEVEL_REQUIRED)
+            f.reason == null -> UiError.local(LocalCodes.REASON_REQUIRED)
+            f.reason == EscalationReasonCode.OTHER && f.note.isBlank() -> UiError.local(LocalCodes.NOTE_REQUIRED)
+            else -> null
+        }
+    }
+
+    /** Queues the escalation request; true on success (then reloads the detail). */
+    suspend fun requestEscalation(): Boolean {
+        val ui = _ui.value
+        if (ui.submitting || !ui.canRequest) return false
+        validate(ui)?.let { e -> _ui.update { it.copy(error = e) }; return false }
+        _ui.update { it.copy(submitting = true, error = null) }
+        val f = ui.form
+        val result = attempt { gateway.requestEscalation(disputeId, f.toLevel!!, f.reason!!, f.note.trim()) }
+        _ui.update { it.copy(submitting = false, error = result.uiError(), requested = result.isSuccess) }
+        if (result.isSuccess) {
+            _ui.update { it.copy(form = EscalationForm()) }
+            load()
+        }
+        return result.isSuccess
+    }
+}

@@ -1,0 +1,64 @@
+// The binding calls each screen's state needs, as small interfaces: the app
+// implements them over the one FieldClient (CoreGateways for session, visits,
+// photos and sync; state/LadderGateways.kt for disputes, the inbox and
+// subsidies), the JVM tests with fakes or the real client. Every call is
+// `suspend`: the implementations move the core's blocking store reads off the
+// caller's thread.
+package org.fengqiao.app.state
+
+import org.fengqiao.core.AttachedPhoto
+import org.fengqiao.core.Attachment
+import org.fengqiao.core.Household
+import org.fengqiao.core.NewPhoto
+import org.fengqiao.core.NewVisit
+import org.fengqiao.core.SyncPhase
+import org.fengqiao.core.SyncReport
+import org.fengqiao.core.SyncStatus
+import org.fengqiao.core.User
+import org.fengqiao.core.Visit
+import org.fengqiao.core.VisitItem
+
+/** Sign in and out; the cached session works offline. */
+interface SessionGateway {
+    fun currentUser(): User?
+    suspend fun login(username: String, password: String): User
+    suspend fun logout()
+}
+
+/** Door-to-door visits (走访) and their photos. */
+interface VisitsGateway {
+    suspend fun households(): List<Household>
+    suspend fun listVisits(limit: UInt): List<VisitItem>
+    suspend fun recordVisit(visit: NewVisit): Visit
+    suspend fun attachPhoto(photo: NewPhoto): Attachment
+    suspend fun photosFor(targetKind: String, targetId: String): List<AttachedPhoto>
+    fun photoPath(sha256: String): String?
+}
+
+/** Sync (同步), its status and the quarantine of refused operations. */
+interface SyncGateway {
+    /** Runs one sync; cancelling the calling coroutine cancels it (queued work stays intact). */
+    suspend fun sync(onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport
+    suspend fun syncStatus(): SyncStatus
+    suspend fun retryQuarantined(opId: String)
+    suspend fun discardQuarantined(opId: String)
+}
+
+/** Disputes (矛盾纠纷), the flow table and escalation requests (逐级上报). */
+interface DisputesGateway {
+    suspend fun disputes(): List<DisputeRow>
+    suspend fun detail(disputeId: String): DisputeDetail
+    suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String)
+}
+
+/** The approver's inbox of escalation requests. */
+interface InboxGateway {
+    suspend fun inbox(): List<InboxRow>
+    /** Approves or refuses; refusing needs a comment. */
+    suspend fun decide(escalationId: String, approve: Boolean, comment: String)
+}
+
+/** The signed-in mediator's per-case subsidies (案件补贴). */
+interface SubsidiesGateway {
+    suspend fun mySubsidies(): List<SubsidyRow>
+}

@@ -1,0 +1,103 @@
+// The dispute, inbox and subsidy gateways over the real FieldClient: they
+// convert the bindings' records (org.fengqiao.core) into the plain values the
+// screens' state uses. Store reads run on `io`. Plain Kotlin like the rest of
+// state/, so the JVM suite compiles it against the freshly generated bindings
+// (a renamed binding breaks the build here, not on a developer's Android Studio).
+package org.fengqiao.app.state
+
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import org.fengqiao.core.DisputeItem
+import org.fengqiao.core.EscalationReason
+import org.fengqiao.core.FieldClient
+import org.fengqiao.core.Grade
+import org.fengqiao.core.Level
+import org.fengqiao.core.DeadlineState as CoreDeadline
+import org.fengqiao.core.SubsidyStatus as CoreSubsidyStatus
+
+class LadderGateways(
+    private val client: FieldClient,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+) : DisputesGateway, InboxGateway, SubsidiesGateway {
+
+    override suspend fun disputes(): List<DisputeRow> = withContext(io) { client.listDisputes().map(::row) }
+
+    override suspend fun detail(disputeId: String): DisputeDetail = withContext(io) {
+        val item = client.dispute(disputeId)
+        val actions = client.allowedActions(disputeId)
+        val flow = client.flowTable(disputeId).map { f ->
+            FlowRow(step = f.step, kind = f.kind.name.lowercase(), level = level(f.level), atMs = f.atMs, note = f.note)
+        }
+        DisputeDetail(row(item), flow, actions.escalateTo.map(::level), actions.decide)
+    }
+
+    override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String) {
+        withContext(io) { client.requestEscalation(disputeId, Level.valueOf(toLevel.name), EscalationReason.valueOf(reason.name), note) }
+    }
+
+    override suspend fun inbox(): List<InboxRow> = withContext(io) {
+        client.escalationInbox().map { i ->
+            val e = i.escalation
+            val d = i.dispute.dispute
+            InboxRow(
+                escalationId = e.id,
+                disputeId = d.id,
+                caseNumber = d.caseNumber,
+                summary = d.summary,
+                grade = grade(e.grade),
+                fromLevel = level(e.fromLevel),
+                toLevel = level(e.toLevel),
+                reason = EscalationReasonCode.valueOf(e.reason.name),
+                note = e.note,
+                requestedAtMs = e.requestedAtMs,
+                deadlineState = i.dispute.deadlineState?.let(::deadline),
+            )
+        }
+    }
+
+    override suspend fun decide(escalationId: String, approve: Boolean, comment: String) {
+        withContext(io) { client.decideEscalation(escalationId, approve, comment) }
+    }
+
+    override suspend fun mySubsidies(): List<SubsidyRow> = withContext(io) {
+        client.mySubsidies().items.map { i ->
+            val s = i.subsidy
+            SubsidyRow(
+                id = s.id,
+                caseNumber = s.caseNumber,
+                amountFen = s.amountFen,
+                status = status(s.status),
+                accruedAtMs = s.accruedAtMs,
+                paidAtMs = s.paidAtMs,
+                reason = s.reason,
+                overdue = i.overdue,
+            )
+        }
+    }
+
+    private fun row(i: DisputeItem): DisputeRow {
+        val d = i.dispute
+        return DisputeRow(
+            id = d.id,
+            caseNumber = d.caseNumber,
+            kind = d.kind,
+            summary = d.summary,
+            grade = grade(d.grade),
+            level = level(d.level),
+            deadlineAtMs = i.deadlineMs,
+            deadlineState = i.deadlineState?.let(::deadline),
+            closed = d.closing != null,
+            pendingEscalationTo = i.pendingEscalation?.toLevel?.let(::level),
+            handledByMe = i.handledByMe,
+            pending = i.pending,
+            quarantined = i.quarantined,
+        )
+    }
+
+    // The bindings' enums and the state's mirror each other name for name.
+    private fun level(l: Level) = LadderLevel.valueOf(l.name)
+    private fun grade(g: Grade) = DisputeGrade.valueOf(g.name)
+    private fun deadline(d: CoreDeadline) = DeadlineState.valueOf(d.name)
+    private fun status(s: CoreSubsidyStatus) = SubsidyStatusCode.valueOf(s.name)
+}

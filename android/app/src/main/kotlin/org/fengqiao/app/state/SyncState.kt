@@ -1,0 +1,129 @@
+// The sync screen's state: counts, last sync, last error, the quarantine of
+// refused operations (retry / discard, only on the user's request), and a
+// running sync's progress. Also what the background worker does with a sync's
+// outcome, so that decision is tested with the rest.
+package org.fengqiao.app.state
+
+import kotlin.coroutines.cancellation.CancellationException
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import org.fengqiao.core.QuarantinedOp
+import org.fengqiao.core.SyncPhase
+import org.fengqiao.core.SyncReport
+import org.fengqiao.core.SyncStatus
+
+/** A running sync's progress: `done` of `total` (0: unknown) in a phase. */
+data class SyncProgress(val phase: SyncPhase, val done: ULong, val total: ULong) {
+    /** 0..1, or null when the total is unknown (pulling). */
+    val fraction: Float?
+        get() = if (total == 0uL) null else (done.toDouble() / total.toDouble()).toFloat().coerceIn(0f, 1f)
+    val percent: Int? get() = fraction?.let { (it * 100).toInt() }
+}
+
+data class SyncUi(
+    val status: SyncStatus? = null,
+    val running: Boolean = false,
+    val progress: SyncProgress? = null,
+    val lastReport: SyncReport? = null,
+    val error: UiError? = null,
+    /** The quarantined op being retried or discarded now. */
+    val busyOpId: String? = null,
+) {
+    val quarantined: List<QuarantinedOp> get() = status?.quarantined.orEmpty()
+    /** Something waits to go up: operations or photos. */
+    val hasPending: Boolean get() = (status?.pendingOps ?: 0uL) > 0uL || (status?.photosPending ?: 0uL) > 0uL
+    val needsLogin: Boolean get() = status?.sessionExpired == true || error?.needsLogin == true
+}
+
+/** What the background worker reports to WorkManager / BGTaskScheduler. */
+enum class WorkerOutcome { SUCCESS, RETRY, FAILURE }
+
+class SyncState(private val gateway: SyncGateway) {
+    private val _ui = MutableStateFlow(SyncUi())
+    val ui: StateFlow<SyncUi> = _ui.asStateFlow()
+
+    @Volatile
+    private var running: Job? = null
+
+    suspend fun refresh() {
+        val result = attempt { gateway.syncStatus() }
+        _ui.update { it.copy(status = result.getOrNull() ?: it.status, error = result.uiError() ?: it.error) }
+    }
+
+    /**
+     * Runs one sync, reporting progress into [ui]; `null` if one is already
+     * running or this one failed (the error is in [ui]). [cancel] stops it;
+     * queued work stays intact either way.
+     */
+    suspend fun syncNow(): SyncReport? {
+        val job = currentCoroutineContext()[Job]
+        synchronized(this) {
+            if (_ui.value.running) return null
+            running = job
+            _ui.update { it.copy(running = true, progress = null, error = null) }
+        }
+        try {
+            val result = attempt {
+                gateway.sync { phase, done, total -> _ui.update { it.copy(progress = SyncProgress(phase, done, total)) } }
+            }
+            _ui.update { it.copy(lastReport = result.getOrNull() ?: it.lastReport, error = result.uiError()) }
+            return result.getOrNull()
+        } catch (e: CancellationException) {
+            _ui.update { it.copy(error = UiError("cancelled", "cancelled")) }
+            throw e
+        } finally {
+            synchronized(this) {
+                running = null
+                _ui.update { it.copy(running = false, progress = null) }
+            }
+            // The status is local and quick; read it even when cancelled.
+            kotlinx.coroutines.withContext(kotlinx.coroutines.NonCancellable) { refreshStatusOnly() }
+        }
+    }
+
+    private suspend fun refreshStatusOnly() {
+        attempt { gateway.syncStatus() }.getOrNull()?.let { s -> _ui.update { it.copy(status = s) } }
+    }
+
+    /** Cancels the running sync, if any (the core stops at a safe point). */
+    fun cancel() {
+        running?.cancel()
+    }
+
+    /** Puts a refused operation back in the outbox; the next sync sends it again. */
+    suspend fun retry(opId: String): Boolean = onQuarantined(opId) { gateway.retryQuarantined(it) }
+
+    /** Drops a refused operation and the unsynced record it carried, for good. The screen asks first. */
+    suspend fun discard(opId: String): Boolean = onQuarantined(opId) { gateway.discardQuarantined(it) }
+
+    private suspend fun onQuarantined(opId: String, call: suspend (String) -> Unit): Boolean {
+        if (_ui.value.busyOpId != null || _ui.value.running) {
+            _ui.update { it.copy(error = UiError.local(LocalCodes.BUSY)) }
+            return false
+        }
+        _ui.update { it.copy(busyOpId = opId, error = null) }
+        val result = attempt { call(opId) }
+        _ui.update { it.copy(busyOpId = null, error = result.uiError()) }
+        refreshStatusOnly()
+        return result.isSuccess
+    }
+
+    companion object {
+        /**
+         * A background sync's outcome: transient failures (offline, server
+         * down, rate limited) and cancellation are retried with back-off; a
+         * missing or expired session waits for the user (no point retrying);
+         * anything else fails this run (the periodic work tries again later).
+         */
+        fun workerOutcome(error: UiError?): WorkerOutcome = when {
+            error == null -> WorkerOutcome.SUCCESS
+            error.needsLogin -> WorkerOutcome.FAILURE
+            error.transient || error.code == "cancelled" -> WorkerOutcome.RETRY
+            else -> WorkerOutcome.FAILURE
+        }
+    }
+}

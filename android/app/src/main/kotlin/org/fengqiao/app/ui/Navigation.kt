@@ -1,0 +1,135 @@
+// Navigation: login first (unless a session is cached), then five tabs —
+// visits, disputes, approvals, subsidies, sync — with the visit, photo and
+// dispute screens pushed on top.
+package org.fengqiao.app.ui
+
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Gavel
+import androidx.compose.material.icons.filled.Home
+import androidx.compose.material.icons.filled.Inbox
+import androidx.compose.material.icons.filled.Payments
+import androidx.compose.material.icons.filled.Sync
+import androidx.compose.material3.Icon
+import androidx.compose.material3.NavigationBar
+import androidx.compose.material3.NavigationBarItem
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.vector.ImageVector
+import androidx.compose.ui.res.stringResource
+import androidx.navigation.NavGraph.Companion.findStartDestination
+import androidx.navigation.NavHostController
+import androidx.navigation.compose.NavHost
+import androidx.navigation.compose.composable
+import androidx.navigation.compose.currentBackStackEntryAsState
+import androidx.navigation.compose.rememberNavController
+import org.fengqiao.app.AppContainer
+import org.fengqiao.app.R
+import org.fengqiao.app.state.DisputeDetailState
+import org.fengqiao.app.state.DisputeListState
+import org.fengqiao.app.state.InboxState
+import org.fengqiao.app.state.LoginState
+import org.fengqiao.app.state.NewVisitState
+import org.fengqiao.app.state.SubsidiesState
+import org.fengqiao.app.state.SyncState
+import org.fengqiao.app.state.VisitListState
+import org.fengqiao.app.state.VisitPhotosState
+
+private object Routes {
+    const val LOGIN = "login"
+    const val VISITS = "visits"
+    const val NEW_VISIT = "visits/new"
+    const val VISIT_PHOTOS = "visits/{id}/photos"
+    const val DISPUTES = "disputes"
+    const val DISPUTE = "disputes/{id}"
+    const val INBOX = "inbox"
+    const val SUBSIDIES = "subsidies"
+    const val SYNC = "sync"
+    fun photos(id: String) = "visits/$id/photos"
+    fun dispute(id: String) = "disputes/$id"
+}
+
+private data class Tab(val route: String, val label: Int, val icon: ImageVector)
+
+private val tabs = listOf(
+    Tab(Routes.VISITS, R.string.nav_visits, Icons.Filled.Home),
+    Tab(Routes.DISPUTES, R.string.nav_disputes, Icons.Filled.Gavel),
+    Tab(Routes.INBOX, R.string.nav_inbox, Icons.Filled.Inbox),
+    Tab(Routes.SUBSIDIES, R.string.nav_subsidies, Icons.Filled.Payments),
+    Tab(Routes.SYNC, R.string.nav_sync, Icons.Filled.Sync),
+)
+
+@Composable
+fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
+    val nav = rememberNavController()
+    val entry by nav.currentBackStackEntryAsState()
+    val route = entry?.destination?.route
+    Scaffold(
+        bottomBar = {
+            if (route != Routes.LOGIN) {
+                NavigationBar {
+                    tabs.forEach { t ->
+                        NavigationBarItem(
+                            selected = route == t.route,
+                            onClick = { nav.openTab(t.route) },
+                            icon = { Icon(t.icon, contentDescription = null) },
+                            label = { Text(stringResource(t.label)) },
+                        )
+                    }
+                }
+            }
+        },
+    ) { padding ->
+        NavHost(nav, startDestination = if (signedIn) Routes.VISITS else Routes.LOGIN, modifier = Modifier.padding(padding)) {
+            composable(Routes.LOGIN) {
+                LoginScreen(rememberScreenState { LoginState(container.core) }) {
+                    nav.navigate(Routes.VISITS) { popUpTo(Routes.LOGIN) { inclusive = true } }
+                }
+            }
+            composable(Routes.VISITS) {
+                VisitListScreen(
+                    rememberScreenState { VisitListState(container.core) },
+                    onNew = { nav.navigate(Routes.NEW_VISIT) },
+                    onOpen = { nav.navigate(Routes.photos(it)) },
+                )
+            }
+            composable(Routes.NEW_VISIT) {
+                NewVisitScreen(rememberScreenState { NewVisitState(container.core) }) { id ->
+                    nav.navigate(Routes.photos(id)) { popUpTo(Routes.VISITS) }
+                }
+            }
+            composable(Routes.VISIT_PHOTOS) { e ->
+                val id = e.arguments?.getString("id").orEmpty()
+                VisitPhotosScreen(rememberScreenState(id) { VisitPhotosState(container.core, id) })
+            }
+            composable(Routes.DISPUTES) {
+                DisputeListScreen(rememberScreenState { DisputeListState(container.ladder) }) { nav.navigate(Routes.dispute(it)) }
+            }
+            composable(Routes.DISPUTE) { e ->
+                val id = e.arguments?.getString("id").orEmpty()
+                DisputeDetailScreen(rememberScreenState(id) { DisputeDetailState(container.ladder, id) })
+            }
+            composable(Routes.INBOX) {
+                InboxScreen(rememberScreenState { InboxState(container.ladder) }) { nav.navigate(Routes.dispute(it)) }
+            }
+            composable(Routes.SUBSIDIES) {
+                SubsidiesScreen(rememberScreenState { SubsidiesState(container.ladder) })
+            }
+            composable(Routes.SYNC) {
+                SyncScreen(rememberScreenState { SyncState(container.core) }) {
+                    nav.navigate(Routes.LOGIN) { popUpTo(0) }
+                }
+            }
+        }
+    }
+}
+
+/** Switches tab keeping one copy of each on the back stack. */
+private fun NavHostController.openTab(route: String) = navigate(route) {
+    popUpTo(graph.findStartDestination().id) { saveState = true }
+    launchSingleTop = true
+    restoreState = true
+}

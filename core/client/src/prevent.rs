@@ -1,0 +1,285 @@
+//! Prevent and screen on the phone (四提前, 四到位): whether a household's
+//! services are suspended (all a group leader may know), the negative list a
+//! village's cadres record violations against, violations and restorations,
+//! and the village's screening for the current period (一月一排查, denser in
+//! key periods).
+//!
+//! Every write goes through the same path as disputes
+//! ([`FieldClient::queue_case_op`]): the domain's own `decide` on the phone's
+//! view, then the record and its operation in one transaction. The server
+//! stays the authority (it fills in the sanctions, notification time and the
+//! household's standing, which arrive with the next pull).
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::apply::household_scope;
+use fengqiao_domain::apply_disputes::level_unit;
+use fengqiao_domain::apply_prevent::{rules_of, RECORDERS};
+use fengqiao_domain::ladder::Level;
+use fengqiao_domain::org::UnitLevel;
+use fengqiao_domain::permissions::sees;
+use fengqiao_domain::prevent::{screening_id, screening_period, standing_id, NegativeItem, Screening, Violation};
+use fengqiao_domain::wire::{Op, RestoreHousehold};
+use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
+use uuid::Uuid;
+
+use crate::client::FieldClient;
+use crate::error::{ClientError, Error};
+use crate::store::{LocalRecord, RecordState, StoredSession};
+use crate::subsidies::county_zone;
+use crate::view::{view_error, PhoneView};
+
+/// A violation of the negative list as a cadre records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewViolation {
+    /// The household.
+    pub household_id: Uuid,
+    /// The negative-list item (a code of [`FieldClient::negative_list`]).
+    pub item_code: String,
+    /// What happened (personal data).
+    pub note: String,
+    /// SHA-256 (lowercase hex) of evidence photos (attach each with `attach_photo`).
+    pub evidence: Vec<String>,
+}
+
+/// A village's screening as a cadre files it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScreening {
+    /// The village.
+    pub village_id: Uuid,
+    /// The period (`2026-05`, `2026-09-H2`, `2026-W40`); `None`: the current one.
+    pub period: Option<String>,
+    /// Hazards and leads found.
+    pub hazards: Vec<String>,
+    /// Focus areas covered (policy codes, e.g. `land_rights`).
+    pub focus_areas: Vec<String>,
+    /// Disputes newly registered in the period.
+    pub new_disputes: Vec<Uuid>,
+    /// Note.
+    pub note: String,
+}
+
+/// A screening the user's village still owes for the current period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreeningDue {
+    /// The village.
+    pub village_id: Uuid,
+    /// Its name.
+    pub village_name: String,
+    /// The current period ([`screening_period`] of today in the county's zone).
+    pub period: String,
+}
+
+/// A violation on the phone, with where it stands with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationItem {
+    /// The violation (sanctions and dates as the server set them, once synced).
+    pub violation: Violation,
+    /// Recorded or restored on this phone and not yet confirmed by the server.
+    pub pending: bool,
+    /// That operation was refused and waits in quarantine.
+    pub quarantined: bool,
+}
+
+fn shown_to(r: &LocalRecord, user: Uuid) -> bool {
+    match r.state {
+        RecordState::Synced => true,
+        RecordState::Pending { author, .. } => author == user,
+    }
+}
+
+fn not_in_jurisdiction(what: &str) -> Error {
+    Error::Rejected(Rejection::new(
+        RejectionCode::NotInJurisdiction,
+        format!("the {what} is not within your units (or not yet synced to this phone)"),
+    ))
+}
+
+/// The villages whose screening the user files (a recorder's grant), with names.
+fn screening_villages(session: &StoredSession) -> Vec<(Uuid, String)> {
+    let mut out: Vec<(Uuid, String)> = Vec::new();
+    for g in &session.user.roles {
+        if !RECORDERS.contains(&g.grant.role) {
+            continue;
+        }
+        let village = g.ancestors.iter().find(|u| u.level == UnitLevel::Village);
+        if let Some(v) = village {
+            if !out.iter().any(|(id, _)| *id == v.id) {
+                out.push((v.id, v.name.clone()));
+            }
+        }
+    }
+    out
+}
+
+impl FieldClient {
+    /// Today's screening period in the county's zone.
+    fn current_period(&self, now: DateTime<Utc>) -> String {
+        let today = now.with_timezone(&county_zone(&self.options.policy)).date_naive();
+        screening_period(today, &self.options.policy)
+    }
+
+    /// Whether the household's services are suspended now (暂停公共服务), from
+    /// the standing last pulled; `false` if none. All a group leader may know
+    /// of a household's record: not why, not the history. Offline.
+    pub fn household_standing(&self, household_id: Uuid) -> Result<bool, ClientError> {
+        let run = || -> Result<bool, Error> {
+            self.session()?;
+            Ok(match self.store.get_record(EntityKind::HouseholdStanding, standing_id(household_id))? {
+                Some(LocalRecord { record: Record::HouseholdStanding(s), .. }) => {
+                    s.suspended_at(self.options.clock.now())
+                }
+                _ => false,
+            })
+        };
+        Ok(run()?)
+    }
+
+    /// The negative list in force in the household's village (its rules, else
+    /// the policy's defaults): the items a violation may be recorded against.
+    pub fn negative_list(&self, household_id: Uuid) -> Result<Vec<NegativeItem>, ClientError> {
+        let run = || -> Result<Vec<NegativeItem>, Error> {
+            let session = self.session()?;
+            let view = PhoneView::new(self.store.as_ref(), Some(&session));
+            let scope = household_scope(&view, household_id).map_err(view_error)?;
+            let scope = scope.ok_or_else(|| not_in_jurisdiction("household"))?;
+            let village = level_unit(&view, &scope, Level::Village)
+                .map_err(view_error)?
+                .ok_or_else(|| not_in_jurisdiction("household"))?;
+            Ok(rules_of(&view, village, &self.options.policy).map_err(view_error)?.items)
+        };
+        Ok(run()?)
+    }
+
+    /// The violations recorded against a household, newest first (village
+    /// cadres and above; the server feeds them nobody else). A user with no
+    /// role that sees violations (e.g. a group leader) is refused with
+    /// `role_not_allowed`: they see only [`household_standing`](Self::household_standing).
+    pub fn violations_for(&self, household_id: Uuid) -> Result<Vec<ViolationItem>, ClientError> {
+        let run = || -> Result<Vec<ViolationItem>, Error> {
+            let session = self.session()?;
+            let user = session.user.id;
+            if !session.user.roles.iter().any(|g| sees(g.grant.role, EntityKind::Violation)) {
+                return Err(Error::Rejected(Rejection::new(
+                    RejectionCode::RoleNotAllowed,
+                    "violation records are for village cadres and above",
+                )));
+            }
+            let quarantined: std::collections::HashSet<Uuid> =
+                self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect();
+            let mut out: Vec<ViolationItem> = self
+                .store
+                .list_records(EntityKind::Violation, usize::MAX)?
+                .into_iter()
+                .filter(|r| shown_to(r, user))
+                .filter_map(|r| {
+                    let Record::Violation(v) = r.record else { return None };
+                    if v.household_id != household_id {
+                        return None;
+                    }
+                    let (pending, q) = match r.state {
+                        RecordState::Synced => (false, false),
+                        RecordState::Pending { op_id, .. } => (true, quarantined.contains(&op_id)),
+                    };
+                    Some(ViolationItem { violation: v, pending, quarantined: q })
+                })
+                .collect();
+            out.sort_by(|a, b| {
+                (b.violation.notified_at, b.violation.id).cmp(&(a.violation.notified_at, a.violation.id))
+            });
+            Ok(out)
+        };
+        Ok(run()?)
+    }
+
+    /// Records a violation against a household, offline (village cadres). The
+    /// server sets the notification time, the sanctions of the item and when
+    /// they apply (after the correction period), and the household's standing.
+    pub fn record_violation(&self, new: NewViolation) -> Result<Violation, ClientError> {
+        let run = || -> Result<Violation, Error> {
+            let user = self.session()?.user.id;
+            let now = self.options.clock.now();
+            let v = Violation {
+                id: fengqiao_domain::new_id(),
+                household_id: new.household_id,
+                item_code: new.item_code,
+                note: new.note,
+                evidence: new.evidence,
+                recorded_by: user,
+                notified_at: now,
+                sanctions_from: now,
+                sanctions: vec![],
+                restoration: None,
+            };
+            match self.queue_case_op(Op::RecordViolation(v))? {
+                Record::Violation(v) => Ok(v),
+                _ => Err(Error::InvalidInput("no violation recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// Restores a household after correction (恢复正常服务), offline (the
+    /// village's secretaries). An already restored violation is refused.
+    pub fn restore_household(&self, violation_id: Uuid, note: String) -> Result<Violation, ClientError> {
+        let run = || -> Result<Violation, Error> {
+            match self.queue_case_op(Op::RestoreHousehold(RestoreHousehold { violation_id, note }))? {
+                Record::Violation(v) => Ok(v),
+                _ => Err(Error::InvalidInput("no restoration recorded".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
+    /// The first of the user's villages that has not filed its screening for
+    /// the current period (today in the county's zone, under the policy's key
+    /// periods), if any. Only for those who file screenings (village cadres).
+    /// Offline: a screening filed here and not yet synced counts as filed.
+    pub fn screening_due(&self) -> Result<Option<ScreeningDue>, ClientError> {
+        let run = || -> Result<Option<ScreeningDue>, Error> {
+            let session = self.session()?;
+            let period = self.current_period(self.options.clock.now());
+            for (village_id, village_name) in screening_villages(&session) {
+                let filed = self
+                    .store
+                    .get_record(EntityKind::Screening, screening_id(village_id, &period))?
+                    .is_some_and(|r| shown_to(&r, session.user.id));
+                if !filed {
+                    return Ok(Some(ScreeningDue { village_id, village_name, period }));
+                }
+            }
+            Ok(None)
+        };
+        Ok(run()?)
+    }
+
+    /// Files a village's screening for a period (the current one if none is
+    /// given), offline (village cadres). One per village and period: filing
+    /// again replaces it.
+    pub fn file_screening(&self, new: NewScreening) -> Result<Screening, ClientError> {
+        let run = || -> Result<Screening, Error> {
+            let user = self.session()?.user.id;
+            let now = self.options.clock.now();
+            let period = new.period.unwrap_or_else(|| self.current_period(now));
+            let s = Screening {
+                id: screening_id(new.village_id, &period),
+                village_id: new.village_id,
+                period,
+                hazards: new.hazards,
+                focus_areas: new.focus_areas,
+                new_disputes: new.new_disputes,
+                note: new.note,
+                filed_by: user,
+                filed_at: now,
+            };
+            match self.queue_case_op(Op::FileScreening(s))? {
+                Record::Screening(s) => Ok(s),
+                _ => Err(Error::InvalidInput("no screening filed".into())),
+            }
+        };
+        Ok(run()?)
+    }
+}
+
+#[cfg(test)]
+#[path = "prevent_tests.rs"]
+mod tests;

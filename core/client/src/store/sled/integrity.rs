@@ -1,0 +1,502 @@
+//! What keeps the sled store honest about itself (ADR 0006).
+//!
+//! sled 0.34 recovers a damaged log by stopping at the first bad message and
+//! serving what came before, without an error: a damaged phone store would open
+//! and quietly show less than it had acknowledged, outbox included. Two small
+//! files beside the store guard against that:
+//!
+//! - `store.gen`: a write generation. Every flush bumps the generation inside
+//!   sled, flushes, then writes it here (8 bytes, synced). On open, a sled
+//!   generation behind this file means sled lost acknowledged writes: the store
+//!   is refused as damaged instead of served.
+//! - `outbox.journal`: a write-ahead copy of every queued operation (one JSON
+//!   line, synced before the sled transaction), with the record and photo it
+//!   carries. [`recover`] moves a damaged store aside, opens a fresh one and
+//!   replays the journal into it; the server's exactly-once rule answers
+//!   `duplicate` for any op it had already applied. The journal is compacted to
+//!   the ops still queued or quarantined once it has grown well past them.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::wire::OpEnvelope;
+use fengqiao_domain::Record;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::super::{ClientStore, PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
+use super::SledClientStore;
+
+/// File of the write generation.
+pub(crate) const GEN_FILE: &str = "store.gen";
+/// File of the outbox's write-ahead copy.
+pub(crate) const JOURNAL_FILE: &str = "outbox.journal";
+/// Compact when the journal holds at least this many lines...
+const COMPACT_MIN_LINES: u64 = 64;
+/// ...and more than this many per live op.
+const COMPACT_FACTOR: u64 = 2;
+
+fn io(what: &str, e: std::io::Error) -> StoreError {
+    StoreError::Backend(format!("{what}: {e}"))
+}
+
+/// Reads the generation file (0 when there is none).
+pub(crate) fn read_gen(dir: &Path) -> StoreResult<u64> {
+    let mut f = match File::open(dir.join(GEN_FILE)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io("store.gen", e)),
+    };
+    let mut b = [0u8; 8];
+    match f.read_exact(&mut b) {
+        Ok(()) => Ok(u64::from_be_bytes(b)),
+        // Created but never written (killed in between): nothing acknowledged yet.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+        Err(e) => Err(io("store.gen", e)),
+    }
+}
+
+/// The open generation file.
+pub(crate) struct GenFile {
+    file: Mutex<File>,
+}
+
+impl GenFile {
+    pub(crate) fn open(dir: &Path) -> StoreResult<GenFile> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(GEN_FILE))
+            .map_err(|e| io("store.gen", e))?;
+        Ok(GenFile { file: Mutex::new(file) })
+    }
+
+    /// Records `gen` as acknowledged (after sled has flushed it).
+    pub(crate) fn write(&self, gen: u64) -> StoreResult<()> {
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.seek(SeekFrom::Start(0)).map_err(|e| io("store.gen", e))?;
+        f.write_all(&gen.to_be_bytes()).map_err(|e| io("store.gen", e))?;
+        f.sync_data().map_err(|e| io("store.gen", e))
+    }
+}
+
+/// One journal line.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Line {
+    /// An op about to be queued.
+    Op {
+        fv: u32,
+        op: OpEnvelope,
+        record: Record,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upload: Option<PhotoUpload>,
+        at: DateTime<Utc>,
+    },
+    /// The op's enqueue did not happen (refused, duplicate, failed).
+    Cancel { op_id: Uuid },
+}
+
+/// A queued op as the journal keeps it.
+pub(crate) struct JournalledOp {
+    pub op: OpEnvelope,
+    pub record: Record,
+    pub upload: Option<PhotoUpload>,
+    pub at: DateTime<Utc>,
+}
+
+/// What a journal read found.
+pub(crate) struct JournalRead {
+    /// Ops in journal order, cancelled ones left out, each op id once.
+    pub ops: Vec<JournalledOp>,
+    /// Lines that could not be read (a torn last line, damage).
+    pub unreadable: u64,
+    /// Lines in the file.
+    pub lines: u64,
+}
+
+/// Reads a journal file (empty if there is none).
+pub(crate) fn read_journal(path: &Path) -> StoreResult<JournalRead> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(JournalRead { ops: Vec::new(), unreadable: 0, lines: 0 })
+        }
+        Err(e) => return Err(io("outbox.journal", e)),
+    };
+    let mut ops: Vec<JournalledOp> = Vec::new();
+    let mut cancelled = HashSet::new();
+    let (mut unreadable, mut lines) = (0, 0);
+    for line in BufReader::new(f).split(b'\n') {
+        let line = line.map_err(|e| io("outbox.journal", e))?;
+        if line.is_empty() {
+            continue;
+        }
+        lines += 1;
+        match serde_json::from_slice::<Line>(&line) {
+            Ok(Line::Op { op, record, upload, at, .. }) => ops.push(JournalledOp { op, record, upload, at }),
+            Ok(Line::Cancel { op_id }) => {
+                cancelled.insert(op_id);
+            }
+            Err(_) => unreadable += 1,
+        }
+    }
+    let mut seen = HashSet::new();
+    ops.retain(|o| !cancelled.contains(&o.op.op_id) && seen.insert(o.op.op_id));
+    Ok(JournalRead { ops, unreadable, lines })
+}
+
+/// The open journal.
+pub(crate) struct Journal {
+    path: PathBuf,
+    inner: Mutex<JournalInner>,
+}
+
+struct JournalInner {
+    file: File,
+    lines: u64,
+}
+
+fn open_append(path: &Path) -> StoreResult<File> {
+    OpenOptions::new().create(true).append(true).open(path).map_err(|e| io("outbox.journal", e))
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes a rename durable; not every platform can open a directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl Journal {
+    pub(crate) fn open(dir: &Path) -> StoreResult<Journal> {
+        let path = dir.join(JOURNAL_FILE);
+        let lines = read_journal(&path)?.lines;
+        let mut file = open_append(&path)?;
+        // A line torn by a crash must not swallow the next one.
+        let torn = fs::read(&path).map(|b| b.last().is_some_and(|c| *c != b'\n')).unwrap_or(false);
+        if torn {
+            file.write_all(b"\n").map_err(|e| io("outbox.journal", e))?;
+        }
+        Ok(Journal { path, inner: Mutex::new(JournalInner { file, lines }) })
+    }
+
+    fn append(&self, line: &Line) -> StoreResult<()> {
+        let mut bytes = serde_json::to_vec(line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?;
+        bytes.push(b'\n');
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.file.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
+        g.file.sync_data().map_err(|e| io("outbox.journal", e))?;
+        g.lines += 1;
+        Ok(())
+    }
+
+    /// Writes the op ahead of its sled transaction (synced when this returns).
+    pub(crate) fn log_op(
+        &self,
+        op: &OpEnvelope,
+        record: &Record,
+        upload: Option<&PhotoUpload>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.append(&Line::Op {
+            fv: STORE_FORMAT_VERSION,
+            op: op.clone(),
+            record: record.clone(),
+            upload: upload.cloned(),
+            at,
+        })
+    }
+
+    /// Notes that an op logged ahead was not queued after all (best effort: a
+    /// replayed op the server already knows is answered `duplicate`).
+    pub(crate) fn log_cancel(&self, op_id: Uuid) {
+        if let Err(e) = self.append(&Line::Cancel { op_id }) {
+            tracing::warn!(error = %e, "could not note a cancelled op in the outbox journal");
+        }
+    }
+
+    /// Keeps only the ops for which `live` holds, once the journal has grown
+    /// well past them (callers hold the store's write lock). Best effort: a
+    /// failed compaction leaves the whole journal, which is still correct.
+    pub(crate) fn compact_if_due(&self, live_count: u64, live: impl Fn(Uuid) -> bool) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.lines < COMPACT_MIN_LINES || g.lines <= COMPACT_FACTOR * live_count {
+            return;
+        }
+        match self.rewrite(&live) {
+            Ok((file, lines)) => {
+                g.file = file;
+                g.lines = lines;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not compact the outbox journal"),
+        }
+    }
+
+    fn rewrite(&self, live: &impl Fn(Uuid) -> bool) -> StoreResult<(File, u64)> {
+        let read = read_journal(&self.path)?;
+        let tmp = self.path.with_extension("journal.tmp");
+        let mut out = File::create(&tmp).map_err(|e| io("outbox.journal", e))?;
+        let mut lines = 0;
+        for o in read.ops.into_iter().filter(|o| live(o.op.op_id)) {
+            let line = Line::Op { fv: STORE_FORMAT_VERSION, op: o.op, record: o.record, upload: o.upload, at: o.at };
+            let mut bytes =
+                serde_json::to_vec(&line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?;
+            bytes.push(b'\n');
+            out.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
+            lines += 1;
+        }
+        out.sync_all().map_err(|e| io("outbox.journal", e))?;
+        fs::rename(&tmp, &self.path).map_err(|e| io("outbox.journal", e))?;
+        if let Some(dir) = self.path.parent() {
+            sync_dir(dir);
+        }
+        Ok((open_append(&self.path)?, lines))
+    }
+}
+
+/// What [`SledClientStore::recover`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRecovery {
+    /// Operations replayed from the outbox journal into the fresh store.
+    pub replayed_ops: u64,
+    /// Journal lines that could not be read (skipped).
+    pub unreadable_lines: u64,
+    /// Where the damaged store's files were moved (kept for inspection).
+    pub damaged_copy: PathBuf,
+}
+
+/// Is this file or folder one of sled's (or the generation file)?
+fn is_store_file(name: &str) -> bool {
+    matches!(name, "conf" | "db" | "blobs" | "snap.tmp" | GEN_FILE) || name.starts_with("snap.")
+}
+
+/// Ops a damaged store's journal still holds (for the error message).
+pub(crate) fn journalled_ops(dir: &Path) -> u64 {
+    read_journal(&dir.join(JOURNAL_FILE)).map(|r| r.ops.len() as u64).unwrap_or(0)
+}
+
+/// Moves the store in `dir` aside and rebuilds it from the outbox journal.
+pub(crate) fn recover(dir: &Path) -> StoreResult<StoreRecovery> {
+    let journal = read_journal(&dir.join(JOURNAL_FILE))?;
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let aside = dir.join(format!("damaged-{stamp}"));
+    fs::create_dir_all(&aside).map_err(|e| io("damaged copy", e))?;
+    for entry in fs::read_dir(dir).map_err(|e| io("data dir", e))? {
+        let entry = entry.map_err(|e| io("data dir", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_store_file(&name) || name == JOURNAL_FILE {
+            fs::rename(entry.path(), aside.join(&name)).map_err(|e| io("damaged copy", e))?;
+        }
+    }
+    sync_dir(dir);
+    let store = SledClientStore::open(dir)?;
+    let mut replayed = 0;
+    for o in journal.ops {
+        let res = match &o.upload {
+            Some(up) => store.enqueue_photo(&o.record, &o.op, up, o.at),
+            None => store.enqueue(&o.record, &o.op, o.at),
+        };
+        match res {
+            Ok(_) => replayed += 1,
+            Err(StoreError::DuplicateOp(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    tracing::warn!(replayed, unreadable = journal.unreadable, "rebuilt a damaged store from its outbox journal");
+    Ok(StoreRecovery { replayed_ops: replayed, unreadable_lines: journal.unreadable, damaged_copy: aside })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fengqiao_domain::wire::Op;
+    use fengqiao_domain::{Visit, VisitKind};
+
+    fn visit_op(author: Uuid) -> (Record, OpEnvelope) {
+        let v = Visit {
+            id: Uuid::now_v7(),
+            household_id: Uuid::from_u128(50),
+            visitor_id: author,
+            visited_at: Utc::now(),
+            kind: VisitKind::Routine,
+            notes: "院墙".into(),
+            location: None,
+            leads: vec![],
+            group_id: None,
+        };
+        let op =
+            OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op: Op::RecordVisit(v.clone()) };
+        (Record::Visit(v), op)
+    }
+
+    /// Queues `n` visits; their op ids.
+    fn queue(s: &SledClientStore, n: usize) -> Vec<Uuid> {
+        (0..n)
+            .map(|_| {
+                let (r, op) = visit_op(Uuid::from_u128(7));
+                s.enqueue(&r, &op, Utc::now()).expect("enqueue");
+                op.op_id
+            })
+            .collect()
+    }
+
+    fn outbox_ids(s: &SledClientStore) -> Vec<Uuid> {
+        s.outbox(None, usize::MAX).expect("outbox").into_iter().map(|e| e.op.op_id).collect()
+    }
+
+    /// Opens, retrying while sled lets go of the previous handle's lock.
+    fn reopen(dir: &Path) -> StoreResult<SledClientStore> {
+        for _ in 0..100 {
+            match SledClientStore::open(dir) {
+                Err(StoreError::Backend(m)) if m.contains("lock") || m.contains("Resource temporarily") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+        SledClientStore::open(dir)
+    }
+
+    /// Overwrites bytes of sled's log at `frac` of its length.
+    fn damage(dir: &Path, frac: f64) {
+        let db = dir.join("db");
+        let mut bytes = fs::read(&db).expect("read db");
+        if frac < 0.0 {
+            bytes.iter_mut().for_each(|b| *b = 0);
+            fs::write(&db, bytes).expect("write db");
+            return;
+        }
+        let at = ((bytes.len() as f64) * frac) as usize;
+        let end = (at + 64).min(bytes.len());
+        for b in &mut bytes[at..end] {
+            *b ^= 0xA5;
+        }
+        fs::write(&db, bytes).expect("write db");
+    }
+
+    #[test]
+    fn a_clean_reopen_passes_the_generation_check() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ids = {
+            let s = SledClientStore::open(dir.path()).expect("open");
+            queue(&s, 5)
+        };
+        let s = reopen(dir.path()).expect("reopen");
+        assert_eq!(outbox_ids(&s), ids);
+        assert!(read_gen(dir.path()).expect("gen") >= 5);
+    }
+
+    /// sled 0.34 opens a damaged log without an error, serving only what came
+    /// before the damage; the generation check refuses it, and recovery gets
+    /// every queued op back from the journal.
+    #[test]
+    fn damaged_log_is_refused_with_a_clear_error_and_the_outbox_recovered() {
+        let mut refused = 0;
+        for frac in [0.0, 0.2, 0.5, 0.7, 0.9, -1.0] {
+            let dir = tempfile::tempdir().expect("dir");
+            let (ids, completed) = {
+                let s = SledClientStore::open(dir.path()).expect("open");
+                let ids = queue(&s, 40);
+                assert!(s.complete_op(ids[0]).expect("complete"));
+                assert!(s
+                    .quarantine_op(
+                        ids[1],
+                        &crate::store::QuarantineReason {
+                            code: "invalid_field".into(),
+                            message: "x".into(),
+                            current: None,
+                        },
+                        Utc::now()
+                    )
+                    .expect("quarantine"));
+                let first = ids[0];
+                (ids, first)
+            };
+            // let sled's threads let go before touching its files
+            drop(reopen(dir.path()).expect("still clean"));
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            damage(dir.path(), frac);
+            let err = match reopen(dir.path()) {
+                // Damage in a part of the log sled no longer reads is harmless:
+                // then everything must be there, never less.
+                Ok(s) => {
+                    let mut expected = ids.clone();
+                    expected.retain(|id| *id != ids[0] && *id != ids[1]);
+                    assert_eq!(outbox_ids(&s), expected, "a store that opens holds all it acknowledged");
+                    continue;
+                }
+                Err(e) => e,
+            };
+            refused += 1;
+            match &err {
+                StoreError::Damaged { journalled_ops, .. } => assert_eq!(*journalled_ops, 40),
+                other => panic!("expected Damaged, got {other:?}"),
+            }
+            assert!(err.to_string().contains("damaged") && err.to_string().contains("40 unsynced operations"), "{err}");
+
+            let rec = SledClientStore::recover(dir.path()).expect("recover");
+            assert_eq!((rec.replayed_ops, rec.unreadable_lines), (40, 0));
+            assert!(rec.damaged_copy.join("db").exists(), "the damaged files are kept aside");
+            let s = reopen(dir.path()).expect("recovered store opens");
+            // every op comes back in its original order, the completed one too
+            // (the server answers it `duplicate`)
+            assert_eq!(outbox_ids(&s), ids);
+            assert!(ids.contains(&completed));
+            drop(s);
+            assert!(reopen(dir.path()).is_ok(), "and stays clean");
+        }
+        assert!(refused >= 2, "damage that loses acknowledged writes is refused ({refused} of 6)");
+    }
+
+    #[test]
+    fn a_deleted_log_is_damage_not_a_fresh_start() {
+        let dir = tempfile::tempdir().expect("dir");
+        drop(queue(&SledClientStore::open(dir.path()).expect("open"), 3));
+        drop(reopen(dir.path()).expect("clean"));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        fs::remove_file(dir.path().join("db")).expect("rm");
+        assert!(matches!(reopen(dir.path()), Err(StoreError::Damaged { journalled_ops: 3, .. })));
+    }
+
+    #[test]
+    fn journal_skips_torn_lines_and_cancelled_ops_and_compacts() {
+        let dir = tempfile::tempdir().expect("dir");
+        let s = SledClientStore::open(dir.path()).expect("open");
+        let ids = queue(&s, 3);
+        // a duplicate enqueue neither queues nor cancels the original
+        let (r, op) = visit_op(Uuid::from_u128(7));
+        s.enqueue(&r, &op, Utc::now()).expect("enqueue");
+        assert_eq!(s.enqueue(&r, &op, Utc::now()), Err(StoreError::DuplicateOp(op.op_id)));
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).expect("journal");
+        f.write_all(b"{\"t\":\"op\",\"fv\":1,\"op\":{\"op_").expect("torn");
+        drop(f);
+        let read = read_journal(&path).expect("read");
+        assert_eq!(read.ops.len(), 4);
+        assert_eq!(read.unreadable, 1);
+        let cancelled = Journal::open(dir.path()).expect("j");
+        cancelled.log_cancel(ids[2]);
+        assert_eq!(read_journal(&path).expect("read").ops.len(), 3);
+
+        // completing many ops shrinks the journal to what is still queued
+        drop(s);
+        let _ = fs::remove_file(&path);
+        let s = reopen(dir.path()).expect("reopen");
+        let many = queue(&s, 100);
+        for id in &many[..95] {
+            assert!(s.complete_op(*id).expect("complete"));
+        }
+        let left: Vec<Uuid> = read_journal(&path).expect("read").ops.into_iter().map(|o| o.op.op_id).collect();
+        assert!(left.len() < 64, "compacted: {} lines", left.len());
+        for id in &many[95..] {
+            assert!(left.contains(id), "a queued op is never compacted away");
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! "My subsidies" (一案一补): the signed-in mediator's (or legal advisor's)
+//! per-case subsidies as pulled to the phone, with their status, the overdue
+//! flag and totals, plus an estimate for their own resolved cases whose
+//! subsidy has not reached the phone yet. Readable offline after a sync.
+//!
+//! The server delivers each payee's own subsidies through their personal feed;
+//! the phone stores them like any record and shows only the user's own (a
+//! county admin's phone may hold others', which are never shown here).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use fengqiao_domain::disputes::{ClosingOutcome, Dispute};
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::subsidy::{estimate_fen, is_overdue, split, subsidy_id, Subsidy, SubsidyStatus};
+use fengqiao_domain::{EntityKind, Record};
+use uuid::Uuid;
+
+use crate::client::FieldClient;
+use crate::error::{ClientError, Error};
+use crate::store::{LocalRecord, RecordState};
+
+/// One of the user's subsidies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsidyItem {
+    /// The subsidy as the server keeps it (amount in fen; `reason` if returned
+    /// or rejected).
+    pub subsidy: Subsidy,
+    /// Approved but unpaid past the policy's days (`is_overdue`).
+    pub overdue: bool,
+}
+
+/// Totals of one month of accrual (county zone) and one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsidyTotal {
+    /// `YYYY-MM` of accrual in the county's zone.
+    pub month: String,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// Totals of one status over all months.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusTotal {
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// What a case the user resolved should pay them, before its subsidy reaches
+/// the phone (closed here and not yet synced, or not yet accrued by the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsidyEstimate {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Its case number.
+    pub case_number: String,
+    /// The user's share of the full-quality amount, in fen (`estimate_fen`, split).
+    pub amount_fen: i64,
+    /// When it was closed.
+    pub closed_at: DateTime<Utc>,
+}
+
+/// The user's subsidies with totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MySubsidies {
+    /// Overdue first, then newest accrual first.
+    pub items: Vec<SubsidyItem>,
+    /// Totals by month of accrual (county zone) and status, oldest month first.
+    pub by_month: Vec<SubsidyTotal>,
+    /// Totals by status over all months.
+    pub by_status: Vec<StatusTotal>,
+    /// Sum of every item, in fen (rejected ones excluded).
+    pub total_fen: i64,
+    /// Resolved cases whose subsidy is not on the phone yet, newest first.
+    pub estimates: Vec<SubsidyEstimate>,
+}
+
+/// The county's display zone (the policy's, `Asia/Shanghai` if unreadable).
+pub(crate) fn county_zone(policy: &Policy) -> Tz {
+    policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// A status's place in the totals (the lifecycle's order).
+fn status_rank(s: SubsidyStatus) -> u8 {
+    match s {
+        SubsidyStatus::Accrued => 0,
+        SubsidyStatus::UnderReview => 1,
+        SubsidyStatus::Approved => 2,
+        SubsidyStatus::Batched => 3,
+        SubsidyStatus::Paid => 4,
+        SubsidyStatus::Rejected => 5,
+    }
+}
+
+/// Builds the view from the user's subsidies and the disputes on the phone.
+pub(crate) fn summarise(
+    user: Uuid,
+    subsidies: Vec<Subsidy>,
+    disputes: &[Dispute],
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> MySubsidies {
+    let zone = county_zone(policy);
+    let mine: Vec<Subsidy> = subsidies.into_iter().filter(|s| s.payee == user).collect();
+    let mut months: BTreeMap<(String, u8), SubsidyTotal> = BTreeMap::new();
+    let mut statuses: BTreeMap<u8, StatusTotal> = BTreeMap::new();
+    for s in &mine {
+        let month = s.accrued_at.with_timezone(&zone).format("%Y-%m").to_string();
+        let rank = status_rank(s.status);
+        let m = months.entry((month.clone(), rank)).or_insert(SubsidyTotal {
+            month,
+            status: s.status,
+            count: 0,
+            total_fen: 0,
+        });
+        m.count += 1;
+        m.total_fen += s.amount_fen;
+        let t = statuses.entry(rank).or_insert(StatusTotal { status: s.status, count: 0, total_fen: 0 });
+        t.count += 1;
+        t.total_fen += s.amount_fen;
+    }
+    let total_fen = mine.iter().filter(|s| s.status != SubsidyStatus::Rejected).map(|s| s.amount_fen).sum();
+    let known: std::collections::HashSet<Uuid> = mine.iter().map(|s| s.id).collect();
+    let mut estimates: Vec<SubsidyEstimate> = disputes
+        .iter()
+        .filter_map(|d| {
+            let closing = d.closing.as_ref().filter(|c| c.outcome == ClosingOutcome::Resolved)?;
+            let at = d.payees.iter().position(|p| *p == user)?;
+            if known.contains(&subsidy_id(d.id, user)) {
+                return None;
+            }
+            let share = split(estimate_fen(d, policy), d.payees.len()).get(at).copied()?;
+            Some(SubsidyEstimate {
+                dispute_id: d.id,
+                case_number: d.case_number.clone(),
+                amount_fen: share,
+                closed_at: closing.closed_at,
+            })
+        })
+        .collect();
+    estimates.sort_by(|a, b| (b.closed_at, b.dispute_id).cmp(&(a.closed_at, a.dispute_id)));
+    let mut items: Vec<SubsidyItem> =
+        mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
+    items.sort_by(|a, b| {
+        (!a.overdue, std::cmp::Reverse(a.subsidy.accrued_at), a.subsidy.id).cmp(&(
+            !b.overdue,
+            std::cmp::Reverse(b.subsidy.accrued_at),
+            b.subsidy.id,
+        ))
+    });
+    MySubsidies {
+        items,
+        by_month: months.into_values().collect(),
+        by_status: statuses.into_values().collect(),
+        total_fen,
+        estimates,
+    }
+}
+
+/// Whether a local record is shown to `user`: pulled, or made by them here.
+fn shown_to(r: &LocalRecord, user: Uuid) -> bool {
+    match r.state {
+        RecordState::Synced => true,
+        RecordState::Pending { author, .. } => author == user,
+    }
+}
+
+impl FieldClient {
+    /// The signed-in user's own subsidies as last pulled (never another
+    /// user's), with the overdue flag, totals by month (county zone) and
+    /// status, and estimates for the cases they resolved whose subsidy has not
+    /// arrived yet. Offline.
+    pub fn my_subsidies(&self) -> Result<MySubsidies, ClientError> {
+        let run = || -> Result<MySubsidies, Error> {
+            let user = self.session()?.user.id;
+            let subsidies = self
+                .store
+                .list_records(EntityKind::Subsidy, usize::MAX)?
+                .into_iter()
+                .filter_map(|r| match r.record {
+                    Record::Subsidy(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            let disputes: Vec<Dispute> = self
+                .store
+                .list_records(EntityKind::Dispute, usize::MAX)?
+                .into_iter()
+                .filter(|r| shown_to(r, user))
+                .filter_map(|r| match r.record {
+                    Record::Dispute(d) => Some(d),
+                    _ => None,
+                })
+                .collect();
+            Ok(summarise(user, subsidies, &disputes, self.options.clock.now(), &self.options.policy))
+        };
+        Ok(run()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use fengqiao_domain::disputes::{Analysis, Closing, Difficulty};
+    use fengqiao_domain::ladder::{Grade, Level};
+
+    fn subsidy(payee: Uuid, status: SubsidyStatus, fen: i64, accrued: DateTime<Utc>) -> Subsidy {
+        Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: Some(Uuid::now_v7()),
+            consultation_id: None,
+            case_number: "T01V01-2026-0001-000".into(),
+            payee,
+            amount_fen: fen,
+            status,
+            accrued_at: accrued,
+            approved_at: matches!(status, SubsidyStatus::Approved).then_some(accrued),
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    fn resolved(payees: Vec<Uuid>, closed_at: DateTime<Utc>) -> Dispute {
+        Dispute {
+            id: Uuid::now_v7(),
+            case_number: "T01V01-2026-0001-001".into(),
+            kind: "mass".into(),
+            origin_unit: Uuid::nil(),
+            parties: vec![],
+            summary: "x".into(),
+            grade: Grade::Larger,
+            analysis: Analysis { cause: String::new(), consequences: String::new(), difficulty: Difficulty::Medium },
+            found_at: closed_at,
+            lead_id: None,
+            reported_by: Uuid::nil(),
+            level: Level::Village,
+            handler_unit: Uuid::nil(),
+            level_since: closed_at,
+            registered_at: closed_at,
+            pending_escalation: None,
+            closing: Some(Closing {
+                outcome: ClosingOutcome::Resolved,
+                note: String::new(),
+                closed_by: Uuid::nil(),
+                closed_at,
+                level: Level::Village,
+            }),
+            flow_count: 0,
+            case_file: vec![],
+            credited: payees.clone(),
+            payees,
+        }
+    }
+
+    #[test]
+    fn only_the_users_own_with_totals_by_county_month_and_status() {
+        let p = Policy::default();
+        let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
+        // 16:30 UTC on 31 May is already 1 June in Asia/Shanghai
+        let late_may = Utc.with_ymd_and_hms(2026, 5, 31, 16, 30, 0).unwrap();
+        let mid_may = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let approved_long_ago = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 6, 2, 0, 0, 0).unwrap();
+        let all = vec![
+            subsidy(me, SubsidyStatus::Accrued, 10_000, late_may),
+            subsidy(me, SubsidyStatus::Accrued, 25_000, mid_may),
+            subsidy(me, SubsidyStatus::Approved, 8_000, approved_long_ago),
+            subsidy(me, SubsidyStatus::Rejected, 5_000, mid_may),
+            subsidy(other, SubsidyStatus::Paid, 99_999, mid_may),
+        ];
+        let v = summarise(me, all, &[], now, &p);
+        assert_eq!(v.items.len(), 4, "another payee's subsidy is never shown");
+        assert!(v.items.iter().all(|i| i.subsidy.payee == me));
+        assert!(v.items[0].overdue && v.items[0].subsidy.amount_fen == 8_000, "overdue first");
+        assert_eq!(v.items[1].subsidy.accrued_at, late_may, "then newest first");
+        assert_eq!(v.total_fen, 43_000, "rejected ones are not counted");
+        let months: Vec<(&str, SubsidyStatus, u32, i64)> =
+            v.by_month.iter().map(|t| (t.month.as_str(), t.status, t.count, t.total_fen)).collect();
+        assert_eq!(
+            months,
+            vec![
+                ("2026-03", SubsidyStatus::Approved, 1, 8_000),
+                ("2026-05", SubsidyStatus::Accrued, 1, 25_000),
+                ("2026-05", SubsidyStatus::Rejected, 1, 5_000),
+                ("2026-06", SubsidyStatus::Accrued, 1, 10_000),
+            ]
+        );
+        let statuses: Vec<(SubsidyStatus, u32, i64)> =
+            v.by_status.iter().map(|t| (t.status, t.count, t.total_fen)).collect();
+        assert_eq!(
+            statuses,
+            vec![
+                (SubsidyStatus::Accrued, 2, 35_000),
+                (SubsidyStatus::Approved, 1, 8_000),
+                (SubsidyStatus::Rejected, 1, 5_000)
+            ]
+        );
+    }
+
+    #[test]
+    fn resolved_cases_without_their_subsidy_are_estimated_by_the_formula() {
+        let p = Policy::default();
+        let (me, partner, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let now = Utc.with_ymd_and_hms(2026, 6, 2, 0, 0, 0).unwrap();
+        let alone = resolved(vec![me], now - Duration::days(2));
+        let shared = resolved(vec![me, partner], now - Duration::days(1));
+        let not_mine = resolved(vec![other], now);
+        let mut paid_already = resolved(vec![me], now);
+        paid_already.kind = "family".into();
+        let mut s = subsidy(me, SubsidyStatus::Accrued, 1, now);
+        s.id = subsidy_id(paid_already.id, me);
+        let mut unresolved = resolved(vec![me], now);
+        if let Some(c) = unresolved.closing.as_mut() {
+            c.outcome = ClosingOutcome::NotResolved;
+        }
+        let v = summarise(me, vec![s], &[alone.clone(), shared.clone(), not_mine, paid_already, unresolved], now, &p);
+        // larger (20000) + medium difficulty (5000) at full quality + mass bonus (10000)
+        let full = fengqiao_domain::subsidy::amount_fen(Grade::Larger, Difficulty::Medium, "mass", 100, &p);
+        assert_eq!(full, 35_000);
+        let got: Vec<(Uuid, i64)> = v.estimates.iter().map(|e| (e.dispute_id, e.amount_fen)).collect();
+        assert_eq!(got, vec![(shared.id, 17_500), (alone.id, 35_000)], "newest first, shares split");
+        assert_eq!(v.items.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_zone_falls_back_to_china_standard_time() {
+        let mut p = Policy::default();
+        p.county.timezone = "Mars/Base".into();
+        assert_eq!(county_zone(&p), chrono_tz::Asia::Shanghai);
+    }
+}

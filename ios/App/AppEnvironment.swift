@@ -1,0 +1,96 @@
+// The one FieldClient of the app (one open client per data dir), the
+// gateways over it, and the localization helpers the views share.
+import Foundation
+import FengqiaoCore
+
+@MainActor
+final class AppEnvironment: ObservableObject {
+    static let shared = AppEnvironment()
+
+    let client: FieldClient
+    let core: CoreGateways
+    let ladder: CoreLadder
+    @Published var signedIn: Bool
+
+    private init() {
+        // Application Support/core: the sled store and the photo folder; excluded from iCloud backup.
+        let fm = FileManager.default
+        var dir = fm.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0].appendingPathComponent("core", isDirectory: true)
+        try? fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try? dir.setResourceValues(values)
+        let server = (Bundle.main.object(forInfoDictionaryKey: "FengqiaoServerURL") as? String) ?? "https://fengqiao.example.gov.cn"
+        do {
+            client = try FieldClient(dataDir: dir.path, serverUrl: server)
+        } catch {
+            // The store could not open (disk full, corrupt): nothing works without it.
+            fatalError("the phone core could not open its store: \(UiError.of(error).code)")
+        }
+        core = CoreGateways(client: client)
+        ladder = CoreLadder(client: client)
+        signedIn = client.currentUser() != nil
+    }
+}
+
+enum L10n {
+    static func t(_ key: String) -> String { NSLocalizedString(key, comment: "") }
+    static func f(_ key: String, _ args: CVarArg...) -> String { String(format: t(key), arguments: args) }
+
+    private static let known: Set<String> = [
+        "network", "invalid_credentials", "session_expired", "not_logged_in", "rejected", "invalid_input", "storage_full",
+        "storage", "server", "rate_limited", "protocol", "not_found", "cancelled", "internal", "missing_credentials",
+        "household_required", "lead_required", "level_required", "reason_required", "note_required", "comment_required", "busy",
+    ]
+
+    static func error(_ e: UiError) -> String {
+        guard known.contains(e.code) else { return e.message.isEmpty ? e.code : e.message }
+        let base = t("error_" + e.code)
+        return (e.code == "invalid_input" || e.code == "rejected") && !e.message.isEmpty ? "\(base)：\(e.message)" : base
+    }
+
+    static func level(_ l: LadderLevel) -> String {
+        switch l { case .group: t("level_group"); case .village: t("level_village"); case .judicialOffice: t("level_judicial_office"); case .town: t("level_town") }
+    }
+    static func grade(_ g: DisputeGrade) -> String {
+        switch g { case .general: t("grade_general"); case .larger: t("grade_larger"); case .major: t("grade_major") }
+    }
+    static func deadline(_ d: DeadlineStatus) -> String {
+        switch d { case .ok: t("deadline_ok"); case .approaching: t("deadline_approaching"); case .overdue: t("deadline_overdue") }
+    }
+    static func reason(_ r: EscalationReasonCode) -> String {
+        switch r {
+        case .repeatedMediationFailed: t("reason_repeated_mediation_failed"); case .outsideLevelScope: t("reason_outside_level_scope")
+        case .partiesAgitated: t("reason_parties_agitated"); case .largeSums: t("reason_large_sums")
+        case .majorGrade: t("reason_major_grade"); case .other: t("reason_other")
+        }
+    }
+    static func visitKind(_ k: VisitKind) -> String {
+        switch k { case .routine: t("visit_kind_routine"); case .legalPublicity: t("visit_kind_legal_publicity"); case .followUp: t("visit_kind_follow_up"); case .leadFound: t("visit_kind_lead_found") }
+    }
+    static func subsidyStatus(_ s: SubsidyStatusCode) -> String {
+        switch s {
+        case .accrued: t("subsidy_status_accrued"); case .underReview: t("subsidy_status_under_review"); case .approved: t("subsidy_status_approved")
+        case .batched: t("subsidy_status_batched"); case .paid: t("subsidy_status_paid"); case .rejected: t("subsidy_status_rejected")
+        }
+    }
+    /// A flow-table kind from its Swift case name (`escalationRequested` → key `flow_kind_escalation_requested`).
+    static func flowKind(_ caseName: String) -> String {
+        let snake = caseName.reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        let key = "flow_kind_" + snake
+        let text = t(key)
+        return text == key ? caseName : text
+    }
+    static func yuan(_ fen: Int64) -> String {
+        let f = NumberFormatter()
+        f.numberStyle = .currency
+        f.currencyCode = "CNY"
+        f.locale = Locale(identifier: "zh_CN")
+        return f.string(from: NSNumber(value: Double(fen) / 100)) ?? "¥\(fen / 100).\(String(format: "%02d", abs(fen % 100)))"
+    }
+    static func time(_ ms: Int64) -> String {
+        Date(timeIntervalSince1970: TimeInterval(ms) / 1000).formatted(date: .numeric, time: .shortened)
+    }
+}

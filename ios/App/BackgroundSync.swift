@@ -1,0 +1,47 @@
+// Background sync with BackgroundTasks: a BGAppRefreshTask (short, frequent:
+// push the queue, pull changes) and a BGProcessingTask that needs the network
+// (long: photo uploads). Both call the core's `sync`; the task's expiration
+// cancels it (the core stops at a safe point, queued work intact). Identifiers
+// are listed in Info.plist under BGTaskSchedulerPermittedIdentifiers.
+import BackgroundTasks
+import Foundation
+
+enum BackgroundSync {
+    static let refreshId = "org.fengqiao.app.sync.refresh"
+    static let processingId = "org.fengqiao.app.sync.processing"
+
+    /// Call once, before the app finishes launching.
+    static func register() {
+        BGTaskScheduler.shared.register(forTaskWithIdentifier: refreshId, using: nil) { task in
+            schedule() // keep the chain going
+            run(task)
+        }
+        BGTaskScheduler.shared.register(forTaskWithIdentifier: processingId, using: nil) { task in
+            run(task)
+        }
+    }
+
+    /// Asks iOS for the next runs (it decides when; at least 15 minutes apart).
+    static func schedule() {
+        let refresh = BGAppRefreshTaskRequest(identifier: refreshId)
+        refresh.earliestBeginDate = Date(timeIntervalSinceNow: 15 * 60)
+        try? BGTaskScheduler.shared.submit(refresh)
+
+        let processing = BGProcessingTaskRequest(identifier: processingId)
+        processing.requiresNetworkConnectivity = true
+        processing.requiresExternalPower = false
+        try? BGTaskScheduler.shared.submit(processing)
+    }
+
+    private static func run(_ task: BGTask) {
+        let work = Task { @MainActor in
+            let env = AppEnvironment.shared
+            guard env.core.currentUser() != nil else { task.setTaskCompleted(success: true); return }
+            let model = SyncModel(gateway: env.core)
+            await model.syncNow()
+            // Transient failures: iOS runs us again later; the queue is intact either way.
+            task.setTaskCompleted(success: model.error == nil)
+        }
+        task.expirationHandler = { work.cancel() }
+    }
+}

@@ -1,0 +1,118 @@
+// The gateways the screen models use over the one FieldClient, and the
+// plain values of the ladder screens (mirroring the Android app's state
+// layer). Blocking store calls run off the main actor.
+import Foundation
+import FengqiaoCore
+
+/// A failure as a screen shows it: a stable code (localized by `L10n.error`), the core's message, transience.
+struct UiError: Error, Equatable {
+    let code: String
+    var message: String = ""
+    var transient: Bool = false
+
+    static func local(_ code: String) -> UiError { UiError(code: code, message: code) }
+
+    static func of(_ error: Error) -> UiError {
+        if let e = error as? FengqiaoError { return UiError(code: e.code(), message: e.detail(), transient: e.isTransient()) }
+        if error is CancellationError { return UiError(code: "cancelled") }
+        if let e = error as? UiError { return e }
+        return UiError(code: "internal", message: String(describing: type(of: error)))
+    }
+
+    var needsLogin: Bool { code == "not_logged_in" || code == "session_expired" }
+}
+
+/// Runs a blocking core call off the main actor.
+func offMain<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await Task.detached(priority: .userInitiated) { try body() }.value
+}
+
+// MARK: - Ladder values (矛盾纠纷, 逐级上报, 案件补贴)
+
+enum LadderLevel: String, CaseIterable { case group, village, judicialOffice, town }
+enum DisputeGrade: Int, Comparable { case general, larger, major
+    static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue } }
+enum DeadlineStatus { case ok, approaching, overdue }
+enum EscalationReasonCode: CaseIterable { case repeatedMediationFailed, outsideLevelScope, partiesAgitated, largeSums, majorGrade, other }
+enum SubsidyStatusCode { case accrued, underReview, approved, batched, paid, rejected }
+
+struct DisputeRow: Identifiable, Equatable {
+    let id: String; let caseNumber: String; let kind: String; let summary: String
+    let grade: DisputeGrade; let level: LadderLevel; let deadlineAtMs: Int64; let deadline: DeadlineStatus?
+    let closed: Bool; var pendingEscalationTo: LadderLevel?; var handledByMe: Bool; var pending: Bool; var quarantined: Bool
+}
+struct FlowRow: Identifiable, Equatable { var id: UInt32 { step }; let step: UInt32; let kind: String; let level: LadderLevel; let atMs: Int64; let note: String }
+struct DisputeDetail: Equatable { let row: DisputeRow; let flow: [FlowRow]; let escalateTo: [LadderLevel]; let decideEscalationId: String? }
+struct InboxRow: Identifiable, Equatable {
+    var id: String { escalationId }
+    let escalationId: String; let disputeId: String; let caseNumber: String; let summary: String; let grade: DisputeGrade
+    let fromLevel: LadderLevel; let toLevel: LadderLevel; let reason: EscalationReasonCode; let note: String; let requestedAtMs: Int64
+}
+struct SubsidyRow: Identifiable, Equatable {
+    let id: String; let caseNumber: String; let amountFen: Int64; let status: SubsidyStatusCode
+    let accruedAtMs: Int64; let paidAtMs: Int64?; let reason: String; let overdue: Bool
+}
+
+// MARK: - Gateways
+
+protocol SessionGateway: Sendable {
+    func currentUser() -> User?
+    func login(username: String, password: String) async throws -> User
+    func logout() async throws
+}
+protocol VisitsGateway: Sendable {
+    func households() async throws -> [Household]
+    func listVisits(limit: UInt32) async throws -> [VisitItem]
+    func recordVisit(_ v: NewVisit) async throws -> Visit
+    func attachPhoto(_ p: NewPhoto) async throws -> Attachment
+    func photosFor(targetKind: String, targetId: String) async throws -> [AttachedPhoto]
+    func photoPath(sha256: String) -> String?
+}
+protocol SyncGateway: Sendable {
+    func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport
+    func syncStatus() async throws -> SyncStatus
+    func retryQuarantined(opId: String) async throws
+    func discardQuarantined(opId: String) async throws
+}
+protocol LadderGateway: Sendable {
+    func disputes() async throws -> [DisputeRow]
+    func detail(disputeId: String) async throws -> DisputeDetail
+    func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String) async throws
+    func inbox() async throws -> [InboxRow]
+    func decide(escalationId: String, approve: Bool, comment: String) async throws
+    func mySubsidies() async throws -> [SubsidyRow]
+}
+
+/// Forwards the core's progress (called on one of its threads) to a closure.
+final class ProgressRelay: SyncListener, @unchecked Sendable {
+    let relay: @Sendable (SyncPhase, UInt64, UInt64) -> Void
+    init(_ relay: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) { self.relay = relay }
+    func onProgress(phase: SyncPhase, done: UInt64, total: UInt64) { relay(phase, done, total) }
+}
+
+/// Every gateway over the real client.
+final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, @unchecked Sendable {
+    let client: FieldClient
+    init(client: FieldClient) { self.client = client }
+
+    func currentUser() -> User? { client.currentUser() }
+    func login(username: String, password: String) async throws -> User { try await client.login(username: username, password: password) }
+    func logout() async throws { try await client.logout() }
+
+    func households() async throws -> [Household] { try await offMain { try self.client.households() } }
+    func listVisits(limit: UInt32) async throws -> [VisitItem] { try await offMain { try self.client.listVisits(limit: limit) } }
+    func recordVisit(_ v: NewVisit) async throws -> Visit { try await offMain { try self.client.recordVisit(visit: v) } }
+    func attachPhoto(_ p: NewPhoto) async throws -> Attachment { try await offMain { try self.client.attachPhoto(photo: p) } }
+    func photosFor(targetKind: String, targetId: String) async throws -> [AttachedPhoto] {
+        try await offMain { try self.client.photosFor(targetKind: targetKind, targetId: targetId) }
+    }
+    func photoPath(sha256: String) -> String? { client.photoPath(sha256: sha256) }
+
+    func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport {
+        // Cancelling the calling Task cancels the sync (queued work stays intact).
+        try await client.sync(listener: ProgressRelay(onProgress), cancel: nil)
+    }
+    func syncStatus() async throws -> SyncStatus { try await offMain { try self.client.syncStatus() } }
+    func retryQuarantined(opId: String) async throws { try await offMain { try self.client.retryQuarantined(opId: opId) } }
+    func discardQuarantined(opId: String) async throws { try await offMain { try self.client.discardQuarantined(opId: opId) } }
+}

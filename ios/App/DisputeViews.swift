@@ -1,0 +1,161 @@
+// Disputes (矛盾纠纷): the list, and a dispute's detail with its flow table
+// (流向表) and the escalation request (逐级上报) offering only allowed levels.
+import SwiftUI
+
+@MainActor
+final class DisputeListModel: ObservableObject {
+    enum Filter: CaseIterable { case all, mine, overdue }
+    @Published private(set) var all: [DisputeRow] = []
+    @Published var filter: Filter = .all
+    @Published private(set) var error: UiError?
+    let gateway: LadderGateway
+    init(gateway: LadderGateway) { self.gateway = gateway }
+
+    var rows: [DisputeRow] {
+        switch filter {
+        case .all: all
+        case .mine: all.filter { $0.handledByMe && !$0.closed }
+        case .overdue: all.filter { $0.deadline == .overdue }
+        }
+    }
+
+    func refresh() async {
+        do {
+            let rows = try await gateway.disputes()
+            // Open ones first by deadline, then closed ones newest first.
+            all = rows.filter { !$0.closed }.sorted { $0.deadlineAtMs < $1.deadlineAtMs }
+                + rows.filter(\.closed).sorted { $0.deadlineAtMs > $1.deadlineAtMs }
+            error = nil
+        } catch { self.error = UiError.of(error) }
+    }
+}
+
+private func statusLine(_ r: DisputeRow) -> String {
+    var parts = [L10n.grade(r.grade), L10n.level(r.level)]
+    if r.closed { parts.append(L10n.t("dispute_closed")) }
+    else if let d = r.deadline { parts.append(L10n.deadline(d)) }
+    if r.pending { parts.append(L10n.t("pending_sync")) }
+    return parts.joined(separator: " · ")
+}
+
+struct DisputeListView: View {
+    @StateObject var model: DisputeListModel
+
+    var body: some View {
+        List {
+            Picker("", selection: $model.filter) {
+                Text(L10n.t("filter_all")).tag(DisputeListModel.Filter.all)
+                Text(L10n.t("filter_mine")).tag(DisputeListModel.Filter.mine)
+                Text(L10n.t("filter_overdue")).tag(DisputeListModel.Filter.overdue)
+            }
+            .pickerStyle(.segmented)
+            if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
+            ForEach(model.rows) { r in
+                NavigationLink {
+                    DisputeDetailView(model: DisputeDetailModel(gateway: model.gateway, disputeId: r.id))
+                } label: {
+                    VStack(alignment: .leading) {
+                        Text(r.caseNumber).font(.caption)
+                        Text(r.summary).lineLimit(2)
+                        Text(statusLine(r)).font(.caption).foregroundStyle(r.deadline == .overdue ? .red : .secondary)
+                    }
+                }
+            }
+        }
+        .navigationTitle(L10n.t("disputes_title"))
+        .task { await model.refresh() }
+        .refreshable { await model.refresh() }
+    }
+}
+
+@MainActor
+final class DisputeDetailModel: ObservableObject {
+    @Published private(set) var detail: DisputeDetail?
+    @Published var toLevel: LadderLevel?
+    @Published var reason: EscalationReasonCode?
+    @Published var note = ""
+    @Published private(set) var submitting = false
+    @Published private(set) var requested = false
+    @Published private(set) var error: UiError?
+    let disputeId: String
+    private let gateway: LadderGateway
+    init(gateway: LadderGateway, disputeId: String) { self.gateway = gateway; self.disputeId = disputeId }
+
+    var canRequest: Bool {
+        guard let d = detail else { return false }
+        return !d.escalateTo.isEmpty && d.row.pendingEscalationTo == nil && !d.row.closed
+    }
+
+    func load() async {
+        do {
+            let d = try await gateway.detail(disputeId: disputeId)
+            detail = d
+            if toLevel == nil, d.escalateTo.count == 1 { toLevel = d.escalateTo[0] }
+            error = nil
+        } catch { self.error = UiError.of(error) }
+    }
+
+    func validate() -> UiError? {
+        guard let l = toLevel, detail?.escalateTo.contains(l) == true else { return .local("level_required") }
+        guard let r = reason else { return .local("reason_required") }
+        if r == .other && note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .local("note_required") }
+        return nil
+    }
+
+    func request() async {
+        guard canRequest, !submitting else { return }
+        if let e = validate() { error = e; return }
+        submitting = true; defer { submitting = false }
+        do {
+            try await gateway.requestEscalation(disputeId: disputeId, to: toLevel!, reason: reason!, note: note.trimmingCharacters(in: .whitespacesAndNewlines))
+            requested = true; reason = nil; note = ""; error = nil
+            BackgroundSync.schedule()
+            await load()
+        } catch { self.error = UiError.of(error) }
+    }
+}
+
+struct DisputeDetailView: View {
+    @StateObject var model: DisputeDetailModel
+
+    var body: some View {
+        Form {
+            if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
+            if let d = model.detail {
+                Section {
+                    Text(d.row.caseNumber).font(.caption)
+                    Text(d.row.summary)
+                    Text(statusLine(d.row)).font(.caption)
+                    Text(L10n.f("dispute_level", L10n.level(d.row.level)))
+                    if let to = d.row.pendingEscalationTo { Text(L10n.f("escalation_waiting", L10n.level(to))).foregroundStyle(.orange) }
+                }
+                Section(L10n.t("flow_table")) {
+                    if d.flow.isEmpty { Text(L10n.t("flow_empty")).font(.caption) }
+                    ForEach(d.flow) { f in
+                        VStack(alignment: .leading) {
+                            Text("\(f.step). \(L10n.time(f.atMs)) · \(L10n.level(f.level)) · \(L10n.flowKind(f.kind))")
+                            if !f.note.isEmpty { Text(f.note).font(.caption) }
+                        }
+                    }
+                }
+                if model.requested { Text(L10n.t("escalation_requested")) }
+                if model.canRequest {
+                    Section(L10n.t("escalation_request")) {
+                        Picker(L10n.t("escalate_to"), selection: $model.toLevel) {
+                            ForEach(d.escalateTo, id: \.self) { l in Text(L10n.level(l)).tag(Optional(l)) }
+                        }
+                        Picker(L10n.t("escalation_reason"), selection: $model.reason) {
+                            Text("—").tag(EscalationReasonCode?.none)
+                            ForEach(EscalationReasonCode.allCases, id: \.self) { r in Text(L10n.reason(r)).tag(Optional(r)) }
+                        }
+                        TextField(L10n.t("escalation_note"), text: $model.note, axis: .vertical)
+                        Button(L10n.t("escalation_submit")) { Task { await model.request() } }.disabled(model.submitting)
+                    }
+                }
+            } else {
+                ProgressView()
+            }
+        }
+        .task { await model.load() }
+    }
+}

@@ -1,0 +1,95 @@
+//! The OpenAPI document and the router describe the same endpoints: every
+//! (path, method) the router answers is in the document, and every one the
+//! document lists is answered by a handler (not the 404 / 405 fallbacks).
+//!
+//! Paths come from the one table the router is built from
+//! ([`fengqiao_server::http::route_table`]); methods are found by asking the real
+//! router with each method and seeing whether the method-not-allowed fallback answers.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use fengqiao_server::app::{self, ServerConfig};
+use fengqiao_server::http::{meta::ApiDoc, route_table, router};
+use tower::ServiceExt;
+use utoipa::OpenApi;
+
+const METHODS: [Method; 7] =
+    [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS, Method::HEAD];
+
+/// A concrete URL for a templated path.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "0190a0b0-0000-7000-8000-000000000001" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_routed_method_is_documented_and_every_documented_one_is_routed() {
+    let dir = tempfile::tempdir().unwrap();
+    let state =
+        app::open(&ServerConfig { data_dir: dir.path().to_path_buf(), policy_file: None, demo: false }).unwrap();
+    let app = router(state);
+
+    let doc: serde_json::Value = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for m in ops.as_object().unwrap().keys() {
+            if METHODS.iter().any(|x| x.as_str().eq_ignore_ascii_case(m)) {
+                documented.insert((path.clone(), m.to_ascii_uppercase()));
+            }
+        }
+    }
+
+    let table = route_table();
+    let unique: BTreeSet<&str> = table.iter().copied().collect();
+    assert_eq!(unique.len(), table.len(), "a path is routed twice");
+    let mut routed = BTreeSet::new();
+    for path in &table {
+        let mut answered = Vec::new();
+        for m in METHODS {
+            let req = Request::builder().method(m.clone()).uri(concrete(path)).body(Body::empty()).unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            // no handler answers 405: only the method-not-allowed fallback does
+            // (whose JSON body a HEAD answer cannot carry)
+            if res.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED {
+                answered.push(m);
+            }
+        }
+        // axum answers HEAD for every GET route; only a HEAD without a GET is its own endpoint
+        let has_get = answered.contains(&Method::GET);
+        for m in answered {
+            if m == Method::HEAD && has_get {
+                continue;
+            }
+            routed.insert((path.to_string(), m.as_str().to_string()));
+        }
+    }
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(undocumented.is_empty(), "routed but not in the OpenAPI document: {undocumented:?}");
+    assert!(unrouted.is_empty(), "in the OpenAPI document but not routed: {unrouted:?}");
+    assert!(routed.len() >= 30, "the probe found only {} endpoints", routed.len());
+}
+
+/// An unknown path gets the JSON 404, an unknown method the JSON 405.
+#[tokio::test]
+async fn fallbacks_answer_json_with_stable_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state =
+        app::open(&ServerConfig { data_dir: dir.path().to_path_buf(), policy_file: None, demo: false }).unwrap();
+    let app = router(state);
+    for (m, uri, status, code) in [
+        (Method::GET, "/v1/nothing-here", 404, "not_found"),
+        (Method::DELETE, "/v1/sync/push", 405, "method_not_allowed"),
+    ] {
+        let res =
+            app.clone().oneshot(Request::builder().method(m).uri(uri).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(res.status().as_u16(), status);
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], code);
+    }
+}
