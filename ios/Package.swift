@@ -18,6 +18,7 @@ let package = Package(
             name: "FengqiaoCore",
             dependencies: ["FengqiaoCoreFFI"],
             path: "Sources/FengqiaoCore",
+            exclude: ["README.md"],
             linkerSettings: [
                 // What the Rust standard library and reqwest/rustls need from the system.
                 .linkedFramework("Security"),

@@ -175,22 +175,30 @@ impl From<CoreAttached> for AttachedPhoto {
     }
 }
 
+/// The core's form of a new photo.
+fn core_photo(photo: NewPhoto) -> Result<CoreNewPhoto, FengqiaoError> {
+    Ok(CoreNewPhoto {
+        target_kind: parse_kind("target_kind", &photo.target_kind)?,
+        target_id: parse_id("target_id", &photo.target_id)?,
+        source_path: photo.source_path,
+        content_type: photo.content_type,
+        caption: photo.caption,
+    })
+}
+
 #[uniffi::export]
 impl FieldClient {
     /// Attaches a photo to a record on this phone: copies the file into the
     /// phone's photo folder and queues the attachment and its upload. Durable
     /// when it returns. Out of space: `storage_full`, nothing written.
     pub fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, FengqiaoError> {
-        guard(|| {
-            let p = CoreNewPhoto {
-                target_kind: parse_kind("target_kind", &photo.target_kind)?,
-                target_id: parse_id("target_id", &photo.target_id)?,
-                source_path: photo.source_path,
-                content_type: photo.content_type,
-                caption: photo.caption,
-            };
-            Ok(self.core().attach_photo(p)?.into())
-        })
+        guard(|| Ok(self.core().attach_photo(core_photo(photo)?)?.into()))
+    }
+
+    /// Attaches a photo that files an item of a dispute's case-file checklist
+    /// (`identity_documents`, `rights_notice`, …) to the dispute or one of its records.
+    pub fn attach_case_file_photo(&self, photo: NewPhoto, file_item: String) -> Result<Attachment, FengqiaoError> {
+        guard(|| Ok(self.core().attach_case_file_photo(core_photo(photo)?, file_item)?.into()))
     }
 
     /// The photos attached to a record, oldest first, with their upload state.

@@ -320,3 +320,27 @@ impl FieldClient {
         .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ClientConfig;
+
+    #[test]
+    fn the_new_calls_forward_typed_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("phone").display().to_string();
+        let client = FieldClient::new(data, "http://127.0.0.1:9".into(), ClientConfig::default()).unwrap();
+        let h = uuid::Uuid::now_v7().to_string();
+        assert_eq!(client.household_standing(h.clone()).unwrap_err().code(), "not_logged_in");
+        assert_eq!(client.my_subsidies().unwrap_err().code(), "not_logged_in");
+        assert_eq!(client.screening_due().unwrap_err().code(), "not_logged_in");
+        assert_eq!(client.escalation_inbox().unwrap_err().code(), "not_logged_in");
+        let bad = client.violations_for("nope".into()).unwrap_err();
+        assert!(matches!(bad, FengqiaoError::InvalidInput { ref reason, .. } if reason == "invalid_id"));
+        let bad = client.restore_household(h, "x".into());
+        assert_eq!(bad.unwrap_err().code(), "not_logged_in");
+        assert!(client.dispute_kinds().iter().any(|k| k.code == "land"));
+        assert!(!client.focus_areas().is_empty());
+    }
+}

@@ -93,3 +93,38 @@ async fn fallbacks_answer_json_with_stable_codes() {
         assert_eq!(body["code"], code);
     }
 }
+
+/// Regression (schemathesis): axum's own rejections answered `text/plain`, which the
+/// document does not describe; every error answer is now JSON with a code.
+#[tokio::test]
+async fn extractor_rejections_and_head_errors_are_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let state =
+        app::open(&ServerConfig { data_dir: dir.path().to_path_buf(), policy_file: None, demo: false }).unwrap();
+    let app = router(state);
+    let cases = [
+        // a path parameter that is not a UUID (before auth: the path is checked first)
+        (Method::GET, "/v1/subsidies/not-a-uuid", None, 400),
+        // a JSON body sent as text/plain to a handler using axum's Json
+        (Method::PATCH, "/v1/admin/users/0190a0b0-0000-7000-8000-000000000001", Some("text/plain"), 415),
+        (Method::HEAD, "/v1/photos/uploads/null%2Cnull", None, 0),
+    ];
+    for (m, uri, ctype, status) in cases {
+        let mut req = Request::builder().method(m.clone()).uri(uri);
+        if let Some(c) = ctype {
+            req = req.header("content-type", c);
+        }
+        let res = app.clone().oneshot(req.body(Body::from("{}")).unwrap()).await.unwrap();
+        assert!(res.status().is_client_error(), "{m} {uri}: {}", res.status());
+        if status != 0 {
+            assert!(res.status().as_u16() == status || res.status() == 401, "{m} {uri}: {}", res.status());
+        }
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        assert!(ct.starts_with("application/json"), "{m} {uri}: content-type {ct}");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        if m != Method::HEAD {
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert!(body["code"].as_str().is_some_and(|c| !c.is_empty()), "{m} {uri}: {body}");
+        }
+    }
+}

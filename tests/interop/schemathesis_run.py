@@ -85,7 +85,7 @@ def main():
         if long_run:
             budget = ["--max-examples", "300", "--max-time", "3600"]
         else:
-            budget = ["--max-examples", "8", "--max-time", "240", "--phases", "examples,coverage,fuzzing"]
+            budget = ["--max-examples", "8", "--max-time", "150", "--phases", "examples,coverage,fuzzing"]
         cmd = [
             sys.executable, "-m", "schemathesis.cli", "run", url + "/openapi.json",
             "--url", url,
@@ -100,7 +100,8 @@ def main():
             *budget,
         ]
         print("running:", " ".join(c if "Bearer" not in c else "-H 'Authorization: Bearer …'" for c in cmd), flush=True)
-        rc = subprocess.call(cmd)
+        env = dict(os.environ, SCHEMATHESIS_HOOKS="st_hooks", PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+        rc = subprocess.call(cmd, env=env)
         if proc.poll() is not None:
             raise SystemExit(f"the server died during the run (exit {proc.returncode}); log: {data}/server.log")
         if rc != 0:

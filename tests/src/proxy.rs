@@ -1,5 +1,5 @@
 //! A small fault-injecting TCP proxy on loopback, put between a client and the
-//! server to cut, drop, delay or corrupt traffic at chosen points.
+//! server to cut, drop, delay, trickle or corrupt traffic at chosen points.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +27,29 @@ pub enum FaultMode {
     /// Flip (invert) the one byte at this absolute offset of each connection's
     /// client → server stream; everything else passes.
     FlipByteAt(u64),
+    /// A slow link: both directions pass in pieces of at most `bytes`, with a
+    /// pause of `pause_ms` before each piece.
+    Trickle {
+        /// Bytes per piece.
+        bytes: u64,
+        /// Pause before each piece, in milliseconds.
+        pause_ms: u64,
+    },
+}
+
+/// Writes `data`, in trickled pieces if the mode says so.
+async fn forward<W: AsyncWriteExt + Unpin>(w: &mut W, data: &[u8], mode: FaultMode) -> std::io::Result<()> {
+    match mode {
+        FaultMode::Trickle { bytes, pause_ms } => {
+            for piece in data.chunks(bytes.max(1) as usize) {
+                tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+                w.write_all(piece).await?;
+                w.flush().await?;
+            }
+            Ok(())
+        }
+        _ => w.write_all(data).await,
+    }
 }
 
 /// A running proxy.
@@ -119,7 +142,7 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
                     buf[(at - sent) as usize] ^= 0xFF;
                 }
             }
-            if sw.write_all(&buf[..n]).await.is_err() {
+            if forward(&mut sw, &buf[..n], mode).await.is_err() {
                 break;
             }
             sent += n as u64;
@@ -144,7 +167,7 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
             if let FaultMode::Delay(ms) = mode {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
-            if cw.write_all(&buf[..n]).await.is_err() {
+            if forward(&mut cw, &buf[..n], mode).await.is_err() {
                 break;
             }
         }

@@ -151,8 +151,15 @@ async fn phone_killed_at_random_points_keeps_every_recorded_item_exactly_once() 
     let on_phone: HashSet<Uuid> = phone.list_visits(100_000).unwrap().into_iter().map(|v| v.visit.id).collect();
     assert_eq!(on_server, on_phone, "server and phone hold the same visits");
     assert!(phone.list_visits(100_000).unwrap().iter().all(|v| !v.pending));
+    let states = phone.photo_states().unwrap();
     for sha in &photos {
-        let blob = std::fs::read(server_blob(&server.data_dir, sha)).expect("a recorded photo is on the server");
+        let Ok(blob) = std::fs::read(server_blob(&server.data_dir, sha)) else {
+            panic!(
+                "recorded photo {sha} is not on the server; on the phone: {:?}; the server's record: {:?}",
+                states.iter().find(|s| &s.sha256 == sha),
+                server.state().unwrap().store.photo(sha)
+            );
+        };
         assert_eq!(&sha_hex(&blob), sha, "the server's photo has the right bytes");
     }
     assert!(phone.photo_states().unwrap().iter().all(|p| p.state == UploadState::Done));

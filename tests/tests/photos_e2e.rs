@@ -420,3 +420,62 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
     leader.attach_photo(new_photo(&visit, &src3)).unwrap();
     assert!(leader.photo_path(&s2).is_none());
 }
+
+/// A signature photo attached to a mediation agreement from the phone uploads and
+/// joins the dispute's case file; the village secretary can download it.
+#[tokio::test]
+async fn signature_photo_attaches_to_an_agreement_and_joins_the_case_file() {
+    use fengqiao_core::{NewAgreement, NewDispute};
+    use fengqiao_domain::disputes::{Analysis, Difficulty, Party};
+    use fengqiao_domain::ladder::Grade;
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let (leader, _) =
+        phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &options(64 * 1024, 3)).await;
+    leader.prepare_case_numbers(1).await.unwrap();
+    let d = leader
+        .report_dispute(NewDispute {
+            kind: "neighbour".into(),
+            origin_unit: server.cred("leader.t1v1g1").unwrap().unit_id,
+            parties: vec![Party { name: "张三".into(), household_id: None, phone: None }],
+            summary: "排水沟纠纷".into(),
+            grade: Grade::General,
+            analysis: Analysis { cause: "排水".into(), consequences: "轻微".into(), difficulty: Difficulty::Low },
+            found_at: None,
+            lead_id: None,
+            level: None,
+        })
+        .unwrap();
+    let bytes = photo_bytes(150_000, 42);
+    let sha = sha_hex(&bytes);
+    let a = leader
+        .record_agreement(NewAgreement {
+            dispute_id: d.id,
+            signed_at: None,
+            terms: "疏通排水沟".into(),
+            sum_fen: 0,
+            obligations: "双方共同出工".into(),
+            signature_photos: vec![sha.clone()],
+        })
+        .unwrap();
+    let path = source(dirs[1].path(), "signature.jpg", &bytes);
+    leader
+        .attach_photo(NewPhoto {
+            target_kind: EntityKind::Agreement,
+            target_id: a.id,
+            source_path: path,
+            content_type: "image/jpeg".into(),
+            caption: "双方签字".into(),
+        })
+        .unwrap();
+    let r = leader.sync().await.unwrap();
+    assert_eq!((r.rejected, r.photos_uploaded), (0, 1), "{r:?}");
+    assert_eq!(std::fs::read(server_blob(&server, &sha)).unwrap(), bytes);
+    // the village secretary may download it; another village's may not
+    let sec = fengqiao_tests::api::ApiUser::login(&server, "secretary.t1v1").await;
+    let got = sec.get(&format!("/v1/photos/{sha}")).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    let other = fengqiao_tests::api::ApiUser::login(&server, "secretary.t1v2").await;
+    assert_eq!(other.get(&format!("/v1/photos/{sha}")).await.status(), 404);
+}

@@ -307,7 +307,7 @@ impl FieldClient {
         if self.store.pull_state()?.is_some_and(|p| p.user != tokens.user.id) {
             self.store.reset_pulled()?;
         }
-        let session = session_from(tokens);
+        let session = session_from(tokens, self.options.clock.now());
         self.store.save_session(&session)?;
         tracing::info!(user = %session.user.id, "logged in");
         Ok(session.user)

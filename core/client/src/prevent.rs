@@ -183,9 +183,7 @@ impl FieldClient {
                     Some(ViolationItem { violation: v, pending, quarantined: q })
                 })
                 .collect();
-            out.sort_by(|a, b| {
-                (b.violation.notified_at, b.violation.id).cmp(&(a.violation.notified_at, a.violation.id))
-            });
+            out.sort_by_key(|i| std::cmp::Reverse((i.violation.notified_at, i.violation.id)));
             Ok(out)
         };
         Ok(run()?)

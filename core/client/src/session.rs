@@ -24,13 +24,19 @@ pub(crate) struct Ctx<'a> {
     pub cancel: Option<&'a CancelHandle>,
 }
 
-/// The session a login or refresh answer makes.
-pub(crate) fn session_from(t: TokenResponse) -> StoredSession {
+/// The session a login or refresh answer makes, received at `now` (device
+/// clock). The access token's expiry is kept on the device's clock (`now` plus
+/// the server's `expires_in`), not as the server's `expires_at`: a phone whose
+/// clock is hours ahead would otherwise refresh before every request (and a
+/// refresh whose answer is lost ends the session), and one hours behind would
+/// keep sending an expired token.
+pub(crate) fn session_from(t: TokenResponse, now: chrono::DateTime<chrono::Utc>) -> StoredSession {
+    let lifetime = Duration::seconds(i64::try_from(t.expires_in).unwrap_or(i64::MAX).min(366 * 24 * 3600));
     StoredSession {
         user: t.user,
         tokens: Some(Tokens {
             access_token: t.access_token,
-            access_expires_at: t.expires_at,
+            access_expires_at: now + lifetime,
             refresh_token: t.refresh_token,
             refresh_expires_at: t.refresh_expires_at,
         }),
@@ -79,7 +85,7 @@ impl<'a> Authed<'a> {
                 if t.user.id != self.session.user.id {
                     return Err(Error::Protocol("refresh answered for another user".into()));
                 }
-                let next = session_from(t);
+                let next = session_from(t, self.ctx.clock.now());
                 self.ctx.store.save_session(&next)?;
                 self.tokens = next.tokens.clone().ok_or_else(|| Error::Protocol("no tokens".into()))?;
                 self.session = next;

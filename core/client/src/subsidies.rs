@@ -147,7 +147,7 @@ pub(crate) fn summarise(
             })
         })
         .collect();
-    estimates.sort_by(|a, b| (b.closed_at, b.dispute_id).cmp(&(a.closed_at, a.dispute_id)));
+    estimates.sort_by_key(|e| std::cmp::Reverse((e.closed_at, e.dispute_id)));
     let mut items: Vec<SubsidyItem> =
         mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
     items.sort_by(|a, b| {

@@ -760,6 +760,94 @@ mod tests {
         assert_eq!(dispute(&w, d.id).level, Level::Group, "refused: it stays");
     }
 
+    fn subsidies_of(v: &Verdict) -> Vec<crate::subsidy::Subsidy> {
+        match v {
+            Verdict::Apply(effects) => effects
+                .iter()
+                .filter_map(|Effect::Put { record, .. }| match record {
+                    Record::Subsidy(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    fn session(d: &Dispute, mediators: Vec<Uuid>) -> Op {
+        Op::RecordSession(crate::disputes::MediationSession {
+            id: Uuid::now_v7(),
+            dispute_id: d.id,
+            held_at: Utc::now(),
+            place: "村委会".into(),
+            mediators,
+            participants: vec![],
+            record: "调解".into(),
+            agreed: false,
+            author: Uuid::nil(),
+            level: None,
+        })
+    }
+
+    #[test]
+    fn only_a_resolved_case_pays_and_a_re_mediated_case_pays_once_split_exactly() {
+        let mut w = world();
+        let leader = person(Role::GroupLeader, G1);
+        let (m1, m2) = (Uuid::now_v7(), Uuid::now_v7());
+        // not resolved: nothing accrues
+        let d = new_dispute(&mut w, &leader, Grade::General, 10);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        let v = run(
+            &w,
+            &leader,
+            Op::CloseDispute(CloseDispute {
+                dispute_id: d.id,
+                outcome: ClosingOutcome::NotResolved,
+                note: String::new(),
+            }),
+        );
+        assert!(matches!(v, Verdict::Apply(_)));
+        assert!(subsidies_of(&v).is_empty(), "an unsuccessful case pays nothing");
+        // mediated three times by two mediators: one subsidy each, summing exactly
+        let d = new_dispute(&mut w, &leader, Grade::Major, 11);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        for who in [vec![m1], vec![m1, m2], vec![m2]] {
+            assert!(matches!(run(&w, &leader, session(&d, who)), Verdict::Apply(_)));
+        }
+        let v = run(
+            &w,
+            &leader,
+            Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: String::new() }),
+        );
+        let subs = subsidies_of(&v);
+        assert_eq!(subs.len(), 2, "one per credited mediator, however many sessions");
+        let total: i64 = subs.iter().map(|s| s.amount_fen).sum();
+        let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default());
+        assert_eq!(total, expected);
+        assert_eq!(expected, 30_000 + 5_000, "major + medium difficulty, no bonus for a neighbour dispute");
+        assert!(subs.iter().all(|s| s.status == crate::subsidy::SubsidyStatus::Accrued));
+        let mut payees: Vec<Uuid> = subs.iter().map(|s| s.payee).collect();
+        payees.sort();
+        let mut want = vec![m1, m2];
+        want.sort();
+        assert_eq!(payees, want);
+        // closing again is refused: the case pays once
+        let again = run(
+            &w,
+            &leader,
+            Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: String::new() }),
+        );
+        assert_eq!(code(&again), Some(RejectionCode::InvalidState));
+        // with no sessions, the one who closed it is credited
+        let d = new_dispute(&mut w, &leader, Grade::General, 12);
+        run(&w, &leader, Op::ReportDispute(d.clone()));
+        let v = run(
+            &w,
+            &leader,
+            Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: String::new() }),
+        );
+        assert_eq!(subsidies_of(&v).iter().map(|s| s.payee).collect::<Vec<_>>(), vec![leader.user_id]);
+    }
+
     #[test]
     fn only_major_disputes_skip_levels_and_refusal_needs_a_comment() {
         let mut w = world();

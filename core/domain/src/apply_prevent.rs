@@ -16,8 +16,8 @@ use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
 
-/// Who records violations: the village's cadres.
-pub const RECORDERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre];
+/// Who records violations and files screenings: the village's cadres.
+pub const RECORDERS: &[Role] = crate::permissions::roles_for(crate::permissions::Action::RecordViolation);
 /// Who approves a restoration and sets the rules: the village's secretaries.
 pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
 /// Who reviews the rules' legality: the township judicial office.

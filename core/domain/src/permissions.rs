@@ -18,6 +18,8 @@ pub enum Action {
     RecordVisit,
     /// Work on a dispute's case file (which level acts is decided by the ladder).
     HandleDispute,
+    /// Record a violation of the negative list (and its evidence photos).
+    RecordViolation,
 }
 
 impl Action {
@@ -29,16 +31,18 @@ impl Action {
             EntityKind::Dispute | EntityKind::MediationSession | EntityKind::Agreement | EntityKind::FollowUp => {
                 Some(Action::HandleDispute)
             }
+            EntityKind::Violation => Some(Action::RecordViolation),
             _ => None,
         }
     }
 }
 
 /// The roles allowed to do an action (inside their units).
-pub fn roles_for(action: Action) -> &'static [Role] {
+pub const fn roles_for(action: Action) -> &'static [Role] {
     match action {
         Action::RecordVisit => &[Role::GroupLeader, Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
         Action::HandleDispute => DISPUTE_ROLES,
+        Action::RecordViolation => &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
     }
 }
 

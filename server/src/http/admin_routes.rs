@@ -162,6 +162,8 @@ pub async fn disable_user(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<UserView>> {
+    // a non-admin learns nothing here, not even that the rule below exists
+    admin(&caller)?;
     if id == caller.user.id {
         return Err(ApiError::bad_request("invalid_target", "an admin cannot disable their own account"));
     }

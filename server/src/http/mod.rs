@@ -10,6 +10,7 @@ pub mod photos_routes;
 pub mod report_routes;
 pub mod subsidy_routes;
 pub mod sync_routes;
+pub mod tus_headers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,12 +129,16 @@ pub fn route_table() -> Vec<&'static str> {
 
 /// Every error answer is JSON with a stable code ([`ErrorBody`]): rejections made
 /// by axum's own extractors (plain text) and bodiless ones (a timeout's 408) are
-/// rewritten here; answers to HEAD keep their empty bodies.
+/// rewritten here; answers to HEAD keep their empty bodies but say JSON.
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let head = req.method() == axum::http::Method::HEAD;
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status();
-    if head || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    if head {
+        res.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
         return res;
     }
     let json = res
@@ -193,9 +198,11 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(axum::middleware::from_fn(json_errors))
         .layer(CatchPanicLayer::custom(panic_answer))
-        // Spans name the method and path only: never the query, headers or body.
+        // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
+        // never the concrete path, query, headers or body, which can carry input.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("-", |m| m.as_str());
+            tracing::info_span!("request", method = %req.method(), route = %route)
         }))
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .with_state(state)

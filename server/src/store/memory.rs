@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::{StateView, ViewError};
-use fengqiao_domain::permissions::{sees, Actor};
+use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::{Change, OpAnswer, OpEnvelope};
 use fengqiao_domain::{EntityKind, Record, RoleGrant};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    merge_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
+    gather_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
     StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
@@ -269,28 +269,13 @@ impl Store for MemoryStore {
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {
         let st = self.st();
-        let visible = st.sync.seq;
-        let mut all = Vec::new();
-        let mut any_full = false;
-        let feeds = grants.iter().map(|g| (g.unit_id, Some(g.role))).chain(personal.map(|p| (p, None)));
-        for (unit, role) in feeds {
-            let mut taken = 0;
-            for (_, seq) in st.sync.feed.range((unit, after + 1)..=(unit, u64::MAX)) {
-                let Some(change) = st.sync.changes.get(seq) else {
-                    return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
-                };
-                if role.is_some_and(|r| !sees(r, change.visibility_kind())) {
-                    continue;
-                }
-                all.push(change.clone());
-                taken += 1;
-                if taken == limit {
-                    any_full = true;
-                    break;
-                }
-            }
-        }
-        Ok(merge_page(all, any_full, limit, visible.max(after)))
+        let sync = &st.sync;
+        gather_page(grants, personal, limit, sync.seq, after, |unit| {
+            sync.feed.range((unit, after + 1)..=(unit, u64::MAX)).map(|(_, seq)| match sync.changes.get(seq) {
+                Some(c) => Ok(c.clone()),
+                None => Err(StoreError::Corrupt(format!("feed names missing change {seq}"))),
+            })
+        })
     }
 
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {

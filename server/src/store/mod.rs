@@ -275,6 +275,44 @@ pub fn feed_key(unit: Uuid, seq: u64) -> [u8; 24] {
     k
 }
 
+/// Reads one page of the feed the same way on every backend: each grant's unit
+/// feed filtered by its role, plus the personal feed unfiltered, at most `limit`
+/// visible changes from each, merged. `scan(unit)` yields the unit's changes after
+/// the cursor, in sequence order, up to the visible watermark.
+pub(crate) fn gather_page<I>(
+    grants: &[RoleGrant],
+    personal: Option<Uuid>,
+    limit: usize,
+    visible: u64,
+    after: u64,
+    mut scan: impl FnMut(Uuid) -> I,
+) -> StoreResult<FeedPage>
+where
+    I: Iterator<Item = StoreResult<Change>>,
+{
+    let mut all = Vec::new();
+    let mut any_full = false;
+    if after < visible {
+        let feeds = grants.iter().map(|g| (g.unit_id, Some(g.role))).chain(personal.map(|p| (p, None)));
+        for (unit, role) in feeds {
+            let mut taken = 0;
+            for change in scan(unit) {
+                let change = change?;
+                if role.is_some_and(|r| !fengqiao_domain::permissions::sees(r, change.visibility_kind())) {
+                    continue;
+                }
+                all.push(change);
+                taken += 1;
+                if taken == limit {
+                    any_full = true;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(merge_page(all, any_full, limit, visible.max(after)))
+}
+
 /// Merges per-grant candidate lists into one page (sorted, deduplicated).
 pub(crate) fn merge_page(mut all: Vec<Change>, any_full: bool, limit: usize, visible: u64) -> FeedPage {
     all.sort_by_key(|c| c.seq);

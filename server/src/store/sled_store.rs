@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::{StateView, ViewError};
-use fengqiao_domain::permissions::{sees, Actor};
+use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::{Change, OpAnswer, OpEnvelope};
 use fengqiao_domain::{EntityKind, Record, RoleGrant};
@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    feed_key, merge_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
+    feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
     SpendOutcome, Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
@@ -34,6 +34,13 @@ use super::{
 pub const STORE_FORMAT: u64 = 1;
 const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
+/// The write generation: bumped in sled by every flush, then written to
+/// [`GEN_FILE`] beside sled's files once sled has flushed it. sled 0.34 opens a
+/// damaged log without an error and serves what came before the damage; a sled
+/// generation behind the file's is how that is caught (ADR 0006).
+const GEN_KEY: &[u8] = b"write_gen";
+/// File (inside the store dir) of the last generation sled acknowledged.
+const GEN_FILE: &str = "write.gen";
 /// Set once the user → refresh-token index covers every stored token.
 const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
 
@@ -60,6 +67,9 @@ pub struct SledStore {
     writer: Mutex<()>,
     audit_lock: Mutex<()>,
     visible: AtomicU64,
+    /// The last flushed write generation; also orders flushes.
+    gen: Mutex<u64>,
+    gen_file: Mutex<std::fs::File>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -79,12 +89,38 @@ fn read_u64(bytes: &[u8]) -> StoreResult<u64> {
     Ok(u64::from_be_bytes(arr))
 }
 
+/// The generation in the file (0 if none or never written).
+fn read_gen_file(path: &Path) -> StoreResult<u64> {
+    match std::fs::read(path) {
+        Ok(b) if b.len() >= 8 => read_u64(&b[..8]),
+        Ok(_) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(StoreError::Backend(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn write_gen_file(file: &Mutex<std::fs::File>, gen: u64) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+    f.seek(std::io::SeekFrom::Start(0))?;
+    f.write_all(&gen.to_be_bytes())?;
+    f.sync_data()
+}
+
 /// Opens sled, waiting up to two seconds for a lock the previous owner in this
 /// process is still letting go of (sled releases it from a background thread).
 fn open_db(dir: &Path) -> StoreResult<sled::Db> {
     let mut waited = 0;
     loop {
-        match sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open() {
+        // sled 0.34 may panic on some damaged files instead of answering an error.
+        let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open());
+        let Ok(opened) = opened else {
+            return Err(StoreError::Corrupt(format!(
+                "the store at {} is damaged: the storage engine failed reading it; restore the data dir from a backup",
+                dir.display()
+            )));
+        };
+        match opened {
             Ok(db) => return Ok(db),
             Err(e) if waited < 40 && e.to_string().contains("lock") => {
                 waited += 1;
@@ -123,7 +159,30 @@ impl SledStore {
             writer: Mutex::new(()),
             audit_lock: Mutex::new(()),
             visible: AtomicU64::new(0),
+            gen: Mutex::new(0),
+            gen_file: Mutex::new(
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(dir.join(GEN_FILE))
+                    .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.join(GEN_FILE).display())))?,
+            ),
         };
+        let held = match store.meta.get(GEN_KEY).map_err(backend)? {
+            Some(v) => read_u64(&v)?,
+            None => 0,
+        };
+        let acknowledged = read_gen_file(&dir.join(GEN_FILE))?;
+        if held < acknowledged {
+            return Err(StoreError::Corrupt(format!(
+                "the store at {} is damaged: it holds {held} of the {acknowledged} writes it acknowledged (the \
+                 storage engine dropped the rest); refusing to serve it: restore the data dir from a backup",
+                dir.display()
+            )));
+        }
+        *store.gen.lock().unwrap_or_else(|p| p.into_inner()) = held;
         match store.meta.get(FORMAT_KEY).map_err(backend)? {
             Some(v) if read_u64(&v)? > STORE_FORMAT => {
                 return Err(StoreError::Corrupt(format!(
@@ -160,8 +219,19 @@ impl SledStore {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Flushes sled and bumps the write generation: in sled first, then (once
+    /// sled has it on disk) in the generation file, which so never runs ahead.
     fn durable(&self) -> StoreResult<()> {
-        self.db.flush().map_err(backend).map(|_| ())
+        let mut gen = self.gen.lock().unwrap_or_else(|p| p.into_inner());
+        let next = *gen + 1;
+        self.meta.insert(GEN_KEY, &next.to_be_bytes()).map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        *gen = next;
+        if let Err(e) = write_gen_file(&self.gen_file, next) {
+            // Only weakens the damage check; the write itself is durable.
+            tracing::warn!(error = %e, "could not record the write generation");
+        }
+        Ok(())
     }
 
     /// Runs the shared batch logic in one transaction over the sync trees.
@@ -551,33 +621,16 @@ impl Store for SledStore {
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {
         let visible = self.visible.load(Ordering::SeqCst);
-        let mut all = Vec::new();
-        let mut any_full = false;
-        if after < visible {
-            // Each grant's feed filtered by its role; the personal feed unfiltered.
-            let feeds = grants.iter().map(|g| (g.unit_id, Some(g.role))).chain(personal.map(|p| (p, None)));
-            for (unit, role) in feeds {
-                let mut taken = 0;
-                for kv in self.feed.range(feed_key(unit, after + 1)..=feed_key(unit, visible)) {
-                    let (k, _) = kv.map_err(backend)?;
-                    let seq = read_u64(&k[16..])?;
-                    let Some(bytes) = self.changes.get(seq.to_be_bytes()).map_err(backend)? else {
-                        return Err(StoreError::Corrupt(format!("feed names missing change {seq}")));
-                    };
-                    let change: Change = dec(&bytes)?;
-                    if role.is_some_and(|r| !sees(r, change.visibility_kind())) {
-                        continue;
-                    }
-                    all.push(change);
-                    taken += 1;
-                    if taken == limit {
-                        any_full = true;
-                        break;
-                    }
+        gather_page(grants, personal, limit, visible, after, |unit| {
+            self.feed.range(feed_key(unit, after + 1)..=feed_key(unit, visible)).map(move |kv| {
+                let (k, _) = kv.map_err(backend)?;
+                let seq = read_u64(&k[16..])?;
+                match self.changes.get(seq.to_be_bytes()).map_err(backend)? {
+                    Some(bytes) => dec::<Change>(&bytes),
+                    None => Err(StoreError::Corrupt(format!("feed names missing change {seq}"))),
                 }
-            }
-        }
-        Ok(merge_page(all, any_full, limit, visible.max(after)))
+            })
+        })
     }
 
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {

@@ -407,7 +407,7 @@ impl FieldClient {
 
     /// Records a mediation agreement, offline. Signature photos are listed by
     /// SHA-256; attach each photo's file to the agreement with `attach_photo`
-    /// once photos can be attached to case records.
+    /// (target kind `Agreement`) so it uploads and joins the case file.
     pub fn record_agreement(&self, new: NewAgreement) -> Result<Agreement, ClientError> {
         let run = || -> Result<Agreement, Error> {
             let user = self.session()?.user.id;

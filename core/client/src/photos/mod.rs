@@ -122,22 +122,6 @@ pub(crate) fn make_room(store: &dyn ClientStore, blobs: &BlobDir, budget: u64, n
     Ok(budget.saturating_sub(used))
 }
 
-/// The home unit of a record a photo may be attached to (kinds without one
-/// cannot carry photos yet).
-fn home_unit(store: &dyn ClientStore, record: &Record) -> Result<Option<Uuid>, Error> {
-    Ok(match record {
-        Record::Household(h) => Some(h.group_id),
-        Record::Visit(v) => match v.group_id {
-            Some(g) => Some(g),
-            None => match store.get_record(EntityKind::Household, v.household_id)?.map(|r| r.record) {
-                Some(Record::Household(h)) => Some(h.group_id),
-                _ => None,
-            },
-        },
-        _ => None,
-    })
-}
-
 fn unknown_target() -> Error {
     Error::Rejected(Rejection::new(
         RejectionCode::NotInJurisdiction,
@@ -157,10 +141,17 @@ impl FieldClient {
     /// Durable when it returns. Out of space: [`ClientError::StorageFull`], and
     /// nothing written.
     pub fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, ClientError> {
-        Ok(self.attach_photo_inner(photo)?)
+        Ok(self.attach_photo_inner(photo, None)?)
     }
 
-    fn attach_photo_inner(&self, np: NewPhoto) -> Result<Attachment, Error> {
+    /// Attaches a photo that files an item of a dispute's case-file checklist (e.g.
+    /// `identity_documents`, `rights_notice`) to the dispute or one of its records.
+    /// Otherwise as [`FieldClient::attach_photo`].
+    pub fn attach_case_file_photo(&self, photo: NewPhoto, file_item: String) -> Result<Attachment, ClientError> {
+        Ok(self.attach_photo_inner(photo, Some(file_item))?)
+    }
+
+    fn attach_photo_inner(&self, np: NewPhoto, file_item: Option<String>) -> Result<Attachment, Error> {
         let session = self.store.load_session()?.ok_or(Error::NotLoggedIn)?;
         let user = session.user.id;
         let now = self.options.clock.now();
@@ -178,8 +169,12 @@ impl FieldClient {
                 "photos cannot be attached to this kind of record",
             )));
         };
-        let home = home_unit(self.store.as_ref(), &target)?.ok_or_else(unknown_target)?;
-        let scope = self.known_scope(home)?;
+        // The target's scope by the domain's own rule (a case record lives where its
+        // dispute arose), over the phone's records and its user's units.
+        let view = crate::view::PhoneView::new(self.store.as_ref(), Some(&session));
+        let scope = fengqiao_domain::apply::record_scope(&view, &target)
+            .map_err(crate::view::view_error)?
+            .ok_or_else(unknown_target)?;
         let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
         if !actor.may_see(target.visibility_kind(), &scope) {
             return Err(unknown_target());
@@ -204,7 +199,7 @@ impl FieldClient {
             content_type: np.content_type,
             caption: np.caption,
             author: user,
-            file_item: None,
+            file_item,
         };
         att.validate(policy).map_err(Error::Invalid)?;
 

@@ -145,7 +145,8 @@ pub struct QuarantineReason {
 pub struct Tokens {
     /// Bearer access token.
     pub access_token: String,
-    /// When the access token expires (server time, UTC).
+    /// When the access token expires, on the device's clock (received-at plus
+    /// the server's `expires_in`; a skewed clock cannot misjudge it).
     pub access_expires_at: DateTime<Utc>,
     /// Refresh token (rotates on every refresh).
     pub refresh_token: String,

@@ -87,6 +87,8 @@ impl GenFile {
 }
 
 /// One journal line.
+// Lives only while a line is written or read: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 enum Line {

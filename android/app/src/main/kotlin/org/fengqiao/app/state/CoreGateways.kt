@@ -39,8 +39,10 @@ class CoreGateways(
     override fun photoPath(sha256: String): String? = client.photoPath(sha256)
 
     override suspend fun sync(onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport {
+        val relay = onProgress
         val listener = object : SyncListener {
-            override fun onProgress(phase: SyncPhase, done: ULong, total: ULong) = onProgress(phase, done, total)
+            // Called on one of the core's threads; the state's flow update is thread-safe.
+            override fun onProgress(phase: SyncPhase, done: ULong, total: ULong) = relay(phase, done, total)
         }
         return client.sync(listener)
     }
