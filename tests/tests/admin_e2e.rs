@@ -450,3 +450,38 @@ async fn users_devices_and_the_audit_log() {
     assert_eq!(lines[0], "seq,at,actor,device,action,target,outcome,detail");
     assert_eq!(lines.len(), all.as_array().unwrap().len() + 1);
 }
+
+/// An admin cannot lock themselves out through the admin endpoints (found by
+/// schemathesis: resetting one's own password ended every session of the only admin).
+#[tokio::test]
+async fn an_admin_cannot_reset_disable_or_demote_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let admin = ApiUser::login(&server, "admin").await;
+    let me = admin.id.clone();
+    let r = admin
+        .post(&format!("/v1/admin/users/{me}/password"), serde_json::json!({"new_password": "Another-long-pass-1"}))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_target");
+    assert_eq!(admin.post(&format!("/v1/admin/users/{me}/disable"), serde_json::json!({})).await.status(), 400);
+    let patch = reqwest::Client::new()
+        .patch(format!("{}/v1/admin/users/{me}", server.url()))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!({"grants": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 400);
+    // still an admin, still signed in
+    assert_eq!(admin.get("/v1/admin/users").await.status(), 200);
+    // and a non-admin trying the same on themselves learns nothing
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let r = leader
+        .post(
+            &format!("/v1/admin/users/{}/password", leader.id),
+            serde_json::json!({"new_password": "Another-long-pass-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}

@@ -173,3 +173,52 @@ async fn every_fault_on_push_pull_and_upload_converges_with_nothing_lost_or_dupl
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Found by the crash harness: every byte of a photo arrived, but the request
+/// that brought the last ones ended before the server verified and kept the
+/// photo (the phone was killed mid-answer). The next HEAD said "complete" and
+/// the phone marked the photo uploaded though the server never kept it. Now
+/// HEAD finishes such an upload first.
+#[tokio::test]
+async fn head_finishes_an_upload_whose_completion_was_cut() {
+    use base64::Engine as _;
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let c = server.cred("leader.t1v1g1").unwrap();
+    let token = crash::token(&server.url(), &c.username, &c.password).await.unwrap();
+    let bytes = photo(100 * 1024 + 3, 9);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{}/v1/photos/", server.url()))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(&sha)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let id: Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
+    // the bytes arrive; the verification that should follow never runs
+    let state = server.state().unwrap();
+    let mut w = state.blobs.write_partial(id, 0).await.unwrap();
+    w.write_all(&bytes).await.unwrap();
+    w.flush().await.unwrap();
+    drop(w);
+    assert!(state.store.photo(&sha).unwrap().is_none());
+
+    let head = http
+        .head(format!("{}{location}", server.url()))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["upload-offset"].to_str().unwrap(), bytes.len().to_string());
+    assert!(state.store.photo(&sha).unwrap().is_some(), "a complete offset means a kept photo");
+    assert!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap() == bytes);
+}

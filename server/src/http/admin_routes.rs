@@ -146,6 +146,7 @@ pub async fn update_user(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
+    not_self(&caller, id, "change their own roles (another county admin does)")?;
     let u = act(&st, &caller, AuditAction::UserUpdate, Some(id), move |s| {
         users::update(s.store.as_ref(), id, body.grants, body.display_name)
     })
@@ -162,15 +163,21 @@ pub async fn disable_user(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<UserView>> {
-    // a non-admin learns nothing here, not even that the rule below exists
-    admin(&caller)?;
-    if id == caller.user.id {
-        return Err(ApiError::bad_request("invalid_target", "an admin cannot disable their own account"));
-    }
+    not_self(&caller, id, "disable their own account")?;
     let u =
         act(&st, &caller, AuditAction::UserDisable, Some(id), move |s| users::set_disabled(s.store.as_ref(), id, true))
             .await?;
     Ok(Json(UserView::from(&u)))
+}
+
+/// Refuses an admin action on the admin's own account (it would lock them out or
+/// drop their own role). A non-admin learns nothing here: the admin check comes first.
+fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
+    admin(caller)?;
+    if id == caller.user.id {
+        return Err(ApiError::bad_request("invalid_target", format!("an admin cannot {what}")));
+    }
+    Ok(())
 }
 
 /// Re-enable a user (they sign in again; old sessions stay revoked).
@@ -206,6 +213,7 @@ pub async fn reset_password(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> ApiResult<StatusCode> {
+    not_self(&caller, id, "reset their own password (use /v1/auth/password)")?;
     act(&st, &caller, AuditAction::PasswordReset, Some(id), move |s| {
         users::reset_password(s.store.as_ref(), &s.policy, id, &body.new_password)
     })

@@ -231,6 +231,18 @@ pub async fn head(
     require_tus(&headers)?;
     let up = own_upload(&st, caller.user.id, id).await?;
     let offset = st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    if offset == up.length {
+        // Every byte is here, yet the upload is still open: the request that
+        // brought the last bytes ended before the photo was verified and kept
+        // (the client went away mid-answer, or the server was stopped). Finish
+        // it now: a client that sees a complete offset takes the photo as kept.
+        let Some(_guard) = st.busy.take(id) else {
+            return Err(ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing this upload"));
+        };
+        // Finished meanwhile by the PATCH that held the upload: it is gone.
+        st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+        finish(&st, &up).await?;
+    }
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET.clone(), hv(&offset.to_string()));
     h.insert(UPLOAD_LENGTH.clone(), hv(&up.length.to_string()));
