@@ -188,3 +188,32 @@ async fn no_network_at_all_keeps_the_outbox() {
     let back = phone(dirs[1].path(), &server.url());
     assert_eq!(back.sync().await.unwrap().pushed_applied, 1);
 }
+
+/// The phone guides its user with the county's own numbers: after a sync it uses
+/// the policy the server serves, not the defaults it was built with.
+#[tokio::test]
+async fn phone_adopts_the_county_policy_served_by_the_server() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    std::fs::write(
+        dirs[0].path().join("policy.toml"),
+        "[deadlines]\ngeneral_days = 3\n\n[visits]\nmax_notes_chars = 20\n",
+    )
+    .unwrap();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let c = server.cred("leader.t1v1g1").unwrap();
+    let leader = phone(dirs[1].path(), &server.url());
+    assert_eq!(leader.policy().deadlines.general_days, 7, "the built-in default before any sync");
+    leader.login(c.username, c.password).await.unwrap();
+    leader.sync().await.unwrap();
+    assert_eq!(leader.policy().deadlines.general_days, 3);
+    assert_eq!(leader.policy().visits.max_notes_chars, 20);
+    let h = leader.households().unwrap().remove(0);
+    let err =
+        leader.record_visit(routine_visit(&h, "这段走访记录明显超过了本县规定的二十个字符的长度限制")).unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "refused on the phone with the county's limit");
+    assert!(leader.record_visit(routine_visit(&h, "正常")).is_ok());
+    // kept across a restart of the app, offline
+    drop(leader);
+    let offline = phone(dirs[1].path(), &format!("http://{}", unused_addr().unwrap()));
+    assert_eq!(offline.policy().deadlines.general_days, 3);
+}

@@ -140,6 +140,11 @@ impl Api {
         json(req).await
     }
 
+    /// `GET /v1/policy`: the county's policy as the server applies it.
+    pub(crate) async fn policy(&self, access: &str) -> Result<fengqiao_domain::policy::Policy, ApiError> {
+        json(self.http.get(self.url("v1/policy")?).bearer_auth(access)).await
+    }
+
     /// `POST /v1/cases/blocks`: reserves a block of case numbers for the caller.
     pub(crate) async fn reserve_case_block(&self, access: &str) -> Result<CaseBlock, ApiError> {
         json(self.http.post(self.url("v1/cases/blocks")?).bearer_auth(access)).await

@@ -173,6 +173,8 @@ pub struct FieldClient {
     /// Serialises login, logout and sync (one token holder at a time, so a
     /// rotated refresh token is never spent twice).
     pub(crate) net: tokio::sync::Mutex<()>,
+    /// The county policy last parsed from the store (its JSON and the result).
+    pub(crate) policy_cache: std::sync::Mutex<Option<(String, Arc<Policy>)>>,
 }
 
 impl std::fmt::Debug for FieldClient {
@@ -242,6 +244,7 @@ impl FieldClient {
             photos,
             photo_lock: std::sync::Mutex::new(()),
             net: tokio::sync::Mutex::new(()),
+            policy_cache: std::sync::Mutex::new(None),
         })
     }
 
@@ -270,11 +273,22 @@ impl FieldClient {
     }
 
     /// The county policy this client checks input against (dispute kinds,
-    /// focus areas, subsidy rates, deadlines), for the app's pickers.
-    pub fn policy(&self) -> &Policy {
-        &self.options.policy
+    /// focus areas, subsidy rates, deadlines), for the app's pickers: as the server
+    /// last served it (refreshed on every sync), else the one in `ClientOptions`.
+    pub fn policy(&self) -> Arc<Policy> {
+        // The served policy's JSON, or "" for the one in `ClientOptions`.
+        let text = self.store.sync_meta().ok().and_then(|m| m.county_policy).unwrap_or_default();
+        let mut cache = self.policy_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((raw, p)) = cache.as_ref() {
+            if *raw == text {
+                return p.clone();
+            }
+        }
+        let parsed = if text.is_empty() { None } else { serde_json::from_str::<Policy>(&text).ok() };
+        let p = Arc::new(parsed.unwrap_or_else(|| self.options.policy.clone()));
+        *cache = Some((text, p.clone()));
+        p
     }
-
     pub(crate) fn session(&self) -> Result<StoredSession, Error> {
         self.store.load_session()?.ok_or(Error::NotLoggedIn)
     }
@@ -380,7 +394,7 @@ impl FieldClient {
             leads: nv.leads.into_iter().map(|summary| Lead { id: fengqiao_domain::new_id(), summary }).collect(),
             group_id: Some(household.group_id),
         };
-        visit.validate(&self.options.policy).map_err(Error::Invalid)?;
+        visit.validate(&self.policy()).map_err(Error::Invalid)?;
         let scope = self.known_scope(household.group_id)?;
         let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
         match actor.standing(Action::RecordVisit, &scope) {

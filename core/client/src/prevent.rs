@@ -114,8 +114,9 @@ fn screening_villages(session: &StoredSession) -> Vec<(Uuid, String)> {
 impl FieldClient {
     /// Today's screening period in the county's zone.
     fn current_period(&self, now: DateTime<Utc>) -> String {
-        let today = now.with_timezone(&county_zone(&self.options.policy)).date_naive();
-        screening_period(today, &self.options.policy)
+        let policy = self.policy();
+        let today = now.with_timezone(&county_zone(&policy)).date_naive();
+        screening_period(today, &policy)
     }
 
     /// Whether the household's services are suspended now (暂停公共服务), from
@@ -145,7 +146,7 @@ impl FieldClient {
             let village = level_unit(&view, &scope, Level::Village)
                 .map_err(view_error)?
                 .ok_or_else(|| not_in_jurisdiction("household"))?;
-            Ok(rules_of(&view, village, &self.options.policy).map_err(view_error)?.items)
+            Ok(rules_of(&view, village, &self.policy()).map_err(view_error)?.items)
         };
         Ok(run()?)
     }

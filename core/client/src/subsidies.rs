@@ -201,7 +201,7 @@ impl FieldClient {
                     _ => None,
                 })
                 .collect();
-            Ok(summarise(user, subsidies, &disputes, self.options.clock.now(), &self.options.policy))
+            Ok(summarise(user, subsidies, &disputes, self.options.clock.now(), &self.policy()))
         };
         Ok(run()?)
     }

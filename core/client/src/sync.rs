@@ -91,6 +91,30 @@ impl Engine<'_> {
         }
     }
 
+    /// Keeps the county's policy as the server serves it, so the phone guides its
+    /// user with the server's numbers (deadlines, kinds, limits). Best effort: an
+    /// older server without the endpoint, or a policy this build cannot read,
+    /// leaves the one the phone had.
+    async fn refresh_policy(&self, auth: &mut Authed<'_>) -> Result<(), Error> {
+        let api = self.ctx.api;
+        match auth.call(move |tok| async move { api.policy(&tok).await }).await {
+            Ok(policy) => {
+                let text = serde_json::to_string(&policy).map_err(|e| Error::Protocol(e.to_string()))?;
+                let mut meta = self.ctx.store.sync_meta()?;
+                if meta.county_policy.as_deref() != Some(text.as_str()) {
+                    meta.county_policy = Some(text);
+                    self.ctx.store.save_sync_meta(&meta)?;
+                }
+                Ok(())
+            }
+            Err(Error::Cancelled) => Err(Error::Cancelled),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not refresh the county policy; keeping the one on the phone");
+                Ok(())
+            }
+        }
+    }
+
     /// Push, pull, then upload photos (records sync ahead of their photos).
     pub(crate) async fn run(&self) -> Result<SyncReport, Error> {
         let mut auth = Authed::begin(self.ctx)?;
@@ -99,6 +123,7 @@ impl Engine<'_> {
         self.push(&mut auth, user, &mut report).await?;
         self.pull(&mut auth, user, &mut report).await?;
         crate::disputes::case_numbers::top_up(self.ctx, &mut auth, user).await?;
+        self.refresh_policy(&mut auth).await?;
         if let Some((blobs, chunk)) = self.photos {
             let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
             uploader.run(&mut auth, &mut report).await?;

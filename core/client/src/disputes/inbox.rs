@@ -107,7 +107,8 @@ impl FieldClient {
         let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, local.record.id()).map_err(view_error)? else {
             return Ok(None);
         };
-        let policy = &self.options.policy;
+        let county_policy = self.policy();
+        let policy = &*county_policy;
         let due = deadline(d.grade, d.level_since, policy);
         let state = d.closing.is_none().then(|| deadline_state(due, self.options.clock.now(), policy));
         let pending_escalation = match d.pending_escalation {

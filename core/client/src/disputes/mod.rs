@@ -167,7 +167,7 @@ impl FieldClient {
             op,
         };
         let view = self.optimistic_view(session)?;
-        let verdict = decide(&env, &actor_of(session), &self.options.policy, &view, now).map_err(view_error)?;
+        let verdict = decide(&env, &actor_of(session), &self.policy(), &view, now).map_err(view_error)?;
         let effects = match verdict {
             Verdict::Apply(effects) => effects,
             Verdict::Reject(r) => return Err(refused(r)),

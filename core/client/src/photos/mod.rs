@@ -155,7 +155,8 @@ impl FieldClient {
         let session = self.store.load_session()?.ok_or(Error::NotLoggedIn)?;
         let user = session.user.id;
         let now = self.options.clock.now();
-        let policy = &self.options.policy;
+        let county_policy = self.policy();
+        let policy = &*county_policy;
         let target = self.store.get_record(np.target_kind, np.target_id)?.ok_or_else(unknown_target)?;
         if let RecordState::Pending { author, .. } = target.state {
             if author != user {

@@ -428,6 +428,7 @@ pub fn sync_meta_roundtrips(s: &dyn ClientStore) {
     let m = SyncMeta {
         last_success_at: Some(Utc::now()),
         last_error: Some(SyncErrorInfo { code: "network".into(), message: "offline".into(), at: Utc::now() }),
+        county_policy: Some(r#"{"county":{"name":"示范旗"}}"#.into()),
     };
     s.save_sync_meta(&m).expect("save");
     assert_eq!(s.sync_meta().expect("meta"), m);
@@ -450,7 +451,7 @@ pub fn survives_reopen(open: impl Fn() -> Box<dyn ClientStore>) {
         assert!(s.quarantine_op(o1, &reason("invalid_field"), Utc::now()).expect("q"));
         s.apply_pulled(me, &PulledPage { reset: false, changes: vec![put(1, household(h))], next_cursor: "c1".into() })
             .expect("apply");
-        s.save_sync_meta(&SyncMeta { last_success_at: Some(Utc::now()), last_error: None }).expect("meta");
+        s.save_sync_meta(&SyncMeta { last_success_at: Some(Utc::now()), ..SyncMeta::default() }).expect("meta");
         let (r, o, mut u) = attach(me, &"f".repeat(64));
         s.enqueue_photo(&r, &o, &u, Utc::now()).expect("photo");
         assert!(s.complete_op(o.op_id).expect("confirm photo"));

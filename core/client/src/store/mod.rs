@@ -216,6 +216,9 @@ pub struct SyncMeta {
     /// The last sync's error, cleared by a successful sync.
     #[serde(default)]
     pub last_error: Option<SyncErrorInfo>,
+    /// The county's policy as the server last served it (`GET /v1/policy`), JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county_policy: Option<String>,
 }
 
 /// Where one photo's upload stands.
