@@ -28,25 +28,7 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url, proc, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("server did not become healthy")
+from live_server import free_port, wait_healthy  # noqa: E402
 
 
 def login(url, data_dir):
