@@ -46,6 +46,10 @@ pub struct ClientConfig {
     /// Bytes per upload chunk.
     #[uniffi(default = None)]
     pub upload_chunk_bytes: Option<u32>,
+    /// Use the county policy the server serves (default true); false pins the
+    /// app's bundled policy.
+    #[uniffi(default = None)]
+    pub adopt_server_policy: Option<bool>,
 }
 
 impl ClientConfig {
@@ -66,6 +70,7 @@ impl ClientConfig {
             photo_dir: self.photo_dir.as_ref().map(std::path::PathBuf::from).or(d.photo_dir.clone()),
             photo_budget_bytes: self.photo_budget_bytes.unwrap_or(d.photo_budget_bytes),
             upload_chunk_bytes: self.upload_chunk_bytes.unwrap_or(d.upload_chunk_bytes),
+            adopt_server_policy: self.adopt_server_policy.unwrap_or(d.adopt_server_policy),
             ..d
         }
     }

@@ -434,7 +434,7 @@ val appStateTests = Suite("app state").apply {
     }
 
     test("real client: a visit the server refuses shows in the sync state's quarantine and is discarded") {
-        Phone("app-quarantine").use { phone ->
+        Phone("app-quarantine", Env.pinnedPolicyConfig).use { phone ->
             phone.signIn("leader.t2v3g1")
             val gw = CoreGateways(phone.client)
             val form = NewVisitState(gw)

@@ -83,6 +83,10 @@ object Env {
         retryInitialBackoffMs = 50u,
         retryMaxBackoffMs = 200u,
     )
+
+    /** As [fastConfig], keeping the app's bundled policy instead of the server's, so
+     * a server stricter than the phone refuses what the phone accepted. */
+    val pinnedPolicyConfig = fastConfig.copy(adoptServerPolicy = false)
 }
 
 /** Reads the flat list of `{username, password, role, unit, unit_id}` objects (no JSON library needed). */

@@ -45,8 +45,13 @@ pub struct ClientOptions {
     pub pull_page_limit: u32,
     /// Refresh the access token when it expires within this margin.
     pub token_refresh_margin: Duration,
-    /// The county policy used to validate input offline.
+    /// The county policy used to validate input offline (until the server serves
+    /// one, see `adopt_server_policy`).
     pub policy: Policy,
+    /// Use the policy the server serves (`GET /v1/policy`, refreshed on every
+    /// sync) instead of `policy` once one has been received. On by default; an app
+    /// build may pin its bundled policy (e.g. while a county rolls a new one out).
+    pub adopt_server_policy: bool,
     /// The clock (tests inject [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
     /// The photo folder; `None`: `<data_dir>/photos` for [`FieldClient::open`],
@@ -70,6 +75,7 @@ impl Default for ClientOptions {
             pull_page_limit: 500,
             token_refresh_margin: Duration::from_secs(60),
             policy: Policy::default(),
+            adopt_server_policy: true,
             clock: Arc::new(SystemClock),
             photo_dir: None,
             photo_budget_bytes: 500 * 1024 * 1024,
@@ -277,7 +283,12 @@ impl FieldClient {
     /// last served it (refreshed on every sync), else the one in `ClientOptions`.
     pub fn policy(&self) -> Arc<Policy> {
         // The served policy's JSON, or "" for the one in `ClientOptions`.
-        let text = self.store.sync_meta().ok().and_then(|m| m.county_policy).unwrap_or_default();
+        let served = if self.options.adopt_server_policy {
+            self.store.sync_meta().ok().and_then(|m| m.county_policy)
+        } else {
+            None
+        };
+        let text = served.unwrap_or_default();
         let mut cache = self.policy_cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((raw, p)) = cache.as_ref() {
             if *raw == text {
