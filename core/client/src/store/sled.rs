@@ -682,7 +682,8 @@ impl ClientStore for SledClientStore {
 mod tests {
     use super::*;
 
-    fn fresh() -> (tempfile::TempDir, SledClientStore) {
+    /// A new store in a temporary folder (also used by the `cases` tests).
+    pub(super) fn fresh() -> (tempfile::TempDir, SledClientStore) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SledClientStore::open(dir.path()).expect("open");
         (dir, store)

@@ -115,13 +115,8 @@ impl CaseNumberStore for SledClientStore {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::fresh;
     use super::*;
-
-    fn fresh() -> (tempfile::TempDir, SledClientStore) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SledClientStore::open(dir.path()).expect("open");
-        (dir, store)
-    }
 
     crate::case_number_conformance_tests!(fresh());
 
