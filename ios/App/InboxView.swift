@@ -13,9 +13,8 @@ final class InboxModel: ObservableObject {
 
     func refresh() async {
         do {
-            // Major first, then the oldest request first.
+            // In the core's order (most severe, then oldest): the domain's rule.
             rows = try await gateway.inbox().filter { !decided.contains($0.escalationId) }
-                .sorted { ($0.grade, -$0.requestedAtMs) > ($1.grade, -$1.requestedAtMs) }
             error = nil
         } catch { self.error = UiError.of(error) }
     }
@@ -23,7 +22,7 @@ final class InboxModel: ObservableObject {
     func decide(_ id: String, approve: Bool) async {
         guard busyId == nil else { return }
         let comment = (comments[id] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if !approve && comment.isEmpty { error = .local("comment_required"); return }
+        // A refusal without a comment is refused by the core (the domain's rule).
         busyId = id; defer { busyId = nil }
         do {
             try await gateway.decide(escalationId: id, approve: approve, comment: comment)

@@ -141,6 +141,8 @@ private class FakeInbox(var rows: List<InboxRow>) : InboxGateway {
     override suspend fun inbox() = rows
     override suspend fun decide(escalationId: String, approve: Boolean, comment: String) {
         failWith?.let { throw it }
+        // as the core does (the domain's rule, checked offline)
+        if (!approve && comment.isBlank()) throw FengqiaoException.InvalidInput("invalid_input", "invalid_field", "comment: say why when refusing")
         decisions += Triple(escalationId, approve, comment)
     }
 }
@@ -304,13 +306,14 @@ val appStateTests = Suite("app state").apply {
         assertFalse(s.ui.value.canRequest, "no second request while one waits")
     }
 
-    test("inbox: ordered by grade then age; refusing needs a comment; decided rows leave") {
-        val gw = FakeInbox(listOf(inboxRow("1", DisputeGrade.GENERAL, 10), inboxRow("2", DisputeGrade.MAJOR, 30), inboxRow("3", DisputeGrade.GENERAL, 5)))
+    test("inbox: keeps the core's order; the core's refusal of a bare 'no' is shown; decided rows leave") {
+        val gw = FakeInbox(listOf(inboxRow("2", DisputeGrade.MAJOR, 30), inboxRow("3", DisputeGrade.GENERAL, 5), inboxRow("1", DisputeGrade.GENERAL, 10)))
         val s = InboxState(gw)
         s.refresh()
         assertEquals(listOf("2", "3", "1"), s.ui.value.rows.map { it.escalationId })
         assertFalse(s.refuse("3"))
-        assertEquals(LocalCodes.COMMENT_REQUIRED, s.ui.value.error?.code)
+        assertEquals("invalid_input", s.ui.value.error?.code)
+        assertEquals(listOf("3", "1"), s.ui.value.rows.map { it.escalationId }.drop(1), "a refused decision keeps the row")
         s.setComment("3", "  本组可继续调解 ")
         assertTrue(s.refuse("3"))
         assertTrue(s.approve("2"))

@@ -32,7 +32,6 @@ object LocalCodes {
     const val LEVEL_REQUIRED = "level_required"
     const val REASON_REQUIRED = "reason_required"
     const val NOTE_REQUIRED = "note_required"
-    const val COMMENT_REQUIRED = "comment_required"
     const val BUSY = "busy"
 }
 

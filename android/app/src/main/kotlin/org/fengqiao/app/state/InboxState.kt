@@ -31,7 +31,8 @@ class InboxState(private val gateway: InboxGateway) {
         _ui.update { it.copy(loading = true) }
         val result = attempt { gateway.inbox() }
         _ui.update { ui ->
-            val rows = result.getOrNull()?.let(::ordered)?.filter { it.escalationId !in ui.decided } ?: ui.rows
+            // the core's order (most severe, then oldest): the domain's rule, not re-sorted here
+            val rows = result.getOrNull()?.filter { it.escalationId !in ui.decided } ?: ui.rows
             ui.copy(loading = false, rows = rows, error = result.uiError())
         }
     }
@@ -45,11 +46,9 @@ class InboxState(private val gateway: InboxGateway) {
     private suspend fun decide(escalationId: String, approve: Boolean): Boolean {
         val ui = _ui.value
         if (ui.busyId != null) return false
+        // Whether a refusal needs a comment is the domain's rule: the core refuses
+        // it offline with a typed error, shown like any other.
         val comment = ui.comment(escalationId).trim()
-        if (!approve && comment.isEmpty()) {
-            _ui.update { it.copy(error = UiError.local(LocalCodes.COMMENT_REQUIRED)) }
-            return false
-        }
         _ui.update { it.copy(busyId = escalationId, error = null) }
         val result = attempt { gateway.decide(escalationId, approve, comment) }
         _ui.update {
@@ -65,11 +64,5 @@ class InboxState(private val gateway: InboxGateway) {
             }
         }
         return result.isSuccess
-    }
-
-    companion object {
-        /** Major first, then larger, then general; the oldest request first within a grade. */
-        fun ordered(rows: List<InboxRow>): List<InboxRow> =
-            rows.sortedWith(compareByDescending<InboxRow> { it.grade.ordinal }.thenBy { it.requestedAtMs })
     }
 }
