@@ -50,6 +50,14 @@ pub struct ClientConfig {
     /// app's bundled policy.
     #[uniffi(default = None)]
     pub adopt_server_policy: Option<bool>,
+    /// Free space that must stay free: below it new photos are refused with
+    /// `storage_low` (default 100 MiB).
+    #[uniffi(default = None)]
+    pub min_free_bytes: Option<u64>,
+    /// Most bytes the core may use in all (store and photos); none: the disk's
+    /// free space is the only limit.
+    #[uniffi(default = None)]
+    pub storage_quota_bytes: Option<u64>,
 }
 
 impl ClientConfig {
@@ -71,6 +79,8 @@ impl ClientConfig {
             photo_budget_bytes: self.photo_budget_bytes.unwrap_or(d.photo_budget_bytes),
             upload_chunk_bytes: self.upload_chunk_bytes.unwrap_or(d.upload_chunk_bytes),
             adopt_server_policy: self.adopt_server_policy.unwrap_or(d.adopt_server_policy),
+            min_free_bytes: self.min_free_bytes.unwrap_or(d.min_free_bytes),
+            storage_quota_bytes: self.storage_quota_bytes.or(d.storage_quota_bytes),
             ..d
         }
     }
@@ -110,11 +120,19 @@ impl FieldClient {
 impl FieldClient {
     /// Opens the client on the store in `data_dir` (created if missing) for the
     /// server at `server_url` (e.g. `https://fengqiao.example.gov.cn`).
-    /// `config` may be left out for the defaults.
+    /// `store_key` is the app's 32-byte key from the Android Keystore / iOS
+    /// Keychain: everything the core keeps is encrypted under it
+    /// (`WrongStoreKey` if it does not open an existing store). `config` may
+    /// be left out for the defaults.
     #[uniffi::constructor(default(config))]
-    pub fn new(data_dir: String, server_url: String, config: ClientConfig) -> Result<Arc<Self>, FengqiaoError> {
+    pub fn new(
+        data_dir: String,
+        server_url: String,
+        store_key: Vec<u8>,
+        config: ClientConfig,
+    ) -> Result<Arc<Self>, FengqiaoError> {
         guard(|| {
-            let core = CoreClient::open(data_dir, server_url, config.to_options())?;
+            let core = CoreClient::open(data_dir, server_url, store_key, config.to_options())?;
             Ok(Arc::new(FieldClient { core: Arc::new(core) }))
         })
     }
@@ -159,7 +177,9 @@ mod tests {
     fn the_object_forwards_and_returns_typed_errors() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("phone").display().to_string();
-        let client = FieldClient::new(data.clone(), "http://127.0.0.1:9".into(), ClientConfig::default()).unwrap();
+        let client =
+            FieldClient::new(data.clone(), "http://127.0.0.1:9".into(), vec![3u8; 32], ClientConfig::default())
+                .unwrap();
         assert_eq!(client.current_user(), None);
         let e = client.households().unwrap_err();
         assert_eq!(e.code(), "not_logged_in");
@@ -178,7 +198,7 @@ mod tests {
         assert_eq!(rt.block_on(client.sync(None, None)).unwrap_err().code(), "not_logged_in");
         assert_eq!(client.sync_status().unwrap().pending_ops, 0);
         // One open client per data dir: a second one is a typed storage error.
-        let second = FieldClient::new(data, "http://127.0.0.1:9".into(), ClientConfig::default());
+        let second = FieldClient::new(data, "http://127.0.0.1:9".into(), vec![3u8; 32], ClientConfig::default());
         assert_eq!(second.unwrap_err().code(), "storage");
     }
 }

@@ -128,6 +128,66 @@ pub enum FengqiaoError {
         /// Readable message.
         detail: String,
     },
+    /// The store key does not open this phone's store; nothing was read or
+    /// changed (`wrong_store_key`).
+    #[error("{detail}")]
+    WrongStoreKey {
+        /// `wrong_store_key`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// The phone is locked: unlock with the PIN or biometrics (`locked`).
+    #[error("{detail}")]
+    Locked {
+        /// `locked`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// A wrong PIN (`wrong_pin`); with 0 attempts left only an online login
+    /// opens the phone.
+    #[error("{detail}")]
+    WrongPin {
+        /// `wrong_pin`.
+        code: String,
+        /// Readable message.
+        detail: String,
+        /// Attempts left.
+        attempts_left: u32,
+        /// Seconds before the next attempt is accepted.
+        retry_after_secs: u64,
+    },
+    /// The county revoked this device; the user's local data was removed
+    /// (`device_revoked`).
+    #[error("{detail}")]
+    DeviceRevoked {
+        /// `device_revoked`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
+    /// Unsynced work would be lost; nothing changed (`unsynced_work`).
+    #[error("{detail}")]
+    UnsyncedWork {
+        /// `unsynced_work`.
+        code: String,
+        /// Readable message.
+        detail: String,
+        /// Queued and quarantined operations.
+        ops: u64,
+        /// Photos not uploaded.
+        photos: u64,
+    },
+    /// Free space is below the threshold: new photos are refused, text still
+    /// saves (`storage_low`).
+    #[error("{detail}")]
+    StorageLow {
+        /// `storage_low`.
+        code: String,
+        /// Readable message.
+        detail: String,
+    },
     /// A failure caught at the boundary: a panic in Rust, or the runtime
     /// could not start (`internal`). Queued work is intact.
     #[error("{detail}")]
@@ -181,6 +241,12 @@ impl FengqiaoError {
             | FengqiaoError::Storage { code, .. }
             | FengqiaoError::StorageFull { code, .. }
             | FengqiaoError::Cancelled { code, .. }
+            | FengqiaoError::WrongStoreKey { code, .. }
+            | FengqiaoError::Locked { code, .. }
+            | FengqiaoError::WrongPin { code, .. }
+            | FengqiaoError::DeviceRevoked { code, .. }
+            | FengqiaoError::UnsyncedWork { code, .. }
+            | FengqiaoError::StorageLow { code, .. }
             | FengqiaoError::Internal { code, .. } => code.clone(),
         }
     }
@@ -215,6 +281,14 @@ impl From<ClientError> for FengqiaoError {
             ClientError::Storage { .. } => FengqiaoError::Storage { code, detail },
             ClientError::StorageFull { .. } => FengqiaoError::StorageFull { code, detail },
             ClientError::Cancelled => FengqiaoError::Cancelled { code, detail },
+            ClientError::WrongStoreKey => FengqiaoError::WrongStoreKey { code, detail },
+            ClientError::Locked => FengqiaoError::Locked { code, detail },
+            ClientError::WrongPin { attempts_left, retry_after_secs } => {
+                FengqiaoError::WrongPin { code, detail, attempts_left, retry_after_secs }
+            }
+            ClientError::DeviceRevoked => FengqiaoError::DeviceRevoked { code, detail },
+            ClientError::UnsyncedWork { ops, photos } => FengqiaoError::UnsyncedWork { code, detail, ops, photos },
+            ClientError::StorageLow { .. } => FengqiaoError::StorageLow { code, detail },
         }
     }
 }
@@ -239,6 +313,12 @@ mod tests {
             ClientError::Storage { message: m() },
             ClientError::StorageFull { message: m() },
             ClientError::Cancelled,
+            ClientError::WrongStoreKey,
+            ClientError::Locked,
+            ClientError::WrongPin { attempts_left: 3, retry_after_secs: 60 },
+            ClientError::DeviceRevoked,
+            ClientError::UnsyncedWork { ops: 2, photos: 1 },
+            ClientError::StorageLow { message: m() },
         ]
     }
 

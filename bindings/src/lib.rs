@@ -33,6 +33,7 @@
 pub mod casefile;
 pub mod client;
 pub mod convert;
+pub mod device;
 pub mod disputes;
 pub mod error;
 pub mod inbox;

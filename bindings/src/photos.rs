@@ -215,10 +215,11 @@ impl FieldClient {
         guard(|| Ok(self.core().photo_states()?.into_iter().map(PhotoStatus::from).collect()))
     }
 
-    /// The local file of a photo by its SHA-256, if it is on this phone (an
-    /// uploaded photo's original may have been evicted to keep within budget).
-    pub fn photo_path(&self, sha256: String) -> Option<String> {
-        guard(|| Ok(self.core().photo_path(&sha256))).ok().flatten()
+    /// A photo's bytes by its SHA-256, decrypted for showing it, if its
+    /// original is on this phone (an uploaded photo's original may have been
+    /// evicted to keep within budget). The file on disk stays encrypted.
+    pub fn photo_bytes(&self, sha256: String) -> Result<Option<Vec<u8>>, FengqiaoError> {
+        guard(|| Ok(self.core().photo_bytes(&sha256)?))
     }
 }
 

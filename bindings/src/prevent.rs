@@ -330,7 +330,8 @@ mod tests {
     fn the_new_calls_forward_typed_errors() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("phone").display().to_string();
-        let client = FieldClient::new(data, "http://127.0.0.1:9".into(), ClientConfig::default()).unwrap();
+        let client =
+            FieldClient::new(data, "http://127.0.0.1:9".into(), vec![3u8; 32], ClientConfig::default()).unwrap();
         let h = uuid::Uuid::now_v7().to_string();
         assert_eq!(client.household_standing(h.clone()).unwrap_err().code(), "not_logged_in");
         assert_eq!(client.my_subsidies().unwrap_err().code(), "not_logged_in");

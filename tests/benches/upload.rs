@@ -62,7 +62,13 @@ fn write_photo(path: &Path, len: usize, seed: u64) {
 
 /// A signed-in phone with one synced visit; returns the visit id.
 async fn ready_phone(dir: &Path, url: &str, user: &str, password: &str) -> (FieldClient, uuid::Uuid) {
-    let p = FieldClient::open(dir.to_string_lossy().into_owned(), url.into(), options()).expect("open phone");
+    let p = FieldClient::open(
+        dir.to_string_lossy().into_owned(),
+        url.into(),
+        fengqiao_tests::phone::store_key(),
+        options(),
+    )
+    .expect("open phone");
     p.login(user.into(), password.into()).await.expect("login");
     p.sync().await.expect("first sync");
     let h = p.households().expect("households").remove(0);

@@ -20,9 +20,18 @@ pub fn fast_options() -> ClientOptions {
     }
 }
 
+/// The store key test phones use (an app keeps its own in the platform keystore).
+pub const STORE_KEY: [u8; 32] = [42u8; 32];
+
+/// [`STORE_KEY`] as `FieldClient::open` takes it.
+pub fn store_key() -> Vec<u8> {
+    STORE_KEY.to_vec()
+}
+
 /// A phone with its own sled store in `dir`, talking to `url`.
 pub fn phone(dir: &Path, url: &str) -> FieldClient {
-    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), fast_options()).expect("open phone store")
+    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), store_key(), fast_options())
+        .expect("open phone store")
 }
 
 /// A routine visit to a household.

@@ -21,7 +21,13 @@ async fn skewed(
     clock: Arc<ManualClock>,
 ) -> FieldClient {
     let opts = ClientOptions { clock, ..fast_options() };
-    let p = FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), opts).unwrap();
+    let p = FieldClient::open(
+        dir.to_string_lossy().into_owned(),
+        url.to_string(),
+        fengqiao_tests::phone::store_key(),
+        opts,
+    )
+    .unwrap();
     let c = server.cred(user).unwrap();
     p.login(c.username, c.password).await.unwrap();
     p.sync().await.unwrap();
@@ -89,6 +95,7 @@ async fn skewed_clocks_neither_order_nor_dedupe_anything() {
     let secretary = FieldClient::open(
         dirs[4].path().to_string_lossy().into_owned(),
         server.url(),
+        fengqiao_tests::phone::store_key(),
         ClientOptions { pull_page_limit: 2, ..fast_options() },
     )
     .unwrap();

@@ -51,14 +51,24 @@ fn copy_dir(from: &Path, to: &Path) {
 
 async fn open_phone(dir: &Path, url: &str) -> Result<FieldClient, fengqiao_core::ClientError> {
     for _ in 0..200 {
-        match FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), fast_options()) {
+        match FieldClient::open(
+            dir.to_string_lossy().into_owned(),
+            url.to_string(),
+            fengqiao_tests::phone::store_key(),
+            fast_options(),
+        ) {
             Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
                 tokio::time::sleep(Duration::from_millis(25)).await
             }
             other => return other,
         }
     }
-    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), fast_options())
+    FieldClient::open(
+        dir.to_string_lossy().into_owned(),
+        url.to_string(),
+        fengqiao_tests::phone::store_key(),
+        fast_options(),
+    )
 }
 
 /// The phone: a damaged store is refused with a `storage` error that says so;
@@ -107,7 +117,8 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
                 assert!(msg.contains("damaged") && msg.contains("recover"), "a clear message: {msg}");
             }
         }
-        let rec = FieldClient::recover_store(dir.to_string_lossy().into_owned()).unwrap();
+        let rec =
+            FieldClient::recover_store(dir.to_string_lossy().into_owned(), fengqiao_tests::phone::store_key()).unwrap();
         assert!(rec.replayed_ops >= unsynced.len() as u64, "{rec:?}");
         assert!(rec.damaged_copy.exists());
         let p = open_phone(&dir, &server.url()).await.unwrap();
@@ -121,7 +132,7 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
         // A store that is fine is not "recovered".
         drop(p);
         let again = loop {
-            match FieldClient::recover_store(dir.to_string_lossy().into_owned()) {
+            match FieldClient::recover_store(dir.to_string_lossy().into_owned(), fengqiao_tests::phone::store_key()) {
                 Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }

@@ -35,7 +35,12 @@ fn ms(n: u64) -> Duration {
 async fn open_phone(dir: &Path, url: &str, opts: &ClientOptions) -> FieldClient {
     let mut last = None;
     for _ in 0..200 {
-        match FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), opts.clone()) {
+        match FieldClient::open(
+            dir.to_string_lossy().into_owned(),
+            url.to_string(),
+            fengqiao_tests::phone::store_key(),
+            opts.clone(),
+        ) {
             Ok(p) => return p,
             Err(e) => {
                 assert_eq!(e.code(), "storage", "{e}");
@@ -51,7 +56,10 @@ async fn open_phone(dir: &Path, url: &str, opts: &ClientOptions) -> FieldClient 
 /// The store after a kill: it must open (no damage, no lost acknowledged write).
 async fn assert_store_opens(dir: &Path) {
     for _ in 0..200 {
-        match SledClientStore::open(dir) {
+        match SledClientStore::open(
+            dir,
+            &fengqiao_core::StoreKey::from_bytes(&fengqiao_tests::phone::STORE_KEY).expect("key"),
+        ) {
             Ok(_) => return,
             Err(fengqiao_core::store::StoreError::Backend(m)) if m.contains("lock") || m.contains("temporarily") => {
                 tokio::time::sleep(ms(25)).await

@@ -51,7 +51,13 @@ async fn signed_in(
     opts: ClientOptions,
 ) -> FieldClient {
     let c = server.cred(user).unwrap();
-    let p = FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), opts).unwrap();
+    let p = FieldClient::open(
+        dir.to_string_lossy().into_owned(),
+        url.to_string(),
+        fengqiao_tests::phone::store_key(),
+        opts,
+    )
+    .unwrap();
     p.login(c.username, c.password).await.unwrap();
     p.sync().await.unwrap();
     p

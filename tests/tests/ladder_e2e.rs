@@ -447,7 +447,13 @@ async fn deadline_warnings_follow_the_clock() {
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let options = ClientOptions { clock: clock.clone(), ..fast_options() };
-    let leader = FieldClient::open(dirs[1].path().to_string_lossy().into_owned(), server.url(), options).unwrap();
+    let leader = FieldClient::open(
+        dirs[1].path().to_string_lossy().into_owned(),
+        server.url(),
+        fengqiao_tests::phone::store_key(),
+        options,
+    )
+    .unwrap();
     let c = server.cred("leader.t1v1g1").unwrap();
     leader.login(c.username, c.password).await.unwrap();
     leader.sync().await.unwrap();

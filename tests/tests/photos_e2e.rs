@@ -55,7 +55,12 @@ fn options(chunk: usize, attempts: u32) -> ClientOptions {
 /// Opens a phone on `dir`, waiting for a just-dropped store's lock to go.
 async fn open_phone(dir: &Path, url: &str, opts: &ClientOptions) -> FieldClient {
     for _ in 0..100 {
-        match FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), opts.clone()) {
+        match FieldClient::open(
+            dir.to_string_lossy().into_owned(),
+            url.to_string(),
+            fengqiao_tests::phone::store_key(),
+            opts.clone(),
+        ) {
             Ok(p) => return p,
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
@@ -166,7 +171,7 @@ async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it
     assert_eq!(leader.sync_status().unwrap().photos_pending, 0);
     assert!(leader.photos_for(EntityKind::Visit, visit.id).unwrap().iter().all(|p| !p.pending));
     assert_eq!(std::fs::read(server_blob(&server, &sha)).unwrap(), bytes, "the server kept the same bytes");
-    assert_eq!(std::fs::read(leader.photo_path(&sha).unwrap()).unwrap(), bytes);
+    assert_eq!(leader.photo_bytes(&sha).unwrap().unwrap(), bytes);
 
     let secretary = token(&server, "secretary.t1v1").await;
     let (status, body) = download(&server, &secretary, &sha, None).await;
@@ -365,9 +370,16 @@ async fn a_photo_failing_for_good_does_not_block_the_others() {
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t2v2g1", &options(64 * KIB, 2)).await;
     let lost = photo_bytes(100 * KIB, 6);
     let kept = photo_bytes(100 * KIB, 7);
+    let photo_files = || -> std::collections::BTreeSet<std::path::PathBuf> {
+        std::fs::read_dir(dirs[1].path().join("photos")).unwrap().map(|e| e.unwrap().path()).collect()
+    };
+    let before = photo_files();
     let lost_sha = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "l.jpg", &lost))).unwrap().sha256;
+    // File names are keyed hashes: the lost photo's file is the one this attach added.
+    let lost_file: Vec<_> = photo_files().difference(&before).cloned().collect();
+    assert_eq!(lost_file.len(), 1);
     let kept_sha = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "k.jpg", &kept))).unwrap().sha256;
-    std::fs::remove_file(leader.photo_path(&lost_sha).unwrap()).unwrap();
+    std::fs::remove_file(&lost_file[0]).unwrap();
     let report = leader.sync().await.unwrap();
     assert_eq!((report.photos_uploaded, report.photos_failed), (1, 1));
     match state_of(&leader, &lost_sha).state {
@@ -394,11 +406,11 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
     let (p1, p2, p3) = (photo_bytes(size, 8), photo_bytes(size, 9), photo_bytes(size, 10));
     let s1 = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "1.jpg", &p1))).unwrap().sha256;
     assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
-    assert!(leader.photo_path(&s1).is_some(), "within budget: the original stays");
+    assert!(leader.photo_bytes(&s1).unwrap().is_some(), "within budget: the original stays");
 
     // room for the second photo is made by evicting the uploaded first one
     let s2 = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "2.jpg", &p2))).unwrap().sha256;
-    assert!(leader.photo_path(&s1).is_none(), "the uploaded original was evicted");
+    assert!(leader.photo_bytes(&s1).unwrap().is_none(), "the uploaded original was evicted");
     assert!(!state_of(&leader, &s1).local_file);
     assert_eq!(state_of(&leader, &s1).state, UploadState::Done);
 
@@ -406,7 +418,7 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
     let src3 = source(dirs[1].path(), "3.jpg", &p3);
     let err = leader.attach_photo(new_photo(&visit, &src3)).unwrap_err();
     assert_eq!(err.code(), "storage_full", "{err:?}");
-    assert!(leader.photo_path(&s2).is_some());
+    assert!(leader.photo_bytes(&s2).unwrap().is_some());
     let files: Vec<String> = std::fs::read_dir(dirs[1].path().join("photos"))
         .unwrap()
         .flatten()
@@ -418,7 +430,7 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
     // once the second is uploaded, the third fits
     assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
     leader.attach_photo(new_photo(&visit, &src3)).unwrap();
-    assert!(leader.photo_path(&s2).is_none());
+    assert!(leader.photo_bytes(&s2).unwrap().is_none());
 }
 
 /// A signature photo attached to a mediation agreement from the phone uploads and

@@ -28,6 +28,7 @@ use crate::store::{
     ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoreRecovery, StoredSession,
     SyncErrorInfo,
 };
+use crate::store::{StoreKey, Vault};
 use crate::sync::{Engine, SyncProgress, SyncReport};
 
 /// Settings of a [`FieldClient`]. `Default` suits the field.
@@ -63,6 +64,13 @@ pub struct ClientOptions {
     pub photo_budget_bytes: u64,
     /// Bytes per upload chunk (each PATCH; progress is saved after each).
     pub upload_chunk_bytes: u32,
+    /// Free space that must stay free: below it new photos are refused with
+    /// `storage_low` (after evicting originals the server has); text records
+    /// still save.
+    pub min_free_bytes: u64,
+    /// Most bytes the core may use in all (store and photos); `None`: the
+    /// disk's free space is the only limit.
+    pub storage_quota_bytes: Option<u64>,
 }
 
 impl Default for ClientOptions {
@@ -80,6 +88,8 @@ impl Default for ClientOptions {
             photo_dir: None,
             photo_budget_bytes: 500 * 1024 * 1024,
             upload_chunk_bytes: 1024 * 1024,
+            min_free_bytes: 100 * 1024 * 1024,
+            storage_quota_bytes: None,
         }
     }
 }
@@ -95,6 +105,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("token_refresh_margin", &self.token_refresh_margin)
             .field("photo_budget_bytes", &self.photo_budget_bytes)
             .field("upload_chunk_bytes", &self.upload_chunk_bytes)
+            .field("min_free_bytes", &self.min_free_bytes)
+            .field("storage_quota_bytes", &self.storage_quota_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -181,6 +193,10 @@ pub struct FieldClient {
     pub(crate) net: tokio::sync::Mutex<()>,
     /// The county policy last parsed from the store (its JSON and the result).
     pub(crate) policy_cache: std::sync::Mutex<Option<(String, Arc<Policy>)>>,
+    /// The data dir of a client opened on disk (key rotation, disk use).
+    pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// Whether the device lock is open this run (see [`FieldClient::unlock`]).
+    pub(crate) unlocked: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for FieldClient {
@@ -204,16 +220,43 @@ fn quarantined_op(q: QuarantinedEntry) -> QuarantinedOp {
 
 impl FieldClient {
     /// Opens the client on the sled store in `data_dir` (created if missing)
-    /// for the server at `server_url`.
-    pub fn open(data_dir: String, server_url: String, options: ClientOptions) -> Result<FieldClient, ClientError> {
+    /// for the server at `server_url`. `store_key` is the app's 32-byte key
+    /// from the platform keystore: everything the core keeps is encrypted
+    /// under it (`wrong_store_key` if it does not open an existing store;
+    /// nothing is changed then).
+    pub fn open(
+        data_dir: String,
+        server_url: String,
+        store_key: Vec<u8>,
+        options: ClientOptions,
+    ) -> Result<FieldClient, ClientError> {
+        let key = StoreKey::from_bytes(&store_key).map_err(Error::from)?;
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("data dir: {e}"))))?;
-        let store = SledClientStore::open(&data_dir).map_err(Error::from)?;
+        let store = SledClientStore::open(&data_dir, &key).map_err(Error::from)?;
         let mut options = options;
         if options.photo_dir.is_none() {
             options.photo_dir = Some(Path::new(&data_dir).join("photos"));
         }
-        FieldClient::with_store(Arc::new(store), server_url, options)
+        let mut client = FieldClient::with_store(Arc::new(store), server_url, options)?;
+        client.data_dir = Some(Path::new(&data_dir).to_path_buf());
+        Ok(client)
+    }
+
+    /// Re-wraps the store's key: afterwards the store opens only with
+    /// `new_key` (durable when this returns; `current_key` must open it).
+    /// The data is not re-encrypted: its random data key is what the app's
+    /// key wraps (ADR 0010).
+    pub fn rotate_store_key(&self, current_key: Vec<u8>, new_key: Vec<u8>) -> Result<(), ClientError> {
+        let run = || -> Result<(), Error> {
+            let dir = self.data_dir.as_ref().ok_or_else(|| Error::InvalidInput("this store is not on disk".into()))?;
+            let current = StoreKey::from_bytes(&current_key)?;
+            let new = StoreKey::from_bytes(&new_key)?;
+            SledClientStore::rotate_key(dir, &current, &new)?;
+            tracing::info!("store key rotated");
+            Ok(())
+        };
+        Ok(run()?)
     }
 
     /// Rebuilds the phone store in `data_dir` after [`open`](Self::open) refused
@@ -223,10 +266,11 @@ impl FieldClient {
     /// afterwards: the server applies each op once (answering `duplicate` for
     /// those it already had) and the pull brings the rest back. A store that
     /// opens cleanly is left alone (`invalid_input`).
-    pub fn recover_store(data_dir: String) -> Result<StoreRecovery, ClientError> {
-        match SledClientStore::open(&data_dir) {
+    pub fn recover_store(data_dir: String, store_key: Vec<u8>) -> Result<StoreRecovery, ClientError> {
+        let key = StoreKey::from_bytes(&store_key).map_err(Error::from)?;
+        match SledClientStore::open(&data_dir, &key) {
             Ok(_) => Err(Error::InvalidInput("the store is not damaged: nothing to recover".into()).into()),
-            Err(StoreError::Damaged { .. }) => Ok(SledClientStore::recover(&data_dir).map_err(Error::from)?),
+            Err(StoreError::Damaged { .. }) => Ok(SledClientStore::recover(&data_dir, &key).map_err(Error::from)?),
             Err(e) => Err(Error::from(e).into()),
         }
     }
@@ -239,8 +283,9 @@ impl FieldClient {
     ) -> Result<FieldClient, ClientError> {
         let api =
             Api::new(&server_url, Timeouts { connect: options.connect_timeout, request: options.request_timeout })?;
+        let vault = store.vault().unwrap_or_else(|| Arc::new(Vault::ephemeral()));
         let photos = match &options.photo_dir {
-            Some(dir) => Some(BlobDir::open(dir)?),
+            Some(dir) => Some(BlobDir::open(dir, vault)?),
             None => None,
         };
         Ok(FieldClient {
@@ -251,6 +296,8 @@ impl FieldClient {
             photo_lock: std::sync::Mutex::new(()),
             net: tokio::sync::Mutex::new(()),
             policy_cache: std::sync::Mutex::new(None),
+            data_dir: None,
+            unlocked: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -300,7 +347,9 @@ impl FieldClient {
         *cache = Some((text, p.clone()));
         p
     }
+    /// The cached session, once the device lock is open.
     pub(crate) fn session(&self) -> Result<StoredSession, Error> {
+        self.gate()?;
         self.store.load_session()?.ok_or(Error::NotLoggedIn)
     }
 
@@ -334,6 +383,7 @@ impl FieldClient {
         }
         let session = session_from(tokens, self.options.clock.now());
         self.store.save_session(&session)?;
+        self.after_login(&session.user)?;
         tracing::info!(user = %session.user.id, "logged in");
         Ok(session.user)
     }
@@ -510,6 +560,8 @@ impl FieldClient {
         cancel: Option<CancelHandle>,
     ) -> Result<SyncReport, ClientError> {
         let _net = self.net.lock().await;
+        self.gate()?;
+        let user = self.store.load_session().ok().flatten().map(|s| s.user.id);
         let ctx = self.ctx(cancel.as_ref());
         let engine = Engine {
             ctx: &ctx,
@@ -518,7 +570,15 @@ impl FieldClient {
             pull_limit: self.options.pull_page_limit.max(1),
             photos: self.photos.as_ref().map(|b| (b, (self.options.upload_chunk_bytes as usize).max(1024))),
         };
-        let result = engine.run().await.map_err(ClientError::from);
+        let result = match engine.run().await {
+            Err(Error::DeviceRevoked) => {
+                if let Some(user) = user {
+                    self.wipe_revoked(user)?;
+                }
+                Err(ClientError::DeviceRevoked)
+            }
+            other => other.map_err(ClientError::from),
+        };
         if let Err(e) = self.enforce_photo_budget() {
             tracing::warn!(error = %e, "could not keep the photo folder within its budget");
         }
@@ -538,6 +598,7 @@ impl FieldClient {
     /// Counts, last sync, last error and quarantined ops.
     pub fn sync_status(&self) -> Result<SyncStatus, ClientError> {
         let run = || -> Result<SyncStatus, Error> {
+            self.gate()?;
             let session = self.store.load_session()?;
             let meta = self.store.sync_meta()?;
             let all = self.store.outbox_len(None)?;

@@ -50,6 +50,16 @@ pub(crate) enum Error {
     /// Every case number held on this phone is spent.
     #[error("no case numbers left on this phone: connect once to reserve more")]
     NoCaseNumbers,
+    #[error("the phone is locked")]
+    Locked,
+    #[error("wrong PIN")]
+    WrongPin { attempts_left: u32, retry_after_secs: u64 },
+    #[error("this device was revoked")]
+    DeviceRevoked,
+    #[error("unsynced work would be lost")]
+    UnsyncedWork { ops: u64, photos: u64 },
+    #[error("storage low: {0}")]
+    StorageLow(String),
 }
 
 /// What went wrong, as the app sees it. Match on the variant or on
@@ -125,6 +135,43 @@ pub enum ClientError {
     /// The caller cancelled; queued work is intact.
     #[error("cancelled")]
     Cancelled,
+    /// The store key handed to `open` does not open this phone's store.
+    /// Nothing was read or changed; try the key the store was made with.
+    #[error("the store key does not open this phone's store")]
+    WrongStoreKey,
+    /// The phone is locked: unlock it with the user's PIN (or the platform's
+    /// biometric check) first. Nothing was read or changed.
+    #[error("the phone is locked: unlock it first")]
+    Locked,
+    /// The PIN was wrong. After too many, unlocking waits `retry_after_secs`,
+    /// and after the last allowed attempt only an online login opens it.
+    #[error("wrong PIN ({attempts_left} attempts left)")]
+    WrongPin {
+        /// Attempts left before only an online login opens the phone.
+        attempts_left: u32,
+        /// Seconds before the next attempt is accepted (0: now).
+        retry_after_secs: u64,
+    },
+    /// The server has revoked this device (a lost phone): the user's local
+    /// data was wiped after sending what the server still accepted.
+    #[error("this device was revoked by the county: its local data was removed")]
+    DeviceRevoked,
+    /// Refused because unsynced work would be lost (e.g. wiping the phone
+    /// without `force`). Nothing was changed.
+    #[error("{ops} operations and {photos} photos are not synced yet")]
+    UnsyncedWork {
+        /// Queued and quarantined operations.
+        ops: u64,
+        /// Photos not uploaded yet.
+        photos: u64,
+    },
+    /// Free space is below the safety threshold: new photos are refused
+    /// (text records still save). Sync, or free space on the phone.
+    #[error("storage low: {message}")]
+    StorageLow {
+        /// What is low.
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -144,6 +191,12 @@ impl ClientError {
             ClientError::Storage { .. } => "storage",
             ClientError::StorageFull { .. } => "storage_full",
             ClientError::Cancelled => "cancelled",
+            ClientError::WrongStoreKey => "wrong_store_key",
+            ClientError::Locked => "locked",
+            ClientError::WrongPin { .. } => "wrong_pin",
+            ClientError::DeviceRevoked => "device_revoked",
+            ClientError::UnsyncedWork { .. } => "unsynced_work",
+            ClientError::StorageLow { .. } => "storage_low",
         }
     }
 
@@ -169,12 +222,23 @@ impl From<Error> for ClientError {
             Error::Invalid(r) => ClientError::InvalidInput { reason: r.code.as_str().into(), message: r.message },
             Error::InvalidInput(m) => ClientError::InvalidInput { reason: "invalid_input".into(), message: m },
             Error::NotFound(m) => ClientError::NotFound { message: m },
+            Error::Store(StoreError::WrongKey) => ClientError::WrongStoreKey,
+            Error::Store(StoreError::InvalidKey(m)) => {
+                ClientError::InvalidInput { reason: "invalid_store_key".into(), message: m }
+            }
             Error::Store(s) => ClientError::Storage { message: s.to_string() },
             Error::StorageFull(m) => ClientError::StorageFull { message: m },
             Error::Cancelled => ClientError::Cancelled,
             e @ Error::NoCaseNumbers => {
                 ClientError::Rejected { reason: "no_case_numbers".into(), message: e.to_string() }
             }
+            Error::Locked => ClientError::Locked,
+            Error::WrongPin { attempts_left, retry_after_secs } => {
+                ClientError::WrongPin { attempts_left, retry_after_secs }
+            }
+            Error::DeviceRevoked => ClientError::DeviceRevoked,
+            Error::UnsyncedWork { ops, photos } => ClientError::UnsyncedWork { ops, photos },
+            Error::StorageLow(m) => ClientError::StorageLow { message: m },
         };
         // Codes only: messages may echo server text, never personal data, but
         // keep the log minimal anyway.

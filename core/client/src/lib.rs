@@ -23,12 +23,19 @@
 //! content-addressed folder, queued, and uploaded by `sync` after their records
 //! (tus, in checksummed chunks, resuming from the server's offset).
 //!
+//! Everything on the phone is encrypted under the app's key (records, outbox,
+//! session, photos; see [`store::vault`]); a PIN or the platform's biometric
+//! check opens the user's data offline, each user's unsynced work waits for
+//! them, and a revoked device drops the user's data (see [`LockStatus`],
+//! [`WaitingWork`], [`WipeReport`], [`StorageUsage`]).
+//!
 //! Storage sits behind [`store::ClientStore`], with a sled backend for phones and
 //! an in-memory one for tests; both run [`store::conformance`].
 
 mod api;
 mod client;
 mod clock;
+mod device;
 mod disputes;
 mod error;
 mod outbox;
@@ -47,6 +54,7 @@ mod view;
 
 pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
     DisputeActions, DisputeFile, DisputeItem, InboxItem, NewAgreement, NewConfirmation, NewDispute, NewFollowUp,
     NewSession,
@@ -56,7 +64,7 @@ pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus};
 pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use retry::{CancelHandle, RetryPolicy};
 pub use store::{
-    ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreRecovery, SyncErrorInfo, UploadState,
+    ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreKey, StoreRecovery, SyncErrorInfo, UploadState,
 };
 pub use subsidies::{MySubsidies, StatusTotal, SubsidyEstimate, SubsidyItem, SubsidyTotal};
 pub use sync::{SyncPhase, SyncProgress, SyncReport};

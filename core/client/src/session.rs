@@ -13,6 +13,9 @@ use crate::error::Error;
 use crate::retry::{with_retry, CancelHandle, RetryPolicy};
 use crate::store::{ClientStore, StoredSession, Tokens};
 
+/// The server's 401 code for a revoked device (a lost phone).
+pub(crate) const DEVICE_REVOKED: &str = "device_revoked";
+
 /// What a networked call needs.
 pub(crate) struct Ctx<'a> {
     pub store: &'a dyn ClientStore,
@@ -30,15 +33,21 @@ pub(crate) struct Ctx<'a> {
 /// clock is hours ahead would otherwise refresh before every request (and a
 /// refresh whose answer is lost ends the session), and one hours behind would
 /// keep sending an expired token.
+/// The refresh token's expiry is moved onto the device's clock the same way
+/// (by the server clock's offset, read off `expires_at − expires_in`), so a
+/// phone offline for weeks knows its refresh token has lapsed without asking.
 pub(crate) fn session_from(t: TokenResponse, now: chrono::DateTime<chrono::Utc>) -> StoredSession {
-    let lifetime = Duration::seconds(i64::try_from(t.expires_in).unwrap_or(i64::MAX).min(366 * 24 * 3600));
+    let max = 366 * 24 * 3600;
+    let lifetime = Duration::seconds(i64::try_from(t.expires_in).unwrap_or(i64::MAX).min(max));
+    let server_now = t.expires_at - lifetime;
+    let refresh_left = (t.refresh_expires_at - server_now).clamp(Duration::zero(), Duration::seconds(max));
     StoredSession {
         user: t.user,
         tokens: Some(Tokens {
             access_token: t.access_token,
             access_expires_at: now + lifetime,
             refresh_token: t.refresh_token,
-            refresh_expires_at: t.refresh_expires_at,
+            refresh_expires_at: now + refresh_left,
         }),
     }
 }
@@ -53,9 +62,18 @@ pub(crate) struct Authed<'a> {
 impl<'a> Authed<'a> {
     /// The cached session: [`Error::NotLoggedIn`] if none, [`Error::SessionExpired`]
     /// if the server refused its refresh token before.
+    /// A refresh token past its expiry (device clock) ends the session here,
+    /// without a request: work goes on offline and the next login (the
+    /// password only) sends it as the same user.
     pub(crate) fn begin(ctx: &'a Ctx<'a>) -> Result<Self, Error> {
-        let session = ctx.store.load_session()?.ok_or(Error::NotLoggedIn)?;
+        let mut session = ctx.store.load_session()?.ok_or(Error::NotLoggedIn)?;
         let tokens = session.tokens.clone().ok_or(Error::SessionExpired)?;
+        if tokens.refresh_expires_at <= ctx.clock.now() && tokens.access_expires_at <= ctx.clock.now() {
+            tracing::info!("refresh token lapsed while offline; session expired");
+            session.tokens = None;
+            ctx.store.save_session(&session)?;
+            return Err(Error::SessionExpired);
+        }
         Ok(Authed { ctx, session, tokens })
     }
 
@@ -92,6 +110,7 @@ impl<'a> Authed<'a> {
                 tracing::info!("session refreshed");
                 Ok(())
             }
+            Err(Error::Unauthorized(code)) if code == DEVICE_REVOKED => Err(Error::DeviceRevoked),
             Err(Error::Unauthorized(code)) => {
                 tracing::info!(code = code.as_str(), "refresh token refused; session expired");
                 self.session.tokens = None;
@@ -114,6 +133,7 @@ impl<'a> Authed<'a> {
             let token = self.fresh_access().await?;
             let res = with_retry(self.ctx.retry, self.ctx.cancel, true, || f(token.clone())).await;
             match res {
+                Err(Error::Unauthorized(code)) if code == DEVICE_REVOKED => return Err(Error::DeviceRevoked),
                 Err(Error::Unauthorized(code)) if !refreshed => {
                     tracing::info!(code = code.as_str(), "access token refused; refreshing once");
                     self.refresh().await?;

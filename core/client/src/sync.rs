@@ -121,7 +121,19 @@ impl Engine<'_> {
         let user = auth.user_id();
         let mut report = SyncReport::default();
         self.push(&mut auth, user, &mut report).await?;
-        self.pull(&mut auth, user, &mut report).await?;
+        if let Err(e) = self.pull(&mut auth, user, &mut report).await {
+            if matches!(e, Error::DeviceRevoked) {
+                // A revoked device still sends what the server takes (its
+                // photos) before its data is removed.
+                if let Some((blobs, chunk)) = self.photos {
+                    let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
+                    if let Err(up) = uploader.run(&mut auth, &mut report).await {
+                        tracing::info!(error = %up, "photos of a revoked device not all sent");
+                    }
+                }
+            }
+            return Err(e);
+        }
         crate::disputes::case_numbers::top_up(self.ctx, &mut auth, user).await?;
         self.refresh_policy(&mut auth).await?;
         if let Some((blobs, chunk)) = self.photos {

@@ -548,6 +548,10 @@ async fn cancel_stops_sync_and_keeps_the_outbox() {
     assert_eq!(e.client.sync().await.expect("sync").pushed_applied, 1);
 }
 
+fn key() -> Vec<u8> {
+    vec![7u8; 32]
+}
+
 #[tokio::test]
 async fn sled_client_keeps_visits_across_restart() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -556,20 +560,28 @@ async fn sled_client_keeps_visits_across_restart() {
     let m2 = mock.clone();
     let srv = FakeServer::start(move |req| m2.lock().expect("lock").handle(req)).await;
     let v = {
-        let c = FieldClient::open(data.clone(), srv.url(), fast_options()).expect("open");
+        let c = FieldClient::open(data.clone(), srv.url(), key(), fast_options()).expect("open");
         c.login("leader".into(), "pw".into()).await.expect("login");
         c.sync().await.expect("sync");
         c.record_visit(visit("durable")).expect("v")
     };
-    let c = FieldClient::open(data, srv.url(), fast_options()).expect("reopen");
+    let wrong = FieldClient::open(data.clone(), srv.url(), vec![9u8; 32], fast_options()).expect_err("wrong key");
+    assert_eq!(wrong.code(), "wrong_store_key");
+    let short = FieldClient::open(data.clone(), srv.url(), vec![9u8; 16], fast_options()).expect_err("short key");
+    assert_eq!(short.code(), "invalid_input");
+    let c = FieldClient::open(data, srv.url(), key(), fast_options()).expect("reopen");
     assert_eq!(c.current_user().map(|u| u.id), Some(id(100)));
     let list = c.list_visits(10).expect("list");
     assert_eq!((list.len(), list[0].visit.id, list[0].pending), (1, v.id, true));
     assert_eq!(c.sync().await.expect("sync").pushed_applied, 1);
     assert!(!c.list_visits(10).expect("list")[0].pending);
-    assert!(
-        FieldClient::open(dir.path().join("x").to_string_lossy().to_string(), "nope".into(), fast_options()).is_err()
-    );
+    assert!(FieldClient::open(
+        dir.path().join("x").to_string_lossy().to_string(),
+        "nope".into(),
+        key(),
+        fast_options()
+    )
+    .is_err());
 }
 
 #[tokio::test]

@@ -229,8 +229,10 @@ pub fn devices(store: &dyn Store, id: Uuid, now: DateTime<Utc>) -> AdminResult<V
     Ok(out)
 }
 
-/// Revokes every session of a user on one device; its tokens stop at once.
-/// Returns how many sessions were revoked.
+/// Revokes every session of a user on one device; its tokens stop at once,
+/// answered `device_revoked` so the phone drops the user's data (it may still
+/// push and upload what it holds while its access token lasts). Returns how
+/// many sessions were revoked.
 pub fn revoke_device(store: &dyn Store, id: Uuid, device: Uuid) -> AdminResult<usize> {
     get(store, id)?;
     let mut fams: Vec<Uuid> =
@@ -241,7 +243,7 @@ pub fn revoke_device(store: &dyn Store, id: Uuid, device: Uuid) -> AdminResult<u
     fams.sort();
     fams.dedup();
     for f in &fams {
-        store.revoke_family(*f)?;
+        store.revoke_device_family(*f)?;
     }
     Ok(fams.len())
 }

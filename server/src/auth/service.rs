@@ -29,6 +29,9 @@ pub enum AuthError {
     /// No valid access token.
     #[error("a valid access token is required")]
     Unauthorized,
+    /// The session's device was revoked by the county (a lost phone).
+    #[error("this device was revoked: its data must be removed from the phone")]
+    DeviceRevoked,
     /// A new password does not meet the policy (the message says why; it never
     /// repeats the password).
     #[error("{0}")]
@@ -49,6 +52,7 @@ impl AuthError {
             AuthError::RefreshInvalid => "refresh_invalid",
             AuthError::TokenExpired => "token_expired",
             AuthError::Unauthorized => "unauthorized",
+            AuthError::DeviceRevoked => "device_revoked",
             AuthError::WeakPassword(_) => "weak_password",
             AuthError::Store(_) | AuthError::Internal(_) => "internal",
         }
@@ -64,6 +68,9 @@ pub struct Caller {
     pub actor: Actor,
     /// Their session (refresh family).
     pub family: Uuid,
+    /// The county revoked the session's device: only sending what the phone
+    /// holds is still allowed (see `http::auth_routes`).
+    pub device_revoked: bool,
 }
 
 /// Auth over a store, with the key ring and policy.
@@ -110,6 +117,11 @@ impl AuthService {
 
     /// Spends a refresh token and issues its successor in the same family.
     pub fn refresh(&self, refresh_token: &str, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+        if let Some(rec) = self.store.refresh(&tokens::token_hash(refresh_token))? {
+            if self.store.family_device_revoked(rec.family)? {
+                return Err(AuthError::DeviceRevoked);
+            }
+        }
         match self.store.spend_refresh(&tokens::token_hash(refresh_token), now)? {
             SpendOutcome::Spent(old) => {
                 let user = self.store.user(old.user_id)?.filter(|u| !u.disabled).ok_or(AuthError::RefreshInvalid)?;
@@ -173,12 +185,15 @@ impl AuthService {
         })?;
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Unauthorized)?;
         let family = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthorized)?;
-        if self.store.family_revoked(family)? {
-            return Err(AuthError::Unauthorized);
-        }
+        let device_revoked = self.store.family_revoked(family)? && {
+            if !self.store.family_device_revoked(family)? {
+                return Err(AuthError::Unauthorized);
+            }
+            true
+        };
         let user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
         let actor = Actor { user_id: user.id, grants: user.grants.clone() };
-        Ok(Caller { user, actor, family })
+        Ok(Caller { user, actor, family, device_revoked })
     }
 
     /// The user as the phone shows it (roles with their units' names).

@@ -21,6 +21,14 @@ const WHILE_MUST_CHANGE: [&str; 2] = ["/v1/auth/password", "/v1/me"];
 /// Longest username or password accepted (a longer one is refused before hashing).
 const MAX_CREDENTIAL_CHARS: usize = 256;
 
+/// What a revoked device may still do while its access token lasts: send the
+/// work it holds (push ops, upload photos). Everything else is answered 401
+/// `device_revoked`, which tells the phone to drop the user's data.
+fn sends_held_work(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    path == "/v1/sync/push" || path == "/v1/photos" || path == "/v1/photos/" || path.starts_with("/v1/photos/uploads/")
+}
+
 /// The authenticated caller of a request (`Authorization: Bearer <token>`).
 pub struct Authed(pub Caller);
 
@@ -37,6 +45,9 @@ impl FromRequestParts<AppState> for Authed {
             .to_string();
         let auth = state.auth.clone();
         let caller = tokio::task::spawn_blocking(move || auth.authenticate(&token)).await??;
+        if caller.device_revoked && !sends_held_work(parts) {
+            return Err(crate::auth::AuthError::DeviceRevoked.into());
+        }
         if caller.user.must_change_password && !WHILE_MUST_CHANGE.contains(&parts.uri.path()) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -85,6 +85,7 @@ impl From<AuthError> for ApiError {
             AuthError::RefreshInvalid => ApiError::new(StatusCode::UNAUTHORIZED, "refresh_invalid", msg),
             AuthError::TokenExpired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", msg),
             AuthError::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg),
+            AuthError::DeviceRevoked => ApiError::new(StatusCode::UNAUTHORIZED, "device_revoked", msg),
             AuthError::WeakPassword(_) => ApiError::bad_request("weak_password", msg),
             AuthError::Store(s) => s.into(),
             AuthError::Internal(m) => ApiError::internal(m),

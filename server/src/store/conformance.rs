@@ -315,6 +315,14 @@ fn refresh_tokens(store: &dyn Store) {
     store.revoke_family(fam2).unwrap();
     assert_eq!(store.spend_refresh("h4", now).unwrap(), SpendOutcome::Invalid);
     assert_eq!(store.refresh("h4").unwrap().map(|r| r.family), Some(fam2));
+    assert!(!store.family_device_revoked(fam2).unwrap(), "a logout is not a device revocation");
+    // revocation with the device (a lost phone): revoked, and told apart
+    let fam3 = Uuid::now_v7();
+    store.insert_refresh(&refresh(fam3, "h5", Duration::days(1))).unwrap();
+    assert!(!store.family_device_revoked(fam3).unwrap());
+    store.revoke_device_family(fam3).unwrap();
+    assert!(store.family_revoked(fam3).unwrap() && store.family_device_revoked(fam3).unwrap());
+    assert_eq!(store.spend_refresh("h5", now).unwrap(), SpendOutcome::Invalid);
     // a user's tokens across families and devices (to list and revoke devices)
     let (carol, phone_a, phone_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let mine = |hash: &str, fam: Uuid, device: Uuid, age: i64| RefreshRecord {

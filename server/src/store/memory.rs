@@ -38,6 +38,7 @@ struct State {
     usernames: HashMap<String, Uuid>,
     refresh: HashMap<String, RefreshRecord>,
     revoked: BTreeSet<Uuid>,
+    device_revoked: BTreeSet<Uuid>,
     keys: Vec<SigningKeyRecord>,
     uploads: HashMap<Uuid, UploadRecord>,
     photos: HashMap<String, PhotoRecord>,
@@ -217,6 +218,17 @@ impl Store for MemoryStore {
 
     fn family_revoked(&self, family: Uuid) -> StoreResult<bool> {
         Ok(self.st().revoked.contains(&family))
+    }
+
+    fn revoke_device_family(&self, family: Uuid) -> StoreResult<()> {
+        let mut st = self.st();
+        st.revoked.insert(family);
+        st.device_revoked.insert(family);
+        Ok(())
+    }
+
+    fn family_device_revoked(&self, family: Uuid) -> StoreResult<bool> {
+        Ok(self.st().device_revoked.contains(&family))
     }
 
     fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {

@@ -181,6 +181,12 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_family(&self, family: Uuid) -> StoreResult<()>;
     /// Whether a family was revoked.
     fn family_revoked(&self, family: Uuid) -> StoreResult<bool>;
+    /// Revokes a family because the county revoked its device (a lost
+    /// phone): refused like any revoked family, but told apart so the phone
+    /// learns it must drop its data.
+    fn revoke_device_family(&self, family: Uuid) -> StoreResult<()>;
+    /// Whether a family was revoked with its device.
+    fn family_device_revoked(&self, family: Uuid) -> StoreResult<bool>;
     /// The refresh record of a token hash, if any.
     fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
     /// Every refresh record of a user (all families, spent or not), oldest first.

@@ -408,6 +408,9 @@ impl WriteTx for SledTx<'_> {
     }
 }
 
+/// Value of a family revoked with its device (others are empty).
+const REVOKED_WITH_DEVICE: &[u8] = b"device";
+
 impl Store for SledStore {
     fn is_empty(&self) -> StoreResult<bool> {
         Ok(self.users.is_empty() && self.records.is_empty())
@@ -549,6 +552,15 @@ impl Store for SledStore {
 
     fn family_revoked(&self, family: Uuid) -> StoreResult<bool> {
         self.revoked.contains_key(family.as_bytes()).map_err(backend)
+    }
+
+    fn revoke_device_family(&self, family: Uuid) -> StoreResult<()> {
+        self.revoked.insert(family.as_bytes(), REVOKED_WITH_DEVICE).map_err(backend)?;
+        self.durable()
+    }
+
+    fn family_device_revoked(&self, family: Uuid) -> StoreResult<bool> {
+        Ok(self.revoked.get(family.as_bytes()).map_err(backend)?.is_some_and(|v| v.as_ref() == REVOKED_WITH_DEVICE))
     }
 
     fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {

@@ -51,7 +51,7 @@ fn open(dir: &str, url: &str) -> Result<FieldClient, ClientError> {
     // The previous (killed) process's lock goes with it; an in-test check may
     // still hold the store for a moment.
     for _ in 0..200 {
-        match FieldClient::open(dir.to_string(), url.to_string(), options.clone()) {
+        match FieldClient::open(dir.to_string(), url.to_string(), fengqiao_tests::phone::store_key(), options.clone()) {
             Ok(c) => return Ok(c),
             Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
                 last = Some(e);

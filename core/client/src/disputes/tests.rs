@@ -87,14 +87,15 @@ fn numbers_are_taken_in_order_once_each_and_run_out_clearly() {
 fn the_next_index_survives_reopening_the_phone() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = {
-        let store: Arc<dyn ClientStore> = Arc::new(SledClientStore::open(dir.path()).expect("open"));
+        let store: Arc<dyn ClientStore> =
+            Arc::new(SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open"));
         let phone = leader_on(store, 100, 2);
         phone.report_dispute(new_dispute("一")).expect("report").case_number
     };
     // sled releases its lock asynchronously: retry the reopen briefly
     let mut reopened = None;
     for _ in 0..50 {
-        match SledClientStore::open(dir.path()) {
+        match SledClientStore::open(dir.path(), &crate::store::test_key()) {
             Ok(s) => {
                 reopened = Some(s);
                 break;

@@ -1,19 +1,29 @@
-//! The phone's photo folder: one file per photo, named by the SHA-256 of its
-//! bytes. A photo comes in through a temp file in the same folder, hashed while
-//! it is copied (64 KiB at a time, never whole in memory), synced, renamed into
-//! place and the folder synced: a crash leaves either the whole photo or a temp
-//! file that the next open sweeps away.
+//! The phone's photo folder: one file per photo, named by a keyed hash of the
+//! SHA-256 of its bytes and encrypted (ADR 0010: 64 KiB segments, each
+//! authenticated, readable from any offset). A photo comes in through a temp
+//! file in the same folder, hashed while it is encrypted and copied (a segment
+//! at a time, never whole in memory), synced, renamed into place and the folder
+//! synced: a crash leaves either the whole photo or a temp file that the next
+//! open sweeps away.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::store::vault::{SEGMENT, STREAM_PREFIX_LEN, TAG_LEN};
+use crate::store::{StoreError, Vault};
 
-/// Copy buffer size.
-const BUF: usize = 64 * 1024;
+/// Copy buffer size (one segment).
+const BUF: usize = SEGMENT;
+/// First bytes of a photo file (format 1).
+const MAGIC: &[u8; 4] = b"FQP1";
+/// Header: magic, nonce prefix, plaintext length.
+const HEADER: u64 = 4 + STREAM_PREFIX_LEN as u64 + 8;
 /// Prefix of temp files (never a valid SHA-256 name).
 const TMP_PREFIX: &str = ".incoming-";
 /// Linux/Android/Darwin `ENOSPC`.
@@ -74,17 +84,29 @@ impl Drop for TempGuard {
 #[derive(Debug, Clone)]
 pub(crate) struct BlobDir {
     dir: PathBuf,
+    vault: Arc<Vault>,
 }
 
-fn valid_name(sha: &str) -> bool {
-    fengqiao_domain::records::is_sha256_hex(sha)
+/// A photo file's name: 32 lowercase hex digits.
+fn valid_file_name(name: &str) -> bool {
+    name.len() == 32 && name.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Size on disk of a photo of `length` bytes.
+fn sealed_len(length: u64) -> u64 {
+    let segments = length.div_ceil(SEGMENT as u64).max(1);
+    HEADER + length + segments * TAG_LEN as u64
+}
+
+fn corrupt() -> Error {
+    Error::Store(StoreError::Corrupt("a photo file fails authentication (damaged or foreign)".into()))
 }
 
 impl BlobDir {
     /// Opens (creating) the folder and sweeps temp files a crash left behind.
-    pub(crate) fn open(dir: &Path) -> Result<BlobDir, Error> {
+    pub(crate) fn open(dir: &Path, vault: Arc<Vault>) -> Result<BlobDir, Error> {
         fs::create_dir_all(dir).map_err(|e| write_err("create", e))?;
-        let me = BlobDir { dir: dir.to_path_buf() };
+        let me = BlobDir { dir: dir.to_path_buf(), vault };
         for entry in fs::read_dir(dir).map_err(|e| write_err("list", e))?.flatten() {
             if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
                 let _ = fs::remove_file(entry.path());
@@ -93,9 +115,14 @@ impl BlobDir {
         Ok(me)
     }
 
+    /// The file name standing for a photo (a keyed hash of its SHA-256).
+    pub(crate) fn name_of(&self, sha256: &str) -> String {
+        hex::encode(self.vault.name(b"photo-file", sha256.as_bytes()))
+    }
+
     /// Where a photo's file is (whether or not it exists).
     pub(crate) fn path(&self, sha256: &str) -> Option<PathBuf> {
-        valid_name(sha256).then(|| self.dir.join(sha256))
+        fengqiao_domain::records::is_sha256_hex(sha256).then(|| self.dir.join(self.name_of(sha256)))
     }
 
     /// The photo's file, if present.
@@ -109,12 +136,12 @@ impl BlobDir {
         Ok(self.files()?.iter().map(|(_, len)| len).sum())
     }
 
-    /// Every photo file: (sha256, length).
+    /// Every photo file: (file name, bytes on disk).
     pub(crate) fn files(&self) -> Result<Vec<(String, u64)>, Error> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.dir).map_err(|e| write_err("list", e))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if valid_name(&name) {
+            if valid_file_name(&name) {
                 if let Ok(m) = entry.metadata() {
                     out.push((name, m.len()));
                 }
@@ -125,8 +152,18 @@ impl BlobDir {
 
     /// Removes a photo's file (`false` if it was not there).
     pub(crate) fn remove(&self, sha256: &str) -> Result<bool, Error> {
-        let Some(p) = self.path(sha256) else { return Ok(false) };
-        match fs::remove_file(&p) {
+        match self.path(sha256) {
+            Some(_) => self.remove_file(&self.name_of(sha256)),
+            None => Ok(false),
+        }
+    }
+
+    /// Removes a photo file by its name (`false` if it was not there).
+    pub(crate) fn remove_file(&self, name: &str) -> Result<bool, Error> {
+        if !valid_file_name(name) {
+            return Ok(false);
+        }
+        match fs::remove_file(self.dir.join(name)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
             Err(e) => Err(write_err("remove", e)),
@@ -144,33 +181,46 @@ impl BlobDir {
         let mut out = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| write_err("create", e))?;
         let mut guard = TempGuard(Some(tmp.clone()));
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; BUF];
+        let prefix = Vault::photo_prefix();
+        out.write_all(MAGIC).map_err(|e| write_err("write", e))?;
+        out.write_all(&prefix).map_err(|e| write_err("write", e))?;
+        // The length is written once known (the header is fixed-size).
+        out.write_all(&0u64.to_be_bytes()).map_err(|e| write_err("write", e))?;
         let mut length: u64 = 0;
+        let mut index: u32 = 0;
+        let mut pending = read_segment(&mut src)?;
         loop {
-            let n = match src.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::InvalidInput(format!("photo: cannot read the file: {e}"))),
-            };
-            length += n as u64;
+            length += pending.len() as u64;
             if length > limits.max_bytes {
                 return Err(Error::InvalidInput(format!("photo: larger than {} bytes", limits.max_bytes)));
             }
-            if length > limits.room {
+            if sealed_len(length) > limits.room {
                 return Err(Error::StorageFull("the photo folder's budget is spent on photos not yet uploaded".into()));
             }
-            out.write_all(&buf[..n]).map_err(|e| write_err("write", e))?;
-            hasher.update(&buf[..n]);
+            hasher.update(&pending);
+            let next = if pending.len() == BUF { read_segment(&mut src)? } else { Vec::new() };
+            let last = next.is_empty();
+            if length == 0 {
+                break;
+            }
+            self.vault.seal_segment(&prefix, index, last, &mut pending)?;
+            out.write_all(&pending).map_err(|e| write_err("write", e))?;
+            if last {
+                break;
+            }
+            index = index.checked_add(1).ok_or_else(|| Error::InvalidInput("photo: too large".into()))?;
+            pending = next;
         }
         if length == 0 {
             return Err(Error::InvalidInput("photo: the file is empty".into()));
         }
+        out.seek(SeekFrom::Start(HEADER - 8)).map_err(|e| write_err("write", e))?;
+        out.write_all(&length.to_be_bytes()).map_err(|e| write_err("write", e))?;
         out.sync_all().map_err(|e| write_err("sync", e))?;
         drop(out);
         let sha256 = hex::encode(hasher.finalize());
-        let target = self.dir.join(&sha256);
-        if target.metadata().is_ok_and(|m| m.len() == length) {
+        let target = self.dir.join(self.name_of(&sha256));
+        if target.metadata().is_ok_and(|m| m.len() == sealed_len(length)) {
             // The same bytes are already here: keep one file (the guard drops the copy).
             return Ok(Imported { sha256, length, created: false });
         }
@@ -185,23 +235,117 @@ impl BlobDir {
     }
 }
 
-/// SHA-256 of a file, read 64 KiB at a time.
-pub(crate) fn hash_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
+/// Reads up to one segment from `src` (short only at the end).
+fn read_segment(src: &mut File) -> Result<Vec<u8>, Error> {
     let mut buf = vec![0u8; BUF];
-    let mut len = 0u64;
-    loop {
-        let n = match f.read(&mut buf) {
+    let mut filled = 0;
+    while filled < BUF {
+        match src.read(&mut buf[filled..]) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..n]);
-        len += n as u64;
+            Err(e) => return Err(Error::InvalidInput(format!("photo: cannot read the file: {e}"))),
+        }
     }
-    Ok((hex::encode(h.finalize()), len))
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// An open photo file, decrypted a segment at a time.
+pub(crate) struct PhotoReader {
+    file: File,
+    vault: Arc<Vault>,
+    prefix: [u8; STREAM_PREFIX_LEN],
+    /// The photo's length in bytes.
+    pub length: u64,
+}
+
+impl PhotoReader {
+    /// Bytes `offset..offset + len` of the photo (`len` is cut at its end).
+    pub(crate) fn read_range(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+        let end = offset.saturating_add(len as u64).min(self.length);
+        let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
+        let seg = SEGMENT as u64;
+        let mut index = offset / seg;
+        while index * seg < end {
+            let plain = self.segment(index)?;
+            let start = (index * seg).max(offset) - index * seg;
+            let stop = ((index + 1) * seg).min(end) - index * seg;
+            out.extend_from_slice(&plain[start as usize..stop as usize]);
+            index += 1;
+        }
+        Ok(out)
+    }
+
+    /// Decrypts segment `index`.
+    fn segment(&mut self, index: u64) -> Result<Vec<u8>, Error> {
+        let seg = SEGMENT as u64;
+        let last_index = self.length.div_ceil(seg).max(1) - 1;
+        if index > last_index {
+            return Err(corrupt());
+        }
+        let plain_len = if index == last_index { self.length - index * seg } else { seg };
+        let mut buf = vec![0u8; plain_len as usize + TAG_LEN];
+        let at = HEADER + index * (seg + TAG_LEN as u64);
+        self.file.seek(SeekFrom::Start(at)).map_err(|_| corrupt())?;
+        self.file.read_exact(&mut buf).map_err(|_| corrupt())?;
+        let idx = u32::try_from(index).map_err(|_| corrupt())?;
+        self.vault.open_segment(&self.prefix, idx, index == last_index, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// SHA-256 and length of the whole photo, decrypted a segment at a time.
+    pub(crate) fn hash(&mut self) -> Result<(String, u64), Error> {
+        let mut h = Sha256::new();
+        let segments = self.length.div_ceil(SEGMENT as u64);
+        for i in 0..segments {
+            h.update(self.segment(i)?);
+        }
+        Ok((hex::encode(h.finalize()), self.length))
+    }
+}
+
+impl BlobDir {
+    /// Opens a photo for reading (`None` if its file is not here).
+    pub(crate) fn reader(&self, sha256: &str) -> Result<Option<PhotoReader>, Error> {
+        let Some(path) = self.path(sha256) else { return Ok(None) };
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(write_err("open", e)),
+        };
+        let mut header = [0u8; HEADER as usize];
+        file.read_exact(&mut header).map_err(|_| corrupt())?;
+        if &header[..4] != MAGIC {
+            return Err(corrupt());
+        }
+        let mut prefix = [0u8; STREAM_PREFIX_LEN];
+        prefix.copy_from_slice(&header[4..4 + STREAM_PREFIX_LEN]);
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&header[4 + STREAM_PREFIX_LEN..]);
+        let length = u64::from_be_bytes(len);
+        let on_disk = file.metadata().map_err(|e| write_err("open", e))?.len();
+        if length == 0 || on_disk != sealed_len(length) {
+            return Err(corrupt());
+        }
+        Ok(Some(PhotoReader { file, vault: self.vault.clone(), prefix, length }))
+    }
+
+    /// The whole photo, decrypted (for showing it; `None` if not here).
+    pub(crate) fn read_all(&self, sha256: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.reader(sha256)? {
+            Some(mut r) => {
+                let len = usize::try_from(r.length).map_err(|_| corrupt())?;
+                Ok(Some(r.read_range(0, len)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Names of the photo files standing for these photos, to theirs.
+    pub(crate) fn names_for<'a>(&self, shas: impl Iterator<Item = &'a str>) -> HashMap<String, &'a str> {
+        shas.map(|s| (self.name_of(s), s)).collect()
+    }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -233,31 +377,60 @@ mod tests {
         v
     }
 
+    fn folder(t: &tempfile::TempDir) -> BlobDir {
+        BlobDir::open(&t.path().join("photos"), Arc::new(Vault::ephemeral())).expect("open")
+    }
+
     #[test]
-    fn import_hashes_while_copying_and_stores_same_bytes_once() {
+    fn import_hashes_while_encrypting_and_stores_same_bytes_once() {
         let t = tempfile::tempdir().expect("tmp");
-        let blobs = BlobDir::open(&t.path().join("photos")).expect("open");
-        // larger than one buffer, not a multiple of it
+        let blobs = folder(&t);
+        // several segments, the last one short
         let bytes: Vec<u8> = (0..200_001u32).map(|i| (i % 251) as u8).collect();
         let a = blobs.import(&src(t.path(), "a.jpg", &bytes), NO_LIMIT).expect("import");
         assert_eq!(a.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!((a.length, a.created), (bytes.len() as u64, true));
-        assert_eq!(fs::read(blobs.existing(&a.sha256).expect("file")).expect("read"), bytes);
+        let on_disk = fs::read(blobs.existing(&a.sha256).expect("file")).expect("read");
+        assert!(!on_disk.windows(64).any(|w| bytes.windows(64).take(1000).any(|b| b == w)), "no plaintext on disk");
+        assert_eq!(blobs.read_all(&a.sha256).expect("read").expect("present"), bytes);
+        let mut r = blobs.reader(&a.sha256).expect("reader").expect("present");
+        assert_eq!(r.read_range(65_530, 20).expect("range"), bytes[65_530..65_550].to_vec(), "across a segment edge");
+        assert_eq!(r.read_range(199_990, 100).expect("tail"), bytes[199_990..].to_vec(), "cut at the end");
+        assert_eq!(r.hash().expect("hash"), (a.sha256.clone(), a.length));
         let b = blobs.import(&src(t.path(), "b.jpg", &bytes), NO_LIMIT).expect("again");
         assert_eq!((b.sha256.as_str(), b.created), (a.sha256.as_str(), false));
-        assert_eq!(names(&t.path().join("photos")), vec![a.sha256.clone()], "one file, no temp left");
-        assert_eq!(blobs.used_bytes().expect("used"), bytes.len() as u64);
-        assert_eq!(hash_file(&blobs.existing(&a.sha256).expect("file")).expect("hash"), (a.sha256.clone(), a.length));
+        assert_eq!(names(&t.path().join("photos")), vec![blobs.name_of(&a.sha256)], "one file, no temp left");
+        assert!(!names(&t.path().join("photos"))[0].contains(&a.sha256[..16]), "the name hides the hash");
+        assert_eq!(blobs.used_bytes().expect("used"), sealed_len(bytes.len() as u64));
         assert!(blobs.remove(&a.sha256).expect("remove"));
         assert!(!blobs.remove(&a.sha256).expect("gone"));
         assert!(blobs.path("../etc/passwd").is_none());
     }
 
     #[test]
+    fn exact_segment_multiples_and_tampering() {
+        let t = tempfile::tempdir().expect("tmp");
+        let blobs = folder(&t);
+        let bytes = vec![9u8; SEGMENT * 2];
+        let a = blobs.import(&src(t.path(), "a.jpg", &bytes), NO_LIMIT).expect("import");
+        assert_eq!(blobs.read_all(&a.sha256).expect("read").expect("present"), bytes);
+        let path = blobs.existing(&a.sha256).expect("file");
+        let mut raw = fs::read(&path).expect("raw");
+        raw[HEADER as usize + 10] ^= 1;
+        fs::write(&path, &raw).expect("write");
+        assert!(blobs.read_all(&a.sha256).is_err(), "a flipped byte fails authentication");
+        raw.truncate(raw.len() - 5);
+        fs::write(&path, &raw).expect("write");
+        assert!(blobs.reader(&a.sha256).is_err(), "a cut file is refused");
+        let other = BlobDir::open(&t.path().join("photos"), Arc::new(Vault::ephemeral())).expect("open");
+        assert!(other.read_all(&a.sha256).expect("other key").is_none(), "another key finds no file by name");
+    }
+
+    #[test]
     fn over_budget_or_too_large_leaves_nothing_behind() {
         let t = tempfile::tempdir().expect("tmp");
         let dir = t.path().join("photos");
-        let blobs = BlobDir::open(&dir).expect("open");
+        let blobs = folder(&t);
         let s = src(t.path(), "big.jpg", &[7u8; 100_000]);
         let e = blobs.import(&s, Limits { max_bytes: u64::MAX, room: 99_999 }).expect_err("budget");
         assert!(matches!(e, Error::StorageFull(_)), "{e:?}");
@@ -278,7 +451,7 @@ mod tests {
         assert!(matches!(write_err("write", io::Error::from_raw_os_error(ENOSPC)), Error::StorageFull(_)));
         let t = tempfile::tempdir().expect("tmp");
         fs::write(t.path().join(format!("{TMP_PREFIX}x")), b"half").expect("write");
-        BlobDir::open(t.path()).expect("open");
+        BlobDir::open(t.path(), Arc::new(Vault::ephemeral())).expect("open");
         assert!(names(t.path()).is_empty());
     }
 }

@@ -101,20 +101,21 @@ pub(crate) fn make_room(store: &dyn ClientStore, blobs: &BlobDir, budget: u64, n
         return Ok(budget - used);
     }
     let queue = store.photo_uploads()?;
+    let by_name = blobs.names_for(queue.iter().map(|u| u.sha256.as_str()));
     let mut candidates: Vec<(u8, Option<chrono::DateTime<chrono::Utc>>, String, u64)> = Vec::new();
-    for (sha, len) in files {
-        match queue.iter().find(|u| u.sha256 == sha) {
-            None => candidates.push((0, None, sha, len)),
-            Some(u) if u.state == UploadState::Done => candidates.push((1, u.done_at, sha, len)),
+    for (name, len) in files {
+        match by_name.get(&name).and_then(|sha| queue.iter().find(|u| u.sha256 == *sha)) {
+            None => candidates.push((0, None, name, len)),
+            Some(u) if u.state == UploadState::Done => candidates.push((1, u.done_at, name, len)),
             Some(_) => {}
         }
     }
     candidates.sort();
-    for (_, _, sha, len) in candidates {
+    for (_, _, name, len) in candidates {
         if used.saturating_add(need) <= budget {
             break;
         }
-        if blobs.remove(&sha)? {
+        if blobs.remove_file(&name)? {
             used = used.saturating_sub(len);
             tracing::info!(bytes = len, "evicted an uploaded photo's original");
         }
@@ -152,7 +153,7 @@ impl FieldClient {
     }
 
     fn attach_photo_inner(&self, np: NewPhoto, file_item: Option<String>) -> Result<Attachment, Error> {
-        let session = self.store.load_session()?.ok_or(Error::NotLoggedIn)?;
+        let session = self.session()?;
         let user = session.user.id;
         let now = self.options.clock.now();
         let county_policy = self.policy();
@@ -208,6 +209,7 @@ impl FieldClient {
         // One import or eviction at a time: a file just copied is not yet in the
         // queue, and must not look like an orphan to the eviction.
         let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.ensure_photo_space(att.length)?;
         let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, att.length)?;
         let imported = blobs.import(Path::new(&np.source_path), Limits { max_bytes: policy.photos.max_bytes, room })?;
         let undo = |e: Error| {
@@ -235,7 +237,7 @@ impl FieldClient {
     /// The photos attached to a record, oldest first, with their upload state.
     pub fn photos_for(&self, target_kind: EntityKind, target_id: Uuid) -> Result<Vec<AttachedPhoto>, ClientError> {
         let run = || -> Result<Vec<AttachedPhoto>, Error> {
-            let user = self.store.load_session()?.ok_or(Error::NotLoggedIn)?.user.id;
+            let user = self.session()?.user.id;
             let mut out: Vec<AttachedPhoto> = Vec::new();
             for r in self.store.list_records(EntityKind::Attachment, usize::MAX)?.into_iter().rev() {
                 let Record::Attachment(a) = r.record else { continue };
@@ -258,16 +260,22 @@ impl FieldClient {
     /// Every photo in the upload queue, in queue order.
     pub fn photo_states(&self) -> Result<Vec<PhotoStatus>, ClientError> {
         let run = || -> Result<Vec<PhotoStatus>, Error> {
+            self.gate()?;
             Ok(self.store.photo_uploads()?.iter().map(|u| status_of(u, self.photos.as_ref())).collect())
         };
         Ok(run()?)
     }
 
-    /// The local file of a photo, if it is on this phone (an uploaded photo's
-    /// original may have been evicted to keep within the budget).
-    pub fn photo_path(&self, sha256: &str) -> Option<String> {
-        let p = self.photos.as_ref()?.existing(sha256)?;
-        Some(p.to_string_lossy().into_owned())
+    /// A photo's bytes, decrypted, for showing it (`None` if its original is
+    /// not on this phone: an uploaded photo's original may have been evicted
+    /// to keep within the budget). The file on disk stays encrypted.
+    pub fn photo_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>, ClientError> {
+        let run = || -> Result<Option<Vec<u8>>, Error> {
+            self.gate()?;
+            let Some(blobs) = self.photos.as_ref() else { return Ok(None) };
+            blobs.read_all(sha256)
+        };
+        Ok(run()?)
     }
 
     /// Evicts uploaded originals until the photo folder is within its budget.
@@ -328,7 +336,8 @@ mod tests {
     #[test]
     fn make_room_evicts_orphans_then_oldest_uploaded_never_pending() {
         let t = tempfile::tempdir().expect("tmp");
-        let blobs = BlobDir::open(&t.path().join("photos")).expect("open");
+        let blobs = BlobDir::open(&t.path().join("photos"), std::sync::Arc::new(crate::store::Vault::ephemeral()))
+            .expect("open");
         let s = MemoryClientStore::new();
         let old_done = queued(&s, &blobs, t.path(), &[1u8; 100], UploadState::Done, 60);
         let new_done = queued(&s, &blobs, t.path(), &[2u8; 100], UploadState::Done, 1);
@@ -346,12 +355,15 @@ mod tests {
         std::fs::write(&orphan_src, [5u8; 100]).expect("write");
         let orphan = blobs.import(&orphan_src, Limits { max_bytes: u64::MAX, room: u64::MAX }).expect("import").sha256;
 
-        // 500 used, budget 500: room for 200 more takes two evictions (orphan, oldest done)
-        assert_eq!(make_room(&s, &blobs, 500, 200).expect("room"), 200);
+        // Five files of `f` bytes on disk each (100 bytes sealed), budget 5f:
+        // room for 2f more takes two evictions (orphan, oldest done).
+        let f = blobs.used_bytes().expect("used") / 5;
+        assert!(f > 100);
+        assert_eq!(make_room(&s, &blobs, 5 * f, 2 * f).expect("room"), 2 * f);
         assert!(blobs.existing(&orphan).is_none() && blobs.existing(&old_done).is_none());
         assert!(blobs.existing(&new_done).is_some());
         // asking for more than the uploaded ones can free: never touches the others
-        assert_eq!(make_room(&s, &blobs, 300, 250).expect("room"), 100);
+        assert_eq!(make_room(&s, &blobs, 3 * f, 2 * f + 10).expect("room"), f);
         assert!(blobs.existing(&new_done).is_none());
         assert!(blobs.existing(&pending).is_some() && blobs.existing(&failed).is_some());
         let statuses: Vec<PhotoStatus> =

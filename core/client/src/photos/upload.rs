@@ -4,12 +4,9 @@
 //! (HEAD) after a cut, a crash or a restart. A photo that fails for good is
 //! marked failed and the next one goes on.
 
-use std::io::SeekFrom;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-
-use super::blobs::{hash_file, BlobDir};
+use super::blobs::{BlobDir, PhotoReader};
 use crate::error::Error;
 use crate::session::{Authed, Ctx};
 use crate::store::{PhotoUpload, UploadState};
@@ -98,9 +95,17 @@ impl Uploader<'_> {
     }
 
     async fn upload_one(&self, auth: &mut Authed<'_>, mut up: PhotoUpload, tally: &Tally) -> Result<Ended, Error> {
-        let Some(path) = self.blobs.existing(&up.sha256) else {
-            return self.fail(up, permanent("local_file_missing", "the photo's file is no longer on this phone"));
+        let reader = match self.blobs.reader(&up.sha256) {
+            Ok(Some(r)) if r.length == up.length => r,
+            Ok(Some(_)) | Err(Error::Store(_)) => {
+                return self.fail(up, permanent("local_file_corrupt", "the photo's file on this phone is damaged"))
+            }
+            Ok(None) => {
+                return self.fail(up, permanent("local_file_missing", "the photo's file is no longer on this phone"))
+            }
+            Err(e) => return Err(e),
         };
+        let reader = std::sync::Arc::new(std::sync::Mutex::new(reader));
         up.attempts = up.attempts.saturating_add(1);
         self.save(&up)?;
         let api = self.ctx.api;
@@ -156,14 +161,11 @@ impl Uploader<'_> {
             self.save(&up)?;
             self.report(tally.before + offset, tally.total);
             // 3. Chunks from there.
-            let mut file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("photo folder: open: {e}"))))?;
             while offset < up.length {
                 self.check_cancel()?;
                 let want = (up.length - offset).min(self.chunk as u64) as usize;
-                let Some(chunk) = read_at(&mut file, offset, want).await else {
-                    return self.fail(up, permanent("local_file_changed", "the photo's file changed on this phone"));
+                let Some(chunk) = read_at(&reader, offset, want).await else {
+                    return self.fail(up, permanent("local_file_corrupt", "the photo's file on this phone is damaged"));
                 };
                 let chunk = bytes::Bytes::from(chunk);
                 let c = &chunk;
@@ -204,7 +206,12 @@ impl Uploader<'_> {
                     }
                     Err(Error::Refused { status: 422, body }) if body.code == "photo_hash_mismatch" => {
                         up.upload_url = None;
-                        match hash_file(&path) {
+                        let r = reader.clone();
+                        let rehash =
+                            tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).hash())
+                                .await
+                                .map_err(|_| Error::Protocol("photo check stopped".into()))?;
+                        match rehash {
                             Ok((sha, _)) if sha == up.sha256 && !restarted_after_mismatch => {
                                 // The local file is sound: one fresh upload.
                                 restarted_after_mismatch = true;
@@ -246,10 +253,17 @@ pub(crate) fn is_open(state: &UploadState) -> bool {
     !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
 }
 
-/// Reads exactly `len` bytes at `offset`; `None` if the file is shorter.
-async fn read_at(file: &mut tokio::fs::File, offset: u64, len: usize) -> Option<Vec<u8>> {
-    file.seek(SeekFrom::Start(offset)).await.ok()?;
-    let mut buf = vec![0u8; len];
-    file.read_exact(&mut buf).await.ok()?;
-    Some(buf)
+/// Reads exactly `len` bytes of the photo at `offset`, decrypting off the
+/// async executor; `None` if the file is shorter or fails authentication.
+async fn read_at(reader: &SharedReader, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let r = reader.clone();
+    let bytes =
+        tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).read_range(offset, len))
+            .await
+            .ok()?
+            .ok()?;
+    (bytes.len() == len).then_some(bytes)
 }
+
+/// The photo being uploaded, shared with the blocking reads.
+type SharedReader = std::sync::Arc<std::sync::Mutex<PhotoReader>>;

@@ -14,6 +14,7 @@ mod cases;
 use super::{
     change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
     PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
+    UploadState, Vault, WipeCounts, WipeScope,
 };
 
 #[derive(Default)]
@@ -29,6 +30,7 @@ struct Inner {
     meta: SyncMeta,
     uploads: HashMap<String, PhotoUpload>,
     case_blocks: Vec<super::HeldCaseBlock>,
+    local: HashMap<String, Vec<u8>>,
 }
 
 impl Inner {
@@ -271,6 +273,83 @@ impl ClientStore for MemoryClientStore {
     fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()> {
         self.lock().meta = meta.clone();
         Ok(())
+    }
+
+    fn local_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.lock().local.get(name).cloned())
+    }
+
+    fn save_local_value(&self, name: &str, value: Option<&[u8]>) -> StoreResult<()> {
+        let mut g = self.lock();
+        match value {
+            Some(v) => g.local.insert(name.to_string(), v.to_vec()),
+            None => g.local.remove(name),
+        };
+        Ok(())
+    }
+
+    fn wipe(&self, scope: WipeScope) -> StoreResult<WipeCounts> {
+        let mut g = self.lock();
+        let user = match scope {
+            WipeScope::All => {
+                let counts = WipeCounts {
+                    ops: g.outbox.len() as u64,
+                    quarantined: g.quarantine.len() as u64,
+                    photos: g.uploads.values().filter(|u| u.state != UploadState::Done).count() as u64,
+                    records: g.records.len() as u64,
+                };
+                let next_seq = g.next_seq;
+                *g = Inner { next_seq, ..Inner::default() };
+                return Ok(counts);
+            }
+            WipeScope::User(u) => u,
+        };
+        let mut counts = WipeCounts::default();
+        let mut photos = Vec::new();
+        let ops: Vec<u64> = g.outbox.values().filter(|e| e.op.author == user).map(|e| e.seq).collect();
+        for seq in ops {
+            if let Some(e) = g.outbox.remove(&seq) {
+                g.outbox_ids.remove(&e.op.op_id);
+                photos.extend(op_photo(&e.op).map(str::to_string));
+                counts.ops += 1;
+            }
+        }
+        let quarantined: Vec<Uuid> =
+            g.quarantine.values().filter(|q| q.op.author == user).map(|q| q.op.op_id).collect();
+        for id in quarantined {
+            if let Some(q) = g.quarantine.remove(&id) {
+                photos.extend(op_photo(&q.op).map(str::to_string));
+                counts.quarantined += 1;
+            }
+        }
+        for sha in photos {
+            if g.uploads.get(&sha).is_some_and(|u| !u.confirmed) && g.uploads.remove(&sha).is_some() {
+                counts.photos += 1;
+            }
+        }
+        let pulled_theirs = g.pull.as_ref().is_some_and(|p| p.user == user);
+        let before = g.records.len();
+        g.records.retain(|_, r| match r.state {
+            RecordState::Pending { author, .. } => author != user,
+            RecordState::Synced => !pulled_theirs,
+        });
+        counts.records = (before - g.records.len()) as u64;
+        if pulled_theirs {
+            g.pull = None;
+        }
+        if g.session.as_ref().is_some_and(|s| s.user.id == user) {
+            g.session = None;
+        }
+        g.case_blocks.retain(|b| b.owner != user);
+        Ok(counts)
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        0
+    }
+
+    fn vault(&self) -> Option<std::sync::Arc<Vault>> {
+        None
     }
 }
 

@@ -12,10 +12,12 @@ pub mod conformance;
 pub mod conformance_cases;
 mod memory;
 mod sled;
+pub mod vault;
 
 pub use self::cases::{CaseClaim, CaseNumberStore, HeldCaseBlock};
 pub use self::memory::MemoryClientStore;
 pub use self::sled::{SledClientStore, StoreRecovery};
+pub use self::vault::{StoreKey, Vault};
 
 use std::fmt;
 
@@ -27,7 +29,7 @@ use uuid::Uuid;
 
 /// Format version of the values this build writes. Each stored value carries it
 /// (`fv`), so a later build can migrate; readers tolerate added fields.
-pub const STORE_FORMAT_VERSION: u32 = 1;
+pub const STORE_FORMAT_VERSION: u32 = 2;
 
 /// A storage failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +51,13 @@ pub enum StoreError {
     /// An operation with this id is already queued or quarantined.
     #[error("operation {0} is already queued")]
     DuplicateOp(Uuid),
+    /// The app's store key does not open this phone's store (another key, or
+    /// the store's key file was replaced). Nothing was read or changed.
+    #[error("the store key does not open this phone's store")]
+    WrongKey,
+    /// The key handed in is not a store key (it must be 32 bytes).
+    #[error("invalid store key: {0}")]
+    InvalidKey(String),
     /// The store lost writes it had acknowledged (a damaged file): refused
     /// rather than served. Its queued operations are kept in the outbox
     /// journal; `SledClientStore::recover` (`FieldClient::recover_store`)
@@ -150,7 +159,8 @@ pub struct Tokens {
     pub access_expires_at: DateTime<Utc>,
     /// Refresh token (rotates on every refresh).
     pub refresh_token: String,
-    /// When the refresh token expires.
+    /// When the refresh token expires, on the device's clock (the server's
+    /// expiry moved by the server clock's offset at login).
     pub refresh_expires_at: DateTime<Utc>,
 }
 
@@ -308,6 +318,38 @@ impl PhotoUpload {
     }
 }
 
+/// Whose data a [`ClientStore::wipe`] drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WipeScope {
+    /// One user's: their queued and quarantined ops, the pending records and
+    /// not-yet-confirmed photos those carry, their held case numbers, and (if
+    /// the pulled records are theirs) the pulled records and the cursor; their
+    /// session if it is the cached one.
+    User(Uuid),
+    /// Everything, the device id included (the next login is a new device).
+    All,
+}
+
+/// What a wipe dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WipeCounts {
+    /// Queued operations the server never received.
+    pub ops: u64,
+    /// Quarantined operations.
+    pub quarantined: u64,
+    /// Photos whose upload had not finished.
+    pub photos: u64,
+    /// Local records (pending and pulled).
+    pub records: u64,
+}
+
+impl WipeCounts {
+    /// Work the server never received (queued and quarantined ops, unfinished photos).
+    pub fn unsynced(&self) -> u64 {
+        self.ops + self.quarantined + self.photos
+    }
+}
+
 /// The phone's store. One writer at a time (backends serialise writes); every
 /// write is atomic and durable when it returns `Ok`. Case-number blocks are in
 /// the [`CaseNumberStore`] part.
@@ -388,6 +430,32 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     fn sync_meta(&self) -> StoreResult<SyncMeta>;
     /// Replaces the sync bookkeeping.
     fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()>;
+
+    /// A small named value of the core's own bookkeeping (the device lock,
+    /// users known on this phone), sealed like everything else.
+    fn local_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Replaces (or with `None` removes) a named value, durably.
+    fn save_local_value(&self, name: &str, value: Option<&[u8]>) -> StoreResult<()>;
+
+    /// Drops one user's data or everything (see [`WipeScope`]) and reports
+    /// what was dropped. Callers decide whether unsynced work may go.
+    fn wipe(&self, scope: WipeScope) -> StoreResult<WipeCounts>;
+
+    /// Bytes the store's files take on disk (0 for a store in memory).
+    fn disk_bytes(&self) -> u64;
+
+    /// The keys the store seals with, for the photo folder (`None`: the
+    /// store is not on disk).
+    fn vault(&self) -> Option<std::sync::Arc<Vault>>;
+}
+
+/// A fixed store key for tests.
+#[cfg(test)]
+pub(crate) fn test_key() -> StoreKey {
+    match StoreKey::from_bytes(&[7u8; vault::KEY_LEN]) {
+        Ok(k) => k,
+        Err(_) => StoreKey::generate(),
+    }
 }
 
 /// The key of a record: entity tag byte + the 16 bytes of its uuid.

@@ -5,13 +5,16 @@
 //! `quarantine` (op id → entry), `uploads` (photo SHA-256 hex → upload-queue
 //! entry) and `meta` (format version, next sequence,
 //! device id, pull cursor, sync bookkeeping). Values are JSON with a format
-//! version field `fv`. Multi-key writes are sled transactions over the trees
+//! version field `fv`, sealed by the store's [`Vault`] (ADR 0010) with their
+//! tree and key as associated data; record, op and photo keys are keyed hashes
+//! (a record key keeps its kind and the time part of its UUIDv7 in the clear,
+//! so lists stay in id order without decrypting). Multi-key writes are sled transactions over the trees
 //! involved; every write flushes before returning, since sled alone only syncs
 //! every 500 ms. One writer: a mutex serialises writes (the reset scan that must
 //! happen outside a sled transaction relies on it).
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::wire::{ChangeAction, OpEnvelope};
@@ -24,14 +27,17 @@ use uuid::Uuid;
 
 mod cases;
 mod integrity;
+mod keyfile;
+mod wipe;
 
 pub use self::integrity::StoreRecovery;
 use self::integrity::{GenFile, Journal};
 
+use super::vault::{StoreKey, Vault};
 use super::{
     change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
     PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
-    UploadState, STORE_FORMAT_VERSION,
+    UploadState, WipeCounts, WipeScope, STORE_FORMAT_VERSION,
 };
 
 const K_FORMAT: &[u8] = b"format";
@@ -42,6 +48,16 @@ const K_SYNC_META: &[u8] = b"sync_meta";
 const K_SESSION: &[u8] = b"session";
 /// The write generation (see [`integrity`]).
 const K_GEN: &[u8] = b"write_gen";
+/// Prefix of the core's own named values ([`ClientStore::local_value`]).
+const K_LOCAL: &[u8] = b"local/";
+
+/// Tree names, also the first part of each sealed value's associated data.
+const T_SESSION: &str = "session";
+const T_RECORDS: &str = "records";
+const T_OUTBOX: &str = "outbox";
+const T_QUARANTINE: &str = "quarantine";
+const T_META: &str = "meta";
+const T_UPLOADS: &str = "uploads";
 
 #[derive(Serialize, Deserialize)]
 struct RecordValue {
@@ -90,10 +106,6 @@ fn dec<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn tx_dec<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> TxResult<T> {
-    dec(what, bytes).map_err(ConflictableTransactionError::Abort)
-}
-
 fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
@@ -109,12 +121,17 @@ fn seq_from(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
-fn enc_upload(u: &PhotoUpload) -> StoreResult<Vec<u8>> {
-    enc(&Versioned { fv: STORE_FORMAT_VERSION, value: u })
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
 }
 
-fn tx_enc_upload(u: &PhotoUpload) -> TxResult<Vec<u8>> {
-    enc_upload(u).map_err(ConflictableTransactionError::Abort)
+/// Associated data of a sealed value: its tree and its key.
+fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
+    let mut a = Vec::with_capacity(tree.len() + 1 + key.len());
+    a.extend_from_slice(tree.as_bytes());
+    a.push(0);
+    a.extend_from_slice(key);
+    a
 }
 
 fn to_local(v: RecordValue) -> LocalRecord {
@@ -136,6 +153,10 @@ pub struct SledClientStore {
     meta: Tree,
     uploads: Tree,
     writer: Mutex<()>,
+    /// The keys everything is sealed with.
+    vault: Arc<Vault>,
+    /// Where the store's files are.
+    dir: std::path::PathBuf,
     /// The write generation last flushed, and the lock that orders flushes.
     gen: Mutex<u64>,
     gen_file: GenFile,
@@ -143,14 +164,17 @@ pub struct SledClientStore {
 }
 
 impl SledClientStore {
-    /// Opens (or creates) the store in `dir`. Fails if another process holds it
-    /// or it was written by a newer, incompatible build, and with
+    /// Opens (or creates) the store in `dir` with the app's `key`. Fails with
+    /// [`StoreError::WrongKey`] if the key does not open it, if another process
+    /// holds it or it was written by a newer, incompatible build, and with
     /// [`StoreError::Damaged`] if sled lost writes it had acknowledged (then
     /// [`SledClientStore::recover`] rebuilds it from the outbox journal).
-    pub fn open(dir: impl AsRef<Path>) -> StoreResult<Self> {
+    pub fn open(dir: impl AsRef<Path>, key: &StoreKey) -> StoreResult<Self> {
         let dir = dir.as_ref();
+        // The key first: a wrong key must change nothing, not even create sled's files.
+        let vault = Arc::new(keyfile::open_or_create(dir, key)?);
         let damaged =
-            |what: String| StoreError::Damaged { detail: what, journalled_ops: integrity::journalled_ops(dir) };
+            |what: String| StoreError::Damaged { detail: what, journalled_ops: integrity::journalled_ops(dir, &vault) };
         // sled 0.34 may panic on some damaged files instead of answering an error.
         let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).open());
         let db = match opened {
@@ -160,6 +184,7 @@ impl SledClientStore {
             Err(_) => return Err(damaged("the storage engine failed reading its files".into())),
         };
         let acknowledged = integrity::read_gen(dir)?;
+        let journal = Journal::open(dir, vault.clone())?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         let meta = tree("meta")?;
         let held = match meta.get(K_GEN).map_err(backend)? {
@@ -174,7 +199,7 @@ impl SledClientStore {
         let store = SledClientStore {
             gen: Mutex::new(held),
             gen_file: GenFile::open(dir)?,
-            journal: Journal::open(dir)?,
+            journal,
             session: tree("session")?,
             records: tree("records")?,
             outbox: tree("outbox")?,
@@ -183,6 +208,8 @@ impl SledClientStore {
             meta,
             uploads: tree("uploads")?,
             writer: Mutex::new(()),
+            vault,
+            dir: dir.to_path_buf(),
             db,
         };
         match store.meta.get(K_FORMAT).map_err(backend)? {
@@ -200,6 +227,76 @@ impl SledClientStore {
         Ok(store)
     }
 
+    /// The sealed bytes of `v` stored under `key` in `tree`.
+    pub(super) fn seal<T: Serialize>(&self, tree: &str, key: &[u8], v: &T) -> StoreResult<Vec<u8>> {
+        let plain = zeroize::Zeroizing::new(enc(v)?);
+        self.vault.seal(&aad(tree, key), &plain)
+    }
+
+    /// The value sealed under `key` in `tree`.
+    pub(super) fn unseal<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        tree: &str,
+        key: &[u8],
+        bytes: &[u8],
+    ) -> StoreResult<T> {
+        let plain = zeroize::Zeroizing::new(self.vault.open(what, &aad(tree, key), bytes)?);
+        dec(what, &plain)
+    }
+
+    /// [`unseal`](Self::unseal) inside a transaction.
+    pub(super) fn tx_unseal<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        tree: &str,
+        key: &[u8],
+        bytes: &[u8],
+    ) -> TxResult<T> {
+        self.unseal(what, tree, key, bytes).map_err(abort)
+    }
+
+    /// [`seal`](Self::seal) inside a transaction.
+    pub(super) fn tx_seal<T: Serialize>(&self, tree: &str, key: &[u8], v: &T) -> TxResult<Vec<u8>> {
+        self.seal(tree, key, v).map_err(abort)
+    }
+
+    /// The sled key of a record: kind tag, the first 8 bytes of its UUIDv7 (its
+    /// time, so keys sort as ids do) and a keyed hash of the whole key.
+    pub(super) fn rk(&self, plain: &[u8; 17]) -> [u8; 25] {
+        let mut k = [0u8; 25];
+        k[..9].copy_from_slice(&plain[..9]);
+        k[9..].copy_from_slice(&self.vault.name(b"record", plain));
+        k
+    }
+
+    /// The sled key of an op id.
+    pub(super) fn ok(&self, op_id: Uuid) -> [u8; 16] {
+        self.vault.name(b"op", op_id.as_bytes())
+    }
+
+    /// The sled key of a photo's upload entry.
+    pub(super) fn pk(&self, sha256: &str) -> [u8; 16] {
+        self.vault.name(b"photo", sha256.as_bytes())
+    }
+
+    /// The keys this store seals with (shared with the photo folder).
+    pub fn vault(&self) -> Arc<Vault> {
+        self.vault.clone()
+    }
+
+    fn record_value(&self, record: &Record, op: &OpEnvelope, rkey: &[u8]) -> StoreResult<Vec<u8>> {
+        self.seal(
+            T_RECORDS,
+            rkey,
+            &RecordValue {
+                fv: STORE_FORMAT_VERSION,
+                record: record.clone(),
+                state: RecordState::Pending { op_id: op.op_id, author: op.author },
+            },
+        )
+    }
+
     fn enqueue_inner(
         &self,
         record: &Record,
@@ -207,37 +304,40 @@ impl SledClientStore {
         upload: Option<&PhotoUpload>,
         at: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let rec = enc(&RecordValue {
-            fv: STORE_FORMAT_VERSION,
-            record: record.clone(),
-            state: RecordState::Pending { op_id: op.op_id, author: op.author },
-        })?;
-        let out = enc(&OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at })?;
-        let rkey = record_key(record.kind(), record.id());
-        let op_key = *op.op_id.as_bytes();
+        let rkey = self.rk(&record_key(record.kind(), record.id()));
+        let rec = self.record_value(record, op, &rkey)?;
+        let op_key = self.ok(op.op_id);
+        let pkey = upload.map(|u| self.pk(&u.sha256));
         let _w = self.write();
         self.journal.log_op(op, record, upload, at)?;
         let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta, &self.uploads)
             .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
                 if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(StoreError::DuplicateOp(op.op_id)));
+                    return Err(abort(StoreError::DuplicateOp(op.op_id)));
                 }
                 let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
                 meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
-                if let Some(up) = upload {
-                    let key = up.sha256.as_bytes();
+                if let (Some(up), Some(key)) = (upload, pkey.as_ref()) {
                     let next = match uploads.get(key)? {
                         Some(v) => {
-                            let mut cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+                            let mut cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, key, &v)?;
                             cur.value.merge_new_attach(up);
                             cur.value
                         }
                         None => PhotoUpload { seq, confirmed: false, ..up.clone() },
                     };
-                    uploads.insert(key, tx_enc_upload(&next)?)?;
+                    uploads.insert(
+                        key,
+                        self.tx_seal(T_UPLOADS, key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?,
+                    )?;
                 }
+                let out = self.tx_seal(
+                    T_OUTBOX,
+                    &seq_bytes(seq),
+                    &OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at },
+                )?;
                 records.insert(&rkey, rec.as_slice())?;
-                outbox.insert(&seq_bytes(seq), out.as_slice())?;
+                outbox.insert(&seq_bytes(seq), out)?;
                 ids.insert(&op_key, &seq_bytes(seq))?;
                 Ok(seq)
             })
@@ -261,7 +361,7 @@ impl SledClientStore {
     fn compact_journal(&self) {
         let live = self.outbox_ids.len() as u64 + self.quarantine.len() as u64;
         self.journal.compact_if_due(live, |id| {
-            let k = *id.as_bytes();
+            let k = self.ok(id);
             matches!(self.outbox_ids.contains_key(k), Ok(true)) || matches!(self.quarantine.contains_key(k), Ok(true))
         });
     }
@@ -273,17 +373,24 @@ impl SledClientStore {
     /// sync; queued and quarantined ops are queued again (the server answers
     /// `duplicate` for any it had already applied). The photo folder is left
     /// as it is.
-    pub fn recover(dir: impl AsRef<Path>) -> StoreResult<StoreRecovery> {
-        integrity::recover(dir.as_ref())
+    pub fn recover(dir: impl AsRef<Path>, key: &StoreKey) -> StoreResult<StoreRecovery> {
+        integrity::recover(dir.as_ref(), key)
+    }
+
+    /// Re-wraps the store's data key under `new_key` (durable when this
+    /// returns); the store then opens only with `new_key`. `current` must open it.
+    pub fn rotate_key(dir: impl AsRef<Path>, current: &StoreKey, new_key: &StoreKey) -> StoreResult<()> {
+        keyfile::rotate(dir.as_ref(), current, new_key)
     }
 
     /// Marks the photo of a confirmed attach op as confirmed, inside a transaction.
-    fn tx_confirm_photo(uploads: &TransactionalTree, sha: &str) -> TxResult<()> {
-        if let Some(v) = uploads.get(sha.as_bytes())? {
-            let mut cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+    fn tx_confirm_photo(&self, uploads: &TransactionalTree, sha: &str) -> TxResult<()> {
+        let key = self.pk(sha);
+        if let Some(v) = uploads.get(key)? {
+            let mut cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &key, &v)?;
             if !cur.value.confirmed {
                 cur.value.confirmed = true;
-                uploads.insert(sha.as_bytes(), tx_enc_upload(&cur.value)?)?;
+                uploads.insert(&key, self.tx_seal(T_UPLOADS, &key, &cur)?)?;
             }
         }
         Ok(())
@@ -309,14 +416,18 @@ impl SledClientStore {
         Ok(())
     }
 
-    /// Keys of every synced record (unreadable values count as synced: they are
-    /// server data that a pull brings back).
+    /// Whether a stored record value is pending (unreadable ones count as
+    /// synced: they are server data that a pull brings back).
+    fn is_pending(&self, key: &[u8], v: &[u8]) -> bool {
+        self.unseal::<RecordValue>("record", T_RECORDS, key, v).map(|r| r.state.is_pending()).unwrap_or(false)
+    }
+
+    /// Keys of every synced record.
     fn synced_keys(&self) -> StoreResult<Vec<sled::IVec>> {
         let mut keys = Vec::new();
         for item in self.records.iter() {
             let (k, v) = item.map_err(backend)?;
-            let pending = dec::<RecordValue>("record", &v).map(|r| r.state.is_pending()).unwrap_or(false);
-            if !pending {
+            if !self.is_pending(&k, &v) {
                 keys.push(k);
             }
         }
@@ -324,29 +435,56 @@ impl SledClientStore {
     }
 
     /// Removes `keys` whose record is (still) synced, inside a transaction.
-    fn tx_drop_synced(records: &TransactionalTree, keys: &[sled::IVec]) -> TxResult<()> {
+    fn tx_drop_synced(&self, records: &TransactionalTree, keys: &[sled::IVec]) -> TxResult<()> {
         for k in keys {
             if let Some(v) = records.get(k)? {
-                let pending = dec::<RecordValue>("record", &v).map(|r| r.state.is_pending()).unwrap_or(false);
-                if !pending {
+                if !self.is_pending(k, &v) {
                     records.remove(k)?;
                 }
             }
         }
         Ok(())
     }
+
+    /// A sealed meta value.
+    fn meta_value<T: DeserializeOwned>(&self, what: &str, key: &[u8]) -> StoreResult<Option<T>> {
+        match self.meta.get(key).map_err(backend)? {
+            Some(v) => Ok(Some(self.unseal(what, T_META, key, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes of the store's own files (sled's, the journal, the small files).
+    fn files_bytes(&self) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
+            if meta.is_file() {
+                return meta.len();
+            }
+            if !meta.is_dir() {
+                return 0;
+            }
+            std::fs::read_dir(p).map(|it| it.flatten().map(|e| walk(&e.path())).sum()).unwrap_or(0)
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return 0 };
+        entries
+            .flatten()
+            .filter(|e| integrity::is_own_file(&e.file_name().to_string_lossy()))
+            .map(|e| walk(&e.path()))
+            .sum()
+    }
 }
 
 impl ClientStore for SledClientStore {
     fn load_session(&self) -> StoreResult<Option<StoredSession>> {
         match self.session.get(K_SESSION).map_err(backend)? {
-            Some(v) => Ok(Some(dec::<Versioned<StoredSession>>("session", &v)?.value)),
+            Some(v) => Ok(Some(self.unseal::<Versioned<StoredSession>>("session", T_SESSION, K_SESSION, &v)?.value)),
             None => Ok(None),
         }
     }
 
     fn save_session(&self, session: &StoredSession) -> StoreResult<()> {
-        let bytes = enc(&Versioned { fv: STORE_FORMAT_VERSION, value: session })?;
+        let bytes = self.seal(T_SESSION, K_SESSION, &Versioned { fv: STORE_FORMAT_VERSION, value: session })?;
         let _w = self.write();
         self.session.insert(K_SESSION, bytes).map_err(backend)?;
         self.flush()
@@ -360,11 +498,11 @@ impl ClientStore for SledClientStore {
 
     fn device_id(&self) -> StoreResult<Uuid> {
         let _w = self.write();
-        if let Some(v) = self.meta.get(K_DEVICE).map_err(backend)? {
-            return Uuid::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("device id: {e}")));
+        if let Some(id) = self.meta_value::<Uuid>("device id", K_DEVICE)? {
+            return Ok(id);
         }
         let id = fengqiao_domain::new_id();
-        self.meta.insert(K_DEVICE, id.as_bytes().as_slice()).map_err(backend)?;
+        self.meta.insert(K_DEVICE, self.seal(T_META, K_DEVICE, &id)?).map_err(backend)?;
         self.flush()?;
         Ok(id)
     }
@@ -384,8 +522,9 @@ impl ClientStore for SledClientStore {
     }
 
     fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>> {
-        match self.uploads.get(sha256.as_bytes()).map_err(backend)? {
-            Some(v) => Ok(Some(dec::<Versioned<PhotoUpload>>("upload", &v)?.value)),
+        let key = self.pk(sha256);
+        match self.uploads.get(key).map_err(backend)? {
+            Some(v) => Ok(Some(self.unseal::<Versioned<PhotoUpload>>("upload", T_UPLOADS, &key, &v)?.value)),
             None => Ok(None),
         }
     }
@@ -393,8 +532,8 @@ impl ClientStore for SledClientStore {
     fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>> {
         let mut out = Vec::new();
         for item in self.uploads.iter() {
-            let (_, v) = item.map_err(backend)?;
-            match dec::<Versioned<PhotoUpload>>("upload", &v) {
+            let (k, v) = item.map_err(backend)?;
+            match self.unseal::<Versioned<PhotoUpload>>("upload", T_UPLOADS, &k, &v) {
                 Ok(u) => out.push(u.value),
                 Err(e) => tracing::warn!(error = %e, "skipping unreadable upload entry"),
             }
@@ -404,13 +543,13 @@ impl ClientStore for SledClientStore {
     }
 
     fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
-        let key = upload.sha256.as_bytes();
+        let key = self.pk(&upload.sha256);
         let _w = self.write();
         let saved = self
             .uploads
             .transaction(|t| {
                 let Some(v) = t.get(key)? else { return Ok(None) };
-                let cur: Versioned<PhotoUpload> = tx_dec("upload", &v)?;
+                let cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &key, &v)?;
                 let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
                 // Bytes sent are the server's to tell (HEAD before every resume), so a
                 // mere progress step need not wait for the disk; a new state or
@@ -420,7 +559,7 @@ impl ClientStore for SledClientStore {
                         (&cur.value.state, &next.state),
                         (UploadState::Uploading { .. }, UploadState::Uploading { .. })
                     );
-                t.insert(key, tx_enc_upload(&next)?)?;
+                t.insert(&key, self.tx_seal(T_UPLOADS, &key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?)?;
                 Ok(Some(progress_only))
             })
             .map_err(tx_err)?;
@@ -431,8 +570,9 @@ impl ClientStore for SledClientStore {
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
-        match self.records.get(record_key(kind, id)).map_err(backend)? {
-            Some(v) => Ok(Some(to_local(dec("record", &v)?))),
+        let key = self.rk(&record_key(kind, id));
+        match self.records.get(key).map_err(backend)? {
+            Some(v) => Ok(Some(to_local(self.unseal("record", T_RECORDS, &key, &v)?))),
             None => Ok(None),
         }
     }
@@ -443,14 +583,17 @@ impl ClientStore for SledClientStore {
             if out.len() >= limit {
                 break;
             }
-            let (_, v) = item.map_err(backend)?;
-            match dec::<RecordValue>("record", &v) {
+            let (k, v) = item.map_err(backend)?;
+            match self.unseal::<RecordValue>("record", T_RECORDS, &k, &v) {
                 Ok(r) => out.push(to_local(r)),
                 // A value this build cannot read (e.g. written by a newer one) is
                 // left in place, not shown.
                 Err(e) => tracing::warn!(error = %e, "skipping unreadable record"),
             }
         }
+        // Keys sort by the id's time part; ids made in the same millisecond
+        // are put in id order here.
+        out.sort_by_key(|r| std::cmp::Reverse(r.record.id()));
         Ok(out)
     }
 
@@ -462,7 +605,7 @@ impl ClientStore for SledClientStore {
             }
             let (k, v) = item.map_err(backend)?;
             let Some(seq) = seq_from(&k) else { continue };
-            match dec::<OutboxValue>("outbox", &v) {
+            match self.unseal::<OutboxValue>("outbox", T_OUTBOX, &k, &v) {
                 Ok(e) if author.is_none_or(|a| e.op.author == a) => out.push(to_entry(seq, e)),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(seq, error = %e, "skipping unreadable outbox entry"),
@@ -479,24 +622,24 @@ impl ClientStore for SledClientStore {
     }
 
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = *op_id.as_bytes();
+        let op_key = self.ok(op_id);
         let _w = self.write();
         let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
             .transaction(|(ids, outbox, records, uploads)| {
                 let Some(seq) = ids.remove(&op_key)? else { return Ok(false) };
                 if let Some(v) = outbox.remove(&seq)? {
-                    let entry: OutboxValue = tx_dec("outbox", &v)?;
+                    let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq, &v)?;
                     if let Some(sha) = op_photo(&entry.op) {
-                        Self::tx_confirm_photo(uploads, sha)?;
+                        self.tx_confirm_photo(uploads, sha)?;
                     }
-                    if let Some(rkey) = op_record_key(&entry.op) {
+                    if let Some(plain) = op_record_key(&entry.op) {
+                        let rkey = self.rk(&plain);
                         if let Some(rv) = records.get(rkey)? {
-                            let mut r: RecordValue = tx_dec("record", &rv)?;
+                            let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
                             if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id) {
                                 r.state = RecordState::Synced;
                                 r.fv = STORE_FORMAT_VERSION;
-                                let bytes = enc(&r).map_err(ConflictableTransactionError::Abort)?;
-                                records.insert(&rkey, bytes)?;
+                                records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
                             }
                         }
                     }
@@ -510,13 +653,13 @@ impl ClientStore for SledClientStore {
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
-        let op_key = *op_id.as_bytes();
+        let op_key = self.ok(op_id);
         let _w = self.write();
         let done = (&self.outbox_ids, &self.outbox, &self.quarantine)
             .transaction(|(ids, outbox, quarantine)| {
                 let Some(seq_b) = ids.remove(&op_key)? else { return Ok(false) };
                 let Some(v) = outbox.remove(&seq_b)? else { return Ok(false) };
-                let entry: OutboxValue = tx_dec("outbox", &v)?;
+                let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq_b, &v)?;
                 let q = QuarantineValue {
                     fv: STORE_FORMAT_VERSION,
                     seq: seq_from(&seq_b).unwrap_or(0),
@@ -526,7 +669,7 @@ impl ClientStore for SledClientStore {
                     current: reason.current.clone(),
                     quarantined_at: at,
                 };
-                quarantine.insert(&op_key, enc(&q).map_err(ConflictableTransactionError::Abort)?)?;
+                quarantine.insert(&op_key, self.tx_seal(T_QUARANTINE, &op_key, &q)?)?;
                 Ok(true)
             })
             .map_err(tx_err)?;
@@ -537,8 +680,8 @@ impl ClientStore for SledClientStore {
     fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>> {
         let mut out = Vec::new();
         for item in self.quarantine.iter() {
-            let (_, v) = item.map_err(backend)?;
-            match dec::<QuarantineValue>("quarantine", &v) {
+            let (k, v) = item.map_err(backend)?;
+            match self.unseal::<QuarantineValue>("quarantine", T_QUARANTINE, &k, &v) {
                 Ok(q) => out.push(QuarantinedEntry {
                     seq: q.seq,
                     op: q.op,
@@ -555,15 +698,16 @@ impl ClientStore for SledClientStore {
     }
 
     fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = *op_id.as_bytes();
+        let op_key = self.ok(op_id);
         let _w = self.write();
         let done = (&self.quarantine, &self.outbox, &self.outbox_ids)
             .transaction(|(quarantine, outbox, ids)| {
                 let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
-                let q: QuarantineValue = tx_dec("quarantine", &v)?;
+                let q: QuarantineValue = self.tx_unseal("quarantine", T_QUARANTINE, &op_key, &v)?;
                 let out = OutboxValue { fv: STORE_FORMAT_VERSION, op: q.op, enqueued_at: q.quarantined_at };
-                outbox.insert(&seq_bytes(q.seq), enc(&out).map_err(ConflictableTransactionError::Abort)?)?;
-                ids.insert(&op_key, &seq_bytes(q.seq))?;
+                let seq = seq_bytes(q.seq);
+                outbox.insert(&seq, self.tx_seal(T_OUTBOX, &seq, &out)?)?;
+                ids.insert(&op_key, &seq)?;
                 Ok(true)
             })
             .map_err(tx_err)?;
@@ -572,23 +716,26 @@ impl ClientStore for SledClientStore {
     }
 
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = *op_id.as_bytes();
+        let op_key = self.ok(op_id);
         let _w = self.write();
         let done = (&self.quarantine, &self.records, &self.uploads)
             .transaction(|(quarantine, records, uploads)| {
                 let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
-                let q: QuarantineValue = tx_dec("quarantine", &v)?;
+                let q: QuarantineValue = self.tx_unseal("quarantine", T_QUARANTINE, &op_key, &v)?;
                 if let Some(sha) = op_photo(&q.op) {
-                    if let Some(uv) = uploads.get(sha.as_bytes())? {
-                        let cur: Versioned<PhotoUpload> = tx_dec("upload", &uv)?;
+                    let pkey = self.pk(sha);
+                    if let Some(uv) = uploads.get(pkey)? {
+                        let cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &pkey, &uv)?;
                         if !cur.value.confirmed {
-                            uploads.remove(sha.as_bytes())?;
+                            uploads.remove(&pkey)?;
                         }
                     }
                 }
-                if let Some(rkey) = op_record_key(&q.op) {
+                if let Some(plain) = op_record_key(&q.op) {
+                    let rkey = self.rk(&plain);
                     if let Some(rv) = records.get(rkey)? {
-                        let carried = dec::<RecordValue>("record", &rv)
+                        let carried = self
+                            .unseal::<RecordValue>("record", T_RECORDS, &rkey, &rv)
                             .map(|r| matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id))
                             .unwrap_or(false);
                         if carried {
@@ -597,9 +744,9 @@ impl ClientStore for SledClientStore {
                     }
                 }
                 if let Some(cur) = q.current {
-                    let key = record_key(cur.kind(), cur.id());
+                    let key = self.rk(&record_key(cur.kind(), cur.id()));
                     let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
-                    records.insert(&key, enc(&val).map_err(ConflictableTransactionError::Abort)?)?;
+                    records.insert(&key, self.tx_seal(T_RECORDS, &key, &val)?)?;
                 }
                 Ok(true)
             })
@@ -610,33 +757,33 @@ impl ClientStore for SledClientStore {
     }
 
     fn pull_state(&self) -> StoreResult<Option<PullState>> {
-        match self.meta.get(K_PULL).map_err(backend)? {
-            Some(v) => Ok(Some(dec::<Versioned<PullState>>("pull state", &v)?.value)),
-            None => Ok(None),
-        }
+        Ok(self.meta_value::<Versioned<PullState>>("pull state", K_PULL)?.map(|v| v.value))
     }
 
     fn apply_pulled(&self, user: Uuid, page: &PulledPage) -> StoreResult<()> {
         let mut puts = Vec::with_capacity(page.changes.len());
         for change in &page.changes {
-            let key = change_key(change);
+            let key = self.rk(&change_key(change));
             match (change.action, &change.record) {
                 (ChangeAction::Put, Some(record)) => {
                     let v =
                         RecordValue { fv: STORE_FORMAT_VERSION, record: record.clone(), state: RecordState::Synced };
-                    puts.push((key, Some(enc(&v)?)));
+                    puts.push((key, Some(self.seal(T_RECORDS, &key, &v)?)));
                 }
                 (ChangeAction::Put, None) => {}
                 (ChangeAction::Drop, _) => puts.push((key, None)),
             }
         }
-        let pull =
-            enc(&Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } })?;
+        let pull = self.seal(
+            T_META,
+            K_PULL,
+            &Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } },
+        )?;
         let _w = self.write();
         let reset_keys = if page.reset { self.synced_keys()? } else { Vec::new() };
         (&self.records, &self.meta)
             .transaction(|(records, meta)| {
-                Self::tx_drop_synced(records, &reset_keys)?;
+                self.tx_drop_synced(records, &reset_keys)?;
                 for (key, val) in &puts {
                     match val {
                         Some(v) => records.insert(key, v.as_slice())?,
@@ -655,7 +802,7 @@ impl ClientStore for SledClientStore {
         let keys = self.synced_keys()?;
         (&self.records, &self.meta)
             .transaction(|(records, meta)| {
-                Self::tx_drop_synced(records, &keys)?;
+                self.tx_drop_synced(records, &keys)?;
                 meta.remove(K_PULL)?;
                 Ok(())
             })
@@ -664,17 +811,43 @@ impl ClientStore for SledClientStore {
     }
 
     fn sync_meta(&self) -> StoreResult<SyncMeta> {
-        match self.meta.get(K_SYNC_META).map_err(backend)? {
-            Some(v) => Ok(dec::<Versioned<SyncMeta>>("sync meta", &v)?.value),
-            None => Ok(SyncMeta::default()),
-        }
+        Ok(self.meta_value::<Versioned<SyncMeta>>("sync meta", K_SYNC_META)?.map(|v| v.value).unwrap_or_default())
     }
 
     fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()> {
-        let bytes = enc(&Versioned { fv: STORE_FORMAT_VERSION, value: meta })?;
+        let bytes = self.seal(T_META, K_SYNC_META, &Versioned { fv: STORE_FORMAT_VERSION, value: meta })?;
         let _w = self.write();
         self.meta.insert(K_SYNC_META, bytes).map_err(backend)?;
         self.flush()
+    }
+
+    fn local_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key = [K_LOCAL, name.as_bytes()].concat();
+        self.meta_value::<Vec<u8>>("local value", &key)
+    }
+
+    fn save_local_value(&self, name: &str, value: Option<&[u8]>) -> StoreResult<()> {
+        let key = [K_LOCAL, name.as_bytes()].concat();
+        let sealed = value.map(|v| self.seal(T_META, &key, &v)).transpose()?;
+        let _w = self.write();
+        match sealed {
+            Some(b) => self.meta.insert(key, b).map(|_| ()),
+            None => self.meta.remove(key).map(|_| ()),
+        }
+        .map_err(backend)?;
+        self.flush()
+    }
+
+    fn wipe(&self, scope: WipeScope) -> StoreResult<WipeCounts> {
+        self.wipe_inner(scope)
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        self.files_bytes()
+    }
+
+    fn vault(&self) -> Option<Arc<Vault>> {
+        Some(self.vault.clone())
     }
 }
 
@@ -685,7 +858,7 @@ mod tests {
     /// A new store in a temporary folder (also used by the `cases` tests).
     pub(super) fn fresh() -> (tempfile::TempDir, SledClientStore) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SledClientStore::open(dir.path()).expect("open");
+        let store = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
         (dir, store)
     }
 
@@ -694,18 +867,23 @@ mod tests {
     #[test]
     fn data_survives_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
-        crate::store::conformance::survives_reopen(|| Box::new(SledClientStore::open(dir.path()).expect("open")));
+        crate::store::conformance::survives_reopen(|| {
+            Box::new(SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open"))
+        });
     }
 
     #[test]
     fn newer_format_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
-            let s = SledClientStore::open(dir.path()).expect("open");
+            let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
             s.meta.insert(K_FORMAT, enc(&(STORE_FORMAT_VERSION + 1)).expect("enc")).expect("insert");
             s.flush().expect("flush");
         }
-        assert!(matches!(SledClientStore::open(dir.path()), Err(StoreError::Incompatible { .. })));
+        assert!(matches!(
+            SledClientStore::open(dir.path(), &crate::store::test_key()),
+            Err(StoreError::Incompatible { .. })
+        ));
     }
 
     #[test]

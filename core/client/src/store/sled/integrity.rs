@@ -9,8 +9,9 @@
 //!   sled, flushes, then writes it here (8 bytes, synced). On open, a sled
 //!   generation behind this file means sled lost acknowledged writes: the store
 //!   is refused as damaged instead of served.
-//! - `outbox.journal`: a write-ahead copy of every queued operation (one JSON
-//!   line, synced before the sled transaction), with the record and photo it
+//! - `outbox.journal`: a write-ahead copy of every queued operation (one line
+//!   of base64: the JSON sealed by the store's vault, synced before the sled
+//!   transaction), with the record and photo it
 //!   carries. [`recover`] moves a damaged store aside, opens a fresh one and
 //!   replays the journal into it; the server's exactly-once rule answers
 //!   `duplicate` for any op it had already applied. The journal is compacted to
@@ -20,7 +21,9 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::wire::OpEnvelope;
@@ -28,8 +31,30 @@ use fengqiao_domain::Record;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::super::vault::{StoreKey, Vault};
 use super::super::{ClientStore, PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
 use super::SledClientStore;
+
+/// Associated data of a journal line.
+const JOURNAL_AAD: &[u8] = b"outbox.journal";
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
+
+/// One journal line's bytes (newline included).
+fn encode_line(vault: &Vault, line: &Line) -> StoreResult<Vec<u8>> {
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec(line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?,
+    );
+    let mut out = B64.encode(vault.seal(JOURNAL_AAD, &json)?).into_bytes();
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// A journal line back (None: torn, damaged, or sealed under another key).
+fn decode_line(vault: &Vault, bytes: &[u8]) -> Option<Line> {
+    let sealed = B64.decode(bytes).ok()?;
+    let json = zeroize::Zeroizing::new(vault.open("journal", JOURNAL_AAD, &sealed).ok()?);
+    serde_json::from_slice(&json).ok()
+}
 
 /// File of the write generation.
 pub(crate) const GEN_FILE: &str = "store.gen";
@@ -124,7 +149,7 @@ pub(crate) struct JournalRead {
 }
 
 /// Reads a journal file (empty if there is none).
-pub(crate) fn read_journal(path: &Path) -> StoreResult<JournalRead> {
+pub(crate) fn read_journal(path: &Path, vault: &Vault) -> StoreResult<JournalRead> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -141,12 +166,12 @@ pub(crate) fn read_journal(path: &Path) -> StoreResult<JournalRead> {
             continue;
         }
         lines += 1;
-        match serde_json::from_slice::<Line>(&line) {
-            Ok(Line::Op { op, record, upload, at, .. }) => ops.push(JournalledOp { op, record, upload, at }),
-            Ok(Line::Cancel { op_id }) => {
+        match decode_line(vault, &line) {
+            Some(Line::Op { op, record, upload, at, .. }) => ops.push(JournalledOp { op, record, upload, at }),
+            Some(Line::Cancel { op_id }) => {
                 cancelled.insert(op_id);
             }
-            Err(_) => unreadable += 1,
+            None => unreadable += 1,
         }
     }
     let mut seen = HashSet::new();
@@ -157,6 +182,7 @@ pub(crate) fn read_journal(path: &Path) -> StoreResult<JournalRead> {
 /// The open journal.
 pub(crate) struct Journal {
     path: PathBuf,
+    vault: Arc<Vault>,
     inner: Mutex<JournalInner>,
 }
 
@@ -177,21 +203,20 @@ fn sync_dir(dir: &Path) {
 }
 
 impl Journal {
-    pub(crate) fn open(dir: &Path) -> StoreResult<Journal> {
+    pub(crate) fn open(dir: &Path, vault: Arc<Vault>) -> StoreResult<Journal> {
         let path = dir.join(JOURNAL_FILE);
-        let lines = read_journal(&path)?.lines;
+        let lines = read_journal(&path, &vault)?.lines;
         let mut file = open_append(&path)?;
         // A line torn by a crash must not swallow the next one.
         let torn = fs::read(&path).map(|b| b.last().is_some_and(|c| *c != b'\n')).unwrap_or(false);
         if torn {
             file.write_all(b"\n").map_err(|e| io("outbox.journal", e))?;
         }
-        Ok(Journal { path, inner: Mutex::new(JournalInner { file, lines }) })
+        Ok(Journal { path, vault, inner: Mutex::new(JournalInner { file, lines }) })
     }
 
     fn append(&self, line: &Line) -> StoreResult<()> {
-        let mut bytes = serde_json::to_vec(line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?;
-        bytes.push(b'\n');
+        let bytes = encode_line(&self.vault, line)?;
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         g.file.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
         g.file.sync_data().map_err(|e| io("outbox.journal", e))?;
@@ -242,15 +267,13 @@ impl Journal {
     }
 
     fn rewrite(&self, live: &impl Fn(Uuid) -> bool) -> StoreResult<(File, u64)> {
-        let read = read_journal(&self.path)?;
+        let read = read_journal(&self.path, &self.vault)?;
         let tmp = self.path.with_extension("journal.tmp");
         let mut out = File::create(&tmp).map_err(|e| io("outbox.journal", e))?;
         let mut lines = 0;
         for o in read.ops.into_iter().filter(|o| live(o.op.op_id)) {
             let line = Line::Op { fv: STORE_FORMAT_VERSION, op: o.op, record: o.record, upload: o.upload, at: o.at };
-            let mut bytes =
-                serde_json::to_vec(&line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?;
-            bytes.push(b'\n');
+            let bytes = encode_line(&self.vault, &line)?;
             out.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
             lines += 1;
         }
@@ -279,14 +302,29 @@ fn is_store_file(name: &str) -> bool {
     matches!(name, "conf" | "db" | "blobs" | "snap.tmp" | GEN_FILE) || name.starts_with("snap.")
 }
 
+/// Is this file or folder part of the store (sled's, the journal, the key file)?
+pub(crate) fn is_own_file(name: &str) -> bool {
+    is_store_file(name) || name == JOURNAL_FILE || name.starts_with(super::keyfile::KEY_FILE)
+}
+
 /// Ops a damaged store's journal still holds (for the error message).
-pub(crate) fn journalled_ops(dir: &Path) -> u64 {
-    read_journal(&dir.join(JOURNAL_FILE)).map(|r| r.ops.len() as u64).unwrap_or(0)
+pub(crate) fn journalled_ops(dir: &Path, vault: &Vault) -> u64 {
+    read_journal(&dir.join(JOURNAL_FILE), vault).map(|r| r.ops.len() as u64).unwrap_or(0)
+}
+
+/// Empties the journal (after a wipe): the ops it held are gone for good.
+pub(crate) fn truncate_journal(journal: &Journal) -> StoreResult<()> {
+    let mut g = journal.inner.lock().unwrap_or_else(|e| e.into_inner());
+    g.file.set_len(0).map_err(|e| io("outbox.journal", e))?;
+    g.file.sync_all().map_err(|e| io("outbox.journal", e))?;
+    g.lines = 0;
+    Ok(())
 }
 
 /// Moves the store in `dir` aside and rebuilds it from the outbox journal.
-pub(crate) fn recover(dir: &Path) -> StoreResult<StoreRecovery> {
-    let journal = read_journal(&dir.join(JOURNAL_FILE))?;
+pub(crate) fn recover(dir: &Path, key: &StoreKey) -> StoreResult<StoreRecovery> {
+    let vault = super::keyfile::open_or_create(dir, key)?;
+    let journal = read_journal(&dir.join(JOURNAL_FILE), &vault)?;
     let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let aside = dir.join(format!("damaged-{stamp}"));
     fs::create_dir_all(&aside).map_err(|e| io("damaged copy", e))?;
@@ -298,7 +336,7 @@ pub(crate) fn recover(dir: &Path) -> StoreResult<StoreRecovery> {
         }
     }
     sync_dir(dir);
-    let store = SledClientStore::open(dir)?;
+    let store = SledClientStore::open(dir, key)?;
     let mut replayed = 0;
     for o in journal.ops {
         let res = match &o.upload {
@@ -356,14 +394,14 @@ mod tests {
     /// Opens, retrying while sled lets go of the previous handle's lock.
     fn reopen(dir: &Path) -> StoreResult<SledClientStore> {
         for _ in 0..100 {
-            match SledClientStore::open(dir) {
+            match SledClientStore::open(dir, &crate::store::test_key()) {
                 Err(StoreError::Backend(m)) if m.contains("lock") || m.contains("Resource temporarily") => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }
                 other => return other,
             }
         }
-        SledClientStore::open(dir)
+        SledClientStore::open(dir, &crate::store::test_key())
     }
 
     /// Overwrites bytes of sled's log at `frac` of its length.
@@ -387,7 +425,7 @@ mod tests {
     fn a_clean_reopen_passes_the_generation_check() {
         let dir = tempfile::tempdir().expect("dir");
         let ids = {
-            let s = SledClientStore::open(dir.path()).expect("open");
+            let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
             queue(&s, 5)
         };
         let s = reopen(dir.path()).expect("reopen");
@@ -404,7 +442,7 @@ mod tests {
         for frac in [0.0, 0.2, 0.5, 0.7, 0.9, -1.0] {
             let dir = tempfile::tempdir().expect("dir");
             let (ids, completed) = {
-                let s = SledClientStore::open(dir.path()).expect("open");
+                let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
                 let ids = queue(&s, 40);
                 assert!(s.complete_op(ids[0]).expect("complete"));
                 assert!(s
@@ -443,7 +481,7 @@ mod tests {
             }
             assert!(err.to_string().contains("damaged") && err.to_string().contains("40 unsynced operations"), "{err}");
 
-            let rec = SledClientStore::recover(dir.path()).expect("recover");
+            let rec = SledClientStore::recover(dir.path(), &crate::store::test_key()).expect("recover");
             assert_eq!((rec.replayed_ops, rec.unreadable_lines), (40, 0));
             assert!(rec.damaged_copy.join("db").exists(), "the damaged files are kept aside");
             let s = reopen(dir.path()).expect("recovered store opens");
@@ -460,7 +498,7 @@ mod tests {
     #[test]
     fn a_deleted_log_is_damage_not_a_fresh_start() {
         let dir = tempfile::tempdir().expect("dir");
-        drop(queue(&SledClientStore::open(dir.path()).expect("open"), 3));
+        drop(queue(&SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open"), 3));
         drop(reopen(dir.path()).expect("clean"));
         std::thread::sleep(std::time::Duration::from_millis(200));
         fs::remove_file(dir.path().join("db")).expect("rm");
@@ -470,7 +508,7 @@ mod tests {
     #[test]
     fn journal_skips_torn_lines_and_cancelled_ops_and_compacts() {
         let dir = tempfile::tempdir().expect("dir");
-        let s = SledClientStore::open(dir.path()).expect("open");
+        let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
         let ids = queue(&s, 3);
         // a duplicate enqueue neither queues nor cancels the original
         let (r, op) = visit_op(Uuid::from_u128(7));
@@ -480,12 +518,17 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).expect("journal");
         f.write_all(b"{\"t\":\"op\",\"fv\":1,\"op\":{\"op_").expect("torn");
         drop(f);
-        let read = read_journal(&path).expect("read");
+        let vault = s.vault();
+        let read = read_journal(&path, &vault).expect("read");
         assert_eq!(read.ops.len(), 4);
         assert_eq!(read.unreadable, 1);
-        let cancelled = Journal::open(dir.path()).expect("j");
+        let cancelled = Journal::open(dir.path(), vault.clone()).expect("j");
         cancelled.log_cancel(ids[2]);
-        assert_eq!(read_journal(&path).expect("read").ops.len(), 3);
+        assert_eq!(read_journal(&path, &vault).expect("read").ops.len(), 3);
+        let raw = fs::read(&path).expect("raw journal");
+        assert!(!raw.windows("院墙".len()).any(|w| w == "院墙".as_bytes()), "journal lines are sealed");
+        let foreign = crate::store::Vault::ephemeral();
+        assert_eq!(read_journal(&path, &foreign).expect("read").ops.len(), 0, "another key reads nothing");
 
         // completing many ops shrinks the journal to what is still queued
         drop(s);
@@ -495,7 +538,8 @@ mod tests {
         for id in &many[..95] {
             assert!(s.complete_op(*id).expect("complete"));
         }
-        let left: Vec<Uuid> = read_journal(&path).expect("read").ops.into_iter().map(|o| o.op.op_id).collect();
+        let left: Vec<Uuid> =
+            read_journal(&path, &s.vault()).expect("read").ops.into_iter().map(|o| o.op.op_id).collect();
         assert!(left.len() < 64, "compacted: {} lines", left.len());
         for id in &many[95..] {
             assert!(left.contains(id), "a queued op is never compacted away");
