@@ -173,6 +173,19 @@ impl SledClientStore {
         let dir = dir.as_ref();
         // The key first: a wrong key must change nothing, not even create sled's files.
         let vault = Arc::new(keyfile::open_or_create(dir, key)?);
+        Self::open_with(dir, vault)
+    }
+
+    /// A store whose values are not sealed, for the encryption-overhead
+    /// benchmark only (feature `bench-plaintext`, off in every app build).
+    #[cfg(feature = "bench-plaintext")]
+    pub fn open_unencrypted_for_benchmarks(dir: impl AsRef<Path>) -> StoreResult<Self> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(backend)?;
+        Self::open_with(dir, Arc::new(Vault::plaintext_for_benchmarks()))
+    }
+
+    fn open_with(dir: &Path, vault: Arc<Vault>) -> StoreResult<Self> {
         let damaged =
             |what: String| StoreError::Damaged { detail: what, journalled_ops: integrity::journalled_ops(dir, &vault) };
         // sled 0.34 may panic on some damaged files instead of answering an error.

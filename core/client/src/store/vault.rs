@@ -119,6 +119,9 @@ pub struct Vault {
     values: XChaCha20Poly1305,
     photos: XChaCha20Poly1305,
     names: Zeroizing<[u8; KEY_LEN]>,
+    /// Values pass through unsealed: only ever set by the benchmark-only
+    /// constructor (feature `bench-plaintext`), to measure what sealing costs.
+    plain: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -145,7 +148,15 @@ impl Vault {
             values: XChaCha20Poly1305::new(Key::from_slice(values.as_ref())),
             photos: XChaCha20Poly1305::new(Key::from_slice(photos.as_ref())),
             names: derive(b"names"),
+            plain: false,
         }
+    }
+
+    /// A vault that seals nothing, for the encryption-overhead benchmark only
+    /// (never built into the apps: the feature is off by default).
+    #[cfg(feature = "bench-plaintext")]
+    pub fn plaintext_for_benchmarks() -> Vault {
+        Vault { plain: true, ..Vault::ephemeral() }
     }
 
     /// Keys that live only as long as this value (a client on an in-memory
@@ -156,18 +167,30 @@ impl Vault {
 
     /// Encrypts a value stored under `aad` (its tree and key).
     pub(crate) fn seal(&self, aad: &[u8], plain: &[u8]) -> StoreResult<Vec<u8>> {
+        if self.plain {
+            return Ok(plain.to_vec());
+        }
         seal_with(&self.values, aad, plain)
     }
 
     /// Decrypts a value stored under `aad`; a value that fails authentication
     /// (tampered, moved, or from another key) is [`StoreError::Corrupt`].
     pub(crate) fn open(&self, what: &str, aad: &[u8], sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        if self.plain {
+            return Ok(sealed.to_vec());
+        }
         open_with(&self.values, aad, sealed)
             .map_err(|_| StoreError::Corrupt(format!("{what}: fails authentication (damaged or foreign)")))
     }
 
     /// The keyed hash standing for a name (`domain` separates uses).
     pub fn name(&self, domain: &[u8], raw: &[u8]) -> [u8; 16] {
+        if self.plain {
+            let mut out = [0u8; 16];
+            let n = raw.len().min(16);
+            out[..n].copy_from_slice(&raw[raw.len() - n..]);
+            return out;
+        }
         let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.names.as_ref()) {
             Ok(m) => m,
             // HMAC takes keys of any length.
