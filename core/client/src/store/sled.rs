@@ -237,6 +237,7 @@ impl SledClientStore {
                 store.flush()?;
             }
         }
+        store.replay_lost(held)?;
         Ok(store)
     }
 
@@ -254,7 +255,7 @@ impl SledClientStore {
         key: &[u8],
         bytes: &[u8],
     ) -> StoreResult<T> {
-        let plain = zeroize::Zeroizing::new(self.vault.open(what, &aad(tree, key), bytes)?);
+        let plain = self.vault.open(what, &aad(tree, key), bytes)?;
         dec(what, &plain)
     }
 
@@ -310,6 +311,15 @@ impl SledClientStore {
         )
     }
 
+    /// The generation the next write takes (callers hold the write lock).
+    pub(super) fn next_gen(&self) -> u64 {
+        *self.gen.lock().unwrap_or_else(|e| e.into_inner()) + 1
+    }
+
+    /// Queues an op with its record (and photo). The journal line, synced,
+    /// is the commit point: sled takes the transaction in memory and writes it
+    /// within its 500 ms flush; a crash before that is repaired at the next
+    /// open from the journal (see [`integrity`]). One fsync per visit.
     fn enqueue_inner(
         &self,
         record: &Record,
@@ -322,7 +332,14 @@ impl SledClientStore {
         let op_key = self.ok(op.op_id);
         let pkey = upload.map(|u| self.pk(&u.sha256));
         let _w = self.write();
-        self.journal.log_op(op, record, upload, at)?;
+        // One writer: checked here, nothing can queue it in between.
+        if self.outbox_ids.contains_key(op_key).map_err(backend)?
+            || self.quarantine.contains_key(op_key).map_err(backend)?
+        {
+            return Err(StoreError::DuplicateOp(op.op_id));
+        }
+        let gen = self.next_gen();
+        self.journal.log_op(op, record, upload, at, gen)?;
         let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta, &self.uploads)
             .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
                 if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
@@ -330,6 +347,7 @@ impl SledClientStore {
                 }
                 let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
                 meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
+                meta.insert(K_GEN, &seq_bytes(gen))?;
                 if let (Some(up), Some(key)) = (upload, pkey.as_ref()) {
                     let next = match uploads.get(key)? {
                         Some(v) => {
@@ -356,8 +374,31 @@ impl SledClientStore {
             })
             .map_err(tx_err);
         let seq = self.journalled(op.op_id, seq)?;
-        self.flush()?;
+        *self.gen.lock().unwrap_or_else(|e| e.into_inner()) = gen;
         Ok(seq)
+    }
+
+    /// Queues again the ops the journal acknowledged but sled lost in a crash
+    /// (journalled with a generation above the one sled holds).
+    fn replay_lost(&self, held: u64) -> StoreResult<u64> {
+        let lost = self.journal.lost_since(held)?;
+        let mut replayed = 0;
+        for o in lost {
+            let res = match &o.upload {
+                Some(up) => self.enqueue_photo(&o.record, &o.op, up, o.at),
+                None => self.enqueue(&o.record, &o.op, o.at),
+            };
+            match res {
+                Ok(_) => replayed += 1,
+                Err(StoreError::DuplicateOp(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if replayed > 0 {
+            self.flush()?;
+            tracing::info!(replayed, "queued again the ops sled lost in a crash (from the outbox journal)");
+        }
+        Ok(replayed)
     }
 
     /// Notes in the journal an op whose enqueue did not happen.

@@ -114,9 +114,19 @@ fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Ve
     cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).map_err(|_| ())
 }
 
+/// Decrypted values kept in memory (plaintext never goes to disk).
+const OPENED_CACHE: usize = 4096;
+
+/// Values opened recently, keyed by their associated data and nonce: a nonce
+/// is random per write, so a hit is the very value authenticated before (a
+/// rewritten value has a new nonce; a tampered one under the same nonce still
+/// gets the authentic plaintext).
+type OpenedCache = std::sync::Mutex<lru::LruCache<Vec<u8>, std::sync::Arc<Zeroizing<Vec<u8>>>>>;
+
 /// The keys derived from the data key, and what they do.
 pub struct Vault {
     values: XChaCha20Poly1305,
+    opened: OpenedCache,
     photos: XChaCha20Poly1305,
     names: Zeroizing<[u8; KEY_LEN]>,
     /// Values pass through unsealed: only ever set by the benchmark-only
@@ -144,7 +154,9 @@ impl Vault {
         };
         let values = derive(b"values");
         let photos = derive(b"photos");
+        let cap = std::num::NonZeroUsize::new(OPENED_CACHE).unwrap_or(std::num::NonZeroUsize::MIN);
         Vault {
+            opened: std::sync::Mutex::new(lru::LruCache::new(cap)),
             values: XChaCha20Poly1305::new(Key::from_slice(values.as_ref())),
             photos: XChaCha20Poly1305::new(Key::from_slice(photos.as_ref())),
             names: derive(b"names"),
@@ -156,7 +168,9 @@ impl Vault {
     /// (never built into the apps: the feature is off by default).
     #[cfg(feature = "bench-plaintext")]
     pub fn plaintext_for_benchmarks() -> Vault {
-        Vault { plain: true, ..Vault::ephemeral() }
+        let mut v = Vault::ephemeral();
+        v.plain = true;
+        v
     }
 
     /// Keys that live only as long as this value (a client on an in-memory
@@ -175,12 +189,27 @@ impl Vault {
 
     /// Decrypts a value stored under `aad`; a value that fails authentication
     /// (tampered, moved, or from another key) is [`StoreError::Corrupt`].
-    pub(crate) fn open(&self, what: &str, aad: &[u8], sealed: &[u8]) -> StoreResult<Vec<u8>> {
+    /// Recently opened values come from memory.
+    pub(crate) fn open(&self, what: &str, aad: &[u8], sealed: &[u8]) -> StoreResult<Zeroizing<Vec<u8>>> {
         if self.plain {
-            return Ok(sealed.to_vec());
+            return Ok(Zeroizing::new(sealed.to_vec()));
         }
-        open_with(&self.values, aad, sealed)
-            .map_err(|_| StoreError::Corrupt(format!("{what}: fails authentication (damaged or foreign)")))
+        let Some(nonce) = sealed.get(..NONCE_LEN) else {
+            return Err(StoreError::Corrupt(format!("{what}: fails authentication (damaged or foreign)")));
+        };
+        let mut cache_key = Vec::with_capacity(aad.len() + NONCE_LEN);
+        cache_key.extend_from_slice(aad);
+        cache_key.extend_from_slice(nonce);
+        if let Some(hit) = self.opened.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key) {
+            return Ok(Zeroizing::new(hit.as_slice().to_vec()));
+        }
+        let plain = Zeroizing::new(
+            open_with(&self.values, aad, sealed)
+                .map_err(|_| StoreError::Corrupt(format!("{what}: fails authentication (damaged or foreign)")))?,
+        );
+        let kept = std::sync::Arc::new(plain.clone());
+        self.opened.lock().unwrap_or_else(|p| p.into_inner()).put(cache_key, kept);
+        Ok(plain)
     }
 
     /// The keyed hash standing for a name (`domain` separates uses).
@@ -253,12 +282,21 @@ mod tests {
         let v = Vault::new(&DataKey::generate());
         let sealed = v.seal(b"records/1", b"Zhang San 13800138000").expect("seal");
         assert!(!sealed.windows(9).any(|w| w == b"Zhang San"));
-        assert_eq!(v.open("r", b"records/1", &sealed).expect("open"), b"Zhang San 13800138000");
+        assert_eq!(v.open("r", b"records/1", &sealed).expect("open").as_slice(), b"Zhang San 13800138000");
+        assert_eq!(
+            v.open("r", b"records/1", &sealed).expect("again, from memory").as_slice(),
+            b"Zhang San 13800138000"
+        );
         assert!(v.open("r", b"records/2", &sealed).is_err(), "moved value refused");
-        let mut flipped = sealed.clone();
+        let fresh = v.seal(b"records/3", b"Li Si").expect("seal");
+        let mut flipped = fresh.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert!(v.open("r", b"records/1", &flipped).is_err(), "tampered value refused");
+        assert!(v.open("r", b"records/3", &flipped).is_err(), "tampered value refused");
+        // once authenticated, a value is served from memory: a later flip of
+        // its bytes on disk cannot put anything but the authentic value in
+        assert_eq!(v.open("r", b"records/3", &fresh).expect("open").as_slice(), b"Li Si");
+        assert_eq!(v.open("r", b"records/3", &flipped).expect("cached").as_slice(), b"Li Si");
         assert!(v.open("r", b"records/1", b"short").is_err());
         let other = Vault::new(&DataKey::generate());
         assert!(other.open("r", b"records/1", &sealed).is_err(), "another key refused");

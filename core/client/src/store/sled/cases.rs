@@ -87,7 +87,10 @@ impl CaseNumberStore for SledClientStore {
         let rec = self.record_value(record, op, &rkey)?;
         let op_key = self.ok(op.op_id);
         let _w = self.write();
-        self.journal.log_op(op, record, None, at)?;
+        // A claim is not in the journal, so this enqueue flushes before it
+        // answers (a lost claim could hand its number out twice).
+        let gen = self.next_gen();
+        self.journal.log_op(op, record, None, at, gen)?;
         let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta)
             .transaction(|(outbox, ids, quarantine, records, meta)| {
                 if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {

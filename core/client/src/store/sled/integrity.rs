@@ -11,7 +11,9 @@
 //!   is refused as damaged instead of served.
 //! - `outbox.journal`: a write-ahead copy of every queued operation (one line
 //!   of base64: the JSON sealed by the store's vault, synced before the sled
-//!   transaction), with the record and photo it
+//!   transaction; for a plain enqueue this sync is the commit point, sled
+//!   catching up within its 500 ms flush, and an op journalled with a write
+//!   generation above sled's at open is queued again), with the record and photo it
 //!   carries. [`recover`] moves a damaged store aside, opens a fresh one and
 //!   replays the journal into it; the server's exactly-once rule answers
 //!   `duplicate` for any op it had already applied. The journal is compacted to
@@ -52,7 +54,7 @@ fn encode_line(vault: &Vault, line: &Line) -> StoreResult<Vec<u8>> {
 /// A journal line back (None: torn, damaged, or sealed under another key).
 fn decode_line(vault: &Vault, bytes: &[u8]) -> Option<Line> {
     let sealed = B64.decode(bytes).ok()?;
-    let json = zeroize::Zeroizing::new(vault.open("journal", JOURNAL_AAD, &sealed).ok()?);
+    let json = vault.open("journal", JOURNAL_AAD, &sealed).ok()?;
     serde_json::from_slice(&json).ok()
 }
 
@@ -125,6 +127,10 @@ enum Line {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         upload: Option<PhotoUpload>,
         at: DateTime<Utc>,
+        /// The write generation of its enqueue: above the one sled holds at
+        /// open, sled lost it in a crash and it is queued again.
+        #[serde(default)]
+        gen: u64,
     },
     /// The op's enqueue did not happen (refused, duplicate, failed).
     Cancel { op_id: Uuid },
@@ -136,6 +142,7 @@ pub(crate) struct JournalledOp {
     pub record: Record,
     pub upload: Option<PhotoUpload>,
     pub at: DateTime<Utc>,
+    pub gen: u64,
 }
 
 /// What a journal read found.
@@ -167,7 +174,9 @@ pub(crate) fn read_journal(path: &Path, vault: &Vault) -> StoreResult<JournalRea
         }
         lines += 1;
         match decode_line(vault, &line) {
-            Some(Line::Op { op, record, upload, at, .. }) => ops.push(JournalledOp { op, record, upload, at }),
+            Some(Line::Op { op, record, upload, at, gen, .. }) => {
+                ops.push(JournalledOp { op, record, upload, at, gen })
+            }
             Some(Line::Cancel { op_id }) => {
                 cancelled.insert(op_id);
             }
@@ -231,6 +240,7 @@ impl Journal {
         record: &Record,
         upload: Option<&PhotoUpload>,
         at: DateTime<Utc>,
+        gen: u64,
     ) -> StoreResult<()> {
         self.append(&Line::Op {
             fv: STORE_FORMAT_VERSION,
@@ -238,7 +248,14 @@ impl Journal {
             record: record.clone(),
             upload: upload.cloned(),
             at,
+            gen,
         })
+    }
+
+    /// The ops journalled with a generation above `held` (sled lost them).
+    pub(crate) fn lost_since(&self, held: u64) -> StoreResult<Vec<JournalledOp>> {
+        let _g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(read_journal(&self.path, &self.vault)?.ops.into_iter().filter(|o| o.gen > held).collect())
     }
 
     /// Notes that an op logged ahead was not queued after all (best effort: a
@@ -272,7 +289,14 @@ impl Journal {
         let mut out = File::create(&tmp).map_err(|e| io("outbox.journal", e))?;
         let mut lines = 0;
         for o in read.ops.into_iter().filter(|o| live(o.op.op_id)) {
-            let line = Line::Op { fv: STORE_FORMAT_VERSION, op: o.op, record: o.record, upload: o.upload, at: o.at };
+            let line = Line::Op {
+                fv: STORE_FORMAT_VERSION,
+                op: o.op,
+                record: o.record,
+                upload: o.upload,
+                at: o.at,
+                gen: o.gen,
+            };
             let bytes = encode_line(&self.vault, &line)?;
             out.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
             lines += 1;
@@ -349,6 +373,7 @@ pub(crate) fn recover(dir: &Path, key: &StoreKey) -> StoreResult<StoreRecovery> 
             Err(e) => return Err(e),
         }
     }
+    store.flush()?;
     tracing::warn!(replayed, unreadable = journal.unreadable, "rebuilt a damaged store from its outbox journal");
     Ok(StoreRecovery { replayed_ops: replayed, unreadable_lines: journal.unreadable, damaged_copy: aside })
 }
@@ -426,11 +451,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let ids = {
             let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
-            queue(&s, 5)
+            let ids = queue(&s, 5);
+            // a flushed write (not a plain enqueue, whose commit is the journal) records its generation
+            s.save_sync_meta(&crate::store::SyncMeta::default()).expect("flushed write");
+            ids
         };
         let s = reopen(dir.path()).expect("reopen");
         assert_eq!(outbox_ids(&s), ids);
-        assert!(read_gen(dir.path()).expect("gen") >= 5);
+        assert!(read_gen(dir.path()).expect("gen") >= 6, "five enqueues and one flush");
     }
 
     /// sled 0.34 opens a damaged log without an error, serving only what came
@@ -493,6 +521,32 @@ mod tests {
             assert!(reopen(dir.path()).is_ok(), "and stays clean");
         }
         assert!(refused >= 2, "damage that loses acknowledged writes is refused ({refused} of 6)");
+    }
+
+    /// A plain enqueue answers once its journal line is synced; sled writes
+    /// the transaction within its flush interval. An op the journal holds
+    /// with a generation sled never reached (a crash in between) is queued
+    /// again at the next open, once; one sled already holds is not.
+    #[test]
+    fn ops_sled_lost_after_the_journal_acknowledged_them_are_queued_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (kept, lost) = {
+            let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
+            let kept = queue(&s, 2);
+            // as if the process died after the journal sync, before sled wrote it
+            let (r, op) = visit_op(Uuid::from_u128(7));
+            let gen = s.next_gen();
+            s.journal.log_op(&op, &r, None, Utc::now(), gen).expect("journal");
+            (kept, op.op_id)
+        };
+        let s = reopen(dir.path()).expect("reopen");
+        let ids = outbox_ids(&s);
+        assert_eq!(ids.len(), 3, "the lost op is queued again, the others once: {ids:?}");
+        assert_eq!(&ids[..2], &kept[..]);
+        assert_eq!(ids[2], lost);
+        drop(s);
+        let s = reopen(dir.path()).expect("reopen again");
+        assert_eq!(outbox_ids(&s).len(), 3, "replayed once, not on every open");
     }
 
     #[test]
