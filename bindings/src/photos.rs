@@ -136,7 +136,7 @@ pub struct PhotoStatus {
     pub bytes_done: u64,
     /// Still to be uploaded (not done, not failed for good).
     pub pending: bool,
-    /// The original is still on this phone (see `photo_path`).
+    /// The original is still on this phone (see `photo_bytes`).
     pub local_file: bool,
     /// The server accepted the record saying where it belongs.
     pub confirmed: bool,

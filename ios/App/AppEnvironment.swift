@@ -1,5 +1,6 @@
-// The one FieldClient of the app (one open client per data dir), the
-// gateways over it, and the localization helpers the views share.
+// The one FieldClient of the app (one open client per data dir, opened with
+// the store key from the Keychain), the gateways and the lock over it, and
+// the localization helpers the views share.
 import Foundation
 import FengqiaoCore
 
@@ -10,6 +11,7 @@ final class AppEnvironment: ObservableObject {
     let client: FieldClient
     let core: CoreGateways
     let ladder: CoreLadder
+    let lock: LockModel
     @Published var signedIn: Bool
 
     private init() {
@@ -22,13 +24,15 @@ final class AppEnvironment: ObservableObject {
         try? dir.setResourceValues(values)
         let server = (Bundle.main.object(forInfoDictionaryKey: "FengqiaoServerURL") as? String) ?? "https://fengqiao.example.gov.cn"
         do {
-            client = try FieldClient(dataDir: dir.path, serverUrl: server)
+            // Everything the core keeps is encrypted under the Keychain's store key.
+            client = try FieldClient(dataDir: dir.path, serverUrl: server, storeKey: try StoreKey.load())
         } catch {
-            // The store could not open (disk full, corrupt): nothing works without it.
+            // The key or the store could not open (Keychain unavailable, disk full, corrupt): nothing works without it.
             fatalError("the phone core could not open its store: \(UiError.of(error).code)")
         }
         core = CoreGateways(client: client)
         ladder = CoreLadder(client: client)
+        lock = LockModel(gateway: core)
         signedIn = client.currentUser() != nil
     }
 }
@@ -41,6 +45,7 @@ enum L10n {
         "network", "invalid_credentials", "session_expired", "not_logged_in", "rejected", "invalid_input", "storage_full",
         "storage", "server", "rate_limited", "protocol", "not_found", "cancelled", "internal", "missing_credentials",
         "household_required", "lead_required", "level_required", "reason_required", "note_required", "comment_required", "busy",
+        "wrong_store_key", "locked", "wrong_pin", "device_revoked", "unsynced_work", "storage_low", "pin_format", "biometric_failed",
     ]
 
     static func error(_ e: UiError) -> String {

@@ -19,7 +19,8 @@ struct UiError: Error, Equatable {
         return UiError(code: "internal", message: String(describing: type(of: error)))
     }
 
-    var needsLogin: Bool { code == "not_logged_in" || code == "session_expired" }
+    var needsLogin: Bool { code == "not_logged_in" || code == "session_expired" || code == "device_revoked" }
+    var needsUnlock: Bool { code == "locked" }
 }
 
 /// Runs a blocking core call off the main actor.
@@ -66,7 +67,16 @@ protocol VisitsGateway: Sendable {
     func recordVisit(_ v: NewVisit) async throws -> Visit
     func attachPhoto(_ p: NewPhoto) async throws -> Attachment
     func photosFor(targetKind: String, targetId: String) async throws -> [AttachedPhoto]
-    func photoPath(sha256: String) -> String?
+    /// A photo's bytes, decrypted by the core, if its original is on this phone (the file on disk stays encrypted).
+    func photoBytes(sha256: String) async throws -> Data?
+}
+protocol LockGateway: Sendable {
+    func lockStatus() async throws -> LockStatus
+    func lock()
+    func unlock(pin: String) async throws
+    func unlockWithBiometric(verified: Bool) async throws
+    func setPin(_ pin: String, allowBiometric: Bool) async throws
+    func clearPin() async throws
 }
 protocol SyncGateway: Sendable {
     func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport
@@ -91,7 +101,7 @@ final class ProgressRelay: SyncListener, @unchecked Sendable {
 }
 
 /// Every gateway over the real client.
-final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, @unchecked Sendable {
+final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, LockGateway, @unchecked Sendable {
     let client: FieldClient
     init(client: FieldClient) { self.client = client }
 
@@ -106,7 +116,7 @@ final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, @unchecked
     func photosFor(targetKind: String, targetId: String) async throws -> [AttachedPhoto] {
         try await offMain { try self.client.photosFor(targetKind: targetKind, targetId: targetId) }
     }
-    func photoPath(sha256: String) -> String? { client.photoPath(sha256: sha256) }
+    func photoBytes(sha256: String) async throws -> Data? { try await offMain { try self.client.photoBytes(sha256: sha256) } }
 
     func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport {
         // Cancelling the calling Task cancels the sync (queued work stays intact).
@@ -115,4 +125,13 @@ final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, @unchecked
     func syncStatus() async throws -> SyncStatus { try await offMain { try self.client.syncStatus() } }
     func retryQuarantined(opId: String) async throws { try await offMain { try self.client.retryQuarantined(opId: opId) } }
     func discardQuarantined(opId: String) async throws { try await offMain { try self.client.discardQuarantined(opId: opId) } }
+
+    func lockStatus() async throws -> LockStatus { try await offMain { try self.client.lockStatus() } }
+    func lock() { client.lock() }
+    func unlock(pin: String) async throws { try await offMain { try self.client.unlock(pin: pin) } }
+    func unlockWithBiometric(verified: Bool) async throws { try await offMain { try self.client.unlockWithBiometric(verified: verified) } }
+    func setPin(_ pin: String, allowBiometric: Bool) async throws {
+        try await offMain { try self.client.setPin(pin: pin, allowBiometric: allowBiometric) }
+    }
+    func clearPin() async throws { try await offMain { try self.client.clearPin() } }
 }

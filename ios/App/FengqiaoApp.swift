@@ -1,6 +1,7 @@
 // The app: registers the background sync tasks at launch (BGTaskScheduler
 // requires it before launch finishes), schedules them when the app goes to
-// the background, and shows login or the tabs.
+// the background, locks the user's data then, and shows login or the tabs,
+// with the lock view over them while locked.
 import SwiftUI
 
 @main
@@ -17,7 +18,16 @@ struct FengqiaoApp: App {
             RootView().environmentObject(env)
         }
         .onChange(of: scenePhase) { phase in
-            if phase == .background { BackgroundSync.schedule() }
+            switch phase {
+            case .background:
+                // Close the user's data until the PIN or biometrics open it (no-op without a PIN).
+                env.lock.lockNow()
+                BackgroundSync.schedule()
+            case .active:
+                Task { await env.lock.refresh() }
+            default:
+                break
+            }
         }
     }
 }
@@ -26,6 +36,10 @@ struct RootView: View {
     @EnvironmentObject var env: AppEnvironment
 
     var body: some View {
+        LockGate(lock: env.lock) { content }
+    }
+
+    @ViewBuilder private var content: some View {
         if env.signedIn {
             TabView {
                 NavigationStack { VisitListView(model: VisitListModel(gateway: env.core)) }
@@ -42,5 +56,22 @@ struct RootView: View {
         } else {
             LoginView(model: LoginModel(gateway: env.core)) { env.signedIn = true }
         }
+    }
+}
+
+/// Shows the lock view instead of the app while the user's data is locked.
+struct LockGate<Content: View>: View {
+    @ObservedObject var lock: LockModel
+    @ViewBuilder let content: () -> Content
+
+    var body: some View {
+        Group {
+            if lock.locked {
+                LockView(model: lock)
+            } else {
+                content()
+            }
+        }
+        .task { await lock.refresh() }
     }
 }

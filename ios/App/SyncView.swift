@@ -80,6 +80,7 @@ struct SyncView: View {
             } else if let e = model.error {
                 Text(L10n.error(e)).foregroundStyle(.red)
             }
+            PinSettingsSection(model: env.lock)
             Section {
                 if model.running {
                     Text(phaseText(model.phase))

@@ -182,7 +182,13 @@ final class VisitPhotosModel: ObservableObject {
             await refresh()
         } catch { self.error = UiError.of(error) }
     }
-    func localPath(_ sha: String) -> String? { gateway.photoPath(sha256: sha) }
+    /// A thumbnail from the core's decrypted bytes (the file on disk is encrypted); nil if the original is gone.
+    func thumbnail(_ sha: String) async -> UIImage? {
+        guard let data = try? await gateway.photoBytes(sha256: sha) else { return nil }
+        return await Task.detached(priority: .utility) {
+            UIImage(data: data)?.preparingThumbnail(of: CGSize(width: 120, height: 120))
+        }.value
+    }
 
     static func stateText(_ s: PhotoStatus?) -> String {
         guard let s else { return L10n.t("upload_not_queued") }
@@ -204,8 +210,8 @@ struct VisitPhotosView: View {
             if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
             ForEach(model.photos, id: \.attachment.id) { p in
                 HStack {
-                    if let path = model.localPath(p.attachment.sha256), let img = UIImage(contentsOfFile: path)?.preparingThumbnail(of: CGSize(width: 120, height: 120)) {
-                        Image(uiImage: img).resizable().scaledToFill().frame(width: 60, height: 60).clipped()
+                    if p.status?.localFile == true {
+                        PhotoThumbnail(sha256: p.attachment.sha256, model: model)
                     }
                     VStack(alignment: .leading) {
                         if !p.attachment.caption.isEmpty { Text(p.attachment.caption) }
@@ -223,6 +229,25 @@ struct VisitPhotosView: View {
         .sheet(isPresented: $showCamera) { CameraPicker { url in Task { await model.attach(url) } } }
         .task { await model.refresh() }
         .refreshable { await model.refresh() }
+    }
+}
+
+/// A photo's thumbnail, loaded once from the core's decrypted bytes.
+struct PhotoThumbnail: View {
+    let sha256: String
+    let model: VisitPhotosModel
+    @State private var image: UIImage?
+
+    var body: some View {
+        Group {
+            if let image {
+                Image(uiImage: image).resizable().scaledToFill()
+            } else {
+                Color.secondary.opacity(0.1)
+            }
+        }
+        .frame(width: 60, height: 60).clipped()
+        .task(id: sha256) { image = await model.thumbnail(sha256) }
     }
 }
 

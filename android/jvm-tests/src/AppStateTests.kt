@@ -410,7 +410,9 @@ val appStateTests = Suite("app state").apply {
             photos.refresh()
             assertEquals(UploadStage.WAITING, photos.ui.value.rows.single().stage)
             assertEquals(1, photos.ui.value.pendingCount)
-            assertNotNull(photos.ui.value.rows.single().localPath)
+            val shown = photos.ui.value.rows.single()
+            assertTrue(shown.onPhone)
+            assertNotNull(photos.photoBytes(shown.sha256), "the thumbnail's bytes come from the core")
 
             val phases = Collections.synchronizedList(mutableListOf<SyncPhase>())
             val recording = object : SyncGateway by gw {

@@ -49,14 +49,14 @@ val errorTests = Suite("errors").apply {
 
     test("a second client on an open data dir fails with code storage") {
         Phone("locked").use { phone ->
-            val e = assertFailsWith<FengqiaoException.Storage> { FieldClient(phone.dataDir, phone.link.url, Env.fastConfig) }
+            val e = assertFailsWith<FengqiaoException.Storage> { FieldClient(phone.dataDir, phone.link.url, Env.storeKey, Env.fastConfig) }
             assertEquals("storage", e.code())
             assertTrue(e.toString().isNotBlank())
         }
     }
 
     test("an unreachable server fails login with code network") {
-        FieldClient(Env.dataDir("unreachable"), "http://127.0.0.1:9", Env.fastConfig).use { client ->
+        FieldClient(Env.dataDir("unreachable"), "http://127.0.0.1:9", Env.storeKey, Env.fastConfig).use { client ->
             val e = assertFailsWith<FengqiaoException.Network> { client.login("leader.t1v1g1", "x") }
             assertEquals("network", e.code())
             assertTrue(e.isTransient())

@@ -1,7 +1,8 @@
 // The harness of the JVM suite: a tiny test runner (kotlin-test has assertions
 // but no runner), the environment the script hands over (server URL, demo
-// credentials, a scratch folder), and LinkProxy, which lets a test take the
-// phone's network down and up again while its client keeps the same server URL.
+// credentials, a scratch folder), the phones' store key, LinkProxy, which lets
+// a test take the phone's network down and up again while its client keeps the
+// same server URL, and AdminApi, the county admin's HTTP calls.
 package org.fengqiao.jvmtests
 
 import java.io.File
@@ -10,12 +11,17 @@ import java.net.InetAddress
 import java.net.ServerSocket
 import java.net.Socket
 import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 import java.nio.file.Files
+import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import kotlin.concurrent.thread
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.fengqiao.core.ClientConfig
+import org.fengqiao.core.FengqiaoException
 import org.fengqiao.core.FieldClient
 
 /** One named test: a suspending block that throws on failure. */
@@ -71,6 +77,10 @@ object Env {
 
     fun user(username: String): Credential =
         credentials[username] ?: throw IllegalStateException("no demo user $username")
+
+    /** The store key every test phone uses unless a test says otherwise (the
+     * apps take theirs from the Android Keystore / iOS Keychain). */
+    val storeKey: ByteArray get() = ByteArray(32) { (it * 7 + 3).toByte() }
 
     /** A fresh data dir for one phone. */
     fun dataDir(name: String): String = Files.createTempDirectory(scratch.toPath(), "$name-").toString()
@@ -180,7 +190,7 @@ class LinkProxy(target: String = Env.serverUrl) : AutoCloseable {
 class Phone(name: String, config: ClientConfig = Env.fastConfig) : AutoCloseable {
     val link = LinkProxy()
     val dataDir = Env.dataDir(name)
-    val client = FieldClient(dataDir, link.url, config)
+    val client = FieldClient(dataDir, link.url, Env.storeKey, config)
 
     /** Logs in as a demo user and pulls their jurisdiction. */
     suspend fun signIn(username: String) {
@@ -193,4 +203,66 @@ class Phone(name: String, config: ClientConfig = Env.fastConfig) : AutoCloseable
         client.close()
         link.close()
     }
+}
+
+/**
+ * Opens a client on a data dir a test just closed. The store lets go of its
+ * lock a moment after the client is closed, so a `storage` error about the
+ * lock is retried briefly; any other outcome (a client, or e.g. WrongStoreKey)
+ * is returned or thrown as it is.
+ */
+fun reopen(dataDir: String, url: String, key: ByteArray = Env.storeKey, config: ClientConfig = Env.fastConfig): FieldClient {
+    var last: FengqiaoException.Storage? = null
+    repeat(100) {
+        try {
+            return FieldClient(dataDir, url, key, config)
+        } catch (e: FengqiaoException.Storage) {
+            if (!e.detail.contains("lock") && !e.detail.contains("temporarily")) throw e
+            last = e
+            Thread.sleep(30)
+        }
+    }
+    throw last ?: IllegalStateException("unreachable")
+}
+
+/** The county admin's HTTP calls, straight to the server (no phone core). */
+object AdminApi {
+    private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+    private fun send(req: HttpRequest.Builder): HttpResponse<String> =
+        http.send(req.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString())
+
+    /** `POST /v1/auth/login` as a demo user; returns the access token. */
+    fun token(username: String): String {
+        val c = Env.user(username)
+        val body = """{"username":"${c.username}","password":"${c.password}"}"""
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/auth/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)),
+        )
+        check(r.statusCode() == 200) { "login of $username: HTTP ${r.statusCode()} ${r.body()}" }
+        return Regex("\"access_token\"\\s*:\\s*\"([^\"]+)\"").find(r.body())?.groupValues?.get(1)
+            ?: throw IllegalStateException("no access_token in the login answer")
+    }
+
+    /** `GET /v1/admin/users/{id}/devices`: the ids of the user's known devices. */
+    fun deviceIds(token: String, userId: String): List<String> {
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/admin/users/$userId/devices"))
+                .header("Authorization", "Bearer $token")
+                .GET(),
+        )
+        check(r.statusCode() == 200) { "devices of $userId: HTTP ${r.statusCode()} ${r.body()}" }
+        return Regex("\"device_id\"\\s*:\\s*\"([^\"]+)\"").findAll(r.body()).map { it.groupValues[1] }.distinct().toList()
+    }
+
+    /** `POST /v1/admin/users/{id}/devices/{device}/revoke`; returns the HTTP status. */
+    fun revokeDevice(token: String, userId: String, deviceId: String): Int =
+        send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/admin/users/$userId/devices/$deviceId/revoke"))
+                .header("Authorization", "Bearer $token")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")),
+        ).statusCode()
 }

@@ -44,7 +44,7 @@ val sessionTests = Suite("session").apply {
         val dir = phone.dataDir
         phone.close()
         // Nothing listens on the proxy's old port any more: fully offline.
-        FieldClient(dir, "http://127.0.0.1:9", Env.fastConfig).use { offline ->
+        FieldClient(dir, "http://127.0.0.1:9", Env.storeKey, Env.fastConfig).use { offline ->
             assertEquals("leader.t1v1g1", assertNotNull(offline.currentUser()).username)
             assertTrue(offline.households().isNotEmpty(), "pulled households stay on the phone")
         }

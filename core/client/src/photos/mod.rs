@@ -48,7 +48,7 @@ pub struct PhotoStatus {
     pub state: UploadState,
     /// Bytes the server has confirmed (the length once done).
     pub bytes_done: u64,
-    /// The original is still on this phone (see [`FieldClient::photo_path`]).
+    /// The original is still on this phone (see [`FieldClient::photo_bytes`]).
     pub local_file: bool,
     /// The server accepted the record saying where it belongs; until then the
     /// photo waits (records sync ahead of their photos).

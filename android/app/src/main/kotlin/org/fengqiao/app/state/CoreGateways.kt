@@ -1,5 +1,5 @@
 // The gateways over the real FieldClient for what the bindings have had from
-// the start (session, visits, photos, sync). Store reads and writes run on
+// the start (session, visits, photos, sync) and for the phone lock. Store reads and writes run on
 // `io` (Dispatchers.IO in the app), never on the UI thread; network calls are
 // already suspending and run on the core's own threads.
 package org.fengqiao.app.state
@@ -11,6 +11,7 @@ import org.fengqiao.core.AttachedPhoto
 import org.fengqiao.core.Attachment
 import org.fengqiao.core.FieldClient
 import org.fengqiao.core.Household
+import org.fengqiao.core.LockStatus
 import org.fengqiao.core.NewPhoto
 import org.fengqiao.core.NewVisit
 import org.fengqiao.core.SyncListener
@@ -24,7 +25,7 @@ import org.fengqiao.core.VisitItem
 class CoreGateways(
     private val client: FieldClient,
     private val io: CoroutineDispatcher = Dispatchers.IO,
-) : SessionGateway, VisitsGateway, SyncGateway {
+) : SessionGateway, VisitsGateway, SyncGateway, LockGateway {
 
     override fun currentUser(): User? = client.currentUser()
     override suspend fun login(username: String, password: String): User = client.login(username, password)
@@ -36,7 +37,7 @@ class CoreGateways(
     override suspend fun attachPhoto(photo: NewPhoto): Attachment = withContext(io) { client.attachPhoto(photo) }
     override suspend fun photosFor(targetKind: String, targetId: String): List<AttachedPhoto> =
         withContext(io) { client.photosFor(targetKind, targetId) }
-    override fun photoPath(sha256: String): String? = client.photoPath(sha256)
+    override suspend fun photoBytes(sha256: String): ByteArray? = withContext(io) { client.photoBytes(sha256) }
 
     override suspend fun sync(onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport {
         val relay = onProgress
@@ -49,4 +50,11 @@ class CoreGateways(
     override suspend fun syncStatus(): SyncStatus = withContext(io) { client.syncStatus() }
     override suspend fun retryQuarantined(opId: String) = withContext(io) { client.retryQuarantined(opId) }
     override suspend fun discardQuarantined(opId: String) = withContext(io) { client.discardQuarantined(opId) }
+
+    override suspend fun lockStatus(): LockStatus = withContext(io) { client.lockStatus() }
+    override fun lock() = client.lock()
+    override suspend fun unlock(pin: String) = withContext(io) { client.unlock(pin) }
+    override suspend fun unlockWithBiometric(verified: Boolean) = withContext(io) { client.unlockWithBiometric(verified) }
+    override suspend fun setPin(pin: String, allowBiometric: Boolean) = withContext(io) { client.setPin(pin, allowBiometric) }
+    override suspend fun clearPin() = withContext(io) { client.clearPin() }
 }

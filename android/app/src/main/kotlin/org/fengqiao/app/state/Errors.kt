@@ -20,8 +20,11 @@ data class UiError(val code: String, val message: String = "", val transient: Bo
         }
     }
 
-    /** The user must sign in (again) before this can work. */
-    val needsLogin: Boolean get() = code == "not_logged_in" || code == "session_expired"
+    /** The user must sign in (again) before this can work (a revoked device forgot the user's data). */
+    val needsLogin: Boolean get() = code == "not_logged_in" || code == "session_expired" || code == "device_revoked"
+
+    /** The phone is locked: show the lock screen. */
+    val needsUnlock: Boolean get() = code == "locked"
 }
 
 /** Codes of the checks the screens make themselves (mapped to strings like the core's codes). */
@@ -33,6 +36,10 @@ object LocalCodes {
     const val REASON_REQUIRED = "reason_required"
     const val NOTE_REQUIRED = "note_required"
     const val BUSY = "busy"
+    /** A PIN must be 4–12 digits. */
+    const val PIN_FORMAT = "pin_format"
+    /** The platform's biometric check failed or was cancelled. */
+    const val BIOMETRIC_FAILED = "biometric_failed"
 }
 
 /**

@@ -1,6 +1,6 @@
 // The binding calls each screen's state needs, as small interfaces: the app
 // implements them over the one FieldClient (CoreGateways for session, visits,
-// photos and sync; state/LadderGateways.kt for disputes, the inbox and
+// photos, sync and the lock; state/LadderGateways.kt for disputes, the inbox and
 // subsidies), the JVM tests with fakes or the real client. Every call is
 // `suspend`: the implementations move the core's blocking store reads off the
 // caller's thread.
@@ -9,6 +9,7 @@ package org.fengqiao.app.state
 import org.fengqiao.core.AttachedPhoto
 import org.fengqiao.core.Attachment
 import org.fengqiao.core.Household
+import org.fengqiao.core.LockStatus
 import org.fengqiao.core.NewPhoto
 import org.fengqiao.core.NewVisit
 import org.fengqiao.core.SyncPhase
@@ -32,7 +33,8 @@ interface VisitsGateway {
     suspend fun recordVisit(visit: NewVisit): Visit
     suspend fun attachPhoto(photo: NewPhoto): Attachment
     suspend fun photosFor(targetKind: String, targetId: String): List<AttachedPhoto>
-    fun photoPath(sha256: String): String?
+    /** A photo's bytes, decrypted by the core, if its original is on this phone (the file on disk stays encrypted). */
+    suspend fun photoBytes(sha256: String): ByteArray?
 }
 
 /** Sync (同步), its status and the quarantine of refused operations. */
@@ -42,6 +44,18 @@ interface SyncGateway {
     suspend fun syncStatus(): SyncStatus
     suspend fun retryQuarantined(opId: String)
     suspend fun discardQuarantined(opId: String)
+}
+
+/** The offline lock of the signed-in user's data (PIN / biometrics). */
+interface LockGateway {
+    suspend fun lockStatus(): LockStatus
+    /** Closes the data until the next unlock; cheap, safe from any thread. */
+    fun lock()
+    suspend fun unlock(pin: String)
+    /** Passes on the platform's biometric result (BiometricPrompt / LocalAuthentication). */
+    suspend fun unlockWithBiometric(verified: Boolean)
+    suspend fun setPin(pin: String, allowBiometric: Boolean)
+    suspend fun clearPin()
 }
 
 /** Disputes (矛盾纠纷), the flow table and escalation requests (逐级上报). */

@@ -116,12 +116,13 @@ class SyncState(private val gateway: SyncGateway) {
         /**
          * A background sync's outcome: transient failures (offline, server
          * down, rate limited) and cancellation are retried with back-off; a
-         * missing or expired session waits for the user (no point retrying);
-         * anything else fails this run (the periodic work tries again later).
+         * missing or expired session, a revoked device or a locked phone
+         * waits for the user (no point retrying); anything else fails this
+         * run (the periodic work tries again later).
          */
         fun workerOutcome(error: UiError?): WorkerOutcome = when {
             error == null -> WorkerOutcome.SUCCESS
-            error.needsLogin -> WorkerOutcome.FAILURE
+            error.needsLogin || error.needsUnlock -> WorkerOutcome.FAILURE
             error.transient || error.code == "cancelled" -> WorkerOutcome.RETRY
             else -> WorkerOutcome.FAILURE
         }

@@ -165,8 +165,8 @@ data class PhotoRow(
     /** 0..1 of the bytes the server has confirmed. */
     val progress: Float,
     val failureCode: String? = null,
-    /** The local file, if still on this phone (for the thumbnail). */
-    val localPath: String? = null,
+    /** The original is still on this phone: [VisitPhotosState.photoBytes] gives it (for the thumbnail). */
+    val onPhone: Boolean = false,
     /** The attachment record itself is not yet confirmed by the server. */
     val recordPending: Boolean = false,
 ) {
@@ -213,13 +213,20 @@ class VisitPhotosState(private val gateway: VisitsGateway, val visitId: String) 
                     stage = PhotoRow.stageOf(p.status),
                     progress = PhotoRow.progressOf(p.status, a.length),
                     failureCode = (p.status?.state as? PhotoUploadState.Failed)?.code,
-                    localPath = gateway.photoPath(a.sha256),
+                    onPhone = p.status?.localFile == true,
                     recordPending = p.pending,
                 )
             }
         }
         _ui.update { it.copy(loading = false, rows = result.getOrNull() ?: it.rows, error = result.uiError()) }
     }
+
+    /**
+     * A photo's bytes for its thumbnail, decrypted by the core (the file on
+     * disk is encrypted); null if its original is no longer on this phone or
+     * it cannot be read now (e.g. the phone was locked meanwhile).
+     */
+    suspend fun photoBytes(sha256: String): ByteArray? = attempt { gateway.photoBytes(sha256) }.getOrNull()
 
     /** Attaches another photo (taken with the camera into `path`) to this visit. */
     suspend fun attach(photo: CapturedPhoto): Boolean {

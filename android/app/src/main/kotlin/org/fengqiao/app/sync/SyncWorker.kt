@@ -26,6 +26,9 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         val app = applicationContext as FengqiaoApp
         val core = app.container.core
         if (core.currentUser() == null) return@coroutineScope Result.success() // nothing to do until someone signs in
+        // A PIN-locked phone keeps the user's data closed, sync included: it
+        // waits for the next unlock (the app syncs when it comes back).
+        if (runCatching { core.lockStatus().locked }.getOrDefault(true)) return@coroutineScope Result.success()
         val state = SyncState(core)
         state.refresh()
         // A sync with work to send shows its progress (photo uploads can be

@@ -60,6 +60,14 @@ fun errorRes(code: String): Int? = when (code) {
     "note_required" -> R.string.error_note_required
     "comment_required" -> R.string.error_comment_required
     "busy" -> R.string.error_busy
+    "wrong_store_key" -> R.string.error_wrong_store_key
+    "locked" -> R.string.error_locked
+    "wrong_pin" -> R.string.error_wrong_pin
+    "device_revoked" -> R.string.error_device_revoked
+    "unsynced_work" -> R.string.error_unsynced_work
+    "storage_low" -> R.string.error_storage_low
+    "pin_format" -> R.string.error_pin_format
+    "biometric_failed" -> R.string.error_biometric_failed
     else -> null
 }
 

@@ -119,7 +119,7 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
                 SubsidiesScreen(rememberScreenState { SubsidiesState(container.ladder) })
             }
             composable(Routes.SYNC) {
-                SyncScreen(rememberScreenState { SyncState(container.core) }) {
+                SyncScreen(rememberScreenState { SyncState(container.core) }, container.lock) {
                     nav.navigate(Routes.LOGIN) { popUpTo(0) }
                 }
             }

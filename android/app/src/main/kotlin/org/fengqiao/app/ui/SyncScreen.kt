@@ -1,5 +1,6 @@
 // Sync (同步): what waits, the last sync, progress of a running one, and the
-// quarantine of operations the server refused (retry, or discard after asking).
+// quarantine of operations the server refused (retry, or discard after asking),
+// and the PIN that locks the user's data on this phone.
 package org.fengqiao.app.ui
 
 import androidx.compose.foundation.layout.Arrangement
@@ -31,11 +32,12 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import kotlinx.coroutines.launch
 import org.fengqiao.app.R
+import org.fengqiao.app.state.LockState
 import org.fengqiao.app.state.SyncState
 import org.fengqiao.core.SyncPhase
 
 @Composable
-fun SyncScreen(state: SyncState, onNeedsLogin: () -> Unit) {
+fun SyncScreen(state: SyncState, lock: LockState, onNeedsLogin: () -> Unit) {
     val ui by state.ui.collectAsStateWithLifecycle()
     val scope = rememberCoroutineScope()
     var confirmDiscard by remember { mutableStateOf<String?>(null) }
@@ -76,6 +78,8 @@ fun SyncScreen(state: SyncState, onNeedsLogin: () -> Unit) {
                 Text(stringResource(R.string.sync_done, (r.pushedApplied + r.pushedDuplicate).toInt(), r.pulled.toInt()))
             }
         }
+
+        PinSettingsCard(lock)
 
         Text(stringResource(R.string.quarantine_title), style = MaterialTheme.typography.titleMedium)
         if (ui.quarantined.isEmpty()) Text(stringResource(R.string.quarantine_empty))

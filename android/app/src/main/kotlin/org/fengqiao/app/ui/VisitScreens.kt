@@ -5,6 +5,7 @@ package org.fengqiao.app.ui
 import android.Manifest
 import android.content.Context
 import android.content.pm.PackageManager
+import android.graphics.Bitmap
 import android.graphics.BitmapFactory
 import android.net.Uri
 import androidx.activity.compose.rememberLauncherForActivityResult
@@ -45,6 +46,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.produceState
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.saveable.rememberSaveable
@@ -59,10 +61,13 @@ import androidx.core.content.ContextCompat
 import androidx.core.content.FileProvider
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import java.io.File
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
 import org.fengqiao.app.R
 import org.fengqiao.app.state.CapturedPhoto
 import org.fengqiao.app.state.NewVisitState
+import org.fengqiao.app.state.PhotoRow
 import org.fengqiao.app.state.VisitListState
 import org.fengqiao.app.state.UploadStage
 import org.fengqiao.app.state.VisitPhotosState
@@ -250,7 +255,7 @@ fun VisitPhotosScreen(state: VisitPhotosState) {
         LazyColumn(verticalArrangement = Arrangement.spacedBy(8.dp)) {
             items(ui.rows, key = { it.sha256 }) { p ->
                 Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
-                    Thumbnail(p.localPath)
+                    Thumbnail(p, state)
                     Column(Modifier.weight(1f)) {
                         if (p.caption.isNotBlank()) Text(p.caption)
                         Text(uploadStageText(p.stage, p.progress), style = MaterialTheme.typography.bodySmall)
@@ -266,17 +271,28 @@ fun VisitPhotosScreen(state: VisitPhotosState) {
     }
 }
 
-/** A small thumbnail of a local photo, decoded at reduced size (never the whole image in memory). */
+/**
+ * A small thumbnail of a photo still on this phone: the core decrypts its
+ * bytes (the file on disk is encrypted), decoded off the main thread at
+ * reduced size (never the whole image in memory as a bitmap).
+ */
 @Composable
-private fun Thumbnail(path: String?) {
-    val bitmap = remember(path) {
-        path?.let {
-            val opts = BitmapFactory.Options().apply { inSampleSize = 8 }
-            runCatching { BitmapFactory.decodeFile(it, opts) }.getOrNull()
+private fun Thumbnail(row: PhotoRow, state: VisitPhotosState) {
+    val bitmap by produceState<Bitmap?>(initialValue = null, row.sha256, row.onPhone) {
+        value = if (!row.onPhone) {
+            null
+        } else {
+            withContext(Dispatchers.Default) {
+                state.photoBytes(row.sha256)?.let { bytes ->
+                    val opts = BitmapFactory.Options().apply { inSampleSize = 8 }
+                    runCatching { BitmapFactory.decodeByteArray(bytes, 0, bytes.size, opts) }.getOrNull()
+                }
+            }
         }
     }
-    if (bitmap != null) {
-        Image(bitmap.asImageBitmap(), contentDescription = null, modifier = Modifier.size(72.dp))
+    val shown = bitmap
+    if (shown != null) {
+        Image(shown.asImageBitmap(), contentDescription = null, modifier = Modifier.size(72.dp))
     } else {
         Spacer(Modifier.size(72.dp))
     }
