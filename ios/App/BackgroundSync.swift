@@ -37,9 +37,14 @@ enum BackgroundSync {
         let work = Task { @MainActor in
             let env = AppEnvironment.shared
             guard env.core.currentUser() != nil else { task.setTaskCompleted(success: true); return }
-            // A PIN-locked phone keeps the user's data closed, sync included: wait for the next unlock.
-            let locked = (try? await env.core.lockStatus().locked) ?? true
-            guard !locked else { task.setTaskCompleted(success: true); return }
+            // A PIN-locked phone still sends its queued work and fetches changes
+            // (nothing is shown; the user's data stays closed to whoever holds it).
+            let locked = (try? await env.core.lockStatus().locked) ?? false
+            if locked {
+                let sent = (try? await env.core.sync(onProgress: { _, _, _ in })) != nil
+                task.setTaskCompleted(success: sent)
+                return
+            }
             let model = SyncModel(gateway: env.core)
             await model.syncNow()
             // Transient failures: iOS runs us again later; the queue is intact either way.

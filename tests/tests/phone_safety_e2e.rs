@@ -204,10 +204,12 @@ async fn the_pin_lock_holds_offline_with_limits() {
         p.households().map(|_| ()),
         p.record_visit(routine_visit(&h, "锁着")).map(|_| ()),
         p.sync_status().map(|_| ()),
-        p.sync().await.map(|_| ()),
+        p.photo_states().map(|_| ()),
     ] {
         assert_eq!(blocked.unwrap_err(), ClientError::Locked);
     }
+    // a locked phone in a pocket still sends its work when signal returns
+    assert_eq!(p.sync().await.unwrap().pushed_applied, 1);
     // five free wrong PINs, then waits
     for i in 0..5u32 {
         match p.unlock("0000".into()).unwrap_err() {
@@ -243,7 +245,6 @@ async fn the_pin_lock_holds_offline_with_limits() {
     assert_eq!(p.unlock("2468".into()).unwrap_err(), ClientError::WrongPin { attempts_left: 0, retry_after_secs: 0 });
     login(&p, &server, "leader.t1v2g1").await;
     assert_eq!(p.list_visits(10).unwrap().len(), 1, "the online login opened it; nothing was lost");
-    assert_eq!(p.sync().await.unwrap().pushed_applied, 1);
 }
 
 /// Another user on the same phone: the first user's unsynced work stays,

@@ -26,9 +26,16 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         val app = applicationContext as FengqiaoApp
         val core = app.container.core
         if (core.currentUser() == null) return@coroutineScope Result.success() // nothing to do until someone signs in
-        // A PIN-locked phone keeps the user's data closed, sync included: it
-        // waits for the next unlock (the app syncs when it comes back).
-        if (runCatching { core.lockStatus().locked }.getOrDefault(true)) return@coroutineScope Result.success()
+        // A PIN-locked phone still sends its queued work and fetches changes
+        // (nothing is shown; the user's data stays closed to whoever holds it).
+        if (runCatching { core.lockStatus().locked }.getOrDefault(false)) {
+            return@coroutineScope try {
+                core.sync(null, null)
+                Result.success()
+            } catch (e: uniffi.fengqiao.FengqiaoException) {
+                if (e.code() in setOf("network", "server", "rate_limited")) Result.retry() else Result.success()
+            }
+        }
         val state = SyncState(core)
         state.refresh()
         // A sync with work to send shows its progress (photo uploads can be
