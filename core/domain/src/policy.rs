@@ -203,7 +203,8 @@ impl Default for PhotoPolicy {
 pub struct CountyPolicy {
     /// Display name.
     pub name: String,
-    /// IANA zone used for display (times are stored in UTC).
+    /// IANA zone used for display (times are stored in UTC). Builds know China's
+    /// zones and UTC only (`.cargo/config.toml`, ADR 0014): any other name is refused.
     pub timezone: String,
 }
 

@@ -7,8 +7,8 @@
 //! device id, pull cursor, sync bookkeeping). Values are JSON with a format
 //! version field `fv`, sealed by the store's [`Vault`] (ADR 0010) with their
 //! tree and key as associated data; record, op and photo keys are keyed hashes
-//! (a record key keeps its kind and the time part of its UUIDv7 in the clear,
-//! so lists stay in id order without decrypting). Multi-key writes are sled transactions over the trees
+//! (a record key keeps its kind and the time part of its UUIDv7, inverted, in
+//! the clear, so lists come newest first without decrypting). Multi-key writes are sled transactions over the trees
 //! involved; every write flushes before returning, since sled alone only syncs
 //! every 500 ms. One writer: a mutex serialises writes (the reset scan that must
 //! happen outside a sled transaction relies on it).
@@ -276,10 +276,15 @@ impl SledClientStore {
     }
 
     /// The sled key of a record: kind tag, the first 8 bytes of its UUIDv7 (its
-    /// time, so keys sort as ids do) and a keyed hash of the whole key.
+    /// time) inverted, so a forward scan meets the newest first, and a keyed
+    /// hash of the whole key. (A reverse scan would link in sled's 1 MiB
+    /// reverse-iteration table: ADR 0014.)
     pub(super) fn rk(&self, plain: &[u8; 17]) -> [u8; 25] {
         let mut k = [0u8; 25];
-        k[..9].copy_from_slice(&plain[..9]);
+        k[0] = plain[0];
+        for (dst, src) in k[1..9].iter_mut().zip(&plain[1..9]) {
+            *dst = !src;
+        }
         k[9..].copy_from_slice(&self.vault.name(b"record", plain));
         k
     }
@@ -633,7 +638,7 @@ impl ClientStore for SledClientStore {
 
     fn list_records(&self, kind: EntityKind, limit: usize) -> StoreResult<Vec<LocalRecord>> {
         let mut out = Vec::new();
-        for item in self.records.scan_prefix([kind.tag()]).rev() {
+        for item in self.records.scan_prefix([kind.tag()]) {
             if out.len() >= limit {
                 break;
             }
