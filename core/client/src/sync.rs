@@ -72,6 +72,8 @@ pub(crate) struct Engine<'a> {
     pub ctx: &'a Ctx<'a>,
     pub progress: Option<&'a dyn SyncProgress>,
     pub push_batch: usize,
+    /// Most bytes of encoded ops per push (under the server's body limit).
+    pub push_bytes: usize,
     pub pull_limit: u32,
     /// The photo folder and the chunk size, if photos are enabled.
     pub photos: Option<(&'a BlobDir, usize)>,
@@ -167,8 +169,7 @@ impl Engine<'_> {
             if entries.is_empty() {
                 return Ok(());
             }
-            let ops = entries.iter().map(|e| serde_json::to_value(&e.op)).collect::<Result<Vec<_>, _>>();
-            let ops = ops.map_err(|e| Error::Protocol(format!("encode op: {e}")))?;
+            let (entries, ops) = self.fit(entries)?;
             let body = PushRequest { v: WIRE_VERSION, ops };
             let api = self.ctx.api;
             let body_ref = &body;
@@ -207,6 +208,24 @@ impl Engine<'_> {
             }
             self.progress(SyncPhase::Pushing, done.min(total), total);
         }
+    }
+
+    /// Encodes a batch, keeping the longest prefix (at least one op) whose JSON
+    /// fits in `push_bytes`, so a batch of long records is not refused whole (413)
+    /// and retried in halves.
+    fn fit(&self, mut entries: Vec<OutboxEntry>) -> Result<(Vec<OutboxEntry>, Vec<serde_json::Value>), Error> {
+        let mut ops = Vec::with_capacity(entries.len());
+        let mut bytes = 0usize;
+        for e in &entries {
+            let len = serde_json::to_vec(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?.len();
+            if !ops.is_empty() && bytes + len + 1 > self.push_bytes {
+                break;
+            }
+            bytes += len + 1;
+            ops.push(serde_json::to_value(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?);
+        }
+        entries.truncate(ops.len());
+        Ok((entries, ops))
     }
 
     fn apply_answers(
