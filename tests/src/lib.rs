@@ -6,6 +6,7 @@ pub mod crash;
 pub mod phone;
 pub mod proxy;
 pub mod server;
+pub mod sim;
 
 pub use proxy::{FaultMode, FaultProxy};
 pub use server::TestServer;

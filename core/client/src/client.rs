@@ -40,7 +40,9 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Retries of transient failures within one call.
     pub retry: RetryPolicy,
-    /// Ops per push (1..=500; the server takes at most `policy.sync.max_push_ops`).
+    /// Ops per push (1..=500, default 500; the server takes at most
+    /// `policy.sync.max_push_ops`). A batch is also cut short to fit the
+    /// policy's `sync.max_push_bytes`.
     pub push_batch_size: u32,
     /// Changes asked for per pull page.
     pub pull_page_limit: u32,
@@ -79,7 +81,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            push_batch_size: 100,
+            push_batch_size: 500,
             pull_page_limit: 500,
             token_refresh_margin: Duration::from_secs(60),
             policy: Policy::default(),
@@ -568,6 +570,8 @@ impl FieldClient {
             ctx: &ctx,
             progress: progress.as_deref(),
             push_batch: self.options.push_batch_size.clamp(1, 500) as usize,
+            // The body limit less room for the envelope; 64 KiB at the least.
+            push_bytes: (self.policy().sync.max_push_bytes.saturating_sub(16 * 1024)).max(64 * 1024),
             pull_limit: self.options.pull_page_limit.max(1),
             photos: self.photos.as_ref().map(|b| (b, (self.options.upload_chunk_bytes as usize).max(1024))),
         };

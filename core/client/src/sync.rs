@@ -72,6 +72,8 @@ pub(crate) struct Engine<'a> {
     pub ctx: &'a Ctx<'a>,
     pub progress: Option<&'a dyn SyncProgress>,
     pub push_batch: usize,
+    /// Most bytes of encoded ops per push (under the server's body limit).
+    pub push_bytes: usize,
     pub pull_limit: u32,
     /// The photo folder and the chunk size, if photos are enabled.
     pub photos: Option<(&'a BlobDir, usize)>,
@@ -179,8 +181,7 @@ impl Engine<'_> {
             if entries.is_empty() {
                 return Ok(());
             }
-            let ops = entries.iter().map(|e| serde_json::to_value(&e.op)).collect::<Result<Vec<_>, _>>();
-            let ops = ops.map_err(|e| Error::Protocol(format!("encode op: {e}")))?;
+            let (entries, ops) = self.fit(entries)?;
             let body = PushRequest { v: WIRE_VERSION, ops };
             let api = self.ctx.api;
             let body_ref = &body;
@@ -221,6 +222,24 @@ impl Engine<'_> {
         }
     }
 
+    /// Encodes a batch, keeping the longest prefix (at least one op) whose JSON
+    /// fits in `push_bytes`, so a batch of long records is not refused whole (413)
+    /// and retried in halves.
+    fn fit(&self, mut entries: Vec<OutboxEntry>) -> Result<(Vec<OutboxEntry>, Vec<serde_json::Value>), Error> {
+        let mut ops = Vec::with_capacity(entries.len());
+        let mut bytes = 0usize;
+        for e in &entries {
+            let len = serde_json::to_vec(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?.len();
+            if !ops.is_empty() && bytes + len + 1 > self.push_bytes {
+                break;
+            }
+            bytes += len + 1;
+            ops.push(serde_json::to_value(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?);
+        }
+        entries.truncate(ops.len());
+        Ok((entries, ops))
+    }
+
     fn apply_answers(
         &self,
         entries: &[OutboxEntry],
@@ -230,6 +249,8 @@ impl Engine<'_> {
         let store = self.ctx.store;
         let mut by_id: HashMap<Uuid, OpAnswer> = answers.into_iter().map(|a| (a.op_id, a)).collect();
         let mut missing = 0usize;
+        // The server has these: completed together, one transaction and one flush.
+        let mut done = Vec::with_capacity(entries.len());
         for entry in entries {
             let Some(answer) = by_id.remove(&entry.op.op_id) else {
                 missing += 1;
@@ -237,7 +258,7 @@ impl Engine<'_> {
             };
             match disposition(&answer.outcome) {
                 Disposition::Done { duplicate } => {
-                    store.complete_op(entry.op.op_id)?;
+                    done.push(entry.op.op_id);
                     if duplicate {
                         report.pushed_duplicate += 1;
                     } else {
@@ -255,6 +276,7 @@ impl Engine<'_> {
                 }
             }
         }
+        store.complete_ops(&done)?;
         if missing > 0 {
             // Unanswered ops stay queued; stop rather than loop on them.
             return Err(Error::Protocol(format!("the server did not answer {missing} pushed operation(s)")));

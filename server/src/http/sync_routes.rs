@@ -53,27 +53,26 @@ pub async fn push(
     let n = ops.len();
     let (auth, family) = (st.auth.clone(), caller.family);
     let answers = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let answers = store.apply_ops(&actor, &policy, &ops, chrono::Utc::now())?;
-        // One audit entry per op: who, from which device, what kind, which record, how it ended.
         let device = auth.device_of(actor.user_id, family)?;
-        let entries: Vec<AuditEntry> = ops
-            .iter()
-            .zip(&answers)
-            .map(|(env, a)| {
-                let outcome = match &a.outcome {
-                    Outcome::Applied { .. } => "applied".to_string(),
-                    Outcome::Duplicate { .. } => "duplicate".to_string(),
-                    Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
-                    Outcome::Conflict { .. } => "conflict".to_string(),
-                };
-                let target = env.op.record_ref().1.to_string();
-                AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
-                    .device(device)
-                    .detail(env.op.kind_name())
-            })
-            .collect();
-        store.append_audit(&entries)?;
-        Ok(answers)
+        // One audit entry per op: who, from which device, what kind, which record, how it ended.
+        let audit = |answers: &[fengqiao_domain::wire::OpAnswer]| -> Vec<AuditEntry> {
+            ops.iter()
+                .zip(answers)
+                .map(|(env, a)| {
+                    let outcome = match &a.outcome {
+                        Outcome::Applied { .. } => "applied".to_string(),
+                        Outcome::Duplicate { .. } => "duplicate".to_string(),
+                        Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
+                        Outcome::Conflict { .. } => "conflict".to_string(),
+                    };
+                    let target = env.op.record_ref().1.to_string();
+                    AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
+                        .device(device)
+                        .detail(env.op.kind_name())
+                })
+                .collect()
+        };
+        Ok(store.apply_ops_audited(&actor, &policy, &ops, chrono::Utc::now(), &audit)?)
     })
     .await??;
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();

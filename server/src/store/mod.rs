@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod batch;
 pub mod conformance;
+mod group_commit;
 pub mod memory;
 pub mod sled_store;
 
@@ -212,6 +213,20 @@ pub trait Store: Send + Sync + 'static {
         ops: &[OpEnvelope],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<OpAnswer>>;
+    /// [`Store::apply_ops`], then the audit entries `audit` makes of the answers,
+    /// durable together when it returns (a backend may flush once for both).
+    fn apply_ops_audited(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+        audit: &dyn Fn(&[OpAnswer]) -> Vec<AuditEntry>,
+    ) -> StoreResult<Vec<OpAnswer>> {
+        let answers = self.apply_ops(actor, policy, ops, now)?;
+        self.append_audit(&audit(&answers))?;
+        Ok(answers)
+    }
     /// Reserves the next case-number block of `year` for `owner`; its number.
     fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32>;
     /// Writes server-authored records (seed, import) into state and feed.

@@ -25,6 +25,11 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
+// The write generation: bumped in sled by every flush, then written to
+// `GEN_FILE` beside sled's files once sled has flushed it. sled 0.34 opens a
+// damaged log without an error and serves what came before the damage; a sled
+// generation behind the file's is how that is caught (ADR 0006).
+use super::group_commit::{read_gen_file, Durability, GEN_FILE, GEN_KEY};
 use super::{
     feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
     SpendOutcome, Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
@@ -34,13 +39,6 @@ use super::{
 pub const STORE_FORMAT: u64 = 1;
 const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
-/// The write generation: bumped in sled by every flush, then written to
-/// [`GEN_FILE`] beside sled's files once sled has flushed it. sled 0.34 opens a
-/// damaged log without an error and serves what came before the damage; a sled
-/// generation behind the file's is how that is caught (ADR 0006).
-const GEN_KEY: &[u8] = b"write_gen";
-/// File (inside the store dir) of the last generation sled acknowledged.
-const GEN_FILE: &str = "write.gen";
 /// Set once the user → refresh-token index covers every stored token.
 const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
 
@@ -67,9 +65,8 @@ pub struct SledStore {
     writer: Mutex<()>,
     audit_lock: Mutex<()>,
     visible: AtomicU64,
-    /// The last flushed write generation; also orders flushes.
-    gen: Mutex<u64>,
-    gen_file: Mutex<std::fs::File>,
+    /// Flushes with group commit, and the write generation.
+    durability: Durability,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -87,24 +84,6 @@ fn dec<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
 fn read_u64(bytes: &[u8]) -> StoreResult<u64> {
     let arr: [u8; 8] = bytes.try_into().map_err(|_| StoreError::Corrupt("bad counter".into()))?;
     Ok(u64::from_be_bytes(arr))
-}
-
-/// The generation in the file (0 if none or never written).
-fn read_gen_file(path: &Path) -> StoreResult<u64> {
-    match std::fs::read(path) {
-        Ok(b) if b.len() >= 8 => read_u64(&b[..8]),
-        Ok(_) => Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(StoreError::Backend(format!("{}: {e}", path.display()))),
-    }
-}
-
-fn write_gen_file(file: &Mutex<std::fs::File>, gen: u64) -> std::io::Result<()> {
-    use std::io::{Seek, Write};
-    let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
-    f.seek(std::io::SeekFrom::Start(0))?;
-    f.write_all(&gen.to_be_bytes())?;
-    f.sync_data()
 }
 
 /// Opens sled, waiting up to two seconds for a lock the previous owner in this
@@ -137,6 +116,11 @@ impl SledStore {
     pub fn open(dir: &Path) -> StoreResult<SledStore> {
         let db = open_db(dir)?;
         let t = |name: &str| db.open_tree(name).map_err(backend);
+        let meta = t("meta")?;
+        let held = match meta.get(GEN_KEY).map_err(backend)? {
+            Some(v) => read_u64(&v)?,
+            None => 0,
+        };
         let store = SledStore {
             users: t("users")?,
             usernames: t("usernames")?,
@@ -147,7 +131,7 @@ impl SledStore {
             records: t("records")?,
             changes: t("changes")?,
             feed: t("feed")?,
-            meta: t("meta")?,
+            meta,
             uploads: t("uploads")?,
             photos: t("photos")?,
             photo_refs: t("photo_refs")?,
@@ -159,20 +143,7 @@ impl SledStore {
             writer: Mutex::new(()),
             audit_lock: Mutex::new(()),
             visible: AtomicU64::new(0),
-            gen: Mutex::new(0),
-            gen_file: Mutex::new(
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(dir.join(GEN_FILE))
-                    .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.join(GEN_FILE).display())))?,
-            ),
-        };
-        let held = match store.meta.get(GEN_KEY).map_err(backend)? {
-            Some(v) => read_u64(&v)?,
-            None => 0,
+            durability: Durability::open(dir, held)?,
         };
         let acknowledged = read_gen_file(&dir.join(GEN_FILE))?;
         if held < acknowledged {
@@ -182,7 +153,6 @@ impl SledStore {
                 dir.display()
             )));
         }
-        *store.gen.lock().unwrap_or_else(|p| p.into_inner()) = held;
         match store.meta.get(FORMAT_KEY).map_err(backend)? {
             Some(v) if read_u64(&v)? > STORE_FORMAT => {
                 return Err(StoreError::Corrupt(format!(
@@ -219,23 +189,32 @@ impl SledStore {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Flushes sled and bumps the write generation: in sled first, then (once
-    /// sled has it on disk) in the generation file, which so never runs ahead.
+    /// Makes everything this caller wrote durable (group commit: a flush that
+    /// started after the caller's writes may already have done it). The write
+    /// generation is bumped in sled first, then (once sled has it on disk) in the
+    /// generation file, which so never runs ahead.
     fn durable(&self) -> StoreResult<()> {
-        let mut gen = self.gen.lock().unwrap_or_else(|p| p.into_inner());
-        let next = *gen + 1;
-        self.meta.insert(GEN_KEY, &next.to_be_bytes()).map_err(backend)?;
-        self.db.flush().map_err(backend)?;
-        *gen = next;
-        if let Err(e) = write_gen_file(&self.gen_file, next) {
-            // Only weakens the damage check; the write itself is durable.
-            tracing::warn!(error = %e, "could not record the write generation");
-        }
-        Ok(())
+        self.durability.durable(&self.db, &self.meta)
     }
 
-    /// Runs the shared batch logic in one transaction over the sync trees.
+    /// Flushes done and durable calls answered by another caller's flush, since open.
+    pub fn flush_stats(&self) -> (u64, u64) {
+        self.durability.stats()
+    }
+
+    /// Runs the shared batch logic in one transaction over the sync trees; durable
+    /// and visible when it returns.
     fn transact<T>(&self, f: impl Fn(&SledTx<'_>) -> Result<T, TxFail>) -> StoreResult<T> {
+        let (value, top) = self.transact_unflushed(f)?;
+        self.durable()?;
+        self.visible.fetch_max(top, Ordering::SeqCst);
+        Ok(value)
+    }
+
+    /// The transaction alone: applied in sled, neither flushed nor visible yet.
+    /// Returns the value and the highest sequence written so far, to be made
+    /// visible after the flush.
+    fn transact_unflushed<T>(&self, f: impl Fn(&SledTx<'_>) -> Result<T, TxFail>) -> StoreResult<(T, u64)> {
         let _w = self.lock();
         let trees = (
             &self.ops,
@@ -278,9 +257,22 @@ impl SledStore {
             None => 0,
         };
         drop(_w);
-        self.durable()?;
-        self.visible.fetch_max(top, Ordering::SeqCst);
-        Ok(value)
+        Ok((value, top))
+    }
+
+    /// Appends audit entries without flushing (the caller makes them durable).
+    fn append_audit_unflushed(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        let _a = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seq = match self.audit.last().map_err(backend)? {
+            Some((k, _)) => read_u64(&k)?,
+            None => 0,
+        };
+        let mut batch = sled::Batch::default();
+        for e in entries {
+            seq += 1;
+            batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
+        }
+        self.audit.apply_batch(batch).map_err(backend)
     }
 
     fn get_json<T: DeserializeOwned>(tree: &Tree, key: &[u8]) -> StoreResult<Option<T>> {
@@ -476,18 +468,24 @@ impl Store for SledStore {
     }
 
     fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
-        let _a = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut seq = match self.audit.last().map_err(backend)? {
-            Some((k, _)) => read_u64(&k)?,
-            None => 0,
-        };
-        let mut batch = sled::Batch::default();
-        for e in entries {
-            seq += 1;
-            batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
-        }
-        self.audit.apply_batch(batch).map_err(backend)?;
+        self.append_audit_unflushed(entries)?;
         self.durable()
+    }
+
+    fn apply_ops_audited(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+        audit: &dyn Fn(&[OpAnswer]) -> Vec<AuditEntry>,
+    ) -> StoreResult<Vec<OpAnswer>> {
+        let (answers, top) = self.transact_unflushed(|tx| batch::apply_ops(tx, actor, policy, ops, now))?;
+        self.append_audit_unflushed(&audit(&answers))?;
+        // One flush (often shared with other requests) for the ops and their audit.
+        self.durable()?;
+        self.visible.fetch_max(top, Ordering::SeqCst);
+        Ok(answers)
     }
 
     fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {

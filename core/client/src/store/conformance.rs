@@ -260,6 +260,17 @@ pub fn complete_removes_and_confirms(s: &dyn ClientStore) {
     let left: Vec<Uuid> = s.outbox(None, 10).expect("outbox").iter().map(|e| e.op.op_id).collect();
     assert_eq!(left, vec![o2]);
     assert!(!s.complete_op(Uuid::now_v7()).expect("unknown"));
+    // a push's answers together: the queued ones complete, unknown ones are skipped
+    let (v3, o3, _) = enqueue_visit(s, a);
+    let (v4, o4, _) = enqueue_visit(s, a);
+    assert_eq!(s.complete_ops(&[o2, o3, Uuid::now_v7(), o3]).expect("complete many"), 2);
+    for v in [v2, v3] {
+        assert_eq!(state(s, EntityKind::Visit, v), Some(RecordState::Synced));
+    }
+    assert_eq!(state(s, EntityKind::Visit, v4), Some(RecordState::Pending { op_id: o4, author: a }));
+    let left: Vec<Uuid> = s.outbox(None, 10).expect("outbox").iter().map(|e| e.op.op_id).collect();
+    assert_eq!(left, vec![o4]);
+    assert_eq!(s.complete_ops(&[]).expect("none"), 0);
 }
 
 /// Quarantine keeps the op with its reason; requeue puts it back at its place.

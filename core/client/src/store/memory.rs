@@ -178,6 +178,14 @@ impl ClientStore for MemoryClientStore {
         Ok(true)
     }
 
+    fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64> {
+        let mut done = 0;
+        for id in op_ids {
+            done += u64::from(self.complete_op(*id)?);
+        }
+        Ok(done)
+    }
+
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut g = self.lock();
         let Some(seq) = g.outbox_ids.remove(&op_id) else { return Ok(false) };

@@ -381,6 +381,9 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     /// The server took the op (applied or duplicate): removes it from the outbox
     /// and marks its record synced, in one transaction. `false` if not queued.
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool>;
+    /// [`complete_op`](Self::complete_op) for every op of one push's answers,
+    /// in one transaction and one flush. Returns how many were queued.
+    fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64>;
     /// Moves a queued op to quarantine with the reason, in one transaction.
     /// `false` if not queued.
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool>;

@@ -681,12 +681,22 @@ impl ClientStore for SledClientStore {
     }
 
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = self.ok(op_id);
+        Ok(self.complete_ops(&[op_id])? == 1)
+    }
+
+    fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64> {
+        if op_ids.is_empty() {
+            return Ok(0);
+        }
+        let keys: Vec<(Uuid, [u8; 16])> = op_ids.iter().map(|id| (*id, self.ok(*id))).collect();
         let _w = self.write();
         let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
             .transaction(|(ids, outbox, records, uploads)| {
-                let Some(seq) = ids.remove(&op_key)? else { return Ok(false) };
-                if let Some(v) = outbox.remove(&seq)? {
+                let mut done = 0u64;
+                for (op_id, op_key) in &keys {
+                    let Some(seq) = ids.remove(op_key)? else { continue };
+                    done += 1;
+                    let Some(v) = outbox.remove(&seq)? else { continue };
                     let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq, &v)?;
                     if let Some(sha) = op_photo(&entry.op) {
                         self.tx_confirm_photo(uploads, sha)?;
@@ -695,7 +705,7 @@ impl ClientStore for SledClientStore {
                         let rkey = self.rk(&plain);
                         if let Some(rv) = records.get(rkey)? {
                             let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
-                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id) {
+                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == *op_id) {
                                 r.state = RecordState::Synced;
                                 r.fv = STORE_FORMAT_VERSION;
                                 records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
@@ -703,7 +713,7 @@ impl ClientStore for SledClientStore {
                         }
                     }
                 }
-                Ok(true)
+                Ok(done)
             })
             .map_err(tx_err)?;
         self.flush()?;
