@@ -28,8 +28,14 @@ rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-and
 
 echo "==> building fengqiao-bindings (profile mobile) for arm64-v8a, armeabi-v7a, x86_64 (NDK: $ANDROID_NDK_HOME)"
 # --platform 26 matches the app's minSdk.
+# First the static library (the generator reads UniFFI's metadata from it), then
+# the shared library on its own: built with the rlib/staticlib, LTO keeps what
+# they export (≈1.5 MB more); alone, only the FFI's exports survive. Android
+# packed relocations (API ≥ 23) shrink the relocation table (ADR 0014).
+cargo ndk --platform 26 -t arm64-v8a -t armeabi-v7a -t x86_64 \
+  build --profile mobile -p fengqiao-bindings --lib
 cargo ndk --platform 26 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$here/app/src/main/jniLibs" \
-  build --profile mobile -p fengqiao-bindings
+  rustc --profile mobile -p fengqiao-bindings --lib --crate-type cdylib -- -C link-arg=-Wl,--pack-dyn-relocs=android
 
 echo "==> generating the Kotlin bindings"
 # The generator reads UniFFI's metadata from the library. The mobile profile

@@ -30,7 +30,12 @@ pub fn store_key() -> Vec<u8> {
 
 /// A phone with its own sled store in `dir`, talking to `url`.
 pub fn phone(dir: &Path, url: &str) -> FieldClient {
-    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), store_key(), fast_options())
+    phone_with(dir, url, fast_options())
+}
+
+/// [`phone`] with other options.
+pub fn phone_with(dir: &Path, url: &str, options: ClientOptions) -> FieldClient {
+    FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), store_key(), options)
         .expect("open phone store")
 }
 

@@ -21,13 +21,7 @@ async fn skewed(
     clock: Arc<ManualClock>,
 ) -> FieldClient {
     let opts = ClientOptions { clock, ..fast_options() };
-    let p = FieldClient::open(
-        dir.to_string_lossy().into_owned(),
-        url.to_string(),
-        fengqiao_tests::phone::store_key(),
-        opts,
-    )
-    .unwrap();
+    let p = fengqiao_tests::phone::phone_with(dir, url, opts);
     let c = server.cred(user).unwrap();
     p.login(c.username, c.password).await.unwrap();
     p.sync().await.unwrap();

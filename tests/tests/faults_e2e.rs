@@ -51,13 +51,7 @@ async fn signed_in(
     opts: ClientOptions,
 ) -> FieldClient {
     let c = server.cred(user).unwrap();
-    let p = FieldClient::open(
-        dir.to_string_lossy().into_owned(),
-        url.to_string(),
-        fengqiao_tests::phone::store_key(),
-        opts,
-    )
-    .unwrap();
+    let p = fengqiao_tests::phone::phone_with(dir, url, opts);
     p.login(c.username, c.password).await.unwrap();
     p.sync().await.unwrap();
     p

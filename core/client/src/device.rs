@@ -388,35 +388,19 @@ impl FieldClient {
             if !force && ops + photos > 0 {
                 return Err(Error::UnsyncedWork { ops, photos });
             }
-            let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let counts = self.store.wipe(WipeScope::All)?;
-            let mut files = 0;
-            if let Some(blobs) = self.photos.as_ref() {
-                for (name, _) in blobs.files()? {
-                    files += u64::from(blobs.remove_file(&name)?);
-                }
-            }
-            self.unlocked.store(false, Ordering::Release);
-            let report = WipeReport::from_counts(counts, files);
-            tracing::warn!(
-                ops_lost = report.ops_lost,
-                quarantined_lost = report.quarantined_lost,
-                photos_lost = report.photos_lost,
-                records = report.records_removed,
-                "phone wiped by a county admin"
-            );
-            Ok(report)
+            self.wipe_store(WipeScope::All)
         };
         Ok(run()?)
     }
 
-    /// The server revoked this device: drops the user's data (after the sync
-    /// sent what the server still took) and their photo files nothing else
-    /// refers to.
-    pub(crate) fn wipe_revoked(&self, user: Uuid) -> Result<WipeReport, Error> {
+    /// Wipes the store (one user's data, or all) and the photo files no
+    /// remaining queue entry refers to, closes the lock, and logs the counts.
+    fn wipe_store(&self, scope: WipeScope) -> Result<WipeReport, Error> {
         let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let counts = self.store.wipe(WipeScope::User(user))?;
-        self.store.save_local_value(&lock_name(user), None)?;
+        let counts = self.store.wipe(scope)?;
+        if let WipeScope::User(user) = scope {
+            self.store.save_local_value(&lock_name(user), None)?;
+        }
         let mut files = 0;
         if let Some(blobs) = self.photos.as_ref() {
             let queue = self.store.photo_uploads()?;
@@ -430,12 +414,21 @@ impl FieldClient {
         self.unlocked.store(false, Ordering::Release);
         let report = WipeReport::from_counts(counts, files);
         tracing::warn!(
+            whole_phone = matches!(scope, WipeScope::All),
             ops_lost = report.ops_lost,
             quarantined_lost = report.quarantined_lost,
             photos_lost = report.photos_lost,
-            "device revoked by the county: the user's local data was removed"
+            records = report.records_removed,
+            "local data wiped (a county admin's wipe, or a revoked device)"
         );
         Ok(report)
+    }
+
+    /// The server revoked this device: drops the user's data (after the sync
+    /// sent what the server still took) and their photo files nothing else
+    /// refers to.
+    pub(crate) fn wipe_revoked(&self, user: Uuid) -> Result<WipeReport, Error> {
+        self.wipe_store(WipeScope::User(user))
     }
 
     /// The core's disk use and the space left.

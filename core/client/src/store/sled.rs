@@ -383,12 +383,11 @@ impl SledClientStore {
         Ok(seq)
     }
 
-    /// Queues again the ops the journal acknowledged but sled lost in a crash
-    /// (journalled with a generation above the one sled holds).
-    fn replay_lost(&self, held: u64) -> StoreResult<u64> {
-        let lost = self.journal.lost_since(held)?;
+    /// Queues journalled ops again (those already queued are skipped);
+    /// returns how many were queued. Callers flush.
+    pub(super) fn replay(&self, ops: Vec<integrity::JournalledOp>) -> StoreResult<u64> {
         let mut replayed = 0;
-        for o in lost {
+        for o in ops {
             let res = match &o.upload {
                 Some(up) => self.enqueue_photo(&o.record, &o.op, up, o.at),
                 None => self.enqueue(&o.record, &o.op, o.at),
@@ -399,6 +398,13 @@ impl SledClientStore {
                 Err(e) => return Err(e),
             }
         }
+        Ok(replayed)
+    }
+
+    /// Queues again the ops the journal acknowledged but sled lost in a crash
+    /// (journalled with a generation above the one sled holds).
+    fn replay_lost(&self, held: u64) -> StoreResult<u64> {
+        let replayed = self.replay(self.journal.lost_since(held)?)?;
         if replayed > 0 {
             self.flush()?;
             tracing::info!(replayed, "queued again the ops sled lost in a crash (from the outbox journal)");

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::super::vault::{StoreKey, Vault};
-use super::super::{ClientStore, PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
+use super::super::{PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
 use super::SledClientStore;
 
 /// Associated data of a journal line.
@@ -361,18 +361,7 @@ pub(crate) fn recover(dir: &Path, key: &StoreKey) -> StoreResult<StoreRecovery> 
     }
     sync_dir(dir);
     let store = SledClientStore::open(dir, key)?;
-    let mut replayed = 0;
-    for o in journal.ops {
-        let res = match &o.upload {
-            Some(up) => store.enqueue_photo(&o.record, &o.op, up, o.at),
-            None => store.enqueue(&o.record, &o.op, o.at),
-        };
-        match res {
-            Ok(_) => replayed += 1,
-            Err(StoreError::DuplicateOp(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let replayed = store.replay(journal.ops)?;
     store.flush()?;
     tracing::warn!(replayed, unreadable = journal.unreadable, "rebuilt a damaged store from its outbox journal");
     Ok(StoreRecovery { replayed_ops: replayed, unreadable_lines: journal.unreadable, damaged_copy: aside })
@@ -381,6 +370,7 @@ pub(crate) fn recover(dir: &Path, key: &StoreKey) -> StoreResult<StoreRecovery> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ClientStore;
     use fengqiao_domain::wire::Op;
     use fengqiao_domain::{Visit, VisitKind};
 
