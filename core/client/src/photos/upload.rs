@@ -3,16 +3,29 @@
 //! its progress saved after every chunk, resuming from the server's offset
 //! (HEAD) after a cut, a crash or a restart. A photo that fails for good is
 //! marked failed and the next one goes on.
+//!
+//! Chunks grow while the link keeps up ([`super::chunk_size`]), never past
+//! `ClientOptions::upload_chunk_bytes`. The photo's bytes are read off the async
+//! executor: the next chunk's checksum is computed on a blocking thread while
+//! the current chunk is in flight, and a chunk's body is read a few pieces ahead
+//! of the network and streamed, never held whole in memory. Every read of the
+//! photo's bytes goes through [`open_photo_at`].
 
-use std::io::SeekFrom;
-use std::time::Duration;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
 
 use super::blobs::{hash_file, BlobDir};
+use super::chunk_size::ChunkSize;
 use crate::error::Error;
 use crate::session::{Authed, Ctx};
-use crate::store::{PhotoUpload, UploadState};
+use crate::store::{PhotoUpload, StoreError, UploadState};
 use crate::sync::{SyncPhase, SyncProgress, SyncReport};
 
 /// Chunks refused as corrupted (460) in a row before the sync gives up for now.
@@ -32,10 +45,16 @@ fn permanent(code: &str, message: impl Into<String>) -> UploadState {
     UploadState::Failed { code: code.into(), message: message.into(), permanent: true }
 }
 
+/// Pieces a chunk is read, hashed and sent in.
+const PIECE: usize = 256 * 1024;
+/// Pieces read ahead of the network while a chunk is sent.
+const READ_AHEAD: usize = 4;
+
 /// The uploader for one sync.
 pub(crate) struct Uploader<'a> {
     pub ctx: &'a Ctx<'a>,
     pub blobs: &'a BlobDir,
+    /// The largest chunk, in bytes.
     pub chunk: usize,
     pub progress: Option<&'a dyn SyncProgress>,
 }
@@ -107,6 +126,17 @@ impl Uploader<'_> {
         let mut resyncs = 0u32;
         let mut checksum_failures = 0u32;
         let mut restarted_after_mismatch = false;
+        let mut size = ChunkSize::new(self.chunk as u64);
+        // The next chunk's checksum, computed while the current chunk is sent
+        // (the first one while the server is asked where the upload stands).
+        let resume_at = match up.state {
+            UploadState::Uploading { bytes_done, .. } => bytes_done,
+            _ => 0,
+        };
+        let mut ahead =
+            (resume_at < up.length).then(|| Ahead::start(&path, resume_at, size.next(up.length - resume_at)));
+        // A chunk the server refused as damaged, to be sent again: (offset, length, checksum).
+        let mut again: Option<(u64, u64, String)> = None;
         'upload: loop {
             self.check_cancel()?;
             resyncs += 1;
@@ -114,8 +144,8 @@ impl Uploader<'_> {
                 return Err(Error::Protocol("the photo upload keeps losing its place; try again later".into()));
             }
             // 1. The upload's URL: the stored one, or a new upload.
-            let location = match up.upload_url.clone() {
-                Some(l) => l,
+            let (location, created) = match up.upload_url.clone() {
+                Some(l) => (l, false),
                 None => {
                     let sha = up.sha256.as_str();
                     if auth.call(move |tok| async move { api.photo_exists(&tok, sha).await }).await? {
@@ -127,7 +157,7 @@ impl Uploader<'_> {
                             up.upload_url = Some(l.clone());
                             up.state = UploadState::Uploading { bytes_done: 0, total: up.length };
                             self.save(&up)?;
-                            l
+                            (l, true)
                         }
                         Err(Error::Refused { status, body }) if status != 409 && status != 423 => {
                             return self.fail(up, permanent(&body.code, body.message));
@@ -136,45 +166,68 @@ impl Uploader<'_> {
                     }
                 }
             };
-            // 2. Where the server stands.
+            // 2. Where the server stands (a new upload is empty: no need to ask).
             let loc = location.as_str();
-            let mut offset = match auth.call(move |tok| async move { api.tus_head(&tok, loc).await }).await {
-                Ok((offset, len)) if len == up.length && offset <= len => offset,
-                Ok(_) | Err(Error::Refused { status: 404 | 410, .. }) => {
-                    // Expired, unknown or not this user's: start a new upload.
-                    up.upload_url = None;
-                    self.save(&up)?;
-                    continue 'upload;
+            let mut offset = if created {
+                0
+            } else {
+                match auth.call(move |tok| async move { api.tus_head(&tok, loc).await }).await {
+                    Ok((offset, len)) if len == up.length && offset <= len => offset,
+                    Ok(_) | Err(Error::Refused { status: 404 | 410, .. }) => {
+                        // Expired, unknown or not this user's: start a new upload.
+                        up.upload_url = None;
+                        self.save(&up)?;
+                        continue 'upload;
+                    }
+                    Err(Error::Refused { status: 409 | 423, .. }) => {
+                        tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
+                        continue 'upload;
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(Error::Refused { status: 409 | 423, .. }) => {
-                    tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
-                    continue 'upload;
-                }
-                Err(e) => return Err(e),
             };
             up.state = UploadState::Uploading { bytes_done: offset, total: up.length };
             self.save(&up)?;
             self.report(tally.before + offset, tally.total);
             // 3. Chunks from there.
-            let mut file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("photo folder: open: {e}"))))?;
             while offset < up.length {
                 self.check_cancel()?;
-                let want = (up.length - offset).min(self.chunk as u64) as usize;
-                let Some(chunk) = read_at(&mut file, offset, want).await else {
-                    return self.fail(up, permanent("local_file_changed", "the photo's file changed on this phone"));
+                let (len, checksum) = match again.take() {
+                    Some((o, len, checksum)) if o == offset => (len, checksum),
+                    _ => {
+                        let chunk = match ahead.take() {
+                            Some(a) if a.offset == offset => a,
+                            _ => Ahead::start(&path, offset, size.next(up.length - offset)),
+                        };
+                        let len = chunk.len;
+                        match chunk.checksum().await {
+                            Ok(c) => (len, c),
+                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                                return self.fail(
+                                    up,
+                                    permanent("local_file_changed", "the photo's file changed on this phone"),
+                                );
+                            }
+                            Err(e) => return Err(read_error(e)),
+                        }
+                    }
                 };
-                let chunk = bytes::Bytes::from(chunk);
-                let c = &chunk;
+                // Read and hash the next chunk while this one is in flight.
+                let after = offset + len;
+                if after < up.length && ahead.as_ref().map(|a| a.offset) != Some(after) {
+                    ahead = Some(Ahead::start(&path, after, size.next(up.length - after)));
+                }
+                let sent = Instant::now();
+                let (file, sum) = (path.as_path(), checksum.as_str());
                 let res = auth
-                    .call(move |tok| {
-                        let body = c.clone();
-                        async move { api.tus_patch(&tok, loc, offset, body).await }
+                    .call(move |tok| async move {
+                        let body = chunk_body(file.to_path_buf(), offset, len);
+                        api.tus_patch(&tok, loc, offset, len, sum, body).await
                     })
                     .await;
                 match res {
                     Ok(next) if next > offset && next <= up.length => {
+                        size.confirmed(next - offset, sent.elapsed());
                         offset = next;
                         checksum_failures = 0;
                         up.state = UploadState::Uploading { bytes_done: offset, total: up.length };
@@ -185,16 +238,25 @@ impl Uploader<'_> {
                     Err(Error::Refused { status: 460, .. }) => {
                         // The chunk arrived damaged and was discarded: send it again.
                         checksum_failures += 1;
+                        size.failed();
                         tracing::info!(attempt = checksum_failures, "photo chunk arrived damaged; resending");
                         if checksum_failures > MAX_CHECKSUM_RETRIES {
+                            if local_hash(&path).await.is_ok_and(|sha| sha != up.sha256) {
+                                return self.fail(
+                                    up,
+                                    permanent("local_file_corrupt", "the photo's file no longer matches its hash"),
+                                );
+                            }
                             return Err(Error::Network("photo chunks keep arriving damaged".into()));
                         }
+                        again = Some((offset, len, checksum));
                     }
                     Err(Error::Refused { status: 409 | 423, .. }) => {
                         tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
                         continue 'upload;
                     }
                     Err(Error::Refused { status: 400, body }) if body.code == "upload_interrupted" => {
+                        size.failed();
                         continue 'upload;
                     }
                     Err(Error::Refused { status: 404 | 410, .. }) => {
@@ -204,15 +266,15 @@ impl Uploader<'_> {
                     }
                     Err(Error::Refused { status: 422, body }) if body.code == "photo_hash_mismatch" => {
                         up.upload_url = None;
-                        match hash_file(&path) {
-                            Ok((sha, _)) if sha == up.sha256 && !restarted_after_mismatch => {
+                        match local_hash(&path).await {
+                            Ok(sha) if sha == up.sha256 && !restarted_after_mismatch => {
                                 // The local file is sound: one fresh upload.
                                 restarted_after_mismatch = true;
                                 up.state = UploadState::Uploading { bytes_done: 0, total: up.length };
                                 self.save(&up)?;
                                 continue 'upload;
                             }
-                            Ok((sha, _)) if sha == up.sha256 => {
+                            Ok(sha) if sha == up.sha256 => {
                                 return self.fail(up, permanent(&body.code, body.message));
                             }
                             _ => {
@@ -246,10 +308,96 @@ pub(crate) fn is_open(state: &UploadState) -> bool {
     !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
 }
 
-/// Reads exactly `len` bytes at `offset`; `None` if the file is shorter.
-async fn read_at(file: &mut tokio::fs::File, offset: u64, len: usize) -> Option<Vec<u8>> {
-    file.seek(SeekFrom::Start(offset)).await.ok()?;
-    let mut buf = vec![0u8; len];
-    file.read_exact(&mut buf).await.ok()?;
-    Some(buf)
+/// A chunk's checksum, computed on a blocking thread.
+struct Ahead {
+    offset: u64,
+    len: u64,
+    task: JoinHandle<io::Result<String>>,
+}
+
+impl Ahead {
+    /// Starts hashing the `len` bytes at `offset`.
+    fn start(path: &Path, offset: u64, len: u64) -> Ahead {
+        let path = path.to_path_buf();
+        Ahead { offset, len, task: tokio::task::spawn_blocking(move || checksum_of(&path, offset, len)) }
+    }
+
+    /// The chunk's SHA-256, base64; `UnexpectedEof` if the photo is shorter.
+    async fn checksum(self) -> io::Result<String> {
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+fn read_error(e: io::Error) -> Error {
+    Error::Store(StoreError::Backend(format!("photo folder: read: {e}")))
+}
+
+/// SHA-256 of the whole photo (lowercase hex), off the async executor.
+async fn local_hash(path: &Path) -> io::Result<String> {
+    let path = path.to_path_buf();
+    let hashed = tokio::task::spawn_blocking(move || hash_file(&path)).await.map_err(io::Error::other)?;
+    hashed.map(|(sha, _)| sha)
+}
+
+/// The one place the uploader reads a photo's bytes: its file from `offset`
+/// on. Blocking: only ever called on a blocking thread. An encrypted photo
+/// folder puts its decrypting reader (one that can start at an offset) here.
+fn open_photo_at(path: &Path, offset: u64) -> io::Result<impl Read> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
+/// SHA-256 (base64, as `Upload-Checksum` carries it) of the `len` bytes at
+/// `offset`; `UnexpectedEof` if the photo is shorter. Blocking.
+fn checksum_of(path: &Path, offset: u64, len: u64) -> io::Result<String> {
+    let mut reader = open_photo_at(path, offset)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; PIECE];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
+        reader.read_exact(&mut buf[..n])?;
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(B64.encode(hasher.finalize()))
+}
+
+/// Reads the `len` bytes at `offset` piece by piece into `tx`, until done or
+/// until nobody listens (the request ended). Blocking.
+fn send_pieces(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    tx: &tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let mut reader = open_photo_at(path, offset)?;
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
+        let mut piece = Vec::with_capacity(n);
+        (&mut reader).take(n as u64).read_to_end(&mut piece)?;
+        if piece.len() < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        left -= n as u64;
+        if tx.blocking_send(Ok(Bytes::from(piece))).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// A chunk's body: the `len` bytes at `offset`, read on a blocking thread a
+/// few pieces ahead of the network. A failed read fails the request (the
+/// bytes sent are checked against the chunk's checksum in any case).
+fn chunk_body(path: PathBuf, offset: u64, len: u64) -> reqwest::Body {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = send_pieces(&path, offset, len, &tx) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
