@@ -43,7 +43,8 @@ pub struct ClientConfig {
     /// Most bytes the photo folder may hold (uploaded originals are evicted over it).
     #[uniffi(default = None)]
     pub photo_budget_bytes: Option<u64>,
-    /// Bytes per upload chunk.
+    /// The largest upload chunk in bytes (chunks start at 1 MiB and grow while
+    /// the link keeps up; a cut re-sends at most one chunk).
     #[uniffi(default = None)]
     pub upload_chunk_bytes: Option<u32>,
     /// Use the county policy the server serves (default true); false pins the

@@ -16,6 +16,9 @@ pub type PartWriter = Pin<Box<dyn AsyncWrite + Send>>;
 /// A reader of a range of a blob.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
 
+/// Bytes gathered before a write to a partial upload's file.
+const WRITE_BUF: usize = 1024 * 1024;
+
 /// Photo bytes storage.
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync + 'static {
@@ -99,7 +102,10 @@ impl BlobStore for FsBlobStore {
     async fn write_partial(&self, upload: Uuid, offset: u64) -> io::Result<PartWriter> {
         let mut f = tokio::fs::OpenOptions::new().write(true).open(self.part(upload)).await?;
         f.seek(io::SeekFrom::Start(offset)).await?;
-        Ok(Box::pin(f))
+        // A request body arrives in pieces of a few KiB; each write to a tokio
+        // file is a round trip to a blocking thread, so gather them first (the
+        // file writes one buffer while the next fills).
+        Ok(Box::pin(tokio::io::BufWriter::with_capacity(WRITE_BUF, f)))
     }
 
     async fn truncate_partial(&self, upload: Uuid, len: u64) -> io::Result<()> {

@@ -1,9 +1,12 @@
 //! Photo upload benchmark (a bench binary, not a timed test):
 //!
-//! 1. throughput of a 20 MB photo uploaded by the phone core (tus, 1 MiB
-//!    checksummed chunks, progress persisted per chunk) against a plain HTTP PUT
-//!    of the same bytes to a trivial axum handler that streams the body into a
-//!    file — both over loopback, in the same run, median of several rounds;
+//! 1. throughput of a 20 MB photo uploaded by the phone core (tus, checksummed
+//!    chunks growing from 1 MiB up to `upload_chunk_bytes`, progress saved per
+//!    chunk, the verified photo fsynced before the last answer) against a plain
+//!    HTTP PUT of the same bytes to a trivial axum handler that streams the body
+//!    into a file and fsyncs it (the same durability), and the same PUT without
+//!    the fsync — all over loopback, in the same run, median of several rounds,
+//!    with the CPU time the process spent on each (phone and server alike);
 //! 2. the phone core's peak RSS (VmHWM) uploading a 5 MB and a 50 MB photo, each
 //!    in a child process of its own.
 //!
@@ -96,48 +99,73 @@ fn new_photo(visit: uuid::Uuid, path: &Path) -> NewPhoto {
     }
 }
 
-/// Marks when the upload phase of a sync starts (its first progress report).
-struct UploadStart(std::sync::Mutex<Option<Instant>>);
+/// CPU time (ns) every thread of this process has used so far (phone core and
+/// server alike: they share the process), from `/proc/self/task/*/schedstat`.
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()))
+        .sum()
+}
+
+/// Marks when the upload phase of a sync starts (its first progress report),
+/// with the process's CPU time then.
+struct UploadStart(std::sync::Mutex<Option<(Instant, u64)>>);
 
 impl fengqiao_core::SyncProgress for UploadStart {
     fn on_progress(&self, phase: fengqiao_core::SyncPhase, _done: u64, _total: u64) {
         if phase == fengqiao_core::SyncPhase::Uploading {
             let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            t.get_or_insert_with(Instant::now);
+            t.get_or_insert_with(|| (Instant::now(), cpu_ns()));
         }
     }
+}
+
+/// Seconds of wall time and of CPU time (all threads).
+#[derive(Debug, Clone, Copy)]
+struct Timed {
+    wall: f64,
+    cpu: f64,
 }
 
 /// Attach + sync (which pushes the attach op and pulls, then uploads): seconds of
 /// the upload phase alone — from its first progress report to the server's last
 /// answer — so the push and pull of records are not counted against tus.
-async fn core_upload(p: &FieldClient, visit: uuid::Uuid, path: &Path) -> f64 {
+async fn core_upload(p: &FieldClient, visit: uuid::Uuid, path: &Path) -> Timed {
     p.attach_photo(new_photo(visit, path)).expect("attach");
     let start = Arc::new(UploadStart(std::sync::Mutex::new(None)));
     let r = p.sync_with(Some(start.clone()), None).await.expect("upload sync");
-    let end = Instant::now();
+    let (end, cpu_end) = (Instant::now(), cpu_ns());
     assert_eq!(r.photos_uploaded, 1, "the photo went up");
-    let began = start.0.lock().unwrap_or_else(|p| p.into_inner()).expect("upload progress reported");
-    (end - began).as_secs_f64()
+    let (began, cpu) = start.0.lock().unwrap_or_else(|p| p.into_inner()).expect("upload progress reported");
+    Timed { wall: (end - began).as_secs_f64(), cpu: cpu_end.saturating_sub(cpu) as f64 / 1e9 }
 }
 
-/// The trivial baseline: PUT /blob streams the body into a file.
+/// The trivial baseline: `PUT /blob/{durable}` streams the body into a file and,
+/// when `durable` is `sync`, fsyncs it before answering (the core's server makes
+/// a verified photo durable before it answers its last chunk; `nosync` does not).
 async fn plain_put_server(dir: &Path) -> std::net::SocketAddr {
     use axum::body::Body;
+    use axum::extract::Path as UrlPath;
     use futures_util::StreamExt;
     use tokio::io::AsyncWriteExt;
-    let target = Arc::new(dir.join("put.bin"));
+    let dir = Arc::new(dir.to_path_buf());
     let app = axum::Router::new().route(
-        "/blob",
-        axum::routing::put(move |body: Body| {
-            let target = target.clone();
+        "/blob/{durable}",
+        axum::routing::put(move |UrlPath(durable): UrlPath<String>, body: Body| {
+            let target = dir.join(format!("put-{durable}.bin"));
             async move {
-                let mut f = tokio::fs::File::create(&*target).await.expect("create");
+                let mut f = tokio::fs::File::create(&target).await.expect("create");
                 let mut s = body.into_data_stream();
                 while let Some(chunk) = s.next().await {
                     f.write_all(&chunk.expect("body")).await.expect("write");
                 }
                 f.flush().await.expect("flush");
+                if durable == "sync" {
+                    f.sync_all().await.expect("fsync");
+                }
                 axum::http::StatusCode::NO_CONTENT
             }
         }),
@@ -146,6 +174,14 @@ async fn plain_put_server(dir: &Path) -> std::net::SocketAddr {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     addr
+}
+
+/// One plain PUT of `bytes` to `/blob/{durable}`.
+async fn plain_put(http: &reqwest::Client, addr: std::net::SocketAddr, durable: &str, bytes: &bytes::Bytes) -> Timed {
+    let (t, cpu) = (Instant::now(), cpu_ns());
+    let r = http.put(format!("http://{addr}/blob/{durable}")).body(bytes.clone()).send().await.expect("put");
+    assert!(r.status().is_success());
+    Timed { wall: t.elapsed().as_secs_f64(), cpu: cpu_ns().saturating_sub(cpu) as f64 / 1e9 }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -203,29 +239,42 @@ async fn run() {
     let (phone, visit) = ready_phone(&work.path().join("phone"), &url, &cred.username, &cred.password).await;
     let put_addr = plain_put_server(work.path()).await;
     let http = reqwest::Client::new();
-    let (mut core_s, mut put_s) = (Vec::new(), Vec::new());
+    let (mut core_s, mut put_s, mut nosync_s) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..=ROUNDS {
         let photo = work.path().join(format!("photo{round}.jpg"));
         write_photo(&photo, size, 1000 + round as u64);
-        let bytes = std::fs::read(&photo).expect("read");
-        let t = Instant::now();
-        let r = http.put(format!("http://{put_addr}/blob")).body(bytes).send().await.expect("put");
-        assert!(r.status().is_success());
-        let put = t.elapsed().as_secs_f64();
+        let bytes = bytes::Bytes::from(std::fs::read(&photo).expect("read"));
+        let nosync = plain_put(&http, put_addr, "nosync", &bytes).await;
+        let put = plain_put(&http, put_addr, "sync", &bytes).await;
+        drop(bytes);
         let core = core_upload(&phone, visit, &photo).await;
         if round > 0 {
-            // round 0 warms up both paths
+            // round 0 warms up every path
+            nosync_s.push(nosync);
             put_s.push(put);
             core_s.push(core);
         }
         std::fs::remove_file(&photo).ok();
     }
-    let (core, put) = (median(core_s.clone()), median(put_s.clone()));
+    let walls = |v: &[Timed]| v.iter().map(|t| t.wall).collect::<Vec<f64>>();
+    let cpus = |v: &[Timed]| v.iter().map(|t| t.cpu).collect::<Vec<f64>>();
+    let (core, put, nosync) = (median(walls(&core_s)), median(walls(&put_s)), median(walls(&nosync_s)));
     let mbps = |s: f64| size as f64 / MB as f64 / s;
-    println!("20 MB upload over loopback, median of {ROUNDS} rounds");
-    println!("  core (tus, 1 MiB chunks): {:.3} s = {:.1} MB/s   (all: {core_s:.3?})", core, mbps(core));
-    println!("  plain PUT (axum -> file): {:.3} s = {:.1} MB/s   (all: {put_s:.3?})", put, mbps(put));
-    println!("  throughput ratio core/PUT: {:.2}", put / core);
+    println!("20 MB upload over loopback, median of {ROUNDS} rounds (CPU: all threads, phone and server alike)");
+    for (name, m, v) in [
+        ("core (tus, adaptive chunks)", core, &core_s),
+        ("plain PUT -> file + fsync", put, &put_s),
+        ("plain PUT -> file, no fsync", nosync, &nosync_s),
+    ] {
+        println!(
+            "  {name:<28} {m:.3} s = {:>6.1} MB/s, CPU {:.3} s   (all: {:.3?})",
+            mbps(m),
+            median(cpus(v)),
+            walls(v)
+        );
+    }
+    println!("  throughput ratio core / (PUT + fsync): {:.2}", put / core);
+    println!("  throughput ratio core / (PUT, no fsync): {:.2}", nosync / core);
 
     // 2. peak RSS of the phone core per photo size, one child process each
     let exe = std::env::current_exe().expect("exe");

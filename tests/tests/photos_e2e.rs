@@ -233,6 +233,49 @@ async fn cut_mid_upload_resumes_from_the_server_offset_and_resends_at_most_one_c
     assert_eq!(std::fs::read(server_blob(&server, &sha)).unwrap(), bytes);
 }
 
+/// b2. Chunks grow while the link keeps up, never past `upload_chunk_bytes`: a
+/// cut still re-sends at most one chunk, and progress moves at most one bound
+/// at a time.
+#[tokio::test]
+async fn growing_chunks_stay_within_the_bound_and_a_cut_resends_at_most_one() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
+    let (mib, bound) = (1024 * KIB as u64, 2048 * KIB as u64);
+    let opts = options(bound as usize, 1);
+    let (leader, visit) = phone_with_visit(dirs[1].path(), &proxy.url(), &server, "leader.t1v2g2", &opts).await;
+    let bytes = photo_bytes(5 * 1024 * KIB + 123, 7);
+    let len = bytes.len() as u64;
+    let sha = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "g.jpg", &bytes))).unwrap().sha256;
+    drop(leader);
+    let leader = open_phone(dirs[1].path(), &proxy.url(), &opts).await;
+
+    // cut inside the third chunk (1 MiB, 1 MiB, then 1 or 2 MiB)
+    proxy.set_mode(FaultMode::CutAfterUpload(2_600_000));
+    let before = proxy.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(leader.sync().await.unwrap_err().is_transient());
+    let first = proxy.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst) - before;
+    let UploadState::Uploading { bytes_done, .. } = state_of(&leader, &sha).state else { panic!("mid-upload") };
+    assert!(bytes_done >= mib && bytes_done < len && bytes_done % mib == 0, "{bytes_done}");
+
+    proxy.set_mode(FaultMode::Pass);
+    let before = proxy.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let report = leader.sync_with(Some(Arc::new(Progress(tx))), None).await.unwrap();
+    assert_eq!(report.photos_uploaded, 1);
+    let second = proxy.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(first + second <= len + bound + 2 * OVERHEAD, "at most one chunk sent twice: {first} + {second}");
+    let mut steps = Vec::new();
+    while let Ok(done) = rx.try_recv() {
+        steps.push(done);
+    }
+    // from where the server stood on
+    let steps: Vec<u64> = steps.into_iter().skip_while(|d| *d != bytes_done).collect();
+    assert_eq!((steps.first(), steps.last()), (Some(&bytes_done), Some(&len)), "{steps:?}");
+    assert!(steps.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] <= bound), "chunks within the bound: {steps:?}");
+    assert_eq!(std::fs::read(server_blob(&server, &sha)).unwrap(), bytes);
+}
+
 /// c. A byte flipped in a chunk: the server answers 460 and discards it, the
 /// phone re-sends that chunk and the photo completes with the right bytes.
 #[tokio::test]

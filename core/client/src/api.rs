@@ -181,26 +181,27 @@ impl Api {
         Ok((header_u64(&resp, "upload-offset")?, header_u64(&resp, "upload-length")?))
     }
 
-    /// `PATCH` one chunk at `offset` with its SHA-256 in `Upload-Checksum`:
-    /// the server's new offset.
+    /// `PATCH` one chunk of `len` bytes at `offset`, its SHA-256 (base64) in
+    /// `Upload-Checksum`, its bytes streamed from `body`: the server's new offset.
     pub(crate) async fn tus_patch(
         &self,
         access: &str,
         location: &str,
         offset: u64,
-        chunk: bytes::Bytes,
+        len: u64,
+        sha256_b64: &str,
+        body: reqwest::Body,
     ) -> Result<u64, ApiError> {
-        use sha2::Digest;
-        let checksum = format!("sha256 {}", B64.encode(sha2::Sha256::digest(&chunk)));
         let req = self
             .http
             .patch(self.url(location)?)
             .bearer_auth(access)
             .header(TUS_RESUMABLE, TUS_VERSION)
             .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, len)
             .header("Upload-Offset", offset.to_string())
-            .header("Upload-Checksum", checksum)
-            .body(chunk);
+            .header("Upload-Checksum", format!("sha256 {sha256_b64}"))
+            .body(body);
         let resp = send_raw(req).await?;
         header_u64(&resp, "upload-offset")
     }

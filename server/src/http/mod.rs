@@ -11,6 +11,7 @@ pub mod report_routes;
 pub mod subsidy_routes;
 pub mod sync_routes;
 pub mod tus_headers;
+pub mod tus_ingest;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,10 +4,8 @@
 //! The upload declares the photo's SHA-256 in `Upload-Metadata` (`sha256`, hex).
 //! Each PATCH may carry `Upload-Checksum` (`sha1` or `sha256`); a chunk that does
 //! not match is discarded (460). When the last byte arrives the whole photo is
-//! hashed and kept only if it matches the declared hash.
-
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+//! checked against the declared hash (kept as the bytes arrive, see
+//! [`super::tus_ingest`]), made durable and kept only if it matches.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -23,6 +21,8 @@ use uuid::Uuid;
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiResult};
 pub use super::tus_headers::{parse_checksum, parse_metadata, parse_range};
+pub use super::tus_ingest::Busy;
+use super::tus_ingest::{BodyHashes, ChunkHash, WRITEBACK_EVERY};
 use super::AppState;
 use crate::store::{PhotoRecord, UploadRecord};
 
@@ -36,47 +36,6 @@ static UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
 static UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 static UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
 const OFFSET_STREAM: &str = "application/offset+octet-stream";
-
-/// Uploads being written (one writer per upload), and the running SHA-256 of each
-/// upload's bytes so far, so a completed upload is verified without reading it
-/// again (after a restart the hash is recomputed from the file instead).
-#[derive(Default)]
-pub struct Busy {
-    writing: Mutex<HashSet<Uuid>>,
-    hashes: Mutex<HashMap<Uuid, (u64, Sha256)>>,
-}
-
-struct BusyGuard<'a>(&'a Busy, Uuid);
-
-impl Busy {
-    fn take(&self, id: Uuid) -> Option<BusyGuard<'_>> {
-        let mut set = self.writing.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(id).then_some(BusyGuard(self, id))
-    }
-
-    /// The running hash of an upload if it covers exactly `offset` bytes.
-    fn running(&self, id: Uuid, offset: u64) -> Option<Sha256> {
-        if offset == 0 {
-            return Some(Sha256::new());
-        }
-        let map = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&id).filter(|(o, _)| *o == offset).map(|(_, h)| h.clone())
-    }
-
-    fn keep(&self, id: Uuid, offset: u64, h: Sha256) {
-        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (offset, h));
-    }
-
-    fn forget(&self, id: Uuid) -> Option<(u64, Sha256)> {
-        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id)
-    }
-}
-
-impl Drop for BusyGuard<'_> {
-    fn drop(&mut self) {
-        self.0.writing.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
-    }
-}
 
 fn hv(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -101,29 +60,6 @@ fn parse_u64(h: &HeaderMap, name: &str) -> ApiResult<u64> {
     header_str(h, name)
         .and_then(|v| v.trim().parse::<u64>().ok())
         .ok_or_else(|| ApiError::bad_request("invalid_header", format!("{name}: a non-negative integer is required")))
-}
-
-enum ChunkHash {
-    None,
-    Sha1(Sha1),
-    Sha256(Sha256),
-}
-
-impl ChunkHash {
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            ChunkHash::None => {}
-            ChunkHash::Sha1(h) => h.update(data),
-            ChunkHash::Sha256(h) => h.update(data),
-        }
-    }
-    fn finish(self) -> Option<Vec<u8>> {
-        match self {
-            ChunkHash::None => None,
-            ChunkHash::Sha1(h) => Some(h.finalize().to_vec()),
-            ChunkHash::Sha256(h) => Some(h.finalize().to_vec()),
-        }
-    }
 }
 
 /// `OPTIONS /v1/photos/`: what this server speaks.
@@ -275,7 +211,7 @@ pub async fn patch(
         ));
     }
     let offset = parse_u64(&headers, "upload-offset")?;
-    let mut hasher = match header_str(&headers, "upload-checksum") {
+    let chunk_hash = match header_str(&headers, "upload-checksum") {
         None => ChunkHash::None,
         Some(raw) => {
             let (alg, _) = parse_checksum(raw).map_err(|m| ApiError::bad_request("invalid_checksum", m))?;
@@ -300,12 +236,14 @@ pub async fn patch(
         ));
     }
     let room = up.length - current;
-    let mut running = st.busy.running(id, offset);
+    let mut hashes = BodyHashes::new(chunk_hash, st.busy.running(id, offset));
     let mut writer = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
+    let mut unsynced: u64 = 0;
     let mut cut = false;
     let mut too_long = false;
+    let mut hash_failed = None;
     while let Some(next) = stream.next().await {
         let chunk = match next {
             Ok(c) => c,
@@ -322,28 +260,46 @@ pub async fn patch(
             cut = true;
             break;
         }
-        hasher.update(&chunk);
-        if let Some(r) = running.as_mut() {
-            r.update(&chunk);
-        }
         written += chunk.len() as u64;
+        unsynced += chunk.len() as u64;
+        if let Err(e) = hashes.push(chunk).await {
+            hash_failed = Some(e);
+            break;
+        }
+        if unsynced >= WRITEBACK_EVERY {
+            // A large chunk: start writing back what has arrived so far.
+            st.busy.early_writeback(st.blobs.clone(), id);
+            unsynced = 0;
+        }
     }
     let flushed = writer.flush().await.is_ok();
     drop(writer);
-    let discard = too_long || !flushed || (cut && expected.is_some());
-    if discard {
-        // Bytes that cannot be verified or do not fit are not kept.
-        st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
-        if too_long {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "upload_exceeds_length",
-                "more bytes than Upload-Length",
-            ));
+    let digests = match hash_failed {
+        Some(e) => Err(e),
+        None if too_long || !flushed || (cut && expected.is_some()) => Ok(None),
+        None => hashes.finish().await.map(Some),
+    };
+    let (got, running) = match digests {
+        Ok(Some(d)) => d,
+        Err(e) => {
+            // Bytes that were not hashed cannot be verified: not kept.
+            st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
+            return Err(ApiError::internal(e));
         }
-        return Err(ApiError::bad_request("upload_interrupted", "the chunk was cut short; resume from HEAD"));
-    }
-    if let (Some(want), Some(got)) = (expected, hasher.finish()) {
+        Ok(None) => {
+            // Bytes that cannot be verified or do not fit are not kept.
+            st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
+            if too_long {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "upload_exceeds_length",
+                    "more bytes than Upload-Length",
+                ));
+            }
+            return Err(ApiError::bad_request("upload_interrupted", "the chunk was cut short; resume from HEAD"));
+        }
+    };
+    if let (Some(want), Some(got)) = (expected, got) {
         if want != got {
             st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
             tracing::info!(upload = %id, "chunk checksum mismatch: discarded");
@@ -355,8 +311,13 @@ pub async fn patch(
         }
     }
     // No fsync per chunk: the offset is the file's length, read again on every
-    // HEAD, and the whole photo is verified against its hash before it is kept.
+    // HEAD, and the whole photo is verified against its hash and fsynced before
+    // it is kept. A large chunk starts the writeback of what came so far, so
+    // that fsync finds little left to write.
     let new_offset = offset + written;
+    if written >= WRITEBACK_EVERY && new_offset < up.length {
+        st.busy.early_writeback(st.blobs.clone(), id);
+    }
     match running {
         Some(r) => st.busy.keep(id, new_offset, r),
         None => {
@@ -392,11 +353,7 @@ async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
     }
     st.blobs.promote(up.id, &up.sha256).await.map_err(ApiError::internal)?;
     let photo = PhotoRecord { sha256: up.sha256.clone(), length: up.length, created_at: Utc::now() };
-    tokio::task::spawn_blocking(move || {
-        store.put_photo(&photo)?;
-        store.delete_upload(id)
-    })
-    .await??;
+    tokio::task::spawn_blocking(move || store.complete_upload(&photo, id)).await??;
     tracing::info!(upload = %up.id, "photo upload complete");
     Ok(())
 }

@@ -249,6 +249,12 @@ pub trait Store: Send + Sync + 'static {
     fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<UploadRecord>>;
     /// Records a verified photo (idempotent).
     fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()>;
+    /// Records the verified photo an upload brought and forgets the upload,
+    /// both durable when it returns (a store may make them so in one flush).
+    fn complete_upload(&self, photo: &PhotoRecord, upload: Uuid) -> StoreResult<()> {
+        self.put_photo(photo)?;
+        self.delete_upload(upload)
+    }
     /// A verified photo by its hash.
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>>;
     /// The attachments referencing a photo, with their scopes.

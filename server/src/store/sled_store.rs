@@ -677,6 +677,15 @@ impl Store for SledStore {
         self.durable()
     }
 
+    fn complete_upload(&self, photo: &PhotoRecord, upload: Uuid) -> StoreResult<()> {
+        if !self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
+            self.photos.insert(photo.sha256.as_bytes(), enc(photo)?).map_err(backend)?;
+        }
+        self.uploads.remove(upload.as_bytes()).map_err(backend)?;
+        // One flush for both (the photo's record is written first, as before).
+        self.durable()
+    }
+
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {
         Self::get_json(&self.photos, sha256.as_bytes())
     }

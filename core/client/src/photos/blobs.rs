@@ -258,9 +258,32 @@ pub(crate) struct PhotoReader {
     prefix: [u8; STREAM_PREFIX_LEN],
     /// The photo's length in bytes.
     pub length: u64,
+    /// Where [`Read`] goes on from.
+    pos: u64,
+}
+
+/// Reads the photo's bytes in order from [`PhotoReader::starting_at`];
+/// authentication failures are `InvalidData`.
+impl Read for PhotoReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.length || buf.is_empty() {
+            return Ok(0);
+        }
+        let bytes =
+            self.read_range(self.pos, buf.len()).map_err(|e| io::Error::new(ErrorKind::InvalidData, e.to_string()))?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
 }
 
 impl PhotoReader {
+    /// The reader positioned at `offset` for [`Read`].
+    pub(crate) fn starting_at(mut self, offset: u64) -> PhotoReader {
+        self.pos = offset;
+        self
+    }
+
     /// Bytes `offset..offset + len` of the photo (`len` is cut at its end).
     pub(crate) fn read_range(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
         let end = offset.saturating_add(len as u64).min(self.length);
@@ -328,7 +351,7 @@ impl BlobDir {
         if length == 0 || on_disk != sealed_len(length) {
             return Err(corrupt());
         }
-        Ok(Some(PhotoReader { file, vault: self.vault.clone(), prefix, length }))
+        Ok(Some(PhotoReader { file, vault: self.vault.clone(), prefix, length, pos: 0 }))
     }
 
     /// The whole photo, decrypted (for showing it; `None` if not here).
@@ -397,6 +420,9 @@ mod tests {
         assert_eq!(r.read_range(65_530, 20).expect("range"), bytes[65_530..65_550].to_vec(), "across a segment edge");
         assert_eq!(r.read_range(199_990, 100).expect("tail"), bytes[199_990..].to_vec(), "cut at the end");
         assert_eq!(r.hash().expect("hash"), (a.sha256.clone(), a.length));
+        let mut tail = Vec::new();
+        blobs.reader(&a.sha256).expect("r").expect("p").starting_at(130_000).read_to_end(&mut tail).expect("read");
+        assert_eq!(tail, bytes[130_000..].to_vec(), "Read from an offset across segments");
         let b = blobs.import(&src(t.path(), "b.jpg", &bytes), NO_LIMIT).expect("again");
         assert_eq!((b.sha256.as_str(), b.created), (a.sha256.as_str(), false));
         assert_eq!(names(&t.path().join("photos")), vec![blobs.name_of(&a.sha256)], "one file, no temp left");

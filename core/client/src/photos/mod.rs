@@ -6,6 +6,7 @@
 //! [`upload`] sends them during `sync`, after the records.
 
 pub(crate) mod blobs;
+mod chunk_size;
 pub(crate) mod upload;
 
 use std::path::Path;

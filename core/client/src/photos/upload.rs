@@ -3,13 +3,28 @@
 //! its progress saved after every chunk, resuming from the server's offset
 //! (HEAD) after a cut, a crash or a restart. A photo that fails for good is
 //! marked failed and the next one goes on.
+//!
+//! Chunks grow while the link keeps up ([`super::chunk_size`]), never past
+//! `ClientOptions::upload_chunk_bytes`. The photo's bytes are read off the async
+//! executor: the next chunk's checksum is computed on a blocking thread while
+//! the current chunk is in flight, and a chunk's body is read a few pieces ahead
+//! of the network and streamed, never held whole in memory. Every read of the
+//! photo's bytes goes through [`open_photo_at`].
 
-use std::time::Duration;
+use std::io::{self, Read};
+use std::time::{Duration, Instant};
 
-use super::blobs::{BlobDir, PhotoReader};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
+
+use super::blobs::BlobDir;
+use super::chunk_size::ChunkSize;
 use crate::error::Error;
 use crate::session::{Authed, Ctx};
-use crate::store::{PhotoUpload, UploadState};
+use crate::store::{PhotoUpload, StoreError, UploadState};
 use crate::sync::{SyncPhase, SyncProgress, SyncReport};
 
 /// Chunks refused as corrupted (460) in a row before the sync gives up for now.
@@ -29,10 +44,16 @@ fn permanent(code: &str, message: impl Into<String>) -> UploadState {
     UploadState::Failed { code: code.into(), message: message.into(), permanent: true }
 }
 
+/// Pieces a chunk is read, hashed and sent in.
+const PIECE: usize = 256 * 1024;
+/// Pieces read ahead of the network while a chunk is sent.
+const READ_AHEAD: usize = 4;
+
 /// The uploader for one sync.
 pub(crate) struct Uploader<'a> {
     pub ctx: &'a Ctx<'a>,
     pub blobs: &'a BlobDir,
+    /// The largest chunk, in bytes.
     pub chunk: usize,
     pub progress: Option<&'a dyn SyncProgress>,
 }
@@ -95,8 +116,8 @@ impl Uploader<'_> {
     }
 
     async fn upload_one(&self, auth: &mut Authed<'_>, mut up: PhotoUpload, tally: &Tally) -> Result<Ended, Error> {
-        let reader = match self.blobs.reader(&up.sha256) {
-            Ok(Some(r)) if r.length == up.length => r,
+        match self.blobs.reader(&up.sha256) {
+            Ok(Some(r)) if r.length == up.length => {}
             Ok(Some(_)) | Err(Error::Store(_)) => {
                 return self.fail(up, permanent("local_file_corrupt", "the photo's file on this phone is damaged"))
             }
@@ -104,14 +125,25 @@ impl Uploader<'_> {
                 return self.fail(up, permanent("local_file_missing", "the photo's file is no longer on this phone"))
             }
             Err(e) => return Err(e),
-        };
-        let reader = std::sync::Arc::new(std::sync::Mutex::new(reader));
+        }
+        let path = Photo { blobs: self.blobs.clone(), sha256: up.sha256.clone() };
         up.attempts = up.attempts.saturating_add(1);
         self.save(&up)?;
         let api = self.ctx.api;
         let mut resyncs = 0u32;
         let mut checksum_failures = 0u32;
         let mut restarted_after_mismatch = false;
+        let mut size = ChunkSize::new(self.chunk as u64);
+        // The next chunk's checksum, computed while the current chunk is sent
+        // (the first one while the server is asked where the upload stands).
+        let resume_at = match up.state {
+            UploadState::Uploading { bytes_done, .. } => bytes_done,
+            _ => 0,
+        };
+        let mut ahead =
+            (resume_at < up.length).then(|| Ahead::start(&path, resume_at, size.next(up.length - resume_at)));
+        // A chunk the server refused as damaged, to be sent again: (offset, length, checksum).
+        let mut again: Option<(u64, u64, String)> = None;
         'upload: loop {
             self.check_cancel()?;
             resyncs += 1;
@@ -119,8 +151,8 @@ impl Uploader<'_> {
                 return Err(Error::Protocol("the photo upload keeps losing its place; try again later".into()));
             }
             // 1. The upload's URL: the stored one, or a new upload.
-            let location = match up.upload_url.clone() {
-                Some(l) => l,
+            let (location, created) = match up.upload_url.clone() {
+                Some(l) => (l, false),
                 None => {
                     let sha = up.sha256.as_str();
                     if auth.call(move |tok| async move { api.photo_exists(&tok, sha).await }).await? {
@@ -132,7 +164,7 @@ impl Uploader<'_> {
                             up.upload_url = Some(l.clone());
                             up.state = UploadState::Uploading { bytes_done: 0, total: up.length };
                             self.save(&up)?;
-                            l
+                            (l, true)
                         }
                         Err(Error::Refused { status, body }) if status != 409 && status != 423 => {
                             return self.fail(up, permanent(&body.code, body.message));
@@ -141,21 +173,25 @@ impl Uploader<'_> {
                     }
                 }
             };
-            // 2. Where the server stands.
+            // 2. Where the server stands (a new upload is empty: no need to ask).
             let loc = location.as_str();
-            let mut offset = match auth.call(move |tok| async move { api.tus_head(&tok, loc).await }).await {
-                Ok((offset, len)) if len == up.length && offset <= len => offset,
-                Ok(_) | Err(Error::Refused { status: 404 | 410, .. }) => {
-                    // Expired, unknown or not this user's: start a new upload.
-                    up.upload_url = None;
-                    self.save(&up)?;
-                    continue 'upload;
+            let mut offset = if created {
+                0
+            } else {
+                match auth.call(move |tok| async move { api.tus_head(&tok, loc).await }).await {
+                    Ok((offset, len)) if len == up.length && offset <= len => offset,
+                    Ok(_) | Err(Error::Refused { status: 404 | 410, .. }) => {
+                        // Expired, unknown or not this user's: start a new upload.
+                        up.upload_url = None;
+                        self.save(&up)?;
+                        continue 'upload;
+                    }
+                    Err(Error::Refused { status: 409 | 423, .. }) => {
+                        tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
+                        continue 'upload;
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(Error::Refused { status: 409 | 423, .. }) => {
-                    tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
-                    continue 'upload;
-                }
-                Err(e) => return Err(e),
             };
             up.state = UploadState::Uploading { bytes_done: offset, total: up.length };
             self.save(&up)?;
@@ -163,20 +199,42 @@ impl Uploader<'_> {
             // 3. Chunks from there.
             while offset < up.length {
                 self.check_cancel()?;
-                let want = (up.length - offset).min(self.chunk as u64) as usize;
-                let Some(chunk) = read_at(&reader, offset, want).await else {
-                    return self.fail(up, permanent("local_file_corrupt", "the photo's file on this phone is damaged"));
+                let (len, checksum) = match again.take() {
+                    Some((o, len, checksum)) if o == offset => (len, checksum),
+                    _ => {
+                        let chunk = match ahead.take() {
+                            Some(a) if a.offset == offset => a,
+                            _ => Ahead::start(&path, offset, size.next(up.length - offset)),
+                        };
+                        let len = chunk.len;
+                        match chunk.checksum().await {
+                            Ok(c) => (len, c),
+                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                                return self.fail(
+                                    up,
+                                    permanent("local_file_changed", "the photo's file changed on this phone"),
+                                );
+                            }
+                            Err(e) => return Err(read_error(e)),
+                        }
+                    }
                 };
-                let chunk = bytes::Bytes::from(chunk);
-                let c = &chunk;
+                // Read and hash the next chunk while this one is in flight.
+                let after = offset + len;
+                if after < up.length && ahead.as_ref().map(|a| a.offset) != Some(after) {
+                    ahead = Some(Ahead::start(&path, after, size.next(up.length - after)));
+                }
+                let sent = Instant::now();
+                let (file, sum) = (&path, checksum.as_str());
                 let res = auth
-                    .call(move |tok| {
-                        let body = c.clone();
-                        async move { api.tus_patch(&tok, loc, offset, body).await }
+                    .call(move |tok| async move {
+                        let body = chunk_body(file.clone(), offset, len);
+                        api.tus_patch(&tok, loc, offset, len, sum, body).await
                     })
                     .await;
                 match res {
                     Ok(next) if next > offset && next <= up.length => {
+                        size.confirmed(next - offset, sent.elapsed());
                         offset = next;
                         checksum_failures = 0;
                         up.state = UploadState::Uploading { bytes_done: offset, total: up.length };
@@ -187,16 +245,25 @@ impl Uploader<'_> {
                     Err(Error::Refused { status: 460, .. }) => {
                         // The chunk arrived damaged and was discarded: send it again.
                         checksum_failures += 1;
+                        size.failed();
                         tracing::info!(attempt = checksum_failures, "photo chunk arrived damaged; resending");
                         if checksum_failures > MAX_CHECKSUM_RETRIES {
+                            if local_hash(&path).await.is_ok_and(|sha| sha != up.sha256) {
+                                return self.fail(
+                                    up,
+                                    permanent("local_file_corrupt", "the photo's file no longer matches its hash"),
+                                );
+                            }
                             return Err(Error::Network("photo chunks keep arriving damaged".into()));
                         }
+                        again = Some((offset, len, checksum));
                     }
                     Err(Error::Refused { status: 409 | 423, .. }) => {
                         tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
                         continue 'upload;
                     }
                     Err(Error::Refused { status: 400, body }) if body.code == "upload_interrupted" => {
+                        size.failed();
                         continue 'upload;
                     }
                     Err(Error::Refused { status: 404 | 410, .. }) => {
@@ -206,20 +273,15 @@ impl Uploader<'_> {
                     }
                     Err(Error::Refused { status: 422, body }) if body.code == "photo_hash_mismatch" => {
                         up.upload_url = None;
-                        let r = reader.clone();
-                        let rehash =
-                            tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).hash())
-                                .await
-                                .map_err(|_| Error::Protocol("photo check stopped".into()))?;
-                        match rehash {
-                            Ok((sha, _)) if sha == up.sha256 && !restarted_after_mismatch => {
+                        match local_hash(&path).await {
+                            Ok(sha) if sha == up.sha256 && !restarted_after_mismatch => {
                                 // The local file is sound: one fresh upload.
                                 restarted_after_mismatch = true;
                                 up.state = UploadState::Uploading { bytes_done: 0, total: up.length };
                                 self.save(&up)?;
                                 continue 'upload;
                             }
-                            Ok((sha, _)) if sha == up.sha256 => {
+                            Ok(sha) if sha == up.sha256 => {
                                 return self.fail(up, permanent(&body.code, body.message));
                             }
                             _ => {
@@ -253,17 +315,111 @@ pub(crate) fn is_open(state: &UploadState) -> bool {
     !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
 }
 
-/// Reads exactly `len` bytes of the photo at `offset`, decrypting off the
-/// async executor; `None` if the file is shorter or fails authentication.
-async fn read_at(reader: &SharedReader, offset: u64, len: usize) -> Option<Vec<u8>> {
-    let r = reader.clone();
-    let bytes =
-        tokio::task::spawn_blocking(move || r.lock().unwrap_or_else(|p| p.into_inner()).read_range(offset, len))
-            .await
-            .ok()?
-            .ok()?;
-    (bytes.len() == len).then_some(bytes)
+/// A chunk's checksum, computed on a blocking thread.
+struct Ahead {
+    offset: u64,
+    len: u64,
+    task: JoinHandle<io::Result<String>>,
 }
 
-/// The photo being uploaded, shared with the blocking reads.
-type SharedReader = std::sync::Arc<std::sync::Mutex<PhotoReader>>;
+impl Ahead {
+    /// Starts hashing the `len` bytes at `offset`.
+    fn start(path: &Photo, offset: u64, len: u64) -> Ahead {
+        let path = path.clone();
+        Ahead { offset, len, task: tokio::task::spawn_blocking(move || checksum_of(&path, offset, len)) }
+    }
+
+    /// The chunk's SHA-256, base64; `UnexpectedEof` if the photo is shorter.
+    async fn checksum(self) -> io::Result<String> {
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+fn read_error(e: io::Error) -> Error {
+    Error::Store(StoreError::Backend(format!("photo folder: read: {e}")))
+}
+
+/// A photo in the phone's (encrypted) photo folder.
+#[derive(Clone)]
+struct Photo {
+    blobs: BlobDir,
+    sha256: String,
+}
+
+fn invalid(e: Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// SHA-256 of the whole photo (lowercase hex), off the async executor.
+async fn local_hash(path: &Photo) -> io::Result<String> {
+    let path = path.clone();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut reader = path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or(io::ErrorKind::NotFound)?;
+        reader.hash().map_err(invalid)
+    })
+    .await
+    .map_err(io::Error::other)?;
+    hashed.map(|(sha, _)| sha)
+}
+
+/// The one place the uploader reads a photo's bytes: decrypted from `offset`
+/// on, a segment at a time (any cut or altered byte fails with `InvalidData`).
+/// Blocking: only ever called on a blocking thread.
+fn open_photo_at(path: &Photo, offset: u64) -> io::Result<impl Read> {
+    let reader = path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or(io::ErrorKind::NotFound)?;
+    Ok(reader.starting_at(offset))
+}
+
+/// SHA-256 (base64, as `Upload-Checksum` carries it) of the `len` bytes at
+/// `offset`; `UnexpectedEof` if the photo is shorter. Blocking.
+fn checksum_of(path: &Photo, offset: u64, len: u64) -> io::Result<String> {
+    let mut reader = open_photo_at(path, offset)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; PIECE];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
+        reader.read_exact(&mut buf[..n])?;
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(B64.encode(hasher.finalize()))
+}
+
+/// Reads the `len` bytes at `offset` piece by piece into `tx`, until done or
+/// until nobody listens (the request ended). Blocking.
+fn send_pieces(
+    path: &Photo,
+    offset: u64,
+    len: u64,
+    tx: &tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let mut reader = open_photo_at(path, offset)?;
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
+        let mut piece = Vec::with_capacity(n);
+        (&mut reader).take(n as u64).read_to_end(&mut piece)?;
+        if piece.len() < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        left -= n as u64;
+        if tx.blocking_send(Ok(Bytes::from(piece))).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// A chunk's body: the `len` bytes at `offset`, read on a blocking thread a
+/// few pieces ahead of the network. A failed read fails the request (the
+/// bytes sent are checked against the chunk's checksum in any case).
+fn chunk_body(path: Photo, offset: u64, len: u64) -> reqwest::Body {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = send_pieces(&path, offset, len, &tx) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}

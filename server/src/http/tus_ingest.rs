@@ -1,0 +1,250 @@
+//! Taking a tus `PATCH` body in: which uploads are being written, the running
+//! SHA-256 of each, the hashing of a body off the async executor (in batches on
+//! blocking threads, the chunk's `Upload-Checksum` and the upload's running hash
+//! side by side, while the next batch arrives), and the early writeback of a
+//! partial upload so that the fsync before a photo is kept finds little to do.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::blobs::BlobStore;
+
+/// Body bytes gathered before a batch goes to the hashing threads.
+const HASH_BATCH: usize = 512 * 1024;
+
+/// Bytes received since the last early writeback that start the next one.
+pub const WRITEBACK_EVERY: u64 = 1024 * 1024;
+
+/// Uploads being written (one writer per upload), the running SHA-256 of each
+/// upload's bytes so far (so a completed upload is verified without reading it
+/// again; after a restart the hash is recomputed from the file instead), and the
+/// uploads whose early writeback is under way.
+#[derive(Default)]
+pub struct Busy {
+    writing: Mutex<HashSet<Uuid>>,
+    hashes: Mutex<HashMap<Uuid, (u64, Sha256)>>,
+    syncing: Arc<Mutex<HashSet<Uuid>>>,
+}
+
+/// Holds an upload for one writer; let go when dropped.
+pub struct BusyGuard<'a>(&'a Busy, Uuid);
+
+impl Busy {
+    /// The upload for this request alone, or `None` if another request holds it.
+    pub fn take(&self, id: Uuid) -> Option<BusyGuard<'_>> {
+        let mut set = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id).then_some(BusyGuard(self, id))
+    }
+
+    /// The running hash of an upload if it covers exactly `offset` bytes.
+    pub fn running(&self, id: Uuid, offset: u64) -> Option<Sha256> {
+        if offset == 0 {
+            return Some(Sha256::new());
+        }
+        let map = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&id).filter(|(o, _)| *o == offset).map(|(_, h)| h.clone())
+    }
+
+    /// Keeps the running hash of an upload's first `offset` bytes.
+    pub fn keep(&self, id: Uuid, offset: u64, h: Sha256) {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (offset, h));
+    }
+
+    /// Drops (and returns) an upload's running hash.
+    pub fn forget(&self, id: Uuid) -> Option<(u64, Sha256)> {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id)
+    }
+
+    /// Starts writing back what the partial upload holds so far, in the
+    /// background, unless that is under way for it already (at most one at a
+    /// time per upload). Only makes bytes durable sooner: the photo is still
+    /// fsynced whole before it is kept. Failures are logged, never answered.
+    pub fn early_writeback(&self, blobs: Arc<dyn BlobStore>, id: Uuid) {
+        let started = self.syncing.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+        if !started {
+            return;
+        }
+        let syncing = self.syncing.clone();
+        tokio::spawn(async move {
+            if let Err(e) = blobs.sync_partial(id).await {
+                // Gone meanwhile (kept, discarded or expired): nothing to write back.
+                if e.kind() != io::ErrorKind::NotFound {
+                    tracing::debug!(upload = %id, error = %e, "early writeback of an upload failed");
+                }
+            }
+            syncing.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        });
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.writing.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+    }
+}
+
+/// The digest a `PATCH` asked for in `Upload-Checksum`, if any.
+pub enum ChunkHash {
+    /// No checksum asked for.
+    None,
+    /// `sha1`.
+    Sha1(Sha1),
+    /// `sha256`.
+    Sha256(Sha256),
+}
+
+impl ChunkHash {
+    fn finish(self) -> Option<Vec<u8>> {
+        match self {
+            ChunkHash::None => None,
+            ChunkHash::Sha1(h) => Some(h.finalize().to_vec()),
+            ChunkHash::Sha256(h) => Some(h.finalize().to_vec()),
+        }
+    }
+}
+
+/// A digest that takes bytes in.
+trait Absorb: Send + 'static {
+    fn absorb(&mut self, data: &[u8]);
+}
+
+impl Absorb for ChunkHash {
+    fn absorb(&mut self, data: &[u8]) {
+        match self {
+            ChunkHash::None => {}
+            ChunkHash::Sha1(h) => h.update(data),
+            ChunkHash::Sha256(h) => h.update(data),
+        }
+    }
+}
+
+impl Absorb for Sha256 {
+    fn absorb(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+/// One digest, fed batch by batch on a blocking thread (one batch at a time).
+enum Lane<H> {
+    Idle(H),
+    Busy(JoinHandle<H>),
+}
+
+impl<H: Absorb> Lane<H> {
+    /// The digest once its batch is absorbed.
+    async fn settle(self) -> io::Result<H> {
+        match self {
+            Lane::Idle(h) => Ok(h),
+            Lane::Busy(job) => job.await.map_err(io::Error::other),
+        }
+    }
+
+    /// Waits for the batch in flight, then hands this one over.
+    async fn feed(self, batch: Arc<[Bytes]>) -> io::Result<Lane<H>> {
+        let mut h = self.settle().await?;
+        Ok(Lane::Busy(tokio::task::spawn_blocking(move || {
+            for piece in batch.iter() {
+                h.absorb(piece);
+            }
+            h
+        })))
+    }
+}
+
+/// The hashes of one `PATCH` body: the chunk's checksum (if asked for) and the
+/// upload's running hash (if known), computed off the async executor.
+pub struct BodyHashes {
+    chunk: Option<Lane<ChunkHash>>,
+    running: Option<Lane<Sha256>>,
+    batch: Vec<Bytes>,
+    gathered: usize,
+}
+
+/// What [`BodyHashes::finish`] gives back: the chunk's digest (if one was asked
+/// for) and the running hash (if it was known at the start).
+pub type Digests = (Option<Vec<u8>>, Option<Sha256>);
+
+impl BodyHashes {
+    /// Hashes for a body checked against `chunk`, continuing `running`.
+    pub fn new(chunk: ChunkHash, running: Option<Sha256>) -> BodyHashes {
+        let chunk = match chunk {
+            ChunkHash::None => None,
+            h => Some(Lane::Idle(h)),
+        };
+        BodyHashes { chunk, running: running.map(Lane::Idle), batch: Vec::new(), gathered: 0 }
+    }
+
+    /// Takes the next piece of the body (hashed once a batch is gathered).
+    pub async fn push(&mut self, piece: Bytes) -> io::Result<()> {
+        self.gathered += piece.len();
+        self.batch.push(piece);
+        if self.gathered >= HASH_BATCH {
+            self.dispatch().await?;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch: Arc<[Bytes]> = std::mem::take(&mut self.batch).into();
+        self.gathered = 0;
+        if let Some(lane) = self.chunk.take() {
+            self.chunk = Some(lane.feed(batch.clone()).await?);
+        }
+        if let Some(lane) = self.running.take() {
+            self.running = Some(lane.feed(batch).await?);
+        }
+        Ok(())
+    }
+
+    /// Both digests, once every piece is absorbed.
+    pub async fn finish(mut self) -> io::Result<Digests> {
+        self.dispatch().await?;
+        let chunk = match self.chunk.take() {
+            Some(lane) => lane.settle().await?.finish(),
+            None => None,
+        };
+        let running = match self.running.take() {
+            Some(lane) => Some(lane.settle().await?),
+            None => None,
+        };
+        Ok((chunk, running))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn batched_hashes_match_one_pass_over_the_body() {
+        let body: Vec<u8> = (0..3 * HASH_BATCH + 12_345).map(|i| (i % 251) as u8).collect();
+        let mut prefix = Sha256::new();
+        prefix.update(b"earlier chunks");
+        let mut h = BodyHashes::new(ChunkHash::Sha256(Sha256::new()), Some(prefix.clone()));
+        for piece in body.chunks(70_001) {
+            h.push(Bytes::copy_from_slice(piece)).await.unwrap();
+        }
+        let (chunk, running) = h.finish().await.unwrap();
+        assert_eq!(chunk.unwrap(), Sha256::digest(&body).to_vec());
+        prefix.update(&body);
+        assert_eq!(running.unwrap().finalize(), prefix.finalize());
+
+        let mut h = BodyHashes::new(ChunkHash::Sha1(Sha1::new()), None);
+        h.push(Bytes::from_static(b"abc")).await.unwrap();
+        let (chunk, running) = h.finish().await.unwrap();
+        assert_eq!(chunk.unwrap(), Sha1::digest(b"abc").to_vec());
+        assert!(running.is_none());
+        let (chunk, _) = BodyHashes::new(ChunkHash::None, None).finish().await.unwrap();
+        assert!(chunk.is_none());
+    }
+}
