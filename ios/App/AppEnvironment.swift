@@ -45,7 +45,7 @@ enum L10n {
         "network", "invalid_credentials", "session_expired", "not_logged_in", "rejected", "invalid_input", "storage_full",
         "storage", "server", "rate_limited", "protocol", "not_found", "cancelled", "internal", "missing_credentials",
         "household_required", "lead_required", "level_required", "reason_required", "note_required", "comment_required", "busy",
-        "wrong_store_key", "locked", "wrong_pin", "device_revoked", "unsynced_work", "storage_low", "pin_format", "biometric_failed",
+        "wrong_store_key", "locked", "wrong_pin", "device_revoked", "unsynced_work", "storage_low", "biometric_failed",
     ]
 
     static func error(_ e: UiError) -> String {

@@ -21,7 +21,8 @@ final class LockModel: ObservableObject {
     var pinSet: Bool { status?.pinSet ?? false }
     var passwordRequired: Bool { locked && status?.attemptsLeft == 0 }
     var offerBiometric: Bool { locked && (status?.biometricAllowed ?? false) && !busy && !passwordRequired }
-    var canSubmit: Bool { locked && !busy && !passwordRequired && pin.count >= 4 }
+    /// What a PIN looks like is the core's rule (`invalidInput`, no attempt spent).
+    var canSubmit: Bool { locked && !busy && !passwordRequired && !pin.isEmpty }
 
     /// Reads the core's lock status (at start, back from the background, after a login).
     func refresh() async {
@@ -42,7 +43,7 @@ final class LockModel: ObservableObject {
     func submitPin() async {
         let typed = pin.filter(\.isNumber)
         pin = ""
-        guard (4...12).contains(typed.count) else { error = .local("pin_format"); return }
+        guard !typed.isEmpty else { return }
         busy = true; error = nil
         defer { busy = false }
         do {
@@ -85,7 +86,6 @@ final class LockModel: ObservableObject {
     }
 
     func setPin(_ newPin: String, allowBiometric: Bool) async -> Bool {
-        guard (4...12).contains(newPin.count), newPin.allSatisfy(\.isNumber) else { error = .local("pin_format"); return false }
         do {
             try await gateway.setPin(newPin, allowBiometric: allowBiometric)
             error = nil

@@ -210,6 +210,9 @@ async fn the_pin_lock_holds_offline_with_limits() {
     }
     // a locked phone in a pocket still sends its work when signal returns
     assert_eq!(p.sync().await.unwrap().pushed_applied, 1);
+    // not a PIN at all: refused by the core's rule, no attempt spent
+    assert_eq!(p.unlock("12".into()).unwrap_err().code(), "invalid_input");
+    assert_eq!(p.lock_status().unwrap().attempts_left, 10);
     // five free wrong PINs, then waits
     for i in 0..5u32 {
         match p.unlock("0000".into()).unwrap_err() {

@@ -44,17 +44,18 @@ private class FakeLock(var pin: String? = "1234", var biometric: Boolean = true)
 }
 
 val lockStateTests = Suite("app lock state").apply {
-    test("lock screen: digits only, short PINs refused locally, wrong PINs count down, the right one opens") {
+    test("lock screen: digits only, the PIN's form is the core's to judge, wrong PINs count down, the right one opens") {
         val gw = FakeLock()
         val s = LockState(gw)
         s.refresh()
         assertTrue(s.ui.value.locked && s.ui.value.pinSet && s.ui.value.offerBiometric)
         s.onPin("12a3")
         assertEquals("123", s.ui.value.pin)
+        assertTrue(s.ui.value.canSubmit, "no local PIN rule")
+        s.onPin("")
         assertFalse(s.ui.value.canSubmit)
         assertFalse(s.submitPin())
-        assertEquals(LocalCodes.PIN_FORMAT, s.ui.value.error?.code)
-        assertTrue(gw.calls.isEmpty(), "the core is not asked")
+        assertTrue(gw.calls.isEmpty(), "nothing typed: the core is not asked")
 
         s.onPin("0000")
         assertFalse(s.submitPin())
@@ -102,7 +103,7 @@ val lockStateTests = Suite("app lock state").apply {
             s.refresh()
             assertFalse(s.ui.value.pinSet)
             assertFalse(s.setPin("12", true))
-            assertEquals(LocalCodes.PIN_FORMAT, s.ui.value.error?.code)
+            assertEquals("invalid_input", s.ui.value.error?.code, "the core's PIN rule")
             assertTrue(s.setPin("97531", true), "${s.ui.value.error}")
             assertTrue(s.ui.value.pinSet && !s.ui.value.locked)
 

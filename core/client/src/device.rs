@@ -251,6 +251,10 @@ impl FieldClient {
     }
 
     fn unlock_inner(&self, pin: Option<&str>, biometric_ok: bool) -> Result<(), Error> {
+        if let Some(p) = pin {
+            // Not a PIN at all: refused without spending an attempt.
+            check_pin_shape(p)?;
+        }
         let session = self.store.load_session()?.ok_or(Error::NotLoggedIn)?;
         let user = session.user.id;
         let Some(mut lock) = self.device_lock(user)? else {

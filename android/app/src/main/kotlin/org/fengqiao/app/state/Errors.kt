@@ -36,8 +36,6 @@ object LocalCodes {
     const val REASON_REQUIRED = "reason_required"
     const val NOTE_REQUIRED = "note_required"
     const val BUSY = "busy"
-    /** A PIN must be 4–12 digits. */
-    const val PIN_FORMAT = "pin_format"
     /** The platform's biometric check failed or was cancelled. */
     const val BIOMETRIC_FAILED = "biometric_failed"
 }

@@ -12,10 +12,6 @@ import kotlinx.coroutines.flow.update
 import org.fengqiao.core.FengqiaoException
 import org.fengqiao.core.LockStatus
 
-/** Shortest and longest PIN the core accepts (digits only). */
-const val PIN_MIN_LENGTH = 4
-const val PIN_MAX_LENGTH = 12
-
 data class LockUi(
     /** The user set a PIN on this phone. */
     val pinSet: Boolean = false,
@@ -34,7 +30,8 @@ data class LockUi(
 ) {
     /** No PIN attempts left: the user must sign in with their password (online). */
     val passwordRequired: Boolean get() = locked && attemptsLeft == 0u
-    val canSubmit: Boolean get() = locked && !busy && !passwordRequired && pin.length >= PIN_MIN_LENGTH
+    /** What a PIN looks like is the core's rule (it answers `invalid_input` without spending an attempt). */
+    val canSubmit: Boolean get() = locked && !busy && !passwordRequired && pin.isNotEmpty()
     /** Offer the biometric prompt (the platform's check, then the core's consent). */
     val offerBiometric: Boolean get() = locked && biometricAllowed && !busy && !passwordRequired
 
@@ -61,8 +58,8 @@ class LockState(private val gateway: LockGateway) {
         }
     }
 
-    /** Keeps digits only, at most [PIN_MAX_LENGTH]. */
-    fun onPin(value: String) = _ui.update { it.copy(pin = value.filter(Char::isDigit).take(PIN_MAX_LENGTH), error = null) }
+    /** Keeps digits only (a numeric keypad). */
+    fun onPin(value: String) = _ui.update { it.copy(pin = value.filter(Char::isDigit), error = null) }
 
     /** Closes the data now (the app went to the background). Safe from any thread. */
     fun lockNow() {
@@ -73,11 +70,7 @@ class LockState(private val gateway: LockGateway) {
     /** Tries the typed PIN; true when the data is open. The PIN is cleared either way. */
     suspend fun submitPin(): Boolean {
         val now = _ui.value
-        if (now.busy) return false
-        if (now.pin.length < PIN_MIN_LENGTH) {
-            _ui.update { it.copy(error = UiError.local(LocalCodes.PIN_FORMAT)) }
-            return false
-        }
+        if (now.busy || now.pin.isEmpty()) return false
         _ui.update { it.copy(busy = true, error = null) }
         val result = try {
             attempt { gateway.unlock(now.pin) }
@@ -107,22 +100,18 @@ class LockState(private val gateway: LockGateway) {
     }
 
     /** Sets (or changes) the PIN from the settings screen; the phone must be open. */
+    /** The core checks the PIN's form (`invalid_input` with its message). */
     suspend fun setPin(pin: String, allowBiometric: Boolean): Boolean {
-        if (pin.length !in PIN_MIN_LENGTH..PIN_MAX_LENGTH || !pin.all(Char::isDigit)) {
-            _ui.update { it.copy(error = UiError.local(LocalCodes.PIN_FORMAT)) }
-            return false
-        }
         val result = attempt { gateway.setPin(pin, allowBiometric) }
-        _ui.update { it.copy(error = result.uiError()) }
-        refresh()
+        // A refresh would clear the refusal: only after a success.
+        if (result.isSuccess) refresh() else _ui.update { it.copy(error = result.uiError()) }
         return result.isSuccess
     }
 
     /** Removes the PIN: the phone no longer locks. */
     suspend fun clearPin(): Boolean {
         val result = attempt { gateway.clearPin() }
-        _ui.update { it.copy(error = result.uiError()) }
-        refresh()
+        if (result.isSuccess) refresh() else _ui.update { it.copy(error = result.uiError()) }
         return result.isSuccess
     }
 

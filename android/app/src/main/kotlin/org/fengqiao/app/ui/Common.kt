@@ -66,7 +66,6 @@ fun errorRes(code: String): Int? = when (code) {
     "device_revoked" -> R.string.error_device_revoked
     "unsynced_work" -> R.string.error_unsynced_work
     "storage_low" -> R.string.error_storage_low
-    "pin_format" -> R.string.error_pin_format
     "biometric_failed" -> R.string.error_biometric_failed
     else -> null
 }

@@ -36,7 +36,6 @@ import kotlinx.coroutines.launch
 import org.fengqiao.app.R
 import org.fengqiao.app.state.LockState
 import org.fengqiao.app.state.LoginState
-import org.fengqiao.app.state.PIN_MAX_LENGTH
 
 /**
  * Covers the app while the data is locked. `biometricAvailable`: the phone
@@ -118,7 +117,7 @@ fun PinSettingsCard(lock: LockState) {
             Text(stringResource(if (ui.pinSet) R.string.lock_pin_is_set else R.string.lock_pin_not_set))
             OutlinedTextField(
                 value = pin,
-                onValueChange = { v -> pin = v.filter(Char::isDigit).take(PIN_MAX_LENGTH) },
+                onValueChange = { v -> pin = v.filter(Char::isDigit) },
                 label = { Text(stringResource(R.string.lock_new_pin)) },
                 singleLine = true,
                 visualTransformation = PasswordVisualTransformation(),
