@@ -44,7 +44,8 @@ pub struct ClientConfig {
     #[uniffi(default = None)]
     pub photo_budget_bytes: Option<u64>,
     /// The largest upload chunk in bytes (chunks start at 1 MiB and grow while
-    /// the link keeps up; a cut re-sends at most one chunk).
+    /// the link keeps up; a cut re-sends at most one chunk; two are held in
+    /// memory). Default 2 MiB.
     #[uniffi(default = None)]
     pub upload_chunk_bytes: Option<u32>,
     /// Use the county policy the server serves (default true); false pins the

@@ -11,7 +11,8 @@
 //!    in a child process of its own.
 //!
 //! Run: `cargo bench -p fengqiao-tests --bench upload` (results go in
-//! docs/BENCHMARKS.md).
+//! docs/BENCHMARKS.md); `-- --chunk-mib N` sets the phone's largest chunk
+//! (`upload_chunk_bytes`; default: the core's default).
 
 use std::path::Path;
 use std::process::Command;
@@ -33,12 +34,18 @@ fn policy() -> Policy {
     p
 }
 
+/// `--chunk-mib N`: the phone's largest chunk, if not the core's default.
+static CHUNK_MIB: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+
 fn options() -> ClientOptions {
+    let defaults = ClientOptions::default();
+    let chunk = CHUNK_MIB.get().copied().flatten().map_or(defaults.upload_chunk_bytes, |m| m * 1024 * 1024);
     ClientOptions {
+        upload_chunk_bytes: chunk,
         policy: policy(),
         request_timeout: Duration::from_secs(120),
         retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() },
-        ..ClientOptions::default()
+        ..defaults
     }
 }
 
@@ -216,7 +223,13 @@ fn rss_child(args: &[String]) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let chunk = args.iter().position(|a| a == "--chunk-mib").map(|i| {
+        let mib = args.get(i + 1).and_then(|v| v.parse::<u32>().ok()).expect("--chunk-mib N");
+        args.drain(i..i + 2);
+        mib
+    });
+    CHUNK_MIB.set(chunk).expect("set once");
     if let Some(i) = args.iter().position(|a| a == "--rss-child") {
         rss_child(&args[i + 1..]);
         return;
@@ -260,6 +273,8 @@ async fn run() {
     let cpus = |v: &[Timed]| v.iter().map(|t| t.cpu).collect::<Vec<f64>>();
     let (core, put, nosync) = (median(walls(&core_s)), median(walls(&put_s)), median(walls(&nosync_s)));
     let mbps = |s: f64| size as f64 / MB as f64 / s;
+    let chunk = options().upload_chunk_bytes;
+    println!("largest chunk: {} MiB", chunk / (1024 * 1024));
     println!("20 MB upload over loopback, median of {ROUNDS} rounds (CPU: all threads, phone and server alike)");
     for (name, m, v) in [
         ("core (tus, adaptive chunks)", core, &core_s),
@@ -283,6 +298,7 @@ async fn run() {
         let out = Command::new(&exe)
             .args(["--rss-child", &url, &cred.username, &cred.password, &size.to_string()])
             .arg(dir.path())
+            .args(["--chunk-mib", &(chunk / (1024 * 1024)).to_string()])
             .output()
             .expect("child");
         let text = String::from_utf8_lossy(&out.stdout);

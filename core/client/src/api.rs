@@ -189,7 +189,7 @@ impl Api {
         location: &str,
         offset: u64,
         len: u64,
-        sha256_b64: &str,
+        checksum: &str,
         body: reqwest::Body,
     ) -> Result<u64, ApiError> {
         let req = self
@@ -200,7 +200,7 @@ impl Api {
             .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, len)
             .header("Upload-Offset", offset.to_string())
-            .header("Upload-Checksum", format!("sha256 {sha256_b64}"))
+            .header("Upload-Checksum", checksum)
             .body(body);
         let resp = send_raw(req).await?;
         header_u64(&resp, "upload-offset")

@@ -67,7 +67,8 @@ pub struct ClientOptions {
     /// The largest upload chunk in bytes (each PATCH; progress is saved after
     /// each; a cut connection re-sends at most one). Chunks start at 1 MiB (or
     /// this, if smaller) and double while they are answered within half a second,
-    /// up to this; slow or refused chunks halve them again. Default 8 MiB.
+    /// up to this; slow or refused chunks halve them again. The uploader holds
+    /// at most two chunks in memory (ADR 0020). Default 2 MiB.
     pub upload_chunk_bytes: u32,
     /// Free space that must stay free: below it new photos are refused with
     /// `storage_low` (after evicting originals the server has); text records
@@ -92,7 +93,7 @@ impl Default for ClientOptions {
             clock: Arc::new(SystemClock),
             photo_dir: None,
             photo_budget_bytes: 500 * 1024 * 1024,
-            upload_chunk_bytes: 8 * 1024 * 1024,
+            upload_chunk_bytes: 2 * 1024 * 1024,
             min_free_bytes: 100 * 1024 * 1024,
             storage_quota_bytes: None,
         }

@@ -2,7 +2,7 @@
 //! `checksum` and `expiration` extensions) for content-addressed photos.
 //!
 //! The upload declares the photo's SHA-256 in `Upload-Metadata` (`sha256`, hex).
-//! Each PATCH may carry `Upload-Checksum` (`sha1` or `sha256`); a chunk that does
+//! Each PATCH may carry `Upload-Checksum` (`sha1`, `sha256`, or `crc32` — the phone's choice, ADR 0020); a chunk that does
 //! not match is discarded (460). When the last byte arrives the whole photo is
 //! checked against the declared hash (kept as the bytes arrive, see
 //! [`super::tus_ingest`]), made durable and kept only if it matches.
@@ -30,6 +30,9 @@ use crate::store::{PhotoRecord, UploadRecord};
 pub const TUS_VERSION: &str = "1.0.0";
 /// Extensions supported.
 pub const TUS_EXTENSIONS: &str = "creation,checksum,expiration";
+/// The `Upload-Checksum` algorithms accepted (`Tus-Checksum-Algorithm`): sha1
+/// (which tus requires), sha256, and crc32, the phone's (ADR 0020).
+pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256,crc32";
 /// `Tus-Resumable`.
 pub static TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 static UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
@@ -70,7 +73,7 @@ pub async fn options(State(st): State<AppState>) -> Response {
     h.insert("tus-version", hv(TUS_VERSION));
     h.insert("tus-extension", hv(TUS_EXTENSIONS));
     h.insert("tus-max-size", hv(&st.policy.photos.max_bytes.to_string()));
-    h.insert("tus-checksum-algorithm", hv("sha1,sha256"));
+    h.insert("tus-checksum-algorithm", hv(CHECKSUM_ALGORITHMS));
     (StatusCode::NO_CONTENT, h).into_response()
 }
 
@@ -191,7 +194,7 @@ pub async fn head(
 #[utoipa::path(patch, path = "/v1/photos/uploads/{id}", tag = "photos", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "upload id"),
            ("Upload-Offset" = u64, Header, description = "must equal the server's offset"),
-           ("Upload-Checksum" = Option<String>, Header, description = "sha1|sha256 <base64 digest> of this chunk")),
+           ("Upload-Checksum" = Option<String>, Header, description = "sha1|sha256|crc32 <base64 digest> of this chunk (crc32: 4 bytes, big-endian)")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "new Upload-Offset"), (status = 409, description = "offset mismatch"),
         (status = 415), (status = 460, description = "checksum mismatch: chunk discarded"), (status = 404)))]
@@ -215,10 +218,10 @@ pub async fn patch(
         None => ChunkHash::None,
         Some(raw) => {
             let (alg, _) = parse_checksum(raw).map_err(|m| ApiError::bad_request("invalid_checksum", m))?;
-            if alg == "sha1" {
-                ChunkHash::Sha1(Sha1::new())
-            } else {
-                ChunkHash::Sha256(Sha256::new())
+            match alg.as_str() {
+                "sha1" => ChunkHash::Sha1(Sha1::new()),
+                "crc32" => ChunkHash::Crc32(crc32fast::Hasher::new()),
+                _ => ChunkHash::Sha256(Sha256::new()),
             }
         }
     };
@@ -476,6 +479,8 @@ mod tests {
         assert_eq!(parse_checksum(&format!("sha256 {d}")).unwrap().0, "sha256");
         assert!(parse_checksum(&format!("md5 {d}")).is_err());
         assert!(parse_checksum("sha1 AAAA").is_err());
+        assert_eq!(parse_checksum("CRC32 y/Q5Jg==").unwrap(), ("crc32".into(), vec![0xcb, 0xf4, 0x39, 0x26]));
+        assert!(parse_checksum("crc32 y/Q5").is_err(), "3 bytes is not a crc32");
         assert!(parse_checksum("sha256").is_err());
     }
 }

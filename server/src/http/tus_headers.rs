@@ -33,9 +33,9 @@ pub fn parse_checksum(raw: &str) -> Result<(String, Vec<u8>), String> {
     let digest =
         STANDARD.decode(it.next().unwrap_or_default().trim()).map_err(|_| "Upload-Checksum: digest is not base64")?;
     match (alg.as_str(), digest.len()) {
-        ("sha1", 20) | ("sha256", 32) => Ok((alg, digest)),
-        ("sha1" | "sha256", _) => Err("Upload-Checksum: digest has the wrong length".into()),
-        _ => Err("Upload-Checksum: algorithm not supported (sha1, sha256)".into()),
+        ("sha1", 20) | ("sha256", 32) | ("crc32", 4) => Ok((alg, digest)),
+        ("sha1" | "sha256" | "crc32", _) => Err("Upload-Checksum: digest has the wrong length".into()),
+        _ => Err("Upload-Checksum: algorithm not supported (sha1, sha256, crc32)".into()),
     }
 }
 

@@ -98,6 +98,8 @@ pub enum ChunkHash {
     Sha1(Sha1),
     /// `sha256`.
     Sha256(Sha256),
+    /// `crc32` (IEEE, as zlib; the digest is its 4 bytes big-endian).
+    Crc32(crc32fast::Hasher),
 }
 
 impl ChunkHash {
@@ -106,6 +108,7 @@ impl ChunkHash {
             ChunkHash::None => None,
             ChunkHash::Sha1(h) => Some(h.finalize().to_vec()),
             ChunkHash::Sha256(h) => Some(h.finalize().to_vec()),
+            ChunkHash::Crc32(h) => Some(h.finalize().to_be_bytes().to_vec()),
         }
     }
 }
@@ -121,6 +124,7 @@ impl Absorb for ChunkHash {
             ChunkHash::None => {}
             ChunkHash::Sha1(h) => h.update(data),
             ChunkHash::Sha256(h) => h.update(data),
+            ChunkHash::Crc32(h) => h.update(data),
         }
     }
 }
@@ -244,6 +248,13 @@ mod tests {
         let (chunk, running) = h.finish().await.unwrap();
         assert_eq!(chunk.unwrap(), Sha1::digest(b"abc").to_vec());
         assert!(running.is_none());
+
+        // crc32 as zlib computes it, digest big-endian (the check value of "123456789")
+        let mut h = BodyHashes::new(ChunkHash::Crc32(crc32fast::Hasher::new()), None);
+        h.push(Bytes::from_static(b"12345")).await.unwrap();
+        h.push(Bytes::from_static(b"6789")).await.unwrap();
+        let (chunk, _) = h.finish().await.unwrap();
+        assert_eq!(chunk.unwrap(), 0xCBF4_3926u32.to_be_bytes().to_vec());
         let (chunk, _) = BodyHashes::new(ChunkHash::None, None).finish().await.unwrap();
         assert!(chunk.is_none());
     }

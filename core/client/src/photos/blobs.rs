@@ -258,63 +258,66 @@ pub(crate) struct PhotoReader {
     prefix: [u8; STREAM_PREFIX_LEN],
     /// The photo's length in bytes.
     pub length: u64,
-    /// Where [`Read`] goes on from.
-    pos: u64,
-}
-
-/// Reads the photo's bytes in order from [`PhotoReader::starting_at`];
-/// authentication failures are `InvalidData`.
-impl Read for PhotoReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.length || buf.is_empty() {
-            return Ok(0);
-        }
-        let bytes =
-            self.read_range(self.pos, buf.len()).map_err(|e| io::Error::new(ErrorKind::InvalidData, e.to_string()))?;
-        buf[..bytes.len()].copy_from_slice(&bytes);
-        self.pos += bytes.len() as u64;
-        Ok(bytes.len())
-    }
+    /// One segment's sealed bytes, then its plaintext (reused from segment to segment).
+    buf: Vec<u8>,
 }
 
 impl PhotoReader {
-    /// The reader positioned at `offset` for [`Read`].
-    pub(crate) fn starting_at(mut self, offset: u64) -> PhotoReader {
-        self.pos = offset;
-        self
-    }
-
     /// Bytes `offset..offset + len` of the photo (`len` is cut at its end).
     pub(crate) fn read_range(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
-        let end = offset.saturating_add(len as u64).min(self.length);
-        let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
-        let seg = SEGMENT as u64;
-        let mut index = offset / seg;
-        while index * seg < end {
-            let plain = self.segment(index)?;
-            let start = (index * seg).max(offset) - index * seg;
-            let stop = ((index + 1) * seg).min(end) - index * seg;
-            out.extend_from_slice(&plain[start as usize..stop as usize]);
-            index += 1;
-        }
+        let mut out = Vec::with_capacity(self.clipped(offset, len));
+        self.read_into(offset, len, &mut out, |_| {})?;
         Ok(out)
     }
 
-    /// Decrypts segment `index`.
-    fn segment(&mut self, index: u64) -> Result<Vec<u8>, Error> {
+    fn clipped(&self, offset: u64, len: usize) -> usize {
+        let end = offset.saturating_add(len as u64).min(self.length);
+        usize::try_from(end.saturating_sub(offset)).unwrap_or(usize::MAX)
+    }
+
+    /// Appends bytes `offset..offset + len` of the photo (`len` is cut at its
+    /// end) to `out`, decrypting each segment once and showing each piece to
+    /// `seen` as it is appended (to hash it while it is in the cache).
+    /// Returns how many bytes were appended.
+    pub(crate) fn read_into(
+        &mut self,
+        offset: u64,
+        len: usize,
+        out: &mut Vec<u8>,
+        mut seen: impl FnMut(&[u8]),
+    ) -> Result<usize, Error> {
+        let end = offset.saturating_add(len as u64).min(self.length);
+        let seg = SEGMENT as u64;
+        let mut index = offset / seg;
+        let mut appended = 0;
+        while index * seg < end {
+            self.segment(index)?;
+            let start = ((index * seg).max(offset) - index * seg) as usize;
+            let stop = (((index + 1) * seg).min(end) - index * seg) as usize;
+            let piece = &self.buf[start..stop];
+            out.extend_from_slice(piece);
+            seen(piece);
+            appended += piece.len();
+            index += 1;
+        }
+        Ok(appended)
+    }
+
+    /// Decrypts segment `index` into `self.buf`.
+    fn segment(&mut self, index: u64) -> Result<(), Error> {
         let seg = SEGMENT as u64;
         let last_index = self.length.div_ceil(seg).max(1) - 1;
         if index > last_index {
             return Err(corrupt());
         }
         let plain_len = if index == last_index { self.length - index * seg } else { seg };
-        let mut buf = vec![0u8; plain_len as usize + TAG_LEN];
+        self.buf.resize(plain_len as usize + TAG_LEN, 0);
         let at = HEADER + index * (seg + TAG_LEN as u64);
         self.file.seek(SeekFrom::Start(at)).map_err(|_| corrupt())?;
-        self.file.read_exact(&mut buf).map_err(|_| corrupt())?;
+        self.file.read_exact(&mut self.buf).map_err(|_| corrupt())?;
         let idx = u32::try_from(index).map_err(|_| corrupt())?;
-        self.vault.open_segment(&self.prefix, idx, index == last_index, &mut buf)?;
-        Ok(buf)
+        self.vault.open_segment(&self.prefix, idx, index == last_index, &mut self.buf)?;
+        Ok(())
     }
 
     /// SHA-256 and length of the whole photo, decrypted a segment at a time.
@@ -322,7 +325,8 @@ impl PhotoReader {
         let mut h = Sha256::new();
         let segments = self.length.div_ceil(SEGMENT as u64);
         for i in 0..segments {
-            h.update(self.segment(i)?);
+            self.segment(i)?;
+            h.update(&self.buf);
         }
         Ok((hex::encode(h.finalize()), self.length))
     }
@@ -351,7 +355,7 @@ impl BlobDir {
         if length == 0 || on_disk != sealed_len(length) {
             return Err(corrupt());
         }
-        Ok(Some(PhotoReader { file, vault: self.vault.clone(), prefix, length, pos: 0 }))
+        Ok(Some(PhotoReader { file, vault: self.vault.clone(), prefix, length, buf: Vec::new() }))
     }
 
     /// The whole photo, decrypted (for showing it; `None` if not here).
@@ -420,9 +424,10 @@ mod tests {
         assert_eq!(r.read_range(65_530, 20).expect("range"), bytes[65_530..65_550].to_vec(), "across a segment edge");
         assert_eq!(r.read_range(199_990, 100).expect("tail"), bytes[199_990..].to_vec(), "cut at the end");
         assert_eq!(r.hash().expect("hash"), (a.sha256.clone(), a.length));
-        let mut tail = Vec::new();
-        blobs.reader(&a.sha256).expect("r").expect("p").starting_at(130_000).read_to_end(&mut tail).expect("read");
-        assert_eq!(tail, bytes[130_000..].to_vec(), "Read from an offset across segments");
+        let (mut tail, mut seen) = (Vec::new(), Vec::new());
+        let n = r.read_into(130_000, usize::MAX, &mut tail, |p| seen.extend_from_slice(p)).expect("read");
+        assert_eq!(tail, bytes[130_000..].to_vec(), "from an offset across segments to the end");
+        assert_eq!((n, seen), (tail.len(), tail.clone()), "every piece shown as appended");
         let b = blobs.import(&src(t.path(), "b.jpg", &bytes), NO_LIMIT).expect("again");
         assert_eq!((b.sha256.as_str(), b.created), (a.sha256.as_str(), false));
         assert_eq!(names(&t.path().join("photos")), vec![blobs.name_of(&a.sha256)], "one file, no temp left");

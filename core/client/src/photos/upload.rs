@@ -1,23 +1,23 @@
 //! The photo uploader, run by `sync` after the records: each confirmed photo in
-//! the persisted queue goes up over tus in chunks (`Upload-Checksum: sha256`),
+//! the persisted queue goes up over tus in chunks (`Upload-Checksum: crc32`;
+//! the whole photo's SHA-256 is checked by the server at the end, ADR 0020),
 //! its progress saved after every chunk, resuming from the server's offset
 //! (HEAD) after a cut, a crash or a restart. A photo that fails for good is
 //! marked failed and the next one goes on.
 //!
 //! Chunks grow while the link keeps up ([`super::chunk_size`]), never past
 //! `ClientOptions::upload_chunk_bytes`. The photo's bytes are read off the async
-//! executor: the next chunk's checksum is computed on a blocking thread while
-//! the current chunk is in flight, and a chunk's body is read a few pieces ahead
-//! of the network and streamed, never held whole in memory. Every read of the
-//! photo's bytes goes through [`open_photo_at`].
+//! executor: the next chunk is read — decrypted once — and hashed on a blocking
+//! thread while the current chunk is in flight, then sent from that buffer. At
+//! most two chunks are held (the one in flight and the next), whatever the
+//! photo's size. Every read of the photo's bytes goes through [`open_photo`].
 
-use std::io::{self, Read};
+use std::io;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use super::blobs::BlobDir;
@@ -43,11 +43,6 @@ enum Ended {
 fn permanent(code: &str, message: impl Into<String>) -> UploadState {
     UploadState::Failed { code: code.into(), message: message.into(), permanent: true }
 }
-
-/// Pieces a chunk is read, hashed and sent in.
-const PIECE: usize = 256 * 1024;
-/// Pieces read ahead of the network while a chunk is sent.
-const READ_AHEAD: usize = 4;
 
 /// The uploader for one sync.
 pub(crate) struct Uploader<'a> {
@@ -140,10 +135,13 @@ impl Uploader<'_> {
             UploadState::Uploading { bytes_done, .. } => bytes_done,
             _ => 0,
         };
-        let mut ahead =
-            (resume_at < up.length).then(|| Ahead::start(&path, resume_at, size.next(up.length - resume_at)));
-        // A chunk the server refused as damaged, to be sent again: (offset, length, checksum).
-        let mut again: Option<(u64, u64, String)> = None;
+        // Chunk buffers sent and answered, to be filled again (at most two are
+        // ever in use: the chunk in flight and the next one).
+        let mut spare = Buffers::default();
+        let mut ahead = (resume_at < up.length)
+            .then(|| Ahead::start(&path, resume_at, size.next(up.length - resume_at), spare.take()));
+        // A chunk the server refused as damaged, to be sent again.
+        let mut again: Option<Chunk> = None;
         'upload: loop {
             self.check_cancel()?;
             resyncs += 1;
@@ -199,16 +197,15 @@ impl Uploader<'_> {
             // 3. Chunks from there.
             while offset < up.length {
                 self.check_cancel()?;
-                let (len, checksum) = match again.take() {
-                    Some((o, len, checksum)) if o == offset => (len, checksum),
+                let chunk = match again.take() {
+                    Some(c) if c.offset == offset => c,
                     _ => {
-                        let chunk = match ahead.take() {
+                        let next = match ahead.take() {
                             Some(a) if a.offset == offset => a,
-                            _ => Ahead::start(&path, offset, size.next(up.length - offset)),
+                            _ => Ahead::start(&path, offset, size.next(up.length - offset), spare.take()),
                         };
-                        let len = chunk.len;
-                        match chunk.checksum().await {
-                            Ok(c) => (len, c),
+                        match next.chunk().await {
+                            Ok(c) => c,
                             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                                 return self.fail(
                                     up,
@@ -219,21 +216,22 @@ impl Uploader<'_> {
                         }
                     }
                 };
+                let len = chunk.len();
                 // Read and hash the next chunk while this one is in flight.
                 let after = offset + len;
                 if after < up.length && ahead.as_ref().map(|a| a.offset) != Some(after) {
-                    ahead = Some(Ahead::start(&path, after, size.next(up.length - after)));
+                    ahead = Some(Ahead::start(&path, after, size.next(up.length - after), spare.take()));
                 }
                 let sent = Instant::now();
-                let (file, sum) = (&path, checksum.as_str());
+                let (bytes, sum) = (&chunk.bytes, chunk.checksum.as_str());
                 let res = auth
                     .call(move |tok| async move {
-                        let body = chunk_body(file.clone(), offset, len);
-                        api.tus_patch(&tok, loc, offset, len, sum, body).await
+                        api.tus_patch(&tok, loc, offset, len, sum, reqwest::Body::from(bytes.clone())).await
                     })
                     .await;
                 match res {
                     Ok(next) if next > offset && next <= up.length => {
+                        spare.give_back(chunk.bytes);
                         size.confirmed(next - offset, sent.elapsed());
                         offset = next;
                         checksum_failures = 0;
@@ -256,7 +254,7 @@ impl Uploader<'_> {
                             }
                             return Err(Error::Network("photo chunks keep arriving damaged".into()));
                         }
-                        again = Some((offset, len, checksum));
+                        again = Some(chunk);
                     }
                     Err(Error::Refused { status: 409 | 423, .. }) => {
                         tokio::time::sleep(Duration::from_millis(50 * u64::from(resyncs))).await;
@@ -315,22 +313,56 @@ pub(crate) fn is_open(state: &UploadState) -> bool {
     !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
 }
 
-/// A chunk's checksum, computed on a blocking thread.
+/// A chunk of the photo, decrypted and hashed, ready to send (and to send
+/// again if it arrives damaged).
+struct Chunk {
+    offset: u64,
+    bytes: Bytes,
+    /// `Upload-Checksum` of `bytes`: `crc32 <base64 of its 4 bytes, big-endian>`.
+    checksum: String,
+}
+
+impl Chunk {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
+
+/// Chunk buffers to fill again: no fresh allocation (and page faults) per
+/// chunk, and the memory an upload holds stays at two chunks.
+#[derive(Default)]
+struct Buffers(Vec<Vec<u8>>);
+
+impl Buffers {
+    fn take(&mut self) -> Vec<u8> {
+        self.0.pop().unwrap_or_default()
+    }
+
+    /// Keeps a sent chunk's buffer if nothing else holds it any more.
+    fn give_back(&mut self, bytes: Bytes) {
+        if let Ok(b) = bytes.try_into_mut() {
+            if self.0.len() < 2 {
+                self.0.push(b.into());
+            }
+        }
+    }
+}
+
+/// A chunk being read and checksummed on a blocking thread.
 struct Ahead {
     offset: u64,
-    len: u64,
-    task: JoinHandle<io::Result<String>>,
+    task: JoinHandle<io::Result<Chunk>>,
 }
 
 impl Ahead {
-    /// Starts hashing the `len` bytes at `offset`.
-    fn start(path: &Photo, offset: u64, len: u64) -> Ahead {
+    /// Starts reading the `len` bytes at `offset` into `buf`.
+    fn start(path: &Photo, offset: u64, len: u64, buf: Vec<u8>) -> Ahead {
         let path = path.clone();
-        Ahead { offset, len, task: tokio::task::spawn_blocking(move || checksum_of(&path, offset, len)) }
+        Ahead { offset, task: tokio::task::spawn_blocking(move || read_chunk(&path, offset, len, buf)) }
     }
 
-    /// The chunk's SHA-256, base64; `UnexpectedEof` if the photo is shorter.
-    async fn checksum(self) -> io::Result<String> {
+    /// The chunk; `UnexpectedEof` if the photo is shorter.
+    async fn chunk(self) -> io::Result<Chunk> {
         self.task.await.map_err(io::Error::other)?
     }
 }
@@ -353,73 +385,37 @@ fn invalid(e: Error) -> io::Error {
 /// SHA-256 of the whole photo (lowercase hex), off the async executor.
 async fn local_hash(path: &Photo) -> io::Result<String> {
     let path = path.clone();
-    let hashed = tokio::task::spawn_blocking(move || {
-        let mut reader = path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or(io::ErrorKind::NotFound)?;
-        reader.hash().map_err(invalid)
-    })
-    .await
-    .map_err(io::Error::other)?;
+    let hashed = tokio::task::spawn_blocking(move || open_photo(&path)?.hash().map_err(invalid))
+        .await
+        .map_err(io::Error::other)?;
     hashed.map(|(sha, _)| sha)
 }
 
-/// The one place the uploader reads a photo's bytes: decrypted from `offset`
-/// on, a segment at a time (any cut or altered byte fails with `InvalidData`).
+/// The one place the uploader opens a photo's bytes: decrypted a segment at a
+/// time (any cut or altered byte fails with `InvalidData`).
 /// Blocking: only ever called on a blocking thread.
-fn open_photo_at(path: &Photo, offset: u64) -> io::Result<impl Read> {
-    let reader = path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or(io::ErrorKind::NotFound)?;
-    Ok(reader.starting_at(offset))
+fn open_photo(path: &Photo) -> io::Result<super::blobs::PhotoReader> {
+    path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or_else(|| io::ErrorKind::NotFound.into())
 }
 
-/// SHA-256 (base64, as `Upload-Checksum` carries it) of the `len` bytes at
-/// `offset`; `UnexpectedEof` if the photo is shorter. Blocking.
-fn checksum_of(path: &Photo, offset: u64, len: u64) -> io::Result<String> {
-    let mut reader = open_photo_at(path, offset)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; PIECE];
-    let mut left = len;
-    while left > 0 {
-        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
-        reader.read_exact(&mut buf[..n])?;
-        hasher.update(&buf[..n]);
-        left -= n as u64;
+/// The `len` bytes at `offset`, decrypted once and checksummed as they are
+/// read (one segment at a time, while it is in the cache); `UnexpectedEof` if
+/// the photo is shorter. Blocking.
+///
+/// The chunk's checksum only catches bytes damaged on the way (a damaged
+/// chunk is refused with 460 and sent again); CRC-32 does that at a fraction
+/// of SHA-256's cost on both ends, and the photo's SHA-256, which the server
+/// verifies before it keeps the photo, stays the proof of its content.
+fn read_chunk(path: &Photo, offset: u64, len: u64, mut bytes: Vec<u8>) -> io::Result<Chunk> {
+    let mut reader = open_photo(path)?;
+    let cap = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    bytes.clear();
+    bytes.reserve_exact(cap);
+    let mut crc = crc32fast::Hasher::new();
+    let read = reader.read_into(offset, cap, &mut bytes, |piece| crc.update(piece)).map_err(invalid)?;
+    if read < cap {
+        return Err(io::ErrorKind::UnexpectedEof.into());
     }
-    Ok(B64.encode(hasher.finalize()))
-}
-
-/// Reads the `len` bytes at `offset` piece by piece into `tx`, until done or
-/// until nobody listens (the request ended). Blocking.
-fn send_pieces(
-    path: &Photo,
-    offset: u64,
-    len: u64,
-    tx: &tokio::sync::mpsc::Sender<io::Result<Bytes>>,
-) -> io::Result<()> {
-    let mut reader = open_photo_at(path, offset)?;
-    let mut left = len;
-    while left > 0 {
-        let n = usize::try_from(left).map_or(PIECE, |l| l.min(PIECE));
-        let mut piece = Vec::with_capacity(n);
-        (&mut reader).take(n as u64).read_to_end(&mut piece)?;
-        if piece.len() < n {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        left -= n as u64;
-        if tx.blocking_send(Ok(Bytes::from(piece))).is_err() {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
-/// A chunk's body: the `len` bytes at `offset`, read on a blocking thread a
-/// few pieces ahead of the network. A failed read fails the request (the
-/// bytes sent are checked against the chunk's checksum in any case).
-fn chunk_body(path: Photo, offset: u64, len: u64) -> reqwest::Body {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = send_pieces(&path, offset, len, &tx) {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    let checksum = format!("crc32 {}", B64.encode(crc.finalize().to_be_bytes()));
+    Ok(Chunk { offset, bytes: Bytes::from(bytes), checksum })
 }
