@@ -8,10 +8,11 @@
 //! version field `fv`, sealed by the store's [`Vault`] (ADR 0010) with their
 //! tree and key as associated data; record, op and photo keys are keyed hashes
 //! (a record key keeps its kind and the time part of its UUIDv7, inverted, in
-//! the clear, so lists come newest first without decrypting). Multi-key writes are sled transactions over the trees
-//! involved; every write but a plain enqueue flushes before returning, since
-//! sled alone only syncs every 500 ms (an enqueue's commit point is its synced
-//! outbox journal line: ADR 0015, 0016). One writer: a mutex serialises writes (the reset scan that must
+//! the clear, so lists come newest first without decrypting). Multi-key writes
+//! are sled transactions over the trees involved; every write but a plain
+//! enqueue flushes before returning, since sled alone only syncs every 500 ms
+//! (an enqueue's commit point is its synced outbox journal line: ADR 0015,
+//! 0016). One writer: a mutex serialises writes (the reset scan that must
 //! happen outside a sled transaction relies on it).
 
 use std::path::Path;
