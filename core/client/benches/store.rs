@@ -7,7 +7,10 @@
 //!   check, domain validation, jurisdiction, `enqueue`); SQLite (WAL,
 //!   `synchronous=FULL`) inserting the same record JSON and an outbox row in
 //!   one transaction; and, to locate the cost, a bare sled insert +
-//!   `Db::flush` and `record_visit` on the in-memory store (its CPU work alone). Medians, p95 and the ratios record/fsync and record/SQLite.
+//!   `Db::flush`, `record_visit` on the in-memory store (its CPU work alone),
+//!   and a 4 KiB overwrite in place + `sync_data` in a file already written
+//!   with zeros (no size or block-map change: how the store's journal writes).
+//!   Medians, p95 and the ratios record/fsync and record/SQLite.
 //! - **open**: a phone store holding 100,000 visits (written as a phone gets
 //!   them: pulled pages through `apply_pulled`), then rounds of
 //!   `FieldClient::open` + `list_visits(50)`, each on a freshly reopened store:
@@ -175,6 +178,31 @@ impl FsyncFloor {
     }
 }
 
+/// One 4 KiB block overwritten in place in a file already written with
+/// zeros, made durable: a sync that changes neither the size nor the block
+/// map (the way the store's journal writes; see ADR 0016).
+struct InPlaceFloor {
+    file: File,
+    block: Vec<u8>,
+    at: u64,
+}
+
+impl InPlaceFloor {
+    fn open(path: &Path, blocks: usize) -> InPlaceFloor {
+        let mut file = OpenOptions::new().create(true).truncate(true).write(true).open(path).expect("in-place file");
+        file.write_all(&vec![0; blocks * 4096]).expect("zeros");
+        file.sync_all().expect("sync");
+        InPlaceFloor { file, block: vec![0xA5; 4096], at: 0 }
+    }
+
+    fn run(&mut self) {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(&self.block, self.at).expect("write");
+        self.file.sync_data().expect("sync_data");
+        self.at += 4096;
+    }
+}
+
 /// The store's two syncs of one write, without the store: a journal-sized
 /// append + `sync_data`, then an 8-byte overwrite + `sync_data` (as `store.gen`).
 struct TwoSyncs {
@@ -316,6 +344,7 @@ fn bench_write(root: &Path) {
         line: vec![b'j'; 1200],
         n: 0,
     };
+    let mut in_place = InPlaceFloor::open(&root.join("in-place.bin"), WARMUP + ITERS + 1);
     let memory = Arc::new(MemoryClientStore::new());
     seed_store(memory.as_ref(), 0);
     let in_memory = FieldClient::with_store(memory, NOWHERE.into(), ClientOptions::default()).expect("memory client");
@@ -328,8 +357,9 @@ fn bench_write(root: &Path) {
         "record_visit (in-memory store)",
         "1.2 KB append+sync, 8 B overwrite+sync",
         "sled as enqueue uses it (txn + flush)",
+        "4 KiB overwrite in place + sync_data",
     ];
-    let mut samples: [Vec<Duration>; 7] = Default::default();
+    let mut samples: [Vec<Duration>; 8] = Default::default();
     for i in 0..WARMUP + ITERS {
         for k in 0..names.len() {
             let which = (i + k) % names.len();
@@ -345,7 +375,8 @@ fn bench_write(root: &Path) {
                     in_memory.record_visit(new_visit()).expect("record_visit in memory");
                 }
                 5 => two.run(),
-                _ => as_used.run(),
+                6 => as_used.run(),
+                _ => in_place.run(),
             }
             if i >= WARMUP {
                 samples[which].push(t.elapsed());
@@ -366,6 +397,11 @@ fn bench_write(root: &Path) {
         "ratio record_visit / SQLite:      median {:.2}, p95 {:.2}   (budget: median <= 1.0)",
         s[1].median / s[2].median,
         s[1].p95 / s[2].p95
+    );
+    println!(
+        "ratio record_visit / in-place 4 KiB sync: median {:.2}, p95 {:.2}",
+        s[1].median / s[7].median,
+        s[1].p95 / s[7].p95
     );
     println!("ratio SQLite / fsync floor:       median {:.2}", s[2].median / s[0].median);
     println!("ratio bare sled / fsync floor:    median {:.2}", s[3].median / s[0].median);

@@ -8,12 +8,15 @@
 //! version field `fv`, sealed by the store's [`Vault`] (ADR 0010) with their
 //! tree and key as associated data; record, op and photo keys are keyed hashes
 //! (a record key keeps its kind and the time part of its UUIDv7, inverted, in
-//! the clear, so lists come newest first without decrypting). Multi-key writes are sled transactions over the trees
-//! involved; every write flushes before returning, since sled alone only syncs
-//! every 500 ms. One writer: a mutex serialises writes (the reset scan that must
+//! the clear, so lists come newest first without decrypting). Multi-key writes
+//! are sled transactions over the trees involved; every write but a plain
+//! enqueue flushes before returning, since sled alone only syncs every 500 ms
+//! (an enqueue's commit point is its synced outbox journal line: ADR 0015,
+//! 0016). One writer: a mutex serialises writes (the reset scan that must
 //! happen outside a sled transaction relies on it).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -26,12 +29,17 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 mod cases;
+mod enqueue;
 mod integrity;
+mod journal;
 mod keyfile;
 mod wipe;
+mod worker;
 
+use self::integrity::GenFile;
 pub use self::integrity::StoreRecovery;
-use self::integrity::{GenFile, Journal};
+use self::journal::Journal;
+use self::worker::Worker;
 
 use super::vault::{StoreKey, Vault};
 use super::{
@@ -134,6 +142,18 @@ fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
     a
 }
 
+/// The sealed bytes of `v` stored under `key` in `tree`.
+fn seal_in<T: Serialize>(vault: &Vault, tree: &str, key: &[u8], v: &T) -> StoreResult<Vec<u8>> {
+    let plain = zeroize::Zeroizing::new(enc(v)?);
+    vault.seal(&aad(tree, key), &plain)
+}
+
+/// The value sealed under `key` in `tree`.
+fn unseal_in<T: DeserializeOwned>(vault: &Vault, what: &str, tree: &str, key: &[u8], bytes: &[u8]) -> StoreResult<T> {
+    let plain = vault.open(what, &aad(tree, key), bytes)?;
+    dec(what, &plain)
+}
+
 fn to_local(v: RecordValue) -> LocalRecord {
     LocalRecord { record: v.record, state: v.state }
 }
@@ -161,6 +181,11 @@ pub struct SledClientStore {
     gen: Mutex<u64>,
     gen_file: GenFile,
     journal: Journal,
+    /// Applies enqueue transactions while the journal syncs (ADR 0016).
+    worker: Worker,
+    /// Set when a journal sync failed: reads and writes are refused until
+    /// the store is reopened (ADR 0016).
+    poisoned: AtomicBool,
 }
 
 impl SledClientStore {
@@ -187,7 +212,7 @@ impl SledClientStore {
 
     fn open_with(dir: &Path, vault: Arc<Vault>) -> StoreResult<Self> {
         let damaged =
-            |what: String| StoreError::Damaged { detail: what, journalled_ops: integrity::journalled_ops(dir, &vault) };
+            |what: String| StoreError::Damaged { detail: what, journalled_ops: journal::journalled_ops(dir, &vault) };
         // sled 0.34 may panic on some damaged files instead of answering an error.
         let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).open());
         let db = match opened {
@@ -213,6 +238,8 @@ impl SledClientStore {
             gen: Mutex::new(held),
             gen_file: GenFile::open(dir)?,
             journal,
+            worker: Worker::start(),
+            poisoned: AtomicBool::new(false),
             session: tree("session")?,
             records: tree("records")?,
             outbox: tree("outbox")?,
@@ -243,8 +270,7 @@ impl SledClientStore {
 
     /// The sealed bytes of `v` stored under `key` in `tree`.
     pub(super) fn seal<T: Serialize>(&self, tree: &str, key: &[u8], v: &T) -> StoreResult<Vec<u8>> {
-        let plain = zeroize::Zeroizing::new(enc(v)?);
-        self.vault.seal(&aad(tree, key), &plain)
+        seal_in(&self.vault, tree, key, v)
     }
 
     /// The value sealed under `key` in `tree`.
@@ -255,8 +281,7 @@ impl SledClientStore {
         key: &[u8],
         bytes: &[u8],
     ) -> StoreResult<T> {
-        let plain = self.vault.open(what, &aad(tree, key), bytes)?;
-        dec(what, &plain)
+        unseal_in(&self.vault, what, tree, key, bytes)
     }
 
     /// [`unseal`](Self::unseal) inside a transaction.
@@ -321,106 +346,6 @@ impl SledClientStore {
         *self.gen.lock().unwrap_or_else(|e| e.into_inner()) + 1
     }
 
-    /// Queues an op with its record (and photo). The journal line, synced,
-    /// is the commit point: sled takes the transaction in memory and writes it
-    /// within its 500 ms flush; a crash before that is repaired at the next
-    /// open from the journal (see [`integrity`]). One fsync per visit.
-    fn enqueue_inner(
-        &self,
-        record: &Record,
-        op: &OpEnvelope,
-        upload: Option<&PhotoUpload>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        let rkey = self.rk(&record_key(record.kind(), record.id()));
-        let rec = self.record_value(record, op, &rkey)?;
-        let op_key = self.ok(op.op_id);
-        let pkey = upload.map(|u| self.pk(&u.sha256));
-        let _w = self.write();
-        // One writer: checked here, nothing can queue it in between.
-        if self.outbox_ids.contains_key(op_key).map_err(backend)?
-            || self.quarantine.contains_key(op_key).map_err(backend)?
-        {
-            return Err(StoreError::DuplicateOp(op.op_id));
-        }
-        let gen = self.next_gen();
-        self.journal.log_op(op, record, upload, at, gen)?;
-        let seq = (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.meta, &self.uploads)
-            .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
-                if ids.get(op_key)?.is_some() || quarantine.get(op_key)?.is_some() {
-                    return Err(abort(StoreError::DuplicateOp(op.op_id)));
-                }
-                let seq = meta.get(K_NEXT_SEQ)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
-                meta.insert(K_NEXT_SEQ, &seq_bytes(seq + 1))?;
-                meta.insert(K_GEN, &seq_bytes(gen))?;
-                if let (Some(up), Some(key)) = (upload, pkey.as_ref()) {
-                    let next = match uploads.get(key)? {
-                        Some(v) => {
-                            let mut cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, key, &v)?;
-                            cur.value.merge_new_attach(up);
-                            cur.value
-                        }
-                        None => PhotoUpload { seq, confirmed: false, ..up.clone() },
-                    };
-                    uploads.insert(
-                        key,
-                        self.tx_seal(T_UPLOADS, key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?,
-                    )?;
-                }
-                let out = self.tx_seal(
-                    T_OUTBOX,
-                    &seq_bytes(seq),
-                    &OutboxValue { fv: STORE_FORMAT_VERSION, op: op.clone(), enqueued_at: at },
-                )?;
-                records.insert(&rkey, rec.as_slice())?;
-                outbox.insert(&seq_bytes(seq), out)?;
-                ids.insert(&op_key, &seq_bytes(seq))?;
-                Ok(seq)
-            })
-            .map_err(tx_err);
-        let seq = self.journalled(op.op_id, seq)?;
-        *self.gen.lock().unwrap_or_else(|e| e.into_inner()) = gen;
-        Ok(seq)
-    }
-
-    /// Queues journalled ops again (those already queued are skipped);
-    /// returns how many were queued. Callers flush.
-    pub(super) fn replay(&self, ops: Vec<integrity::JournalledOp>) -> StoreResult<u64> {
-        let mut replayed = 0;
-        for o in ops {
-            let res = match &o.upload {
-                Some(up) => self.enqueue_photo(&o.record, &o.op, up, o.at),
-                None => self.enqueue(&o.record, &o.op, o.at),
-            };
-            match res {
-                Ok(_) => replayed += 1,
-                Err(StoreError::DuplicateOp(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(replayed)
-    }
-
-    /// Queues again the ops the journal acknowledged but sled lost in a crash
-    /// (journalled with a generation above the one sled holds).
-    fn replay_lost(&self, held: u64) -> StoreResult<u64> {
-        let replayed = self.replay(self.journal.lost_since(held)?)?;
-        if replayed > 0 {
-            self.flush()?;
-            tracing::info!(replayed, "queued again the ops sled lost in a crash (from the outbox journal)");
-        }
-        Ok(replayed)
-    }
-
-    /// Notes in the journal an op whose enqueue did not happen.
-    fn journalled<T>(&self, op_id: Uuid, res: StoreResult<T>) -> StoreResult<T> {
-        // A duplicate's first copy stays queued (and journalled): no cancel.
-        if matches!(&res, Err(e) if !matches!(e, StoreError::DuplicateOp(_))) {
-            self.journal.log_cancel(op_id);
-        }
-        res
-    }
-
     /// Compacts the outbox journal to the ops still queued or quarantined, if
     /// it has grown well past them (callers hold the write lock).
     fn compact_journal(&self) {
@@ -461,8 +386,28 @@ impl SledClientStore {
         Ok(())
     }
 
-    fn write(&self) -> MutexGuard<'_, ()> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    /// The write lock, unless the store is poisoned.
+    fn write(&self) -> StoreResult<MutexGuard<'_, ()>> {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.live()?;
+        Ok(guard)
+    }
+
+    /// Refuses reads and writes once a journal sync has failed (ADR 0016).
+    fn live(&self) -> StoreResult<()> {
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend(
+                "a disk sync of the outbox journal failed; the store must be reopened before it is used again".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks the store unusable until reopened: after a failed journal sync
+    /// what it holds in memory may not match what is on disk.
+    fn poison(&self, cause: &StoreError) {
+        tracing::error!(error = %cause, "outbox journal sync failed: the store refuses use until reopened");
+        self.poisoned.store(true, Ordering::SeqCst);
     }
 
     /// Makes every write so far durable and bumps the write generation: inside
@@ -513,6 +458,7 @@ impl SledClientStore {
 
     /// A sealed meta value.
     fn meta_value<T: DeserializeOwned>(&self, what: &str, key: &[u8]) -> StoreResult<Option<T>> {
+        self.live()?;
         match self.meta.get(key).map_err(backend)? {
             Some(v) => Ok(Some(self.unseal(what, T_META, key, &v)?)),
             None => Ok(None),
@@ -542,6 +488,7 @@ impl SledClientStore {
 
 impl ClientStore for SledClientStore {
     fn load_session(&self) -> StoreResult<Option<StoredSession>> {
+        self.live()?;
         match self.session.get(K_SESSION).map_err(backend)? {
             Some(v) => Ok(Some(self.unseal::<Versioned<StoredSession>>("session", T_SESSION, K_SESSION, &v)?.value)),
             None => Ok(None),
@@ -550,19 +497,19 @@ impl ClientStore for SledClientStore {
 
     fn save_session(&self, session: &StoredSession) -> StoreResult<()> {
         let bytes = self.seal(T_SESSION, K_SESSION, &Versioned { fv: STORE_FORMAT_VERSION, value: session })?;
-        let _w = self.write();
+        let _w = self.write()?;
         self.session.insert(K_SESSION, bytes).map_err(backend)?;
         self.flush()
     }
 
     fn clear_session(&self) -> StoreResult<()> {
-        let _w = self.write();
+        let _w = self.write()?;
         self.session.remove(K_SESSION).map_err(backend)?;
         self.flush()
     }
 
     fn device_id(&self) -> StoreResult<Uuid> {
-        let _w = self.write();
+        let _w = self.write()?;
         if let Some(id) = self.meta_value::<Uuid>("device id", K_DEVICE)? {
             return Ok(id);
         }
@@ -587,6 +534,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>> {
+        self.live()?;
         let key = self.pk(sha256);
         match self.uploads.get(key).map_err(backend)? {
             Some(v) => Ok(Some(self.unseal::<Versioned<PhotoUpload>>("upload", T_UPLOADS, &key, &v)?.value)),
@@ -595,6 +543,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>> {
+        self.live()?;
         let mut out = Vec::new();
         for item in self.uploads.iter() {
             let (k, v) = item.map_err(backend)?;
@@ -609,7 +558,7 @@ impl ClientStore for SledClientStore {
 
     fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
         let key = self.pk(&upload.sha256);
-        let _w = self.write();
+        let _w = self.write()?;
         let saved = self
             .uploads
             .transaction(|t| {
@@ -635,6 +584,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
+        self.live()?;
         let key = self.rk(&record_key(kind, id));
         match self.records.get(key).map_err(backend)? {
             Some(v) => Ok(Some(to_local(self.unseal("record", T_RECORDS, &key, &v)?))),
@@ -643,6 +593,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn list_records(&self, kind: EntityKind, limit: usize) -> StoreResult<Vec<LocalRecord>> {
+        self.live()?;
         let mut out = Vec::new();
         for item in self.records.scan_prefix([kind.tag()]) {
             if out.len() >= limit {
@@ -663,6 +614,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.live()?;
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             if out.len() >= limit {
@@ -680,6 +632,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
+        self.live()?;
         match author {
             None => Ok(self.outbox.len() as u64),
             Some(_) => Ok(self.outbox(author, usize::MAX)?.len() as u64),
@@ -695,7 +648,7 @@ impl ClientStore for SledClientStore {
             return Ok(0);
         }
         let keys: Vec<(Uuid, [u8; 16])> = op_ids.iter().map(|id| (*id, self.ok(*id))).collect();
-        let _w = self.write();
+        let _w = self.write()?;
         let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
             .transaction(|(ids, outbox, records, uploads)| {
                 let mut done = 0u64;
@@ -729,7 +682,7 @@ impl ClientStore for SledClientStore {
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
         let op_key = self.ok(op_id);
-        let _w = self.write();
+        let _w = self.write()?;
         let done = (&self.outbox_ids, &self.outbox, &self.quarantine)
             .transaction(|(ids, outbox, quarantine)| {
                 let Some(seq_b) = ids.remove(&op_key)? else { return Ok(false) };
@@ -753,6 +706,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>> {
+        self.live()?;
         let mut out = Vec::new();
         for item in self.quarantine.iter() {
             let (k, v) = item.map_err(backend)?;
@@ -774,7 +728,7 @@ impl ClientStore for SledClientStore {
 
     fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
         let op_key = self.ok(op_id);
-        let _w = self.write();
+        let _w = self.write()?;
         let done = (&self.quarantine, &self.outbox, &self.outbox_ids)
             .transaction(|(quarantine, outbox, ids)| {
                 let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
@@ -792,7 +746,7 @@ impl ClientStore for SledClientStore {
 
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
         let op_key = self.ok(op_id);
-        let _w = self.write();
+        let _w = self.write()?;
         let done = (&self.quarantine, &self.records, &self.uploads)
             .transaction(|(quarantine, records, uploads)| {
                 let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
@@ -854,7 +808,7 @@ impl ClientStore for SledClientStore {
             K_PULL,
             &Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } },
         )?;
-        let _w = self.write();
+        let _w = self.write()?;
         let reset_keys = if page.reset { self.synced_keys()? } else { Vec::new() };
         (&self.records, &self.meta)
             .transaction(|(records, meta)| {
@@ -873,7 +827,7 @@ impl ClientStore for SledClientStore {
     }
 
     fn reset_pulled(&self) -> StoreResult<()> {
-        let _w = self.write();
+        let _w = self.write()?;
         let keys = self.synced_keys()?;
         (&self.records, &self.meta)
             .transaction(|(records, meta)| {
@@ -891,7 +845,7 @@ impl ClientStore for SledClientStore {
 
     fn save_sync_meta(&self, meta: &SyncMeta) -> StoreResult<()> {
         let bytes = self.seal(T_META, K_SYNC_META, &Versioned { fv: STORE_FORMAT_VERSION, value: meta })?;
-        let _w = self.write();
+        let _w = self.write()?;
         self.meta.insert(K_SYNC_META, bytes).map_err(backend)?;
         self.flush()
     }
@@ -904,7 +858,7 @@ impl ClientStore for SledClientStore {
     fn save_local_value(&self, name: &str, value: Option<&[u8]>) -> StoreResult<()> {
         let key = [K_LOCAL, name.as_bytes()].concat();
         let sealed = value.map(|v| self.seal(T_META, &key, &v)).transpose()?;
-        let _w = self.write();
+        let _w = self.write()?;
         match sealed {
             Some(b) => self.meta.insert(key, b).map(|_| ()),
             None => self.meta.remove(key).map(|_| ()),

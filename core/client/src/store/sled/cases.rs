@@ -60,7 +60,7 @@ impl CaseNumberStore for SledClientStore {
     }
 
     fn add_case_block(&self, block: &HeldCaseBlock) -> StoreResult<bool> {
-        let _w = self.write();
+        let _w = self.write()?;
         let added = self
             .meta
             .transaction(|meta| {
@@ -86,7 +86,7 @@ impl CaseNumberStore for SledClientStore {
         let rkey = self.rk(&record_key(record.kind(), record.id()));
         let rec = self.record_value(record, op, &rkey)?;
         let op_key = self.ok(op.op_id);
-        let _w = self.write();
+        let _w = self.write()?;
         // A claim is not in the journal, so this enqueue flushes before it
         // answers (a lost claim could hand its number out twice).
         let gen = self.next_gen();

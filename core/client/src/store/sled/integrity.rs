@@ -9,68 +9,29 @@
 //!   sled, flushes, then writes it here (8 bytes, synced). On open, a sled
 //!   generation behind this file means sled lost acknowledged writes: the store
 //!   is refused as damaged instead of served.
-//! - `outbox.journal`: a write-ahead copy of every queued operation (one line
-//!   of base64: the JSON sealed by the store's vault, synced before the sled
-//!   transaction; for a plain enqueue this sync is the commit point, sled
-//!   catching up within its 500 ms flush, and an op journalled with a write
-//!   generation above sled's at open is queued again), with the record and photo it
-//!   carries. [`recover`] moves a damaged store aside, opens a fresh one and
+//! - `outbox.journal` ([`super::journal`]): a write-ahead copy of every queued
+//!   operation, with the record and photo it carries; for a plain enqueue its
+//!   synced line is the commit point, sled catching up within its 500 ms flush,
+//!   and an op journalled with a write generation above sled's at open is
+//!   queued again. [`recover`] moves a damaged store aside, opens a fresh one and
 //!   replays the journal into it; the server's exactly-once rule answers
 //!   `duplicate` for any op it had already applied. The journal is compacted to
 //!   the ops still queued or quarantined once it has grown well past them.
 
-use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use base64::Engine;
+use chrono::Utc;
 
-use chrono::{DateTime, Utc};
-use fengqiao_domain::wire::OpEnvelope;
-use fengqiao_domain::Record;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-use super::super::vault::{StoreKey, Vault};
-use super::super::{PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
+use super::super::vault::StoreKey;
+use super::super::StoreResult;
+use super::journal::{io, read_journal, sync_dir, JOURNAL_FILE};
 use super::SledClientStore;
-
-/// Associated data of a journal line.
-const JOURNAL_AAD: &[u8] = b"outbox.journal";
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
-
-/// One journal line's bytes (newline included).
-fn encode_line(vault: &Vault, line: &Line) -> StoreResult<Vec<u8>> {
-    let json = zeroize::Zeroizing::new(
-        serde_json::to_vec(line).map_err(|e| StoreError::Corrupt(format!("journal encode: {e}")))?,
-    );
-    let mut out = B64.encode(vault.seal(JOURNAL_AAD, &json)?).into_bytes();
-    out.push(b'\n');
-    Ok(out)
-}
-
-/// A journal line back (None: torn, damaged, or sealed under another key).
-fn decode_line(vault: &Vault, bytes: &[u8]) -> Option<Line> {
-    let sealed = B64.decode(bytes).ok()?;
-    let json = vault.open("journal", JOURNAL_AAD, &sealed).ok()?;
-    serde_json::from_slice(&json).ok()
-}
 
 /// File of the write generation.
 pub(crate) const GEN_FILE: &str = "store.gen";
-/// File of the outbox's write-ahead copy.
-pub(crate) const JOURNAL_FILE: &str = "outbox.journal";
-/// Compact when the journal holds at least this many lines...
-const COMPACT_MIN_LINES: u64 = 64;
-/// ...and more than this many per live op.
-const COMPACT_FACTOR: u64 = 2;
-
-fn io(what: &str, e: std::io::Error) -> StoreError {
-    StoreError::Backend(format!("{what}: {e}"))
-}
-
 /// Reads the generation file (0 when there is none).
 pub(crate) fn read_gen(dir: &Path) -> StoreResult<u64> {
     let mut f = match File::open(dir.join(GEN_FILE)) {
@@ -113,203 +74,6 @@ impl GenFile {
     }
 }
 
-/// One journal line.
-// Lives only while a line is written or read: its size does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
-enum Line {
-    /// An op about to be queued.
-    Op {
-        fv: u32,
-        op: OpEnvelope,
-        record: Record,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        upload: Option<PhotoUpload>,
-        at: DateTime<Utc>,
-        /// The write generation of its enqueue: above the one sled holds at
-        /// open, sled lost it in a crash and it is queued again.
-        #[serde(default)]
-        gen: u64,
-    },
-    /// The op's enqueue did not happen (refused, duplicate, failed).
-    Cancel { op_id: Uuid },
-}
-
-/// A queued op as the journal keeps it.
-pub(crate) struct JournalledOp {
-    pub op: OpEnvelope,
-    pub record: Record,
-    pub upload: Option<PhotoUpload>,
-    pub at: DateTime<Utc>,
-    pub gen: u64,
-}
-
-/// What a journal read found.
-pub(crate) struct JournalRead {
-    /// Ops in journal order, cancelled ones left out, each op id once.
-    pub ops: Vec<JournalledOp>,
-    /// Lines that could not be read (a torn last line, damage).
-    pub unreadable: u64,
-    /// Lines in the file.
-    pub lines: u64,
-}
-
-/// Reads a journal file (empty if there is none).
-pub(crate) fn read_journal(path: &Path, vault: &Vault) -> StoreResult<JournalRead> {
-    let f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(JournalRead { ops: Vec::new(), unreadable: 0, lines: 0 })
-        }
-        Err(e) => return Err(io("outbox.journal", e)),
-    };
-    let mut ops: Vec<JournalledOp> = Vec::new();
-    let mut cancelled = HashSet::new();
-    let (mut unreadable, mut lines) = (0, 0);
-    for line in BufReader::new(f).split(b'\n') {
-        let line = line.map_err(|e| io("outbox.journal", e))?;
-        if line.is_empty() {
-            continue;
-        }
-        lines += 1;
-        match decode_line(vault, &line) {
-            Some(Line::Op { op, record, upload, at, gen, .. }) => {
-                ops.push(JournalledOp { op, record, upload, at, gen })
-            }
-            Some(Line::Cancel { op_id }) => {
-                cancelled.insert(op_id);
-            }
-            None => unreadable += 1,
-        }
-    }
-    let mut seen = HashSet::new();
-    ops.retain(|o| !cancelled.contains(&o.op.op_id) && seen.insert(o.op.op_id));
-    Ok(JournalRead { ops, unreadable, lines })
-}
-
-/// The open journal.
-pub(crate) struct Journal {
-    path: PathBuf,
-    vault: Arc<Vault>,
-    inner: Mutex<JournalInner>,
-}
-
-struct JournalInner {
-    file: File,
-    lines: u64,
-}
-
-fn open_append(path: &Path) -> StoreResult<File> {
-    OpenOptions::new().create(true).append(true).open(path).map_err(|e| io("outbox.journal", e))
-}
-
-fn sync_dir(dir: &Path) {
-    // Makes a rename durable; not every platform can open a directory.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-impl Journal {
-    pub(crate) fn open(dir: &Path, vault: Arc<Vault>) -> StoreResult<Journal> {
-        let path = dir.join(JOURNAL_FILE);
-        let lines = read_journal(&path, &vault)?.lines;
-        let mut file = open_append(&path)?;
-        // A line torn by a crash must not swallow the next one.
-        let torn = fs::read(&path).map(|b| b.last().is_some_and(|c| *c != b'\n')).unwrap_or(false);
-        if torn {
-            file.write_all(b"\n").map_err(|e| io("outbox.journal", e))?;
-        }
-        Ok(Journal { path, vault, inner: Mutex::new(JournalInner { file, lines }) })
-    }
-
-    fn append(&self, line: &Line) -> StoreResult<()> {
-        let bytes = encode_line(&self.vault, line)?;
-        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.file.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
-        g.file.sync_data().map_err(|e| io("outbox.journal", e))?;
-        g.lines += 1;
-        Ok(())
-    }
-
-    /// Writes the op ahead of its sled transaction (synced when this returns).
-    pub(crate) fn log_op(
-        &self,
-        op: &OpEnvelope,
-        record: &Record,
-        upload: Option<&PhotoUpload>,
-        at: DateTime<Utc>,
-        gen: u64,
-    ) -> StoreResult<()> {
-        self.append(&Line::Op {
-            fv: STORE_FORMAT_VERSION,
-            op: op.clone(),
-            record: record.clone(),
-            upload: upload.cloned(),
-            at,
-            gen,
-        })
-    }
-
-    /// The ops journalled with a generation above `held` (sled lost them).
-    pub(crate) fn lost_since(&self, held: u64) -> StoreResult<Vec<JournalledOp>> {
-        let _g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(read_journal(&self.path, &self.vault)?.ops.into_iter().filter(|o| o.gen > held).collect())
-    }
-
-    /// Notes that an op logged ahead was not queued after all (best effort: a
-    /// replayed op the server already knows is answered `duplicate`).
-    pub(crate) fn log_cancel(&self, op_id: Uuid) {
-        if let Err(e) = self.append(&Line::Cancel { op_id }) {
-            tracing::warn!(error = %e, "could not note a cancelled op in the outbox journal");
-        }
-    }
-
-    /// Keeps only the ops for which `live` holds, once the journal has grown
-    /// well past them (callers hold the store's write lock). Best effort: a
-    /// failed compaction leaves the whole journal, which is still correct.
-    pub(crate) fn compact_if_due(&self, live_count: u64, live: impl Fn(Uuid) -> bool) {
-        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if g.lines < COMPACT_MIN_LINES || g.lines <= COMPACT_FACTOR * live_count {
-            return;
-        }
-        match self.rewrite(&live) {
-            Ok((file, lines)) => {
-                g.file = file;
-                g.lines = lines;
-            }
-            Err(e) => tracing::warn!(error = %e, "could not compact the outbox journal"),
-        }
-    }
-
-    fn rewrite(&self, live: &impl Fn(Uuid) -> bool) -> StoreResult<(File, u64)> {
-        let read = read_journal(&self.path, &self.vault)?;
-        let tmp = self.path.with_extension("journal.tmp");
-        let mut out = File::create(&tmp).map_err(|e| io("outbox.journal", e))?;
-        let mut lines = 0;
-        for o in read.ops.into_iter().filter(|o| live(o.op.op_id)) {
-            let line = Line::Op {
-                fv: STORE_FORMAT_VERSION,
-                op: o.op,
-                record: o.record,
-                upload: o.upload,
-                at: o.at,
-                gen: o.gen,
-            };
-            let bytes = encode_line(&self.vault, &line)?;
-            out.write_all(&bytes).map_err(|e| io("outbox.journal", e))?;
-            lines += 1;
-        }
-        out.sync_all().map_err(|e| io("outbox.journal", e))?;
-        fs::rename(&tmp, &self.path).map_err(|e| io("outbox.journal", e))?;
-        if let Some(dir) = self.path.parent() {
-            sync_dir(dir);
-        }
-        Ok((open_append(&self.path)?, lines))
-    }
-}
-
 /// What [`SledClientStore::recover`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRecovery {
@@ -329,20 +93,6 @@ fn is_store_file(name: &str) -> bool {
 /// Is this file or folder part of the store (sled's, the journal, the key file)?
 pub(crate) fn is_own_file(name: &str) -> bool {
     is_store_file(name) || name == JOURNAL_FILE || name.starts_with(super::keyfile::KEY_FILE)
-}
-
-/// Ops a damaged store's journal still holds (for the error message).
-pub(crate) fn journalled_ops(dir: &Path, vault: &Vault) -> u64 {
-    read_journal(&dir.join(JOURNAL_FILE), vault).map(|r| r.ops.len() as u64).unwrap_or(0)
-}
-
-/// Empties the journal (after a wipe): the ops it held are gone for good.
-pub(crate) fn truncate_journal(journal: &Journal) -> StoreResult<()> {
-    let mut g = journal.inner.lock().unwrap_or_else(|e| e.into_inner());
-    g.file.set_len(0).map_err(|e| io("outbox.journal", e))?;
-    g.file.sync_all().map_err(|e| io("outbox.journal", e))?;
-    g.lines = 0;
-    Ok(())
 }
 
 /// Moves the store in `dir` aside and rebuilds it from the outbox journal.
@@ -368,13 +118,17 @@ pub(crate) fn recover(dir: &Path, key: &StoreKey) -> StoreResult<StoreRecovery> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use super::super::journal::Journal;
     use super::*;
-    use crate::store::ClientStore;
-    use fengqiao_domain::wire::Op;
+    use crate::store::{ClientStore, StoreError};
+    use chrono::Utc;
+    use fengqiao_domain::wire::{Op, OpEnvelope};
+    use fengqiao_domain::Record;
     use fengqiao_domain::{Visit, VisitKind};
+    use uuid::Uuid;
 
-    fn visit_op(author: Uuid) -> (Record, OpEnvelope) {
+    pub(in crate::store::sled) fn visit_op(author: Uuid) -> (Record, OpEnvelope) {
         let v = Visit {
             id: Uuid::now_v7(),
             household_id: Uuid::from_u128(50),
@@ -392,7 +146,7 @@ mod tests {
     }
 
     /// Queues `n` visits; their op ids.
-    fn queue(s: &SledClientStore, n: usize) -> Vec<Uuid> {
+    pub(in crate::store::sled) fn queue(s: &SledClientStore, n: usize) -> Vec<Uuid> {
         (0..n)
             .map(|_| {
                 let (r, op) = visit_op(Uuid::from_u128(7));
@@ -402,12 +156,12 @@ mod tests {
             .collect()
     }
 
-    fn outbox_ids(s: &SledClientStore) -> Vec<Uuid> {
+    pub(in crate::store::sled) fn outbox_ids(s: &SledClientStore) -> Vec<Uuid> {
         s.outbox(None, usize::MAX).expect("outbox").into_iter().map(|e| e.op.op_id).collect()
     }
 
     /// Opens, retrying while sled lets go of the previous handle's lock.
-    fn reopen(dir: &Path) -> StoreResult<SledClientStore> {
+    pub(in crate::store::sled) fn reopen(dir: &Path) -> StoreResult<SledClientStore> {
         for _ in 0..100 {
             match SledClientStore::open(dir, &crate::store::test_key()) {
                 Err(StoreError::Backend(m)) if m.contains("lock") || m.contains("Resource temporarily") => {

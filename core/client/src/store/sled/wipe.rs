@@ -4,7 +4,6 @@ use sled::Transactional;
 use uuid::Uuid;
 
 use super::super::{op_photo, RecordState, StoreResult, WipeCounts, WipeScope};
-use super::integrity::truncate_journal;
 use super::{
     backend, tx_err, OutboxValue, PhotoUpload, PullState, QuarantineValue, RecordValue, SledClientStore, Versioned,
     K_FORMAT, K_GEN, K_NEXT_SEQ, K_PULL, K_SESSION, T_OUTBOX, T_QUARANTINE, T_RECORDS, T_UPLOADS,
@@ -13,14 +12,14 @@ use crate::store::StoredSession;
 
 impl SledClientStore {
     pub(super) fn wipe_inner(&self, scope: WipeScope) -> StoreResult<WipeCounts> {
-        let _w = self.write();
+        let _w = self.write()?;
         let counts = match scope {
             WipeScope::All => self.wipe_all()?,
             WipeScope::User(user) => self.wipe_user(user)?,
         };
         self.flush()?;
         if scope == WipeScope::All {
-            truncate_journal(&self.journal)?;
+            self.journal.truncate()?;
         } else {
             self.compact_journal();
         }
