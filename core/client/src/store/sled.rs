@@ -73,6 +73,17 @@ struct OutboxValue {
     enqueued_at: DateTime<Utc>,
 }
 
+/// The author of a queued op, read without parsing the rest of the entry.
+#[derive(Deserialize)]
+struct OutboxAuthor {
+    op: OpAuthor,
+}
+
+#[derive(Deserialize)]
+struct OpAuthor {
+    author: Uuid,
+}
+
 #[derive(Serialize, Deserialize)]
 struct QuarantineValue {
     fv: u32,
@@ -461,6 +472,71 @@ impl SledClientStore {
         Ok(())
     }
 
+    /// Queued ops from sequence `from` on, only `author`'s if given, at most `limit`.
+    fn outbox_range(&self, author: Option<Uuid>, from: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        for item in self.outbox.range(seq_bytes(from)..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(backend)?;
+            let Some(seq) = seq_from(&k) else { continue };
+            match self.unseal::<OutboxValue>("outbox", T_OUTBOX, &k, &v) {
+                Ok(e) if author.is_none_or(|a| e.op.author == a) => out.push(to_entry(seq, e)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(seq, error = %e, "skipping unreadable outbox entry"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Completes ops, one transaction and one flush. With the entry as
+    /// `outbox` read it (and still queued at its sequence), its op is not read
+    /// and unsealed again. The journal is not compacted here (callers do, or
+    /// leave it to [`ClientStore::tidy`] after a push).
+    fn complete_inner(&self, items: &[(Uuid, Option<&OutboxEntry>)]) -> StoreResult<u64> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let keys: Vec<[u8; 16]> = items.iter().map(|(id, _)| self.ok(*id)).collect();
+        let _w = self.write();
+        let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
+            .transaction(|(ids, outbox, records, uploads)| {
+                let mut done = 0u64;
+                for ((op_id, known), op_key) in items.iter().zip(&keys) {
+                    let Some(seq) = ids.remove(op_key)? else { continue };
+                    done += 1;
+                    let Some(v) = outbox.remove(&seq)? else { continue };
+                    let read;
+                    let op = match known {
+                        Some(e) if seq_from(&seq) == Some(e.seq) && e.op.op_id == *op_id => &e.op,
+                        _ => {
+                            read = self.tx_unseal::<OutboxValue>("outbox", T_OUTBOX, &seq, &v)?.op;
+                            &read
+                        }
+                    };
+                    if let Some(sha) = op_photo(op) {
+                        self.tx_confirm_photo(uploads, sha)?;
+                    }
+                    if let Some(plain) = op_record_key(op) {
+                        let rkey = self.rk(&plain);
+                        if let Some(rv) = records.get(rkey)? {
+                            let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
+                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == *op_id) {
+                                r.state = RecordState::Synced;
+                                r.fv = STORE_FORMAT_VERSION;
+                                records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
+                            }
+                        }
+                    }
+                }
+                Ok(done)
+            })
+            .map_err(tx_err)?;
+        self.flush()?;
+        Ok(done)
+    }
+
     fn write(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -663,27 +739,26 @@ impl ClientStore for SledClientStore {
     }
 
     fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        let mut out = Vec::new();
-        for item in self.outbox.iter() {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item.map_err(backend)?;
-            let Some(seq) = seq_from(&k) else { continue };
-            match self.unseal::<OutboxValue>("outbox", T_OUTBOX, &k, &v) {
-                Ok(e) if author.is_none_or(|a| e.op.author == a) => out.push(to_entry(seq, e)),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(seq, error = %e, "skipping unreadable outbox entry"),
-            }
-        }
-        Ok(out)
+        self.outbox_range(author, 0, limit)
+    }
+
+    fn outbox_after(&self, author: Option<Uuid>, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.outbox_range(author, after.saturating_add(1), limit)
     }
 
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
-        match author {
-            None => Ok(self.outbox.len() as u64),
-            Some(_) => Ok(self.outbox(author, usize::MAX)?.len() as u64),
+        let Some(author) = author else { return Ok(self.outbox.len() as u64) };
+        // Only the author is read from each entry (the rest is skipped unparsed).
+        let mut n = 0;
+        for item in self.outbox.iter() {
+            let (k, v) = item.map_err(backend)?;
+            match self.unseal::<OutboxAuthor>("outbox", T_OUTBOX, &k, &v) {
+                Ok(e) if e.op.author == author => n += 1,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable outbox entry"),
+            }
         }
+        Ok(n)
     }
 
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
@@ -691,40 +766,21 @@ impl ClientStore for SledClientStore {
     }
 
     fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64> {
-        if op_ids.is_empty() {
-            return Ok(0);
-        }
-        let keys: Vec<(Uuid, [u8; 16])> = op_ids.iter().map(|id| (*id, self.ok(*id))).collect();
+        let items: Vec<(Uuid, Option<&OutboxEntry>)> = op_ids.iter().map(|id| (*id, None)).collect();
+        let done = self.complete_inner(&items)?;
         let _w = self.write();
-        let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
-            .transaction(|(ids, outbox, records, uploads)| {
-                let mut done = 0u64;
-                for (op_id, op_key) in &keys {
-                    let Some(seq) = ids.remove(op_key)? else { continue };
-                    done += 1;
-                    let Some(v) = outbox.remove(&seq)? else { continue };
-                    let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq, &v)?;
-                    if let Some(sha) = op_photo(&entry.op) {
-                        self.tx_confirm_photo(uploads, sha)?;
-                    }
-                    if let Some(plain) = op_record_key(&entry.op) {
-                        let rkey = self.rk(&plain);
-                        if let Some(rv) = records.get(rkey)? {
-                            let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
-                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == *op_id) {
-                                r.state = RecordState::Synced;
-                                r.fv = STORE_FORMAT_VERSION;
-                                records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
-                            }
-                        }
-                    }
-                }
-                Ok(done)
-            })
-            .map_err(tx_err)?;
-        self.flush()?;
         self.compact_journal();
         Ok(done)
+    }
+
+    fn complete_entries(&self, entries: &[OutboxEntry]) -> StoreResult<u64> {
+        let items: Vec<(Uuid, Option<&OutboxEntry>)> = entries.iter().map(|e| (e.op.op_id, Some(e))).collect();
+        self.complete_inner(&items)
+    }
+
+    fn tidy(&self) {
+        let _w = self.write();
+        self.compact_journal();
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {

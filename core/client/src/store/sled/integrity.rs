@@ -274,6 +274,15 @@ impl Journal {
         if g.lines < COMPACT_MIN_LINES || g.lines <= COMPACT_FACTOR * live_count {
             return;
         }
+        if live_count == 0 {
+            // Nothing is live: empty it without reading it.
+            let emptied = g.file.set_len(0).and_then(|()| g.file.sync_all());
+            match emptied {
+                Ok(()) => g.lines = 0,
+                Err(e) => tracing::warn!(error = %e, "could not empty the outbox journal"),
+            }
+            return;
+        }
         match self.rewrite(&live) {
             Ok((file, lines)) => {
                 g.file = file;
