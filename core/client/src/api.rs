@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use fengqiao_domain::wire::{
-    CaseBlock, ErrorBody, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest, TokenResponse,
+    CaseBlock, ErrorBody, LoginRequest, PullResponse, PushResponse, RefreshRequest, TokenResponse,
 };
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -124,9 +124,16 @@ impl Api {
         send(self.http.post(self.url("v1/auth/logout")?).json(req)).await.map(|_| ())
     }
 
-    /// `POST /v1/sync/push`.
-    pub(crate) async fn push(&self, access: &str, req: &PushRequest) -> Result<PushResponse, ApiError> {
-        json(self.http.post(self.url("v1/sync/push")?).bearer_auth(access).json(req)).await
+    /// `POST /v1/sync/push` with a [`PushRequest`] already encoded as JSON
+    /// (the sync engine encodes each op once, while fitting the batch).
+    pub(crate) async fn push(&self, access: &str, body: bytes::Bytes) -> Result<PushResponse, ApiError> {
+        let req = self
+            .http
+            .post(self.url("v1/sync/push")?)
+            .bearer_auth(access)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        json(req).await
     }
 
     /// `GET /v1/sync/pull?cursor=&limit=`.
@@ -285,6 +292,7 @@ fn status_u16(s: StatusCode) -> u16 {
 mod tests {
     use super::*;
     use crate::testutil::{FakeServer, Reply};
+    use fengqiao_domain::wire::PushRequest;
 
     fn timeouts(request_ms: u64) -> Timeouts {
         Timeouts { connect: Duration::from_secs(2), request: Duration::from_millis(request_ms) }
@@ -314,7 +322,10 @@ mod tests {
             .expect_err("429");
         assert!(e.is_transient());
         assert!(matches!(Error::from(e), Error::RateLimited));
-        let e = api.push("tok", &PushRequest { v: 1, ops: vec![] }).await.expect_err("422");
+        let e = api
+            .push("tok", serde_json::to_vec(&PushRequest { v: 1, ops: vec![] }).expect("enc").into())
+            .await
+            .expect_err("422");
         assert!(!e.is_transient());
         match Error::from(e) {
             Error::Refused { status: 422, body } => {

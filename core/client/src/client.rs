@@ -572,6 +572,7 @@ impl FieldClient {
         let ctx = self.ctx(cancel.as_ref());
         let engine = Engine {
             ctx: &ctx,
+            shared_store: Arc::clone(&self.store),
             progress: progress.as_deref(),
             push_batch: self.options.push_batch_size.clamp(1, 500) as usize,
             // The body limit less room for the envelope; 64 KiB at the least.

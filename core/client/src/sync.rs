@@ -2,18 +2,18 @@
 //! the change feed page by page. Transient failures are retried with backoff;
 //! permanent refusals go to quarantine so nothing behind them is blocked.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use fengqiao_domain::wire::{Change, ChangeAction, OpAnswer, PushRequest};
-use fengqiao_domain::WIRE_VERSION;
+use fengqiao_domain::wire::{Change, ChangeAction};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::outbox::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
 use crate::photos::blobs::BlobDir;
 use crate::photos::upload::Uploader;
 use crate::session::{Authed, Ctx};
-use crate::store::{OutboxEntry, PulledPage, QuarantineReason};
+use crate::store::{ClientStore, OutboxEntry, PulledPage, QuarantineReason};
+
+mod push;
 
 /// The server's code for a pull cursor it did not give out (or no longer knows).
 const INVALID_CURSOR: &str = "invalid_cursor";
@@ -70,6 +70,8 @@ pub struct SyncReport {
 /// One sync run.
 pub(crate) struct Engine<'a> {
     pub ctx: &'a Ctx<'a>,
+    /// The store `ctx` reads, shared with the push's blocking work.
+    pub shared_store: Arc<dyn ClientStore>,
     pub progress: Option<&'a dyn SyncProgress>,
     pub push_batch: usize,
     /// Most bytes of encoded ops per push (under the server's body limit).
@@ -123,6 +125,7 @@ impl Engine<'_> {
         let user = auth.user_id();
         let mut report = SyncReport::default();
         self.push(&mut auth, user, &mut report).await?;
+        self.ctx.store.tidy();
         if let Err(e) = self.pull(&mut auth, user, &mut report).await {
             if matches!(e, Error::DeviceRevoked) {
                 // A revoked device still sends what the server takes (its
@@ -164,123 +167,6 @@ impl Engine<'_> {
         tracing::warn!(op_id = %entry.op.op_id, code, "operation quarantined");
         let reason = QuarantineReason { code: code.into(), message, current: None };
         self.ctx.store.quarantine_op(entry.op.op_id, &reason, self.ctx.clock.now())?;
-        Ok(())
-    }
-
-    async fn push(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<(), Error> {
-        let store = self.ctx.store;
-        let total = store.outbox_len(Some(user))?;
-        let mut done = 0u64;
-        let mut batch = self.push_batch.clamp(1, 500);
-        if total > 0 {
-            self.progress(SyncPhase::Pushing, 0, total);
-        }
-        loop {
-            self.check_cancel()?;
-            let entries = store.outbox(Some(user), batch)?;
-            if entries.is_empty() {
-                return Ok(());
-            }
-            let (entries, ops) = self.fit(entries)?;
-            let body = PushRequest { v: WIRE_VERSION, ops };
-            let api = self.ctx.api;
-            let body_ref = &body;
-            let res = auth.call(move |tok| async move { api.push(&tok, body_ref).await }).await;
-            match res {
-                Ok(resp) => {
-                    self.apply_answers(&entries, resp.answers, report)?;
-                    done += entries.len() as u64;
-                }
-                Err(Error::Refused { status: 422, body }) if body.code == MALFORMED_OP => {
-                    match body.op_index.and_then(|i| entries.get(i)) {
-                        Some(bad) => self.quarantine(bad, MALFORMED_OP, body.message)?,
-                        None if entries.len() == 1 => self.quarantine(&entries[0], MALFORMED_OP, body.message)?,
-                        // No usable index: find the culprit one op at a time.
-                        None => {
-                            batch = 1;
-                            continue;
-                        }
-                    }
-                    report.malformed += 1;
-                    done += 1;
-                }
-                Err(Error::Refused { status: 413, body }) => {
-                    if entries.len() == 1 {
-                        self.quarantine(&entries[0], PAYLOAD_TOO_LARGE, body.message)?;
-                        report.malformed += 1;
-                        done += 1;
-                    } else {
-                        batch = (entries.len() / 2).max(1);
-                        continue;
-                    }
-                }
-                // Any other refusal (400 malformed_body / unsupported_version) is
-                // about the request, not one op: stop, keep everything queued.
-                Err(e) => return Err(e),
-            }
-            self.progress(SyncPhase::Pushing, done.min(total), total);
-        }
-    }
-
-    /// Encodes a batch, keeping the longest prefix (at least one op) whose JSON
-    /// fits in `push_bytes`, so a batch of long records is not refused whole (413)
-    /// and retried in halves.
-    fn fit(&self, mut entries: Vec<OutboxEntry>) -> Result<(Vec<OutboxEntry>, Vec<serde_json::Value>), Error> {
-        let mut ops = Vec::with_capacity(entries.len());
-        let mut bytes = 0usize;
-        for e in &entries {
-            let len = serde_json::to_vec(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?.len();
-            if !ops.is_empty() && bytes + len + 1 > self.push_bytes {
-                break;
-            }
-            bytes += len + 1;
-            ops.push(serde_json::to_value(&e.op).map_err(|e| Error::Protocol(format!("encode op: {e}")))?);
-        }
-        entries.truncate(ops.len());
-        Ok((entries, ops))
-    }
-
-    fn apply_answers(
-        &self,
-        entries: &[OutboxEntry],
-        answers: Vec<OpAnswer>,
-        report: &mut SyncReport,
-    ) -> Result<(), Error> {
-        let store = self.ctx.store;
-        let mut by_id: HashMap<Uuid, OpAnswer> = answers.into_iter().map(|a| (a.op_id, a)).collect();
-        let mut missing = 0usize;
-        // The server has these: completed together, one transaction and one flush.
-        let mut done = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let Some(answer) = by_id.remove(&entry.op.op_id) else {
-                missing += 1;
-                continue;
-            };
-            match disposition(&answer.outcome) {
-                Disposition::Done { duplicate } => {
-                    done.push(entry.op.op_id);
-                    if duplicate {
-                        report.pushed_duplicate += 1;
-                    } else {
-                        report.pushed_applied += 1;
-                    }
-                }
-                Disposition::Quarantine { conflict, reason } => {
-                    tracing::warn!(op_id = %entry.op.op_id, code = reason.code.as_str(), "operation refused by the server");
-                    store.quarantine_op(entry.op.op_id, &reason, self.ctx.clock.now())?;
-                    if conflict {
-                        report.conflicts += 1;
-                    } else {
-                        report.rejected += 1;
-                    }
-                }
-            }
-        }
-        store.complete_ops(&done)?;
-        if missing > 0 {
-            // Unanswered ops stay queued; stop rather than loop on them.
-            return Err(Error::Protocol(format!("the server did not answer {missing} pushed operation(s)")));
-        }
         Ok(())
     }
 

@@ -16,6 +16,8 @@ use uuid::Uuid;
 use crate::testutil::{FakeServer, Reply, Req};
 use crate::*;
 
+mod push;
+
 const COUNTY: u128 = 1;
 const TOWN: u128 = 2;
 const VILLAGE: u128 = 3;
@@ -80,6 +82,12 @@ struct Mock {
     logouts: Vec<String>,
     refused_refresh: bool,
     blocks: u32,
+    /// Pushes handled so far.
+    pushes: usize,
+    /// From this push on (1-based), answer 500 without applying.
+    fail_pushes_from: Option<usize>,
+    /// This push (1-based) is applied but its answer is lost (connection closed).
+    lose_answer_of: Option<usize>,
 }
 
 impl Mock {
@@ -142,6 +150,10 @@ impl Mock {
                 if let Some(r) = self.push_script.pop_front() {
                     return r;
                 }
+                self.pushes += 1;
+                if self.fail_pushes_from.is_some_and(|n| self.pushes >= n) {
+                    return Reply::json(500, r#"{"code":"internal","message":"x"}"#);
+                }
                 let mut answers = Vec::new();
                 for op in body["ops"].as_array().cloned().unwrap_or_default() {
                     let Ok(env) = serde_json::from_value::<OpEnvelope>(op) else {
@@ -171,6 +183,9 @@ impl Mock {
                         }
                     };
                     answers.push(OpAnswer { op_id: env.op_id, outcome });
+                }
+                if self.lose_answer_of == Some(self.pushes) {
+                    return Reply::Close;
                 }
                 Reply::json(200, json!({"v": 1, "answers": answers}).to_string())
             }

@@ -23,6 +23,11 @@ macro_rules! case_number_conformance_tests {
             let (_g, s) = $make;
             $crate::store::conformance_cases::claim_is_atomic_with_the_enqueue(&s);
         }
+        #[test]
+        fn conformance_outbox_after_and_complete_entries() {
+            let (_g, s) = $make;
+            $crate::store::conformance_cases::outbox_after_and_complete_entries(&s);
+        }
     };
 }
 
@@ -109,4 +114,34 @@ pub fn survives_reopen(open: impl Fn() -> Box<dyn ClientStore>) {
     assert_eq!((held.len(), held[0].next), (1, 4), "the next index is durable");
     let (r, op) = record_and_op(me);
     assert_eq!(s.enqueue_claiming(&r, &op, &claim(me, 3, 3), Utc::now()).expect("stale"), None, "never reused");
+}
+
+/// The next batch read past the one in flight; a push's entries completed as
+/// read (an entry no longer queued at its sequence is skipped).
+pub fn outbox_after_and_complete_entries(s: &dyn ClientStore) {
+    let (a, b) = (Uuid::from_u128(100), Uuid::from_u128(200));
+    let mut queued = Vec::new();
+    for i in 0..7 {
+        let (record, op) = record_and_op(if i % 3 == 2 { b } else { a });
+        let seq = s.enqueue(&record, &op, Utc::now()).expect("enqueue");
+        queued.push((seq, op.op_id, record.id()));
+    }
+    let first = s.outbox(Some(a), 2).expect("outbox");
+    let after = first.last().expect("two").seq;
+    let next: Vec<Uuid> = s.outbox_after(Some(a), after, 10).expect("after").iter().map(|e| e.op.op_id).collect();
+    let a_ops: Vec<Uuid> = s.outbox(Some(a), 10).expect("outbox").iter().map(|e| e.op.op_id).collect();
+    assert_eq!(next, a_ops[2..].to_vec(), "a's ops past the first two, in order");
+    assert_eq!(s.outbox_after(None, after, 2).expect("after").len(), 2, "limit holds");
+    assert!(s.outbox_after(None, queued[6].0, 10).expect("after").is_empty());
+    assert_eq!(s.outbox_len(Some(b)).expect("len"), 2);
+    assert_eq!(s.complete_entries(&first).expect("complete"), 2);
+    assert_eq!(s.complete_entries(&first).expect("again"), 0, "completed once");
+    for e in &first {
+        let kept = s.get_record(EntityKind::Visit, queued.iter().find(|q| q.1 == e.op.op_id).expect("q").2);
+        assert!(!kept.expect("get").expect("record").state.is_pending(), "its record is synced");
+    }
+    let left: Vec<Uuid> = s.outbox(None, 10).expect("outbox").iter().map(|e| e.op.op_id).collect();
+    assert_eq!(left, queued.iter().skip(2).map(|q| q.1).collect::<Vec<_>>());
+    s.tidy();
+    assert_eq!(s.complete_entries(&[]).expect("none"), 0);
 }

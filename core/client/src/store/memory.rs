@@ -154,6 +154,17 @@ impl ClientStore for MemoryClientStore {
         Ok(g.outbox.values().filter(|e| author.is_none_or(|a| e.op.author == a)).take(limit).cloned().collect())
     }
 
+    fn outbox_after(&self, author: Option<Uuid>, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        let g = self.lock();
+        Ok(g.outbox
+            .range(after.saturating_add(1)..)
+            .map(|(_, e)| e)
+            .filter(|e| author.is_none_or(|a| e.op.author == a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
         let g = self.lock();
         Ok(g.outbox.values().filter(|e| author.is_none_or(|a| e.op.author == a)).count() as u64)

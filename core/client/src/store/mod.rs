@@ -376,6 +376,11 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
 
     /// Queued operations in enqueue order, only `author`'s if given, at most `limit`.
     fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    /// [`outbox`](Self::outbox) from the first op queued after sequence
+    /// `after` (the next batch while an earlier one is still being pushed).
+    fn outbox_after(&self, author: Option<Uuid>, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        Ok(self.outbox(author, usize::MAX)?.into_iter().filter(|e| e.seq > after).take(limit).collect())
+    }
     /// How many operations are queued (only `author`'s if given).
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64>;
     /// The server took the op (applied or duplicate): removes it from the outbox
@@ -384,6 +389,16 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     /// [`complete_op`](Self::complete_op) for every op of one push's answers,
     /// in one transaction and one flush. Returns how many were queued.
     fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64>;
+    /// [`complete_ops`](Self::complete_ops) for entries as
+    /// [`outbox`](Self::outbox) returned them: a backend may use the entry's
+    /// op instead of reading it again (an entry counts only if its op id is
+    /// still queued at its sequence). Returns how many were queued.
+    fn complete_entries(&self, entries: &[OutboxEntry]) -> StoreResult<u64> {
+        self.complete_ops(&entries.iter().map(|e| e.op.op_id).collect::<Vec<_>>())
+    }
+    /// Housekeeping after a push, outside its critical path (the sled store
+    /// compacts its outbox journal here). Best effort.
+    fn tidy(&self) {}
     /// Moves a queued op to quarantine with the reason, in one transaction.
     /// `false` if not queued.
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool>;

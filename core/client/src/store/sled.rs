@@ -29,6 +29,7 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 mod cases;
+mod complete;
 mod enqueue;
 mod integrity;
 mod journal;
@@ -79,6 +80,17 @@ struct OutboxValue {
     fv: u32,
     op: OpEnvelope,
     enqueued_at: DateTime<Utc>,
+}
+
+/// The author of a queued op, read without parsing the rest of the entry.
+#[derive(Deserialize)]
+struct OutboxAuthor {
+    op: OpAuthor,
+}
+
+#[derive(Deserialize)]
+struct OpAuthor {
+    author: Uuid,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -614,29 +626,27 @@ impl ClientStore for SledClientStore {
     }
 
     fn outbox(&self, author: Option<Uuid>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        self.live()?;
-        let mut out = Vec::new();
-        for item in self.outbox.iter() {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item.map_err(backend)?;
-            let Some(seq) = seq_from(&k) else { continue };
-            match self.unseal::<OutboxValue>("outbox", T_OUTBOX, &k, &v) {
-                Ok(e) if author.is_none_or(|a| e.op.author == a) => out.push(to_entry(seq, e)),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(seq, error = %e, "skipping unreadable outbox entry"),
-            }
-        }
-        Ok(out)
+        self.outbox_range(author, 0, limit)
+    }
+
+    fn outbox_after(&self, author: Option<Uuid>, after: u64, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.outbox_range(author, after.saturating_add(1), limit)
     }
 
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64> {
         self.live()?;
-        match author {
-            None => Ok(self.outbox.len() as u64),
-            Some(_) => Ok(self.outbox(author, usize::MAX)?.len() as u64),
+        let Some(author) = author else { return Ok(self.outbox.len() as u64) };
+        // Only the author is read from each entry (the rest is skipped unparsed).
+        let mut n = 0;
+        for item in self.outbox.iter() {
+            let (k, v) = item.map_err(backend)?;
+            match self.unseal::<OutboxAuthor>("outbox", T_OUTBOX, &k, &v) {
+                Ok(e) if e.op.author == author => n += 1,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable outbox entry"),
+            }
         }
+        Ok(n)
     }
 
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool> {
@@ -644,40 +654,22 @@ impl ClientStore for SledClientStore {
     }
 
     fn complete_ops(&self, op_ids: &[Uuid]) -> StoreResult<u64> {
-        if op_ids.is_empty() {
-            return Ok(0);
-        }
-        let keys: Vec<(Uuid, [u8; 16])> = op_ids.iter().map(|id| (*id, self.ok(*id))).collect();
+        let items: Vec<(Uuid, Option<&OutboxEntry>)> = op_ids.iter().map(|id| (*id, None)).collect();
+        let done = self.complete_inner(&items)?;
         let _w = self.write()?;
-        let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
-            .transaction(|(ids, outbox, records, uploads)| {
-                let mut done = 0u64;
-                for (op_id, op_key) in &keys {
-                    let Some(seq) = ids.remove(op_key)? else { continue };
-                    done += 1;
-                    let Some(v) = outbox.remove(&seq)? else { continue };
-                    let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq, &v)?;
-                    if let Some(sha) = op_photo(&entry.op) {
-                        self.tx_confirm_photo(uploads, sha)?;
-                    }
-                    if let Some(plain) = op_record_key(&entry.op) {
-                        let rkey = self.rk(&plain);
-                        if let Some(rv) = records.get(rkey)? {
-                            let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
-                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == *op_id) {
-                                r.state = RecordState::Synced;
-                                r.fv = STORE_FORMAT_VERSION;
-                                records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
-                            }
-                        }
-                    }
-                }
-                Ok(done)
-            })
-            .map_err(tx_err)?;
-        self.flush()?;
         self.compact_journal();
         Ok(done)
+    }
+
+    fn complete_entries(&self, entries: &[OutboxEntry]) -> StoreResult<u64> {
+        let items: Vec<(Uuid, Option<&OutboxEntry>)> = entries.iter().map(|e| (e.op.op_id, Some(e))).collect();
+        self.complete_inner(&items)
+    }
+
+    fn tidy(&self) {
+        if let Ok(_w) = self.write() {
+            self.compact_journal();
+        }
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {

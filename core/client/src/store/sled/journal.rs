@@ -329,6 +329,18 @@ impl Journal {
         if g.lines < COMPACT_MIN_LINES || g.lines <= COMPACT_FACTOR * live_count {
             return;
         }
+        if live_count == 0 {
+            // Nothing is live: empty it without reading it (the zero tail
+            // regrows at the next line).
+            match g.file.set_len(0) {
+                Ok(()) => (g.pos, g.len, g.lines) = (0, 0, 0),
+                Err(e) => tracing::warn!(error = %e, "could not empty the outbox journal"),
+            }
+            if let Err(e) = g.file.sync_all() {
+                tracing::warn!(error = %e, "could not sync the emptied outbox journal");
+            }
+            return;
+        }
         match self.rewrite(&live) {
             Ok(fresh) => *g = fresh,
             Err(e) => tracing::warn!(error = %e, "could not compact the outbox journal"),
