@@ -75,6 +75,17 @@ struct RecordValue {
     state: RecordState,
 }
 
+impl RecordValue {
+    /// A record as queued by `op`, waiting for the server's answer.
+    fn pending(record: &Record, op: &OpEnvelope) -> RecordValue {
+        RecordValue {
+            fv: STORE_FORMAT_VERSION,
+            record: record.clone(),
+            state: RecordState::Pending { op_id: op.op_id, author: op.author },
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct OutboxValue {
     fv: u32,
@@ -342,15 +353,7 @@ impl SledClientStore {
     }
 
     fn record_value(&self, record: &Record, op: &OpEnvelope, rkey: &[u8]) -> StoreResult<Vec<u8>> {
-        self.seal(
-            T_RECORDS,
-            rkey,
-            &RecordValue {
-                fv: STORE_FORMAT_VERSION,
-                record: record.clone(),
-                state: RecordState::Pending { op_id: op.op_id, author: op.author },
-            },
-        )
+        self.seal(T_RECORDS, rkey, &RecordValue::pending(record, op))
     }
 
     /// The generation the next write takes (callers hold the write lock).

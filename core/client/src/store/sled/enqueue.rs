@@ -11,7 +11,7 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 use super::super::vault::Vault;
-use super::super::{record_key, PhotoUpload, RecordState, StoreError, StoreResult, STORE_FORMAT_VERSION};
+use super::super::{record_key, PhotoUpload, StoreError, StoreResult, STORE_FORMAT_VERSION};
 use super::journal::JournalledOp;
 use super::{
     abort, backend, seal_in, seq_bytes, seq_from, tx_err, unseal_in, OutboxValue, RecordValue, SledClientStore,
@@ -41,16 +41,7 @@ impl EnqueueTx {
     /// Applies the transaction (in sled's memory; sled writes it lazily).
     fn apply(&self) -> StoreResult<u64> {
         let Self { op, record, upload, at, gen, rkey, op_key, pkey, .. } = self;
-        let rec = seal_in(
-            &self.vault,
-            T_RECORDS,
-            rkey,
-            &RecordValue {
-                fv: STORE_FORMAT_VERSION,
-                record: record.clone(),
-                state: RecordState::Pending { op_id: op.op_id, author: op.author },
-            },
-        )?;
+        let rec = seal_in(&self.vault, T_RECORDS, rkey, &RecordValue::pending(record, op))?;
         let [o, i, q, r, m, u] = &self.trees;
         (o, i, q, r, m, u)
             .transaction(|(outbox, ids, quarantine, records, meta, uploads)| {
