@@ -4,8 +4,10 @@
 //! [`ClientStore`] is the one trait every backend implements ([`SledClientStore`]
 //! on the phone, [`MemoryClientStore`] in tests and previews); [`conformance`]
 //! holds the checks both must pass. Every write that returns `Ok` is durable
-//! (the sled backend flushes before returning) and every multi-key write is one
-//! transaction: a crash leaves either all of it or none of it.
+//! (the sled backend flushes before returning) and every multi-key write is
+//! all-or-nothing across a crash: one transaction, or for the sled backend's
+//! enqueue, ordered inserts that the next open completes from the outbox
+//! journal (ADR 0017).
 
 pub mod cases;
 pub mod conformance;
