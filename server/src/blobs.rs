@@ -8,16 +8,14 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncSeekExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncSeekExt};
 use uuid::Uuid;
 
-/// A writer at an offset of a partial upload.
-pub type PartWriter = Pin<Box<dyn AsyncWrite + Send>>;
+/// A writer at an offset of a partial upload. Blocking: it is fed on a
+/// blocking thread, batch by batch (see `http::tus_ingest`).
+pub type PartWriter = Box<dyn std::io::Write + Send>;
 /// A reader of a range of a blob.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
-
-/// Bytes gathered before a write to a partial upload's file.
-const WRITE_BUF: usize = 1024 * 1024;
 
 /// Photo bytes storage.
 #[async_trait::async_trait]
@@ -88,7 +86,9 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[async_trait::async_trait]
 impl BlobStore for FsBlobStore {
     async fn create_partial(&self, upload: Uuid) -> io::Result<()> {
-        tokio::fs::File::create(self.part(upload)).await?.sync_all().await
+        // Not synced: lost in a crash, the upload answers 404 and the phone
+        // starts a new one (its bytes were never vouched for anyway).
+        tokio::fs::File::create(self.part(upload)).await.map(drop)
     }
 
     async fn partial_len(&self, upload: Uuid) -> io::Result<Option<u64>> {
@@ -102,10 +102,9 @@ impl BlobStore for FsBlobStore {
     async fn write_partial(&self, upload: Uuid, offset: u64) -> io::Result<PartWriter> {
         let mut f = tokio::fs::OpenOptions::new().write(true).open(self.part(upload)).await?;
         f.seek(io::SeekFrom::Start(offset)).await?;
-        // A request body arrives in pieces of a few KiB; each write to a tokio
-        // file is a round trip to a blocking thread, so gather them first (the
-        // file writes one buffer while the next fills).
-        Ok(Box::pin(tokio::io::BufWriter::with_capacity(WRITE_BUF, f)))
+        // Written in batches of a few hundred KiB straight from the request's
+        // buffers, on a blocking thread: no buffer of its own.
+        Ok(Box::new(f.into_std().await))
     }
 
     async fn truncate_partial(&self, upload: Uuid, len: u64) -> io::Result<()> {
@@ -177,7 +176,7 @@ impl BlobStore for FsBlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
 
     #[tokio::test]
     async fn partial_write_truncate_hash_promote_read() {
@@ -187,8 +186,7 @@ mod tests {
         assert_eq!(b.partial_len(id).await.unwrap(), None);
         b.create_partial(id).await.unwrap();
         let mut w = b.write_partial(id, 0).await.unwrap();
-        w.write_all(b"hello world, garbage").await.unwrap();
-        w.flush().await.unwrap();
+        std::io::Write::write_all(&mut w, b"hello world, garbage").unwrap();
         drop(w);
         b.truncate_partial(id, 11).await.unwrap();
         assert_eq!(b.partial_len(id).await.unwrap(), Some(11));

@@ -15,14 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiResult};
 pub use super::tus_headers::{parse_checksum, parse_metadata, parse_range};
 pub use super::tus_ingest::Busy;
-use super::tus_ingest::{BodyHashes, ChunkHash, WRITEBACK_EVERY};
+use super::tus_ingest::{BodyIngest, ChunkHash, WRITEBACK_EVERY};
 use super::AppState;
 use crate::store::{PhotoRecord, UploadRecord};
 
@@ -239,14 +238,14 @@ pub async fn patch(
         ));
     }
     let room = up.length - current;
-    let mut hashes = BodyHashes::new(chunk_hash, st.busy.running(id, offset));
-    let mut writer = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
+    let file = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
+    let mut ingest = BodyIngest::new(file, chunk_hash, st.busy.running(id, offset));
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
     let mut unsynced: u64 = 0;
     let mut cut = false;
     let mut too_long = false;
-    let mut hash_failed = None;
+    let mut ingest_failed = None;
     while let Some(next) = stream.next().await {
         let chunk = match next {
             Ok(c) => c,
@@ -259,14 +258,10 @@ pub async fn patch(
             too_long = true;
             break;
         }
-        if writer.write_all(&chunk).await.is_err() {
-            cut = true;
-            break;
-        }
         written += chunk.len() as u64;
         unsynced += chunk.len() as u64;
-        if let Err(e) = hashes.push(chunk).await {
-            hash_failed = Some(e);
+        if let Err(e) = ingest.push(chunk).await {
+            ingest_failed = Some(e);
             break;
         }
         if unsynced >= WRITEBACK_EVERY {
@@ -275,17 +270,18 @@ pub async fn patch(
             unsynced = 0;
         }
     }
-    let flushed = writer.flush().await.is_ok();
-    drop(writer);
-    let digests = match hash_failed {
-        Some(e) => Err(e),
-        None if too_long || !flushed || (cut && expected.is_some()) => Ok(None),
-        None => hashes.finish().await.map(Some),
+    // Every piece taken is written (or the write failed) before anything is
+    // judged, so a truncation below cannot race a write still under way.
+    let ingested = ingest.finish().await;
+    let digests = match (ingest_failed, ingested) {
+        (Some(e), _) | (None, Err(e)) => Err(e),
+        (None, Ok(_)) if too_long || (cut && expected.is_some()) => Ok(None),
+        (None, Ok(d)) => Ok(Some(d)),
     };
     let (got, running) = match digests {
         Ok(Some(d)) => d,
         Err(e) => {
-            // Bytes that were not hashed cannot be verified: not kept.
+            // Bytes that were not written or hashed cannot be vouched for: not kept.
             st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
             return Err(ApiError::internal(e));
         }

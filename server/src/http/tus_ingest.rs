@@ -1,11 +1,12 @@
 //! Taking a tus `PATCH` body in: which uploads are being written, the running
-//! SHA-256 of each, the hashing of a body off the async executor (in batches on
-//! blocking threads, the chunk's `Upload-Checksum` and the upload's running hash
-//! side by side, while the next batch arrives), and the early writeback of a
-//! partial upload so that the fsync before a photo is kept finds little to do.
+//! SHA-256 of each, the writing and hashing of a body off the async executor
+//! (in batches on blocking threads: the file write with the chunk's
+//! `Upload-Checksum`, and the upload's running hash, side by side, while the
+//! next batch arrives), and the early writeback of a partial upload so that
+//! the fsync before a photo is kept finds little to do.
 
 use std::collections::{HashMap, HashSet};
-use std::io;
+use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -14,10 +15,12 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, PartWriter};
 
-/// Body bytes gathered before a batch goes to the hashing threads.
-const HASH_BATCH: usize = 512 * 1024;
+/// Body bytes gathered before a batch goes to the blocking threads (small
+/// enough that the last batch, written and hashed after the body ends, adds
+/// little to the answer).
+const BATCH: usize = 256 * 1024;
 
 /// Bytes received since the last early writeback that start the next one.
 pub const WRITEBACK_EVERY: u64 = 1024 * 1024;
@@ -162,34 +165,59 @@ impl<H: Absorb> Lane<H> {
     }
 }
 
-/// The hashes of one `PATCH` body: the chunk's checksum (if asked for) and the
-/// upload's running hash (if known), computed off the async executor.
-pub struct BodyHashes {
-    chunk: Option<Lane<ChunkHash>>,
+/// The partial upload's file with the chunk's checksum: each batch is
+/// written at the file's end, then hashed, on one blocking thread. A failed
+/// write is kept and answered at [`BodyIngest::finish`].
+struct FileLane {
+    file: PartWriter,
+    chunk: ChunkHash,
+    failed: Option<io::Error>,
+}
+
+impl Absorb for FileLane {
+    fn absorb(&mut self, data: &[u8]) {
+        if self.failed.is_none() {
+            if let Err(e) = self.file.write_all(data) {
+                self.failed = Some(e);
+            }
+        }
+        self.chunk.absorb(data);
+    }
+}
+
+/// One `PATCH` body taken in off the async executor, batch by batch: the
+/// bytes written to the partial upload with the chunk's checksum (if asked
+/// for) on one blocking thread, the upload's running hash (if known) on
+/// another, while the next batch arrives. No copy of the body is made.
+pub struct BodyIngest {
+    file: Option<Lane<FileLane>>,
     running: Option<Lane<Sha256>>,
     batch: Vec<Bytes>,
     gathered: usize,
 }
 
-/// What [`BodyHashes::finish`] gives back: the chunk's digest (if one was asked
+/// What [`BodyIngest::finish`] gives back: the chunk's digest (if one was asked
 /// for) and the running hash (if it was known at the start).
 pub type Digests = (Option<Vec<u8>>, Option<Sha256>);
 
-impl BodyHashes {
-    /// Hashes for a body checked against `chunk`, continuing `running`.
-    pub fn new(chunk: ChunkHash, running: Option<Sha256>) -> BodyHashes {
-        let chunk = match chunk {
-            ChunkHash::None => None,
-            h => Some(Lane::Idle(h)),
-        };
-        BodyHashes { chunk, running: running.map(Lane::Idle), batch: Vec::new(), gathered: 0 }
+impl BodyIngest {
+    /// Takes a body into `file` (at the upload's offset), checked against
+    /// `chunk`, continuing `running`.
+    pub fn new(file: PartWriter, chunk: ChunkHash, running: Option<Sha256>) -> BodyIngest {
+        BodyIngest {
+            file: Some(Lane::Idle(FileLane { file, chunk, failed: None })),
+            running: running.map(Lane::Idle),
+            batch: Vec::new(),
+            gathered: 0,
+        }
     }
 
-    /// Takes the next piece of the body (hashed once a batch is gathered).
+    /// Takes the next piece of the body (written and hashed once a batch is
+    /// gathered).
     pub async fn push(&mut self, piece: Bytes) -> io::Result<()> {
         self.gathered += piece.len();
         self.batch.push(piece);
-        if self.gathered >= HASH_BATCH {
+        if self.gathered >= BATCH {
             self.dispatch().await?;
         }
         Ok(())
@@ -201,8 +229,8 @@ impl BodyHashes {
         }
         let batch: Arc<[Bytes]> = std::mem::take(&mut self.batch).into();
         self.gathered = 0;
-        if let Some(lane) = self.chunk.take() {
-            self.chunk = Some(lane.feed(batch.clone()).await?);
+        if let Some(lane) = self.file.take() {
+            self.file = Some(lane.feed(batch.clone()).await?);
         }
         if let Some(lane) = self.running.take() {
             self.running = Some(lane.feed(batch).await?);
@@ -210,11 +238,19 @@ impl BodyHashes {
         Ok(())
     }
 
-    /// Both digests, once every piece is absorbed.
+    /// Both digests, once every piece is written and absorbed; the first
+    /// write error if a write failed.
     pub async fn finish(mut self) -> io::Result<Digests> {
         self.dispatch().await?;
-        let chunk = match self.chunk.take() {
-            Some(lane) => lane.settle().await?.finish(),
+        let chunk = match self.file.take() {
+            Some(lane) => {
+                let mut done = lane.settle().await?;
+                if let Some(e) = done.failed.take() {
+                    return Err(e);
+                }
+                done.file.flush()?;
+                done.chunk.finish()
+            }
             None => None,
         };
         let running = match self.running.take() {
@@ -229,12 +265,21 @@ impl BodyHashes {
 mod tests {
     use super::*;
 
+    /// A file of the test's own, to ingest into.
+    fn sink(dir: &tempfile::TempDir) -> (std::path::PathBuf, PartWriter) {
+        let path = dir.path().join("part");
+        let f = std::fs::File::create(&path).unwrap();
+        (path, Box::new(f))
+    }
+
     #[tokio::test]
-    async fn batched_hashes_match_one_pass_over_the_body() {
-        let body: Vec<u8> = (0..3 * HASH_BATCH + 12_345).map(|i| (i % 251) as u8).collect();
+    async fn batched_writes_and_hashes_match_one_pass_over_the_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..3 * BATCH + 12_345).map(|i| (i % 251) as u8).collect();
         let mut prefix = Sha256::new();
         prefix.update(b"earlier chunks");
-        let mut h = BodyHashes::new(ChunkHash::Sha256(Sha256::new()), Some(prefix.clone()));
+        let (path, file) = sink(&dir);
+        let mut h = BodyIngest::new(file, ChunkHash::Sha256(Sha256::new()), Some(prefix.clone()));
         for piece in body.chunks(70_001) {
             h.push(Bytes::copy_from_slice(piece)).await.unwrap();
         }
@@ -242,20 +287,42 @@ mod tests {
         assert_eq!(chunk.unwrap(), Sha256::digest(&body).to_vec());
         prefix.update(&body);
         assert_eq!(running.unwrap().finalize(), prefix.finalize());
+        assert!(std::fs::read(&path).unwrap() == body, "every byte written, in order");
 
-        let mut h = BodyHashes::new(ChunkHash::Sha1(Sha1::new()), None);
+        let (_, file) = sink(&dir);
+        let mut h = BodyIngest::new(file, ChunkHash::Sha1(Sha1::new()), None);
         h.push(Bytes::from_static(b"abc")).await.unwrap();
         let (chunk, running) = h.finish().await.unwrap();
         assert_eq!(chunk.unwrap(), Sha1::digest(b"abc").to_vec());
         assert!(running.is_none());
 
         // crc32 as zlib computes it, digest big-endian (the check value of "123456789")
-        let mut h = BodyHashes::new(ChunkHash::Crc32(crc32fast::Hasher::new()), None);
+        let (_, file) = sink(&dir);
+        let mut h = BodyIngest::new(file, ChunkHash::Crc32(crc32fast::Hasher::new()), None);
         h.push(Bytes::from_static(b"12345")).await.unwrap();
         h.push(Bytes::from_static(b"6789")).await.unwrap();
         let (chunk, _) = h.finish().await.unwrap();
         assert_eq!(chunk.unwrap(), 0xCBF4_3926u32.to_be_bytes().to_vec());
-        let (chunk, _) = BodyHashes::new(ChunkHash::None, None).finish().await.unwrap();
+        let (_, file) = sink(&dir);
+        let (chunk, _) = BodyIngest::new(file, ChunkHash::None, None).finish().await.unwrap();
         assert!(chunk.is_none());
+    }
+
+    /// A write that fails (a full disk) is answered, not swallowed.
+    #[tokio::test]
+    async fn a_failed_write_is_answered_at_finish() {
+        struct Full;
+        impl std::io::Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut h = BodyIngest::new(Box::new(Full), ChunkHash::None, None);
+        h.push(Bytes::from(vec![7u8; 2 * BATCH])).await.unwrap();
+        let err = h.finish().await.expect_err("the write failed");
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
     }
 }

@@ -270,6 +270,19 @@ pub fn complete_removes_and_confirms(s: &dyn ClientStore) {
     assert_eq!(state(s, EntityKind::Visit, v4), Some(RecordState::Pending { op_id: o4, author: a }));
     let left: Vec<Uuid> = s.outbox(None, 10).expect("outbox").iter().map(|e| e.op.op_id).collect();
     assert_eq!(left, vec![o4]);
+    // listed alike, and a pull reset keeps only what is still pending
+    let listed: Vec<(Uuid, bool)> = s
+        .list_records(EntityKind::Visit, 10)
+        .expect("list")
+        .iter()
+        .map(|r| (r.record.id(), r.state.is_pending()))
+        .collect();
+    for (v, pending) in [(v1, false), (v2, false), (v3, false), (v4, true)] {
+        assert!(listed.contains(&(v, pending)), "{v} pending {pending}: {listed:?}");
+    }
+    s.reset_pulled().expect("reset");
+    assert_eq!(state(s, EntityKind::Visit, v3), None, "a completed record is server data now");
+    assert_eq!(state(s, EntityKind::Visit, v4), Some(RecordState::Pending { op_id: o4, author: a }));
     assert_eq!(s.complete_ops(&[]).expect("none"), 0);
 }
 

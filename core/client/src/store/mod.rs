@@ -443,7 +443,11 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>>;
     /// Replaces an existing entry's progress (state, URL, attempts, done time);
     /// `false` (changing nothing) if the photo is not queued. `seq` and
-    /// `confirmed` are kept as stored.
+    /// `confirmed` are kept as stored. A step of an upload still under way
+    /// (pending or uploading, before and after, same upload URL) may return
+    /// before it is on disk: the server tells the bytes sent again, and an
+    /// attempt count is cheap to lose. A new URL and an upload that ends are
+    /// durable on return.
     fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool>;
 
     /// Sync bookkeeping.

@@ -177,10 +177,6 @@ fn unseal_in<T: DeserializeOwned>(vault: &Vault, what: &str, tree: &str, key: &[
     dec(what, &plain)
 }
 
-fn to_local(v: RecordValue) -> LocalRecord {
-    LocalRecord { record: v.record, state: v.state }
-}
-
 fn to_entry(seq: u64, v: OutboxValue) -> OutboxEntry {
     OutboxEntry { seq, op: v.op, enqueued_at: v.enqueued_at }
 }
@@ -441,10 +437,31 @@ impl SledClientStore {
         Ok(())
     }
 
+    /// Where a stored record stands. A record is stored pending with the op
+    /// that carries it and is not rewritten when that op completes (ADR 0021):
+    /// it is pending while the op is queued or quarantined, synced after.
+    /// (If the op's presence cannot be read, it counts as pending: kept.)
+    pub(super) fn state_of(&self, stored: RecordState) -> RecordState {
+        let RecordState::Pending { op_id, .. } = stored else { return stored };
+        let key = self.ok(op_id);
+        let gone = matches!(self.outbox_ids.contains_key(key), Ok(false))
+            && matches!(self.quarantine.contains_key(key), Ok(false));
+        if gone {
+            RecordState::Synced
+        } else {
+            stored
+        }
+    }
+
+    /// A stored record as the phone shows it.
+    fn local(&self, v: RecordValue) -> LocalRecord {
+        LocalRecord { state: self.state_of(v.state), record: v.record }
+    }
+
     /// Whether a stored record value is pending (unreadable ones count as
     /// synced: they are server data that a pull brings back).
     fn is_pending(&self, key: &[u8], v: &[u8]) -> bool {
-        self.unseal::<RecordValue>("record", T_RECORDS, key, v).map(|r| r.state.is_pending()).unwrap_or(false)
+        self.unseal::<RecordValue>("record", T_RECORDS, key, v).is_ok_and(|r| self.state_of(r.state).is_pending())
     }
 
     /// Keys of every synced record.
@@ -459,14 +476,13 @@ impl SledClientStore {
         Ok(keys)
     }
 
-    /// Removes `keys` whose record is (still) synced, inside a transaction.
+    /// Removes `keys` (found synced by [`Self::synced_keys`] under the same
+    /// writer lock, so still synced), inside a transaction. No other tree is
+    /// read here: a plain read inside a sled transaction would wait for the
+    /// transaction's own lock.
     fn tx_drop_synced(&self, records: &TransactionalTree, keys: &[sled::IVec]) -> TxResult<()> {
         for k in keys {
-            if let Some(v) = records.get(k)? {
-                if !self.is_pending(k, &v) {
-                    records.remove(k)?;
-                }
-            }
+            records.remove(k)?;
         }
         Ok(())
     }
@@ -580,14 +596,14 @@ impl ClientStore for SledClientStore {
                 let Some(v) = t.get(key)? else { return Ok(None) };
                 let cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &key, &v)?;
                 let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
-                // Bytes sent are the server's to tell (HEAD before every resume), so a
-                // mere progress step need not wait for the disk; a new state or
-                // upload URL does.
-                let progress_only = cur.value.upload_url == next.upload_url
-                    && matches!(
-                        (&cur.value.state, &next.state),
-                        (UploadState::Uploading { .. }, UploadState::Uploading { .. })
-                    );
+                // While an upload is under way, what changes is the server's to
+                // tell again (bytes sent: HEAD before every resume) or cheap to
+                // lose (an attempt count): no wait for the disk. A new upload
+                // URL (so a restarted app resumes rather than starts over) and
+                // an upload that ends (done, failed) do wait.
+                let under_way = |s: &UploadState| matches!(s, UploadState::Pending | UploadState::Uploading { .. });
+                let progress_only =
+                    cur.value.upload_url == next.upload_url && under_way(&cur.value.state) && under_way(&next.state);
                 t.insert(&key, self.tx_seal(T_UPLOADS, &key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?)?;
                 Ok(Some(progress_only))
             })
@@ -602,7 +618,7 @@ impl ClientStore for SledClientStore {
         self.live()?;
         let key = self.rk(&record_key(kind, id));
         match self.records.get(key).map_err(backend)? {
-            Some(v) => Ok(Some(to_local(self.unseal("record", T_RECORDS, &key, &v)?))),
+            Some(v) => Ok(Some(self.local(self.unseal("record", T_RECORDS, &key, &v)?))),
             None => Ok(None),
         }
     }
@@ -616,7 +632,7 @@ impl ClientStore for SledClientStore {
             }
             let (k, v) = item.map_err(backend)?;
             match self.unseal::<RecordValue>("record", T_RECORDS, &k, &v) {
-                Ok(r) => out.push(to_local(r)),
+                Ok(r) => out.push(self.local(r)),
                 // A value this build cannot read (e.g. written by a newer one) is
                 // left in place, not shown.
                 Err(e) => tracing::warn!(error = %e, "skipping unreadable record"),

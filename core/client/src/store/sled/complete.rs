@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use super::{
-    backend, op_photo, op_record_key, seq_bytes, seq_from, to_entry, tx_err, OutboxEntry, OutboxValue, RecordState,
-    RecordValue, SledClientStore, StoreResult, Transactional, STORE_FORMAT_VERSION, T_OUTBOX, T_RECORDS,
+    backend, op_photo, seq_bytes, seq_from, to_entry, tx_err, OutboxEntry, OutboxValue, SledClientStore, StoreResult,
+    Transactional, T_OUTBOX,
 };
 
 impl SledClientStore {
@@ -29,16 +29,18 @@ impl SledClientStore {
 
     /// Completes ops, one transaction and one flush. With the entry as
     /// `outbox` read it (and still queued at its sequence), its op is not read
-    /// and unsealed again. The journal is not compacted here (callers do, or
-    /// leave it to [`ClientStore::tidy`] after a push).
+    /// and unsealed again. The records the ops carry are not rewritten: with
+    /// the op gone they read as synced ([`SledClientStore::state_of`],
+    /// ADR 0021). The journal is not compacted here (callers do, or leave it
+    /// to [`ClientStore::tidy`] after a push).
     pub(super) fn complete_inner(&self, items: &[(Uuid, Option<&OutboxEntry>)]) -> StoreResult<u64> {
         if items.is_empty() {
             return Ok(0);
         }
         let keys: Vec<[u8; 16]> = items.iter().map(|(id, _)| self.ok(*id)).collect();
         let _w = self.write()?;
-        let done = (&self.outbox_ids, &self.outbox, &self.records, &self.uploads)
-            .transaction(|(ids, outbox, records, uploads)| {
+        let done = (&self.outbox_ids, &self.outbox, &self.uploads)
+            .transaction(|(ids, outbox, uploads)| {
                 let mut done = 0u64;
                 for ((op_id, known), op_key) in items.iter().zip(&keys) {
                     let Some(seq) = ids.remove(op_key)? else { continue };
@@ -54,17 +56,6 @@ impl SledClientStore {
                     };
                     if let Some(sha) = op_photo(op) {
                         self.tx_confirm_photo(uploads, sha)?;
-                    }
-                    if let Some(plain) = op_record_key(op) {
-                        let rkey = self.rk(&plain);
-                        if let Some(rv) = records.get(rkey)? {
-                            let mut r: RecordValue = self.tx_unseal("record", T_RECORDS, &rkey, &rv)?;
-                            if matches!(r.state, RecordState::Pending { op_id: o, .. } if o == *op_id) {
-                                r.state = RecordState::Synced;
-                                r.fv = STORE_FORMAT_VERSION;
-                                records.insert(&rkey, self.tx_seal(T_RECORDS, &rkey, &r)?)?;
-                            }
-                        }
                     }
                 }
                 Ok(done)

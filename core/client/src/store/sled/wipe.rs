@@ -103,7 +103,7 @@ impl SledClientStore {
         for item in self.records.iter() {
             let (k, v) = item.map_err(backend)?;
             let drop = match self.unseal::<RecordValue>("record", T_RECORDS, &k, &v) {
-                Ok(r) => match r.state {
+                Ok(r) => match self.state_of(r.state) {
                     RecordState::Pending { author, .. } => author == user,
                     RecordState::Synced => pulled_theirs,
                 },
