@@ -38,7 +38,9 @@ impl Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let spawned = std::thread::Builder::new().name("fengqiao-store".into()).spawn(move || {
             while let Ok(job) = rx.recv() {
-                job();
+                // A job that panics reports nothing (its result channel is
+                // dropped) and the thread goes on with the next one.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             }
         });
         match spawned {
