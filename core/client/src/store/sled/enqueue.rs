@@ -37,7 +37,7 @@ use super::{
 /// 6. the write generation (an op whose generation sled does not hold is
 ///    queued again from the journal at open, unless its id is already there).
 struct EnqueueWrite {
-    trees: [Tree; 6],
+    trees: [Tree; 5],
     vault: Arc<Vault>,
     record: Record,
     op: OpEnvelope,
@@ -64,12 +64,9 @@ impl EnqueueWrite {
     /// for tests.
     fn apply_first(&self, steps: usize) -> StoreResult<Option<u64>> {
         let Self { op, record, upload, at, gen, rkey, op_key, pkey, .. } = self;
-        let [outbox, ids, quarantine, records, meta, uploads] = &self.trees;
-        // The caller checked under the write lock; checked again for callers
-        // that replay.
-        if ids.contains_key(op_key).map_err(backend)? || quarantine.contains_key(op_key).map_err(backend)? {
-            return Err(StoreError::DuplicateOp(op.op_id));
-        }
+        // Not queued yet: `enqueue_inner` checked that under the writer lock,
+        // which it holds until these writes are done.
+        let [outbox, ids, records, meta, uploads] = &self.trees;
         let rec = seal_in(&self.vault, T_RECORDS, rkey, &RecordValue::pending(record, op))?;
         let seq = meta.get(K_NEXT_SEQ).map_err(backend)?.and_then(|v| seq_from(&v)).unwrap_or(1).max(1);
         let out = seal_in(
@@ -174,7 +171,6 @@ impl SledClientStore {
             trees: [
                 self.outbox.clone(),
                 self.outbox_ids.clone(),
-                self.quarantine.clone(),
                 self.records.clone(),
                 self.meta.clone(),
                 self.uploads.clone(),
