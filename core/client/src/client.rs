@@ -3,9 +3,8 @@
 //! touch the network.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::known_scope;
@@ -18,11 +17,10 @@ use fengqiao_domain::{EntityKind, GeoPoint, Household, Record, Rejection, Reject
 use uuid::Uuid;
 
 use crate::api::{Api, Timeouts};
-use crate::clock::{Clock, SystemClock};
 use crate::error::{ClientError, Error};
 use crate::outbox::record_visit_op;
 use crate::photos::blobs::BlobDir;
-use crate::retry::{with_retry, CancelHandle, RetryPolicy};
+use crate::retry::{with_retry, CancelHandle};
 use crate::session::{session_from, Ctx};
 use crate::store::{
     ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoreRecovery, StoredSession,
@@ -31,91 +29,7 @@ use crate::store::{
 use crate::store::{StoreKey, Vault};
 use crate::sync::{Engine, SyncProgress, SyncReport};
 
-/// Settings of a [`FieldClient`]. `Default` suits the field.
-#[derive(Clone)]
-pub struct ClientOptions {
-    /// Longest wait to open a connection.
-    pub connect_timeout: Duration,
-    /// Longest wait for a whole request.
-    pub request_timeout: Duration,
-    /// Retries of transient failures within one call.
-    pub retry: RetryPolicy,
-    /// Ops per push (1..=500, default 500; the server takes at most
-    /// `policy.sync.max_push_ops`). A batch is also cut short to fit the
-    /// policy's `sync.max_push_bytes`.
-    pub push_batch_size: u32,
-    /// Changes asked for per pull page.
-    pub pull_page_limit: u32,
-    /// Refresh the access token when it expires within this margin.
-    pub token_refresh_margin: Duration,
-    /// The county policy used to validate input offline (until the server serves
-    /// one, see `adopt_server_policy`).
-    pub policy: Policy,
-    /// Use the policy the server serves (`GET /v1/policy`, refreshed on every
-    /// sync) instead of `policy` once one has been received. On by default; an app
-    /// build may pin its bundled policy (e.g. while a county rolls a new one out).
-    pub adopt_server_policy: bool,
-    /// The clock (tests inject [`crate::ManualClock`]).
-    pub clock: Arc<dyn Clock>,
-    /// The photo folder; `None`: `<data_dir>/photos` for [`FieldClient::open`],
-    /// no photos for [`FieldClient::with_store`].
-    pub photo_dir: Option<PathBuf>,
-    /// Most bytes the photo folder may hold. Over it, originals of uploaded
-    /// photos are evicted (oldest first); photos not yet uploaded never are, and
-    /// attaching one more that does not fit fails with `storage_full`.
-    pub photo_budget_bytes: u64,
-    /// The largest upload chunk in bytes (each PATCH; progress is saved after
-    /// each; a cut connection re-sends at most one). Chunks start at 1 MiB (or
-    /// this, if smaller) and double while they are answered within half a second,
-    /// up to this; slow or refused chunks halve them again. The uploader holds
-    /// at most two chunks in memory (ADR 0020). Default 2 MiB.
-    pub upload_chunk_bytes: u32,
-    /// Free space that must stay free: below it new photos are refused with
-    /// `storage_low` (after evicting originals the server has); text records
-    /// still save.
-    pub min_free_bytes: u64,
-    /// Most bytes the core may use in all (store and photos); `None`: the
-    /// disk's free space is the only limit.
-    pub storage_quota_bytes: Option<u64>,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            push_batch_size: 500,
-            pull_page_limit: 500,
-            token_refresh_margin: Duration::from_secs(60),
-            policy: Policy::default(),
-            adopt_server_policy: true,
-            clock: Arc::new(SystemClock),
-            photo_dir: None,
-            photo_budget_bytes: 500 * 1024 * 1024,
-            upload_chunk_bytes: 2 * 1024 * 1024,
-            min_free_bytes: 100 * 1024 * 1024,
-            storage_quota_bytes: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientOptions")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("retry", &self.retry)
-            .field("push_batch_size", &self.push_batch_size)
-            .field("pull_page_limit", &self.pull_page_limit)
-            .field("token_refresh_margin", &self.token_refresh_margin)
-            .field("photo_budget_bytes", &self.photo_budget_bytes)
-            .field("upload_chunk_bytes", &self.upload_chunk_bytes)
-            .field("min_free_bytes", &self.min_free_bytes)
-            .field("storage_quota_bytes", &self.storage_quota_bytes)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::options::ClientOptions;
 
 /// A visit as the user enters it.
 #[derive(Debug, Clone, PartialEq)]

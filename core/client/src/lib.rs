@@ -38,6 +38,7 @@ mod clock;
 mod device;
 mod disputes;
 mod error;
+mod options;
 mod outbox;
 mod photos;
 mod prevent;

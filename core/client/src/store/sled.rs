@@ -20,11 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::wire::{ChangeAction, OpEnvelope};
+use fengqiao_domain::wire::OpEnvelope;
 use fengqiao_domain::{EntityKind, Record};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use serde::Serialize;
+use sled::transaction::TransactionalTree;
 use sled::{Transactional, Tree};
 use uuid::Uuid;
 
@@ -34,19 +34,27 @@ mod enqueue;
 mod integrity;
 mod journal;
 mod keyfile;
+mod open;
+mod pull;
+mod quarantine;
+mod values;
 mod wipe;
 mod worker;
 
 use self::integrity::GenFile;
 pub use self::integrity::StoreRecovery;
 use self::journal::Journal;
+use self::values::{
+    abort, backend, dec, enc, seal_in, seq_bytes, seq_from, to_entry, tx_err, unseal_in, OutboxAuthor, OutboxValue,
+    QuarantineValue, RecordValue, TxResult, Versioned,
+};
 use self::worker::Worker;
 
 use super::vault::{StoreKey, Vault};
 use super::{
-    change_key, op_photo, op_record_key, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState,
-    PulledPage, QuarantineReason, QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta,
-    UploadState, WipeCounts, WipeScope, STORE_FORMAT_VERSION,
+    op_photo, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState, PulledPage, QuarantineReason,
+    QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta, UploadState, WipeCounts,
+    WipeScope, STORE_FORMAT_VERSION,
 };
 
 const K_FORMAT: &[u8] = b"format";
@@ -67,119 +75,6 @@ const T_OUTBOX: &str = "outbox";
 const T_QUARANTINE: &str = "quarantine";
 const T_META: &str = "meta";
 const T_UPLOADS: &str = "uploads";
-
-#[derive(Serialize, Deserialize)]
-struct RecordValue {
-    fv: u32,
-    record: Record,
-    state: RecordState,
-}
-
-impl RecordValue {
-    /// A record as queued by `op`, waiting for the server's answer.
-    fn pending(record: &Record, op: &OpEnvelope) -> RecordValue {
-        RecordValue {
-            fv: STORE_FORMAT_VERSION,
-            record: record.clone(),
-            state: RecordState::Pending { op_id: op.op_id, author: op.author },
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct OutboxValue {
-    fv: u32,
-    op: OpEnvelope,
-    enqueued_at: DateTime<Utc>,
-}
-
-/// The author of a queued op, read without parsing the rest of the entry.
-#[derive(Deserialize)]
-struct OutboxAuthor {
-    op: OpAuthor,
-}
-
-#[derive(Deserialize)]
-struct OpAuthor {
-    author: Uuid,
-}
-
-#[derive(Serialize, Deserialize)]
-struct QuarantineValue {
-    fv: u32,
-    seq: u64,
-    op: OpEnvelope,
-    code: String,
-    message: String,
-    #[serde(default)]
-    current: Option<Record>,
-    quarantined_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Versioned<T> {
-    fv: u32,
-    #[serde(flatten)]
-    value: T,
-}
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-fn enc<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encode: {e}")))
-}
-
-fn dec<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> StoreResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn tx_err(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => backend(e),
-    }
-}
-
-fn seq_bytes(seq: u64) -> [u8; 8] {
-    seq.to_be_bytes()
-}
-
-fn seq_from(bytes: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
-}
-
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(e)
-}
-
-/// Associated data of a sealed value: its tree and its key.
-fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
-    let mut a = Vec::with_capacity(tree.len() + 1 + key.len());
-    a.extend_from_slice(tree.as_bytes());
-    a.push(0);
-    a.extend_from_slice(key);
-    a
-}
-
-/// The sealed bytes of `v` stored under `key` in `tree`.
-fn seal_in<T: Serialize>(vault: &Vault, tree: &str, key: &[u8], v: &T) -> StoreResult<Vec<u8>> {
-    let plain = zeroize::Zeroizing::new(enc(v)?);
-    vault.seal(&aad(tree, key), &plain)
-}
-
-/// The value sealed under `key` in `tree`.
-fn unseal_in<T: DeserializeOwned>(vault: &Vault, what: &str, tree: &str, key: &[u8], bytes: &[u8]) -> StoreResult<T> {
-    let plain = vault.open(what, &aad(tree, key), bytes)?;
-    dec(what, &plain)
-}
-
-fn to_entry(seq: u64, v: OutboxValue) -> OutboxEntry {
-    OutboxEntry { seq, op: v.op, enqueued_at: v.enqueued_at }
-}
 
 /// A [`ClientStore`] on disk, in one sled database per data dir.
 pub struct SledClientStore {
@@ -227,64 +122,6 @@ impl SledClientStore {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(backend)?;
         Self::open_with(dir, Arc::new(Vault::plaintext_for_benchmarks()))
-    }
-
-    fn open_with(dir: &Path, vault: Arc<Vault>) -> StoreResult<Self> {
-        let damaged =
-            |what: String| StoreError::Damaged { detail: what, journalled_ops: journal::journalled_ops(dir, &vault) };
-        // sled 0.34 may panic on some damaged files instead of answering an error.
-        let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).open());
-        let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(e @ sled::Error::Corruption { .. })) => return Err(damaged(e.to_string())),
-            Ok(Err(e)) => return Err(backend(e)),
-            Err(_) => return Err(damaged("the storage engine failed reading its files".into())),
-        };
-        let acknowledged = integrity::read_gen(dir)?;
-        let journal = Journal::open(dir, vault.clone())?;
-        let tree = |name: &str| db.open_tree(name).map_err(backend);
-        let meta = tree("meta")?;
-        let held = match meta.get(K_GEN).map_err(backend)? {
-            Some(v) => seq_from(&v).ok_or_else(|| damaged("unreadable write generation".into()))?,
-            None => 0,
-        };
-        if held < acknowledged {
-            return Err(damaged(format!(
-                "it holds {held} of the {acknowledged} writes it acknowledged (sled dropped the rest)"
-            )));
-        }
-        let store = SledClientStore {
-            gen: Mutex::new(held),
-            gen_file: GenFile::open(dir)?,
-            journal,
-            worker: Worker::start(),
-            poisoned: AtomicBool::new(false),
-            session: tree("session")?,
-            records: tree("records")?,
-            outbox: tree("outbox")?,
-            outbox_ids: tree("outbox_ids")?,
-            quarantine: tree("quarantine")?,
-            meta,
-            uploads: tree("uploads")?,
-            writer: Mutex::new(()),
-            vault,
-            dir: dir.to_path_buf(),
-            db,
-        };
-        match store.meta.get(K_FORMAT).map_err(backend)? {
-            Some(v) => {
-                let found: u32 = dec("format", &v)?;
-                if found > STORE_FORMAT_VERSION {
-                    return Err(StoreError::Incompatible { found, supported: STORE_FORMAT_VERSION });
-                }
-            }
-            None => {
-                store.meta.insert(K_FORMAT, enc(&STORE_FORMAT_VERSION)?).map_err(backend)?;
-                store.flush()?;
-            }
-        }
-        store.replay_lost(held)?;
-        Ok(store)
     }
 
     /// The sealed bytes of `v` stored under `key` in `tree`.
@@ -692,108 +529,19 @@ impl ClientStore for SledClientStore {
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
-        let op_key = self.ok(op_id);
-        let _w = self.write()?;
-        let done = (&self.outbox_ids, &self.outbox, &self.quarantine)
-            .transaction(|(ids, outbox, quarantine)| {
-                let Some(seq_b) = ids.remove(&op_key)? else { return Ok(false) };
-                let Some(v) = outbox.remove(&seq_b)? else { return Ok(false) };
-                let entry: OutboxValue = self.tx_unseal("outbox", T_OUTBOX, &seq_b, &v)?;
-                let q = QuarantineValue {
-                    fv: STORE_FORMAT_VERSION,
-                    seq: seq_from(&seq_b).unwrap_or(0),
-                    op: entry.op,
-                    code: reason.code.clone(),
-                    message: reason.message.clone(),
-                    current: reason.current.clone(),
-                    quarantined_at: at,
-                };
-                quarantine.insert(&op_key, self.tx_seal(T_QUARANTINE, &op_key, &q)?)?;
-                Ok(true)
-            })
-            .map_err(tx_err)?;
-        self.flush()?;
-        Ok(done)
+        self.quarantine_entry(op_id, reason, at)
     }
 
     fn quarantined(&self) -> StoreResult<Vec<QuarantinedEntry>> {
-        self.live()?;
-        let mut out = Vec::new();
-        for item in self.quarantine.iter() {
-            let (k, v) = item.map_err(backend)?;
-            match self.unseal::<QuarantineValue>("quarantine", T_QUARANTINE, &k, &v) {
-                Ok(q) => out.push(QuarantinedEntry {
-                    seq: q.seq,
-                    op: q.op,
-                    code: q.code,
-                    message: q.message,
-                    current: q.current,
-                    quarantined_at: q.quarantined_at,
-                }),
-                Err(e) => tracing::warn!(error = %e, "skipping unreadable quarantine entry"),
-            }
-        }
-        out.sort_by_key(|q| q.seq);
-        Ok(out)
+        self.quarantine_entries()
     }
 
     fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = self.ok(op_id);
-        let _w = self.write()?;
-        let done = (&self.quarantine, &self.outbox, &self.outbox_ids)
-            .transaction(|(quarantine, outbox, ids)| {
-                let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
-                let q: QuarantineValue = self.tx_unseal("quarantine", T_QUARANTINE, &op_key, &v)?;
-                let out = OutboxValue { fv: STORE_FORMAT_VERSION, op: q.op, enqueued_at: q.quarantined_at };
-                let seq = seq_bytes(q.seq);
-                outbox.insert(&seq, self.tx_seal(T_OUTBOX, &seq, &out)?)?;
-                ids.insert(&op_key, &seq)?;
-                Ok(true)
-            })
-            .map_err(tx_err)?;
-        self.flush()?;
-        Ok(done)
+        self.requeue_entry(op_id)
     }
 
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool> {
-        let op_key = self.ok(op_id);
-        let _w = self.write()?;
-        let done = (&self.quarantine, &self.records, &self.uploads)
-            .transaction(|(quarantine, records, uploads)| {
-                let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
-                let q: QuarantineValue = self.tx_unseal("quarantine", T_QUARANTINE, &op_key, &v)?;
-                if let Some(sha) = op_photo(&q.op) {
-                    let pkey = self.pk(sha);
-                    if let Some(uv) = uploads.get(pkey)? {
-                        let cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &pkey, &uv)?;
-                        if !cur.value.confirmed {
-                            uploads.remove(&pkey)?;
-                        }
-                    }
-                }
-                if let Some(plain) = op_record_key(&q.op) {
-                    let rkey = self.rk(&plain);
-                    if let Some(rv) = records.get(rkey)? {
-                        let carried = self
-                            .unseal::<RecordValue>("record", T_RECORDS, &rkey, &rv)
-                            .map(|r| matches!(r.state, RecordState::Pending { op_id: o, .. } if o == op_id))
-                            .unwrap_or(false);
-                        if carried {
-                            records.remove(&rkey)?;
-                        }
-                    }
-                }
-                if let Some(cur) = q.current {
-                    let key = self.rk(&record_key(cur.kind(), cur.id()));
-                    let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
-                    records.insert(&key, self.tx_seal(T_RECORDS, &key, &val)?)?;
-                }
-                Ok(true)
-            })
-            .map_err(tx_err)?;
-        self.flush()?;
-        self.compact_journal();
-        Ok(done)
+        self.discard_entry(op_id)
     }
 
     fn pull_state(&self) -> StoreResult<Option<PullState>> {
@@ -801,53 +549,11 @@ impl ClientStore for SledClientStore {
     }
 
     fn apply_pulled(&self, user: Uuid, page: &PulledPage) -> StoreResult<()> {
-        let mut puts = Vec::with_capacity(page.changes.len());
-        for change in &page.changes {
-            let key = self.rk(&change_key(change));
-            match (change.action, &change.record) {
-                (ChangeAction::Put, Some(record)) => {
-                    let v =
-                        RecordValue { fv: STORE_FORMAT_VERSION, record: record.clone(), state: RecordState::Synced };
-                    puts.push((key, Some(self.seal(T_RECORDS, &key, &v)?)));
-                }
-                (ChangeAction::Put, None) => {}
-                (ChangeAction::Drop, _) => puts.push((key, None)),
-            }
-        }
-        let pull = self.seal(
-            T_META,
-            K_PULL,
-            &Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } },
-        )?;
-        let _w = self.write()?;
-        let reset_keys = if page.reset { self.synced_keys()? } else { Vec::new() };
-        (&self.records, &self.meta)
-            .transaction(|(records, meta)| {
-                self.tx_drop_synced(records, &reset_keys)?;
-                for (key, val) in &puts {
-                    match val {
-                        Some(v) => records.insert(key, v.as_slice())?,
-                        None => records.remove(key)?,
-                    };
-                }
-                meta.insert(K_PULL, pull.as_slice())?;
-                Ok(())
-            })
-            .map_err(tx_err)?;
-        self.flush()
+        self.apply_page(user, page)
     }
 
     fn reset_pulled(&self) -> StoreResult<()> {
-        let _w = self.write()?;
-        let keys = self.synced_keys()?;
-        (&self.records, &self.meta)
-            .transaction(|(records, meta)| {
-                self.tx_drop_synced(records, &keys)?;
-                meta.remove(K_PULL)?;
-                Ok(())
-            })
-            .map_err(tx_err)?;
-        self.flush()
+        self.drop_pulled()
     }
 
     fn sync_meta(&self) -> StoreResult<SyncMeta> {
@@ -892,46 +598,4 @@ impl ClientStore for SledClientStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A new store in a temporary folder (also used by the `cases` tests).
-    pub(super) fn fresh() -> (tempfile::TempDir, SledClientStore) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
-        (dir, store)
-    }
-
-    crate::conformance_tests!(fresh());
-
-    #[test]
-    fn data_survives_reopen() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        crate::store::conformance::survives_reopen(|| {
-            Box::new(SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open"))
-        });
-    }
-
-    #[test]
-    fn newer_format_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        {
-            let s = SledClientStore::open(dir.path(), &crate::store::test_key()).expect("open");
-            s.meta.insert(K_FORMAT, enc(&(STORE_FORMAT_VERSION + 1)).expect("enc")).expect("insert");
-            s.flush().expect("flush");
-        }
-        assert!(matches!(
-            SledClientStore::open(dir.path(), &crate::store::test_key()),
-            Err(StoreError::Incompatible { .. })
-        ));
-    }
-
-    #[test]
-    fn record_keys_are_tag_then_uuid_and_outbox_keys_big_endian() {
-        let id = Uuid::now_v7();
-        let k = record_key(EntityKind::Visit, id);
-        assert_eq!(k[0], EntityKind::Visit.tag());
-        assert_eq!(&k[1..], id.as_bytes());
-        assert!(seq_bytes(2) > seq_bytes(1) && seq_bytes(256) > seq_bytes(255));
-    }
-}
+mod tests;
