@@ -426,29 +426,27 @@ impl ClientStore for SledClientStore {
 
     fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
         let key = self.pk(&upload.sha256);
+        // One key, read and written under the writer lock: no sled transaction,
+        // whose commit rolls sled's log buffer and syncs the log file twice
+        // (ADR 0017) — once per uploaded chunk, on the path to the next one.
         let _w = self.write()?;
-        let saved = self
-            .uploads
-            .transaction(|t| {
-                let Some(v) = t.get(key)? else { return Ok(None) };
-                let cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &key, &v)?;
-                let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
-                // While an upload is under way, what changes is the server's to
-                // tell again (bytes sent: HEAD before every resume) or cheap to
-                // lose (an attempt count): no wait for the disk. A new upload
-                // URL (so a restarted app resumes rather than starts over) and
-                // an upload that ends (done, failed) do wait.
-                let under_way = |s: &UploadState| matches!(s, UploadState::Pending | UploadState::Uploading { .. });
-                let progress_only =
-                    cur.value.upload_url == next.upload_url && under_way(&cur.value.state) && under_way(&next.state);
-                t.insert(&key, self.tx_seal(T_UPLOADS, &key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?)?;
-                Ok(Some(progress_only))
-            })
-            .map_err(tx_err)?;
-        if saved != Some(true) {
+        let Some(v) = self.uploads.get(key).map_err(backend)? else { return Ok(false) };
+        let cur: Versioned<PhotoUpload> = self.unseal("upload", T_UPLOADS, &key, &v)?;
+        let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
+        // While an upload is under way, what changes is the server's to tell
+        // again (bytes sent: HEAD before every resume) or cheap to lose (an
+        // attempt count): no wait for the disk. A new upload URL (so a
+        // restarted app resumes rather than starts over) and an upload that
+        // ends (done, failed) do wait.
+        let under_way = |s: &UploadState| matches!(s, UploadState::Pending | UploadState::Uploading { .. });
+        let progress_only =
+            cur.value.upload_url == next.upload_url && under_way(&cur.value.state) && under_way(&next.state);
+        let sealed = self.seal(T_UPLOADS, &key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?;
+        self.uploads.insert(key, sealed).map_err(backend)?;
+        if !progress_only {
             self.flush()?;
         }
-        Ok(saved.is_some())
+        Ok(true)
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {
