@@ -41,7 +41,8 @@ echo "==> generating the Kotlin bindings"
 # The generator reads UniFFI's metadata from the library. The mobile profile
 # strips the .so, so read it from the static library of the same build, which
 # keeps the symbols (as bindings/build.sh does for --release).
-target_dir="${CARGO_TARGET_DIR:-target}"
+. tests/lib/target-dir.sh
+target_dir=$(cargo_target_dir)
 cargo build -p fengqiao-bindings --features cli --bin uniffi-bindgen
 meta_lib="$target_dir/aarch64-linux-android/mobile/libfengqiao_bindings.a"
 out=bindings/generated/kotlin

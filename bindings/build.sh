@@ -23,7 +23,8 @@ for arg in "$@"; do
   esac
 done
 
-target_dir="${CARGO_TARGET_DIR:-target}"
+. tests/lib/target-dir.sh
+target_dir=$(cargo_target_dir)
 case "$(uname -s)" in
   Darwin) lib="$target_dir/$profile/libfengqiao_bindings.dylib" ;;
   *) lib="$target_dir/$profile/libfengqiao_bindings.so" ;;

@@ -17,7 +17,8 @@ command -v xcodebuild >/dev/null || { echo "xcodebuild missing: install Xcode" >
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
 rustup target add "${targets[@]}" >/dev/null
-target_dir="${CARGO_TARGET_DIR:-target}"
+. tests/lib/target-dir.sh
+target_dir=$(cargo_target_dir)
 export IPHONEOS_DEPLOYMENT_TARGET=16.0
 
 for t in "${targets[@]}"; do

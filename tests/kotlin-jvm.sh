@@ -17,7 +17,8 @@ KOTLIN_COMPILER_VERSION=2.4.20
 tools="$root/tests/.tools"
 kotlin_home="$tools/node_modules/kotlin-compiler"
 jna_jar=/usr/share/java/jna.jar
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
+. "$root/tests/lib/target-dir.sh"
+target_dir=$(cargo_target_dir)
 
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -35,6 +35,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'No
   fi
 fi
 
+. tests/lib/target-dir.sh
+target_dir=$(cargo_target_dir)
+server_bin="$target_dir/debug/fengqiao-server"
+
 step "format"
 cargo fmt --all -- --check
 
@@ -54,15 +58,15 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 python3 -c "import tusclient" 2>/dev/null || python3 -m pip install --quiet tuspy
 cargo build -p fengqiao-server
-python3 tests/interop/tuspy_upload.py target/debug/fengqiao-server
+python3 tests/interop/tuspy_upload.py "$server_bin"
 
 step "identity interop (PyJWT verifies access tokens with the published JWKS)"
 python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --quiet "pyjwt[crypto]"
-python3 tests/interop/pyjwt_verify.py target/debug/fengqiao-server
+python3 tests/interop/pyjwt_verify.py "$server_bin"
 
 step "property-based API test (schemathesis from /openapi.json; FENGQIAO_LONG=1: the long run)"
 python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install --quiet schemathesis
-python3 tests/interop/schemathesis_run.py target/debug/fengqiao-server
+python3 tests/interop/schemathesis_run.py "$server_bin"
 
 step "fuzzing (cargo fuzz on stable via RUSTC_BOOTSTRAP: op decoding, tus headers)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz || true
