@@ -188,6 +188,7 @@ fn plan_units(tables: &[Table], tree: &mut Tree, plan: &mut Plan, problems: &mut
             let code = r.required(*row, cells, Field::Code, "编码 (code)");
             if code.as_deref().is_some_and(|c| c.contains(['/', '／'])) {
                 r.report(*row, Field::Code, "a code may not contain '/'");
+                plan.invalid.units += 1;
                 continue;
             }
             let name = r.required(*row, cells, Field::Name, "名称 (name)");
