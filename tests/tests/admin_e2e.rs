@@ -511,9 +511,15 @@ async fn an_import_changes_roles_only_when_asked_and_admin_grants_only_when_conf
 
     let dry = import(&admin, "users.csv", "&dry_run=true", file.clone().into_bytes()).await;
     let c = &dry["user_changes"][0];
-    assert_eq!((c["username"].as_str(), c["allowed"].as_bool(), c["new_user"].as_bool()), (Some("leader.t1v1g1"), Some(false), Some(false)));
+    assert_eq!(
+        (c["username"].as_str(), c["allowed"].as_bool(), c["new_user"].as_bool()),
+        (Some("leader.t1v1g1"), Some(false), Some(false))
+    );
     assert_eq!(c["roles_added"][0]["role"], "county_admin");
-    assert_eq!((c["roles_removed"][0]["role"].as_str(), c["roles_removed"][0]["unit"].as_str()), (Some("group_leader"), Some("T01/V01/G01")));
+    assert_eq!(
+        (c["roles_removed"][0]["role"].as_str(), c["roles_removed"][0]["unit"].as_str()),
+        (Some("group_leader"), Some("T01/V01/G01"))
+    );
     assert!(c["display_name_from"].is_null(), "the name does not change");
     assert!(dry["problems"][0]["message"].as_str().unwrap().contains("update_roles=true"), "{dry}");
 
@@ -528,7 +534,8 @@ async fn an_import_changes_roles_only_when_asked_and_admin_grants_only_when_conf
     let r = import(&admin, "users.csv", "&update_roles=true&confirm_admin_grants=true", file.into_bytes()).await;
     assert_eq!((r["written"].as_bool(), r["user_changes"][0]["allowed"].as_bool()), (Some(true), Some(true)), "{r}");
     assert_eq!(roles_of(&admin, &leader.id).await, vec!["county_admin"]);
-    let audit: Value = admin.get(&format!("/v1/admin/audit?action=user_update&target={}", leader.id)).await.json().await.unwrap();
+    let audit: Value =
+        admin.get(&format!("/v1/admin/audit?action=user_update&target={}", leader.id)).await.json().await.unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
     assert_eq!(audit[0]["actor"], admin.id);
     let detail = audit[0]["detail"].as_str().unwrap();
@@ -564,7 +571,8 @@ async fn an_import_changes_roles_only_when_asked_and_admin_grants_only_when_conf
     let admin = ApiUser::login(&server, "admin").await;
     let cadre_id = cadre["id"].as_str().unwrap();
     assert_eq!(roles_of(&admin, cadre_id).await, vec!["group_leader"]);
-    let audit: Value = admin.get(&format!("/v1/admin/audit?action=user_update&target={cadre_id}")).await.json().await.unwrap();
+    let audit: Value =
+        admin.get(&format!("/v1/admin/audit?action=user_update&target={cadre_id}")).await.json().await.unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
     assert!(audit[0]["actor"].is_null(), "the command line");
     assert!(audit[0]["detail"].as_str().unwrap().contains("+group_leader@"));

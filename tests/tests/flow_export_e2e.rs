@@ -122,7 +122,8 @@ async fn hostile_names_are_neutralised_in_every_export_and_numbers_stay_numbers(
     let admin = ApiUser::login(&server, "admin").await;
     let leader = ApiUser::login(&server, "leader.t1v1g1").await;
     let first = ApiUser::login(&server, "firstsec.t1v1").await;
-    let (group, village) = (server.cred("leader.t1v1g1").unwrap().unit_id, server.cred("firstsec.t1v1").unwrap().unit_id);
+    let (group, village) =
+        (server.cred("leader.t1v1g1").unwrap().unit_id, server.cred("firstsec.t1v1").unwrap().unit_id);
 
     // hostile names: the group leader's display name, the village's and the group's names, a party, a note
     let evil_user = "=HYPERLINK(\"http://evil.example\",\"点我\")";
@@ -155,7 +156,8 @@ async fn hostile_names_are_neutralised_in_every_export_and_numbers_stay_numbers(
 
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
     let month = format!("{:04}-{:02}", now.year(), now.month());
-    let get = |who: &ApiUser, path: String| http.get(format!("{}{path}", server.url())).bearer_auth(who.token.clone()).send();
+    let get =
+        |who: &ApiUser, path: String| http.get(format!("{}{path}", server.url())).bearer_auth(who.token.clone()).send();
     let flow = |fmt: &str| format!("/v1/reports/flow?unit={village}&month={month}&format={fmt}");
     let monthly = |fmt: &str| format!("/v1/reports/monthly?unit={village}&month={month}&format={fmt}");
 
@@ -221,9 +223,11 @@ async fn hostile_names_are_neutralised_in_every_export_and_numbers_stay_numbers(
     let line = rows.iter().find(|r| r[1].contains("HYPERLINK")).expect("the leader's subsidy");
     assert_eq!(line[1], format!("'{evil_user}"));
     assert!(line[2].parse::<f64>().is_ok(), "amount {}", line[2]);
-    let (sheet, formulas) = xlsx_sheet(&get(&admin, "/v1/subsidies/ledger?format=xlsx".into()).await.unwrap().bytes().await.unwrap());
+    let (sheet, formulas) =
+        xlsx_sheet(&get(&admin, "/v1/subsidies/ledger?format=xlsx".into()).await.unwrap().bytes().await.unwrap());
     assert!(!formulas);
-    let row = (1..sheet.height()).find(|r| sheet.get((*r, 1)) == Some(&calamine::Data::String(evil_user.into()))).unwrap();
+    let row =
+        (1..sheet.height()).find(|r| sheet.get((*r, 1)) == Some(&calamine::Data::String(evil_user.into()))).unwrap();
     assert!(matches!(sheet.get((row, 2)), Some(calamine::Data::Float(f)) if *f > 0.0));
     let r = get(&admin, "/v1/subsidies/ledger?format=html".into()).await.unwrap();
     assert_eq!(r.status(), 400);

@@ -82,7 +82,15 @@ mod tests {
     fn a_village_that_did_nothing_scores_nothing() {
         let idle = VillageMonth { periods: 1, ..Default::default() };
         let a = assess(&idle, &w());
-        assert_eq!(a, Assessment { score: 0, settled_locally_permille: None, screening_permille: Some(0), on_time_permille: None });
+        assert_eq!(
+            a,
+            Assessment {
+                score: 0,
+                settled_locally_permille: None,
+                screening_permille: Some(0),
+                on_time_permille: None
+            }
+        );
     }
 
     #[test]

@@ -342,7 +342,8 @@ pub struct AuditParams {
 
 /// The audit log, filtered by actor, target, action and period; JSON or CSV.
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
-    responses((status = 200, body = Vec<AuditEntry>, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+            content((Vec<AuditEntry> = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn audit_log(
     State(st): State<AppState>,

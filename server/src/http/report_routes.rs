@@ -111,8 +111,8 @@ pub async fn flow(
     let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let (from, to) = month.range(zone).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
-    let (rows, unit_name) = tokio::task::spawn_blocking(
-        move || -> Result<Option<(Vec<FlowRow>, String)>, crate::store::StoreError> {
+    let (rows, unit_name) =
+        tokio::task::spawn_blocking(move || -> Result<Option<(Vec<FlowRow>, String)>, crate::store::StoreError> {
             let narrowed = narrowed_grants(store.as_ref(), &grants, unit)?;
             if narrowed.is_empty() {
                 return Ok(None);
@@ -122,10 +122,9 @@ pub async fn flow(
                 _ => String::new(),
             };
             Ok(Some((flow_rows(store.as_ref(), &policy, &narrowed, from, to)?, name)))
-        },
-    )
-    .await??
-    .ok_or_else(ApiError::not_found)?;
+        })
+        .await??
+        .ok_or_else(ApiError::not_found)?;
     tracing::info!(user = %caller.user.id, rows = rows.len(), "flow table exported");
     let name = format!("flow-{}-{:04}-{:02}", unit, month.year, month.month);
     match format {
@@ -139,7 +138,13 @@ pub async fn flow(
 }
 
 /// Sends a table as CSV or xlsx (JSON and HTML are the caller's own shape).
-pub fn send_table(format: Format, sheet: &str, name: &str, headers: &[&str], cells: &[Vec<Cell>]) -> ApiResult<Response> {
+pub fn send_table(
+    format: Format,
+    sheet: &str,
+    name: &str,
+    headers: &[&str],
+    cells: &[Vec<Cell>],
+) -> ApiResult<Response> {
     Ok(match format {
         Format::Xlsx => {
             file(render::xlsx(sheet, headers, cells).map_err(ApiError::internal)?, XLSX, &format!("{name}.xlsx"))

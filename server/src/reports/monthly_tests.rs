@@ -59,7 +59,12 @@ fn a_running_month_counts_overdue_as_of_now_not_as_of_its_end() {
     let (store, policy) = (MemoryStore::new(), Policy::default());
     small_world(&store);
     // due 5-08 (overdue by 5-10) and due 5-17 (overdue only later in the month)
-    store.put_records(&[dispute(1, GROUPS[0], may(1), None), dispute(2, GROUPS[0], may(10) - chrono::Duration::hours(1), None)]).unwrap();
+    store
+        .put_records(&[
+            dispute(1, GROUPS[0], may(1), None),
+            dispute(2, GROUPS[0], may(10) - chrono::Duration::hours(1), None),
+        ])
+        .unwrap();
     let village = unit(&store, VILLAGES[0]);
     let month = Month { year: 2026, month: 5 };
 

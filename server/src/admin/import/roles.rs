@@ -97,10 +97,8 @@ pub fn review(
     paths: &HashMap<Uuid, String>,
 ) -> (Option<UserChange>, Option<String>) {
     let before: &[RoleGrant] = old.map(|o| o.grants.as_slice()).unwrap_or(&[]);
-    let added: Vec<GrantView> =
-        new.grants.iter().filter(|g| !before.contains(g)).map(|g| view(g, paths)).collect();
-    let removed: Vec<GrantView> =
-        before.iter().filter(|g| !new.grants.contains(g)).map(|g| view(g, paths)).collect();
+    let added: Vec<GrantView> = new.grants.iter().filter(|g| !before.contains(g)).map(|g| view(g, paths)).collect();
+    let removed: Vec<GrantView> = before.iter().filter(|g| !new.grants.contains(g)).map(|g| view(g, paths)).collect();
     let renamed = old.filter(|o| o.display_name != new.display_name);
     let admin_added: Vec<GrantView> = added.iter().filter(|g| ADMIN_ROLES.contains(&g.role)).cloned().collect();
     let roles_change = !added.is_empty() || !removed.is_empty();

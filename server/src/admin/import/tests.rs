@@ -57,7 +57,10 @@ fn a_role_change_needs_update_roles_and_shows_as_a_diff() {
     let c = &dry.user_changes[0];
     assert_eq!((c.username.as_str(), c.new_user, c.allowed, c.row), ("zhang.san", false, false, 2));
     assert_eq!((c.display_name_from.as_deref(), c.display_name_to.as_deref()), (Some("张三"), Some("张三丰")));
-    assert_eq!(c.roles_added.iter().map(|g| (g.role, g.unit_id)).collect::<Vec<_>>(), vec![(Role::CountyAdmin, COUNTY)]);
+    assert_eq!(
+        c.roles_added.iter().map(|g| (g.role, g.unit_id)).collect::<Vec<_>>(),
+        vec![(Role::CountyAdmin, COUNTY)]
+    );
     assert_eq!(
         c.roles_removed.iter().map(|g| (g.role, g.unit.as_str())).collect::<Vec<_>>(),
         vec![(Role::GroupLeader, "70/A0/A1")]

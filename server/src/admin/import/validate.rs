@@ -469,7 +469,15 @@ fn plan_users(
             let idx = match users.iter().position(|u| u.0 == name) {
                 Some(i) => i,
                 None => {
-                    users.push((name.clone(), row, display.clone().unwrap_or_default(), vec![], String::new(), false, ti));
+                    users.push((
+                        name.clone(),
+                        row,
+                        display.clone().unwrap_or_default(),
+                        vec![],
+                        String::new(),
+                        false,
+                        ti,
+                    ));
                     users.len() - 1
                 }
             };
