@@ -211,7 +211,7 @@ async fn hostile_names_are_neutralised_in_every_export_and_numbers_stay_numbers(
     assert_eq!(sheet.get((1, 1)), Some(&calamine::Data::String("@SUM(1+1)".into())));
     let value = |label: &str| {
         let row = (0..sheet.height()).find(|r| sheet.get((*r, 0)) == Some(&calamine::Data::String(label.into())));
-        sheet.get((row.unwrap_or_else(|| panic!("no row {label}")) as usize, 1)).cloned()
+        sheet.get((row.unwrap_or_else(|| panic!("no row {label}")), 1)).cloned()
     };
     assert_eq!(value("新增矛盾纠纷"), Some(calamine::Data::Float(1.0)));
     assert_eq!(value("化解"), Some(calamine::Data::Float(1.0)));

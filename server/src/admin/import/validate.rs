@@ -403,6 +403,10 @@ fn plan_households(
     Ok(())
 }
 
+/// A user's rows gathered: username, first row, display name, grants, password,
+/// whether any row is invalid, and the index of the table of the first row.
+type UserRows = (String, u32, String, Vec<RoleGrant>, String, bool, usize);
+
 #[allow(clippy::too_many_arguments)]
 fn plan_users(
     tables: &[Table],
@@ -414,8 +418,7 @@ fn plan_users(
     plan: &mut Plan,
     problems: &mut Vec<ImportProblem>,
 ) -> StoreResult<()> {
-    // username → (first row, display name, grants, password, any row invalid, table)
-    let mut users: Vec<(String, u32, String, Vec<RoleGrant>, String, bool, usize)> = Vec::new();
+    let mut users: Vec<UserRows> = Vec::new();
     for (ti, t) in tables.iter().enumerate().filter(|(_, t)| t.kind == Kind::Users) {
         let mut r = Rows { t, problems };
         for (row, cells) in &t.rows {
