@@ -133,8 +133,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { data, policy, dry_run, skip_invalid, update_roles, confirm_admin_grants, files } => {
-            let opts =
-                crate::admin::import::ImportOptions { dry_run, skip_invalid, update_roles, confirm_admin_grants };
+            let opts = crate::admin::import::ImportOptions {
+                dry_run,
+                skip_invalid,
+                update_roles,
+                confirm_admin_grants,
+                actor: None,
+            };
             import(&data, policy.as_deref(), &files, opts)
         }
         Command::Template { out } => {

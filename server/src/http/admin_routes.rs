@@ -295,6 +295,7 @@ pub async fn import_file(
         skip_invalid: q.skip_invalid,
         update_roles: q.update_roles,
         confirm_admin_grants: q.confirm_admin_grants,
+        actor: Some(caller.user.id),
     };
     let (state, actor, family) = (st.clone(), caller.user.id, caller.family);
     let report =

@@ -147,6 +147,10 @@ pub struct ImportOptions {
     /// Let rows grant an admin role (county admin) — the importing admin's
     /// explicit confirmation (else such rows are problems).
     pub confirm_admin_grants: bool,
+    /// The importing admin (`None`: the command line): their own roles never
+    /// change by import, as they never change by their own hand.
+    #[serde(skip)]
+    pub actor: Option<uuid::Uuid>,
 }
 
 /// The outcome of an import.

@@ -4,7 +4,8 @@
 //! freely; its roles (the set of role-at-unit grants the file lists for the user)
 //! change only when the import is asked to (`update_roles`), and a county-admin
 //! role is granted by spreadsheet — to an existing or a new user — only when the
-//! importing admin confirms it (`confirm_admin_grants`). Otherwise the user's rows
+//! importing admin confirms it (`confirm_admin_grants`); the importing admin's
+//! own roles never change by import. Otherwise the user's rows
 //! are reported as problems and nothing changes for that user. Every change is
 //! listed in the report as a diff ([`UserChange`]), in a dry run too, and every
 //! role change written is audited ([`audit_entries`]).
@@ -102,7 +103,12 @@ pub fn review(
     let renamed = old.filter(|o| o.display_name != new.display_name);
     let admin_added: Vec<GrantView> = added.iter().filter(|g| ADMIN_ROLES.contains(&g.role)).cloned().collect();
     let roles_change = !added.is_empty() || !removed.is_empty();
-    let problem = if old.is_some() && roles_change && !opts.update_roles {
+    let problem = if old.is_some() && roles_change && opts.actor == Some(new.id) {
+        Some(format!(
+            "changes the roles of {}, the importing admin: an admin cannot change their own roles (another county admin does)",
+            new.username
+        ))
+    } else if old.is_some() && roles_change && !opts.update_roles {
         let mut what = Vec::new();
         if !added.is_empty() {
             what.push(format!("adds {}", describe(&added)));

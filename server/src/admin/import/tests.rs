@@ -98,6 +98,20 @@ fn a_role_change_needs_update_roles_and_shows_as_a_diff() {
 }
 
 #[test]
+fn the_importing_admin_cannot_change_their_own_roles() {
+    let store = MemoryStore::new();
+    small_world(&store);
+    let me = leader(&store);
+    let file = csv("users.csv", "用户名,姓名,角色,单位\nzhang.san,张三,管理员,\n");
+    let opts =
+        ImportOptions { update_roles: true, confirm_admin_grants: true, actor: Some(me.id), ..Default::default() };
+    let r = import(&store, &file, opts);
+    assert!(!r.written && !r.user_changes[0].allowed, "{r:?}");
+    assert!(r.problems[0].message.contains("cannot change their own roles"), "{}", r.problems[0].message);
+    assert_eq!(store.user(me.id).unwrap().unwrap(), me);
+}
+
+#[test]
 fn a_display_name_change_alone_is_allowed_and_a_new_admin_needs_confirmation() {
     let store = MemoryStore::new();
     small_world(&store);
