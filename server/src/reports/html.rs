@@ -105,9 +105,15 @@ fn yuan(fen: i64) -> String {
     format!("{} 元", yuan_text(fen))
 }
 
-/// The `as_of` time in the county's zone.
+/// The `as_of` time in the county's zone; a month's end (midnight) is shown as
+/// 24:00 of its last day.
 fn as_of_local(r: &MonthlyReport, zone: Tz) -> String {
-    r.as_of.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    let t = r.as_of.with_timezone(&zone);
+    if t.time() == chrono::NaiveTime::MIN {
+        let day = t.date_naive().pred_opt().unwrap_or(t.date_naive());
+        return format!("{} 24:00", day.format("%Y-%m-%d"));
+    }
+    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Renders the page (times shown in `zone`, the county's).
@@ -240,6 +246,38 @@ pub fn flow_page(unit_name: &str, month: &str, rows: &[FlowRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_end_is_shown_as_24_00_of_its_last_day() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let end = chrono::TimeZone::with_ymd_and_hms(&zone, 2026, 6, 1, 0, 0, 0).unwrap().with_timezone(&chrono::Utc);
+        let r = MonthlyReport {
+            unit_id: uuid::Uuid::nil(),
+            unit_name: String::new(),
+            month: "2026-05".into(),
+            as_of: end,
+            numbers: Default::default(),
+            previous: Default::default(),
+            new_by_kind: vec![],
+            new_by_grade: vec![],
+            new_by_level: vec![],
+            resolved_by_level: vec![],
+            hotspots: vec![],
+            screening: super::super::monthly::ScreeningCompletion {
+                periods: vec![],
+                villages: 0,
+                complete: 0,
+                missing: vec![],
+            },
+            subsidies: Default::default(),
+            trend: vec![],
+            ranking: vec![],
+            summary: String::new(),
+        };
+        assert_eq!(as_of_local(&r, zone), "2026-05-31 24:00");
+        let r = MonthlyReport { as_of: end - chrono::Duration::minutes(90), ..r };
+        assert_eq!(as_of_local(&r, zone), "2026-05-31 22:30");
+    }
 
     #[test]
     fn flow_page_escapes_every_cell() {
