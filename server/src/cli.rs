@@ -63,6 +63,14 @@ pub enum Command {
         /// Write the valid rows even if some rows are invalid (those are reported).
         #[arg(long)]
         skip_invalid: bool,
+        /// Let rows change the roles of existing users (else such rows are
+        /// problems and those users are left unchanged).
+        #[arg(long)]
+        update_roles: bool,
+        /// Confirm granting the county-admin role by spreadsheet (else such rows
+        /// are problems).
+        #[arg(long)]
+        confirm_admin_grants: bool,
         /// The .xlsx or .csv files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -124,8 +132,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: valid", file.display());
             Ok(())
         }
-        Command::Import { data, policy, dry_run, skip_invalid, files } => {
-            import(&data, policy.as_deref(), &files, crate::admin::import::ImportOptions { dry_run, skip_invalid })
+        Command::Import { data, policy, dry_run, skip_invalid, update_roles, confirm_admin_grants, files } => {
+            let opts = crate::admin::import::ImportOptions {
+                dry_run,
+                skip_invalid,
+                update_roles,
+                confirm_admin_grants,
+                actor: None,
+            };
+            import(&data, policy.as_deref(), &files, opts)
         }
         Command::Template { out } => {
             for p in crate::admin::template::write_all(&out)? {
@@ -176,13 +191,18 @@ fn import(
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
+    for c in &report.user_changes {
+        println!("{}", user_change_line(c));
+    }
     for p in &report.problems {
         println!("{p}");
     }
     if !report.dry_run {
         let outcome = if report.written { "ok" } else { "invalid" };
         let detail = format!("cli; {}; {} problems", report.summary(), report.problems.len());
-        store.append_audit(&[AuditEntry::new(AuditAction::Import, None, None, outcome).detail(detail)])?;
+        let mut entries = vec![AuditEntry::new(AuditAction::Import, None, None, outcome).detail(detail)];
+        entries.extend(import::roles::audit_entries(&report, None, None));
+        store.append_audit(&entries)?;
     }
     store.flush()?;
     println!("{}", report.summary());
@@ -199,6 +219,29 @@ fn import(
         }
         (false, false, n) => anyhow::bail!("{n} problems: nothing written (fix them, or pass --skip-invalid)"),
     }
+}
+
+/// One user's change as a line: `user zhao.liu (row 2): 组长/网格员 at T01/V01/G04 -> …`.
+fn user_change_line(c: &crate::admin::import::roles::UserChange) -> String {
+    let grants = |gs: &[crate::admin::import::roles::GrantView]| {
+        gs.iter()
+            .map(|g| format!("{} at {}", g.role.label_zh(), if g.unit.is_empty() { "(county)" } else { &g.unit }))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if let (Some(a), Some(b)) = (&c.display_name_from, &c.display_name_to) {
+        parts.push(format!("display name {a} -> {b}"));
+    }
+    if !c.roles_added.is_empty() {
+        parts.push(format!("roles added: {}", grants(&c.roles_added)));
+    }
+    if !c.roles_removed.is_empty() {
+        parts.push(format!("roles removed: {}", grants(&c.roles_removed)));
+    }
+    let who = if c.new_user { "new user" } else { "user" };
+    let verdict = if c.allowed { "" } else { " [refused]" };
+    format!("{} [{}] row {}: {who} {}: {}{verdict}", c.file, c.sheet, c.row, c.username, parts.join("; "))
 }
 
 async fn shutdown_signal() {

@@ -485,3 +485,103 @@ async fn an_admin_cannot_reset_disable_or_demote_themselves() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+/// The user's role codes, as the admin API shows them.
+async fn roles_of(admin: &ApiUser, id: &str) -> Vec<String> {
+    let u: Value = admin.get(&format!("/v1/admin/users/{id}")).await.json().await.unwrap();
+    u["grants"].as_array().unwrap().iter().map(|g| g["role"].as_str().unwrap().to_string()).collect()
+}
+
+/// An import cannot quietly change an existing user's roles: over HTTP the dry
+/// run shows the diff and the change needs `update_roles=true`, a county-admin
+/// grant also `confirm_admin_grants=true`; on the command line the same with
+/// `--update-roles` and `--confirm-admin-grants`. Each role change is audited.
+#[tokio::test]
+async fn an_import_changes_roles_only_when_asked_and_admin_grants_only_when_confirmed() {
+    const SERVER: &str = env!("CARGO_BIN_EXE_test_server");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(dir.path()).await.unwrap();
+    let admin = ApiUser::login(&server, "admin").await;
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let users: Value = admin.get("/v1/admin/users").await.json().await.unwrap();
+    let user = |name: &str| users.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap().clone();
+    let name = user("leader.t1v1g1")["display_name"].as_str().unwrap().to_string();
+    // a group leader made county admin by a spreadsheet row
+    let file = format!("用户名,姓名,角色,单位\nleader.t1v1g1,{name},管理员,\n");
+
+    let dry = import(&admin, "users.csv", "&dry_run=true", file.clone().into_bytes()).await;
+    let c = &dry["user_changes"][0];
+    assert_eq!(
+        (c["username"].as_str(), c["allowed"].as_bool(), c["new_user"].as_bool()),
+        (Some("leader.t1v1g1"), Some(false), Some(false))
+    );
+    assert_eq!(c["roles_added"][0]["role"], "county_admin");
+    assert_eq!(
+        (c["roles_removed"][0]["role"].as_str(), c["roles_removed"][0]["unit"].as_str()),
+        (Some("group_leader"), Some("T01/V01/G01"))
+    );
+    assert!(c["display_name_from"].is_null(), "the name does not change");
+    assert!(dry["problems"][0]["message"].as_str().unwrap().contains("update_roles=true"), "{dry}");
+
+    for query in ["", "&skip_invalid=true", "&update_roles=true"] {
+        let r = import(&admin, "users.csv", query, file.clone().into_bytes()).await;
+        assert_eq!(r["user_changes"][0]["allowed"], false, "{query}: {r}");
+        assert_eq!(roles_of(&admin, &leader.id).await, vec!["group_leader"], "{query}: nothing changed for the user");
+    }
+    let r = import(&admin, "users.csv", "&update_roles=true", file.clone().into_bytes()).await;
+    assert!(r["problems"][0]["message"].as_str().unwrap().contains("confirm_admin_grants=true"), "{r}");
+
+    let r = import(&admin, "users.csv", "&update_roles=true&confirm_admin_grants=true", file.into_bytes()).await;
+    assert_eq!((r["written"].as_bool(), r["user_changes"][0]["allowed"].as_bool()), (Some(true), Some(true)), "{r}");
+    assert_eq!(roles_of(&admin, &leader.id).await, vec!["county_admin"]);
+    let audit: Value =
+        admin.get(&format!("/v1/admin/audit?action=user_update&target={}", leader.id)).await.json().await.unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit[0]["actor"], admin.id);
+    let detail = audit[0]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("import: roles +county_admin@") && detail.contains("-group_leader@"), "{detail}");
+
+    // the command line, with the server stopped: a village cadre made a group leader
+    let cadre = user("cadre.t1v1");
+    let cadre_name = cadre["display_name"].as_str().unwrap();
+    let csv = dir.path().join("cadre.csv");
+    std::fs::write(&csv, format!("用户名,姓名,角色,单位\ncadre.t1v1,{cadre_name},组长,T01/V01/G01\n")).unwrap();
+    server.stop().await.unwrap();
+    let cli = |flags: &[&str]| {
+        let out = std::process::Command::new(SERVER)
+            .args(["import", "--data"])
+            .arg(dir.path())
+            .args(flags)
+            .arg(&csv)
+            .env_remove("FENGQIAO_POLICY")
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, out) = cli(&[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("--update-roles") && out.contains("[refused]"), "{out}");
+    let (ok, out) = cli(&["--dry-run", "--update-roles"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("user cadre.t1v1") && out.contains("roles added: 组长/网格员 at T01/V01/G01"), "{out}");
+    assert!(out.contains("roles removed: 村两委 at T01/V01"), "{out}");
+    let (ok, out) = cli(&["--update-roles"]);
+    assert!(ok, "{out}");
+    server.restart().await.unwrap();
+    let admin = ApiUser::login(&server, "admin").await;
+    let cadre_id = cadre["id"].as_str().unwrap();
+    assert_eq!(roles_of(&admin, cadre_id).await, vec!["group_leader"]);
+    let audit: Value =
+        admin.get(&format!("/v1/admin/audit?action=user_update&target={cadre_id}")).await.json().await.unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert!(audit[0]["actor"].is_null(), "the command line");
+    assert!(audit[0]["detail"].as_str().unwrap().contains("+group_leader@"));
+
+    // and an admin grant on the command line needs its confirmation too
+    server.stop().await.unwrap();
+    std::fs::write(&csv, format!("用户名,姓名,角色,单位\ncadre.t1v1,{cadre_name},county_admin,\n")).unwrap();
+    let (ok, out) = cli(&["--update-roles"]);
+    assert!(!ok && out.contains("--confirm-admin-grants"), "{out}");
+    let (ok, out) = cli(&["--update-roles", "--confirm-admin-grants"]);
+    assert!(ok, "{out}");
+}

@@ -343,3 +343,37 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     let r = pulled(&secretary).await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
     assert_eq!(r["record"]["data"]["legality_reviewed"], true);
 }
+
+/// The month still running is reported as of the request: a dispute due later
+/// this month is not counted overdue (the report used to count every deadline
+/// before the month's end), and the summary says "as of" rather than "month end".
+#[tokio::test]
+async fn the_running_month_is_reported_as_of_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let secretary = ApiUser::login(&server, "secretary.t1v1").await;
+    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
+    let village = server.cred("secretary.t1v1").unwrap().unit_id;
+    let case = leader.case_number("T01V01", 0).await;
+    let body = dispute_body(Uuid::now_v7(), &case, group, "group", "family", "general");
+    assert_eq!(leader.push("report_dispute", body).await["status"], "applied");
+
+    let before = Utc::now();
+    let now = before.with_timezone(&chrono_tz::Asia::Shanghai);
+    let month = now.format("%Y-%m").to_string();
+    let r: Value = secretary
+        .get(&format!("/v1/reports/monthly?unit={village}&month={month}&format=json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let as_of: DateTime<Utc> = r["as_of"].as_str().unwrap().parse().unwrap();
+    assert!(as_of >= before && as_of <= Utc::now(), "as of the request: {as_of}");
+    assert_eq!((r["numbers"]["still_open"].as_u64(), r["numbers"]["overdue"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(r["ranking"][0]["on_time_permille"], 1000);
+    assert!(r["summary"].as_str().unwrap().contains("截至"), "{}", r["summary"]);
+    // and as CSV, which the document lists
+    let csv = secretary.get(&format!("/v1/reports/monthly?unit={village}&month={month}&format=csv")).await;
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+}

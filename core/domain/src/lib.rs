@@ -10,6 +10,7 @@ pub mod apply;
 pub mod apply_disputes;
 pub mod apply_prevent;
 pub mod apply_subsidy;
+pub mod assessment;
 pub mod disputes;
 pub mod id_number;
 pub mod ladder;

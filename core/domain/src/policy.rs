@@ -325,7 +325,7 @@ pub struct KeyPeriod {
     pub cadence: crate::prevent::Cadence,
 }
 
-/// Weights of the village assessment, percent.
+/// Weights of the village assessment, percent (the rule: [`crate::assessment`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AssessmentWeights {

@@ -1,30 +1,30 @@
 //! Reading the audit log for administrators: CSV export of a query's entries.
 //! (Writing happens where each action is taken; see [`crate::store::audit`].)
 
-use crate::reports::render;
+use crate::reports::render::{self, Cell};
 use crate::store::AuditEntry;
 
 /// Column headers of the CSV export.
 pub const CSV_HEADERS: [&str; 8] = ["seq", "at", "actor", "device", "action", "target", "outcome", "detail"];
 
 /// One entry as CSV cells (UTC times in RFC 3339).
-pub fn cells(e: &AuditEntry) -> Vec<String> {
-    let opt = |u: Option<uuid::Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+pub fn cells(e: &AuditEntry) -> Vec<Cell> {
+    let opt = |u: Option<uuid::Uuid>| Cell::Text(u.map(|u| u.to_string()).unwrap_or_default());
     vec![
-        e.seq.to_string(),
-        e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        Cell::Int(i64::try_from(e.seq).unwrap_or(i64::MAX)),
+        Cell::Text(e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         opt(e.actor),
         opt(e.device),
-        e.action.code().to_string(),
-        e.target.clone().unwrap_or_default(),
-        e.outcome.clone(),
-        e.detail.clone(),
+        Cell::Text(e.action.code().to_string()),
+        Cell::Text(e.target.clone().unwrap_or_default()),
+        Cell::Text(e.outcome.clone()),
+        Cell::Text(e.detail.clone()),
     ]
 }
 
 /// The entries as CSV (UTF-8 with BOM, for Excel).
 pub fn csv(entries: &[AuditEntry]) -> Result<Vec<u8>, String> {
-    let rows: Vec<Vec<String>> = entries.iter().map(cells).collect();
+    let rows: Vec<Vec<Cell>> = entries.iter().map(cells).collect();
     render::csv(&CSV_HEADERS, &rows)
 }
 

@@ -59,7 +59,7 @@ pub fn xlsx() -> Result<Vec<u8>, String> {
 
 /// The template CSV of a kind (UTF-8 with BOM).
 pub fn csv(kind: Kind) -> Result<Vec<u8>, String> {
-    let row: Vec<String> = example(kind).into_iter().map(String::from).collect();
+    let row: Vec<render::Cell> = example(kind).into_iter().map(render::Cell::from).collect();
     render::csv(&headers(kind), &[row])
 }
 

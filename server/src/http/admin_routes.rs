@@ -260,13 +260,24 @@ pub struct ImportQuery {
     /// Write the valid rows even if some are invalid.
     #[serde(default)]
     pub skip_invalid: bool,
+    /// Let rows change the roles of existing users (else such rows are problems
+    /// and those users are left unchanged).
+    #[serde(default)]
+    pub update_roles: bool,
+    /// Confirm granting the county-admin role by spreadsheet (else such rows are
+    /// problems).
+    #[serde(default)]
+    pub confirm_admin_grants: bool,
     /// The file's name, for problem locations (and a CSV's sheet name).
     pub name: Option<String>,
 }
 
 /// Import org units, users and households from an `.xlsx` workbook or a CSV file
 /// (the request body, as uploaded). Always answers the report; `written` says
-/// whether anything was stored.
+/// whether anything was stored, `user_changes` what it changes of existing users.
+/// A row changing an existing user's roles needs `update_roles=true`; granting
+/// the county-admin role needs `confirm_admin_grants=true`; each role change
+/// written is audited.
 #[utoipa::path(post, path = "/v1/admin/import", tag = "admin", params(ImportQuery), security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the .xlsx or .csv file"),
     responses((status = 200, body = ImportReport), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
@@ -279,7 +290,13 @@ pub async fn import_file(
     let Query(q) = query?;
     admin(&caller)?;
     let name = q.name.unwrap_or_else(|| "upload".into());
-    let opts = ImportOptions { dry_run: q.dry_run, skip_invalid: q.skip_invalid };
+    let opts = ImportOptions {
+        dry_run: q.dry_run,
+        skip_invalid: q.skip_invalid,
+        update_roles: q.update_roles,
+        confirm_admin_grants: q.confirm_admin_grants,
+        actor: Some(caller.user.id),
+    };
     let (state, actor, family) = (st.clone(), caller.user.id, caller.family);
     let report =
         tokio::task::spawn_blocking(move || -> ApiResult<ImportReport> {
@@ -291,7 +308,9 @@ pub async fn import_file(
                 let e = AuditEntry::new(AuditAction::Import, Some(actor), None, outcome)
                     .device(device)
                     .detail(format!("{}; {} problems", report.summary(), report.problems.len()));
-                state.store.append_audit(&[e])?;
+                let mut entries = vec![e];
+                entries.extend(import::roles::audit_entries(&report, Some(actor), device));
+                state.store.append_audit(&entries)?;
             }
             Ok(report)
         })
@@ -324,7 +343,8 @@ pub struct AuditParams {
 
 /// The audit log, filtered by actor, target, action and period; JSON or CSV.
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
-    responses((status = 200, body = Vec<AuditEntry>, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+            content((Vec<AuditEntry> = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn audit_log(
     State(st): State<AppState>,

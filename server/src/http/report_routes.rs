@@ -1,4 +1,4 @@
-//! `/v1/reports/*`: reports in JSON, CSV or xlsx (by `format=` or `Accept`).
+//! `/v1/reports/*`: reports in JSON, CSV, HTML or xlsx (by `format=` or `Accept`).
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -12,7 +12,8 @@ use super::auth_routes::Authed;
 use super::error::{ApiError, ApiResult};
 use super::AppState;
 use crate::reports::flow::{flow_rows, narrowed_grants, FlowRow, HEADERS};
-use crate::reports::{render, Month};
+use crate::reports::render::{self, Cell};
+use crate::reports::Month;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,27 +24,50 @@ pub enum Format {
     Csv,
     /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
     Xlsx,
+    /// text/html (a printable page)
+    Html,
+}
+
+impl Format {
+    /// The `format=` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Html => "html",
+        }
+    }
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// Picks the format: `format=` wins, then `Accept`, then JSON.
-pub fn negotiate(format: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
-    match format {
-        Some("json") => return Ok(Format::Json),
-        Some("csv") => return Ok(Format::Csv),
-        Some("xlsx") => return Ok(Format::Xlsx),
-        Some(_) => return Err(ApiError::bad_request("invalid_format", "format: json, csv, html or xlsx")),
-        None => {}
+/// The formats of the flow table and the monthly report.
+pub const REPORT_FORMATS: &[Format] = &[Format::Json, Format::Csv, Format::Html, Format::Xlsx];
+
+/// Picks one of `offered`: `format=` wins, then `Accept`, then JSON. An unknown
+/// or unoffered `format=` is refused, naming exactly the offered ones.
+pub fn negotiate(format: Option<&str>, headers: &HeaderMap, offered: &[Format]) -> Result<Format, ApiError> {
+    if let Some(f) = format {
+        return offered.iter().copied().find(|o| o.name() == f).ok_or_else(|| {
+            let names: Vec<&str> = offered.iter().map(|o| o.name()).collect();
+            ApiError::bad_request("invalid_format", format!("format: {}", names.join(", ")))
+        });
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    Ok(if accept.contains("spreadsheetml") {
-        Format::Xlsx
-    } else if accept.contains("text/csv") {
-        Format::Csv
-    } else {
-        Format::Json
-    })
+    let by_accept = [("spreadsheetml", Format::Xlsx), ("text/csv", Format::Csv), ("text/html", Format::Html)];
+    Ok(by_accept
+        .into_iter()
+        .find(|(m, f)| accept.contains(m) && offered.contains(f))
+        .map(|(_, f)| f)
+        .unwrap_or(Format::Json))
+}
+
+/// A printable HTML page.
+fn html_page(page: String) -> Response {
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    (StatusCode::OK, h, page).into_response()
 }
 
 /// Query of the flow-table export.
@@ -55,7 +79,7 @@ pub struct FlowQuery {
     pub unit: Uuid,
     /// `YYYY-MM` in the county's zone.
     pub month: String,
-    /// `json`, `csv` or `xlsx` (else by `Accept`).
+    /// `json`, `csv`, `html` or `xlsx` (else by `Accept`).
     pub format: Option<String>,
 }
 
@@ -68,9 +92,12 @@ fn file(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     (StatusCode::OK, h, bytes).into_response()
 }
 
-/// The dispute flow table (流向表) of a village or town for a month.
+/// The dispute flow table (流向表) of a village or town for a month, as JSON
+/// rows, CSV, a printable HTML page or xlsx.
 #[utoipa::path(get, path = "/v1/reports/flow", tag = "reports", params(FlowQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<FlowRow>, description = "JSON rows, or CSV / xlsx"),
+    responses((status = 200, description = "JSON rows, or CSV / HTML / xlsx", content(
+            (Vec<FlowRow> = "application/json"), (String = "text/csv"), (String = "text/html"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn flow(
     State(st): State<AppState>,
@@ -79,36 +106,44 @@ pub async fn flow(
     query: Result<Query<FlowQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
-    let format = negotiate(q.format.as_deref(), &headers)?;
+    let format = negotiate(q.format.as_deref(), &headers, REPORT_FORMATS)?;
     let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let (from, to) = month.range(zone).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
-    let rows = tokio::task::spawn_blocking(move || -> Result<Option<Vec<FlowRow>>, crate::store::StoreError> {
-        let narrowed = narrowed_grants(store.as_ref(), &grants, unit)?;
-        if narrowed.is_empty() {
-            return Ok(None);
-        }
-        flow_rows(store.as_ref(), &policy, &narrowed, from, to).map(Some)
-    })
-    .await??
-    .ok_or_else(ApiError::not_found)?;
+    let (rows, unit_name) =
+        tokio::task::spawn_blocking(move || -> Result<Option<(Vec<FlowRow>, String)>, crate::store::StoreError> {
+            let narrowed = narrowed_grants(store.as_ref(), &grants, unit)?;
+            if narrowed.is_empty() {
+                return Ok(None);
+            }
+            let name = match store.record(fengqiao_domain::EntityKind::Unit, unit)? {
+                Some(fengqiao_domain::Record::Unit(u)) => u.name,
+                _ => String::new(),
+            };
+            Ok(Some((flow_rows(store.as_ref(), &policy, &narrowed, from, to)?, name)))
+        })
+        .await??
+        .ok_or_else(ApiError::not_found)?;
     tracing::info!(user = %caller.user.id, rows = rows.len(), "flow table exported");
     let name = format!("flow-{}-{:04}-{:02}", unit, month.year, month.month);
-    if format == Format::Json {
-        return Ok(Json(rows).into_response());
+    match format {
+        Format::Json => Ok(Json(rows).into_response()),
+        Format::Html => Ok(html_page(crate::reports::html::flow_page(&unit_name, &q.month, &rows))),
+        _ => {
+            let cells: Vec<Vec<Cell>> = rows.iter().map(FlowRow::cells).collect();
+            send_table(format, "流向表", &name, &HEADERS, &cells)
+        }
     }
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells().to_vec()).collect();
-    send_table(format, "流向表", &name, &HEADERS, &cells)
 }
 
-/// Sends a table as CSV or xlsx (JSON is the caller's own shape).
+/// Sends a table as CSV or xlsx (JSON and HTML are the caller's own shape).
 pub fn send_table(
     format: Format,
     sheet: &str,
     name: &str,
     headers: &[&str],
-    cells: &[Vec<String>],
+    cells: &[Vec<Cell>],
 ) -> ApiResult<Response> {
     Ok(match format {
         Format::Xlsx => {
@@ -131,14 +166,17 @@ pub struct MonthlyQuery {
     pub unit: Uuid,
     /// `YYYY-MM` in the county's zone.
     pub month: String,
-    /// `json`, `html` or `xlsx` (else by `Accept`).
+    /// `json`, `csv`, `html` or `xlsx` (else by `Accept`).
     pub format: Option<String>,
 }
 
-/// The monthly analysis report (月度排查问题研判报告) as JSON, HTML (printable,
-/// SVG charts) or xlsx.
+/// The monthly analysis report (月度排查问题研判报告) as JSON, CSV, HTML
+/// (printable, SVG charts) or xlsx. A month still running is reported as of the
+/// time of the request (`as_of`); a past month as of its end.
 #[utoipa::path(get, path = "/v1/reports/monthly", tag = "reports", params(MonthlyQuery), security(("bearer" = [])),
-    responses((status = 200, body = crate::reports::monthly::MonthlyReport, description = "JSON, or HTML / xlsx"),
+    responses((status = 200, description = "JSON, or CSV / HTML / xlsx", content(
+            (crate::reports::monthly::MonthlyReport = "application/json"), (String = "text/csv"), (String = "text/html"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn monthly(
     State(st): State<AppState>,
@@ -147,9 +185,8 @@ pub async fn monthly(
     query: Result<Query<MonthlyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let html = q.format.as_deref() == Some("html") || (q.format.is_none() && accept.contains("text/html"));
-    let format = if html { Format::Json } else { negotiate(q.format.as_deref(), &headers)? };
+    let format = negotiate(q.format.as_deref(), &headers, REPORT_FORMATS)?;
+    let now = chrono::Utc::now();
     let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
     let report = tokio::task::spawn_blocking(
@@ -169,19 +206,18 @@ pub async fn monthly(
             if !grants.iter().any(|g| readers.contains(&g.role) && fengqiao_domain::org::covers(g.unit_id, &scope)) {
                 return Ok(None);
             }
-            crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month).map(Some)
+            crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month, now).map(Some)
         },
     )
     .await??
     .ok_or_else(ApiError::not_found)?;
-    if html {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        return Ok((StatusCode::OK, h, crate::reports::html::render(&report)).into_response());
+    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    match format {
+        Format::Json => Ok(Json(report).into_response()),
+        Format::Html => Ok(html_page(crate::reports::html::render(&report, zone))),
+        _ => {
+            let name = format!("monthly-{}-{}", report.unit_id, report.month);
+            send_table(format, "月度研判", &name, &["项目", "数值"], &crate::reports::html::table(&report, zone))
+        }
     }
-    if format == Format::Json {
-        return Ok(Json(report).into_response());
-    }
-    let name = format!("monthly-{}-{}", report.unit_id, report.month);
-    send_table(format, "月度研判", &name, &["项目", "数值"], &crate::reports::html::table(&report))
 }

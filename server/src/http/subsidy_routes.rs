@@ -68,7 +68,9 @@ pub struct LedgerQuery {
 
 /// The county's subsidy ledger, overdue first (county admin).
 #[utoipa::path(get, path = "/v1/subsidies/ledger", tag = "subsidies", params(LedgerQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<SubsidyLine>, description = "JSON, or CSV / xlsx"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON, or CSV / xlsx", content((Vec<SubsidyLine> = "application/json"),
+            (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = ErrorBody)))]
 pub async fn ledger(
     State(st): State<AppState>,
     Authed(caller): Authed,
@@ -77,7 +79,7 @@ pub async fn ledger(
 ) -> ApiResult<Response> {
     let Query(q) = query?;
     county_admin(&caller)?;
-    let format = negotiate(q.format.as_deref(), &headers)?;
+    let format = negotiate(q.format.as_deref(), &headers, &[Format::Json, Format::Csv, Format::Xlsx])?;
     let (store, policy, grants) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone());
     let (rows, cells) = tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreError> {
         let rows = lines(subsidies(store.as_ref(), &grants, None)?, Utc::now(), &policy);

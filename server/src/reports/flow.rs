@@ -13,6 +13,7 @@ use fengqiao_domain::{EntityKind, Record, RoleGrant};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::render::Cell;
 use crate::store::{Store, StoreResult};
 
 /// One row of the flow table.
@@ -61,21 +62,22 @@ pub const HEADERS: [&str; 12] = [
 ];
 
 impl FlowRow {
-    /// The row's cells in [`HEADERS`] order.
-    pub fn cells(&self) -> [String; 12] {
-        [
-            self.case_number.clone(),
-            self.parties.clone(),
-            self.kind.clone(),
-            self.grade.clone(),
-            self.found_on.clone(),
-            self.step.to_string(),
-            self.action.clone(),
-            self.level.clone(),
-            self.handler.clone(),
-            self.actor.clone(),
-            self.at.clone(),
-            self.note.clone(),
+    /// The row's cells in [`HEADERS`] order (the step a number, the rest text).
+    pub fn cells(&self) -> Vec<Cell> {
+        let t = |s: &String| Cell::Text(s.clone());
+        vec![
+            t(&self.case_number),
+            t(&self.parties),
+            t(&self.kind),
+            t(&self.grade),
+            t(&self.found_on),
+            Cell::Int(self.step.into()),
+            t(&self.action),
+            t(&self.level),
+            t(&self.handler),
+            t(&self.actor),
+            t(&self.at),
+            t(&self.note),
         ]
     }
 }

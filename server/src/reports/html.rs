@@ -1,10 +1,15 @@
 //! The monthly report as a self-contained, printable HTML page with SVG charts:
 //! new disputes by kind (bars), new and resolved by level (stacked), and the
-//! 12-month trend. No scripts, no external resources.
+//! 12-month trend; the flow table as a printable page. No scripts, no external
+//! resources; every text is escaped.
 
 use std::fmt::Write;
 
+use chrono_tz::Tz;
+
+use super::flow::{FlowRow, HEADERS as FLOW_HEADERS};
 use super::monthly::{Count, MonthlyReport};
+use super::render::{permille_text, yuan_text, Cell};
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
@@ -88,21 +93,38 @@ fn row(s: &mut String, k: &str, v: impl std::fmt::Display) {
 }
 
 fn pm(v: u32) -> String {
-    format!("{}.{}%", v / 10, v % 10)
+    permille_text(v)
+}
+
+/// A part of the assessment, or "不适用" when it does not apply.
+fn part(v: Option<u32>) -> String {
+    v.map(pm).unwrap_or_else(|| "不适用".into())
 }
 
 fn yuan(fen: i64) -> String {
-    format!("{}.{:02} 元", fen / 100, fen % 100)
+    format!("{} 元", yuan_text(fen))
 }
 
-/// Renders the page.
-pub fn render(r: &MonthlyReport) -> String {
+/// The `as_of` time in the county's zone; a month's end (midnight) is shown as
+/// 24:00 of its last day.
+fn as_of_local(r: &MonthlyReport, zone: Tz) -> String {
+    let t = r.as_of.with_timezone(&zone);
+    if t.time() == chrono::NaiveTime::MIN {
+        let day = t.date_naive().pred_opt().unwrap_or(t.date_naive());
+        return format!("{} 24:00", day.format("%Y-%m-%d"));
+    }
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Renders the page (times shown in `zone`, the county's).
+pub fn render(r: &MonthlyReport, zone: Tz) -> String {
     let n = &r.numbers;
     let p = &r.previous;
     let mut t = String::new();
+    row(&mut t, "统计截至", as_of_local(r, zone));
     row(&mut t, "新增矛盾纠纷", format!("{}（上月 {}）", n.new_disputes, p.new_disputes));
     row(&mut t, "化解", format!("{}（上月 {}）", n.resolved, p.resolved));
-    row(&mut t, "月末在办", n.still_open);
+    row(&mut t, "在办", n.still_open);
     row(&mut t, "超期", n.overdue);
     row(
         &mut t,
@@ -128,9 +150,9 @@ pub fn render(r: &MonthlyReport) -> String {
             i + 1,
             esc(&v.village),
             v.score,
-            pm(v.settled_locally_permille),
-            pm(v.screening_permille),
-            pm(v.on_time_permille)
+            esc(&part(v.settled_locally_permille)),
+            esc(&part(v.screening_permille)),
+            esc(&part(v.on_time_permille))
         );
     }
     format!(
@@ -151,37 +173,131 @@ pub fn render(r: &MonthlyReport) -> String {
     )
 }
 
-/// The report as table rows (metric, value) for xlsx/CSV.
-pub fn table(r: &MonthlyReport) -> Vec<Vec<String>> {
+/// The report as table rows (metric, value) for xlsx/CSV: counts and scores
+/// are numbers, shares percentages, money yuan (numeric cells in xlsx).
+pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
     let n = &r.numbers;
-    let mut rows: Vec<Vec<String>> = vec![
-        vec!["单位".into(), r.unit_name.clone()],
-        vec!["月份".into(), r.month.clone()],
-        vec!["新增矛盾纠纷".into(), n.new_disputes.to_string()],
-        vec!["上月新增".into(), r.previous.new_disputes.to_string()],
-        vec!["化解".into(), n.resolved.to_string()],
-        vec!["月末在办".into(), n.still_open.to_string()],
-        vec!["超期".into(), n.overdue.to_string()],
-        vec!["申请上报".into(), n.escalations_asked.to_string()],
-        vec!["批准上报".into(), n.escalations_approved.to_string()],
-        vec!["不予上报".into(), n.escalations_refused.to_string()],
-        vec!["组村两级化解占比".into(), pm(n.settled_locally_permille)],
-        vec!["镇级化解占比".into(), pm(n.settled_by_town_permille)],
-        vec!["未能在镇内化解占比".into(), pm(n.pushed_beyond_permille)],
-        vec!["排查完成村数".into(), format!("{}/{}", r.screening.complete, r.screening.villages)],
-        vec!["补贴计提(元)".into(), yuan(r.subsidies.accrued_fen)],
-        vec!["补贴支付(元)".into(), yuan(r.subsidies.paid_fen)],
-        vec!["补贴逾期(元)".into(), yuan(r.subsidies.overdue_fen)],
+    let int = |v: u32| Cell::Int(v.into());
+    let mut rows: Vec<Vec<Cell>> = vec![
+        vec!["单位".into(), Cell::Text(r.unit_name.clone())],
+        vec!["月份".into(), Cell::Text(r.month.clone())],
+        vec!["统计截至".into(), Cell::Text(as_of_local(r, zone))],
+        vec!["新增矛盾纠纷".into(), int(n.new_disputes)],
+        vec!["上月新增".into(), int(r.previous.new_disputes)],
+        vec!["化解".into(), int(n.resolved)],
+        vec!["在办".into(), int(n.still_open)],
+        vec!["超期".into(), int(n.overdue)],
+        vec!["申请上报".into(), int(n.escalations_asked)],
+        vec!["批准上报".into(), int(n.escalations_approved)],
+        vec!["不予上报".into(), int(n.escalations_refused)],
+        vec!["组村两级化解占比".into(), Cell::Permille(n.settled_locally_permille)],
+        vec!["镇级化解占比".into(), Cell::Permille(n.settled_by_town_permille)],
+        vec!["未能在镇内化解占比".into(), Cell::Permille(n.pushed_beyond_permille)],
+        vec!["排查完成村数".into(), Cell::Text(format!("{}/{}", r.screening.complete, r.screening.villages))],
+        vec!["补贴计提(元)".into(), Cell::Yuan(r.subsidies.accrued_fen)],
+        vec!["补贴支付(元)".into(), Cell::Yuan(r.subsidies.paid_fen)],
+        vec!["补贴逾期(元)".into(), Cell::Yuan(r.subsidies.overdue_fen)],
     ];
     for c in &r.new_by_kind {
-        rows.push(vec![format!("新增·{}", c.label), c.count.to_string()]);
+        rows.push(vec![Cell::Text(format!("新增·{}", c.label)), int(c.count)]);
     }
     for c in &r.trend {
-        rows.push(vec![format!("趋势·{}", c.label), c.count.to_string()]);
+        rows.push(vec![Cell::Text(format!("趋势·{}", c.label)), int(c.count)]);
     }
     for v in &r.ranking {
-        rows.push(vec![format!("考核·{}", v.village), v.score.to_string()]);
+        rows.push(vec![Cell::Text(format!("考核·{}", v.village)), int(v.score)]);
     }
-    rows.push(vec!["研判摘要".into(), r.summary.clone()]);
+    rows.push(vec!["研判摘要".into(), Cell::Text(r.summary.clone())]);
     rows
+}
+
+/// The flow table (流向表) as a printable page: a title and one table row per step.
+pub fn flow_page(unit_name: &str, month: &str, rows: &[FlowRow]) -> String {
+    let mut head = String::new();
+    for h in FLOW_HEADERS {
+        let _ = write!(head, "<th>{}</th>", esc(h));
+    }
+    let mut body = String::new();
+    for r in rows {
+        body.push_str("<tr>");
+        for c in r.cells() {
+            let text = match c {
+                Cell::Text(s) => s,
+                Cell::Int(v) => v.to_string(),
+                Cell::Yuan(f) => yuan_text(f),
+                Cell::Permille(v) => permille_text(v),
+            };
+            let _ = write!(body, "<td>{}</td>", esc(&text));
+        }
+        body.push_str("</tr>");
+    }
+    format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{unit} {month} 矛盾纠纷排查化解流向表</title>
+<style>body{{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:24px;color:#222}}h1{{font-size:20px}}table{{border-collapse:collapse}}th,td{{border:1px solid #bbb;padding:4px 6px;text-align:left;font-size:13px}}@media print{{body{{margin:0}}}}</style></head>
+<body><h1>{unit} {month} 矛盾纠纷排查化解流向表</h1><p>共 {n} 条</p>
+<table class="flow"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+</body></html>"#,
+        unit = esc(unit_name),
+        month = esc(month),
+        n = rows.len(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_end_is_shown_as_24_00_of_its_last_day() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let end = chrono::TimeZone::with_ymd_and_hms(&zone, 2026, 6, 1, 0, 0, 0).unwrap().with_timezone(&chrono::Utc);
+        let r = MonthlyReport {
+            unit_id: uuid::Uuid::nil(),
+            unit_name: String::new(),
+            month: "2026-05".into(),
+            as_of: end,
+            numbers: Default::default(),
+            previous: Default::default(),
+            new_by_kind: vec![],
+            new_by_grade: vec![],
+            new_by_level: vec![],
+            resolved_by_level: vec![],
+            hotspots: vec![],
+            screening: super::super::monthly::ScreeningCompletion {
+                periods: vec![],
+                villages: 0,
+                complete: 0,
+                missing: vec![],
+            },
+            subsidies: Default::default(),
+            trend: vec![],
+            ranking: vec![],
+            summary: String::new(),
+        };
+        assert_eq!(as_of_local(&r, zone), "2026-05-31 24:00");
+        let r = MonthlyReport { as_of: end - chrono::Duration::minutes(90), ..r };
+        assert_eq!(as_of_local(&r, zone), "2026-05-31 22:30");
+    }
+
+    #[test]
+    fn flow_page_escapes_every_cell() {
+        let row = FlowRow {
+            case_number: "T01V01-2026-0001-000".into(),
+            parties: "<script>alert(1)</script>".into(),
+            kind: "土地纠纷".into(),
+            grade: "一般".into(),
+            found_on: "2026-05-01".into(),
+            step: 3,
+            action: "结案".into(),
+            level: "村".into(),
+            handler: "东升村".into(),
+            actor: "张三".into(),
+            at: "2026-05-02 10:00".into(),
+            note: "a & b".into(),
+        };
+        let page = flow_page("东升村", "2026-05", &[row]);
+        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
+        assert!(page.contains("<td>3</td>") && page.contains("a &amp; b"));
+        assert_eq!(page.matches("<tr>").count(), 2, "header and one step");
+    }
 }

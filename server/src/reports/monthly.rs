@@ -1,15 +1,21 @@
 //! The monthly analysis report (月度排查问题研判报告) of a village, town or the
 //! county: counts, shares, changes, hotspots, screening completion, subsidies, a
 //! 12-month trend, the village assessment, and a generated summary. Computed from
-//! the flow table and records, never typed in; JSON, HTML and xlsx render this one
-//! structure.
+//! the flow table and records, never typed in; JSON, HTML, CSV and xlsx render this
+//! one structure.
+//!
+//! A month still running is reported as of now: what is open and what is overdue
+//! is counted at the report's `as_of` time, min(now, the month's end), so a
+//! deadline later in the month is not overdue yet. A past month is reported as of
+//! its end.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use fengqiao_domain::assessment::{assess, VillageMonth};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute, Escalation, FlowEntry, FlowKind};
-use fengqiao_domain::ladder::{deadline, Level};
+use fengqiao_domain::ladder::{deadline, deadline_state, DeadlineState, Level};
 use fengqiao_domain::org::{OrgUnit, UnitLevel};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::prevent::{periods_in_month, Screening};
@@ -47,9 +53,9 @@ pub struct Numbers {
     pub new_disputes: u32,
     /// Disputes closed as resolved in the month.
     pub resolved: u32,
-    /// Open at the end of the month.
+    /// Open at the report's `as_of` time (the month's end, or now in a running month).
     pub still_open: u32,
-    /// Open and past their deadline at the end of the month.
+    /// Open and past their deadline at the `as_of` time.
     pub overdue: u32,
     /// Escalations asked for in the month.
     pub escalations_asked: u32,
@@ -102,25 +108,30 @@ pub struct SubsidyFigures {
     pub paid_count: u32,
     /// Paid in the month: fen.
     pub paid_fen: i64,
-    /// Overdue at the end of the month: count.
+    /// Overdue at the `as_of` time: count.
     pub overdue_count: u32,
-    /// Overdue at the end of the month: fen.
+    /// Overdue at the `as_of` time: fen.
     pub overdue_fen: i64,
 }
 
-/// A village's assessment (考核) from the month's numbers.
+/// A village's assessment (考核) from the month's numbers, by the rule of
+/// [`fengqiao_domain::assessment`]: the score is the weighted mean of the parts
+/// that apply (settled locally, screening filed, open disputes on time); a part
+/// is `null` when it does not apply (nothing closed, no period, nothing open).
+/// Screening earns points only for periods filed, so a village that did nothing
+/// scores 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VillageScore {
     /// Village name.
     pub village: String,
     /// Score 0-1000.
     pub score: u32,
-    /// Settled locally (per mille of closed; 1000 if none closed).
-    pub settled_locally_permille: u32,
-    /// Screening completion (per mille of periods filed).
-    pub screening_permille: u32,
-    /// Open disputes on time (per mille; 1000 if none open).
-    pub on_time_permille: u32,
+    /// Settled locally (per mille of disputes closed in the month); null if none closed.
+    pub settled_locally_permille: Option<u32>,
+    /// Screening completion (per mille of the month's periods filed).
+    pub screening_permille: Option<u32>,
+    /// Open disputes on time at `as_of` (per mille); null if none open.
+    pub on_time_permille: Option<u32>,
 }
 
 /// The report.
@@ -132,6 +143,9 @@ pub struct MonthlyReport {
     pub unit_name: String,
     /// `YYYY-MM`.
     pub month: String,
+    /// The time the report counts open and overdue at: the month's end, or the
+    /// time of the request while the month is still running.
+    pub as_of: DateTime<Utc>,
     /// This month's numbers.
     pub numbers: Numbers,
     /// The month before.
@@ -197,7 +211,8 @@ fn inside(t: DateTime<Utc>, (a, b): (DateTime<Utc>, DateTime<Utc>)) -> bool {
     t >= a && t < b
 }
 
-fn numbers(d: &Data, range: (DateTime<Utc>, DateTime<Utc>), policy: &Policy) -> Numbers {
+/// The month's numbers; open and overdue are counted at `as_of`.
+fn numbers(d: &Data, range: (DateTime<Utc>, DateTime<Utc>), as_of: DateTime<Utc>, policy: &Policy) -> Numbers {
     let mut n = Numbers::default();
     let (mut local, mut town, mut beyond, mut closed) = (0, 0, 0, 0);
     for x in &d.disputes {
@@ -218,10 +233,10 @@ fn numbers(d: &Data, range: (DateTime<Utc>, DateTime<Utc>), policy: &Policy) -> 
                 }
             }
         }
-        let open_at_end = x.registered_at < range.1 && closed_at.is_none_or(|t| t >= range.1);
-        if open_at_end {
+        let open_at = x.registered_at < as_of && closed_at.is_none_or(|t| t >= as_of);
+        if open_at {
             n.still_open += 1;
-            if deadline(x.grade, x.level_since, policy) < range.1 {
+            if deadline_state(deadline(x.grade, x.level_since, policy), as_of, policy) == DeadlineState::Overdue {
                 n.overdue += 1;
             }
         }
@@ -262,8 +277,20 @@ fn counts(map: BTreeMap<String, u32>) -> Vec<Count> {
     map.into_iter().filter(|(_, c)| *c > 0).map(|(label, count)| Count { label, count }).collect()
 }
 
-/// Computes the report of `unit` (a village, town or the county) for `month`.
-pub fn monthly_report(store: &dyn Store, policy: &Policy, unit: &OrgUnit, month: Month) -> StoreResult<MonthlyReport> {
+/// The time a month is reported as of: its end, or `now` while it runs.
+pub fn as_of(range: (DateTime<Utc>, DateTime<Utc>), now: DateTime<Utc>) -> DateTime<Utc> {
+    now.min(range.1)
+}
+
+/// Computes the report of `unit` (a village, town or the county) for `month`,
+/// as of `now` (the caller's clock: the request's time on the server).
+pub fn monthly_report(
+    store: &dyn Store,
+    policy: &Policy,
+    unit: &OrgUnit,
+    month: Month,
+    now: DateTime<Utc>,
+) -> StoreResult<MonthlyReport> {
     let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let mut d = Data {
         disputes: vec![],
@@ -296,8 +323,9 @@ pub fn monthly_report(store: &dyn Store, policy: &Policy, unit: &OrgUnit, month:
     let this = month.range(zone).unwrap_or(empty);
     let prev_month = month.prev();
     let prev = prev_month.range(zone).unwrap_or(empty);
-    let now_numbers = numbers(&d, this, policy);
-    let previous = numbers(&d, prev, policy);
+    let this_as_of = as_of(this, now);
+    let now_numbers = numbers(&d, this, this_as_of, policy);
+    let previous = numbers(&d, prev, as_of(prev, now), policy);
 
     let kind_label = |k: &str| {
         policy.disputes.kinds.iter().find(|x| x.code == k).map(|x| x.label_zh.clone()).unwrap_or_else(|| k.to_string())
@@ -379,7 +407,7 @@ pub fn monthly_report(store: &dyn Store, policy: &Policy, unit: &OrgUnit, month:
             subsidies.paid_count += 1;
             subsidies.paid_fen += s.amount_fen;
         }
-        if is_overdue(s, this.1, policy) {
+        if is_overdue(s, this_as_of, policy) {
             subsidies.overdue_count += 1;
             subsidies.overdue_fen += s.amount_fen;
         }
@@ -395,7 +423,6 @@ pub fn monthly_report(store: &dyn Store, policy: &Policy, unit: &OrgUnit, month:
     }
     trend.reverse();
 
-    let w = &policy.screening.assessment;
     let mut ranking: Vec<VillageScore> = d
         .villages
         .iter()
@@ -409,28 +436,45 @@ pub fn monthly_report(store: &dyn Store, policy: &Policy, unit: &OrgUnit, month:
                 villages: vec![],
                 units: HashMap::new(),
             };
-            let n = numbers(&sub, this, policy);
-            let closed_any = sub.disputes.iter().any(|x| x.closing.as_ref().is_some_and(|c| inside(c.closed_at, this)));
-            let local = if closed_any { n.settled_locally_permille } else { 1000 };
-            let screen = if periods.is_empty() { 1000 } else { filed(v.id) * 1000 / periods.len() as u32 };
-            let on_time = ((n.still_open - n.overdue) * 1000).checked_div(n.still_open).unwrap_or(1000);
-            let score = (w.settled_locally * local + w.screening * screen + w.on_time * on_time) / 100;
+            let n = numbers(&sub, this, this_as_of, policy);
+            let closed = sub.disputes.iter().filter(|x| x.closing.as_ref().is_some_and(|c| inside(c.closed_at, this)));
+            let closed_locally = closed
+                .clone()
+                .filter(|x| {
+                    x.closing.as_ref().is_some_and(|c| {
+                        c.outcome == ClosingOutcome::Resolved && matches!(c.level, Level::Group | Level::Village)
+                    })
+                })
+                .count() as u32;
+            let a = assess(
+                &VillageMonth {
+                    closed: closed.count() as u32,
+                    closed_locally,
+                    periods: periods.len() as u32,
+                    periods_filed: filed(v.id),
+                    open: n.still_open,
+                    overdue: n.overdue,
+                },
+                &policy.screening.assessment,
+            );
             VillageScore {
                 village: v.name.clone(),
-                score,
-                settled_locally_permille: local,
-                screening_permille: screen,
-                on_time_permille: on_time,
+                score: a.score,
+                settled_locally_permille: a.settled_locally_permille,
+                screening_permille: a.screening_permille,
+                on_time_permille: a.on_time_permille,
             }
         })
         .collect();
     ranking.sort_by(|a, b| b.score.cmp(&a.score).then(a.village.cmp(&b.village)));
 
-    let summary = summarise(&now_numbers, &previous, &hotspots, &screening);
+    let running = (this_as_of < this.1).then(|| this_as_of.with_timezone(&zone).format("%-m月%-d日").to_string());
+    let summary = summarise(&now_numbers, &previous, &hotspots, &screening, running.as_deref());
     Ok(MonthlyReport {
         unit_id: unit.id,
         unit_name: unit.name.clone(),
         month: format!("{:04}-{:02}", month.year, month.month),
+        as_of: this_as_of,
         numbers: now_numbers,
         previous,
         new_by_kind: counts(by_kind),
@@ -454,19 +498,25 @@ fn pct(pm: u32) -> String {
     format!("{}.{}%", pm / 10, pm % 10)
 }
 
-/// The qualitative summary, generated from the numbers.
-fn summarise(n: &Numbers, p: &Numbers, hot: &[Hotspot], s: &ScreeningCompletion) -> String {
+/// The qualitative summary, generated from the numbers; `running`: the day (county
+/// zone) a running month is reported as of.
+fn summarise(n: &Numbers, p: &Numbers, hot: &[Hotspot], s: &ScreeningCompletion, running: Option<&str>) -> String {
     let change = |a: u32, b: u32| match a.cmp(&b) {
         std::cmp::Ordering::Greater => format!("较上月增加{}件", a - b),
         std::cmp::Ordering::Less => format!("较上月减少{}件", b - a),
         std::cmp::Ordering::Equal => "与上月持平".to_string(),
     };
+    let open_at = match running {
+        Some(day) => format!("截至{day}"),
+        None => "月末".to_string(),
+    };
     let mut out = format!(
-        "本月新增矛盾纠纷{}件，{}；化解{}件，{}。月末在办{}件，其中超期{}件。",
+        "本月新增矛盾纠纷{}件，{}；化解{}件，{}。{}在办{}件，其中超期{}件。",
         n.new_disputes,
         change(n.new_disputes, p.new_disputes),
         n.resolved,
         change(n.resolved, p.resolved),
+        open_at,
         n.still_open,
         n.overdue
     );
@@ -497,3 +547,7 @@ fn summarise(n: &Numbers, p: &Numbers, hot: &[Hotspot], s: &ScreeningCompletion)
     }
     out
 }
+
+#[cfg(test)]
+#[path = "monthly_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ use fengqiao_domain::{Record, RoleGrant};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::render::Cell;
 use crate::store::{Store, StoreResult};
 
 /// The latest version of every subsidy visible to `grants` / `personal`.
@@ -91,11 +92,12 @@ pub fn totals(items: &[Subsidy], policy: &Policy) -> Vec<SubsidyTotal> {
 pub const LEDGER_HEADERS: [&str; 9] =
     ["案件编号", "收款人", "金额(元)", "状态", "计提日期", "批准日期", "支付日期", "支付凭证", "逾期"];
 
-/// A ledger row's cells; amounts shown in yuan with two decimals from integer fen.
-pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -> StoreResult<Vec<Vec<String>>> {
+/// A ledger row's cells; amounts in yuan with two decimals from integer fen.
+pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -> StoreResult<Vec<Vec<Cell>>> {
     let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let day =
-        |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d").to_string()).unwrap_or_default();
+    let day = |t: Option<DateTime<Utc>>| {
+        Cell::Text(t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d").to_string()).unwrap_or_default())
+    };
     let mut rows = Vec::with_capacity(lines.len());
     for l in lines {
         let s = &l.subsidy;
@@ -109,15 +111,15 @@ pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -
             SubsidyStatus::Rejected => "不予补贴",
         };
         rows.push(vec![
-            s.case_number.clone(),
-            payee,
-            format!("{}.{:02}", s.amount_fen / 100, s.amount_fen % 100),
+            Cell::Text(s.case_number.clone()),
+            Cell::Text(payee),
+            Cell::Yuan(s.amount_fen),
             status.into(),
             day(Some(s.accrued_at)),
             day(s.approved_at),
             day(s.paid_at),
-            s.payment_ref.clone(),
-            if l.overdue { "是".into() } else { String::new() },
+            Cell::Text(s.payment_ref.clone()),
+            Cell::from(if l.overdue { "是" } else { "" }),
         ]);
     }
     Ok(rows)

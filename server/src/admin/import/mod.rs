@@ -9,9 +9,16 @@
 //! file changes only the edited rows. Records go through
 //! [`Store::put_records`], so phones get the changes — including drops when a
 //! household moves to another group — by their normal pull.
+//!
+//! A row for an existing username updates that user; its roles change only when
+//! asked to, and an admin role only when confirmed ([`roles`]).
 
 pub mod read;
+pub mod roles;
 pub mod validate;
+
+#[cfg(test)]
+mod tests;
 
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::Record;
@@ -121,6 +128,9 @@ pub struct Plan {
     pub households: Vec<(Record, Status)>,
     /// Users.
     pub users: Vec<PlannedUser>,
+    /// What the file changes of existing users (and admin grants to new ones),
+    /// allowed or refused.
+    pub user_changes: Vec<roles::UserChange>,
     /// Rows left out.
     pub invalid: Invalid,
 }
@@ -132,6 +142,15 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Write the valid rows even if some are invalid (they are reported).
     pub skip_invalid: bool,
+    /// Let rows change the roles of existing users (else such rows are problems).
+    pub update_roles: bool,
+    /// Let rows grant an admin role (county admin) — the importing admin's
+    /// explicit confirmation (else such rows are problems).
+    pub confirm_admin_grants: bool,
+    /// The importing admin (`None`: the command line): their own roles never
+    /// change by import, as they never change by their own hand.
+    #[serde(skip)]
+    pub actor: Option<uuid::Uuid>,
 }
 
 /// The outcome of an import.
@@ -147,6 +166,10 @@ pub struct ImportReport {
     pub users: Counts,
     /// Households.
     pub households: Counts,
+    /// Every existing user the file changes, as a diff (display name, roles added
+    /// and removed), and every new user it makes an admin; `allowed: false` when
+    /// refused (see `problems`).
+    pub user_changes: Vec<roles::UserChange>,
     /// Every problem found, in file order.
     pub problems: Vec<ImportProblem>,
 }
@@ -202,7 +225,7 @@ pub fn run(
     for f in files {
         tables.extend(read::read_file(&f.name, &f.bytes, &mut problems));
     }
-    let plan = validate::plan(&tables, store, policy, &mut problems)?;
+    let plan = validate::plan(&tables, store, policy, &opts, &mut problems)?;
     // Problems in file order: file, then sheet as read, then row, then column.
     let sheet_pos = |p: &ImportProblem| tables.iter().position(|t| t.file == p.file && t.sheet == p.sheet);
     let file_pos = |p: &ImportProblem| files.iter().position(|f| f.name == p.file);
@@ -213,6 +236,7 @@ pub fn run(
         units: count(plan.units.iter().map(|(_, s)| s), plan.invalid.units),
         users: count(plan.users.iter().map(|u| &u.status), plan.invalid.users),
         households: count(plan.households.iter().map(|(_, s)| s), plan.invalid.households),
+        user_changes: plan.user_changes.clone(),
         problems,
     };
     if opts.dry_run || (!report.problems.is_empty() && !opts.skip_invalid) {

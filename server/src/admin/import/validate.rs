@@ -10,7 +10,7 @@ use fengqiao_domain::{EntityKind, Household, OrgUnit, Record, Role, RoleGrant, U
 use uuid::Uuid;
 
 use super::read::{column_letter, Field, Table, LOSSY};
-use super::{ImportProblem, Kind, Plan, PlannedUser, Status};
+use super::{roles, ImportOptions, ImportProblem, Kind, Plan, PlannedUser, Status};
 use crate::admin::users::check_username;
 use crate::auth::password;
 use crate::store::{Store, StoreResult};
@@ -151,6 +151,7 @@ pub fn plan(
     tables: &[Table],
     store: &dyn Store,
     policy: &Policy,
+    opts: &ImportOptions,
     problems: &mut Vec<ImportProblem>,
 ) -> StoreResult<Plan> {
     let mut tree = load_tree(store)?;
@@ -170,7 +171,7 @@ pub fn plan(
         return Ok(plan);
     };
     plan_households(tables, store, &tree, county.id, &mut plan, problems)?;
-    plan_users(tables, store, policy, &tree, county.id, &mut plan, problems)?;
+    plan_users(tables, store, policy, opts, &tree, county.id, &mut plan, problems)?;
     Ok(plan)
 }
 
@@ -188,6 +189,7 @@ fn plan_units(tables: &[Table], tree: &mut Tree, plan: &mut Plan, problems: &mut
             let code = r.required(*row, cells, Field::Code, "编码 (code)");
             if code.as_deref().is_some_and(|c| c.contains(['/', '／'])) {
                 r.report(*row, Field::Code, "a code may not contain '/'");
+                plan.invalid.units += 1;
                 continue;
             }
             let name = r.required(*row, cells, Field::Name, "名称 (name)");
@@ -401,18 +403,23 @@ fn plan_households(
     Ok(())
 }
 
+/// A user's rows gathered: username, first row, display name, grants, password,
+/// whether any row is invalid, and the index of the table of the first row.
+type UserRows = (String, u32, String, Vec<RoleGrant>, String, bool, usize);
+
+#[allow(clippy::too_many_arguments)]
 fn plan_users(
     tables: &[Table],
     store: &dyn Store,
     policy: &Policy,
+    opts: &ImportOptions,
     tree: &Tree,
     county: Uuid,
     plan: &mut Plan,
     problems: &mut Vec<ImportProblem>,
 ) -> StoreResult<()> {
-    // username → (first row, display name, grants, password, any row invalid)
-    let mut users: Vec<(String, u32, String, Vec<RoleGrant>, String, bool)> = Vec::new();
-    for t in tables.iter().filter(|t| t.kind == Kind::Users) {
+    let mut users: Vec<UserRows> = Vec::new();
+    for (ti, t) in tables.iter().enumerate().filter(|(_, t)| t.kind == Kind::Users) {
         let mut r = Rows { t, problems };
         for (row, cells) in &t.rows {
             let row = *row;
@@ -465,7 +472,15 @@ fn plan_users(
             let idx = match users.iter().position(|u| u.0 == name) {
                 Some(i) => i,
                 None => {
-                    users.push((name.clone(), row, display.clone().unwrap_or_default(), vec![], String::new(), false));
+                    users.push((
+                        name.clone(),
+                        row,
+                        display.clone().unwrap_or_default(),
+                        vec![],
+                        String::new(),
+                        false,
+                        ti,
+                    ));
                     users.len() - 1
                 }
             };
@@ -491,27 +506,28 @@ fn plan_users(
             }
         }
     }
-    for (username, row, display_name, mut grants, pw, invalid) in users {
+    let paths: HashMap<Uuid, String> = tree.by_path.iter().map(|(p, u)| (u.id, p.clone())).collect();
+    for (username, row, display_name, mut grants, pw, invalid, ti) in users {
         if invalid {
             continue;
         }
         grants.sort();
         grants.dedup();
+        let t = &tables[ti];
         let existing = store.user_by_username(&username)?;
-        let (record, st) = match existing {
+        let (record, st) = match &existing {
             Some(old) => {
                 let new = crate::store::UserRecord { display_name, grants, ..old.clone() };
-                let st = status(Some(&old), &new);
+                let st = status(Some(old), &new);
                 (new, st)
             }
             None => {
-                let t = tables.iter().find(|t| t.kind == Kind::Users && t.rows.iter().any(|(r, _)| *r == row));
                 let msg = if pw.is_empty() {
                     Some("a new user needs an initial password (初始密码)".to_string())
                 } else {
                     password::check_policy(policy, &username, &pw).err()
                 };
-                if let (Some(m), Some(t)) = (msg, t) {
+                if let Some(m) = msg {
                     Rows { t, problems }.report(row, Field::Password, m);
                     plan.invalid.users += 1;
                     continue;
@@ -529,6 +545,14 @@ fn plan_users(
                 (record, Status::Create)
             }
         };
+        let at = (t.file.clone(), t.sheet.clone(), row);
+        let (change, refused) = roles::review(existing.as_ref(), &record, at, opts, &paths);
+        plan.user_changes.extend(change);
+        if let Some(m) = refused {
+            Rows { t, problems }.report(row, Field::Role, m);
+            plan.invalid.users += 1;
+            continue;
+        }
         plan.users.push(PlannedUser { record, status: st, password: (st == Status::Create).then_some(pw) });
     }
     Ok(())

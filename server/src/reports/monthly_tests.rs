@@ -1,0 +1,112 @@
+//! The monthly report against a small world with an injected clock: a running
+//! month is reported as of now, and the village ranking rewards what a village did.
+
+use chrono::{DateTime, TimeZone, Utc};
+use fengqiao_domain::disputes::Dispute;
+use fengqiao_domain::org::OrgUnit;
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::prevent::{screening_id, Screening};
+use fengqiao_domain::{EntityKind, Record};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::*;
+use crate::reports::Month;
+use crate::store::conformance::{small_world, GROUPS, TOWN, VILLAGES};
+use crate::store::{MemoryStore, Store};
+
+/// Beijing time on a day of May 2026 at 10:00.
+fn may(day: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai.with_ymd_and_hms(2026, 5, day, 10, 0, 0).unwrap().with_timezone(&Utc)
+}
+
+/// A general-grade dispute (7 days to settle) of `group`, registered at `at`;
+/// closed at `closed` by the `level` given.
+fn dispute(n: u32, group: Uuid, at: DateTime<Utc>, closed: Option<(DateTime<Utc>, &str)>) -> Record {
+    let mut v = json!({"id": Uuid::now_v7(), "case_number": format!("T-2026-0001-{n:03}"), "kind": "family",
+        "origin_unit": group, "parties": [{"name": "王一"}], "summary": "", "grade": "general",
+        "analysis": {"cause": "", "consequences": "", "difficulty": "low"}, "found_at": at,
+        "reported_by": Uuid::nil(), "level": "group", "handler_unit": group, "level_since": at, "registered_at": at});
+    if let Some((t, level)) = closed {
+        v["closing"] = json!({"outcome": "resolved", "closed_by": Uuid::nil(), "closed_at": t, "level": level});
+    }
+    Record::Dispute(serde_json::from_value::<Dispute>(v).unwrap())
+}
+
+fn screening(village: Uuid, at: DateTime<Utc>) -> Record {
+    Record::Screening(Screening {
+        id: screening_id(village, "2026-05"),
+        village_id: village,
+        period: "2026-05".into(),
+        hazards: vec![],
+        focus_areas: vec![],
+        new_disputes: vec![],
+        note: String::new(),
+        filed_by: Uuid::nil(),
+        filed_at: at,
+    })
+}
+
+fn unit(store: &dyn Store, id: Uuid) -> OrgUnit {
+    match store.record(EntityKind::Unit, id).unwrap() {
+        Some(Record::Unit(u)) => u,
+        other => panic!("no unit {id}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_running_month_counts_overdue_as_of_now_not_as_of_its_end() {
+    let (store, policy) = (MemoryStore::new(), Policy::default());
+    small_world(&store);
+    // due 5-08 (overdue by 5-10) and due 5-17 (overdue only later in the month)
+    store
+        .put_records(&[
+            dispute(1, GROUPS[0], may(1), None),
+            dispute(2, GROUPS[0], may(10) - chrono::Duration::hours(1), None),
+        ])
+        .unwrap();
+    let village = unit(&store, VILLAGES[0]);
+    let month = Month { year: 2026, month: 5 };
+
+    let now = may(10);
+    let r = monthly_report(&store, &policy, &village, month, now).unwrap();
+    assert_eq!(r.as_of, now, "a running month is reported as of now");
+    assert_eq!((r.numbers.still_open, r.numbers.overdue), (2, 1), "the dispute due on 5-17 is not overdue on 5-10");
+    assert_eq!(r.ranking[0].on_time_permille, Some(500));
+    assert!(r.summary.contains("截至5月10日在办2件，其中超期1件"), "{}", r.summary);
+
+    // the same month once it is over: as of its end, both are overdue
+    let later = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2026, 6, 3, 9, 0, 0).unwrap().with_timezone(&Utc);
+    let r = monthly_report(&store, &policy, &village, month, later).unwrap();
+    assert_eq!(r.as_of, month.range(chrono_tz::Asia::Shanghai).unwrap().1);
+    assert_eq!((r.numbers.still_open, r.numbers.overdue), (2, 2));
+    assert!(r.summary.contains("月末在办2件，其中超期2件"), "{}", r.summary);
+}
+
+#[test]
+fn a_village_that_did_nothing_does_not_rank_first() {
+    let (store, policy) = (MemoryStore::new(), Policy::default());
+    small_world(&store);
+    // village A: one dispute settled by the judicial office, screening filed; village B: nothing
+    let handled = dispute(1, GROUPS[0], may(3), Some((may(6), "judicial_office")));
+    store.put_records(&[handled, screening(VILLAGES[0], may(20))]).unwrap();
+    let town = unit(&store, TOWN);
+    let month = Month { year: 2026, month: 5 };
+    let r = monthly_report(&store, &policy, &town, month, may(31)).unwrap();
+    let a = unit(&store, VILLAGES[0]).name;
+    let b = unit(&store, VILLAGES[1]).name;
+    assert_eq!(r.ranking[0].village, a, "{:?}", r.ranking);
+    let idle = &r.ranking[1];
+    assert_eq!(idle.village, b);
+    assert_eq!(idle.score, 0, "no screening filed earns no screening points");
+    assert_eq!((idle.settled_locally_permille, idle.screening_permille, idle.on_time_permille), (None, Some(0), None));
+    // A: nothing settled locally (0 of 1), screened (1000), nothing open: (50*0 + 30*1000) / 80
+    assert_eq!((r.ranking[0].score, r.ranking[0].settled_locally_permille), (375, Some(0)));
+
+    // B files its screening: it earns the screening points, and with no disputes it
+    // is ranked by that alone
+    store.put_records(&[screening(VILLAGES[1], may(25))]).unwrap();
+    let r = monthly_report(&store, &policy, &town, month, may(31)).unwrap();
+    let b_score = r.ranking.iter().find(|v| v.village == b).unwrap();
+    assert_eq!((b_score.score, b_score.screening_permille), (1000, Some(1000)));
+}
