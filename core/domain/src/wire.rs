@@ -323,8 +323,9 @@ impl Change {
 pub struct PullResponse {
     /// Wire version of the server.
     pub v: u32,
-    /// True when the caller's scope changed since the cursor: drop everything
-    /// pulled before and take these changes as the start.
+    /// True when the caller's scope changed since the cursor, or the cursor is
+    /// beyond the end of the feed (the server was restored from a backup): drop
+    /// everything pulled before and take these changes as the start.
     #[serde(default)]
     pub reset: bool,
     /// Changes in sequence order.
@@ -357,6 +358,11 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token last handed out.
     pub refresh_token: String,
+    /// The phone's install id (as sent at sign-in). A refresh retried by the
+    /// same device shortly after its answer was lost is answered again instead
+    /// of being taken for theft (see the policy's `auth.refresh_retry_grace_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
 }
 
 /// A role grant with its unit's name, for display.
