@@ -207,6 +207,12 @@ pub struct OpEnvelope {
     pub created_at: DateTime<Utc>,
     /// The intent.
     pub op: Op,
+    /// The highest feed sequence the phone had pulled when it made the op. A
+    /// refusal because a record the op acts on is in another state is a lost
+    /// race when that record changed after this (answered `conflict` with the
+    /// record as it stands); otherwise it stays a rejection. Absent: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
 }
 
 /// `POST /v1/sync/push` body.
@@ -479,6 +485,7 @@ mod tests {
                 leads: vec![],
                 group_id: None,
             }),
+            seen: None,
         };
         let j = serde_json::to_value(&env).unwrap();
         assert_eq!(j["op"]["kind"], "record_visit");

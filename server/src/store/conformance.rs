@@ -96,6 +96,7 @@ pub fn visit_op(author: Uuid, household: Uuid) -> OpEnvelope {
             leads: vec![],
             group_id: None,
         }),
+        seen: None,
     }
 }
 
@@ -229,6 +230,7 @@ fn uploads_and_photos(store: &dyn Store) {
             author: leader.user_id,
             file_item: None,
         }),
+        seen: None,
     };
     let a = store.apply_ops(&leader, &policy, &[att], Utc::now()).unwrap();
     assert!(matches!(a[0].outcome, Outcome::Applied { .. }), "{a:?}");

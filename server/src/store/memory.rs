@@ -88,6 +88,9 @@ impl StateView for MemTx {
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_numbers.get(case_number).copied())
     }
+    fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
+        Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.seq))
+    }
 }
 
 impl WriteTx for MemTx {

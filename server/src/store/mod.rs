@@ -312,6 +312,9 @@ pub struct StoredRecord {
     pub scope: Vec<Uuid>,
     /// The record.
     pub record: Record,
+    /// Feed sequence of its last change (0: stored before versions were kept).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Key of a record: entity tag byte + 16-byte id.

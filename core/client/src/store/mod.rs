@@ -206,6 +206,23 @@ pub struct PullState {
     pub user: Uuid,
     /// The feed cursor (empty: from the start).
     pub cursor: String,
+    /// The highest feed sequence pulled into the records held now (`None`:
+    /// unknown). Ops carry it so the server tells a lost race from a plain
+    /// invalid request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
+}
+
+impl PullState {
+    /// The state after applying `page` over `prev` for `user`.
+    pub fn after(prev: Option<&PullState>, user: Uuid, page: &PulledPage) -> PullState {
+        let before = match prev {
+            Some(p) if p.user == user && !page.reset => p.seen,
+            _ => None,
+        };
+        let top = page.changes.iter().map(|c| c.seq).max();
+        PullState { user, cursor: page.next_cursor.clone(), seen: before.max(top) }
+    }
 }
 
 /// The last sync error, for the status screen.
