@@ -529,3 +529,36 @@ pub(crate) fn op_record_key(op: &OpEnvelope) -> Option<[u8; 17]> {
     let (kind, id) = op.op.record_ref();
     Some(record_key(kind, id))
 }
+
+#[cfg(test)]
+mod pull_state_tests {
+    use super::*;
+    use fengqiao_domain::wire::{Change, ChangeAction};
+    use fengqiao_domain::EntityKind;
+
+    fn page(reset: bool, seqs: &[u64]) -> PulledPage {
+        let changes = seqs
+            .iter()
+            .map(|s| Change {
+                seq: *s,
+                action: ChangeAction::Drop,
+                entity: EntityKind::Visit,
+                id: Uuid::nil(),
+                record: None,
+            })
+            .collect();
+        PulledPage { reset, changes, next_cursor: "c".into() }
+    }
+
+    #[test]
+    fn seen_is_the_highest_sequence_pulled_for_this_user_since_the_last_reset() {
+        let (me, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = PullState::after(None, me, &page(false, &[3, 9, 5]));
+        assert_eq!(first.seen, Some(9));
+        let empty = PullState::after(Some(&first), me, &page(false, &[]));
+        assert_eq!(empty.seen, Some(9), "an empty page keeps it");
+        assert_eq!(PullState::after(Some(&empty), me, &page(false, &[12])).seen, Some(12));
+        assert_eq!(PullState::after(Some(&empty), me, &page(true, &[4])).seen, Some(4), "a reset starts over");
+        assert_eq!(PullState::after(Some(&empty), other, &page(false, &[])).seen, None, "another user's");
+    }
+}
