@@ -92,8 +92,12 @@ fn parse_op(raw: &serde_json::Value) -> Result<OpEnvelope, String> {
     // before its `kind` and is buffered, which hides the path inside it. Read the
     // op again with its kind first to name the field within the body.
     let path = err.path().to_string();
+    let at_path = |path: &str, inner: &serde_json::Error| match path {
+        "." => inner.to_string(),
+        p => format!("{p}: {inner}"),
+    };
     if path != "op" && !path.starts_with("op.") {
-        return Err(format!("{path}: {}", err.inner()));
+        return Err(at_path(&path, err.inner()));
     }
     if let Some(serde_json::Value::Object(op)) = raw.get("op") {
         if let (Some(kind), Some(body)) = (op.get("kind"), op.get("body")) {
@@ -104,7 +108,7 @@ fn parse_op(raw: &serde_json::Value) -> Result<OpEnvelope, String> {
             }
         }
     }
-    Err(format!("{path}: {}", err.inner()))
+    Err(at_path(&path, err.inner()))
 }
 
 /// Query of a pull.
@@ -241,6 +245,10 @@ mod tests {
             "created_at": "2026-01-01T00:00:00Z", "op": {"kind": "launch_rocket", "body": {}}}))
         .unwrap_err();
         assert!(e.contains("launch_rocket"), "{e}");
+        let mut extra = visit_op(serde_json::json!({}));
+        extra["admin"] = true.into();
+        let e = parse_op(&extra).unwrap_err();
+        assert!(e.contains("admin") && !e.starts_with('.'), "{e}");
     }
 
     #[test]
