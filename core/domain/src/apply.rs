@@ -223,9 +223,9 @@ pub fn decide(
 
 /// The existing records whose state an operation depends on: a colleague's op
 /// changing one of them can make this one lose.
-pub fn acts_on(op: &Op) -> Vec<(EntityKind, Uuid)> {
+pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>, ViewError> {
     let dispute = |id: Uuid| vec![(EntityKind::Dispute, id)];
-    match op {
+    Ok(match op {
         Op::CloseDispute(c) => dispute(c.dispute_id),
         Op::RequestEscalation(e) => dispute(e.dispute_id),
         Op::DecideEscalation(d) => vec![(EntityKind::Escalation, d.escalation_id)],
@@ -235,7 +235,14 @@ pub fn acts_on(op: &Op) -> Vec<(EntityKind, Uuid)> {
         Op::RecordConfirmation(j) => {
             vec![(EntityKind::Dispute, j.dispute_id), (EntityKind::Agreement, j.agreement_id)]
         }
-        Op::ReviewCaseFile(r) => dispute(r.dispute_id),
+        // A review settles the case's subsidies, which another review may have settled first.
+        Op::ReviewCaseFile(r) => {
+            let mut on = dispute(r.dispute_id);
+            if let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, r.dispute_id)? {
+                on.extend(d.payees.iter().map(|p| (EntityKind::Subsidy, crate::subsidy::subsidy_id(d.id, *p))));
+            }
+            on
+        }
         Op::CreatePaymentBatch(b) => b.subsidy_ids.iter().map(|id| (EntityKind::Subsidy, *id)).collect(),
         Op::MarkBatchPaid(b) => vec![(EntityKind::PaymentBatch, b.batch_id)],
         Op::RejectSubsidy(r) => vec![(EntityKind::Subsidy, r.subsidy_id)],
@@ -248,7 +255,7 @@ pub fn acts_on(op: &Op) -> Vec<(EntityKind, Uuid)> {
         | Op::RecordConsultation(_)
         | Op::RecordViolation(_)
         | Op::FileScreening(_) => Vec::new(),
-    }
+    })
 }
 
 /// Tells a lost race from a plain invalid request, for every operation alike:
@@ -261,7 +268,7 @@ fn lost_race(env: &OpEnvelope, view: &dyn StateView, verdict: Verdict) -> Result
     if !matches!(r.code, RejectionCode::InvalidState | RejectionCode::RoleNotAllowed) {
         return Ok(verdict);
     }
-    for (kind, id) in acts_on(&env.op) {
+    for (kind, id) in acts_on(view, &env.op)? {
         if view.version(kind, id)?.is_some_and(|v| v > seen) {
             if let Some(current) = view.get(kind, id)? {
                 return Ok(Verdict::Conflict {
