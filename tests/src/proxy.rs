@@ -20,6 +20,10 @@ pub enum FaultMode {
     /// Forward the request; when the server answers, throw the answer away and
     /// close the connection (the server committed, the client never hears).
     DropResponse,
+    /// Like [`FaultMode::DropResponse`], once, for the next request whose path
+    /// starts with this (e.g. `/v1/auth/refresh`): its answer is thrown away and
+    /// the connection closed; then the proxy passes everything again.
+    DropNextResponseTo(&'static str),
     /// Forward at most this many bytes from client to server, then cut both ways.
     CutAfterUpload(u64),
     /// Delay every chunk by this many milliseconds.
@@ -112,6 +116,8 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
     };
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
+    // Set when this connection carried the request whose answer is to be dropped.
+    let armed = std::sync::atomic::AtomicBool::new(false);
     let up = async {
         let mut buf = vec![0u8; 16 * 1024];
         let mut sent: u64 = 0;
@@ -142,6 +148,12 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
                     buf[(at - sent) as usize] ^= 0xFF;
                 }
             }
+            if let FaultMode::DropNextResponseTo(path) = mode {
+                let line = format!(" {path}");
+                if buf[..n].windows(line.len()).any(|w| w == line.as_bytes()) {
+                    armed.store(true, Ordering::SeqCst);
+                }
+            }
             if forward(&mut sw, &buf[..n], mode).await.is_err() {
                 break;
             }
@@ -162,6 +174,11 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
             let mode = current(&shared);
             if matches!(mode, FaultMode::DropResponse | FaultMode::Refuse) {
                 // The server has answered (so it committed): the client never hears.
+                break;
+            }
+            if armed.load(Ordering::SeqCst) {
+                // Once: the server answered that request; the client never hears.
+                *shared.lock().unwrap_or_else(|p| p.into_inner()) = FaultMode::Pass;
                 break;
             }
             if let FaultMode::Delay(ms) = mode {

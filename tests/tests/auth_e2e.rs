@@ -216,3 +216,144 @@ async fn bad_input_gets_a_coded_json_error_and_changes_nothing() {
     // still healthy
     assert_eq!(http.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
 }
+
+/// Changing one's password ends every other session of the user at once (their
+/// access tokens and refresh tokens stop working); the session that changed it
+/// stays signed in, and the new password signs in anew.
+#[tokio::test]
+async fn password_change_ends_the_other_sessions_and_keeps_this_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("secretary.t1v2").unwrap();
+    let desk: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let phone: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let (desk_access, phone_access) =
+        (desk["access_token"].as_str().unwrap().to_string(), phone["access_token"].as_str().unwrap().to_string());
+    assert_eq!(pull_status(&http, &url, &desk_access).await.0, 200);
+    assert_eq!(pull_status(&http, &url, &phone_access).await.0, 200);
+    // another user's session is none of this change's business
+    let o = server.cred("secretary.t1v1").unwrap();
+    let other: Value = login(&http, &url, &o.username, &o.password).await.json().await.unwrap();
+
+    let new_password = "换了一个新的密码-2026";
+    let r = http
+        .post(format!("{url}/v1/auth/password"))
+        .bearer_auth(&desk_access)
+        .json(&json!({"old_password": c.password, "new_password": new_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    let refresh = |t: &Value| {
+        http.post(format!("{url}/v1/auth/refresh")).json(&json!({"refresh_token": t["refresh_token"]})).send()
+    };
+    // the other session: its access token stops at once, its refresh token is dead
+    let (status, body) = pull_status(&http, &url, &phone_access).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(refresh(&phone).await.unwrap().status(), 401);
+    // this session goes on, and keeps rotating
+    assert_eq!(pull_status(&http, &url, &desk_access).await.0, 200);
+    let next = refresh(&desk).await.unwrap();
+    assert_eq!(next.status(), 200);
+    let next: Value = next.json().await.unwrap();
+    assert_eq!(pull_status(&http, &url, next["access_token"].as_str().unwrap()).await.0, 200);
+    // the other user is untouched
+    assert_eq!(pull_status(&http, &url, other["access_token"].as_str().unwrap()).await.0, 200);
+    // the old password no longer signs in, the new one does
+    assert_eq!(login(&http, &url, &c.username, &c.password).await.status(), 401);
+    assert_eq!(login(&http, &url, &c.username, new_password).await.status(), 200);
+}
+
+/// A refresh whose answer is lost on the way: the phone presents the spent
+/// token again, gets a fresh pair (same device, within the grace), stays signed
+/// in, and its queued work is sent.
+#[tokio::test]
+async fn lost_refresh_answer_is_retried_and_the_phone_stays_signed_in() {
+    use fengqiao_tests::phone::{fast_options, phone_with, routine_visit};
+    use fengqiao_tests::{FaultMode, FaultProxy};
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
+    // a margin longer than the token's life: the phone refreshes before each call
+    let options =
+        fengqiao_core::ClientOptions { token_refresh_margin: std::time::Duration::from_secs(3600), ..fast_options() };
+    let leader = phone_with(dirs[1].path(), &proxy.url(), options);
+    let c = server.cred("leader.t1v1g1").unwrap();
+    leader.login(c.username, c.password).await.unwrap();
+    leader.sync().await.unwrap();
+    let h = leader.households().unwrap();
+    let visit = leader.record_visit(routine_visit(&h[0], "信号时有时无")).unwrap().id;
+
+    proxy.set_mode(FaultMode::DropNextResponseTo("/v1/auth/refresh"));
+    let report = leader.sync().await.expect("the retried refresh is answered");
+    assert_eq!(report.pushed_applied, 1);
+    assert!(leader.current_user().is_some(), "still signed in");
+    assert_eq!(leader.sync_status().unwrap().pending_ops, 0);
+    let store = server.state().unwrap().store.clone();
+    assert!(store.record(fengqiao_domain::EntityKind::Visit, visit).unwrap().is_some());
+    let retries = store
+        .audit(&fengqiao_server::store::AuditQuery {
+            action: Some(fengqiao_server::store::AuditAction::RefreshRetry),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(retries.len(), 1, "one answer was lost and answered again");
+    // and it goes on syncing
+    leader.record_visit(routine_visit(&h[1], "之后")).unwrap();
+    assert_eq!(leader.sync().await.unwrap().pushed_applied, 1);
+}
+
+/// A spent refresh token presented by another device (or by no device) is theft,
+/// grace or not: the family is revoked. The same device within the grace gets a
+/// fresh pair, and the pair it lost no longer works.
+#[tokio::test]
+async fn spent_refresh_token_from_another_device_revokes_even_within_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("secretary.t1v1").unwrap();
+    let (phone, thief) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let login_on = |device: uuid::Uuid| {
+        http.post(format!("{url}/v1/auth/login"))
+            .json(&json!({"username": c.username, "password": c.password, "device_id": device}))
+            .send()
+    };
+    let refresh = |token: &str, device: Option<uuid::Uuid>| {
+        let mut body = json!({"refresh_token": token});
+        if let Some(d) = device {
+            body["device_id"] = json!(d);
+        }
+        http.post(format!("{url}/v1/auth/refresh")).json(&body).send()
+    };
+    let tok = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
+
+    for presenter in [Some(thief), None] {
+        let first: Value = login_on(phone).await.unwrap().json().await.unwrap();
+        let second: Value = refresh(&tok(&first, "refresh_token"), Some(phone)).await.unwrap().json().await.unwrap();
+        let r = refresh(&tok(&first, "refresh_token"), presenter).await.unwrap();
+        assert_eq!(r.status(), 401, "{presenter:?}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "refresh_invalid");
+        assert_eq!(refresh(&tok(&second, "refresh_token"), Some(phone)).await.unwrap().status(), 401);
+        assert_eq!(pull_status(&http, &url, &tok(&second, "access_token")).await.0, 401, "the session is over");
+    }
+
+    // the phone itself, within the grace: a fresh pair; the lost one is spent
+    let first: Value = login_on(phone).await.unwrap().json().await.unwrap();
+    let lost: Value = refresh(&tok(&first, "refresh_token"), Some(phone)).await.unwrap().json().await.unwrap();
+    let r = refresh(&tok(&first, "refresh_token"), Some(phone)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let again: Value = r.json().await.unwrap();
+    assert_ne!(tok(&again, "refresh_token"), tok(&lost, "refresh_token"));
+    assert_eq!(pull_status(&http, &url, &tok(&again, "access_token")).await.0, 200);
+    let next = refresh(&tok(&again, "refresh_token"), Some(phone)).await.unwrap();
+    assert_eq!(next.status(), 200);
+    // once the new pair was used, the first token is plain reuse
+    assert_eq!(refresh(&tok(&first, "refresh_token"), Some(phone)).await.unwrap().status(), 401);
+    let next: Value = next.json().await.unwrap();
+    assert_eq!(pull_status(&http, &url, &tok(&next, "access_token")).await.0, 401, "revoked");
+}

@@ -80,7 +80,8 @@ async fn raw_push(server: &TestServer, username: &str, op: Op) -> Outcome {
         .await
         .unwrap();
     let tokens: TokenResponse = login.json().await.unwrap();
-    let env = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: tokens.user.id, created_at: Utc::now(), op };
+    let env =
+        OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: tokens.user.id, created_at: Utc::now(), op, seen: None };
     let resp = http
         .post(format!("{}/v1/sync/push", server.url()))
         .bearer_auth(&tokens.access_token)
@@ -373,6 +374,7 @@ async fn nobody_approves_their_own_request() {
         author: tokens.user.id,
         created_at: Utc::now(),
         op: decide_op(e.id, true),
+        seen: None,
     };
     let resp: PushResponse = http
         .post(format!("{}/v1/sync/push", server.url()))

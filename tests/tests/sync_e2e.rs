@@ -217,3 +217,144 @@ async fn phone_adopts_the_county_policy_served_by_the_server() {
     let offline = phone(dirs[1].path(), &format!("http://{}", unused_addr().unwrap()));
     assert_eq!(offline.policy().deadlines.general_days, 3);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The server is restored from a backup taken before the phones' last pull: their
+/// cursors point beyond the end of its feed. Pulling with such a cursor resets the
+/// phone, which takes the server's state as it stands and receives what follows.
+#[tokio::test]
+async fn cursor_beyond_a_restored_feed_resets_the_phone_and_it_receives_its_scope() {
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut server = TestServer::start(dirs[0].path()).await.unwrap();
+    let url = server.url();
+    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
+    leader.sync().await.unwrap();
+    secretary.sync().await.unwrap();
+
+    // the night's backup
+    server.stop().await.unwrap();
+    let backup = dirs[3].path().join("backup");
+    copy_dir(dirs[0].path(), &backup);
+    server.restart().await.unwrap();
+
+    // a day's work after the backup reaches the secretary
+    let h = leader.households().unwrap();
+    let lost: Vec<uuid::Uuid> =
+        h.iter().take(3).map(|x| leader.record_visit(routine_visit(x, "备份之后")).unwrap().id).collect();
+    assert_eq!(leader.sync().await.unwrap().pushed_applied, 3);
+    secretary.sync().await.unwrap();
+    assert_eq!(secretary.list_visits(100).unwrap().len(), 3);
+
+    // the disk fails; the server is restored from the backup
+    server.stop().await.unwrap();
+    std::fs::remove_dir_all(dirs[0].path()).unwrap();
+    copy_dir(&backup, dirs[0].path());
+    server.restart().await.unwrap();
+
+    // a new visit takes a sequence number the secretary's cursor is already past
+    let fresh = leader.record_visit(routine_visit(&h[3], "恢复之后")).unwrap().id;
+    let report = leader.sync().await.unwrap();
+    assert_eq!(report.pushed_applied, 1);
+    assert!(report.reset, "the leader's cursor was beyond the restored feed too");
+
+    let report = secretary.sync().await.unwrap();
+    assert!(report.reset, "a cursor beyond the end of the feed resets the phone");
+    let seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
+    assert_eq!(seen, vec![fresh], "the server's state as it stands, and what came after");
+    assert!(lost.iter().all(|id| !seen.contains(id)));
+    assert_eq!(secretary.households().unwrap().len(), 15, "the scope came back whole");
+    // and the next sync goes on from the new cursor
+    let again = secretary.sync().await.unwrap();
+    assert!(!again.reset);
+    assert_eq!(again.pulled, 0);
+}
+
+/// A pull whose cursor lies far beyond the end of the feed is answered from the
+/// beginning with `reset`, and a cursor within the feed is not.
+#[tokio::test]
+async fn raw_pull_with_a_cursor_beyond_the_end_answers_reset_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let sec = fengqiao_tests::api::ApiUser::login(&server, "secretary.t1v1").await;
+    let first: serde_json::Value = sec.get("/v1/sync/pull").await.json().await.unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let (pos, fp) = cursor.trim_start_matches("1.").split_once('.').unwrap();
+    let pos: u64 = pos.parse().unwrap();
+    let forged = format!("1.{}.{fp}", pos + 1_000_000);
+    let r = sec.get(&format!("/v1/sync/pull?cursor={forged}")).await;
+    assert_eq!(r.status(), 200);
+    let page: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(page["reset"], true);
+    assert_eq!(page["changes"], first["changes"], "the whole scope again");
+    assert_eq!(page["next_cursor"], first["next_cursor"], "a cursor this server gave out");
+    let same: serde_json::Value = sec.get(&format!("/v1/sync/pull?cursor={cursor}")).await.json().await.unwrap();
+    assert_eq!(same["reset"], false);
+    assert_eq!(same["changes"].as_array().unwrap().len(), 0);
+}
+
+/// A push may leave out the fields the server fills in itself (`reported_by`,
+/// `handler_unit`, `level_since`, `registered_at`, `visitor_id`, the escalation's
+/// `requested_by` and `requested_at`): the ops apply. And an op that cannot be
+/// read is refused naming the field.
+#[tokio::test]
+async fn raw_push_without_server_owned_fields_applies_and_a_bad_field_is_named() {
+    use fengqiao_tests::api::{dispute_body, escalation_body, ApiUser};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
+    let case = leader.case_number("T01V01", 0).await;
+    let id = uuid::Uuid::now_v7();
+    let mut report = dispute_body(id, &case, group, "group", "land", "general");
+    for server_owned in ["reported_by", "handler_unit", "level_since", "registered_at"] {
+        report.as_object_mut().unwrap().remove(server_owned);
+    }
+    let out = leader.push("report_dispute", report).await;
+    assert_eq!(out["status"], "applied", "{out}");
+    let store = server.state().unwrap().store.clone();
+    let Some(Record::Dispute(d)) = store.record(EntityKind::Dispute, id).unwrap() else { panic!("stored") };
+    assert_eq!(d.reported_by.to_string(), leader.id);
+    assert_eq!(d.handler_unit, group);
+    assert!(d.registered_at > chrono::Utc::now() - chrono::Duration::minutes(5));
+    let (_, mut esc) = escalation_body(id, "village");
+    for server_owned in ["requested_by", "requested_at"] {
+        esc.as_object_mut().unwrap().remove(server_owned);
+    }
+    let out = leader.push("request_escalation", esc).await;
+    assert_eq!(out["status"], "applied", "{out}");
+
+    let sync: serde_json::Value = leader.get("/v1/sync/pull").await.json().await.unwrap();
+    let household = sync["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["entity"] == "household")
+        .map(|c| c["id"].clone())
+        .unwrap();
+    let visit = |visited_at: &str| json!({"id": uuid::Uuid::now_v7(), "household_id": household, "visited_at": visited_at, "kind": "routine"});
+    let out = leader.push("record_visit", visit("2026-06-01T08:00:00Z")).await;
+    assert_eq!(out["status"], "applied", "no visitor_id: {out}");
+
+    let op = json!({"op_id": uuid::Uuid::now_v7(), "v": 1, "author": leader.id, "created_at": chrono::Utc::now(),
+        "op": {"kind": "record_visit", "body": visit("2026-13-01T08:00:00Z")}});
+    let r = leader.post("/v1/sync/push", json!({"v": 1, "ops": [op]})).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "malformed_op");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("op.body.visited_at"), "the field is named: {message}");
+}

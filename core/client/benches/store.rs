@@ -254,6 +254,7 @@ impl Sqlite {
             author: self.author,
             created_at: Utc::now(),
             op: Op::RecordVisit(visit.clone()),
+            seen: None,
         };
         let mut key = vec![EntityKind::Visit.tag()];
         key.extend_from_slice(record.id().as_bytes());

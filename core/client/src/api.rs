@@ -299,7 +299,7 @@ mod tests {
     }
 
     fn refresh_req() -> RefreshRequest {
-        RefreshRequest { refresh_token: "r".into() }
+        RefreshRequest { refresh_token: "r".into(), device_id: None }
     }
 
     #[tokio::test]

@@ -294,7 +294,10 @@ impl FieldClient {
             if prev.user.id != tokens.user.id {
                 if let Some(t) = &prev.tokens {
                     // Best effort: the other user's refresh token should not outlive its use here.
-                    let _ = self.api.logout(&RefreshRequest { refresh_token: t.refresh_token.clone() }).await;
+                    let _ = self
+                        .api
+                        .logout(&RefreshRequest { refresh_token: t.refresh_token.clone(), device_id: None })
+                        .await;
                 }
             }
         }
@@ -316,7 +319,7 @@ impl FieldClient {
         let inner = async {
             if let Some(session) = self.store.load_session()? {
                 if let Some(t) = session.tokens {
-                    let req = RefreshRequest { refresh_token: t.refresh_token };
+                    let req = RefreshRequest { refresh_token: t.refresh_token, device_id: None };
                     if let Err(e) = self.api.logout(&req).await {
                         tracing::warn!(transient = e.is_transient(), "could not revoke the session on the server");
                     }

@@ -23,6 +23,7 @@ pub(crate) fn record_visit_op(author: Uuid, visit: Visit, now: DateTime<Utc>) ->
         author,
         created_at: now,
         op: Op::RecordVisit(visit),
+        seen: None,
     }
 }
 

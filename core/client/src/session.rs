@@ -95,7 +95,10 @@ impl<'a> Authed<'a> {
     /// (durably) before anything uses it; a refused refresh token ends the
     /// session (the user stays known; queued work stays).
     pub(crate) async fn refresh(&mut self) -> Result<(), Error> {
-        let req = RefreshRequest { refresh_token: self.tokens.refresh_token.clone() };
+        // The install id lets the server answer a retry of this refresh (its
+        // answer lost on the way) instead of taking it for a stolen token.
+        let device_id = Some(self.ctx.store.device_id()?);
+        let req = RefreshRequest { refresh_token: self.tokens.refresh_token.clone(), device_id };
         let api = self.ctx.api;
         let res = with_retry(self.ctx.retry, self.ctx.cancel, true, || api.refresh(&req)).await;
         match res {

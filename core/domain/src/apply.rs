@@ -31,6 +31,11 @@ pub trait StateView {
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError>;
     /// The dispute holding a case number, if any.
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError>;
+    /// The feed sequence of the record's last change, where the view knows it
+    /// (the server's does; a phone's answers `None`).
+    fn version(&self, _kind: EntityKind, _id: Uuid) -> Result<Option<u64>, ViewError> {
+        Ok(None)
+    }
 }
 
 /// What to do with an operation.
@@ -198,7 +203,7 @@ pub fn decide(
             format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
         )));
     }
-    match &env.op {
+    let verdict = match &env.op {
         Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit).map(Verdict::from),
         Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att).map(Verdict::from),
         Op::ReviewCaseFile(_)
@@ -212,7 +217,68 @@ pub fn decide(
         | Op::RestoreHousehold(_)
         | Op::FileScreening(_) => crate::apply_prevent::decide(env, &env.op, actor, policy, view, now),
         other => crate::apply_disputes::decide(env, other, actor, policy, view, now),
+    }?;
+    lost_race(env, view, verdict)
+}
+
+/// The existing records whose state an operation depends on: a colleague's op
+/// changing one of them can make this one lose.
+pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>, ViewError> {
+    let dispute = |id: Uuid| vec![(EntityKind::Dispute, id)];
+    Ok(match op {
+        Op::CloseDispute(c) => dispute(c.dispute_id),
+        Op::RequestEscalation(e) => dispute(e.dispute_id),
+        Op::DecideEscalation(d) => vec![(EntityKind::Escalation, d.escalation_id)],
+        Op::RecordSession(m) => dispute(m.dispute_id),
+        Op::RecordAgreement(a) => dispute(a.dispute_id),
+        Op::RecordFollowUp(f) => dispute(f.dispute_id),
+        Op::RecordConfirmation(j) => {
+            vec![(EntityKind::Dispute, j.dispute_id), (EntityKind::Agreement, j.agreement_id)]
+        }
+        // A review settles the case's subsidies, which another review may have settled first.
+        Op::ReviewCaseFile(r) => {
+            let mut on = dispute(r.dispute_id);
+            if let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, r.dispute_id)? {
+                on.extend(d.payees.iter().map(|p| (EntityKind::Subsidy, crate::subsidy::subsidy_id(d.id, *p))));
+            }
+            on
+        }
+        Op::CreatePaymentBatch(b) => b.subsidy_ids.iter().map(|id| (EntityKind::Subsidy, *id)).collect(),
+        Op::MarkBatchPaid(b) => vec![(EntityKind::PaymentBatch, b.batch_id)],
+        Op::RejectSubsidy(r) => vec![(EntityKind::Subsidy, r.subsidy_id)],
+        Op::SetVillageRules(r) => vec![(EntityKind::VillageRules, r.id)],
+        Op::ReviewVillageRules(r) => vec![(EntityKind::VillageRules, crate::prevent::rules_id(r.village_id))],
+        Op::RestoreHousehold(r) => vec![(EntityKind::Violation, r.violation_id)],
+        Op::RecordVisit(_)
+        | Op::AttachPhoto(_)
+        | Op::ReportDispute(_)
+        | Op::RecordConsultation(_)
+        | Op::RecordViolation(_)
+        | Op::FileScreening(_) => Vec::new(),
+    })
+}
+
+/// Tells a lost race from a plain invalid request, for every operation alike:
+/// a refusal for the state of a record the op acts on ([`acts_on`]) or for
+/// who may act on it now (the level moved on) is a conflict carrying that record
+/// when it changed after the phone last pulled (`env.seen`) — a colleague's op
+/// got there first. A refusal the phone could have known of stays a rejection.
+fn lost_race(env: &OpEnvelope, view: &dyn StateView, verdict: Verdict) -> Result<Verdict, ViewError> {
+    let (Verdict::Reject(r), Some(seen)) = (&verdict, env.seen) else { return Ok(verdict) };
+    if !matches!(r.code, RejectionCode::InvalidState | RejectionCode::RoleNotAllowed) {
+        return Ok(verdict);
     }
+    for (kind, id) in acts_on(view, &env.op)? {
+        if view.version(kind, id)?.is_some_and(|v| v > seen) {
+            if let Some(current) = view.get(kind, id)? {
+                return Ok(Verdict::Conflict {
+                    message: format!("changed by someone else first: {}", r.message),
+                    current: Box::new(current),
+                });
+            }
+        }
+    }
+    Ok(verdict)
 }
 
 type Decision = Result<Result<Vec<Effect>, Rejection>, ViewError>;
@@ -429,6 +495,7 @@ mod tests {
                 leads: vec![],
                 group_id: None,
             }),
+            seen: None,
         }
     }
 
@@ -501,6 +568,7 @@ mod tests {
                 author: Uuid::nil(),
                 file_item: None,
             }),
+            seen: None,
         }
     }
 

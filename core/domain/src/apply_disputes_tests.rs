@@ -12,6 +12,8 @@ use std::collections::HashMap;
 struct World {
     records: RefCell<HashMap<(EntityKind, Uuid), Record>>,
     blocks: HashMap<(i32, u32), Uuid>,
+    /// Feed sequence of each record's last change, as the server keeps it.
+    versions: RefCell<HashMap<(EntityKind, Uuid), u64>>,
 }
 
 const COUNTY: u128 = 1;
@@ -34,6 +36,9 @@ impl StateView for World {
             _ => None,
         }))
     }
+    fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
+        Ok(self.versions.borrow().get(&(kind, id)).copied())
+    }
 }
 
 fn u(n: u128) -> Uuid {
@@ -52,7 +57,7 @@ fn world() -> World {
     unit(V2, "V02", UnitLevel::Village, Some(TOWN));
     unit(G1, "G01", UnitLevel::Group, Some(V1));
     unit(G2, "G01", UnitLevel::Group, Some(V2));
-    World { records: RefCell::new(m), blocks: HashMap::new() }
+    World { records: RefCell::new(m), blocks: HashMap::new(), versions: RefCell::new(HashMap::new()) }
 }
 
 fn person(role: Role, unit: u128) -> Actor {
@@ -60,18 +65,34 @@ fn person(role: Role, unit: u128) -> Actor {
 }
 
 fn env(author: &Actor, op: Op) -> OpEnvelope {
-    OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: author.user_id, created_at: Utc::now(), op }
+    OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: author.user_id, created_at: Utc::now(), op, seen: None }
 }
 
 /// Applies an op: returns the verdict and stores its effects.
 fn run(w: &World, a: &Actor, op: Op) -> Verdict {
-    let v = super::super::apply::decide(&env(a, op), a, &Policy::default(), w, Utc::now()).unwrap();
+    run_seen(w, a, op, None)
+}
+
+/// [`run`] for an op made by a phone that had pulled up to `seen`.
+fn run_seen(w: &World, a: &Actor, op: Op, seen: Option<u64>) -> Verdict {
+    let env = OpEnvelope { seen, ..env(a, op) };
+    let v = super::super::apply::decide(&env, a, &Policy::default(), w, Utc::now()).unwrap();
     if let Verdict::Apply(effects) = &v {
         for Effect::Put { record, .. } in effects {
-            w.records.borrow_mut().insert((record.kind(), record.id()), record.clone());
+            let key = (record.kind(), record.id());
+            let seq = w.last_seq() + 1;
+            w.versions.borrow_mut().insert(key, seq);
+            w.records.borrow_mut().insert(key, record.clone());
         }
     }
     v
+}
+
+impl World {
+    /// The feed's last sequence (what a phone pulling now would have seen).
+    fn last_seq(&self) -> u64 {
+        self.versions.borrow().values().copied().max().unwrap_or(0)
+    }
 }
 
 fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dispute {
@@ -410,3 +431,6 @@ fn only_major_disputes_skip_levels_and_refusal_needs_a_comment() {
         Verdict::Conflict { .. }
     ));
 }
+
+#[path = "apply_races_tests.rs"]
+mod races;

@@ -105,14 +105,18 @@ pub struct Dispute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_id: Option<Uuid>,
     /// Reporter (set by the server from the op's author).
+    #[serde(default)]
     pub reported_by: Uuid,
     /// Current level.
     pub level: Level,
     /// The unit handling it at its level (group, village or town).
+    #[serde(default)]
     pub handler_unit: Uuid,
     /// When it entered its current level (server time): deadlines count from here.
+    #[serde(default)]
     pub level_since: DateTime<Utc>,
     /// When the server registered it.
+    #[serde(default)]
     pub registered_at: DateTime<Utc>,
     /// The escalation waiting for a decision, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,8 +190,10 @@ pub struct Escalation {
     #[serde(default)]
     pub note: String,
     /// Who asked (set by the server).
+    #[serde(default)]
     pub requested_by: Uuid,
     /// Server time of the request.
+    #[serde(default)]
     pub requested_at: DateTime<Utc>,
     /// Grade of the dispute at the request (for the inbox order).
     pub grade: Grade,
@@ -221,6 +227,7 @@ pub struct MediationSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
     /// Who recorded it (set by the server).
+    #[serde(default)]
     pub author: Uuid,
 }
 
@@ -245,6 +252,7 @@ pub struct Agreement {
     #[serde(default)]
     pub signature_photos: Vec<String>,
     /// Who recorded it (set by the server).
+    #[serde(default)]
     pub author: Uuid,
 }
 
@@ -279,6 +287,7 @@ pub struct FollowUp {
     #[serde(default)]
     pub note: String,
     /// Who recorded it (set by the server).
+    #[serde(default)]
     pub author: Uuid,
 }
 
@@ -303,6 +312,7 @@ pub struct JudicialConfirmation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<DateTime<Utc>>,
     /// Who recorded it (set by the server).
+    #[serde(default)]
     pub author: Uuid,
 }
 

@@ -251,6 +251,11 @@ pub struct AuthPolicy {
     /// Sign-in attempts one client address may make per minute (all usernames
     /// together); more get 429 before any password is hashed. 0: no limit.
     pub login_per_address_per_minute: u32,
+    /// Seconds after a refresh token is spent in which the same device may
+    /// present it again (its answer was lost) and get a fresh pair, as long as
+    /// the pair it was given has not been used; reuse after that, or from
+    /// another device, revokes the session. 0: no grace. At most 600.
+    pub refresh_retry_grace_secs: u64,
 }
 
 /// Deadlines by dispute grade, in days.
@@ -409,6 +414,7 @@ impl Default for AuthPolicy {
             min_password_chars: 10,
             login_per_account_per_minute: 10,
             login_per_address_per_minute: 120,
+            refresh_retry_grace_secs: 60,
         }
     }
 }
@@ -477,6 +483,9 @@ impl Policy {
         if self.auth.refresh_ttl_days == 0 {
             return bad("auth.refresh_ttl_days must be at least 1");
         }
+        if self.auth.refresh_retry_grace_secs > 600 {
+            return bad("auth.refresh_retry_grace_secs must be at most 600");
+        }
         if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
             return bad("county.timezone is not an IANA zone name");
         }
@@ -540,6 +549,11 @@ mod tests {
     #[test]
     fn out_of_range_is_refused() {
         assert!(Policy::from_toml("[auth]\naccess_ttl_secs = 1\n").is_err());
+        assert!(Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 601\n").is_err());
+        assert_eq!(
+            Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 0\n").unwrap().auth.refresh_retry_grace_secs,
+            0
+        );
         assert!(Policy::from_toml("[county]\ntimezone = \"Mars/Base\"\n").is_err());
     }
 

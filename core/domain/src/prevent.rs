@@ -112,8 +112,10 @@ pub struct Violation {
     #[serde(default)]
     pub evidence: Vec<String>,
     /// Who recorded it (set by the server).
+    #[serde(default)]
     pub recorded_by: Uuid,
     /// When the household was notified (server time of recording).
+    #[serde(default)]
     pub notified_at: DateTime<Utc>,
     /// Sanctions apply from here (after the correction period).
     pub sanctions_from: DateTime<Utc>,
@@ -250,8 +252,10 @@ pub struct Screening {
     #[serde(default)]
     pub note: String,
     /// Who filed it (set by the server).
+    #[serde(default)]
     pub filed_by: Uuid,
     /// Server time.
+    #[serde(default)]
     pub filed_at: DateTime<Utc>,
 }
 

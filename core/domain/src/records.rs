@@ -167,6 +167,7 @@ pub struct Visit {
     /// The household visited.
     pub household_id: Uuid,
     /// The user who visited (set from the operation's author by the server).
+    #[serde(default)]
     pub visitor_id: Uuid,
     /// When the visit happened (device clock, UTC; informational, never used to order).
     pub visited_at: DateTime<Utc>,
@@ -263,6 +264,7 @@ pub struct Attachment {
     #[serde(default)]
     pub caption: String,
     /// Who attached it (set from the operation's author by the server).
+    #[serde(default)]
     pub author: Uuid,
     /// The case-file checklist item this photo satisfies (e.g. `identity_documents`),
     /// when attached to a dispute's file.

@@ -84,8 +84,10 @@ pub struct CaseReview {
     #[serde(default)]
     pub reasons: Vec<String>,
     /// Reviewer (set by the server).
+    #[serde(default)]
     pub reviewer: Uuid,
     /// Server time.
+    #[serde(default)]
     pub reviewed_at: DateTime<Utc>,
 }
 
@@ -106,6 +108,7 @@ pub struct Consultation {
     /// Villager satisfaction.
     pub satisfaction: crate::disputes::Satisfaction,
     /// The advisor (set by the server).
+    #[serde(default)]
     pub advisor: Uuid,
 }
 

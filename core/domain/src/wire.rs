@@ -207,6 +207,12 @@ pub struct OpEnvelope {
     pub created_at: DateTime<Utc>,
     /// The intent.
     pub op: Op,
+    /// The highest feed sequence the phone had pulled when it made the op. A
+    /// refusal because a record the op acts on is in another state is a lost
+    /// race when that record changed after this (answered `conflict` with the
+    /// record as it stands); otherwise it stays a rejection. Absent: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
 }
 
 /// `POST /v1/sync/push` body.
@@ -323,8 +329,9 @@ impl Change {
 pub struct PullResponse {
     /// Wire version of the server.
     pub v: u32,
-    /// True when the caller's scope changed since the cursor: drop everything
-    /// pulled before and take these changes as the start.
+    /// True when the caller's scope changed since the cursor, or the cursor is
+    /// beyond the end of the feed (the server was restored from a backup): drop
+    /// everything pulled before and take these changes as the start.
     #[serde(default)]
     pub reset: bool,
     /// Changes in sequence order.
@@ -357,6 +364,11 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token last handed out.
     pub refresh_token: String,
+    /// The phone's install id (as sent at sign-in). A refresh retried by the
+    /// same device shortly after its answer was lost is answered again instead
+    /// of being taken for theft (see the policy's `auth.refresh_retry_grace_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
 }
 
 /// A role grant with its unit's name, for display.
@@ -473,6 +485,7 @@ mod tests {
                 leads: vec![],
                 group_id: None,
             }),
+            seen: None,
         };
         let j = serde_json::to_value(&env).unwrap();
         assert_eq!(j["op"]["kind"], "record_visit");

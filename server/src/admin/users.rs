@@ -302,6 +302,8 @@ mod tests {
                     issued_at: now,
                     expires_at: now + chrono::Duration::days(1),
                     spent: false,
+                    spent_at: None,
+                    successor: None,
                 })
                 .unwrap();
         }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::keys::KeyRing;
 use super::password;
 use super::tokens::{self, TokenProblem};
-use crate::store::{AuditAction, AuditEntry, RefreshRecord, SpendOutcome, Store, StoreError, UserRecord};
+use crate::store::{AuditAction, AuditEntry, RefreshRecord, SpendOutcome, SpendRequest, Store, StoreError, UserRecord};
 
 /// Why an auth call failed.
 #[derive(Debug, thiserror::Error)]
@@ -110,22 +110,49 @@ impl AuthService {
             }
         };
         match user {
-            Some(u) if ok && !u.disabled => self.issue(&u, Uuid::now_v7(), device_id, now),
+            Some(u) if ok && !u.disabled => self.issue(&u, Uuid::now_v7(), device_id, tokens::random_token(), now),
             _ => Err(AuthError::InvalidCredentials),
         }
     }
 
-    /// Spends a refresh token and issues its successor in the same family.
-    pub fn refresh(&self, refresh_token: &str, now: DateTime<Utc>) -> Result<TokenResponse, AuthError> {
+    /// Spends a refresh token and issues its successor in the same family. The
+    /// same device presenting it again within the policy's grace, before using
+    /// the successor it was given, is taken for a retry whose answer was lost:
+    /// it gets a fresh pair, and the lost one is spent. Any other reuse revokes
+    /// the family.
+    pub fn refresh(
+        &self,
+        refresh_token: &str,
+        device: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, AuthError> {
         if let Some(rec) = self.store.refresh(&tokens::token_hash(refresh_token))? {
             if self.store.family_device_revoked(rec.family)? {
                 return Err(AuthError::DeviceRevoked);
             }
         }
-        match self.store.spend_refresh(&tokens::token_hash(refresh_token), now)? {
+        let next = tokens::random_token();
+        let req = SpendRequest {
+            successor: tokens::token_hash(&next),
+            device,
+            grace: Duration::seconds(self.policy.auth.refresh_retry_grace_secs.min(600) as i64),
+        };
+        match self.store.spend_refresh(&tokens::token_hash(refresh_token), now, &req)? {
             SpendOutcome::Spent(old) => {
                 let user = self.store.user(old.user_id)?.filter(|u| !u.disabled).ok_or(AuthError::RefreshInvalid)?;
-                self.issue(&user, old.family, old.device_id, now)
+                self.issue(&user, old.family, old.device_id, next, now)
+            }
+            SpendOutcome::Retried(old) => {
+                tracing::info!(family = %old.family, "refresh retried by the same device: answered again");
+                self.store.append_audit(&[AuditEntry::new(
+                    AuditAction::RefreshRetry,
+                    Some(old.user_id),
+                    Some(old.family.to_string()),
+                    "reissued",
+                )
+                .device(old.device_id)])?;
+                let user = self.store.user(old.user_id)?.filter(|u| !u.disabled).ok_or(AuthError::RefreshInvalid)?;
+                self.issue(&user, old.family, old.device_id, next, now)
             }
             SpendOutcome::Reused { family } => {
                 tracing::warn!(%family, "spent refresh token reused: session family revoked");
@@ -155,8 +182,10 @@ impl AuthService {
     }
 
     /// Changes the caller's own password: the old one must match and the new one
-    /// meet the policy; clears a reset's "must change" flag.
-    pub fn change_password(&self, user_id: Uuid, old: &str, new: &str) -> Result<(), AuthError> {
+    /// meet the policy; clears a reset's "must change" flag. Every other session
+    /// of the user ends (its refresh family is revoked, so its access tokens stop
+    /// working too); the session `keep` that changed it stays signed in.
+    pub fn change_password(&self, user_id: Uuid, keep: Uuid, old: &str, new: &str) -> Result<(), AuthError> {
         let mut user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
         if !password::verify(old, &user.password_hash) {
             return Err(AuthError::InvalidCredentials);
@@ -168,6 +197,15 @@ impl AuthService {
         user.password_hash = password::hash(new).map_err(AuthError::Internal)?;
         user.must_change_password = false;
         self.store.update_user(&user)?;
+        let mut others: Vec<Uuid> =
+            self.store.refresh_of_user(user_id)?.into_iter().map(|r| r.family).filter(|f| *f != keep).collect();
+        others.sort();
+        others.dedup();
+        for family in others {
+            if !self.store.family_revoked(family)? {
+                self.store.revoke_family(family)?;
+            }
+        }
         Ok(())
     }
 
@@ -222,13 +260,13 @@ impl AuthService {
         user: &UserRecord,
         family: Uuid,
         device_id: Option<Uuid>,
+        refresh_token: String,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, AuthError> {
         let ttl = self.policy.auth.access_ttl_secs;
         let now_s = now.timestamp().max(0) as u64;
         let claims = tokens::claims_for(user.id, family, now_s, ttl);
         let access_token = tokens::sign(&self.keys, &claims).map_err(AuthError::Internal)?;
-        let refresh_token = tokens::random_token();
         let refresh_expires_at = now + Duration::days(self.policy.auth.refresh_ttl_days as i64);
         self.store.insert_refresh(&RefreshRecord {
             token_hash: tokens::token_hash(&refresh_token),
@@ -238,6 +276,8 @@ impl AuthService {
             issued_at: now,
             expires_at: refresh_expires_at,
             spent: false,
+            spent_at: None,
+            successor: None,
         })?;
         Ok(TokenResponse {
             access_token,
@@ -249,5 +289,98 @@ impl AuthService {
             user: self.user_info(user)?,
             must_change_password: user.must_change_password,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn service(grace_secs: u64) -> (AuthService, Arc<dyn Store>, UserRecord) {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let user = UserRecord {
+            id: Uuid::now_v7(),
+            username: "li.si".into(),
+            display_name: "李四".into(),
+            password_hash: password::hash("a-good-password").unwrap(),
+            grants: vec![],
+            disabled: false,
+            must_change_password: false,
+            created_at: Utc::now(),
+        };
+        store.create_user(&user).unwrap();
+        let mut policy = Policy::default();
+        policy.auth.refresh_retry_grace_secs = grace_secs;
+        (AuthService::new(store.clone(), Arc::new(policy)).unwrap(), store, user)
+    }
+
+    fn family_of(store: &dyn Store, token: &str) -> Uuid {
+        store.refresh(&tokens::token_hash(token)).unwrap().unwrap().family
+    }
+
+    #[test]
+    fn a_retry_within_the_grace_is_answered_and_a_late_one_revokes() {
+        let (auth, store, _) = service(60);
+        let phone = Some(Uuid::now_v7());
+        let t0 = Utc::now();
+        let first = auth.login("li.si", "a-good-password", phone, t0).unwrap();
+        let fam = family_of(store.as_ref(), &first.refresh_token);
+        let lost = auth.refresh(&first.refresh_token, phone, t0).unwrap();
+        // the answer was lost: the same phone tries again 10 s later
+        let again = auth.refresh(&first.refresh_token, phone, t0 + Duration::seconds(10)).unwrap();
+        assert_ne!(again.refresh_token, lost.refresh_token);
+        assert!(!store.family_revoked(fam).unwrap());
+        let audit = store
+            .audit(&crate::store::AuditQuery {
+                action: Some(AuditAction::RefreshRetry),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+        // and goes on with the pair it got
+        let next = auth.refresh(&again.refresh_token, phone, t0 + Duration::seconds(20)).unwrap();
+        // past the grace, the spent token is reuse: the family dies
+        let late = auth.refresh(&next.refresh_token, phone, t0 + Duration::seconds(30)).unwrap();
+        assert!(matches!(
+            auth.refresh(&next.refresh_token, phone, t0 + Duration::seconds(91)),
+            Err(AuthError::RefreshInvalid)
+        ));
+        assert!(store.family_revoked(fam).unwrap());
+        assert!(auth.refresh(&late.refresh_token, phone, t0 + Duration::seconds(92)).is_err());
+    }
+
+    #[test]
+    fn no_grace_from_another_device_without_a_device_or_when_turned_off() {
+        let phone = Some(Uuid::now_v7());
+        for (grace, presenter) in [(60, Some(Uuid::now_v7())), (60, None), (0, phone)] {
+            let (auth, store, _) = service(grace);
+            let t0 = Utc::now();
+            let first = auth.login("li.si", "a-good-password", phone, t0).unwrap();
+            let fam = family_of(store.as_ref(), &first.refresh_token);
+            let second = auth.refresh(&first.refresh_token, phone, t0).unwrap();
+            assert!(matches!(
+                auth.refresh(&first.refresh_token, presenter, t0 + Duration::seconds(1)),
+                Err(AuthError::RefreshInvalid)
+            ));
+            assert!(store.family_revoked(fam).unwrap(), "grace {grace}, presenter {presenter:?}");
+            assert!(auth.refresh(&second.refresh_token, phone, t0 + Duration::seconds(2)).is_err());
+        }
+    }
+
+    #[test]
+    fn a_password_change_ends_the_other_sessions_only() {
+        let (auth, store, user) = service(60);
+        let now = Utc::now();
+        let here = auth.login("li.si", "a-good-password", Some(Uuid::now_v7()), now).unwrap();
+        let there = auth.login("li.si", "a-good-password", Some(Uuid::now_v7()), now).unwrap();
+        let (keep, other) =
+            (family_of(store.as_ref(), &here.refresh_token), family_of(store.as_ref(), &there.refresh_token));
+        auth.change_password(user.id, keep, "a-good-password", "another-good-password").unwrap();
+        assert!(store.family_revoked(other).unwrap());
+        assert!(!store.family_revoked(keep).unwrap());
+        assert!(matches!(auth.authenticate(&there.access_token), Err(AuthError::Unauthorized)));
+        assert!(auth.authenticate(&here.access_token).is_ok());
     }
 }

@@ -115,7 +115,10 @@ async fn login_checked(st: AppState, req: LoginRequest) -> ApiResult<Json<TokenR
     }
 }
 
-/// Rotate: spend a refresh token, get new access and refresh tokens.
+/// Rotate: spend a refresh token, get new access and refresh tokens. The same
+/// device presenting the token again within `auth.refresh_retry_grace_secs`
+/// (its answer was lost), before using the pair it was given, gets a fresh pair;
+/// any other reuse of a spent token revokes the session.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
 pub async fn refresh(
@@ -123,7 +126,7 @@ pub async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let auth = st.auth.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || auth.refresh(&req.refresh_token, Utc::now())).await??))
+    Ok(Json(tokio::task::spawn_blocking(move || auth.refresh(&req.refresh_token, req.device_id, Utc::now())).await??))
 }
 
 /// Sign out: revoke the session the refresh token belongs to.
@@ -142,7 +145,8 @@ pub async fn logout(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshReq
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Change one's own password (required after an administrator's reset).
+/// Change one's own password (required after an administrator's reset). Every
+/// other session of the user ends; the calling one stays signed in.
 #[utoipa::path(post, path = "/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
     security(("bearer" = [])),
     responses((status = 204, description = "changed"), (status = 400, body = ErrorBody, description = "weak_password"),
@@ -158,7 +162,7 @@ pub async fn change_password(
     let (auth, store) = (st.auth.clone(), st.store.clone());
     tokio::task::spawn_blocking(move || -> Result<(), crate::auth::AuthError> {
         let id = caller.user.id;
-        let r = auth.change_password(id, &req.old_password, &req.new_password);
+        let r = auth.change_password(id, caller.family, &req.old_password, &req.new_password);
         let outcome = match &r {
             Ok(()) => "ok",
             Err(e) => e.code(),

@@ -95,7 +95,14 @@ pub async fn ledger(
 
 /// Applies one operation as the caller (the same path as a phone's push).
 async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
-    let env = OpEnvelope { op_id: Uuid::now_v7(), v: WIRE_VERSION, author: caller.user.id, created_at: Utc::now(), op };
+    let env = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        v: WIRE_VERSION,
+        author: caller.user.id,
+        created_at: Utc::now(),
+        op,
+        seen: None,
+    };
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
     let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &[env], Utc::now())).await??;
     match answers.into_iter().next().map(|a| a.outcome) {

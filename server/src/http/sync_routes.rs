@@ -39,7 +39,7 @@ pub async fn push(
     }
     let mut ops: Vec<OpEnvelope> = Vec::with_capacity(req.ops.len());
     for (i, raw) in req.ops.into_iter().enumerate() {
-        match serde_json::from_value::<OpEnvelope>(raw) {
+        match parse_op(&raw) {
             Ok(op) => ops.push(op),
             Err(e) => {
                 let mut err =
@@ -78,6 +78,37 @@ pub async fn push(
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))
+}
+
+/// Reads one pushed operation. The error names the path of the offending field
+/// (`op.body.visited_at: input is out of range`), so whoever sent it can tell
+/// which value to correct.
+fn parse_op(raw: &serde_json::Value) -> Result<OpEnvelope, String> {
+    let err = match serde_path_to_error::deserialize::<_, OpEnvelope>(raw) {
+        Ok(env) => return Ok(env),
+        Err(e) => e,
+    };
+    // A JSON object reaches serde with its keys sorted, so an op's `body` comes
+    // before its `kind` and is buffered, which hides the path inside it. Read the
+    // op again with its kind first to name the field within the body.
+    let path = err.path().to_string();
+    let at_path = |path: &str, inner: &serde_json::Error| match path {
+        "." => inner.to_string(),
+        p => format!("{p}: {inner}"),
+    };
+    if path != "op" && !path.starts_with("op.") {
+        return Err(at_path(&path, err.inner()));
+    }
+    if let Some(serde_json::Value::Object(op)) = raw.get("op") {
+        if let (Some(kind), Some(body)) = (op.get("kind"), op.get("body")) {
+            let pairs = [("kind".to_string(), kind.clone()), ("body".to_string(), body.clone())];
+            let ordered = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(pairs.into_iter());
+            if let Err(e) = serde_path_to_error::deserialize::<_, fengqiao_domain::wire::Op>(ordered) {
+                return Err(format!("op.{}: {}", e.path(), e.inner()));
+            }
+        }
+    }
+    Err(at_path(&path, err.inner()))
 }
 
 /// Query of a pull.
@@ -119,7 +150,9 @@ fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiErro
     Ok((fp == fingerprint).then_some(pos))
 }
 
-/// Changes in the caller's jurisdiction since the cursor, one page.
+/// Changes in the caller's jurisdiction since the cursor, one page. A cursor of
+/// another scope (the caller's roles changed) or past the end of the feed (given
+/// out before a restore) answers from the beginning with `reset: true`.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
     responses((status = 200, body = PullResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn pull(
@@ -142,7 +175,20 @@ pub async fn pull(
         },
     };
     let (store, grants, user_id) = (st.store.clone(), caller.user.grants.clone(), caller.user.id);
-    let page = tokio::task::spawn_blocking(move || store.pull(&grants, Some(user_id), after, limit)).await??;
+    let (page, beyond_end) = tokio::task::spawn_blocking(move || -> crate::store::StoreResult<_> {
+        let page = store.pull(&grants, Some(user_id), after, limit)?;
+        if !page.beyond_end {
+            return Ok((page, false));
+        }
+        // A cursor past the end of this feed (given out before a restore, or
+        // forged): the phone starts over, as after a change of scope.
+        store.pull(&grants, Some(user_id), 0, limit).map(|p| (p, true))
+    })
+    .await??;
+    if beyond_end {
+        tracing::warn!(user = %user_id, after, "pull cursor beyond the end of the feed; resetting the phone");
+    }
+    let reset = reset || beyond_end;
     let changes =
         page.changes.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
     Ok(Json(PullResponse {
@@ -167,6 +213,43 @@ mod tests {
     use super::*;
     use fengqiao_domain::Role;
     use uuid::Uuid;
+
+    fn visit_op(body: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({"op_id": Uuid::now_v7(), "v": 1, "author": Uuid::now_v7(),
+            "created_at": "2026-01-01T00:00:00Z", "op": {"kind": "record_visit", "body": body}})
+    }
+
+    #[test]
+    fn a_malformed_op_is_refused_naming_the_field() {
+        let good = serde_json::json!({"id": Uuid::now_v7(), "household_id": Uuid::now_v7(),
+            "visited_at": "2026-01-01T00:00:00Z", "kind": "routine"});
+        assert!(parse_op(&visit_op(good.clone())).is_ok(), "server-owned fields may be left out");
+        let mut month13 = good.clone();
+        month13["visited_at"] = "2026-13-01T00:00:00Z".into();
+        let e = parse_op(&visit_op(month13)).unwrap_err();
+        assert!(e.starts_with("op.body.visited_at: "), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+        let mut wrong_type = good.clone();
+        wrong_type["household_id"] = 7.into();
+        let e = parse_op(&visit_op(wrong_type)).unwrap_err();
+        assert!(e.starts_with("op.body.household_id: "), "{e}");
+        let mut missing = good;
+        missing.as_object_mut().unwrap().remove("household_id");
+        let e = parse_op(&visit_op(missing)).unwrap_err();
+        assert!(e.contains("household_id"), "{e}");
+        let mut envelope = visit_op(serde_json::json!({}));
+        envelope["created_at"] = "yesterday".into();
+        let e = parse_op(&envelope).unwrap_err();
+        assert!(e.starts_with("created_at: "), "{e}");
+        let e = parse_op(&serde_json::json!({"op_id": Uuid::now_v7(), "v": 1, "author": Uuid::now_v7(),
+            "created_at": "2026-01-01T00:00:00Z", "op": {"kind": "launch_rocket", "body": {}}}))
+        .unwrap_err();
+        assert!(e.contains("launch_rocket"), "{e}");
+        let mut extra = visit_op(serde_json::json!({}));
+        extra["admin"] = true.into();
+        let e = parse_op(&extra).unwrap_err();
+        assert!(e.contains("admin") && !e.starts_with('.'), "{e}");
+    }
 
     #[test]
     fn cursor_roundtrips_and_detects_scope_change() {

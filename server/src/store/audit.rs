@@ -21,6 +21,9 @@ pub enum AuditAction {
     LoginFailed,
     /// A spent refresh token was presented again; its family was revoked.
     RefreshReuse,
+    /// A spent refresh token was presented again by its own device within the
+    /// grace (a retry after a lost answer); a fresh pair was issued.
+    RefreshRetry,
     /// A sign-out (the session's family revoked).
     Logout,
     /// A user changed their own password.
@@ -49,6 +52,7 @@ impl AuditAction {
             AuditAction::Login => "login",
             AuditAction::LoginFailed => "login_failed",
             AuditAction::RefreshReuse => "refresh_reuse",
+            AuditAction::RefreshRetry => "refresh_retry",
             AuditAction::Logout => "logout",
             AuditAction::PasswordChange => "password_change",
             AuditAction::UserCreate => "user_create",

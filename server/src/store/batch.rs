@@ -127,6 +127,6 @@ fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewEr
         Record::Dispute(d) => tx.claim_case_number(&d.case_number, d.id)?,
         _ => {}
     }
-    tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record })?;
+    tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record, seq })?;
     Ok(seq)
 }

@@ -11,8 +11,8 @@ use fengqiao_domain::{
 use uuid::Uuid;
 
 use super::{
-    AuditAction, AuditEntry, AuditQuery, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store, StoreError,
-    UploadRecord, UserRecord,
+    AuditAction, AuditEntry, AuditQuery, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, SpendRequest,
+    Store, StoreError, UploadRecord, UserRecord,
 };
 
 /// The county of the small world.
@@ -96,6 +96,7 @@ pub fn visit_op(author: Uuid, household: Uuid) -> OpEnvelope {
             leads: vec![],
             group_id: None,
         }),
+        seen: None,
     }
 }
 
@@ -105,6 +106,7 @@ pub fn run_all(store: &dyn Store) {
     assert!(store.is_empty().unwrap(), "conformance needs an empty store");
     users(store);
     refresh_tokens(store);
+    refresh_retry_grace(store);
     signing_keys(store);
     small_world(store);
     unknown_unit_writes_nothing(store);
@@ -228,6 +230,7 @@ fn uploads_and_photos(store: &dyn Store) {
             author: leader.user_id,
             file_item: None,
         }),
+        seen: None,
     };
     let a = store.apply_ops(&leader, &policy, &[att], Utc::now()).unwrap();
     assert!(matches!(a[0].outcome, Outcome::Applied { .. }), "{a:?}");
@@ -291,29 +294,36 @@ fn refresh(family: Uuid, hash: &str, expires_in: Duration) -> RefreshRecord {
         issued_at: Utc::now(),
         expires_at: Utc::now() + expires_in,
         spent: false,
+        spent_at: None,
+        successor: None,
     }
+}
+
+/// A spend without grace, issuing `successor`.
+fn plain(successor: &str) -> SpendRequest {
+    SpendRequest { successor: successor.into(), device: None, grace: Duration::zero() }
 }
 
 fn refresh_tokens(store: &dyn Store) {
     let now = Utc::now();
     let fam = Uuid::now_v7();
     store.insert_refresh(&refresh(fam, "h1", Duration::days(1))).unwrap();
-    assert!(matches!(store.spend_refresh("h1", now).unwrap(), SpendOutcome::Spent(r) if r.family == fam));
+    assert!(matches!(store.spend_refresh("h1", now, &plain("h2")).unwrap(), SpendOutcome::Spent(r) if r.family == fam));
     // its successor in the same family
     store.insert_refresh(&refresh(fam, "h2", Duration::days(1))).unwrap();
     // reuse of the spent one revokes the family, successor included
-    assert_eq!(store.spend_refresh("h1", now).unwrap(), SpendOutcome::Reused { family: fam });
+    assert_eq!(store.spend_refresh("h1", now, &plain("next")).unwrap(), SpendOutcome::Reused { family: fam });
     assert!(store.family_revoked(fam).unwrap());
-    assert_eq!(store.spend_refresh("h2", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("h2", now, &plain("next")).unwrap(), SpendOutcome::Invalid);
     // expired and unknown
     store.insert_refresh(&refresh(Uuid::now_v7(), "h3", Duration::seconds(-1))).unwrap();
-    assert_eq!(store.spend_refresh("h3", now).unwrap(), SpendOutcome::Invalid);
-    assert_eq!(store.spend_refresh("nope", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("h3", now, &plain("next")).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("nope", now, &plain("next")).unwrap(), SpendOutcome::Invalid);
     // explicit revocation (logout)
     let fam2 = Uuid::now_v7();
     store.insert_refresh(&refresh(fam2, "h4", Duration::days(1))).unwrap();
     store.revoke_family(fam2).unwrap();
-    assert_eq!(store.spend_refresh("h4", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("h4", now, &plain("next")).unwrap(), SpendOutcome::Invalid);
     assert_eq!(store.refresh("h4").unwrap().map(|r| r.family), Some(fam2));
     assert!(!store.family_device_revoked(fam2).unwrap(), "a logout is not a device revocation");
     // revocation with the device (a lost phone): revoked, and told apart
@@ -322,7 +332,7 @@ fn refresh_tokens(store: &dyn Store) {
     assert!(!store.family_device_revoked(fam3).unwrap());
     store.revoke_device_family(fam3).unwrap();
     assert!(store.family_revoked(fam3).unwrap() && store.family_device_revoked(fam3).unwrap());
-    assert_eq!(store.spend_refresh("h5", now).unwrap(), SpendOutcome::Invalid);
+    assert_eq!(store.spend_refresh("h5", now, &plain("next")).unwrap(), SpendOutcome::Invalid);
     // a user's tokens across families and devices (to list and revoke devices)
     let (carol, phone_a, phone_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let mine = |hash: &str, fam: Uuid, device: Uuid, age: i64| RefreshRecord {
@@ -339,6 +349,71 @@ fn refresh_tokens(store: &dyn Store) {
     assert_eq!(got.iter().map(|r| r.token_hash.as_str()).collect::<Vec<_>>(), vec!["c1", "c2", "c3"], "oldest first");
     assert_eq!(got[2].device_id, Some(phone_b));
     assert!(store.refresh_of_user(Uuid::now_v7()).unwrap().is_empty());
+}
+
+/// A spent token presented again by its own device within the grace, before its
+/// successor was used, is a retry: answered again, the unused successor spent.
+/// From another device, without a device, after the grace, or once the
+/// successor was used, it is reuse: the family is revoked.
+fn refresh_retry_grace(store: &dyn Store) {
+    let now = Utc::now();
+    let phone = Uuid::now_v7();
+    let grace = |successor: &str, device: Option<Uuid>| SpendRequest {
+        successor: successor.into(),
+        device,
+        grace: Duration::seconds(60),
+    };
+    let family = |first: &str| {
+        let fam = Uuid::now_v7();
+        store
+            .insert_refresh(&RefreshRecord { device_id: Some(phone), ..refresh(fam, first, Duration::days(1)) })
+            .unwrap();
+        fam
+    };
+    let issue = |fam: Uuid, hash: &str| {
+        store
+            .insert_refresh(&RefreshRecord { device_id: Some(phone), ..refresh(fam, hash, Duration::days(1)) })
+            .unwrap()
+    };
+    // the answer to g1's rotation (g2) is lost; the phone presents g1 again
+    let fam = family("g1");
+    assert!(matches!(store.spend_refresh("g1", now, &grace("g2", Some(phone))).unwrap(), SpendOutcome::Spent(_)));
+    issue(fam, "g2");
+    let later = now + Duration::seconds(5);
+    assert!(matches!(store.spend_refresh("g1", later, &grace("g3", Some(phone))).unwrap(),
+        SpendOutcome::Retried(r) if r.family == fam && r.successor.as_deref() == Some("g3")));
+    issue(fam, "g3");
+    assert!(!store.family_revoked(fam).unwrap());
+    assert!(store.refresh("g2").unwrap().unwrap().spent, "the lost successor is spent");
+    // the lost one surfacing later is reuse
+    let fam_b = family("b1");
+    store.spend_refresh("b1", now, &grace("b2", Some(phone))).unwrap();
+    issue(fam_b, "b2");
+    store.spend_refresh("b1", later, &grace("b3", Some(phone))).unwrap();
+    issue(fam_b, "b3");
+    assert_eq!(
+        store.spend_refresh("b2", later, &grace("b4", Some(phone))).unwrap(),
+        SpendOutcome::Reused { family: fam_b }
+    );
+    assert!(store.family_revoked(fam_b).unwrap());
+    // the retry's own answer goes on as usual
+    assert!(matches!(store.spend_refresh("g3", later, &grace("g4", Some(phone))).unwrap(), SpendOutcome::Spent(_)));
+    issue(fam, "g4");
+    // once the successor was used, presenting g1 again is reuse
+    assert_eq!(
+        store.spend_refresh("g1", later, &grace("x", Some(phone))).unwrap(),
+        SpendOutcome::Reused { family: fam }
+    );
+    assert!(store.family_revoked(fam).unwrap());
+    // another device, no device, or after the grace: reuse
+    for (device, at) in [(Some(Uuid::now_v7()), later), (None, later), (Some(phone), now + Duration::seconds(61))] {
+        let f = family("o1");
+        store.spend_refresh("o1", now, &grace("o2", Some(phone))).unwrap();
+        issue(f, "o2");
+        assert_eq!(store.spend_refresh("o1", at, &grace("o3", device)).unwrap(), SpendOutcome::Reused { family: f });
+        assert!(store.family_revoked(f).unwrap());
+        assert_eq!(store.spend_refresh("o2", at, &grace("o3", Some(phone))).unwrap(), SpendOutcome::Invalid);
+    }
 }
 
 fn signing_keys(store: &dyn Store) {
@@ -468,6 +543,11 @@ fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
     assert!(page.changes.is_empty() && !page.has_more);
     assert_eq!(page.position, cursor);
     assert_eq!(cursor, store.last_seq().unwrap());
+    assert!(!page.beyond_end);
+    // a position past the end (a restored server, a forged cursor) is not taken up
+    let page = store.pull(&grants, None, cursor + 1_000, 2).unwrap();
+    assert!(page.beyond_end && page.changes.is_empty() && !page.has_more);
+    assert_eq!(page.position, cursor);
 }
 
 fn moved_record_is_dropped_where_it_left(store: &dyn Store) {

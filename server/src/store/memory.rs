@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail, WriteTx};
 use super::{
-    gather_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome, Store,
-    StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
+    gather_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome,
+    SpendRequest, Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
 
 #[derive(Default, Clone)]
@@ -87,6 +87,9 @@ impl StateView for MemTx {
     }
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_numbers.get(case_number).copied())
+    }
+    fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
+        Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.seq))
     }
 }
 
@@ -190,25 +193,19 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<SpendOutcome> {
+    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>, req: &SpendRequest) -> StoreResult<SpendOutcome> {
         let mut st = self.st();
-        let Some(rec) = st.refresh.get(token_hash).cloned() else {
-            return Ok(SpendOutcome::Invalid);
-        };
-        if st.revoked.contains(&rec.family) {
-            return Ok(SpendOutcome::Invalid);
+        let rec = st.refresh.get(token_hash).cloned();
+        let revoked = rec.as_ref().is_some_and(|r| st.revoked.contains(&r.family));
+        let successor = rec.as_ref().and_then(|r| r.successor.as_ref()).and_then(|h| st.refresh.get(h)).cloned();
+        let plan = super::plan_spend(rec, revoked, successor, now, req);
+        for r in plan.write {
+            st.refresh.insert(r.token_hash.clone(), r);
         }
-        if rec.spent {
-            st.revoked.insert(rec.family);
-            return Ok(SpendOutcome::Reused { family: rec.family });
+        if let Some(f) = plan.revoke {
+            st.revoked.insert(f);
         }
-        if rec.expires_at <= now {
-            return Ok(SpendOutcome::Invalid);
-        }
-        let mut spent = rec;
-        spent.spent = true;
-        st.refresh.insert(token_hash.to_string(), spent.clone());
-        Ok(SpendOutcome::Spent(spent))
+        Ok(plan.outcome)
     }
 
     fn revoke_family(&self, family: Uuid) -> StoreResult<()> {

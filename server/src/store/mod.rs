@@ -88,6 +88,27 @@ pub struct RefreshRecord {
     /// Spent by a rotation (reusing a spent token revokes the family).
     #[serde(default)]
     pub spent: bool,
+    /// When it was spent by a rotation: a retry by the same device shortly
+    /// after is answered again (see [`SpendRequest`]). `None` for a token never
+    /// spent, or one superseded by a retry (it has no grace of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent_at: Option<DateTime<Utc>>,
+    /// The hash of the token its rotation issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<String>,
+}
+
+/// How to spend a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendRequest {
+    /// The hash of the token to issue in its place.
+    pub successor: String,
+    /// The device presenting it (the phone's install id), if it said.
+    pub device: Option<Uuid>,
+    /// How long after a spend the same device may present the token again and
+    /// get a new successor (its answer was lost), as long as the successor it
+    /// was given has not been spent.
+    pub grace: chrono::Duration,
 }
 
 /// What spending a refresh token found.
@@ -95,6 +116,9 @@ pub struct RefreshRecord {
 pub enum SpendOutcome {
     /// It was live; it is now spent. Issue its successor in the same family.
     Spent(RefreshRecord),
+    /// It was spent moments ago by the same device, whose answer was lost: the
+    /// successor issued then is now spent unused. Issue the new successor.
+    Retried(RefreshRecord),
     /// It had been spent before: the family is now revoked.
     Reused {
         /// The revoked family.
@@ -156,6 +180,10 @@ pub struct FeedPage {
     /// Where the next pull may start: the last change returned, or, when the feed
     /// was read to its end, the highest committed sequence.
     pub position: u64,
+    /// The pull started beyond the end of the feed (a cursor from before a restore,
+    /// or forged): nothing was read, and the caller must start over from the
+    /// beginning.
+    pub beyond_end: bool,
 }
 
 /// The server's storage. Every method is atomic; writes are durable when they return.
@@ -176,8 +204,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new refresh token.
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()>;
-    /// Spends a refresh token atomically (see [`SpendOutcome`]).
-    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<SpendOutcome>;
+    /// Spends a refresh token atomically (see [`SpendOutcome`] and [`plan_spend`]).
+    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>, req: &SpendRequest) -> StoreResult<SpendOutcome>;
     /// Revokes a whole family (logout, reuse detected, device lost).
     fn revoke_family(&self, family: Uuid) -> StoreResult<()>;
     /// Whether a family was revoked.
@@ -284,6 +312,9 @@ pub struct StoredRecord {
     pub scope: Vec<Uuid>,
     /// The record.
     pub record: Record,
+    /// Feed sequence of its last change (0: stored before versions were kept).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Key of a record: entity tag byte + 16-byte id.
@@ -337,7 +368,66 @@ where
             }
         }
     }
-    Ok(merge_page(all, any_full, limit, visible.max(after)))
+    if after > visible {
+        return Ok(FeedPage { changes: Vec::new(), has_more: false, position: visible, beyond_end: true });
+    }
+    Ok(merge_page(all, any_full, limit, visible))
+}
+
+/// What spending a refresh token writes: the outcome, the refresh records to
+/// store, and a family to revoke. The one rule every backend applies inside its
+/// transaction, given the token's record, whether its family is revoked, and the
+/// record of the successor its last rotation issued.
+pub(crate) struct SpendPlan {
+    /// The answer.
+    pub outcome: SpendOutcome,
+    /// Records to write (replacing those with the same hash).
+    pub write: Vec<RefreshRecord>,
+    /// A family to revoke.
+    pub revoke: Option<Uuid>,
+}
+
+pub(crate) fn plan_spend(
+    rec: Option<RefreshRecord>,
+    family_revoked: bool,
+    successor: Option<RefreshRecord>,
+    now: DateTime<Utc>,
+    req: &SpendRequest,
+) -> SpendPlan {
+    let nothing = |outcome| SpendPlan { outcome, write: Vec::new(), revoke: None };
+    let Some(mut rec) = rec else { return nothing(SpendOutcome::Invalid) };
+    if family_revoked {
+        return nothing(SpendOutcome::Invalid);
+    }
+    if rec.spent {
+        let retry = rec.spent_at.is_some_and(|at| now < at + req.grace)
+            && req.device.is_some()
+            && req.device == rec.device_id
+            && successor.as_ref().is_none_or(|s| !s.spent);
+        if !retry {
+            return SpendPlan {
+                outcome: SpendOutcome::Reused { family: rec.family },
+                write: Vec::new(),
+                revoke: Some(rec.family),
+            };
+        }
+        let mut write = Vec::with_capacity(2);
+        if let Some(mut lost) = successor {
+            lost.spent = true;
+            lost.spent_at = None;
+            write.push(lost);
+        }
+        rec.successor = Some(req.successor.clone());
+        write.push(rec.clone());
+        return SpendPlan { outcome: SpendOutcome::Retried(rec), write, revoke: None };
+    }
+    if rec.expires_at <= now {
+        return nothing(SpendOutcome::Invalid);
+    }
+    rec.spent = true;
+    rec.spent_at = Some(now);
+    rec.successor = Some(req.successor.clone());
+    SpendPlan { outcome: SpendOutcome::Spent(rec.clone()), write: vec![rec], revoke: None }
 }
 
 /// Merges per-grant candidate lists into one page (sorted, deduplicated).
@@ -351,5 +441,5 @@ pub(crate) fn merge_page(mut all: Vec<Change>, any_full: bool, limit: usize, vis
         // Read to the end of every index: the next pull may start at the top.
         _ => visible,
     };
-    FeedPage { changes: all, has_more, position }
+    FeedPage { changes: all, has_more, position, beyond_end: false }
 }

@@ -32,7 +32,7 @@ use self::tx::SledTx;
 use super::group_commit::{read_gen_file, Durability, GEN_FILE, GEN_KEY};
 use super::{
     feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
-    SpendOutcome, Store, StoreError, StoreResult, StoredRecord, UploadRecord, UserRecord,
+    SpendOutcome, SpendRequest, Store, StoreError, StoreResult, StoredRecord, UploadRecord, UserRecord,
 };
 
 /// Version of the on-disk layout; a store written by a newer server is refused.
@@ -409,28 +409,35 @@ impl Store for SledStore {
         self.durable()
     }
 
-    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<SpendOutcome> {
+    fn spend_refresh(&self, token_hash: &str, now: DateTime<Utc>, req: &SpendRequest) -> StoreResult<SpendOutcome> {
         let _w = self.lock();
         let res = (&self.refresh, &self.revoked).transaction(|(refresh, revoked)| {
-            let Some(bytes) = refresh.get(token_hash.as_bytes())? else {
-                return Ok(SpendOutcome::Invalid);
+            let read = |hash: &str| -> Result<Option<RefreshRecord>, ConflictableTransactionError<String>> {
+                match refresh.get(hash.as_bytes())? {
+                    Some(bytes) => serde_json::from_slice(&bytes)
+                        .map(Some)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string())),
+                    None => Ok(None),
+                }
             };
-            let mut rec: RefreshRecord =
-                serde_json::from_slice(&bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
-            if revoked.get(rec.family.as_bytes())?.is_some() {
-                return Ok(SpendOutcome::Invalid);
+            let rec = read(token_hash)?;
+            let family_revoked = match &rec {
+                Some(r) => revoked.get(r.family.as_bytes())?.is_some(),
+                None => false,
+            };
+            let successor = match rec.as_ref().and_then(|r| r.successor.as_deref()) {
+                Some(h) => read(h)?,
+                None => None,
+            };
+            let plan = super::plan_spend(rec, family_revoked, successor, now, req);
+            for r in &plan.write {
+                let out = serde_json::to_vec(r).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                refresh.insert(r.token_hash.as_bytes(), out)?;
             }
-            if rec.spent {
-                revoked.insert(rec.family.as_bytes(), &[])?;
-                return Ok(SpendOutcome::Reused { family: rec.family });
+            if let Some(f) = plan.revoke {
+                revoked.insert(f.as_bytes(), &[])?;
             }
-            if rec.expires_at <= now {
-                return Ok(SpendOutcome::Invalid);
-            }
-            rec.spent = true;
-            let out = serde_json::to_vec(&rec).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
-            refresh.insert(token_hash.as_bytes(), out)?;
-            Ok(SpendOutcome::Spent(rec))
+            Ok(plan.outcome)
         });
         let outcome = res.map_err(|e| match e {
             TransactionError::Abort(m) => StoreError::Corrupt(m),

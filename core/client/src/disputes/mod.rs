@@ -159,12 +159,16 @@ impl FieldClient {
     /// Runs the domain's `decide` for `op` on the phone's optimistic view.
     fn decide_locally(&self, session: &StoredSession, op: Op) -> Result<Decided, Error> {
         let now = self.options.clock.now();
+        // What the phone knew: a refusal for a record changed after this is a
+        // lost race on the server (a conflict), not a plain rejection.
+        let seen = self.store.pull_state()?.filter(|p| p.user == session.user.id).and_then(|p| p.seen);
         let env = OpEnvelope {
             op_id: fengqiao_domain::new_id(),
             v: WIRE_VERSION,
             author: session.user.id,
             created_at: now,
             op,
+            seen,
         };
         let view = self.optimistic_view(session)?;
         let verdict = decide(&env, &actor_of(session), &self.policy(), &view, now).map_err(view_error)?;

@@ -228,6 +228,7 @@ impl FieldClient {
             author: user,
             created_at: now,
             op: Op::AttachPhoto(att.clone()),
+            seen: None,
         };
         let entry = PhotoUpload::new(att.sha256.clone(), att.length, att.content_type.clone(), now);
         self.store.enqueue_photo(&Record::Attachment(att.clone()), &op, &entry, now).map_err(|e| undo(e.into()))?;
@@ -324,6 +325,7 @@ mod tests {
             author: me,
             created_at: Utc::now(),
             op: Op::AttachPhoto(att.clone()),
+            seen: None,
         };
         let mut up = PhotoUpload::new(imp.sha256.clone(), imp.length, "image/png".into(), Utc::now());
         s.enqueue_photo(&Record::Attachment(att), &op, &up, Utc::now()).expect("enqueue");

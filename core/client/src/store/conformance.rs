@@ -105,7 +105,7 @@ fn visit(id: Uuid) -> Visit {
 }
 
 fn op_for(author: Uuid, v: &Visit, created_at: chrono::DateTime<Utc>) -> OpEnvelope {
-    OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at, op: Op::RecordVisit(v.clone()) }
+    OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at, op: Op::RecordVisit(v.clone()), seen: None }
 }
 
 /// Enqueues a new visit by `author`; returns (visit id, op id, seq).
@@ -145,7 +145,14 @@ fn attach(author: Uuid, sha: &str) -> (Record, OpEnvelope, PhotoUpload) {
         author,
         file_item: None,
     };
-    let op = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op: Op::AttachPhoto(a.clone()) };
+    let op = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        v: 1,
+        author,
+        created_at: Utc::now(),
+        op: Op::AttachPhoto(a.clone()),
+        seen: None,
+    };
     let up = PhotoUpload::new(sha.into(), 1234, "image/jpeg".into(), Utc::now());
     (Record::Attachment(a), op, up)
 }

@@ -43,7 +43,14 @@ fn record_and_op(author: Uuid) -> (Record, OpEnvelope) {
         leads: vec![],
         group_id: None,
     };
-    let op = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op: Op::RecordVisit(v.clone()) };
+    let op = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        v: 1,
+        author,
+        created_at: Utc::now(),
+        op: Op::RecordVisit(v.clone()),
+        seen: None,
+    };
     (Record::Visit(v), op)
 }
 

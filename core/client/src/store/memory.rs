@@ -274,7 +274,7 @@ impl ClientStore for MemoryClientStore {
                 }
             }
         }
-        g.pull = Some(PullState { user, cursor: page.next_cursor.clone() });
+        g.pull = Some(PullState::after(g.pull.as_ref(), user, page));
         Ok(())
     }
 

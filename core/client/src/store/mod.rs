@@ -206,6 +206,23 @@ pub struct PullState {
     pub user: Uuid,
     /// The feed cursor (empty: from the start).
     pub cursor: String,
+    /// The highest feed sequence pulled into the records held now (`None`:
+    /// unknown). Ops carry it so the server tells a lost race from a plain
+    /// invalid request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
+}
+
+impl PullState {
+    /// The state after applying `page` over `prev` for `user`.
+    pub fn after(prev: Option<&PullState>, user: Uuid, page: &PulledPage) -> PullState {
+        let before = match prev {
+            Some(p) if p.user == user && !page.reset => p.seen,
+            _ => None,
+        };
+        let top = page.changes.iter().map(|c| c.seq).max();
+        PullState { user, cursor: page.next_cursor.clone(), seen: before.max(top) }
+    }
 }
 
 /// The last sync error, for the status screen.
@@ -511,4 +528,37 @@ pub(crate) fn op_photo(op: &OpEnvelope) -> Option<&str> {
 pub(crate) fn op_record_key(op: &OpEnvelope) -> Option<[u8; 17]> {
     let (kind, id) = op.op.record_ref();
     Some(record_key(kind, id))
+}
+
+#[cfg(test)]
+mod pull_state_tests {
+    use super::*;
+    use fengqiao_domain::wire::{Change, ChangeAction};
+    use fengqiao_domain::EntityKind;
+
+    fn page(reset: bool, seqs: &[u64]) -> PulledPage {
+        let changes = seqs
+            .iter()
+            .map(|s| Change {
+                seq: *s,
+                action: ChangeAction::Drop,
+                entity: EntityKind::Visit,
+                id: Uuid::nil(),
+                record: None,
+            })
+            .collect();
+        PulledPage { reset, changes, next_cursor: "c".into() }
+    }
+
+    #[test]
+    fn seen_is_the_highest_sequence_pulled_for_this_user_since_the_last_reset() {
+        let (me, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = PullState::after(None, me, &page(false, &[3, 9, 5]));
+        assert_eq!(first.seen, Some(9));
+        let empty = PullState::after(Some(&first), me, &page(false, &[]));
+        assert_eq!(empty.seen, Some(9), "an empty page keeps it");
+        assert_eq!(PullState::after(Some(&empty), me, &page(false, &[12])).seen, Some(12));
+        assert_eq!(PullState::after(Some(&empty), me, &page(true, &[4])).seen, Some(4), "a reset starts over");
+        assert_eq!(PullState::after(Some(&empty), other, &page(false, &[])).seen, None, "another user's");
+    }
 }

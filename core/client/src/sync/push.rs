@@ -268,6 +268,7 @@ mod tests {
                     author: v.visitor_id,
                     created_at: Utc::now(),
                     op: Op::RecordVisit(v),
+                    seen: None,
                 };
                 OutboxEntry { seq, op, enqueued_at: Utc::now() }
             })

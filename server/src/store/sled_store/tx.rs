@@ -52,6 +52,9 @@ impl StateView for SledTx<'_> {
     fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
         Ok(self.stored(kind, id)?.map(|s| s.record))
     }
+    fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
+        Ok(self.stored(kind, id)?.map(|s| s.seq))
+    }
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
         match self.io(self.case_blocks.get(block_key(year, block)))? {
             Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),

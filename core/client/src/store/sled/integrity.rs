@@ -140,8 +140,14 @@ pub(super) mod tests {
             leads: vec![],
             group_id: None,
         };
-        let op =
-            OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op: Op::RecordVisit(v.clone()) };
+        let op = OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author,
+            created_at: Utc::now(),
+            op: Op::RecordVisit(v.clone()),
+            seen: None,
+        };
         (Record::Visit(v), op)
     }
 

@@ -24,12 +24,10 @@ impl SledClientStore {
                 (ChangeAction::Drop, _) => puts.push((key, None)),
             }
         }
-        let pull = self.seal(
-            T_META,
-            K_PULL,
-            &Versioned { fv: STORE_FORMAT_VERSION, value: PullState { user, cursor: page.next_cursor.clone() } },
-        )?;
         let _w = self.write()?;
+        let prev = self.meta_value::<Versioned<PullState>>("pull state", K_PULL)?.map(|v| v.value);
+        let state = PullState::after(prev.as_ref(), user, page);
+        let pull = self.seal(T_META, K_PULL, &Versioned { fv: STORE_FORMAT_VERSION, value: state })?;
         let reset_keys = if page.reset { self.synced_keys()? } else { Vec::new() };
         (&self.records, &self.meta)
             .transaction(|(records, meta)| {
