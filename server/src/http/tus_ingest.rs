@@ -290,8 +290,11 @@ mod tests {
             let other_free = b.take(other).is_some();
             let _ = tx.send((refused, still_held, other_free));
         });
-        let (refused, still_held, other_free) =
-            rx.recv_timeout(std::time::Duration::from_secs(5)).expect("a refused take answers at once");
+        let Ok((refused, still_held, other_free)) = rx.recv_timeout(std::time::Duration::from_secs(5)) else {
+            // The stuck thread holds the lock: dropping the guard would wait forever.
+            std::mem::forget(holder);
+            panic!("a refused take must answer at once, not wait for a lock it holds");
+        };
         assert!(refused, "a second writer is refused");
         assert!(still_held, "the refused take did not release the holder's claim");
         assert!(other_free, "another upload is not held");
