@@ -204,9 +204,9 @@ pub async fn head(
             // and kept (the client went away mid-answer, or the server was
             // stopped). Finish it now: a client that sees a complete offset
             // takes the photo as kept.
-            let Some(_guard) = st.busy.take(id) else { return Err(upload_busy()) };
+            let Some(guard) = st.busy.take(id) else { return Err(upload_busy()) };
             if st.blobs.partial_len(id).await.map_err(ApiError::internal)?.is_some() {
-                finish(&st, &up).await?;
+                keep(&st, &up, guard).await?;
             } else if !own_upload(&st, up.owner, id).await?.completed {
                 // Discarded meanwhile by the request that held it.
                 return Err(ApiError::not_found());
@@ -265,7 +265,7 @@ pub async fn patch(
     if up.completed {
         return patch_complete(&up, offset, &headers);
     }
-    let Some(_guard) = st.busy.take(id) else { return Err(upload_busy()) };
+    let Some(guard) = st.busy.take(id) else { return Err(upload_busy()) };
     let current = match st.blobs.partial_len(id).await.map_err(ApiError::internal)? {
         Some(n) => n,
         None => {
@@ -371,7 +371,7 @@ pub async fn patch(
         }
     }
     if new_offset == up.length {
-        finish(&st, &up).await?;
+        keep(&st, &up, guard).await?;
     }
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET.clone(), hv(&new_offset.to_string()));
@@ -398,6 +398,18 @@ fn patch_complete(up: &UploadRecord, offset: u64, headers: &HeaderMap) -> ApiRes
     h.insert(UPLOAD_OFFSET.clone(), hv(&up.length.to_string()));
     h.insert(UPLOAD_EXPIRES.clone(), http_date(up.expires_at));
     Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// [`finish`] in a task of its own that holds the upload: a client gone
+/// mid-answer (its request is dropped) does not cut the keeping short between
+/// the photo's file and its records.
+async fn keep(st: &AppState, up: &UploadRecord, guard: super::tus_ingest::BusyGuard) -> ApiResult<()> {
+    let (st, up) = (st.clone(), up.clone());
+    tokio::spawn(async move {
+        let _held = guard;
+        finish(&st, &up).await
+    })
+    .await?
 }
 
 /// Verifies a complete upload against its declared hash and keeps it only if it matches.

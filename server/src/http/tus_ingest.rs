@@ -36,8 +36,9 @@ pub struct Busy {
     syncing: Arc<Mutex<HashSet<Uuid>>>,
 }
 
-/// Holds an upload for one writer; let go when dropped.
-pub struct BusyGuard<'a>(&'a Busy, Uuid);
+/// Holds an upload for one writer; let go when dropped. Owned, so that the
+/// keeping of a complete photo can hold it in a task of its own.
+pub struct BusyGuard(Arc<Busy>, Uuid);
 
 impl Busy {
     /// The upload for this request alone, or `None` if another request holds it.
@@ -46,10 +47,10 @@ impl Busy {
     /// guard made and dropped under the lock would lock again in its `Drop`
     /// (a deadlock of the thread, then of every request) and would release the
     /// other writer's claim.
-    pub fn take(&self, id: Uuid) -> Option<BusyGuard<'_>> {
+    pub fn take(self: &Arc<Self>, id: Uuid) -> Option<BusyGuard> {
         let won = self.writing.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
         if won {
-            Some(BusyGuard(self, id))
+            Some(BusyGuard(self.clone(), id))
         } else {
             None
         }
@@ -96,7 +97,7 @@ impl Busy {
     }
 }
 
-impl Drop for BusyGuard<'_> {
+impl Drop for BusyGuard {
     fn drop(&mut self) {
         self.0.writing.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
     }
