@@ -392,7 +392,11 @@ fn patch_complete(up: &UploadRecord, offset: u64, headers: &HeaderMap) -> ApiRes
     }
     let declared = header_str(headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     if declared > 0 {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "upload_exceeds_length", "more bytes than Upload-Length"));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload_exceeds_length",
+            "more bytes than Upload-Length",
+        ));
     }
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET.clone(), hv(&up.length.to_string()));

@@ -223,8 +223,7 @@ fn uploads_and_photos(store: &dyn Store) {
     store.put_photo_holder(&done.sha256, fresh.owner).unwrap();
     assert!(store.photo_held_by(&done.sha256, fresh.owner).unwrap());
     // a completed upload is swept when it expires, like any other
-    let later: Vec<Uuid> =
-        store.expired_uploads(done.expires_at).unwrap().into_iter().map(|u| u.id).collect();
+    let later: Vec<Uuid> = store.expired_uploads(done.expires_at).unwrap().into_iter().map(|u| u.id).collect();
     assert!(later.contains(&done.id), "{later:?}");
     store.delete_upload(done.id).unwrap();
     assert!(store.photo_held_by(&done.sha256, done.owner).unwrap(), "holding outlives the upload record");
