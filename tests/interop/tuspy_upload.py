@@ -10,7 +10,10 @@ fresh data dir, logs in as a demo group leader through /v1/auth/login, then:
   1. uploads a 3 MiB file in 1 MiB chunks with per-chunk checksums; the server
      must keep exactly those bytes under DIR/photos/blobs/<aa>/<sha256>;
   2. uploads a file declaring the wrong sha256; the server must refuse it and
-     keep nothing.
+     keep nothing;
+  3. uploads through a proxy that cuts the connection during the last chunk,
+     after the server kept the photo and before its answer: tuspy asks HEAD for
+     the offset (tus 1.0: a completed upload keeps answering it) and finishes.
 Exits non-zero on any failure.
 """
 import base64
@@ -21,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -48,6 +52,70 @@ def check(cond, msg):
     if not cond:
         raise SystemExit("FAIL: " + msg)
     print("ok:", msg)
+
+
+class CutLastChunk:
+    """A loopback TCP proxy in front of the server that passes everything, but
+    swallows the answer to the one PATCH at `offset` and cuts that connection:
+    the chunk reaches the server whole, only its answer is lost."""
+
+    def __init__(self, upstream_port, offset):
+        self.upstream_port = upstream_port
+        self.marker = b"upload-offset: " + str(offset).encode()
+        self.cuts = 0
+        self.lock = threading.Lock()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        state = {"cut": False, "head": b""}
+
+        def up():
+            try:
+                while True:
+                    data = client.recv(65536)
+                    if not data:
+                        break
+                    if len(state["head"]) < 16384:
+                        state["head"] += data
+                        with self.lock:
+                            if self.cuts == 0 and self.marker in state["head"].lower():
+                                self.cuts = 1
+                                state["cut"] = True
+                    upstream.sendall(data)
+            except OSError:
+                pass
+
+        threading.Thread(target=up, daemon=True).start()
+        try:
+            while True:
+                data = upstream.recv(65536)
+                if not data or state["cut"]:
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        for s in (client, upstream):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.listener.close()
 
 
 def main():
@@ -100,6 +168,27 @@ def main():
         check(not os.path.exists(blob_path(data_dir, wrong)), "and nothing is kept under the declared hash")
         real = hashlib.sha256(other).hexdigest()
         check(not os.path.exists(blob_path(data_dir, real)), "nor under the real one")
+
+        # 3. the connection is cut during the last chunk, after the server kept
+        #    the photo: tuspy's HEAD finds the whole upload there and finishes
+        chunk = 1024 * 1024
+        data3 = os.urandom(2 * chunk + 77)
+        sha3 = hashlib.sha256(data3).hexdigest()
+        path3 = os.path.join(work, "cut.jpg")
+        open(path3, "wb").write(data3)
+        proxy = CutLastChunk(port, 2 * chunk)
+        try:
+            tus3 = tus_client.TusClient(proxy.url + "/v1/photos/", headers={"Authorization": "Bearer " + token})
+            up3 = tus3.uploader(
+                file_path=path3, chunk_size=chunk, metadata={"sha256": sha3}, retries=3, retry_delay=0.2
+            )
+            up3.upload()
+        finally:
+            proxy.close()
+        check(proxy.cuts == 1, "the answer to the last chunk was cut")
+        check(up3.offset == len(data3), "tuspy resumed from HEAD's offset after the cut and finished")
+        with open(blob_path(data_dir, sha3), "rb") as f:
+            check(hashlib.sha256(f.read()).hexdigest() == sha3, "the photo of the cut upload is kept")
         print("tuspy interop: all checks passed")
     finally:
         proc.terminate()

@@ -188,6 +188,99 @@ async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it
     assert_eq!(download(&server, &secretary, &sha_hex(&stranger), None).await.0, 404, "unknown photo");
 }
 
+/// An unsatisfiable `Range` is one JSON error (`invalid_range`) with
+/// `Content-Range: bytes */LEN` and nothing cacheable; a photo is served with
+/// `nosniff` and a Content-Security-Policy that lets nothing in it run.
+#[tokio::test]
+async fn an_unsatisfiable_range_is_one_json_error_and_photos_carry_a_csp() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let (leader, visit) =
+        phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &options(64 * KIB, 2)).await;
+    let bytes = photo_bytes(20 * KIB, 7);
+    let sha = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "r.jpg", &bytes))).unwrap().sha256;
+    assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
+    let tok = token(&server, "secretary.t1v1").await;
+    let get = |range: Option<&'static str>| {
+        let mut req = reqwest::Client::new().get(format!("{}/v1/photos/{sha}", server.url())).bearer_auth(&tok);
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        req.send()
+    };
+    let r = get(Some("bytes=999999-")).await.unwrap();
+    assert_eq!(r.status(), 416);
+    let h = r.headers().clone();
+    assert_eq!(h.get("content-range").unwrap(), &format!("bytes */{}", bytes.len()));
+    assert!(h.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"));
+    assert!(
+        h.get("cache-control").is_none_or(|c| !c.to_str().unwrap().contains("immutable")),
+        "an error is not cached for good: {h:?}"
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_range", "the error once, not wrapped: {body}");
+    assert!(!body["message"].as_str().unwrap().contains("invalid_range"), "{body}");
+
+    let r = get(None).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(r.headers().get("content-security-policy").unwrap(), "default-src 'none'; sandbox");
+    assert!(r.headers().get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), bytes);
+}
+
+/// Knowing a photo's hash is not holding it: a group leader in another town
+/// attaches a known hash to his own visit. The attach is applied (records
+/// sync ahead of photos) but grants no bytes: his download answers exactly
+/// what a photo that does not exist answers. The uploader's village secretary,
+/// who sees the uploader's visit, gets the bytes; an attach before its
+/// author's own upload grants them once that upload completes.
+#[tokio::test]
+async fn knowing_a_photos_hash_grants_no_bytes_only_an_authors_upload_does() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let opts = options(64 * KIB, 2);
+    let (leader, visit) = phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &opts).await;
+    let bytes = photo_bytes(100 * KIB, 11);
+    let sha = sha_hex(&bytes);
+    leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "p.jpg", &bytes))).unwrap();
+
+    // The attacker's own visit, and an attach of the known hash to it.
+    let (_attacker_phone, own) = phone_with_visit(dirs[2].path(), &server.url(), &server, "leader.t2v1g1", &opts).await;
+    let attacker = fengqiao_tests::api::ApiUser::login(&server, "leader.t2v1g1").await;
+    let attach = json!({"id": uuid::Uuid::now_v7(), "target_kind": "visit", "target_id": own.id, "sha256": sha,
+        "length": bytes.len(), "content_type": "image/jpeg", "caption": "", "author": attacker.id});
+    assert_eq!(attacker.push("attach_photo", attach).await["status"], "applied", "the attach itself is applied");
+
+    // Before anyone uploaded: nobody gets the bytes.
+    let secretary = token(&server, "secretary.t1v1").await;
+    assert_eq!(download(&server, &secretary, &sha, None).await.0, 404);
+    // The honest upload (its attach was pushed first, in the same sync).
+    let report = leader.sync().await.unwrap();
+    assert_eq!((report.pushed_applied, report.photos_uploaded), (1, 1));
+    let (status, body) = download(&server, &secretary, &sha, None).await;
+    assert_eq!(status, 200, "the uploader's colleague who sees the visit gets the photo");
+    assert!(body == bytes);
+
+    // The attacker: the same answer as for a photo that does not exist.
+    let stolen = attacker.get(&format!("/v1/photos/{sha}")).await;
+    let nothing = attacker.get(&format!("/v1/photos/{}", sha_hex(b"no such photo"))).await;
+    assert_eq!((stolen.status().as_u16(), nothing.status().as_u16()), (404, 404));
+    let (hs, hn) = (stolen.headers().clone(), nothing.headers().clone());
+    for name in ["content-type", "content-length", "content-range", "cache-control", "etag"] {
+        assert_eq!(hs.get(name), hn.get(name), "{name}");
+    }
+    assert_eq!(stolen.bytes().await.unwrap(), nothing.bytes().await.unwrap(), "byte-identical");
+    let ranged = reqwest::Client::new()
+        .get(format!("{}/v1/photos/{sha}", server.url()))
+        .bearer_auth(&attacker.token)
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 404, "no part of it either");
+}
+
 /// b. The connection is cut mid-upload: the next sync asks the server for its
 /// offset and re-sends at most one chunk.
 #[tokio::test]

@@ -1,10 +1,12 @@
 //! The HTTP surface: routes, shared state and the tower layers around them
-//! (body limit, timeout, panic catcher, tracing without headers or bodies).
+//! (body limit, timeout, panic catcher, tracing without headers or bodies,
+//! the security headers and `Connection: close` of [`hygiene`]).
 
 pub mod admin_routes;
 pub mod auth_routes;
 pub mod case_routes;
 pub mod error;
+pub mod hygiene;
 pub mod meta;
 pub mod photos_routes;
 pub mod report_routes;
@@ -68,7 +70,7 @@ fn photo_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/photos", post(photos_routes::create_no_slash).options(photos_routes::options_no_slash)),
         ("/v1/photos/", post(photos_routes::create).options(photos_routes::options)),
         ("/v1/photos/uploads/{id}", axum::routing::head(photos_routes::head).patch(photos_routes::patch)),
-        ("/v1/photos/{sha256}", get(photos_routes::download)),
+        ("/v1/photos/{sha256}", get(photos_routes::download).layer(hygiene::photo_csp())),
     ]
 }
 
@@ -198,6 +200,8 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn(hygiene::close_when_body_unread))
+        .layer(hygiene::html_csp())
         .layer(CatchPanicLayer::custom(panic_answer))
         // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
         // never the concrete path, query, headers or body, which can carry input.
@@ -206,5 +210,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), route = %route)
         }))
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        // Outermost: also on the panic catcher's answers.
+        .layer(hygiene::nosniff())
         .with_state(state)
 }

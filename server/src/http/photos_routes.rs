@@ -17,6 +17,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use fengqiao_domain::wire::ErrorBody;
+
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiResult};
 pub use super::tus_headers::{parse_checksum, parse_metadata, parse_range};
@@ -133,6 +135,7 @@ pub async fn create(State(st): State<AppState>, Authed(caller): Authed, headers:
         length,
         created_at: now,
         expires_at: now + Duration::hours(st.policy.photos.upload_expiry_hours as i64),
+        completed: false,
     };
     st.blobs.create_partial(upload.id).await.map_err(ApiError::internal)?;
     let store = st.store.clone();
@@ -156,10 +159,35 @@ async fn own_upload(st: &AppState, caller: Uuid, id: Uuid) -> ApiResult<UploadRe
     }
 }
 
-/// `HEAD /v1/photos/uploads/{id}`: how much the server holds.
+fn upload_busy() -> ApiError {
+    ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing this upload")
+}
+
+/// The offset of an upload no request holds: `None` once it is complete
+/// (kept), else the bytes its partial file holds. Without a partial file the
+/// upload was kept or discarded by another request meanwhile (its record,
+/// read again once no request holds it, tells which: 404 if discarded), or is
+/// being kept right now (423).
+async fn standing(st: &AppState, up: &UploadRecord) -> ApiResult<Option<u64>> {
+    if up.completed {
+        return Ok(None);
+    }
+    if let Some(n) = st.blobs.partial_len(up.id).await.map_err(ApiError::internal)? {
+        return Ok(Some(n));
+    }
+    let Some(_guard) = st.busy.take(up.id) else { return Err(upload_busy()) };
+    match own_upload(st, up.owner, up.id).await? {
+        again if again.completed => Ok(None),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// `HEAD /v1/photos/uploads/{id}`: how much the server holds (the whole length
+/// once the photo is kept, until the upload expires).
 #[utoipa::path(head, path = "/v1/photos/uploads/{id}", tag = "photos", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "upload id")),
-    responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
+    responses((status = 200, description = "Upload-Offset and Upload-Length headers (Upload-Offset = Upload-Length once complete)"),
+        (status = 404), (status = 423, description = "another request is writing this upload")))]
 pub async fn head(
     State(st): State<AppState>,
     Authed(caller): Authed,
@@ -168,19 +196,25 @@ pub async fn head(
 ) -> ApiResult<Response> {
     require_tus(&headers)?;
     let up = own_upload(&st, caller.user.id, id).await?;
-    let offset = st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
-    if offset == up.length {
-        // Every byte is here, yet the upload is still open: the request that
-        // brought the last bytes ended before the photo was verified and kept
-        // (the client went away mid-answer, or the server was stopped). Finish
-        // it now: a client that sees a complete offset takes the photo as kept.
-        let Some(_guard) = st.busy.take(id) else {
-            return Err(ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing this upload"));
-        };
-        // Finished meanwhile by the PATCH that held the upload: it is gone.
-        st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
-        finish(&st, &up).await?;
-    }
+    let offset = match standing(&st, &up).await? {
+        None => up.length,
+        Some(n) if n == up.length => {
+            // Every byte is here, yet the upload is still open: the request
+            // that brought the last bytes ended before the photo was verified
+            // and kept (the client went away mid-answer, or the server was
+            // stopped). Finish it now: a client that sees a complete offset
+            // takes the photo as kept.
+            let Some(guard) = st.busy.take(id) else { return Err(upload_busy()) };
+            if st.blobs.partial_len(id).await.map_err(ApiError::internal)?.is_some() {
+                keep(&st, &up, guard).await?;
+            } else if !own_upload(&st, up.owner, id).await?.completed {
+                // Discarded meanwhile by the request that held it.
+                return Err(ApiError::not_found());
+            }
+            n
+        }
+        Some(n) => n,
+    };
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET.clone(), hv(&offset.to_string()));
     h.insert(UPLOAD_LENGTH.clone(), hv(&up.length.to_string()));
@@ -196,7 +230,9 @@ pub async fn head(
            ("Upload-Checksum" = Option<String>, Header, description = "sha1|sha256|crc32 <base64 digest> of this chunk (crc32: 4 bytes, big-endian)")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "new Upload-Offset"), (status = 409, description = "offset mismatch"),
-        (status = 415), (status = 460, description = "checksum mismatch: chunk discarded"), (status = 404)))]
+        (status = 413, body = ErrorBody, description = "more bytes than Upload-Length (Connection: close when the body is left unread)"),
+        (status = 415), (status = 423, body = ErrorBody, description = "another request is writing this upload"),
+        (status = 460, description = "checksum mismatch: chunk discarded"), (status = 404)))]
 pub async fn patch(
     State(st): State<AppState>,
     Authed(caller): Authed,
@@ -226,10 +262,21 @@ pub async fn patch(
     };
     let expected = header_str(&headers, "upload-checksum").and_then(|raw| parse_checksum(raw).ok()).map(|(_, d)| d);
     let up = own_upload(&st, caller.user.id, id).await?;
-    let Some(_guard) = st.busy.take(id) else {
-        return Err(ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing this upload"));
+    if up.completed {
+        return patch_complete(&up, offset, &headers);
+    }
+    let Some(guard) = st.busy.take(id) else { return Err(upload_busy()) };
+    let current = match st.blobs.partial_len(id).await.map_err(ApiError::internal)? {
+        Some(n) => n,
+        None => {
+            // Kept (or discarded) by the request that held it before this one.
+            let again = own_upload(&st, caller.user.id, id).await?;
+            if !again.completed {
+                return Err(ApiError::not_found());
+            }
+            return patch_complete(&again, offset, &headers);
+        }
     };
-    let current = st.blobs.partial_len(id).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
     if offset != current {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -324,12 +371,49 @@ pub async fn patch(
         }
     }
     if new_offset == up.length {
-        finish(&st, &up).await?;
+        keep(&st, &up, guard).await?;
     }
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET.clone(), hv(&new_offset.to_string()));
     h.insert(UPLOAD_EXPIRES.clone(), http_date(up.expires_at));
     Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// A `PATCH` to an upload already complete: nothing more fits. At its length
+/// with no bytes it is answered like the last chunk (a client resuming after a
+/// cut during that chunk); anything else is refused.
+fn patch_complete(up: &UploadRecord, offset: u64, headers: &HeaderMap) -> ApiResult<Response> {
+    if offset != up.length {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            format!("the upload is complete, at offset {}", up.length),
+        ));
+    }
+    let declared = header_str(headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    if declared > 0 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload_exceeds_length",
+            "more bytes than Upload-Length",
+        ));
+    }
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET.clone(), hv(&up.length.to_string()));
+    h.insert(UPLOAD_EXPIRES.clone(), http_date(up.expires_at));
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// [`finish`] in a task of its own that holds the upload: a client gone
+/// mid-answer (its request is dropped) does not cut the keeping short between
+/// the photo's file and its records.
+async fn keep(st: &AppState, up: &UploadRecord, guard: super::tus_ingest::BusyGuard) -> ApiResult<()> {
+    let (st, up) = (st.clone(), up.clone());
+    tokio::spawn(async move {
+        let _held = guard;
+        finish(&st, &up).await
+    })
+    .await?
 }
 
 /// Verifies a complete upload against its declared hash and keeps it only if it matches.
@@ -352,18 +436,24 @@ async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
     }
     st.blobs.promote(up.id, &up.sha256).await.map_err(ApiError::internal)?;
     let photo = PhotoRecord { sha256: up.sha256.clone(), length: up.length, created_at: Utc::now() };
-    tokio::task::spawn_blocking(move || store.complete_upload(&photo, id)).await??;
+    let done = up.clone();
+    tokio::task::spawn_blocking(move || store.complete_upload(&photo, &done)).await??;
     tracing::info!(upload = %up.id, "photo upload complete");
     Ok(())
 }
 
 /// `GET /v1/photos/{sha256}`: the photo, to users who may see a record it is
-/// attached to; everyone else gets 404. Supports a single `Range`.
+/// attached to by someone who proved holding its bytes (an upload of theirs
+/// completed); everyone else gets 404, the same as for a photo that does not
+/// exist: knowing a photo's hash never grants its bytes. Supports a single
+/// `Range`.
 #[utoipa::path(get, path = "/v1/photos/{sha256}", tag = "photos", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex"),
            ("Range" = Option<String>, Header, description = "bytes=start-end (one range)")),
-    responses((status = 200, description = "the photo"), (status = 206, description = "a range of it"),
-        (status = 404, description = "no such photo you may see"), (status = 416)))]
+    responses((status = 200, description = "the photo (Content-Security-Policy: default-src 'none'; sandbox)"),
+        (status = 206, description = "a range of it"),
+        (status = 404, description = "no such photo you may see"),
+        (status = 416, body = ErrorBody, description = "invalid_range: Content-Range bytes */LEN")))]
 pub async fn download(
     State(st): State<AppState>,
     Authed(caller): Authed,
@@ -373,32 +463,36 @@ pub async fn download(
     if !fengqiao_domain::records::is_sha256_hex(&sha) {
         return Err(ApiError::not_found());
     }
-    let store = st.store.clone();
-    let key = sha.clone();
-    let refs = tokio::task::spawn_blocking(move || store.photo_refs(&key)).await??;
-    let visible = refs.iter().find(|r| caller.actor.may_see(r.record.visibility_kind(), &r.scope));
-    let Some(fengqiao_domain::Record::Attachment(att)) = visible.map(|r| &r.record) else {
-        return Err(ApiError::not_found());
-    };
-    let content_type = att.content_type.clone();
+    let (store, key, actor) = (st.store.clone(), sha.clone(), caller.actor.clone());
+    let content_type = tokio::task::spawn_blocking(move || -> Result<Option<String>, crate::store::StoreError> {
+        for r in store.photo_refs(&key)? {
+            let fengqiao_domain::Record::Attachment(att) = &r.record else { continue };
+            if actor.may_see(r.record.visibility_kind(), &r.scope) && store.photo_held_by(&key, att.author)? {
+                return Ok(Some(att.content_type.clone()));
+            }
+        }
+        Ok(None)
+    })
+    .await??
+    .ok_or_else(ApiError::not_found)?;
     let len = st.blobs.blob_len(&sha).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
-    let mut h = HeaderMap::new();
-    h.insert(header::CONTENT_TYPE, hv(&content_type));
-    h.insert(header::ACCEPT_RANGES, hv("bytes"));
-    h.insert(header::ETAG, hv(&format!("\"{sha}\"")));
-    h.insert(header::CACHE_CONTROL, hv("private, max-age=31536000, immutable"));
     let range = match parse_range(header_str(&headers, "range"), len) {
         Ok(r) => r,
         Err(()) => {
-            h.insert(header::CONTENT_RANGE, hv(&format!("bytes */{len}")));
+            // An error: JSON (not the photo's type), and nothing to cache.
             let body = ApiError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "invalid_range",
                 "one satisfiable byte range, e.g. bytes=0-1023",
             );
-            return Ok((h, body).into_response());
+            return Ok(([(header::CONTENT_RANGE, hv(&format!("bytes */{len}")))], body).into_response());
         }
     };
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, hv(&content_type));
+    h.insert(header::ACCEPT_RANGES, hv("bytes"));
+    h.insert(header::ETAG, hv(&format!("\"{sha}\"")));
+    h.insert(header::CACHE_CONTROL, hv("private, max-age=31536000, immutable"));
     let (status, start, count) = match range {
         None => (StatusCode::OK, 0, len),
         Some((a, b)) => {

@@ -189,6 +189,7 @@ fn uploads_and_photos(store: &dyn Store) {
         length: 10,
         created_at: now - Duration::hours(age_h),
         expires_at: now - Duration::hours(age_h) + Duration::hours(24),
+        completed: false,
     };
     let (fresh, stale) = (up(1), up(30));
     store.put_upload(&fresh).unwrap();
@@ -206,6 +207,28 @@ fn uploads_and_photos(store: &dyn Store) {
     store.put_photo(&PhotoRecord { created_at: now + Duration::hours(1), ..p.clone() }).unwrap();
     assert_eq!(store.photo(&p.sha256).unwrap(), Some(p));
     assert_eq!(store.photo(&"ef".repeat(32)).unwrap(), None);
+
+    // a completed upload: the photo, its owner as a holder, and the upload kept
+    // (marked complete) until it expires; nobody else holds the photo
+    let done = UploadRecord { sha256: "5a".repeat(32), ..up(2) };
+    store.put_upload(&done).unwrap();
+    let kept = PhotoRecord { sha256: done.sha256.clone(), length: 10, created_at: now };
+    assert!(!store.photo_held_by(&done.sha256, done.owner).unwrap());
+    store.complete_upload(&kept, &done).unwrap();
+    assert_eq!(store.photo(&done.sha256).unwrap(), Some(kept.clone()));
+    assert_eq!(store.upload(done.id).unwrap(), Some(UploadRecord { completed: true, ..done.clone() }));
+    assert!(store.photo_held_by(&done.sha256, done.owner).unwrap());
+    assert!(!store.photo_held_by(&done.sha256, fresh.owner).unwrap(), "only the uploader holds it");
+    assert!(!store.photo_held_by(&"cd".repeat(32), done.owner).unwrap(), "only the photo uploaded");
+    // another user's upload of the same bytes makes them a holder too (idempotent)
+    store.put_photo_holder(&done.sha256, fresh.owner).unwrap();
+    store.put_photo_holder(&done.sha256, fresh.owner).unwrap();
+    assert!(store.photo_held_by(&done.sha256, fresh.owner).unwrap());
+    // a completed upload is swept when it expires, like any other
+    let later: Vec<Uuid> = store.expired_uploads(done.expires_at).unwrap().into_iter().map(|u| u.id).collect();
+    assert!(later.contains(&done.id), "{later:?}");
+    store.delete_upload(done.id).unwrap();
+    assert!(store.photo_held_by(&done.sha256, done.owner).unwrap(), "holding outlives the upload record");
 
     // an attachment op indexes its photo for download checks, with the visit's scope
     let policy = Policy::default();

@@ -42,6 +42,7 @@ struct State {
     keys: Vec<SigningKeyRecord>,
     uploads: HashMap<Uuid, UploadRecord>,
     photos: HashMap<String, PhotoRecord>,
+    photo_holders: BTreeSet<(String, Uuid)>,
     audit: Vec<AuditEntry>,
     sync: Sync,
 }
@@ -308,6 +309,15 @@ impl Store for MemoryStore {
     fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()> {
         self.st().photos.entry(photo.sha256.clone()).or_insert_with(|| photo.clone());
         Ok(())
+    }
+
+    fn put_photo_holder(&self, sha256: &str, user: Uuid) -> StoreResult<()> {
+        self.st().photo_holders.insert((sha256.to_string(), user));
+        Ok(())
+    }
+
+    fn photo_held_by(&self, sha256: &str, user: Uuid) -> StoreResult<bool> {
+        Ok(self.st().photo_holders.contains(&(sha256.to_string(), user)))
     }
 
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>> {

@@ -155,8 +155,12 @@ pub struct UploadRecord {
     pub length: u64,
     /// When created.
     pub created_at: DateTime<Utc>,
-    /// When it is removed if not complete.
+    /// When it is removed (complete or not).
     pub expires_at: DateTime<Utc>,
+    /// Every byte arrived, was verified and kept. The record stays until
+    /// `expires_at`, so that `HEAD` keeps answering the full offset (tus 1.0).
+    #[serde(default)]
+    pub completed: bool,
 }
 
 /// A complete, verified photo blob.
@@ -277,11 +281,19 @@ pub trait Store: Send + Sync + 'static {
     fn expired_uploads(&self, now: DateTime<Utc>) -> StoreResult<Vec<UploadRecord>>;
     /// Records a verified photo (idempotent).
     fn put_photo(&self, photo: &PhotoRecord) -> StoreResult<()>;
-    /// Records the verified photo an upload brought and forgets the upload,
-    /// both durable when it returns (a store may make them so in one flush).
-    fn complete_upload(&self, photo: &PhotoRecord, upload: Uuid) -> StoreResult<()> {
+    /// Notes that `user` proved holding the bytes of photo `sha256` (an upload
+    /// of theirs completed). Idempotent.
+    fn put_photo_holder(&self, sha256: &str, user: Uuid) -> StoreResult<()>;
+    /// Whether `user` proved holding the bytes of photo `sha256`: only then does
+    /// an attachment of theirs let readers of its record download the photo.
+    fn photo_held_by(&self, sha256: &str, user: Uuid) -> StoreResult<bool>;
+    /// Records the verified photo an upload brought, the upload's owner as a
+    /// holder of it, and the upload as completed (kept until it expires), all
+    /// durable when it returns (a store may make them so in one flush).
+    fn complete_upload(&self, photo: &PhotoRecord, upload: &UploadRecord) -> StoreResult<()> {
         self.put_photo(photo)?;
-        self.delete_upload(upload)
+        self.put_photo_holder(&photo.sha256, upload.owner)?;
+        self.put_upload(&UploadRecord { completed: true, ..upload.clone() })
     }
     /// A verified photo by its hash.
     fn photo(&self, sha256: &str) -> StoreResult<Option<PhotoRecord>>;

@@ -41,6 +41,8 @@ const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
 /// Set once the user → refresh-token index covers every stored token.
 const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
+/// Set once photos kept before holders were recorded have theirs.
+const PHOTO_HOLDERS_INDEXED: &[u8] = b"photo_holders_indexed";
 
 /// The sled-backed server store.
 pub struct SledStore {
@@ -58,6 +60,8 @@ pub struct SledStore {
     uploads: Tree,
     photos: Tree,
     photo_refs: Tree,
+    /// Who proved holding which photo: sha256 (hex) + user id, empty values.
+    photo_holders: Tree,
     case_blocks: Tree,
     case_numbers: Tree,
     user_refresh: Tree,
@@ -135,6 +139,7 @@ impl SledStore {
             uploads: t("uploads")?,
             photos: t("photos")?,
             photo_refs: t("photo_refs")?,
+            photo_holders: t("photo_holders")?,
             case_blocks: t("case_blocks")?,
             case_numbers: t("case_numbers")?,
             user_refresh: t("user_refresh")?,
@@ -178,6 +183,10 @@ impl SledStore {
                 store.user_refresh.insert(user_refresh_key(&rec), &[]).map_err(backend)?;
             }
             store.meta.insert(USER_REFRESH_INDEXED, &[1]).map_err(backend)?;
+        }
+        if store.meta.get(PHOTO_HOLDERS_INDEXED).map_err(backend)?.is_none() {
+            store.index_photo_holders()?;
+            store.meta.insert(PHOTO_HOLDERS_INDEXED, &[1]).map_err(backend)?;
         }
         store.db.flush().map_err(backend)?;
         Ok(store)
@@ -275,12 +284,38 @@ impl SledStore {
         self.audit.apply_batch(batch).map_err(backend)
     }
 
+    /// A store written before holders were recorded: the author of every
+    /// attachment of a photo already kept then counts as its holder (what
+    /// those authors could read stays readable; later attaches must prove).
+    fn index_photo_holders(&self) -> StoreResult<()> {
+        for kv in self.photo_refs.iter() {
+            let (k, _) = kv.map_err(backend)?;
+            let Some((sha, id)) = k.split_at_checked(64) else { continue };
+            let (Ok(sha), Ok(id)) = (std::str::from_utf8(sha), Uuid::from_slice(id)) else { continue };
+            if !self.photos.contains_key(sha.as_bytes()).map_err(backend)? {
+                continue;
+            }
+            let key = record_key(EntityKind::Attachment, id);
+            if let Some(StoredRecord { record: Record::Attachment(a), .. }) = Self::get_json(&self.records, &key)? {
+                self.photo_holders.insert(holder_key(sha, a.author), &[]).map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
+
     fn get_json<T: DeserializeOwned>(tree: &Tree, key: &[u8]) -> StoreResult<Option<T>> {
         match tree.get(key).map_err(backend)? {
             Some(v) => Ok(Some(dec(&v)?)),
             None => Ok(None),
         }
     }
+}
+
+/// Key of a photo holder: the photo's hash (hex) + the user's id.
+fn holder_key(sha256: &str, user: Uuid) -> Vec<u8> {
+    let mut k = sha256.as_bytes().to_vec();
+    k.extend_from_slice(user.as_bytes());
+    k
 }
 
 /// Key of the user → refresh-token index: user id + token hash.
@@ -581,12 +616,23 @@ impl Store for SledStore {
         self.durable()
     }
 
-    fn complete_upload(&self, photo: &PhotoRecord, upload: Uuid) -> StoreResult<()> {
+    fn put_photo_holder(&self, sha256: &str, user: Uuid) -> StoreResult<()> {
+        self.photo_holders.insert(holder_key(sha256, user), &[]).map_err(backend)?;
+        self.durable()
+    }
+
+    fn photo_held_by(&self, sha256: &str, user: Uuid) -> StoreResult<bool> {
+        self.photo_holders.contains_key(holder_key(sha256, user)).map_err(backend)
+    }
+
+    fn complete_upload(&self, photo: &PhotoRecord, upload: &UploadRecord) -> StoreResult<()> {
         if !self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
             self.photos.insert(photo.sha256.as_bytes(), enc(photo)?).map_err(backend)?;
         }
-        self.uploads.remove(upload.as_bytes()).map_err(backend)?;
-        // One flush for both (the photo's record is written first, as before).
+        self.photo_holders.insert(holder_key(&photo.sha256, upload.owner), &[]).map_err(backend)?;
+        let done = UploadRecord { completed: true, ..upload.clone() };
+        self.uploads.insert(done.id.as_bytes(), enc(&done)?).map_err(backend)?;
+        // One flush for all three (the photo's record is written first, as before).
         self.durable()
     }
 

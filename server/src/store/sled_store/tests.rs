@@ -42,3 +42,49 @@ fn refuses_a_store_from_a_newer_server() {
     let err = SledStore::open(dir.path()).err().unwrap().to_string();
     assert!(err.contains("newer"), "{err}");
 }
+
+/// A store written before photo holders were recorded: at open, the authors of
+/// the attachments of photos already kept become their holders (once), and a
+/// photo not kept makes no holder.
+#[test]
+fn photos_kept_before_holders_existed_get_their_authors_as_holders() {
+    use crate::store::conformance::{actor, small_world, visit_op, GROUPS, HOUSEHOLDS};
+    use fengqiao_domain::wire::Op;
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, missing) = ("5c".repeat(32), "6d".repeat(32));
+    let leader = actor(fengqiao_domain::Role::GroupLeader, GROUPS[0]);
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        small_world(&store);
+        let policy = Policy::default();
+        let visit = visit_op(leader.user_id, HOUSEHOLDS[0]);
+        store.apply_ops(&leader, &policy, std::slice::from_ref(&visit), Utc::now()).unwrap();
+        let Op::RecordVisit(v) = &visit.op else { unreachable!() };
+        for sha in [&kept, &missing] {
+            let mut att = visit.clone();
+            att.op_id = Uuid::now_v7();
+            att.op = Op::AttachPhoto(fengqiao_domain::Attachment {
+                id: Uuid::now_v7(),
+                target_kind: EntityKind::Visit,
+                target_id: v.id,
+                sha256: sha.clone(),
+                length: 10,
+                content_type: "image/jpeg".into(),
+                caption: String::new(),
+                author: leader.user_id,
+                file_item: None,
+            });
+            store.apply_ops(&leader, &policy, &[att], Utc::now()).unwrap();
+        }
+        store.put_photo(&PhotoRecord { sha256: kept.clone(), length: 10, created_at: Utc::now() }).unwrap();
+        // as written by a server that kept no holders
+        store.meta.remove(PHOTO_HOLDERS_INDEXED).unwrap();
+        store.photo_holders.clear().unwrap();
+        store.db.flush().unwrap();
+        assert!(!store.photo_held_by(&kept, leader.user_id).unwrap());
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(store.photo_held_by(&kept, leader.user_id).unwrap(), "the author of a kept photo's attachment");
+    assert!(!store.photo_held_by(&missing, leader.user_id).unwrap(), "a photo never kept has no holder");
+    assert!(!store.photo_held_by(&kept, Uuid::now_v7()).unwrap());
+}
