@@ -352,7 +352,7 @@ fn only_a_resolved_case_pays_and_a_re_mediated_case_pays_once_split_exactly() {
     let subs = subsidies_of(&v);
     assert_eq!(subs.len(), 2, "one per credited mediator, however many sessions");
     let total: i64 = subs.iter().map(|s| s.amount_fen).sum();
-    let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default());
+    let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default()).unwrap();
     assert_eq!(total, expected);
     assert_eq!(expected, 30_000 + 5_000, "major + medium difficulty, no bonus for a neighbour dispute");
     assert!(subs.iter().all(|s| s.status == crate::subsidy::SubsidyStatus::Accrued));

@@ -10,7 +10,8 @@ use crate::org::Role;
 use crate::permissions::Actor;
 use crate::policy::Policy;
 use crate::prevent::{
-    default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration, VillageRules,
+    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
+    VillageRules,
 };
 use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
@@ -66,16 +67,8 @@ pub(crate) fn decide(
             if r.id != rules_id(r.village_id) {
                 return reject(RejectionCode::InvalidField, "id: one rule set per village");
             }
-            if r.items.is_empty() || r.items.len() > 15 {
-                return reject(RejectionCode::InvalidField, "items: 1 to 15 negative-list items");
-            }
-            let mut codes: Vec<&str> = r.items.iter().map(|i| i.code.as_str()).collect();
-            codes.sort_unstable();
-            codes.dedup();
-            if codes.len() != r.items.len()
-                || r.items.iter().any(|i| i.code.is_empty() || i.label_zh.trim().is_empty() || i.correction_days > 365)
-            {
-                return reject(RejectionCode::InvalidField, "items: unique codes, a label, correction up to 365 days");
+            if let Err(r) = check_items(&r.items, policy) {
+                return Ok(Verdict::Reject(r));
             }
             let mut rules = r.clone();
             // changed rules need the township's legality review again
