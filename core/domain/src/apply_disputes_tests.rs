@@ -410,3 +410,22 @@ fn only_major_disputes_skip_levels_and_refusal_needs_a_comment() {
         Verdict::Conflict { .. }
     ));
 }
+
+/// A policy built in code past the file check (amounts that overflow `i64`):
+/// closing a resolved case is refused with a stable code, never a panic or a
+/// wrapped subsidy.
+#[test]
+fn an_overflowing_subsidy_is_refused_not_wrapped() {
+    let mut w = world();
+    let leader = person(Role::GroupLeader, G1);
+    let d = new_dispute(&mut w, &leader, Grade::General, 12);
+    run(&w, &leader, Op::ReportDispute(d.clone()));
+    let mut extreme = Policy::default();
+    extreme.subsidy.base_general_fen = i64::MAX;
+    let close =
+        Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: String::new() });
+    match super::super::apply::decide(&env(&leader, close), &leader, &extreme, &w, Utc::now()).unwrap() {
+        Verdict::Reject(r) => assert_eq!(r.code, RejectionCode::InvalidState, "{}", r.message),
+        other => panic!("{other:?}"),
+    }
+}

@@ -225,8 +225,10 @@ mod tests {
                 })
                 .collect(),
         );
-        let secretary =
-            Actor { user_id: Uuid::now_v7(), grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }] };
+        let secretary = Actor {
+            user_id: Uuid::now_v7(),
+            grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }],
+        };
         let items = (0..items)
             .map(|i| NegativeItem {
                 code: format!("item{i}"),

@@ -15,7 +15,9 @@
 //! - `screening.key_periods[i].from`/`.to`: real (month, day) dates (29 February
 //!   allowed); a period whose end comes before its start runs over the new year.
 //! - `disputes.confirmation_within_days`, `subsidy.pay_within_days`: 1 to
-//!   [`MAX_DAYS`].
+//!   [`MAX_DAYS`]; `auth.refresh_ttl_days` and `photos.upload_expiry_hours` at
+//!   most [`MAX_DAYS`] (added to the clock at run time).
+//! - `subsidy.checklist`: codes present and unique.
 //! - Subsidy amounts: each rate at most [`MAX_AMOUNT_FEN`], and so is the
 //!   formula's worst case ([`crate::subsidy::worst_case_fen`]), computed with
 //!   checked arithmetic.
@@ -46,7 +48,20 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
     key_periods(p)?;
     window("disputes.confirmation_within_days", "申请司法确认的期限", p.disputes.confirmation_within_days)?;
     window("subsidy.pay_within_days", "补贴支付期限", p.subsidy.pay_within_days)?;
+    lifetimes(p)?;
     amounts(p)
+}
+
+/// Lifetimes added to the clock at run time (sign-in, uploads): bounded so the
+/// sum stays a date.
+fn lifetimes(p: &Policy) -> Result<(), PolicyError> {
+    if p.auth.refresh_ttl_days > u64::from(MAX_DAYS) {
+        return refuse("auth.refresh_ttl_days", format!("刷新令牌有效期不得超过 {MAX_DAYS} 天"));
+    }
+    if p.photos.upload_expiry_hours > u64::from(MAX_DAYS) * 24 {
+        return refuse("photos.upload_expiry_hours", format!("未完成上传的保留时间不得超过 {MAX_DAYS} 天"));
+    }
+    Ok(())
 }
 
 fn quality(p: &Policy) -> Result<(), PolicyError> {
@@ -113,7 +128,8 @@ fn unique<'a>(key: &str, what: &str, codes: impl Iterator<Item = &'a str>) -> Re
 
 fn codes(p: &Policy) -> Result<(), PolicyError> {
     unique("disputes.kinds", "纠纷类型", p.disputes.kinds.iter().map(|k| k.code.as_str()))?;
-    unique("screening.focus_areas", "重点领域", p.screening.focus_areas.iter().map(|f| f.code.as_str()))
+    unique("screening.focus_areas", "重点领域", p.screening.focus_areas.iter().map(|f| f.code.as_str()))?;
+    unique("subsidy.checklist", "案卷清单项", p.subsidy.checklist.iter().map(|c| c.code.as_str()))
 }
 
 fn negative_list(p: &Policy) -> Result<(), PolicyError> {
@@ -331,6 +347,23 @@ mod tests {
                 "subsidy",
             ),
         ];
+        cases.push((
+            "duplicate checklist item",
+            "[subsidy]\nchecklist = [{ code = \"agreement\", label_zh = \"协议\", required = true }, \
+             { code = \"agreement\", label_zh = \"协议书\", required = false }]\n"
+                .into(),
+            "subsidy.checklist",
+        ));
+        cases.push((
+            "a refresh token past the calendar",
+            "[auth]\nrefresh_ttl_days = 1000000000000\n".into(),
+            "auth.refresh_ttl_days",
+        ));
+        cases.push((
+            "an upload kept past the calendar",
+            "[photos]\nupload_expiry_hours = 1000000000000\n".into(),
+            "photos.upload_expiry_hours",
+        ));
         cases.push(("a bonus for a kind dropped from the list", "[[disputes.kinds]]\ncode = \"family\"\nlabel_zh = \"家庭\"\nlabel_en = \"family\"\nusual_level = \"group\"\n".into(), "subsidy.impact_bonus"));
         cases
     }
