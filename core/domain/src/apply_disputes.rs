@@ -129,7 +129,10 @@ pub(crate) fn decide(
             if c.outcome == ClosingOutcome::Resolved {
                 // one case, one subsidy: owed to the mediators credited at the resolving level
                 d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
-                let shares = crate::subsidy::split(crate::subsidy::estimate_fen(&d, policy), d.payees.len());
+                let Some(estimate) = crate::subsidy::estimate_fen(&d, policy) else {
+                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                };
+                let shares = crate::subsidy::split(estimate, d.payees.len());
                 for (payee, amount_fen) in d.payees.iter().zip(shares) {
                     subsidies.push(Effect::Put {
                         record: Record::Subsidy(crate::subsidy::Subsidy {

@@ -373,7 +373,7 @@ fn only_a_resolved_case_pays_and_a_re_mediated_case_pays_once_split_exactly() {
     let subs = subsidies_of(&v);
     assert_eq!(subs.len(), 2, "one per credited mediator, however many sessions");
     let total: i64 = subs.iter().map(|s| s.amount_fen).sum();
-    let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default());
+    let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default()).unwrap();
     assert_eq!(total, expected);
     assert_eq!(expected, 30_000 + 5_000, "major + medium difficulty, no bonus for a neighbour dispute");
     assert!(subs.iter().all(|s| s.status == crate::subsidy::SubsidyStatus::Accrued));
@@ -430,6 +430,25 @@ fn only_major_disputes_skip_levels_and_refusal_needs_a_comment() {
         run(&w, &leader, Op::RequestEscalation(escalation(&d3, Level::Village))),
         Verdict::Conflict { .. }
     ));
+}
+
+/// A policy built in code past the file check (amounts that overflow `i64`):
+/// closing a resolved case is refused with a stable code, never a panic or a
+/// wrapped subsidy.
+#[test]
+fn an_overflowing_subsidy_is_refused_not_wrapped() {
+    let mut w = world();
+    let leader = person(Role::GroupLeader, G1);
+    let d = new_dispute(&mut w, &leader, Grade::General, 12);
+    run(&w, &leader, Op::ReportDispute(d.clone()));
+    let mut extreme = Policy::default();
+    extreme.subsidy.base_general_fen = i64::MAX;
+    let close =
+        Op::CloseDispute(CloseDispute { dispute_id: d.id, outcome: ClosingOutcome::Resolved, note: String::new() });
+    match super::super::apply::decide(&env(&leader, close), &leader, &extreme, &w, Utc::now()).unwrap() {
+        Verdict::Reject(r) => assert_eq!(r.code, RejectionCode::InvalidState, "{}", r.message),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[path = "apply_races_tests.rs"]

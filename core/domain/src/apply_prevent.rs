@@ -10,7 +10,8 @@ use crate::org::Role;
 use crate::permissions::Actor;
 use crate::policy::Policy;
 use crate::prevent::{
-    default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration, VillageRules,
+    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
+    VillageRules,
 };
 use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
@@ -66,16 +67,8 @@ pub(crate) fn decide(
             if r.id != rules_id(r.village_id) {
                 return reject(RejectionCode::InvalidField, "id: one rule set per village");
             }
-            if r.items.is_empty() || r.items.len() > 15 {
-                return reject(RejectionCode::InvalidField, "items: 1 to 15 negative-list items");
-            }
-            let mut codes: Vec<&str> = r.items.iter().map(|i| i.code.as_str()).collect();
-            codes.sort_unstable();
-            codes.dedup();
-            if codes.len() != r.items.len()
-                || r.items.iter().any(|i| i.code.is_empty() || i.label_zh.trim().is_empty() || i.correction_days > 365)
-            {
-                return reject(RejectionCode::InvalidField, "items: unique codes, a label, correction up to 365 days");
+            if let Err(r) = check_items(&r.items, policy) {
+                return Ok(Verdict::Reject(r));
             }
             let mut rules = r.clone();
             // changed rules need the township's legality review again
@@ -185,5 +178,97 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::Screening(s), scope }]))
         }
         _ => reject(RejectionCode::InvalidField, "not a prevention operation"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use crate::apply::{decide, StateView, Verdict, ViewError};
+    use crate::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+    use crate::permissions::Actor;
+    use crate::policy::Policy;
+    use crate::prevent::{rules_id, NegativeItem, VillageRules};
+    use crate::records::{EntityKind, Record};
+    use crate::wire::{Op, OpEnvelope};
+
+    struct Units(HashMap<Uuid, Record>);
+
+    impl StateView for Units {
+        fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
+            Ok(if kind == EntityKind::Unit { self.0.get(&id).cloned() } else { None })
+        }
+        fn case_block_owner(&self, _: i32, _: u32) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+        fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+    }
+
+    fn set_rules(items: usize, policy: &Policy) -> Verdict {
+        let (county, town, village) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let units = [
+            (county, "C01", UnitLevel::County, None),
+            (town, "T01", UnitLevel::Town, Some(county)),
+            (village, "V01", UnitLevel::Village, Some(town)),
+        ];
+        let view = Units(
+            units
+                .into_iter()
+                .map(|(id, code, level, parent)| {
+                    (id, Record::Unit(OrgUnit { id, code: code.into(), name: code.into(), level, parent }))
+                })
+                .collect(),
+        );
+        let secretary = Actor {
+            user_id: Uuid::now_v7(),
+            grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }],
+        };
+        let items = (0..items)
+            .map(|i| NegativeItem {
+                code: format!("item{i}"),
+                label_zh: format!("事项{i}"),
+                sanctions: vec![],
+                correction_days: 15,
+            })
+            .collect();
+        let rules = VillageRules {
+            id: rules_id(village),
+            village_id: village,
+            items,
+            legality_reviewed: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        let env = OpEnvelope {
+            op_id: Uuid::now_v7(),
+            v: 1,
+            author: secretary.user_id,
+            created_at: Utc::now(),
+            op: Op::SetVillageRules(rules),
+            seen: None,
+        };
+        decide(&env, &secretary, policy, &view, Utc::now()).unwrap()
+    }
+
+    /// How many items a village's negative list may have is the county's choice
+    /// (`village_rules.max_items`), not a number in code.
+    #[test]
+    fn the_item_cap_of_village_rules_is_the_policys() {
+        let seed = Policy::default();
+        assert!(matches!(set_rules(15, &seed), Verdict::Apply(_)));
+        match set_rules(16, &seed) {
+            Verdict::Reject(r) => assert!(r.message.contains("1 至 15"), "{}", r.message),
+            other => panic!("{other:?}"),
+        }
+        let roomy = Policy::from_toml("[village_rules]\nmax_items = 20\n").unwrap();
+        assert!(matches!(set_rules(16, &roomy), Verdict::Apply(_)));
+        assert!(matches!(set_rules(21, &roomy), Verdict::Reject(_)));
+        assert!(matches!(set_rules(0, &roomy), Verdict::Reject(_)));
     }
 }

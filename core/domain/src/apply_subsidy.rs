@@ -98,7 +98,10 @@ pub(crate) fn decide(
                     return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
                 }
             }
-            let shares = split(amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy), d.payees.len());
+            let Some(amount) = amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy) else {
+                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+            };
+            let shares = split(amount, d.payees.len());
             let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
             for (payee, share) in d.payees.clone().iter().zip(shares) {
                 let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
@@ -187,7 +190,10 @@ pub(crate) fn decide(
                         format!("subsidy {} is not approved and unpaid", s.case_number),
                     );
                 }
-                total += s.amount_fen;
+                let Some(sum) = total.checked_add(s.amount_fen) else {
+                    return reject(RejectionCode::InvalidField, "批次合计金额超出可计算范围：请分成几个批次");
+                };
+                total = sum;
                 s.status = SubsidyStatus::Batched;
                 s.batch_id = Some(b.id);
                 effects.extend(subsidy_put(view, s)?);

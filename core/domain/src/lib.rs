@@ -17,6 +17,7 @@ pub mod ladder;
 pub mod org;
 pub mod permissions;
 pub mod policy;
+pub mod policy_check;
 pub mod prevent;
 pub mod records;
 pub mod rejection;

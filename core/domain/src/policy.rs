@@ -30,6 +30,23 @@ pub struct Policy {
     pub screening: ScreeningPolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
+    /// Limits on a village's own rules.
+    pub village_rules: VillageRulesPolicy,
+}
+
+/// Limits on a village's rules (村规民约): the county's choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VillageRulesPolicy {
+    /// Most items on a village's negative list (the policy's own `negative_list`
+    /// included); at least 1.
+    pub max_items: usize,
+}
+
+impl Default for VillageRulesPolicy {
+    fn default() -> Self {
+        VillageRulesPolicy { max_items: 15 }
+    }
 }
 
 /// Dispute kinds, case-number blocks, judicial confirmation.
@@ -379,6 +396,7 @@ impl Default for Policy {
             subsidy: SubsidyPolicy::default(),
             screening: ScreeningPolicy::default(),
             negative_list: seed_negative_list(),
+            village_rules: VillageRulesPolicy::default(),
         }
     }
 }
@@ -457,6 +475,16 @@ pub enum PolicyError {
     /// Parsed, but a value is out of range.
     #[error("policy file: {0}")]
     Invalid(String),
+    /// Parsed, but a value breaks an invariant ([`crate::policy_check`]): the TOML
+    /// key path (e.g. `subsidy.quality`, `screening.key_periods[0].from`) and a
+    /// plain Chinese message for the county's staff.
+    #[error("policy file: {key}: {message}")]
+    Key {
+        /// TOML key path of the offending value.
+        key: String,
+        /// Why it is refused.
+        message: String,
+    },
 }
 
 impl Policy {
@@ -512,10 +540,7 @@ impl Policy {
         {
             return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
         }
-        if self.negative_list.len() > 15 {
-            return bad("negative_list: at most 15 items");
-        }
-        Ok(())
+        crate::policy_check::check(self)
     }
 }
 

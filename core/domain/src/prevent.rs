@@ -83,6 +83,35 @@ pub fn default_items(policy: &Policy) -> Vec<NegativeItem> {
         .collect()
 }
 
+/// Longest correction period an item may give, in days.
+pub const MAX_CORRECTION_DAYS: u32 = 365;
+
+/// Whether a negative list may stand as a village's rules: 1 to the policy's
+/// `village_rules.max_items` items, each with a code (unique in the list), a
+/// Chinese label and a correction period of at most [`MAX_CORRECTION_DAYS`].
+/// The village-rules edit applies it, and so does the policy check to the
+/// policy's own `negative_list` (the list every village starts from).
+pub fn check_items(items: &[NegativeItem], policy: &Policy) -> Result<(), Rejection> {
+    let bad = |m: String| Err(Rejection::new(RejectionCode::InvalidField, m));
+    let max = policy.village_rules.max_items;
+    if items.is_empty() || items.len() > max {
+        return bad(format!("items: 负面清单须有 1 至 {max} 项（现有 {} 项）", items.len()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for i in items {
+        if i.code.trim().is_empty() || i.label_zh.trim().is_empty() {
+            return bad("items: 每一项须有代码和中文名称".into());
+        }
+        if !seen.insert(i.code.as_str()) {
+            return bad(format!("items: 代码 {} 重复", i.code));
+        }
+        if i.correction_days > MAX_CORRECTION_DAYS {
+            return bad(format!("items: {} 的整改期不得超过 {MAX_CORRECTION_DAYS} 天", i.code));
+        }
+    }
+    Ok(())
+}
+
 /// A restoration (恢复正常服务) after correction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

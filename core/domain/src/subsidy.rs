@@ -177,26 +177,48 @@ pub fn quality_percent(score: u8, policy: &Policy) -> u32 {
     policy.subsidy.quality.iter().filter(|q| score >= q.min_score).map(|q| q.percent).max().unwrap_or(0)
 }
 
+/// Largest amount, in fen, that a policy may make one subsidy (or any one rate)
+/// worth: 1e11 fen (10亿元). The policy check refuses rates whose worst case
+/// ([`worst_case_fen`]) is larger, so the formula never overflows and any sum
+/// of up to 92 million subsidies still fits in `i64` fen.
+pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000;
+
 /// The subsidy of a resolved case: base by grade + by difficulty, times the
 /// quality factor, plus the social-impact bonus of its kind. Integer fen, rounded
-/// down to the fen.
-pub fn amount_fen(grade: Grade, difficulty: Difficulty, kind: &str, quality_pct: u32, policy: &Policy) -> i64 {
+/// down to the fen, computed with checked arithmetic: `None` when a step would
+/// overflow `i64` — never a wrapped or saturated amount. A policy that passed its
+/// check ([`MAX_AMOUNT_FEN`]) never gives `None` for a quality from its table.
+pub fn amount_fen(grade: Grade, difficulty: Difficulty, kind: &str, quality_pct: u32, policy: &Policy) -> Option<i64> {
     let s = &policy.subsidy;
     let base = match grade {
         Grade::General => s.base_general_fen,
         Grade::Larger => s.base_larger_fen,
         Grade::Major => s.base_major_fen,
-    } + match difficulty {
+    };
+    let extra = match difficulty {
         Difficulty::Low => 0,
         Difficulty::Medium => s.difficulty_medium_fen,
         Difficulty::High => s.difficulty_high_fen,
     };
     let bonus = s.impact_bonus.iter().find(|b| b.kind == kind).map(|b| b.fen).unwrap_or(0);
-    base * quality_pct as i64 / 100 + bonus
+    base.checked_add(extra)?.checked_mul(i64::from(quality_pct))?.checked_div(100)?.checked_add(bonus)
 }
 
-/// The estimate shown on the phone before review (full quality).
-pub fn estimate_fen(d: &Dispute, policy: &Policy) -> i64 {
+/// The largest amount the policy's formula can give any case (`None`: it
+/// overflows `i64`): the largest base plus the largest difficulty addition, at the
+/// best quality step (at least 100 %, the estimate's), plus the largest bonus.
+pub fn worst_case_fen(policy: &Policy) -> Option<i64> {
+    let s = &policy.subsidy;
+    let base = s.base_general_fen.max(s.base_larger_fen).max(s.base_major_fen);
+    let extra = s.difficulty_medium_fen.max(s.difficulty_high_fen).max(0);
+    let pct = s.quality.iter().map(|q| q.percent).max().unwrap_or(0).max(100);
+    let bonus = s.impact_bonus.iter().map(|b| b.fen).max().unwrap_or(0).max(0);
+    base.checked_add(extra)?.checked_mul(i64::from(pct))?.checked_div(100)?.checked_add(bonus)
+}
+
+/// The estimate shown on the phone before review (full quality); `None` as for
+/// [`amount_fen`].
+pub fn estimate_fen(d: &Dispute, policy: &Policy) -> Option<i64> {
     amount_fen(d.grade, d.analysis.difficulty, &d.kind, 100, policy)
 }
 
@@ -238,14 +260,50 @@ mod tests {
     #[test]
     fn formula_in_integer_fen_with_quality_and_bonus() {
         let p = Policy::default();
-        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), 10_000);
-        assert_eq!(amount_fen(Grade::Larger, Difficulty::Low, "land", 100, &p), 20_000);
-        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 100, &p), 30_000 + 10_000 + 10_000);
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), Some(10_000));
+        assert_eq!(amount_fen(Grade::Larger, Difficulty::Low, "land", 100, &p), Some(20_000));
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 100, &p), Some(30_000 + 10_000 + 10_000));
         // quality 80 % of (base + difficulty), bonus added whole
-        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 80, &p), 32_000 + 10_000);
-        assert_eq!(amount_fen(Grade::General, Difficulty::Medium, "family", 0, &p), 0);
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 80, &p), Some(32_000 + 10_000));
+        assert_eq!(amount_fen(Grade::General, Difficulty::Medium, "family", 0, &p), Some(0));
         // rounding down to the fen, never floats
-        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 33, &p), 3_300);
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 33, &p), Some(3_300));
+        assert_eq!(worst_case_fen(&p), Some(50_000));
+    }
+
+    /// Extreme amounts (a policy built in code, bypassing the file check): the
+    /// formula answers `None` at every overflowing step, never a wrapped amount or
+    /// a panic; also run in release (`cargo test --release -p fengqiao-domain
+    /// extreme_amounts`), where unchecked `i64` arithmetic would wrap silently.
+    #[test]
+    fn extreme_amounts_neither_wrap_nor_panic() {
+        let mut p = Policy::default();
+        p.subsidy.base_major_fen = i64::MAX;
+        p.subsidy.difficulty_high_fen = 1;
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "family", 100, &p), None, "base + difficulty");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 200, &p), None, "times the quality");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 1, &p), Some(i64::MAX / 100), "1 % fits");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 0, &p), Some(0));
+        assert_eq!(worst_case_fen(&p), None);
+        let mut p = Policy::default();
+        p.subsidy.base_general_fen = i64::MAX / 100;
+        p.subsidy.impact_bonus[0].fen = i64::MAX;
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), Some(i64::MAX / 100));
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "mass", 100, &p), None, "plus the bonus");
+        p.subsidy.base_general_fen = i64::MIN;
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), None, "below i64::MIN");
+        // the policy file refuses all of these; the ceiling itself passes
+        let mut p = Policy::default();
+        p.subsidy.base_major_fen = MAX_AMOUNT_FEN / 2 - 10_000;
+        p.subsidy.difficulty_high_fen = 10_000;
+        p.subsidy.quality[0].percent = 200;
+        p.subsidy.impact_bonus[0].fen = 0;
+        assert_eq!(worst_case_fen(&p), Some(MAX_AMOUNT_FEN));
+        assert!(Policy::from_toml(&p.to_toml()).is_ok());
+        p.subsidy.impact_bonus[0].fen = 1;
+        assert!(Policy::from_toml(&p.to_toml()).is_err(), "one fen over the ceiling");
+        assert_eq!(split(i64::MAX, 1), vec![i64::MAX]);
+        assert_eq!(split(i64::MAX, 2).iter().map(|v| i128::from(*v)).sum::<i128>(), i128::from(i64::MAX));
     }
 
     #[test]
