@@ -2,7 +2,9 @@
 # Runs every test of Fengqiao: formatting, lints, and the Rust suites (unit tests,
 # store conformance suites, end-to-end tests against a real server on loopback)
 # and the tus interoperability test (tuspy against the server binary); the Kotlin
-# suite on a plain JVM against the generated bindings (tests/kotlin-jvm.sh).
+# suite on a plain JVM against the generated bindings (tests/kotlin-jvm.sh), and
+# the interpreter-exit check through the generated Python bindings
+# (tests/python-exit.sh).
 # Installs what it needs on a fresh machine first.
 #
 #   ./tests/run-all.sh            # everything CI runs
@@ -50,6 +52,9 @@ cargo test --workspace
 
 step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
 tests/kotlin-jvm.sh
+
+step "interpreter exit after async calls (generated Python bindings, 40 runs)"
+tests/python-exit.sh 40
 
 step "tus interoperability (official tus Python client, tuspy)"
 if ! command -v python3 >/dev/null 2>&1; then

@@ -457,6 +457,12 @@ impl FieldClient {
     /// A dispute's whole case file: the dispute, escalations, sessions,
     /// agreements, follow-ups, confirmations and flow table. Offline.
     pub fn dispute_file(&self, dispute_id: String) -> Result<DisputeFile, FengqiaoError> {
-        guard(|| Ok(self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?.into()))
+        guard(|| {
+            let mut file: DisputeFile = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?.into();
+            for e in &mut file.escalations {
+                self.name_decider(e);
+            }
+            Ok(file)
+        })
     }
 }

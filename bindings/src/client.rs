@@ -146,10 +146,20 @@ impl FieldClient {
     }
 
     /// Signs out: revokes the session on the server when reachable and forgets
-    /// it here. Queued and quarantined work is never deleted.
+    /// it here. Queued and quarantined work is never deleted. Refused with
+    /// `Locked` while the user's PIN lock is closed: unlock first, or use
+    /// `logout_with_password`.
     pub async fn logout(&self) -> Result<(), FengqiaoError> {
         let core = self.core_arc();
         run(None, async move { Ok(core.logout().await?) }).await
+    }
+
+    /// Signs out a locked phone with the signed-in user's password, checked by
+    /// the server (online): `InvalidCredentials` for a wrong one, `Network`
+    /// offline, and nothing changed then. Otherwise as `logout`.
+    pub async fn logout_with_password(&self, password: String) -> Result<(), FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.logout_with_password(password).await?) }).await
     }
 
     /// The signed-in user from the cached session (works offline), if any.

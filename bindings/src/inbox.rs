@@ -46,8 +46,12 @@ pub struct EscalationDecision {
     pub approved: bool,
     /// Comment (required when refusing).
     pub comment: String,
-    /// Who decided.
+    /// Who decided (user id).
     pub decided_by: String,
+    /// Who decided, by name: set where the phone knows it (the user, or
+    /// someone within their jurisdiction, once a sync brought the names);
+    /// `None` otherwise.
+    pub decided_by_name: Option<String>,
     /// When (ms, UTC; server time once synced).
     pub decided_at_ms: i64,
 }
@@ -58,8 +62,18 @@ impl From<DomDecision> for EscalationDecision {
             approved: d.approved,
             comment: d.comment,
             decided_by: id(d.decided_by),
+            decided_by_name: None,
             decided_at_ms: millis(d.decided_at),
         }
+    }
+}
+
+impl FieldClient {
+    /// Names the decider of `e`'s decision, if the signed-in user may see the name.
+    pub(crate) fn name_decider(&self, e: &mut Escalation) {
+        let Some(d) = e.decision.as_mut() else { return };
+        let Ok(user) = parse_id("decided_by", &d.decided_by) else { return };
+        d.decided_by_name = self.core().display_name(user).ok().flatten();
     }
 }
 
@@ -154,17 +168,30 @@ impl FieldClient {
     ) -> Result<Escalation, FengqiaoError> {
         guard(|| {
             let e = parse_id("escalation_id", &escalation_id)?;
-            Ok(self.core().decide_escalation(e, approve, comment)?.into())
+            let mut out: Escalation = self.core().decide_escalation(e, approve, comment)?.into();
+            self.name_decider(&mut out);
+            Ok(out)
         })
     }
 
     /// For a quarantined decision that lost to another approver's: the
-    /// decision that stands (none for any other quarantined operation).
+    /// decision that stands, with the decider's name (`decided_by_name`)
+    /// when they are within the user's jurisdiction (none for any other
+    /// quarantined operation).
     pub fn standing_decision(&self, op_id: String) -> Result<Option<EscalationDecision>, FengqiaoError> {
         guard(|| {
             let op = parse_id("op_id", &op_id)?;
-            let q = self.core().quarantined()?;
-            Ok(q.iter().find(|q| q.op_id == op).and_then(|q| q.standing_decision().cloned()).map(Into::into))
+            Ok(self.core().standing_decision(op)?.map(|s| EscalationDecision {
+                decided_by_name: s.decided_by_name,
+                ..EscalationDecision::from(s.decision)
+            }))
         })
+    }
+
+    /// The display name of a user as the signed-in user may see it: their
+    /// own, or that of someone whose role lies within their jurisdiction
+    /// (names come with each sync); `None` for anyone else. Offline.
+    pub fn display_name(&self, user_id: String) -> Result<Option<String>, FengqiaoError> {
+        guard(|| Ok(self.core().display_name(parse_id("user_id", &user_id)?)?))
     }
 }

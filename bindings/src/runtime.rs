@@ -9,6 +9,16 @@
 //!   future (a Kotlin coroutine cancelled, a Swift task cancelled), the task is
 //!   told to stop through its [`CancelHandle`] (it stops at a safe point, queued
 //!   work intact) or, for calls without one, aborted.
+//! - A call's foreign callbacks (a sync's progress listener) go through a
+//!   [`Relay`] that the call cuts off when it returns or when its future is
+//!   dropped: the cut waits for a callback in flight, releases the foreign
+//!   object on the caller's own thread, and no callback reaches the host
+//!   after it. A task that runs on to a safe point after a cancellation
+//!   therefore never calls into a host that has moved on (or is shutting
+//!   down: an interpreter at exit aborts on a late callback). A destroyed
+//!   client object is covered by the same cut: a call in flight holds the
+//!   object until its future is dropped, and what the task keeps afterwards
+//!   (the core) holds nothing of the host's.
 //!
 //! (UniFFI's own panic catching stays in force underneath: the release profile
 //! keeps `panic = "unwind"`.)
@@ -16,7 +26,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use fengqiao_core::CancelHandle;
 use tokio::runtime::Runtime;
@@ -64,22 +74,61 @@ pub(crate) fn guard<T>(call: impl FnOnce() -> Result<T, FengqiaoError>) -> Resul
     }
 }
 
-/// Stops the task when the awaiting future is dropped before it finished.
+/// A foreign object (e.g. a sync listener) that a task calls into for as long
+/// as the foreign caller awaits it, and never after: see the module docs.
+pub(crate) struct Relay<T: ?Sized> {
+    target: RwLock<Option<Arc<T>>>,
+}
+
+impl<T: ?Sized> Relay<T> {
+    /// A relay to `target`, open until [`cut`](Cut::cut).
+    pub(crate) fn new(target: Arc<T>) -> Arc<Self> {
+        Arc::new(Relay { target: RwLock::new(Some(target)) })
+    }
+
+    /// Calls `f` on the target unless the relay was cut (then nothing).
+    pub(crate) fn with(&self, f: impl FnOnce(&T)) {
+        let guard = self.target.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = guard.as_ref() {
+            f(t);
+        }
+    }
+}
+
+/// Cutting a [`Relay`] off, whatever it carries.
+pub(crate) trait Cut: Send + Sync {
+    /// No call through the relay after this returns (one in flight is waited
+    /// for); the target is released on the calling thread.
+    fn cut(&self);
+}
+
+impl<T: ?Sized + Send + Sync> Cut for Relay<T> {
+    fn cut(&self) {
+        let target = self.target.write().unwrap_or_else(|p| p.into_inner()).take();
+        drop(target);
+    }
+}
+
+/// Stops the task when the awaiting future is dropped before it finished, and
+/// cuts the call's relays either way.
 struct StopOnDrop {
     abort: AbortHandle,
     cancel: Option<CancelHandle>,
+    relays: Vec<Arc<dyn Cut>>,
     finished: bool,
 }
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if self.finished {
-            return;
+        if !self.finished {
+            match &self.cancel {
+                // Graceful: the core stops at its next safe point and records why.
+                Some(c) => c.cancel(),
+                None => self.abort.abort(),
+            }
         }
-        match &self.cancel {
-            // Graceful: the core stops at its next safe point and records why.
-            Some(c) => c.cancel(),
-            None => self.abort.abort(),
+        for r in &self.relays {
+            r.cut();
         }
     }
 }
@@ -92,10 +141,25 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, FengqiaoError>> + Send + 'static,
 {
+    run_relaying(cancel, Vec::new(), work).await
+}
+
+/// As [`run`], cutting `relays` off when the call returns or its future is
+/// dropped: the task's callbacks to the host end with the call.
+pub(crate) async fn run_relaying<T, F>(
+    cancel: Option<CancelHandle>,
+    relays: Vec<Arc<dyn Cut>>,
+    work: F,
+) -> Result<T, FengqiaoError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, FengqiaoError>> + Send + 'static,
+{
     let handle = runtime()?.spawn(work);
-    let mut stop = StopOnDrop { abort: handle.abort_handle(), cancel, finished: false };
+    let mut stop = StopOnDrop { abort: handle.abort_handle(), cancel, relays, finished: false };
     let joined = handle.await;
     stop.finished = true;
+    drop(stop);
     match joined {
         Ok(r) => r,
         Err(e) if e.is_panic() => {

@@ -18,7 +18,7 @@ use crate::client::FieldClient;
 use crate::convert::{id, millis, parse_id};
 use crate::error::FengqiaoError;
 use crate::photos::kind_name;
-use crate::runtime::{guard, run};
+use crate::runtime::{guard, run_relaying, Cut, Relay};
 
 /// Which part of a sync is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -50,16 +50,19 @@ pub trait SyncListener: Send + Sync {
     fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
 }
 
-/// Forwards the core's progress to the foreign listener. A listener that
-/// fails does not fail the sync: progress is advisory.
-struct ListenerBridge(Arc<dyn SyncListener>);
+/// Forwards the core's progress to the foreign listener while the sync's
+/// caller awaits it (through a [`Relay`] the call cuts off when it returns or
+/// is dropped). A listener that fails does not fail the sync: progress is
+/// advisory.
+struct ListenerBridge(Arc<Relay<dyn SyncListener>>);
 
 impl SyncProgress for ListenerBridge {
     fn on_progress(&self, phase: CorePhase, done: u64, total: u64) {
-        let l = &self.0;
-        if catch_unwind(AssertUnwindSafe(|| l.on_progress(phase.into(), done, total))).is_err() {
-            tracing::warn!("the sync listener failed; progress reports continue");
-        }
+        self.0.with(|l| {
+            if catch_unwind(AssertUnwindSafe(|| l.on_progress(phase.into(), done, total))).is_err() {
+                tracing::warn!("the sync listener failed; progress reports continue");
+            }
+        });
     }
 }
 
@@ -221,9 +224,10 @@ pub struct SyncStatus {
     pub quarantined: Vec<QuarantinedOp>,
     /// The server ended the session: log in again to sync.
     pub session_expired: bool,
-    /// Photos still to upload (waiting for their record, or partly sent).
+    /// The signed-in user's photos still to upload (waiting for their record,
+    /// or partly sent; everyone's if nobody is signed in).
     pub photos_pending: u64,
-    /// Photos that failed for good (see `photo_states`).
+    /// The signed-in user's photos that failed for good (see `photo_states`).
     pub photos_failed: u64,
 }
 
@@ -255,9 +259,12 @@ impl FieldClient {
     ) -> Result<SyncReport, FengqiaoError> {
         let core = self.core_arc();
         let handle = cancel.map(|t| t.handle.clone()).unwrap_or_default();
-        let progress = listener.map(|l| Arc::new(ListenerBridge(l)) as Arc<dyn SyncProgress>);
+        let relay = listener.map(Relay::new);
+        let relays: Vec<Arc<dyn Cut>> = relay.iter().map(|r| r.clone() as Arc<dyn Cut>).collect();
+        let progress = relay.map(|r| Arc::new(ListenerBridge(r)) as Arc<dyn SyncProgress>);
         let task_handle = handle.clone();
-        run(Some(handle), async move { Ok(core.sync_with(progress, Some(task_handle)).await?.into()) }).await
+        run_relaying(Some(handle), relays, async move { Ok(core.sync_with(progress, Some(task_handle)).await?.into()) })
+            .await
     }
 
     /// Counts, last sync, last error and quarantined operations. Offline.
@@ -279,5 +286,145 @@ impl FieldClient {
     /// carried. Only on the user's explicit request.
     pub fn discard_quarantined(&self, op_id: String) -> Result<(), FengqiaoError> {
         guard(|| Ok(self.core().discard_quarantined(parse_id("op_id", &op_id)?)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::client::ClientConfig;
+
+    /// A server that answers a login and never answers anything else.
+    fn login_then_silence() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            for mut sock in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    if !String::from_utf8_lossy(&buf).starts_with("POST /v1/auth/login") {
+                        std::thread::sleep(Duration::from_secs(30));
+                        return;
+                    }
+                    let now = chrono::Utc::now();
+                    let body = serde_json::json!({
+                        "access_token": "a", "token_type": "Bearer", "expires_in": 900,
+                        "expires_at": now + chrono::Duration::seconds(900),
+                        "refresh_token": "r", "refresh_expires_at": now + chrono::Duration::days(30),
+                        "user": {"id": uuid::Uuid::now_v7(), "username": "leader", "display_name": "组长", "roles": []},
+                    })
+                    .to_string();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes());
+                    let _ = sock.write_all(body.as_bytes());
+                });
+            }
+        });
+        url
+    }
+
+    /// Counts its calls, and names the thread it was released on.
+    #[derive(Default)]
+    struct Probe {
+        calls: AtomicUsize,
+        released_on: Mutex<Option<String>>,
+    }
+
+    struct Listener(Arc<Probe>);
+
+    impl SyncListener for Listener {
+        fn on_progress(&self, _: SyncPhase, _: u64, _: u64) {
+            self.0.calls.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Drop for Listener {
+        fn drop(&mut self) {
+            let name = std::thread::current().name().unwrap_or("?").to_string();
+            *self.0.released_on.lock().expect("lock") = Some(name);
+        }
+    }
+
+    /// A dropped sync (a cancelled coroutine, an interpreter shutting down)
+    /// releases its listener at once, on the dropping thread, and never calls
+    /// it again: the task that runs on to its safe point has no way back into
+    /// the host. The same once a sync returns.
+    #[test]
+    fn a_dropped_or_finished_sync_never_calls_its_listener_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let data = dir.path().join("phone").display().to_string();
+        let config = ClientConfig { retry_max_attempts: Some(1), ..ClientConfig::default() };
+        let client = FieldClient::new(data, login_then_silence(), vec![4u8; 32], config).expect("client");
+        let foreign = std::thread::Builder::new().name("host".into());
+        let probe = Arc::new(Probe::default());
+        let p2 = probe.clone();
+        foreign
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+                rt.block_on(client.login("leader".into(), "pw".into())).expect("login");
+                let listener: Arc<dyn SyncListener> = Arc::new(Listener(p2));
+                let mut fut = Box::pin(client.sync(Some(listener), None));
+                rt.block_on(async {
+                    tokio::select! {
+                        r = &mut fut => panic!("the server never answers: {r:?}"),
+                        _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+                    }
+                });
+                drop(fut);
+            })
+            .expect("spawn")
+            .join()
+            .expect("host thread");
+        let calls = probe.calls.load(Ordering::SeqCst);
+        assert_eq!(
+            probe.released_on.lock().expect("lock").as_deref(),
+            Some("host"),
+            "released when the future was dropped, on the host's thread"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(probe.calls.load(Ordering::SeqCst), calls, "no call after the drop");
+        assert_eq!(Arc::strong_count(&probe), 1, "nothing of the listener is left in the core");
+    }
+
+    /// A relay cut while a task keeps calling through it: the calls stop at
+    /// the cut, and a call in flight is waited for.
+    #[test]
+    fn a_cut_relay_passes_no_call() {
+        let probe = Arc::new(Probe::default());
+        let relay = Relay::new(Arc::new(Listener(probe.clone())) as Arc<dyn SyncListener>);
+        let bridge = ListenerBridge(relay.clone());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s2 = stop.clone();
+        let caller = std::thread::spawn(move || {
+            while !s2.load(Ordering::SeqCst) {
+                bridge.on_progress(CorePhase::Pulling, 1, 0);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        while probe.calls.load(Ordering::SeqCst) < 3 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        relay.cut();
+        let at_cut = probe.calls.load(Ordering::SeqCst);
+        assert!(probe.released_on.lock().expect("lock").is_some(), "released by the cut");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(probe.calls.load(Ordering::SeqCst), at_cut);
+        stop.store(true, Ordering::SeqCst);
+        caller.join().expect("caller");
     }
 }

@@ -59,7 +59,10 @@ struct SubsidyRow: Identifiable, Equatable {
 protocol SessionGateway: Sendable {
     func currentUser() -> User?
     func login(username: String, password: String) async throws -> User
+    /// Refused with `locked` while the PIN lock is closed.
     func logout() async throws
+    /// Signs a locked phone out with the user's password (checked by the server).
+    func logoutWithPassword(_ password: String) async throws
 }
 protocol VisitsGateway: Sendable {
     func households() async throws -> [Household]
@@ -83,6 +86,8 @@ protocol SyncGateway: Sendable {
     func syncStatus() async throws -> SyncStatus
     func retryQuarantined(opId: String) async throws
     func discardQuarantined(opId: String) async throws
+    /// For a quarantined decision that lost to another approver's: the one that stands, the decider named by the core.
+    func standingDecision(opId: String) async throws -> EscalationDecision?
 }
 protocol LadderGateway: Sendable {
     func disputes() async throws -> [DisputeRow]
@@ -108,6 +113,7 @@ final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, LockGatewa
     func currentUser() -> User? { client.currentUser() }
     func login(username: String, password: String) async throws -> User { try await client.login(username: username, password: password) }
     func logout() async throws { try await client.logout() }
+    func logoutWithPassword(_ password: String) async throws { try await client.logoutWithPassword(password: password) }
 
     func households() async throws -> [Household] { try await offMain { try self.client.households() } }
     func listVisits(limit: UInt32) async throws -> [VisitItem] { try await offMain { try self.client.listVisits(limit: limit) } }
@@ -125,6 +131,9 @@ final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, LockGatewa
     func syncStatus() async throws -> SyncStatus { try await offMain { try self.client.syncStatus() } }
     func retryQuarantined(opId: String) async throws { try await offMain { try self.client.retryQuarantined(opId: opId) } }
     func discardQuarantined(opId: String) async throws { try await offMain { try self.client.discardQuarantined(opId: opId) } }
+    func standingDecision(opId: String) async throws -> EscalationDecision? {
+        try await offMain { try self.client.standingDecision(opId: opId) }
+    }
 
     func lockStatus() async throws -> LockStatus { try await offMain { try self.client.lockStatus() } }
     func lock() { client.lock() }

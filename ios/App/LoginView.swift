@@ -27,6 +27,23 @@ final class LoginModel: ObservableObject {
             return false
         }
     }
+
+    /// Signing out was refused because the phone is locked: unlock, or sign out with the password.
+    var logoutNeedsPassword: Bool { error?.code == "locked" }
+
+    /// Signs a locked phone out with the typed password (checked online); the password is cleared either way.
+    func logoutWithPassword() async -> Bool {
+        guard !password.isEmpty else { error = .local("missing_credentials"); return false }
+        busy = true; error = nil
+        defer { busy = false; password = "" }
+        do {
+            try await gateway.logoutWithPassword(password)
+            return true
+        } catch {
+            self.error = UiError.of(error)
+            return false
+        }
+    }
 }
 
 struct LoginView: View {

@@ -11,6 +11,9 @@ final class SyncModel: ObservableObject {
     @Published private(set) var fraction: Double?
     @Published private(set) var lastReport: SyncReport?
     @Published private(set) var error: UiError?
+    /// For each quarantined decision that lost to another approver's (by op id): the one that
+    /// stands, with the decider's name from the core (`decidedByName`, nil: "another approver").
+    @Published private(set) var standing: [String: EscalationDecision] = [:]
     private var task: Task<Void, Never>?
     private let gateway: SyncGateway
     init(gateway: SyncGateway) { self.gateway = gateway }
@@ -18,7 +21,15 @@ final class SyncModel: ObservableObject {
     var needsLogin: Bool { status?.sessionExpired == true || error?.needsLogin == true }
 
     func refresh() async {
-        do { status = try await gateway.syncStatus() } catch { self.error = UiError.of(error) }
+        do {
+            let s = try await gateway.syncStatus()
+            var found: [String: EscalationDecision] = [:]
+            for op in s.quarantined where op.kind == "decide_escalation" && op.code == "conflict" {
+                if let d = try? await gateway.standingDecision(opId: op.opId) { found[op.opId] = d }
+            }
+            status = s
+            standing = found
+        } catch { self.error = UiError.of(error) }
     }
 
     /// Runs one sync (none if one runs); `cancel()` stops it, queued work intact.
@@ -98,6 +109,9 @@ struct SyncView: View {
                     VStack(alignment: .leading) {
                         Text("\(op.kind) · \(op.code)").font(.caption)
                         Text(op.message)
+                        if let d = model.standing[op.opId] {
+                            Text(L10n.f("standing_decision", d.decidedByName ?? L10n.t("another_approver"), d.comment)).font(.caption)
+                        }
                         HStack {
                             Button(L10n.t("quarantine_retry")) { Task { await model.retry(op.opId) } }
                             Spacer()

@@ -90,7 +90,7 @@ fn sha_hex(bytes: &[u8]) -> String {
 }
 
 fn photo_bytes(len: usize, rng: &mut StdRng) -> Vec<u8> {
-    (0..len).map(|_| rng.gen()).collect()
+    fengqiao_tests::phone::as_jpeg((0..len).map(|_| rng.gen()).collect())
 }
 
 /// Every visit in the feed appears once; the ones in `expected` are all there.

@@ -259,6 +259,17 @@ async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     assert_eq!(quarantined[0].code, "conflict");
     let standing = quarantined[0].standing_decision().expect("the decision that stands");
     assert_eq!((standing.approved, standing.decided_by, standing.comment.as_str()), (true, winner, "村书记同意"));
+    // the decider by name: the server sent the names within the loser's jurisdiction
+    let named = firstsec.standing_decision(quarantined[0].op_id).unwrap().expect("standing");
+    let winner_name = secretary.current_user().unwrap().display_name;
+    assert_eq!((named.decision.decided_by, named.decided_by_name.as_deref()), (winner, Some(winner_name.as_str())));
+    let below = leader.current_user().unwrap();
+    assert_eq!(firstsec.display_name(below.id).unwrap(), Some(below.display_name), "a group of the village");
+    let store = &server.state().unwrap().store;
+    let elsewhere = store.user_by_username("secretary.t1v2").unwrap().unwrap();
+    assert_eq!(firstsec.display_name(elsewhere.id).unwrap(), None, "no names from outside the jurisdiction");
+    let above = store.user_by_username("committee.t1").unwrap().unwrap();
+    assert_eq!(firstsec.display_name(above.id).unwrap(), None, "nor from the town above");
     // after the pull, the loser's phone shows the server's decision, not its own
     let file = firstsec.dispute_file(d.id).unwrap();
     let shown = file.escalations[0].decision.as_ref().unwrap();

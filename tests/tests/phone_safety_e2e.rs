@@ -11,7 +11,7 @@ use std::time::Duration;
 use fengqiao_core::{ClientError, ClientOptions, FieldClient, ManualClock, NewPhoto};
 use fengqiao_domain::{EntityKind, Record, Visit};
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::phone::{fast_options, routine_visit, store_key};
+use fengqiao_tests::phone::{as_jpeg, fast_options, routine_visit, store_key};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 
@@ -80,7 +80,7 @@ async fn nothing_readable_at_rest_and_the_key_guards_the_store() {
         let synced = p.record_visit(routine_visit(&h, "第二次走访：调解协议已签")).unwrap();
         p.sync().await.unwrap();
         let _ = synced;
-        let marker: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let marker: Vec<u8> = as_jpeg((0..300_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect());
         let src = dirs[1].path().join("src.jpg");
         std::fs::write(&src, &marker).unwrap();
         p.attach_photo(NewPhoto {
@@ -377,7 +377,7 @@ async fn low_storage_refuses_photos_not_text_and_evicts_uploaded_first() {
     let photo = |n: u8| {
         let path = dirs[1].path().join(format!("p{n}.jpg"));
         let bytes: Vec<u8> =
-            (0..2_500_000u32).map(|i| (i.wrapping_mul(31).wrapping_add(u32::from(n)) >> 3) as u8).collect();
+            as_jpeg((0..2_500_000u32).map(|i| (i.wrapping_mul(31).wrapping_add(u32::from(n)) >> 3) as u8).collect());
         std::fs::write(&path, bytes).unwrap();
         NewPhoto {
             target_kind: EntityKind::Visit,
@@ -401,4 +401,66 @@ async fn low_storage_refuses_photos_not_text_and_evicts_uploaded_first() {
     let h = p.households().unwrap().remove(0);
     p.record_visit(routine_visit(&h, "空间不足时的文字记录")).unwrap();
     assert_eq!(p.photo_states().unwrap().len(), 2, "the refused photo left nothing behind");
+}
+
+/// Photos follow their user and the lock like records (issue 18): while the
+/// lock is closed they are not shown and the user cannot be signed out
+/// without their password; signed out, nobody sees them; another user of the
+/// phone sees none of them; their user, back, sees them again.
+#[tokio::test]
+async fn photos_follow_their_user_and_a_locked_phone_signs_out_only_with_the_password() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut server = TestServer::start(dirs[0].path()).await.unwrap();
+    let url = server.url();
+    let p = open(dirs[1].path(), &url, fast_options());
+    login(&p, &server, "leader.t1v1g3").await;
+    p.sync().await.unwrap();
+    let h = p.households().unwrap().remove(0);
+    let visit = p.record_visit(routine_visit(&h, "身份证照片")).unwrap();
+    let src = dirs[1].path().join("id-card.jpg");
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend((0..40_000u32).map(|i| (i.wrapping_mul(7) >> 2) as u8));
+    std::fs::write(&src, &bytes).unwrap();
+    let att = p
+        .attach_photo(NewPhoto {
+            target_kind: EntityKind::Visit,
+            target_id: visit.id,
+            source_path: src.to_string_lossy().into_owned(),
+            content_type: "image/jpeg".into(),
+            caption: String::new(),
+        })
+        .unwrap();
+    p.set_pin("1357".into(), false).unwrap();
+    p.lock();
+    assert_eq!(p.logout().await.unwrap_err(), ClientError::Locked, "a locked phone does not sign out");
+    assert!(p.current_user().is_some());
+    assert_eq!(p.photo_states().unwrap_err(), ClientError::Locked);
+    assert_eq!(p.photo_bytes(&att.sha256).unwrap_err(), ClientError::Locked);
+
+    let me = server.cred("leader.t1v1g3").unwrap();
+    server.stop().await.unwrap();
+    assert_eq!(p.logout_with_password(me.password.clone()).await.unwrap_err().code(), "network");
+    server.restart().await.unwrap();
+    assert_eq!(p.logout_with_password("not-the-password".into()).await.unwrap_err(), ClientError::InvalidCredentials);
+    assert!(p.current_user().is_some(), "a wrong password signs nobody out");
+    p.logout_with_password(me.password.clone()).await.unwrap();
+    assert!(p.current_user().is_none());
+    assert_eq!(p.photo_states().unwrap_err(), ClientError::NotLoggedIn);
+    assert_eq!(p.photo_bytes(&att.sha256).unwrap_err(), ClientError::NotLoggedIn);
+
+    login(&p, &server, "leader.t1v1g2").await;
+    assert!(p.photo_states().unwrap().is_empty(), "the first user's queued photo is not the second's");
+    assert_eq!(p.sync_status().unwrap().photos_pending, 0, "nor counted as the second's");
+    assert_eq!(p.photo_bytes(&att.sha256).unwrap(), None);
+    p.sync().await.unwrap();
+    assert!(p.photo_states().unwrap().is_empty(), "nor after the second user's sync");
+    p.logout().await.unwrap();
+
+    login(&p, &server, "leader.t1v1g3").await;
+    assert_eq!(
+        p.photo_states().unwrap().iter().map(|s| s.sha256.clone()).collect::<Vec<_>>(),
+        vec![att.sha256.clone()]
+    );
+    assert_eq!(p.photo_bytes(&att.sha256).unwrap(), Some(bytes));
+    assert_eq!(p.sync_status().unwrap().photos_pending, 1);
 }

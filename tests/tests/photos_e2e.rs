@@ -19,14 +19,15 @@ const KIB: usize = 1024;
 /// Deterministic, incompressible-looking bytes.
 fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
+    let bytes = (0..len)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             (x >> 24) as u8
         })
-        .collect()
+        .collect();
+    fengqiao_tests::phone::as_jpeg(bytes)
 }
 
 fn sha_hex(bytes: &[u8]) -> String {

@@ -116,7 +116,7 @@ async fn resolved_case_is_reviewed_returned_fixed_approved_and_paid_once() {
     // on the phone: the missing papers, photographed and filed under their items
     for (i, item) in ["rights_notice", "identity_documents"].into_iter().enumerate() {
         let path = dirs[1].path().join(format!("{item}.jpg"));
-        std::fs::write(&path, vec![i as u8 + 1; 40_000]).unwrap();
+        std::fs::write(&path, fengqiao_tests::phone::as_jpeg(vec![i as u8 + 1; 40_000])).unwrap();
         let photo = NewPhoto {
             target_kind: EntityKind::Dispute,
             target_id: d.id,

@@ -52,6 +52,7 @@ import org.fengqiao.app.state.VisitPhotosState
 import org.fengqiao.app.state.WorkerOutcome
 import org.fengqiao.core.Analysis
 import org.fengqiao.core.Difficulty
+import org.fengqiao.core.EscalationDecision
 import org.fengqiao.core.FengqiaoException
 import org.fengqiao.core.Grade
 import org.fengqiao.core.NewDispute
@@ -82,6 +83,11 @@ private class FakeSession : SessionGateway {
         return someUser.also { user = it }
     }
     override suspend fun logout() { user = null }
+    override suspend fun logoutWithPassword(password: String) {
+        attempts += (user?.username ?: "") to password
+        failWith?.let { throw it }
+        user = null
+    }
 }
 
 private fun emptyReport() = SyncReport(0uL, 0uL, 0uL, 0uL, 0uL, 0uL, 0uL, 0uL, 0uL, false, 0uL, 0uL, 0uL)
@@ -113,6 +119,8 @@ private class FakeSync : SyncGateway {
         discarded += opId
         status = status.copy(quarantined = status.quarantined.filter { it.opId != opId })
     }
+    val standing = mutableMapOf<String, EscalationDecision>()
+    override suspend fun standingDecision(opId: String): EscalationDecision? = standing[opId]
 }
 
 private fun quarantinedOp(id: String) = QuarantinedOp(id, "record_visit", null, "invalid_field", "notes too long", null, 1_767_225_600_000)
@@ -245,6 +253,20 @@ val appStateTests = Suite("app state").apply {
         assertEquals("cancelled", s.ui.value.error?.code)
         gw.gate = null
         assertNotNull(s.syncNow())
+    }
+
+    test("sync: a decision that lost to another approver's shows the one that stands, the decider by name") {
+        val lost = QuarantinedOp("op-lost", "decide_escalation", null, "conflict", "decided already", null, 1_767_225_600_000)
+        val gw = FakeSync().apply {
+            status = status(quarantined = listOf(lost, quarantinedOp("op-other")))
+            standing["op-lost"] = EscalationDecision(true, "村书记同意", "0190f3c2-0000-7000-8000-0000000000cc", "东升村书记", 1_767_225_600_000)
+        }
+        val s = SyncState(gw)
+        s.refresh()
+        assertEquals("东升村书记", s.ui.value.standing["op-lost"]?.decidedByName)
+        assertEquals(setOf("op-lost"), s.ui.value.standing.keys, "only decisions that lost a race")
+        s.discard("op-lost")
+        assertTrue(s.ui.value.standing.isEmpty(), "gone with its op")
     }
 
     test("sync: quarantined ops are retried or discarded only by id, and a missing one is an error") {

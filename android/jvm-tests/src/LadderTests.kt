@@ -123,6 +123,35 @@ val ladderTests = Suite("disputes and the ladder").apply {
         }
     }
 
+    test("two approvers race: the loser's sync screen shows the decision that stands, the decider by name") {
+        Phone("race-leader").use { leader ->
+            leader.signIn("leader.t1v1g2")
+            val d = leader.client.reportDispute(neighbourDispute(leader.client.currentUser()!!.roles.single().unitId, "宅基地边界争议"))
+            val esc = leader.client.requestEscalation(d.id, Level.VILLAGE, EscalationReason.OUTSIDE_LEVEL_SCOPE, "")
+            leader.client.sync()
+            Phone("race-secretary").use { sec ->
+                Phone("race-firstsec").use { first ->
+                    sec.signIn("secretary.t1v1")
+                    first.signIn("firstsec.t1v1")
+                    val mine = sec.client.decideEscalation(esc.id, true, "村书记同意")
+                    assertEquals(sec.client.currentUser()!!.displayName, mine.decision?.decidedByName, "one's own decision, by name")
+                    first.client.decideEscalation(esc.id, true, "第一书记同意")
+                    assertEquals(1uL, sec.client.sync().pushedApplied)
+                    assertEquals(1uL, first.client.sync().conflicts)
+
+                    val state = org.fengqiao.app.state.SyncState(org.fengqiao.app.state.CoreGateways(first.client))
+                    state.refresh()
+                    val op = state.ui.value.quarantined.single { it.kind == "decide_escalation" }
+                    val standing = assertNotNull(state.ui.value.standing[op.opId])
+                    assertEquals(sec.client.currentUser()!!.id, standing.decidedBy)
+                    assertEquals(sec.client.currentUser()!!.displayName, standing.decidedByName)
+                    assertEquals("村书记同意", standing.comment)
+                    assertEquals(standing.decidedByName, first.client.disputeFile(d.id).escalations.single().decision?.decidedByName)
+                }
+            }
+        }
+    }
+
     test("bad arguments and unknown disputes are typed errors") {
         Phone("ladder-errors").use { phone ->
             phone.signIn("leader.t1v1g1")

@@ -15,6 +15,8 @@ import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import org.fengqiao.app.state.CoreGateways
+import org.fengqiao.app.state.LoginState
 import org.fengqiao.core.FengqiaoException
 import org.fengqiao.core.NewPhoto
 import org.fengqiao.core.NewVisit
@@ -183,6 +185,53 @@ val phoneSafetyTests = Suite("phone safety").apply {
             assertEquals(2uL, c.sync().pushedApplied, "they go up when their user is back")
             assertTrue(c.waitingWork().isEmpty())
             assertTrue(ids.all { it in visitIdsOnServer(first) })
+        }
+    }
+
+    test("photos follow their user and the lock: a locked phone signs out only with the password; another user sees none") {
+        val first = "leader.t2v1g1"
+        Phone("photo-owner").use { phone ->
+            val c = phone.client
+            phone.signIn(first)
+            phone.link.mode = LinkProxy.Mode.DOWN
+            val visit = phone.visit("身份证照片")
+            val file = fakeJpeg(phone.dataDir, 50_000)
+            val bytes = file.readBytes()
+            val att = c.attachPhoto(NewPhoto(targetKind = "visit", targetId = visit.id, sourcePath = file.path, contentType = "image/jpeg"))
+            c.setPin("1357", false)
+            c.lock()
+            val login = LoginState(CoreGateways(c))
+            login.logout()
+            assertEquals("locked", login.ui.value.error?.code, "a locked phone does not sign out")
+            assertTrue(login.ui.value.logoutNeedsPassword)
+            assertNotNull(c.currentUser())
+            assertFailsWith<FengqiaoException.Locked> { c.photoStates() }
+            assertFailsWith<FengqiaoException.Locked> { c.photoBytes(att.sha256) }
+            login.onPassword("not-the-password")
+            assertFalse(login.logoutWithPassword(), "offline the password cannot be checked")
+            assertNotNull(c.currentUser())
+            phone.link.mode = LinkProxy.Mode.UP
+            login.onPassword("not-the-password")
+            assertFalse(login.logoutWithPassword())
+            assertEquals("invalid_credentials", login.ui.value.error?.code)
+            assertEquals("", login.ui.value.password)
+            assertNotNull(c.currentUser(), "a wrong password signs nobody out")
+            login.onPassword(Env.user(first).password)
+            assertTrue(login.logoutWithPassword())
+            assertNull(login.ui.value.user)
+            assertFailsWith<FengqiaoException.NotLoggedIn> { c.photoStates() }
+            assertFailsWith<FengqiaoException.NotLoggedIn> { c.photoBytes(att.sha256) }
+
+            val second = Env.user("leader.t2v1g2")
+            c.login(second.username, second.password)
+            assertTrue(c.photoStates().isEmpty(), "the first user's queued photo is not the second's")
+            assertNull(c.photoBytes(att.sha256))
+            c.logout()
+
+            val back = Env.user(first)
+            c.login(back.username, back.password)
+            assertEquals(listOf(att.sha256), c.photoStates().map { it.sha256 })
+            assertContentEquals(bytes, c.photoBytes(att.sha256))
         }
     }
 

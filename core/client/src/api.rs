@@ -152,6 +152,11 @@ impl Api {
         json(self.http.get(self.url("v1/policy")?).bearer_auth(access)).await
     }
 
+    /// `GET /v1/people`: the names of the users within the caller's jurisdiction.
+    pub(crate) async fn people(&self, access: &str) -> Result<fengqiao_domain::wire::PeopleResponse, ApiError> {
+        json(self.http.get(self.url("v1/people")?).bearer_auth(access)).await
+    }
+
     /// `POST /v1/cases/blocks`: reserves a block of case numbers for the caller.
     pub(crate) async fn reserve_case_block(&self, access: &str) -> Result<CaseBlock, ApiError> {
         json(self.http.post(self.url("v1/cases/blocks")?).bearer_auth(access)).await

@@ -31,6 +31,9 @@ use crate::sync::{Engine, SyncProgress, SyncReport};
 
 pub use crate::options::ClientOptions;
 
+/// Stable reason of [`FieldClient::open`] refusing an empty data-dir path.
+pub const EMPTY_DATA_DIR: &str = "empty_data_dir";
+
 /// A visit as the user enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVisit {
@@ -93,9 +96,10 @@ pub struct SyncStatus {
     pub quarantined: Vec<QuarantinedOp>,
     /// The server ended the session: log in again to sync.
     pub session_expired: bool,
-    /// Photos still to upload (waiting for their record, or partly sent).
+    /// The signed-in user's photos still to upload (waiting for their record,
+    /// or partly sent; everyone's if nobody is signed in).
     pub photos_pending: u64,
-    /// Photos that failed for good (see [`FieldClient::photo_states`]).
+    /// The signed-in user's photos that failed for good (see [`FieldClient::photo_states`]).
     pub photos_failed: u64,
 }
 
@@ -139,7 +143,8 @@ fn quarantined_op(q: QuarantinedEntry) -> QuarantinedOp {
 }
 
 impl FieldClient {
-    /// Opens the client on the sled store in `data_dir` (created if missing)
+    /// Opens the client on the sled store in `data_dir` (created if missing;
+    /// an empty path is refused: `invalid_input`, reason `empty_data_dir`)
     /// for the server at `server_url`. `store_key` is the app's 32-byte key
     /// from the platform keystore: everything the core keeps is encrypted
     /// under it (`wrong_store_key` if it does not open an existing store;
@@ -150,6 +155,13 @@ impl FieldClient {
         store_key: Vec<u8>,
         options: ClientOptions,
     ) -> Result<FieldClient, ClientError> {
+        if data_dir.trim().is_empty() {
+            // An empty path would put the store in the process's current folder.
+            return Err(Error::BadInput {
+                reason: EMPTY_DATA_DIR, message: "数据目录的路径不能为空".into()
+            }
+            .into());
+        }
         let key = StoreKey::from_bytes(&store_key).map_err(Error::from)?;
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| Error::Store(crate::store::StoreError::Backend(format!("data dir: {e}"))))?;
@@ -314,22 +326,52 @@ impl FieldClient {
     /// Signs out: revokes the refresh token on the server when reachable, forgets
     /// the session and the pulled records. Queued and quarantined ops and the
     /// records they carry are never deleted.
+    /// While the user's PIN lock is closed this is refused (`locked`, nothing
+    /// changed): whoever holds a locked phone cannot sign its user out. Unlock
+    /// first, or use [`logout_with_password`](Self::logout_with_password).
     pub async fn logout(&self) -> Result<(), ClientError> {
         let _net = self.net.lock().await;
         let inner = async {
-            if let Some(session) = self.store.load_session()? {
-                if let Some(t) = session.tokens {
-                    let req = RefreshRequest { refresh_token: t.refresh_token, device_id: None };
-                    if let Err(e) = self.api.logout(&req).await {
-                        tracing::warn!(transient = e.is_transient(), "could not revoke the session on the server");
-                    }
-                }
-            }
-            self.store.clear_session()?;
-            self.store.reset_pulled()?;
-            Ok::<(), Error>(())
+            self.gate()?;
+            self.logout_inner().await
         };
         Ok(inner.await?)
+    }
+
+    /// Signs out a locked phone with the signed-in user's password, checked
+    /// by the server (online; a wrong one: `invalid_credentials`, offline:
+    /// `network`, and nothing changed). Otherwise as [`logout`](Self::logout).
+    pub async fn logout_with_password(&self, password: String) -> Result<(), ClientError> {
+        let _net = self.net.lock().await;
+        let inner = async {
+            let Some(session) = self.store.load_session()? else { return self.logout_inner().await };
+            let old = session.tokens.map(|t| t.refresh_token);
+            self.login_inner(session.user.username, password).await?;
+            if let Some(refresh_token) = old {
+                // The session the password replaced ends too.
+                if let Err(e) = self.api.logout(&RefreshRequest { refresh_token, device_id: None }).await {
+                    tracing::warn!(transient = e.is_transient(), "could not revoke the session on the server");
+                }
+            }
+            self.logout_inner().await
+        };
+        Ok(inner.await?)
+    }
+
+    /// Revokes the cached session on the server when reachable and forgets it
+    /// with the pulled records. Callers hold the network lock.
+    async fn logout_inner(&self) -> Result<(), Error> {
+        if let Some(session) = self.store.load_session()? {
+            if let Some(t) = session.tokens {
+                let req = RefreshRequest { refresh_token: t.refresh_token, device_id: None };
+                if let Err(e) = self.api.logout(&req).await {
+                    tracing::warn!(transient = e.is_transient(), "could not revoke the session on the server");
+                }
+            }
+        }
+        self.store.clear_session()?;
+        self.store.reset_pulled()?;
+        Ok(())
     }
 
     /// The signed-in user from the cached session (offline), if any. Also
@@ -533,7 +575,12 @@ impl FieldClient {
                 Some(s) => (self.store.outbox_len(Some(s.user.id))?, self.user_quarantine(s.user.id)?),
                 None => (all, Vec::new()),
             };
-            let uploads = self.store.photo_uploads()?;
+            // The signed-in user's photos only, as their ops (everyone's if nobody is signed in).
+            let mut uploads = self.store.photo_uploads()?;
+            if session.is_some() {
+                let visible = self.visible_photos()?;
+                uploads.retain(|u| visible.contains(&u.sha256));
+            }
             let photos_pending = uploads.iter().filter(|u| crate::photos::upload::is_open(&u.state)).count() as u64;
             let photos_failed = uploads
                 .iter()
@@ -553,7 +600,7 @@ impl FieldClient {
         Ok(run()?)
     }
 
-    fn user_quarantine(&self, user: Uuid) -> Result<Vec<QuarantinedOp>, Error> {
+    pub(crate) fn user_quarantine(&self, user: Uuid) -> Result<Vec<QuarantinedOp>, Error> {
         Ok(self.store.quarantined()?.into_iter().filter(|q| q.op.author == user).map(quarantined_op).collect())
     }
 

@@ -38,6 +38,10 @@ pub(crate) enum Error {
     Invalid(Rejection),
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Input refused by a rule of the core itself, with its own stable reason
+    /// (e.g. `photo_not_a_file`) and a message in Chinese for the screen.
+    #[error("{message}")]
+    BadInput { reason: &'static str, message: String },
     #[error("not found: {0}")]
     NotFound(String),
     #[error(transparent)]
@@ -221,6 +225,7 @@ impl From<Error> for ClientError {
             Error::Rejected(r) => ClientError::Rejected { reason: r.code.as_str().into(), message: r.message },
             Error::Invalid(r) => ClientError::InvalidInput { reason: r.code.as_str().into(), message: r.message },
             Error::InvalidInput(m) => ClientError::InvalidInput { reason: "invalid_input".into(), message: m },
+            Error::BadInput { reason, message } => ClientError::InvalidInput { reason: reason.into(), message },
             Error::NotFound(m) => ClientError::NotFound { message: m },
             Error::Store(StoreError::WrongKey) => ClientError::WrongStoreKey,
             Error::Store(StoreError::InvalidKey(m)) => {

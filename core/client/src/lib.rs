@@ -40,6 +40,7 @@ mod disputes;
 mod error;
 mod options;
 mod outbox;
+mod people;
 mod photos;
 mod prevent;
 mod retry;
@@ -53,7 +54,7 @@ mod tests;
 mod testutil;
 mod view;
 
-pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem};
+pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
@@ -61,7 +62,8 @@ pub use disputes::{
     NewSession,
 };
 pub use error::ClientError;
-pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus};
+pub use people::StandingDecision;
+pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
 pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use retry::{CancelHandle, RetryPolicy};
 pub use store::{

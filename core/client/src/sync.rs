@@ -141,6 +141,7 @@ impl Engine<'_> {
         }
         crate::disputes::case_numbers::top_up(self.ctx, &mut auth, user).await?;
         self.refresh_policy(&mut auth).await?;
+        crate::people::refresh(self.ctx, &mut auth, user).await?;
         if let Some((blobs, chunk)) = self.photos {
             let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
             uploader.run(&mut auth, &mut report).await?;

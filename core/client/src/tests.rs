@@ -17,6 +17,8 @@ use crate::testutil::{FakeServer, Reply, Req};
 use crate::*;
 
 mod mock;
+mod people;
+mod photo_source;
 mod push;
 
 use self::mock::Mock;

@@ -242,6 +242,27 @@ impl Visit {
 /// Image types a photo may have.
 pub const PHOTO_CONTENT_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/heic", "image/webp"];
 
+/// The photo type the bytes themselves show (their first bytes, the "magic"),
+/// one of [`PHOTO_CONTENT_TYPES`]; `None` for anything else (a text file, a
+/// PDF, ...). `head` is the start of the file (16 bytes suffice).
+pub fn sniff_photo_type(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some("image/jpeg");
+    }
+    if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        return Some("image/png");
+    }
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    // ISO base media: a `ftyp` box first, with a HEIF brand.
+    const HEIF_BRANDS: [&[u8; 4]; 8] = [b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"];
+    if head.len() >= 12 && &head[4..8] == b"ftyp" && HEIF_BRANDS.iter().any(|b| &head[8..12] == *b) {
+        return Some("image/heic");
+    }
+    None
+}
+
 /// A photo attached to a record (a visit now; disputes, agreements and violations
 /// later). The photo itself is content-addressed by its SHA-256 and uploaded after
 /// the record syncs; this record says which photo belongs where.
@@ -488,5 +509,22 @@ mod tests {
         json["also_new"] = serde_json::json!(1);
         let back: Record = serde_json::from_value(json).unwrap();
         assert_eq!(back, Record::Visit(v));
+    }
+
+    #[test]
+    fn photo_types_are_read_from_the_bytes() {
+        assert_eq!(sniff_photo_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some("image/jpeg"));
+        assert_eq!(sniff_photo_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
+        assert_eq!(sniff_photo_type(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff_photo_type(b"\0\0\0\x18ftypheic\0\0\0\0"), Some("image/heic"));
+        assert_eq!(sniff_photo_type(b"\0\0\0\x18ftypmif1\0\0\0\0"), Some("image/heic"));
+        for not_a_photo in
+            [&b"hello, this is text"[..], b"%PDF-1.7", b"\0\0\0\x18ftypisom", b"RIFF\0\0\0\0WAVE", b"", b"\xFF\xD8"]
+        {
+            assert_eq!(sniff_photo_type(not_a_photo), None, "{not_a_photo:?}");
+        }
+        for t in [&[0xFFu8, 0xD8, 0xFF][..], b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBP", b"\0\0\0\x18ftypheic"] {
+            assert!(PHOTO_CONTENT_TYPES.contains(&sniff_photo_type(t).unwrap_or_default()));
+        }
     }
 }

@@ -343,6 +343,25 @@ pub struct PullResponse {
     pub has_more: bool,
 }
 
+/// A user as colleagues see them: the id records carry, and the name to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Person {
+    /// User id (as in `decided_by`, `requested_by`, ...).
+    pub id: Uuid,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// `GET /v1/people`: the users whose roles lie within the caller's
+/// jurisdiction (and the caller), so the phone shows names, not ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeopleResponse {
+    /// Those users, by id.
+    pub people: Vec<Person>,
+}
+
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -121,7 +121,7 @@ impl Modify for CommonErrors {
         super::admin_routes::update_user, super::admin_routes::disable_user, super::admin_routes::enable_user,
         super::admin_routes::reset_password, super::admin_routes::list_devices, super::admin_routes::revoke_device,
         super::admin_routes::import_file, super::admin_routes::audit_log,
-        super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull,
+        super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull, super::people_routes::people,
         super::photos_routes::options, super::photos_routes::create,
         super::photos_routes::options_no_slash, super::photos_routes::create_no_slash, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
         super::case_routes::reserve_block, super::report_routes::flow, super::report_routes::monthly,

@@ -8,6 +8,7 @@ pub mod case_routes;
 pub mod error;
 pub mod hygiene;
 pub mod meta;
+pub mod people_routes;
 pub mod photos_routes;
 pub mod report_routes;
 pub mod subsidy_routes;
@@ -113,6 +114,7 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/policy", get(meta::policy)),
         ("/v1/sync/push", post(sync_routes::push)),
         ("/v1/sync/pull", get(sync_routes::pull)),
+        ("/v1/people", get(people_routes::people)),
         ("/v1/cases/blocks", post(case_routes::reserve_block)),
         ("/v1/reports/flow", get(report_routes::flow)),
         ("/v1/reports/monthly", get(report_routes::monthly)),

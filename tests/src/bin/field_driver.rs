@@ -35,7 +35,7 @@ fn args() -> Option<HashMap<String, String>> {
 /// Deterministic photo bytes.
 fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    (0..len).map(|_| rng.gen()).collect()
+    fengqiao_tests::phone::as_jpeg((0..len).map(|_| rng.gen()).collect())
 }
 
 fn journal(path: &str, line: &str) -> std::io::Result<()> {

@@ -211,7 +211,7 @@ impl Device {
     async fn photo(&mut self) -> Result<(EntityKind, Uuid), String> {
         let target = self.last_visit.ok_or("no visit")?;
         let len = 16 * 1024 + self.rand_below(48 * 1024) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| self.rng.gen()).collect();
+        let bytes = crate::phone::as_jpeg((0..len).map(|_| self.rng.gen()).collect());
         let src = self.dir.join(format!("camera-{}.jpg", self.cycles));
         std::fs::write(&src, &bytes).map_err(|e| e.to_string())?;
         let path = src.to_string_lossy().into_owned();

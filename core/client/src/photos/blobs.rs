@@ -40,6 +40,51 @@ pub(crate) struct Imported {
     pub length: u64,
     /// A new file was made (false: the same bytes were already here).
     pub created: bool,
+    /// The photo type its bytes show ([`fengqiao_domain::records::sniff_photo_type`]).
+    pub content_type: Option<&'static str>,
+}
+
+/// Stable reason of a photo source that is not a regular file.
+pub(crate) const NOT_A_FILE: &str = "photo_not_a_file";
+/// Stable reason of a photo source whose bytes are not a JPEG, PNG, WebP or HEIC image.
+pub(crate) const NOT_AN_IMAGE: &str = "photo_not_an_image";
+
+/// A photo source that is a folder, a named pipe, a device, ...
+pub(crate) fn not_a_file() -> Error {
+    Error::BadInput {
+        reason: NOT_A_FILE, message: "照片必须是一个普通文件（不能是文件夹、管道或设备）".into()
+    }
+}
+
+/// A photo source whose bytes are no image the county takes.
+pub(crate) fn not_an_image() -> Error {
+    Error::BadInput {
+        reason: NOT_AN_IMAGE,
+        message: "文件内容不是照片：只接受 JPEG、PNG、WebP 或 HEIC 格式的图片".into(),
+    }
+}
+
+/// Opens a photo source for reading without ever blocking: a named pipe (or
+/// a device) would block the open, and the photo lock with it, until a
+/// writer came. The type is checked on the opened handle, so a file swapped
+/// for a pipe between a check and the open is refused too.
+fn open_source(source: &Path) -> Result<File, Error> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let src = opts.open(source).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => Error::InvalidInput("photo: the file does not exist".into()),
+        _ => Error::InvalidInput(format!("photo: cannot read the file: {e}")),
+    })?;
+    let meta = src.metadata().map_err(|e| Error::InvalidInput(format!("photo: cannot read the file: {e}")))?;
+    if !meta.is_file() {
+        return Err(not_a_file());
+    }
+    Ok(src)
 }
 
 /// Limits an import must respect.
@@ -172,11 +217,25 @@ impl BlobDir {
 
     /// Copies `source` into the folder under its SHA-256, within `limits`.
     /// On any failure the temp file is removed and nothing else is changed.
+    /// Only a regular file is read ([`NOT_A_FILE`] otherwise, at once).
+    #[cfg(test)]
     pub(crate) fn import(&self, source: &Path, limits: Limits) -> Result<Imported, Error> {
-        let mut src = File::open(source).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => Error::InvalidInput("photo: the file does not exist".into()),
-            _ => Error::InvalidInput(format!("photo: cannot read the file: {e}")),
-        })?;
+        self.import_with(source, limits, false)
+    }
+
+    /// As [`import`](Self::import), refusing ([`NOT_AN_IMAGE`]) bytes that
+    /// are not a photo type, before anything is written.
+    pub(crate) fn import_image(&self, source: &Path, limits: Limits) -> Result<Imported, Error> {
+        self.import_with(source, limits, true)
+    }
+
+    fn import_with(&self, source: &Path, limits: Limits, images_only: bool) -> Result<Imported, Error> {
+        let mut src = open_source(source)?;
+        let mut pending = read_segment(&mut src)?;
+        let content_type = fengqiao_domain::records::sniff_photo_type(&pending);
+        if images_only && content_type.is_none() && !pending.is_empty() {
+            return Err(not_an_image());
+        }
         let tmp = self.dir.join(format!("{TMP_PREFIX}{}", fengqiao_domain::new_id()));
         let mut out = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| write_err("create", e))?;
         let mut guard = TempGuard(Some(tmp.clone()));
@@ -188,7 +247,6 @@ impl BlobDir {
         out.write_all(&0u64.to_be_bytes()).map_err(|e| write_err("write", e))?;
         let mut length: u64 = 0;
         let mut index: u32 = 0;
-        let mut pending = read_segment(&mut src)?;
         loop {
             length += pending.len() as u64;
             if length > limits.max_bytes {
@@ -222,7 +280,7 @@ impl BlobDir {
         let target = self.dir.join(self.name_of(&sha256));
         if target.metadata().is_ok_and(|m| m.len() == sealed_len(length)) {
             // The same bytes are already here: keep one file (the guard drops the copy).
-            return Ok(Imported { sha256, length, created: false });
+            return Ok(Imported { sha256, length, created: false, content_type });
         }
         fs::rename(&tmp, &target).map_err(|e| write_err("rename", e))?;
         guard.0 = None;
@@ -231,7 +289,7 @@ impl BlobDir {
             let _ = fs::remove_file(&target);
             return Err(write_err("sync folder", e));
         }
-        Ok(Imported { sha256, length, created: true })
+        Ok(Imported { sha256, length, created: true, content_type })
     }
 }
 
@@ -406,6 +464,41 @@ mod tests {
 
     fn folder(t: &tempfile::TempDir) -> BlobDir {
         BlobDir::open(&t.path().join("photos"), Arc::new(Vault::ephemeral())).expect("open")
+    }
+
+    /// The handle is checked, not only the path: a pipe reaching the import
+    /// (e.g. swapped in after the caller's check) is refused at once, a
+    /// folder too, and nothing is left in the photo folder.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_or_folder_is_refused_at_once_and_leaves_nothing() {
+        let t = tempfile::tempdir().expect("tmp");
+        let blobs = folder(&t);
+        let pipe = t.path().join("pipe.jpg");
+        crate::testutil::mkfifo(&pipe);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let b = blobs.clone();
+        let p = pipe.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(b.import_image(&p, NO_LIMIT).map(|_| ()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(5)).expect("the import of a pipe returns promptly");
+        assert!(matches!(got, Err(Error::BadInput { reason: NOT_A_FILE, .. })), "{got:?}");
+        let got = blobs.import_image(t.path(), NO_LIMIT).map(|_| ());
+        assert!(matches!(got, Err(Error::BadInput { reason: NOT_A_FILE, .. })), "{got:?}");
+        assert!(names(&t.path().join("photos")).is_empty());
+    }
+
+    #[test]
+    fn an_image_import_refuses_other_bytes_and_reports_the_type_they_show() {
+        let t = tempfile::tempdir().expect("tmp");
+        let blobs = folder(&t);
+        let text = src(t.path(), "notes.jpg", "这不是照片，是一段文字".as_bytes());
+        let got = blobs.import_image(&text, NO_LIMIT).map(|_| ());
+        assert!(matches!(got, Err(Error::BadInput { reason: NOT_AN_IMAGE, .. })), "{got:?}");
+        assert!(names(&t.path().join("photos")).is_empty(), "nothing written");
+        let png = src(t.path(), "p.jpg", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-rest");
+        assert_eq!(blobs.import_image(&png, NO_LIMIT).expect("png").content_type, Some("image/png"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub(crate) mod blobs;
 mod chunk_size;
 pub(crate) mod upload;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use fengqiao_domain::permissions::{Action, Actor, Standing};
@@ -21,6 +22,11 @@ use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::store::{ClientStore, PhotoUpload, RecordState, UploadState};
 
+/// Stable reason (of `invalid_input`) for a photo source that is not a regular file.
+pub const PHOTO_NOT_A_FILE: &str = blobs::NOT_A_FILE;
+/// Stable reason (of `invalid_input`) for a photo source whose bytes are no JPEG, PNG, WebP or HEIC image.
+pub const PHOTO_NOT_AN_IMAGE: &str = blobs::NOT_AN_IMAGE;
+
 /// A photo as the app hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPhoto {
@@ -28,9 +34,13 @@ pub struct NewPhoto {
     pub target_kind: EntityKind,
     /// That record's id (it must be on this phone).
     pub target_id: Uuid,
-    /// Path of the image file; the core copies it (the app may delete it after).
+    /// Path of the image file, a regular file (`invalid_input`, reason
+    /// `photo_not_a_file`, at once otherwise); the core copies it (the app may
+    /// delete it after).
     pub source_path: String,
-    /// `image/jpeg`, `image/png`, `image/heic` or `image/webp`.
+    /// `image/jpeg`, `image/png`, `image/heic` or `image/webp` as the app
+    /// believes; the core records the type the bytes show (and refuses a file
+    /// that is no such image: `invalid_input`, reason `photo_not_an_image`).
     pub content_type: String,
     /// Optional caption.
     pub caption: String,
@@ -192,13 +202,19 @@ impl FieldClient {
             }
             Standing::OutsideJurisdiction => return Err(unknown_target()),
         }
+        // A folder, a named pipe or a device is refused before the photo lock
+        // is taken (the import checks the opened handle again).
+        let source_meta = std::fs::metadata(&np.source_path).ok();
+        if source_meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return Err(blobs::not_a_file());
+        }
         let mut att = Attachment {
             id: fengqiao_domain::new_id(),
             target_kind: target.kind(),
             target_id: target.id(),
             // Checked again with the real hash and size once copied.
             sha256: "0".repeat(64),
-            length: std::fs::metadata(&np.source_path).map(|m| m.len()).unwrap_or(1).max(1),
+            length: source_meta.map(|m| m.len()).unwrap_or(1).max(1),
             content_type: np.content_type,
             caption: np.caption,
             author: user,
@@ -212,7 +228,8 @@ impl FieldClient {
         let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.ensure_photo_space(att.length)?;
         let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, att.length)?;
-        let imported = blobs.import(Path::new(&np.source_path), Limits { max_bytes: policy.photos.max_bytes, room })?;
+        let imported =
+            blobs.import_image(Path::new(&np.source_path), Limits { max_bytes: policy.photos.max_bytes, room })?;
         let undo = |e: Error| {
             if imported.created {
                 let _ = blobs.remove(&imported.sha256);
@@ -221,6 +238,8 @@ impl FieldClient {
         };
         att.sha256 = imported.sha256.clone();
         att.length = imported.length;
+        // The type the bytes show is recorded, whatever the app declared.
+        att.content_type = imported.content_type.ok_or_else(blobs::not_an_image).map_err(undo)?.to_string();
         att.validate(policy).map_err(Error::Invalid).map_err(undo)?;
         let op = OpEnvelope {
             op_id: fengqiao_domain::new_id(),
@@ -259,21 +278,54 @@ impl FieldClient {
         Ok(run()?)
     }
 
-    /// Every photo in the upload queue, in queue order.
+    /// The photos the signed-in user may see, by SHA-256: those of the
+    /// attachments they may see as records (pulled for them, or made by them
+    /// here and not yet synced). Another user's unsynced photos are not theirs
+    /// to see, as their unsynced records are not. The device lock is checked
+    /// (through [`FieldClient::session`]).
+    pub(crate) fn visible_photos(&self) -> Result<HashSet<String>, Error> {
+        let user = self.session()?.user.id;
+        let mut out = HashSet::new();
+        for r in self.store.list_records(EntityKind::Attachment, usize::MAX)? {
+            let Record::Attachment(a) = r.record else { continue };
+            let visible = match r.state {
+                RecordState::Synced => true,
+                RecordState::Pending { author, .. } => author == user,
+            };
+            if visible {
+                out.insert(a.sha256);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The signed-in user's photos in the upload queue (see
+    /// [`FieldClient::photos_for`] for whose those are), in queue order.
+    /// Nobody signed in: `not_logged_in`; lock closed: `locked`.
     pub fn photo_states(&self) -> Result<Vec<PhotoStatus>, ClientError> {
         let run = || -> Result<Vec<PhotoStatus>, Error> {
-            self.gate()?;
-            Ok(self.store.photo_uploads()?.iter().map(|u| status_of(u, self.photos.as_ref())).collect())
+            let visible = self.visible_photos()?;
+            Ok(self
+                .store
+                .photo_uploads()?
+                .iter()
+                .filter(|u| visible.contains(&u.sha256))
+                .map(|u| status_of(u, self.photos.as_ref()))
+                .collect())
         };
         Ok(run()?)
     }
 
-    /// A photo's bytes, decrypted, for showing it (`None` if its original is
-    /// not on this phone: an uploaded photo's original may have been evicted
-    /// to keep within the budget). The file on disk stays encrypted.
+    /// A photo's bytes, decrypted, for showing it to the signed-in user
+    /// (`None` if its original is not on this phone, an uploaded photo's
+    /// original may have been evicted to keep within the budget, or if it is
+    /// not a photo this user may see). The file on disk stays encrypted.
+    /// Nobody signed in: `not_logged_in`; lock closed: `locked`.
     pub fn photo_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>, ClientError> {
         let run = || -> Result<Option<Vec<u8>>, Error> {
-            self.gate()?;
+            if !self.visible_photos()?.contains(sha256) {
+                return Ok(None);
+            }
             let Some(blobs) = self.photos.as_ref() else { return Ok(None) };
             blobs.read_all(sha256)
         };

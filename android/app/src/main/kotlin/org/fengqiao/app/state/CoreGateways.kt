@@ -9,6 +9,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.fengqiao.core.AttachedPhoto
 import org.fengqiao.core.Attachment
+import org.fengqiao.core.EscalationDecision
 import org.fengqiao.core.FieldClient
 import org.fengqiao.core.Household
 import org.fengqiao.core.LockStatus
@@ -30,6 +31,7 @@ class CoreGateways(
     override fun currentUser(): User? = client.currentUser()
     override suspend fun login(username: String, password: String): User = client.login(username, password)
     override suspend fun logout() = client.logout()
+    override suspend fun logoutWithPassword(password: String) = client.logoutWithPassword(password)
 
     override suspend fun households(): List<Household> = withContext(io) { client.households() }
     override suspend fun listVisits(limit: UInt): List<VisitItem> = withContext(io) { client.listVisits(limit) }
@@ -50,6 +52,7 @@ class CoreGateways(
     override suspend fun syncStatus(): SyncStatus = withContext(io) { client.syncStatus() }
     override suspend fun retryQuarantined(opId: String) = withContext(io) { client.retryQuarantined(opId) }
     override suspend fun discardQuarantined(opId: String) = withContext(io) { client.discardQuarantined(opId) }
+    override suspend fun standingDecision(opId: String): EscalationDecision? = withContext(io) { client.standingDecision(opId) }
 
     override suspend fun lockStatus(): LockStatus = withContext(io) { client.lockStatus() }
     override fun lock() = client.lock()

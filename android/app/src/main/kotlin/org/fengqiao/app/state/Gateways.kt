@@ -8,6 +8,7 @@ package org.fengqiao.app.state
 
 import org.fengqiao.core.AttachedPhoto
 import org.fengqiao.core.Attachment
+import org.fengqiao.core.EscalationDecision
 import org.fengqiao.core.Household
 import org.fengqiao.core.LockStatus
 import org.fengqiao.core.NewPhoto
@@ -23,7 +24,10 @@ import org.fengqiao.core.VisitItem
 interface SessionGateway {
     fun currentUser(): User?
     suspend fun login(username: String, password: String): User
+    /** Refused with `locked` while the PIN lock is closed. */
     suspend fun logout()
+    /** Signs a locked phone out with the user's password (checked by the server). */
+    suspend fun logoutWithPassword(password: String)
 }
 
 /** Door-to-door visits (走访) and their photos. */
@@ -44,6 +48,8 @@ interface SyncGateway {
     suspend fun syncStatus(): SyncStatus
     suspend fun retryQuarantined(opId: String)
     suspend fun discardQuarantined(opId: String)
+    /** For a quarantined decision that lost to another approver's: the one that stands, the decider named by the core. */
+    suspend fun standingDecision(opId: String): EscalationDecision?
 }
 
 /** The offline lock of the signed-in user's data (PIN / biometrics). */

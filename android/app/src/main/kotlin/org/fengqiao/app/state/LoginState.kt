@@ -17,6 +17,11 @@ data class LoginUi(
 ) {
     val canSubmit: Boolean get() = !busy && username.isNotBlank() && password.isNotEmpty()
     val signedIn: Boolean get() = user != null
+    /**
+     * Signing out was refused because the phone is locked (the core's `locked`):
+     * unlock it first, or sign out with the user's password ([LoginState.logoutWithPassword]).
+     */
+    val logoutNeedsPassword: Boolean get() = signedIn && error?.code == "locked"
 }
 
 class LoginState(private val gateway: SessionGateway) {
@@ -44,12 +49,36 @@ class LoginState(private val gateway: SessionGateway) {
         return result.isSuccess
     }
 
-    /** Signs out (revokes on the server when reachable). Queued work stays on the phone for this user. */
+    /**
+     * Signs out (revokes on the server when reachable). Queued work stays on the phone for this user.
+     * A locked phone refuses (`locked`, see [LoginUi.logoutNeedsPassword]): nobody holding it signs its user out.
+     */
     suspend fun logout() {
         _ui.update { it.copy(busy = true, error = null) }
         val result = attempt { gateway.logout() }
         // Even offline the local session is forgotten by the core.
         _ui.update { it.copy(busy = false, user = gateway.currentUser(), error = result.uiError()?.takeIf { e -> !e.transient }) }
+    }
+
+    /**
+     * Signs a locked phone out with the password typed into [LoginUi.password] (checked by the
+     * server, online); true on success. The password is cleared either way.
+     */
+    suspend fun logoutWithPassword(): Boolean {
+        val now = _ui.value
+        if (now.busy) return false
+        if (now.password.isEmpty()) {
+            _ui.update { it.copy(error = UiError.local(LocalCodes.MISSING_CREDENTIALS)) }
+            return false
+        }
+        _ui.update { it.copy(busy = true, error = null) }
+        val result = try {
+            attempt { gateway.logoutWithPassword(now.password) }
+        } finally {
+            _ui.update { it.copy(busy = false, password = "") }
+        }
+        _ui.update { it.copy(user = gateway.currentUser(), error = result.uiError()) }
+        return result.isSuccess
     }
 
     /** The session ended elsewhere (e.g. sync said `session_expired`): ask for the password again. */

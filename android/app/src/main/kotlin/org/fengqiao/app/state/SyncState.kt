@@ -11,6 +11,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import org.fengqiao.core.EscalationDecision
 import org.fengqiao.core.QuarantinedOp
 import org.fengqiao.core.SyncPhase
 import org.fengqiao.core.SyncReport
@@ -32,6 +33,12 @@ data class SyncUi(
     val error: UiError? = null,
     /** The quarantined op being retried or discarded now. */
     val busyOpId: String? = null,
+    /**
+     * For each quarantined decision that lost to another approver's (by op id): the decision
+     * that stands, with the decider's name from the core (`decidedByName`, null when the core
+     * does not know it: show "another approver").
+     */
+    val standing: Map<String, EscalationDecision> = emptyMap(),
 ) {
     val quarantined: List<QuarantinedOp> get() = status?.quarantined.orEmpty()
     /** Something waits to go up: operations or photos. */
@@ -51,8 +58,22 @@ class SyncState(private val gateway: SyncGateway) {
 
     suspend fun refresh() {
         val result = attempt { gateway.syncStatus() }
-        _ui.update { it.copy(status = result.getOrNull() ?: it.status, error = result.uiError() ?: it.error) }
+        val standing = result.getOrNull()?.let { standingOf(it) }
+        _ui.update {
+            it.copy(
+                status = result.getOrNull() ?: it.status,
+                error = result.uiError() ?: it.error,
+                standing = standing ?: it.standing,
+            )
+        }
     }
+
+    /** The standing decisions of the quarantined escalation decisions that lost a race. */
+    private suspend fun standingOf(status: SyncStatus): Map<String, EscalationDecision> =
+        status.quarantined
+            .filter { it.kind == DECIDE_ESCALATION && it.code == CONFLICT }
+            .mapNotNull { q -> attempt { gateway.standingDecision(q.opId) }.getOrNull()?.let { q.opId to it } }
+            .toMap()
 
     /**
      * Runs one sync, reporting progress into [ui]; `null` if one is already
@@ -86,7 +107,10 @@ class SyncState(private val gateway: SyncGateway) {
     }
 
     private suspend fun refreshStatusOnly() {
-        attempt { gateway.syncStatus() }.getOrNull()?.let { s -> _ui.update { it.copy(status = s) } }
+        attempt { gateway.syncStatus() }.getOrNull()?.let { s ->
+            val standing = standingOf(s)
+            _ui.update { it.copy(status = s, standing = standing) }
+        }
     }
 
     /** Cancels the running sync, if any (the core stops at a safe point). */
@@ -113,6 +137,9 @@ class SyncState(private val gateway: SyncGateway) {
     }
 
     companion object {
+        private const val DECIDE_ESCALATION = "decide_escalation"
+        private const val CONFLICT = "conflict"
+
         /**
          * A background sync's outcome: transient failures (offline, server
          * down, rate limited) and cancellation are retried with back-off; a
