@@ -30,6 +30,27 @@ pub struct Policy {
     pub screening: ScreeningPolicy,
     /// The negative list (负面清单) every village starts from.
     pub negative_list: Vec<NegativeItemPolicy>,
+    /// Free disk space the server keeps and warns about.
+    pub storage: StoragePolicy,
+}
+
+/// Free space on the server's data dir.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoragePolicy {
+    /// Writes are refused (`507 storage_full`, retried later by the phones) while
+    /// less than this many bytes are free, so the store never meets a full disk in
+    /// the middle of a write (default 64 MiB).
+    pub reserve_bytes: u64,
+    /// The log warns, and `/healthz` says `"disk": "low"`, while less than this many
+    /// bytes are free (default 1 GiB).
+    pub warn_free_bytes: u64,
+}
+
+impl Default for StoragePolicy {
+    fn default() -> Self {
+        StoragePolicy { reserve_bytes: 64 * 1024 * 1024, warn_free_bytes: 1024 * 1024 * 1024 }
+    }
 }
 
 /// Dispute kinds, case-number blocks, judicial confirmation.
@@ -374,6 +395,7 @@ impl Default for Policy {
             subsidy: SubsidyPolicy::default(),
             screening: ScreeningPolicy::default(),
             negative_list: seed_negative_list(),
+            storage: StoragePolicy::default(),
         }
     }
 }
@@ -502,6 +524,9 @@ impl Policy {
             || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
         {
             return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
+        }
+        if self.storage.warn_free_bytes < self.storage.reserve_bytes {
+            return bad("storage: warn_free_bytes must be at least reserve_bytes");
         }
         if self.negative_list.len() > 15 {
             return bad("negative_list: at most 15 items");

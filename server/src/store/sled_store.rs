@@ -67,10 +67,15 @@ pub struct SledStore {
     visible: AtomicU64,
     /// Flushes with group commit, and the write generation.
     durability: Durability,
+    /// A flush failed on a full disk: sled refuses every later write until the
+    /// store is reopened (its I/O error is sticky), so the server says so.
+    failed_full: std::sync::atomic::AtomicBool,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// sled's failures as store errors (a full disk told apart: see [`StoreError`]'s
+/// `From<sled::Error>`).
+fn backend(e: sled::Error) -> StoreError {
+    e.into()
 }
 
 fn enc<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
@@ -144,6 +149,7 @@ impl SledStore {
             audit_lock: Mutex::new(()),
             visible: AtomicU64::new(0),
             durability: Durability::open(dir, held)?,
+            failed_full: std::sync::atomic::AtomicBool::new(false),
         };
         let acknowledged = read_gen_file(&dir.join(GEN_FILE))?;
         if held < acknowledged {
@@ -194,7 +200,20 @@ impl SledStore {
     /// generation is bumped in sled first, then (once sled has it on disk) in the
     /// generation file, which so never runs ahead.
     fn durable(&self) -> StoreResult<()> {
-        self.durability.durable(&self.db, &self.meta)
+        self.noted(self.durability.durable(&self.db, &self.meta))
+    }
+
+    /// Passes `r` on, remembering a full disk met by sled (whose I/O errors are
+    /// sticky: it refuses writes from then on until reopened).
+    fn noted<T>(&self, r: StoreResult<T>) -> StoreResult<T> {
+        if let Err(StoreError::StorageFull(_)) = &r {
+            if !self.failed_full.swap(true, Ordering::SeqCst) {
+                tracing::error!(
+                    "the disk is full: the store could not write and refuses writes until the server restarts"
+                );
+            }
+        }
+        r
     }
 
     /// Flushes done and durable calls answered by another caller's flush, since open.
@@ -247,11 +266,11 @@ impl SledStore {
                 }),
             }
         });
-        let value = result.map_err(|e: TransactionError<TxFail>| match e {
+        let value = self.noted(result.map_err(|e: TransactionError<TxFail>| match e {
             TransactionError::Abort(TxFail::Storage(v)) => StoreError::Backend(v.0),
             TransactionError::Abort(TxFail::InvalidRecord(m)) => StoreError::InvalidRecord(m),
             TransactionError::Storage(s) => backend(s),
-        })?;
+        }))?;
         let top = match self.meta.get(SEQ_KEY).map_err(backend)? {
             Some(v) => read_u64(&v)?,
             None => 0,
@@ -272,7 +291,7 @@ impl SledStore {
             seq += 1;
             batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
         }
-        self.audit.apply_batch(batch).map_err(backend)
+        self.noted(self.audit.apply_batch(batch).map_err(backend))
     }
 
     fn get_json<T: DeserializeOwned>(tree: &Tree, key: &[u8]) -> StoreResult<Option<T>> {
@@ -605,6 +624,10 @@ impl Store for SledStore {
 
     fn flush(&self) -> StoreResult<()> {
         self.durable()
+    }
+
+    fn write_failed_full(&self) -> bool {
+        self.failed_full.load(Ordering::SeqCst)
     }
 }
 
