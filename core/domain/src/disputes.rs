@@ -443,6 +443,34 @@ impl JudicialConfirmation {
     }
 }
 
+/// How much of one reserved case-number block has been used: the server counts a
+/// number as used when a `report_dispute` citing it is accepted (each number is
+/// claimed once; later updates of the same dispute do not count again).
+///
+/// A block is *outstanding* while it has unused numbers. A user may hold at most
+/// `disputes.max_open_case_blocks` outstanding blocks of a year; a phone keeps
+/// one in use and one spare, so the cap only stops runaway reservations. Numbers
+/// are never handed back, so a block a phone lost stays outstanding: the cap is a
+/// per-year bound and the year's turn frees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseBlockUse {
+    /// Numbers of the block used by accepted disputes.
+    pub used: u32,
+}
+
+impl CaseBlockUse {
+    /// Whether the block still has unused numbers (under the policy's block size).
+    pub fn outstanding(self, policy: &Policy) -> bool {
+        self.used < policy.disputes.case_block_size
+    }
+}
+
+/// Whether a user holding `outstanding` outstanding blocks of a year may reserve
+/// another ([`CaseBlockUse`]).
+pub fn may_reserve_case_block(outstanding: usize, policy: &Policy) -> bool {
+    outstanding < policy.disputes.max_open_case_blocks as usize
+}
+
 /// A parsed case number: `{town code}{village code}-{year}-{block:04}-{index:03}`,
 /// e.g. `T01V02-2026-0007-013`. Blocks are reserved from the server per device, so
 /// phones number cases offline without collisions.

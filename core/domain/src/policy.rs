@@ -61,6 +61,11 @@ pub struct DisputePolicy {
     pub kinds: Vec<DisputeKindPolicy>,
     /// Case numbers a phone reserves at a time.
     pub case_block_size: u32,
+    /// Most outstanding case-number blocks one user may hold in a year (a block
+    /// is outstanding while some of its numbers are unused: see
+    /// [`crate::disputes::CaseBlockUse`]); reserving more is refused
+    /// `409 too_many_blocks`.
+    pub max_open_case_blocks: u32,
     /// Judicial confirmation is applied for within this many days of the agreement.
     pub confirmation_within_days: u32,
 }
@@ -104,7 +109,7 @@ impl Default for DisputePolicy {
             usual_level: l,
         })
         .collect();
-        DisputePolicy { kinds, case_block_size: 100, confirmation_within_days: 30 }
+        DisputePolicy { kinds, case_block_size: 100, max_open_case_blocks: 10, confirmation_within_days: 30 }
     }
 }
 
@@ -508,6 +513,9 @@ impl Policy {
         if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000
         {
             return bad("disputes: at least one kind, case_block_size 1 to 1000");
+        }
+        if self.disputes.max_open_case_blocks == 0 {
+            return bad("disputes.max_open_case_blocks must be at least 1");
         }
         let s = &self.subsidy;
         if [

@@ -98,6 +98,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::AlreadyExists(m) => ApiError::new(StatusCode::CONFLICT, "already_exists", m),
             StoreError::InvalidRecord(m) => ApiError::bad_request("invalid_record", m),
+            e @ StoreError::TooManyBlocks(_) => {
+                ApiError::new(StatusCode::CONFLICT, "too_many_blocks", format!("{e}: use the numbers you hold first"))
+            }
             StoreError::StorageFull(m) => {
                 tracing::error!(error = %m, "a write met a full disk");
                 ApiError::storage_full()

@@ -40,6 +40,10 @@ pub enum StoreError {
     /// A record could not be placed (its org unit is unknown).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// The user holds as many outstanding case-number blocks as the policy allows
+    /// (`disputes.max_open_case_blocks`, the number in the error).
+    #[error("too many outstanding case-number blocks (at most {0})")]
+    TooManyBlocks(u32),
     /// The disk is full (ENOSPC, or a quota): nothing of the write was
     /// acknowledged; it may be retried once an operator frees space.
     #[error("storage full: {0}")]
@@ -260,7 +264,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(answers)
     }
     /// Reserves the next case-number block of `year` for `owner`; its number.
-    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32>;
+    /// Refused with [`StoreError::TooManyBlocks`] while `owner` holds
+    /// `policy.disputes.max_open_case_blocks` outstanding blocks of `year`
+    /// ([`fengqiao_domain::disputes::CaseBlockUse`]: a block is outstanding while
+    /// fewer of its numbers than the block size were claimed by accepted disputes).
+    fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32>;
     /// Writes server-authored records (seed, import) into state and feed.
     /// Returns the last sequence used.
     fn put_records(&self, records: &[Record]) -> StoreResult<u64>;

@@ -309,6 +309,18 @@ fn user_refresh_key(rec: &RefreshRecord) -> Vec<u8> {
     k
 }
 
+/// A case block's value: its owner, then (once a number of it was used) the count
+/// of its numbers claimed by accepted disputes, u32 big-endian.
+fn block_value(v: &[u8]) -> Result<(Uuid, u32), fengqiao_domain::apply::ViewError> {
+    let bad = || fengqiao_domain::apply::ViewError("bad case-block value".into());
+    let owner = Uuid::from_slice(v.get(..16).ok_or_else(bad)?).map_err(|_| bad())?;
+    let used = match v.get(16..) {
+        None | Some([]) => 0,
+        Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| bad())?),
+    };
+    Ok((owner, used))
+}
+
 fn block_key(year: i32, block: u32) -> [u8; 8] {
     let mut k = [0u8; 8];
     k[..4].copy_from_slice(&year.to_be_bytes());
@@ -506,8 +518,21 @@ impl Store for SledStore {
         self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
     }
 
-    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32> {
+    fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
         let _w = self.lock();
+        // Every write to `case_blocks` holds the writer lock: this count stands
+        // until the reservation below is written.
+        let mut outstanding = 0;
+        for kv in self.case_blocks.scan_prefix(year.to_be_bytes()) {
+            let (_, v) = kv.map_err(backend)?;
+            let (held_by, used) = block_value(&v).map_err(|e| StoreError::Corrupt(e.0))?;
+            if held_by == owner && (fengqiao_domain::disputes::CaseBlockUse { used }).outstanding(policy) {
+                outstanding += 1;
+            }
+        }
+        if !fengqiao_domain::disputes::may_reserve_case_block(outstanding, policy) {
+            return Err(StoreError::TooManyBlocks(policy.disputes.max_open_case_blocks));
+        }
         let counter = format!("case_block:{year}");
         let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
             let next = match meta.get(counter.as_bytes())? {
