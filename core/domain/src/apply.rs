@@ -198,6 +198,11 @@ pub fn decide(
             format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
         )));
     }
+    // The op's own fields first (lengths, visible text, dates): the same check
+    // on the phone and on the server.
+    if let Err(r) = env.op.validate(policy) {
+        return Ok(Verdict::Reject(r));
+    }
     match &env.op {
         Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit).map(Verdict::from),
         Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att).map(Verdict::from),

@@ -188,10 +188,7 @@ pub(crate) fn decide(
             case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author, _| {
                 let mut f = f.clone();
                 f.author = author;
-                if f.note.chars().count() > 4000 {
-                    return Err(Rejection::new(RejectionCode::InvalidField, "note: at most 4000 characters"));
-                }
-                Ok(Record::FollowUp(f))
+                f.validate(policy).map(|()| Record::FollowUp(f))
             })
         }
         Op::RecordConfirmation(j) => {
@@ -434,12 +431,6 @@ fn decide_escalation(
             message: "the dispute has moved on".into(),
             current: Box::new(Record::Dispute(d)),
         });
-    }
-    if !op.approve && op.comment.trim().is_empty() {
-        return reject(RejectionCode::InvalidField, "comment: say why when refusing");
-    }
-    if op.comment.chars().count() > 2000 {
-        return reject(RejectionCode::InvalidField, "comment: at most 2000 characters");
     }
     e.decision = Some(EscalationDecision {
         approved: op.approve,

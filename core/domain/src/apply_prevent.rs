@@ -114,12 +114,6 @@ pub(crate) fn decide(
             let Some(item) = rules.items.iter().find(|i| i.code == v.item_code) else {
                 return reject(RejectionCode::InvalidField, "item_code: not on this village's negative list");
             };
-            if v.note.trim().is_empty()
-                || v.note.chars().count() > 4000
-                || v.evidence.iter().any(|e| !crate::records::is_sha256_hex(e))
-            {
-                return reject(RejectionCode::InvalidField, "note: 1 to 4000 characters; evidence: SHA-256 hex");
-            }
             if view.get(EntityKind::Violation, v.id)?.is_some() {
                 return Ok(Verdict::Apply(vec![]));
             }

@@ -13,6 +13,7 @@ pub mod apply_subsidy;
 pub mod disputes;
 pub mod id_number;
 pub mod ladder;
+pub mod op_validate;
 pub mod org;
 pub mod permissions;
 pub mod policy;
@@ -20,6 +21,7 @@ pub mod prevent;
 pub mod records;
 pub mod rejection;
 pub mod subsidy;
+pub mod text;
 pub mod time;
 pub mod wire;
 

@@ -32,6 +32,26 @@ pub struct Policy {
     pub negative_list: Vec<NegativeItemPolicy>,
     /// Free disk space the server keeps and warns about.
     pub storage: StoragePolicy,
+    /// Lengths of free text in operations.
+    pub text: TextPolicy,
+}
+
+/// Lengths of free text in operations (limits every county shares, such as names
+/// and phone numbers, are fixed in the domain's `validate` functions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextPolicy {
+    /// Most characters in a note, comment or reason of a dispute, subsidy or
+    /// village-rules operation (closing notes, follow-up notes, escalation
+    /// decisions, refusals, restorations, violations, consultations). Longer is
+    /// refused `text_too_long`, naming the field.
+    pub max_note_chars: usize,
+}
+
+impl Default for TextPolicy {
+    fn default() -> Self {
+        TextPolicy { max_note_chars: 4000 }
+    }
 }
 
 /// Free space on the server's data dir.
@@ -401,6 +421,7 @@ impl Default for Policy {
             screening: ScreeningPolicy::default(),
             negative_list: seed_negative_list(),
             storage: StoragePolicy::default(),
+            text: TextPolicy::default(),
         }
     }
 }
@@ -532,6 +553,9 @@ impl Policy {
             || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
         {
             return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
+        }
+        if self.text.max_note_chars == 0 || self.text.max_note_chars > 100_000 {
+            return bad("text.max_note_chars must be 1 to 100000");
         }
         if self.storage.warn_free_bytes < self.storage.reserve_bytes {
             return bad("storage: warn_free_bytes must be at least reserve_bytes");
