@@ -31,6 +31,9 @@ pub trait StateView {
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError>;
     /// The dispute holding a case number, if any.
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError>;
+    /// The visit that found a lead, if the lead is known (a dispute may cite
+    /// only a lead that exists).
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError>;
 }
 
 /// What to do with an operation.
@@ -355,6 +358,9 @@ mod tests {
             Ok(None)
         }
         fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+        fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
             Ok(None)
         }
     }

@@ -294,6 +294,21 @@ fn report(
     if !acts_as(actor, d.level.handlers(), from_unit(&scope, handler_unit)) {
         return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
     }
+    // a cited lead must exist (whether it is unknown or out of reach is not told)
+    if let Some(lead) = d.lead_id {
+        let visible = match view.lead_visit(lead)? {
+            Some(visit) => match view.get(EntityKind::Visit, visit)? {
+                Some(v) => {
+                    crate::apply::record_scope(view, &v)?.is_some_and(|sc| actor.may_see(EntityKind::Visit, &sc))
+                }
+                None => false,
+            },
+            None => false,
+        };
+        if !visible {
+            return reject(RejectionCode::NotInJurisdiction, "lead_id: no such lead");
+        }
+    }
     // one case, one code: a number from a block this user reserved, not yet used
     let Some(case) = crate::disputes::CaseNumber::parse(&d.case_number) else {
         return reject(RejectionCode::InvalidField, "case_number: not a case number");

@@ -34,6 +34,12 @@ impl StateView for World {
             _ => None,
         }))
     }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.records.borrow().values().find_map(|r| match r {
+            Record::Visit(v) if v.leads.iter().any(|l| l.id == lead) => Some(v.id),
+            _ => None,
+        }))
+    }
 }
 
 fn u(n: u128) -> Uuid {

@@ -490,6 +490,9 @@ fn seed_negative_list() -> Vec<NegativeItemPolicy> {
     .collect()
 }
 
+/// The largest text limit a county may set (characters).
+pub const MAX_TEXT_LIMIT: usize = 20_000;
+
 /// A policy file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -554,8 +557,14 @@ impl Policy {
         {
             return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
         }
-        if self.text.max_note_chars == 0 || self.text.max_note_chars > 100_000 {
-            return bad("text.max_note_chars must be 1 to 100000");
+        // Bounds on what one op may carry: a phone adopts the served policy, and
+        // its store does not give back the space of a discarded op at once.
+        if !(1..=MAX_TEXT_LIMIT).contains(&self.text.max_note_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_notes_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_lead_chars)
+            || !(1..=100).contains(&self.visits.max_leads)
+        {
+            return bad("text.max_note_chars, visits.max_notes_chars and visits.max_lead_chars: 1 to 20000; visits.max_leads: 1 to 100");
         }
         if self.storage.warn_free_bytes < self.storage.reserve_bytes {
             return bad("storage: warn_free_bytes must be at least reserve_bytes");
@@ -597,6 +606,9 @@ mod tests {
     #[test]
     fn out_of_range_is_refused() {
         assert!(Policy::from_toml("[auth]\naccess_ttl_secs = 1\n").is_err());
+        assert!(Policy::from_toml("[text]\nmax_note_chars = 10000000\n").is_err());
+        assert!(Policy::from_toml("[visits]\nmax_notes_chars = 10000000\n").is_err());
+        assert!(Policy::from_toml("[disputes]\nmax_open_case_blocks = 0\n").is_err());
         assert!(Policy::from_toml("[county]\ntimezone = \"Mars/Base\"\n").is_err());
     }
 

@@ -30,6 +30,8 @@ struct Sync {
     /// Owner and numbers used, by (year, block).
     case_blocks: HashMap<(i32, u32), (Uuid, u32)>,
     case_numbers: HashMap<String, Uuid>,
+    /// Lead id → the visit that found it.
+    leads: HashMap<Uuid, Uuid>,
     seq: u64,
 }
 
@@ -89,6 +91,9 @@ impl StateView for MemTx {
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_numbers.get(case_number).copied())
     }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.0.borrow().leads.get(&lead).copied())
+    }
 }
 
 impl WriteTx for MemTx {
@@ -120,6 +125,10 @@ impl WriteTx for MemTx {
                 b.1 = b.1.saturating_add(1);
             }
         }
+        Ok(())
+    }
+    fn index_lead(&self, lead: Uuid, visit: Uuid) -> Result<(), ViewError> {
+        self.0.borrow_mut().leads.insert(lead, visit);
         Ok(())
     }
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {

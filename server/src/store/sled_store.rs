@@ -41,6 +41,8 @@ const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
 /// Set once the user → refresh-token index covers every stored token.
 const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
+/// Set once the lead → visit index covers every stored visit.
+const LEADS_INDEXED: &[u8] = b"leads_indexed";
 
 /// The sled-backed server store.
 pub struct SledStore {
@@ -60,6 +62,8 @@ pub struct SledStore {
     photo_refs: Tree,
     case_blocks: Tree,
     case_numbers: Tree,
+    /// Lead id → the visit that found it.
+    leads: Tree,
     user_refresh: Tree,
     audit: Tree,
     writer: Mutex<()>,
@@ -142,6 +146,7 @@ impl SledStore {
             photo_refs: t("photo_refs")?,
             case_blocks: t("case_blocks")?,
             case_numbers: t("case_numbers")?,
+            leads: t("leads")?,
             user_refresh: t("user_refresh")?,
             audit: t("audit")?,
             db,
@@ -184,6 +189,17 @@ impl SledStore {
                 store.user_refresh.insert(user_refresh_key(&rec), &[]).map_err(backend)?;
             }
             store.meta.insert(USER_REFRESH_INDEXED, &[1]).map_err(backend)?;
+        }
+        if store.meta.get(LEADS_INDEXED).map_err(backend)?.is_none() {
+            // A store written before the lead index existed: build it once.
+            for r in store.records_of_kind(EntityKind::Visit)? {
+                if let Record::Visit(v) = r {
+                    for lead in &v.leads {
+                        store.leads.insert(lead.id.as_bytes(), v.id.as_bytes()).map_err(backend)?;
+                    }
+                }
+            }
+            store.meta.insert(LEADS_INDEXED, &[1]).map_err(backend)?;
         }
         store.db.flush().map_err(backend)?;
         Ok(store)
@@ -244,28 +260,31 @@ impl SledStore {
             &self.photo_refs,
             &self.case_blocks,
             &self.case_numbers,
+            &self.leads,
         );
-        let result = trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers)| {
-            let tx = SledTx {
-                ops,
-                records,
-                changes,
-                feed,
-                meta,
-                photo_refs,
-                case_blocks,
-                case_numbers,
-                stash: RefCell::new(None),
-            };
-            match f(&tx) {
-                Ok(v) => Ok(v),
-                Err(e) => Err(match tx.stash.into_inner() {
-                    Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
-                    Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
-                    None => ConflictableTransactionError::Abort(e),
-                }),
-            }
-        });
+        let result =
+            trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads)| {
+                let tx = SledTx {
+                    ops,
+                    records,
+                    changes,
+                    feed,
+                    meta,
+                    photo_refs,
+                    case_blocks,
+                    case_numbers,
+                    leads,
+                    stash: RefCell::new(None),
+                };
+                match f(&tx) {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(match tx.stash.into_inner() {
+                        Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
+                        Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
+                        None => ConflictableTransactionError::Abort(e),
+                    }),
+                }
+            });
         let value = self.noted(result.map_err(|e: TransactionError<TxFail>| match e {
             TransactionError::Abort(TxFail::Storage(v)) => StoreError::Backend(v.0),
             TransactionError::Abort(TxFail::InvalidRecord(m)) => StoreError::InvalidRecord(m),

@@ -27,6 +27,7 @@ pub(super) struct SledTx<'a> {
     pub(super) photo_refs: &'a TransactionalTree,
     pub(super) case_blocks: &'a TransactionalTree,
     pub(super) case_numbers: &'a TransactionalTree,
+    pub(super) leads: &'a TransactionalTree,
     pub(super) stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -60,6 +61,12 @@ impl StateView for SledTx<'_> {
     }
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         match self.io(self.case_numbers.get(case_number.as_bytes()))? {
+            Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
+            None => Ok(None),
+        }
+    }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        match self.io(self.leads.get(lead.as_bytes()))? {
             Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
             None => Ok(None),
         }
@@ -114,6 +121,10 @@ impl WriteTx for SledTx<'_> {
             self.io(self.case_blocks.insert(&key, value))?;
         }
         Ok(())
+    }
+
+    fn index_lead(&self, lead: Uuid, visit: Uuid) -> Result<(), ViewError> {
+        self.io(self.leads.insert(lead.as_bytes(), visit.as_bytes())).map(|_| ())
     }
 
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
