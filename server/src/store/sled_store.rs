@@ -23,7 +23,9 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail};
 
+mod cases;
 mod tx;
+use self::cases::{block_key, block_value};
 use self::tx::SledTx;
 // The write generation: bumped in sled by every flush, then written to
 // `GEN_FILE` beside sled's files once sled has flushed it. sled 0.34 opens a
@@ -41,8 +43,6 @@ const SEQ_KEY: &[u8] = b"seq";
 const FORMAT_KEY: &[u8] = b"format";
 /// Set once the user → refresh-token index covers every stored token.
 const USER_REFRESH_INDEXED: &[u8] = b"user_refresh_indexed";
-/// Set once the lead → visit index covers every stored visit.
-const LEADS_INDEXED: &[u8] = b"leads_indexed";
 
 /// The sled-backed server store.
 pub struct SledStore {
@@ -190,17 +190,7 @@ impl SledStore {
             }
             store.meta.insert(USER_REFRESH_INDEXED, &[1]).map_err(backend)?;
         }
-        if store.meta.get(LEADS_INDEXED).map_err(backend)?.is_none() {
-            // A store written before the lead index existed: build it once.
-            for r in store.records_of_kind(EntityKind::Visit)? {
-                if let Record::Visit(v) = r {
-                    for lead in &v.leads {
-                        store.leads.insert(lead.id.as_bytes(), v.id.as_bytes()).map_err(backend)?;
-                    }
-                }
-            }
-            store.meta.insert(LEADS_INDEXED, &[1]).map_err(backend)?;
-        }
+        store.index_old_leads()?;
         store.db.flush().map_err(backend)?;
         Ok(store)
     }
@@ -325,25 +315,6 @@ impl SledStore {
 fn user_refresh_key(rec: &RefreshRecord) -> Vec<u8> {
     let mut k = rec.user_id.as_bytes().to_vec();
     k.extend_from_slice(rec.token_hash.as_bytes());
-    k
-}
-
-/// A case block's value: its owner, then (once a number of it was used) the count
-/// of its numbers claimed by accepted disputes, u32 big-endian.
-fn block_value(v: &[u8]) -> Result<(Uuid, u32), fengqiao_domain::apply::ViewError> {
-    let bad = || fengqiao_domain::apply::ViewError("bad case-block value".into());
-    let owner = Uuid::from_slice(v.get(..16).ok_or_else(bad)?).map_err(|_| bad())?;
-    let used = match v.get(16..) {
-        None | Some([]) => 0,
-        Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| bad())?),
-    };
-    Ok((owner, used))
-}
-
-fn block_key(year: i32, block: u32) -> [u8; 8] {
-    let mut k = [0u8; 8];
-    k[..4].copy_from_slice(&year.to_be_bytes());
-    k[4..].copy_from_slice(&block.to_be_bytes());
     k
 }
 
@@ -538,38 +509,7 @@ impl Store for SledStore {
     }
 
     fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
-        let _w = self.lock();
-        // Every write to `case_blocks` holds the writer lock: this count stands
-        // until the reservation below is written.
-        let mut outstanding = 0;
-        for kv in self.case_blocks.scan_prefix(year.to_be_bytes()) {
-            let (_, v) = kv.map_err(backend)?;
-            let (held_by, used) = block_value(&v).map_err(|e| StoreError::Corrupt(e.0))?;
-            if held_by == owner && (fengqiao_domain::disputes::CaseBlockUse { used }).outstanding(policy) {
-                outstanding += 1;
-            }
-        }
-        if !fengqiao_domain::disputes::may_reserve_case_block(outstanding, policy) {
-            return Err(StoreError::TooManyBlocks(policy.disputes.max_open_case_blocks));
-        }
-        let counter = format!("case_block:{year}");
-        let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
-            let next = match meta.get(counter.as_bytes())? {
-                Some(v) => {
-                    u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1
-                }
-                None => 1,
-            };
-            meta.insert(counter.as_bytes(), &next.to_be_bytes())?;
-            blocks.insert(&block_key(year, next), owner.as_bytes())?;
-            Ok(next)
-        });
-        let block = res.map_err(|e| match e {
-            TransactionError::Abort(()) => StoreError::Corrupt("bad case-block counter".into()),
-            TransactionError::Storage(s) => backend(s),
-        })?;
-        self.durable()?;
-        Ok(block)
+        self.reserve_block(owner, year, policy)
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {
