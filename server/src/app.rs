@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::AuthService;
 use crate::blobs::{BlobStore, FsBlobStore};
+use crate::disk::DiskWatch;
 use crate::http::photos_routes::{spawn_sweeper, Busy};
 use crate::http::{self, AppState};
 use crate::store::{SledStore, Store};
@@ -64,7 +65,9 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.data_dir.join("photos"))?);
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter })
+    let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
+    disk.check();
+    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -76,6 +79,7 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    disk_ticker: JoinHandle<()>,
 }
 
 /// How often expired photo uploads are swept.
@@ -93,6 +97,7 @@ impl RunningServer {
             let _ = tx.send(());
         }
         self.sweeper.abort();
+        self.disk_ticker.abort();
         self.task.await??;
         self.state.store.flush()?;
         Ok(())
@@ -102,6 +107,7 @@ impl RunningServer {
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await??;
         self.sweeper.abort();
+        self.disk_ticker.abort();
         self.state.store.flush()?;
         Ok(())
     }
@@ -114,6 +120,15 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state.clone());
     let sweeper = spawn_sweeper(state.clone(), SWEEP_EVERY);
+    let disk = state.disk.clone();
+    let disk_ticker = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::disk::CHECK_EVERY);
+        loop {
+            tick.tick().await;
+            let disk = disk.clone();
+            let _ = tokio::task::spawn_blocking(move || disk.check()).await;
+        }
+    });
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
@@ -121,5 +136,5 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
             })
             .await
     });
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper })
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker })
 }

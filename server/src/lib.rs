@@ -11,6 +11,7 @@ pub mod auth;
 pub mod blobs;
 pub mod cli;
 pub mod demo;
+pub mod disk;
 pub mod http;
 pub mod reports;
 pub mod store;

@@ -96,3 +96,60 @@ async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
         }
     }
 }
+
+/// Reserves a block over HTTP: (status, body).
+async fn reserve(u: &fengqiao_tests::api::ApiUser) -> (u16, serde_json::Value) {
+    let r = u.post("/v1/cases/blocks", serde_json::json!({})).await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn outstanding_blocks_are_capped_and_a_used_up_block_frees_a_place() {
+    use fengqiao_tests::api::{dispute_body, escalation_body, ApiUser};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.toml"), "[disputes]\ncase_block_size = 3\nmax_open_case_blocks = 2\n")
+        .unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let first = ApiUser::login(&server, "firstsec.t1v1").await;
+    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
+
+    let (s, b1) = reserve(&leader).await;
+    assert_eq!(s, 201, "{b1}");
+    assert_eq!(reserve(&leader).await.0, 201);
+    let (s, body) = reserve(&leader).await;
+    assert_eq!((s, body["code"].as_str()), (409, Some("too_many_blocks")), "{body}");
+    // another user's cap is their own
+    let other = ApiUser::login(&server, "leader.t1v1g2").await;
+    assert_eq!(reserve(&other).await.0, 201);
+
+    // two numbers of the first block used; a dispute written again (its escalation
+    // approved) does not count twice
+    let number = |i: u32| format!("T01V01-{}-{:04}-{i:03}", b1["year"], b1["block"].as_u64().unwrap());
+    let d0 = Uuid::now_v7();
+    for (id, i) in [(d0, 0), (Uuid::now_v7(), 1)] {
+        let out = leader.push("report_dispute", dispute_body(id, &number(i), group, "group", "land", "larger")).await;
+        assert_eq!(out["status"], "applied", "{out}");
+    }
+    let (e, body) = escalation_body(d0, "village");
+    assert_eq!(leader.push("request_escalation", body).await["status"], "applied");
+    let ok = first.push("decide_escalation", serde_json::json!({"escalation_id": e, "approve": true})).await;
+    assert_eq!(ok["status"], "applied", "{ok}");
+    assert_eq!(reserve(&leader).await.0, 409, "the first block still has a number left");
+    // the last number used: the block is spent and a place frees up
+    let out =
+        leader.push("report_dispute", dispute_body(Uuid::now_v7(), &number(2), group, "group", "land", "larger")).await;
+    assert_eq!(out["status"], "applied", "{out}");
+    assert_eq!(reserve(&leader).await.0, 201);
+    assert_eq!(reserve(&leader).await.0, 409);
+
+    // a phone tops up to the cap and no further, without failing
+    let c = server.cred("leader.t1v1g3").unwrap();
+    let p = FieldClient::with_store(Arc::new(MemoryClientStore::new()), server.url(), fast_options()).unwrap();
+    p.login(c.username, c.password).await.unwrap();
+    p.sync().await.unwrap();
+    assert_eq!(p.case_numbers_left().unwrap(), 6, "two blocks of three");
+    assert_eq!(p.prepare_case_numbers(100).await.unwrap(), 6, "the cap stops a long trip's preparation, gracefully");
+    p.sync().await.unwrap();
+    assert_eq!(p.case_numbers_left().unwrap(), 6);
+}

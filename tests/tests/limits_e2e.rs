@@ -144,3 +144,44 @@ async fn a_request_stalled_mid_body_is_answered_408_at_the_policy_timeout() {
     // the server is fine afterwards
     assert_eq!(u.get("/v1/me").await.status(), 200);
 }
+
+/// Every free-text field has a limit (`text_too_long`, naming the field) and a
+/// required text needs a visible character; dates and phone numbers are checked
+/// too. A refused op changes nothing: the dispute closes afterwards as usual.
+#[tokio::test]
+async fn free_text_is_bounded_and_invisible_text_refused() {
+    use fengqiao_tests::api::dispute_body;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let leader = ApiUser::login(&server, "leader.t1v1g1").await;
+    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
+    let refused = |out: &Value, code: &str, field: &str| {
+        assert_eq!((out["status"].as_str(), out["code"].as_str()), (Some("rejected"), Some(code)), "{out}");
+        assert!(out["message"].as_str().unwrap_or_default().starts_with(field), "{out}");
+    };
+
+    // a lone zero-width space as a party's name; a megabyte phone number
+    let mut body =
+        dispute_body(uuid::Uuid::now_v7(), &leader.case_number("T01V01", 0).await, group, "group", "land", "general");
+    body["parties"][0]["name"] = json!("\u{200B}");
+    refused(&leader.push("report_dispute", body.clone()).await, "invalid_field", "parties.name");
+    body["parties"][0]["name"] = json!("王建国");
+    body["parties"][0]["phone"] = json!("1".repeat(1 << 20));
+    refused(&leader.push("report_dispute", body.clone()).await, "text_too_long", "parties.phone");
+    body["parties"][0]["phone"] = json!("138 0000 0000");
+    assert_eq!(leader.push("report_dispute", body.clone()).await["status"], "applied");
+    let dispute = body["id"].clone();
+
+    // a session of 1900
+    let session = json!({"id": uuid::Uuid::now_v7(), "dispute_id": dispute, "held_at": "1900-01-01T00:00:00Z",
+        "place": "村委会", "mediators": [], "participants": [], "record": "调解", "agreed": false, "author": leader.id});
+    refused(&leader.push("record_session", session).await, "invalid_field", "held_at");
+
+    // a closing note of 1.8 MB
+    let note = "字".repeat(600_000);
+    let out = leader.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": note})).await;
+    refused(&out, "text_too_long", "note");
+    let out =
+        leader.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"})).await;
+    assert_eq!(out["status"], "applied", "the refused close changed nothing: {out}");
+}

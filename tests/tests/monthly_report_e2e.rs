@@ -45,7 +45,7 @@ impl Fixture<'_> {
 
     fn case(&self, who: &str, prefix: &str) -> String {
         let a = self.actor(who);
-        let block = self.store.reserve_case_block(a.user_id, 2026).unwrap();
+        let block = self.store.reserve_case_block(a.user_id, 2026, &Default::default()).unwrap();
         format!("{prefix}-2026-{block:04}-000")
     }
 

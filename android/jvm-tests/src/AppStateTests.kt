@@ -474,7 +474,7 @@ val appStateTests = Suite("app state").apply {
             assertEquals(1uL, report.rejected)
             val q = sync.ui.value.quarantined.single()
             assertEquals(visit.id, q.recordId)
-            assertEquals("invalid_field", q.code)
+            assertEquals("text_too_long", q.code)
             assertTrue(sync.discard(q.opId))
             assertTrue(sync.ui.value.quarantined.isEmpty())
             val list = VisitListState(gw)

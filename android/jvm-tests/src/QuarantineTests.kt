@@ -28,7 +28,7 @@ val quarantineTests = Suite("quarantine").apply {
             val q = phone.client.quarantined().single()
             assertEquals("record_visit", q.kind)
             assertEquals(v.id, q.recordId)
-            assertEquals("invalid_field", q.code)
+            assertEquals("text_too_long", q.code)
             assertTrue(q.message.isNotBlank())
             assertTrue(q.quarantinedAtMs > 0)
             assertEquals(listOf(q), phone.client.syncStatus().quarantined)

@@ -163,7 +163,7 @@ async fn visits_are_recorded_offline_validated_and_checked() {
         (
             "invalid_input",
             &ClientError::InvalidInput {
-                reason: "invalid_field".into(),
+                reason: "text_too_long".into(),
                 message: "notes: at most 4000 characters".into()
             }
         )

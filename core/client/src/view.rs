@@ -93,4 +93,15 @@ impl StateView for PhoneView<'_> {
     fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(None)
     }
+
+    /// The phone knows the leads of the visits it holds (its own and those pulled
+    /// for its units): a lead found nowhere among them is refused here as on the
+    /// server.
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        let visits = self.store.list_records(EntityKind::Visit, usize::MAX).map_err(|e| ViewError(e.to_string()))?;
+        Ok(visits.into_iter().find_map(|r| match r.record {
+            Record::Visit(v) if v.leads.iter().any(|l| l.id == lead) => Some(v.id),
+            _ => None,
+        }))
+    }
 }

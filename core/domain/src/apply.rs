@@ -36,6 +36,9 @@ pub trait StateView {
     fn version(&self, _kind: EntityKind, _id: Uuid) -> Result<Option<u64>, ViewError> {
         Ok(None)
     }
+    /// The visit that found a lead, if the lead is known (a dispute may cite
+    /// only a lead that exists).
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError>;
 }
 
 /// What to do with an operation.
@@ -202,6 +205,11 @@ pub fn decide(
             RejectionCode::UnsupportedVersion,
             format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
         )));
+    }
+    // The op's own fields first (lengths, visible text, dates): the same check
+    // on the phone and on the server.
+    if let Err(r) = env.op.validate(policy) {
+        return Ok(Verdict::Reject(r));
     }
     let verdict = match &env.op {
         Op::RecordVisit(visit) => decide_record_visit(env, actor, policy, view, visit).map(Verdict::from),
@@ -416,6 +424,9 @@ mod tests {
             Ok(None)
         }
         fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {
+            Ok(None)
+        }
+        fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
             Ok(None)
         }
     }

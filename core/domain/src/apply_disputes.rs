@@ -191,10 +191,7 @@ pub(crate) fn decide(
             case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author, _| {
                 let mut f = f.clone();
                 f.author = author;
-                if f.note.chars().count() > 4000 {
-                    return Err(Rejection::new(RejectionCode::InvalidField, "note: at most 4000 characters"));
-                }
-                Ok(Record::FollowUp(f))
+                f.validate(policy).map(|()| Record::FollowUp(f))
             })
         }
         Op::RecordConfirmation(j) => {
@@ -299,6 +296,21 @@ fn report(
     };
     if !acts_as(actor, d.level.handlers(), from_unit(&scope, handler_unit)) {
         return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+    }
+    // a cited lead must exist (whether it is unknown or out of reach is not told)
+    if let Some(lead) = d.lead_id {
+        let visible = match view.lead_visit(lead)? {
+            Some(visit) => match view.get(EntityKind::Visit, visit)? {
+                Some(v) => {
+                    crate::apply::record_scope(view, &v)?.is_some_and(|sc| actor.may_see(EntityKind::Visit, &sc))
+                }
+                None => false,
+            },
+            None => false,
+        };
+        if !visible {
+            return reject(RejectionCode::NotInJurisdiction, "lead_id: no such lead");
+        }
     }
     // one case, one code: a number from a block this user reserved, not yet used
     let Some(case) = crate::disputes::CaseNumber::parse(&d.case_number) else {
@@ -437,12 +449,6 @@ fn decide_escalation(
             message: "the dispute has moved on".into(),
             current: Box::new(Record::Dispute(d)),
         });
-    }
-    if !op.approve && op.comment.trim().is_empty() {
-        return reject(RejectionCode::InvalidField, "comment: say why when refusing");
-    }
-    if op.comment.chars().count() > 2000 {
-        return reject(RejectionCode::InvalidField, "comment: at most 2000 characters");
     }
     e.decision = Some(EscalationDecision {
         approved: op.approve,

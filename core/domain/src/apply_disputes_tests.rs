@@ -39,6 +39,12 @@ impl StateView for World {
     fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
         Ok(self.versions.borrow().get(&(kind, id)).copied())
     }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.records.borrow().values().find_map(|r| match r {
+            Record::Visit(v) if v.leads.iter().any(|l| l.id == lead) => Some(v.id),
+            _ => None,
+        }))
+    }
 }
 
 fn u(n: u128) -> Uuid {

@@ -369,10 +369,35 @@ pub struct FlowEntry {
     pub note: String,
 }
 
+/// A text field: required (`min` 1: a visible character) or optional (`min` 0),
+/// at most `max` characters ([`crate::text::check`]).
 fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<(), Rejection> {
-    let n = s.trim().chars().count();
-    if n < min || s.chars().count() > max {
-        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: {min} to {max} characters")));
+    crate::text::check(field, s, min > 0, max)
+}
+
+/// Longest contact phone number, in characters (`+86 138-0000-0000` and the like).
+pub const MAX_PHONE_CHARS: usize = 20;
+
+/// A contact phone number: digits, with `+`, `-`, spaces and parentheses, at most
+/// [`MAX_PHONE_CHARS`] characters and at least one digit.
+pub fn check_phone(field: &str, phone: &str) -> Result<(), Rejection> {
+    if phone.chars().nth(MAX_PHONE_CHARS).is_some() {
+        return Err(Rejection::new(
+            RejectionCode::TextTooLong,
+            format!("{field}: at most {MAX_PHONE_CHARS} characters"),
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')');
+    if !phone.chars().all(allowed) || !phone.chars().any(|c| c.is_ascii_digit()) {
+        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: digits, + - ( ) and spaces only")));
+    }
+    Ok(())
+}
+
+/// Dates of sessions, agreements, follow-ups and disputes lie in 2000–2100.
+pub fn check_year(field: &str, at: DateTime<Utc>) -> Result<(), Rejection> {
+    if !(2000..=2100).contains(&at.year()) {
+        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: a date from 2000 to 2100")));
     }
     Ok(())
 }
@@ -391,13 +416,34 @@ impl Dispute {
         }
         for p in &self.parties {
             check_text("parties.name", &p.name, 1, 100)?;
+            if let Some(phone) = &p.phone {
+                check_phone("parties.phone", phone)?;
+            }
         }
-        if !(2000..=2100).contains(&self.found_at.year()) {
-            return Err(Rejection::new(RejectionCode::InvalidField, "found_at: out of range"));
-        }
+        check_year("found_at", self.found_at)?;
         CaseNumber::parse(&self.case_number)
             .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, "case_number: not a case number"))?;
         Ok(())
+    }
+}
+
+impl JudicialConfirmation {
+    /// The checks that need no other record (the court's name, the dates).
+    pub fn validate_fields(&self) -> Result<(), Rejection> {
+        check_text("court", &self.court, 1, 200)?;
+        check_year("applied_at", self.applied_at)?;
+        if let Some(at) = self.answered_at {
+            check_year("answered_at", at)?;
+        }
+        Ok(())
+    }
+}
+
+impl FollowUp {
+    /// Field checks: the date, and the note within the policy's limit.
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        check_year("at", self.at)?;
+        check_text("note", &self.note, 0, policy.text.max_note_chars)
     }
 }
 
@@ -415,11 +461,13 @@ impl Escalation {
 impl MediationSession {
     /// Field checks.
     pub fn validate(&self) -> Result<(), Rejection> {
+        check_year("held_at", self.held_at)?;
         check_text("record", &self.record, 1, 20_000)?;
         check_text("place", &self.place, 0, 200)?;
         if self.participants.len() > 200 || self.mediators.len() > 50 {
             return Err(Rejection::new(RejectionCode::InvalidField, "too many participants"));
         }
+        crate::text::check_all("participants", &self.participants, true, 100)?;
         Ok(())
     }
 }
@@ -427,7 +475,12 @@ impl MediationSession {
 impl Agreement {
     /// Field checks. Sums are integer fen, never negative.
     pub fn validate(&self) -> Result<(), Rejection> {
+        check_year("signed_at", self.signed_at)?;
         check_text("terms", &self.terms, 1, 20_000)?;
+        check_text("obligations", &self.obligations, 0, 20_000)?;
+        if self.signature_photos.len() > 50 {
+            return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: at most 50"));
+        }
         if self.sum_fen < 0 || self.sum_fen > 100_000_000_000 {
             return Err(Rejection::new(RejectionCode::InvalidField, "sum_fen: 0 to 1,000,000,000 yuan in fen"));
         }
@@ -441,7 +494,7 @@ impl Agreement {
 impl JudicialConfirmation {
     /// Applied within the policy's days of the agreement being signed.
     pub fn validate(&self, agreement: &Agreement, policy: &Policy) -> Result<(), Rejection> {
-        check_text("court", &self.court, 1, 200)?;
+        self.validate_fields()?;
         let days = policy.disputes.confirmation_within_days as i64;
         if self.applied_at < agreement.signed_at || self.applied_at > agreement.signed_at + Duration::days(days) {
             return Err(Rejection::new(
@@ -451,6 +504,34 @@ impl JudicialConfirmation {
         }
         Ok(())
     }
+}
+
+/// How much of one reserved case-number block has been used: the server counts a
+/// number as used when a `report_dispute` citing it is accepted (each number is
+/// claimed once; later updates of the same dispute do not count again).
+///
+/// A block is *outstanding* while it has unused numbers. A user may hold at most
+/// `disputes.max_open_case_blocks` outstanding blocks of a year; a phone keeps
+/// one in use and one spare, so the cap only stops runaway reservations. Numbers
+/// are never handed back, so a block a phone lost stays outstanding: the cap is a
+/// per-year bound and the year's turn frees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseBlockUse {
+    /// Numbers of the block used by accepted disputes.
+    pub used: u32,
+}
+
+impl CaseBlockUse {
+    /// Whether the block still has unused numbers (under the policy's block size).
+    pub fn outstanding(self, policy: &Policy) -> bool {
+        self.used < policy.disputes.case_block_size
+    }
+}
+
+/// Whether a user holding `outstanding` outstanding blocks of a year may reserve
+/// another ([`CaseBlockUse`]).
+pub fn may_reserve_case_block(outstanding: usize, policy: &Policy) -> bool {
+    outstanding < policy.disputes.max_open_case_blocks as usize
 }
 
 /// A parsed case number: `{town code}{village code}-{year}-{block:04}-{index:03}`,

@@ -14,6 +14,7 @@ pub mod assessment;
 pub mod disputes;
 pub mod id_number;
 pub mod ladder;
+pub mod op_validate;
 pub mod org;
 pub mod permissions;
 pub mod policy;
@@ -22,6 +23,7 @@ pub mod prevent;
 pub mod records;
 pub mod rejection;
 pub mod subsidy;
+pub mod text;
 pub mod time;
 pub mod wire;
 

@@ -32,6 +32,10 @@ pub struct Policy {
     pub negative_list: Vec<NegativeItemPolicy>,
     /// Limits on a village's own rules.
     pub village_rules: VillageRulesPolicy,
+    /// Free disk space the server keeps and warns about.
+    pub storage: StoragePolicy,
+    /// Lengths of free text in operations.
+    pub text: TextPolicy,
 }
 
 /// Limits on a village's rules (村规民约): the county's choice.
@@ -49,6 +53,43 @@ impl Default for VillageRulesPolicy {
     }
 }
 
+/// Lengths of free text in operations (limits every county shares, such as names
+/// and phone numbers, are fixed in the domain's `validate` functions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextPolicy {
+    /// Most characters in a note, comment or reason of a dispute, subsidy or
+    /// village-rules operation (closing notes, follow-up notes, escalation
+    /// decisions, refusals, restorations, violations, consultations). Longer is
+    /// refused `text_too_long`, naming the field.
+    pub max_note_chars: usize,
+}
+
+impl Default for TextPolicy {
+    fn default() -> Self {
+        TextPolicy { max_note_chars: 4000 }
+    }
+}
+
+/// Free space on the server's data dir.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoragePolicy {
+    /// Writes are refused (`507 storage_full`, retried later by the phones) while
+    /// less than this many bytes are free, so the store never meets a full disk in
+    /// the middle of a write (default 64 MiB).
+    pub reserve_bytes: u64,
+    /// The log warns, and `/healthz` says `"disk": "low"`, while less than this many
+    /// bytes are free (default 1 GiB).
+    pub warn_free_bytes: u64,
+}
+
+impl Default for StoragePolicy {
+    fn default() -> Self {
+        StoragePolicy { reserve_bytes: 64 * 1024 * 1024, warn_free_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
 /// Dispute kinds, case-number blocks, judicial confirmation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -57,6 +98,11 @@ pub struct DisputePolicy {
     pub kinds: Vec<DisputeKindPolicy>,
     /// Case numbers a phone reserves at a time.
     pub case_block_size: u32,
+    /// Most outstanding case-number blocks one user may hold in a year (a block
+    /// is outstanding while some of its numbers are unused: see
+    /// [`crate::disputes::CaseBlockUse`]); reserving more is refused
+    /// `409 too_many_blocks`.
+    pub max_open_case_blocks: u32,
     /// Judicial confirmation is applied for within this many days of the agreement.
     pub confirmation_within_days: u32,
 }
@@ -100,7 +146,7 @@ impl Default for DisputePolicy {
             usual_level: l,
         })
         .collect();
-        DisputePolicy { kinds, case_block_size: 100, confirmation_within_days: 30 }
+        DisputePolicy { kinds, case_block_size: 100, max_open_case_blocks: 10, confirmation_within_days: 30 }
     }
 }
 
@@ -397,6 +443,8 @@ impl Default for Policy {
             screening: ScreeningPolicy::default(),
             negative_list: seed_negative_list(),
             village_rules: VillageRulesPolicy::default(),
+            storage: StoragePolicy::default(),
+            text: TextPolicy::default(),
         }
     }
 }
@@ -466,6 +514,9 @@ fn seed_negative_list() -> Vec<NegativeItemPolicy> {
     .collect()
 }
 
+/// The largest text limit a county may set (characters).
+pub const MAX_TEXT_LIMIT: usize = 20_000;
+
 /// A policy file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -524,6 +575,9 @@ impl Policy {
         {
             return bad("disputes: at least one kind, case_block_size 1 to 1000");
         }
+        if self.disputes.max_open_case_blocks == 0 {
+            return bad("disputes.max_open_case_blocks must be at least 1");
+        }
         let s = &self.subsidy;
         if [
             s.base_general_fen,
@@ -539,6 +593,18 @@ impl Policy {
             || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
         {
             return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
+        }
+        // Bounds on what one op may carry: a phone adopts the served policy, and
+        // its store does not give back the space of a discarded op at once.
+        if !(1..=MAX_TEXT_LIMIT).contains(&self.text.max_note_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_notes_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_lead_chars)
+            || !(1..=100).contains(&self.visits.max_leads)
+        {
+            return bad("text.max_note_chars, visits.max_notes_chars and visits.max_lead_chars: 1 to 20000; visits.max_leads: 1 to 100");
+        }
+        if self.storage.warn_free_bytes < self.storage.reserve_bytes {
+            return bad("storage: warn_free_bytes must be at least reserve_bytes");
         }
         crate::policy_check::check(self)
     }
@@ -579,6 +645,9 @@ mod tests {
             Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 0\n").unwrap().auth.refresh_retry_grace_secs,
             0
         );
+        assert!(Policy::from_toml("[text]\nmax_note_chars = 10000000\n").is_err());
+        assert!(Policy::from_toml("[visits]\nmax_notes_chars = 10000000\n").is_err());
+        assert!(Policy::from_toml("[disputes]\nmax_open_case_blocks = 0\n").is_err());
         assert!(Policy::from_toml("[county]\ntimezone = \"Mars/Base\"\n").is_err());
     }
 

@@ -192,12 +192,7 @@ impl Visit {
     /// phone before saving and on the server before applying.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
         let limits = &policy.visits;
-        if self.notes.chars().count() > limits.max_notes_chars {
-            return Err(Rejection::new(
-                RejectionCode::InvalidField,
-                format!("notes: at most {} characters", limits.max_notes_chars),
-            ));
-        }
+        crate::text::check("notes", &self.notes, false, limits.max_notes_chars)?;
         if self.leads.len() > limits.max_leads {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
@@ -205,13 +200,7 @@ impl Visit {
             ));
         }
         for lead in &self.leads {
-            let n = lead.summary.trim().chars().count();
-            if n == 0 || n > limits.max_lead_chars {
-                return Err(Rejection::new(
-                    RejectionCode::InvalidField,
-                    format!("leads.summary: 1 to {} characters", limits.max_lead_chars),
-                ));
-            }
+            crate::text::check("leads.summary", &lead.summary, true, limits.max_lead_chars)?;
         }
         if self.kind == VisitKind::LeadFound && self.leads.is_empty() {
             return Err(Rejection::new(RejectionCode::InvalidField, "kind lead_found needs at least one lead"));
@@ -314,8 +303,9 @@ impl Attachment {
         if !PHOTO_CONTENT_TYPES.contains(&self.content_type.as_str()) {
             return bad("content_type: image/jpeg, image/png, image/heic or image/webp");
         }
-        if self.caption.chars().count() > 500 {
-            return bad("caption: at most 500 characters");
+        crate::text::check("caption", &self.caption, false, 500)?;
+        if let Some(item) = &self.file_item {
+            crate::text::check("file_item", item, true, 64)?;
         }
         if matches!(
             self.target_kind,
@@ -484,7 +474,7 @@ mod tests {
         let p = Policy::default();
         let mut v = visit();
         v.notes = "字".repeat(p.visits.max_notes_chars + 1);
-        assert_eq!(v.validate(&p).unwrap_err().code, RejectionCode::InvalidField);
+        assert_eq!(v.validate(&p).unwrap_err().code, RejectionCode::TextTooLong);
     }
 
     #[test]

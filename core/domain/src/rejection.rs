@@ -25,6 +25,8 @@ pub enum RejectionCode {
     InvalidState,
     /// Nobody may approve their own request.
     SelfApproval,
+    /// A text field is longer than its limit (the message names the field).
+    TextTooLong,
 }
 
 impl RejectionCode {
@@ -39,6 +41,7 @@ impl RejectionCode {
             RejectionCode::UnsupportedVersion => "unsupported_version",
             RejectionCode::InvalidState => "invalid_state",
             RejectionCode::SelfApproval => "self_approval",
+            RejectionCode::TextTooLong => "text_too_long",
         }
     }
 }

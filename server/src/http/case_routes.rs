@@ -12,9 +12,14 @@ use super::error::{ApiError, ApiResult};
 use super::AppState;
 
 /// Reserve a block of case numbers for this user (phones keep one or two spare so
-/// they can number disputes offline without collisions).
+/// they can number disputes offline without collisions). Refused `409
+/// too_many_blocks` while the user holds the policy's
+/// `disputes.max_open_case_blocks` outstanding blocks of the year (a block is
+/// outstanding while some of its numbers are not yet used by an accepted
+/// dispute): a phone that still holds numbers simply keeps using them.
 #[utoipa::path(post, path = "/v1/cases/blocks", tag = "disputes", security(("bearer" = [])),
-    responses((status = 201, body = CaseBlock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CaseBlock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "too_many_blocks: as many outstanding blocks as the policy allows")))]
 pub async fn reserve_block(
     State(st): State<AppState>,
     Authed(caller): Authed,
@@ -25,9 +30,9 @@ pub async fn reserve_block(
     }
     let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let year = Utc::now().with_timezone(&zone).year();
-    let store = st.store.clone();
+    let (store, policy) = (st.store.clone(), st.policy.clone());
     let owner = caller.user.id;
-    let block = tokio::task::spawn_blocking(move || store.reserve_case_block(owner, year)).await??;
+    let block = tokio::task::spawn_blocking(move || store.reserve_case_block(owner, year, &policy)).await??;
     tracing::info!(user = %owner, year, block, "case-number block reserved");
     Ok((StatusCode::CREATED, Json(CaseBlock { year, block, size: st.policy.disputes.case_block_size })))
 }

@@ -41,6 +41,28 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
 
+    /// 507 `storage_full`: the disk is full; nothing of the request was kept. The
+    /// answer carries `Retry-After` ([`crate::disk::STORAGE_FULL_RETRY_AFTER_SECS`]):
+    /// phones keep their work and retry.
+    pub fn storage_full() -> ApiError {
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the server's disk is full; nothing was saved; try again later",
+        )
+    }
+
+    /// An I/O failure: [`ApiError::storage_full`] for a full disk, else
+    /// [`ApiError::internal`].
+    pub fn io(e: std::io::Error) -> ApiError {
+        if crate::store::is_storage_full(&e) {
+            tracing::error!(error = %e, "a write met a full disk");
+            ApiError::storage_full()
+        } else {
+            ApiError::internal(e)
+        }
+    }
+
     /// 500 for an internal failure; the detail goes to the log, not the caller.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");
@@ -63,6 +85,10 @@ pub fn rate_limited(wait: std::time::Duration) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { code: self.code.to_string(), message: self.message, op_index: self.op_index };
+        if self.status == StatusCode::INSUFFICIENT_STORAGE {
+            let wait = crate::disk::STORAGE_FULL_RETRY_AFTER_SECS.to_string();
+            return (self.status, [(axum::http::header::RETRY_AFTER, wait)], Json(body)).into_response();
+        }
         (self.status, Json(body)).into_response()
     }
 }
@@ -72,6 +98,13 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::AlreadyExists(m) => ApiError::new(StatusCode::CONFLICT, "already_exists", m),
             StoreError::InvalidRecord(m) => ApiError::bad_request("invalid_record", m),
+            e @ StoreError::TooManyBlocks(_) => {
+                ApiError::new(StatusCode::CONFLICT, "too_many_blocks", format!("{e}: use the numbers you hold first"))
+            }
+            StoreError::StorageFull(m) => {
+                tracing::error!(error = %m, "a write met a full disk");
+                ApiError::storage_full()
+            }
             other => ApiError::internal(other),
         }
     }

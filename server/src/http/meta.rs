@@ -10,12 +10,37 @@ use utoipa::{Modify, OpenApi};
 use super::error::ApiResult;
 use super::AppState;
 
-/// Liveness: 200 when the store is open and answers.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "store open"), (status = 500)))]
+/// Liveness and the data dir's disk. 200 with `status: "ok"` when the store is
+/// open and writable; `disk` is `"ok"`, or `"low"` (below the policy's
+/// `storage.warn_free_bytes`: still writable, the log warns). 503 with
+/// `status: "degraded"` and `disk: "full"` while writes are impossible (free space
+/// below `storage.reserve_bytes`, every write answered `507 storage_full`);
+/// `restart_required: true` when the store met the full disk itself and takes
+/// writes again only after a restart. Reads are served either way.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses(
+    (status = 200, description = "store open and writable: {status: \"ok\", feed_seq, disk: \"ok\"|\"low\", free_bytes, writable: true, restart_required: false}"),
+    (status = 503, description = "store open, writes impossible: {status: \"degraded\", feed_seq, disk: \"full\", free_bytes, writable: false, restart_required}"),
+    (status = 500)))]
 pub async fn healthz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let store = st.store.clone();
-    let seq = tokio::task::spawn_blocking(move || store.last_seq()).await??;
-    Ok((StatusCode::OK, Json(serde_json::json!({"status": "ok", "feed_seq": seq}))))
+    let (store, disk) = (st.store.clone(), st.disk.clone());
+    let (seq, (state, free), failed) =
+        tokio::task::spawn_blocking(move || store.last_seq().map(|seq| (seq, disk.check(), store.write_failed_full())))
+            .await??;
+    let writable = state != crate::disk::DiskState::Full && !failed;
+    let (code, status, disk) = match (writable, failed) {
+        (true, _) => (StatusCode::OK, "ok", state.as_str()),
+        (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "degraded", "full"),
+        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "degraded", state.as_str()),
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "feed_seq": seq,
+        "disk": disk,
+        "free_bytes": free,
+        "writable": writable,
+        "restart_required": failed,
+    });
+    Ok((code, Json(body)))
 }
 
 /// The public keys that verify access tokens (JWKS, Ed25519).
@@ -73,16 +98,17 @@ impl Modify for CommonErrors {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let tus = path.starts_with("/v1/photos/uploads/") || path == "/v1/photos" || path == "/v1/photos/";
+            // (operation, a tus method, may write: refused 507 on a full disk)
             let ops = [
-                (&mut item.get, false),
-                (&mut item.post, true),
-                (&mut item.patch, true),
-                (&mut item.put, true),
-                (&mut item.delete, false),
-                (&mut item.head, true),
-                (&mut item.options, false),
+                (&mut item.get, false, false),
+                (&mut item.post, true, true),
+                (&mut item.patch, true, true),
+                (&mut item.put, true, true),
+                (&mut item.delete, false, true),
+                (&mut item.head, true, false),
+                (&mut item.options, false, false),
             ];
-            for (op, tus_method) in ops {
+            for (op, tus_method, writes) in ops {
                 let Some(op) = op.as_mut() else { continue };
                 let mut add = |status: &str, what: &str| {
                     op.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::T(error(what)));
@@ -104,6 +130,12 @@ impl Modify for CommonErrors {
                     add("412", "tus_version: Tus-Resumable 1.0.0 required");
                 }
                 add("408", "timeout: the request took too long");
+                if writes {
+                    add(
+                        "507",
+                        "storage_full: the server's disk is full; nothing was saved; retry after Retry-After seconds",
+                    );
+                }
             }
         }
     }

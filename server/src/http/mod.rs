@@ -51,6 +51,8 @@ pub struct AppState {
     pub busy: Arc<photos_routes::Busy>,
     /// Sign-in attempts per username and per client address.
     pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
+    /// Free space on the data dir.
+    pub disk: Arc<crate::disk::DiskWatch>,
 }
 
 /// How long one request may take before it is answered 408, unless the policy
@@ -182,6 +184,24 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Refuses every request that may write (anything but GET, HEAD and OPTIONS) with
+/// `507 storage_full` while the data dir's disk is below the policy's reserve, or
+/// after the store met a full disk (then until a restart): nothing is half-kept,
+/// and the phones retry later.
+async fn disk_guard(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::Method;
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && (st.disk.check().0 == crate::disk::DiskState::Full || st.store.write_failed_full())
+    {
+        return ApiError::storage_full().into_response();
+    }
+    next.run(req).await
+}
+
 /// The full router with its layers.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.policy.sync.max_push_bytes;
@@ -201,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), disk_guard))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn(hygiene::close_when_body_unread))
         .layer(hygiene::html_csp())

@@ -137,7 +137,7 @@ pub async fn create(State(st): State<AppState>, Authed(caller): Authed, headers:
         expires_at: now + Duration::hours(st.policy.photos.upload_expiry_hours as i64),
         completed: false,
     };
-    st.blobs.create_partial(upload.id).await.map_err(ApiError::internal)?;
+    st.blobs.create_partial(upload.id).await.map_err(ApiError::io)?;
     let store = st.store.clone();
     let rec = upload.clone();
     tokio::task::spawn_blocking(move || store.put_upload(&rec)).await??;
@@ -285,7 +285,7 @@ pub async fn patch(
         ));
     }
     let room = up.length - current;
-    let file = st.blobs.write_partial(id, offset).await.map_err(ApiError::internal)?;
+    let file = st.blobs.write_partial(id, offset).await.map_err(ApiError::io)?;
     let mut ingest = BodyIngest::new(file, chunk_hash, st.busy.running(id, offset));
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
@@ -330,7 +330,7 @@ pub async fn patch(
         Err(e) => {
             // Bytes that were not written or hashed cannot be vouched for: not kept.
             st.blobs.truncate_partial(id, offset).await.map_err(ApiError::internal)?;
-            return Err(ApiError::internal(e));
+            return Err(ApiError::io(e));
         }
         Ok(None) => {
             // Bytes that cannot be verified or do not fit are not kept.
@@ -434,7 +434,7 @@ async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
             "the photo's bytes do not match its declared sha256; upload discarded",
         ));
     }
-    st.blobs.promote(up.id, &up.sha256).await.map_err(ApiError::internal)?;
+    st.blobs.promote(up.id, &up.sha256).await.map_err(ApiError::io)?;
     let photo = PhotoRecord { sha256: up.sha256.clone(), length: up.length, created_at: Utc::now() };
     let done = up.clone();
     tokio::task::spawn_blocking(move || store.complete_upload(&photo, &done)).await??;

@@ -43,6 +43,8 @@ pub trait WriteTx: StateView {
     fn next_seq(&self) -> Result<u64, ViewError>;
     /// Claims a case number for a dispute.
     fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError>;
+    /// Notes which visit found a lead (a dispute may cite only a known lead).
+    fn index_lead(&self, lead: Uuid, visit: Uuid) -> Result<(), ViewError>;
     /// Notes that an attachment references a photo (for download checks).
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError>;
     /// Appends a change at its sequence and indexes it under each unit.
@@ -125,6 +127,7 @@ fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewEr
     match &record {
         Record::Attachment(a) => tx.add_photo_ref(&a.sha256, a.id)?,
         Record::Dispute(d) => tx.claim_case_number(&d.case_number, d.id)?,
+        Record::Visit(v) => v.leads.iter().try_for_each(|l| tx.index_lead(l.id, v.id))?,
         _ => {}
     }
     tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record, seq })?;

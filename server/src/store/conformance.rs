@@ -172,12 +172,21 @@ fn audit_log_appends_and_filters(store: &dyn Store) {
 
 fn case_blocks_are_unique_per_year(store: &dyn Store) {
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-    let x = store.reserve_case_block(a, 2026).unwrap();
-    let y = store.reserve_case_block(b, 2026).unwrap();
-    let z = store.reserve_case_block(a, 2027).unwrap();
+    let p = Policy::default();
+    let x = store.reserve_case_block(a, 2026, &p).unwrap();
+    let y = store.reserve_case_block(b, 2026, &p).unwrap();
+    let z = store.reserve_case_block(a, 2027, &p).unwrap();
     assert_ne!(x, y);
     assert_eq!(z, 1, "each year numbers its blocks from 1");
     assert!(x >= 1 && y >= 1);
+    // outstanding blocks per user and year are capped by policy
+    let mut capped = Policy::default();
+    capped.disputes.max_open_case_blocks = 2;
+    store.reserve_case_block(a, 2030, &capped).unwrap();
+    store.reserve_case_block(a, 2030, &capped).unwrap();
+    assert!(matches!(store.reserve_case_block(a, 2030, &capped), Err(StoreError::TooManyBlocks(2))));
+    store.reserve_case_block(b, 2030, &capped).expect("another user's cap is their own");
+    store.reserve_case_block(a, 2031, &capped).expect("another year's cap is its own");
 }
 
 fn uploads_and_photos(store: &dyn Store) {

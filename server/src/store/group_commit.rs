@@ -85,8 +85,8 @@ impl Durability {
         // Every ticket up to here was taken after its write: this flush covers them.
         let target = self.tickets.load(Ordering::SeqCst);
         let next = f.gen + 1;
-        meta.insert(GEN_KEY, &next.to_be_bytes()).map_err(|e| StoreError::Backend(e.to_string()))?;
-        db.flush().map_err(|e| StoreError::Backend(e.to_string()))?;
+        meta.insert(GEN_KEY, &next.to_be_bytes()).map_err(StoreError::from)?;
+        db.flush().map_err(StoreError::from)?;
         f.gen = next;
         f.covered = target;
         self.stats.0.fetch_add(1, Ordering::Relaxed);

@@ -27,8 +27,11 @@ struct Sync {
     changes: BTreeMap<u64, Change>,
     feed: BTreeSet<(Uuid, u64)>,
     photo_refs: BTreeSet<(String, Uuid)>,
-    case_blocks: HashMap<(i32, u32), Uuid>,
+    /// Owner and numbers used, by (year, block).
+    case_blocks: HashMap<(i32, u32), (Uuid, u32)>,
     case_numbers: HashMap<String, Uuid>,
+    /// Lead id → the visit that found it.
+    leads: HashMap<Uuid, Uuid>,
     seq: u64,
 }
 
@@ -84,13 +87,16 @@ impl StateView for MemTx {
         Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.record.clone()))
     }
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
-        Ok(self.0.borrow().case_blocks.get(&(year, block)).copied())
+        Ok(self.0.borrow().case_blocks.get(&(year, block)).map(|b| b.0))
     }
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_numbers.get(case_number).copied())
     }
     fn version(&self, kind: EntityKind, id: Uuid) -> Result<Option<u64>, ViewError> {
         Ok(self.0.borrow().records.get(&(kind, id)).map(|s| s.seq))
+    }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        Ok(self.0.borrow().leads.get(&lead).copied())
     }
 }
 
@@ -116,7 +122,17 @@ impl WriteTx for MemTx {
         Ok(s.seq)
     }
     fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError> {
-        self.0.borrow_mut().case_numbers.insert(case_number.to_string(), dispute);
+        let mut s = self.0.borrow_mut();
+        let first = s.case_numbers.insert(case_number.to_string(), dispute).is_none();
+        if let Some(case) = fengqiao_domain::disputes::CaseNumber::parse(case_number).filter(|_| first) {
+            if let Some(b) = s.case_blocks.get_mut(&(case.year, case.block)) {
+                b.1 = b.1.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+    fn index_lead(&self, lead: Uuid, visit: Uuid) -> Result<(), ViewError> {
+        self.0.borrow_mut().leads.insert(lead, visit);
         Ok(())
     }
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {
@@ -254,10 +270,20 @@ impl Store for MemoryStore {
         self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
     }
 
-    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32> {
+    fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
+        use fengqiao_domain::disputes::{may_reserve_case_block, CaseBlockUse};
         let mut st = self.st();
+        let outstanding = st
+            .sync
+            .case_blocks
+            .iter()
+            .filter(|((y, _), (o, used))| *y == year && *o == owner && CaseBlockUse { used: *used }.outstanding(policy))
+            .count();
+        if !may_reserve_case_block(outstanding, policy) {
+            return Err(StoreError::TooManyBlocks(policy.disputes.max_open_case_blocks));
+        }
         let next = st.sync.case_blocks.keys().filter(|(y, _)| *y == year).map(|(_, b)| *b).max().unwrap_or(0) + 1;
-        st.sync.case_blocks.insert((year, next), owner);
+        st.sync.case_blocks.insert((year, next), (owner, 0));
         Ok(next)
     }
 

@@ -40,6 +40,42 @@ pub enum StoreError {
     /// A record could not be placed (its org unit is unknown).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// The user holds as many outstanding case-number blocks as the policy allows
+    /// (`disputes.max_open_case_blocks`, the number in the error).
+    #[error("too many outstanding case-number blocks (at most {0})")]
+    TooManyBlocks(u32),
+    /// The disk is full (ENOSPC, or a quota): nothing of the write was
+    /// acknowledged; it may be retried once an operator frees space.
+    #[error("storage full: {0}")]
+    StorageFull(String),
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full. The one
+/// place ENOSPC is recognised: the store, the photo blobs and the HTTP layer all
+/// ask here.
+pub fn is_storage_full(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        if is_storage_full(&e) {
+            StoreError::StorageFull(e.to_string())
+        } else {
+            StoreError::Backend(e.to_string())
+        }
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    /// sled wraps the operating system's error in `sled::Error::Io`; a full disk
+    /// becomes [`StoreError::StorageFull`], anything else a backend failure.
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(io) => io.into(),
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
 }
 
 /// Result alias for store calls.
@@ -260,7 +296,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(answers)
     }
     /// Reserves the next case-number block of `year` for `owner`; its number.
-    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32>;
+    /// Refused with [`StoreError::TooManyBlocks`] while `owner` holds
+    /// `policy.disputes.max_open_case_blocks` outstanding blocks of `year`
+    /// ([`fengqiao_domain::disputes::CaseBlockUse`]: a block is outstanding while
+    /// fewer of its numbers than the block size were claimed by accepted disputes).
+    fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32>;
     /// Writes server-authored records (seed, import) into state and feed.
     /// Returns the last sequence used.
     fn put_records(&self, records: &[Record]) -> StoreResult<u64>;
@@ -304,6 +344,13 @@ pub trait Store: Send + Sync + 'static {
     fn last_seq(&self) -> StoreResult<u64>;
     /// Makes everything written so far durable.
     fn flush(&self) -> StoreResult<()>;
+
+    /// True once a write failed because the disk was full in a way the backend
+    /// does not recover from while running (sled keeps refusing writes after an
+    /// I/O error until it is reopened): writes stay impossible until a restart.
+    fn write_failed_full(&self) -> bool {
+        false
+    }
 }
 
 /// The stored form of an op's answer: the original outcome and who sent it.

@@ -23,7 +23,9 @@ use uuid::Uuid;
 
 use super::batch::{self, TxFail};
 
+mod cases;
 mod tx;
+use self::cases::{block_key, block_value};
 use self::tx::SledTx;
 // The write generation: bumped in sled by every flush, then written to
 // `GEN_FILE` beside sled's files once sled has flushed it. sled 0.34 opens a
@@ -64,6 +66,8 @@ pub struct SledStore {
     photo_holders: Tree,
     case_blocks: Tree,
     case_numbers: Tree,
+    /// Lead id → the visit that found it.
+    leads: Tree,
     user_refresh: Tree,
     audit: Tree,
     writer: Mutex<()>,
@@ -71,10 +75,15 @@ pub struct SledStore {
     visible: AtomicU64,
     /// Flushes with group commit, and the write generation.
     durability: Durability,
+    /// A flush failed on a full disk: sled refuses every later write until the
+    /// store is reopened (its I/O error is sticky), so the server says so.
+    failed_full: std::sync::atomic::AtomicBool,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// sled's failures as store errors (a full disk told apart: see [`StoreError`]'s
+/// `From<sled::Error>`).
+fn backend(e: sled::Error) -> StoreError {
+    e.into()
 }
 
 fn enc<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
@@ -142,6 +151,7 @@ impl SledStore {
             photo_holders: t("photo_holders")?,
             case_blocks: t("case_blocks")?,
             case_numbers: t("case_numbers")?,
+            leads: t("leads")?,
             user_refresh: t("user_refresh")?,
             audit: t("audit")?,
             db,
@@ -149,6 +159,7 @@ impl SledStore {
             audit_lock: Mutex::new(()),
             visible: AtomicU64::new(0),
             durability: Durability::open(dir, held)?,
+            failed_full: std::sync::atomic::AtomicBool::new(false),
         };
         let acknowledged = read_gen_file(&dir.join(GEN_FILE))?;
         if held < acknowledged {
@@ -188,6 +199,7 @@ impl SledStore {
             store.index_photo_holders()?;
             store.meta.insert(PHOTO_HOLDERS_INDEXED, &[1]).map_err(backend)?;
         }
+        store.index_old_leads()?;
         store.db.flush().map_err(backend)?;
         Ok(store)
     }
@@ -203,7 +215,20 @@ impl SledStore {
     /// generation is bumped in sled first, then (once sled has it on disk) in the
     /// generation file, which so never runs ahead.
     fn durable(&self) -> StoreResult<()> {
-        self.durability.durable(&self.db, &self.meta)
+        self.noted(self.durability.durable(&self.db, &self.meta))
+    }
+
+    /// Passes `r` on, remembering a full disk met by sled (whose I/O errors are
+    /// sticky: it refuses writes from then on until reopened).
+    fn noted<T>(&self, r: StoreResult<T>) -> StoreResult<T> {
+        if let Err(StoreError::StorageFull(_)) = &r {
+            if !self.failed_full.swap(true, Ordering::SeqCst) {
+                tracing::error!(
+                    "the disk is full: the store could not write and refuses writes until the server restarts"
+                );
+            }
+        }
+        r
     }
 
     /// Flushes done and durable calls answered by another caller's flush, since open.
@@ -234,33 +259,36 @@ impl SledStore {
             &self.photo_refs,
             &self.case_blocks,
             &self.case_numbers,
+            &self.leads,
         );
-        let result = trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers)| {
-            let tx = SledTx {
-                ops,
-                records,
-                changes,
-                feed,
-                meta,
-                photo_refs,
-                case_blocks,
-                case_numbers,
-                stash: RefCell::new(None),
-            };
-            match f(&tx) {
-                Ok(v) => Ok(v),
-                Err(e) => Err(match tx.stash.into_inner() {
-                    Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
-                    Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
-                    None => ConflictableTransactionError::Abort(e),
-                }),
-            }
-        });
-        let value = result.map_err(|e: TransactionError<TxFail>| match e {
+        let result =
+            trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads)| {
+                let tx = SledTx {
+                    ops,
+                    records,
+                    changes,
+                    feed,
+                    meta,
+                    photo_refs,
+                    case_blocks,
+                    case_numbers,
+                    leads,
+                    stash: RefCell::new(None),
+                };
+                match f(&tx) {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(match tx.stash.into_inner() {
+                        Some(UnabortableTransactionError::Conflict) => ConflictableTransactionError::Conflict,
+                        Some(UnabortableTransactionError::Storage(s)) => ConflictableTransactionError::Storage(s),
+                        None => ConflictableTransactionError::Abort(e),
+                    }),
+                }
+            });
+        let value = self.noted(result.map_err(|e: TransactionError<TxFail>| match e {
             TransactionError::Abort(TxFail::Storage(v)) => StoreError::Backend(v.0),
             TransactionError::Abort(TxFail::InvalidRecord(m)) => StoreError::InvalidRecord(m),
             TransactionError::Storage(s) => backend(s),
-        })?;
+        }))?;
         let top = match self.meta.get(SEQ_KEY).map_err(backend)? {
             Some(v) => read_u64(&v)?,
             None => 0,
@@ -281,7 +309,7 @@ impl SledStore {
             seq += 1;
             batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
         }
-        self.audit.apply_batch(batch).map_err(backend)
+        self.noted(self.audit.apply_batch(batch).map_err(backend))
     }
 
     /// A store written before holders were recorded: the author of every
@@ -322,13 +350,6 @@ fn holder_key(sha256: &str, user: Uuid) -> Vec<u8> {
 fn user_refresh_key(rec: &RefreshRecord) -> Vec<u8> {
     let mut k = rec.user_id.as_bytes().to_vec();
     k.extend_from_slice(rec.token_hash.as_bytes());
-    k
-}
-
-fn block_key(year: i32, block: u32) -> [u8; 8] {
-    let mut k = [0u8; 8];
-    k[..4].copy_from_slice(&year.to_be_bytes());
-    k[4..].copy_from_slice(&block.to_be_bytes());
     k
 }
 
@@ -529,26 +550,8 @@ impl Store for SledStore {
         self.transact(|tx| batch::apply_ops(tx, actor, policy, ops, now))
     }
 
-    fn reserve_case_block(&self, owner: Uuid, year: i32) -> StoreResult<u32> {
-        let _w = self.lock();
-        let counter = format!("case_block:{year}");
-        let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
-            let next = match meta.get(counter.as_bytes())? {
-                Some(v) => {
-                    u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1
-                }
-                None => 1,
-            };
-            meta.insert(counter.as_bytes(), &next.to_be_bytes())?;
-            blocks.insert(&block_key(year, next), owner.as_bytes())?;
-            Ok(next)
-        });
-        let block = res.map_err(|e| match e {
-            TransactionError::Abort(()) => StoreError::Corrupt("bad case-block counter".into()),
-            TransactionError::Storage(s) => backend(s),
-        })?;
-        self.durable()?;
-        Ok(block)
+    fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
+        self.reserve_block(owner, year, policy)
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {
@@ -658,6 +661,10 @@ impl Store for SledStore {
 
     fn flush(&self) -> StoreResult<()> {
         self.durable()
+    }
+
+    fn write_failed_full(&self) -> bool {
+        self.failed_full.load(Ordering::SeqCst)
     }
 }
 

@@ -19,6 +19,15 @@ pub(crate) const SPARE_BLOCKS: usize = 1;
 const MAX_PER_SYNC: usize = 5;
 /// At most this many reservations in one `prepare_case_numbers` call.
 const MAX_PREPARE: usize = 100;
+/// The server's answer when the user holds as many outstanding blocks as the
+/// county allows (`disputes.max_open_case_blocks`).
+const TOO_MANY_BLOCKS: &str = "too_many_blocks";
+
+/// Whether `e` says the user already holds as many blocks as allowed: not a
+/// failure for a top-up, which then keeps using the numbers it has.
+fn at_block_cap(e: &Error) -> bool {
+    matches!(e, Error::Refused { status: 409, body } if body.code == TOO_MANY_BLOCKS)
+}
 
 /// Whether the user has a role that reports disputes.
 fn reports_disputes(session: &StoredSession) -> bool {
@@ -61,6 +70,10 @@ pub(crate) async fn top_up(ctx: &Ctx<'_>, auth: &mut Authed<'_>, user: Uuid) -> 
         match reserve_one(ctx, auth, user).await {
             Ok(()) => {}
             Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e) if at_block_cap(&e) => {
+                tracing::info!("as many case-number blocks held as the county allows: no top-up");
+                break;
+            }
             Err(e) => {
                 let transient = matches!(e, Error::Network(_) | Error::Server { .. } | Error::RateLimited);
                 tracing::warn!(transient, "could not reserve case numbers");
@@ -89,8 +102,9 @@ impl FieldClient {
     }
 
     /// Reserves blocks until at least `at_least` case numbers are held (e.g.
-    /// before days out of coverage; `sync` keeps a smaller stock by itself).
-    /// Returns the numbers held.
+    /// before days out of coverage; `sync` keeps a smaller stock by itself), or
+    /// until the county's cap on outstanding blocks is reached (then fewer are
+    /// held: not an error). Returns the numbers held.
     pub async fn prepare_case_numbers(&self, at_least: u32) -> Result<u64, ClientError> {
         let _net = self.net.lock().await;
         let run = async {
@@ -101,7 +115,10 @@ impl FieldClient {
                 if left(&self.store.case_blocks(user)?) >= at_least as u64 {
                     break;
                 }
-                reserve_one(&ctx, &mut auth, user).await?;
+                match reserve_one(&ctx, &mut auth, user).await {
+                    Err(e) if at_block_cap(&e) => break,
+                    r => r?,
+                }
             }
             Ok::<u64, Error>(left(&self.store.case_blocks(user)?))
         };

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::super::batch::WriteTx;
 use super::super::{feed_key, record_key, StoredAnswer, StoredRecord};
-use super::{block_key, SEQ_KEY};
+use super::{block_key, block_value, SEQ_KEY};
 
 /// A sled transaction seen through [`WriteTx`]. sled's own errors are stashed so a
 /// conflict reruns the transaction instead of aborting it.
@@ -27,6 +27,7 @@ pub(super) struct SledTx<'a> {
     pub(super) photo_refs: &'a TransactionalTree,
     pub(super) case_blocks: &'a TransactionalTree,
     pub(super) case_numbers: &'a TransactionalTree,
+    pub(super) leads: &'a TransactionalTree,
     pub(super) stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -57,12 +58,18 @@ impl StateView for SledTx<'_> {
     }
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
         match self.io(self.case_blocks.get(block_key(year, block)))? {
-            Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
+            Some(v) => block_value(&v).map(|(owner, _)| Some(owner)),
             None => Ok(None),
         }
     }
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         match self.io(self.case_numbers.get(case_number.as_bytes()))? {
+            Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
+            None => Ok(None),
+        }
+    }
+    fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
+        match self.io(self.leads.get(lead.as_bytes()))? {
             Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
             None => Ok(None),
         }
@@ -104,7 +111,23 @@ impl WriteTx for SledTx<'_> {
     }
 
     fn claim_case_number(&self, case_number: &str, dispute: Uuid) -> Result<(), ViewError> {
-        self.io(self.case_numbers.insert(case_number.as_bytes(), dispute.as_bytes())).map(|_| ())
+        let before = self.io(self.case_numbers.insert(case_number.as_bytes(), dispute.as_bytes()))?;
+        // A number used for the first time counts against its block.
+        let Some(case) = fengqiao_domain::disputes::CaseNumber::parse(case_number).filter(|_| before.is_none()) else {
+            return Ok(());
+        };
+        let key = block_key(case.year, case.block);
+        if let Some(v) = self.io(self.case_blocks.get(key))? {
+            let (owner, used) = block_value(&v)?;
+            let mut value = owner.as_bytes().to_vec();
+            value.extend_from_slice(&used.saturating_add(1).to_be_bytes());
+            self.io(self.case_blocks.insert(&key, value))?;
+        }
+        Ok(())
+    }
+
+    fn index_lead(&self, lead: Uuid, visit: Uuid) -> Result<(), ViewError> {
+        self.io(self.leads.insert(lead.as_bytes(), visit.as_bytes())).map(|_| ())
     }
 
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError> {

@@ -1,0 +1,90 @@
+//! Case-number blocks and the lead index of the sled store.
+
+use fengqiao_domain::apply::ViewError;
+use fengqiao_domain::disputes::{may_reserve_case_block, CaseBlockUse};
+use fengqiao_domain::policy::Policy;
+use fengqiao_domain::{EntityKind, Record};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use uuid::Uuid;
+
+use super::{backend, SledStore};
+use crate::store::{Store, StoreError, StoreResult};
+
+/// Set once the lead → visit index covers every stored visit.
+const LEADS_INDEXED: &[u8] = b"leads_indexed";
+
+/// A case block's value: its owner, then (once a number of it was used) the count
+/// of its numbers claimed by accepted disputes, u32 big-endian.
+pub(super) fn block_value(v: &[u8]) -> Result<(Uuid, u32), ViewError> {
+    let bad = || ViewError("bad case-block value".into());
+    let owner = Uuid::from_slice(v.get(..16).ok_or_else(bad)?).map_err(|_| bad())?;
+    let used = match v.get(16..) {
+        None | Some([]) => 0,
+        Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| bad())?),
+    };
+    Ok((owner, used))
+}
+
+/// Key of a case block: year then block number, big-endian.
+pub(super) fn block_key(year: i32, block: u32) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&year.to_be_bytes());
+    k[4..].copy_from_slice(&block.to_be_bytes());
+    k
+}
+
+impl SledStore {
+    /// [`Store::reserve_case_block`]: refused while `owner` holds the policy's
+    /// number of outstanding blocks of `year`.
+    pub(super) fn reserve_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
+        let _w = self.lock();
+        // Every write to `case_blocks` holds the writer lock: this count stands
+        // until the reservation below is written.
+        let mut outstanding = 0;
+        for kv in self.case_blocks.scan_prefix(year.to_be_bytes()) {
+            let (_, v) = kv.map_err(backend)?;
+            let (held_by, used) = block_value(&v).map_err(|e| StoreError::Corrupt(e.0))?;
+            if held_by == owner && (CaseBlockUse { used }).outstanding(policy) {
+                outstanding += 1;
+            }
+        }
+        if !may_reserve_case_block(outstanding, policy) {
+            return Err(StoreError::TooManyBlocks(policy.disputes.max_open_case_blocks));
+        }
+        let counter = format!("case_block:{year}");
+        let res = (&self.meta, &self.case_blocks).transaction(|(meta, blocks)| {
+            let next = match meta.get(counter.as_bytes())? {
+                Some(v) => {
+                    u32::from_be_bytes(v.as_ref().try_into().map_err(|_| ConflictableTransactionError::Abort(()))?) + 1
+                }
+                None => 1,
+            };
+            meta.insert(counter.as_bytes(), &next.to_be_bytes())?;
+            blocks.insert(&block_key(year, next), owner.as_bytes())?;
+            Ok(next)
+        });
+        let block = res.map_err(|e| match e {
+            TransactionError::Abort(()) => StoreError::Corrupt("bad case-block counter".into()),
+            TransactionError::Storage(s) => backend(s),
+        })?;
+        self.durable()?;
+        Ok(block)
+    }
+
+    /// Builds the lead → visit index once for a store written before it existed.
+    pub(super) fn index_old_leads(&self) -> StoreResult<()> {
+        if self.meta.get(LEADS_INDEXED).map_err(backend)?.is_none() {
+            // A store written before the lead index existed: build it once.
+            for r in self.records_of_kind(EntityKind::Visit)? {
+                if let Record::Visit(v) = r {
+                    for lead in &v.leads {
+                        self.leads.insert(lead.id.as_bytes(), v.id.as_bytes()).map_err(backend)?;
+                    }
+                }
+            }
+            self.meta.insert(LEADS_INDEXED, &[1]).map_err(backend)?;
+        }
+        Ok(())
+    }
+}
