@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The whole policy. `Policy::default()` is the seed county's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Policy {
     /// The county itself.
     pub county: CountyPolicy,
@@ -40,7 +40,7 @@ pub struct Policy {
 
 /// Limits on a village's rules (村规民约): the county's choice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct VillageRulesPolicy {
     /// Most items on a village's negative list (the policy's own `negative_list`
     /// included); at least 1.
@@ -56,7 +56,7 @@ impl Default for VillageRulesPolicy {
 /// Lengths of free text in operations (limits every county shares, such as names
 /// and phone numbers, are fixed in the domain's `validate` functions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct TextPolicy {
     /// Most characters in a note, comment or reason of a dispute, subsidy or
     /// village-rules operation (closing notes, follow-up notes, escalation
@@ -73,7 +73,7 @@ impl Default for TextPolicy {
 
 /// Free space on the server's data dir.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct StoragePolicy {
     /// Writes are refused (`507 storage_full`, retried later by the phones) while
     /// less than this many bytes are free, so the store never meets a full disk in
@@ -92,7 +92,7 @@ impl Default for StoragePolicy {
 
 /// Dispute kinds, case-number blocks, judicial confirmation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct DisputePolicy {
     /// The county's dispute kinds.
     pub kinds: Vec<DisputeKindPolicy>,
@@ -109,7 +109,6 @@ pub struct DisputePolicy {
 
 /// One kind of dispute, with the level that usually settles it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DisputeKindPolicy {
     /// Stable code.
     pub code: String,
@@ -152,7 +151,7 @@ impl Default for DisputePolicy {
 
 /// Subsidy rates (integer fen), the case-file checklist, payment deadline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct SubsidyPolicy {
     /// Base for a general case.
     pub base_general_fen: i64,
@@ -178,7 +177,6 @@ pub struct SubsidyPolicy {
 
 /// One step of the quality factor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QualityStep {
     /// Lowest review score for this step.
     pub min_score: u8,
@@ -188,7 +186,6 @@ pub struct QualityStep {
 
 /// A social-impact bonus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ImpactBonus {
     /// Dispute kind code.
     pub kind: String,
@@ -198,7 +195,6 @@ pub struct ImpactBonus {
 
 /// An item of the case-file checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// Stable code.
     pub code: String,
@@ -246,7 +242,7 @@ impl Default for SubsidyPolicy {
 
 /// Photo uploads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct PhotoPolicy {
     /// Largest photo accepted, in bytes (default 25 MB).
     pub max_bytes: u64,
@@ -262,7 +258,7 @@ impl Default for PhotoPolicy {
 
 /// The county's name and display zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct CountyPolicy {
     /// Display name.
     pub name: String,
@@ -273,7 +269,7 @@ pub struct CountyPolicy {
 
 /// Limits on visit records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct VisitPolicy {
     /// Most characters in a visit's notes.
     pub max_notes_chars: usize,
@@ -285,7 +281,7 @@ pub struct VisitPolicy {
 
 /// Sync limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct SyncPolicy {
     /// Most operations in one push.
     pub max_push_ops: usize,
@@ -300,7 +296,7 @@ pub struct SyncPolicy {
 
 /// Sign-in and token lifetimes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AuthPolicy {
     /// Access-token lifetime in seconds.
     pub access_ttl_secs: u64,
@@ -323,7 +319,7 @@ pub struct AuthPolicy {
 
 /// Deadlines by dispute grade, in days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct DeadlinePolicy {
     /// 一般
     pub general_days: u32,
@@ -337,7 +333,6 @@ pub struct DeadlinePolicy {
 
 /// One item of the negative list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NegativeItemPolicy {
     /// Stable code.
     pub code: String,
@@ -359,7 +354,7 @@ fn default_correction_days() -> u32 {
 
 /// Screening: focus areas and key periods that raise the cadence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ScreeningPolicy {
     /// Focus areas (重点领域).
     pub focus_areas: Vec<FocusArea>,
@@ -371,7 +366,6 @@ pub struct ScreeningPolicy {
 
 /// A focus area of screening.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FocusArea {
     /// Stable code.
     pub code: String,
@@ -381,7 +375,6 @@ pub struct FocusArea {
 
 /// A key period: from and to as (month, day), inclusive, and the cadence in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct KeyPeriod {
     /// Chinese name.
     pub name: String,
@@ -395,7 +388,7 @@ pub struct KeyPeriod {
 
 /// Weights of the village assessment, percent (the rule: [`crate::assessment`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AssessmentWeights {
     /// Share of disputes settled in the group or village.
     pub settled_locally: u32,
@@ -541,7 +534,16 @@ pub enum PolicyError {
 impl Policy {
     /// Parses a policy from TOML text; missing keys take the seed's defaults.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
-        let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        // Unknown keys are found by path here rather than by serde's
+        // `deny_unknown_fields`, so the same types read the served JSON
+        // tolerantly: a phone keeps reading the policy of a newer server.
+        let mut unknown = Vec::new();
+        let p: Policy =
+            serde_ignored::deserialize(toml::Deserializer::new(text), |path| unknown.push(path.to_string()))
+                .map_err(|e| PolicyError::Parse(e.to_string()))?;
+        if !unknown.is_empty() {
+            return Err(PolicyError::Parse(format!("unknown key: {}", unknown.join(", "))));
+        }
         p.check()?;
         Ok(p)
     }
@@ -635,6 +637,24 @@ mod tests {
         assert!(e.contains("majr_days"), "{e}");
         let e = Policy::from_toml("colour = 1\n").unwrap_err().to_string();
         assert!(e.contains("colour"), "{e}");
+    }
+
+    /// The served policy (JSON) is read tolerantly: a phone built before a key
+    /// existed still reads a newer server's policy, while the county's TOML
+    /// file refuses the same unknown key by name.
+    #[test]
+    fn served_json_tolerates_added_keys_and_the_file_does_not() {
+        let mut served = serde_json::to_value(Policy::default()).unwrap();
+        served["a_section_added_later"] = serde_json::json!({ "x": 1 });
+        served["deadlines"]["a_key_added_later"] = serde_json::json!(7);
+        let read: Policy = serde_json::from_value(served).expect("an older phone reads a newer policy");
+        assert_eq!(read, Policy::default());
+        let e = Policy::from_toml("[deadlines]\na_key_added_later = 7\n").unwrap_err().to_string();
+        assert!(e.contains("deadlines.a_key_added_later"), "{e}");
+        let nested =
+            Policy::default().to_toml().replacen("[[negative_list]]\n", "[[negative_list]]\nsurprise = 1\n", 1);
+        let e = Policy::from_toml(&nested).unwrap_err().to_string();
+        assert!(e.contains("negative_list") && e.contains("surprise"), "{e}");
     }
 
     #[test]

@@ -10,16 +10,17 @@ use utoipa::{Modify, OpenApi};
 use super::error::ApiResult;
 use super::AppState;
 
-/// Liveness and the data dir's disk. 200 with `status: "ok"` when the store is
-/// open and writable; `disk` is `"ok"`, or `"low"` (below the policy's
-/// `storage.warn_free_bytes`: still writable, the log warns). 503 with
-/// `status: "degraded"` and `disk: "full"` while writes are impossible (free space
-/// below `storage.reserve_bytes`, every write answered `507 storage_full`);
-/// `restart_required: true` when the store met the full disk itself and takes
-/// writes again only after a restart. Reads are served either way.
+/// Liveness and the data dir's disk. 200 while the store is open (DESIGN §9):
+/// `status: "ok"` when writable, with `disk` `"ok"` or `"low"` (below the policy's
+/// `storage.warn_free_bytes`: still writable, the log warns); `status: "degraded"`,
+/// `disk: "full"`, `writable: false` while free space is below
+/// `storage.reserve_bytes` (every write answered `507 storage_full`; freeing space
+/// is enough). 503 with `restart_required: true` once the store met the full disk
+/// itself: it takes writes again only after a restart, which is what a liveness
+/// probe should then bring about. Reads are served either way.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses(
-    (status = 200, description = "store open and writable: {status: \"ok\", feed_seq, disk: \"ok\"|\"low\", free_bytes, writable: true, restart_required: false}"),
-    (status = 503, description = "store open, writes impossible: {status: \"degraded\", feed_seq, disk: \"full\", free_bytes, writable: false, restart_required}"),
+    (status = 200, description = "store open: {status: \"ok\"|\"degraded\", feed_seq, disk: \"ok\"|\"low\"|\"full\", free_bytes, writable, restart_required: false}"),
+    (status = 503, description = "the store met a full disk and needs a restart: {status: \"degraded\", feed_seq, disk: \"full\", free_bytes, writable: false, restart_required: true}"),
     (status = 500)))]
 pub async fn healthz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
     let (store, disk) = (st.store.clone(), st.disk.clone());
@@ -30,7 +31,7 @@ pub async fn healthz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<
     let (code, status, disk) = match (writable, failed) {
         (true, _) => (StatusCode::OK, "ok", state.as_str()),
         (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "degraded", "full"),
-        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "degraded", state.as_str()),
+        (false, false) => (StatusCode::OK, "degraded", state.as_str()),
     };
     let body = serde_json::json!({
         "status": status,
