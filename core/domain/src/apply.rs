@@ -280,7 +280,7 @@ fn lost_race(env: &OpEnvelope, view: &dyn StateView, verdict: Verdict) -> Result
         if view.version(kind, id)?.is_some_and(|v| v > seen) {
             if let Some(current) = view.get(kind, id)? {
                 return Ok(Verdict::Conflict {
-                    message: format!("changed by someone else first: {}", r.message),
+                    message: format!("这条记录已被他人先一步改动（冲突，以服务器上的现状为准）：{}", r.message),
                     current: Box::new(current),
                 });
             }
