@@ -153,7 +153,7 @@ pub struct Paid {
 /// Mark a batch paid (county admin).
 #[utoipa::path(post, path = "/v1/subsidies/batches/{id}/paid", tag = "subsidies", request_body = Paid, security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "batch id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody, description = "the payment reference is empty, too long or only invisible characters")))]
 pub async fn mark_paid(
     State(st): State<AppState>,
     Authed(caller): Authed,
