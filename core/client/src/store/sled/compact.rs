@@ -25,6 +25,8 @@
 //!    without a marker are deleted at the next open).
 //!
 //! The key file, the generation file and the outbox journal are not touched.
+//! Two processes opening one store at once cannot interleave these steps:
+//! all of them (finishing an earlier swap included) run under [`lock`].
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -76,6 +78,22 @@ fn step() {
             panic!("compaction stopped after step {n}");
         }
     }
+}
+
+/// An exclusive lock on the store's generation file, held while a swap is
+/// finished or made (released when the file is dropped). The generation file
+/// is written in place, never replaced, so every opener locks the same file.
+pub(crate) fn lock(dir: &Path) -> StoreResult<File> {
+    use fs4::fs_std::FileExt;
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(super::integrity::GEN_FILE))
+        .map_err(|e| io("store.gen", e))?;
+    f.lock_exclusive().map_err(|e| io("store.gen", e))?;
+    Ok(f)
 }
 
 /// Finishes a swap an earlier open started, or deletes the leftovers of one
@@ -344,6 +362,38 @@ mod tests {
             }
         }
         panic!("the compaction never ran to its end");
+    }
+
+    /// Two opens racing on a store due for compaction: whichever gets it
+    /// finds it whole and compacted, the other is refused (sled's files are
+    /// held) or, coming second, opens the compacted store.
+    #[test]
+    fn racing_opens_do_not_interleave_a_swap() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (before, _) = build(dir.path());
+        wait_released(&dir.path().join("db")).expect("closed");
+        let path = dir.path().to_path_buf();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let opens: Vec<_> = (0..2)
+            .map(|_| {
+                let (p, b) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    b.wait();
+                    SledClientStore::open(&p, &crate::store::test_key()).map(|s| (held(&s), s.disk_bytes()))
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("no panic"))
+            .collect();
+        let opened: Vec<_> = opens.into_iter().filter_map(Result::ok).collect();
+        assert!(!opened.is_empty(), "one open gets the store");
+        for (h, bytes) in opened {
+            assert_eq!(h, before);
+            assert!(bytes < 2_000_000, "compacted: {bytes}");
+        }
+        let s = reopen(dir.path()).expect("reopen");
+        assert_eq!(held(&s), before);
     }
 
     /// A store below the floor, or whose files hold mostly live data, is left as it is.

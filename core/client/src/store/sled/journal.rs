@@ -35,8 +35,9 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 pub(crate) const JOURNAL_FILE: &str = "outbox.journal";
 /// Compact when the journal holds at least this many lines...
 const COMPACT_MIN_LINES: u64 = 64;
-/// ...or at least this many bytes, more than twice what it held after its
-/// last compaction (a few large ops, refused and discarded, are worth it)...
+/// ...or at least this many bytes, with nothing live or more than twice what
+/// it held after its last compaction (a few large ops, refused and
+/// discarded, are worth it)...
 const COMPACT_MIN_BYTES: u64 = CHUNK;
 /// ...and more than this many per live op.
 const COMPACT_FACTOR: u64 = 2;
@@ -327,14 +328,15 @@ impl Journal {
     }
 
     /// Keeps only the ops for which `live` holds, once the journal has grown
-    /// well past them: in lines, or in bytes since its last compaction (so
-    /// rewrites cost amortised constant time per byte written); never when
-    /// every line is live. Callers hold the store's write lock. Best effort:
+    /// well past them: in lines, or in bytes when nothing is live or since its
+    /// last compaction (so rewrites cost amortised constant time per byte
+    /// written); never when every line is live. Callers hold the store's write lock. Best effort:
     /// a failed compaction leaves the whole journal, which is still correct.
     pub(crate) fn compact_if_due(&self, live_count: u64, live: impl Fn(Uuid) -> bool) {
         let mut g = self.lock();
         let by_lines = g.lines >= COMPACT_MIN_LINES && g.lines > COMPACT_FACTOR * live_count;
-        let by_bytes = g.pos >= COMPACT_MIN_BYTES && g.pos > COMPACT_FACTOR * g.base && g.lines > live_count;
+        let by_bytes =
+            g.pos >= COMPACT_MIN_BYTES && g.lines > live_count && (live_count == 0 || g.pos > COMPACT_FACTOR * g.base);
         if !by_lines && !by_bytes {
             return;
         }

@@ -21,6 +21,7 @@ impl SledClientStore {
         let damaged =
             |what: String| StoreError::Damaged { detail: what, journalled_ops: journal::journalled_ops(dir, &vault) };
         // A swap of compacted files an earlier open began is finished before sled opens.
+        let swap_lock = compact::lock(dir)?;
         compact::resume(dir)?;
         let open_db = || {
             // sled 0.34 may panic on some damaged files instead of answering an error.
@@ -59,6 +60,7 @@ impl SledClientStore {
                 Err(e) => tracing::warn!(error = %e, "could not compact the store's files; keeping them"),
             }
         }
+        drop(swap_lock);
         let journal = Journal::open(dir, vault.clone())?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         let meta = tree("meta")?;
