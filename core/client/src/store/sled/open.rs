@@ -1,6 +1,7 @@
 //! Opening the sled store: sled's files (a damaged log is answered, not a
 //! panic), the write generation checked against the one acknowledged beside
-//! them (ADR 0006), the format version, and the journal lines sled lost
+//! them (ADR 0006), sled's files rewritten when they far outgrew their data
+//! ([`super::compact`]), the format version, and the journal lines sled lost
 //! replayed (ADR 0015).
 
 use std::path::Path;
