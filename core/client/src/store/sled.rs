@@ -29,6 +29,7 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 mod cases;
+mod compact;
 mod complete;
 mod enqueue;
 mod integrity;

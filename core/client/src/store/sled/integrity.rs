@@ -90,9 +90,13 @@ fn is_store_file(name: &str) -> bool {
     matches!(name, "conf" | "db" | "blobs" | "snap.tmp" | GEN_FILE) || name.starts_with("snap.")
 }
 
-/// Is this file or folder part of the store (sled's, the journal, the key file)?
+/// Is this file or folder part of the store (sled's, the journal, the key
+/// file, a compaction under way)?
 pub(crate) fn is_own_file(name: &str) -> bool {
-    is_store_file(name) || name == JOURNAL_FILE || name.starts_with(super::keyfile::KEY_FILE)
+    is_store_file(name)
+        || name == JOURNAL_FILE
+        || name.starts_with(super::keyfile::KEY_FILE)
+        || super::compact::is_compaction_file(name)
 }
 
 /// Moves the store in `dir` aside and rebuilds it from the outbox journal.

@@ -35,6 +35,10 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 pub(crate) const JOURNAL_FILE: &str = "outbox.journal";
 /// Compact when the journal holds at least this many lines...
 const COMPACT_MIN_LINES: u64 = 64;
+/// ...or at least this many bytes, with nothing live or more than twice what
+/// it held after its last compaction (a few large ops, refused and
+/// discarded, are worth it)...
+const COMPACT_MIN_BYTES: u64 = CHUNK;
 /// ...and more than this many per live op.
 const COMPACT_FACTOR: u64 = 2;
 /// The journal grows by this many zero bytes at a time (a few hundred lines).
@@ -205,6 +209,8 @@ struct JournalInner {
     /// The file's length (zeros from `pos` on).
     len: u64,
     lines: u64,
+    /// Where the lines ended when the journal was opened or last compacted.
+    base: u64,
 }
 
 impl JournalInner {
@@ -253,7 +259,7 @@ impl Journal {
         let read = read_journal(&path, &vault)?;
         let file = open_rw(&path)?;
         let len = file.metadata().map_err(|e| io("outbox.journal", e))?.len();
-        let inner = JournalInner { file, pos: read.end, len, lines: read.lines };
+        let inner = JournalInner { file, pos: read.end, len, lines: read.lines, base: read.end };
         Ok(Journal {
             path,
             vault,
@@ -322,18 +328,23 @@ impl Journal {
     }
 
     /// Keeps only the ops for which `live` holds, once the journal has grown
-    /// well past them (callers hold the store's write lock). Best effort: a
-    /// failed compaction leaves the whole journal, which is still correct.
+    /// well past them: in lines, or in bytes when nothing is live or since its
+    /// last compaction (so rewrites cost amortised constant time per byte
+    /// written); never when every line is live. Callers hold the store's write lock. Best effort:
+    /// a failed compaction leaves the whole journal, which is still correct.
     pub(crate) fn compact_if_due(&self, live_count: u64, live: impl Fn(Uuid) -> bool) {
         let mut g = self.lock();
-        if g.lines < COMPACT_MIN_LINES || g.lines <= COMPACT_FACTOR * live_count {
+        let by_lines = g.lines >= COMPACT_MIN_LINES && g.lines > COMPACT_FACTOR * live_count;
+        let by_bytes =
+            g.pos >= COMPACT_MIN_BYTES && g.lines > live_count && (live_count == 0 || g.pos > COMPACT_FACTOR * g.base);
+        if !by_lines && !by_bytes {
             return;
         }
         if live_count == 0 {
             // Nothing is live: empty it without reading it (the zero tail
             // regrows at the next line).
             match g.file.set_len(0) {
-                Ok(()) => (g.pos, g.len, g.lines) = (0, 0, 0),
+                Ok(()) => (g.pos, g.len, g.lines, g.base) = (0, 0, 0, 0),
                 Err(e) => tracing::warn!(error = %e, "could not empty the outbox journal"),
             }
             if let Err(e) = g.file.sync_all() {
@@ -367,7 +378,7 @@ impl Journal {
         if let Some(dir) = self.path.parent() {
             sync_dir(dir);
         }
-        Ok(JournalInner { file: open_rw(&self.path)?, pos, len, lines })
+        Ok(JournalInner { file: open_rw(&self.path)?, pos, len, lines, base: pos })
     }
 
     /// Empties the journal (after a wipe): the ops it held are gone for good.
@@ -375,7 +386,7 @@ impl Journal {
         let mut g = self.lock();
         g.file.set_len(0).map_err(|e| io("outbox.journal", e))?;
         g.file.sync_all().map_err(|e| io("outbox.journal", e))?;
-        (g.pos, g.len, g.lines) = (0, 0, 0);
+        (g.pos, g.len, g.lines, g.base) = (0, 0, 0, 0);
         Ok(())
     }
 }

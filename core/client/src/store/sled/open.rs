@@ -1,6 +1,7 @@
 //! Opening the sled store: sled's files (a damaged log is answered, not a
 //! panic), the write generation checked against the one acknowledged beside
-//! them (ADR 0006), the format version, and the journal lines sled lost
+//! them (ADR 0006), sled's files rewritten when they far outgrew their data
+//! ([`super::compact`]), the format version, and the journal lines sled lost
 //! replayed (ADR 0015).
 
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::super::vault::Vault;
 use super::super::{StoreError, StoreResult, STORE_FORMAT_VERSION};
+use super::compact;
 use super::integrity::{self, GenFile};
 use super::journal::{self, Journal};
 use super::worker::Worker;
@@ -19,27 +21,50 @@ impl SledClientStore {
     pub(super) fn open_with(dir: &Path, vault: Arc<Vault>) -> StoreResult<Self> {
         let damaged =
             |what: String| StoreError::Damaged { detail: what, journalled_ops: journal::journalled_ops(dir, &vault) };
-        // sled 0.34 may panic on some damaged files instead of answering an error.
-        let opened = std::panic::catch_unwind(|| sled::Config::new().path(dir).open());
-        let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(e @ sled::Error::Corruption { .. })) => return Err(damaged(e.to_string())),
-            Ok(Err(e)) => return Err(backend(e)),
-            Err(_) => return Err(damaged("the storage engine failed reading its files".into())),
+        // A swap of compacted files an earlier open began is finished before sled opens.
+        let swap_lock = compact::lock(dir)?;
+        compact::resume(dir)?;
+        let open_db = || {
+            // sled 0.34 may panic on some damaged files instead of answering an error.
+            match std::panic::catch_unwind(|| sled::Config::new().path(dir).open()) {
+                Ok(Ok(db)) => Ok(db),
+                Ok(Err(e @ sled::Error::Corruption { .. })) => Err(damaged(e.to_string())),
+                Ok(Err(e)) => Err(backend(e)),
+                Err(_) => Err(damaged("the storage engine failed reading its files".into())),
+            }
         };
         let acknowledged = integrity::read_gen(dir)?;
+        let held_in = |db: &sled::Db| -> StoreResult<u64> {
+            let held = match db.open_tree("meta").map_err(backend)?.get(K_GEN).map_err(backend)? {
+                Some(v) => seq_from(&v).ok_or_else(|| damaged("unreadable write generation".into()))?,
+                None => 0,
+            };
+            if held < acknowledged {
+                return Err(damaged(format!(
+                    "it holds {held} of the {acknowledged} writes it acknowledged (sled dropped the rest)"
+                )));
+            }
+            Ok(held)
+        };
+        let mut db = open_db()?;
+        let mut held = held_in(&db)?;
+        // Only a store that passed the generation check is copied (see [`compact`]).
+        if compact::due(&db) {
+            match compact::copy(&db, dir) {
+                Ok(()) => {
+                    drop(db);
+                    compact::wait_released(&dir.join("db"))?;
+                    compact::resume(dir)?;
+                    db = open_db()?;
+                    held = held_in(&db)?;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not compact the store's files; keeping them"),
+            }
+        }
+        drop(swap_lock);
         let journal = Journal::open(dir, vault.clone())?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         let meta = tree("meta")?;
-        let held = match meta.get(K_GEN).map_err(backend)? {
-            Some(v) => seq_from(&v).ok_or_else(|| damaged("unreadable write generation".into()))?,
-            None => 0,
-        };
-        if held < acknowledged {
-            return Err(damaged(format!(
-                "it holds {held} of the {acknowledged} writes it acknowledged (sled dropped the rest)"
-            )));
-        }
         let store = SledClientStore {
             gen: Mutex::new(held),
             gen_file: GenFile::open(dir)?,
