@@ -66,6 +66,10 @@ const K_SYNC_META: &[u8] = b"sync_meta";
 const K_SESSION: &[u8] = b"session";
 /// The write generation (see [`integrity`]).
 const K_GEN: &[u8] = b"write_gen";
+/// Bytes of values discarded since sled's files were last measured (plain
+/// u64, big-endian): opening measures and compacts only once this passes
+/// [`compact::FLOOR`], so a store full of live data is not scanned at every open.
+const K_FREED: &[u8] = b"freed_bytes";
 /// Prefix of the core's own named values ([`ClientStore::local_value`]).
 const K_LOCAL: &[u8] = b"local/";
 

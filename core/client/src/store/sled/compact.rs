@@ -33,6 +33,7 @@ use std::path::Path;
 
 use super::super::StoreResult;
 use super::journal::{io, sync_dir};
+use super::{backend, SledClientStore, K_FREED};
 
 /// Where the fresh copy is built.
 pub(crate) const NEW_DIR: &str = "compact.new";
@@ -43,8 +44,9 @@ pub(crate) const MARK_OUT: &str = "compact.out";
 /// Marker: the old files are out, the copy is being moved in.
 pub(crate) const MARK_IN: &str = "compact.in";
 
-/// Below this many bytes on disk, sled's files are left as they are.
-const FLOOR: u64 = 4 * 1024 * 1024;
+/// Below this many bytes on disk, sled's files are left as they are; and
+/// until this many bytes were discarded, opening does not measure them.
+pub(crate) const FLOOR: u64 = 4 * 1024 * 1024;
 /// Compact when the files exceed this many times the live data (plus [`FLOOR`]).
 const FACTOR: u64 = 2;
 
@@ -111,6 +113,32 @@ pub(crate) fn resume(dir: &Path) -> StoreResult<()> {
             fs::remove_dir_all(&p).map_err(|e| io("compaction leftovers", e))?;
         }
     }
+    Ok(())
+}
+
+fn freed_value(v: Option<&[u8]>) -> u64 {
+    v.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
+}
+
+impl SledClientStore {
+    /// Counts `n` more bytes discarded since sled's files were last measured.
+    pub(super) fn note_freed(&self, n: u64) -> StoreResult<()> {
+        self.meta
+            .fetch_and_update(K_FREED, |old| Some(freed_value(old).saturating_add(n).to_be_bytes().to_vec()))
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// Bytes discarded since sled's files were last measured (see [`K_FREED`]).
+pub(crate) fn freed(db: &sled::Db) -> u64 {
+    let Ok(meta) = db.open_tree("meta") else { return 0 };
+    meta.get(K_FREED).ok().flatten().map(|v| freed_value(Some(&v))).unwrap_or(0)
+}
+
+/// Starts counting discarded bytes afresh, once sled's files were measured.
+pub(crate) fn forget_freed(db: &sled::Db) -> StoreResult<()> {
+    db.open_tree("meta").and_then(|m| m.remove(K_FREED)).map_err(backend)?;
     Ok(())
 }
 

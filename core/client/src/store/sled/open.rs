@@ -48,18 +48,22 @@ impl SledClientStore {
         };
         let mut db = open_db()?;
         let mut held = held_in(&db)?;
-        // Only a store that passed the generation check is copied (see [`compact`]).
-        if compact::due(&db) {
-            match compact::copy(&db, dir) {
-                Ok(()) => {
-                    drop(db);
-                    compact::wait_released(&dir.join("db"))?;
-                    compact::resume(dir)?;
-                    db = open_db()?;
-                    held = held_in(&db)?;
+        // Only a store that passed the generation check is copied (see
+        // [`compact`]), and only one that discarded enough to be worth measuring.
+        if compact::freed(&db) >= compact::FLOOR {
+            if compact::due(&db) {
+                match compact::copy(&db, dir) {
+                    Ok(()) => {
+                        drop(db);
+                        compact::wait_released(&dir.join("db"))?;
+                        compact::resume(dir)?;
+                        db = open_db()?;
+                        held = held_in(&db)?;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not compact the store's files; keeping them"),
                 }
-                Err(e) => tracing::warn!(error = %e, "could not compact the store's files; keeping them"),
             }
+            compact::forget_freed(&db)?;
         }
         drop(swap_lock);
         let journal = Journal::open(dir, vault.clone())?;

@@ -88,9 +88,10 @@ impl SledClientStore {
     pub(super) fn discard_entry(&self, op_id: Uuid) -> StoreResult<bool> {
         let op_key = self.ok(op_id);
         let _w = self.write()?;
-        let done = (&self.quarantine, &self.records, &self.uploads)
+        let freed = (&self.quarantine, &self.records, &self.uploads)
             .transaction(|(quarantine, records, uploads)| {
-                let Some(v) = quarantine.remove(&op_key)? else { return Ok(false) };
+                let Some(v) = quarantine.remove(&op_key)? else { return Ok(None) };
+                let mut freed = v.len() as u64;
                 let q: QuarantineValue = self.tx_unseal("quarantine", T_QUARANTINE, &op_key, &v)?;
                 if let Some(sha) = op_photo(&q.op) {
                     let pkey = self.pk(sha);
@@ -110,6 +111,7 @@ impl SledClientStore {
                             .unwrap_or(false);
                         if carried {
                             records.remove(&rkey)?;
+                            freed += rv.len() as u64;
                         }
                     }
                 }
@@ -118,11 +120,14 @@ impl SledClientStore {
                     let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
                     records.insert(&key, self.tx_seal(T_RECORDS, &key, &val)?)?;
                 }
-                Ok(true)
+                Ok(Some(freed))
             })
             .map_err(tx_err)?;
+        if let Some(n) = freed {
+            self.note_freed(n)?;
+        }
         self.flush()?;
         self.compact_journal();
-        Ok(done)
+        Ok(freed.is_some())
     }
 }
