@@ -1,0 +1,60 @@
+//! Tests of `policy.rs`.
+
+use super::*;
+
+#[test]
+fn empty_file_gives_seed_defaults() {
+    let p = Policy::from_toml("").unwrap();
+    assert_eq!(p, Policy::default());
+    assert_eq!(p.deadlines.general_days, 7);
+    assert_eq!(p.negative_list.len(), 4);
+}
+
+#[test]
+fn partial_file_overrides_only_what_it_names() {
+    let p = Policy::from_toml("[deadlines]\nmajor_days = 30\n").unwrap();
+    assert_eq!(p.deadlines.major_days, 30);
+    assert_eq!(p.deadlines.general_days, 7);
+}
+
+#[test]
+fn unknown_key_is_an_error_naming_it() {
+    let e = Policy::from_toml("[deadlines]\nmajr_days = 30\n").unwrap_err().to_string();
+    assert!(e.contains("majr_days"), "{e}");
+    let e = Policy::from_toml("colour = 1\n").unwrap_err().to_string();
+    assert!(e.contains("colour"), "{e}");
+}
+
+/// The served policy (JSON) is read tolerantly: a phone built before a key
+/// existed still reads a newer server's policy, while the county's TOML
+/// file refuses the same unknown key by name.
+#[test]
+fn served_json_tolerates_added_keys_and_the_file_does_not() {
+    let mut served = serde_json::to_value(Policy::default()).unwrap();
+    served["a_section_added_later"] = serde_json::json!({ "x": 1 });
+    served["deadlines"]["a_key_added_later"] = serde_json::json!(7);
+    let read: Policy = serde_json::from_value(served).expect("an older phone reads a newer policy");
+    assert_eq!(read, Policy::default());
+    let e = Policy::from_toml("[deadlines]\na_key_added_later = 7\n").unwrap_err().to_string();
+    assert!(e.contains("deadlines.a_key_added_later"), "{e}");
+    let nested = Policy::default().to_toml().replacen("[[negative_list]]\n", "[[negative_list]]\nsurprise = 1\n", 1);
+    let e = Policy::from_toml(&nested).unwrap_err().to_string();
+    assert!(e.contains("negative_list") && e.contains("surprise"), "{e}");
+}
+
+#[test]
+fn out_of_range_is_refused() {
+    assert!(Policy::from_toml("[auth]\naccess_ttl_secs = 1\n").is_err());
+    assert!(Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 601\n").is_err());
+    assert_eq!(Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 0\n").unwrap().auth.refresh_retry_grace_secs, 0);
+    assert!(Policy::from_toml("[text]\nmax_note_chars = 10000000\n").is_err());
+    assert!(Policy::from_toml("[visits]\nmax_notes_chars = 10000000\n").is_err());
+    assert!(Policy::from_toml("[disputes]\nmax_open_case_blocks = 0\n").is_err());
+    assert!(Policy::from_toml("[county]\ntimezone = \"Mars/Base\"\n").is_err());
+}
+
+#[test]
+fn default_roundtrips_through_toml() {
+    let p = Policy::default();
+    assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
+}
