@@ -164,7 +164,7 @@ async fn visits_are_recorded_offline_validated_and_checked() {
             "invalid_input",
             &ClientError::InvalidInput {
                 reason: "text_too_long".into(),
-                message: "notes: at most 4000 characters".into()
+                message: "notes：最多 4000 个字，请精简后再提交（文字长度上限）".into()
             }
         )
     );

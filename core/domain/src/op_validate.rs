@@ -34,7 +34,10 @@ impl Op {
             Op::CloseDispute(c) => c.validate(policy),
             Op::ReviewCaseFile(r) => {
                 if r.reasons.len() > MAX_REASONS {
-                    return Err(Rejection::new(RejectionCode::InvalidField, format!("reasons: at most {MAX_REASONS}")));
+                    return Err(Rejection::new(
+                        RejectionCode::InvalidField,
+                        format!("reasons：最多 {MAX_REASONS} 条理由"),
+                    ));
                 }
                 check_all("reasons", &r.reasons, true, note)
             }
@@ -116,7 +119,7 @@ mod tests {
         close("双方和解".into()).validate(&p).unwrap();
         let e = close("字".repeat(1_800_000 / 3)).validate(&p).unwrap_err();
         assert_eq!(e.code.as_str(), "text_too_long");
-        assert!(e.message.starts_with("note:"), "{e}");
+        assert!(e.message.starts_with("note："), "{e}");
         let mut small = p.clone();
         small.text.max_note_chars = 4;
         assert!(close("双方和解".into()).validate(&small).is_ok());

@@ -39,12 +39,15 @@ pub fn has_visible(s: &str) -> bool {
 pub fn check(field: &str, s: &str, required: bool, max: usize) -> Result<(), Rejection> {
     // Counting stops at the limit: a text of megabytes is not walked through.
     if s.chars().nth(max).is_some() {
-        return Err(Rejection::new(RejectionCode::TextTooLong, format!("{field}: at most {max} characters")));
+        return Err(Rejection::new(
+            RejectionCode::TextTooLong,
+            format!("{field}：最多 {max} 个字，请精简后再提交（文字长度上限）"),
+        ));
     }
     if required && !has_visible(s) {
         return Err(Rejection::new(
             RejectionCode::InvalidField,
-            format!("{field}: required, with a visible character (not only spaces or invisible characters)"),
+            format!("{field}：必须填写，且要有看得见的文字（不能只有空格或不可见字符）"),
         ));
     }
     Ok(())
@@ -97,6 +100,6 @@ mod tests {
         check("note", &"字".repeat(10), true, 10).unwrap();
         let e = check("note", &"字".repeat(11), true, 10).unwrap_err();
         assert_eq!((e.code, e.code.as_str()), (RejectionCode::TextTooLong, "text_too_long"));
-        assert!(e.message.starts_with("note:"), "{e}");
+        assert!(e.message.starts_with("note："), "{e}");
     }
 }

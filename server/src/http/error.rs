@@ -48,7 +48,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::INSUFFICIENT_STORAGE,
             "storage_full",
-            "the server's disk is full; nothing was saved; try again later",
+            "服务器磁盘已满，本次没有保存任何内容，请稍后再试（手机上的记录都还在，会自动重发）",
         )
     }
 
@@ -98,9 +98,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::AlreadyExists(m) => ApiError::new(StatusCode::CONFLICT, "already_exists", m),
             StoreError::InvalidRecord(m) => ApiError::bad_request("invalid_record", m),
-            e @ StoreError::TooManyBlocks(_) => {
-                ApiError::new(StatusCode::CONFLICT, "too_many_blocks", format!("{e}: use the numbers you hold first"))
-            }
+            e @ StoreError::TooManyBlocks(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "too_many_blocks",
+                format!("未用完的案件编号段已达上限（{e}）：请先用完手中的编号"),
+            ),
             StoreError::StorageFull(m) => {
                 tracing::error!(error = %m, "a write met a full disk");
                 ApiError::storage_full()
