@@ -24,9 +24,11 @@
 //! keeps `panic = "unwind"`.)
 
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, TryLockError};
 
 use fengqiao_core::CancelHandle;
 use tokio::runtime::Runtime;
@@ -77,19 +79,45 @@ pub(crate) fn guard<T>(call: impl FnOnce() -> Result<T, FengqiaoError>) -> Resul
 /// A foreign object (e.g. a sync listener) that a task calls into for as long
 /// as the foreign caller awaits it, and never after: see the module docs.
 pub(crate) struct Relay<T: ?Sized> {
+    open: AtomicBool,
     target: RwLock<Option<Arc<T>>>,
+}
+
+thread_local! {
+    /// How many relay calls this thread is inside (a host callback running).
+    static CALLING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Counts this thread out of a relay call, also when the callback panics.
+struct Calling;
+
+impl Calling {
+    fn enter() -> Calling {
+        CALLING.with(|c| c.set(c.get() + 1));
+        Calling
+    }
+}
+
+impl Drop for Calling {
+    fn drop(&mut self) {
+        CALLING.with(|c| c.set(c.get().saturating_sub(1)));
+    }
 }
 
 impl<T: ?Sized> Relay<T> {
     /// A relay to `target`, open until [`cut`](Cut::cut).
     pub(crate) fn new(target: Arc<T>) -> Arc<Self> {
-        Arc::new(Relay { target: RwLock::new(Some(target)) })
+        Arc::new(Relay { open: AtomicBool::new(true), target: RwLock::new(Some(target)) })
     }
 
     /// Calls `f` on the target unless the relay was cut (then nothing).
     pub(crate) fn with(&self, f: impl FnOnce(&T)) {
+        if !self.open.load(Ordering::Acquire) {
+            return;
+        }
         let guard = self.target.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = guard.as_ref() {
+        if let (true, Some(t)) = (self.open.load(Ordering::Acquire), guard.as_ref()) {
+            let _calling = Calling::enter();
             f(t);
         }
     }
@@ -97,14 +125,27 @@ impl<T: ?Sized> Relay<T> {
 
 /// Cutting a [`Relay`] off, whatever it carries.
 pub(crate) trait Cut: Send + Sync {
-    /// No call through the relay after this returns (one in flight is waited
-    /// for); the target is released on the calling thread.
+    /// No call through the relay starts after this returns. A call in flight
+    /// on another thread is waited for and the target is released on the
+    /// calling thread; cut from inside a host callback (the host dropped the
+    /// call while being called), nothing is waited for — that callback is this
+    /// thread's own — and the target is released when the relay is.
     fn cut(&self);
 }
 
 impl<T: ?Sized + Send + Sync> Cut for Relay<T> {
     fn cut(&self) {
-        let target = self.target.write().unwrap_or_else(|p| p.into_inner()).take();
+        self.open.store(false, Ordering::Release);
+        let inside = CALLING.with(|c| c.get() > 0);
+        let target = if inside {
+            match self.target.try_write() {
+                Ok(mut g) => g.take(),
+                Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
+                Err(TryLockError::WouldBlock) => None,
+            }
+        } else {
+            self.target.write().unwrap_or_else(|p| p.into_inner()).take()
+        };
         drop(target);
     }
 }

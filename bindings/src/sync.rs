@@ -401,6 +401,25 @@ mod tests {
         assert_eq!(Arc::strong_count(&probe), 1, "nothing of the listener is left in the core");
     }
 
+    /// The host drops the call from inside its own callback (the same
+    /// thread holds the relay's read guard): the cut returns at once instead
+    /// of waiting for itself, and no later call passes.
+    #[test]
+    fn a_relay_cut_from_inside_its_callback_does_not_wait_for_itself() {
+        let probe = Arc::new(Probe::default());
+        let relay = Relay::new(Arc::new(Listener(probe.clone())) as Arc<dyn SyncListener>);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let r2 = relay.clone();
+        std::thread::spawn(move || {
+            let bridge = ListenerBridge(r2.clone());
+            r2.with(|_| r2.cut());
+            bridge.on_progress(CorePhase::Pulling, 1, 0);
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(5)).expect("a cut inside a callback returns");
+        assert_eq!(probe.calls.load(Ordering::SeqCst), 0, "nothing passes after the cut");
+    }
+
     /// A relay cut while a task keeps calling through it: the calls stop at
     /// the cut, and a call in flight is waited for.
     #[test]
