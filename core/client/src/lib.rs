@@ -38,8 +38,8 @@ mod clock;
 mod device;
 mod disputes;
 mod error;
+mod ops;
 mod options;
-mod outbox;
 mod people;
 mod photos;
 mod prevent;
@@ -53,8 +53,9 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 mod view;
+mod visits;
 
-pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem, EMPTY_DATA_DIR};
+pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
@@ -71,3 +72,4 @@ pub use store::{
 };
 pub use subsidies::{MySubsidies, StatusTotal, SubsidyEstimate, SubsidyItem, SubsidyTotal};
 pub use sync::{SyncPhase, SyncProgress, SyncReport};
+pub use visits::{NewVisit, VisitItem};

@@ -13,6 +13,7 @@ use crate::photos::upload::Uploader;
 use crate::session::{Authed, Ctx};
 use crate::store::{ClientStore, OutboxEntry, PulledPage, QuarantineReason};
 
+mod disposition;
 mod push;
 
 /// The server's code for a pull cursor it did not give out (or no longer knows).

@@ -16,9 +16,9 @@ use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
-use super::actor_of;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
+use crate::ops::actor_of;
 use crate::store::{LocalRecord, RecordState, StoredSession};
 use crate::view::{view_error, PhoneView};
 

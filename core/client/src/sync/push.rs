@@ -18,9 +18,9 @@ use fengqiao_domain::wire::OpAnswer;
 use fengqiao_domain::WIRE_VERSION;
 use uuid::Uuid;
 
+use super::disposition::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
 use super::{Engine, SyncPhase, SyncReport};
 use crate::error::Error;
-use crate::outbox::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
 use crate::session::Authed;
 use crate::store::{ClientStore, OutboxEntry, QuarantineReason};
 
