@@ -16,13 +16,14 @@ use uuid::Uuid;
 use crate::api::{Api, Timeouts};
 use crate::error::{ClientError, Error};
 use crate::photos::blobs::BlobDir;
+use crate::progress::{SyncProgress, SyncReport};
 use crate::retry::{with_retry, CancelHandle};
 use crate::session::{session_from, Ctx};
 use crate::store::{
     ClientStore, QuarantinedEntry, SledClientStore, StoreError, StoreRecovery, StoredSession, SyncErrorInfo,
 };
 use crate::store::{StoreKey, Vault};
-use crate::sync::{Engine, SyncProgress, SyncReport};
+use crate::sync::Engine;
 
 pub use crate::options::ClientOptions;
 
@@ -429,7 +430,7 @@ impl FieldClient {
                 let visible = self.visible_photos()?;
                 uploads.retain(|u| visible.contains(&u.sha256));
             }
-            let photos_pending = uploads.iter().filter(|u| crate::photos::upload::is_open(&u.state)).count() as u64;
+            let photos_pending = uploads.iter().filter(|u| u.state.is_open()).count() as u64;
             let photos_failed = uploads
                 .iter()
                 .filter(|u| matches!(u.state, crate::store::UploadState::Failed { permanent: true, .. }))

@@ -33,16 +33,19 @@
 //! an in-memory one for tests; both run [`store::conformance`].
 
 mod api;
+mod case_blocks;
 mod client;
 mod clock;
 mod device;
 mod disputes;
 mod error;
+mod names;
 mod ops;
 mod options;
 mod people;
 mod photos;
 mod prevent;
+mod progress;
 mod retry;
 mod session;
 pub mod store;
@@ -66,10 +69,10 @@ pub use error::ClientError;
 pub use people::StandingDecision;
 pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
 pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
+pub use progress::{SyncPhase, SyncProgress, SyncReport};
 pub use retry::{CancelHandle, RetryPolicy};
 pub use store::{
     ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreKey, StoreRecovery, SyncErrorInfo, UploadState,
 };
 pub use subsidies::{MySubsidies, StatusTotal, SubsidyEstimate, SubsidyItem, SubsidyTotal};
-pub use sync::{SyncPhase, SyncProgress, SyncReport};
 pub use visits::{NewVisit, VisitItem};

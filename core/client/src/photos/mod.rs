@@ -69,7 +69,7 @@ pub struct PhotoStatus {
 impl PhotoStatus {
     /// Still to be uploaded (not done, not failed for good).
     pub fn is_pending(&self) -> bool {
-        upload::is_open(&self.state)
+        self.state.is_open()
     }
 }
 

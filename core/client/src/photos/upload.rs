@@ -23,9 +23,9 @@ use tokio::task::JoinHandle;
 use super::blobs::BlobDir;
 use super::chunk_size::ChunkSize;
 use crate::error::Error;
+use crate::progress::{SyncPhase, SyncProgress, SyncReport};
 use crate::session::{Authed, Ctx};
 use crate::store::{PhotoUpload, StoreError, UploadState};
-use crate::sync::{SyncPhase, SyncProgress, SyncReport};
 
 /// Chunks refused as corrupted (460) in a row before the sync gives up for now.
 const MAX_CHECKSUM_RETRIES: u32 = 4;
@@ -81,7 +81,7 @@ impl Uploader<'_> {
     /// Uploads every confirmed photo not yet done (nor failed for good), in queue order.
     pub(crate) async fn run(&self, auth: &mut Authed<'_>, report: &mut SyncReport) -> Result<(), Error> {
         let todo: Vec<PhotoUpload> =
-            self.ctx.store.photo_uploads()?.into_iter().filter(|u| u.confirmed && is_open(&u.state)).collect();
+            self.ctx.store.photo_uploads()?.into_iter().filter(|u| u.confirmed && u.state.is_open()).collect();
         if todo.is_empty() {
             return Ok(());
         }
@@ -306,11 +306,6 @@ impl Uploader<'_> {
         tracing::info!("photo uploaded");
         Ok(Ended::Done)
     }
-}
-
-/// Not done and not failed for good: the uploader still works on it.
-pub(crate) fn is_open(state: &UploadState) -> bool {
-    !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
 }
 
 /// A chunk of the photo, decrypted and hashed, ready to send (and to send

@@ -19,8 +19,9 @@ use fengqiao_domain::WIRE_VERSION;
 use uuid::Uuid;
 
 use super::disposition::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
-use super::{Engine, SyncPhase, SyncReport};
+use super::Engine;
 use crate::error::Error;
+use crate::progress::{SyncPhase, SyncReport};
 use crate::session::Authed;
 use crate::store::{ClientStore, OutboxEntry, QuarantineReason};
 
