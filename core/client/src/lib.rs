@@ -62,8 +62,8 @@ pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DA
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
-    DisputeActions, DisputeFile, DisputeItem, InboxItem, NewAgreement, NewConfirmation, NewDispute, NewFollowUp,
-    NewSession,
+    dispute_order, DisputeActions, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
+    NewDispute, NewFollowUp, NewSession,
 };
 pub use error::ClientError;
 pub use people::StandingDecision;

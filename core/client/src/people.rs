@@ -2,7 +2,7 @@
 //! something by name, offline, from the names the last sync kept (see
 //! [`crate::names`]).
 
-use fengqiao_domain::disputes::EscalationDecision;
+use fengqiao_domain::disputes::{Escalation, EscalationDecision};
 use uuid::Uuid;
 
 use crate::client::FieldClient;
@@ -34,6 +34,15 @@ impl FieldClient {
             return Ok(Some(session.user.display_name));
         }
         kept_name(self.store.as_ref(), session.user.id, user_id)
+    }
+
+    /// Who decided `escalation`, by name, where the signed-in user may see it
+    /// (see [`display_name`](Self::display_name)); `None` while undecided, for
+    /// anyone else, or when the names cannot be read (a name never fails the
+    /// record it labels).
+    pub fn decider_name(&self, escalation: &Escalation) -> Option<String> {
+        let decision = escalation.decision.as_ref()?;
+        self.display_name_inner(decision.decided_by).ok().flatten()
     }
 
     /// For the signed-in user's quarantined decision that lost to another

@@ -12,6 +12,7 @@
 
 pub(crate) mod case_numbers;
 mod inbox;
+mod lists;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,7 @@ use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
+pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};
 use crate::error::{ClientError, Error};
 use crate::ops::{actor_of, typed, Enqueue};
