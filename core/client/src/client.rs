@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::api::{Api, Timeouts};
 use crate::error::{ClientError, Error};
-use crate::photos::blobs::BlobDir;
+use crate::photo_folder::BlobDir;
 use crate::progress::{SyncProgress, SyncReport};
 use crate::retry::{with_retry, CancelHandle};
 use crate::session::{session_from, Ctx};

@@ -43,6 +43,7 @@ mod names;
 mod ops;
 mod options;
 mod people;
+mod photo_folder;
 mod photos;
 mod prevent;
 mod progress;

@@ -7,15 +7,17 @@ use std::sync::Arc;
 use fengqiao_domain::wire::{Change, ChangeAction};
 use uuid::Uuid;
 
+use self::upload::Uploader;
 use crate::error::Error;
-use crate::photos::blobs::BlobDir;
-use crate::photos::upload::Uploader;
+use crate::photo_folder::BlobDir;
 use crate::progress::{SyncPhase, SyncProgress, SyncReport};
 use crate::session::{Authed, Ctx};
 use crate::store::{ClientStore, OutboxEntry, PulledPage, QuarantineReason};
 
+mod chunk_size;
 mod disposition;
 mod push;
+mod upload;
 
 /// The server's code for a pull cursor it did not give out (or no longer knows).
 const INVALID_CURSOR: &str = "invalid_cursor";

@@ -20,9 +20,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
-use super::blobs::BlobDir;
 use super::chunk_size::ChunkSize;
 use crate::error::Error;
+use crate::photo_folder::BlobDir;
 use crate::progress::{SyncPhase, SyncProgress, SyncReport};
 use crate::session::{Authed, Ctx};
 use crate::store::{PhotoUpload, StoreError, UploadState};
@@ -389,7 +389,7 @@ async fn local_hash(path: &Photo) -> io::Result<String> {
 /// The one place the uploader opens a photo's bytes: decrypted a segment at a
 /// time (any cut or altered byte fails with `InvalidData`).
 /// Blocking: only ever called on a blocking thread.
-fn open_photo(path: &Photo) -> io::Result<super::blobs::PhotoReader> {
+fn open_photo(path: &Photo) -> io::Result<crate::photo_folder::PhotoReader> {
     path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or_else(|| io::ErrorKind::NotFound.into())
 }
 

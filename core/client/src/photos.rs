@@ -2,12 +2,9 @@
 //! content-addressed folder, durable when the call returns), the persisted
 //! upload queue's view for the app, and the folder's space budget.
 //!
-//! The bytes live in [`blobs`]; the queue lives in the [`crate::ClientStore`];
-//! [`upload`] sends them during `sync`, after the records.
-
-pub(crate) mod blobs;
-mod chunk_size;
-pub(crate) mod upload;
+//! The bytes live in the photo folder ([`crate::photo_folder`]); the queue
+//! lives in the [`crate::ClientStore`]; the sync's uploader
+//! (`sync/upload.rs`) sends them after the records.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -16,16 +13,16 @@ use fengqiao_domain::wire::Op;
 use fengqiao_domain::{Attachment, EntityKind, Record};
 use uuid::Uuid;
 
-use self::blobs::{BlobDir, Limits};
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::ops::{typed, Enqueue};
+use crate::photo_folder::{self, BlobDir, Limits};
 use crate::store::{ClientStore, PhotoUpload, RecordState, UploadState};
 
 /// Stable reason (of `invalid_input`) for a photo source that is not a regular file.
-pub const PHOTO_NOT_A_FILE: &str = blobs::NOT_A_FILE;
+pub const PHOTO_NOT_A_FILE: &str = photo_folder::NOT_A_FILE;
 /// Stable reason (of `invalid_input`) for a photo source whose bytes are no JPEG, PNG, WebP or HEIC image.
-pub const PHOTO_NOT_AN_IMAGE: &str = blobs::NOT_AN_IMAGE;
+pub const PHOTO_NOT_AN_IMAGE: &str = photo_folder::NOT_AN_IMAGE;
 
 /// A photo as the app hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +176,7 @@ impl FieldClient {
         // A folder, a named pipe or a device is refused before the photo lock
         // is taken (the import checks the opened handle again).
         if source_meta.as_ref().is_some_and(|m| !m.is_file()) {
-            return Err(blobs::not_a_file());
+            return Err(photo_folder::not_a_file());
         }
 
         let blobs = self.blobs()?;
@@ -199,7 +196,7 @@ impl FieldClient {
         att.sha256 = imported.sha256.clone();
         att.length = imported.length;
         // The type the bytes show is recorded, whatever the app declared.
-        att.content_type = imported.content_type.ok_or_else(blobs::not_an_image).map_err(undo)?.to_string();
+        att.content_type = imported.content_type.ok_or_else(photo_folder::not_an_image).map_err(undo)?.to_string();
         let d = self.decide_locally(&session, Op::AttachPhoto(att), now).map_err(undo)?;
         let att: Attachment = typed(d.record.clone()).map_err(undo)?;
         let entry = PhotoUpload::new(att.sha256.clone(), att.length, att.content_type.clone(), now);
