@@ -51,8 +51,8 @@ pub use casefile::{
 };
 pub use client::{ClientConfig, FieldClient};
 pub use disputes::{
-    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeItem, DisputeKind,
-    Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
+    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeFilter, DisputeItem,
+    DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
 pub use inbox::InboxItem;

@@ -276,6 +276,13 @@ pub enum UploadState {
     },
 }
 
+impl UploadState {
+    /// Not done and not failed for good: the uploader still works on it.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, UploadState::Done | UploadState::Failed { permanent: true, .. })
+    }
+}
+
 /// A photo in the persisted upload queue (one per SHA-256, however many records
 /// it is attached to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
