@@ -4,6 +4,7 @@
 //! as a quarantined `conflict` carrying the decision that stands.
 
 use fengqiao_core::InboxItem as CoreInboxItem;
+use fengqiao_domain::disputes::Escalation as DomEscalation;
 
 use crate::client::FieldClient;
 use crate::convert::parse_id;
