@@ -207,6 +207,7 @@ impl FieldClient {
                 notified_at: now,
                 sanctions_from: now,
                 sanctions: vec![],
+                sanctions_withheld: None,
                 restoration: None,
             };
             match self.queue_case_op(Op::RecordViolation(v))? {

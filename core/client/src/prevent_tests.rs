@@ -119,7 +119,8 @@ fn standing_shows_a_suspension_only_once_it_applies() {
     let (leader, store) = phone_as(Role::GroupLeader, GROUP, clock.clone());
     let home = Uuid::from_u128(HOME);
     let starts = clock.now() + Duration::days(7);
-    let standing = HouseholdStanding { id: standing_id(home), household_id: home, suspensions: vec![starts] };
+    let standing =
+        HouseholdStanding { id: standing_id(home), household_id: home, suspensions: vec![starts], commitment: None };
     let page = PulledPage {
         reset: false,
         changes: vec![put(3, Record::HouseholdStanding(standing))],
