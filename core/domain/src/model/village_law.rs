@@ -83,6 +83,19 @@ impl SanctionsWithheld {
     }
 }
 
+/// Where a village's rules stand with the judicial office's legality review,
+/// in plain Chinese for the phone: lawful (sanctions apply) or why violations
+/// carry no sanction.
+pub fn rules_status_zh(withheld: Option<SanctionsWithheld>) -> &'static str {
+    match withheld {
+        None => "本村村规民约已经村民代表会议表决通过并经司法所合法性审查，负面清单惩戒有效",
+        Some(SanctionsWithheld::RulesUnreviewed) => "本村村规民约尚未经司法所合法性审查：其间记录的违约保留但不予惩戒",
+        Some(SanctionsWithheld::RulesUnlawful) => {
+            "本村村规民约未通过司法所合法性审查：违约记录保留但不予惩戒，须依法修改并重新审查"
+        }
+    }
+}
+
 /// The villagers' representative meeting's vote adopting the rules (村民代表会议
 /// 表决). The meeting may sit with at least two thirds of its members present,
 /// and adopts by more than half of those present (村民委员会组织法 第二十六条).
