@@ -100,6 +100,25 @@ impl ApiUser {
         self.http.get(format!("{}{path}", self.url)).bearer_auth(&self.token).send().await.expect("get")
     }
 
+    /// Every change the user pulls from the start, latest version of each
+    /// record (keyed by record id).
+    pub async fn pulled(&self) -> Vec<Value> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut cursor = String::new();
+        loop {
+            let page: Value =
+                self.get(&format!("/v1/sync/pull?cursor={cursor}&limit=1000")).await.json().await.expect("pull answer");
+            for c in page["changes"].as_array().expect("changes") {
+                out.insert(c["id"].as_str().unwrap_or_default().to_string(), c.clone());
+            }
+            cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+            if page["has_more"] != true {
+                break;
+            }
+        }
+        out.into_values().collect()
+    }
+
     /// POST JSON with the token.
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.http.post(format!("{}{path}", self.url)).bearer_auth(&self.token).json(&body).send().await.expect("post")

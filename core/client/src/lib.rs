@@ -69,7 +69,7 @@ pub use disputes::{
 pub use error::ClientError;
 pub use people::StandingDecision;
 pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
-pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
+pub use prevent::{HouseholdRules, NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use progress::{SyncPhase, SyncProgress, SyncReport};
 pub use retry::{CancelHandle, RetryPolicy};
 pub use store::{

@@ -17,7 +17,11 @@ use fengqiao_domain::apply_prevent::{rules_of, RECORDERS};
 use fengqiao_domain::ladder::Level;
 use fengqiao_domain::org::UnitLevel;
 use fengqiao_domain::permissions::sees;
-use fengqiao_domain::prevent::{screening_id, screening_period, standing_id, NegativeItem, Screening, Violation};
+use fengqiao_domain::prevent::HouseholdStanding;
+use fengqiao_domain::prevent::{
+    screening_id, screening_period, standing_id, Adoption, Commitment, NegativeItem, Screening, Violation,
+};
+use fengqiao_domain::village_law::{rules_status_zh, RecordCommitment};
 use fengqiao_domain::wire::{Op, RestoreHousehold};
 use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
 use uuid::Uuid;
@@ -67,6 +71,28 @@ pub struct ScreeningDue {
     pub village_name: String,
     /// The current period ([`screening_period`] of today in the county's zone).
     pub period: String,
+}
+
+/// A household under its village's rules, as the phone shows it: whether its
+/// services are suspended, where the rules stand with the legality review and
+/// their adopting vote, and the household's commitment letter (承诺书).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdRules {
+    /// The household.
+    pub household_id: Uuid,
+    /// Services suspended now (暂停公共服务).
+    pub suspended: bool,
+    /// The rules were reviewed as lawful: sanctions apply.
+    pub rules_lawful: bool,
+    /// Where the rules stand, in plain Chinese from the domain
+    /// ([`fengqiao_domain::village_law::rules_status_zh`]).
+    pub rules_status: String,
+    /// The villagers' representative meeting's vote, once recorded.
+    pub adoption: Option<Adoption>,
+    /// The household's commitment letter, once recorded.
+    pub commitment: Option<Commitment>,
+    /// The letter was recorded on this phone and not yet confirmed by the server.
+    pub commitment_pending: bool,
 }
 
 /// A violation on the phone, with where it stands with the server.
@@ -131,6 +157,63 @@ impl FieldClient {
                 }
                 _ => false,
             })
+        };
+        Ok(run()?)
+    }
+
+    /// The household under its village's rules: suspension now, the rules'
+    /// legality review and adopting vote, the commitment letter. For anyone
+    /// who sees the household (group leaders too). Offline.
+    pub fn household_rules(&self, household_id: Uuid) -> Result<HouseholdRules, ClientError> {
+        let run = || -> Result<HouseholdRules, Error> {
+            let session = self.session()?;
+            let view = PhoneView::new(self.store.as_ref(), Some(&session));
+            let scope = household_scope(&view, household_id).map_err(view_error)?;
+            let scope = scope.ok_or_else(|| not_in_jurisdiction("household"))?;
+            let village = level_unit(&view, &scope, Level::Village)
+                .map_err(view_error)?
+                .ok_or_else(|| not_in_jurisdiction("household"))?;
+            let rules = rules_of(&view, village, &self.policy()).map_err(view_error)?;
+            let (standing, pending) =
+                match self.store.get_record(EntityKind::HouseholdStanding, standing_id(household_id))? {
+                    Some(r) if shown_to(&r, session.user.id) => {
+                        let pending = matches!(r.state, RecordState::Pending { .. });
+                        match r.record {
+                            Record::HouseholdStanding(s) => (Some(s), pending),
+                            _ => (None, false),
+                        }
+                    }
+                    _ => (None, false),
+                };
+            let withheld = rules.sanctions_withheld();
+            Ok(HouseholdRules {
+                household_id,
+                suspended: standing.as_ref().is_some_and(|s| s.suspended_at(self.options.clock.now())),
+                rules_lawful: withheld.is_none(),
+                rules_status: rules_status_zh(withheld).to_string(),
+                adoption: rules.adoption,
+                commitment_pending: pending && standing.as_ref().is_some_and(|s| s.commitment.is_some()),
+                commitment: standing.and_then(|s| s.commitment),
+            })
+        };
+        Ok(run()?)
+    }
+
+    /// Records whether a household signed the commitment letter to its
+    /// village's rules (承诺书), offline (village cadres): signed with the day
+    /// (no later than today), or not signed with none.
+    pub fn record_commitment(
+        &self,
+        household_id: Uuid,
+        signed: bool,
+        signed_on: Option<chrono::NaiveDate>,
+    ) -> Result<Commitment, ClientError> {
+        let run = || -> Result<Commitment, Error> {
+            let op = Op::RecordCommitment(RecordCommitment { household_id, signed, signed_on });
+            match self.queue_case_op(op)? {
+                Record::HouseholdStanding(HouseholdStanding { commitment: Some(c), .. }) => Ok(c),
+                _ => Err(Error::InvalidInput("no commitment recorded".into())),
+            }
         };
         Ok(run()?)
     }
@@ -205,6 +288,7 @@ impl FieldClient {
                 notified_at: a.now,
                 sanctions_from: a.now,
                 sanctions: vec![],
+                sanctions_withheld: None,
                 restoration: None,
             })
         })

@@ -4,6 +4,7 @@
 
 pub mod admin_routes;
 pub mod auth_routes;
+pub mod blacklist_routes;
 pub mod case_routes;
 pub mod error;
 pub mod hygiene;
@@ -118,6 +119,7 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/cases/blocks", post(case_routes::reserve_block)),
         ("/v1/reports/flow", get(report_routes::flow)),
         ("/v1/reports/monthly", get(report_routes::monthly)),
+        ("/v1/reports/blacklist", get(blacklist_routes::blacklist)),
         ("/v1/subsidies/mine", get(subsidy_routes::mine)),
         ("/v1/subsidies/ledger", get(subsidy_routes::ledger)),
         ("/v1/subsidies/batches", post(subsidy_routes::create_batch)),

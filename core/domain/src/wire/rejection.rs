@@ -27,6 +27,9 @@ pub enum RejectionCode {
     SelfApproval,
     /// A text field is longer than its limit (the message names the field).
     TextTooLong,
+    /// A sanction names a statutory benefit (低保, 医保, 义务教育 …), which no
+    /// village rules or policy may suspend.
+    ProtectedBenefit,
 }
 
 impl RejectionCode {
@@ -42,6 +45,7 @@ impl RejectionCode {
             RejectionCode::InvalidState => "invalid_state",
             RejectionCode::SelfApproval => "self_approval",
             RejectionCode::TextTooLong => "text_too_long",
+            RejectionCode::ProtectedBenefit => "protected_benefit",
         }
     }
 }
