@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::{decide, Effect, Verdict};
 use fengqiao_domain::disputes::{Agreement, Dispute, Escalation, FollowUp, JudicialConfirmation, MediationSession};
 use fengqiao_domain::permissions::Actor;
-use fengqiao_domain::prevent::{Screening, Violation};
+use fengqiao_domain::prevent::{HouseholdStanding, Screening, Violation};
 use fengqiao_domain::wire::{Op, OpEnvelope};
 use fengqiao_domain::{Attachment, Record, Rejection, RejectionCode, Visit, WIRE_VERSION};
 use uuid::Uuid;
@@ -91,6 +91,7 @@ op_records!(
     JudicialConfirmation,
     Violation,
     Screening,
+    HouseholdStanding,
 );
 
 /// The record as the operation's type.

@@ -209,11 +209,9 @@ impl FieldClient {
         signed_on: Option<chrono::NaiveDate>,
     ) -> Result<Commitment, ClientError> {
         let run = || -> Result<Commitment, Error> {
-            let op = Op::RecordCommitment(RecordCommitment { household_id, signed, signed_on });
-            match self.queue_case_op(op)? {
-                Record::HouseholdStanding(HouseholdStanding { commitment: Some(c), .. }) => Ok(c),
-                _ => Err(Error::InvalidInput("no commitment recorded".into())),
-            }
+            let standing: HouseholdStanding =
+                self.submit_inner(|_| Op::RecordCommitment(RecordCommitment { household_id, signed, signed_on }))?;
+            standing.commitment.ok_or_else(|| Error::InvalidInput("no commitment recorded".into()))
         };
         Ok(run()?)
     }
