@@ -25,7 +25,6 @@ use uuid::Uuid;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::store::{LocalRecord, RecordState, StoredSession};
-use crate::subsidies::county_zone;
 use crate::view::{view_error, PhoneView};
 
 /// A violation of the negative list as a cadre records it.
@@ -115,7 +114,7 @@ impl FieldClient {
     /// Today's screening period in the county's zone.
     fn current_period(&self, now: DateTime<Utc>) -> String {
         let policy = self.policy();
-        let today = now.with_timezone(&county_zone(&policy)).date_naive();
+        let today = now.with_timezone(&policy.zone()).date_naive();
         screening_period(today, &policy)
     }
 

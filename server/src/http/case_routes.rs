@@ -28,8 +28,7 @@ pub async fn reserve_block(
     if !handles {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", "none of your roles reports disputes"));
     }
-    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let year = Utc::now().with_timezone(&zone).year();
+    let year = Utc::now().with_timezone(&st.policy.zone()).year();
     let (store, policy) = (st.store.clone(), st.policy.clone());
     let owner = caller.user.id;
     let block = tokio::task::spawn_blocking(move || store.reserve_case_block(owner, year, &policy)).await??;

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::assessment::{assess, VillageMonth};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute, Escalation, FlowEntry, FlowKind};
 use fengqiao_domain::ladder::{deadline, deadline_state, DeadlineState, Level};
@@ -291,7 +290,7 @@ pub fn monthly_report(
     month: Month,
     now: DateTime<Utc>,
 ) -> StoreResult<MonthlyReport> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = policy.zone();
     let mut d = Data {
         disputes: vec![],
         escalations: vec![],

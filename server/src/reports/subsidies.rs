@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::policy::Policy;
+pub use fengqiao_domain::subsidy::SubsidyTotal;
 use fengqiao_domain::subsidy::{is_overdue, Subsidy, SubsidyStatus};
 use fengqiao_domain::{Record, RoleGrant};
 use serde::Serialize;
@@ -33,19 +33,6 @@ pub fn subsidies(store: &dyn Store, grants: &[RoleGrant], personal: Option<Uuid>
     Ok(latest.into_values().collect())
 }
 
-/// Totals for one month (county zone) and status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct SubsidyTotal {
-    /// `YYYY-MM` of accrual.
-    pub month: String,
-    /// Status.
-    pub status: SubsidyStatus,
-    /// Number of subsidies.
-    pub count: u32,
-    /// Sum in fen.
-    pub total_fen: i64,
-}
-
 /// A payee's subsidies with their overdue flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SubsidyLine {
@@ -61,7 +48,8 @@ pub struct SubsidyLine {
 pub struct MySubsidies {
     /// Newest first.
     pub items: Vec<SubsidyLine>,
-    /// Totals by month of accrual and status.
+    /// Totals by month of accrual (county zone) and status: oldest month first,
+    /// each month's statuses in the lifecycle's order.
     pub totals: Vec<SubsidyTotal>,
 }
 
@@ -73,19 +61,10 @@ pub fn lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<Su
     out
 }
 
-/// Totals by month (county zone) and status.
+/// Totals by month (county zone) and status: the domain's rule, as the phone
+/// shows them.
 pub fn totals(items: &[Subsidy], policy: &Policy) -> Vec<SubsidyTotal> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let mut map: BTreeMap<(String, String), (SubsidyStatus, u32, i64)> = BTreeMap::new();
-    for s in items {
-        let month = s.accrued_at.with_timezone(&zone).format("%Y-%m").to_string();
-        let e = map.entry((month, format!("{:?}", s.status))).or_insert((s.status, 0, 0));
-        e.1 += 1;
-        e.2 += s.amount_fen;
-    }
-    map.into_iter()
-        .map(|((month, _), (status, count, total_fen))| SubsidyTotal { month, status, count, total_fen })
-        .collect()
+    fengqiao_domain::subsidy::totals(items, policy.zone()).by_month
 }
 
 /// Ledger headers (Chinese).
@@ -94,7 +73,7 @@ pub const LEDGER_HEADERS: [&str; 9] =
 
 /// A ledger row's cells; amounts in yuan with two decimals from integer fen.
 pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -> StoreResult<Vec<Vec<Cell>>> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = policy.zone();
     let day = |t: Option<DateTime<Utc>>| {
         Cell::Text(t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d").to_string()).unwrap_or_default())
     };
@@ -123,4 +102,40 @@ pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -
         ]);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use fengqiao_domain::subsidy::{Subsidy, SubsidyStatus};
+    use uuid::Uuid;
+
+    fn item(status: SubsidyStatus, fen: i64) -> Subsidy {
+        Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: String::new(),
+            payee: Uuid::nil(),
+            amount_fen: fen,
+            status,
+            accrued_at: chrono::Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap(),
+            approved_at: None,
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    /// The server's "my subsidies" totals are the phone's: one month's statuses in
+    /// the lifecycle's order (a returned file before an approved one), not by name.
+    #[test]
+    fn totals_list_statuses_in_the_lifecycle_order_as_the_phone_does() {
+        let policy = fengqiao_domain::policy::Policy::default();
+        let items = vec![item(SubsidyStatus::Approved, 10), item(SubsidyStatus::UnderReview, 20)];
+        let got: Vec<SubsidyStatus> = super::totals(&items, &policy).iter().map(|t| t.status).collect();
+        assert_eq!(got, vec![SubsidyStatus::UnderReview, SubsidyStatus::Approved]);
+        assert_eq!(super::totals(&items, &policy), fengqiao_domain::subsidy::totals(&items, policy.zone()).by_month);
+    }
 }
