@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
-use fengqiao_domain::org::Role;
+use fengqiao_domain::permissions::{may, Action};
 use fengqiao_domain::wire::{Op, UserInfo};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -379,7 +379,7 @@ impl FieldClient {
         let run = || -> Result<WipeReport, Error> {
             self.gate()?;
             let session = self.session()?;
-            if !session.user.roles.iter().any(|g| g.grant.role == Role::CountyAdmin) {
+            if !session.user.roles.iter().any(|g| may(g.grant.role, Action::Administer)) {
                 return Err(Error::Rejected(fengqiao_domain::Rejection::new(
                     fengqiao_domain::RejectionCode::RoleNotAllowed,
                     "only a county administrator may wipe a phone",

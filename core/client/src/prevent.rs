@@ -13,10 +13,10 @@
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::household_scope;
 use fengqiao_domain::apply_disputes::level_unit;
-use fengqiao_domain::apply_prevent::{rules_of, RECORDERS};
+use fengqiao_domain::apply_prevent::rules_of;
 use fengqiao_domain::ladder::Level;
 use fengqiao_domain::org::UnitLevel;
-use fengqiao_domain::permissions::sees;
+use fengqiao_domain::permissions::{may, sees, Action};
 use fengqiao_domain::prevent::{screening_id, screening_period, standing_id, NegativeItem, Screening, Violation};
 use fengqiao_domain::wire::{Op, RestoreHousehold};
 use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
@@ -97,7 +97,7 @@ fn not_in_jurisdiction(what: &str) -> Error {
 fn screening_villages(session: &StoredSession) -> Vec<(Uuid, String)> {
     let mut out: Vec<(Uuid, String)> = Vec::new();
     for g in &session.user.roles {
-        if !RECORDERS.contains(&g.grant.role) {
+        if !may(g.grant.role, Action::FileScreening) {
             continue;
         }
         let village = g.ancestors.iter().find(|u| u.level == UnitLevel::Village);

@@ -4,10 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::apply::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
-use crate::apply_disputes::{acts_as, from_unit, level_unit};
+use crate::apply_disputes::{from_unit, level_unit};
 use crate::ladder::Level;
-use crate::org::Role;
-use crate::permissions::Actor;
+use crate::permissions::{Action, Actor};
 use crate::policy::Policy;
 use crate::prevent::{
     check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
@@ -16,13 +15,6 @@ use crate::prevent::{
 use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
-
-/// Who records violations and files screenings: the village's cadres.
-pub const RECORDERS: &[Role] = crate::permissions::roles_for(crate::permissions::Action::RecordViolation);
-/// Who approves a restoration and sets the rules: the village's secretaries.
-pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
-/// Who reviews the rules' legality: the township judicial office.
-pub const RULE_REVIEWERS: &[Role] = &[Role::JudicialOffice];
 
 /// The rules in force in a village (its own, else the policy's defaults).
 pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> Result<VillageRules, ViewError> {
@@ -57,7 +49,7 @@ pub(crate) fn decide(
     match op {
         Op::SetVillageRules(r) => {
             let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
-            if !acts_as(actor, RESTORERS, &scope) {
+            if !actor.may(Action::SetVillageRules, &scope) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "village rules are set by the village's secretaries")
                 } else {
@@ -80,7 +72,7 @@ pub(crate) fn decide(
         Op::ReviewVillageRules(r) => {
             let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
             let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else { return nij("village") };
-            if !acts_as(actor, RULE_REVIEWERS, from_unit(&scope, town)) {
+            if !actor.may(Action::ReviewVillageRules, from_unit(&scope, town)) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "the township judicial office reviews village rules")
                 } else {
@@ -95,7 +87,7 @@ pub(crate) fn decide(
         }
         Op::RecordViolation(v) => {
             let Some(scope) = household_scope(view, v.household_id)? else { return nij("household") };
-            if !acts_as(actor, RECORDERS, &scope) {
+            if !actor.may(Action::RecordViolation, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "violations are recorded by village cadres")
                 } else {
@@ -133,7 +125,7 @@ pub(crate) fn decide(
             if !actor.may_see(EntityKind::Violation, &scope) {
                 return nij("violation");
             }
-            if !acts_as(actor, RESTORERS, &scope) {
+            if !actor.may(Action::RestoreHousehold, &scope) {
                 return reject(RejectionCode::RoleNotAllowed, "restoration is approved by the village's secretaries");
             }
             if v.restoration.is_some() {
@@ -156,7 +148,7 @@ pub(crate) fn decide(
         }
         Op::FileScreening(s) => {
             let Some(scope) = unit_scope(view, s.village_id)? else { return nij("village") };
-            if !acts_as(actor, RECORDERS, &scope) {
+            if !actor.may(Action::FileScreening, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "screenings are filed by village cadres")
                 } else {

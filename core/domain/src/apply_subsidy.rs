@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::apply::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
-use crate::apply_disputes::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
+use crate::apply_disputes::{from_unit, level_unit, put_effects, visible_dispute};
 use crate::disputes::ClosingOutcome;
 use crate::ladder::Level;
-use crate::org::Role;
-use crate::permissions::Actor;
+use crate::permissions::{Action, Actor};
 use crate::policy::Policy;
 use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
@@ -17,11 +16,6 @@ use crate::subsidy::{
     amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
 };
 use crate::wire::{Op, OpEnvelope};
-
-/// Who reviews case files: the township judicial office (for disputes in its town).
-pub const REVIEWERS: &[Role] = &[Role::JudicialOffice];
-/// Who pays: the county admin.
-pub const PAYERS: &[Role] = &[Role::CountyAdmin];
 
 /// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
 fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
@@ -40,7 +34,7 @@ fn load_subsidy(view: &dyn StateView, id: Uuid) -> Result<Option<Subsidy>, ViewE
 fn pays(view: &dyn StateView, actor: &Actor, s: &Subsidy) -> Result<bool, ViewError> {
     let record = Record::Subsidy(s.clone());
     Ok(match record_scope(view, &record)? {
-        Some(scope) => acts_as(actor, PAYERS, &scope),
+        Some(scope) => actor.may(Action::PaySubsidies, &scope),
         None => false,
     })
 }
@@ -61,7 +55,7 @@ pub(crate) fn decide(
             let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
                 return reject(RejectionCode::InvalidState, "the dispute lies in no town");
             };
-            if !acts_as(actor, REVIEWERS, from_unit(&scope, town)) {
+            if !actor.may(Action::ReviewCaseFile, from_unit(&scope, town)) {
                 return reject(
                     RejectionCode::RoleNotAllowed,
                     "case files are reviewed by the township judicial office",
@@ -128,7 +122,7 @@ pub(crate) fn decide(
             let Some(scope) = unit_scope(view, c.village_id)? else {
                 return nij("village");
             };
-            if !acts_as(actor, &[Role::LegalAdvisor], &scope) {
+            if !actor.may(Action::RecordConsultation, &scope) {
                 return reject(
                     RejectionCode::RoleNotAllowed,
                     "consultations are logged by the village's legal advisor",
@@ -166,7 +160,7 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(effects))
         }
         Op::CreatePaymentBatch(b) => {
-            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
                 return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
             };
             if b.subsidy_ids.is_empty() || b.subsidy_ids.len() > 10_000 {
@@ -214,7 +208,7 @@ pub(crate) fn decide(
             let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
                 return nij("batch");
             };
-            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
                 return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
             };
             if batch.paid_at.is_some() {

@@ -202,8 +202,8 @@ pub async fn monthly(
                     next = p.parent;
                 }
             }
-            let readers = crate::reports::monthly::READERS;
-            if !grants.iter().any(|g| readers.contains(&g.role) && fengqiao_domain::org::covers(g.unit_id, &scope)) {
+            let actor = fengqiao_domain::permissions::Actor { user_id: caller.user.id, grants };
+            if !actor.may(fengqiao_domain::permissions::Action::ReadReports, &scope) {
                 return Ok(None);
             }
             crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month, now).map(Some)

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use fengqiao_domain::apply_subsidy::PAYERS;
+use fengqiao_domain::permissions::{any_may, Action};
 use fengqiao_domain::wire::{CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome};
 use fengqiao_domain::{EntityKind, Record, WIRE_VERSION};
 use serde::Deserialize;
@@ -41,7 +41,7 @@ pub async fn one(
     let store = st.store.clone();
     let rec = tokio::task::spawn_blocking(move || store.record(EntityKind::Subsidy, id)).await??;
     let Some(Record::Subsidy(s)) = rec else { return Err(ApiError::not_found()) };
-    let county = caller.user.grants.iter().any(|g| PAYERS.contains(&g.role));
+    let county = any_may(&caller.user.grants, Action::PaySubsidies);
     if s.payee != caller.user.id && !county {
         return Err(ApiError::not_found());
     }
@@ -50,7 +50,7 @@ pub async fn one(
 }
 
 fn county_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.user.grants.iter().any(|g| PAYERS.contains(&g.role)) {
+    if any_may(&caller.user.grants, Action::PaySubsidies) {
         Ok(())
     } else {
         Err(ApiError::not_found())

@@ -19,22 +19,12 @@ use fengqiao_domain::org::{OrgUnit, UnitLevel};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::prevent::{periods_in_month, Screening};
 use fengqiao_domain::subsidy::{is_overdue, Subsidy};
-use fengqiao_domain::{Record, Role};
+use fengqiao_domain::Record;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::Month;
 use crate::store::{Store, StoreResult};
-
-/// Roles that read monthly reports (for their units).
-pub const READERS: &[Role] = &[
-    Role::VillageSecretary,
-    Role::FirstSecretary,
-    Role::VillageCadre,
-    Role::JudicialOffice,
-    Role::TownCommittee,
-    Role::CountyAdmin,
-];
 
 /// A label and a count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
