@@ -9,8 +9,7 @@ use crate::ladder::Level;
 use crate::permissions::{Action, Actor};
 use crate::policy::Policy;
 use crate::prevent::{
-    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
-    VillageRules,
+    default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration, VillageRules,
 };
 use crate::records::{EntityKind, Record};
 use crate::rejection::RejectionCode;
@@ -58,9 +57,6 @@ pub(crate) fn decide(
             }
             if r.id != rules_id(r.village_id) {
                 return reject(RejectionCode::InvalidField, "id: one rule set per village");
-            }
-            if let Err(r) = check_items(&r.items, policy) {
-                return Ok(Verdict::Reject(r));
             }
             let mut rules = r.clone();
             // changed rules need the township's legality review again
@@ -155,9 +151,6 @@ pub(crate) fn decide(
                     nij("village")
                 };
             }
-            if let Err(r) = s.validate(policy) {
-                return Ok(Verdict::Reject(r));
-            }
             let mut s = s.clone();
             s.filed_by = env.author;
             s.filed_at = now;
@@ -199,21 +192,27 @@ mod tests {
         }
     }
 
-    fn set_rules(items: usize, policy: &Policy) -> Verdict {
+    /// County 1 > town 2 > village 3.
+    fn village_view() -> Units {
         let (county, town, village) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
         let units = [
             (county, "C01", UnitLevel::County, None),
             (town, "T01", UnitLevel::Town, Some(county)),
             (village, "V01", UnitLevel::Village, Some(town)),
         ];
-        let view = Units(
+        Units(
             units
                 .into_iter()
                 .map(|(id, code, level, parent)| {
                     (id, Record::Unit(OrgUnit { id, code: code.into(), name: code.into(), level, parent }))
                 })
                 .collect(),
-        );
+        )
+    }
+
+    fn set_rules(items: usize, policy: &Policy) -> Verdict {
+        let village = Uuid::from_u128(3);
+        let view = village_view();
         let secretary = Actor {
             user_id: Uuid::now_v7(),
             grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }],
@@ -259,5 +258,66 @@ mod tests {
         assert!(matches!(set_rules(16, &roomy), Verdict::Apply(_)));
         assert!(matches!(set_rules(21, &roomy), Verdict::Reject(_)));
         assert!(matches!(set_rules(0, &roomy), Verdict::Reject(_)));
+    }
+
+    /// A consultation's texts and a screening's note are held to the county's
+    /// `text.max_note_chars` alone: `decide` kept its own 4000/8000 and 4000, so a
+    /// county allowing longer notes had them refused after `validate` let them by.
+    #[test]
+    fn long_texts_follow_the_policys_note_limit_alone() {
+        use crate::disputes::Satisfaction;
+        use crate::prevent::{screening_id, Screening};
+        use crate::subsidy::Consultation;
+        let roomy = Policy::from_toml("[text]\nmax_note_chars = 6000\n").unwrap();
+        let long = "问".repeat(5000);
+        let village = Uuid::from_u128(3);
+        let run = |role: Role, op: Op, policy: &Policy| {
+            let actor = Actor { user_id: Uuid::now_v7(), grants: vec![RoleGrant { role, unit_id: village }] };
+            let env = OpEnvelope {
+                op_id: Uuid::now_v7(),
+                v: 1,
+                author: actor.user_id,
+                created_at: Utc::now(),
+                op,
+                seen: None,
+            };
+            decide(&env, &actor, policy, &village_view(), Utc::now()).unwrap()
+        };
+        let consult = |question: String, answer: String| {
+            Op::RecordConsultation(Consultation {
+                id: Uuid::now_v7(),
+                village_id: village,
+                at: Utc::now(),
+                question,
+                answer,
+                satisfaction: Satisfaction::Satisfied,
+                advisor: Uuid::nil(),
+            })
+        };
+        let screening = |note: String| {
+            Op::FileScreening(Screening {
+                id: screening_id(village, "2026-05"),
+                village_id: village,
+                period: "2026-05".into(),
+                hazards: vec![],
+                focus_areas: vec![],
+                new_disputes: vec![],
+                note,
+                filed_by: Uuid::nil(),
+                filed_at: Utc::now(),
+            })
+        };
+        let applied = |v: Verdict| matches!(v, Verdict::Apply(_));
+        let code = |v: Verdict| match v {
+            Verdict::Reject(r) => r.code.as_str(),
+            other => panic!("{other:?}"),
+        };
+        assert!(applied(run(Role::LegalAdvisor, consult(long.clone(), long.clone()), &roomy)));
+        assert!(applied(run(Role::VillageSecretary, screening(long.clone()), &roomy)));
+        let seed = Policy::default();
+        assert_eq!(code(run(Role::LegalAdvisor, consult(long.clone(), "好".into()), &seed)), "text_too_long");
+        assert_eq!(code(run(Role::LegalAdvisor, consult("好".into(), long.clone()), &seed)), "text_too_long");
+        assert_eq!(code(run(Role::LegalAdvisor, consult(" ".into(), "好".into()), &seed)), "invalid_field");
+        assert_eq!(code(run(Role::VillageSecretary, screening(long), &seed)), "text_too_long");
     }
 }
