@@ -205,4 +205,7 @@ async fn consultations_accrue_to_the_legal_advisor() {
         .collect();
     assert_eq!(served.len(), 2, "{served:?}");
     assert_eq!(shown, served, "phone and server total alike, in one order");
+    let served_ids: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let shown_ids: Vec<String> = on_phone.items.iter().map(|i| i.subsidy.id.to_string()).collect();
+    assert_eq!(shown_ids, served_ids, "and list the items in one order");
 }

@@ -10,7 +10,9 @@
 use chrono::{DateTime, Utc};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute};
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::subsidy::{estimate_fen, is_overdue, split, subsidy_id, totals, Subsidy, SubsidyTotals};
+use fengqiao_domain::subsidy::{
+    estimate_fen, is_overdue, payee_order, split, subsidy_id, totals, Subsidy, SubsidyTotals,
+};
 pub use fengqiao_domain::subsidy::{StatusTotal, SubsidyTotal};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -90,13 +92,7 @@ pub(crate) fn summarise(
     estimates.sort_by_key(|e| std::cmp::Reverse((e.closed_at, e.dispute_id)));
     let mut items: Vec<SubsidyItem> =
         mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
-    items.sort_by(|a, b| {
-        (!a.overdue, std::cmp::Reverse(a.subsidy.accrued_at), a.subsidy.id).cmp(&(
-            !b.overdue,
-            std::cmp::Reverse(b.subsidy.accrued_at),
-            b.subsidy.id,
-        ))
-    });
+    items.sort_by_cached_key(|i| payee_order(&i.subsidy, i.overdue));
     MySubsidies { items, by_month, by_status, total_fen, estimates }
 }
 

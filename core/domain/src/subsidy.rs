@@ -277,6 +277,18 @@ impl SubsidyStatus {
     }
 }
 
+/// Where a subsidy stands in its payee's own list ("my subsidies", on the phone
+/// and from the server): overdue first, then newest accrual first, ties by id.
+pub fn payee_order(s: &Subsidy, overdue: bool) -> (bool, std::cmp::Reverse<DateTime<Utc>>, Uuid) {
+    (!overdue, std::cmp::Reverse(s.accrued_at), s.id)
+}
+
+/// Where a subsidy stands in the county's ledger: overdue first, then the one
+/// waiting longest (since approval, else accrual) first, ties by id.
+pub fn ledger_order(s: &Subsidy, overdue: bool) -> (bool, DateTime<Utc>, Uuid) {
+    (!overdue, s.approved_at.unwrap_or(s.accrued_at), s.id)
+}
+
 /// Totals for one month (county zone) and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -17,7 +17,9 @@ use super::error::{ApiError, ApiResult};
 use super::report_routes::{negotiate, send_table, Format};
 use super::AppState;
 use crate::auth::service::Caller;
-use crate::reports::subsidies::{ledger_cells, lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS};
+use crate::reports::subsidies::{
+    ledger_cells, lines, payee_lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS,
+};
 
 /// The caller's own subsidies, with totals by month and status.
 #[utoipa::path(get, path = "/v1/subsidies/mine", tag = "subsidies", security(("bearer" = [])),
@@ -26,7 +28,7 @@ pub async fn mine(State(st): State<AppState>, Authed(caller): Authed) -> ApiResu
     let (store, policy, me) = (st.store.clone(), st.policy.clone(), caller.user.id);
     let items = tokio::task::spawn_blocking(move || subsidies(store.as_ref(), &[], Some(me))).await??;
     let totals = totals(&items, &st.policy);
-    Ok(Json(MySubsidies { items: lines(items, Utc::now(), &policy), totals }))
+    Ok(Json(MySubsidies { items: payee_lines(items, Utc::now(), &policy), totals }))
 }
 
 /// One subsidy: to its payee and to the county that pays it; 404 to anyone else.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use fengqiao_domain::policy::Policy;
 pub use fengqiao_domain::subsidy::SubsidyTotal;
-use fengqiao_domain::subsidy::{is_overdue, Subsidy, SubsidyStatus};
+use fengqiao_domain::subsidy::{is_overdue, ledger_order, payee_order, Subsidy, SubsidyStatus};
 use fengqiao_domain::{Record, RoleGrant};
 use serde::Serialize;
 use uuid::Uuid;
@@ -46,19 +46,31 @@ pub struct SubsidyLine {
 /// "My subsidies": each case and totals by month and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MySubsidies {
-    /// Newest first.
+    /// Overdue first, then newest accrual first (as the phone lists them).
     pub items: Vec<SubsidyLine>,
     /// Totals by month of accrual (county zone) and status: oldest month first,
     /// each month's statuses in the lifecycle's order.
     pub totals: Vec<SubsidyTotal>,
 }
 
-/// Lines sorted overdue first, then oldest approval/accrual first.
+/// Ledger lines: overdue first, then the longest waiting first (the domain's
+/// `ledger_order`).
 pub fn lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
-    let mut out: Vec<SubsidyLine> =
-        items.into_iter().map(|s| SubsidyLine { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
-    out.sort_by_key(|l| (!l.overdue, l.subsidy.approved_at.unwrap_or(l.subsidy.accrued_at)));
+    let mut out = flagged(items, now, policy);
+    out.sort_by_cached_key(|l| ledger_order(&l.subsidy, l.overdue));
     out
+}
+
+/// A payee's own lines as the phone lists them: overdue first, then newest
+/// first (the domain's `payee_order`).
+pub fn payee_lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
+    let mut out = flagged(items, now, policy);
+    out.sort_by_cached_key(|l| payee_order(&l.subsidy, l.overdue));
+    out
+}
+
+fn flagged(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
+    items.into_iter().map(|s| SubsidyLine { overdue: is_overdue(&s, now, policy), subsidy: s }).collect()
 }
 
 /// Totals by month (county zone) and status: the domain's rule, as the phone
@@ -137,5 +149,20 @@ mod tests {
         let got: Vec<SubsidyStatus> = super::totals(&items, &policy).iter().map(|t| t.status).collect();
         assert_eq!(got, vec![SubsidyStatus::UnderReview, SubsidyStatus::Approved]);
         assert_eq!(super::totals(&items, &policy), fengqiao_domain::subsidy::totals(&items, policy.zone()).by_month);
+    }
+
+    /// "My subsidies" lists newest first, as its document and the phone say; the
+    /// county's ledger lists the longest waiting first.
+    #[test]
+    fn a_payees_list_is_newest_first_and_the_ledger_oldest_first() {
+        let policy = fengqiao_domain::policy::Policy::default();
+        let mut older = item(SubsidyStatus::Accrued, 10);
+        let newer =
+            Subsidy { accrued_at: older.accrued_at + chrono::Duration::days(3), ..item(SubsidyStatus::Accrued, 20) };
+        older.id = Uuid::from_u128(1);
+        let now = newer.accrued_at;
+        let fen = |ls: Vec<super::SubsidyLine>| ls.iter().map(|l| l.subsidy.amount_fen).collect::<Vec<_>>();
+        assert_eq!(fen(super::payee_lines(vec![older.clone(), newer.clone()], now, &policy)), vec![20, 10]);
+        assert_eq!(fen(super::lines(vec![newer, older], now, &policy)), vec![10, 20]);
     }
 }
