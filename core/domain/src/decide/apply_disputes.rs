@@ -1,0 +1,435 @@
+//! Deciding the dispute operations: report, escalate, decide, record the case
+//! file, close. Every accepted move appends an entry to the flow table.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::decide::view::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
+use crate::model::ladder::move_allowed;
+use crate::model::permissions::Actor;
+use crate::model::records::{EntityKind, Record};
+use crate::policy::Policy;
+use crate::wire::rejection::{Rejection, RejectionCode};
+use crate::wire::{DecideEscalation, Op, OpEnvelope};
+
+pub use crate::decide::shared::{acts_as, level_unit};
+use crate::decide::shared::{from_unit, put_effects, visible_dispute};
+
+/// Whether the actor handles the dispute at its current level.
+pub fn handles(actor: &Actor, d: &Dispute, scope: &[Uuid]) -> bool {
+    acts_as(actor, d.level.handlers(), from_unit(scope, d.handler_unit))
+}
+
+/// Whether the actor may decide an escalation (approver at the target level,
+/// not the requester, still undecided and the dispute still where it was asked
+/// to move from). The phone's inbox uses this to offer only what will be accepted.
+pub fn may_decide(view: &dyn StateView, actor: &Actor, e: &Escalation) -> Result<bool, ViewError> {
+    if e.decision.is_some() || e.requested_by == actor.user_id {
+        return Ok(false);
+    }
+    let Some((d, scope)) = visible_dispute(view, actor, e.dispute_id)? else { return Ok(false) };
+    if d.level != e.from_level || d.pending_escalation != Some(e.id) {
+        return Ok(false);
+    }
+    let Some(target) = level_unit(view, &scope, e.to_level)? else { return Ok(false) };
+    Ok(acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)))
+}
+
+fn flow(d: &mut Dispute, kind: FlowKind, actor: Uuid, now: DateTime<Utc>, note: String) -> Record {
+    d.flow_count += 1;
+    Record::FlowEntry(FlowEntry {
+        id: crate::new_id(),
+        dispute_id: d.id,
+        case_number: d.case_number.clone(),
+        step: d.flow_count,
+        kind,
+        level: d.level,
+        handler_unit: d.handler_unit,
+        actor,
+        at: now,
+        note,
+    })
+}
+
+fn puts(scope: &[Uuid], records: Vec<Record>) -> Verdict {
+    Verdict::Apply(put_effects(scope, records))
+}
+
+pub(crate) fn decide(
+    env: &OpEnvelope,
+    op: &Op,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+) -> Out {
+    match op {
+        Op::ReportDispute(d) => report(env, actor, policy, view, now, d.clone()),
+        Op::RequestEscalation(e) => request(env, actor, view, now, e.clone()),
+        Op::DecideEscalation(d) => decide_escalation(env, actor, view, now, d),
+        Op::CloseDispute(c) => {
+            let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
+                return nij("dispute");
+            };
+            if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+                return Ok(v);
+            }
+            if d.pending_escalation.is_some() {
+                return reject(RejectionCode::InvalidState, "an escalation is pending: it must be decided first");
+            }
+            d.closing = Some(Closing {
+                outcome: c.outcome,
+                note: c.note.clone(),
+                closed_by: env.author,
+                closed_at: now,
+                level: d.level,
+            });
+            let mut subsidies = Vec::new();
+            if c.outcome == ClosingOutcome::Resolved {
+                // one case, one subsidy: owed to the mediators credited at the resolving level
+                d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
+                let Some(estimate) = crate::model::subsidy::estimate_fen(&d, policy) else {
+                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                };
+                let shares = crate::model::subsidy::split(estimate, d.payees.len());
+                for (payee, amount_fen) in d.payees.iter().zip(shares) {
+                    subsidies.push(Effect::Put {
+                        record: Record::Subsidy(crate::model::subsidy::Subsidy {
+                            id: crate::model::subsidy::subsidy_id(d.id, *payee),
+                            dispute_id: Some(d.id),
+                            consultation_id: None,
+                            case_number: d.case_number.clone(),
+                            payee: *payee,
+                            amount_fen,
+                            status: crate::model::subsidy::SubsidyStatus::Accrued,
+                            accrued_at: now,
+                            approved_at: None,
+                            batch_id: None,
+                            paid_at: None,
+                            payment_ref: String::new(),
+                            reason: String::new(),
+                        }),
+                        scope: scope.iter().copied().chain([*payee]).collect(),
+                    });
+                }
+            }
+            let label = match c.outcome {
+                ClosingOutcome::Resolved => "resolved",
+                ClosingOutcome::NotResolved => "not resolved",
+                ClosingOutcome::ReferredToCourt => "referred to court",
+            };
+            let entry = flow(&mut d, FlowKind::Closed, env.author, now, format!("{label}: {}", c.note));
+            let mut effects = put_effects(&scope, vec![Record::Dispute(d), entry]);
+            effects.extend(subsidies);
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RecordSession(m) => {
+            case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author, d| {
+                let mut m = m.clone();
+                m.author = author;
+                m.level = Some(d.level);
+                if m.mediators.is_empty() {
+                    m.mediators.push(author);
+                }
+                for who in &m.mediators {
+                    if !d.credited.contains(who) {
+                        d.credited.push(*who);
+                    }
+                }
+                m.validate().map(|()| Record::MediationSession(m))
+            })
+        }
+        Op::RecordAgreement(a) => {
+            case_record(env, actor, view, now, a.dispute_id, FlowKind::AgreementRecorded, false, |author, _| {
+                let mut a = a.clone();
+                a.author = author;
+                a.validate().map(|()| Record::Agreement(a))
+            })
+        }
+        Op::RecordFollowUp(f) => {
+            case_record(env, actor, view, now, f.dispute_id, FlowKind::FollowUpRecorded, true, |author, _| {
+                let mut f = f.clone();
+                f.author = author;
+                f.validate(policy).map(|()| Record::FollowUp(f))
+            })
+        }
+        Op::RecordConfirmation(j) => {
+            let agreement = match view.get(EntityKind::Agreement, j.agreement_id)? {
+                Some(Record::Agreement(a)) if a.dispute_id == j.dispute_id => a,
+                _ => return reject(RejectionCode::InvalidField, "agreement_id: no such agreement of this dispute"),
+            };
+            case_record(env, actor, view, now, j.dispute_id, FlowKind::ConfirmationRecorded, true, |author, _| {
+                let mut j = j.clone();
+                j.author = author;
+                j.validate(&agreement, policy).map(|()| Record::JudicialConfirmation(j))
+            })
+        }
+        _ => reject(RejectionCode::InvalidField, "not a dispute operation"),
+    }
+}
+
+/// `Some(verdict)` refusing an actor who does not handle the dispute at its level
+/// (or a closed dispute, unless `after_close` allows resolved ones).
+fn refuse_unless_handler(actor: &Actor, d: &Dispute, scope: &[Uuid], after_close: bool) -> Option<Verdict> {
+    if !handles(actor, d, scope) {
+        return Some(Verdict::Reject(Rejection::new(
+            RejectionCode::RoleNotAllowed,
+            format!("only the {} level handles this dispute now", d.level.label_zh()),
+        )));
+    }
+    match &d.closing {
+        None => None,
+        Some(c) if after_close && c.outcome == ClosingOutcome::Resolved => None,
+        Some(_) => Some(Verdict::Reject(Rejection::new(RejectionCode::InvalidState, "the dispute is closed"))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case_record(
+    env: &OpEnvelope,
+    actor: &Actor,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    dispute_id: Uuid,
+    kind: FlowKind,
+    after_close: bool,
+    build: impl FnOnce(Uuid, &mut Dispute) -> Result<Record, Rejection>,
+) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, dispute_id)? else {
+        return nij("dispute");
+    };
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, after_close) {
+        return Ok(v);
+    }
+    let record = match build(env.author, &mut d) {
+        Ok(r) => r,
+        Err(r) => return Ok(Verdict::Reject(r)),
+    };
+    if let Some(existing) = view.get(record.kind(), record.id())? {
+        return Ok(if existing == record {
+            Verdict::Apply(vec![])
+        } else {
+            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different record with this id exists"))
+        });
+    }
+    if let Some(item) = file_item_of(&record) {
+        d.case_file.push(crate::model::subsidy::FileItem { item: item.into(), kind: record.kind(), id: record.id() });
+    }
+    let entry = flow(&mut d, kind, env.author, now, String::new());
+    Ok(puts(&scope, vec![record, Record::Dispute(d), entry]))
+}
+
+/// The checklist item a case record satisfies by itself.
+fn file_item_of(r: &Record) -> Option<&'static str> {
+    use crate::model::subsidy::items;
+    match r {
+        Record::Dispute(_) => Some(items::INTAKE_FORM),
+        Record::MediationSession(_) => Some(items::MEDIATION_RECORD),
+        Record::Agreement(_) => Some(items::AGREEMENT),
+        Record::FollowUp(_) => Some(items::FOLLOW_UP_RECORD),
+        Record::JudicialConfirmation(_) => Some(items::CONFIRMATION_PAPERS),
+        _ => None,
+    }
+}
+
+fn report(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    mut d: Dispute,
+) -> Out {
+    d.reported_by = env.author;
+    if let Err(r) = d.validate(policy) {
+        return Ok(Verdict::Reject(r));
+    }
+    let Some(scope) = unit_scope(view, d.origin_unit)? else {
+        return nij("unit");
+    };
+    if !actor.may_see(EntityKind::Dispute, &scope) {
+        return nij("unit");
+    }
+    let Some(handler_unit) = level_unit(view, &scope, d.level)? else {
+        return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
+    };
+    if !acts_as(actor, d.level.handlers(), from_unit(&scope, handler_unit)) {
+        return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+    }
+    // a cited lead must exist (whether it is unknown or out of reach is not told)
+    if let Some(lead) = d.lead_id {
+        let visible = match view.lead_visit(lead)? {
+            Some(visit) => match view.get(EntityKind::Visit, visit)? {
+                Some(v) => {
+                    crate::decide::view::record_scope(view, &v)?.is_some_and(|sc| actor.may_see(EntityKind::Visit, &sc))
+                }
+                None => false,
+            },
+            None => false,
+        };
+        if !visible {
+            return reject(RejectionCode::NotInJurisdiction, "lead_id: no such lead");
+        }
+    }
+    // one case, one code: a number from a block this user reserved, not yet used
+    let Some(case) = crate::model::disputes::CaseNumber::parse(&d.case_number) else {
+        return reject(RejectionCode::InvalidField, "case_number: not a case number");
+    };
+    let mut chain = Vec::new();
+    for id in &scope {
+        if let Some(Record::Unit(u)) = view.get(EntityKind::Unit, *id)? {
+            chain.push(u);
+        }
+    }
+    if crate::model::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
+        return reject(
+            RejectionCode::InvalidField,
+            "case_number: prefix is not the town and village codes of the origin",
+        );
+    }
+    if view.case_block_owner(case.year, case.block)? != Some(env.author)
+        || case.index >= policy.disputes.case_block_size
+    {
+        return reject(RejectionCode::InvalidField, "case_number: not from a block reserved by you");
+    }
+    if let Some(holder) = view.case_number_holder(&d.case_number)? {
+        if holder != d.id {
+            return reject(RejectionCode::IdConflict, "case_number: already used");
+        }
+    }
+    if let Some(existing) = view.get(EntityKind::Dispute, d.id)? {
+        return Ok(Verdict::Apply(vec![]).keep_if_same(existing, &d));
+    }
+    d.handler_unit = handler_unit;
+    d.level_since = now;
+    d.registered_at = now;
+    d.pending_escalation = None;
+    d.closing = None;
+    d.flow_count = 0;
+    d.credited = vec![];
+    d.payees = vec![];
+    d.case_file = vec![crate::model::subsidy::FileItem {
+        item: crate::model::subsidy::items::INTAKE_FORM.into(),
+        kind: EntityKind::Dispute,
+        id: d.id,
+    }];
+    let entry = flow(&mut d, FlowKind::Reported, env.author, now, String::new());
+    Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+}
+
+impl Verdict {
+    /// A repeated report of the same dispute id: no effect if it is the same
+    /// report, else an id conflict.
+    fn keep_if_same(self, existing: Record, new: &Dispute) -> Verdict {
+        match existing {
+            Record::Dispute(e)
+                if e.case_number == new.case_number && e.reported_by == new.reported_by && e.summary == new.summary =>
+            {
+                self
+            }
+            _ => Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different dispute with this id exists")),
+        }
+    }
+}
+
+fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, mut e: Escalation) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
+        return nij("dispute");
+    };
+    if let Some(Record::Escalation(existing)) = view.get(EntityKind::Escalation, e.id)? {
+        return Ok(if existing.requested_by == env.author && existing.dispute_id == e.dispute_id {
+            Verdict::Apply(vec![])
+        } else {
+            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different escalation with this id exists"))
+        });
+    }
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+        return Ok(v);
+    }
+    if let Some(pending) = d.pending_escalation {
+        if let Some(current) = view.get(EntityKind::Escalation, pending)? {
+            return Ok(Verdict::Conflict {
+                message: "an escalation of this dispute is already waiting".into(),
+                current: Box::new(current),
+            });
+        }
+    }
+    if let Err(m) = move_allowed(d.level, e.to_level, d.grade) {
+        return reject(RejectionCode::InvalidField, m);
+    }
+    if level_unit(view, &scope, e.to_level)?.is_none() {
+        return reject(RejectionCode::InvalidField, "to_level: no unit at that level above the dispute");
+    }
+    e.from_level = d.level;
+    e.requested_by = env.author;
+    e.requested_at = now;
+    e.grade = d.grade;
+    e.decision = None;
+    if let Err(r) = e.validate() {
+        return Ok(Verdict::Reject(r));
+    }
+    d.pending_escalation = Some(e.id);
+    let note = format!("{} → {}: {}", e.from_level.label_zh(), e.to_level.label_zh(), e.note);
+    let entry = flow(&mut d, FlowKind::EscalationRequested, env.author, now, note);
+    Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+fn decide_escalation(
+    env: &OpEnvelope,
+    actor: &Actor,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    op: &DecideEscalation,
+) -> Out {
+    let Some(Record::Escalation(mut e)) = view.get(EntityKind::Escalation, op.escalation_id)? else {
+        return nij("escalation");
+    };
+    let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
+        return nij("escalation");
+    };
+    let Some(target) = level_unit(view, &scope, e.to_level)? else {
+        return reject(RejectionCode::InvalidState, "no unit at the requested level");
+    };
+    if !acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)) {
+        return reject(RejectionCode::RoleNotAllowed, format!("only the {} approves this move", e.to_level.label_zh()));
+    }
+    if e.requested_by == env.author {
+        return reject(RejectionCode::SelfApproval, "nobody may decide their own request");
+    }
+    if let Some(decision) = &e.decision {
+        let who = if decision.approved { "approved" } else { "refused" };
+        return Ok(Verdict::Conflict {
+            message: format!("already {who} by another approver"),
+            current: Box::new(Record::Escalation(e)),
+        });
+    }
+    if d.level != e.from_level || d.pending_escalation != Some(e.id) {
+        return Ok(Verdict::Conflict {
+            message: "the dispute has moved on".into(),
+            current: Box::new(Record::Dispute(d)),
+        });
+    }
+    e.decision = Some(EscalationDecision {
+        approved: op.approve,
+        comment: op.comment.clone(),
+        decided_by: env.author,
+        decided_at: now,
+    });
+    d.pending_escalation = None;
+    let kind = if op.approve {
+        d.level = e.to_level;
+        d.handler_unit = target;
+        d.level_since = now;
+        d.credited.clear();
+        FlowKind::EscalationApproved
+    } else {
+        FlowKind::EscalationRefused
+    };
+    let entry = flow(&mut d, kind, env.author, now, op.comment.clone());
+    Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+#[cfg(test)]
+#[path = "apply_disputes_tests.rs"]
+mod tests;

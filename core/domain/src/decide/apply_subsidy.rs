@@ -1,0 +1,242 @@
+//! Deciding the subsidy operations: case-file review (judicial office), legal
+//! consultations (legal advisors), payment batches and rejections (county admin).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::decide::shared::{from_unit, level_unit, put_effects, visible_dispute};
+use crate::decide::view::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::disputes::ClosingOutcome;
+use crate::model::ladder::Level;
+use crate::model::permissions::{Action, Actor};
+use crate::model::records::{EntityKind, Record};
+use crate::model::subsidy::{
+    amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
+};
+use crate::policy::Policy;
+use crate::wire::rejection::RejectionCode;
+use crate::wire::{Op, OpEnvelope};
+
+/// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
+fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
+    let record = Record::Subsidy(s);
+    Ok(record_scope(view, &record)?.map(|scope| Effect::Put { record, scope }))
+}
+
+fn load_subsidy(view: &dyn StateView, id: Uuid) -> Result<Option<Subsidy>, ViewError> {
+    Ok(match view.get(EntityKind::Subsidy, id)? {
+        Some(Record::Subsidy(s)) => Some(s),
+        _ => None,
+    })
+}
+
+/// Whether the actor pays (county admin over the subsidy's scope).
+fn pays(view: &dyn StateView, actor: &Actor, s: &Subsidy) -> Result<bool, ViewError> {
+    let record = Record::Subsidy(s.clone());
+    Ok(match record_scope(view, &record)? {
+        Some(scope) => actor.may(Action::PaySubsidies, &scope),
+        None => false,
+    })
+}
+
+pub(crate) fn decide(
+    env: &OpEnvelope,
+    op: &Op,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+) -> Out {
+    match op {
+        Op::ReviewCaseFile(r) => {
+            let Some((d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
+                return nij("dispute");
+            };
+            let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
+                return reject(RejectionCode::InvalidState, "the dispute lies in no town");
+            };
+            if !actor.may(Action::ReviewCaseFile, from_unit(&scope, town)) {
+                return reject(
+                    RejectionCode::RoleNotAllowed,
+                    "case files are reviewed by the township judicial office",
+                );
+            }
+            if d.closing.as_ref().map(|c| c.outcome) != Some(ClosingOutcome::Resolved) {
+                return reject(
+                    RejectionCode::InvalidState,
+                    "only a case closed as resolved is reviewed for its subsidy",
+                );
+            }
+            let mut review = r.clone();
+            review.reviewer = env.author;
+            review.reviewed_at = now;
+            let missing = missing_items(&d.case_file, policy);
+            let quality = quality_percent(review.score, policy);
+            if review.passed && (!missing.is_empty() || quality == 0) {
+                return reject(
+                    RejectionCode::InvalidField,
+                    format!("the file cannot pass: missing {} or score too low", missing.join(", ")),
+                );
+            }
+            if !review.passed {
+                for m in &missing {
+                    let why = format!("missing: {m}");
+                    if !review.reasons.contains(&why) {
+                        review.reasons.push(why);
+                    }
+                }
+                if review.reasons.is_empty() {
+                    return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
+                }
+            }
+            let Some(amount) = amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy) else {
+                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+            };
+            let shares = split(amount, d.payees.len());
+            let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
+            for (payee, share) in d.payees.clone().iter().zip(shares) {
+                let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
+                match s.status {
+                    SubsidyStatus::Accrued | SubsidyStatus::UnderReview => {}
+                    _ => {
+                        return reject(RejectionCode::InvalidState, "the subsidy is already approved, paid or rejected")
+                    }
+                }
+                if review.passed {
+                    s.status = SubsidyStatus::Approved;
+                    s.amount_fen = share;
+                    s.approved_at = Some(now);
+                    s.reason.clear();
+                } else {
+                    s.status = SubsidyStatus::UnderReview;
+                    s.reason = review.reasons.join("; ");
+                }
+                effects.extend(subsidy_put(view, s)?);
+            }
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RecordConsultation(c) => {
+            let Some(scope) = unit_scope(view, c.village_id)? else {
+                return nij("village");
+            };
+            if !actor.may(Action::RecordConsultation, &scope) {
+                return reject(
+                    RejectionCode::RoleNotAllowed,
+                    "consultations are logged by the village's legal advisor",
+                );
+            }
+            let mut c = c.clone();
+            c.advisor = env.author;
+            if view.get(EntityKind::Consultation, c.id)?.is_some() {
+                return Ok(Verdict::Apply(vec![]));
+            }
+            let mut effects = put_effects(&scope, vec![Record::Consultation(c.clone())]);
+            let s = Subsidy {
+                id: subsidy_id(c.id, c.advisor),
+                dispute_id: None,
+                consultation_id: Some(c.id),
+                case_number: format!("ZX-{}", &c.id.simple().to_string()[..12]),
+                payee: c.advisor,
+                amount_fen: policy.subsidy.consultation_fen,
+                status: SubsidyStatus::Approved,
+                accrued_at: now,
+                approved_at: Some(now),
+                batch_id: None,
+                paid_at: None,
+                payment_ref: String::new(),
+                reason: String::new(),
+            };
+            effects.push(Effect::Put {
+                record: Record::Subsidy(s),
+                scope: scope.iter().copied().chain([c.advisor]).collect(),
+            });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::CreatePaymentBatch(b) => {
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
+                return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
+            };
+            if view.get(EntityKind::PaymentBatch, b.id)?.is_some() {
+                return reject(RejectionCode::IdConflict, "a batch with this id exists");
+            }
+            let mut effects = Vec::new();
+            let mut total = 0i64;
+            for id in &b.subsidy_ids {
+                let Some(mut s) = load_subsidy(view, *id)? else {
+                    return nij("subsidy");
+                };
+                if !pays(view, actor, &s)? {
+                    return nij("subsidy");
+                }
+                if s.status != SubsidyStatus::Approved {
+                    return reject(
+                        RejectionCode::InvalidState,
+                        format!("subsidy {} is not approved and unpaid", s.case_number),
+                    );
+                }
+                let Some(sum) = total.checked_add(s.amount_fen) else {
+                    return reject(RejectionCode::InvalidField, "批次合计金额超出可计算范围：请分成几个批次");
+                };
+                total = sum;
+                s.status = SubsidyStatus::Batched;
+                s.batch_id = Some(b.id);
+                effects.extend(subsidy_put(view, s)?);
+            }
+            let batch = PaymentBatch {
+                id: b.id,
+                subsidy_ids: b.subsidy_ids.clone(),
+                total_fen: total,
+                created_by: env.author,
+                created_at: now,
+                paid_at: None,
+                payment_ref: String::new(),
+            };
+            effects.push(Effect::Put { record: Record::PaymentBatch(batch), scope: vec![county] });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::MarkBatchPaid(p) => {
+            let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
+                return nij("batch");
+            };
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
+                return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
+            };
+            if batch.paid_at.is_some() {
+                return Ok(Verdict::Conflict {
+                    message: "the batch is already paid".into(),
+                    current: Box::new(Record::PaymentBatch(batch)),
+                });
+            }
+            let mut effects = Vec::new();
+            for id in &batch.subsidy_ids {
+                if let Some(mut s) = load_subsidy(view, *id)? {
+                    if s.status == SubsidyStatus::Batched && s.batch_id == Some(batch.id) {
+                        s.status = SubsidyStatus::Paid;
+                        s.paid_at = Some(now);
+                        s.payment_ref = p.payment_ref.clone();
+                        effects.extend(subsidy_put(view, s)?);
+                    }
+                }
+            }
+            batch.paid_at = Some(now);
+            batch.payment_ref = p.payment_ref.clone();
+            effects.push(Effect::Put { record: Record::PaymentBatch(batch), scope: vec![county] });
+            Ok(Verdict::Apply(effects))
+        }
+        Op::RejectSubsidy(r) => {
+            let Some(mut s) = load_subsidy(view, r.subsidy_id)? else {
+                return nij("subsidy");
+            };
+            if !pays(view, actor, &s)? {
+                return nij("subsidy");
+            }
+            if matches!(s.status, SubsidyStatus::Paid | SubsidyStatus::Batched) {
+                return reject(RejectionCode::InvalidState, "a batched or paid subsidy cannot be rejected");
+            }
+            s.status = SubsidyStatus::Rejected;
+            s.reason = r.reason.clone();
+            Ok(Verdict::Apply(subsidy_put(view, s)?.into_iter().collect()))
+        }
+        _ => reject(RejectionCode::InvalidField, "not a subsidy operation"),
+    }
+}

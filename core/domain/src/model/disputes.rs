@@ -1,0 +1,601 @@
+//! Disputes (矛盾纠纷) and what happens to them: escalations, mediation sessions,
+//! agreements, follow-ups, judicial confirmation, closing, and the dispute flow
+//! table (流向表) the server appends to at every move.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::ladder::{Grade, Level};
+use crate::policy::Policy;
+use crate::wire::rejection::{Rejection, RejectionCode};
+
+/// A party to a dispute (personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Party {
+    /// Name.
+    pub name: String,
+    /// Their household, if in the county's register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<Uuid>,
+    /// Contact phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// How hard a dispute is to mediate (调解难度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Difficulty {
+    /// 低
+    Low,
+    /// 中
+    Medium,
+    /// 高
+    High,
+}
+
+/// The three-axis analysis: cause, expected consequences, mediation difficulty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Analysis {
+    /// 纠纷成因
+    pub cause: String,
+    /// 预计后果
+    pub consequences: String,
+    /// 调解难度
+    pub difficulty: Difficulty,
+}
+
+/// How a dispute ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClosingOutcome {
+    /// 调解成功
+    Resolved,
+    /// 调解不成
+    NotResolved,
+    /// 引导诉讼
+    ReferredToCourt,
+}
+
+/// The closing of a dispute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Closing {
+    /// Outcome.
+    pub outcome: ClosingOutcome,
+    /// Note.
+    #[serde(default)]
+    pub note: String,
+    /// Who closed it.
+    pub closed_by: Uuid,
+    /// Server time.
+    pub closed_at: DateTime<Utc>,
+    /// The level that closed it.
+    pub level: Level,
+}
+
+/// A dispute. The reporter fills the first block; the server keeps the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dispute {
+    /// Stable id (UUIDv7 made on the device).
+    pub id: Uuid,
+    /// Human-readable case number, allocated offline ("one case, one code").
+    pub case_number: String,
+    /// Kind, one of the policy's dispute kinds (e.g. `land`, `neighbour`).
+    pub kind: String,
+    /// The group or village where it arose: its scope decides who sees it.
+    pub origin_unit: Uuid,
+    /// Parties.
+    pub parties: Vec<Party>,
+    /// What it is about (personal data).
+    pub summary: String,
+    /// Grade.
+    pub grade: Grade,
+    /// Cause, consequences, difficulty.
+    pub analysis: Analysis,
+    /// When it was found (device clock; informational).
+    pub found_at: DateTime<Utc>,
+    /// The visit lead it came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<Uuid>,
+    /// Reporter (set by the server from the op's author).
+    #[serde(default)]
+    pub reported_by: Uuid,
+    /// Current level.
+    pub level: Level,
+    /// The unit handling it at its level (group, village or town).
+    #[serde(default)]
+    pub handler_unit: Uuid,
+    /// When it entered its current level (server time): deadlines count from here.
+    #[serde(default)]
+    pub level_since: DateTime<Utc>,
+    /// When the server registered it.
+    #[serde(default)]
+    pub registered_at: DateTime<Utc>,
+    /// The escalation waiting for a decision, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_escalation: Option<Uuid>,
+    /// Set when closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing: Option<Closing>,
+    /// Entries in its flow table so far.
+    #[serde(default)]
+    pub flow_count: u32,
+    /// The case file's checklist items present so far (kept by the server).
+    #[serde(default)]
+    pub case_file: Vec<crate::model::entity::FileItem>,
+    /// Mediators credited at the current level (from its sessions; kept by the server).
+    #[serde(default)]
+    pub credited: Vec<Uuid>,
+    /// Who the case's subsidy is owed to, once resolved (kept by the server).
+    #[serde(default)]
+    pub payees: Vec<Uuid>,
+}
+
+/// Why a dispute is asked to move up (屡调不成 and others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// 屡调不成
+    RepeatedMediationFailed,
+    /// Beyond this level's scope.
+    OutsideLevelScope,
+    /// Parties highly agitated.
+    PartiesAgitated,
+    /// Large sums involved.
+    LargeSums,
+    /// A major dispute going straight to the level its grade needs.
+    MajorGrade,
+    /// Other (explain in the note).
+    Other,
+}
+
+/// An approver's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EscalationDecision {
+    /// Approved or refused.
+    pub approved: bool,
+    /// Comment (required when refusing).
+    #[serde(default)]
+    pub comment: String,
+    /// Who decided.
+    pub decided_by: Uuid,
+    /// Server time.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A request to move a dispute up the ladder (逐调 / 移交 / 上报).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Escalation {
+    /// Stable id (made on the device).
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Level it leaves (set by the server).
+    pub from_level: Level,
+    /// Level it asks to go to.
+    pub to_level: Level,
+    /// Why.
+    pub reason: EscalationReason,
+    /// Explanation.
+    #[serde(default)]
+    pub note: String,
+    /// Who asked (set by the server).
+    #[serde(default)]
+    pub requested_by: Uuid,
+    /// Server time of the request.
+    #[serde(default)]
+    pub requested_at: DateTime<Utc>,
+    /// Grade of the dispute at the request (for the inbox order).
+    pub grade: Grade,
+    /// The decision, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<EscalationDecision>,
+}
+
+/// A mediation session record (调解笔录).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediationSession {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When.
+    pub held_at: DateTime<Utc>,
+    /// Where.
+    pub place: String,
+    /// Mediators (user ids).
+    pub mediators: Vec<Uuid>,
+    /// Other participants, e.g. invited respected villagers (乡贤).
+    #[serde(default)]
+    pub participants: Vec<String>,
+    /// What was said and agreed.
+    pub record: String,
+    /// Whether the parties agreed in this session.
+    pub agreed: bool,
+    /// The level the dispute was at (set by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Who recorded it (set by the server).
+    #[serde(default)]
+    pub author: Uuid,
+}
+
+/// A mediation agreement (调解协议书). Money in integer fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agreement {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When signed.
+    pub signed_at: DateTime<Utc>,
+    /// Terms.
+    pub terms: String,
+    /// Sum to be paid, in fen (0 if none).
+    pub sum_fen: i64,
+    /// Obligations of each party.
+    #[serde(default)]
+    pub obligations: String,
+    /// SHA-256 of photos of the parties' signatures (attached with the photo mechanism).
+    #[serde(default)]
+    pub signature_photos: Vec<String>,
+    /// Who recorded it (set by the server).
+    #[serde(default)]
+    pub author: Uuid,
+}
+
+/// Parties' satisfaction at a follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    /// 满意
+    Satisfied,
+    /// 基本满意
+    Neutral,
+    /// 不满意
+    Dissatisfied,
+}
+
+/// A follow-up visit (履行 / 回访).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowUp {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether the agreement is fulfilled.
+    pub fulfilled: bool,
+    /// Parties' satisfaction.
+    pub satisfaction: Satisfaction,
+    /// Note.
+    #[serde(default)]
+    pub note: String,
+    /// Who recorded it (set by the server).
+    #[serde(default)]
+    pub author: Uuid,
+}
+
+/// Judicial confirmation (司法确认) of an agreement by a court.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JudicialConfirmation {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// The agreement to confirm.
+    pub agreement_id: Uuid,
+    /// When applied (within the policy's days of the agreement).
+    pub applied_at: DateTime<Utc>,
+    /// Court.
+    pub court: String,
+    /// The court's answer: confirmed (true) or not, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
+    /// When the court answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Who recorded it (set by the server).
+    #[serde(default)]
+    pub author: Uuid,
+}
+
+/// What a flow-table entry registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// Reported (排查登记).
+    Reported,
+    /// Escalation asked for.
+    EscalationRequested,
+    /// Escalation approved: the level changed.
+    EscalationApproved,
+    /// Escalation refused: the level stays.
+    EscalationRefused,
+    /// A mediation session.
+    SessionRecorded,
+    /// An agreement.
+    AgreementRecorded,
+    /// A follow-up.
+    FollowUpRecorded,
+    /// Judicial confirmation applied or answered.
+    ConfirmationRecorded,
+    /// Closed.
+    Closed,
+}
+
+/// One entry of the dispute flow table (矛盾纠纷排查化解流向表): server-authored,
+/// append-only, never edited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FlowEntry {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Its case number.
+    pub case_number: String,
+    /// Position in the dispute's flow, from 1.
+    pub step: u32,
+    /// What happened.
+    pub kind: FlowKind,
+    /// The level after this step.
+    pub level: Level,
+    /// The handling unit after this step.
+    pub handler_unit: Uuid,
+    /// Who did it.
+    pub actor: Uuid,
+    /// Server time.
+    pub at: DateTime<Utc>,
+    /// Comment, reason or result.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A text field: required (`min` 1: a visible character) or optional (`min` 0),
+/// at most `max` characters ([`crate::model::text::check`]).
+fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<(), Rejection> {
+    crate::model::text::check(field, s, min > 0, max)
+}
+
+/// Longest contact phone number, in characters (`+86 138-0000-0000` and the like).
+pub const MAX_PHONE_CHARS: usize = 20;
+
+/// A contact phone number: digits, with `+`, `-`, spaces and parentheses, at most
+/// [`MAX_PHONE_CHARS`] characters and at least one digit.
+pub fn check_phone(field: &str, phone: &str) -> Result<(), Rejection> {
+    if phone.chars().nth(MAX_PHONE_CHARS).is_some() {
+        return Err(Rejection::new(
+            RejectionCode::TextTooLong,
+            format!("{field}: at most {MAX_PHONE_CHARS} characters"),
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')');
+    if !phone.chars().all(allowed) || !phone.chars().any(|c| c.is_ascii_digit()) {
+        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: digits, + - ( ) and spaces only")));
+    }
+    Ok(())
+}
+
+/// Dates of sessions, agreements, follow-ups and disputes lie in 2000–2100.
+pub fn check_year(field: &str, at: DateTime<Utc>) -> Result<(), Rejection> {
+    if !(2000..=2100).contains(&at.year()) {
+        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: a date from 2000 to 2100")));
+    }
+    Ok(())
+}
+
+impl Dispute {
+    /// Checks the reporter's fields against policy (phone and server).
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        if !policy.disputes.kinds.iter().any(|k| k.code == self.kind) {
+            return Err(Rejection::new(RejectionCode::InvalidField, "kind: not one of the county's dispute kinds"));
+        }
+        check_text("summary", &self.summary, 1, 4000)?;
+        check_text("analysis.cause", &self.analysis.cause, 0, 2000)?;
+        check_text("analysis.consequences", &self.analysis.consequences, 0, 2000)?;
+        if self.parties.is_empty() || self.parties.len() > 200 {
+            return Err(Rejection::new(RejectionCode::InvalidField, "parties: 1 to 200"));
+        }
+        for p in &self.parties {
+            check_text("parties.name", &p.name, 1, 100)?;
+            if let Some(phone) = &p.phone {
+                check_phone("parties.phone", phone)?;
+            }
+        }
+        check_year("found_at", self.found_at)?;
+        CaseNumber::parse(&self.case_number)
+            .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, "case_number: not a case number"))?;
+        Ok(())
+    }
+}
+
+impl JudicialConfirmation {
+    /// The checks that need no other record (the court's name, the dates).
+    pub fn validate_fields(&self) -> Result<(), Rejection> {
+        check_text("court", &self.court, 1, 200)?;
+        check_year("applied_at", self.applied_at)?;
+        if let Some(at) = self.answered_at {
+            check_year("answered_at", at)?;
+        }
+        Ok(())
+    }
+}
+
+impl FollowUp {
+    /// Field checks: the date, and the note within the policy's limit.
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        check_year("at", self.at)?;
+        check_text("note", &self.note, 0, policy.text.max_note_chars)
+    }
+}
+
+impl Escalation {
+    /// Checks the requester's fields (phone and server).
+    pub fn validate(&self) -> Result<(), Rejection> {
+        check_text("note", &self.note, 0, 2000)?;
+        if self.reason == EscalationReason::Other && self.note.trim().is_empty() {
+            return Err(Rejection::new(RejectionCode::InvalidField, "note: explain an escalation for another reason"));
+        }
+        Ok(())
+    }
+}
+
+impl MediationSession {
+    /// Field checks.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        check_year("held_at", self.held_at)?;
+        check_text("record", &self.record, 1, 20_000)?;
+        check_text("place", &self.place, 0, 200)?;
+        if self.participants.len() > 200 || self.mediators.len() > 50 {
+            return Err(Rejection::new(RejectionCode::InvalidField, "too many participants"));
+        }
+        crate::model::text::check_all("participants", &self.participants, true, 100)?;
+        Ok(())
+    }
+}
+
+impl Agreement {
+    /// Field checks. Sums are integer fen, never negative.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        check_year("signed_at", self.signed_at)?;
+        check_text("terms", &self.terms, 1, 20_000)?;
+        check_text("obligations", &self.obligations, 0, 20_000)?;
+        if self.signature_photos.len() > 50 {
+            return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: at most 50"));
+        }
+        if self.sum_fen < 0 || self.sum_fen > 100_000_000_000 {
+            return Err(Rejection::new(RejectionCode::InvalidField, "sum_fen: 0 to 1,000,000,000 yuan in fen"));
+        }
+        if self.signature_photos.iter().any(|s| !crate::model::text::is_sha256_hex(s)) {
+            return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: SHA-256 hex"));
+        }
+        Ok(())
+    }
+}
+
+impl JudicialConfirmation {
+    /// Applied within the policy's days of the agreement being signed.
+    pub fn validate(&self, agreement: &Agreement, policy: &Policy) -> Result<(), Rejection> {
+        self.validate_fields()?;
+        let days = policy.disputes.confirmation_within_days as i64;
+        if self.applied_at < agreement.signed_at || self.applied_at > agreement.signed_at + Duration::days(days) {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("applied_at: judicial confirmation is applied for within {days} days of the agreement"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How much of one reserved case-number block has been used: the server counts a
+/// number as used when a `report_dispute` citing it is accepted (each number is
+/// claimed once; later updates of the same dispute do not count again).
+///
+/// A block is *outstanding* while it has unused numbers. A user may hold at most
+/// `disputes.max_open_case_blocks` outstanding blocks of a year; a phone keeps
+/// one in use and one spare, so the cap only stops runaway reservations. Numbers
+/// are never handed back, so a block a phone lost stays outstanding: the cap is a
+/// per-year bound and the year's turn frees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseBlockUse {
+    /// Numbers of the block used by accepted disputes.
+    pub used: u32,
+}
+
+impl CaseBlockUse {
+    /// Whether the block still has unused numbers (under the policy's block size).
+    pub fn outstanding(self, policy: &Policy) -> bool {
+        self.used < policy.disputes.case_block_size
+    }
+}
+
+/// Whether a user holding `outstanding` outstanding blocks of a year may reserve
+/// another ([`CaseBlockUse`]).
+pub fn may_reserve_case_block(outstanding: usize, policy: &Policy) -> bool {
+    outstanding < policy.disputes.max_open_case_blocks as usize
+}
+
+/// A parsed case number: `{town code}{village code}-{year}-{block:04}-{index:03}`,
+/// e.g. `T01V02-2026-0007-013`. Blocks are reserved from the server per device, so
+/// phones number cases offline without collisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseNumber {
+    /// Town and village codes of the origin, e.g. `T01V02`.
+    pub prefix: String,
+    /// Year of the block.
+    pub year: i32,
+    /// Block number (unique per year).
+    pub block: u32,
+    /// Index within the block, from 0.
+    pub index: u32,
+}
+
+/// The case-number prefix of a dispute arising in a unit: its town's code then its
+/// village's code (e.g. `T01V02`), from the unit's chain of units (any order).
+pub fn case_prefix(chain: &[crate::model::org::OrgUnit]) -> Option<String> {
+    use crate::model::org::UnitLevel;
+    let town = chain.iter().find(|u| u.level == UnitLevel::Town)?;
+    let village = chain.iter().find(|u| u.level == UnitLevel::Village)?;
+    Some(format!("{}{}", town.code, village.code))
+}
+
+impl CaseNumber {
+    /// Formats a case number.
+    pub fn format(&self) -> String {
+        format!("{}-{}-{:04}-{:03}", self.prefix, self.year, self.block, self.index)
+    }
+
+    /// Parses one; `None` if malformed.
+    pub fn parse(s: &str) -> Option<CaseNumber> {
+        let mut it = s.split('-');
+        let (prefix, year, block, index) = (it.next()?, it.next()?, it.next()?, it.next()?);
+        if it.next().is_some()
+            || prefix.is_empty()
+            || prefix.len() > 32
+            || !prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+            || year.len() != 4
+        {
+            return None;
+        }
+        Some(CaseNumber {
+            prefix: prefix.into(),
+            year: year.parse().ok()?,
+            block: block.parse().ok()?,
+            index: index.parse().ok()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_numbers_roundtrip_and_reject_garbage() {
+        let c = CaseNumber { prefix: "T01V02".into(), year: 2026, block: 7, index: 13 };
+        assert_eq!(c.format(), "T01V02-2026-0007-013");
+        assert_eq!(CaseNumber::parse(&c.format()), Some(c));
+        for bad in ["", "T01V02-2026-7", "T01V02-26-0007-013", "T0 1-2026-0007-013", "A-2026-x-1", "A-2026-1-1-1"] {
+            assert_eq!(CaseNumber::parse(bad), None, "{bad}");
+        }
+    }
+}

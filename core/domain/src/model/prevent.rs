@@ -1,0 +1,349 @@
+//! Prevent and screen (四提前, 四到位): village rules with their negative list,
+//! violations and restorations, what a group leader may know of a household, and
+//! the monthly screening with its key-period cadence.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::policy::Policy;
+use crate::wire::rejection::{Rejection, RejectionCode};
+
+pub use crate::model::prevent_terms::{Cadence, Sanction};
+
+/// A village's rules (村规民约) with its negative list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VillageRules {
+    /// Stable id (one rule set per village: [`rules_id`]).
+    pub id: Uuid,
+    /// The village.
+    pub village_id: Uuid,
+    /// Negative-list items in force.
+    pub items: Vec<NegativeItem>,
+    /// Township legality review done (unlawful rules are a known risk).
+    pub legality_reviewed: bool,
+    /// Who reviewed, when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<Uuid>,
+    /// When reviewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<DateTime<Utc>>,
+}
+
+/// An item of a negative list with its sanctions and correction period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NegativeItem {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// Sanctions after the correction period.
+    pub sanctions: Vec<Sanction>,
+    /// Days to correct before sanctions apply.
+    pub correction_days: u32,
+}
+
+/// The id of a village's rule set.
+pub fn rules_id(village: Uuid) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, &[b"rules:".as_slice(), village.as_bytes()].concat())
+}
+
+/// The id of a household's standing record.
+pub fn standing_id(household: Uuid) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, &[b"standing:".as_slice(), household.as_bytes()].concat())
+}
+
+/// The negative list a village starts from (policy defaults).
+pub fn default_items(policy: &Policy) -> Vec<NegativeItem> {
+    policy
+        .negative_list
+        .iter()
+        .map(|n| NegativeItem {
+            code: n.code.clone(),
+            label_zh: n.label_zh.clone(),
+            sanctions: n.sanctions.clone(),
+            correction_days: n.correction_days,
+        })
+        .collect()
+}
+
+/// Longest correction period an item may give, in days.
+pub const MAX_CORRECTION_DAYS: u32 = 365;
+
+/// Whether a negative list may stand as a village's rules: 1 to the policy's
+/// `village_rules.max_items` items, each with a code (unique in the list), a
+/// Chinese label and a correction period of at most [`MAX_CORRECTION_DAYS`].
+/// The village-rules edit applies it, and so does the policy check to the
+/// policy's own `negative_list` (the list every village starts from).
+pub fn check_items(items: &[NegativeItem], policy: &Policy) -> Result<(), Rejection> {
+    let bad = |m: String| Err(Rejection::new(RejectionCode::InvalidField, m));
+    let max = policy.village_rules.max_items;
+    if items.is_empty() || items.len() > max {
+        return bad(format!("items: 负面清单须有 1 至 {max} 项（现有 {} 项）", items.len()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for i in items {
+        if i.code.trim().is_empty() || i.label_zh.trim().is_empty() {
+            return bad("items: 每一项须有代码和中文名称".into());
+        }
+        if !seen.insert(i.code.as_str()) {
+            return bad(format!("items: 代码 {} 重复", i.code));
+        }
+        if i.correction_days > MAX_CORRECTION_DAYS {
+            return bad(format!("items: {} 的整改期不得超过 {MAX_CORRECTION_DAYS} 天", i.code));
+        }
+    }
+    Ok(())
+}
+
+/// A restoration (恢复正常服务) after correction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Restoration {
+    /// Who approved it.
+    pub approved_by: Uuid,
+    /// Server time.
+    pub at: DateTime<Utc>,
+    /// What was corrected.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A violation of the negative list recorded against a household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Violation {
+    /// Stable id.
+    pub id: Uuid,
+    /// The household.
+    pub household_id: Uuid,
+    /// The negative-list item.
+    pub item_code: String,
+    /// What happened (personal data).
+    pub note: String,
+    /// Evidence photos (SHA-256, attached with the photo mechanism).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Who recorded it (set by the server).
+    #[serde(default)]
+    pub recorded_by: Uuid,
+    /// When the household was notified (server time of recording).
+    #[serde(default)]
+    pub notified_at: DateTime<Utc>,
+    /// Sanctions apply from here (after the correction period).
+    pub sanctions_from: DateTime<Utc>,
+    /// The sanctions that apply (copied from the rules at recording).
+    pub sanctions: Vec<Sanction>,
+    /// Set when restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restoration: Option<Restoration>,
+}
+
+/// What a group leader may know of a household: whether services are suspended
+/// (not why, not the history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdStanding {
+    /// [`standing_id`] of the household.
+    pub id: Uuid,
+    /// The household.
+    pub household_id: Uuid,
+    /// When each open service suspension starts (after its correction period).
+    #[serde(default)]
+    pub suspensions: Vec<DateTime<Utc>>,
+}
+
+impl HouseholdStanding {
+    /// Whether services are suspended at `now` (same on phone and server).
+    pub fn suspended_at(&self, now: DateTime<Utc>) -> bool {
+        self.suspensions.iter().any(|t| *t <= now)
+    }
+}
+
+/// Whether a violation suspends services (its suspension starts at `sanctions_from`).
+pub fn suspends(v: &Violation) -> bool {
+    v.sanctions.iter().any(|s| matches!(s, Sanction::ServicesSuspended { .. }))
+}
+
+/// The standing a household has given its open violations.
+pub fn standing(household: Uuid, violations: &[Violation]) -> HouseholdStanding {
+    let suspensions = violations
+        .iter()
+        .filter(|v| v.household_id == household && v.restoration.is_none() && suspends(v))
+        .map(|v| v.sanctions_from)
+        .collect();
+    HouseholdStanding { id: standing_id(household), household_id: household, suspensions }
+}
+
+/// The sanctions start after the item's correction period.
+pub fn sanctions_from(notified_at: DateTime<Utc>, item: &NegativeItem) -> DateTime<Utc> {
+    notified_at + Duration::days(item.correction_days as i64)
+}
+
+/// The screening period a local date falls in, under the policy's key periods:
+/// `2026-03` (monthly), `2026-10-H1` (half month), `2026-W40` (ISO week).
+pub fn screening_period(day: NaiveDate, policy: &Policy) -> String {
+    match cadence_on(day, policy) {
+        Cadence::Monthly => format!("{:04}-{:02}", day.year(), day.month()),
+        Cadence::HalfMonthly => {
+            format!("{:04}-{:02}-H{}", day.year(), day.month(), if day.day() <= 15 { 1 } else { 2 })
+        }
+        Cadence::Weekly => {
+            let w = day.iso_week();
+            format!("{:04}-W{:02}", w.year(), w.week())
+        }
+    }
+}
+
+/// The cadence in force on a local date (the densest key period covering it).
+pub fn cadence_on(day: NaiveDate, policy: &Policy) -> Cadence {
+    let md = (day.month(), day.day());
+    let mut best = Cadence::Monthly;
+    for k in &policy.screening.key_periods {
+        let inside = if k.from <= k.to { md >= k.from && md <= k.to } else { md >= k.from || md <= k.to };
+        if inside {
+            best = match (best, k.cadence) {
+                (_, Cadence::Weekly) | (Cadence::Weekly, _) => Cadence::Weekly,
+                (_, Cadence::HalfMonthly) | (Cadence::HalfMonthly, _) => Cadence::HalfMonthly,
+                _ => Cadence::Monthly,
+            };
+        }
+    }
+    best
+}
+
+/// Every screening period that starts in a calendar month.
+pub fn periods_in_month(year: i32, month: u32, policy: &Policy) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some(mut d) = NaiveDate::from_ymd_opt(year, month, 1) else { return out };
+    while d.month() == month {
+        let p = screening_period(d, policy);
+        if !out.contains(&p) {
+            out.push(p);
+        }
+        match d.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    out
+}
+
+/// A village's screening (排查) for one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Screening {
+    /// Stable id: one per village and period ([`screening_id`]).
+    pub id: Uuid,
+    /// The village.
+    pub village_id: Uuid,
+    /// The period ([`screening_period`]).
+    pub period: String,
+    /// Hazards and leads found.
+    #[serde(default)]
+    pub hazards: Vec<String>,
+    /// Focus areas covered (policy codes, e.g. `land_rights`).
+    #[serde(default)]
+    pub focus_areas: Vec<String>,
+    /// Disputes newly registered in the period.
+    #[serde(default)]
+    pub new_disputes: Vec<Uuid>,
+    /// Note.
+    #[serde(default)]
+    pub note: String,
+    /// Who filed it (set by the server).
+    #[serde(default)]
+    pub filed_by: Uuid,
+    /// Server time.
+    #[serde(default)]
+    pub filed_at: DateTime<Utc>,
+}
+
+/// Most hazards on one screening.
+pub const MAX_HAZARDS: usize = 500;
+/// Longest hazard of a screening, in characters.
+pub const MAX_HAZARD_CHARS: usize = 1000;
+
+/// The id of a village's screening for a period.
+pub fn screening_id(village: Uuid, period: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, &[b"screening:".as_slice(), village.as_bytes(), period.as_bytes()].concat())
+}
+
+impl Screening {
+    /// Field checks (phone and server, through [`crate::wire::Op::validate`]):
+    /// the id, the number and length of hazards, the note within the policy's
+    /// limit, known focus areas.
+    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+        if self.id != screening_id(self.village_id, &self.period) {
+            return Err(Rejection::new(RejectionCode::InvalidField, "id: one screening per village and period"));
+        }
+        if self.hazards.len() > MAX_HAZARDS {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("hazards：一次排查最多记 {MAX_HAZARDS} 条隐患"),
+            ));
+        }
+        crate::text::check_all("hazards", &self.hazards, false, MAX_HAZARD_CHARS)?;
+        crate::text::check("note", &self.note, false, policy.text.max_note_chars)?;
+        if let Some(bad) = self.focus_areas.iter().find(|f| !policy.screening.focus_areas.iter().any(|a| &a.code == *f))
+        {
+            return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn key_periods_raise_the_cadence() {
+        let p = Policy::default();
+        assert_eq!(screening_period(d(2026, 5, 20), &p), "2026-05");
+        // the Two Sessions in March: weekly
+        assert_eq!(cadence_on(d(2026, 3, 5), &p), Cadence::Weekly);
+        assert_eq!(screening_period(d(2026, 3, 5), &p), "2026-W10");
+        // harvest: half-monthly
+        assert_eq!(screening_period(d(2026, 9, 20), &p), "2026-09-H2");
+        assert_eq!(periods_in_month(2026, 5, &p), vec!["2026-05".to_string()]);
+        // harvest half-months, then National Day's weeks from the 25th (the denser cadence wins)
+        assert_eq!(periods_in_month(2026, 9, &p), vec!["2026-09-H1", "2026-09-H2", "2026-W39", "2026-W40"]);
+        assert_eq!(screening_period(d(2026, 9, 26), &p), "2026-W39");
+        assert!(periods_in_month(2026, 3, &p).len() >= 4);
+    }
+
+    #[test]
+    fn standing_shows_only_whether_services_are_suspended_now() {
+        let h = Uuid::now_v7();
+        let t0 = Utc::now();
+        let mk = |code: &str, sanctions: Vec<Sanction>, from: DateTime<Utc>| Violation {
+            id: Uuid::now_v7(),
+            household_id: h,
+            item_code: code.into(),
+            note: "x".into(),
+            evidence: vec![],
+            recorded_by: Uuid::nil(),
+            notified_at: t0,
+            sanctions_from: from,
+            sanctions,
+            restoration: None,
+        };
+        let suspend = vec![Sanction::ServicesSuspended { services: vec!["村集体分红".into()] }];
+        let mut v = vec![
+            mk("water_fees_unpaid", suspend.clone(), t0 + Duration::days(7)),
+            mk("yard_dirty_messy", vec![Sanction::PublicNotice], t0),
+        ];
+        let s = standing(h, &v);
+        assert!(!s.suspended_at(t0 + Duration::days(6)), "in the correction period");
+        assert!(s.suspended_at(t0 + Duration::days(7)));
+        v[0].restoration = Some(Restoration { approved_by: Uuid::nil(), at: t0, note: String::new() });
+        assert!(!standing(h, &v).suspended_at(t0 + Duration::days(30)), "restored");
+    }
+}

@@ -1,0 +1,536 @@
+//! One case, one subsidy (一案一补，绝不拖欠): the case-file checklist, the review,
+//! the subsidy formula with its split, and the payment lifecycle. The phone uses
+//! the formula to show an estimate; the server is the authority. Money is integer fen.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::disputes::{Difficulty, Dispute};
+use crate::model::ladder::Grade;
+use crate::policy::Policy;
+
+pub use crate::model::entity::FileItem;
+
+/// Where a subsidy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SubsidyStatus {
+    /// The case closed resolved: owed once its file passes review.
+    Accrued,
+    /// The file was returned (deficient): payment blocked until fixed and re-reviewed.
+    UnderReview,
+    /// The file passed review: the amount is final.
+    Approved,
+    /// In a payment batch, not yet paid.
+    Batched,
+    /// Paid.
+    Paid,
+    /// Not payable (reason given).
+    Rejected,
+}
+
+/// A subsidy owed to one mediator (or legal advisor) for one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Subsidy {
+    /// Deterministic per (dispute or consultation, payee): a case pays each payee once.
+    pub id: Uuid,
+    /// The dispute, if a case subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute_id: Option<Uuid>,
+    /// The consultation, if an advisor's consultation subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consultation_id: Option<Uuid>,
+    /// Case number (or consultation reference) shown to the payee.
+    pub case_number: String,
+    /// Who is paid.
+    pub payee: Uuid,
+    /// Amount in fen (an estimate until approved).
+    pub amount_fen: i64,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// When it accrued.
+    pub accrued_at: DateTime<Utc>,
+    /// When approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Payment batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<Uuid>,
+    /// When paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Payment reference (bank transfer number).
+    #[serde(default)]
+    pub payment_ref: String,
+    /// Why returned or rejected.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A review of a closed case's file (案卷评查).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseReview {
+    /// Stable id.
+    pub id: Uuid,
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Score 0-100 for how well the file is kept.
+    pub score: u8,
+    /// Passed (payable) or returned.
+    pub passed: bool,
+    /// Reasons when returned (missing items are added by the server).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Reviewer (set by the server).
+    #[serde(default)]
+    pub reviewer: Uuid,
+    /// Server time.
+    #[serde(default)]
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// A legal consultation logged by a village's legal advisor (法律咨询).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Consultation {
+    /// Stable id.
+    pub id: Uuid,
+    /// The village.
+    pub village_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The villager's question (personal data).
+    pub question: String,
+    /// The advice given.
+    pub answer: String,
+    /// Villager satisfaction.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// The advisor (set by the server).
+    #[serde(default)]
+    pub advisor: Uuid,
+}
+
+/// A payment batch made by the county from approved subsidies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentBatch {
+    /// Stable id.
+    pub id: Uuid,
+    /// The subsidies in it.
+    pub subsidy_ids: Vec<Uuid>,
+    /// Total in fen.
+    pub total_fen: i64,
+    /// Who made it.
+    pub created_by: Uuid,
+    /// Server time.
+    pub created_at: DateTime<Utc>,
+    /// When paid, with the payment reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Payment reference.
+    #[serde(default)]
+    pub payment_ref: String,
+}
+
+/// Checklist item codes the server fills from records (others come from photos
+/// attached with a `file_item`).
+pub mod items {
+    /// 受理登记表: the dispute's registration itself.
+    pub const INTAKE_FORM: &str = "intake_form";
+    /// 调解笔录
+    pub const MEDIATION_RECORD: &str = "mediation_record";
+    /// 调解协议书
+    pub const AGREEMENT: &str = "agreement";
+    /// 回访记录
+    pub const FOLLOW_UP_RECORD: &str = "follow_up_record";
+    /// 司法确认材料
+    pub const CONFIRMATION_PAPERS: &str = "confirmation_papers";
+}
+
+/// Required checklist items missing from a file.
+pub fn missing_items(present: &[FileItem], policy: &Policy) -> Vec<String> {
+    policy
+        .subsidy
+        .checklist
+        .iter()
+        .filter(|i| i.required && !present.iter().any(|p| p.item == i.code))
+        .map(|i| i.code.clone())
+        .collect()
+}
+
+/// The quality factor for a review score, in percent (0 = not payable).
+pub fn quality_percent(score: u8, policy: &Policy) -> u32 {
+    policy.subsidy.quality.iter().filter(|q| score >= q.min_score).map(|q| q.percent).max().unwrap_or(0)
+}
+
+/// Largest amount, in fen, that a policy may make one subsidy (or any one rate)
+/// worth: 1e11 fen (10亿元). The policy check refuses rates whose worst case
+/// ([`worst_case_fen`]) is larger, so the formula never overflows and any sum
+/// of up to 92 million subsidies still fits in `i64` fen.
+pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000;
+
+/// The subsidy of a resolved case: base by grade + by difficulty, times the
+/// quality factor, plus the social-impact bonus of its kind. Integer fen, rounded
+/// down to the fen, computed with checked arithmetic: `None` when a step would
+/// overflow `i64` — never a wrapped or saturated amount. A policy that passed its
+/// check ([`MAX_AMOUNT_FEN`]) never gives `None` for a quality from its table.
+pub fn amount_fen(grade: Grade, difficulty: Difficulty, kind: &str, quality_pct: u32, policy: &Policy) -> Option<i64> {
+    let s = &policy.subsidy;
+    let base = match grade {
+        Grade::General => s.base_general_fen,
+        Grade::Larger => s.base_larger_fen,
+        Grade::Major => s.base_major_fen,
+    };
+    let extra = match difficulty {
+        Difficulty::Low => 0,
+        Difficulty::Medium => s.difficulty_medium_fen,
+        Difficulty::High => s.difficulty_high_fen,
+    };
+    let bonus = s.impact_bonus.iter().find(|b| b.kind == kind).map(|b| b.fen).unwrap_or(0);
+    base.checked_add(extra)?.checked_mul(i64::from(quality_pct))?.checked_div(100)?.checked_add(bonus)
+}
+
+/// The largest amount the policy's formula can give any case (`None`: it
+/// overflows `i64`): the largest base plus the largest difficulty addition, at the
+/// best quality step (at least 100 %, the estimate's), plus the largest bonus.
+pub fn worst_case_fen(policy: &Policy) -> Option<i64> {
+    let s = &policy.subsidy;
+    let base = s.base_general_fen.max(s.base_larger_fen).max(s.base_major_fen);
+    let extra = s.difficulty_medium_fen.max(s.difficulty_high_fen).max(0);
+    let pct = s.quality.iter().map(|q| q.percent).max().unwrap_or(0).max(100);
+    let bonus = s.impact_bonus.iter().map(|b| b.fen).max().unwrap_or(0).max(0);
+    base.checked_add(extra)?.checked_mul(i64::from(pct))?.checked_div(100)?.checked_add(bonus)
+}
+
+/// The estimate shown on the phone before review (full quality); `None` as for
+/// [`amount_fen`].
+pub fn estimate_fen(d: &Dispute, policy: &Policy) -> Option<i64> {
+    amount_fen(d.grade, d.analysis.difficulty, &d.kind, 100, policy)
+}
+
+/// Splits an amount among payees so the shares sum exactly to it: equal shares,
+/// the remainder fen going one each to the first payees.
+pub fn split(amount_fen: i64, payees: usize) -> Vec<i64> {
+    if payees == 0 {
+        return vec![];
+    }
+    let n = payees as i64;
+    let (share, rest) = (amount_fen / n, amount_fen % n);
+    (0..n).map(|i| share + i64::from(i < rest)).collect()
+}
+
+/// The id of the subsidy a case (or consultation) owes a payee: the same inputs
+/// always give the same id, so a case can never pay twice.
+pub fn subsidy_id(source: Uuid, payee: Uuid) -> Uuid {
+    let mut name = [0u8; 32];
+    name[..16].copy_from_slice(source.as_bytes());
+    name[16..].copy_from_slice(payee.as_bytes());
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, &name)
+}
+
+/// Approved but unpaid past the policy's days: shown first on the county's list.
+pub fn is_overdue(s: &Subsidy, now: DateTime<Utc>, policy: &Policy) -> bool {
+    match (s.status, s.approved_at) {
+        (SubsidyStatus::Approved | SubsidyStatus::Batched, Some(at)) => {
+            now >= at + Duration::days(policy.subsidy.pay_within_days as i64)
+        }
+        _ => false,
+    }
+}
+
+impl SubsidyStatus {
+    /// Every status in the order of the lifecycle (accrued … paid, rejected last):
+    /// the order totals are listed in, on the phone and on the server.
+    pub const LIFECYCLE: [SubsidyStatus; 6] = [
+        SubsidyStatus::Accrued,
+        SubsidyStatus::UnderReview,
+        SubsidyStatus::Approved,
+        SubsidyStatus::Batched,
+        SubsidyStatus::Paid,
+        SubsidyStatus::Rejected,
+    ];
+
+    /// The status's place in [`SubsidyStatus::LIFECYCLE`].
+    pub fn rank(self) -> usize {
+        match self {
+            SubsidyStatus::Accrued => 0,
+            SubsidyStatus::UnderReview => 1,
+            SubsidyStatus::Approved => 2,
+            SubsidyStatus::Batched => 3,
+            SubsidyStatus::Paid => 4,
+            SubsidyStatus::Rejected => 5,
+        }
+    }
+}
+
+/// Where a subsidy stands in its payee's own list ("my subsidies", on the phone
+/// and from the server): overdue first, then newest accrual first, ties by id.
+pub fn payee_order(s: &Subsidy, overdue: bool) -> (bool, std::cmp::Reverse<DateTime<Utc>>, Uuid) {
+    (!overdue, std::cmp::Reverse(s.accrued_at), s.id)
+}
+
+/// Where a subsidy stands in the county's ledger: overdue first, then the one
+/// waiting longest (since approval, else accrual) first, ties by id.
+pub fn ledger_order(s: &Subsidy, overdue: bool) -> (bool, DateTime<Utc>, Uuid) {
+    (!overdue, s.approved_at.unwrap_or(s.accrued_at), s.id)
+}
+
+/// Totals for one month (county zone) and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubsidyTotal {
+    /// `YYYY-MM` of accrual.
+    pub month: String,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// Totals of one status over all months.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusTotal {
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// A list of subsidies summed up: the one rule for "my subsidies" totals on the
+/// phone and on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubsidyTotals {
+    /// By month of accrual in the county's zone and status: oldest month first,
+    /// each month's statuses in [`SubsidyStatus::LIFECYCLE`] order.
+    pub by_month: Vec<SubsidyTotal>,
+    /// By status over all months, in [`SubsidyStatus::LIFECYCLE`] order.
+    pub by_status: Vec<StatusTotal>,
+    /// Sum of every subsidy except rejected ones, in fen.
+    pub total_fen: i64,
+}
+
+/// Sums `items` by month of accrual (in `zone`, the county's: [`Policy::zone`])
+/// and status, by status, and in all. Sums stop at `i64::MAX` fen and `u32::MAX`
+/// items rather than wrap (real amounts are far below).
+pub fn totals<'a>(items: impl IntoIterator<Item = &'a Subsidy>, zone: chrono_tz::Tz) -> SubsidyTotals {
+    let mut months: std::collections::BTreeMap<(String, usize), SubsidyTotal> = Default::default();
+    let mut statuses: std::collections::BTreeMap<usize, StatusTotal> = Default::default();
+    let mut total_fen = 0i64;
+    for s in items {
+        let month = crate::time::local_month(s.accrued_at, zone);
+        let m = months.entry((month.clone(), s.status.rank())).or_insert(SubsidyTotal {
+            month,
+            status: s.status,
+            count: 0,
+            total_fen: 0,
+        });
+        m.count = m.count.saturating_add(1);
+        m.total_fen = m.total_fen.saturating_add(s.amount_fen);
+        let t = statuses.entry(s.status.rank()).or_insert(StatusTotal { status: s.status, count: 0, total_fen: 0 });
+        t.count = t.count.saturating_add(1);
+        t.total_fen = t.total_fen.saturating_add(s.amount_fen);
+        if s.status != SubsidyStatus::Rejected {
+            total_fen = total_fen.saturating_add(s.amount_fen);
+        }
+    }
+    SubsidyTotals { by_month: months.into_values().collect(), by_status: statuses.into_values().collect(), total_fen }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formula_in_integer_fen_with_quality_and_bonus() {
+        let p = Policy::default();
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), Some(10_000));
+        assert_eq!(amount_fen(Grade::Larger, Difficulty::Low, "land", 100, &p), Some(20_000));
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 100, &p), Some(30_000 + 10_000 + 10_000));
+        // quality 80 % of (base + difficulty), bonus added whole
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "mass", 80, &p), Some(32_000 + 10_000));
+        assert_eq!(amount_fen(Grade::General, Difficulty::Medium, "family", 0, &p), Some(0));
+        // rounding down to the fen, never floats
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 33, &p), Some(3_300));
+        assert_eq!(worst_case_fen(&p), Some(50_000));
+    }
+
+    /// Extreme amounts (a policy built in code, bypassing the file check): the
+    /// formula answers `None` at every overflowing step, never a wrapped amount or
+    /// a panic; also run in release (`cargo test --release -p fengqiao-domain
+    /// extreme_amounts`), where unchecked `i64` arithmetic would wrap silently.
+    #[test]
+    fn extreme_amounts_neither_wrap_nor_panic() {
+        let mut p = Policy::default();
+        p.subsidy.base_major_fen = i64::MAX;
+        p.subsidy.difficulty_high_fen = 1;
+        assert_eq!(amount_fen(Grade::Major, Difficulty::High, "family", 100, &p), None, "base + difficulty");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 200, &p), None, "times the quality");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 1, &p), Some(i64::MAX / 100), "1 % fits");
+        assert_eq!(amount_fen(Grade::Major, Difficulty::Low, "family", 0, &p), Some(0));
+        assert_eq!(worst_case_fen(&p), None);
+        let mut p = Policy::default();
+        p.subsidy.base_general_fen = i64::MAX / 100;
+        p.subsidy.impact_bonus[0].fen = i64::MAX;
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), Some(i64::MAX / 100));
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "mass", 100, &p), None, "plus the bonus");
+        p.subsidy.base_general_fen = i64::MIN;
+        assert_eq!(amount_fen(Grade::General, Difficulty::Low, "family", 100, &p), None, "below i64::MIN");
+        // the policy file refuses all of these; the ceiling itself passes
+        let mut p = Policy::default();
+        p.subsidy.base_major_fen = MAX_AMOUNT_FEN / 2 - 10_000;
+        p.subsidy.difficulty_high_fen = 10_000;
+        p.subsidy.quality[0].percent = 200;
+        p.subsidy.impact_bonus[0].fen = 0;
+        assert_eq!(worst_case_fen(&p), Some(MAX_AMOUNT_FEN));
+        assert!(Policy::from_toml(&p.to_toml()).is_ok());
+        p.subsidy.impact_bonus[0].fen = 1;
+        assert!(Policy::from_toml(&p.to_toml()).is_err(), "one fen over the ceiling");
+        assert_eq!(split(i64::MAX, 1), vec![i64::MAX]);
+        assert_eq!(split(i64::MAX, 2).iter().map(|v| i128::from(*v)).sum::<i128>(), i128::from(i64::MAX));
+    }
+
+    #[test]
+    fn quality_steps_by_score() {
+        let p = Policy::default();
+        assert_eq!(quality_percent(100, &p), 100);
+        assert_eq!(quality_percent(90, &p), 100);
+        assert_eq!(quality_percent(89, &p), 80);
+        assert_eq!(quality_percent(60, &p), 60);
+        assert_eq!(quality_percent(59, &p), 0);
+    }
+
+    #[test]
+    fn split_sums_exactly() {
+        assert_eq!(split(10_001, 2), vec![5_001, 5_000]);
+        assert_eq!(split(10_000, 3).iter().sum::<i64>(), 10_000);
+        assert_eq!(split(2, 3), vec![1, 1, 0]);
+        assert!(split(5, 0).is_empty());
+        for n in 1..10 {
+            for amt in [0i64, 1, 99, 12_345, 30_000] {
+                assert_eq!(split(amt, n).iter().sum::<i64>(), amt);
+            }
+        }
+    }
+
+    #[test]
+    fn one_id_per_case_and_payee() {
+        let (d, m1, m2) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(subsidy_id(d, m1), subsidy_id(d, m1));
+        assert_ne!(subsidy_id(d, m1), subsidy_id(d, m2));
+    }
+
+    #[test]
+    fn overdue_at_the_deadline_boundary() {
+        let p = Policy::default();
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let s = Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: "x".into(),
+            payee: Uuid::now_v7(),
+            amount_fen: 1,
+            status: SubsidyStatus::Approved,
+            accrued_at: at,
+            approved_at: Some(at),
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        };
+        let due = at + Duration::days(p.subsidy.pay_within_days as i64);
+        assert!(!is_overdue(&s, due - Duration::seconds(1), &p));
+        assert!(is_overdue(&s, due, &p));
+        let paid = Subsidy { status: SubsidyStatus::Paid, ..s.clone() };
+        assert!(!is_overdue(&paid, due + Duration::days(100), &p));
+    }
+
+    #[test]
+    fn missing_required_items() {
+        let p = Policy::default();
+        let have = vec![FileItem {
+            item: items::INTAKE_FORM.into(),
+            kind: crate::model::entity::EntityKind::Dispute,
+            id: Uuid::nil(),
+        }];
+        let missing = missing_items(&have, &p);
+        assert!(missing.contains(&items::AGREEMENT.to_string()));
+        assert!(!missing.contains(&items::INTAKE_FORM.to_string()));
+        assert!(!missing.contains(&items::FOLLOW_UP_RECORD.to_string()), "as needed, not required");
+    }
+
+    fn accrued(status: SubsidyStatus, fen: i64, at: DateTime<Utc>) -> Subsidy {
+        Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: String::new(),
+            payee: Uuid::nil(),
+            amount_fen: fen,
+            status,
+            accrued_at: at,
+            approved_at: None,
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    /// Months oldest first in the county's zone; within a month and by status,
+    /// the lifecycle's order (the server listed statuses by name before:
+    /// approved, batched, paid, rejected, under review).
+    #[test]
+    fn totals_by_county_month_then_lifecycle_order() {
+        let zone = Policy::default().zone();
+        let late_may = Utc.with_ymd_and_hms(2026, 5, 31, 16, 30, 0).unwrap(); // 1 June in the county
+        let may = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let items = [
+            accrued(SubsidyStatus::Rejected, 5, may),
+            accrued(SubsidyStatus::Paid, 40, may),
+            accrued(SubsidyStatus::UnderReview, 20, may),
+            accrued(SubsidyStatus::Batched, 30, may),
+            accrued(SubsidyStatus::Approved, 10, late_may),
+            accrued(SubsidyStatus::Accrued, 1, may),
+            accrued(SubsidyStatus::Accrued, 2, late_may),
+        ];
+        let t = totals(&items, zone);
+        let months: Vec<(&str, SubsidyStatus, u32, i64)> =
+            t.by_month.iter().map(|m| (m.month.as_str(), m.status, m.count, m.total_fen)).collect();
+        assert_eq!(
+            months,
+            vec![
+                ("2026-05", SubsidyStatus::Accrued, 1, 1),
+                ("2026-05", SubsidyStatus::UnderReview, 1, 20),
+                ("2026-05", SubsidyStatus::Batched, 1, 30),
+                ("2026-05", SubsidyStatus::Paid, 1, 40),
+                ("2026-05", SubsidyStatus::Rejected, 1, 5),
+                ("2026-06", SubsidyStatus::Accrued, 1, 2),
+                ("2026-06", SubsidyStatus::Approved, 1, 10),
+            ]
+        );
+        let statuses: Vec<SubsidyStatus> = t.by_status.iter().map(|s| s.status).collect();
+        assert_eq!(statuses, SubsidyStatus::LIFECYCLE.to_vec());
+        assert_eq!((t.by_status[0].count, t.by_status[0].total_fen), (2, 3));
+        assert_eq!(t.total_fen, 1 + 20 + 30 + 40 + 10 + 2, "rejected ones are not counted");
+        assert!(SubsidyStatus::LIFECYCLE.iter().enumerate().all(|(i, s)| s.rank() == i));
+    }
+
+    #[test]
+    fn totals_never_wrap() {
+        let at = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let items = [accrued(SubsidyStatus::Paid, i64::MAX, at), accrued(SubsidyStatus::Paid, 1, at)];
+        let t = totals(&items, Policy::default().zone());
+        assert_eq!((t.by_month[0].total_fen, t.by_status[0].total_fen, t.total_fen), (i64::MAX, i64::MAX, i64::MAX));
+    }
+}

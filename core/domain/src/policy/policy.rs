@@ -1,0 +1,543 @@
+//! The county policy file: a deployment's numbers (limits, token lifetimes,
+//! deadlines, the negative list, subsidy rates) — policy, not code.
+//!
+//! Loaded from TOML; every section and key has the seed's default, and an unknown
+//! key is an error that names it (a misspelt key must not silently fall back).
+
+use serde::{Deserialize, Serialize};
+
+/// The whole policy. `Policy::default()` is the seed county's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// The county itself.
+    pub county: CountyPolicy,
+    /// Limits on visit records.
+    pub visits: VisitPolicy,
+    /// Sync limits.
+    pub sync: SyncPolicy,
+    /// Sign-in and token lifetimes.
+    pub auth: AuthPolicy,
+    /// Deadlines by grade, in days.
+    pub deadlines: DeadlinePolicy,
+    /// Photo uploads.
+    pub photos: PhotoPolicy,
+    /// Dispute kinds, case numbers, judicial confirmation.
+    pub disputes: DisputePolicy,
+    /// Subsidy rates, the case-file checklist, payment deadline.
+    pub subsidy: SubsidyPolicy,
+    /// Screening focus areas, key periods, assessment weights.
+    pub screening: ScreeningPolicy,
+    /// The negative list (负面清单) every village starts from.
+    pub negative_list: Vec<NegativeItemPolicy>,
+    /// Limits on a village's own rules.
+    pub village_rules: VillageRulesPolicy,
+    /// Free disk space the server keeps and warns about.
+    pub storage: StoragePolicy,
+    /// Lengths of free text in operations.
+    pub text: TextPolicy,
+}
+
+/// Limits on a village's rules (村规民约): the county's choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VillageRulesPolicy {
+    /// Most items on a village's negative list (the policy's own `negative_list`
+    /// included); at least 1.
+    pub max_items: usize,
+}
+
+impl Default for VillageRulesPolicy {
+    fn default() -> Self {
+        VillageRulesPolicy { max_items: 15 }
+    }
+}
+
+/// Lengths of free text in operations (limits every county shares, such as names
+/// and phone numbers, are fixed in the domain's `validate` functions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TextPolicy {
+    /// Most characters in a note, comment or reason of a dispute, subsidy or
+    /// village-rules operation (closing notes, follow-up notes, escalation
+    /// decisions, refusals, restorations, violations, consultations). Longer is
+    /// refused `text_too_long`, naming the field.
+    pub max_note_chars: usize,
+}
+
+impl Default for TextPolicy {
+    fn default() -> Self {
+        TextPolicy { max_note_chars: 4000 }
+    }
+}
+
+/// Free space on the server's data dir.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoragePolicy {
+    /// Writes are refused (`507 storage_full`, retried later by the phones) while
+    /// less than this many bytes are free, so the store never meets a full disk in
+    /// the middle of a write (default 64 MiB).
+    pub reserve_bytes: u64,
+    /// The log warns, and `/healthz` says `"disk": "low"`, while less than this many
+    /// bytes are free (default 1 GiB).
+    pub warn_free_bytes: u64,
+}
+
+impl Default for StoragePolicy {
+    fn default() -> Self {
+        StoragePolicy { reserve_bytes: 64 * 1024 * 1024, warn_free_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
+/// Dispute kinds, case-number blocks, judicial confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DisputePolicy {
+    /// The county's dispute kinds.
+    pub kinds: Vec<DisputeKindPolicy>,
+    /// Case numbers a phone reserves at a time.
+    pub case_block_size: u32,
+    /// Most outstanding case-number blocks one user may hold in a year (a block
+    /// is outstanding while some of its numbers are unused: see
+    /// [`crate::model::disputes::CaseBlockUse`]); reserving more is refused
+    /// `409 too_many_blocks`.
+    pub max_open_case_blocks: u32,
+    /// Judicial confirmation is applied for within this many days of the agreement.
+    pub confirmation_within_days: u32,
+}
+
+/// One kind of dispute, with the level that usually settles it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisputeKindPolicy {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// The level that usually settles it.
+    pub usual_level: crate::model::level::Level,
+}
+
+impl Default for DisputePolicy {
+    fn default() -> Self {
+        use crate::model::level::Level::*;
+        let kinds = [
+            ("family", "家庭纠纷", "family", Group),
+            ("neighbour", "邻里纠纷", "neighbour", Group),
+            ("land", "土地纠纷", "land", Village),
+            ("land_rights", "土地确权", "land-rights confirmation", Village),
+            ("water_fee", "水费纠纷", "water fee", Village),
+            ("inter_group", "组际纠纷", "inter-group", Village),
+            ("wage_arrears", "讨薪", "wage arrears", JudicialOffice),
+            ("personal_injury", "人身损害", "personal injury", JudicialOffice),
+            ("property_damage", "财产损害", "property damage", JudicialOffice),
+            ("labour", "劳动争议", "labour", JudicialOffice),
+            ("historical", "历史遗留", "historical", Town),
+            ("mass", "群体性纠纷", "mass", Town),
+        ]
+        .into_iter()
+        .map(|(c, zh, en, l)| DisputeKindPolicy {
+            code: c.into(),
+            label_zh: zh.into(),
+            label_en: en.into(),
+            usual_level: l,
+        })
+        .collect();
+        DisputePolicy { kinds, case_block_size: 100, max_open_case_blocks: 10, confirmation_within_days: 30 }
+    }
+}
+
+/// Subsidy rates (integer fen), the case-file checklist, payment deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubsidyPolicy {
+    /// Base for a general case.
+    pub base_general_fen: i64,
+    /// Base for a larger (difficult) case.
+    pub base_larger_fen: i64,
+    /// Base for a major case.
+    pub base_major_fen: i64,
+    /// Added for medium difficulty.
+    pub difficulty_medium_fen: i64,
+    /// Added for high difficulty.
+    pub difficulty_high_fen: i64,
+    /// Quality factor by review score: the highest step whose `min_score` is met.
+    pub quality: Vec<QualityStep>,
+    /// Social-impact bonus by dispute kind (e.g. mass disputes).
+    pub impact_bonus: Vec<ImpactBonus>,
+    /// Per legal consultation logged by a legal advisor.
+    pub consultation_fen: i64,
+    /// Approved subsidies are paid within this many days (else overdue).
+    pub pay_within_days: u32,
+    /// The case-file checklist (People's Mediation case-file format).
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// One step of the quality factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityStep {
+    /// Lowest review score for this step.
+    pub min_score: u8,
+    /// Percent of the base paid.
+    pub percent: u32,
+}
+
+/// A social-impact bonus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpactBonus {
+    /// Dispute kind code.
+    pub kind: String,
+    /// Bonus in fen.
+    pub fen: i64,
+}
+
+/// An item of the case-file checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// Required in every file (else: as needed).
+    pub required: bool,
+}
+
+impl Default for SubsidyPolicy {
+    fn default() -> Self {
+        let checklist = [
+            ("intake_form", "受理登记表", true),
+            ("rights_notice", "权利义务告知书", true),
+            ("identity_documents", "当事人身份证明", true),
+            ("mediation_record", "调解笔录", true),
+            ("agreement", "调解协议书", true),
+            ("evidence", "证据材料", false),
+            ("investigation", "调查记录", false),
+            ("fulfilment_proof", "履行凭证", false),
+            ("follow_up_record", "回访记录", false),
+            ("confirmation_papers", "司法确认材料", false),
+        ]
+        .into_iter()
+        .map(|(c, zh, r)| ChecklistItem { code: c.into(), label_zh: zh.into(), required: r })
+        .collect();
+        SubsidyPolicy {
+            base_general_fen: 10_000,
+            base_larger_fen: 20_000,
+            base_major_fen: 30_000,
+            difficulty_medium_fen: 5_000,
+            difficulty_high_fen: 10_000,
+            quality: vec![
+                QualityStep { min_score: 90, percent: 100 },
+                QualityStep { min_score: 75, percent: 80 },
+                QualityStep { min_score: 60, percent: 60 },
+            ],
+            impact_bonus: vec![ImpactBonus { kind: "mass".into(), fen: 10_000 }],
+            consultation_fen: 2_000,
+            pay_within_days: 30,
+            checklist,
+        }
+    }
+}
+
+/// Photo uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhotoPolicy {
+    /// Largest photo accepted, in bytes (default 25 MB).
+    pub max_bytes: u64,
+    /// An incomplete upload is removed this many hours after it was created.
+    pub upload_expiry_hours: u64,
+}
+
+impl Default for PhotoPolicy {
+    fn default() -> Self {
+        PhotoPolicy { max_bytes: 25 * 1024 * 1024, upload_expiry_hours: 24 }
+    }
+}
+
+/// The county's name and display zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CountyPolicy {
+    /// Display name.
+    pub name: String,
+    /// IANA zone used for display (times are stored in UTC). Builds know China's
+    /// zones and UTC only (`.cargo/config.toml`, ADR 0014): any other name is refused.
+    pub timezone: String,
+}
+
+/// Limits on visit records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VisitPolicy {
+    /// Most characters in a visit's notes.
+    pub max_notes_chars: usize,
+    /// Most leads on one visit.
+    pub max_leads: usize,
+    /// Most characters in a lead's summary.
+    pub max_lead_chars: usize,
+}
+
+/// Sync limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncPolicy {
+    /// Most operations in one push.
+    pub max_push_ops: usize,
+    /// Largest push body in bytes.
+    pub max_push_bytes: usize,
+    /// Largest pull page.
+    pub max_pull_limit: usize,
+    /// How long one API request (not a photo upload) may take, seconds; a slower
+    /// one is answered 408.
+    pub request_timeout_secs: u64,
+}
+
+/// Sign-in and token lifetimes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthPolicy {
+    /// Access-token lifetime in seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in days (the phone may be offline for weeks).
+    pub refresh_ttl_days: u64,
+    /// Shortest password accepted when one is set.
+    pub min_password_chars: usize,
+    /// Sign-in attempts one username may make per minute (a burst of this many,
+    /// refilled evenly); more get 429 before any password is hashed. 0: no limit.
+    pub login_per_account_per_minute: u32,
+    /// Sign-in attempts one client address may make per minute (all usernames
+    /// together); more get 429 before any password is hashed. 0: no limit.
+    pub login_per_address_per_minute: u32,
+    /// Seconds after a refresh token is spent in which the same device may
+    /// present it again (its answer was lost) and get a fresh pair, as long as
+    /// the pair it was given has not been used; reuse after that, or from
+    /// another device, revokes the session. 0: no grace. At most 600.
+    pub refresh_retry_grace_secs: u64,
+}
+
+/// Deadlines by dispute grade, in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeadlinePolicy {
+    /// 一般
+    pub general_days: u32,
+    /// 较大
+    pub larger_days: u32,
+    /// 重大
+    pub major_days: u32,
+    /// Warn this many days before a deadline.
+    pub warn_days_before: u32,
+}
+
+/// One item of the negative list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegativeItemPolicy {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// Sanctions after the correction period.
+    #[serde(default)]
+    pub sanctions: Vec<crate::model::prevent_terms::Sanction>,
+    /// Days to correct before sanctions apply.
+    #[serde(default = "default_correction_days")]
+    pub correction_days: u32,
+}
+
+fn default_correction_days() -> u32 {
+    15
+}
+
+/// Screening: focus areas and key periods that raise the cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScreeningPolicy {
+    /// Focus areas (重点领域).
+    pub focus_areas: Vec<FocusArea>,
+    /// Key periods (重点时段).
+    pub key_periods: Vec<KeyPeriod>,
+    /// Weights of the village assessment (percent, summing to 100).
+    pub assessment: AssessmentWeights,
+}
+
+/// A focus area of screening.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FocusArea {
+    /// Stable code.
+    pub code: String,
+    /// Chinese label.
+    pub label_zh: String,
+}
+
+/// A key period: from and to as (month, day), inclusive, and the cadence in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPeriod {
+    /// Chinese name.
+    pub name: String,
+    /// First day (month, day).
+    pub from: (u32, u32),
+    /// Last day (month, day).
+    pub to: (u32, u32),
+    /// Cadence inside.
+    pub cadence: crate::model::prevent_terms::Cadence,
+}
+
+/// Weights of the village assessment, percent (the rule: [`crate::policy::assessment`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssessmentWeights {
+    /// Share of disputes settled in the group or village.
+    pub settled_locally: u32,
+    /// Screening completion.
+    pub screening: u32,
+    /// Share of open disputes not overdue.
+    pub on_time: u32,
+}
+
+impl Default for AssessmentWeights {
+    fn default() -> Self {
+        AssessmentWeights { settled_locally: 50, screening: 30, on_time: 20 }
+    }
+}
+
+impl Default for ScreeningPolicy {
+    fn default() -> Self {
+        use crate::model::prevent_terms::Cadence;
+        ScreeningPolicy {
+            focus_areas: [("land_rights", "土地确权"), ("water_fees", "水费"), ("wage_arrears", "讨薪")]
+                .into_iter()
+                .map(|(c, zh)| FocusArea { code: c.into(), label_zh: zh.into() })
+                .collect(),
+            key_periods: vec![
+                KeyPeriod { name: "两会".into(), from: (3, 1), to: (3, 15), cadence: Cadence::Weekly },
+                KeyPeriod { name: "农忙秋收".into(), from: (9, 1), to: (10, 31), cadence: Cadence::HalfMonthly },
+                KeyPeriod { name: "国庆".into(), from: (9, 25), to: (10, 8), cadence: Cadence::Weekly },
+            ],
+            assessment: AssessmentWeights::default(),
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            county: CountyPolicy::default(),
+            visits: VisitPolicy::default(),
+            sync: SyncPolicy::default(),
+            auth: AuthPolicy::default(),
+            deadlines: DeadlinePolicy::default(),
+            photos: PhotoPolicy::default(),
+            disputes: DisputePolicy::default(),
+            subsidy: SubsidyPolicy::default(),
+            screening: ScreeningPolicy::default(),
+            negative_list: seed_negative_list(),
+            village_rules: VillageRulesPolicy::default(),
+            storage: StoragePolicy::default(),
+            text: TextPolicy::default(),
+        }
+    }
+}
+
+impl Default for CountyPolicy {
+    fn default() -> Self {
+        CountyPolicy { name: "示范旗".into(), timezone: "Asia/Shanghai".into() }
+    }
+}
+
+impl Default for VisitPolicy {
+    fn default() -> Self {
+        VisitPolicy { max_notes_chars: 4000, max_leads: 20, max_lead_chars: 500 }
+    }
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            max_push_ops: 500,
+            max_push_bytes: 2 * 1024 * 1024,
+            max_pull_limit: 1000,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            access_ttl_secs: 900,
+            refresh_ttl_days: 60,
+            min_password_chars: 10,
+            login_per_account_per_minute: 10,
+            login_per_address_per_minute: 120,
+            refresh_retry_grace_secs: 60,
+        }
+    }
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2 }
+    }
+}
+
+fn seed_negative_list() -> Vec<NegativeItemPolicy> {
+    [
+        ("water_fees_unpaid", "不按规定交纳水费", "not paying water fees as required"),
+        ("elderly_abandoned_or_abused", "遗弃虐待老人", "abandoning or abusing the elderly"),
+        ("yard_dirty_messy", "村庄卫生脏乱差", "dirty, messy, unsanitary yard"),
+        ("unreasonable_petitioning", "无理取闹、缠访闹访", "unreasonable trouble-making and pestering petitions"),
+    ]
+    .into_iter()
+    .map(|(c, zh, en)| {
+        use crate::model::prevent_terms::Sanction;
+        let sanctions = match c {
+            "water_fees_unpaid" => vec![Sanction::ServicesSuspended {
+                services: vec!["村集体分红".into(), "村级评优评先".into()],
+            }],
+            "elderly_abandoned_or_abused" => vec![Sanction::DishonestyList, Sanction::PublicNotice],
+            "yard_dirty_messy" => vec![Sanction::PublicNotice],
+            _ => vec![Sanction::ServicesSuspended { services: vec!["村级评优评先".into()] }, Sanction::DishonestyList],
+        };
+        NegativeItemPolicy { code: c.into(), label_zh: zh.into(), label_en: en.into(), sanctions, correction_days: 15 }
+    })
+    .collect()
+}
+
+/// The largest text limit a county may set (characters).
+pub const MAX_TEXT_LIMIT: usize = 20_000;
+
+/// A policy file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Not valid TOML, a wrong type, or an unknown key (the message names it).
+    #[error("policy file: {0}")]
+    Parse(String),
+    /// Parsed, but a value is out of range.
+    #[error("policy file: {0}")]
+    Invalid(String),
+    /// Parsed, but a value breaks an invariant ([`crate::policy::policy_check`]): the TOML
+    /// key path (e.g. `subsidy.quality`, `screening.key_periods[0].from`) and a
+    /// plain Chinese message for the county's staff.
+    #[error("policy file: {key}: {message}")]
+    Key {
+        /// TOML key path of the offending value.
+        key: String,
+        /// Why it is refused.
+        message: String,
+    },
+}
+
+impl Policy {
+    /// The policy as TOML (e.g. to write a template).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;
