@@ -176,7 +176,8 @@ async fn consultations_accrue_to_the_legal_advisor() {
     let first = items[0]["id"].as_str().unwrap();
     assert_eq!(admin.post("/v1/subsidies/batches", json!({"subsidy_ids": [first]})).await.status(), 201);
     let phone_dir = tempfile::tempdir().unwrap();
-    let on_phone = signed_in(phone_dir.path(), &server, "advisor.t1v1").await.my_subsidies().unwrap();
+    let on_phone =
+        signed_in_synced(phone_dir.path(), &server.url(), &server, "advisor.t1v1").await.my_subsidies().unwrap();
     let mine: Value = advisor.get("/v1/subsidies/mine").await.json().await.unwrap();
     let served: Vec<(String, String, u64, i64)> = mine["totals"]
         .as_array()
