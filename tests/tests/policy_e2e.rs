@@ -51,6 +51,9 @@ fn check_policy_and_serve_refuse_a_broken_policy_naming_the_key() {
         ("[screening.assessment]\non_time = 30\n", "screening.assessment"),
         ("[deadlines]\nwarn_days_before = 9\n", "deadlines.warn_days_before"),
         ("[subsidy]\nbase_major_fen = 9223372036854775807\n", "subsidy.base_major_fen"),
+        // the county's zone: unknown, or a zone this build does not carry (ADR 0014)
+        ("[county]\ntimezone = \"Mars/Base\"\n", "county.timezone"),
+        ("[county]\ntimezone = \"Europe/Berlin\"\n", "county.timezone"),
     ] {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, toml).unwrap();

@@ -170,4 +170,35 @@ async fn consultations_accrue_to_the_legal_advisor() {
     let items = mine["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert!(items.iter().all(|i| i["status"] == "approved" && i["amount_fen"] == 2_000));
+
+    // the county batches one: the advisor's phone and the server sum them up alike
+    let admin = ApiUser::login(&server, "admin").await;
+    let first = items[0]["id"].as_str().unwrap();
+    assert_eq!(admin.post("/v1/subsidies/batches", json!({"subsidy_ids": [first]})).await.status(), 201);
+    let phone_dir = tempfile::tempdir().unwrap();
+    let on_phone =
+        signed_in_synced(phone_dir.path(), &server.url(), &server, "advisor.t1v1").await.my_subsidies().unwrap();
+    let mine: Value = advisor.get("/v1/subsidies/mine").await.json().await.unwrap();
+    let served: Vec<(String, String, u64, i64)> = mine["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap().to_string();
+            (s("month"), s("status"), t["count"].as_u64().unwrap(), t["total_fen"].as_i64().unwrap())
+        })
+        .collect();
+    let shown: Vec<(String, String, u64, i64)> = on_phone
+        .by_month
+        .iter()
+        .map(|t| {
+            let status = serde_json::to_value(t.status).unwrap().as_str().unwrap().to_string();
+            (t.month.clone(), status, u64::from(t.count), t.total_fen)
+        })
+        .collect();
+    assert_eq!(served.len(), 2, "{served:?}");
+    assert_eq!(shown, served, "phone and server total alike, in one order");
+    let served_ids: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let shown_ids: Vec<String> = on_phone.items.iter().map(|i| i.subsidy.id.to_string()).collect();
+    assert_eq!(shown_ids, served_ids, "and list the items in one order");
 }

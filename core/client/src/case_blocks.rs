@@ -3,7 +3,7 @@
 //! Taking a number from a held block is the dispute report's (see
 //! `disputes/case_numbers.rs`).
 
-use fengqiao_domain::permissions::{roles_for, Action};
+use fengqiao_domain::permissions::{may, Action};
 use uuid::Uuid;
 
 use crate::error::Error;
@@ -28,7 +28,7 @@ pub(crate) fn at_block_cap(e: &Error) -> bool {
 
 /// Whether the user has a role that reports disputes.
 fn reports_disputes(session: &StoredSession) -> bool {
-    session.user.roles.iter().any(|g| roles_for(Action::HandleDispute).contains(&g.grant.role))
+    session.user.roles.iter().any(|g| may(g.grant.role, Action::HandleDispute))
 }
 
 pub(crate) fn left(blocks: &[HeldCaseBlock]) -> u64 {

@@ -13,13 +13,13 @@
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::household_scope;
 use fengqiao_domain::apply_disputes::level_unit;
-use fengqiao_domain::apply_prevent::{rules_of, RECORDERS};
+use fengqiao_domain::apply_prevent::rules_of;
 use fengqiao_domain::ladder::Level;
 use fengqiao_domain::org::UnitLevel;
-use fengqiao_domain::permissions::sees;
-use fengqiao_domain::prevent::HouseholdStanding;
+use fengqiao_domain::permissions::{may, sees, Action};
 use fengqiao_domain::prevent::{
-    screening_id, screening_period, standing_id, Adoption, Commitment, NegativeItem, Screening, Violation,
+    screening_id, screening_period, standing_id, Adoption, Commitment, HouseholdStanding, NegativeItem, Screening,
+    Violation,
 };
 use fengqiao_domain::village_law::{rules_status_zh, RecordCommitment};
 use fengqiao_domain::wire::{Op, RestoreHousehold};
@@ -29,7 +29,6 @@ use uuid::Uuid;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::store::{LocalRecord, RecordState, StoredSession};
-use crate::subsidies::county_zone;
 use crate::view::{view_error, PhoneView};
 
 /// A violation of the negative list as a cadre records it.
@@ -124,7 +123,7 @@ fn not_in_jurisdiction(what: &str) -> Error {
 fn screening_villages(session: &StoredSession) -> Vec<(Uuid, String)> {
     let mut out: Vec<(Uuid, String)> = Vec::new();
     for g in &session.user.roles {
-        if !RECORDERS.contains(&g.grant.role) {
+        if !may(g.grant.role, Action::FileScreening) {
             continue;
         }
         let village = g.ancestors.iter().find(|u| u.level == UnitLevel::Village);
@@ -141,7 +140,7 @@ impl FieldClient {
     /// Today's screening period in the county's zone.
     fn current_period(&self, now: DateTime<Utc>) -> String {
         let policy = self.policy();
-        let today = now.with_timezone(&county_zone(&policy)).date_naive();
+        let today = now.with_timezone(&policy.zone()).date_naive();
         screening_period(today, &policy)
     }
 

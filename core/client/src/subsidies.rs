@@ -7,13 +7,13 @@
 //! the phone stores them like any record and shows only the user's own (a
 //! county admin's phone may hold others', which are never shown here).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute};
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::subsidy::{estimate_fen, is_overdue, split, subsidy_id, Subsidy, SubsidyStatus};
+use fengqiao_domain::subsidy::{
+    estimate_fen, is_overdue, payee_order, split, subsidy_id, totals, Subsidy, SubsidyTotals,
+};
+pub use fengqiao_domain::subsidy::{StatusTotal, SubsidyTotal};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
@@ -29,30 +29,6 @@ pub struct SubsidyItem {
     pub subsidy: Subsidy,
     /// Approved but unpaid past the policy's days (`is_overdue`).
     pub overdue: bool,
-}
-
-/// Totals of one month of accrual (county zone) and one status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubsidyTotal {
-    /// `YYYY-MM` of accrual in the county's zone.
-    pub month: String,
-    /// Status.
-    pub status: SubsidyStatus,
-    /// Number of subsidies.
-    pub count: u32,
-    /// Sum in fen.
-    pub total_fen: i64,
-}
-
-/// Totals of one status over all months.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusTotal {
-    /// Status.
-    pub status: SubsidyStatus,
-    /// Number of subsidies.
-    pub count: u32,
-    /// Sum in fen.
-    pub total_fen: i64,
 }
 
 /// What a case the user resolved should pay them, before its subsidy reaches
@@ -74,31 +50,15 @@ pub struct SubsidyEstimate {
 pub struct MySubsidies {
     /// Overdue first, then newest accrual first.
     pub items: Vec<SubsidyItem>,
-    /// Totals by month of accrual (county zone) and status, oldest month first.
+    /// Totals by month of accrual (county zone) and status, oldest month first
+    /// (the domain's `totals`).
     pub by_month: Vec<SubsidyTotal>,
-    /// Totals by status over all months.
+    /// Totals by status over all months, in the lifecycle's order.
     pub by_status: Vec<StatusTotal>,
     /// Sum of every item, in fen (rejected ones excluded).
     pub total_fen: i64,
     /// Resolved cases whose subsidy is not on the phone yet, newest first.
     pub estimates: Vec<SubsidyEstimate>,
-}
-
-/// The county's display zone (the policy's, `Asia/Shanghai` if unreadable).
-pub(crate) fn county_zone(policy: &Policy) -> Tz {
-    policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
-/// A status's place in the totals (the lifecycle's order).
-fn status_rank(s: SubsidyStatus) -> u8 {
-    match s {
-        SubsidyStatus::Accrued => 0,
-        SubsidyStatus::UnderReview => 1,
-        SubsidyStatus::Approved => 2,
-        SubsidyStatus::Batched => 3,
-        SubsidyStatus::Paid => 4,
-        SubsidyStatus::Rejected => 5,
-    }
 }
 
 /// Builds the view from the user's subsidies and the disputes on the phone.
@@ -109,26 +69,8 @@ pub(crate) fn summarise(
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> MySubsidies {
-    let zone = county_zone(policy);
     let mine: Vec<Subsidy> = subsidies.into_iter().filter(|s| s.payee == user).collect();
-    let mut months: BTreeMap<(String, u8), SubsidyTotal> = BTreeMap::new();
-    let mut statuses: BTreeMap<u8, StatusTotal> = BTreeMap::new();
-    for s in &mine {
-        let month = s.accrued_at.with_timezone(&zone).format("%Y-%m").to_string();
-        let rank = status_rank(s.status);
-        let m = months.entry((month.clone(), rank)).or_insert(SubsidyTotal {
-            month,
-            status: s.status,
-            count: 0,
-            total_fen: 0,
-        });
-        m.count += 1;
-        m.total_fen += s.amount_fen;
-        let t = statuses.entry(rank).or_insert(StatusTotal { status: s.status, count: 0, total_fen: 0 });
-        t.count += 1;
-        t.total_fen += s.amount_fen;
-    }
-    let total_fen = mine.iter().filter(|s| s.status != SubsidyStatus::Rejected).map(|s| s.amount_fen).sum();
+    let SubsidyTotals { by_month, by_status, total_fen } = totals(&mine, policy.zone());
     let known: std::collections::HashSet<Uuid> = mine.iter().map(|s| s.id).collect();
     let mut estimates: Vec<SubsidyEstimate> = disputes
         .iter()
@@ -150,20 +92,8 @@ pub(crate) fn summarise(
     estimates.sort_by_key(|e| std::cmp::Reverse((e.closed_at, e.dispute_id)));
     let mut items: Vec<SubsidyItem> =
         mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
-    items.sort_by(|a, b| {
-        (!a.overdue, std::cmp::Reverse(a.subsidy.accrued_at), a.subsidy.id).cmp(&(
-            !b.overdue,
-            std::cmp::Reverse(b.subsidy.accrued_at),
-            b.subsidy.id,
-        ))
-    });
-    MySubsidies {
-        items,
-        by_month: months.into_values().collect(),
-        by_status: statuses.into_values().collect(),
-        total_fen,
-        estimates,
-    }
+    items.sort_by_cached_key(|i| payee_order(&i.subsidy, i.overdue));
+    MySubsidies { items, by_month, by_status, total_fen, estimates }
 }
 
 /// Whether a local record is shown to `user`: pulled, or made by them here.
@@ -213,6 +143,7 @@ mod tests {
     use chrono::{Duration, TimeZone};
     use fengqiao_domain::disputes::{Analysis, Closing, Difficulty};
     use fengqiao_domain::ladder::{Grade, Level};
+    use fengqiao_domain::subsidy::SubsidyStatus;
 
     fn subsidy(payee: Uuid, status: SubsidyStatus, fen: i64, accrued: DateTime<Utc>) -> Subsidy {
         Subsidy {
@@ -332,12 +263,5 @@ mod tests {
         let got: Vec<(Uuid, i64)> = v.estimates.iter().map(|e| (e.dispute_id, e.amount_fen)).collect();
         assert_eq!(got, vec![(shared.id, 17_500), (alone.id, 35_000)], "newest first, shares split");
         assert_eq!(v.items.len(), 1);
-    }
-
-    #[test]
-    fn an_unknown_zone_falls_back_to_china_standard_time() {
-        let mut p = Policy::default();
-        p.county.timezone = "Mars/Base".into();
-        assert_eq!(county_zone(&p), chrono_tz::Asia::Shanghai);
     }
 }

@@ -10,13 +10,15 @@ pub mod import;
 pub mod template;
 pub mod users;
 
-use fengqiao_domain::{Role, RoleGrant};
+use fengqiao_domain::permissions::{any_may, Action};
+use fengqiao_domain::RoleGrant;
 
 use crate::store::StoreError;
 
-/// Whether these grants make their holder a county administrator.
+/// Whether these grants make their holder a county administrator (the domain's
+/// [`Action::Administer`]).
 pub fn is_admin(grants: &[RoleGrant]) -> bool {
-    grants.iter().any(|g| g.role == Role::CountyAdmin)
+    any_may(grants, Action::Administer)
 }
 
 /// Why an admin action failed. Messages name ids and fields, never personal data.

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Datelike, Utc};
-use fengqiao_domain::permissions::{roles_for, Action};
+use fengqiao_domain::permissions::{any_may, Action};
 use fengqiao_domain::wire::{CaseBlock, ErrorBody};
 
 use super::auth_routes::Authed;
@@ -24,12 +24,11 @@ pub async fn reserve_block(
     State(st): State<AppState>,
     Authed(caller): Authed,
 ) -> ApiResult<(StatusCode, Json<CaseBlock>)> {
-    let handles = caller.user.grants.iter().any(|g| roles_for(Action::HandleDispute).contains(&g.role));
+    let handles = any_may(&caller.user.grants, Action::HandleDispute);
     if !handles {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", "none of your roles reports disputes"));
     }
-    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let year = Utc::now().with_timezone(&zone).year();
+    let year = Utc::now().with_timezone(&st.policy.zone()).year();
     let (store, policy) = (st.store.clone(), st.policy.clone());
     let owner = caller.user.id;
     let block = tokio::task::spawn_blocking(move || store.reserve_case_block(owner, year, &policy)).await??;

@@ -108,7 +108,7 @@ pub async fn flow(
     let Query(q) = query?;
     let format = negotiate(q.format.as_deref(), &headers, REPORT_FORMATS)?;
     let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
-    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = st.policy.zone();
     let (from, to) = month.range(zone).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
     let (rows, unit_name) =
@@ -202,8 +202,8 @@ pub async fn monthly(
                     next = p.parent;
                 }
             }
-            let readers = crate::reports::monthly::READERS;
-            if !grants.iter().any(|g| readers.contains(&g.role) && fengqiao_domain::org::covers(g.unit_id, &scope)) {
+            let actor = fengqiao_domain::permissions::Actor { user_id: caller.user.id, grants };
+            if !actor.may(fengqiao_domain::permissions::Action::ReadReports, &scope) {
                 return Ok(None);
             }
             crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month, now).map(Some)
@@ -211,7 +211,7 @@ pub async fn monthly(
     )
     .await??
     .ok_or_else(ApiError::not_found)?;
-    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = st.policy.zone();
     match format {
         Format::Json => Ok(Json(report).into_response()),
         Format::Html => Ok(html_page(crate::reports::html::render(&report, zone))),

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use fengqiao_domain::apply_subsidy::PAYERS;
+use fengqiao_domain::permissions::{any_may, Action};
 use fengqiao_domain::wire::{CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome};
 use fengqiao_domain::{EntityKind, Record, WIRE_VERSION};
 use serde::Deserialize;
@@ -17,7 +17,9 @@ use super::error::{ApiError, ApiResult};
 use super::report_routes::{negotiate, send_table, Format};
 use super::AppState;
 use crate::auth::service::Caller;
-use crate::reports::subsidies::{ledger_cells, lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS};
+use crate::reports::subsidies::{
+    ledger_cells, lines, payee_lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS,
+};
 
 /// The caller's own subsidies, with totals by month and status.
 #[utoipa::path(get, path = "/v1/subsidies/mine", tag = "subsidies", security(("bearer" = [])),
@@ -26,7 +28,7 @@ pub async fn mine(State(st): State<AppState>, Authed(caller): Authed) -> ApiResu
     let (store, policy, me) = (st.store.clone(), st.policy.clone(), caller.user.id);
     let items = tokio::task::spawn_blocking(move || subsidies(store.as_ref(), &[], Some(me))).await??;
     let totals = totals(&items, &st.policy);
-    Ok(Json(MySubsidies { items: lines(items, Utc::now(), &policy), totals }))
+    Ok(Json(MySubsidies { items: payee_lines(items, Utc::now(), &policy), totals }))
 }
 
 /// One subsidy: to its payee and to the county that pays it; 404 to anyone else.
@@ -41,7 +43,7 @@ pub async fn one(
     let store = st.store.clone();
     let rec = tokio::task::spawn_blocking(move || store.record(EntityKind::Subsidy, id)).await??;
     let Some(Record::Subsidy(s)) = rec else { return Err(ApiError::not_found()) };
-    let county = caller.user.grants.iter().any(|g| PAYERS.contains(&g.role));
+    let county = any_may(&caller.user.grants, Action::PaySubsidies);
     if s.payee != caller.user.id && !county {
         return Err(ApiError::not_found());
     }
@@ -50,7 +52,7 @@ pub async fn one(
 }
 
 fn county_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.user.grants.iter().any(|g| PAYERS.contains(&g.role)) {
+    if any_may(&caller.user.grants, Action::PaySubsidies) {
         Ok(())
     } else {
         Err(ApiError::not_found())

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::disputes::{Dispute, FlowEntry, FlowKind};
 use fengqiao_domain::org::covers;
 use fengqiao_domain::permissions::sees;
@@ -131,7 +130,7 @@ pub fn flow_rows(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<Vec<FlowRow>> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = policy.zone();
     let mut entries: Vec<FlowEntry> = Vec::new();
     let mut cursor = 0;
     loop {

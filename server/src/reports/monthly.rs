@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::assessment::{assess, VillageMonth};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute, Escalation, FlowEntry, FlowKind};
 use fengqiao_domain::ladder::{deadline, deadline_state, DeadlineState, Level};
@@ -20,22 +19,12 @@ use fengqiao_domain::org::{OrgUnit, UnitLevel};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::prevent::{periods_in_month, Screening};
 use fengqiao_domain::subsidy::{is_overdue, Subsidy};
-use fengqiao_domain::{Record, Role};
+use fengqiao_domain::Record;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::Month;
 use crate::store::{Store, StoreResult};
-
-/// Roles that read monthly reports (for their units).
-pub const READERS: &[Role] = &[
-    Role::VillageSecretary,
-    Role::FirstSecretary,
-    Role::VillageCadre,
-    Role::JudicialOffice,
-    Role::TownCommittee,
-    Role::CountyAdmin,
-];
 
 /// A label and a count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -293,7 +282,7 @@ pub fn monthly_report(
     month: Month,
     now: DateTime<Utc>,
 ) -> StoreResult<MonthlyReport> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = policy.zone();
     let mut d = Data::default();
     d.units.insert(unit.id, unit.clone());
     for r in unit_records(store, unit.id)? {

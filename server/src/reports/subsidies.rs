@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::subsidy::{is_overdue, Subsidy, SubsidyStatus};
+pub use fengqiao_domain::subsidy::SubsidyTotal;
+use fengqiao_domain::subsidy::{is_overdue, ledger_order, payee_order, Subsidy, SubsidyStatus};
 use fengqiao_domain::{Record, RoleGrant};
 use serde::Serialize;
 use uuid::Uuid;
@@ -33,19 +33,6 @@ pub fn subsidies(store: &dyn Store, grants: &[RoleGrant], personal: Option<Uuid>
     Ok(latest.into_values().collect())
 }
 
-/// Totals for one month (county zone) and status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct SubsidyTotal {
-    /// `YYYY-MM` of accrual.
-    pub month: String,
-    /// Status.
-    pub status: SubsidyStatus,
-    /// Number of subsidies.
-    pub count: u32,
-    /// Sum in fen.
-    pub total_fen: i64,
-}
-
 /// A payee's subsidies with their overdue flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SubsidyLine {
@@ -59,33 +46,37 @@ pub struct SubsidyLine {
 /// "My subsidies": each case and totals by month and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MySubsidies {
-    /// Newest first.
+    /// Overdue first, then newest accrual first (as the phone lists them).
     pub items: Vec<SubsidyLine>,
-    /// Totals by month of accrual and status.
+    /// Totals by month of accrual (county zone) and status: oldest month first,
+    /// each month's statuses in the lifecycle's order.
     pub totals: Vec<SubsidyTotal>,
 }
 
-/// Lines sorted overdue first, then oldest approval/accrual first.
+/// Ledger lines: overdue first, then the longest waiting first (the domain's
+/// `ledger_order`).
 pub fn lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
-    let mut out: Vec<SubsidyLine> =
-        items.into_iter().map(|s| SubsidyLine { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
-    out.sort_by_key(|l| (!l.overdue, l.subsidy.approved_at.unwrap_or(l.subsidy.accrued_at)));
+    let mut out = flagged(items, now, policy);
+    out.sort_by_cached_key(|l| ledger_order(&l.subsidy, l.overdue));
     out
 }
 
-/// Totals by month (county zone) and status.
+/// A payee's own lines as the phone lists them: overdue first, then newest
+/// first (the domain's `payee_order`).
+pub fn payee_lines(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
+    let mut out = flagged(items, now, policy);
+    out.sort_by_cached_key(|l| payee_order(&l.subsidy, l.overdue));
+    out
+}
+
+fn flagged(items: Vec<Subsidy>, now: DateTime<Utc>, policy: &Policy) -> Vec<SubsidyLine> {
+    items.into_iter().map(|s| SubsidyLine { overdue: is_overdue(&s, now, policy), subsidy: s }).collect()
+}
+
+/// Totals by month (county zone) and status: the domain's rule, as the phone
+/// shows them.
 pub fn totals(items: &[Subsidy], policy: &Policy) -> Vec<SubsidyTotal> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let mut map: BTreeMap<(String, String), (SubsidyStatus, u32, i64)> = BTreeMap::new();
-    for s in items {
-        let month = s.accrued_at.with_timezone(&zone).format("%Y-%m").to_string();
-        let e = map.entry((month, format!("{:?}", s.status))).or_insert((s.status, 0, 0));
-        e.1 += 1;
-        e.2 += s.amount_fen;
-    }
-    map.into_iter()
-        .map(|((month, _), (status, count, total_fen))| SubsidyTotal { month, status, count, total_fen })
-        .collect()
+    fengqiao_domain::subsidy::totals(items, policy.zone()).by_month
 }
 
 /// Ledger headers (Chinese).
@@ -94,7 +85,7 @@ pub const LEDGER_HEADERS: [&str; 9] =
 
 /// A ledger row's cells; amounts in yuan with two decimals from integer fen.
 pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -> StoreResult<Vec<Vec<Cell>>> {
-    let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = policy.zone();
     let day = |t: Option<DateTime<Utc>>| {
         Cell::Text(t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d").to_string()).unwrap_or_default())
     };
@@ -123,4 +114,55 @@ pub fn ledger_cells(store: &dyn Store, lines: &[SubsidyLine], policy: &Policy) -
         ]);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use fengqiao_domain::subsidy::{Subsidy, SubsidyStatus};
+    use uuid::Uuid;
+
+    fn item(status: SubsidyStatus, fen: i64) -> Subsidy {
+        Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: String::new(),
+            payee: Uuid::nil(),
+            amount_fen: fen,
+            status,
+            accrued_at: chrono::Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap(),
+            approved_at: None,
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    /// The server's "my subsidies" totals are the phone's: one month's statuses in
+    /// the lifecycle's order (a returned file before an approved one), not by name.
+    #[test]
+    fn totals_list_statuses_in_the_lifecycle_order_as_the_phone_does() {
+        let policy = fengqiao_domain::policy::Policy::default();
+        let items = vec![item(SubsidyStatus::Approved, 10), item(SubsidyStatus::UnderReview, 20)];
+        let got: Vec<SubsidyStatus> = super::totals(&items, &policy).iter().map(|t| t.status).collect();
+        assert_eq!(got, vec![SubsidyStatus::UnderReview, SubsidyStatus::Approved]);
+        assert_eq!(super::totals(&items, &policy), fengqiao_domain::subsidy::totals(&items, policy.zone()).by_month);
+    }
+
+    /// "My subsidies" lists newest first, as its document and the phone say; the
+    /// county's ledger lists the longest waiting first.
+    #[test]
+    fn a_payees_list_is_newest_first_and_the_ledger_oldest_first() {
+        let policy = fengqiao_domain::policy::Policy::default();
+        let mut older = item(SubsidyStatus::Accrued, 10);
+        let newer =
+            Subsidy { accrued_at: older.accrued_at + chrono::Duration::days(3), ..item(SubsidyStatus::Accrued, 20) };
+        older.id = Uuid::from_u128(1);
+        let now = newer.accrued_at;
+        let fen = |ls: Vec<super::SubsidyLine>| ls.iter().map(|l| l.subsidy.amount_fen).collect::<Vec<_>>();
+        assert_eq!(fen(super::payee_lines(vec![older.clone(), newer.clone()], now, &policy)), vec![20, 10]);
+        assert_eq!(fen(super::lines(vec![newer, older], now, &policy)), vec![10, 20]);
+    }
 }

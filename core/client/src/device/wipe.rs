@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use fengqiao_domain::org::Role;
+use fengqiao_domain::permissions::{may, Action};
 use fengqiao_domain::wire::{Op, UserInfo};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -135,7 +135,7 @@ impl FieldClient {
         let run = || -> Result<WipeReport, Error> {
             self.gate()?;
             let session = self.session()?;
-            if !session.user.roles.iter().any(|g| g.grant.role == Role::CountyAdmin) {
+            if !session.user.roles.iter().any(|g| may(g.grant.role, Action::Administer)) {
                 return Err(Error::Rejected(fengqiao_domain::Rejection::new(
                     fengqiao_domain::RejectionCode::RoleNotAllowed,
                     "only a county administrator may wipe a phone",

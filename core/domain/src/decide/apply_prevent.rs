@@ -3,26 +3,18 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::decide::shared::{acts_as, from_unit, level_unit};
+use crate::decide::shared::{from_unit, level_unit};
 use crate::decide::view::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::model::ladder::Level;
-use crate::model::org::Role;
-use crate::model::permissions::Actor;
+use crate::model::permissions::{Action, Actor};
 use crate::model::prevent::{
-    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, Commitment, HouseholdStanding,
-    Restoration, VillageRules,
+    default_items, rules_id, sanctions_from, standing_id, suspends, Commitment, HouseholdStanding, Restoration,
+    VillageRules,
 };
 use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
 use crate::wire::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
-
-/// Who records violations and files screenings: the village's cadres.
-pub const RECORDERS: &[Role] = crate::model::permissions::roles_for(crate::model::permissions::Action::RecordViolation);
-/// Who approves a restoration and sets the rules: the village's secretaries.
-pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
-/// Who reviews the rules' legality: the township judicial office.
-pub const RULE_REVIEWERS: &[Role] = &[Role::JudicialOffice];
 
 /// The rules in force in a village (its own, else the policy's defaults).
 pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> Result<VillageRules, ViewError> {
@@ -69,7 +61,7 @@ pub(crate) fn decide(
     match op {
         Op::SetVillageRules(r) => {
             let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
-            if !acts_as(actor, RESTORERS, &scope) {
+            if !actor.may(Action::SetVillageRules, &scope) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "village rules are set by the village's secretaries")
                 } else {
@@ -78,9 +70,6 @@ pub(crate) fn decide(
             }
             if r.id != rules_id(r.village_id) {
                 return reject(RejectionCode::InvalidField, "id: one rule set per village");
-            }
-            if let Err(r) = check_items(&r.items, policy) {
-                return Ok(Verdict::Reject(r));
             }
             if let Some(Err(r)) = r.adoption.as_ref().map(|a| a.validate(county_today(policy, now))) {
                 return Ok(Verdict::Reject(r));
@@ -95,7 +84,7 @@ pub(crate) fn decide(
         Op::ReviewVillageRules(r) => {
             let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
             let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else { return nij("village") };
-            if !acts_as(actor, RULE_REVIEWERS, from_unit(&scope, town)) {
+            if !actor.may(Action::ReviewVillageRules, from_unit(&scope, town)) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "the township judicial office reviews village rules")
                 } else {
@@ -116,7 +105,7 @@ pub(crate) fn decide(
         }
         Op::RecordViolation(v) => {
             let Some(scope) = household_scope(view, v.household_id)? else { return nij("household") };
-            if !acts_as(actor, RECORDERS, &scope) {
+            if !actor.may(Action::RecordViolation, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "violations are recorded by village cadres")
                 } else {
@@ -156,7 +145,7 @@ pub(crate) fn decide(
             if !actor.may_see(EntityKind::Violation, &scope) {
                 return nij("violation");
             }
-            if !acts_as(actor, RESTORERS, &scope) {
+            if !actor.may(Action::RestoreHousehold, &scope) {
                 return reject(RejectionCode::RoleNotAllowed, "restoration is approved by the village's secretaries");
             }
             if v.restoration.is_some() {
@@ -179,15 +168,12 @@ pub(crate) fn decide(
         }
         Op::FileScreening(s) => {
             let Some(scope) = unit_scope(view, s.village_id)? else { return nij("village") };
-            if !acts_as(actor, RECORDERS, &scope) {
+            if !actor.may(Action::FileScreening, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "screenings are filed by village cadres")
                 } else {
                     nij("village")
                 };
-            }
-            if let Err(r) = s.validate(policy) {
-                return Ok(Verdict::Reject(r));
             }
             let mut s = s.clone();
             s.filed_by = env.author;
@@ -196,7 +182,7 @@ pub(crate) fn decide(
         }
         Op::RecordCommitment(c) => {
             let Some(scope) = household_scope(view, c.household_id)? else { return nij("household") };
-            if !acts_as(actor, RECORDERS, &scope) {
+            if !actor.may(Action::RecordCommitment, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "村规民约承诺书由村干部登记")
                 } else {
@@ -255,21 +241,27 @@ mod tests {
         }
     }
 
-    fn set_rules(items: usize, policy: &Policy) -> Verdict {
+    /// County 1 > town 2 > village 3.
+    fn village_view() -> Units {
         let (county, town, village) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
         let units = [
             (county, "C01", UnitLevel::County, None),
             (town, "T01", UnitLevel::Town, Some(county)),
             (village, "V01", UnitLevel::Village, Some(town)),
         ];
-        let view = Units(
+        Units(
             units
                 .into_iter()
                 .map(|(id, code, level, parent)| {
                     (id, Record::Unit(OrgUnit { id, code: code.into(), name: code.into(), level, parent }))
                 })
                 .collect(),
-        );
+        )
+    }
+
+    fn set_rules(items: usize, policy: &Policy) -> Verdict {
+        let village = Uuid::from_u128(3);
+        let view = village_view();
         let secretary = Actor {
             user_id: Uuid::now_v7(),
             grants: vec![RoleGrant { role: Role::VillageSecretary, unit_id: village }],
@@ -316,5 +308,66 @@ mod tests {
         assert!(matches!(set_rules(16, &roomy), Verdict::Apply(_)));
         assert!(matches!(set_rules(21, &roomy), Verdict::Reject(_)));
         assert!(matches!(set_rules(0, &roomy), Verdict::Reject(_)));
+    }
+
+    /// A consultation's texts and a screening's note are held to the county's
+    /// `text.max_note_chars` alone: `decide` kept its own 4000/8000 and 4000, so a
+    /// county allowing longer notes had them refused after `validate` let them by.
+    #[test]
+    fn long_texts_follow_the_policys_note_limit_alone() {
+        use crate::disputes::Satisfaction;
+        use crate::prevent::{screening_id, Screening};
+        use crate::subsidy::Consultation;
+        let roomy = Policy::from_toml("[text]\nmax_note_chars = 6000\n").unwrap();
+        let long = "问".repeat(5000);
+        let village = Uuid::from_u128(3);
+        let run = |role: Role, op: Op, policy: &Policy| {
+            let actor = Actor { user_id: Uuid::now_v7(), grants: vec![RoleGrant { role, unit_id: village }] };
+            let env = OpEnvelope {
+                op_id: Uuid::now_v7(),
+                v: 1,
+                author: actor.user_id,
+                created_at: Utc::now(),
+                op,
+                seen: None,
+            };
+            decide(&env, &actor, policy, &village_view(), Utc::now()).unwrap()
+        };
+        let consult = |question: String, answer: String| {
+            Op::RecordConsultation(Consultation {
+                id: Uuid::now_v7(),
+                village_id: village,
+                at: Utc::now(),
+                question,
+                answer,
+                satisfaction: Satisfaction::Satisfied,
+                advisor: Uuid::nil(),
+            })
+        };
+        let screening = |note: String| {
+            Op::FileScreening(Screening {
+                id: screening_id(village, "2026-05"),
+                village_id: village,
+                period: "2026-05".into(),
+                hazards: vec![],
+                focus_areas: vec![],
+                new_disputes: vec![],
+                note,
+                filed_by: Uuid::nil(),
+                filed_at: Utc::now(),
+            })
+        };
+        let applied = |v: Verdict| matches!(v, Verdict::Apply(_));
+        let code = |v: Verdict| match v {
+            Verdict::Reject(r) => r.code.as_str(),
+            other => panic!("{other:?}"),
+        };
+        assert!(applied(run(Role::LegalAdvisor, consult(long.clone(), long.clone()), &roomy)));
+        assert!(applied(run(Role::VillageSecretary, screening(long.clone()), &roomy)));
+        let seed = Policy::default();
+        assert_eq!(code(run(Role::LegalAdvisor, consult(long.clone(), "好".into()), &seed)), "text_too_long");
+        assert_eq!(code(run(Role::LegalAdvisor, consult("好".into(), long.clone()), &seed)), "text_too_long");
+        assert_eq!(code(run(Role::LegalAdvisor, consult(" ".into(), "好".into()), &seed)), "invalid_field");
+        assert_eq!(code(run(Role::VillageSecretary, screening(long), &seed)), "text_too_long");
     }
 }

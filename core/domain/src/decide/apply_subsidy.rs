@@ -4,12 +4,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::decide::shared::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
+use crate::decide::shared::{from_unit, level_unit, put_effects, visible_dispute};
 use crate::decide::view::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::model::disputes::ClosingOutcome;
 use crate::model::ladder::Level;
-use crate::model::org::Role;
-use crate::model::permissions::Actor;
+use crate::model::permissions::{Action, Actor};
 use crate::model::records::{EntityKind, Record};
 use crate::model::subsidy::{
     amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
@@ -17,11 +16,6 @@ use crate::model::subsidy::{
 use crate::policy::Policy;
 use crate::wire::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
-
-/// Who reviews case files: the township judicial office (for disputes in its town).
-pub const REVIEWERS: &[Role] = &[Role::JudicialOffice];
-/// Who pays: the county admin.
-pub const PAYERS: &[Role] = &[Role::CountyAdmin];
 
 /// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
 fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
@@ -40,7 +34,7 @@ fn load_subsidy(view: &dyn StateView, id: Uuid) -> Result<Option<Subsidy>, ViewE
 fn pays(view: &dyn StateView, actor: &Actor, s: &Subsidy) -> Result<bool, ViewError> {
     let record = Record::Subsidy(s.clone());
     Ok(match record_scope(view, &record)? {
-        Some(scope) => acts_as(actor, PAYERS, &scope),
+        Some(scope) => actor.may(Action::PaySubsidies, &scope),
         None => false,
     })
 }
@@ -61,7 +55,7 @@ pub(crate) fn decide(
             let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
                 return reject(RejectionCode::InvalidState, "the dispute lies in no town");
             };
-            if !acts_as(actor, REVIEWERS, from_unit(&scope, town)) {
+            if !actor.may(Action::ReviewCaseFile, from_unit(&scope, town)) {
                 return reject(
                     RejectionCode::RoleNotAllowed,
                     "case files are reviewed by the township judicial office",
@@ -72,9 +66,6 @@ pub(crate) fn decide(
                     RejectionCode::InvalidState,
                     "only a case closed as resolved is reviewed for its subsidy",
                 );
-            }
-            if r.score > 100 {
-                return reject(RejectionCode::InvalidField, "score: 0 to 100");
             }
             let mut review = r.clone();
             review.reviewer = env.author;
@@ -128,7 +119,7 @@ pub(crate) fn decide(
             let Some(scope) = unit_scope(view, c.village_id)? else {
                 return nij("village");
             };
-            if !acts_as(actor, &[Role::LegalAdvisor], &scope) {
+            if !actor.may(Action::RecordConsultation, &scope) {
                 return reject(
                     RejectionCode::RoleNotAllowed,
                     "consultations are logged by the village's legal advisor",
@@ -136,10 +127,6 @@ pub(crate) fn decide(
             }
             let mut c = c.clone();
             c.advisor = env.author;
-            let n = |s: &str| s.trim().chars().count();
-            if n(&c.question) == 0 || c.question.chars().count() > 4000 || c.answer.chars().count() > 8000 {
-                return reject(RejectionCode::InvalidField, "question: 1 to 4000 characters; answer at most 8000");
-            }
             if view.get(EntityKind::Consultation, c.id)?.is_some() {
                 return Ok(Verdict::Apply(vec![]));
             }
@@ -166,12 +153,9 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(effects))
         }
         Op::CreatePaymentBatch(b) => {
-            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
                 return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
             };
-            if b.subsidy_ids.is_empty() || b.subsidy_ids.len() > 10_000 {
-                return reject(RejectionCode::InvalidField, "subsidy_ids: 1 to 10000");
-            }
             if view.get(EntityKind::PaymentBatch, b.id)?.is_some() {
                 return reject(RejectionCode::IdConflict, "a batch with this id exists");
             }
@@ -214,7 +198,7 @@ pub(crate) fn decide(
             let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
                 return nij("batch");
             };
-            let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
+            let Some(county) = actor.unit_for(Action::PaySubsidies) else {
                 return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
             };
             if batch.paid_at.is_some() {
@@ -222,9 +206,6 @@ pub(crate) fn decide(
                     message: "the batch is already paid".into(),
                     current: Box::new(Record::PaymentBatch(batch)),
                 });
-            }
-            if p.payment_ref.trim().is_empty() || p.payment_ref.chars().count() > 100 {
-                return reject(RejectionCode::InvalidField, "payment_ref: 1 to 100 characters");
             }
             let mut effects = Vec::new();
             for id in &batch.subsidy_ids {
@@ -251,9 +232,6 @@ pub(crate) fn decide(
             }
             if matches!(s.status, SubsidyStatus::Paid | SubsidyStatus::Batched) {
                 return reject(RejectionCode::InvalidState, "a batched or paid subsidy cannot be rejected");
-            }
-            if r.reason.trim().is_empty() {
-                return reject(RejectionCode::InvalidField, "reason: say why");
             }
             s.status = SubsidyStatus::Rejected;
             s.reason = r.reason.clone();

@@ -10,19 +10,60 @@ use uuid::Uuid;
 use crate::model::org::{covers, Role, RoleGrant};
 use crate::model::records::EntityKind;
 
-/// Something a user may ask to do.
+/// Something a user may ask to do: every role-gated act of the phone and the
+/// server is one of these, and [`roles_for`] says which roles may do it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Log a door-to-door visit to a household.
     RecordVisit,
-    /// Work on a dispute's case file (which level acts is decided by the ladder).
+    /// Work on a dispute's case file (which level acts is decided by the ladder),
+    /// and hold case-number blocks to report disputes offline.
     HandleDispute,
     /// Record a violation of the negative list (and its evidence photos).
     RecordViolation,
+    /// File a village's screening for disputes.
+    FileScreening,
+    /// Record whether a household signed the commitment letter to its
+    /// village's rules (承诺书).
+    RecordCommitment,
+    /// Set a village's rules (its negative list).
+    SetVillageRules,
+    /// Approve a household's restoration after a violation.
+    RestoreHousehold,
+    /// Review a village's rules for legality (in the reviewer's town).
+    ReviewVillageRules,
+    /// Review a resolved case's file for its subsidy (in the reviewer's town).
+    ReviewCaseFile,
+    /// Log a legal consultation in the advisor's village (it accrues a subsidy).
+    RecordConsultation,
+    /// Pay subsidies: the county's ledger, payment batches, rejections, any
+    /// subsidy by id.
+    PaySubsidies,
+    /// Read the monthly reports of one's units.
+    ReadReports,
+    /// Administer the county: users, devices, imports, the audit log, wiping a phone.
+    Administer,
 }
 
 impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: [Action; 13] = [
+        Action::RecordVisit,
+        Action::HandleDispute,
+        Action::RecordViolation,
+        Action::FileScreening,
+        Action::RecordCommitment,
+        Action::SetVillageRules,
+        Action::RestoreHousehold,
+        Action::ReviewVillageRules,
+        Action::ReviewCaseFile,
+        Action::RecordConsultation,
+        Action::PaySubsidies,
+        Action::ReadReports,
+        Action::Administer,
+    ];
+
     /// The action that writes records of a kind (who may create one may attach
     /// photos to it), if any.
     pub fn writing(kind: EntityKind) -> Option<Action> {
@@ -37,14 +78,40 @@ impl Action {
     }
 }
 
-/// The roles allowed to do an action (inside their units).
+/// The roles allowed to do an action (inside their units): the one table.
 pub const fn roles_for(action: Action) -> &'static [Role] {
     match action {
         Action::RecordVisit => &[Role::GroupLeader, Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
         Action::HandleDispute => DISPUTE_ROLES,
-        Action::RecordViolation => &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre],
+        Action::RecordViolation | Action::FileScreening | Action::RecordCommitment => VILLAGE_CADRES,
+        Action::SetVillageRules | Action::RestoreHousehold => &[Role::VillageSecretary, Role::FirstSecretary],
+        Action::ReviewVillageRules | Action::ReviewCaseFile => &[Role::JudicialOffice],
+        Action::RecordConsultation => &[Role::LegalAdvisor],
+        Action::PaySubsidies | Action::Administer => &[Role::CountyAdmin],
+        Action::ReadReports => &[
+            Role::VillageSecretary,
+            Role::FirstSecretary,
+            Role::VillageCadre,
+            Role::JudicialOffice,
+            Role::TownCommittee,
+            Role::CountyAdmin,
+        ],
     }
 }
+
+/// Whether `role` may do `action` (somewhere: inside the units it is bound to).
+pub fn may(role: Role, action: Action) -> bool {
+    roles_for(action).contains(&role)
+}
+
+/// Whether any of `grants` may do `action` somewhere (a gate before the target
+/// is known, such as a menu or a county-wide list).
+pub fn any_may(grants: &[RoleGrant], action: Action) -> bool {
+    grants.iter().any(|g| may(g.role, action))
+}
+
+/// The village's cadres: they record violations and file screenings.
+const VILLAGE_CADRES: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre];
 
 /// Roles that work on disputes (everyone on the ladder, and legal advisors).
 const DISPUTE_ROLES: &[Role] = &[
@@ -143,6 +210,18 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may do `action` on a target whose scope is `scope`
+    /// ([`Actor::standing`] is [`Standing::Allowed`]).
+    pub fn may(&self, action: Action, scope: &[Uuid]) -> bool {
+        self.standing(action, scope) == Standing::Allowed
+    }
+
+    /// The unit of the actor's first grant whose role may do `action` (the
+    /// county of a county admin, for a county-wide act).
+    pub fn unit_for(&self, action: Action) -> Option<Uuid> {
+        self.grants.iter().find(|g| may(g.role, action)).map(|g| g.unit_id)
+    }
+
     /// Whether the actor may read a record of `entity` whose scope is `scope`.
     pub fn may_see(&self, entity: EntityKind, scope: &[Uuid]) -> bool {
         self.grants.iter().any(|g| sees(g.role, entity) && covers(g.unit_id, scope))
@@ -190,5 +269,59 @@ mod tests {
         assert!(!a.may_see(EntityKind::Visit, &[Uuid::from_u128(77), other_village, town, county]));
         // nor above: the town's own records
         assert!(!a.may_see(EntityKind::Unit, &[town, county]));
+    }
+
+    /// The one table, action by action: the roles that may (inside their units).
+    #[test]
+    fn each_action_lists_its_roles() {
+        use Role::*;
+        let table: Vec<(Action, Vec<Role>)> = vec![
+            (Action::RecordVisit, vec![GroupLeader, VillageSecretary, FirstSecretary, VillageCadre]),
+            (
+                Action::HandleDispute,
+                vec![
+                    GroupLeader,
+                    VillageSecretary,
+                    FirstSecretary,
+                    VillageCadre,
+                    Mediator,
+                    LegalAdvisor,
+                    JudicialOffice,
+                    TownCommittee,
+                ],
+            ),
+            (Action::RecordViolation, vec![VillageSecretary, FirstSecretary, VillageCadre]),
+            (Action::FileScreening, vec![VillageSecretary, FirstSecretary, VillageCadre]),
+            (Action::RecordCommitment, vec![VillageSecretary, FirstSecretary, VillageCadre]),
+            (Action::SetVillageRules, vec![VillageSecretary, FirstSecretary]),
+            (Action::RestoreHousehold, vec![VillageSecretary, FirstSecretary]),
+            (Action::ReviewVillageRules, vec![JudicialOffice]),
+            (Action::ReviewCaseFile, vec![JudicialOffice]),
+            (Action::RecordConsultation, vec![LegalAdvisor]),
+            (Action::PaySubsidies, vec![CountyAdmin]),
+            (
+                Action::ReadReports,
+                vec![VillageSecretary, FirstSecretary, VillageCadre, JudicialOffice, TownCommittee, CountyAdmin],
+            ),
+            (Action::Administer, vec![CountyAdmin]),
+        ];
+        assert_eq!(table.iter().map(|(a, _)| *a).collect::<Vec<_>>(), Action::ALL.to_vec(), "every action listed");
+        for (action, roles) in table {
+            let allowed: Vec<Role> = Role::ALL.iter().copied().filter(|r| may(*r, action)).collect();
+            assert_eq!(allowed, roles, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn county_wide_gates_ask_the_table() {
+        let (county, town, ..) = ids();
+        let admin = [RoleGrant { role: Role::CountyAdmin, unit_id: county }];
+        let office = [RoleGrant { role: Role::JudicialOffice, unit_id: town }];
+        assert!(any_may(&admin, Action::Administer) && any_may(&admin, Action::PaySubsidies));
+        assert!(!any_may(&office, Action::Administer) && any_may(&office, Action::ReviewCaseFile));
+        let a = Actor { user_id: Uuid::from_u128(10), grants: [office.to_vec(), admin.to_vec()].concat() };
+        assert_eq!(a.unit_for(Action::PaySubsidies), Some(county));
+        assert_eq!(a.unit_for(Action::RecordVisit), None);
+        assert!(a.may(Action::ReviewCaseFile, &[town, county]) && !a.may(Action::ReviewCaseFile, &[county]));
     }
 }

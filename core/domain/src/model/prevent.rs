@@ -321,23 +321,32 @@ pub struct Screening {
     pub filed_at: DateTime<Utc>,
 }
 
+/// Most hazards on one screening.
+pub const MAX_HAZARDS: usize = 500;
+/// Longest hazard of a screening, in characters.
+pub const MAX_HAZARD_CHARS: usize = 1000;
+
 /// The id of a village's screening for a period.
 pub fn screening_id(village: Uuid, period: &str) -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_OID, &[b"screening:".as_slice(), village.as_bytes(), period.as_bytes()].concat())
 }
 
 impl Screening {
-    /// Field checks (phone and server).
+    /// Field checks (phone and server, through [`crate::wire::Op::validate`]):
+    /// the id, the number and length of hazards, the note within the policy's
+    /// limit, known focus areas.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
         if self.id != screening_id(self.village_id, &self.period) {
             return Err(Rejection::new(RejectionCode::InvalidField, "id: one screening per village and period"));
         }
-        if self.hazards.len() > 500
-            || self.hazards.iter().any(|h| h.chars().count() > 1000)
-            || self.note.chars().count() > 4000
-        {
-            return Err(Rejection::new(RejectionCode::InvalidField, "hazards or note too long"));
+        if self.hazards.len() > MAX_HAZARDS {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("hazards：一次排查最多记 {MAX_HAZARDS} 条隐患"),
+            ));
         }
+        crate::text::check_all("hazards", &self.hazards, false, MAX_HAZARD_CHARS)?;
+        crate::text::check("note", &self.note, false, policy.text.max_note_chars)?;
         if let Some(bad) = self.focus_areas.iter().find(|f| !policy.screening.focus_areas.iter().any(|a| &a.code == *f))
         {
             return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));

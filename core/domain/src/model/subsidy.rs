@@ -242,6 +242,109 @@ pub fn is_overdue(s: &Subsidy, now: DateTime<Utc>, policy: &Policy) -> bool {
     }
 }
 
+impl SubsidyStatus {
+    /// Every status in the order of the lifecycle (accrued … paid, rejected last):
+    /// the order totals are listed in, on the phone and on the server.
+    pub const LIFECYCLE: [SubsidyStatus; 6] = [
+        SubsidyStatus::Accrued,
+        SubsidyStatus::UnderReview,
+        SubsidyStatus::Approved,
+        SubsidyStatus::Batched,
+        SubsidyStatus::Paid,
+        SubsidyStatus::Rejected,
+    ];
+
+    /// The status's place in [`SubsidyStatus::LIFECYCLE`].
+    pub fn rank(self) -> usize {
+        match self {
+            SubsidyStatus::Accrued => 0,
+            SubsidyStatus::UnderReview => 1,
+            SubsidyStatus::Approved => 2,
+            SubsidyStatus::Batched => 3,
+            SubsidyStatus::Paid => 4,
+            SubsidyStatus::Rejected => 5,
+        }
+    }
+}
+
+/// Where a subsidy stands in its payee's own list ("my subsidies", on the phone
+/// and from the server): overdue first, then newest accrual first, ties by id.
+pub fn payee_order(s: &Subsidy, overdue: bool) -> (bool, std::cmp::Reverse<DateTime<Utc>>, Uuid) {
+    (!overdue, std::cmp::Reverse(s.accrued_at), s.id)
+}
+
+/// Where a subsidy stands in the county's ledger: overdue first, then the one
+/// waiting longest (since approval, else accrual) first, ties by id.
+pub fn ledger_order(s: &Subsidy, overdue: bool) -> (bool, DateTime<Utc>, Uuid) {
+    (!overdue, s.approved_at.unwrap_or(s.accrued_at), s.id)
+}
+
+/// Totals for one month (county zone) and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubsidyTotal {
+    /// `YYYY-MM` of accrual.
+    pub month: String,
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// Totals of one status over all months.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusTotal {
+    /// Status.
+    pub status: SubsidyStatus,
+    /// Number of subsidies.
+    pub count: u32,
+    /// Sum in fen.
+    pub total_fen: i64,
+}
+
+/// A list of subsidies summed up: the one rule for "my subsidies" totals on the
+/// phone and on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubsidyTotals {
+    /// By month of accrual in the county's zone and status: oldest month first,
+    /// each month's statuses in [`SubsidyStatus::LIFECYCLE`] order.
+    pub by_month: Vec<SubsidyTotal>,
+    /// By status over all months, in [`SubsidyStatus::LIFECYCLE`] order.
+    pub by_status: Vec<StatusTotal>,
+    /// Sum of every subsidy except rejected ones, in fen.
+    pub total_fen: i64,
+}
+
+/// Sums `items` by month of accrual (in `zone`, the county's: [`Policy::zone`])
+/// and status, by status, and in all. Sums stop at `i64::MAX` fen and `u32::MAX`
+/// items rather than wrap (real amounts are far below).
+pub fn totals<'a>(items: impl IntoIterator<Item = &'a Subsidy>, zone: chrono_tz::Tz) -> SubsidyTotals {
+    let mut months: std::collections::BTreeMap<(String, usize), SubsidyTotal> = Default::default();
+    let mut statuses: std::collections::BTreeMap<usize, StatusTotal> = Default::default();
+    let mut total_fen = 0i64;
+    for s in items {
+        let month = crate::time::local_month(s.accrued_at, zone);
+        let m = months.entry((month.clone(), s.status.rank())).or_insert(SubsidyTotal {
+            month,
+            status: s.status,
+            count: 0,
+            total_fen: 0,
+        });
+        m.count = m.count.saturating_add(1);
+        m.total_fen = m.total_fen.saturating_add(s.amount_fen);
+        let t = statuses.entry(s.status.rank()).or_insert(StatusTotal { status: s.status, count: 0, total_fen: 0 });
+        t.count = t.count.saturating_add(1);
+        t.total_fen = t.total_fen.saturating_add(s.amount_fen);
+        if s.status != SubsidyStatus::Rejected {
+            total_fen = total_fen.saturating_add(s.amount_fen);
+        }
+    }
+    SubsidyTotals { by_month: months.into_values().collect(), by_status: statuses.into_values().collect(), total_fen }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +467,70 @@ mod tests {
         assert!(missing.contains(&items::AGREEMENT.to_string()));
         assert!(!missing.contains(&items::INTAKE_FORM.to_string()));
         assert!(!missing.contains(&items::FOLLOW_UP_RECORD.to_string()), "as needed, not required");
+    }
+
+    fn accrued(status: SubsidyStatus, fen: i64, at: DateTime<Utc>) -> Subsidy {
+        Subsidy {
+            id: Uuid::now_v7(),
+            dispute_id: None,
+            consultation_id: None,
+            case_number: String::new(),
+            payee: Uuid::nil(),
+            amount_fen: fen,
+            status,
+            accrued_at: at,
+            approved_at: None,
+            batch_id: None,
+            paid_at: None,
+            payment_ref: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    /// Months oldest first in the county's zone; within a month and by status,
+    /// the lifecycle's order (the server listed statuses by name before:
+    /// approved, batched, paid, rejected, under review).
+    #[test]
+    fn totals_by_county_month_then_lifecycle_order() {
+        let zone = Policy::default().zone();
+        let late_may = Utc.with_ymd_and_hms(2026, 5, 31, 16, 30, 0).unwrap(); // 1 June in the county
+        let may = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let items = [
+            accrued(SubsidyStatus::Rejected, 5, may),
+            accrued(SubsidyStatus::Paid, 40, may),
+            accrued(SubsidyStatus::UnderReview, 20, may),
+            accrued(SubsidyStatus::Batched, 30, may),
+            accrued(SubsidyStatus::Approved, 10, late_may),
+            accrued(SubsidyStatus::Accrued, 1, may),
+            accrued(SubsidyStatus::Accrued, 2, late_may),
+        ];
+        let t = totals(&items, zone);
+        let months: Vec<(&str, SubsidyStatus, u32, i64)> =
+            t.by_month.iter().map(|m| (m.month.as_str(), m.status, m.count, m.total_fen)).collect();
+        assert_eq!(
+            months,
+            vec![
+                ("2026-05", SubsidyStatus::Accrued, 1, 1),
+                ("2026-05", SubsidyStatus::UnderReview, 1, 20),
+                ("2026-05", SubsidyStatus::Batched, 1, 30),
+                ("2026-05", SubsidyStatus::Paid, 1, 40),
+                ("2026-05", SubsidyStatus::Rejected, 1, 5),
+                ("2026-06", SubsidyStatus::Accrued, 1, 2),
+                ("2026-06", SubsidyStatus::Approved, 1, 10),
+            ]
+        );
+        let statuses: Vec<SubsidyStatus> = t.by_status.iter().map(|s| s.status).collect();
+        assert_eq!(statuses, SubsidyStatus::LIFECYCLE.to_vec());
+        assert_eq!((t.by_status[0].count, t.by_status[0].total_fen), (2, 3));
+        assert_eq!(t.total_fen, 1 + 20 + 30 + 40 + 10 + 2, "rejected ones are not counted");
+        assert!(SubsidyStatus::LIFECYCLE.iter().enumerate().all(|(i, s)| s.rank() == i));
+    }
+
+    #[test]
+    fn totals_never_wrap() {
+        let at = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let items = [accrued(SubsidyStatus::Paid, i64::MAX, at), accrued(SubsidyStatus::Paid, 1, at)];
+        let t = totals(&items, Policy::default().zone());
+        assert_eq!((t.by_month[0].total_fen, t.by_status[0].total_fen, t.total_fen), (i64::MAX, i64::MAX, i64::MAX));
     }
 }

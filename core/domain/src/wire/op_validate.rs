@@ -16,6 +16,12 @@ const MAX_CODE_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 200;
 /// Most reasons on one case-file review.
 const MAX_REASONS: usize = 50;
+/// Longest payment reference (the treasury's voucher number), in characters.
+pub const MAX_PAYMENT_REF_CHARS: usize = 100;
+/// Most subsidies in one payment batch.
+pub const MAX_BATCH_SUBSIDIES: usize = 10_000;
+/// Highest case-file review score.
+pub const MAX_REVIEW_SCORE: u8 = 100;
 
 impl Op {
     /// Checks the op's own fields against the policy (see the module doc).
@@ -33,6 +39,12 @@ impl Op {
             Op::RecordConfirmation(j) => j.validate_fields(),
             Op::CloseDispute(c) => c.validate(policy),
             Op::ReviewCaseFile(r) => {
+                if r.score > MAX_REVIEW_SCORE {
+                    return Err(Rejection::new(
+                        RejectionCode::InvalidField,
+                        format!("score：评查分数为 0 至 {MAX_REVIEW_SCORE} 分"),
+                    ));
+                }
                 if r.reasons.len() > MAX_REASONS {
                     return Err(Rejection::new(
                         RejectionCode::InvalidField,
@@ -46,14 +58,26 @@ impl Op {
                 check("question", &c.question, true, note)?;
                 check("answer", &c.answer, false, note)
             }
+            Op::CreatePaymentBatch(b) => {
+                if b.subsidy_ids.is_empty() || b.subsidy_ids.len() > MAX_BATCH_SUBSIDIES {
+                    return Err(Rejection::new(
+                        RejectionCode::InvalidField,
+                        format!("subsidy_ids：一个批次须有 1 至 {MAX_BATCH_SUBSIDIES} 笔补贴"),
+                    ));
+                }
+                Ok(())
+            }
             // a commitment's date is checked against the day in `decide`
-            Op::CreatePaymentBatch(_) | Op::ReviewVillageRules(_) | Op::RecordCommitment(_) => Ok(()),
+            Op::ReviewVillageRules(_) | Op::RecordCommitment(_) => Ok(()),
             Op::MarkBatchPaid(m) => m.validate(),
             Op::RejectSubsidy(r) => r.validate(policy),
-            Op::SetVillageRules(r) => r.items.iter().try_for_each(|i| {
-                check("items.code", &i.code, true, MAX_CODE_CHARS)?;
-                check("items.label_zh", &i.label_zh, true, MAX_NAME_CHARS)
-            }),
+            Op::SetVillageRules(r) => {
+                r.items.iter().try_for_each(|i| {
+                    check("items.code", &i.code, true, MAX_CODE_CHARS)?;
+                    check("items.label_zh", &i.label_zh, true, MAX_NAME_CHARS)
+                })?;
+                crate::prevent::check_items(&r.items, policy)
+            }
             Op::RecordViolation(v) => {
                 check("item_code", &v.item_code, true, MAX_CODE_CHARS)?;
                 check("note", &v.note, true, note)?;
@@ -63,10 +87,7 @@ impl Op {
                 Ok(())
             }
             Op::RestoreHousehold(r) => r.validate(policy),
-            Op::FileScreening(s) => {
-                check_all("hazards", &s.hazards, false, 1000)?;
-                check("note", &s.note, false, note)
-            }
+            Op::FileScreening(s) => s.validate(policy),
         }
     }
 }
@@ -100,9 +121,9 @@ impl RestoreHousehold {
 }
 
 impl MarkBatchPaid {
-    /// A payment reference is required.
+    /// A payment reference is required, at most [`MAX_PAYMENT_REF_CHARS`].
     pub fn validate(&self) -> Result<(), Rejection> {
-        check("payment_ref", &self.payment_ref, true, MAX_NAME_CHARS)
+        check("payment_ref", &self.payment_ref, true, MAX_PAYMENT_REF_CHARS)
     }
 }
 
@@ -125,5 +146,79 @@ mod tests {
         small.text.max_note_chars = 4;
         assert!(close("双方和解".into()).validate(&small).is_ok());
         assert!(close("双方和解了".into()).validate(&small).is_err(), "policy-backed");
+    }
+
+    fn code_of(op: Op, p: &Policy) -> Option<&'static str> {
+        op.validate(p).err().map(|r| r.code.as_str())
+    }
+
+    /// Limits that `decide` used to check after reading state are the op's own
+    /// fields: refused by `validate`, on the phone as on the server, with their codes.
+    #[test]
+    fn field_limits_of_subsidy_and_prevention_ops_are_validates() {
+        use crate::prevent::{rules_id, screening_id, NegativeItem, Screening, VillageRules};
+        use crate::subsidy::CaseReview;
+        use crate::wire::CreatePaymentBatch;
+        use uuid::Uuid;
+        let p = Policy::default();
+        let paid = |r: String| Op::MarkBatchPaid(MarkBatchPaid { batch_id: Uuid::nil(), payment_ref: r });
+        assert_eq!(code_of(paid("号".repeat(MAX_PAYMENT_REF_CHARS)), &p), None);
+        assert_eq!(code_of(paid("号".repeat(MAX_PAYMENT_REF_CHARS + 1)), &p), Some("text_too_long"));
+        assert_eq!(code_of(paid(" ".into()), &p), Some("invalid_field"));
+        let batch = |n: usize| {
+            Op::CreatePaymentBatch(CreatePaymentBatch { id: Uuid::nil(), subsidy_ids: vec![Uuid::nil(); n] })
+        };
+        assert_eq!(code_of(batch(0), &p), Some("invalid_field"));
+        assert_eq!(code_of(batch(MAX_BATCH_SUBSIDIES + 1), &p), Some("invalid_field"));
+        assert_eq!(code_of(batch(1), &p), None);
+        let review = |score: u8| {
+            Op::ReviewCaseFile(CaseReview {
+                id: Uuid::nil(),
+                dispute_id: Uuid::nil(),
+                score,
+                passed: true,
+                reasons: vec![],
+                reviewer: Uuid::nil(),
+                reviewed_at: chrono::Utc::now(),
+            })
+        };
+        assert_eq!(code_of(review(100), &p), None);
+        assert_eq!(code_of(review(101), &p), Some("invalid_field"));
+        let village = Uuid::from_u128(3);
+        let screening = |hazards: usize| {
+            Op::FileScreening(Screening {
+                id: screening_id(village, "2026-05"),
+                village_id: village,
+                period: "2026-05".into(),
+                hazards: vec!["宅基地边界".into(); hazards],
+                focus_areas: vec![],
+                new_disputes: vec![],
+                note: String::new(),
+                filed_by: Uuid::nil(),
+                filed_at: chrono::Utc::now(),
+            })
+        };
+        assert_eq!(code_of(screening(crate::prevent::MAX_HAZARDS), &p), None);
+        assert_eq!(code_of(screening(crate::prevent::MAX_HAZARDS + 1), &p), Some("invalid_field"));
+        let rules = |n: usize| {
+            Op::SetVillageRules(VillageRules {
+                id: rules_id(village),
+                village_id: village,
+                items: (0..n)
+                    .map(|i| NegativeItem {
+                        code: format!("item{i}"),
+                        label_zh: format!("事项{i}"),
+                        sanctions: vec![],
+                        correction_days: 15,
+                    })
+                    .collect(),
+                legality_reviewed: false,
+                reviewed_by: None,
+                reviewed_at: None,
+                adoption: None,
+            })
+        };
+        assert_eq!(code_of(rules(p.village_rules.max_items), &p), None);
+        assert_eq!(code_of(rules(p.village_rules.max_items + 1), &p), Some("invalid_field"));
     }
 }

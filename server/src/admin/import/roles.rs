@@ -12,15 +12,13 @@
 
 use std::collections::HashMap;
 
+use fengqiao_domain::permissions::{may, Action};
 use fengqiao_domain::{Role, RoleGrant};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ImportOptions, ImportReport};
 use crate::store::{AuditAction, AuditEntry, UserRecord};
-
-/// Roles that administer the county: granted by spreadsheet only when confirmed.
-pub const ADMIN_ROLES: &[Role] = &[Role::CountyAdmin];
 
 /// A role at a unit, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -101,7 +99,7 @@ pub fn review(
     let added: Vec<GrantView> = new.grants.iter().filter(|g| !before.contains(g)).map(|g| view(g, paths)).collect();
     let removed: Vec<GrantView> = before.iter().filter(|g| !new.grants.contains(g)).map(|g| view(g, paths)).collect();
     let renamed = old.filter(|o| o.display_name != new.display_name);
-    let admin_added: Vec<GrantView> = added.iter().filter(|g| ADMIN_ROLES.contains(&g.role)).cloned().collect();
+    let admin_added: Vec<GrantView> = added.iter().filter(|g| may(g.role, Action::Administer)).cloned().collect();
     let roles_change = !added.is_empty() || !removed.is_empty();
     let problem = if old.is_some() && roles_change && opts.actor == Some(new.id) {
         Some(format!(
