@@ -8,7 +8,6 @@ use fengqiao_domain::ladder::DeadlineState;
 use fengqiao_domain::EntityKind;
 use uuid::Uuid;
 
-use super::inbox::visible_to;
 use super::DisputeItem;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
@@ -77,7 +76,7 @@ impl FieldClient {
         let user = session.user.id;
         let mut out = Vec::new();
         for local in self.store.list_records(EntityKind::Dispute, usize::MAX)? {
-            if visible_to(&local, user) {
+            if local.shown_to(user) {
                 out.extend(self.item(&view, &actor, &local, &quarantined)?.filter(|i| filter.keeps(i, user)));
             }
         }
