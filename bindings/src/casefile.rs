@@ -13,9 +13,8 @@ use fengqiao_domain::disputes::{
 
 use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id, parse_ids};
-use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Level};
+use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Escalation, Level};
 use crate::error::FengqiaoError;
-use crate::inbox::Escalation;
 use crate::runtime::guard;
 
 /// Parties' satisfaction at a follow-up.

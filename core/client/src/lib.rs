@@ -30,7 +30,7 @@
 //! [`WaitingWork`], [`WipeReport`], [`StorageUsage`]).
 //!
 //! Storage sits behind [`store::ClientStore`], with a sled backend for phones and
-//! an in-memory one for tests; both run [`store::conformance`].
+//! an in-memory one for tests; both run the conformance suite (`store::conformance`, tests only).
 
 mod api;
 mod case_blocks;

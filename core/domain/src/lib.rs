@@ -5,31 +5,28 @@
 //! and execute the [`apply::Effect`]s it returns, so the same rule decides an
 //! operation on the phone (to guide the user offline) and on the server (as the
 //! authority).
+//!
+//! The rooms, from the ground up: [`model`] (the records and their nouns, each
+//! with its own checks), [`policy`] (the county's tunable numbers and their
+//! invariants), [`wire`] (operations, answers, validation of an op as a whole,
+//! refusal codes) and [`decide`] (the one `decide` and a file per area).
 
-pub mod apply;
-pub mod apply_disputes;
-pub mod apply_prevent;
-pub mod apply_subsidy;
-pub mod assessment;
-pub mod disputes;
-pub mod id_number;
-pub mod ladder;
-pub mod op_validate;
-pub mod org;
-pub mod permissions;
+pub mod decide;
+pub mod model;
 pub mod policy;
-pub mod policy_check;
-pub mod prevent;
-pub mod records;
-pub mod rejection;
-pub mod subsidy;
-pub mod text;
-pub mod time;
 pub mod wire;
 
-pub use org::{OrgUnit, Role, RoleGrant, UnitLevel};
-pub use records::{Attachment, EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
-pub use rejection::{Rejection, RejectionCode};
+// The crate's public paths: every module keeps the path it is known by
+// (`fengqiao_domain::disputes::Dispute`, `fengqiao_domain::apply::StateView`,
+// `fengqiao_domain::rejection::RejectionCode`, ...), wherever its file stands.
+pub use decide::{apply, apply_disputes, apply_prevent, apply_subsidy};
+pub use model::{disputes, id_number, ladder, org, permissions, prevent, records, subsidy, text, time};
+pub use policy::{assessment, policy_check};
+pub use wire::{op_validate, rejection};
+
+pub use model::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+pub use model::records::{Attachment, EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
+pub use wire::rejection::{Rejection, RejectionCode};
 
 /// Version of the wire format spoken by this build (carried in pushes and pulls).
 pub const WIRE_VERSION: u32 = 1;

@@ -1,14 +1,14 @@
 //! Who may do what, and who sees what: the one table both phone and server use.
 //!
 //! A role acts on its unit and the units below it, never beside or above it
-//! ([`crate::org::covers`]); within that, each action and each kind of record is
+//! ([`crate::model::org::covers`]); within that, each action and each kind of record is
 //! open to some roles only (least visibility).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::org::{covers, Role, RoleGrant};
-use crate::records::EntityKind;
+use crate::model::org::{covers, Role, RoleGrant};
+use crate::model::records::EntityKind;
 
 /// Something a user may ask to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

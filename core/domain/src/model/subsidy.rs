@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::disputes::{Difficulty, Dispute};
-use crate::ladder::Grade;
+use crate::model::disputes::{Difficulty, Dispute};
+use crate::model::ladder::Grade;
 use crate::policy::Policy;
+
+pub use crate::model::entity::FileItem;
 
 /// Where a subsidy stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -106,7 +108,7 @@ pub struct Consultation {
     /// The advice given.
     pub answer: String,
     /// Villager satisfaction.
-    pub satisfaction: crate::disputes::Satisfaction,
+    pub satisfaction: crate::model::disputes::Satisfaction,
     /// The advisor (set by the server).
     #[serde(default)]
     pub advisor: Uuid,
@@ -132,18 +134,6 @@ pub struct PaymentBatch {
     /// Payment reference.
     #[serde(default)]
     pub payment_ref: String,
-}
-
-/// The items of a case file present so far, each with what satisfies it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FileItem {
-    /// Checklist item code (e.g. `agreement`).
-    pub item: String,
-    /// What satisfies it: a record kind and id, or a photo.
-    pub kind: crate::records::EntityKind,
-    /// Record id.
-    pub id: Uuid,
 }
 
 /// Checklist item codes the server fills from records (others come from photos
@@ -367,7 +357,7 @@ mod tests {
         let p = Policy::default();
         let have = vec![FileItem {
             item: items::INTAKE_FORM.into(),
-            kind: crate::records::EntityKind::Dispute,
+            kind: crate::model::entity::EntityKind::Dispute,
             id: Uuid::nil(),
         }];
         let missing = missing_items(&have, &p);

@@ -62,7 +62,7 @@ fn every_case_op_that_loses_to_a_colleague_is_a_conflict() {
     // a session, an agreement, an escalation request made before the close arrived
     let lost = run_seen(&w, &first_sec, session(&d, vec![]), seen);
     assert!(current_dispute(&lost).closing.is_some());
-    let agreement = Op::RecordAgreement(crate::disputes::Agreement {
+    let agreement = Op::RecordAgreement(crate::model::disputes::Agreement {
         id: Uuid::now_v7(),
         dispute_id: d.id,
         signed_at: Utc::now(),
@@ -117,17 +117,17 @@ fn a_plain_invalid_request_stays_a_rejection_even_after_a_colleagues_change() {
 fn subsidy_ops_lost_to_a_colleagues_batch_are_conflicts_carrying_the_subsidy() {
     let w = world();
     let advisor = person(Role::LegalAdvisor, V1);
-    let consultation = crate::subsidy::Consultation {
+    let consultation = crate::model::subsidy::Consultation {
         id: Uuid::now_v7(),
         village_id: u(V1),
         at: Utc::now(),
         question: "土地流转合同怎么签".into(),
         answer: "书面合同，写明期限".into(),
-        satisfaction: crate::disputes::Satisfaction::Satisfied,
+        satisfaction: crate::model::disputes::Satisfaction::Satisfied,
         advisor: Uuid::nil(),
     };
     assert!(matches!(run(&w, &advisor, Op::RecordConsultation(consultation.clone())), Verdict::Apply(_)));
-    let subsidy = crate::subsidy::subsidy_id(consultation.id, advisor.user_id);
+    let subsidy = crate::model::subsidy::subsidy_id(consultation.id, advisor.user_id);
     let (admin_a, admin_b) = (person(Role::CountyAdmin, COUNTY), person(Role::CountyAdmin, COUNTY));
     let seen = Some(w.last_seq());
     let batch = |id: Uuid| Op::CreatePaymentBatch(crate::wire::CreatePaymentBatch { id, subsidy_ids: vec![subsidy] });
@@ -136,7 +136,7 @@ fn subsidy_ops_lost_to_a_colleagues_batch_are_conflicts_carrying_the_subsidy() {
     let reject = Op::RejectSubsidy(crate::wire::RejectSubsidy { subsidy_id: subsidy, reason: "材料不全".into() });
     for lost in [run_seen(&w, &admin_b, reject.clone(), seen), run_seen(&w, &admin_b, batch(Uuid::now_v7()), seen)] {
         let Record::Subsidy(s) = current(&lost) else { panic!("{lost:?}") };
-        assert_eq!(s.status, crate::subsidy::SubsidyStatus::Batched);
+        assert_eq!(s.status, crate::model::subsidy::SubsidyStatus::Batched);
     }
     // knowing it was batched, rejecting it is a plain mistake
     assert_eq!(code(&run_seen(&w, &admin_b, reject, Some(w.last_seq()))), Some(RejectionCode::InvalidState));

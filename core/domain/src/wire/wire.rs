@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::disputes::{
+use crate::model::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FollowUp, JudicialConfirmation, MediationSession,
 };
-use crate::org::RoleGrant;
-use crate::records::{Attachment, EntityKind, Record, Visit};
-use crate::rejection::RejectionCode;
-use crate::subsidy::{CaseReview, Consultation};
+use crate::model::org::RoleGrant;
+use crate::model::records::{Attachment, EntityKind, Record, Visit};
+use crate::model::subsidy::{CaseReview, Consultation};
+use crate::wire::rejection::RejectionCode;
 
 /// An operation: an intent recorded on the phone and applied once by the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,15 +50,15 @@ pub enum Op {
     /// Refuse a subsidy with a reason (county admin).
     RejectSubsidy(RejectSubsidy),
     /// Adopt or change a village's rules and negative list.
-    SetVillageRules(crate::prevent::VillageRules),
+    SetVillageRules(crate::model::prevent::VillageRules),
     /// Record the township's legality review of a village's rules.
     ReviewVillageRules(ReviewVillageRules),
     /// Record a violation against a household.
-    RecordViolation(crate::prevent::Violation),
+    RecordViolation(crate::model::prevent::Violation),
     /// Restore a household after correction.
     RestoreHousehold(RestoreHousehold),
     /// File a village's screening for a period.
-    FileScreening(crate::prevent::Screening),
+    FileScreening(crate::model::prevent::Screening),
 }
 
 /// Body of `review_village_rules`.
@@ -184,7 +184,7 @@ impl Op {
             Op::MarkBatchPaid(b) => (EntityKind::PaymentBatch, b.batch_id),
             Op::RejectSubsidy(r) => (EntityKind::Subsidy, r.subsidy_id),
             Op::SetVillageRules(r) => (EntityKind::VillageRules, r.id),
-            Op::ReviewVillageRules(r) => (EntityKind::VillageRules, crate::prevent::rules_id(r.village_id)),
+            Op::ReviewVillageRules(r) => (EntityKind::VillageRules, crate::model::prevent::rules_id(r.village_id)),
             Op::RecordViolation(v) => (EntityKind::Violation, v.id),
             Op::RestoreHousehold(r) => (EntityKind::Violation, r.violation_id),
             Op::FileScreening(s) => (EntityKind::Screening, s.id),
@@ -403,7 +403,7 @@ pub struct GrantInfo {
     /// The unit and every unit above it, the county last (names and codes for
     /// display and case numbers; a phone holds no records above its units).
     #[serde(default)]
-    pub ancestors: Vec<crate::org::OrgUnit>,
+    pub ancestors: Vec<crate::model::org::OrgUnit>,
 }
 
 /// `POST /v1/cases/blocks` response: a block of case numbers reserved for the caller.
@@ -484,7 +484,7 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::VisitKind;
+    use crate::model::records::VisitKind;
 
     #[test]
     fn op_roundtrips_with_kind_and_body() {

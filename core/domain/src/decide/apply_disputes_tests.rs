@@ -1,9 +1,9 @@
 //! Tests of the dispute operations: report, escalate, decide, case file, close.
 
 use super::*;
-use crate::disputes::{Analysis, CaseNumber, Difficulty, EscalationReason, Party};
-use crate::ladder::Grade;
-use crate::org::{OrgUnit, RoleGrant};
+use crate::model::disputes::{Analysis, CaseNumber, Difficulty, EscalationReason, Party};
+use crate::model::ladder::{Grade, Level};
+use crate::model::org::{OrgUnit, Role, RoleGrant, UnitLevel};
 use crate::wire::CloseDispute;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -322,7 +322,7 @@ fn forbidden_approvals_self_approval_and_second_decision() {
     assert_eq!(dispute(&w, d.id).level, Level::Group, "refused: it stays");
 }
 
-fn subsidies_of(v: &Verdict) -> Vec<crate::subsidy::Subsidy> {
+fn subsidies_of(v: &Verdict) -> Vec<crate::model::subsidy::Subsidy> {
     match v {
         Verdict::Apply(effects) => effects
             .iter()
@@ -336,7 +336,7 @@ fn subsidies_of(v: &Verdict) -> Vec<crate::subsidy::Subsidy> {
 }
 
 fn session(d: &Dispute, mediators: Vec<Uuid>) -> Op {
-    Op::RecordSession(crate::disputes::MediationSession {
+    Op::RecordSession(crate::model::disputes::MediationSession {
         id: Uuid::now_v7(),
         dispute_id: d.id,
         held_at: Utc::now(),
@@ -379,10 +379,10 @@ fn only_a_resolved_case_pays_and_a_re_mediated_case_pays_once_split_exactly() {
     let subs = subsidies_of(&v);
     assert_eq!(subs.len(), 2, "one per credited mediator, however many sessions");
     let total: i64 = subs.iter().map(|s| s.amount_fen).sum();
-    let expected = crate::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default()).unwrap();
+    let expected = crate::model::subsidy::estimate_fen(&dispute(&w, d.id), &Policy::default()).unwrap();
     assert_eq!(total, expected);
     assert_eq!(expected, 30_000 + 5_000, "major + medium difficulty, no bonus for a neighbour dispute");
-    assert!(subs.iter().all(|s| s.status == crate::subsidy::SubsidyStatus::Accrued));
+    assert!(subs.iter().all(|s| s.status == crate::model::subsidy::SubsidyStatus::Accrued));
     let mut payees: Vec<Uuid> = subs.iter().map(|s| s.payee).collect();
     payees.sort();
     let mut want = vec![m1, m2];

@@ -5,12 +5,12 @@
 //!
 //! - `subsidy.quality`: at least one step paying more than 0 % (else no file
 //!   could pass review and no one would ever be paid).
-//! - `screening.assessment`: the weights sum to 100 (percent, [`crate::assessment`]).
+//! - `screening.assessment`: the weights sum to 100 (percent, [`crate::policy::assessment`]).
 //! - `deadlines.*`: 1 to [`MAX_DAYS`] days, general ≤ larger ≤ major, and the
 //!   warning shorter than the shortest deadline.
 //! - `disputes.kinds`, `screening.focus_areas`: codes present and unique;
 //!   `negative_list`: passes the village-rules edit's own check
-//!   ([`crate::prevent::check_items`], with `village_rules.max_items` ≥ 1).
+//!   ([`crate::model::prevent::check_items`], with `village_rules.max_items` ≥ 1).
 //! - `subsidy.impact_bonus`: one bonus per kind, each a kind of `disputes.kinds`.
 //! - `screening.key_periods[i].from`/`.to`: real (month, day) dates (29 February
 //!   allowed); a period whose end comes before its start runs over the new year.
@@ -19,15 +19,91 @@
 //!   most [`MAX_DAYS`] (added to the clock at run time).
 //! - `subsidy.checklist`: codes present and unique.
 //! - Subsidy amounts: each rate at most [`MAX_AMOUNT_FEN`], and so is the
-//!   formula's worst case ([`crate::subsidy::worst_case_fen`]), computed with
+//!   formula's worst case ([`crate::model::subsidy::worst_case_fen`]), computed with
 //!   checked arithmetic.
 
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use crate::policy::{Policy, PolicyError};
-use crate::subsidy::MAX_AMOUNT_FEN;
+use crate::model::subsidy::MAX_AMOUNT_FEN;
+use crate::policy::{Policy, PolicyError, MAX_TEXT_LIMIT};
+
+impl Policy {
+    /// Parses a policy from TOML text; missing keys take the seed's defaults.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        // Unknown keys are found by path here rather than by serde's
+        // `deny_unknown_fields`, so the same types read the served JSON
+        // tolerantly: a phone keeps reading the policy of a newer server.
+        let mut unknown = Vec::new();
+        let p: Policy =
+            serde_ignored::deserialize(toml::Deserializer::new(text), |path| unknown.push(path.to_string()))
+                .map_err(|e| PolicyError::Parse(e.to_string()))?;
+        if !unknown.is_empty() {
+            return Err(PolicyError::Parse(format!("unknown key: {}", unknown.join(", "))));
+        }
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), PolicyError> {
+        let bad = |m: &str| Err(PolicyError::Invalid(m.to_string()));
+        if self.sync.max_push_ops == 0 || self.sync.max_pull_limit == 0 {
+            return bad("sync.max_push_ops and sync.max_pull_limit must be at least 1");
+        }
+        if self.auth.access_ttl_secs < 60 || self.auth.access_ttl_secs > 24 * 3600 {
+            return bad("auth.access_ttl_secs must be between 60 and 86400");
+        }
+        if self.auth.refresh_ttl_days == 0 {
+            return bad("auth.refresh_ttl_days must be at least 1");
+        }
+        if self.auth.refresh_retry_grace_secs > 600 {
+            return bad("auth.refresh_retry_grace_secs must be at most 600");
+        }
+        if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return bad("county.timezone is not an IANA zone name");
+        }
+        if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
+            return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
+        }
+        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000
+        {
+            return bad("disputes: at least one kind, case_block_size 1 to 1000");
+        }
+        if self.disputes.max_open_case_blocks == 0 {
+            return bad("disputes.max_open_case_blocks must be at least 1");
+        }
+        let s = &self.subsidy;
+        if [
+            s.base_general_fen,
+            s.base_larger_fen,
+            s.base_major_fen,
+            s.difficulty_medium_fen,
+            s.difficulty_high_fen,
+            s.consultation_fen,
+        ]
+        .iter()
+        .any(|v| *v < 0)
+            || s.impact_bonus.iter().any(|b| b.fen < 0)
+            || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
+        {
+            return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
+        }
+        // Bounds on what one op may carry: a phone adopts the served policy, and
+        // its store does not give back the space of a discarded op at once.
+        if !(1..=MAX_TEXT_LIMIT).contains(&self.text.max_note_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_notes_chars)
+            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_lead_chars)
+            || !(1..=100).contains(&self.visits.max_leads)
+        {
+            return bad("text.max_note_chars, visits.max_notes_chars and visits.max_lead_chars: 1 to 20000; visits.max_leads: 1 to 100");
+        }
+        if self.storage.warn_free_bytes < self.storage.reserve_bytes {
+            return bad("storage: warn_free_bytes must be at least reserve_bytes");
+        }
+        check(self)
+    }
+}
 
 /// Longest window, in days, a policy may give (deadlines, confirmation,
 /// payment): ten years. Dates computed from a window always stay in range.
@@ -136,7 +212,7 @@ fn negative_list(p: &Policy) -> Result<(), PolicyError> {
     if p.village_rules.max_items == 0 {
         return refuse("village_rules.max_items", "每村负面清单至少要允许 1 项");
     }
-    if let Err(r) = crate::prevent::check_items(&crate::prevent::default_items(p), p) {
+    if let Err(r) = crate::model::prevent::check_items(&crate::model::prevent::default_items(p), p) {
         let why = r.message.strip_prefix("items: ").unwrap_or(&r.message);
         return refuse("negative_list", format!("村规民约编辑会拒绝这份清单：{why}"));
     }
@@ -189,7 +265,7 @@ fn amounts(p: &Policy) -> Result<(), PolicyError> {
     for b in &s.impact_bonus {
         ceiling("subsidy.impact_bonus", b.fen)?;
     }
-    match crate::subsidy::worst_case_fen(p) {
+    match crate::model::subsidy::worst_case_fen(p) {
         Some(worst) if worst <= MAX_AMOUNT_FEN => Ok(()),
         worst => refuse(
             "subsidy",

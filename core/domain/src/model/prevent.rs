@@ -7,23 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::policy::Policy;
-use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::rejection::{Rejection, RejectionCode};
 
-/// A sanction of the negative list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Sanction {
-    /// 暂停公共服务: named village services (never statutory benefits).
-    ServicesSuspended {
-        /// Which services.
-        services: Vec<String>,
-    },
-    /// 失信黑名单
-    DishonestyList,
-    /// 曝光
-    PublicNotice,
-}
+pub use crate::model::prevent_terms::{Cadence, Sanction};
 
 /// A village's rules (村规民约) with its negative list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,19 +180,6 @@ pub fn standing(household: Uuid, violations: &[Violation]) -> HouseholdStanding 
 /// The sanctions start after the item's correction period.
 pub fn sanctions_from(notified_at: DateTime<Utc>, item: &NegativeItem) -> DateTime<Utc> {
     notified_at + Duration::days(item.correction_days as i64)
-}
-
-/// How often villages screen in a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Cadence {
-    /// 一月一排查
-    Monthly,
-    /// Every half month.
-    HalfMonthly,
-    /// Every week.
-    Weekly,
 }
 
 /// The screening period a local date falls in, under the policy's key periods:

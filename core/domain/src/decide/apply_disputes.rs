@@ -4,52 +4,17 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::apply::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
-use crate::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
-use crate::ladder::{move_allowed, Level};
-use crate::org::{covers, Role, UnitLevel};
-use crate::permissions::Actor;
+use crate::decide::view::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
+use crate::model::ladder::move_allowed;
+use crate::model::permissions::Actor;
+use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
-use crate::records::{EntityKind, Record};
-use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::rejection::{Rejection, RejectionCode};
 use crate::wire::{DecideEscalation, Op, OpEnvelope};
 
-/// The unit at `level` within a scope (the scope's units looked up in `view`).
-pub fn level_unit(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<Option<Uuid>, ViewError> {
-    let want: UnitLevel = level.unit_level();
-    for id in scope {
-        if let Some(Record::Unit(u)) = view.get(EntityKind::Unit, *id)? {
-            if u.level == want {
-                return Ok(Some(u.id));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The part of `scope` from `unit` upwards (the unit's own scope).
-pub(crate) fn from_unit(scope: &[Uuid], unit: Uuid) -> &[Uuid] {
-    match scope.iter().position(|u| *u == unit) {
-        Some(i) => &scope[i..],
-        None => &[],
-    }
-}
-
-/// Whether the actor holds one of `roles` at a unit covering `unit_scope`.
-pub fn acts_as(actor: &Actor, roles: &[Role], unit_scope: &[Uuid]) -> bool {
-    actor.grants.iter().any(|g| roles.contains(&g.role) && covers(g.unit_id, unit_scope))
-}
-
-/// A dispute and its scope, if it exists and the actor may see it.
-pub(crate) fn visible_dispute(
-    view: &dyn StateView,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<Option<(Dispute, Vec<Uuid>)>, ViewError> {
-    let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, id)? else { return Ok(None) };
-    let Some(scope) = unit_scope(view, d.origin_unit)? else { return Ok(None) };
-    Ok(actor.may_see(EntityKind::Dispute, &scope).then_some((d, scope)))
-}
+pub use crate::decide::shared::{acts_as, level_unit};
+use crate::decide::shared::{from_unit, put_effects, visible_dispute};
 
 /// Whether the actor handles the dispute at its current level.
 pub fn handles(actor: &Actor, d: &Dispute, scope: &[Uuid]) -> bool {
@@ -85,11 +50,6 @@ fn flow(d: &mut Dispute, kind: FlowKind, actor: Uuid, now: DateTime<Utc>, note: 
         at: now,
         note,
     })
-}
-
-/// Puts of records that share a scope.
-pub(crate) fn put_effects(scope: &[Uuid], records: Vec<Record>) -> Vec<Effect> {
-    records.into_iter().map(|record| Effect::Put { record, scope: scope.to_vec() }).collect()
 }
 
 fn puts(scope: &[Uuid], records: Vec<Record>) -> Verdict {
@@ -129,20 +89,20 @@ pub(crate) fn decide(
             if c.outcome == ClosingOutcome::Resolved {
                 // one case, one subsidy: owed to the mediators credited at the resolving level
                 d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
-                let Some(estimate) = crate::subsidy::estimate_fen(&d, policy) else {
+                let Some(estimate) = crate::model::subsidy::estimate_fen(&d, policy) else {
                     return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
                 };
-                let shares = crate::subsidy::split(estimate, d.payees.len());
+                let shares = crate::model::subsidy::split(estimate, d.payees.len());
                 for (payee, amount_fen) in d.payees.iter().zip(shares) {
                     subsidies.push(Effect::Put {
-                        record: Record::Subsidy(crate::subsidy::Subsidy {
-                            id: crate::subsidy::subsidy_id(d.id, *payee),
+                        record: Record::Subsidy(crate::model::subsidy::Subsidy {
+                            id: crate::model::subsidy::subsidy_id(d.id, *payee),
                             dispute_id: Some(d.id),
                             consultation_id: None,
                             case_number: d.case_number.clone(),
                             payee: *payee,
                             amount_fen,
-                            status: crate::subsidy::SubsidyStatus::Accrued,
+                            status: crate::model::subsidy::SubsidyStatus::Accrued,
                             accrued_at: now,
                             approved_at: None,
                             batch_id: None,
@@ -254,7 +214,7 @@ fn case_record(
         });
     }
     if let Some(item) = file_item_of(&record) {
-        d.case_file.push(crate::subsidy::FileItem { item: item.into(), kind: record.kind(), id: record.id() });
+        d.case_file.push(crate::model::subsidy::FileItem { item: item.into(), kind: record.kind(), id: record.id() });
     }
     let entry = flow(&mut d, kind, env.author, now, String::new());
     Ok(puts(&scope, vec![record, Record::Dispute(d), entry]))
@@ -262,7 +222,7 @@ fn case_record(
 
 /// The checklist item a case record satisfies by itself.
 fn file_item_of(r: &Record) -> Option<&'static str> {
-    use crate::subsidy::items;
+    use crate::model::subsidy::items;
     match r {
         Record::Dispute(_) => Some(items::INTAKE_FORM),
         Record::MediationSession(_) => Some(items::MEDIATION_RECORD),
@@ -302,7 +262,7 @@ fn report(
         let visible = match view.lead_visit(lead)? {
             Some(visit) => match view.get(EntityKind::Visit, visit)? {
                 Some(v) => {
-                    crate::apply::record_scope(view, &v)?.is_some_and(|sc| actor.may_see(EntityKind::Visit, &sc))
+                    crate::decide::view::record_scope(view, &v)?.is_some_and(|sc| actor.may_see(EntityKind::Visit, &sc))
                 }
                 None => false,
             },
@@ -313,7 +273,7 @@ fn report(
         }
     }
     // one case, one code: a number from a block this user reserved, not yet used
-    let Some(case) = crate::disputes::CaseNumber::parse(&d.case_number) else {
+    let Some(case) = crate::model::disputes::CaseNumber::parse(&d.case_number) else {
         return reject(RejectionCode::InvalidField, "case_number: not a case number");
     };
     let mut chain = Vec::new();
@@ -322,7 +282,7 @@ fn report(
             chain.push(u);
         }
     }
-    if crate::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
+    if crate::model::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
         return reject(
             RejectionCode::InvalidField,
             "case_number: prefix is not the town and village codes of the origin",
@@ -349,8 +309,8 @@ fn report(
     d.flow_count = 0;
     d.credited = vec![];
     d.payees = vec![];
-    d.case_file = vec![crate::subsidy::FileItem {
-        item: crate::subsidy::items::INTAKE_FORM.into(),
+    d.case_file = vec![crate::model::subsidy::FileItem {
+        item: crate::model::subsidy::items::INTAKE_FORM.into(),
         kind: EntityKind::Dispute,
         id: d.id,
     }];

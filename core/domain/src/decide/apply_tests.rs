@@ -1,8 +1,8 @@
 //! Tests of `apply.rs`.
 
 use super::*;
-use crate::org::{OrgUnit, Role, RoleGrant, UnitLevel};
-use crate::records::{Household, Visit, VisitKind};
+use crate::model::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+use crate::model::records::{Household, Visit, VisitKind};
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -156,7 +156,7 @@ fn attach(author: Uuid, target: &Record) -> OpEnvelope {
         v: 1,
         author,
         created_at: Utc::now(),
-        op: Op::AttachPhoto(crate::records::Attachment {
+        op: Op::AttachPhoto(crate::model::records::Attachment {
             id: Uuid::now_v7(),
             target_kind: target.kind(),
             target_id: target.id(),

@@ -1,13 +1,13 @@
 //! Field checks of every operation, before any state is read: text lengths
 //! (`text_too_long`, naming the field), required texts with a visible character,
-//! phone numbers, dates in range. [`crate::apply::decide`] runs them first, so the
+//! phone numbers, dates in range. [`crate::decide::apply::decide`] runs them first, so the
 //! phone (which decides before queueing) and the server refuse the same ops with
 //! the same codes. Checks that need state (a record's existence, a dispute's
 //! level) stay in `decide`.
 
+use crate::model::text::{check, check_all};
 use crate::policy::Policy;
-use crate::rejection::{Rejection, RejectionCode};
-use crate::text::{check, check_all};
+use crate::wire::rejection::{Rejection, RejectionCode};
 use crate::wire::{CloseDispute, DecideEscalation, MarkBatchPaid, Op, RejectSubsidy, RestoreHousehold};
 
 /// Longest stable code (a negative-list item, a checklist item), in characters.
@@ -42,7 +42,7 @@ impl Op {
                 check_all("reasons", &r.reasons, true, note)
             }
             Op::RecordConsultation(c) => {
-                crate::disputes::check_year("at", c.at)?;
+                crate::model::disputes::check_year("at", c.at)?;
                 check("question", &c.question, true, note)?;
                 check("answer", &c.answer, false, note)
             }
@@ -56,7 +56,7 @@ impl Op {
             Op::RecordViolation(v) => {
                 check("item_code", &v.item_code, true, MAX_CODE_CHARS)?;
                 check("note", &v.note, true, note)?;
-                if v.evidence.iter().any(|s| !crate::records::is_sha256_hex(s)) {
+                if v.evidence.iter().any(|s| !crate::model::records::is_sha256_hex(s)) {
                     return Err(Rejection::new(RejectionCode::InvalidField, "evidence: SHA-256 hex"));
                 }
                 Ok(())
@@ -108,7 +108,7 @@ impl MarkBatchPaid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disputes::ClosingOutcome;
+    use crate::model::disputes::ClosingOutcome;
 
     #[test]
     fn a_megabyte_note_is_refused_naming_the_field() {

@@ -5,99 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::disputes::{Agreement, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession};
-use crate::org::OrgUnit;
+use crate::model::disputes::{
+    Agreement, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession,
+};
+use crate::model::org::OrgUnit;
+use crate::model::prevent::{HouseholdStanding, Screening, VillageRules, Violation};
+use crate::model::subsidy::{CaseReview, Consultation, PaymentBatch, Subsidy};
 use crate::policy::Policy;
-use crate::prevent::{HouseholdStanding, Screening, VillageRules, Violation};
-use crate::rejection::{Rejection, RejectionCode};
-use crate::subsidy::{CaseReview, Consultation, PaymentBatch, Subsidy};
+use crate::wire::rejection::{Rejection, RejectionCode};
 
-/// What kind of record a change or a key refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum EntityKind {
-    /// An org unit.
-    Unit,
-    /// A household (户).
-    Household,
-    /// A door-to-door visit (走访).
-    Visit,
-    /// A photo attached to a record.
-    Attachment,
-    /// A dispute (矛盾纠纷).
-    Dispute,
-    /// A request to move a dispute up the ladder.
-    Escalation,
-    /// An entry of the dispute flow table.
-    FlowEntry,
-    /// A mediation session record.
-    MediationSession,
-    /// A mediation agreement.
-    Agreement,
-    /// A follow-up visit.
-    FollowUp,
-    /// Judicial confirmation.
-    JudicialConfirmation,
-    /// A per-case (or per-consultation) subsidy.
-    Subsidy,
-    /// A case-file review.
-    CaseReview,
-    /// A legal consultation.
-    Consultation,
-    /// A payment batch.
-    PaymentBatch,
-    /// A village's rules and negative list.
-    VillageRules,
-    /// A violation of the negative list.
-    Violation,
-    /// Whether a household's services are suspended.
-    HouseholdStanding,
-    /// A village's screening for a period.
-    Screening,
-}
-
-impl EntityKind {
-    /// One-byte tag used in storage keys. Stable: never renumber.
-    pub fn tag(self) -> u8 {
-        match self {
-            EntityKind::Unit => 1,
-            EntityKind::Household => 2,
-            EntityKind::Visit => 3,
-            EntityKind::Attachment => 4,
-            EntityKind::Dispute => 5,
-            EntityKind::Escalation => 6,
-            EntityKind::FlowEntry => 7,
-            EntityKind::MediationSession => 8,
-            EntityKind::Agreement => 9,
-            EntityKind::FollowUp => 10,
-            EntityKind::JudicialConfirmation => 11,
-            EntityKind::Subsidy => 12,
-            EntityKind::CaseReview => 13,
-            EntityKind::Consultation => 14,
-            EntityKind::PaymentBatch => 15,
-            EntityKind::VillageRules => 16,
-            EntityKind::Violation => 17,
-            EntityKind::HouseholdStanding => 18,
-            EntityKind::Screening => 19,
-        }
-    }
-
-    /// Whether records of this kind belong to a dispute's case file.
-    pub fn is_case_record(self) -> bool {
-        matches!(
-            self,
-            EntityKind::Dispute
-                | EntityKind::Escalation
-                | EntityKind::FlowEntry
-                | EntityKind::MediationSession
-                | EntityKind::Agreement
-                | EntityKind::FollowUp
-                | EntityKind::JudicialConfirmation
-                | EntityKind::CaseReview
-        )
-    }
-}
+pub use crate::model::entity::EntityKind;
+pub use crate::model::text::is_sha256_hex;
 
 /// A household (户), belonging to one group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +38,7 @@ pub struct Household {
     pub code: Option<String>,
     /// The head's resident identity number (personal data), checksum-validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_number: Option<crate::id_number::IdNumber>,
+    pub id_number: Option<crate::model::id_number::IdNumber>,
 }
 
 /// The kind of a visit.
@@ -192,7 +110,7 @@ impl Visit {
     /// phone before saving and on the server before applying.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
         let limits = &policy.visits;
-        crate::text::check("notes", &self.notes, false, limits.max_notes_chars)?;
+        crate::model::text::check("notes", &self.notes, false, limits.max_notes_chars)?;
         if self.leads.len() > limits.max_leads {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
@@ -200,7 +118,7 @@ impl Visit {
             ));
         }
         for lead in &self.leads {
-            crate::text::check("leads.summary", &lead.summary, true, limits.max_lead_chars)?;
+            crate::model::text::check("leads.summary", &lead.summary, true, limits.max_lead_chars)?;
         }
         if self.kind == VisitKind::LeadFound && self.leads.is_empty() {
             return Err(Rejection::new(RejectionCode::InvalidField, "kind lead_found needs at least one lead"));
@@ -282,11 +200,6 @@ pub struct Attachment {
     pub file_item: Option<String>,
 }
 
-/// Whether a string is a lowercase hex SHA-256.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 impl Attachment {
     /// Checks the attachment's own fields against policy (phone and server).
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
@@ -303,9 +216,9 @@ impl Attachment {
         if !PHOTO_CONTENT_TYPES.contains(&self.content_type.as_str()) {
             return bad("content_type: image/jpeg, image/png, image/heic or image/webp");
         }
-        crate::text::check("caption", &self.caption, false, 500)?;
+        crate::model::text::check("caption", &self.caption, false, 500)?;
         if let Some(item) = &self.file_item {
-            crate::text::check("file_item", item, true, 64)?;
+            crate::model::text::check("file_item", item, true, 64)?;
         }
         if matches!(
             self.target_kind,

@@ -6,9 +6,9 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ladder::{Grade, Level};
+use crate::model::ladder::{Grade, Level};
 use crate::policy::Policy;
-use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::rejection::{Rejection, RejectionCode};
 
 /// A party to a dispute (personal data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +129,7 @@ pub struct Dispute {
     pub flow_count: u32,
     /// The case file's checklist items present so far (kept by the server).
     #[serde(default)]
-    pub case_file: Vec<crate::subsidy::FileItem>,
+    pub case_file: Vec<crate::model::entity::FileItem>,
     /// Mediators credited at the current level (from its sessions; kept by the server).
     #[serde(default)]
     pub credited: Vec<Uuid>,
@@ -370,9 +370,9 @@ pub struct FlowEntry {
 }
 
 /// A text field: required (`min` 1: a visible character) or optional (`min` 0),
-/// at most `max` characters ([`crate::text::check`]).
+/// at most `max` characters ([`crate::model::text::check`]).
 fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<(), Rejection> {
-    crate::text::check(field, s, min > 0, max)
+    crate::model::text::check(field, s, min > 0, max)
 }
 
 /// Longest contact phone number, in characters (`+86 138-0000-0000` and the like).
@@ -467,7 +467,7 @@ impl MediationSession {
         if self.participants.len() > 200 || self.mediators.len() > 50 {
             return Err(Rejection::new(RejectionCode::InvalidField, "too many participants"));
         }
-        crate::text::check_all("participants", &self.participants, true, 100)?;
+        crate::model::text::check_all("participants", &self.participants, true, 100)?;
         Ok(())
     }
 }
@@ -484,7 +484,7 @@ impl Agreement {
         if self.sum_fen < 0 || self.sum_fen > 100_000_000_000 {
             return Err(Rejection::new(RejectionCode::InvalidField, "sum_fen: 0 to 1,000,000,000 yuan in fen"));
         }
-        if self.signature_photos.iter().any(|s| !crate::records::is_sha256_hex(s)) {
+        if self.signature_photos.iter().any(|s| !crate::model::text::is_sha256_hex(s)) {
             return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: SHA-256 hex"));
         }
         Ok(())
@@ -551,8 +551,8 @@ pub struct CaseNumber {
 
 /// The case-number prefix of a dispute arising in a unit: its town's code then its
 /// village's code (e.g. `T01V02`), from the unit's chain of units (any order).
-pub fn case_prefix(chain: &[crate::org::OrgUnit]) -> Option<String> {
-    use crate::org::UnitLevel;
+pub fn case_prefix(chain: &[crate::model::org::OrgUnit]) -> Option<String> {
+    use crate::model::org::UnitLevel;
     let town = chain.iter().find(|u| u.level == UnitLevel::Town)?;
     let village = chain.iter().find(|u| u.level == UnitLevel::Village)?;
     Some(format!("{}{}", town.code, village.code))

@@ -11,7 +11,12 @@
 
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use crate::rejection::{Rejection, RejectionCode};
+use crate::wire::rejection::{Rejection, RejectionCode};
+
+/// Whether a string is a lowercase hex SHA-256.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
 
 /// Letters and symbols that Unicode classes as visible but that draw nothing.
 const BLANK_GLYPHS: [char; 5] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}'];

@@ -3,22 +3,22 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::apply::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
-use crate::apply_disputes::{acts_as, from_unit, level_unit};
-use crate::ladder::Level;
-use crate::org::Role;
-use crate::permissions::Actor;
-use crate::policy::Policy;
-use crate::prevent::{
+use crate::decide::shared::{acts_as, from_unit, level_unit};
+use crate::decide::view::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::ladder::Level;
+use crate::model::org::Role;
+use crate::model::permissions::Actor;
+use crate::model::prevent::{
     check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
     VillageRules,
 };
-use crate::records::{EntityKind, Record};
-use crate::rejection::RejectionCode;
+use crate::model::records::{EntityKind, Record};
+use crate::policy::Policy;
+use crate::wire::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
 
 /// Who records violations and files screenings: the village's cadres.
-pub const RECORDERS: &[Role] = crate::permissions::roles_for(crate::permissions::Action::RecordViolation);
+pub const RECORDERS: &[Role] = crate::model::permissions::roles_for(crate::model::permissions::Action::RecordViolation);
 /// Who approves a restoration and sets the rules: the village's secretaries.
 pub const RESTORERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary];
 /// Who reviews the rules' legality: the township judicial office.
@@ -182,12 +182,12 @@ mod tests {
     use chrono::Utc;
     use uuid::Uuid;
 
-    use crate::apply::{decide, StateView, Verdict, ViewError};
-    use crate::org::{OrgUnit, Role, RoleGrant, UnitLevel};
-    use crate::permissions::Actor;
+    use crate::decide::apply::{decide, StateView, Verdict, ViewError};
+    use crate::model::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+    use crate::model::permissions::Actor;
+    use crate::model::prevent::{rules_id, NegativeItem, VillageRules};
+    use crate::model::records::{EntityKind, Record};
     use crate::policy::Policy;
-    use crate::prevent::{rules_id, NegativeItem, VillageRules};
-    use crate::records::{EntityKind, Record};
     use crate::wire::{Op, OpEnvelope};
 
     struct Units(HashMap<Uuid, Record>);

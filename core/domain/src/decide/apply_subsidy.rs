@@ -4,18 +4,18 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::apply::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
-use crate::apply_disputes::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
-use crate::disputes::ClosingOutcome;
-use crate::ladder::Level;
-use crate::org::Role;
-use crate::permissions::Actor;
-use crate::policy::Policy;
-use crate::records::{EntityKind, Record};
-use crate::rejection::RejectionCode;
-use crate::subsidy::{
+use crate::decide::shared::{acts_as, from_unit, level_unit, put_effects, visible_dispute};
+use crate::decide::view::{nij, record_scope, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::disputes::ClosingOutcome;
+use crate::model::ladder::Level;
+use crate::model::org::Role;
+use crate::model::permissions::Actor;
+use crate::model::records::{EntityKind, Record};
+use crate::model::subsidy::{
     amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
 };
+use crate::policy::Policy;
+use crate::wire::rejection::RejectionCode;
 use crate::wire::{Op, OpEnvelope};
 
 /// Who reviews case files: the township judicial office (for disputes in its town).

@@ -100,7 +100,7 @@ pub struct DisputePolicy {
     pub case_block_size: u32,
     /// Most outstanding case-number blocks one user may hold in a year (a block
     /// is outstanding while some of its numbers are unused: see
-    /// [`crate::disputes::CaseBlockUse`]); reserving more is refused
+    /// [`crate::model::disputes::CaseBlockUse`]); reserving more is refused
     /// `409 too_many_blocks`.
     pub max_open_case_blocks: u32,
     /// Judicial confirmation is applied for within this many days of the agreement.
@@ -117,12 +117,12 @@ pub struct DisputeKindPolicy {
     /// English label.
     pub label_en: String,
     /// The level that usually settles it.
-    pub usual_level: crate::ladder::Level,
+    pub usual_level: crate::model::level::Level,
 }
 
 impl Default for DisputePolicy {
     fn default() -> Self {
-        use crate::ladder::Level::*;
+        use crate::model::level::Level::*;
         let kinds = [
             ("family", "家庭纠纷", "family", Group),
             ("neighbour", "邻里纠纷", "neighbour", Group),
@@ -342,7 +342,7 @@ pub struct NegativeItemPolicy {
     pub label_en: String,
     /// Sanctions after the correction period.
     #[serde(default)]
-    pub sanctions: Vec<crate::prevent::Sanction>,
+    pub sanctions: Vec<crate::model::prevent_terms::Sanction>,
     /// Days to correct before sanctions apply.
     #[serde(default = "default_correction_days")]
     pub correction_days: u32,
@@ -383,10 +383,10 @@ pub struct KeyPeriod {
     /// Last day (month, day).
     pub to: (u32, u32),
     /// Cadence inside.
-    pub cadence: crate::prevent::Cadence,
+    pub cadence: crate::model::prevent_terms::Cadence,
 }
 
-/// Weights of the village assessment, percent (the rule: [`crate::assessment`]).
+/// Weights of the village assessment, percent (the rule: [`crate::policy::assessment`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AssessmentWeights {
@@ -406,7 +406,7 @@ impl Default for AssessmentWeights {
 
 impl Default for ScreeningPolicy {
     fn default() -> Self {
-        use crate::prevent::Cadence;
+        use crate::model::prevent_terms::Cadence;
         ScreeningPolicy {
             focus_areas: [("land_rights", "土地确权"), ("water_fees", "水费"), ("wage_arrears", "讨薪")]
                 .into_iter()
@@ -493,7 +493,7 @@ fn seed_negative_list() -> Vec<NegativeItemPolicy> {
     ]
     .into_iter()
     .map(|(c, zh, en)| {
-        use crate::prevent::Sanction;
+        use crate::model::prevent_terms::Sanction;
         let sanctions = match c {
             "water_fees_unpaid" => vec![Sanction::ServicesSuspended {
                 services: vec!["村集体分红".into(), "村级评优评先".into()],
@@ -519,7 +519,7 @@ pub enum PolicyError {
     /// Parsed, but a value is out of range.
     #[error("policy file: {0}")]
     Invalid(String),
-    /// Parsed, but a value breaks an invariant ([`crate::policy_check`]): the TOML
+    /// Parsed, but a value breaks an invariant ([`crate::policy::policy_check`]): the TOML
     /// key path (e.g. `subsidy.quality`, `screening.key_periods[0].from`) and a
     /// plain Chinese message for the county's staff.
     #[error("policy file: {key}: {message}")]
@@ -532,83 +532,9 @@ pub enum PolicyError {
 }
 
 impl Policy {
-    /// Parses a policy from TOML text; missing keys take the seed's defaults.
-    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
-        // Unknown keys are found by path here rather than by serde's
-        // `deny_unknown_fields`, so the same types read the served JSON
-        // tolerantly: a phone keeps reading the policy of a newer server.
-        let mut unknown = Vec::new();
-        let p: Policy =
-            serde_ignored::deserialize(toml::Deserializer::new(text), |path| unknown.push(path.to_string()))
-                .map_err(|e| PolicyError::Parse(e.to_string()))?;
-        if !unknown.is_empty() {
-            return Err(PolicyError::Parse(format!("unknown key: {}", unknown.join(", "))));
-        }
-        p.check()?;
-        Ok(p)
-    }
-
     /// The policy as TOML (e.g. to write a template).
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
-    }
-
-    fn check(&self) -> Result<(), PolicyError> {
-        let bad = |m: &str| Err(PolicyError::Invalid(m.to_string()));
-        if self.sync.max_push_ops == 0 || self.sync.max_pull_limit == 0 {
-            return bad("sync.max_push_ops and sync.max_pull_limit must be at least 1");
-        }
-        if self.auth.access_ttl_secs < 60 || self.auth.access_ttl_secs > 24 * 3600 {
-            return bad("auth.access_ttl_secs must be between 60 and 86400");
-        }
-        if self.auth.refresh_ttl_days == 0 {
-            return bad("auth.refresh_ttl_days must be at least 1");
-        }
-        if self.auth.refresh_retry_grace_secs > 600 {
-            return bad("auth.refresh_retry_grace_secs must be at most 600");
-        }
-        if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return bad("county.timezone is not an IANA zone name");
-        }
-        if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
-            return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
-        }
-        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000
-        {
-            return bad("disputes: at least one kind, case_block_size 1 to 1000");
-        }
-        if self.disputes.max_open_case_blocks == 0 {
-            return bad("disputes.max_open_case_blocks must be at least 1");
-        }
-        let s = &self.subsidy;
-        if [
-            s.base_general_fen,
-            s.base_larger_fen,
-            s.base_major_fen,
-            s.difficulty_medium_fen,
-            s.difficulty_high_fen,
-            s.consultation_fen,
-        ]
-        .iter()
-        .any(|v| *v < 0)
-            || s.impact_bonus.iter().any(|b| b.fen < 0)
-            || s.quality.iter().any(|q| q.percent > 200 || q.min_score > 100)
-        {
-            return bad("subsidy: amounts are non-negative fen; quality steps score 0-100, percent 0-200");
-        }
-        // Bounds on what one op may carry: a phone adopts the served policy, and
-        // its store does not give back the space of a discarded op at once.
-        if !(1..=MAX_TEXT_LIMIT).contains(&self.text.max_note_chars)
-            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_notes_chars)
-            || !(1..=MAX_TEXT_LIMIT).contains(&self.visits.max_lead_chars)
-            || !(1..=100).contains(&self.visits.max_leads)
-        {
-            return bad("text.max_note_chars, visits.max_notes_chars and visits.max_lead_chars: 1 to 20000; visits.max_leads: 1 to 100");
-        }
-        if self.storage.warn_free_bytes < self.storage.reserve_bytes {
-            return bad("storage: warn_free_bytes must be at least reserve_bytes");
-        }
-        crate::policy_check::check(self)
     }
 }
 
