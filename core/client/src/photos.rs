@@ -237,14 +237,11 @@ impl FieldClient {
         let user = self.session()?.user.id;
         let mut out = HashSet::new();
         for r in self.store.list_records(EntityKind::Attachment, usize::MAX)? {
-            let Record::Attachment(a) = r.record else { continue };
-            let visible = match r.state {
-                RecordState::Synced => true,
-                RecordState::Pending { author, .. } => author == user,
-            };
-            if visible {
-                out.insert(a.sha256);
+            if !r.shown_to(user) {
+                continue;
             }
+            let Record::Attachment(a) = r.record else { continue };
+            out.insert(a.sha256);
         }
         Ok(out)
     }

@@ -105,13 +105,6 @@ pub struct ViolationItem {
     pub quarantined: bool,
 }
 
-fn shown_to(r: &LocalRecord, user: Uuid) -> bool {
-    match r.state {
-        RecordState::Synced => true,
-        RecordState::Pending { author, .. } => author == user,
-    }
-}
-
 fn not_in_jurisdiction(what: &str) -> Error {
     Error::Rejected(Rejection::new(
         RejectionCode::NotInJurisdiction,
@@ -251,7 +244,7 @@ impl FieldClient {
                 .store
                 .list_records(EntityKind::Violation, usize::MAX)?
                 .into_iter()
-                .filter(|r| shown_to(r, user))
+                .filter(|r| r.shown_to(user))
                 .filter_map(|r| {
                     let Record::Violation(v) = r.record else { return None };
                     if v.household_id != household_id {
@@ -309,7 +302,7 @@ impl FieldClient {
                 let filed = self
                     .store
                     .get_record(EntityKind::Screening, screening_id(village_id, &period))?
-                    .is_some_and(|r| shown_to(&r, session.user.id));
+                    .is_some_and(|r| r.shown_to(session.user.id));
                 if !filed {
                     return Ok(Some(ScreeningDue { village_id, village_name, period }));
                 }

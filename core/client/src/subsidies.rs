@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
-use crate::store::{LocalRecord, RecordState};
 
 /// One of the user's subsidies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +95,6 @@ pub(crate) fn summarise(
     MySubsidies { items, by_month, by_status, total_fen, estimates }
 }
 
-/// Whether a local record is shown to `user`: pulled, or made by them here.
-fn shown_to(r: &LocalRecord, user: Uuid) -> bool {
-    match r.state {
-        RecordState::Synced => true,
-        RecordState::Pending { author, .. } => author == user,
-    }
-}
-
 impl FieldClient {
     /// The signed-in user's own subsidies as last pulled (never another
     /// user's), with the overdue flag, totals by month (county zone) and
@@ -125,7 +116,7 @@ impl FieldClient {
                 .store
                 .list_records(EntityKind::Dispute, usize::MAX)?
                 .into_iter()
-                .filter(|r| shown_to(r, user))
+                .filter(|r| r.shown_to(user))
                 .filter_map(|r| match r.record {
                     Record::Dispute(d) => Some(d),
                     _ => None,

@@ -18,7 +18,7 @@ use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::store::{ClientStore, LocalRecord, RecordState, StoreError, StoredSession};
+use crate::store::{ClientStore, LocalRecord, StoreError, StoredSession};
 
 /// The one [`StateView`] adapter over a [`ClientStore`].
 pub(crate) struct PhoneView<'a> {
@@ -65,10 +65,7 @@ impl PhoneView<'_> {
     /// by them. Another user's unsynced work on this phone is not theirs to
     /// see or act on (a view for nobody sees every record).
     fn shows(&self, r: &LocalRecord) -> bool {
-        match (r.state, self.user) {
-            (RecordState::Pending { author, .. }, Some(user)) => author == user,
-            _ => true,
-        }
+        self.user.is_none_or(|user| r.shown_to(user))
     }
 }
 

@@ -84,14 +84,6 @@ pub struct DisputeFile {
     pub flow: Vec<FlowEntry>,
 }
 
-/// Whether a local record is shown to `user`: pulled, or made by them here.
-pub(super) fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
-    match r.state {
-        RecordState::Synced => true,
-        RecordState::Pending { author, .. } => author == user,
-    }
-}
-
 impl FieldClient {
     pub(super) fn quarantined_ops(&self) -> Result<HashSet<Uuid>, Error> {
         Ok(self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect())
@@ -140,7 +132,7 @@ impl FieldClient {
             let session = self.session()?;
             let not_found = || Error::NotFound("no such dispute on this phone".into());
             let local = self.store.get_record(EntityKind::Dispute, dispute_id)?.ok_or_else(not_found)?;
-            if !visible_to(&local, session.user.id) {
+            if !local.shown_to(session.user.id) {
                 return Err(not_found());
             }
             let view = self.optimistic_view(&session)?;
@@ -154,7 +146,7 @@ impl FieldClient {
             .store
             .list_records(kind, usize::MAX)?
             .into_iter()
-            .filter(|r| visible_to(r, user) && r.record.dispute_id() == Some(dispute_id))
+            .filter(|r| r.shown_to(user) && r.record.dispute_id() == Some(dispute_id))
             .map(|r| r.record)
             .collect())
     }
@@ -236,7 +228,7 @@ impl FieldClient {
             let mut out = Vec::new();
             for local in self.store.list_records(EntityKind::Escalation, usize::MAX)? {
                 let Record::Escalation(e) = &local.record else { continue };
-                if !visible_to(&local, user) || !may_decide(&view, &actor, e).map_err(view_error)? {
+                if !local.shown_to(user) || !may_decide(&view, &actor, e).map_err(view_error)? {
                     continue;
                 }
                 let Some(d) = self.store.get_record(EntityKind::Dispute, e.dispute_id)? else { continue };

@@ -8,7 +8,6 @@ use fengqiao_domain::ladder::DeadlineState;
 use fengqiao_domain::EntityKind;
 use uuid::Uuid;
 
-use super::inbox::visible_to;
 use super::DisputeItem;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
@@ -77,7 +76,7 @@ impl FieldClient {
         let user = session.user.id;
         let mut out = Vec::new();
         for local in self.store.list_records(EntityKind::Dispute, usize::MAX)? {
-            if visible_to(&local, user) {
+            if local.shown_to(user) {
                 out.extend(self.item(&view, &actor, &local, &quarantined)?.filter(|i| filter.keeps(i, user)));
             }
         }
@@ -142,7 +141,7 @@ mod tests {
     /// show them: handled by me or reported by me, open or closed.
     #[test]
     fn my_disputes_are_those_i_handle_or_reported_open_ones_first_by_deadline() {
-        let items = vec![
+        let items = [
             item(1, 30, false, true, 9, false),  // I handle it
             item(2, 10, false, false, ME, true), // I reported it; it moved up to others (overdue)
             item(3, 5, false, false, 9, true),   // neither

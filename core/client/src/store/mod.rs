@@ -114,6 +114,18 @@ pub struct LocalRecord {
     pub state: RecordState,
 }
 
+impl LocalRecord {
+    /// Whether `user` is shown this record: pulled, or made by them here.
+    /// Another user's unsynced work on a shared phone is not theirs to see or
+    /// act on (lists, the rules' view, photos alike).
+    pub fn shown_to(&self, user: Uuid) -> bool {
+        match self.state {
+            RecordState::Synced => true,
+            RecordState::Pending { author, .. } => author == user,
+        }
+    }
+}
+
 /// An operation waiting in the outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEntry {
