@@ -168,7 +168,7 @@ impl FieldClient {
             let rules = rules_of(&view, village, &self.policy()).map_err(view_error)?;
             let (standing, pending) =
                 match self.store.get_record(EntityKind::HouseholdStanding, standing_id(household_id))? {
-                    Some(r) if shown_to(&r, session.user.id) => {
+                    Some(r) if r.shown_to(session.user.id) => {
                         let pending = matches!(r.state, RecordState::Pending { .. });
                         match r.record {
                             Record::HouseholdStanding(s) => (Some(s), pending),
