@@ -261,23 +261,6 @@ fn render_in_chromium(html: &str, kind_bars: usize, trend_bars: usize) {
     assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "a real screenshot at {}", shot.display());
 }
 
-/// All changes a user pulls, latest version of each record, keyed by entity.
-async fn pulled(u: &ApiUser) -> Vec<Value> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut cursor = String::new();
-    loop {
-        let page: Value = u.get(&format!("/v1/sync/pull?cursor={cursor}&limit=1000")).await.json().await.unwrap();
-        for c in page["changes"].as_array().unwrap() {
-            out.insert(c["id"].as_str().unwrap().to_string(), c.clone());
-        }
-        cursor = page["next_cursor"].as_str().unwrap().to_string();
-        if page["has_more"] != true {
-            break;
-        }
-    }
-    out.into_values().collect()
-}
-
 #[tokio::test]
 async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,7 +270,7 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     let leader = ApiUser::login(&server, "leader.t1v1g1").await;
     let other_leader = ApiUser::login(&server, "leader.t1v2g1").await;
     let judicial = ApiUser::login(&server, "judicial.t1").await;
-    let households: Vec<Value> = pulled(&leader).await.into_iter().filter(|c| c["entity"] == "household").collect();
+    let households: Vec<Value> = leader.pulled().await.into_iter().filter(|c| c["entity"] == "household").collect();
     let household = households[0]["id"].as_str().unwrap().to_string();
 
     // a group leader cannot record a violation; a cadre can
@@ -318,13 +301,13 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     assert_eq!(outside["code"], "not_in_jurisdiction", "another village's household does not exist for them");
 
     // the group leader sees only the household's standing, never the violation
-    let seen = pulled(&leader).await;
+    let seen = leader.pulled().await;
     assert!(!seen.iter().any(|c| c["entity"] == "violation"), "no violation history for a group leader");
     let standing = seen.iter().find(|c| c["entity"] == "household_standing").expect("standing pulled");
     let suspensions = standing["record"]["data"]["suspensions"].as_array().unwrap();
     assert_eq!(suspensions.len(), 1, "services will be suspended after the correction period");
     assert!(
-        pulled(&secretary).await.iter().any(|c| c["entity"] == "violation"),
+        secretary.pulled().await.iter().any(|c| c["entity"] == "violation"),
         "the village's cadres see the history"
     );
 
@@ -334,7 +317,7 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     assert_eq!(leader.push("restore_household", restore.clone()).await["code"], "not_in_jurisdiction");
     assert_eq!(secretary.push("restore_household", restore.clone()).await["status"], "applied");
     assert_eq!(secretary.push("restore_household", restore).await["status"], "conflict", "restored once");
-    let standing = pulled(&leader).await.into_iter().find(|c| c["entity"] == "household_standing").unwrap();
+    let standing = leader.pulled().await.into_iter().find(|c| c["entity"] == "household_standing").unwrap();
     assert!(standing["record"]["data"]["suspensions"].as_array().unwrap().is_empty());
 
     // the village's rules carry the township's legality review
@@ -344,7 +327,7 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     let rules =
         json!({"id": rules_id, "village_id": v1, "items": items, "legality_reviewed": true, "adoption": adoption});
     assert_eq!(secretary.push("set_village_rules", rules).await["status"], "applied");
-    let r = pulled(&secretary).await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
+    let r = secretary.pulled().await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
     assert_eq!(r["record"]["data"]["legality_reviewed"], false, "changed rules wait for the township's review");
     assert_eq!(
         cadre.push("review_village_rules", json!({"village_id": v1, "reviewed": true})).await["code"],
@@ -354,7 +337,7 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
         judicial.push("review_village_rules", json!({"village_id": v1, "reviewed": true})).await["status"],
         "applied"
     );
-    let r = pulled(&secretary).await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
+    let r = secretary.pulled().await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
     assert_eq!(r["record"]["data"]["legality_reviewed"], true);
 }
 
