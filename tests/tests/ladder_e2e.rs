@@ -434,6 +434,7 @@ async fn only_a_major_dispute_skips_levels() {
         requested_by: Uuid::nil(),
         requested_at: Utc::now(),
         grade: Grade::General,
+        to_unit: None,
         decision: None,
     };
     match raw_push(&server, "leader.t1v1g1", Op::RequestEscalation(skip)).await {

@@ -356,6 +356,7 @@ impl FieldClient {
                 requested_by: session.user.id,
                 requested_at: now,
                 grade: Grade::General,
+                to_unit: None,
                 decision: None,
             };
             match self.queue_case_op(Op::RequestEscalation(e))? {
