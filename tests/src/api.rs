@@ -22,10 +22,15 @@ impl ApiUser {
     /// Signs in as a demo user.
     pub async fn login(server: &TestServer, username: &str) -> ApiUser {
         let c = server.cred(username).expect("demo user");
+        ApiUser::login_with(server, &c.username, &c.password).await
+    }
+
+    /// Signs in with a username and password (a user an import made).
+    pub async fn login_with(server: &TestServer, username: &str, password: &str) -> ApiUser {
         let http = reqwest::Client::new();
         let t: Value = http
             .post(format!("{}/v1/auth/login", server.url()))
-            .json(&json!({"username": c.username, "password": c.password}))
+            .json(&json!({"username": username, "password": password}))
             .send()
             .await
             .expect("login request")
