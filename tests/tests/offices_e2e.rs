@@ -28,7 +28,8 @@ async fn import_csv(admin: &ApiUser, name: &str, text: String) -> Value {
 /// An imported user, signed in, past the first-sign-in password change.
 async fn staff(server: &TestServer, username: &str) -> ApiUser {
     let u = ApiUser::login_with(server, username, PASSWORD).await;
-    let r = u.post("/v1/auth/password", json!({"old_password": PASSWORD, "new_password": "Office-changed-pw-02"})).await;
+    let r =
+        u.post("/v1/auth/password", json!({"old_password": PASSWORD, "new_password": "Office-changed-pw-02"})).await;
     assert_eq!(r.status(), 204);
     u
 }

@@ -121,9 +121,7 @@ fn a_sumu_and_its_gacha_are_named_by_their_kind_not_town_and_village() {
     gacha.kind = Some(fengqiao_domain::UnitKind::Gacha);
     store.put_records(&[Record::Unit(town.clone()), Record::Unit(gacha.clone())]).unwrap();
     // the gacha's disputes rise: a hotspot named as a 嘎查
-    store
-        .put_records(&[dispute(1, GROUPS[1], may(3), None), dispute(2, GROUPS[1], may(4), None)])
-        .unwrap();
+    store.put_records(&[dispute(1, GROUPS[1], may(3), None), dispute(2, GROUPS[1], may(4), None)]).unwrap();
     let month = Month { year: 2026, month: 5 };
     let r = monthly_report(&store, &policy, &town, month, may(31)).unwrap();
     assert_eq!(r.unit_kind, "苏木");

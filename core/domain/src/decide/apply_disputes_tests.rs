@@ -54,7 +54,15 @@ fn u(n: u128) -> Uuid {
 fn world() -> World {
     let mut m = HashMap::new();
     let mut unit = |id: u128, code: &str, level, parent: Option<u128>| {
-        let r = Record::Unit(OrgUnit { id: u(id), code: code.into(), name: code.into(), level, parent: parent.map(u), kind: None, offices: vec![] });
+        let r = Record::Unit(OrgUnit {
+            id: u(id),
+            code: code.into(),
+            name: code.into(),
+            level,
+            parent: parent.map(u),
+            kind: None,
+            offices: vec![],
+        });
         m.insert((EntityKind::Unit, u(id)), r);
     };
     unit(COUNTY, "C01", UnitLevel::County, None);

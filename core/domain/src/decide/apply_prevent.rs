@@ -218,7 +218,18 @@ mod tests {
             units
                 .into_iter()
                 .map(|(id, code, level, parent)| {
-                    (id, Record::Unit(OrgUnit { id, code: code.into(), name: code.into(), level, parent, kind: None, offices: vec![] }))
+                    (
+                        id,
+                        Record::Unit(OrgUnit {
+                            id,
+                            code: code.into(),
+                            name: code.into(),
+                            level,
+                            parent,
+                            kind: None,
+                            offices: vec![],
+                        }),
+                    )
                 })
                 .collect(),
         );

@@ -39,11 +39,8 @@ fn staff(w: &World, office: u128) -> Actor {
         .filter_map(|r| if let Record::Unit(u) = r { Some(u.clone()) } else { None })
         .collect();
     let own = [RoleGrant { role: Role::JudicialOffice, unit_id: u(office) }];
-    let grants = effective_grants(
-        &own,
-        |id| units.iter().find(|x| x.id == id).cloned(),
-        |o| OrgUnit::served_towns(o, &units),
-    );
+    let grants =
+        effective_grants(&own, |id| units.iter().find(|x| x.id == id).cloned(), |o| OrgUnit::served_towns(o, &units));
     Actor { user_id: Uuid::now_v7(), grants }
 }
 

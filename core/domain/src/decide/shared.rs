@@ -58,7 +58,9 @@ pub fn office_for(
 ) -> Result<Result<Uuid, Rejection>, ViewError> {
     let offices = offices_serving(view, scope)?;
     Ok(match (chosen, offices.as_slice()) {
-        (_, []) => Err(Rejection::new(RejectionCode::InvalidField, "to_level：纠纷所在单位不属于任何乡镇，无法上报司法所")),
+        (_, []) => {
+            Err(Rejection::new(RejectionCode::InvalidField, "to_level：纠纷所在单位不属于任何乡镇，无法上报司法所"))
+        }
         (Some(o), _) if offices.contains(&o) => Ok(o),
         (Some(_), _) => Err(Rejection::new(
             RejectionCode::OfficeNotServing,

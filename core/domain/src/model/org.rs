@@ -161,7 +161,13 @@ pub struct OrgUnit {
 
 impl OrgUnit {
     /// A unit of the level's usual kind serving no office (the fields every unit has).
-    pub fn new(id: Uuid, code: impl Into<String>, name: impl Into<String>, level: UnitLevel, parent: Option<Uuid>) -> Self {
+    pub fn new(
+        id: Uuid,
+        code: impl Into<String>,
+        name: impl Into<String>,
+        level: UnitLevel,
+        parent: Option<Uuid>,
+    ) -> Self {
         OrgUnit { id, code: code.into(), name: name.into(), level, parent, kind: None, offices: vec![] }
     }
 
@@ -172,11 +178,7 @@ impl OrgUnit {
 
     /// The towns an office serves, among `units` (those listing it).
     pub fn served_towns<'a>(office: Uuid, units: impl IntoIterator<Item = &'a OrgUnit>) -> Vec<Uuid> {
-        units
-            .into_iter()
-            .filter(|u| u.level == UnitLevel::Town && u.offices.contains(&office))
-            .map(|u| u.id)
-            .collect()
+        units.into_iter().filter(|u| u.level == UnitLevel::Town && u.offices.contains(&office)).map(|u| u.id).collect()
     }
 }
 
@@ -310,6 +312,8 @@ mod tests {
         assert_eq!(Role::GroupLeader.valid_levels(), &[UnitLevel::Group]);
         assert!(!Role::FirstSecretary.valid_levels().contains(&UnitLevel::Town));
         assert!(Role::Mediator.valid_levels().contains(&UnitLevel::Town));
+        assert!(Role::JudicialOffice.valid_levels().contains(&UnitLevel::JudicialOffice));
+        assert!(!Role::TownCommittee.valid_levels().contains(&UnitLevel::JudicialOffice));
         assert_eq!(Role::CountyAdmin.valid_levels(), &[UnitLevel::County]);
     }
 
@@ -323,6 +327,67 @@ mod tests {
         // a group leader does not cover its village's records
         assert!(!covers(group, &[village, town, county]));
         assert!(!covers(Uuid::from_u128(9), &scope));
+    }
+
+    #[test]
+    fn kinds_parse_from_chinese_and_english_and_name_their_level() {
+        for (text, kind, level) in [
+            ("苏木", UnitKind::Sumu, UnitLevel::Town),
+            ("sumu", UnitKind::Sumu, UnitLevel::Town),
+            ("乡", UnitKind::Township, UnitLevel::Town),
+            ("Subdistrict", UnitKind::Subdistrict, UnitLevel::Town),
+            ("街道", UnitKind::Subdistrict, UnitLevel::Town),
+            ("嘎查", UnitKind::Gacha, UnitLevel::Village),
+            (" gacha ", UnitKind::Gacha, UnitLevel::Village),
+            ("社区", UnitKind::Community, UnitLevel::Village),
+            ("community", UnitKind::Community, UnitLevel::Village),
+        ] {
+            assert_eq!(UnitKind::parse(text), Some(kind), "{text}");
+            assert_eq!(kind.level(), level);
+        }
+        assert_eq!(UnitKind::parse("旗"), None);
+        let mut gacha = OrgUnit::new(Uuid::from_u128(3), "V01", "巴音嘎查", UnitLevel::Village, None);
+        assert_eq!(gacha.label_zh(), "村", "no kind: the level's usual word");
+        gacha.kind = Some(UnitKind::Gacha);
+        assert_eq!(gacha.label_zh(), "嘎查");
+    }
+
+    #[test]
+    fn a_unit_stored_before_kinds_and_offices_still_reads() {
+        let old = r#"{"id":"00000000-0000-0000-0000-000000000002","code":"T01","name":"红旗镇","level":"town","parent":null}"#;
+        let u: OrgUnit = serde_json::from_str(old).unwrap();
+        assert_eq!((u.kind, u.offices.len(), u.label_zh()), (None, 0, "镇"));
+        // and is written back the same way
+        assert_eq!(serde_json::to_string(&u).unwrap(), old);
+    }
+
+    #[test]
+    fn office_staff_act_at_every_town_their_office_serves_and_no_other() {
+        let (county, t1, t2, t3) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let (central, other) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let town =
+            |id, offices: Vec<Uuid>| OrgUnit { offices, ..OrgUnit::new(id, "T", "镇", UnitLevel::Town, Some(county)) };
+        let units = vec![
+            town(t1, vec![central]),
+            town(t2, vec![central, other]),
+            town(t3, vec![other]),
+            OrgUnit::new(central, "S1", "中心司法所", UnitLevel::JudicialOffice, Some(county)),
+            OrgUnit::new(other, "S2", "司法所", UnitLevel::JudicialOffice, Some(county)),
+        ];
+        let grant = RoleGrant { role: Role::JudicialOffice, unit_id: central };
+        let got = effective_grants(
+            &[grant],
+            |id| units.iter().find(|u| u.id == id).cloned(),
+            |o| OrgUnit::served_towns(o, &units),
+        );
+        let at: Vec<Uuid> = got.iter().map(|g| g.unit_id).collect();
+        assert!(at.contains(&central) && at.contains(&t1) && at.contains(&t2));
+        assert!(!at.contains(&t3), "t3 is served by the other office only");
+        assert!(got.iter().all(|g| g.role == Role::JudicialOffice));
+        // a grant at a town (a town's own office) is kept as it is
+        let legacy = RoleGrant { role: Role::JudicialOffice, unit_id: t3 };
+        let got = effective_grants(&[legacy], |id| units.iter().find(|u| u.id == id).cloned(), |_| vec![t1]);
+        assert_eq!(got, vec![legacy]);
     }
 
     #[test]
