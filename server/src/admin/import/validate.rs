@@ -229,7 +229,7 @@ fn plan_households(
             let group = r.required(row, cells, Field::Group, "组 (group)").and_then(|g| match resolve(tree, &g) {
                 Some(u) if u.level == UnitLevel::Group => Some(u.id),
                 Some(u) => {
-                    r.report(row, Field::Group, format!("{} is a {}, not a group", norm_path(&g), level_zh(u.level)));
+                    r.report(row, Field::Group, format!("{} is a {}, not a group", norm_path(&g), u.label_zh()));
                     None
                 }
                 None => {
@@ -348,7 +348,7 @@ fn plan_users(
                         format!(
                             "role {} is not valid at a {} (it binds to a {})",
                             role.label_zh(),
-                            level_zh(u.level),
+                            u.label_zh(),
                             valid.join(" or ")
                         ),
                     );
