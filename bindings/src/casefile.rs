@@ -457,10 +457,10 @@ impl FieldClient {
     /// agreements, follow-ups, confirmations and flow table. Offline.
     pub fn dispute_file(&self, dispute_id: String) -> Result<DisputeFile, FengqiaoError> {
         guard(|| {
-            let mut file: DisputeFile = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?.into();
-            for e in &mut file.escalations {
-                self.name_decider(e);
-            }
+            let mut core_file = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?;
+            let escalations = std::mem::take(&mut core_file.escalations);
+            let mut file = DisputeFile::from(core_file);
+            file.escalations = escalations.into_iter().map(|e| self.escalation_named(e)).collect();
             Ok(file)
         })
     }

@@ -5,7 +5,9 @@
 //! agreements, …) is in [`crate::casefile`], the ladder's requests and decisions
 //! in [`crate::inbox`].
 
-use fengqiao_core::{DisputeActions as CoreActions, DisputeItem as CoreItem, NewDispute as CoreNewDispute};
+use fengqiao_core::{
+    DisputeActions as CoreActions, DisputeFilter as CoreFilter, DisputeItem as CoreItem, NewDispute as CoreNewDispute,
+};
 use fengqiao_domain::disputes::{
     Analysis as DomAnalysis, ClosingOutcome as DomOutcome, Difficulty as DomDifficulty, Dispute as DomDispute,
     Escalation as DomEscalation, EscalationDecision as DomDecision, EscalationReason as DomReason, Party as DomParty,
@@ -16,6 +18,21 @@ use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id};
 use crate::error::FengqiaoError;
 use crate::runtime::{guard, run};
+
+/// Which disputes a list holds. The filter and the order are the core's; show
+/// the list as it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum DisputeFilter {
+    /// Every dispute on this phone (the user's jurisdiction as pulled, and
+    /// their own unsynced ones).
+    All,
+    /// "My disputes": those the user handles at their current level, and
+    /// those they reported, open or closed.
+    Mine,
+    /// Open disputes past their level's deadline.
+    Overdue,
+}
+mirror_enum!(DisputeFilter <=> CoreFilter { All, Mine, Overdue });
 
 /// The level a dispute is handled at (四级逐调), lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -481,6 +498,13 @@ impl FieldClient {
             let lead = parse_id("lead_id", &lead_id)?;
             Ok(self.core().dispute_draft_from_lead(visit, lead)?.into())
         })
+    }
+
+    /// The disputes `filter` holds, in the core's order: open ones first, the
+    /// soonest deadline first, then closed ones, the latest deadline first.
+    /// Offline.
+    pub fn disputes(&self, filter: DisputeFilter) -> Result<Vec<DisputeItem>, FengqiaoError> {
+        guard(|| Ok(self.core().disputes(filter.into())?.into_iter().map(DisputeItem::from).collect()))
     }
 
     /// Every dispute on this phone (the user's jurisdiction as pulled, and

@@ -4,6 +4,7 @@
 //! as a quarantined `conflict` carrying the decision that stands.
 
 use fengqiao_core::InboxItem as CoreInboxItem;
+use fengqiao_domain::disputes::Escalation as DomEscalation;
 
 use crate::client::FieldClient;
 use crate::convert::parse_id;
@@ -12,11 +13,15 @@ use crate::error::FengqiaoError;
 use crate::runtime::guard;
 
 impl FieldClient {
-    /// Names the decider of `e`'s decision, if the signed-in user may see the name.
-    pub(crate) fn name_decider(&self, e: &mut Escalation) {
-        let Some(d) = e.decision.as_mut() else { return };
-        let Ok(user) = parse_id("decided_by", &d.decided_by) else { return };
-        d.decided_by_name = self.core().display_name(user).ok().flatten();
+    /// `e` as the bindings' record, its decider named as the core names them
+    /// (`FieldClient::decider_name` of the core).
+    pub(crate) fn escalation_named(&self, e: DomEscalation) -> Escalation {
+        let name = self.core().decider_name(&e);
+        let mut out = Escalation::from(e);
+        if let Some(d) = out.decision.as_mut() {
+            d.decided_by_name = name;
+        }
+        out
     }
 }
 
@@ -69,9 +74,7 @@ impl FieldClient {
     ) -> Result<Escalation, FengqiaoError> {
         guard(|| {
             let e = parse_id("escalation_id", &escalation_id)?;
-            let mut out: Escalation = self.core().decide_escalation(e, approve, comment)?.into();
-            self.name_decider(&mut out);
-            Ok(out)
+            Ok(self.escalation_named(self.core().decide_escalation(e, approve, comment)?))
         })
     }
 

@@ -22,6 +22,7 @@
 //! | [`inbox`] | request and decide escalations, the approver's inbox |
 //! | [`subsidies`] | the user's own subsidies with totals and estimates |
 //! | [`prevent`] | household standing, negative list, violations and restorations, screening due and filing |
+//! | [`village_rules`] | a household under its village's rules: legality review, adopting vote, commitment letter |
 //! | [`error`] | [`FengqiaoError`], one variant per stable code |
 //!
 //! Conventions at the boundary (see [`convert`]): ids are UUID strings; times
@@ -43,6 +44,7 @@ pub mod prevent;
 pub mod runtime;
 pub mod subsidies;
 pub mod sync;
+pub mod village_rules;
 pub mod visits;
 
 pub use casefile::{
@@ -51,8 +53,8 @@ pub use casefile::{
 };
 pub use client::{ClientConfig, FieldClient};
 pub use disputes::{
-    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeItem, DisputeKind,
-    Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
+    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeFilter, DisputeItem,
+    DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
 pub use inbox::InboxItem;
@@ -66,6 +68,7 @@ pub use subsidies::{
     MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
 };
 pub use sync::{CancelToken, QuarantinedOp, RecordRef, SyncErrorInfo, SyncListener, SyncPhase, SyncReport, SyncStatus};
+pub use village_rules::{CommitmentLetter, HouseholdRules, RulesAdoption};
 pub use visits::{GeoPoint, Lead, NewVisit, Visit, VisitItem, VisitKind};
 
 uniffi::setup_scaffolding!();

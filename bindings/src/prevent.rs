@@ -98,6 +98,10 @@ pub struct Violation {
     pub sanctions: Vec<Sanction>,
     /// Set once restored.
     pub restoration: Option<Restoration>,
+    /// Why this violation carries no sanction (its village's rules were not
+    /// reviewed as lawful when it was recorded), in plain Chinese from the
+    /// core; `None` when the rules' sanctions apply.
+    pub no_sanction_reason: Option<String>,
 }
 
 impl From<DomViolation> for Violation {
@@ -117,6 +121,7 @@ impl From<DomViolation> for Violation {
                 at_ms: millis(r.at),
                 note: r.note,
             }),
+            no_sanction_reason: v.sanctions_withheld.map(|w| w.message_zh().to_string()),
         }
     }
 }

@@ -297,6 +297,21 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     };
     let refused = leader.push("record_violation", violation(Uuid::now_v7())).await;
     assert_eq!(refused["code"], "role_not_allowed");
+
+    // sanctions apply under rules the representative meeting adopted and the
+    // judicial office reviewed as lawful: the village adopts the county's list
+    let v1 = server.cred("secretary.t1v1").unwrap().unit_id;
+    let rules_id = fengqiao_domain::prevent::rules_id(v1);
+    let adoption = json!({"meeting_date": Utc::now().date_naive().pred_opt().unwrap(), "members": 30, "present": 25,
+        "votes_for": 22, "votes_against": 1, "abstentions": 2});
+    let county_list = fengqiao_domain::prevent::default_items(&fengqiao_domain::policy::Policy::default());
+    let adopted = json!({"id": rules_id, "village_id": v1, "items": county_list, "legality_reviewed": false,
+        "adoption": adoption});
+    assert_eq!(secretary.push("set_village_rules", adopted).await["status"], "applied");
+    assert_eq!(
+        judicial.push("review_village_rules", json!({"village_id": v1, "reviewed": true})).await["status"],
+        "applied"
+    );
     let vid = Uuid::now_v7();
     assert_eq!(cadre.push("record_violation", violation(vid)).await["status"], "applied");
     let outside = other_leader.push("record_violation", violation(Uuid::now_v7())).await;
@@ -323,12 +338,11 @@ async fn negative_list_violations_are_for_cadres_and_restoration_for_secretaries
     assert!(standing["record"]["data"]["suspensions"].as_array().unwrap().is_empty());
 
     // the village's rules carry the township's legality review
-    let v1 = server.cred("secretary.t1v1").unwrap().unit_id;
-    let rules_id = fengqiao_domain::prevent::rules_id(v1);
     let items = json!([{"code": "water_fees_unpaid", "label_zh": "不按规定交纳水费", "correction_days": 30,
         "sanctions": [{"type": "services_suspended", "services": ["村集体分红"]}]},
         {"code": "burning_straw", "label_zh": "焚烧秸秆", "correction_days": 7, "sanctions": [{"type": "public_notice"}]}]);
-    let rules = json!({"id": rules_id, "village_id": v1, "items": items, "legality_reviewed": true});
+    let rules =
+        json!({"id": rules_id, "village_id": v1, "items": items, "legality_reviewed": true, "adoption": adoption});
     assert_eq!(secretary.push("set_village_rules", rules).await["status"], "applied");
     let r = pulled(&secretary).await.into_iter().find(|c| c["entity"] == "village_rules").unwrap();
     assert_eq!(r["record"]["data"]["legality_reviewed"], false, "changed rules wait for the township's review");

@@ -246,6 +246,24 @@ object AdminApi {
             ?: throw IllegalStateException("no access_token in the login answer")
     }
 
+    /**
+     * `POST /v1/sync/push` of one operation as the token's user (`author`), for
+     * what no phone call makes (e.g. a secretary adopting village rules, the
+     * judicial office reviewing them); returns the outcome's `status` (`applied`, `rejected`, …).
+     */
+    fun pushOp(token: String, author: String, kind: String, bodyJson: String): String {
+        val op = """{"op_id":"${java.util.UUID.randomUUID()}","v":1,"author":"$author","created_at":"${java.time.Instant.now()}","op":{"kind":"$kind","body":$bodyJson}}"""
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/sync/push"))
+                .header("Authorization", "Bearer $token")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("""{"v":1,"ops":[$op]}""")),
+        )
+        check(r.statusCode() == 200) { "push $kind: HTTP ${r.statusCode()} ${r.body()}" }
+        return Regex("\"status\"\\s*:\\s*\"([^\"]+)\"").find(r.body())?.groupValues?.get(1)
+            ?: throw IllegalStateException("no outcome in ${r.body()}")
+    }
+
     /** `GET /v1/admin/users/{id}/devices`: the ids of the user's known devices. */
     fun deviceIds(token: String, userId: String): List<String> {
         val r = send(

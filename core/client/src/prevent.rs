@@ -4,9 +4,9 @@
 //! and the village's screening for the current period (一月一排查, denser in
 //! key periods).
 //!
-//! Every write goes through the same path as disputes
-//! ([`FieldClient::queue_case_op`]): the domain's own `decide` on the phone's
-//! view, then the record and its operation in one transaction. The server
+//! Every write takes the one operation path ([`crate::ops`]): the domain's own
+//! `decide` on the phone's view, then the record and its operation in one
+//! transaction. The server
 //! stays the authority (it fills in the sanctions, notification time and the
 //! household's standing, which arrive with the next pull).
 
@@ -17,7 +17,11 @@ use fengqiao_domain::apply_prevent::{rules_of, RECORDERS};
 use fengqiao_domain::ladder::Level;
 use fengqiao_domain::org::UnitLevel;
 use fengqiao_domain::permissions::sees;
-use fengqiao_domain::prevent::{screening_id, screening_period, standing_id, NegativeItem, Screening, Violation};
+use fengqiao_domain::prevent::HouseholdStanding;
+use fengqiao_domain::prevent::{
+    screening_id, screening_period, standing_id, Adoption, Commitment, NegativeItem, Screening, Violation,
+};
+use fengqiao_domain::village_law::{rules_status_zh, RecordCommitment};
 use fengqiao_domain::wire::{Op, RestoreHousehold};
 use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
 use uuid::Uuid;
@@ -67,6 +71,28 @@ pub struct ScreeningDue {
     pub village_name: String,
     /// The current period ([`screening_period`] of today in the county's zone).
     pub period: String,
+}
+
+/// A household under its village's rules, as the phone shows it: whether its
+/// services are suspended, where the rules stand with the legality review and
+/// their adopting vote, and the household's commitment letter (承诺书).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdRules {
+    /// The household.
+    pub household_id: Uuid,
+    /// Services suspended now (暂停公共服务).
+    pub suspended: bool,
+    /// The rules were reviewed as lawful: sanctions apply.
+    pub rules_lawful: bool,
+    /// Where the rules stand, in plain Chinese from the domain
+    /// ([`fengqiao_domain::village_law::rules_status_zh`]).
+    pub rules_status: String,
+    /// The villagers' representative meeting's vote, once recorded.
+    pub adoption: Option<Adoption>,
+    /// The household's commitment letter, once recorded.
+    pub commitment: Option<Commitment>,
+    /// The letter was recorded on this phone and not yet confirmed by the server.
+    pub commitment_pending: bool,
 }
 
 /// A violation on the phone, with where it stands with the server.
@@ -135,6 +161,61 @@ impl FieldClient {
         Ok(run()?)
     }
 
+    /// The household under its village's rules: suspension now, the rules'
+    /// legality review and adopting vote, the commitment letter. For anyone
+    /// who sees the household (group leaders too). Offline.
+    pub fn household_rules(&self, household_id: Uuid) -> Result<HouseholdRules, ClientError> {
+        let run = || -> Result<HouseholdRules, Error> {
+            let session = self.session()?;
+            let view = PhoneView::new(self.store.as_ref(), Some(&session));
+            let scope = household_scope(&view, household_id).map_err(view_error)?;
+            let scope = scope.ok_or_else(|| not_in_jurisdiction("household"))?;
+            let village = level_unit(&view, &scope, Level::Village)
+                .map_err(view_error)?
+                .ok_or_else(|| not_in_jurisdiction("household"))?;
+            let rules = rules_of(&view, village, &self.policy()).map_err(view_error)?;
+            let (standing, pending) =
+                match self.store.get_record(EntityKind::HouseholdStanding, standing_id(household_id))? {
+                    Some(r) if shown_to(&r, session.user.id) => {
+                        let pending = matches!(r.state, RecordState::Pending { .. });
+                        match r.record {
+                            Record::HouseholdStanding(s) => (Some(s), pending),
+                            _ => (None, false),
+                        }
+                    }
+                    _ => (None, false),
+                };
+            let withheld = rules.sanctions_withheld();
+            Ok(HouseholdRules {
+                household_id,
+                suspended: standing.as_ref().is_some_and(|s| s.suspended_at(self.options.clock.now())),
+                rules_lawful: withheld.is_none(),
+                rules_status: rules_status_zh(withheld).to_string(),
+                adoption: rules.adoption,
+                commitment_pending: pending && standing.as_ref().is_some_and(|s| s.commitment.is_some()),
+                commitment: standing.and_then(|s| s.commitment),
+            })
+        };
+        Ok(run()?)
+    }
+
+    /// Records whether a household signed the commitment letter to its
+    /// village's rules (承诺书), offline (village cadres): signed with the day
+    /// (no later than today), or not signed with none.
+    pub fn record_commitment(
+        &self,
+        household_id: Uuid,
+        signed: bool,
+        signed_on: Option<chrono::NaiveDate>,
+    ) -> Result<Commitment, ClientError> {
+        let run = || -> Result<Commitment, Error> {
+            let standing: HouseholdStanding =
+                self.submit_inner(|_| Op::RecordCommitment(RecordCommitment { household_id, signed, signed_on }))?;
+            standing.commitment.ok_or_else(|| Error::InvalidInput("no commitment recorded".into()))
+        };
+        Ok(run()?)
+    }
+
     /// The negative list in force in the household's village (its rules, else
     /// the policy's defaults): the items a violation may be recorded against.
     pub fn negative_list(&self, household_id: Uuid) -> Result<Vec<NegativeItem>, ClientError> {
@@ -194,39 +275,27 @@ impl FieldClient {
     /// server sets the notification time, the sanctions of the item and when
     /// they apply (after the correction period), and the household's standing.
     pub fn record_violation(&self, new: NewViolation) -> Result<Violation, ClientError> {
-        let run = || -> Result<Violation, Error> {
-            let user = self.session()?.user.id;
-            let now = self.options.clock.now();
-            let v = Violation {
+        self.submit(|a| {
+            Op::RecordViolation(Violation {
                 id: fengqiao_domain::new_id(),
                 household_id: new.household_id,
                 item_code: new.item_code,
                 note: new.note,
                 evidence: new.evidence,
-                recorded_by: user,
-                notified_at: now,
-                sanctions_from: now,
+                recorded_by: a.user,
+                notified_at: a.now,
+                sanctions_from: a.now,
                 sanctions: vec![],
+                sanctions_withheld: None,
                 restoration: None,
-            };
-            match self.queue_case_op(Op::RecordViolation(v))? {
-                Record::Violation(v) => Ok(v),
-                _ => Err(Error::InvalidInput("no violation recorded".into())),
-            }
-        };
-        Ok(run()?)
+            })
+        })
     }
 
     /// Restores a household after correction (恢复正常服务), offline (the
     /// village's secretaries). An already restored violation is refused.
     pub fn restore_household(&self, violation_id: Uuid, note: String) -> Result<Violation, ClientError> {
-        let run = || -> Result<Violation, Error> {
-            match self.queue_case_op(Op::RestoreHousehold(RestoreHousehold { violation_id, note }))? {
-                Record::Violation(v) => Ok(v),
-                _ => Err(Error::InvalidInput("no restoration recorded".into())),
-            }
-        };
-        Ok(run()?)
+        self.submit(|_| Op::RestoreHousehold(RestoreHousehold { violation_id, note }))
     }
 
     /// The first of the user's villages that has not filed its screening for
@@ -255,11 +324,9 @@ impl FieldClient {
     /// given), offline (village cadres). One per village and period: filing
     /// again replaces it.
     pub fn file_screening(&self, new: NewScreening) -> Result<Screening, ClientError> {
-        let run = || -> Result<Screening, Error> {
-            let user = self.session()?.user.id;
-            let now = self.options.clock.now();
-            let period = new.period.unwrap_or_else(|| self.current_period(now));
-            let s = Screening {
+        self.submit(|a| {
+            let period = new.period.unwrap_or_else(|| self.current_period(a.now));
+            Op::FileScreening(Screening {
                 id: screening_id(new.village_id, &period),
                 village_id: new.village_id,
                 period,
@@ -267,15 +334,10 @@ impl FieldClient {
                 focus_areas: new.focus_areas,
                 new_disputes: new.new_disputes,
                 note: new.note,
-                filed_by: user,
-                filed_at: now,
-            };
-            match self.queue_case_op(Op::FileScreening(s))? {
-                Record::Screening(s) => Ok(s),
-                _ => Err(Error::InvalidInput("no screening filed".into())),
-            }
-        };
-        Ok(run()?)
+                filed_by: a.user,
+                filed_at: a.now,
+            })
+        })
     }
 }
 

@@ -100,7 +100,9 @@ fn a_cadre_records_a_violation_offline_and_a_group_leader_may_not_see_it() {
     let item = list[0].code.clone();
     let v = cadre.record_violation(violation(&item)).expect("record");
     assert_eq!((v.household_id, v.item_code.as_str()), (Uuid::from_u128(HOME), item.as_str()));
-    assert_eq!(v.sanctions, list[0].sanctions, "the item's sanctions, as the server will set them");
+    // no rules reviewed as lawful on this phone: kept, no sanction, as the server will decide
+    assert!(v.sanctions.is_empty(), "{v:?}");
+    assert_eq!(v.sanctions_withheld, Some(fengqiao_domain::prevent::SanctionsWithheld::RulesUnreviewed));
     assert_eq!(store.outbox_len(None).expect("len"), 1, "queued with its record");
     let seen = cadre.violations_for(Uuid::from_u128(HOME)).expect("violations");
     assert_eq!(seen.len(), 1);
@@ -127,7 +129,8 @@ fn standing_shows_a_suspension_only_once_it_applies() {
     let (leader, store) = phone_as(Role::GroupLeader, GROUP, clock.clone());
     let home = Uuid::from_u128(HOME);
     let starts = clock.now() + Duration::days(7);
-    let standing = HouseholdStanding { id: standing_id(home), household_id: home, suspensions: vec![starts] };
+    let standing =
+        HouseholdStanding { id: standing_id(home), household_id: home, suspensions: vec![starts], commitment: None };
     let page = PulledPage {
         reset: false,
         changes: vec![put(3, Record::HouseholdStanding(standing))],
@@ -175,4 +178,31 @@ fn the_screening_is_due_for_the_current_period_until_filed() {
 
     let (leader, _) = phone_as(Role::GroupLeader, GROUP, clock);
     assert_eq!(leader.screening_due().expect("due"), None, "group leaders do not file screenings");
+}
+
+/// Anyone who sees the household reads where its village's rules stand (in
+/// Chinese from the domain) and its commitment letter; a cadre records the
+/// letter offline, a group leader may not.
+#[test]
+fn household_rules_and_the_commitment_letter_offline() {
+    let clock = clock_at(2026, 5, 20, 3);
+    let home = Uuid::from_u128(HOME);
+    let (leader, _) = phone_as(Role::GroupLeader, GROUP, clock.clone());
+    let r = leader.household_rules(home).expect("rules");
+    assert!(!r.rules_lawful && !r.suspended && r.adoption.is_none() && r.commitment.is_none());
+    assert!(r.rules_status.contains("尚未经司法所合法性审查"), "{}", r.rules_status);
+    let e = leader.record_commitment(home, true, chrono::NaiveDate::from_ymd_opt(2026, 5, 20)).expect_err("leader");
+    assert!(matches!(e, ClientError::Rejected { ref reason, .. } if reason == "role_not_allowed"), "{e:?}");
+    assert!(leader.household_rules(Uuid::from_u128(HOME + 1)).is_err(), "not a household of theirs");
+
+    let (cadre, store) = phone_as(Role::VillageCadre, VILLAGE, clock);
+    let bad = cadre.record_commitment(home, true, None).expect_err("a signed letter has its day");
+    assert!(matches!(bad, ClientError::InvalidInput { ref reason, .. } if reason == "invalid_field"), "{bad:?}");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 5, 19);
+    let c = cadre.record_commitment(home, true, day).expect("record");
+    assert_eq!((c.signed, c.signed_on), (true, day));
+    assert_eq!(store.outbox_len(None).expect("len"), 1);
+    let r = cadre.household_rules(home).expect("rules");
+    assert_eq!(r.commitment.map(|c| c.signed), Some(true));
+    assert!(r.commitment_pending);
 }

@@ -158,6 +158,7 @@ impl Modify for CommonErrors {
         super::photos_routes::options, super::photos_routes::create,
         super::photos_routes::options_no_slash, super::photos_routes::create_no_slash, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
         super::case_routes::reserve_block, super::report_routes::flow, super::report_routes::monthly,
+        super::blacklist_routes::blacklist,
         super::subsidy_routes::mine, super::subsidy_routes::one, super::subsidy_routes::ledger,
         super::subsidy_routes::create_batch, super::subsidy_routes::mark_paid,
     ),

@@ -2,6 +2,7 @@
 //! dispute flow table export now; the monthly analysis report later. One function
 //! computes the rows; JSON, CSV and xlsx only render them.
 
+pub mod blacklist;
 pub mod flow;
 pub mod html;
 pub mod monthly;

@@ -57,7 +57,8 @@ pub fn decide(
         | Op::ReviewVillageRules(_)
         | Op::RecordViolation(_)
         | Op::RestoreHousehold(_)
-        | Op::FileScreening(_) => crate::decide::apply_prevent::decide(env, &env.op, actor, policy, view, now),
+        | Op::FileScreening(_)
+        | Op::RecordCommitment(_) => crate::decide::apply_prevent::decide(env, &env.op, actor, policy, view, now),
         other => crate::decide::apply_disputes::decide(env, other, actor, policy, view, now),
     }?;
     lost_race(env, view, verdict)
@@ -96,7 +97,8 @@ pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>,
         | Op::ReportDispute(_)
         | Op::RecordConsultation(_)
         | Op::RecordViolation(_)
-        | Op::FileScreening(_) => Vec::new(),
+        | Op::FileScreening(_)
+        | Op::RecordCommitment(_) => Vec::new(),
     })
 }
 

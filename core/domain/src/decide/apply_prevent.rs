@@ -9,8 +9,8 @@ use crate::model::ladder::Level;
 use crate::model::org::Role;
 use crate::model::permissions::Actor;
 use crate::model::prevent::{
-    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, HouseholdStanding, Restoration,
-    VillageRules,
+    check_items, default_items, rules_id, sanctions_from, standing_id, suspends, Commitment, HouseholdStanding,
+    Restoration, VillageRules,
 };
 use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
@@ -35,14 +35,26 @@ pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> R
             legality_reviewed: false,
             reviewed_by: None,
             reviewed_at: None,
+            adoption: None,
         },
     })
+}
+
+/// Today's calendar day in the county's zone.
+fn county_today(policy: &Policy, now: DateTime<Utc>) -> chrono::NaiveDate {
+    let zone: chrono_tz::Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    now.with_timezone(&zone).date_naive()
 }
 
 fn standing_of(view: &dyn StateView, household: uuid::Uuid) -> Result<HouseholdStanding, ViewError> {
     Ok(match view.get(EntityKind::HouseholdStanding, standing_id(household))? {
         Some(Record::HouseholdStanding(s)) => s,
-        _ => HouseholdStanding { id: standing_id(household), household_id: household, suspensions: vec![] },
+        _ => HouseholdStanding {
+            id: standing_id(household),
+            household_id: household,
+            suspensions: vec![],
+            commitment: None,
+        },
     })
 }
 
@@ -70,6 +82,9 @@ pub(crate) fn decide(
             if let Err(r) = check_items(&r.items, policy) {
                 return Ok(Verdict::Reject(r));
             }
+            if let Some(Err(r)) = r.adoption.as_ref().map(|a| a.validate(county_today(policy, now))) {
+                return Ok(Verdict::Reject(r));
+            }
             let mut rules = r.clone();
             // changed rules need the township's legality review again
             rules.legality_reviewed = false;
@@ -88,6 +103,12 @@ pub(crate) fn decide(
                 };
             }
             let mut rules = rules_of(view, r.village_id, policy)?;
+            if r.reviewed && !rules.adoption.as_ref().is_some_and(|a| a.passed()) {
+                return reject(
+                    RejectionCode::InvalidState,
+                    "村规民约须先经村民代表会议表决通过（记录会议日期、到会和表决情况），才能审查为合法",
+                );
+            }
             rules.legality_reviewed = r.reviewed;
             rules.reviewed_by = Some(env.author);
             rules.reviewed_at = Some(now);
@@ -114,7 +135,9 @@ pub(crate) fn decide(
             v.recorded_by = env.author;
             v.notified_at = now;
             v.sanctions_from = sanctions_from(now, item);
-            v.sanctions = item.sanctions.clone();
+            // sanctions only under rules reviewed as lawful when recorded
+            v.sanctions_withheld = rules.sanctions_withheld();
+            v.sanctions = if v.sanctions_withheld.is_some() { Vec::new() } else { item.sanctions.clone() };
             v.restoration = None;
             let mut effects = Vec::new();
             if suspends(&v) {
@@ -171,9 +194,34 @@ pub(crate) fn decide(
             s.filed_at = now;
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::Screening(s), scope }]))
         }
+        Op::RecordCommitment(c) => {
+            let Some(scope) = household_scope(view, c.household_id)? else { return nij("household") };
+            if !acts_as(actor, RECORDERS, &scope) {
+                return if actor.may_see(EntityKind::Household, &scope) {
+                    reject(RejectionCode::RoleNotAllowed, "村规民约承诺书由村干部登记")
+                } else {
+                    nij("household")
+                };
+            }
+            if let Err(r) = c.validate(county_today(policy, now)) {
+                return Ok(Verdict::Reject(r));
+            }
+            let mut st = standing_of(view, c.household_id)?;
+            st.commitment = Some(Commitment {
+                signed: c.signed,
+                signed_on: c.signed_on,
+                recorded_by: env.author,
+                recorded_at: now,
+            });
+            Ok(Verdict::Apply(vec![Effect::Put { record: Record::HouseholdStanding(st), scope }]))
+        }
         _ => reject(RejectionCode::InvalidField, "not a prevention operation"),
     }
 }
+
+#[cfg(test)]
+#[path = "apply_prevent_tests.rs"]
+mod law_tests;
 
 #[cfg(test)]
 mod tests {
@@ -252,6 +300,7 @@ mod tests {
             legality_reviewed: false,
             reviewed_by: None,
             reviewed_at: None,
+            adoption: None,
         };
         let env = OpEnvelope {
             op_id: Uuid::now_v7(),

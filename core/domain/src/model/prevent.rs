@@ -10,6 +10,7 @@ use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
 
 pub use crate::model::prevent_terms::{Cadence, Sanction};
+pub use crate::model::village_law::{Adoption, Commitment, SanctionsWithheld};
 
 /// A village's rules (村规民约) with its negative list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +30,22 @@ pub struct VillageRules {
     /// When reviewed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_at: Option<DateTime<Utc>>,
+    /// The villagers' representative meeting's vote that adopted these rules
+    /// (absent while not yet voted: such rules cannot be reviewed as lawful).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<Adoption>,
+}
+
+impl VillageRules {
+    /// Why a violation recorded under these rules now carries no sanction, if
+    /// it does not: see [`SanctionsWithheld`].
+    pub fn sanctions_withheld(&self) -> Option<SanctionsWithheld> {
+        match (self.legality_reviewed, self.reviewed_at) {
+            (true, _) => None,
+            (false, None) => Some(SanctionsWithheld::RulesUnreviewed),
+            (false, Some(_)) => Some(SanctionsWithheld::RulesUnlawful),
+        }
+    }
 }
 
 /// An item of a negative list with its sanctions and correction period.
@@ -74,7 +91,11 @@ pub const MAX_CORRECTION_DAYS: u32 = 365;
 
 /// Whether a negative list may stand as a village's rules: 1 to the policy's
 /// `village_rules.max_items` items, each with a code (unique in the list), a
-/// Chinese label and a correction period of at most [`MAX_CORRECTION_DAYS`].
+/// Chinese label and a correction period of at most [`MAX_CORRECTION_DAYS`];
+/// a suspension of services names at least one service, each on the policy's
+/// `village_rules.services` and none a statutory benefit
+/// ([`crate::model::village_law::PROTECTED_BENEFITS`], refused
+/// `protected_benefit` whatever the policy says).
 /// The village-rules edit applies it, and so does the policy check to the
 /// policy's own `negative_list` (the list every village starts from).
 pub fn check_items(items: &[NegativeItem], policy: &Policy) -> Result<(), Rejection> {
@@ -93,6 +114,35 @@ pub fn check_items(items: &[NegativeItem], policy: &Policy) -> Result<(), Reject
         }
         if i.correction_days > MAX_CORRECTION_DAYS {
             return bad(format!("items: {} 的整改期不得超过 {MAX_CORRECTION_DAYS} 天", i.code));
+        }
+        check_services(i, policy)?;
+    }
+    Ok(())
+}
+
+/// The services an item suspends: named, never a statutory benefit, each a
+/// village-level service of the county's list.
+fn check_services(item: &NegativeItem, policy: &Policy) -> Result<(), Rejection> {
+    for s in &item.sanctions {
+        let Sanction::ServicesSuspended { services } = s else { continue };
+        if services.is_empty() {
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                format!("items: {} 暂停公共服务须写明暂停哪项村级服务", item.code),
+            ));
+        }
+        for service in services {
+            crate::model::village_law::refuse_protected(&format!("items: {}", item.code), service)?;
+            if !policy.village_rules.services.iter().any(|v| v == service) {
+                return Err(Rejection::new(
+                    RejectionCode::InvalidField,
+                    format!(
+                        "items: {} 暂停的“{service}”不在本县可暂停的村级服务清单中（{}）",
+                        item.code,
+                        policy.village_rules.services.join("、")
+                    ),
+                ));
+            }
         }
     }
     Ok(())
@@ -134,8 +184,14 @@ pub struct Violation {
     pub notified_at: DateTime<Utc>,
     /// Sanctions apply from here (after the correction period).
     pub sanctions_from: DateTime<Utc>,
-    /// The sanctions that apply (copied from the rules at recording).
+    /// The sanctions that apply (copied from the rules at recording; none when
+    /// [`Violation::sanctions_withheld`] is set).
     pub sanctions: Vec<Sanction>,
+    /// Set (by the server) when the rules in force at recording were not
+    /// reviewed as lawful: the violation is kept and carries no sanction, and a
+    /// later review does not change that ([`SanctionsWithheld`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sanctions_withheld: Option<SanctionsWithheld>,
     /// Set when restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restoration: Option<Restoration>,
@@ -153,6 +209,10 @@ pub struct HouseholdStanding {
     /// When each open service suspension starts (after its correction period).
     #[serde(default)]
     pub suspensions: Vec<DateTime<Utc>>,
+    /// The household's commitment letter to the village's rules (承诺书), once
+    /// recorded (`record_commitment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Commitment>,
 }
 
 impl HouseholdStanding {
@@ -164,7 +224,7 @@ impl HouseholdStanding {
 
 /// Whether a violation suspends services (its suspension starts at `sanctions_from`).
 pub fn suspends(v: &Violation) -> bool {
-    v.sanctions.iter().any(|s| matches!(s, Sanction::ServicesSuspended { .. }))
+    v.sanctions_withheld.is_none() && v.sanctions.iter().any(|s| matches!(s, Sanction::ServicesSuspended { .. }))
 }
 
 /// The standing a household has given its open violations.
@@ -174,7 +234,7 @@ pub fn standing(household: Uuid, violations: &[Violation]) -> HouseholdStanding 
         .filter(|v| v.household_id == household && v.restoration.is_none() && suspends(v))
         .map(|v| v.sanctions_from)
         .collect();
-    HouseholdStanding { id: standing_id(household), household_id: household, suspensions }
+    HouseholdStanding { id: standing_id(household), household_id: household, suspensions, commitment: None }
 }
 
 /// The sanctions start after the item's correction period.
@@ -324,6 +384,7 @@ mod tests {
             notified_at: t0,
             sanctions_from: from,
             sanctions,
+            sanctions_withheld: None,
             restoration: None,
         };
         let suspend = vec![Sanction::ServicesSuspended { services: vec!["村集体分红".into()] }];

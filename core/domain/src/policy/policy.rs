@@ -45,11 +45,20 @@ pub struct VillageRulesPolicy {
     /// Most items on a village's negative list (the policy's own `negative_list`
     /// included); at least 1.
     pub max_items: usize,
+    /// The village-level services a negative-list sanction may suspend
+    /// (村委会暂停公共服务): a suspension names only these. None may name a
+    /// statutory benefit (低保, 特困供养, 医保, 养老保险, 义务教育 …: the list in
+    /// code, [`crate::model::village_law::PROTECTED_BENEFITS`], that no policy
+    /// edits). Default: 村集体分红, 村级评优评先, 村级福利.
+    pub services: Vec<String>,
 }
 
 impl Default for VillageRulesPolicy {
     fn default() -> Self {
-        VillageRulesPolicy { max_items: 15 }
+        VillageRulesPolicy {
+            max_items: 15,
+            services: ["村集体分红", "村级评优评先", "村级福利"].into_iter().map(String::from).collect(),
+        }
     }
 }
 

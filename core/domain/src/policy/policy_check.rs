@@ -10,7 +10,10 @@
 //!   warning shorter than the shortest deadline.
 //! - `disputes.kinds`, `screening.focus_areas`: codes present and unique;
 //!   `negative_list`: passes the village-rules edit's own check
-//!   ([`crate::model::prevent::check_items`], with `village_rules.max_items` ≥ 1).
+//!   ([`crate::model::prevent::check_items`], with `village_rules.max_items` ≥ 1:
+//!   among others, it suspends only services of `village_rules.services`).
+//! - `village_rules.services`: names present and unique, none a statutory
+//!   benefit ([`crate::model::village_law::PROTECTED_BENEFITS`]).
 //! - `subsidy.impact_bonus`: one bonus per kind, each a kind of `disputes.kinds`.
 //! - `screening.key_periods[i].from`/`.to`: real (month, day) dates (29 February
 //!   allowed); a period whose end comes before its start runs over the new year.
@@ -211,6 +214,13 @@ fn codes(p: &Policy) -> Result<(), PolicyError> {
 fn negative_list(p: &Policy) -> Result<(), PolicyError> {
     if p.village_rules.max_items == 0 {
         return refuse("village_rules.max_items", "每村负面清单至少要允许 1 项");
+    }
+    unique("village_rules.services", "可暂停的村级服务", p.village_rules.services.iter().map(String::as_str))?;
+    for s in &p.village_rules.services {
+        if let Err(r) = crate::model::village_law::refuse_protected("village_rules.services", s) {
+            let why = r.message.strip_prefix("village_rules.services：").unwrap_or(&r.message);
+            return refuse("village_rules.services", why);
+        }
     }
     if let Err(r) = crate::model::prevent::check_items(&crate::model::prevent::default_items(p), p) {
         let why = r.message.strip_prefix("items: ").unwrap_or(&r.message);

@@ -46,7 +46,8 @@ impl Op {
                 check("question", &c.question, true, note)?;
                 check("answer", &c.answer, false, note)
             }
-            Op::CreatePaymentBatch(_) | Op::ReviewVillageRules(_) => Ok(()),
+            // a commitment's date is checked against the day in `decide`
+            Op::CreatePaymentBatch(_) | Op::ReviewVillageRules(_) | Op::RecordCommitment(_) => Ok(()),
             Op::MarkBatchPaid(m) => m.validate(),
             Op::RejectSubsidy(r) => r.validate(policy),
             Op::SetVillageRules(r) => r.items.iter().try_for_each(|i| {

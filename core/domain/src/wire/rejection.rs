@@ -32,6 +32,9 @@ pub enum RejectionCode {
     OfficeChoiceRequired,
     /// The judicial office named does not serve the dispute's town.
     OfficeNotServing,
+    /// A sanction names a statutory benefit (低保, 医保, 义务教育 …), which no
+    /// village rules or policy may suspend.
+    ProtectedBenefit,
 }
 
 impl RejectionCode {
@@ -49,6 +52,7 @@ impl RejectionCode {
             RejectionCode::TextTooLong => "text_too_long",
             RejectionCode::OfficeChoiceRequired => "office_choice_required",
             RejectionCode::OfficeNotServing => "office_not_serving",
+            RejectionCode::ProtectedBenefit => "protected_benefit",
         }
     }
 }

@@ -59,6 +59,9 @@ pub enum Op {
     RestoreHousehold(RestoreHousehold),
     /// File a village's screening for a period.
     FileScreening(crate::model::prevent::Screening),
+    /// Record whether a household signed the commitment letter to its village's
+    /// rules (承诺书).
+    RecordCommitment(crate::model::village_law::RecordCommitment),
 }
 
 /// Body of `review_village_rules`.
@@ -162,6 +165,7 @@ impl Op {
             Op::RecordViolation(_) => "record_violation",
             Op::RestoreHousehold(_) => "restore_household",
             Op::FileScreening(_) => "file_screening",
+            Op::RecordCommitment(_) => "record_commitment",
         }
     }
 
@@ -188,6 +192,9 @@ impl Op {
             Op::RecordViolation(v) => (EntityKind::Violation, v.id),
             Op::RestoreHousehold(r) => (EntityKind::Violation, r.violation_id),
             Op::FileScreening(s) => (EntityKind::Screening, s.id),
+            Op::RecordCommitment(c) => {
+                (EntityKind::HouseholdStanding, crate::model::prevent::standing_id(c.household_id))
+            }
         }
     }
 }
