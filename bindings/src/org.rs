@@ -82,9 +82,11 @@ pub fn role_label_zh(role: Role) -> String {
 pub enum UnitLevel {
     /// 旗 / 县
     County,
-    /// 镇
+    /// 镇 (also 乡, 苏木, 街道)
     Town,
-    /// 村
+    /// 司法所 (serves one or more towns)
+    JudicialOffice,
+    /// 村 (also 嘎查, 社区)
     Village,
     /// 组
     Group,
@@ -95,6 +97,7 @@ impl From<dom::UnitLevel> for UnitLevel {
         match l {
             dom::UnitLevel::County => UnitLevel::County,
             dom::UnitLevel::Town => UnitLevel::Town,
+            dom::UnitLevel::JudicialOffice => UnitLevel::JudicialOffice,
             dom::UnitLevel::Village => UnitLevel::Village,
             dom::UnitLevel::Group => UnitLevel::Group,
         }

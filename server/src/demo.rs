@@ -65,6 +65,8 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
         name: county_name.into(),
         level: UnitLevel::County,
         parent: None,
+        kind: None,
+        offices: vec![],
     };
     people.push(("admin".into(), "旗管理员".into(), Role::CountyAdmin, county.id, county_name.into()));
     records.push(Record::Unit(county.clone()));
@@ -77,6 +79,8 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
             name: (*town_name).into(),
             level: UnitLevel::Town,
             parent: Some(county.id),
+            kind: None,
+            offices: vec![],
         };
         let town_path = format!("{county_name}/{town_name}");
         for (role, who) in
@@ -99,6 +103,8 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
                 name: (*village_name).into(),
                 level: UnitLevel::Village,
                 parent: Some(town.id),
+                kind: None,
+                offices: vec![],
             };
             let village_path = format!("{town_path}/{village_name}");
             for (role, who) in [
@@ -125,6 +131,8 @@ pub fn seed(store: &dyn Store, data_dir: &Path) -> anyhow::Result<Seeded> {
                     name: (*group_name).into(),
                     level: UnitLevel::Group,
                     parent: Some(village.id),
+                    kind: None,
+                    offices: vec![],
                 };
                 people.push((
                     format!("leader.t{t}v{v}g{g}"),

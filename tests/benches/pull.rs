@@ -51,6 +51,8 @@ fn fill(store: &dyn Store, county: Uuid, total: usize) -> Uuid {
         name: "大镇".into(),
         level: UnitLevel::Town,
         parent: Some(county),
+        kind: None,
+        offices: vec![],
     };
     store.put_records(&[Record::Unit(town.clone())]).expect("town");
     let per_village = total / VILLAGES;
@@ -63,6 +65,8 @@ fn fill(store: &dyn Store, county: Uuid, total: usize) -> Uuid {
             name: format!("第{v}村"),
             level: UnitLevel::Village,
             parent: Some(town.id),
+            kind: None,
+            offices: vec![],
         };
         first.get_or_insert(village.id);
         let mut records = vec![Record::Unit(village.clone())];
@@ -74,6 +78,8 @@ fn fill(store: &dyn Store, county: Uuid, total: usize) -> Uuid {
                 name: format!("第{g}组"),
                 level: UnitLevel::Group,
                 parent: Some(village.id),
+                kind: None,
+                offices: vec![],
             };
             records.push(Record::Unit(group.clone()));
             for h in 0..HOUSEHOLDS {

@@ -131,7 +131,7 @@ async fn import_checks_everything_first_is_idempotent_and_edits_reach_phones() {
         .collect();
     let want: Vec<(&str, u64, &str, &str, &str)> = vec![
         ("组织", 3, "B", "上级编码", "unknown parent unit T01/V09"),
-        ("组织", 4, "A", "级别", "unknown level: use 旗, 镇, 村 or 组"),
+        ("组织", 4, "A", "级别", "unknown level: use 旗, 镇/乡/苏木/街道, 司法所, 村/嘎查/社区 or 组"),
         ("用户", 3, "C", "角色", "role 组长/网格员 is not valid at a 村 (it binds to a 组)"),
         ("用户", 4, "C", "角色", "unknown role 村长"),
         ("户", 4, "B", "group", "unknown group T01/V01/G09"),

@@ -347,6 +347,7 @@ async fn only_a_major_dispute_skips_levels() {
         requested_by: Uuid::nil(),
         requested_at: Utc::now(),
         grade: Grade::General,
+        to_unit: None,
         decision: None,
     };
     match ApiUser::login(&server, "leader.t1v1g1").await.push_op(Op::RequestEscalation(skip)).await {

@@ -63,7 +63,13 @@ fn id(n: u128) -> Uuid {
 
 fn unit(n: u128, level: UnitLevel, parent: Option<u128>) -> Record {
     Record::Unit(OrgUnit {
-        id: id(n), code: format!("U{n}"), name: format!("单位{n}"), level, parent: parent.map(id)
+        id: id(n),
+        code: format!("U{n}"),
+        name: format!("单位{n}"),
+        level,
+        parent: parent.map(id),
+        kind: None,
+        offices: vec![],
     })
 }
 

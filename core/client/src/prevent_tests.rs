@@ -21,7 +21,15 @@ const GROUP: u128 = 4;
 const HOME: u128 = 50;
 
 fn unit(n: u128, code: &str, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
-    OrgUnit { id: Uuid::from_u128(n), code: code.into(), name: code.into(), level, parent: parent.map(Uuid::from_u128) }
+    OrgUnit {
+        id: Uuid::from_u128(n),
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: parent.map(Uuid::from_u128),
+        kind: None,
+        offices: vec![],
+    }
 }
 
 fn put(seq: u64, record: Record) -> Change {

@@ -58,7 +58,15 @@ fn put(r: Record) -> serde_json::Value {
 }
 
 fn unit(n: u128, level: UnitLevel, parent: Option<u128>) -> Record {
-    Record::Unit(OrgUnit { id: id(n), code: format!("U{n}"), name: format!("u{n}"), level, parent: parent.map(id) })
+    Record::Unit(OrgUnit {
+        id: id(n),
+        code: format!("U{n}"),
+        name: format!("u{n}"),
+        level,
+        parent: parent.map(id),
+        kind: None,
+        offices: vec![],
+    })
 }
 
 fn house(n: u128) -> Record {

@@ -24,7 +24,7 @@ pub use model::{disputes, id_number, ladder, org, permissions, prevent, records,
 pub use policy::{assessment, policy_check};
 pub use wire::{op_validate, rejection};
 
-pub use model::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+pub use model::org::{effective_grants, OrgUnit, Role, RoleGrant, UnitKind, UnitLevel};
 pub use model::records::{Attachment, EntityKind, GeoPoint, Household, Lead, Record, Visit, VisitKind};
 pub use wire::rejection::{Rejection, RejectionCode};
 

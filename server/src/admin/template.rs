@@ -28,7 +28,7 @@ pub fn headers(kind: Kind) -> Vec<&'static str> {
 /// The example row of a kind (a demo-county path; a made-up household).
 pub fn example(kind: Kind) -> Vec<&'static str> {
     match kind {
-        Kind::Units => vec!["组", "T01/V01", "G04", "第四组"],
+        Kind::Units => vec!["组", "T01/V01", "G04", "第四组", ""],
         Kind::Users => vec!["zhang.san", "张三", "组长", "T01/V01/G04", "Change-me-2026"],
         // The ID number is the standard's own example (GB 11643-1999), not a person's.
         Kind::Households => vec!["H0001", "T01/V01/G04", "王建国", "第四组1号", "13900000000", "11010519491231002X"],

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::{GrantInfo, TokenResponse, UserInfo};
-use fengqiao_domain::{EntityKind, Record};
+use fengqiao_domain::{effective_grants, EntityKind, OrgUnit, Record, RoleGrant, UnitLevel};
 use uuid::Uuid;
 
 use super::keys::KeyRing;
@@ -229,15 +229,47 @@ impl AuthService {
             }
             true
         };
-        let user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
+        let mut user = self.store.user(user_id)?.filter(|u| !u.disabled).ok_or(AuthError::Unauthorized)?;
+        // the caller acts with their effective grants (a judicial office's staff at
+        // each town it serves); every check and the pull's fingerprint use these
+        user.grants = self.effective(&user.grants)?;
         let actor = Actor { user_id: user.id, grants: user.grants.clone() };
         Ok(Caller { user, actor, family, device_revoked })
     }
 
-    /// The user as the phone shows it (roles with their units' names).
+    /// The grants a user acts with ([`effective_grants`]): their own, and for a
+    /// role held at a judicial office, the same role at each town it serves. The
+    /// units are read only when a grant is at an office.
+    pub fn effective(&self, grants: &[RoleGrant]) -> Result<Vec<RoleGrant>, AuthError> {
+        let mut at_office = false;
+        for g in grants {
+            if let Some(Record::Unit(u)) = self.store.record(EntityKind::Unit, g.unit_id)? {
+                at_office |= u.level == UnitLevel::JudicialOffice;
+            }
+        }
+        if !at_office {
+            return Ok(grants.to_vec());
+        }
+        let units: Vec<OrgUnit> = self
+            .store
+            .records_of_kind(EntityKind::Unit)?
+            .into_iter()
+            .filter_map(|r| if let Record::Unit(u) = r { Some(u) } else { None })
+            .collect();
+        Ok(effective_grants(
+            grants,
+            |id| units.iter().find(|u| u.id == id).cloned(),
+            |office| OrgUnit::served_towns(office, &units),
+        ))
+    }
+
+    /// The user as the phone shows it (roles with their units' names; a judicial
+    /// office's staff also at each town it serves, so the phone decides as the
+    /// server does).
     pub fn user_info(&self, user: &UserRecord) -> Result<UserInfo, AuthError> {
-        let mut roles = Vec::with_capacity(user.grants.len());
-        for g in &user.grants {
+        let grants = self.effective(&user.grants)?;
+        let mut roles = Vec::with_capacity(grants.len());
+        for g in &grants {
             let mut ancestors = Vec::new();
             let mut next = Some(g.unit_id);
             while let Some(id) = next.take() {

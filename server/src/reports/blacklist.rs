@@ -186,7 +186,15 @@ mod tests {
     use super::*;
 
     fn unit(n: u128, level: UnitLevel) -> OrgUnit {
-        OrgUnit { id: Uuid::from_u128(n), code: format!("U{n}"), name: format!("u{n}"), level, parent: None }
+        OrgUnit {
+            id: Uuid::from_u128(n),
+            code: format!("U{n}"),
+            name: format!("u{n}"),
+            level,
+            parent: None,
+            kind: None,
+            offices: vec![],
+        }
     }
 
     /// Least visibility: a village's cadres read their village only, a town's

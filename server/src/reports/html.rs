@@ -134,7 +134,11 @@ pub fn render(r: &MonthlyReport, zone: Tz) -> String {
     row(&mut t, "组村两级化解占比", pm(n.settled_locally_permille));
     row(&mut t, "镇级化解占比", pm(n.settled_by_town_permille));
     row(&mut t, "未能在镇内化解占比", pm(n.pushed_beyond_permille));
-    row(&mut t, "排查完成", format!("{}/{} 个村", r.screening.complete, r.screening.villages));
+    row(
+        &mut t,
+        "排查完成",
+        format!("{}/{} 个{}", r.screening.complete, r.screening.villages, r.screening.villages_label),
+    );
     row(&mut t, "补贴计提", format!("{} 件，{}", r.subsidies.accrued_count, yuan(r.subsidies.accrued_fen)));
     row(&mut t, "补贴支付", format!("{} 件，{}", r.subsidies.paid_count, yuan(r.subsidies.paid_fen)));
     row(&mut t, "补贴逾期未付", format!("{} 件，{}", r.subsidies.overdue_count, yuan(r.subsidies.overdue_fen)));
@@ -146,9 +150,10 @@ pub fn render(r: &MonthlyReport, zone: Tz) -> String {
     for (i, v) in r.ranking.iter().enumerate() {
         let _ = write!(
             rank,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             i + 1,
             esc(&v.village),
+            esc(&v.kind),
             v.score,
             esc(&part(v.settled_locally_permille)),
             esc(&part(v.screening_permille)),
@@ -162,9 +167,10 @@ pub fn render(r: &MonthlyReport, zone: Tz) -> String {
 <table class="numbers">{t}</table>
 {by_kind}{stacked}{trend}
 <h2>热点</h2><ul class="hotspots">{hot}</ul>
-<h2>村级考核排名</h2><table class="ranking"><tr><th>名次</th><th>村</th><th>得分</th><th>组村化解</th><th>排查完成</th><th>按期办理</th></tr>{rank}</table>
+<h2>{vl}级考核排名</h2><table class="ranking"><tr><th>名次</th><th>{vl}</th><th>类别</th><th>得分</th><th>组村化解</th><th>排查完成</th><th>按期办理</th></tr>{rank}</table>
 </body></html>"#,
         unit = esc(&r.unit_name),
+        vl = esc(&r.screening.villages_label),
         month = esc(&r.month),
         summary = esc(&r.summary),
         by_kind = bars("by-kind", "新增纠纷按类型", &r.new_by_kind, "#2c7fb8"),
@@ -193,7 +199,10 @@ pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
         vec!["组村两级化解占比".into(), Cell::Permille(n.settled_locally_permille)],
         vec!["镇级化解占比".into(), Cell::Permille(n.settled_by_town_permille)],
         vec!["未能在镇内化解占比".into(), Cell::Permille(n.pushed_beyond_permille)],
-        vec!["排查完成村数".into(), Cell::Text(format!("{}/{}", r.screening.complete, r.screening.villages))],
+        vec![
+            Cell::Text(format!("排查完成{}数", r.screening.villages_label)),
+            Cell::Text(format!("{}/{}", r.screening.complete, r.screening.villages)),
+        ],
         vec!["补贴计提(元)".into(), Cell::Yuan(r.subsidies.accrued_fen)],
         vec!["补贴支付(元)".into(), Cell::Yuan(r.subsidies.paid_fen)],
         vec!["补贴逾期(元)".into(), Cell::Yuan(r.subsidies.overdue_fen)],
@@ -205,7 +214,7 @@ pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
         rows.push(vec![Cell::Text(format!("趋势·{}", c.label)), int(c.count)]);
     }
     for v in &r.ranking {
-        rows.push(vec![Cell::Text(format!("考核·{}", v.village)), int(v.score)]);
+        rows.push(vec![Cell::Text(format!("考核·{}（{}）", v.village, v.kind)), int(v.score)]);
     }
     rows.push(vec!["研判摘要".into(), Cell::Text(r.summary.clone())]);
     rows
@@ -254,6 +263,7 @@ mod tests {
         let r = MonthlyReport {
             unit_id: uuid::Uuid::nil(),
             unit_name: String::new(),
+            unit_kind: "镇".into(),
             month: "2026-05".into(),
             as_of: end,
             numbers: Default::default(),
@@ -266,6 +276,7 @@ mod tests {
             screening: super::super::monthly::ScreeningCompletion {
                 periods: vec![],
                 villages: 0,
+                villages_label: "村".into(),
                 complete: 0,
                 missing: vec![],
             },

@@ -67,6 +67,9 @@ pub struct Hotspot {
     pub what: String,
     /// Its name.
     pub name: String,
+    /// What it is, in Chinese: a village-level unit's kind (村, 嘎查, 社区), or
+    /// 类纠纷 for a kind of dispute.
+    pub label: String,
     /// New disputes this month.
     pub this_month: u32,
     /// New disputes the month before.
@@ -80,6 +83,9 @@ pub struct ScreeningCompletion {
     pub periods: Vec<String>,
     /// Villages in the unit.
     pub villages: u32,
+    /// What the unit's village-level units are, in Chinese (村, 嘎查, 社区, or
+    /// several joined by `/`, e.g. `村/嘎查`).
+    pub villages_label: String,
     /// Villages that filed every period.
     pub complete: u32,
     /// Villages still missing a period (names).
@@ -113,6 +119,8 @@ pub struct SubsidyFigures {
 pub struct VillageScore {
     /// Village name.
     pub village: String,
+    /// What the village-level unit is, in Chinese (村, 嘎查 or 社区).
+    pub kind: String,
     /// Score 0-1000.
     pub score: u32,
     /// Settled locally (per mille of disputes closed in the month); null if none closed.
@@ -130,6 +138,8 @@ pub struct MonthlyReport {
     pub unit_id: Uuid,
     /// Unit name.
     pub unit_name: String,
+    /// What the unit is, in Chinese (旗, 镇, 乡, 苏木, 街道, 村, 嘎查, 社区, …).
+    pub unit_kind: String,
     /// `YYYY-MM`.
     pub month: String,
     /// The time the report counts open and overdue at: the month's end, or the
@@ -358,13 +368,25 @@ pub fn monthly_report(
     for v in &d.villages {
         let (a, b) = (village_now.get(&v.id).copied().unwrap_or(0), village_prev.get(&v.id).copied().unwrap_or(0));
         if a > b {
-            hotspots.push(Hotspot { what: "village".into(), name: v.name.clone(), this_month: a, last_month: b });
+            hotspots.push(Hotspot {
+                what: "village".into(),
+                name: v.name.clone(),
+                label: v.label_zh().into(),
+                this_month: a,
+                last_month: b,
+            });
         }
     }
     for (k, a) in &by_kind {
         let b = kind_prev.get(k).copied().unwrap_or(0);
         if *a > b {
-            hotspots.push(Hotspot { what: "kind".into(), name: k.clone(), this_month: *a, last_month: b });
+            hotspots.push(Hotspot {
+                what: "kind".into(),
+                name: k.clone(),
+                label: "类纠纷".into(),
+                this_month: *a,
+                last_month: b,
+            });
         }
     }
     hotspots
@@ -377,8 +399,17 @@ pub fn monthly_report(
     let complete = d.villages.iter().filter(|v| filed(v.id) as usize == periods.len()).count() as u32;
     let missing =
         d.villages.iter().filter(|v| (filed(v.id) as usize) < periods.len()).map(|v| v.name.clone()).collect();
-    let screening =
-        ScreeningCompletion { periods: periods.clone(), villages: d.villages.len() as u32, complete, missing };
+    let mut labels: Vec<&str> = d.villages.iter().map(|v| v.label_zh()).collect();
+    labels.sort_by_key(|l| ["村", "嘎查", "社区"].iter().position(|x| x == l));
+    labels.dedup();
+    let villages_label = if labels.is_empty() { "村".to_string() } else { labels.join("/") };
+    let screening = ScreeningCompletion {
+        periods: periods.clone(),
+        villages: d.villages.len() as u32,
+        villages_label,
+        complete,
+        missing,
+    };
 
     let mut subsidies = SubsidyFigures::default();
     for s in &d.subsidies {
@@ -437,6 +468,7 @@ pub fn monthly_report(
             );
             VillageScore {
                 village: v.name.clone(),
+                kind: v.label_zh().into(),
                 score: a.score,
                 settled_locally_permille: a.settled_locally_permille,
                 screening_permille: a.screening_permille,
@@ -451,6 +483,7 @@ pub fn monthly_report(
     Ok(MonthlyReport {
         unit_id: unit.id,
         unit_name: unit.name.clone(),
+        unit_kind: unit.label_zh().into(),
         month: format!("{:04}-{:02}", month.year, month.month),
         as_of: this_as_of,
         numbers: now_numbers,
@@ -513,11 +546,10 @@ fn summarise(n: &Numbers, p: &Numbers, hot: &[Hotspot], s: &ScreeningCompletion,
         ));
     }
     if let Some(h) = hot.first() {
-        let what = if h.what == "village" { "村" } else { "类纠纷" };
-        out.push_str(&format!("需重点关注：{}（{}）由{}件增至{}件。", h.name, what, h.last_month, h.this_month));
+        out.push_str(&format!("需重点关注：{}（{}）由{}件增至{}件。", h.name, h.label, h.last_month, h.this_month));
     }
     if s.villages > 0 {
-        out.push_str(&format!("排查完成{}/{}个村", s.complete, s.villages));
+        out.push_str(&format!("排查完成{}/{}个{}", s.complete, s.villages, s.villages_label));
         if !s.missing.is_empty() {
             out.push_str(&format!("，未完成：{}", s.missing.join("、")));
         }

@@ -110,3 +110,29 @@ fn a_village_that_did_nothing_does_not_rank_first() {
     let b_score = r.ranking.iter().find(|v| v.village == b).unwrap();
     assert_eq!((b_score.score, b_score.screening_permille), (1000, Some(1000)));
 }
+
+#[test]
+fn a_sumu_and_its_gacha_are_named_by_their_kind_not_town_and_village() {
+    let (store, policy) = (MemoryStore::new(), Policy::default());
+    small_world(&store);
+    let mut town = unit(&store, TOWN);
+    town.kind = Some(fengqiao_domain::UnitKind::Sumu);
+    let mut gacha = unit(&store, VILLAGES[1]);
+    gacha.kind = Some(fengqiao_domain::UnitKind::Gacha);
+    store.put_records(&[Record::Unit(town.clone()), Record::Unit(gacha.clone())]).unwrap();
+    // the gacha's disputes rise: a hotspot named as a 嘎查
+    store.put_records(&[dispute(1, GROUPS[1], may(3), None), dispute(2, GROUPS[1], may(4), None)]).unwrap();
+    let month = Month { year: 2026, month: 5 };
+    let r = monthly_report(&store, &policy, &town, month, may(31)).unwrap();
+    assert_eq!(r.unit_kind, "苏木");
+    let kinds: Vec<(&str, &str)> = r.ranking.iter().map(|v| (v.village.as_str(), v.kind.as_str())).collect();
+    assert!(kinds.contains(&(gacha.name.as_str(), "嘎查")), "{kinds:?}");
+    assert!(kinds.contains(&(unit(&store, VILLAGES[0]).name.as_str(), "村")), "{kinds:?}");
+    assert_eq!(r.screening.villages_label, "村/嘎查");
+    assert!(r.summary.contains(&format!("{}（嘎查）", gacha.name)), "{}", r.summary);
+    assert!(r.summary.contains("个村/嘎查"), "{}", r.summary);
+    let page = crate::reports::html::render(&r, chrono_tz::Asia::Shanghai);
+    assert!(page.contains("<td>嘎查</td>"), "the ranking row says 嘎查");
+    let gacha_report = monthly_report(&store, &policy, &gacha, month, may(31)).unwrap();
+    assert_eq!(gacha_report.unit_kind, "嘎查");
+}

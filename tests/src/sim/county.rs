@@ -77,6 +77,8 @@ fn add_sim_town(store: &dyn Store, devices: usize) -> anyhow::Result<(Uuid, Vec<
         name: "模拟镇".into(),
         level: UnitLevel::Town,
         parent: Some(county),
+        kind: None,
+        offices: vec![],
     };
     store.put_records(&[Record::Unit(town.clone())])?;
     let hash = fengqiao_server::auth::password::hash(SIM_PASSWORD).map_err(anyhow::Error::msg)?;
@@ -88,6 +90,8 @@ fn add_sim_town(store: &dyn Store, devices: usize) -> anyhow::Result<(Uuid, Vec<
             name: format!("模拟{v}村"),
             level: UnitLevel::Village,
             parent: Some(town.id),
+            kind: None,
+            offices: vec![],
         };
         let mut records = vec![Record::Unit(village.clone())];
         let mut leaders = Vec::new();
@@ -98,6 +102,8 @@ fn add_sim_town(store: &dyn Store, devices: usize) -> anyhow::Result<(Uuid, Vec<
                 name: format!("第{d}组"),
                 level: UnitLevel::Group,
                 parent: Some(village.id),
+                kind: None,
+                offices: vec![],
             };
             records.push(Record::Unit(group.clone()));
             for h in 0..HOUSEHOLDS_PER_GROUP {

@@ -285,6 +285,7 @@ impl FieldClient {
                 requested_by: a.user,
                 requested_at: a.now,
                 grade: Grade::General,
+                to_unit: None,
                 decision: None,
             })
         })

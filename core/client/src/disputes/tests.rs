@@ -14,7 +14,15 @@ use crate::store::{ClientStore, HeldCaseBlock, StoredSession};
 use crate::*;
 
 fn unit(n: u128, code: &str, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
-    OrgUnit { id: Uuid::from_u128(n), code: code.into(), name: code.into(), level, parent: parent.map(Uuid::from_u128) }
+    OrgUnit {
+        id: Uuid::from_u128(n),
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: parent.map(Uuid::from_u128),
+        kind: None,
+        offices: vec![],
+    }
 }
 
 const LEADER: u128 = 100;

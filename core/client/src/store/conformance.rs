@@ -431,6 +431,8 @@ pub fn list_records_newest_first(s: &dyn ClientStore) {
         name: "一组".into(),
         level: UnitLevel::Group,
         parent: None,
+        kind: None,
+        offices: vec![],
     });
     s.apply_pulled(
         me,

@@ -6,19 +6,29 @@ use uuid::Uuid;
 
 use crate::decide::view::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::model::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
-use crate::model::ladder::move_allowed;
+use crate::model::ladder::{move_allowed, Level};
 use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
 use crate::wire::{DecideEscalation, Op, OpEnvelope};
 
-pub use crate::decide::shared::{acts_as, level_unit};
-use crate::decide::shared::{from_unit, put_effects, visible_dispute};
+pub use crate::decide::shared::{acts_as, level_unit, office_for, offices_serving, unit_within};
+use crate::decide::shared::{put_effects, visible_dispute};
 
-/// Whether the actor handles the dispute at its current level.
+/// Whether the actor handles the dispute at its current level (at its handler
+/// unit: for the third level, the judicial office it went to).
 pub fn handles(actor: &Actor, d: &Dispute, scope: &[Uuid]) -> bool {
-    acts_as(actor, d.level.handlers(), from_unit(scope, d.handler_unit))
+    acts_as(actor, d.level.handlers(), &unit_within(scope, d.handler_unit))
+}
+
+/// The unit an escalation goes to: the one it names, else (a request made before
+/// requests named one) the level's unit.
+fn target_of(view: &dyn StateView, scope: &[Uuid], e: &Escalation) -> Result<Option<Uuid>, ViewError> {
+    match e.to_unit {
+        Some(u) => Ok(Some(u)),
+        None => level_unit(view, scope, e.to_level),
+    }
 }
 
 /// Whether the actor may decide an escalation (approver at the target level,
@@ -32,8 +42,8 @@ pub fn may_decide(view: &dyn StateView, actor: &Actor, e: &Escalation) -> Result
     if d.level != e.from_level || d.pending_escalation != Some(e.id) {
         return Ok(false);
     }
-    let Some(target) = level_unit(view, &scope, e.to_level)? else { return Ok(false) };
-    Ok(acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)))
+    let Some(target) = target_of(view, &scope, e)? else { return Ok(false) };
+    Ok(acts_as(actor, e.to_level.approvers(), &unit_within(&scope, target)))
 }
 
 fn flow(d: &mut Dispute, kind: FlowKind, actor: Uuid, now: DateTime<Utc>, note: String) -> Record {
@@ -251,12 +261,19 @@ fn report(
     if !actor.may_see(EntityKind::Dispute, &scope) {
         return nij("unit");
     }
-    let Some(handler_unit) = level_unit(view, &scope, d.level)? else {
-        return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
+    // at the third level: the reporter's own office among those serving the town
+    let candidates = match d.level {
+        Level::JudicialOffice => offices_serving(view, &scope)?,
+        level => level_unit(view, &scope, level)?.into_iter().collect(),
     };
-    if !acts_as(actor, d.level.handlers(), from_unit(&scope, handler_unit)) {
-        return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+    if candidates.is_empty() {
+        return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
     }
+    let Some(handler_unit) =
+        candidates.into_iter().find(|u| acts_as(actor, d.level.handlers(), &unit_within(&scope, *u)))
+    else {
+        return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+    };
     // a cited lead must exist (whether it is unknown or out of reach is not told)
     if let Some(lead) = d.lead_id {
         let visible = match view.lead_visit(lead)? {
@@ -358,9 +375,21 @@ fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<
     if let Err(m) = move_allowed(d.level, e.to_level, d.grade) {
         return reject(RejectionCode::InvalidField, m);
     }
-    if level_unit(view, &scope, e.to_level)?.is_none() {
-        return reject(RejectionCode::InvalidField, "to_level: no unit at that level above the dispute");
-    }
+    let target = if e.to_level == Level::JudicialOffice {
+        match office_for(view, &scope, e.to_unit)? {
+            Ok(office) => office,
+            Err(r) => return Ok(Verdict::Reject(r)),
+        }
+    } else {
+        let Some(unit) = level_unit(view, &scope, e.to_level)? else {
+            return reject(RejectionCode::InvalidField, "to_level: no unit at that level above the dispute");
+        };
+        if e.to_unit.is_some_and(|u| u != unit) {
+            return reject(RejectionCode::InvalidField, "to_unit：只有上报司法所时才可选择受理单位");
+        }
+        unit
+    };
+    e.to_unit = Some(target);
     e.from_level = d.level;
     e.requested_by = env.author;
     e.requested_at = now;
@@ -388,10 +417,10 @@ fn decide_escalation(
     let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
         return nij("escalation");
     };
-    let Some(target) = level_unit(view, &scope, e.to_level)? else {
+    let Some(target) = target_of(view, &scope, &e)? else {
         return reject(RejectionCode::InvalidState, "no unit at the requested level");
     };
-    if !acts_as(actor, e.to_level.approvers(), from_unit(&scope, target)) {
+    if !acts_as(actor, e.to_level.approvers(), &unit_within(&scope, target)) {
         return reject(RejectionCode::RoleNotAllowed, format!("only the {} approves this move", e.to_level.label_zh()));
     }
     if e.requested_by == env.author {

@@ -54,7 +54,15 @@ fn u(n: u128) -> Uuid {
 fn world() -> World {
     let mut m = HashMap::new();
     let mut unit = |id: u128, code: &str, level, parent: Option<u128>| {
-        let r = Record::Unit(OrgUnit { id: u(id), code: code.into(), name: code.into(), level, parent: parent.map(u) });
+        let r = Record::Unit(OrgUnit {
+            id: u(id),
+            code: code.into(),
+            name: code.into(),
+            level,
+            parent: parent.map(u),
+            kind: None,
+            offices: vec![],
+        });
         m.insert((EntityKind::Unit, u(id)), r);
     };
     unit(COUNTY, "C01", UnitLevel::County, None);
@@ -143,6 +151,7 @@ fn escalation(d: &Dispute, to: Level) -> Escalation {
         requested_by: Uuid::nil(),
         requested_at: Utc::now(),
         grade: d.grade,
+        to_unit: None,
         decision: None,
     }
 }
@@ -459,3 +468,6 @@ fn an_overflowing_subsidy_is_refused_not_wrapped() {
 
 #[path = "apply_races_tests.rs"]
 mod races;
+
+#[path = "offices_tests.rs"]
+mod offices;

@@ -83,7 +83,7 @@ pub(crate) fn decide(
         }
         Op::ReviewVillageRules(r) => {
             let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
-            let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else { return nij("village") };
+            let Some(town) = level_unit(view, &scope, Level::Town)? else { return nij("village") };
             if !actor.may(Action::ReviewVillageRules, from_unit(&scope, town)) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
                     reject(RejectionCode::RoleNotAllowed, "the township judicial office reviews village rules")
@@ -253,7 +253,18 @@ mod tests {
             units
                 .into_iter()
                 .map(|(id, code, level, parent)| {
-                    (id, Record::Unit(OrgUnit { id, code: code.into(), name: code.into(), level, parent }))
+                    (
+                        id,
+                        Record::Unit(OrgUnit {
+                            id,
+                            code: code.into(),
+                            name: code.into(),
+                            level,
+                            parent,
+                            kind: None,
+                            offices: vec![],
+                        }),
+                    )
                 })
                 .collect(),
         )

@@ -61,7 +61,15 @@ fn world() -> World {
         (6, UnitLevel::Group, Some(OTHER_VILLAGE)),
     ];
     for (n, level, parent) in units {
-        let u = OrgUnit { id: id(n), code: format!("U{n}"), name: format!("u{n}"), level, parent: parent.map(id) };
+        let u = OrgUnit {
+            id: id(n),
+            code: format!("U{n}"),
+            name: format!("u{n}"),
+            level,
+            parent: parent.map(id),
+            kind: None,
+            offices: vec![],
+        };
         w.records.insert((EntityKind::Unit, u.id), Record::Unit(u));
     }
     for (h, g) in [(HOME, 5), (OTHER_HOME, 6)] {

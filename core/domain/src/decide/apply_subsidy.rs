@@ -52,7 +52,7 @@ pub(crate) fn decide(
             let Some((d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
                 return nij("dispute");
             };
-            let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
+            let Some(town) = level_unit(view, &scope, Level::Town)? else {
                 return reject(RejectionCode::InvalidState, "the dispute lies in no town");
             };
             if !actor.may(Action::ReviewCaseFile, from_unit(&scope, town)) {

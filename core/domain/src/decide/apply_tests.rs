@@ -54,6 +54,8 @@ fn world() -> World {
             name: format!("u{id}"),
             level,
             parent: parent.map(Uuid::from_u128),
+            kind: None,
+            offices: vec![],
         })
     };
     put(unit(1, UnitLevel::County, None));

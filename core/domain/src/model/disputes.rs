@@ -197,6 +197,12 @@ pub struct Escalation {
     pub requested_at: DateTime<Utc>,
     /// Grade of the dispute at the request (for the inbox order).
     pub grade: Grade,
+    /// The unit it asks to go to: for the judicial-office level, the office chosen
+    /// in the request (required when several serve the dispute's town; it must
+    /// serve it); set by the server to the target unit. Absent in requests made
+    /// before offices were units: the level's unit then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_unit: Option<Uuid>,
     /// The decision, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<EscalationDecision>,

@@ -34,12 +34,14 @@ impl Level {
         }
     }
 
-    /// The org-unit level whose unit handles disputes at this level.
+    /// The org-unit level whose unit handles disputes at this level (a town's
+    /// own unit stands for its judicial office where no office unit serves it).
     pub fn unit_level(self) -> UnitLevel {
         match self {
             Level::Group => UnitLevel::Group,
             Level::Village => UnitLevel::Village,
-            Level::JudicialOffice | Level::Town => UnitLevel::Town,
+            Level::JudicialOffice => UnitLevel::JudicialOffice,
+            Level::Town => UnitLevel::Town,
         }
     }
 

@@ -27,6 +27,11 @@ pub enum RejectionCode {
     SelfApproval,
     /// A text field is longer than its limit (the message names the field).
     TextTooLong,
+    /// Several judicial offices serve the dispute's town and the move to the third
+    /// level names none of them.
+    OfficeChoiceRequired,
+    /// The judicial office named does not serve the dispute's town.
+    OfficeNotServing,
     /// A sanction names a statutory benefit (低保, 医保, 义务教育 …), which no
     /// village rules or policy may suspend.
     ProtectedBenefit,
@@ -45,6 +50,8 @@ impl RejectionCode {
             RejectionCode::InvalidState => "invalid_state",
             RejectionCode::SelfApproval => "self_approval",
             RejectionCode::TextTooLong => "text_too_long",
+            RejectionCode::OfficeChoiceRequired => "office_choice_required",
+            RejectionCode::OfficeNotServing => "office_not_serving",
             RejectionCode::ProtectedBenefit => "protected_benefit",
         }
     }

@@ -11,7 +11,7 @@ use super::{ImportProblem, Kind};
 /// A column the importer understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
-    /// Unit level: 旗/镇/村/组.
+    /// Unit level or kind: 旗, 镇/乡/苏木/街道, 司法所, 村/嘎查/社区, 组 (or English).
     Level,
     /// Parent unit's code path.
     Parent,
@@ -19,6 +19,8 @@ pub enum Field {
     Code,
     /// Unit name.
     Name,
+    /// The towns a judicial office serves (codes, separated by 、 , ; or spaces).
+    Serves,
     /// Sign-in name.
     Username,
     /// Display name.
@@ -45,11 +47,12 @@ pub enum Field {
 
 /// Every column of each kind: field, the template's (Chinese) header, accepted
 /// aliases (compared case-insensitively, ignoring spaces, `_` and `-`), required.
-pub const COLUMNS: [(Kind, Field, &str, &[&str], bool); 15] = [
+pub const COLUMNS: [(Kind, Field, &str, &[&str], bool); 16] = [
     (Kind::Units, Field::Level, "级别", &["层级", "level"], true),
     (Kind::Units, Field::Parent, "上级编码", &["上级", "parent", "parentcode", "parentpath"], false),
     (Kind::Units, Field::Code, "编码", &["代码", "code", "unitcode"], true),
     (Kind::Units, Field::Name, "名称", &["name", "unitname"], true),
+    (Kind::Units, Field::Serves, "服务乡镇", &["服务镇", "serves", "servedtowns"], false),
     (Kind::Users, Field::Username, "用户名", &["账号", "username", "login"], true),
     (Kind::Users, Field::DisplayName, "姓名", &["displayname", "name"], true),
     (Kind::Users, Field::Role, "角色", &["role"], true),

@@ -6,7 +6,7 @@ use fengqiao_domain::{Role, RoleGrant};
 use uuid::Uuid;
 
 use super::{run, ImportOptions, ImportReport, InputFile};
-use crate::store::conformance::{small_world, COUNTY, GROUPS};
+use crate::store::conformance::{small_world, COUNTY, GROUPS, TOWN};
 use crate::store::{MemoryStore, Store, UserRecord};
 
 fn csv(name: &str, text: &str) -> InputFile {
@@ -130,4 +130,107 @@ fn a_display_name_change_alone_is_allowed_and_a_new_admin_needs_confirmation() {
     let r = import(&store, &admin, ImportOptions { confirm_admin_grants: true, ..Default::default() });
     assert!(r.written, "{r:?}");
     assert_eq!(super::roles::audit_entries(&r, None, None)[0].action, crate::store::AuditAction::UserCreate);
+}
+
+fn unit_of(store: &dyn Store, id: Uuid) -> fengqiao_domain::OrgUnit {
+    match store.record(fengqiao_domain::EntityKind::Unit, id).unwrap() {
+        Some(fengqiao_domain::Record::Unit(u)) => u,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_kind_of_town_and_village_and_the_offices_serving_towns_are_imported() {
+    use fengqiao_domain::{UnitKind, UnitLevel};
+    let store = MemoryStore::new();
+    small_world(&store);
+    let file = csv(
+        "units.csv",
+        "级别,上级编码,编码,名称,服务乡镇\n\
+         苏木,,S1,巴音苏木,\n\
+         乡,,X1,团结乡,\n\
+         subdistrict,,J1,城关街道,\n\
+         镇,,Z1,陕坝镇,\n\
+         嘎查,S1,G1,巴音嘎查,\n\
+         gacha,S1,G2,乌兰嘎查,\n\
+         社区,J1,C1,新华社区,\n\
+         community,J1,C2,东风社区,\n\
+         村,X1,V1,永丰村,\n\
+         sumu,,S2,沙日苏木,\n\
+         township,,X2,和胜乡,\n\
+         组,S1/G1,G01,一组,\n\
+         中心司法所,,SF1,中心司法所,S1、X1、70\n\
+         judicial_office,,SF2,城关司法所,\"J1,70\"\n",
+    );
+    let r = import(&store, &file, ImportOptions::default());
+    assert!(r.written && r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.units.created, 14);
+    let county = |key: &str| super::validate::derived_id(COUNTY, "unit", key);
+    let kinds = [
+        ("S1", UnitLevel::Town, Some(UnitKind::Sumu), "苏木"),
+        ("X1", UnitLevel::Town, Some(UnitKind::Township), "乡"),
+        ("J1", UnitLevel::Town, Some(UnitKind::Subdistrict), "街道"),
+        ("Z1", UnitLevel::Town, None, "镇"),
+        ("S1/G1", UnitLevel::Village, Some(UnitKind::Gacha), "嘎查"),
+        ("S1/G2", UnitLevel::Village, Some(UnitKind::Gacha), "嘎查"),
+        ("J1/C1", UnitLevel::Village, Some(UnitKind::Community), "社区"),
+        ("J1/C2", UnitLevel::Village, Some(UnitKind::Community), "社区"),
+        ("X1/V1", UnitLevel::Village, None, "村"),
+        ("S2", UnitLevel::Town, Some(UnitKind::Sumu), "苏木"),
+        ("X2", UnitLevel::Town, Some(UnitKind::Township), "乡"),
+        ("SF1", UnitLevel::JudicialOffice, None, "司法所"),
+    ];
+    for (path, level, kind, label) in kinds {
+        let u = unit_of(&store, county(path));
+        assert_eq!((u.level, u.kind, u.label_zh()), (level, kind, label), "{path}");
+    }
+    let (sf1, sf2) = (county("SF1"), county("SF2"));
+    assert_eq!(unit_of(&store, sf1).parent, Some(COUNTY), "an office hangs under the county");
+    let mut both = vec![sf1, sf2];
+    both.sort();
+    assert_eq!(unit_of(&store, TOWN).offices, both, "an existing town served by two offices");
+    assert_eq!(unit_of(&store, county("S1")).offices, vec![sf1]);
+    assert_eq!(unit_of(&store, county("X1")).offices, vec![sf1]);
+    assert_eq!(unit_of(&store, county("J1")).offices, vec![sf2]);
+    assert!(unit_of(&store, county("Z1")).offices.is_empty(), "no office unit: the town stands for its office");
+
+    // staff bind to an office
+    let users = csv("users.csv", "用户名,姓名,角色,单位,初始密码\nsf.wang,王司法,司法所,SF1,Sf-initial-pw-01\n");
+    let r = import(&store, &users, ImportOptions::default());
+    assert!(r.written, "{:?}", r.problems);
+    let staff = store.user_by_username("sf.wang").unwrap().unwrap();
+    assert_eq!(staff.grants, vec![RoleGrant { role: Role::JudicialOffice, unit_id: sf1 }]);
+
+    // the same file again changes nothing; an office's row states all it serves
+    let again = import(&store, &file, ImportOptions::default());
+    assert_eq!((again.units.created, again.units.updated), (0, 0), "{:?}", again.units);
+    let fewer = csv("units.csv", "级别,上级编码,编码,名称,服务乡镇\n司法所,,SF1,中心司法所,S1\n");
+    let r = import(&store, &fewer, ImportOptions::default());
+    assert!(r.written && r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(unit_of(&store, TOWN).offices, vec![sf2], "SF1 no longer serves town 70; SF2 still does");
+    assert!(unit_of(&store, county("X1")).offices.is_empty());
+    assert_eq!(unit_of(&store, county("S1")).offices, vec![sf1]);
+}
+
+#[test]
+fn office_rows_name_towns_only_and_only_office_rows_name_towns() {
+    let store = MemoryStore::new();
+    small_world(&store);
+    let file = csv(
+        "units.csv",
+        "级别,上级编码,编码,名称,服务乡镇\n\
+         司法所,,SF1,一所,70/A0\n\
+         司法所,,SF2,二所,\n\
+         嘎查,70,G9,某嘎查,70\n\
+         司法所,70,SF3,三所,70\n\
+         司法所,,SF4,四所,NOPE\n",
+    );
+    let r = import(&store, &file, ImportOptions { dry_run: true, ..Default::default() });
+    let msgs: Vec<(u32, &str)> = r.problems.iter().map(|p| (p.row, p.message.as_str())).collect();
+    assert_eq!(r.units.invalid, 5, "{msgs:?}");
+    assert!(msgs.iter().any(|(row, m)| *row == 2 && m.contains("not a town")), "{msgs:?}");
+    assert!(msgs.iter().any(|(row, m)| *row == 3 && m.contains("at least one town")), "{msgs:?}");
+    assert!(msgs.iter().any(|(row, m)| *row == 4 && m.contains("only a 司法所")), "{msgs:?}");
+    assert!(msgs.iter().any(|(row, m)| *row == 5 && m.contains("belongs under")), "{msgs:?}");
+    assert!(msgs.iter().any(|(row, m)| *row == 6 && m.contains("not a town")), "{msgs:?}");
 }

@@ -26,19 +26,9 @@ pub fn derived_id(county: Uuid, what: &str, key: &str) -> Uuid {
 fn level_zh(l: UnitLevel) -> &'static str {
     match l {
         UnitLevel::County => "旗(县)",
-        UnitLevel::Town => "镇",
-        UnitLevel::Village => "村",
-        UnitLevel::Group => "组",
-    }
-}
-
-fn parse_level(s: &str) -> Option<UnitLevel> {
-    match s.trim().to_lowercase().as_str() {
-        "旗" | "县" | "旗县" | "county" => Some(UnitLevel::County),
-        "镇" | "乡" | "乡镇" | "town" => Some(UnitLevel::Town),
-        "村" | "village" => Some(UnitLevel::Village),
-        "组" | "村民小组" | "group" => Some(UnitLevel::Group),
-        _ => None,
+        UnitLevel::Town => "镇(乡/苏木/街道)",
+        UnitLevel::Village => "村(嘎查/社区)",
+        other => other.label_zh(),
     }
 }
 
@@ -146,6 +136,10 @@ fn status<T: PartialEq>(old: Option<&T>, new: &T) -> Status {
     }
 }
 
+#[path = "validate_units.rs"]
+mod units;
+use units::plan_units;
+
 /// Checks every table and plans the writes. Problems are appended in file order.
 pub fn plan(
     tables: &[Table],
@@ -173,109 +167,6 @@ pub fn plan(
     plan_households(tables, store, &tree, county.id, &mut plan, problems)?;
     plan_users(tables, store, policy, opts, &tree, county.id, &mut plan, problems)?;
     Ok(plan)
-}
-
-fn plan_units(tables: &[Table], tree: &mut Tree, plan: &mut Plan, problems: &mut Vec<ImportProblem>) {
-    // (table, row, level, parent path, code, name)
-    let mut rows: Vec<(usize, u32, UnitLevel, String, String, String)> = Vec::new();
-    for (ti, t) in tables.iter().enumerate().filter(|(_, t)| t.kind == Kind::Units) {
-        let mut r = Rows { t, problems };
-        for (row, cells) in &t.rows {
-            let level_text = r.required(*row, cells, Field::Level, "级别 (level)");
-            let level = level_text.as_deref().map(parse_level);
-            if let Some(None) = level {
-                r.report(*row, Field::Level, "unknown level: use 旗, 镇, 村 or 组");
-            }
-            let code = r.required(*row, cells, Field::Code, "编码 (code)");
-            if code.as_deref().is_some_and(|c| c.contains(['/', '／'])) {
-                r.report(*row, Field::Code, "a code may not contain '/'");
-                plan.invalid.units += 1;
-                continue;
-            }
-            let name = r.required(*row, cells, Field::Name, "名称 (name)");
-            let parent = r.text(*row, cells, Field::Parent).map(|p| norm_path(&p));
-            if let (Some(Some(level)), Some(code), Some(name), Some(parent)) = (level, code, name, parent) {
-                rows.push((ti, *row, level, parent, code, name));
-            } else {
-                plan.invalid.units += 1;
-            }
-        }
-    }
-    rows.sort_by_key(|(ti, row, level, ..)| (*level, *ti, *row));
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for (ti, row, level, parent, code, name) in rows {
-        let mut r = Rows { t: &tables[ti], problems };
-        let path = if level == UnitLevel::County {
-            String::new()
-        } else if parent.is_empty() {
-            code.clone()
-        } else {
-            format!("{parent}/{code}")
-        };
-        if let Some(first) = seen.get(&path) {
-            r.report(row, Field::Code, format!("duplicate unit {} (also row {first})", display_path(&path)));
-            plan.invalid.units += 1;
-            continue;
-        }
-        seen.insert(path.clone(), row);
-        let parent_unit = if level == UnitLevel::County {
-            if !parent.is_empty() {
-                r.report(row, Field::Parent, "the county has no parent");
-                plan.invalid.units += 1;
-                continue;
-            }
-            None
-        } else {
-            let expected = match level {
-                UnitLevel::Town => UnitLevel::County,
-                UnitLevel::Village => UnitLevel::Town,
-                _ => UnitLevel::Village,
-            };
-            match tree.by_path.get(&parent) {
-                None => {
-                    r.report(row, Field::Parent, format!("unknown parent unit {}", display_path(&parent)));
-                    plan.invalid.units += 1;
-                    continue;
-                }
-                Some(p) if p.level != expected => {
-                    r.report(
-                        row,
-                        Field::Parent,
-                        format!(
-                            "a {} belongs under a {}, but {} is a {}",
-                            level_zh(level),
-                            level_zh(expected),
-                            display_path(&parent),
-                            level_zh(p.level)
-                        ),
-                    );
-                    plan.invalid.units += 1;
-                    continue;
-                }
-                Some(p) => Some(p.id),
-            }
-        };
-        let existing = tree.by_path.get(&path).cloned();
-        if let Some(e) = existing.as_ref().filter(|e| e.level != level) {
-            let msg = format!("{} is already a {}, not a {}", display_path(&path), level_zh(e.level), level_zh(level));
-            r.report(row, Field::Level, msg);
-            plan.invalid.units += 1;
-            continue;
-        }
-        let id = match (&existing, level, &tree.county) {
-            (Some(e), ..) => e.id,
-            (None, UnitLevel::County, _) => derived_id(Uuid::nil(), "county", &code),
-            (None, _, Some(c)) => derived_id(c.id, "unit", &path),
-            (None, _, None) => derived_id(Uuid::nil(), "unit", &path),
-        };
-        let unit = OrgUnit { id, code, name, level, parent: parent_unit };
-        let st = status(tree.existing.get(&id), &unit);
-        if level == UnitLevel::County {
-            tree.county = Some(unit.clone());
-        }
-        tree.by_path.insert(path, unit.clone());
-        plan.units.push((Record::Unit(unit), st));
-    }
 }
 
 /// A path as people read it (the county is shown as 旗).
@@ -338,7 +229,7 @@ fn plan_households(
             let group = r.required(row, cells, Field::Group, "组 (group)").and_then(|g| match resolve(tree, &g) {
                 Some(u) if u.level == UnitLevel::Group => Some(u.id),
                 Some(u) => {
-                    r.report(row, Field::Group, format!("{} is a {}, not a group", norm_path(&g), level_zh(u.level)));
+                    r.report(row, Field::Group, format!("{} is a {}, not a group", norm_path(&g), u.label_zh()));
                     None
                 }
                 None => {
@@ -457,7 +348,7 @@ fn plan_users(
                         format!(
                             "role {} is not valid at a {} (it binds to a {})",
                             role.label_zh(),
-                            level_zh(u.level),
+                            u.label_zh(),
                             valid.join(" or ")
                         ),
                     );

@@ -43,6 +43,8 @@ fn unit(id: Uuid, level: UnitLevel, parent: Option<Uuid>) -> Record {
         name: format!("unit-{:x}", id.as_u128()),
         level,
         parent,
+        kind: None,
+        offices: vec![],
     })
 }
 
