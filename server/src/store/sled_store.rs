@@ -273,6 +273,7 @@ impl SledStore {
                     case_blocks,
                     case_numbers,
                     leads,
+                    users: &self.users,
                     stash: RefCell::new(None),
                 };
                 match f(&tx) {

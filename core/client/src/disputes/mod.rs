@@ -257,6 +257,7 @@ impl FieldClient {
             flow_count: 0,
             case_file: Vec::new(),
             credited: Vec::new(),
+            earlier_credit: Vec::new(),
             payees: Vec::new(),
         };
         // A few tries: another report on this phone may take the number between
@@ -581,6 +582,7 @@ fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
         flow_count: 0,
         case_file: Vec::new(),
         credited: Vec::new(),
+        earlier_credit: Vec::new(),
         payees: Vec::new(),
     }
 }

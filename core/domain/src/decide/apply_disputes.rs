@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::decide::payees::{check_mediators, is_paid};
 use crate::decide::view::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::credit::{all_levels, LevelCredit};
 use crate::model::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
 use crate::model::ladder::move_allowed;
 use crate::model::permissions::Actor;
@@ -87,13 +89,19 @@ pub(crate) fn decide(
             });
             let mut subsidies = Vec::new();
             if c.outcome == ClosingOutcome::Resolved {
-                // one case, one subsidy: owed to the mediators credited at the resolving level
-                d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
+                // one case, one subsidy: split across the credited levels, owed to
+                // the paid mediators among those credited (with no sessions, the closer)
+                if d.credited.is_empty() {
+                    d.credited.push(env.author);
+                }
+                d.payees = paid_among_credited(view, policy, &d, &scope)?;
                 let Some(estimate) = crate::model::subsidy::estimate_fen(&d, policy) else {
                     return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
                 };
-                let shares = crate::model::subsidy::split(estimate, d.payees.len());
-                for (payee, amount_fen) in d.payees.iter().zip(shares) {
+                let Some(shares) = crate::model::credit::case_payee_shares(&d, estimate, policy) else {
+                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                };
+                for (payee, amount_fen) in shares.iter().map(|(p, a)| (p, *a)) {
                     subsidies.push(Effect::Put {
                         record: Record::Subsidy(crate::model::subsidy::Subsidy {
                             id: crate::model::subsidy::subsidy_id(d.id, *payee),
@@ -125,6 +133,16 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(effects))
         }
         Op::RecordSession(m) => {
+            // the payees' rule, once the actor may record here at all (else case_record refuses)
+            if let Some((d, scope)) = visible_dispute(view, actor, m.dispute_id)? {
+                if refuse_unless_handler(actor, &d, &scope, false).is_none() {
+                    let mediators = if m.mediators.is_empty() { vec![env.author] } else { m.mediators.clone() };
+                    let chain = from_unit(&scope, d.handler_unit);
+                    if let Some(r) = check_mediators(view, d.level, d.handler_unit, chain, &mediators)? {
+                        return Ok(Verdict::Reject(r));
+                    }
+                }
+            }
             case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author, d| {
                 let mut m = m.clone();
                 m.author = author;
@@ -167,6 +185,27 @@ pub(crate) fn decide(
         }
         _ => reject(RejectionCode::InvalidField, "not a dispute operation"),
     }
+}
+
+/// The paid mediators among everyone credited on the dispute, at every level,
+/// in ladder order (see [`crate::decide::payees::is_paid`]).
+fn paid_among_credited(
+    view: &dyn StateView,
+    policy: &Policy,
+    d: &Dispute,
+    scope: &[Uuid],
+) -> Result<Vec<Uuid>, ViewError> {
+    let mut payees = Vec::new();
+    for credit in all_levels(&d.earlier_credit, d.level, &d.credited) {
+        let Some(unit) = level_unit(view, scope, credit.level)? else { continue };
+        let chain = from_unit(scope, unit);
+        for who in &credit.mediators {
+            if !payees.contains(who) && is_paid(view, policy, *who, credit.level, unit, chain)? {
+                payees.push(*who);
+            }
+        }
+    }
+    Ok(payees)
 }
 
 /// `Some(verdict)` refusing an actor who does not handle the dispute at its level
@@ -421,7 +460,11 @@ fn decide_escalation(
         d.level = e.to_level;
         d.handler_unit = target;
         d.level_since = now;
-        d.credited.clear();
+        // the level left keeps its credit (ADR 0027)
+        let left = std::mem::take(&mut d.credited);
+        if !left.is_empty() {
+            d.earlier_credit.push(LevelCredit { level: e.from_level, mediators: left });
+        }
         FlowKind::EscalationApproved
     } else {
         FlowKind::EscalationRefused

@@ -205,6 +205,9 @@ mod tests {
         fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
             Ok(None)
         }
+        fn person(&self, _: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
+            Ok(crate::decide::view::PersonLookup::CannotTell)
+        }
     }
 
     fn set_rules(items: usize, policy: &Policy) -> Verdict {

@@ -12,11 +12,11 @@ use crate::model::org::Role;
 use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
 use crate::model::subsidy::{
-    amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
+    amount_fen, consultation_amount_fen, missing_items, quality_percent, subsidy_id, ConsultationReview, PaymentBatch, Subsidy, SubsidyStatus,
 };
 use crate::policy::Policy;
 use crate::wire::rejection::RejectionCode;
-use crate::wire::{Op, OpEnvelope};
+use crate::wire::{Op, OpEnvelope, ReviewConsultation};
 
 /// Who reviews case files: the township judicial office (for disputes in its town).
 pub const REVIEWERS: &[Role] = &[Role::JudicialOffice];
@@ -101,9 +101,11 @@ pub(crate) fn decide(
             let Some(amount) = amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy) else {
                 return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
             };
-            let shares = split(amount, d.payees.len());
+            let Some(shares) = crate::model::credit::case_payee_shares(&d, amount, policy) else {
+                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+            };
             let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
-            for (payee, share) in d.payees.clone().iter().zip(shares) {
+            for (payee, share) in shares.iter().map(|(p, a)| (p, *a)) {
                 let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
                 match s.status {
                     SubsidyStatus::Accrued | SubsidyStatus::UnderReview => {}
@@ -143,17 +145,24 @@ pub(crate) fn decide(
             if view.get(EntityKind::Consultation, c.id)?.is_some() {
                 return Ok(Verdict::Apply(vec![]));
             }
+            // the review is the judicial office's: never taken from the advisor's payload
+            c.review = None;
             let mut effects = put_effects(&scope, vec![Record::Consultation(c.clone())]);
+            // accrued at the estimate of the advisor's own record, approved only by review
+            let estimate = match c.outcome {
+                Some(o) => consultation_amount_fen(o, c.satisfaction, policy).unwrap_or(0),
+                None => 0,
+            };
             let s = Subsidy {
                 id: subsidy_id(c.id, c.advisor),
                 dispute_id: None,
                 consultation_id: Some(c.id),
                 case_number: format!("ZX-{}", &c.id.simple().to_string()[..12]),
                 payee: c.advisor,
-                amount_fen: policy.subsidy.consultation_fen,
-                status: SubsidyStatus::Approved,
+                amount_fen: estimate,
+                status: SubsidyStatus::Accrued,
                 accrued_at: now,
-                approved_at: Some(now),
+                approved_at: None,
                 batch_id: None,
                 paid_at: None,
                 payment_ref: String::new(),
@@ -165,6 +174,7 @@ pub(crate) fn decide(
             });
             Ok(Verdict::Apply(effects))
         }
+        Op::ReviewConsultation(r) => review_consultation(env, actor, policy, view, now, r),
         Op::CreatePaymentBatch(b) => {
             let Some(county) = actor.grants.iter().find(|g| PAYERS.contains(&g.role)).map(|g| g.unit_id) else {
                 return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
@@ -261,4 +271,64 @@ pub(crate) fn decide(
         }
         _ => reject(RejectionCode::InvalidField, "not a subsidy operation"),
     }
+}
+
+/// The judicial office of the consultation's town reviews it (the same reviewer
+/// rule as case files): it confirms or corrects the outcome and satisfaction, and
+/// the advisor's subsidy is approved at the policy's rate for the reviewed values.
+/// A review after the subsidy is batched, paid or rejected is refused; one before
+/// re-prices it.
+fn review_consultation(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    r: &ReviewConsultation,
+) -> Out {
+    let Some(Record::Consultation(mut c)) = view.get(EntityKind::Consultation, r.consultation_id)? else {
+        return nij("consultation");
+    };
+    let Some(scope) = unit_scope(view, c.village_id)? else { return nij("consultation") };
+    if !actor.may_see(EntityKind::Consultation, &scope) {
+        return nij("consultation");
+    }
+    let Some(town) = level_unit(view, &scope, Level::JudicialOffice)? else {
+        return reject(RejectionCode::InvalidState, "该咨询所在的村不属于任何乡镇，无法评查");
+    };
+    if !acts_as(actor, REVIEWERS, from_unit(&scope, town)) {
+        return reject(RejectionCode::RoleNotAllowed, "法律咨询由本乡镇司法所评查，其他角色不能评查");
+    }
+    if c.advisor == env.author {
+        return reject(RejectionCode::SelfApproval, "不能评查自己记录的法律咨询");
+    }
+    let Some(amount) = consultation_amount_fen(r.outcome, r.satisfaction, policy) else {
+        return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查咨询补贴政策");
+    };
+    let mut effects = Vec::new();
+    if let Some(mut s) = load_subsidy(view, subsidy_id(c.id, c.advisor))? {
+        match s.status {
+            SubsidyStatus::Accrued | SubsidyStatus::UnderReview | SubsidyStatus::Approved => {}
+            _ => {
+                return reject(
+                    RejectionCode::InvalidState,
+                    "该咨询补贴已列入支付批次、已支付或已驳回：评查结果不能再改",
+                )
+            }
+        }
+        s.status = SubsidyStatus::Approved;
+        s.amount_fen = amount;
+        s.approved_at = Some(now);
+        s.reason.clear();
+        effects.extend(subsidy_put(view, s)?);
+    }
+    c.review = Some(ConsultationReview {
+        outcome: r.outcome,
+        satisfaction: r.satisfaction,
+        note: r.note.clone(),
+        reviewer: env.author,
+        reviewed_at: now,
+    });
+    effects.insert(0, Effect::Put { record: Record::Consultation(c), scope });
+    Ok(Verdict::Apply(effects))
 }

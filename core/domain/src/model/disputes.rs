@@ -133,6 +133,10 @@ pub struct Dispute {
     /// Mediators credited at the current level (from its sessions; kept by the server).
     #[serde(default)]
     pub credited: Vec<Uuid>,
+    /// The credit of the levels the dispute has left, lowest first (kept by the
+    /// server): moving up keeps each level's credit (see [`crate::model::credit`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_credit: Vec<crate::model::credit::LevelCredit>,
     /// Who the case's subsidy is owed to, once resolved (kept by the server).
     #[serde(default)]
     pub payees: Vec<Uuid>,

@@ -58,6 +58,32 @@ const DISPUTE_ROLES: &[Role] = &[
     Role::TownCommittee,
 ];
 
+/// The roles that may mediate (be credited in a mediation session) at a ladder
+/// level, bound to a unit inside that level's unit or above it on its chain:
+/// the level's handlers, the people's mediators (人民调解员), and, from the
+/// village up, the legal advisors; the town's committee also takes in the judicial
+/// office, first secretaries and village cadres (镇级综合调委会 … 吸收各包村干部、
+/// 第一书记、法律顾问). Whether one of them is *paid* is the county's
+/// `subsidy.paid_roles`.
+pub const fn mediates_at(level: crate::model::ladder::Level) -> &'static [Role] {
+    use crate::model::ladder::Level;
+    match level {
+        Level::Group => &[Role::GroupLeader, Role::Mediator],
+        Level::Village => {
+            &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre, Role::Mediator, Role::LegalAdvisor]
+        }
+        Level::JudicialOffice => &[Role::JudicialOffice, Role::Mediator, Role::LegalAdvisor],
+        Level::Town => &[
+            Role::TownCommittee,
+            Role::JudicialOffice,
+            Role::Mediator,
+            Role::LegalAdvisor,
+            Role::FirstSecretary,
+            Role::VillageCadre,
+        ],
+    }
+}
+
 /// Whether a role sees records of a kind (inside its units).
 pub fn sees(role: Role, entity: EntityKind) -> bool {
     match entity {

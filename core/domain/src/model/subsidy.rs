@@ -93,6 +93,38 @@ pub struct CaseReview {
     pub reviewed_at: DateTime<Utc>,
 }
 
+/// What came of a legal consultation (处置结果).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsultationOutcome {
+    /// 已解决: the question was answered and settled.
+    Solved,
+    /// 已引导: referred on (to mediation, legal aid, the court).
+    Referred,
+    /// 未解决
+    NotSolved,
+}
+
+/// The judicial office's review of a consultation: it confirms or corrects the
+/// outcome and the villager's satisfaction (e.g. after calling the villager back);
+/// the advisor is paid from these values only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsultationReview {
+    /// Reviewed outcome.
+    pub outcome: ConsultationOutcome,
+    /// Reviewed satisfaction.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: String,
+    /// Reviewer (set by the server).
+    pub reviewer: Uuid,
+    /// Server time.
+    pub reviewed_at: DateTime<Utc>,
+}
+
 /// A legal consultation logged by a village's legal advisor (法律咨询).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -112,6 +144,27 @@ pub struct Consultation {
     /// The advisor (set by the server).
     #[serde(default)]
     pub advisor: Uuid,
+    /// What came of it, as the advisor records it (absent in older payloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ConsultationOutcome>,
+    /// The judicial office's review (set by `review_consultation`); until then
+    /// the consultation's subsidy is an unapproved estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ConsultationReview>,
+}
+
+/// What a consultation pays for an outcome and satisfaction: the policy's
+/// percent of `consultation_fen`, rounded down to the fen; `None` if the
+/// arithmetic overflows (a checked policy never does) or the table lacks the pair
+/// (a checked policy has every pair).
+pub fn consultation_amount_fen(
+    outcome: ConsultationOutcome,
+    satisfaction: crate::model::disputes::Satisfaction,
+    policy: &Policy,
+) -> Option<i64> {
+    let s = &policy.subsidy;
+    let rate = s.consultation_rates.iter().find(|r| r.outcome == outcome && r.satisfaction == satisfaction)?;
+    s.consultation_fen.checked_mul(i64::from(rate.percent))?.checked_div(100)
 }
 
 /// A payment batch made by the county from approved subsidies.

@@ -18,6 +18,8 @@
 //!   [`MAX_DAYS`]; `auth.refresh_ttl_days` and `photos.upload_expiry_hours` at
 //!   most [`MAX_DAYS`] (added to the clock at run time).
 //! - `subsidy.checklist`: codes present and unique.
+//! - The pay rules (`subsidy.paid_roles`, `subsidy.resolving_level_percent`,
+//!   `subsidy.consultation_rates`): see [`crate::policy::pay_check`].
 //! - Subsidy amounts: each rate at most [`MAX_AMOUNT_FEN`], and so is the
 //!   formula's worst case ([`crate::model::subsidy::worst_case_fen`]), computed with
 //!   checked arithmetic.
@@ -125,6 +127,7 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
     window("disputes.confirmation_within_days", "申请司法确认的期限", p.disputes.confirmation_within_days)?;
     window("subsidy.pay_within_days", "补贴支付期限", p.subsidy.pay_within_days)?;
     lifetimes(p)?;
+    crate::policy::pay_check::check(p)?;
     amounts(p)
 }
 

@@ -46,6 +46,7 @@ impl Op {
                 check("question", &c.question, true, note)?;
                 check("answer", &c.answer, false, note)
             }
+            Op::ReviewConsultation(r) => check("note", &r.note, false, note),
             Op::CreatePaymentBatch(_) | Op::ReviewVillageRules(_) => Ok(()),
             Op::MarkBatchPaid(m) => m.validate(),
             Op::RejectSubsidy(r) => r.validate(policy),

@@ -27,6 +27,13 @@ pub enum RejectionCode {
     SelfApproval,
     /// A text field is longer than its limit (the message names the field).
     TextTooLong,
+    /// A credited mediator (a payee) is no user of the system.
+    MediatorUnknown,
+    /// A credited mediator's account is disabled.
+    MediatorDisabled,
+    /// A credited mediator holds no role that mediates at the session's level
+    /// within (or above) that level's unit.
+    MediatorNotAllowed,
 }
 
 impl RejectionCode {
@@ -42,6 +49,9 @@ impl RejectionCode {
             RejectionCode::InvalidState => "invalid_state",
             RejectionCode::SelfApproval => "self_approval",
             RejectionCode::TextTooLong => "text_too_long",
+            RejectionCode::MediatorUnknown => "mediator_unknown",
+            RejectionCode::MediatorDisabled => "mediator_disabled",
+            RejectionCode::MediatorNotAllowed => "mediator_not_allowed",
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum Op {
     ReviewCaseFile(CaseReview),
     /// Log a legal consultation (legal advisor).
     RecordConsultation(Consultation),
+    /// Review a legal consultation: confirm or correct its outcome and the
+    /// villager's satisfaction, which price the advisor's subsidy (judicial office).
+    ReviewConsultation(ReviewConsultation),
     /// Put approved subsidies in a payment batch (county admin).
     CreatePaymentBatch(CreatePaymentBatch),
     /// Mark a batch paid (county admin).
@@ -69,6 +72,21 @@ pub struct ReviewVillageRules {
     pub village_id: Uuid,
     /// Reviewed as lawful (true) or not yet / withdrawn (false).
     pub reviewed: bool,
+}
+
+/// Body of `review_consultation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewConsultation {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The reviewed outcome.
+    pub outcome: crate::model::subsidy::ConsultationOutcome,
+    /// The reviewed satisfaction of the villager.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// The reviewer's note (e.g. what the villager said when called back).
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Body of `restore_household`.
@@ -154,6 +172,7 @@ impl Op {
             Op::CloseDispute(_) => "close_dispute",
             Op::ReviewCaseFile(_) => "review_case_file",
             Op::RecordConsultation(_) => "record_consultation",
+            Op::ReviewConsultation(_) => "review_consultation",
             Op::CreatePaymentBatch(_) => "create_payment_batch",
             Op::MarkBatchPaid(_) => "mark_batch_paid",
             Op::RejectSubsidy(_) => "reject_subsidy",
@@ -180,6 +199,7 @@ impl Op {
             Op::CloseDispute(c) => (EntityKind::Dispute, c.dispute_id),
             Op::ReviewCaseFile(r) => (EntityKind::CaseReview, r.id),
             Op::RecordConsultation(c) => (EntityKind::Consultation, c.id),
+            Op::ReviewConsultation(r) => (EntityKind::Consultation, r.consultation_id),
             Op::CreatePaymentBatch(b) => (EntityKind::PaymentBatch, b.id),
             Op::MarkBatchPaid(b) => (EntityKind::PaymentBatch, b.batch_id),
             Op::RejectSubsidy(r) => (EntityKind::Subsidy, r.subsidy_id),
