@@ -1,4 +1,6 @@
-//! `/v1/subsidies/*`: my subsidies, one subsidy, the county ledger, payment batches.
+//! `/v1/subsidies/*`: my subsidies, one subsidy, the county ledger, payment
+//! batches; `/v1/consultations/{id}/review`: the judicial office's review of a
+//! legal consultation, which prices the advisor's subsidy.
 //! State changes go through the same operations as phones push.
 
 use axum::extract::{Path, Query, State};
@@ -7,7 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use fengqiao_domain::apply_subsidy::PAYERS;
-use fengqiao_domain::wire::{CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome};
+use fengqiao_domain::disputes::Satisfaction;
+use fengqiao_domain::subsidy::ConsultationOutcome;
+use fengqiao_domain::wire::{
+    CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome, ReviewConsultation,
+};
 use fengqiao_domain::{EntityKind, Record, WIRE_VERSION};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -162,5 +168,44 @@ pub async fn mark_paid(
 ) -> ApiResult<StatusCode> {
     county_admin(&caller)?;
     apply_as(&st, &caller, Op::MarkBatchPaid(MarkBatchPaid { batch_id: id, payment_ref: body.payment_ref })).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of a consultation's review.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultationReviewBody {
+    /// The reviewed outcome (confirming or correcting the advisor's).
+    pub outcome: ConsultationOutcome,
+    /// The villager's reviewed satisfaction.
+    pub satisfaction: Satisfaction,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Review a legal consultation (the judicial office of its town): the reviewed
+/// outcome and satisfaction price the advisor's subsidy by the policy's
+/// `subsidy.consultation_rates` and approve it; until then it pays nothing.
+/// A review after the subsidy is batched, paid or rejected is refused (422
+/// `invalid_state`); one before re-prices it.
+#[utoipa::path(post, path = "/v1/consultations/{id}/review", tag = "subsidies", request_body = ConsultationReviewBody,
+    security(("bearer" = [])), params(("id" = Uuid, Path, description = "consultation id")),
+    responses((status = 204), (status = 404, body = ErrorBody, description = "no such consultation within the caller's units"),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not the town's judicial office, the subsidy already batched or paid, or a bad field")))]
+pub async fn review_consultation(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<Uuid>,
+    super::error::ApiJson(body): super::error::ApiJson<ConsultationReviewBody>,
+) -> ApiResult<StatusCode> {
+    let op = Op::ReviewConsultation(ReviewConsultation {
+        consultation_id: id,
+        outcome: body.outcome,
+        satisfaction: body.satisfaction,
+        note: body.note,
+    });
+    apply_as(&st, &caller, op).await?;
     Ok(StatusCode::NO_CONTENT)
 }

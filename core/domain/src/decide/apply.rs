@@ -16,8 +16,8 @@ use crate::WIRE_VERSION;
 
 use crate::decide::view::not_in_jurisdiction;
 pub use crate::decide::view::{
-    household_scope, known_scope, record_scope, unit_scope, Effect, PersonFacts, PersonLookup, StateView, Verdict, ViewError,
-    MAX_DEPTH,
+    household_scope, known_scope, record_scope, unit_scope, Effect, PersonFacts, PersonLookup, StateView, Verdict,
+    ViewError, MAX_DEPTH,
 };
 
 /// Decides one operation for an authenticated actor at server time `now`.

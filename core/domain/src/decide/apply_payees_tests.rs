@@ -4,8 +4,8 @@
 //! officials credited without money, and consultations paid only once reviewed.
 
 use super::*;
-use crate::model::subsidy::{Consultation, ConsultationOutcome, SubsidyStatus};
 use crate::model::disputes::Satisfaction;
+use crate::model::subsidy::{Consultation, ConsultationOutcome, SubsidyStatus};
 use crate::wire::ReviewConsultation;
 
 fn close_resolved(d: &Dispute) -> Op {
@@ -77,7 +77,8 @@ fn a_view_that_cannot_tell_leaves_the_payee_rule_to_the_server() {
         }
     }
     let op = session(&d, vec![Uuid::now_v7()]);
-    let v = crate::decide::apply::decide(&env(&leader, op.clone()), &leader, &Policy::default(), &Phone(&w), Utc::now());
+    let v =
+        crate::decide::apply::decide(&env(&leader, op.clone()), &leader, &Policy::default(), &Phone(&w), Utc::now());
     assert!(matches!(v, Ok(Verdict::Apply(_))), "the phone lets it through: {v:?}");
     assert_eq!(code(&run(&w, &leader, op)), Some(RejectionCode::MediatorUnknown), "the server refuses");
 }
@@ -148,8 +149,24 @@ fn a_credited_official_outside_the_paid_list_gets_credit_and_no_money() {
     // a county that pays its office staff lists the role
     let mut pays_all = Policy::default();
     pays_all.subsidy.paid_roles.push(Role::JudicialOffice);
-    assert!(crate::decide::payees::is_paid(&w, &pays_all, judicial.user_id, Level::JudicialOffice, u(TOWN), &[u(TOWN), u(COUNTY)]).unwrap());
-    assert!(!crate::decide::payees::is_paid(&w, &Policy::default(), judicial.user_id, Level::JudicialOffice, u(TOWN), &[u(TOWN), u(COUNTY)]).unwrap());
+    assert!(crate::decide::payees::is_paid(
+        &w,
+        &pays_all,
+        judicial.user_id,
+        Level::JudicialOffice,
+        u(TOWN),
+        &[u(TOWN), u(COUNTY)]
+    )
+    .unwrap());
+    assert!(!crate::decide::payees::is_paid(
+        &w,
+        &Policy::default(),
+        judicial.user_id,
+        Level::JudicialOffice,
+        u(TOWN),
+        &[u(TOWN), u(COUNTY)]
+    )
+    .unwrap());
 }
 
 fn consultation(village: u128) -> Consultation {
@@ -205,9 +222,7 @@ fn an_unreviewed_consultation_pays_nothing_and_the_review_prices_it() {
     }
     // the county cannot batch it yet
     let admin = person(Role::CountyAdmin, COUNTY);
-    let batch = |id: Uuid| {
-        Op::CreatePaymentBatch(crate::wire::CreatePaymentBatch { id, subsidy_ids: vec![s.id] })
-    };
+    let batch = |id: Uuid| Op::CreatePaymentBatch(crate::wire::CreatePaymentBatch { id, subsidy_ids: vec![s.id] });
     assert_eq!(code(&run(&w, &admin, batch(Uuid::now_v7()))), Some(RejectionCode::InvalidState));
     // reviewed by the same rule as case files: the town's judicial office, not the advisor or the village
     let secretary = person(Role::VillageSecretary, V1);
@@ -218,11 +233,17 @@ fn an_unreviewed_consultation_pays_nothing_and_the_review_prices_it() {
     assert_eq!(code(&r), Some(RejectionCode::RoleNotAllowed));
     assert!(rejection(&r).message.contains("司法所"));
     // the review corrects the outcome: referred on, villager neutral → 60 % of 2 000
-    assert!(matches!(run(&w, &judicial, review(&c, ConsultationOutcome::Referred, Satisfaction::Neutral)), Verdict::Apply(_)));
+    assert!(matches!(
+        run(&w, &judicial, review(&c, ConsultationOutcome::Referred, Satisfaction::Neutral)),
+        Verdict::Apply(_)
+    ));
     let s = subsidy_of(&w, &c, &advisor);
     assert_eq!((s.status, s.amount_fen), (SubsidyStatus::Approved, 1_200));
     // a second review before batching re-prices it
-    assert!(matches!(run(&w, &judicial, review(&c, ConsultationOutcome::NotSolved, Satisfaction::Dissatisfied)), Verdict::Apply(_)));
+    assert!(matches!(
+        run(&w, &judicial, review(&c, ConsultationOutcome::NotSolved, Satisfaction::Dissatisfied)),
+        Verdict::Apply(_)
+    ));
     assert_eq!(subsidy_of(&w, &c, &advisor).amount_fen, 0);
     run(&w, &judicial, review(&c, ConsultationOutcome::Solved, Satisfaction::Neutral));
     assert_eq!(subsidy_of(&w, &c, &advisor).amount_fen, 1_600);

@@ -135,10 +135,7 @@ fn subsidy_ops_lost_to_a_colleagues_batch_are_conflicts_carrying_the_subsidy() {
         satisfaction: crate::model::disputes::Satisfaction::Satisfied,
         note: String::new(),
     };
-    assert!(matches!(
-        run(&w, &person(Role::JudicialOffice, TOWN), Op::ReviewConsultation(review)),
-        Verdict::Apply(_)
-    ));
+    assert!(matches!(run(&w, &person(Role::JudicialOffice, TOWN), Op::ReviewConsultation(review)), Verdict::Apply(_)));
     let subsidy = crate::model::subsidy::subsidy_id(consultation.id, advisor.user_id);
     let (admin_a, admin_b) = (person(Role::CountyAdmin, COUNTY), person(Role::CountyAdmin, COUNTY));
     let seen = Some(w.last_seq());

@@ -12,7 +12,8 @@ use crate::model::org::Role;
 use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
 use crate::model::subsidy::{
-    amount_fen, consultation_amount_fen, missing_items, quality_percent, subsidy_id, ConsultationReview, PaymentBatch, Subsidy, SubsidyStatus,
+    amount_fen, consultation_amount_fen, missing_items, quality_percent, subsidy_id, ConsultationReview, PaymentBatch,
+    Subsidy, SubsidyStatus,
 };
 use crate::policy::Policy;
 use crate::wire::rejection::RejectionCode;

@@ -58,7 +58,12 @@ pub fn all_levels(earlier: &[LevelCredit], current_level: Level, current: &[Uuid
 /// resolving level `resolving_percent` (rounded down), the others the rest,
 /// equally, the remainder fen one each to the lowest first. Sums exactly to
 /// `amount_fen`; `None` if the arithmetic overflows or `resolving_percent` > 100.
-pub fn level_shares(amount_fen: i64, levels: &[LevelCredit], resolving: Level, resolving_percent: u32) -> Option<Vec<i64>> {
+pub fn level_shares(
+    amount_fen: i64,
+    levels: &[LevelCredit],
+    resolving: Level,
+    resolving_percent: u32,
+) -> Option<Vec<i64>> {
     if resolving_percent > 100 {
         return None;
     }

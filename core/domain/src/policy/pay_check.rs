@@ -42,7 +42,8 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
     }
     const OUTCOMES: [ConsultationOutcome; 3] =
         [ConsultationOutcome::Solved, ConsultationOutcome::Referred, ConsultationOutcome::NotSolved];
-    const SATISFACTION: [Satisfaction; 3] = [Satisfaction::Satisfied, Satisfaction::Neutral, Satisfaction::Dissatisfied];
+    const SATISFACTION: [Satisfaction; 3] =
+        [Satisfaction::Satisfied, Satisfaction::Neutral, Satisfaction::Dissatisfied];
     let key = "subsidy.consultation_rates";
     for r in &s.consultation_rates {
         if r.percent > 100 {
@@ -55,7 +56,9 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
             if n != 1 {
                 return refuse(
                     key,
-                    format!("处置结果 {o:?} 与满意度 {sat:?} 的组合须恰有一行，现有 {n} 行（评查后的每种结果都要有价）"),
+                    format!(
+                        "处置结果 {o:?} 与满意度 {sat:?} 的组合须恰有一行，现有 {n} 行（评查后的每种结果都要有价）"
+                    ),
                 );
             }
         }
@@ -96,7 +99,14 @@ mod tests {
             (
                 rates(
                     &[
-                        "solved", "solved", "solved", "referred", "referred", "referred", "not_solved", "not_solved",
+                        "solved",
+                        "solved",
+                        "solved",
+                        "referred",
+                        "referred",
+                        "referred",
+                        "not_solved",
+                        "not_solved",
                         "not_solved",
                     ]
                     .iter()
