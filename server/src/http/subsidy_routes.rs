@@ -24,6 +24,7 @@ use super::report_routes::{negotiate, send_table, Format};
 use super::AppState;
 use crate::auth::service::Caller;
 use crate::reports::subsidies::{ledger_cells, lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS};
+use crate::store::{AuditAction, AuditEntry};
 
 /// The caller's own subsidies, with totals by month and status.
 #[utoipa::path(get, path = "/v1/subsidies/mine", tag = "subsidies", security(("bearer" = [])),
@@ -99,7 +100,8 @@ pub async fn ledger(
     send_table(format, "补贴台账", "subsidy-ledger", &LEDGER_HEADERS, &cells)
 }
 
-/// Applies one operation as the caller (the same path as a phone's push).
+/// Applies one operation as the caller (the same path as a phone's push, with
+/// the same audit entry: who, what kind, which record, how it ended).
 async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
     let env = OpEnvelope {
         op_id: Uuid::now_v7(),
@@ -110,7 +112,26 @@ async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
         seen: None,
     };
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
-    let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &[env], Utc::now())).await??;
+    let answers = tokio::task::spawn_blocking(move || {
+        let audit = |answers: &[fengqiao_domain::wire::OpAnswer]| -> Vec<AuditEntry> {
+            answers
+                .iter()
+                .map(|a| {
+                    let outcome = match &a.outcome {
+                        Outcome::Applied { .. } => "applied".to_string(),
+                        Outcome::Duplicate { .. } => "duplicate".to_string(),
+                        Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
+                        Outcome::Conflict { .. } => "conflict".to_string(),
+                    };
+                    let target = env.op.record_ref().1.to_string();
+                    AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
+                        .detail(env.op.kind_name())
+                })
+                .collect()
+        };
+        store.apply_ops_audited(&actor, &policy, std::slice::from_ref(&env), Utc::now(), &audit)
+    })
+    .await??;
     match answers.into_iter().next().map(|a| a.outcome) {
         Some(Outcome::Applied { .. }) | Some(Outcome::Duplicate { .. }) => Ok(()),
         Some(Outcome::Rejected { code, message }) => {

@@ -28,9 +28,8 @@ pub(super) struct SledTx<'a> {
     pub(super) case_blocks: &'a TransactionalTree,
     pub(super) case_numbers: &'a TransactionalTree,
     pub(super) leads: &'a TransactionalTree,
-    /// The users (read outside the transaction: only the admin writes them, and a
-    /// role change racing a push is settled either way).
-    pub(super) users: &'a sled::Tree,
+    /// The users (read only: who may be credited and paid).
+    pub(super) users: &'a TransactionalTree,
     pub(super) stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -78,7 +77,7 @@ impl StateView for SledTx<'_> {
         }
     }
     fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError> {
-        match self.users.get(id.as_bytes()).map_err(|e| ViewError(e.to_string()))? {
+        match self.io(self.users.get(id.as_bytes()))? {
             Some(v) => {
                 let u: crate::store::UserRecord = vdec(&v)?;
                 Ok(PersonLookup::Known(PersonFacts { enabled: !u.disabled, grants: u.grants }))
