@@ -129,6 +129,7 @@ fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dis
         case_file: vec![],
         credited: vec![],
         payees: vec![],
+        deadline_floor: None,
     }
 }
 
@@ -459,3 +460,6 @@ fn an_overflowing_subsidy_is_refused_not_wrapped() {
 
 #[path = "apply_races_tests.rs"]
 mod races;
+
+#[path = "apply_review_tests.rs"]
+mod review;

@@ -27,6 +27,12 @@ pub enum RejectionCode {
     SelfApproval,
     /// A text field is longer than its limit (the message names the field).
     TextTooLong,
+    /// A change of a case's reviewed or recorded facts (a case-file review that
+    /// corrects grade or difficulty, a re-grading) gives no reason.
+    CorrectionReasonRequired,
+    /// The case's subsidy is already in a payment batch or paid: its review can
+    /// no longer change.
+    SubsidyAlreadyPaid,
 }
 
 impl RejectionCode {
@@ -42,6 +48,8 @@ impl RejectionCode {
             RejectionCode::InvalidState => "invalid_state",
             RejectionCode::SelfApproval => "self_approval",
             RejectionCode::TextTooLong => "text_too_long",
+            RejectionCode::CorrectionReasonRequired => "correction_reason_required",
+            RejectionCode::SubsidyAlreadyPaid => "subsidy_already_paid",
         }
     }
 }
