@@ -261,6 +261,7 @@ mod tests {
             case_file: vec![],
             credited: payees.clone(),
             payees,
+            deadline_floor: None,
         }
     }
 

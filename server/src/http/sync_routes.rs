@@ -68,7 +68,7 @@ pub async fn push(
                     let target = env.op.record_ref().1.to_string();
                     AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
                         .device(device)
-                        .detail(env.op.kind_name())
+                        .detail(audit_detail(&env.op))
                 })
                 .collect()
         };
@@ -78,6 +78,32 @@ pub async fn push(
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))
+}
+
+/// The audit entry's detail of a pushed op: its kind, and for an op that changes
+/// a case's grade or difficulty (a case-file review, a re-grading) the values it
+/// sets — codes only, nothing personal.
+fn audit_detail(op: &fengqiao_domain::wire::Op) -> String {
+    use fengqiao_domain::wire::Op;
+    fn code<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+    match op {
+        Op::ReviewCaseFile(r) => {
+            let mut out = op.kind_name().to_string();
+            if let Some(g) = r.reviewed_grade {
+                out.push_str(&format!(" reviewed_grade={}", code(&g)));
+            }
+            if let Some(d) = r.reviewed_difficulty {
+                out.push_str(&format!(" reviewed_difficulty={}", code(&d)));
+            }
+            out
+        }
+        Op::RegradeDispute(r) => {
+            format!("{} grade={} difficulty={}", op.kind_name(), code(&r.grade), code(&r.analysis.difficulty))
+        }
+        _ => op.kind_name().to_string(),
+    }
 }
 
 /// Reads one pushed operation. The error names the path of the offending field

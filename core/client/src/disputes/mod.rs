@@ -23,7 +23,7 @@ use fengqiao_domain::disputes::{
 };
 use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::permissions::Actor;
-use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, OpEnvelope};
+use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, OpEnvelope, RegradeDispute};
 use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode, WIRE_VERSION};
 use uuid::Uuid;
 
@@ -258,6 +258,7 @@ impl FieldClient {
             case_file: Vec::new(),
             credited: Vec::new(),
             payees: Vec::new(),
+            deadline_floor: None,
         };
         // A few tries: another report on this phone may take the number between
         // reading the blocks and claiming (the claim is checked in the store).
@@ -493,6 +494,27 @@ impl FieldClient {
         Ok(run()?)
     }
 
+    /// Re-grades and re-analyses an open dispute, offline: its handler at its
+    /// current level, with a reason (`correction_reason_required` without one).
+    /// The deadline follows the domain's rule for a re-graded dispute
+    /// ([`Dispute::deadline`]).
+    pub fn regrade_dispute(
+        &self,
+        dispute_id: Uuid,
+        grade: Grade,
+        analysis: Analysis,
+        reason: String,
+    ) -> Result<Dispute, ClientError> {
+        let run = || -> Result<Dispute, Error> {
+            let op = Op::RegradeDispute(RegradeDispute { dispute_id, grade, analysis, reason });
+            match self.queue_case_op(op)? {
+                Record::Dispute(d) => Ok(d),
+                _ => Err(Error::InvalidInput("re-grading produced no dispute".into())),
+            }
+        };
+        Ok(run()?)
+    }
+
     /// The phone's view with its optimistic disputes: each dispute carrying
     /// the user's own requests and decisions not yet confirmed by the server
     /// (a request waits on it; an approval has moved it up).
@@ -543,6 +565,7 @@ impl FieldClient {
                             d.level = e.to_level;
                             d.handler_unit = unit;
                             d.level_since = dec.decided_at;
+                            d.deadline_floor = None;
                         }
                     }
                 }
@@ -582,5 +605,6 @@ fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
         case_file: Vec::new(),
         credited: Vec::new(),
         payees: Vec::new(),
+        deadline_floor: None,
     }
 }
