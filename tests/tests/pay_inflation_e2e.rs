@@ -153,12 +153,13 @@ async fn county_ledger(c: &County, d: &Dispute) -> Vec<(String, i64, Uuid)> {
         .collect()
 }
 
-/// The county batches the case's subsidies: the batch's total.
-async fn county_batches(c: &County, ids: Vec<Uuid>) -> i64 {
+/// The county batches the case's subsidies; the ledger's batched total of the case.
+async fn county_batches(c: &County, d: &Dispute, ids: Vec<Uuid>) -> i64 {
     let b = c.admin.post("/v1/subsidies/batches", json!({ "subsidy_ids": ids })).await;
     assert_eq!(b.status(), 201);
-    let batch: Value = b.json().await.unwrap();
-    batch["total_fen"].as_i64().expect("batch total")
+    let lines = county_ledger(c, d).await;
+    assert!(lines.iter().all(|l| l.0 == "batched"), "{lines:?}");
+    lines.iter().map(|l| l.1).sum()
 }
 
 #[tokio::test]
@@ -194,7 +195,7 @@ async fn the_review_corrects_a_self_declared_major_case_and_only_the_reviewed_am
     // the county's ledger and batch: the reviewed amount only
     let ledger = county_ledger(&c, &d).await;
     assert_eq!(ledger.iter().map(|l| (l.0.as_str(), l.1)).collect::<Vec<_>>(), vec![("approved", reviewed)]);
-    let total = county_batches(&c, ledger.iter().map(|l| l.2).collect()).await;
+    let total = county_batches(&c, &d, ledger.iter().map(|l| l.2).collect()).await;
     assert_eq!(total, reviewed);
     // batched: the review can no longer change
     let late = review(&c, &d, Some(Grade::Larger), None, "复查").await;
