@@ -183,6 +183,15 @@ async fn the_review_corrects_a_self_declared_major_case_and_only_the_reviewed_am
     let applied = review(&c, &d, Some(Grade::General), Some(Difficulty::Low), "普通邻里纠纷，一次调解即成").await;
     assert_eq!(applied["status"], "applied", "{applied}");
 
+    // the server's audit log names the corrected values (codes only)
+    let path = format!("/v1/admin/audit?action=sync_op&actor={}", c.judicial.id);
+    let audit: Value = c.admin.get(&path).await.json().await.unwrap();
+    let details: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["detail"].as_str()).collect();
+    assert!(
+        details.contains(&"review_case_file reviewed_grade=general reviewed_difficulty=low"),
+        "{details:?}"
+    );
+
     // the mediator's phone: the corrected grade, the flow entry, the reviewed amount
     assert_eq!(mediator_sees(&c, &d).await, vec![(SubsidyStatus::Approved, reviewed)]);
     let item = c.mediator.dispute(d.id).unwrap();
