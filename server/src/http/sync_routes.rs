@@ -3,7 +3,9 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fengqiao_domain::wire::{ErrorBody, OpEnvelope, Outcome, PullResponse, PushRequest, PushResponse, UserInfo};
+use fengqiao_domain::wire::{
+    ErrorBody, OpAnswer, OpEnvelope, Outcome, PullResponse, PushRequest, PushResponse, UserInfo,
+};
 use fengqiao_domain::{RoleGrant, WIRE_VERSION};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -11,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiJson, ApiResult};
 use super::AppState;
-use crate::store::{AuditAction, AuditEntry};
+use crate::store::audit::sync_op_entries;
 
 /// Push a batch of operations; one answer per op, in order.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest,
@@ -54,56 +56,13 @@ pub async fn push(
     let (auth, family) = (st.auth.clone(), caller.family);
     let answers = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let device = auth.device_of(actor.user_id, family)?;
-        // One audit entry per op: who, from which device, what kind, which record, how it ended.
-        let audit = |answers: &[fengqiao_domain::wire::OpAnswer]| -> Vec<AuditEntry> {
-            ops.iter()
-                .zip(answers)
-                .map(|(env, a)| {
-                    let outcome = match &a.outcome {
-                        Outcome::Applied { .. } => "applied".to_string(),
-                        Outcome::Duplicate { .. } => "duplicate".to_string(),
-                        Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
-                        Outcome::Conflict { .. } => "conflict".to_string(),
-                    };
-                    let target = env.op.record_ref().1.to_string();
-                    AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
-                        .device(device)
-                        .detail(audit_detail(&env.op))
-                })
-                .collect()
-        };
+        let audit = |answers: &[OpAnswer]| sync_op_entries(actor.user_id, device, &ops, answers);
         Ok(store.apply_ops_audited(&actor, &policy, &ops, chrono::Utc::now(), &audit)?)
     })
     .await??;
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))
-}
-
-/// The audit entry's detail of a pushed op: its kind, and for an op that changes
-/// a case's grade or difficulty (a case-file review, a re-grading) the values it
-/// sets — codes only, nothing personal.
-fn audit_detail(op: &fengqiao_domain::wire::Op) -> String {
-    use fengqiao_domain::wire::Op;
-    fn code<T: serde::Serialize>(v: &T) -> String {
-        serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-    }
-    match op {
-        Op::ReviewCaseFile(r) => {
-            let mut out = op.kind_name().to_string();
-            if let Some(g) = r.reviewed_grade {
-                out.push_str(&format!(" reviewed_grade={}", code(&g)));
-            }
-            if let Some(d) = r.reviewed_difficulty {
-                out.push_str(&format!(" reviewed_difficulty={}", code(&d)));
-            }
-            out
-        }
-        Op::RegradeDispute(r) => {
-            format!("{} grade={} difficulty={}", op.kind_name(), code(&r.grade), code(&r.analysis.difficulty))
-        }
-        _ => op.kind_name().to_string(),
-    }
 }
 
 /// Reads one pushed operation. The error names the path of the offending field
