@@ -13,9 +13,8 @@ use fengqiao_domain::disputes::{
 
 use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id, parse_ids};
-use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Level};
+use crate::disputes::{Analysis, ClosingOutcome, Dispute, DisputeItem, Escalation, Grade, Level};
 use crate::error::FengqiaoError;
-use crate::inbox::Escalation;
 use crate::runtime::guard;
 
 /// Parties' satisfaction at a follow-up.
@@ -51,6 +50,10 @@ pub enum FlowKind {
     ConfirmationRecorded,
     /// Closed.
     Closed,
+    /// Re-graded or re-analysed while open.
+    Regraded,
+    /// The judicial office's case-file review (grade and difficulty confirmed or corrected).
+    CaseReviewed,
 }
 mirror_enum!(FlowKind <=> DomFlowKind {
     Reported,
@@ -62,6 +65,8 @@ mirror_enum!(FlowKind <=> DomFlowKind {
     FollowUpRecorded,
     ConfirmationRecorded,
     Closed,
+    Regraded,
+    CaseReviewed,
 });
 
 /// A mediation session record (调解笔录).
@@ -446,6 +451,22 @@ impl FieldClient {
         })
     }
 
+    /// Re-grades and re-analyses an open dispute, offline: by its handler at its
+    /// current level, with a reason (refused `correction_reason_required`
+    /// without one). The deadline follows the domain's rule (ADR 0026).
+    pub fn regrade_dispute(
+        &self,
+        dispute_id: String,
+        grade: Grade,
+        analysis: Analysis,
+        reason: String,
+    ) -> Result<Dispute, FengqiaoError> {
+        guard(|| {
+            let d = parse_id("dispute_id", &dispute_id)?;
+            Ok(self.core().regrade_dispute(d, grade.into(), analysis.into(), reason)?.into())
+        })
+    }
+
     /// A dispute's flow table as pulled, by step. Offline.
     pub fn flow_table(&self, dispute_id: String) -> Result<Vec<FlowEntry>, FengqiaoError> {
         guard(|| {
@@ -458,10 +479,10 @@ impl FieldClient {
     /// agreements, follow-ups, confirmations and flow table. Offline.
     pub fn dispute_file(&self, dispute_id: String) -> Result<DisputeFile, FengqiaoError> {
         guard(|| {
-            let mut file: DisputeFile = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?.into();
-            for e in &mut file.escalations {
-                self.name_decider(e);
-            }
+            let mut core_file = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?;
+            let escalations = std::mem::take(&mut core_file.escalations);
+            let mut file = DisputeFile::from(core_file);
+            file.escalations = escalations.into_iter().map(|e| self.escalation_named(e)).collect();
             Ok(file)
         })
     }

@@ -264,6 +264,7 @@ mod tests {
             credited: payees.clone(),
             earlier_credit: vec![],
             payees,
+            deadline_floor: None,
         }
     }
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fengqiao_domain::assessment::{assess, VillageMonth};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute, Escalation, FlowEntry, FlowKind};
-use fengqiao_domain::ladder::{deadline, deadline_state, DeadlineState, Level};
+use fengqiao_domain::ladder::{deadline_state, DeadlineState, Level};
 use fengqiao_domain::org::{OrgUnit, UnitLevel};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::prevent::{periods_in_month, Screening};
@@ -193,6 +193,8 @@ fn unit_records(store: &dyn Store, unit: Uuid) -> StoreResult<Vec<Record>> {
     Ok(latest.into_values().collect())
 }
 
+/// The records a report is computed from.
+#[derive(Default)]
 struct Data {
     disputes: Vec<Dispute>,
     escalations: Vec<Escalation>,
@@ -236,7 +238,7 @@ fn numbers(d: &Data, range: (DateTime<Utc>, DateTime<Utc>), as_of: DateTime<Utc>
         let open_at = x.registered_at < as_of && closed_at.is_none_or(|t| t >= as_of);
         if open_at {
             n.still_open += 1;
-            if deadline_state(deadline(x.grade, x.level_since, policy), as_of, policy) == DeadlineState::Overdue {
+            if deadline_state(x.deadline(policy), as_of, policy) == DeadlineState::Overdue {
                 n.overdue += 1;
             }
         }
@@ -292,15 +294,7 @@ pub fn monthly_report(
     now: DateTime<Utc>,
 ) -> StoreResult<MonthlyReport> {
     let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let mut d = Data {
-        disputes: vec![],
-        escalations: vec![],
-        flows: vec![],
-        screenings: vec![],
-        subsidies: vec![],
-        villages: vec![],
-        units: HashMap::new(),
-    };
+    let mut d = Data::default();
     d.units.insert(unit.id, unit.clone());
     for r in unit_records(store, unit.id)? {
         match r {
@@ -429,12 +423,7 @@ pub fn monthly_report(
         .map(|v| {
             let sub = Data {
                 disputes: d.disputes.iter().filter(|x| village_of(&d, x.origin_unit) == Some(v.id)).cloned().collect(),
-                escalations: vec![],
-                flows: vec![],
-                screenings: vec![],
-                subsidies: vec![],
-                villages: vec![],
-                units: HashMap::new(),
+                ..Data::default()
             };
             let n = numbers(&sub, this, this_as_of, policy);
             let closed = sub.disputes.iter().filter(|x| x.closing.as_ref().is_some_and(|c| inside(c.closed_at, this)));

@@ -11,15 +11,15 @@ use fengqiao_domain::apply_disputes::{handles, level_unit, may_decide};
 use fengqiao_domain::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession,
 };
-use fengqiao_domain::ladder::{deadline, deadline_state, move_allowed, DeadlineState, Level};
+use fengqiao_domain::ladder::{deadline_state, move_allowed, DeadlineState, Level};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
-use super::actor_of;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
-use crate::store::{LocalRecord, RecordState, StoredSession};
+use crate::ops::actor_of;
+use crate::store::{LocalRecord, RecordState};
 use crate::view::{view_error, PhoneView};
 
 /// A dispute in a list, as the phone sees it now.
@@ -27,7 +27,8 @@ use crate::view::{view_error, PhoneView};
 pub struct DisputeItem {
     /// The dispute (with this phone's own unsynced requests and decisions applied).
     pub dispute: Dispute,
-    /// When its current level's time runs out (by grade, from `level_since`).
+    /// When its current level's time runs out ([`Dispute::deadline`]: by grade,
+    /// from `level_since`, never before a re-grading's floor).
     pub deadline: DateTime<Utc>,
     /// Ok, approaching or overdue; `None` once closed.
     pub deadline_state: Option<DeadlineState>,
@@ -85,7 +86,7 @@ pub struct DisputeFile {
 }
 
 /// Whether a local record is shown to `user`: pulled, or made by them here.
-fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
+pub(super) fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
     match r.state {
         RecordState::Synced => true,
         RecordState::Pending { author, .. } => author == user,
@@ -93,11 +94,11 @@ fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
 }
 
 impl FieldClient {
-    fn quarantined_ops(&self) -> Result<HashSet<Uuid>, Error> {
+    pub(super) fn quarantined_ops(&self) -> Result<HashSet<Uuid>, Error> {
         Ok(self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect())
     }
 
-    fn item(
+    pub(super) fn item(
         &self,
         view: &PhoneView<'_>,
         actor: &Actor,
@@ -109,7 +110,7 @@ impl FieldClient {
         };
         let county_policy = self.policy();
         let policy = &*county_policy;
-        let due = deadline(d.grade, d.level_since, policy);
+        let due = d.deadline(policy);
         let state = d.closing.is_none().then(|| deadline_state(due, self.options.clock.now(), policy));
         let pending_escalation = match d.pending_escalation {
             Some(id) => match view.get(EntityKind::Escalation, id).map_err(view_error)? {
@@ -132,47 +133,6 @@ impl FieldClient {
             pending,
             quarantined: quar,
         }))
-    }
-
-    fn dispute_items(&self, session: &StoredSession) -> Result<Vec<DisputeItem>, Error> {
-        let view = self.optimistic_view(session)?;
-        let actor = actor_of(session);
-        let quarantined = self.quarantined_ops()?;
-        let mut out = Vec::new();
-        for local in self.store.list_records(EntityKind::Dispute, usize::MAX)? {
-            if visible_to(&local, session.user.id) {
-                out.extend(self.item(&view, &actor, &local, &quarantined)?);
-            }
-        }
-        // Open ones first, the soonest deadline first; then closed, newest first.
-        out.sort_by(|a, b| {
-            let key = |i: &DisputeItem| (i.dispute.closing.is_some(), i.deadline);
-            let (ka, kb) = (key(a), key(b));
-            if ka.0 && kb.0 {
-                kb.1.cmp(&ka.1)
-            } else {
-                ka.cmp(&kb)
-            }
-        });
-        Ok(out)
-    }
-
-    /// Every dispute on this phone (the user's jurisdiction, pulled, and their
-    /// own not yet synced): open ones first by deadline, then closed ones.
-    pub fn list_disputes(&self) -> Result<Vec<DisputeItem>, ClientError> {
-        let run = || -> Result<Vec<DisputeItem>, Error> { self.dispute_items(&self.session()?) };
-        Ok(run()?)
-    }
-
-    /// The user's disputes: those they handle at their current level or reported.
-    pub fn my_disputes(&self) -> Result<Vec<DisputeItem>, ClientError> {
-        let run = || -> Result<Vec<DisputeItem>, Error> {
-            let session = self.session()?;
-            let user = session.user.id;
-            let all = self.dispute_items(&session)?;
-            Ok(all.into_iter().filter(|i| i.handled_by_me || i.dispute.reported_by == user).collect())
-        };
-        Ok(run()?)
     }
 
     /// One dispute as listed.

@@ -74,6 +74,7 @@ pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>,
         Op::RequestEscalation(e) => dispute(e.dispute_id),
         Op::DecideEscalation(d) => vec![(EntityKind::Escalation, d.escalation_id)],
         Op::RecordSession(m) => dispute(m.dispute_id),
+        Op::RegradeDispute(r) => dispute(r.dispute_id),
         Op::RecordAgreement(a) => dispute(a.dispute_id),
         Op::RecordFollowUp(f) => dispute(f.dispute_id),
         Op::RecordConfirmation(j) => {

@@ -13,7 +13,7 @@ use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
-use crate::wire::{DecideEscalation, Op, OpEnvelope};
+use crate::wire::{DecideEscalation, Op, OpEnvelope, RegradeDispute};
 
 pub use crate::decide::shared::{acts_as, level_unit};
 use crate::decide::shared::{from_unit, put_effects, visible_dispute};
@@ -70,6 +70,7 @@ pub(crate) fn decide(
         Op::ReportDispute(d) => report(env, actor, policy, view, now, d.clone()),
         Op::RequestEscalation(e) => request(env, actor, view, now, e.clone()),
         Op::DecideEscalation(d) => decide_escalation(env, actor, view, now, d),
+        Op::RegradeDispute(r) => regrade(env, actor, policy, view, now, r),
         Op::CloseDispute(c) => {
             let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
                 return nij("dispute");
@@ -348,6 +349,7 @@ fn report(
     d.flow_count = 0;
     d.credited = vec![];
     d.payees = vec![];
+    d.deadline_floor = None;
     d.case_file = vec![crate::model::subsidy::FileItem {
         item: crate::model::subsidy::items::INTAKE_FORM.into(),
         kind: EntityKind::Dispute,
@@ -460,6 +462,7 @@ fn decide_escalation(
         d.level = e.to_level;
         d.handler_unit = target;
         d.level_since = now;
+        d.deadline_floor = None;
         // the level left keeps its credit (ADR 0027)
         let left = std::mem::take(&mut d.credited);
         if !left.is_empty() {
@@ -471,6 +474,55 @@ fn decide_escalation(
     };
     let entry = flow(&mut d, kind, env.author, now, op.comment.clone());
     Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+/// Re-grading and re-analysis of an open dispute (ADR 0026): by whoever handles
+/// it at its current level (the same rule as recording a session there), with a
+/// reason and a flow entry; not while an escalation waits (its request carries
+/// the grade the approver judges). The deadline follows
+/// [`crate::model::disputes::regraded_deadline_floor`].
+fn regrade(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    r: &RegradeDispute,
+) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
+        return nij("dispute");
+    };
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+        return Ok(v);
+    }
+    if d.pending_escalation.is_some() {
+        return reject(RejectionCode::InvalidState, "上报申请待批期间不能重新定级：请先等审批结果");
+    }
+    if d.grade == r.grade && d.analysis == r.analysis {
+        return reject(RejectionCode::InvalidField, "重新定级：等级和研判与现有记录相同，没有需要更改的内容");
+    }
+    if r.reason.trim().is_empty() {
+        return reject(RejectionCode::CorrectionReasonRequired, "重新定级或重新研判须写明理由");
+    }
+    let note = format!(
+        "{}/{} → {}/{}：{}",
+        d.grade.label_zh(),
+        d.analysis.difficulty.label_zh(),
+        r.grade.label_zh(),
+        r.analysis.difficulty.label_zh(),
+        r.reason.trim()
+    );
+    d.deadline_floor = crate::model::disputes::regraded_deadline_floor(&d, r.grade, now, policy);
+    d.grade = r.grade;
+    d.analysis = r.analysis.clone();
+    let entry = flow(&mut d, FlowKind::Regraded, env.author, now, note);
+    Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+}
+
+/// The flow entry of a case-file review (confirming or correcting grade and
+/// difficulty), appended to the dispute's flow table.
+pub(crate) fn review_flow(d: &mut Dispute, actor: Uuid, now: DateTime<Utc>, note: String) -> Record {
+    flow(d, FlowKind::CaseReviewed, actor, now, note)
 }
 
 #[cfg(test)]

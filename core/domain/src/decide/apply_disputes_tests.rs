@@ -157,6 +157,7 @@ fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dis
         credited: vec![],
         earlier_credit: vec![],
         payees: vec![],
+        deadline_floor: None,
     }
 }
 
@@ -490,3 +491,6 @@ mod races;
 
 #[path = "apply_payees_tests.rs"]
 mod payees;
+
+#[path = "apply_review_tests.rs"]
+mod review;

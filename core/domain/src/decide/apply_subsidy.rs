@@ -99,28 +99,70 @@ pub(crate) fn decide(
                     return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
                 }
             }
-            let Some(amount) = amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy) else {
+            // grade and difficulty as reviewed (absent: the recorded ones confirmed)
+            let grade = review.reviewed_grade.unwrap_or(d.grade);
+            let difficulty = review.reviewed_difficulty.unwrap_or(d.analysis.difficulty);
+            review.reviewed_grade = Some(grade);
+            review.reviewed_difficulty = Some(difficulty);
+            review.correction_reason = review.correction_reason.trim().to_string();
+            let corrected = grade != d.grade || difficulty != d.analysis.difficulty;
+            if corrected && review.correction_reason.is_empty() {
+                return reject(RejectionCode::CorrectionReasonRequired, "案卷评查更正等级或调解难度时须写明更正理由");
+            }
+            // what a review may change: every payee's subsidy until one of them is
+            // batched or paid; a rejected one stays rejected
+            let mut subsidies = Vec::new();
+            for (i, payee) in d.payees.iter().enumerate() {
+                let Some(s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
+                if matches!(s.status, SubsidyStatus::Batched | SubsidyStatus::Paid) {
+                    return reject(
+                        RejectionCode::SubsidyAlreadyPaid,
+                        "本案补贴已列入支付批次或已发放：案卷评查结果（含等级、难度的更正）不能再改",
+                    );
+                }
+                subsidies.push((i, s));
+            }
+            // passed: the final amount at the file's quality; returned: the estimate
+            // (full quality), both from the reviewed grade and difficulty
+            let pct = if review.passed { quality } else { 100 };
+            let Some(amount) = amount_fen(grade, difficulty, &d.kind, pct, policy) else {
                 return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
             };
+            let note = if corrected {
+                format!(
+                    "评查更正：{}/{} → {}/{}：{}",
+                    d.grade.label_zh(),
+                    d.analysis.difficulty.label_zh(),
+                    grade.label_zh(),
+                    difficulty.label_zh(),
+                    review.correction_reason
+                )
+            } else {
+                format!("评查确认：{}/{}", grade.label_zh(), difficulty.label_zh())
+            };
+            let mut d = d;
+            d.grade = grade;
+            d.analysis.difficulty = difficulty;
+            let entry = crate::decide::apply_disputes::review_flow(&mut d, env.author, now, note);
+            // split across the credited levels (ADR 0027), in the payees' order
             let Some(shares) = crate::model::credit::case_payee_shares(&d, amount, policy) else {
                 return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
             };
-            let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
-            for (payee, share) in shares.iter().map(|(p, a)| (p, *a)) {
-                let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
-                match s.status {
-                    SubsidyStatus::Accrued | SubsidyStatus::UnderReview => {}
-                    _ => {
-                        return reject(RejectionCode::InvalidState, "the subsidy is already approved, paid or rejected")
-                    }
+            let mut effects =
+                put_effects(&scope, vec![Record::CaseReview(review.clone()), Record::Dispute(d.clone()), entry]);
+            for (i, mut s) in subsidies {
+                let Some(&(_, share)) = shares.get(i) else { continue };
+                if s.status == SubsidyStatus::Rejected {
+                    continue;
                 }
+                s.amount_fen = share;
                 if review.passed {
                     s.status = SubsidyStatus::Approved;
-                    s.amount_fen = share;
                     s.approved_at = Some(now);
                     s.reason.clear();
                 } else {
                     s.status = SubsidyStatus::UnderReview;
+                    s.approved_at = None;
                     s.reason = review.reasons.join("; ");
                 }
                 effects.extend(subsidy_put(view, s)?);

@@ -85,6 +85,17 @@ pub struct CaseReview {
     /// Reasons when returned (missing items are added by the server).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The grade as reviewed: absent confirms the dispute's recorded grade.
+    /// The subsidy is priced from the reviewed grade only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_grade: Option<Grade>,
+    /// The difficulty as reviewed: absent confirms the recorded difficulty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_difficulty: Option<Difficulty>,
+    /// Why the review corrects grade or difficulty (required when either differs
+    /// from the recorded one: `correction_reason_required`).
+    #[serde(default)]
+    pub correction_reason: String,
     /// Reviewer (set by the server).
     #[serde(default)]
     pub reviewer: Uuid,

@@ -384,6 +384,10 @@ pub struct DeadlinePolicy {
     pub major_days: u32,
     /// Warn this many days before a deadline.
     pub warn_days_before: u32,
+    /// A re-grading that shortens a dispute's deadline leaves its handler at
+    /// least this many days from the re-grading (never more than the deadline
+    /// had before it; ADR 0026). 1 to `general_days`.
+    pub regrade_grace_days: u32,
 }
 
 /// One item of the negative list.
@@ -535,7 +539,7 @@ impl Default for AuthPolicy {
 
 impl Default for DeadlinePolicy {
     fn default() -> Self {
-        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2 }
+        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2, regrade_grace_days: 2 }
     }
 }
 

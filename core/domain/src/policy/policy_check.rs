@@ -7,7 +7,8 @@
 //!   could pass review and no one would ever be paid).
 //! - `screening.assessment`: the weights sum to 100 (percent, [`crate::policy::assessment`]).
 //! - `deadlines.*`: 1 to [`MAX_DAYS`] days, general ≤ larger ≤ major, and the
-//!   warning shorter than the shortest deadline.
+//!   warning shorter than the shortest deadline; `deadlines.regrade_grace_days`
+//!   1 to `general_days` (0 would make a downgraded case overdue at once).
 //! - `disputes.kinds`, `screening.focus_areas`: codes present and unique;
 //!   `negative_list`: passes the village-rules edit's own check
 //!   ([`crate::model::prevent::check_items`], with `village_rules.max_items` ≥ 1).
@@ -189,6 +190,15 @@ fn deadlines(p: &Policy) -> Result<(), PolicyError> {
             ),
         );
     }
+    if d.regrade_grace_days == 0 || d.regrade_grace_days > d.general_days {
+        return refuse(
+            "deadlines.regrade_grace_days",
+            format!(
+                "重新定级后的最短办理宽限（{} 天）须为 1 至一般纠纷的期限（{} 天）：为 0 时降级的案件会立即超期",
+                d.regrade_grace_days, d.general_days
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -319,6 +329,8 @@ mod tests {
             ("major shorter than larger", "[deadlines]\nmajor_days = 10\n".into(), "deadlines.major_days"),
             ("warning as long as the deadline", "[deadlines]\nwarn_days_before = 7\n".into(), "deadlines.warn_days_before"),
             ("warning longer than the deadline", "[deadlines]\nwarn_days_before = 30\n".into(), "deadlines.warn_days_before"),
+            ("zero re-grading grace", "[deadlines]\nregrade_grace_days = 0\n".into(), "deadlines.regrade_grace_days"),
+            ("re-grading grace past the shortest deadline", "[deadlines]\nregrade_grace_days = 8\n".into(), "deadlines.regrade_grace_days"),
             ("a deadline past the calendar", "[deadlines]\nmajor_days = 4000000000\n".into(), "deadlines.major_days"),
             (
                 "duplicate dispute kind",

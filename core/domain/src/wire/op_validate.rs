@@ -39,7 +39,8 @@ impl Op {
                         format!("reasons：最多 {MAX_REASONS} 条理由"),
                     ));
                 }
-                check_all("reasons", &r.reasons, true, note)
+                check_all("reasons", &r.reasons, true, note)?;
+                check("correction_reason", &r.correction_reason, false, note)
             }
             Op::RecordConsultation(c) => {
                 crate::model::disputes::check_year("at", c.at)?;
@@ -66,6 +67,11 @@ impl Op {
             Op::FileScreening(s) => {
                 check_all("hazards", &s.hazards, false, 1000)?;
                 check("note", &s.note, false, note)
+            }
+            Op::RegradeDispute(r) => {
+                check("analysis.cause", &r.analysis.cause, false, 2000)?;
+                check("analysis.consequences", &r.analysis.consequences, false, 2000)?;
+                check("reason", &r.reason, false, note)
             }
         }
     }

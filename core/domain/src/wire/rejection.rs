@@ -34,6 +34,12 @@ pub enum RejectionCode {
     /// A credited mediator holds no role that mediates at the session's level
     /// within (or above) that level's unit.
     MediatorNotAllowed,
+    /// A change of a case's reviewed or recorded facts (a case-file review that
+    /// corrects grade or difficulty, a re-grading) gives no reason.
+    CorrectionReasonRequired,
+    /// The case's subsidy is already in a payment batch or paid: its review can
+    /// no longer change.
+    SubsidyAlreadyPaid,
 }
 
 impl RejectionCode {
@@ -52,6 +58,8 @@ impl RejectionCode {
             RejectionCode::MediatorUnknown => "mediator_unknown",
             RejectionCode::MediatorDisabled => "mediator_disabled",
             RejectionCode::MediatorNotAllowed => "mediator_not_allowed",
+            RejectionCode::CorrectionReasonRequired => "correction_reason_required",
+            RejectionCode::SubsidyAlreadyPaid => "subsidy_already_paid",
         }
     }
 }

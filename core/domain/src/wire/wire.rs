@@ -62,6 +62,24 @@ pub enum Op {
     RestoreHousehold(RestoreHousehold),
     /// File a village's screening for a period.
     FileScreening(crate::model::prevent::Screening),
+    /// Re-grade and re-analyse an open dispute (its handler at its level).
+    RegradeDispute(RegradeDispute),
+}
+
+/// Body of `regrade_dispute`: the dispute's grade and analysis as its handler
+/// now judges them, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegradeDispute {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// The new grade.
+    pub grade: crate::model::ladder::Grade,
+    /// The new cause, consequences and difficulty.
+    pub analysis: crate::model::disputes::Analysis,
+    /// Why (required: `correction_reason_required`).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// Body of `review_village_rules`.
@@ -181,6 +199,7 @@ impl Op {
             Op::RecordViolation(_) => "record_violation",
             Op::RestoreHousehold(_) => "restore_household",
             Op::FileScreening(_) => "file_screening",
+            Op::RegradeDispute(_) => "regrade_dispute",
         }
     }
 
@@ -208,6 +227,7 @@ impl Op {
             Op::RecordViolation(v) => (EntityKind::Violation, v.id),
             Op::RestoreHousehold(r) => (EntityKind::Violation, r.violation_id),
             Op::FileScreening(s) => (EntityKind::Screening, s.id),
+            Op::RegradeDispute(r) => (EntityKind::Dispute, r.dispute_id),
         }
     }
 }
