@@ -5,8 +5,13 @@
 //! self-declared 重大 and 高难度 on the phone and resolves it; the judicial
 //! office's case-file review corrects it to 一般 / 低 with a reason; the
 //! mediator's phone and the county's ledger and batch show only the amount
-//! priced from the reviewed values by the served policy. The payee parts
-//! (made-up and foreign payees) build on the same helpers below.
+//! priced from the reviewed values by the served policy.
+//!
+//! Second part (payees): the same mediator also credits a colleague from another
+//! village and a made-up id in sessions of the case; the phone cannot tell
+//! offline, the server refuses each with its stable code and a Chinese message
+//! the phone keeps in its quarantine, and after the review's correction the
+//! ledger pays the mediator alone the reviewed amount.
 
 use fengqiao_core::{FieldClient, NewAgreement, NewDispute, NewPhoto, NewSession};
 use fengqiao_domain::disputes::{Analysis, ClosingOutcome, Difficulty, Dispute, FlowKind, Party};
@@ -47,9 +52,10 @@ async fn county() -> County {
 }
 
 /// On the mediator's phone: a dispute reported as `grade` / `difficulty` at the
-/// village, mediated to an agreement, its required papers photographed, closed
+/// village, a session crediting each of `also_credited` (each refused by the
+/// server), mediated to an agreement, its required papers photographed, closed
 /// resolved, synced.
-async fn resolved_on_the_phone(c: &County, grade: Grade, difficulty: Difficulty) -> Dispute {
+async fn resolved_on_the_phone(c: &County, grade: Grade, difficulty: Difficulty, also_credited: &[Uuid]) -> Dispute {
     let m = &c.mediator;
     let village = c.server.cred("mediator.t1v1").unwrap().unit_id;
     m.prepare_case_numbers(1).await.unwrap();
@@ -66,6 +72,18 @@ async fn resolved_on_the_phone(c: &County, grade: Grade, difficulty: Difficulty)
             level: Some(Level::Village),
         })
         .unwrap();
+    for who in also_credited {
+        let session = NewSession {
+            dispute_id: d.id,
+            held_at: None,
+            place: "村委会".into(),
+            mediators: vec![*who],
+            participants: vec![],
+            record: "调解".into(),
+            agreed: false,
+        };
+        m.record_session(session).unwrap();
+    }
     let session = NewSession {
         dispute_id: d.id,
         held_at: None,
@@ -99,7 +117,7 @@ async fn resolved_on_the_phone(c: &County, grade: Grade, difficulty: Difficulty)
     }
     m.close_dispute(d.id, ClosingOutcome::Resolved, "和解".into()).unwrap();
     let r = m.sync().await.unwrap();
-    assert_eq!(r.rejected, 0, "{r:?}");
+    assert_eq!(r.rejected, also_credited.len() as u64, "{r:?}");
     d
 }
 
@@ -159,7 +177,7 @@ async fn county_batches(c: &County, d: &Dispute, ids: Vec<Uuid>) -> i64 {
 #[tokio::test]
 async fn the_review_corrects_a_self_declared_major_case_and_only_the_reviewed_amount_is_paid() {
     let c = county().await;
-    let d = resolved_on_the_phone(&c, Grade::Major, Difficulty::High).await;
+    let d = resolved_on_the_phone(&c, Grade::Major, Difficulty::High, &[]).await;
     let policy = c.mediator.policy();
     let declared = priced(&policy, Grade::Major, Difficulty::High, 100);
     let reviewed = priced(&policy, Grade::General, Difficulty::Low, SCORE);
@@ -204,4 +222,47 @@ async fn the_review_corrects_a_self_declared_major_case_and_only_the_reviewed_am
     let late = review(&c, &d, Some(Grade::Larger), None, "复查").await;
     assert_eq!(late["code"], "subsidy_already_paid", "{late}");
     assert_eq!(mediator_sees(&c, &d).await, vec![(SubsidyStatus::Batched, reviewed)]);
+}
+
+#[tokio::test]
+async fn foreign_and_made_up_payees_are_refused_and_the_ledger_pays_the_reviewed_amount_only() {
+    let c = county().await;
+    let colleague: Uuid = ApiUser::login(&c.server, "mediator.t1v2").await.id.parse().unwrap();
+    let me: Uuid = ApiUser::login(&c.server, "mediator.t1v1").await.id.parse().unwrap();
+    let made_up = Uuid::now_v7();
+    let d = resolved_on_the_phone(&c, Grade::Major, Difficulty::High, &[colleague, made_up]).await;
+
+    // the phone keeps each refusal with its stable code and the core's Chinese message
+    let mut refused: Vec<(String, String)> =
+        c.mediator.quarantined().unwrap().into_iter().map(|q| (q.code, q.message)).collect();
+    refused.sort();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0].0, "mediator_not_allowed", "{refused:?}");
+    assert!(refused[0].1.contains(&colleague.to_string()) && refused[0].1.contains("本辖区"), "{refused:?}");
+    assert_eq!(refused[1].0, "mediator_unknown", "{refused:?}");
+    assert!(refused[1].1.contains(&made_up.to_string()) && refused[1].1.contains("不是本系统的用户"), "{refused:?}");
+    let item = c.mediator.dispute(d.id).unwrap();
+    assert_eq!((item.dispute.credited, item.dispute.payees), (vec![me], vec![me]), "only the mediator is credited");
+
+    // the review corrects the self-declared grade; the ledger: the mediator alone, the reviewed amount
+    let policy = c.mediator.policy();
+    let reviewed = priced(&policy, Grade::General, Difficulty::Low, SCORE);
+    let applied = review(&c, &d, Some(Grade::General), Some(Difficulty::Low), "普通邻里纠纷，一次调解即成").await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let ledger: Value = c.admin.get("/v1/subsidies/ledger").await.json().await.unwrap();
+    let lines: Vec<(&str, &str, i64)> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["dispute_id"] == json!(d.id))
+        .map(|l| {
+            (
+                l["payee"].as_str().unwrap_or(""),
+                l["status"].as_str().unwrap_or(""),
+                l["amount_fen"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(lines, vec![(me.to_string().as_str(), "approved", reviewed)]);
+    assert_eq!(mediator_sees(&c, &d).await, vec![(SubsidyStatus::Approved, reviewed)]);
 }
