@@ -29,7 +29,9 @@ fn a_session_credits_only_existing_enabled_mediators_of_its_level_and_unit() {
     let other_village = enrol(&w, Role::Mediator, V2);
     let official = enrol(&w, Role::JudicialOffice, TOWN);
     let gone = enrol(&w, Role::Mediator, V1);
-    w.people.borrow_mut().get_mut(&gone.user_id).map(|f| f.enabled = false);
+    if let Some(f) = w.people.borrow_mut().get_mut(&gone.user_id) {
+        f.enabled = false;
+    }
     let own = enrol(&w, Role::Mediator, V1);
     for (who, want) in [
         (made_up, RejectionCode::MediatorUnknown),
