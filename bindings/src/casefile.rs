@@ -13,7 +13,7 @@ use fengqiao_domain::disputes::{
 
 use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id, parse_ids};
-use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Escalation, Level};
+use crate::disputes::{Analysis, ClosingOutcome, Dispute, DisputeItem, Escalation, Grade, Level};
 use crate::error::FengqiaoError;
 use crate::runtime::guard;
 
@@ -50,6 +50,10 @@ pub enum FlowKind {
     ConfirmationRecorded,
     /// Closed.
     Closed,
+    /// Re-graded or re-analysed while open.
+    Regraded,
+    /// The judicial office's case-file review (grade and difficulty confirmed or corrected).
+    CaseReviewed,
 }
 mirror_enum!(FlowKind <=> DomFlowKind {
     Reported,
@@ -61,6 +65,8 @@ mirror_enum!(FlowKind <=> DomFlowKind {
     FollowUpRecorded,
     ConfirmationRecorded,
     Closed,
+    Regraded,
+    CaseReviewed,
 });
 
 /// A mediation session record (调解笔录).
@@ -442,6 +448,22 @@ impl FieldClient {
         guard(|| {
             let d = parse_id("dispute_id", &dispute_id)?;
             Ok(self.core().close_dispute(d, outcome.into(), note)?.into())
+        })
+    }
+
+    /// Re-grades and re-analyses an open dispute, offline: by its handler at its
+    /// current level, with a reason (refused `correction_reason_required`
+    /// without one). The deadline follows the domain's rule (ADR 0026).
+    pub fn regrade_dispute(
+        &self,
+        dispute_id: String,
+        grade: Grade,
+        analysis: Analysis,
+        reason: String,
+    ) -> Result<Dispute, FengqiaoError> {
+        guard(|| {
+            let d = parse_id("dispute_id", &dispute_id)?;
+            Ok(self.core().regrade_dispute(d, grade.into(), analysis.into(), reason)?.into())
         })
     }
 

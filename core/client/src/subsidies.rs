@@ -9,10 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute};
+use fengqiao_domain::model::credit::case_payee_shares;
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::subsidy::{
-    estimate_fen, is_overdue, payee_order, split, subsidy_id, totals, Subsidy, SubsidyTotals,
-};
+use fengqiao_domain::subsidy::{estimate_fen, is_overdue, payee_order, subsidy_id, totals, Subsidy, SubsidyTotals};
 pub use fengqiao_domain::subsidy::{StatusTotal, SubsidyTotal};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -38,7 +37,8 @@ pub struct SubsidyEstimate {
     pub dispute_id: Uuid,
     /// Its case number.
     pub case_number: String,
-    /// The user's share of the full-quality amount, in fen (`estimate_fen`, split).
+    /// The user's share of the full-quality amount, in fen (`estimate_fen`,
+    /// split across the credited levels by `case_payee_shares`).
     pub amount_fen: i64,
     /// When it was closed.
     pub closed_at: DateTime<Utc>,
@@ -75,11 +75,11 @@ pub(crate) fn summarise(
         .iter()
         .filter_map(|d| {
             let closing = d.closing.as_ref().filter(|c| c.outcome == ClosingOutcome::Resolved)?;
-            let at = d.payees.iter().position(|p| *p == user)?;
-            if known.contains(&subsidy_id(d.id, user)) {
+            if !d.payees.contains(&user) || known.contains(&subsidy_id(d.id, user)) {
                 return None;
             }
-            let share = split(estimate_fen(d, policy)?, d.payees.len()).get(at).copied()?;
+            let shares = case_payee_shares(d, estimate_fen(d, policy)?, policy)?;
+            let share = shares.into_iter().find(|(p, _)| *p == user).map(|(_, a)| a)?;
             Some(SubsidyEstimate {
                 dispute_id: d.id,
                 case_number: d.case_number.clone(),
@@ -182,7 +182,9 @@ mod tests {
             flow_count: 0,
             case_file: vec![],
             credited: payees.clone(),
+            earlier_credit: vec![],
             payees,
+            deadline_floor: None,
         }
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use fengqiao_domain::apply::{StateView, ViewError};
+use fengqiao_domain::apply::{PersonFacts, PersonLookup, StateView, ViewError};
 use fengqiao_domain::disputes::Dispute;
 use fengqiao_domain::org::OrgUnit;
 use fengqiao_domain::{EntityKind, Record};
@@ -27,6 +27,8 @@ pub(crate) struct PhoneView<'a> {
     ancestors: HashMap<Uuid, OrgUnit>,
     /// The signed-in user, owner of the case-number blocks held here.
     user: Option<Uuid>,
+    /// The signed-in user's roles (the one user whose facts the phone knows).
+    grants: Vec<fengqiao_domain::RoleGrant>,
     /// Disputes as the phone optimistically sees them (over the stored copies).
     overlay: HashMap<Uuid, Dispute>,
 }
@@ -42,7 +44,8 @@ impl<'a> PhoneView<'a> {
                 }
             }
         }
-        PhoneView { store, ancestors, user: session.map(|s| s.user.id), overlay: HashMap::new() }
+        let grants = session.map(|s| s.user.roles.iter().map(|g| g.grant).collect()).unwrap_or_default();
+        PhoneView { store, ancestors, user: session.map(|s| s.user.id), grants, overlay: HashMap::new() }
     }
 
     /// Replaces the stored copies of these disputes with the given ones.
@@ -113,5 +116,16 @@ impl StateView for PhoneView<'_> {
             Record::Visit(v) if v.leads.iter().any(|l| l.id == lead) => Some(v.id),
             _ => None,
         }))
+    }
+
+    /// The phone knows its signed-in user (signed in, so enabled, with the
+    /// session's roles); of anyone else it cannot tell whether they exist, are
+    /// enabled or where their roles lie, so the rules on payees are the
+    /// server's to apply (the phone never refuses a colleague on a guess).
+    fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError> {
+        Ok(match self.user {
+            Some(me) if me == id => PersonLookup::Known(PersonFacts { enabled: true, grants: self.grants.clone() }),
+            _ => PersonLookup::CannotTell,
+        })
     }
 }

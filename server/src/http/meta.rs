@@ -161,6 +161,7 @@ impl Modify for CommonErrors {
         super::blacklist_routes::blacklist,
         super::subsidy_routes::mine, super::subsidy_routes::one, super::subsidy_routes::ledger,
         super::subsidy_routes::create_batch, super::subsidy_routes::mark_paid,
+        super::subsidy_routes::review_consultation,
     ),
     components(schemas(fengqiao_domain::wire::Change, fengqiao_domain::wire::OpEnvelope)),
     modifiers(&BearerAuth, &CommonErrors),

@@ -125,6 +125,7 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/v1/subsidies/batches", post(subsidy_routes::create_batch)),
         ("/v1/subsidies/batches/{id}/paid", post(subsidy_routes::mark_paid)),
         ("/v1/subsidies/{id}", get(subsidy_routes::one)),
+        ("/v1/consultations/{id}/review", post(subsidy_routes::review_consultation)),
     ]
 }
 

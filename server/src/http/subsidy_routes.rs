@@ -1,4 +1,6 @@
-//! `/v1/subsidies/*`: my subsidies, one subsidy, the county ledger, payment batches.
+//! `/v1/subsidies/*`: my subsidies, one subsidy, the county ledger, payment
+//! batches; `/v1/consultations/{id}/review`: the judicial office's review of a
+//! legal consultation, which prices the advisor's subsidy.
 //! State changes go through the same operations as phones push.
 
 use axum::extract::{Path, Query, State};
@@ -6,8 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use fengqiao_domain::disputes::Satisfaction;
 use fengqiao_domain::permissions::{any_may, Action};
-use fengqiao_domain::wire::{CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome};
+use fengqiao_domain::subsidy::ConsultationOutcome;
+use fengqiao_domain::wire::{
+    CreatePaymentBatch, ErrorBody, MarkBatchPaid, Op, OpEnvelope, Outcome, ReviewConsultation,
+};
 use fengqiao_domain::{EntityKind, Record, WIRE_VERSION};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -20,6 +26,7 @@ use crate::auth::service::Caller;
 use crate::reports::subsidies::{
     ledger_cells, lines, payee_lines, subsidies, totals, MySubsidies, SubsidyLine, LEDGER_HEADERS,
 };
+use crate::store::{AuditAction, AuditEntry};
 
 /// The caller's own subsidies, with totals by month and status.
 #[utoipa::path(get, path = "/v1/subsidies/mine", tag = "subsidies", security(("bearer" = [])),
@@ -95,7 +102,8 @@ pub async fn ledger(
     send_table(format, "补贴台账", "subsidy-ledger", &LEDGER_HEADERS, &cells)
 }
 
-/// Applies one operation as the caller (the same path as a phone's push).
+/// Applies one operation as the caller (the same path as a phone's push, with
+/// the same audit entry: who, what kind, which record, how it ended).
 async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
     let env = OpEnvelope {
         op_id: Uuid::now_v7(),
@@ -106,7 +114,26 @@ async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
         seen: None,
     };
     let (store, policy, actor) = (st.store.clone(), st.policy.clone(), caller.actor.clone());
-    let answers = tokio::task::spawn_blocking(move || store.apply_ops(&actor, &policy, &[env], Utc::now())).await??;
+    let answers = tokio::task::spawn_blocking(move || {
+        let audit = |answers: &[fengqiao_domain::wire::OpAnswer]| -> Vec<AuditEntry> {
+            answers
+                .iter()
+                .map(|a| {
+                    let outcome = match &a.outcome {
+                        Outcome::Applied { .. } => "applied".to_string(),
+                        Outcome::Duplicate { .. } => "duplicate".to_string(),
+                        Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
+                        Outcome::Conflict { .. } => "conflict".to_string(),
+                    };
+                    let target = env.op.record_ref().1.to_string();
+                    AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
+                        .detail(env.op.kind_name())
+                })
+                .collect()
+        };
+        store.apply_ops_audited(&actor, &policy, std::slice::from_ref(&env), Utc::now(), &audit)
+    })
+    .await??;
     match answers.into_iter().next().map(|a| a.outcome) {
         Some(Outcome::Applied { .. }) | Some(Outcome::Duplicate { .. }) => Ok(()),
         Some(Outcome::Rejected { code, message }) => {
@@ -164,5 +191,44 @@ pub async fn mark_paid(
 ) -> ApiResult<StatusCode> {
     county_admin(&caller)?;
     apply_as(&st, &caller, Op::MarkBatchPaid(MarkBatchPaid { batch_id: id, payment_ref: body.payment_ref })).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of a consultation's review.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultationReviewBody {
+    /// The reviewed outcome (confirming or correcting the advisor's).
+    pub outcome: ConsultationOutcome,
+    /// The villager's reviewed satisfaction.
+    pub satisfaction: Satisfaction,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Review a legal consultation (the judicial office of its town): the reviewed
+/// outcome and satisfaction price the advisor's subsidy by the policy's
+/// `subsidy.consultation_rates` and approve it; until then it pays nothing.
+/// A review after the subsidy is batched, paid or rejected is refused (422
+/// `invalid_state`); one before re-prices it.
+#[utoipa::path(post, path = "/v1/consultations/{id}/review", tag = "subsidies", request_body = ConsultationReviewBody,
+    security(("bearer" = [])), params(("id" = Uuid, Path, description = "consultation id")),
+    responses((status = 204), (status = 404, body = ErrorBody, description = "no such consultation within the caller's units"),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "not the town's judicial office, the subsidy already batched or paid, or a bad field")))]
+pub async fn review_consultation(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<Uuid>,
+    super::error::ApiJson(body): super::error::ApiJson<ConsultationReviewBody>,
+) -> ApiResult<StatusCode> {
+    let op = Op::ReviewConsultation(ReviewConsultation {
+        consultation_id: id,
+        outcome: body.outcome,
+        satisfaction: body.satisfaction,
+        note: body.note,
+    });
+    apply_as(&st, &caller, op).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -92,6 +92,8 @@ fn action_zh(k: FlowKind) -> &'static str {
         FlowKind::FollowUpRecorded => "回访",
         FlowKind::ConfirmationRecorded => "司法确认",
         FlowKind::Closed => "结案",
+        FlowKind::Regraded => "重新定级研判",
+        FlowKind::CaseReviewed => "案卷评查",
     }
 }
 

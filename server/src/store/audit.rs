@@ -134,9 +134,35 @@ pub fn sync_op_entries(actor: Uuid, device: Option<Uuid>, ops: &[OpEnvelope], an
             let target = env.op.record_ref().1.to_string();
             AuditEntry::new(AuditAction::SyncOp, Some(actor), Some(target), outcome)
                 .device(device)
-                .detail(env.op.kind_name())
+                .detail(audit_detail(&env.op))
         })
         .collect()
+}
+
+/// The audit entry's detail of a pushed op: its kind, and for an op that changes
+/// a case's grade or difficulty (a case-file review, a re-grading) the values it
+/// sets — codes only, nothing personal.
+fn audit_detail(op: &fengqiao_domain::wire::Op) -> String {
+    use fengqiao_domain::wire::Op;
+    fn code<T: serde::Serialize>(v: &T) -> String {
+        serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+    match op {
+        Op::ReviewCaseFile(r) => {
+            let mut out = op.kind_name().to_string();
+            if let Some(g) = r.reviewed_grade {
+                out.push_str(&format!(" reviewed_grade={}", code(&g)));
+            }
+            if let Some(d) = r.reviewed_difficulty {
+                out.push_str(&format!(" reviewed_difficulty={}", code(&d)));
+            }
+            out
+        }
+        Op::RegradeDispute(r) => {
+            format!("{} grade={} difficulty={}", op.kind_name(), code(&r.grade), code(&r.analysis.difficulty))
+        }
+        _ => op.kind_name().to_string(),
+    }
 }
 
 /// Which entries an audit query returns (all given filters must match).

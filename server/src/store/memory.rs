@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::apply::{StateView, ViewError};
+use fengqiao_domain::apply::{PersonFacts, PersonLookup, StateView, ViewError};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::{Change, OpAnswer, OpEnvelope};
@@ -68,7 +68,7 @@ impl MemoryStore {
 
     fn transact<T>(&self, f: impl FnOnce(&MemTx) -> Result<T, TxFail>) -> StoreResult<T> {
         let mut st = self.st();
-        let tx = MemTx(RefCell::new(st.sync.clone()));
+        let tx = MemTx(RefCell::new(st.sync.clone()), st.users.clone());
         match f(&tx) {
             Ok(v) => {
                 st.sync = tx.0.into_inner();
@@ -80,7 +80,8 @@ impl MemoryStore {
     }
 }
 
-struct MemTx(RefCell<Sync>);
+/// The sync state being changed, and the users as they stand.
+struct MemTx(RefCell<Sync>, HashMap<Uuid, UserRecord>);
 
 impl StateView for MemTx {
     fn get(&self, kind: EntityKind, id: Uuid) -> Result<Option<Record>, ViewError> {
@@ -97,6 +98,12 @@ impl StateView for MemTx {
     }
     fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().leads.get(&lead).copied())
+    }
+    fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError> {
+        Ok(match self.1.get(&id) {
+            Some(u) => PersonLookup::Known(PersonFacts { enabled: !u.disabled, grants: u.grants.clone() }),
+            None => PersonLookup::NoSuchUser,
+        })
     }
 }
 

@@ -146,9 +146,10 @@ impl SledStore {
             &self.case_blocks,
             &self.case_numbers,
             &self.leads,
+            &self.users,
         );
-        let result =
-            trees.transaction(|(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads)| {
+        let result = trees.transaction(
+            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads, users)| {
                 let tx = SledTx {
                     ops,
                     records,
@@ -159,6 +160,7 @@ impl SledStore {
                     case_blocks,
                     case_numbers,
                     leads,
+                    users,
                     stash: RefCell::new(None),
                 };
                 match f(&tx) {
@@ -169,7 +171,8 @@ impl SledStore {
                         None => ConflictableTransactionError::Abort(e),
                     }),
                 }
-            });
+            },
+        );
         let value = self.noted(result.map_err(|e: TransactionError<TxFail>| match e {
             TransactionError::Abort(TxFail::Storage(v)) => StoreError::Backend(v.0),
             TransactionError::Abort(TxFail::InvalidRecord(m)) => StoreError::InvalidRecord(m),

@@ -11,7 +11,7 @@ use fengqiao_domain::apply_disputes::{handles, level_unit, may_decide};
 use fengqiao_domain::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession,
 };
-use fengqiao_domain::ladder::{deadline, deadline_state, move_allowed, DeadlineState, Level};
+use fengqiao_domain::ladder::{deadline_state, move_allowed, DeadlineState, Level};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -27,7 +27,8 @@ use crate::view::{view_error, PhoneView};
 pub struct DisputeItem {
     /// The dispute (with this phone's own unsynced requests and decisions applied).
     pub dispute: Dispute,
-    /// When its current level's time runs out (by grade, from `level_since`).
+    /// When its current level's time runs out ([`Dispute::deadline`]: by grade,
+    /// from `level_since`, never before a re-grading's floor).
     pub deadline: DateTime<Utc>,
     /// Ok, approaching or overdue; `None` once closed.
     pub deadline_state: Option<DeadlineState>,
@@ -101,7 +102,7 @@ impl FieldClient {
         };
         let county_policy = self.policy();
         let policy = &*county_policy;
-        let due = deadline(d.grade, d.level_since, policy);
+        let due = d.deadline(policy);
         let state = d.closing.is_none().then(|| deadline_state(due, self.options.clock.now(), policy));
         let pending_escalation = match d.pending_escalation {
             Some(id) => match view.get(EntityKind::Escalation, id).map_err(view_error)? {

@@ -24,7 +24,7 @@ use fengqiao_domain::disputes::{
     FollowUp, JudicialConfirmation, MediationSession, Party, Satisfaction,
 };
 use fengqiao_domain::ladder::{Grade, Level};
-use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op};
+use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, RegradeDispute};
 use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
@@ -191,7 +191,9 @@ impl FieldClient {
             flow_count: 0,
             case_file: Vec::new(),
             credited: Vec::new(),
+            earlier_credit: Vec::new(),
             payees: Vec::new(),
+            deadline_floor: None,
         };
         // A few tries: another report on this phone may take the number between
         // reading the blocks and claiming (the claim is checked in the store).
@@ -382,6 +384,20 @@ impl FieldClient {
         self.submit(|_| Op::CloseDispute(CloseDispute { dispute_id, outcome, note }))
     }
 
+    /// Re-grades and re-analyses an open dispute, offline: its handler at its
+    /// current level, with a reason (`correction_reason_required` without one).
+    /// The deadline follows the domain's rule for a re-graded dispute
+    /// ([`Dispute::deadline`]).
+    pub fn regrade_dispute(
+        &self,
+        dispute_id: Uuid,
+        grade: Grade,
+        analysis: Analysis,
+        reason: String,
+    ) -> Result<Dispute, ClientError> {
+        self.submit(|_| Op::RegradeDispute(RegradeDispute { dispute_id, grade, analysis, reason }))
+    }
+
     /// The phone's view with its optimistic disputes: each dispute carrying
     /// the user's own requests and decisions not yet confirmed by the server
     /// (a request waits on it; an approval has moved it up).
@@ -432,6 +448,7 @@ impl FieldClient {
                             d.level = e.to_level;
                             d.handler_unit = unit;
                             d.level_since = dec.decided_at;
+                            d.deadline_floor = None;
                         }
                     }
                 }
@@ -470,6 +487,8 @@ fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
         flow_count: 0,
         case_file: Vec::new(),
         credited: Vec::new(),
+        earlier_credit: Vec::new(),
         payees: Vec::new(),
+        deadline_floor: None,
     }
 }

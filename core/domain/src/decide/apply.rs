@@ -16,7 +16,8 @@ use crate::WIRE_VERSION;
 
 use crate::decide::view::not_in_jurisdiction;
 pub use crate::decide::view::{
-    household_scope, known_scope, record_scope, unit_scope, Effect, StateView, Verdict, ViewError, MAX_DEPTH,
+    household_scope, known_scope, record_scope, unit_scope, Effect, PersonFacts, PersonLookup, StateView, Verdict,
+    ViewError, MAX_DEPTH,
 };
 
 /// Decides one operation for an authenticated actor at server time `now`.
@@ -50,6 +51,7 @@ pub fn decide(
         Op::AttachPhoto(att) => decide_attach_photo(env, actor, policy, view, att).map(Verdict::from),
         Op::ReviewCaseFile(_)
         | Op::RecordConsultation(_)
+        | Op::ReviewConsultation(_)
         | Op::CreatePaymentBatch(_)
         | Op::MarkBatchPaid(_)
         | Op::RejectSubsidy(_) => crate::decide::apply_subsidy::decide(env, &env.op, actor, policy, view, now),
@@ -73,6 +75,7 @@ pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>,
         Op::RequestEscalation(e) => dispute(e.dispute_id),
         Op::DecideEscalation(d) => vec![(EntityKind::Escalation, d.escalation_id)],
         Op::RecordSession(m) => dispute(m.dispute_id),
+        Op::RegradeDispute(r) => dispute(r.dispute_id),
         Op::RecordAgreement(a) => dispute(a.dispute_id),
         Op::RecordFollowUp(f) => dispute(f.dispute_id),
         Op::RecordConfirmation(j) => {
@@ -89,6 +92,14 @@ pub fn acts_on(view: &dyn StateView, op: &Op) -> Result<Vec<(EntityKind, Uuid)>,
         Op::CreatePaymentBatch(b) => b.subsidy_ids.iter().map(|id| (EntityKind::Subsidy, *id)).collect(),
         Op::MarkBatchPaid(b) => vec![(EntityKind::PaymentBatch, b.batch_id)],
         Op::RejectSubsidy(r) => vec![(EntityKind::Subsidy, r.subsidy_id)],
+        // a review settles the consultation's subsidy, which the county may have batched first
+        Op::ReviewConsultation(r) => {
+            let mut on = vec![(EntityKind::Consultation, r.consultation_id)];
+            if let Some(Record::Consultation(c)) = view.get(EntityKind::Consultation, r.consultation_id)? {
+                on.push((EntityKind::Subsidy, crate::model::subsidy::subsidy_id(c.id, c.advisor)));
+            }
+            on
+        }
         Op::SetVillageRules(r) => vec![(EntityKind::VillageRules, r.id)],
         Op::ReviewVillageRules(r) => vec![(EntityKind::VillageRules, crate::model::prevent::rules_id(r.village_id))],
         Op::RestoreHousehold(r) => vec![(EntityKind::Violation, r.violation_id)],

@@ -4,14 +4,16 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::decide::payees::{check_mediators, is_paid};
 use crate::decide::view::{nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
+use crate::model::credit::{all_levels, LevelCredit};
 use crate::model::disputes::{Closing, ClosingOutcome, Dispute, Escalation, EscalationDecision, FlowEntry, FlowKind};
 use crate::model::ladder::{move_allowed, Level};
 use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
 use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
-use crate::wire::{DecideEscalation, Op, OpEnvelope};
+use crate::wire::{DecideEscalation, Op, OpEnvelope, RegradeDispute};
 
 pub use crate::decide::shared::{acts_as, level_unit, office_for, offices_serving, unit_within};
 use crate::decide::shared::{put_effects, visible_dispute};
@@ -78,6 +80,7 @@ pub(crate) fn decide(
         Op::ReportDispute(d) => report(env, actor, policy, view, now, d.clone()),
         Op::RequestEscalation(e) => request(env, actor, view, now, e.clone()),
         Op::DecideEscalation(d) => decide_escalation(env, actor, view, now, d),
+        Op::RegradeDispute(r) => regrade(env, actor, policy, view, now, r),
         Op::CloseDispute(c) => {
             let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
                 return nij("dispute");
@@ -97,13 +100,19 @@ pub(crate) fn decide(
             });
             let mut subsidies = Vec::new();
             if c.outcome == ClosingOutcome::Resolved {
-                // one case, one subsidy: owed to the mediators credited at the resolving level
-                d.payees = if d.credited.is_empty() { vec![env.author] } else { d.credited.clone() };
+                // one case, one subsidy: split across the credited levels, owed to
+                // the paid mediators among those credited (with no sessions, the closer)
+                if d.credited.is_empty() {
+                    d.credited.push(env.author);
+                }
+                d.payees = paid_among_credited(view, policy, &d, &scope)?;
                 let Some(estimate) = crate::model::subsidy::estimate_fen(&d, policy) else {
                     return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
                 };
-                let shares = crate::model::subsidy::split(estimate, d.payees.len());
-                for (payee, amount_fen) in d.payees.iter().zip(shares) {
+                let Some(shares) = crate::model::credit::case_payee_shares(&d, estimate, policy) else {
+                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                };
+                for (payee, amount_fen) in shares.iter().map(|(p, a)| (p, *a)) {
                     subsidies.push(Effect::Put {
                         record: Record::Subsidy(crate::model::subsidy::Subsidy {
                             id: crate::model::subsidy::subsidy_id(d.id, *payee),
@@ -135,6 +144,16 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(effects))
         }
         Op::RecordSession(m) => {
+            // the payees' rule, once the actor may record here at all (else case_record refuses)
+            if let Some((d, scope)) = visible_dispute(view, actor, m.dispute_id)? {
+                if refuse_unless_handler(actor, &d, &scope, false).is_none() {
+                    let mediators = if m.mediators.is_empty() { vec![env.author] } else { m.mediators.clone() };
+                    let chain = unit_within(&scope, d.handler_unit);
+                    if let Some(r) = check_mediators(view, d.level, d.handler_unit, &chain, &mediators)? {
+                        return Ok(Verdict::Reject(r));
+                    }
+                }
+            }
             case_record(env, actor, view, now, m.dispute_id, FlowKind::SessionRecorded, false, |author, d| {
                 let mut m = m.clone();
                 m.author = author;
@@ -177,6 +196,27 @@ pub(crate) fn decide(
         }
         _ => reject(RejectionCode::InvalidField, "not a dispute operation"),
     }
+}
+
+/// The paid mediators among everyone credited on the dispute, at every level,
+/// in ladder order (see [`crate::decide::payees::is_paid`]).
+fn paid_among_credited(
+    view: &dyn StateView,
+    policy: &Policy,
+    d: &Dispute,
+    scope: &[Uuid],
+) -> Result<Vec<Uuid>, ViewError> {
+    let mut payees = Vec::new();
+    for credit in all_levels(&d.earlier_credit, d.level, &d.credited) {
+        let Some(unit) = level_unit(view, scope, credit.level)? else { continue };
+        let chain = unit_within(scope, unit);
+        for who in &credit.mediators {
+            if !payees.contains(who) && is_paid(view, policy, *who, credit.level, unit, &chain)? {
+                payees.push(*who);
+            }
+        }
+    }
+    Ok(payees)
 }
 
 /// `Some(verdict)` refusing an actor who does not handle the dispute at its level
@@ -326,6 +366,7 @@ fn report(
     d.flow_count = 0;
     d.credited = vec![];
     d.payees = vec![];
+    d.deadline_floor = None;
     d.case_file = vec![crate::model::subsidy::FileItem {
         item: crate::model::subsidy::items::INTAKE_FORM.into(),
         kind: EntityKind::Dispute,
@@ -450,13 +491,67 @@ fn decide_escalation(
         d.level = e.to_level;
         d.handler_unit = target;
         d.level_since = now;
-        d.credited.clear();
+        d.deadline_floor = None;
+        // the level left keeps its credit (ADR 0027)
+        let left = std::mem::take(&mut d.credited);
+        if !left.is_empty() {
+            d.earlier_credit.push(LevelCredit { level: e.from_level, mediators: left });
+        }
         FlowKind::EscalationApproved
     } else {
         FlowKind::EscalationRefused
     };
     let entry = flow(&mut d, kind, env.author, now, op.comment.clone());
     Ok(puts(&scope, vec![Record::Escalation(e), Record::Dispute(d), entry]))
+}
+
+/// Re-grading and re-analysis of an open dispute (ADR 0026): by whoever handles
+/// it at its current level (the same rule as recording a session there), with a
+/// reason and a flow entry; not while an escalation waits (its request carries
+/// the grade the approver judges). The deadline follows
+/// [`crate::model::disputes::regraded_deadline_floor`].
+fn regrade(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    r: &RegradeDispute,
+) -> Out {
+    let Some((mut d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
+        return nij("dispute");
+    };
+    if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
+        return Ok(v);
+    }
+    if d.pending_escalation.is_some() {
+        return reject(RejectionCode::InvalidState, "上报申请待批期间不能重新定级：请先等审批结果");
+    }
+    if d.grade == r.grade && d.analysis == r.analysis {
+        return reject(RejectionCode::InvalidField, "重新定级：等级和研判与现有记录相同，没有需要更改的内容");
+    }
+    if r.reason.trim().is_empty() {
+        return reject(RejectionCode::CorrectionReasonRequired, "重新定级或重新研判须写明理由");
+    }
+    let note = format!(
+        "{}/{} → {}/{}：{}",
+        d.grade.label_zh(),
+        d.analysis.difficulty.label_zh(),
+        r.grade.label_zh(),
+        r.analysis.difficulty.label_zh(),
+        r.reason.trim()
+    );
+    d.deadline_floor = crate::model::disputes::regraded_deadline_floor(&d, r.grade, now, policy);
+    d.grade = r.grade;
+    d.analysis = r.analysis.clone();
+    let entry = flow(&mut d, FlowKind::Regraded, env.author, now, note);
+    Ok(puts(&scope, vec![Record::Dispute(d), entry]))
+}
+
+/// The flow entry of a case-file review (confirming or correcting grade and
+/// difficulty), appended to the dispute's flow table.
+pub(crate) fn review_flow(d: &mut Dispute, actor: Uuid, now: DateTime<Utc>, note: String) -> Record {
+    flow(d, FlowKind::CaseReviewed, actor, now, note)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ struct World {
     blocks: HashMap<(i32, u32), Uuid>,
     /// Feed sequence of each record's last change, as the server keeps it.
     versions: RefCell<HashMap<(EntityKind, Uuid), u64>>,
+    /// The users, as the server's store knows them (every op's author is enrolled).
+    people: RefCell<HashMap<Uuid, crate::decide::view::PersonFacts>>,
 }
 
 const COUNTY: u128 = 1;
@@ -45,6 +47,13 @@ impl StateView for World {
             _ => None,
         }))
     }
+    fn person(&self, id: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
+        use crate::decide::view::PersonLookup;
+        Ok(match self.people.borrow().get(&id) {
+            Some(f) => PersonLookup::Known(f.clone()),
+            None => PersonLookup::NoSuchUser,
+        })
+    }
 }
 
 fn u(n: u128) -> Uuid {
@@ -71,7 +80,21 @@ fn world() -> World {
     unit(V2, "V02", UnitLevel::Village, Some(TOWN));
     unit(G1, "G01", UnitLevel::Group, Some(V1));
     unit(G2, "G01", UnitLevel::Group, Some(V2));
-    World { records: RefCell::new(m), blocks: HashMap::new(), versions: RefCell::new(HashMap::new()) }
+    World {
+        records: RefCell::new(m),
+        blocks: HashMap::new(),
+        versions: RefCell::new(HashMap::new()),
+        people: RefCell::new(HashMap::new()),
+    }
+}
+
+/// A user with one role, enrolled in the world's users (enabled).
+fn enrol(w: &World, role: Role, unit: u128) -> Actor {
+    let a = person(role, unit);
+    w.people
+        .borrow_mut()
+        .insert(a.user_id, crate::decide::view::PersonFacts { enabled: true, grants: a.grants.clone() });
+    a
 }
 
 fn person(role: Role, unit: u128) -> Actor {
@@ -90,6 +113,10 @@ fn run(w: &World, a: &Actor, op: Op) -> Verdict {
 /// [`run`] for an op made by a phone that had pulled up to `seen`.
 fn run_seen(w: &World, a: &Actor, op: Op, seen: Option<u64>) -> Verdict {
     let env = OpEnvelope { seen, ..env(a, op) };
+    w.people
+        .borrow_mut()
+        .entry(a.user_id)
+        .or_insert_with(|| crate::decide::view::PersonFacts { enabled: true, grants: a.grants.clone() });
     let v = super::super::apply::decide(&env, a, &Policy::default(), w, Utc::now()).unwrap();
     if let Verdict::Apply(effects) = &v {
         for Effect::Put { record, .. } in effects {
@@ -136,7 +163,9 @@ fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dis
         flow_count: 0,
         case_file: vec![],
         credited: vec![],
+        earlier_credit: vec![],
         payees: vec![],
+        deadline_floor: None,
     }
 }
 
@@ -363,7 +392,7 @@ fn session(d: &Dispute, mediators: Vec<Uuid>) -> Op {
 fn only_a_resolved_case_pays_and_a_re_mediated_case_pays_once_split_exactly() {
     let mut w = world();
     let leader = person(Role::GroupLeader, G1);
-    let (m1, m2) = (Uuid::now_v7(), Uuid::now_v7());
+    let (m1, m2) = (enrol(&w, Role::Mediator, V1).user_id, enrol(&w, Role::Mediator, V1).user_id);
     // not resolved: nothing accrues
     let d = new_dispute(&mut w, &leader, Grade::General, 10);
     run(&w, &leader, Op::ReportDispute(d.clone()));
@@ -471,3 +500,9 @@ mod races;
 
 #[path = "offices_tests.rs"]
 mod offices;
+
+#[path = "apply_payees_tests.rs"]
+mod payees;
+
+#[path = "apply_review_tests.rs"]
+mod review;

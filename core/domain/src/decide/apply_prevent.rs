@@ -239,6 +239,9 @@ mod tests {
         fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
             Ok(None)
         }
+        fn person(&self, _: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
+            Ok(crate::decide::view::PersonLookup::CannotTell)
+        }
     }
 
     /// County 1 > town 2 > village 3.
@@ -353,6 +356,8 @@ mod tests {
                 answer,
                 satisfaction: Satisfaction::Satisfied,
                 advisor: Uuid::nil(),
+                outcome: None,
+                review: None,
             })
         };
         let screening = |note: String| {

@@ -44,6 +44,9 @@ impl StateView for World {
     fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
         Ok(None)
     }
+    fn person(&self, _: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
+        Ok(crate::decide::view::PersonLookup::CannotTell)
+    }
 }
 
 fn id(n: u128) -> Uuid {

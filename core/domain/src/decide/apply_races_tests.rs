@@ -125,8 +125,17 @@ fn subsidy_ops_lost_to_a_colleagues_batch_are_conflicts_carrying_the_subsidy() {
         answer: "书面合同，写明期限".into(),
         satisfaction: crate::model::disputes::Satisfaction::Satisfied,
         advisor: Uuid::nil(),
+        outcome: Some(crate::model::subsidy::ConsultationOutcome::Solved),
+        review: None,
     };
     assert!(matches!(run(&w, &advisor, Op::RecordConsultation(consultation.clone())), Verdict::Apply(_)));
+    let review = crate::wire::ReviewConsultation {
+        consultation_id: consultation.id,
+        outcome: crate::model::subsidy::ConsultationOutcome::Solved,
+        satisfaction: crate::model::disputes::Satisfaction::Satisfied,
+        note: String::new(),
+    };
+    assert!(matches!(run(&w, &person(Role::JudicialOffice, TOWN), Op::ReviewConsultation(review)), Verdict::Apply(_)));
     let subsidy = crate::model::subsidy::subsidy_id(consultation.id, advisor.user_id);
     let (admin_a, admin_b) = (person(Role::CountyAdmin, COUNTY), person(Role::CountyAdmin, COUNTY));
     let seen = Some(w.last_seq());

@@ -11,11 +11,12 @@ use crate::model::ladder::Level;
 use crate::model::permissions::{Action, Actor};
 use crate::model::records::{EntityKind, Record};
 use crate::model::subsidy::{
-    amount_fen, missing_items, quality_percent, split, subsidy_id, PaymentBatch, Subsidy, SubsidyStatus,
+    amount_fen, consultation_amount_fen, missing_items, quality_percent, subsidy_id, ConsultationReview, PaymentBatch,
+    Subsidy, SubsidyStatus,
 };
 use crate::policy::Policy;
 use crate::wire::rejection::RejectionCode;
-use crate::wire::{Op, OpEnvelope};
+use crate::wire::{Op, OpEnvelope, ReviewConsultation};
 
 /// A subsidy with the scope its feeds carry (source scope + the payee's own feed).
 fn subsidy_put(view: &dyn StateView, s: Subsidy) -> Result<Option<Effect>, ViewError> {
@@ -89,26 +90,70 @@ pub(crate) fn decide(
                     return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
                 }
             }
-            let Some(amount) = amount_fen(d.grade, d.analysis.difficulty, &d.kind, quality, policy) else {
+            // grade and difficulty as reviewed (absent: the recorded ones confirmed)
+            let grade = review.reviewed_grade.unwrap_or(d.grade);
+            let difficulty = review.reviewed_difficulty.unwrap_or(d.analysis.difficulty);
+            review.reviewed_grade = Some(grade);
+            review.reviewed_difficulty = Some(difficulty);
+            review.correction_reason = review.correction_reason.trim().to_string();
+            let corrected = grade != d.grade || difficulty != d.analysis.difficulty;
+            if corrected && review.correction_reason.is_empty() {
+                return reject(RejectionCode::CorrectionReasonRequired, "案卷评查更正等级或调解难度时须写明更正理由");
+            }
+            // what a review may change: every payee's subsidy until one of them is
+            // batched or paid; a rejected one stays rejected
+            let mut subsidies = Vec::new();
+            for (i, payee) in d.payees.iter().enumerate() {
+                let Some(s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
+                if matches!(s.status, SubsidyStatus::Batched | SubsidyStatus::Paid) {
+                    return reject(
+                        RejectionCode::SubsidyAlreadyPaid,
+                        "本案补贴已列入支付批次或已发放：案卷评查结果（含等级、难度的更正）不能再改",
+                    );
+                }
+                subsidies.push((i, s));
+            }
+            // passed: the final amount at the file's quality; returned: the estimate
+            // (full quality), both from the reviewed grade and difficulty
+            let pct = if review.passed { quality } else { 100 };
+            let Some(amount) = amount_fen(grade, difficulty, &d.kind, pct, policy) else {
                 return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
             };
-            let shares = split(amount, d.payees.len());
-            let mut effects = put_effects(&scope, vec![Record::CaseReview(review.clone())]);
-            for (payee, share) in d.payees.clone().iter().zip(shares) {
-                let Some(mut s) = load_subsidy(view, subsidy_id(d.id, *payee))? else { continue };
-                match s.status {
-                    SubsidyStatus::Accrued | SubsidyStatus::UnderReview => {}
-                    _ => {
-                        return reject(RejectionCode::InvalidState, "the subsidy is already approved, paid or rejected")
-                    }
+            let note = if corrected {
+                format!(
+                    "评查更正：{}/{} → {}/{}：{}",
+                    d.grade.label_zh(),
+                    d.analysis.difficulty.label_zh(),
+                    grade.label_zh(),
+                    difficulty.label_zh(),
+                    review.correction_reason
+                )
+            } else {
+                format!("评查确认：{}/{}", grade.label_zh(), difficulty.label_zh())
+            };
+            let mut d = d;
+            d.grade = grade;
+            d.analysis.difficulty = difficulty;
+            let entry = crate::decide::apply_disputes::review_flow(&mut d, env.author, now, note);
+            // split across the credited levels (ADR 0027), in the payees' order
+            let Some(shares) = crate::model::credit::case_payee_shares(&d, amount, policy) else {
+                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+            };
+            let mut effects =
+                put_effects(&scope, vec![Record::CaseReview(review.clone()), Record::Dispute(d.clone()), entry]);
+            for (i, mut s) in subsidies {
+                let Some(&(_, share)) = shares.get(i) else { continue };
+                if s.status == SubsidyStatus::Rejected {
+                    continue;
                 }
+                s.amount_fen = share;
                 if review.passed {
                     s.status = SubsidyStatus::Approved;
-                    s.amount_fen = share;
                     s.approved_at = Some(now);
                     s.reason.clear();
                 } else {
                     s.status = SubsidyStatus::UnderReview;
+                    s.approved_at = None;
                     s.reason = review.reasons.join("; ");
                 }
                 effects.extend(subsidy_put(view, s)?);
@@ -130,17 +175,24 @@ pub(crate) fn decide(
             if view.get(EntityKind::Consultation, c.id)?.is_some() {
                 return Ok(Verdict::Apply(vec![]));
             }
+            // the review is the judicial office's: never taken from the advisor's payload
+            c.review = None;
             let mut effects = put_effects(&scope, vec![Record::Consultation(c.clone())]);
+            // accrued at the estimate of the advisor's own record, approved only by review
+            let estimate = match c.outcome {
+                Some(o) => consultation_amount_fen(o, c.satisfaction, policy).unwrap_or(0),
+                None => 0,
+            };
             let s = Subsidy {
                 id: subsidy_id(c.id, c.advisor),
                 dispute_id: None,
                 consultation_id: Some(c.id),
                 case_number: format!("ZX-{}", &c.id.simple().to_string()[..12]),
                 payee: c.advisor,
-                amount_fen: policy.subsidy.consultation_fen,
-                status: SubsidyStatus::Approved,
+                amount_fen: estimate,
+                status: SubsidyStatus::Accrued,
                 accrued_at: now,
-                approved_at: Some(now),
+                approved_at: None,
                 batch_id: None,
                 paid_at: None,
                 payment_ref: String::new(),
@@ -152,6 +204,7 @@ pub(crate) fn decide(
             });
             Ok(Verdict::Apply(effects))
         }
+        Op::ReviewConsultation(r) => review_consultation(env, actor, policy, view, now, r),
         Op::CreatePaymentBatch(b) => {
             let Some(county) = actor.unit_for(Action::PaySubsidies) else {
                 return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
@@ -239,4 +292,64 @@ pub(crate) fn decide(
         }
         _ => reject(RejectionCode::InvalidField, "not a subsidy operation"),
     }
+}
+
+/// The judicial office of the consultation's town reviews it (the same reviewer
+/// rule as case files): it confirms or corrects the outcome and satisfaction, and
+/// the advisor's subsidy is approved at the policy's rate for the reviewed values.
+/// A review after the subsidy is batched, paid or rejected is refused; one before
+/// re-prices it.
+fn review_consultation(
+    env: &OpEnvelope,
+    actor: &Actor,
+    policy: &Policy,
+    view: &dyn StateView,
+    now: DateTime<Utc>,
+    r: &ReviewConsultation,
+) -> Out {
+    let Some(Record::Consultation(mut c)) = view.get(EntityKind::Consultation, r.consultation_id)? else {
+        return nij("consultation");
+    };
+    let Some(scope) = unit_scope(view, c.village_id)? else { return nij("consultation") };
+    if !actor.may_see(EntityKind::Consultation, &scope) {
+        return nij("consultation");
+    }
+    let Some(town) = level_unit(view, &scope, Level::Town)? else {
+        return reject(RejectionCode::InvalidState, "该咨询所在的村不属于任何乡镇，无法评查");
+    };
+    if !actor.may(Action::ReviewConsultation, from_unit(&scope, town)) {
+        return reject(RejectionCode::RoleNotAllowed, "法律咨询由本乡镇司法所评查，其他角色不能评查");
+    }
+    if c.advisor == env.author {
+        return reject(RejectionCode::SelfApproval, "不能评查自己记录的法律咨询");
+    }
+    let Some(amount) = consultation_amount_fen(r.outcome, r.satisfaction, policy) else {
+        return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查咨询补贴政策");
+    };
+    let mut effects = Vec::new();
+    if let Some(mut s) = load_subsidy(view, subsidy_id(c.id, c.advisor))? {
+        match s.status {
+            SubsidyStatus::Accrued | SubsidyStatus::UnderReview | SubsidyStatus::Approved => {}
+            _ => {
+                return reject(
+                    RejectionCode::InvalidState,
+                    "该咨询补贴已列入支付批次、已支付或已驳回：评查结果不能再改",
+                )
+            }
+        }
+        s.status = SubsidyStatus::Approved;
+        s.amount_fen = amount;
+        s.approved_at = Some(now);
+        s.reason.clear();
+        effects.extend(subsidy_put(view, s)?);
+    }
+    c.review = Some(ConsultationReview {
+        outcome: r.outcome,
+        satisfaction: r.satisfaction,
+        note: r.note.clone(),
+        reviewer: env.author,
+        reviewed_at: now,
+    });
+    effects.insert(0, Effect::Put { record: Record::Consultation(c), scope });
+    Ok(Verdict::Apply(effects))
 }

@@ -20,6 +20,9 @@ impl StateView for MapView {
     fn lead_visit(&self, _: Uuid) -> Result<Option<Uuid>, ViewError> {
         Ok(None)
     }
+    fn person(&self, _: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
+        Ok(crate::decide::view::PersonLookup::CannotTell)
+    }
 }
 
 fn decide(

@@ -8,5 +8,6 @@ pub mod apply;
 pub mod apply_disputes;
 pub mod apply_prevent;
 pub mod apply_subsidy;
+pub mod payees;
 pub mod shared;
 pub mod view;

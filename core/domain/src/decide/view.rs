@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use crate::model::org::RoleGrant;
 use crate::model::records::{EntityKind, Record};
 use crate::wire::rejection::{Rejection, RejectionCode};
 
@@ -14,6 +15,28 @@ pub const MAX_DEPTH: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("state read failed: {0}")]
 pub struct ViewError(pub String);
+
+/// What a view knows of a user: whether the account is enabled and the roles it
+/// holds (the rules on who may be credited and paid read these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// The account is enabled (a disabled user is credited nowhere new).
+    pub enabled: bool,
+    /// The user's roles, each bound to a unit.
+    pub grants: Vec<RoleGrant>,
+}
+
+/// A view's answer about a user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonLookup {
+    /// There is no such user (only a view holding every user says so: the server's).
+    NoSuchUser,
+    /// The user and their facts.
+    Known(PersonFacts),
+    /// The view cannot tell (a phone holds no directory of every user): the
+    /// rule is left to the server, never refused on a guess.
+    CannotTell,
+}
 
 /// Read access to current state, as of inside the caller's transaction.
 pub trait StateView {
@@ -32,6 +55,10 @@ pub trait StateView {
     /// The visit that found a lead, if the lead is known (a dispute may cite
     /// only a lead that exists).
     fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError>;
+    /// What the view knows of a user (the server's store knows every user; a
+    /// phone knows its signed-in user and answers [`PersonLookup::CannotTell`]
+    /// for others).
+    fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError>;
 }
 
 /// What to do with an operation.

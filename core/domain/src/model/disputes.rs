@@ -37,6 +37,17 @@ pub enum Difficulty {
     High,
 }
 
+impl Difficulty {
+    /// The Chinese term.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Difficulty::Low => "低",
+            Difficulty::Medium => "中",
+            Difficulty::High => "高",
+        }
+    }
+}
+
 /// The three-axis analysis: cause, expected consequences, mediation difficulty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -133,9 +144,52 @@ pub struct Dispute {
     /// Mediators credited at the current level (from its sessions; kept by the server).
     #[serde(default)]
     pub credited: Vec<Uuid>,
+    /// The credit of the levels the dispute has left, lowest first (kept by the
+    /// server): moving up keeps each level's credit (see [`crate::model::credit`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_credit: Vec<crate::model::credit::LevelCredit>,
     /// Who the case's subsidy is owed to, once resolved (kept by the server).
     #[serde(default)]
     pub payees: Vec<Uuid>,
+    /// The earliest the deadline may fall after a re-grading shortened it (kept
+    /// by the server; cleared when the dispute changes level). See
+    /// [`Dispute::deadline`] and ADR 0026.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_floor: Option<DateTime<Utc>>,
+}
+
+impl Dispute {
+    /// When its current level's time runs out: the grade's deadline counted from
+    /// `level_since` ([`crate::model::ladder::deadline`]), never earlier than the
+    /// floor a re-grading left ([`regraded_deadline_floor`]).
+    pub fn deadline(&self, policy: &Policy) -> DateTime<Utc> {
+        let by_grade = crate::model::ladder::deadline(self.grade, self.level_since, policy);
+        match self.deadline_floor {
+            Some(floor) if floor > by_grade => floor,
+            _ => by_grade,
+        }
+    }
+}
+
+/// The deadline floor a dispute keeps after being re-graded to `new_grade` at
+/// `now` (ADR 0026). A re-grading that does not shorten the deadline needs no
+/// floor (`None`): the new grade's deadline counts from `level_since`. One that
+/// shortens it leaves the handler at least `deadlines.regrade_grace_days` from
+/// now, but never more time than the deadline had before the re-grading — so a
+/// re-grading neither makes a case overdue at once nor rescues an overdue one.
+pub fn regraded_deadline_floor(
+    d: &Dispute,
+    new_grade: Grade,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Option<DateTime<Utc>> {
+    let before = d.deadline(policy);
+    let by_grade = crate::model::ladder::deadline(new_grade, d.level_since, policy);
+    if by_grade >= before {
+        return None;
+    }
+    let grace = now + Duration::days(i64::from(policy.deadlines.regrade_grace_days));
+    Some(grace.min(before))
 }
 
 /// Why a dispute is asked to move up (屡调不成 and others).
@@ -345,6 +399,11 @@ pub enum FlowKind {
     ConfirmationRecorded,
     /// Closed.
     Closed,
+    /// Re-graded or re-analysed while open (the note gives old → new and the reason).
+    Regraded,
+    /// The judicial office's case-file review: grade and difficulty confirmed or
+    /// corrected (the note gives the reviewed values and any correction's reason).
+    CaseReviewed,
 }
 
 /// One entry of the dispute flow table (矛盾纠纷排查化解流向表): server-authored,

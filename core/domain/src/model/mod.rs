@@ -3,6 +3,7 @@
 //! checks of text, id numbers and dates. Each record's `validate` holds its own
 //! field rules, against the county's [`crate::policy::Policy`] where counties differ.
 
+pub mod credit;
 pub mod disputes;
 pub mod entity;
 pub mod id_number;

@@ -35,6 +35,8 @@ pub enum Action {
     ReviewVillageRules,
     /// Review a resolved case's file for its subsidy (in the reviewer's town).
     ReviewCaseFile,
+    /// Review a legal consultation for its subsidy (in the reviewer's town).
+    ReviewConsultation,
     /// Log a legal consultation in the advisor's village (it accrues a subsidy).
     RecordConsultation,
     /// Pay subsidies: the county's ledger, payment batches, rejections, any
@@ -48,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::RecordVisit,
         Action::HandleDispute,
         Action::RecordViolation,
@@ -58,6 +60,7 @@ impl Action {
         Action::RestoreHousehold,
         Action::ReviewVillageRules,
         Action::ReviewCaseFile,
+        Action::ReviewConsultation,
         Action::RecordConsultation,
         Action::PaySubsidies,
         Action::ReadReports,
@@ -85,7 +88,7 @@ pub const fn roles_for(action: Action) -> &'static [Role] {
         Action::HandleDispute => DISPUTE_ROLES,
         Action::RecordViolation | Action::FileScreening | Action::RecordCommitment => VILLAGE_CADRES,
         Action::SetVillageRules | Action::RestoreHousehold => &[Role::VillageSecretary, Role::FirstSecretary],
-        Action::ReviewVillageRules | Action::ReviewCaseFile => &[Role::JudicialOffice],
+        Action::ReviewVillageRules | Action::ReviewCaseFile | Action::ReviewConsultation => &[Role::JudicialOffice],
         Action::RecordConsultation => &[Role::LegalAdvisor],
         Action::PaySubsidies | Action::Administer => &[Role::CountyAdmin],
         Action::ReadReports => &[
@@ -124,6 +127,32 @@ const DISPUTE_ROLES: &[Role] = &[
     Role::JudicialOffice,
     Role::TownCommittee,
 ];
+
+/// The roles that may mediate (be credited in a mediation session) at a ladder
+/// level, bound to a unit inside that level's unit or above it on its chain:
+/// the level's handlers, the people's mediators (人民调解员), and, from the
+/// village up, the legal advisors; the town's committee also takes in the judicial
+/// office, first secretaries and village cadres (镇级综合调委会 … 吸收各包村干部、
+/// 第一书记、法律顾问). Whether one of them is *paid* is the county's
+/// `subsidy.paid_roles`.
+pub const fn mediates_at(level: crate::model::ladder::Level) -> &'static [Role] {
+    use crate::model::ladder::Level;
+    match level {
+        Level::Group => &[Role::GroupLeader, Role::Mediator],
+        Level::Village => {
+            &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre, Role::Mediator, Role::LegalAdvisor]
+        }
+        Level::JudicialOffice => &[Role::JudicialOffice, Role::Mediator, Role::LegalAdvisor],
+        Level::Town => &[
+            Role::TownCommittee,
+            Role::JudicialOffice,
+            Role::Mediator,
+            Role::LegalAdvisor,
+            Role::FirstSecretary,
+            Role::VillageCadre,
+        ],
+    }
+}
 
 /// Whether a role sees records of a kind (inside its units).
 pub fn sees(role: Role, entity: EntityKind) -> bool {
@@ -297,6 +326,7 @@ mod tests {
             (Action::RestoreHousehold, vec![VillageSecretary, FirstSecretary]),
             (Action::ReviewVillageRules, vec![JudicialOffice]),
             (Action::ReviewCaseFile, vec![JudicialOffice]),
+            (Action::ReviewConsultation, vec![JudicialOffice]),
             (Action::RecordConsultation, vec![LegalAdvisor]),
             (Action::PaySubsidies, vec![CountyAdmin]),
             (

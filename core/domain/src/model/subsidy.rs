@@ -85,11 +85,54 @@ pub struct CaseReview {
     /// Reasons when returned (missing items are added by the server).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The grade as reviewed: absent confirms the dispute's recorded grade.
+    /// The subsidy is priced from the reviewed grade only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_grade: Option<Grade>,
+    /// The difficulty as reviewed: absent confirms the recorded difficulty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_difficulty: Option<Difficulty>,
+    /// Why the review corrects grade or difficulty (required when either differs
+    /// from the recorded one: `correction_reason_required`).
+    #[serde(default)]
+    pub correction_reason: String,
     /// Reviewer (set by the server).
     #[serde(default)]
     pub reviewer: Uuid,
     /// Server time.
     #[serde(default)]
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// What came of a legal consultation (处置结果).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsultationOutcome {
+    /// 已解决: the question was answered and settled.
+    Solved,
+    /// 已引导: referred on (to mediation, legal aid, the court).
+    Referred,
+    /// 未解决
+    NotSolved,
+}
+
+/// The judicial office's review of a consultation: it confirms or corrects the
+/// outcome and the villager's satisfaction (e.g. after calling the villager back);
+/// the advisor is paid from these values only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsultationReview {
+    /// Reviewed outcome.
+    pub outcome: ConsultationOutcome,
+    /// Reviewed satisfaction.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: String,
+    /// Reviewer (set by the server).
+    pub reviewer: Uuid,
+    /// Server time.
     pub reviewed_at: DateTime<Utc>,
 }
 
@@ -112,6 +155,27 @@ pub struct Consultation {
     /// The advisor (set by the server).
     #[serde(default)]
     pub advisor: Uuid,
+    /// What came of it, as the advisor records it (absent in older payloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ConsultationOutcome>,
+    /// The judicial office's review (set by `review_consultation`); until then
+    /// the consultation's subsidy is an unapproved estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ConsultationReview>,
+}
+
+/// What a consultation pays for an outcome and satisfaction: the policy's
+/// percent of `consultation_fen`, rounded down to the fen; `None` if the
+/// arithmetic overflows (a checked policy never does) or the table lacks the pair
+/// (a checked policy has every pair).
+pub fn consultation_amount_fen(
+    outcome: ConsultationOutcome,
+    satisfaction: crate::model::disputes::Satisfaction,
+    policy: &Policy,
+) -> Option<i64> {
+    let s = &policy.subsidy;
+    let rate = s.consultation_rates.iter().find(|r| r.outcome == outcome && r.satisfaction == satisfaction)?;
+    s.consultation_fen.checked_mul(i64::from(rate.percent))?.checked_div(100)
 }
 
 /// A payment batch made by the county from approved subsidies.

@@ -7,6 +7,7 @@
 mod policy;
 
 pub mod assessment;
+pub mod pay_check;
 pub mod policy_check;
 
 pub use self::policy::*;

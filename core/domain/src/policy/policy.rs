@@ -176,12 +176,61 @@ pub struct SubsidyPolicy {
     pub quality: Vec<QualityStep>,
     /// Social-impact bonus by dispute kind (e.g. mass disputes).
     pub impact_bonus: Vec<ImpactBonus>,
-    /// Per legal consultation logged by a legal advisor.
+    /// Per legal consultation logged by a legal advisor, at its best reviewed
+    /// outcome and satisfaction (the full rate of `consultation_rates`).
     pub consultation_fen: i64,
+    /// What a reviewed consultation pays, in percent of `consultation_fen`, by
+    /// the reviewed outcome and the villager's satisfaction (人民满意度和处置成功率):
+    /// one row for every pair. An unreviewed consultation pays nothing.
+    pub consultation_rates: Vec<ConsultationRate>,
+    /// The roles whose holders are paid a case's subsidy when credited in its
+    /// sessions: the people's mediators of each level (group leaders, village
+    /// mediation committee members, mediators) and legal advisors. Not judicial
+    /// office staff, first secretaries or the town committee (civil servants): a
+    /// credited holder of no listed role keeps the credit in the statistics and
+    /// is paid nothing.
+    pub paid_roles: Vec<crate::model::org::Role>,
+    /// Percent of a case's subsidy owed to the level that resolved it when lower
+    /// levels are credited too; the lower levels share the rest
+    /// (docs/adr/0027-credit-across-levels.md). 0 to 100.
+    pub resolving_level_percent: u32,
     /// Approved subsidies are paid within this many days (else overdue).
     pub pay_within_days: u32,
     /// The case-file checklist (People's Mediation case-file format).
     pub checklist: Vec<ChecklistItem>,
+}
+
+/// One row of the consultation pay table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationRate {
+    /// Reviewed outcome.
+    pub outcome: crate::model::subsidy::ConsultationOutcome,
+    /// Reviewed satisfaction.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// Percent of `consultation_fen` paid (0 to 100).
+    pub percent: u32,
+}
+
+/// The seed's consultation pay table: a solved question with a satisfied
+/// villager pays the full rate; a question referred on (to mediation, the court)
+/// pays less; an unsolved one or a dissatisfied villager pays little or nothing.
+fn default_consultation_rates() -> Vec<ConsultationRate> {
+    use crate::model::disputes::Satisfaction::{Dissatisfied, Neutral, Satisfied};
+    use crate::model::subsidy::ConsultationOutcome::{NotSolved, Referred, Solved};
+    [
+        (Solved, Satisfied, 100),
+        (Solved, Neutral, 80),
+        (Solved, Dissatisfied, 40),
+        (Referred, Satisfied, 80),
+        (Referred, Neutral, 60),
+        (Referred, Dissatisfied, 30),
+        (NotSolved, Satisfied, 40),
+        (NotSolved, Neutral, 20),
+        (NotSolved, Dissatisfied, 0),
+    ]
+    .into_iter()
+    .map(|(outcome, satisfaction, percent)| ConsultationRate { outcome, satisfaction, percent })
+    .collect()
 }
 
 /// One step of the quality factor.
@@ -243,6 +292,12 @@ impl Default for SubsidyPolicy {
             ],
             impact_bonus: vec![ImpactBonus { kind: "mass".into(), fen: 10_000 }],
             consultation_fen: 2_000,
+            consultation_rates: default_consultation_rates(),
+            paid_roles: {
+                use crate::model::org::Role;
+                vec![Role::GroupLeader, Role::VillageSecretary, Role::VillageCadre, Role::Mediator, Role::LegalAdvisor]
+            },
+            resolving_level_percent: 60,
             pay_within_days: 30,
             checklist,
         }
@@ -338,6 +393,10 @@ pub struct DeadlinePolicy {
     pub major_days: u32,
     /// Warn this many days before a deadline.
     pub warn_days_before: u32,
+    /// A re-grading that shortens a dispute's deadline leaves its handler at
+    /// least this many days from the re-grading (never more than the deadline
+    /// had before it; ADR 0026). 1 to `general_days`.
+    pub regrade_grace_days: u32,
 }
 
 /// One item of the negative list.
@@ -489,7 +548,7 @@ impl Default for AuthPolicy {
 
 impl Default for DeadlinePolicy {
     fn default() -> Self {
-        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2 }
+        DeadlinePolicy { general_days: 7, larger_days: 15, major_days: 20, warn_days_before: 2, regrade_grace_days: 2 }
     }
 }
 

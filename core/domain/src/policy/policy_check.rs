@@ -7,7 +7,8 @@
 //!   could pass review and no one would ever be paid).
 //! - `screening.assessment`: the weights sum to 100 (percent, [`crate::policy::assessment`]).
 //! - `deadlines.*`: 1 to [`MAX_DAYS`] days, general ≤ larger ≤ major, and the
-//!   warning shorter than the shortest deadline.
+//!   warning shorter than the shortest deadline; `deadlines.regrade_grace_days`
+//!   1 to `general_days` (0 would make a downgraded case overdue at once).
 //! - `disputes.kinds`, `screening.focus_areas`: codes present and unique;
 //!   `negative_list`: passes the village-rules edit's own check
 //!   ([`crate::model::prevent::check_items`], with `village_rules.max_items` ≥ 1:
@@ -21,6 +22,8 @@
 //!   [`MAX_DAYS`]; `auth.refresh_ttl_days` and `photos.upload_expiry_hours` at
 //!   most [`MAX_DAYS`] (added to the clock at run time).
 //! - `subsidy.checklist`: codes present and unique.
+//! - The pay rules (`subsidy.paid_roles`, `subsidy.resolving_level_percent`,
+//!   `subsidy.consultation_rates`): see [`crate::policy::pay_check`].
 //! - Subsidy amounts: each rate at most [`MAX_AMOUNT_FEN`], and so is the
 //!   formula's worst case ([`crate::model::subsidy::worst_case_fen`]), computed with
 //!   checked arithmetic.
@@ -128,6 +131,7 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
     window("disputes.confirmation_within_days", "申请司法确认的期限", p.disputes.confirmation_within_days)?;
     window("subsidy.pay_within_days", "补贴支付期限", p.subsidy.pay_within_days)?;
     lifetimes(p)?;
+    crate::policy::pay_check::check(p)?;
     amounts(p)
 }
 
@@ -186,6 +190,15 @@ fn deadlines(p: &Policy) -> Result<(), PolicyError> {
             format!(
                 "到期提醒天数（{}）须短于最短的期限（{} 天），否则案件一登记就处于提醒中",
                 d.warn_days_before, d.general_days
+            ),
+        );
+    }
+    if d.regrade_grace_days == 0 || d.regrade_grace_days > d.general_days {
+        return refuse(
+            "deadlines.regrade_grace_days",
+            format!(
+                "重新定级后的最短办理宽限（{} 天）须为 1 至一般纠纷的期限（{} 天）：为 0 时降级的案件会立即超期",
+                d.regrade_grace_days, d.general_days
             ),
         );
     }
@@ -326,6 +339,8 @@ mod tests {
             ("major shorter than larger", "[deadlines]\nmajor_days = 10\n".into(), "deadlines.major_days"),
             ("warning as long as the deadline", "[deadlines]\nwarn_days_before = 7\n".into(), "deadlines.warn_days_before"),
             ("warning longer than the deadline", "[deadlines]\nwarn_days_before = 30\n".into(), "deadlines.warn_days_before"),
+            ("zero re-grading grace", "[deadlines]\nregrade_grace_days = 0\n".into(), "deadlines.regrade_grace_days"),
+            ("re-grading grace past the shortest deadline", "[deadlines]\nregrade_grace_days = 8\n".into(), "deadlines.regrade_grace_days"),
             ("a deadline past the calendar", "[deadlines]\nmajor_days = 4000000000\n".into(), "deadlines.major_days"),
             (
                 "duplicate dispute kind",

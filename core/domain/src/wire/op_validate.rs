@@ -51,7 +51,8 @@ impl Op {
                         format!("reasons：最多 {MAX_REASONS} 条理由"),
                     ));
                 }
-                check_all("reasons", &r.reasons, true, note)
+                check_all("reasons", &r.reasons, true, note)?;
+                check("correction_reason", &r.correction_reason, false, note)
             }
             Op::RecordConsultation(c) => {
                 crate::model::disputes::check_year("at", c.at)?;
@@ -67,6 +68,7 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::ReviewConsultation(r) => check("note", &r.note, false, note),
             // a commitment's date is checked against the day in `decide`
             Op::ReviewVillageRules(_) | Op::RecordCommitment(_) => Ok(()),
             Op::MarkBatchPaid(m) => m.validate(),
@@ -88,6 +90,11 @@ impl Op {
             }
             Op::RestoreHousehold(r) => r.validate(policy),
             Op::FileScreening(s) => s.validate(policy),
+            Op::RegradeDispute(r) => {
+                check("analysis.cause", &r.analysis.cause, false, 2000)?;
+                check("analysis.consequences", &r.analysis.consequences, false, 2000)?;
+                check("reason", &r.reason, false, note)
+            }
         }
     }
 }
@@ -180,6 +187,9 @@ mod tests {
                 reasons: vec![],
                 reviewer: Uuid::nil(),
                 reviewed_at: chrono::Utc::now(),
+                reviewed_grade: None,
+                reviewed_difficulty: None,
+                correction_reason: String::new(),
             })
         };
         assert_eq!(code_of(review(100), &p), None);

@@ -35,6 +35,19 @@ pub enum RejectionCode {
     /// A sanction names a statutory benefit (低保, 医保, 义务教育 …), which no
     /// village rules or policy may suspend.
     ProtectedBenefit,
+    /// A credited mediator (a payee) is no user of the system.
+    MediatorUnknown,
+    /// A credited mediator's account is disabled.
+    MediatorDisabled,
+    /// A credited mediator holds no role that mediates at the session's level
+    /// within (or above) that level's unit.
+    MediatorNotAllowed,
+    /// A change of a case's reviewed or recorded facts (a case-file review that
+    /// corrects grade or difficulty, a re-grading) gives no reason.
+    CorrectionReasonRequired,
+    /// The case's subsidy is already in a payment batch or paid: its review can
+    /// no longer change.
+    SubsidyAlreadyPaid,
 }
 
 impl RejectionCode {
@@ -53,6 +66,11 @@ impl RejectionCode {
             RejectionCode::OfficeChoiceRequired => "office_choice_required",
             RejectionCode::OfficeNotServing => "office_not_serving",
             RejectionCode::ProtectedBenefit => "protected_benefit",
+            RejectionCode::MediatorUnknown => "mediator_unknown",
+            RejectionCode::MediatorDisabled => "mediator_disabled",
+            RejectionCode::MediatorNotAllowed => "mediator_not_allowed",
+            RejectionCode::CorrectionReasonRequired => "correction_reason_required",
+            RejectionCode::SubsidyAlreadyPaid => "subsidy_already_paid",
         }
     }
 }

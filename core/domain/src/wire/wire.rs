@@ -18,6 +18,9 @@ use crate::wire::rejection::RejectionCode;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+// `report_dispute` carries the whole dispute; ops are decoded and decided one at a
+// time (as records are, see `Record`), so the size does not multiply.
+#[allow(clippy::large_enum_variant)]
 pub enum Op {
     /// Log a door-to-door visit.
     RecordVisit(Visit),
@@ -43,6 +46,9 @@ pub enum Op {
     ReviewCaseFile(CaseReview),
     /// Log a legal consultation (legal advisor).
     RecordConsultation(Consultation),
+    /// Review a legal consultation: confirm or correct its outcome and the
+    /// villager's satisfaction, which price the advisor's subsidy (judicial office).
+    ReviewConsultation(ReviewConsultation),
     /// Put approved subsidies in a payment batch (county admin).
     CreatePaymentBatch(CreatePaymentBatch),
     /// Mark a batch paid (county admin).
@@ -62,6 +68,24 @@ pub enum Op {
     /// Record whether a household signed the commitment letter to its village's
     /// rules (承诺书).
     RecordCommitment(crate::model::village_law::RecordCommitment),
+    /// Re-grade and re-analyse an open dispute (its handler at its level).
+    RegradeDispute(RegradeDispute),
+}
+
+/// Body of `regrade_dispute`: the dispute's grade and analysis as its handler
+/// now judges them, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegradeDispute {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// The new grade.
+    pub grade: crate::model::ladder::Grade,
+    /// The new cause, consequences and difficulty.
+    pub analysis: crate::model::disputes::Analysis,
+    /// Why (required: `correction_reason_required`).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// Body of `review_village_rules`.
@@ -72,6 +96,21 @@ pub struct ReviewVillageRules {
     pub village_id: Uuid,
     /// Reviewed as lawful (true) or not yet / withdrawn (false).
     pub reviewed: bool,
+}
+
+/// Body of `review_consultation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewConsultation {
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The reviewed outcome.
+    pub outcome: crate::model::subsidy::ConsultationOutcome,
+    /// The reviewed satisfaction of the villager.
+    pub satisfaction: crate::model::disputes::Satisfaction,
+    /// The reviewer's note (e.g. what the villager said when called back).
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Body of `restore_household`.
@@ -157,6 +196,7 @@ impl Op {
             Op::CloseDispute(_) => "close_dispute",
             Op::ReviewCaseFile(_) => "review_case_file",
             Op::RecordConsultation(_) => "record_consultation",
+            Op::ReviewConsultation(_) => "review_consultation",
             Op::CreatePaymentBatch(_) => "create_payment_batch",
             Op::MarkBatchPaid(_) => "mark_batch_paid",
             Op::RejectSubsidy(_) => "reject_subsidy",
@@ -166,6 +206,7 @@ impl Op {
             Op::RestoreHousehold(_) => "restore_household",
             Op::FileScreening(_) => "file_screening",
             Op::RecordCommitment(_) => "record_commitment",
+            Op::RegradeDispute(_) => "regrade_dispute",
         }
     }
 
@@ -184,6 +225,7 @@ impl Op {
             Op::CloseDispute(c) => (EntityKind::Dispute, c.dispute_id),
             Op::ReviewCaseFile(r) => (EntityKind::CaseReview, r.id),
             Op::RecordConsultation(c) => (EntityKind::Consultation, c.id),
+            Op::ReviewConsultation(r) => (EntityKind::Consultation, r.consultation_id),
             Op::CreatePaymentBatch(b) => (EntityKind::PaymentBatch, b.id),
             Op::MarkBatchPaid(b) => (EntityKind::PaymentBatch, b.batch_id),
             Op::RejectSubsidy(r) => (EntityKind::Subsidy, r.subsidy_id),
@@ -195,6 +237,7 @@ impl Op {
             Op::RecordCommitment(c) => {
                 (EntityKind::HouseholdStanding, crate::model::prevent::standing_id(c.household_id))
             }
+            Op::RegradeDispute(r) => (EntityKind::Dispute, r.dispute_id),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use fengqiao_domain::apply::{StateView, ViewError};
+use fengqiao_domain::apply::{PersonFacts, PersonLookup, StateView, ViewError};
 use fengqiao_domain::wire::Change;
 use fengqiao_domain::{EntityKind, Record};
 use serde::de::DeserializeOwned;
@@ -28,6 +28,8 @@ pub(super) struct SledTx<'a> {
     pub(super) case_blocks: &'a TransactionalTree,
     pub(super) case_numbers: &'a TransactionalTree,
     pub(super) leads: &'a TransactionalTree,
+    /// The users (read only: who may be credited and paid).
+    pub(super) users: &'a TransactionalTree,
     pub(super) stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -72,6 +74,15 @@ impl StateView for SledTx<'_> {
         match self.io(self.leads.get(lead.as_bytes()))? {
             Some(v) => Uuid::from_slice(&v).map(Some).map_err(|e| ViewError(e.to_string())),
             None => Ok(None),
+        }
+    }
+    fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError> {
+        match self.io(self.users.get(id.as_bytes()))? {
+            Some(v) => {
+                let u: crate::store::UserRecord = vdec(&v)?;
+                Ok(PersonLookup::Known(PersonFacts { enabled: !u.disabled, grants: u.grants }))
+            }
+            None => Ok(PersonLookup::NoSuchUser),
         }
     }
 }
