@@ -133,7 +133,7 @@ impl Default for DisputePolicy {
             ("wage_arrears", "讨薪", "wage arrears", JudicialOffice),
             ("personal_injury", "人身损害", "personal injury", JudicialOffice),
             ("property_damage", "财产损害", "property damage", JudicialOffice),
-            ("labour", "劳动争议", "labour", JudicialOffice),
+            ("labour", "劳务纠纷", "labour service", JudicialOffice),
             ("historical", "历史遗留", "historical", Town),
             ("mass", "群体性纠纷", "mass", Town),
         ]
