@@ -261,6 +261,8 @@ mod tests {
             case_file: vec![],
             credited: payees.clone(),
             payees,
+            policy_version: String::new(),
+            deadlines: None,
         }
     }
 

@@ -110,3 +110,26 @@ fn a_village_that_did_nothing_does_not_rank_first() {
     let b_score = r.ranking.iter().find(|v| v.village == b).unwrap();
     assert_eq!((b_score.score, b_score.screening_permille), (1000, Some(1000)));
 }
+
+#[test]
+fn a_deadline_change_does_not_re_date_a_past_month() {
+    let store = MemoryStore::new();
+    small_world(&store);
+    // registered on 5-01 under the seed's deadlines (general: 7 days, due 5-08)
+    let Record::Dispute(mut d) = dispute(1, GROUPS[0], may(1), None) else { unreachable!() };
+    d.deadlines = Some(Policy::default().deadlines);
+    // and one registered before deadlines were recorded: it follows the policy in force
+    let Record::Dispute(old) = dispute(2, GROUPS[0], may(1), None) else { unreachable!() };
+    store.put_records(&[Record::Dispute(d), Record::Dispute(old)]).unwrap();
+    // in June the county gives general disputes 60 days
+    let mut later = Policy::default();
+    later.deadlines.general_days = 60;
+    let village = unit(&store, VILLAGES[0]);
+    let june = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2026, 6, 3, 9, 0, 0).unwrap().with_timezone(&Utc);
+    let r = monthly_report(&store, &later, &village, Month { year: 2026, month: 5 }, june).unwrap();
+    assert_eq!(
+        (r.numbers.still_open, r.numbers.overdue),
+        (2, 1),
+        "May's figures keep the dispute due on 5-08 overdue; only the unrecorded one follows the new 60 days"
+    );
+}

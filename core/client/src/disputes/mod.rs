@@ -258,6 +258,10 @@ impl FieldClient {
             case_file: Vec::new(),
             credited: Vec::new(),
             payees: Vec::new(),
+            // the policy this phone checks the report against: a kind the county
+            // removes later is still accepted for it
+            policy_version: self.policy().version(),
+            deadlines: None,
         };
         // A few tries: another report on this phone may take the number between
         // reading the blocks and claiming (the claim is checked in the store).
@@ -582,5 +586,7 @@ fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
         case_file: Vec::new(),
         credited: Vec::new(),
         payees: Vec::new(),
+        policy_version: String::new(),
+        deadlines: None,
     }
 }

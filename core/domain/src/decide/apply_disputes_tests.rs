@@ -14,6 +14,10 @@ struct World {
     blocks: HashMap<(i32, u32), Uuid>,
     /// Feed sequence of each record's last change, as the server keeps it.
     versions: RefCell<HashMap<(EntityKind, Uuid), u64>>,
+    /// Block sizes kept at reservation (a block absent here predates them).
+    sizes: HashMap<(i32, u32), u32>,
+    /// The policies the deployment has run under.
+    earlier: Vec<Policy>,
 }
 
 const COUNTY: u128 = 1;
@@ -45,6 +49,12 @@ impl StateView for World {
             _ => None,
         }))
     }
+    fn earlier_policy(&self, version: &str) -> Result<Option<Policy>, ViewError> {
+        Ok(self.earlier.iter().find(|p| p.version() == version).cloned())
+    }
+    fn case_block_size(&self, year: i32, block: u32) -> Result<Option<u32>, ViewError> {
+        Ok(self.sizes.get(&(year, block)).copied())
+    }
 }
 
 fn u(n: u128) -> Uuid {
@@ -63,7 +73,13 @@ fn world() -> World {
     unit(V2, "V02", UnitLevel::Village, Some(TOWN));
     unit(G1, "G01", UnitLevel::Group, Some(V1));
     unit(G2, "G01", UnitLevel::Group, Some(V2));
-    World { records: RefCell::new(m), blocks: HashMap::new(), versions: RefCell::new(HashMap::new()) }
+    World {
+        records: RefCell::new(m),
+        blocks: HashMap::new(),
+        versions: RefCell::new(HashMap::new()),
+        sizes: HashMap::new(),
+        earlier: Vec::new(),
+    }
 }
 
 fn person(role: Role, unit: u128) -> Actor {
@@ -81,8 +97,17 @@ fn run(w: &World, a: &Actor, op: Op) -> Verdict {
 
 /// [`run`] for an op made by a phone that had pulled up to `seen`.
 fn run_seen(w: &World, a: &Actor, op: Op, seen: Option<u64>) -> Verdict {
+    run_full(w, a, op, seen, &Policy::default())
+}
+
+/// [`run`] under a given policy.
+fn run_under(w: &World, a: &Actor, op: Op, policy: &Policy) -> Verdict {
+    run_full(w, a, op, None, policy)
+}
+
+fn run_full(w: &World, a: &Actor, op: Op, seen: Option<u64>, policy: &Policy) -> Verdict {
     let env = OpEnvelope { seen, ..env(a, op) };
-    let v = super::super::apply::decide(&env, a, &Policy::default(), w, Utc::now()).unwrap();
+    let v = super::super::apply::decide(&env, a, policy, w, Utc::now()).unwrap();
     if let Verdict::Apply(effects) = &v {
         for Effect::Put { record, .. } in effects {
             let key = (record.kind(), record.id());
@@ -129,6 +154,8 @@ fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dis
         case_file: vec![],
         credited: vec![],
         payees: vec![],
+        policy_version: String::new(),
+        deadlines: None,
     }
 }
 
@@ -200,6 +227,7 @@ fn case_numbers_need_an_owned_block_the_right_prefix_and_no_reuse() {
         "wrong village code"
     );
     d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 100 }.format();
+    w.sizes.insert((2026, 1), Policy::default().disputes.case_block_size);
     assert_eq!(
         code(&run(&w, &leader, Op::ReportDispute(d.clone()))),
         Some(RejectionCode::InvalidField),
@@ -459,3 +487,6 @@ fn an_overflowing_subsidy_is_refused_not_wrapped() {
 
 #[path = "apply_races_tests.rs"]
 mod races;
+
+#[path = "apply_policy_change_tests.rs"]
+mod policy_change;

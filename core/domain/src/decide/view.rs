@@ -32,6 +32,19 @@ pub trait StateView {
     /// The visit that found a lead, if the lead is known (a dispute may cite
     /// only a lead that exists).
     fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError>;
+    /// A county policy this deployment has run under, by its
+    /// [`crate::policy::Policy::version`] (the server keeps each; a phone's view
+    /// answers `None`): work made under it is judged by it where a later policy
+    /// removed a code.
+    fn earlier_policy(&self, _version: &str) -> Result<Option<crate::policy::Policy>, ViewError> {
+        Ok(None)
+    }
+    /// The size of case-number block `block` of `year` when it was reserved,
+    /// where the view knows it (`None` for a block reserved before sizes were
+    /// kept: [`crate::disputes::MAX_CASE_BLOCK_SIZE`] bounds its numbers).
+    fn case_block_size(&self, _year: i32, _block: u32) -> Result<Option<u32>, ViewError> {
+        Ok(None)
+    }
 }
 
 /// What to do with an operation.
