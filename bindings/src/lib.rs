@@ -66,6 +66,6 @@ pub use subsidies::{
     MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
 };
 pub use sync::{CancelToken, QuarantinedOp, RecordRef, SyncErrorInfo, SyncListener, SyncPhase, SyncReport, SyncStatus};
-pub use visits::{GeoPoint, Lead, NewVisit, Visit, VisitItem, VisitKind};
+pub use visits::{GeoPoint, Lead, NewVisit, SocialBody, SocialBodyKind, Visit, VisitItem, VisitKind};
 
 uniffi::setup_scaffolding!();

@@ -108,6 +108,7 @@ fn fill(store: &dyn Store, county: Uuid, total: usize) -> Uuid {
                         location: None,
                         leads: vec![],
                         group_id: Some(group_id),
+                        body: None,
                     })
                 })
                 .collect();

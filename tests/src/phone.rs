@@ -53,6 +53,7 @@ pub fn phone_with(dir: &Path, url: &str, options: ClientOptions) -> FieldClient 
 pub fn routine_visit(household: &Household, notes: &str) -> NewVisit {
     NewVisit {
         household_id: household.id,
+        body: None,
         kind: VisitKind::Routine,
         visited_at: None,
         notes: notes.to_string(),

@@ -37,8 +37,12 @@ pub const EMPTY_DATA_DIR: &str = "empty_data_dir";
 /// A visit as the user enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVisit {
-    /// The household visited (must be one pulled to this phone).
+    /// The household visited (must be one pulled to this phone); nil when `body`
+    /// names another social body.
     pub household_id: Uuid,
+    /// The cooperative, school, field or other social body visited instead of a
+    /// household, in a unit pulled to this phone.
+    pub body: Option<fengqiao_domain::records::SocialBody>,
     /// Routine, legal publicity, follow-up or lead found.
     pub kind: VisitKind,
     /// When the visit happened; `None`: now.
@@ -402,12 +406,17 @@ impl FieldClient {
                 "the household is not within your units (or not yet synced to this phone)",
             ))
         };
-        let household = match self.store.get_record(EntityKind::Household, nv.household_id)? {
-            Some(r) => match r.record {
-                Record::Household(h) => h,
-                _ => return Err(unknown()),
+        fengqiao_domain::visit_target::check_target(nv.household_id, nv.body.as_ref()).map_err(Error::Invalid)?;
+        // placed by the household's group, or by the unit where the body stands
+        let unit = match &nv.body {
+            Some(b) => b.unit_id,
+            None => match self.store.get_record(EntityKind::Household, nv.household_id)? {
+                Some(r) => match r.record {
+                    Record::Household(h) => h.group_id,
+                    _ => return Err(unknown()),
+                },
+                None => return Err(unknown()),
             },
-            None => return Err(unknown()),
         };
         let visit = Visit {
             id: fengqiao_domain::new_id(),
@@ -418,10 +427,11 @@ impl FieldClient {
             notes: nv.notes,
             location: nv.location,
             leads: nv.leads.into_iter().map(|summary| Lead { id: fengqiao_domain::new_id(), summary }).collect(),
-            group_id: Some(household.group_id),
+            group_id: Some(unit),
+            body: nv.body,
         };
         visit.validate(&self.policy()).map_err(Error::Invalid)?;
-        let scope = self.known_scope(household.group_id)?;
+        let scope = self.known_scope(unit)?;
         let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
         match actor.standing(Action::RecordVisit, &scope) {
             Standing::Allowed => {}

@@ -109,6 +109,7 @@ async fn env() -> Env {
 fn visit(notes: &str) -> NewVisit {
     NewVisit {
         household_id: id(HOUSE),
+        body: None,
         kind: VisitKind::Routine,
         visited_at: None,
         notes: notes.into(),

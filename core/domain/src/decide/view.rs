@@ -174,9 +174,10 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
                 None => None,
             })
         }
-        Record::Visit(v) => match v.group_id {
-            Some(g) => unit_scope(view, g),
-            None => match view.get(EntityKind::Household, v.household_id)? {
+        Record::Visit(v) => match (v.group_id, &v.body) {
+            (Some(g), _) => unit_scope(view, g),
+            (None, Some(b)) => unit_scope(view, b.unit_id),
+            (None, None) => match view.get(EntityKind::Household, v.household_id)? {
                 Some(Record::Household(h)) => unit_scope(view, h.group_id),
                 _ => Ok(None),
             },

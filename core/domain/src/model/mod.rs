@@ -16,3 +16,4 @@ pub mod records;
 pub mod subsidy;
 pub mod text;
 pub mod time;
+pub mod visit_target;

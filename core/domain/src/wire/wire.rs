@@ -503,6 +503,7 @@ mod tests {
                 location: None,
                 leads: vec![],
                 group_id: None,
+                body: None,
             }),
             seen: None,
         };
