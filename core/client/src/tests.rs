@@ -212,6 +212,28 @@ async fn visits_are_recorded_offline_validated_and_checked() {
 }
 
 #[tokio::test]
+async fn a_visit_may_go_to_a_social_body_instead_of_a_household() {
+    use fengqiao_domain::records::{SocialBody, SocialBodyKind};
+    let e = ready("leader").await;
+    drop(e.srv); // offline
+    let body = |name: &str, unit: Uuid| SocialBody { kind: SocialBodyKind::School, name: name.into(), unit_id: unit };
+    let to = |b: SocialBody| NewVisit { household_id: Uuid::nil(), body: Some(b), ..visit("了解校园周边纠纷") };
+    let v = e.client.record_visit(to(body("团结小学", id(GROUP)))).expect("record");
+    assert_eq!((v.household_id, v.group_id), (Uuid::nil(), Some(id(GROUP))));
+    assert_eq!(v.body.as_ref().map(|b| b.name.as_str()), Some("团结小学"));
+    assert!(e.client.list_visits(10).expect("list")[0].pending);
+
+    let err = e.client.record_visit(to(body("团结小学", id(999)))).expect_err("unknown unit");
+    assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
+    let err = e.client.record_visit(to(body(" ", id(GROUP)))).expect_err("no name");
+    assert!(matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("body.name")), "{err:?}");
+    let both = NewVisit { body: Some(body("团结小学", id(GROUP))), ..visit("x") };
+    let err = e.client.record_visit(both).expect_err("household and body");
+    assert!(matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("走访对象")), "{err:?}");
+    assert_eq!(e.client.sync_status().expect("status").pending_ops, 1, "refused input queues nothing");
+}
+
+#[tokio::test]
 async fn role_without_the_right_is_refused_offline() {
     let e = ready("mediator").await;
     let err = e.client.record_visit(visit("x")).expect_err("mediators do not log visits");
