@@ -13,9 +13,8 @@ use fengqiao_domain::disputes::{
 
 use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id, parse_ids};
-use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Level};
+use crate::disputes::{ClosingOutcome, Dispute, DisputeItem, Escalation, Level};
 use crate::error::FengqiaoError;
-use crate::inbox::Escalation;
 use crate::runtime::guard;
 
 /// Parties' satisfaction at a follow-up.
@@ -458,10 +457,10 @@ impl FieldClient {
     /// agreements, follow-ups, confirmations and flow table. Offline.
     pub fn dispute_file(&self, dispute_id: String) -> Result<DisputeFile, FengqiaoError> {
         guard(|| {
-            let mut file: DisputeFile = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?.into();
-            for e in &mut file.escalations {
-                self.name_decider(e);
-            }
+            let mut core_file = self.core().dispute_file(parse_id("dispute_id", &dispute_id)?)?;
+            let escalations = std::mem::take(&mut core_file.escalations);
+            let mut file = DisputeFile::from(core_file);
+            file.escalations = escalations.into_iter().map(|e| self.escalation_named(e)).collect();
             Ok(file)
         })
     }

@@ -9,8 +9,7 @@ use std::time::Duration;
 use fengqiao_core::{ClientOptions, FieldClient as CoreClient, RetryPolicy};
 
 use crate::error::FengqiaoError;
-use crate::org::User;
-use crate::runtime::{guard, run};
+use crate::runtime::guard;
 
 /// Settings of a [`FieldClient`]. Every field is optional: unset means the
 /// core's default, which suits the field.
@@ -137,34 +136,6 @@ impl FieldClient {
             let core = CoreClient::open(data_dir, server_url, store_key, config.to_options())?;
             Ok(Arc::new(FieldClient { core: Arc::new(core) }))
         })
-    }
-
-    /// Signs in. Another user's queued work on this phone stays queued for them.
-    pub async fn login(&self, username: String, password: String) -> Result<User, FengqiaoError> {
-        let core = self.core_arc();
-        run(None, async move { Ok(core.login(username, password).await?.into()) }).await
-    }
-
-    /// Signs out: revokes the session on the server when reachable and forgets
-    /// it here. Queued and quarantined work is never deleted. Refused with
-    /// `Locked` while the user's PIN lock is closed: unlock first, or use
-    /// `logout_with_password`.
-    pub async fn logout(&self) -> Result<(), FengqiaoError> {
-        let core = self.core_arc();
-        run(None, async move { Ok(core.logout().await?) }).await
-    }
-
-    /// Signs out a locked phone with the signed-in user's password, checked by
-    /// the server (online): `InvalidCredentials` for a wrong one, `Network`
-    /// offline, and nothing changed then. Otherwise as `logout`.
-    pub async fn logout_with_password(&self, password: String) -> Result<(), FengqiaoError> {
-        let core = self.core_arc();
-        run(None, async move { Ok(core.logout_with_password(password).await?) }).await
-    }
-
-    /// The signed-in user from the cached session (works offline), if any.
-    pub fn current_user(&self) -> Option<User> {
-        guard(|| Ok(self.core.current_user().map(User::from))).ok().flatten()
     }
 }
 

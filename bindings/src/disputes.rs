@@ -2,20 +2,37 @@
 //! three-axis analysis; its case number comes from a block reserved earlier),
 //! list them with their deadline state, read one, see which actions the user
 //! may take, and keep the stock of case numbers. The case file (sessions,
-//! agreements, …) is in [`crate::casefile`], the ladder in [`crate::inbox`].
+//! agreements, …) is in [`crate::casefile`], the ladder's requests and decisions
+//! in [`crate::inbox`].
 
-use fengqiao_core::{DisputeActions as CoreActions, DisputeItem as CoreItem, NewDispute as CoreNewDispute};
+use fengqiao_core::{
+    DisputeActions as CoreActions, DisputeFilter as CoreFilter, DisputeItem as CoreItem, NewDispute as CoreNewDispute,
+};
 use fengqiao_domain::disputes::{
     Analysis as DomAnalysis, ClosingOutcome as DomOutcome, Difficulty as DomDifficulty, Dispute as DomDispute,
-    Party as DomParty,
+    Escalation as DomEscalation, EscalationDecision as DomDecision, EscalationReason as DomReason, Party as DomParty,
 };
 use fengqiao_domain::ladder::{DeadlineState as DomDeadline, Grade as DomGrade, Level as DomLevel};
 
 use crate::client::FieldClient;
 use crate::convert::{id, ids, millis, mirror_enum, opt_from_millis, parse_id};
 use crate::error::FengqiaoError;
-use crate::inbox::Escalation;
 use crate::runtime::{guard, run};
+
+/// Which disputes a list holds. The filter and the order are the core's; show
+/// the list as it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum DisputeFilter {
+    /// Every dispute on this phone (the user's jurisdiction as pulled, and
+    /// their own unsynced ones).
+    All,
+    /// "My disputes": those the user handles at their current level, and
+    /// those they reported, open or closed.
+    Mine,
+    /// Open disputes past their level's deadline.
+    Overdue,
+}
+mirror_enum!(DisputeFilter <=> CoreFilter { All, Mine, Overdue });
 
 /// The level a dispute is handled at (四级逐调), lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -236,6 +253,102 @@ impl From<DomDispute> for Dispute {
     }
 }
 
+/// Why a dispute is asked to move up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum EscalationReason {
+    /// 屡调不成: repeated mediation failed.
+    RepeatedMediationFailed,
+    /// Beyond this level's scope.
+    OutsideLevelScope,
+    /// Parties highly agitated.
+    PartiesAgitated,
+    /// Large sums involved.
+    LargeSums,
+    /// A major dispute going straight to the level its grade needs.
+    MajorGrade,
+    /// Other (explain in the note).
+    Other,
+}
+mirror_enum!(EscalationReason <=> DomReason {
+    RepeatedMediationFailed,
+    OutsideLevelScope,
+    PartiesAgitated,
+    LargeSums,
+    MajorGrade,
+    Other,
+});
+
+/// An approver's decision.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EscalationDecision {
+    /// Approved or refused.
+    pub approved: bool,
+    /// Comment (required when refusing).
+    pub comment: String,
+    /// Who decided (user id).
+    pub decided_by: String,
+    /// Who decided, by name: set where the phone knows it (the user, or
+    /// someone within their jurisdiction, once a sync brought the names);
+    /// `None` otherwise.
+    pub decided_by_name: Option<String>,
+    /// When (ms, UTC; server time once synced).
+    pub decided_at_ms: i64,
+}
+
+impl From<DomDecision> for EscalationDecision {
+    fn from(d: DomDecision) -> Self {
+        EscalationDecision {
+            approved: d.approved,
+            comment: d.comment,
+            decided_by: id(d.decided_by),
+            decided_by_name: None,
+            decided_at_ms: millis(d.decided_at),
+        }
+    }
+}
+
+/// A request to move a dispute up the ladder.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Escalation {
+    /// Id (made on the phone).
+    pub id: String,
+    /// The dispute.
+    pub dispute_id: String,
+    /// The level it leaves.
+    pub from_level: Level,
+    /// The level it asks to go to.
+    pub to_level: Level,
+    /// Why.
+    pub reason: EscalationReason,
+    /// Explanation.
+    pub note: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (ms, UTC; server time once synced).
+    pub requested_at_ms: i64,
+    /// The dispute's grade at the request.
+    pub grade: Grade,
+    /// The decision, once made.
+    pub decision: Option<EscalationDecision>,
+}
+
+impl From<DomEscalation> for Escalation {
+    fn from(e: DomEscalation) -> Self {
+        Escalation {
+            id: id(e.id),
+            dispute_id: id(e.dispute_id),
+            from_level: e.from_level.into(),
+            to_level: e.to_level.into(),
+            reason: e.reason.into(),
+            note: e.note,
+            requested_by: id(e.requested_by),
+            requested_at_ms: millis(e.requested_at),
+            grade: e.grade.into(),
+            decision: e.decision.map(EscalationDecision::from),
+        }
+    }
+}
+
 /// A dispute in a list, as the phone sees it now.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DisputeItem {
@@ -385,6 +498,13 @@ impl FieldClient {
             let lead = parse_id("lead_id", &lead_id)?;
             Ok(self.core().dispute_draft_from_lead(visit, lead)?.into())
         })
+    }
+
+    /// The disputes `filter` holds, in the core's order: open ones first, the
+    /// soonest deadline first, then closed ones, the latest deadline first.
+    /// Offline.
+    pub fn disputes(&self, filter: DisputeFilter) -> Result<Vec<DisputeItem>, FengqiaoError> {
+        guard(|| Ok(self.core().disputes(filter.into())?.into_iter().map(DisputeItem::from).collect()))
     }
 
     /// Every dispute on this phone (the user's jurisdiction as pulled, and

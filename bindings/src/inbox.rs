@@ -4,118 +4,24 @@
 //! as a quarantined `conflict` carrying the decision that stands.
 
 use fengqiao_core::InboxItem as CoreInboxItem;
-use fengqiao_domain::disputes::{
-    Escalation as DomEscalation, EscalationDecision as DomDecision, EscalationReason as DomReason,
-};
+use fengqiao_domain::disputes::Escalation as DomEscalation;
 
 use crate::client::FieldClient;
-use crate::convert::{id, millis, mirror_enum, parse_id};
-use crate::disputes::{DisputeItem, Grade, Level};
+use crate::convert::parse_id;
+use crate::disputes::{DisputeItem, Escalation, EscalationDecision, EscalationReason, Level};
 use crate::error::FengqiaoError;
 use crate::runtime::guard;
 
-/// Why a dispute is asked to move up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum EscalationReason {
-    /// 屡调不成: repeated mediation failed.
-    RepeatedMediationFailed,
-    /// Beyond this level's scope.
-    OutsideLevelScope,
-    /// Parties highly agitated.
-    PartiesAgitated,
-    /// Large sums involved.
-    LargeSums,
-    /// A major dispute going straight to the level its grade needs.
-    MajorGrade,
-    /// Other (explain in the note).
-    Other,
-}
-mirror_enum!(EscalationReason <=> DomReason {
-    RepeatedMediationFailed,
-    OutsideLevelScope,
-    PartiesAgitated,
-    LargeSums,
-    MajorGrade,
-    Other,
-});
-
-/// An approver's decision.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct EscalationDecision {
-    /// Approved or refused.
-    pub approved: bool,
-    /// Comment (required when refusing).
-    pub comment: String,
-    /// Who decided (user id).
-    pub decided_by: String,
-    /// Who decided, by name: set where the phone knows it (the user, or
-    /// someone within their jurisdiction, once a sync brought the names);
-    /// `None` otherwise.
-    pub decided_by_name: Option<String>,
-    /// When (ms, UTC; server time once synced).
-    pub decided_at_ms: i64,
-}
-
-impl From<DomDecision> for EscalationDecision {
-    fn from(d: DomDecision) -> Self {
-        EscalationDecision {
-            approved: d.approved,
-            comment: d.comment,
-            decided_by: id(d.decided_by),
-            decided_by_name: None,
-            decided_at_ms: millis(d.decided_at),
-        }
-    }
-}
-
 impl FieldClient {
-    /// Names the decider of `e`'s decision, if the signed-in user may see the name.
-    pub(crate) fn name_decider(&self, e: &mut Escalation) {
-        let Some(d) = e.decision.as_mut() else { return };
-        let Ok(user) = parse_id("decided_by", &d.decided_by) else { return };
-        d.decided_by_name = self.core().display_name(user).ok().flatten();
-    }
-}
-
-/// A request to move a dispute up the ladder.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Escalation {
-    /// Id (made on the phone).
-    pub id: String,
-    /// The dispute.
-    pub dispute_id: String,
-    /// The level it leaves.
-    pub from_level: Level,
-    /// The level it asks to go to.
-    pub to_level: Level,
-    /// Why.
-    pub reason: EscalationReason,
-    /// Explanation.
-    pub note: String,
-    /// Who asked.
-    pub requested_by: String,
-    /// When (ms, UTC; server time once synced).
-    pub requested_at_ms: i64,
-    /// The dispute's grade at the request.
-    pub grade: Grade,
-    /// The decision, once made.
-    pub decision: Option<EscalationDecision>,
-}
-
-impl From<DomEscalation> for Escalation {
-    fn from(e: DomEscalation) -> Self {
-        Escalation {
-            id: id(e.id),
-            dispute_id: id(e.dispute_id),
-            from_level: e.from_level.into(),
-            to_level: e.to_level.into(),
-            reason: e.reason.into(),
-            note: e.note,
-            requested_by: id(e.requested_by),
-            requested_at_ms: millis(e.requested_at),
-            grade: e.grade.into(),
-            decision: e.decision.map(EscalationDecision::from),
+    /// `e` as the bindings' record, its decider named as the core names them
+    /// (`FieldClient::decider_name` of the core).
+    pub(crate) fn escalation_named(&self, e: DomEscalation) -> Escalation {
+        let name = self.core().decider_name(&e);
+        let mut out = Escalation::from(e);
+        if let Some(d) = out.decision.as_mut() {
+            d.decided_by_name = name;
         }
+        out
     }
 }
 
@@ -168,9 +74,7 @@ impl FieldClient {
     ) -> Result<Escalation, FengqiaoError> {
         guard(|| {
             let e = parse_id("escalation_id", &escalation_id)?;
-            let mut out: Escalation = self.core().decide_escalation(e, approve, comment)?.into();
-            self.name_decider(&mut out);
-            Ok(out)
+            Ok(self.escalation_named(self.core().decide_escalation(e, approve, comment)?))
         })
     }
 

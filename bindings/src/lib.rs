@@ -12,12 +12,12 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`client`] | [`FieldClient`] (constructor, login, logout, current user), [`ClientConfig`] |
-//! | [`org`] | user, roles, org units, households |
+//! | [`client`] | [`FieldClient`] (constructor), [`ClientConfig`] |
+//! | [`org`] | login, logout, the current user, roles, org units, households |
 //! | [`visits`] | record and list door-to-door visits |
 //! | [`photos`] | attach photos to records, per-photo upload state |
 //! | [`sync`] | sync with [`SyncListener`] progress and [`CancelToken`], status, quarantine |
-//! | [`disputes`] | report, list and read disputes with deadlines, allowed actions, case numbers, dispute kinds |
+//! | [`disputes`] | report, list and read disputes with deadlines, allowed actions, case numbers, dispute kinds; levels, grades, escalation records |
 //! | [`casefile`] | sessions, agreements, follow-ups, judicial confirmation, closing, flow table, the whole file |
 //! | [`inbox`] | request and decide escalations, the approver's inbox |
 //! | [`subsidies`] | the user's own subsidies with totals and estimates |
@@ -51,11 +51,11 @@ pub use casefile::{
 };
 pub use client::{ClientConfig, FieldClient};
 pub use disputes::{
-    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeItem, DisputeKind,
-    Grade, Level, NewDispute, Party,
+    Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeFilter, DisputeItem,
+    DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
-pub use inbox::{Escalation, EscalationDecision, EscalationReason, InboxItem};
+pub use inbox::InboxItem;
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
 pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
 pub use prevent::{

@@ -1,4 +1,5 @@
-//! The signed-in user, roles, org units and households, as the apps show them.
+//! The signed-in user (sign in, sign out, the user of the cached session), roles,
+//! org units and households, as the apps show them.
 
 use fengqiao_domain::org::{self as dom, OrgUnit as DomUnit};
 use fengqiao_domain::wire::UserInfo;
@@ -7,7 +8,7 @@ use fengqiao_domain::Household as DomHousehold;
 use crate::client::FieldClient;
 use crate::convert::id;
 use crate::error::FengqiaoError;
-use crate::runtime::guard;
+use crate::runtime::{guard, run};
 
 /// A user's role (see DESIGN.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -178,6 +179,37 @@ pub struct Household {
 impl From<DomHousehold> for Household {
     fn from(h: DomHousehold) -> Self {
         Household { id: id(h.id), group_id: id(h.group_id), head_name: h.head_name, address: h.address, phone: h.phone }
+    }
+}
+
+#[uniffi::export]
+impl FieldClient {
+    /// Signs in. Another user's queued work on this phone stays queued for them.
+    pub async fn login(&self, username: String, password: String) -> Result<User, FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.login(username, password).await?.into()) }).await
+    }
+
+    /// Signs out: revokes the session on the server when reachable and forgets
+    /// it here. Queued and quarantined work is never deleted. Refused with
+    /// `Locked` while the user's PIN lock is closed: unlock first, or use
+    /// `logout_with_password`.
+    pub async fn logout(&self) -> Result<(), FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.logout().await?) }).await
+    }
+
+    /// Signs out a locked phone with the signed-in user's password, checked by
+    /// the server (online): `InvalidCredentials` for a wrong one, `Network`
+    /// offline, and nothing changed then. Otherwise as `logout`.
+    pub async fn logout_with_password(&self, password: String) -> Result<(), FengqiaoError> {
+        let core = self.core_arc();
+        run(None, async move { Ok(core.logout_with_password(password).await?) }).await
+    }
+
+    /// The signed-in user from the cached session (works offline), if any.
+    pub fn current_user(&self) -> Option<User> {
+        guard(|| Ok(self.core().current_user().map(User::from))).ok().flatten()
     }
 }
 

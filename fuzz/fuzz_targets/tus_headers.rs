@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 // The server's own parsers, built alone (they need only base64).
-#[path = "../../server/src/http/tus_headers.rs"]
+#[path = "../../server/src/tus/headers.rs"]
 #[allow(dead_code)]
 mod tus_headers;
 use tus_headers::{parse_checksum, parse_metadata, parse_range};

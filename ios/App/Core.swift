@@ -89,8 +89,11 @@ protocol SyncGateway: Sendable {
     /// For a quarantined decision that lost to another approver's: the one that stands, the decider named by the core.
     func standingDecision(opId: String) async throws -> EscalationDecision?
 }
+/// The dispute lists the core offers; which disputes each holds is the core's rule.
+enum DisputeListFilter: CaseIterable, Sendable { case all, mine, overdue }
 protocol LadderGateway: Sendable {
-    func disputes() async throws -> [DisputeRow]
+    /// The core's list for `filter`, in the core's order.
+    func disputes(filter: DisputeListFilter) async throws -> [DisputeRow]
     func detail(disputeId: String) async throws -> DisputeDetail
     func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String) async throws
     func inbox() async throws -> [InboxRow]

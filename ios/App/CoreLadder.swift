@@ -8,7 +8,15 @@ final class CoreLadder: LadderGateway, @unchecked Sendable {
     let client: FieldClient
     init(client: FieldClient) { self.client = client }
 
-    func disputes() async throws -> [DisputeRow] { try await offMain { try self.client.listDisputes().map(Self.row) } }
+    func disputes(filter: DisputeListFilter) async throws -> [DisputeRow] {
+        let core: DisputeFilter
+        switch filter {
+        case .all: core = .all
+        case .mine: core = .mine
+        case .overdue: core = .overdue
+        }
+        return try await offMain { try self.client.disputes(filter: core).map(Self.row) }
+    }
 
     func detail(disputeId: String) async throws -> DisputeDetail {
         try await offMain {

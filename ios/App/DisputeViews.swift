@@ -4,27 +4,20 @@ import SwiftUI
 
 @MainActor
 final class DisputeListModel: ObservableObject {
-    enum Filter: CaseIterable { case all, mine, overdue }
-    @Published private(set) var all: [DisputeRow] = []
-    @Published var filter: Filter = .all
+    /// The core's rows for `filter`, in the core's order: this model neither filters nor sorts.
+    @Published private(set) var rows: [DisputeRow] = []
+    @Published var filter: DisputeListFilter = .all
     @Published private(set) var error: UiError?
     let gateway: LadderGateway
     init(gateway: LadderGateway) { self.gateway = gateway }
 
-    var rows: [DisputeRow] {
-        switch filter {
-        case .all: all
-        case .mine: all.filter { $0.handledByMe && !$0.closed }
-        case .overdue: all.filter { $0.deadline == .overdue }
-        }
-    }
-
     func refresh() async {
+        let asked = filter
         do {
-            let rows = try await gateway.disputes()
-            // Open ones first by deadline, then closed ones newest first.
-            all = rows.filter { !$0.closed }.sorted { $0.deadlineAtMs < $1.deadlineAtMs }
-                + rows.filter(\.closed).sorted { $0.deadlineAtMs > $1.deadlineAtMs }
+            let rows = try await gateway.disputes(filter: asked)
+            // A list asked for before the filter changed is not shown.
+            guard asked == filter else { return }
+            self.rows = rows
             error = nil
         } catch { self.error = UiError.of(error) }
     }
@@ -44,11 +37,12 @@ struct DisputeListView: View {
     var body: some View {
         List {
             Picker("", selection: $model.filter) {
-                Text(L10n.t("filter_all")).tag(DisputeListModel.Filter.all)
-                Text(L10n.t("filter_mine")).tag(DisputeListModel.Filter.mine)
-                Text(L10n.t("filter_overdue")).tag(DisputeListModel.Filter.overdue)
+                Text(L10n.t("filter_all")).tag(DisputeListFilter.all)
+                Text(L10n.t("filter_mine")).tag(DisputeListFilter.mine)
+                Text(L10n.t("filter_overdue")).tag(DisputeListFilter.overdue)
             }
             .pickerStyle(.segmented)
+            .onChange(of: model.filter) { _ in Task { await model.refresh() } }
             if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
             ForEach(model.rows) { r in
                 NavigationLink {

@@ -11,11 +11,11 @@ use tokio::task::JoinHandle;
 
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::AuthService;
-use crate::blobs::{BlobStore, FsBlobStore};
 use crate::disk::DiskWatch;
-use crate::http::photos_routes::{spawn_sweeper, Busy};
 use crate::http::{self, AppState};
 use crate::store::{SledStore, Store};
+use crate::tus::upload::spawn_sweeper;
+use crate::tus::{BlobStore, Busy, FsBlobStore};
 
 /// Name of the optional policy file inside the data dir.
 pub const POLICY_FILE: &str = "policy.toml";

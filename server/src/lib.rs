@@ -1,17 +1,18 @@
 //! The Fengqiao server: auth, sync and workflow authority over a pluggable store.
 //!
-//! Layout: [`store`] (trait, sled and memory backends, conformance suite),
-//! [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens), [`http`]
-//! (axum routes and layers), [`app`] (opening a data dir, running), [`demo`]
-//! (the demo county), [`cli`].
+//! Layout: [`store`] (trait, sled and memory backends, conformance suite for
+//! tests), [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens),
+//! [`http`] (axum routes and layers), [`tus`] (photo uploads over tus, photo
+//! bytes), [`app`] (opening a data dir, running), [`demo`] (the demo county),
+//! [`cli`].
 
 pub mod admin;
 pub mod app;
 pub mod auth;
-pub mod blobs;
 pub mod cli;
 pub mod demo;
 pub mod disk;
 pub mod http;
 pub mod reports;
 pub mod store;
+pub mod tus;

@@ -159,12 +159,8 @@ struct Puller {
 impl Puller {
     async fn new(url: &str, username: &str, password: &str) -> Puller {
         let http = reqwest::Client::new();
-        let t: Value = http
-            .post(format!("{url}/v1/auth/login"))
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
+        let t: Value = fengqiao_tests::api::login_request(&http, url, username, password)
             .await
-            .expect("login")
             .json()
             .await
             .expect("login answer");

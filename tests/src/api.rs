@@ -2,6 +2,7 @@
 //! (a desk client, a script, or a phone whose core is not under test).
 
 use chrono::Utc;
+use fengqiao_domain::wire::{Op, OpEnvelope, Outcome};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -18,20 +19,52 @@ pub struct ApiUser {
     http: reqwest::Client,
 }
 
+/// `POST /v1/auth/login` as a client sends it: `username`, `password` and, if
+/// given, `device_id`. The answer whatever its status; `Err` only when no
+/// answer came.
+pub async fn send_login(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+    device: Option<Uuid>,
+) -> reqwest::Result<reqwest::Response> {
+    let mut body = json!({"username": username, "password": password});
+    if let Some(d) = device {
+        body["device_id"] = json!(d);
+    }
+    http.post(format!("{url}/v1/auth/login")).json(&body).send().await
+}
+
+/// [`send_login`] without a device, for a test: the answer whatever its status.
+pub async fn login_request(http: &reqwest::Client, url: &str, username: &str, password: &str) -> reqwest::Response {
+    send_login(http, url, username, password, None).await.expect("login request")
+}
+
+/// [`send_login`] for a test, read as (status, JSON body or null).
+pub async fn login_answer(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+    device: Option<Uuid>,
+) -> (u16, Value) {
+    let r = send_login(http, url, username, password, device).await.expect("login request");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
 impl ApiUser {
     /// Signs in as a demo user.
     pub async fn login(server: &TestServer, username: &str) -> ApiUser {
         let c = server.cred(username).expect("demo user");
+        ApiUser::login_with(server, &c.username, &c.password).await
+    }
+
+    /// Signs in with a username and password (a user the test made).
+    pub async fn login_with(server: &TestServer, username: &str, password: &str) -> ApiUser {
         let http = reqwest::Client::new();
-        let t: Value = http
-            .post(format!("{}/v1/auth/login", server.url()))
-            .json(&json!({"username": c.username, "password": c.password}))
-            .send()
-            .await
-            .expect("login request")
-            .json()
-            .await
-            .expect("login answer");
+        let t: Value =
+            login_request(&http, &server.url(), username, password).await.json().await.expect("login answer");
         ApiUser {
             token: t["access_token"].as_str().expect("token").into(),
             id: t["user"]["id"].as_str().expect("id").into(),
@@ -42,19 +75,23 @@ impl ApiUser {
 
     /// Pushes one op; returns its outcome.
     pub async fn push(&self, kind: &str, body: Value) -> Value {
-        let op = json!({"op_id": Uuid::now_v7(), "v": 1, "author": self.id, "created_at": Utc::now(),
-            "op": {"kind": kind, "body": body}});
-        let r: Value = self
-            .http
-            .post(format!("{}/v1/sync/push", self.url))
-            .bearer_auth(&self.token)
-            .json(&json!({"v": 1, "ops": [op]}))
-            .send()
+        self.push_one(json!({"op_id": Uuid::now_v7(), "v": 1, "author": self.id, "created_at": Utc::now(),
+            "op": {"kind": kind, "body": body}}))
             .await
-            .expect("push")
-            .json()
-            .await
-            .expect("push answer");
+    }
+
+    /// Pushes one typed op, built here and checked by no phone; its outcome.
+    pub async fn push_op(&self, op: Op) -> Outcome {
+        let author = self.id.parse().expect("user id");
+        let env = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author, created_at: Utc::now(), op, seen: None };
+        let outcome = self.push_one(serde_json::to_value(&env).expect("an op as JSON")).await;
+        serde_json::from_value(outcome).expect("an outcome")
+    }
+
+    /// `POST /v1/sync/push` of one op envelope; its answer's outcome.
+    async fn push_one(&self, op: Value) -> Value {
+        let r: Value =
+            self.post("/v1/sync/push", json!({"v": 1, "ops": [op]})).await.json().await.expect("push answer");
         r["answers"][0]["outcome"].clone()
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// True when `FENGQIAO_LONG=1`: the long fault runs (see docs/RELIABILITY.md).
@@ -126,10 +126,7 @@ impl Drop for ServerProcess {
 
 /// Signs in over HTTP; the access token.
 pub async fn token(url: &str, username: &str, password: &str) -> anyhow::Result<String> {
-    let r: Value = reqwest::Client::new()
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
+    let r: Value = crate::api::send_login(&reqwest::Client::new(), url, username, password, None)
         .await?
         .error_for_status()?
         .json()

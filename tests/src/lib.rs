@@ -4,6 +4,7 @@
 pub mod api;
 pub mod crash;
 pub mod phone;
+pub mod photos;
 pub mod proxy;
 pub mod server;
 pub mod sim;

@@ -3,8 +3,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fengqiao_core::{ClientOptions, FieldClient, NewVisit, RetryPolicy};
+use fengqiao_core::{ClientError, ClientOptions, FieldClient, NewDispute, NewVisit, RetryPolicy};
+use fengqiao_domain::disputes::{Analysis, Difficulty, EscalationReason, Party};
+use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::{Household, VisitKind};
+use uuid::Uuid;
+
+use crate::TestServer;
 
 /// `bytes` as a JPEG as far as the core can tell: the first three bytes are
 /// the JPEG marker (the core records the type the bytes show and refuses
@@ -47,6 +52,111 @@ pub fn phone(dir: &Path, url: &str) -> FieldClient {
 pub fn phone_with(dir: &Path, url: &str, options: ClientOptions) -> FieldClient {
     FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), store_key(), options)
         .expect("open phone store")
+}
+
+/// Opens the phone on `dir` once the store's previous owner (a phone just
+/// dropped, or a killed process) has let go of its lock: a refusal naming the
+/// lock is tried again for up to five seconds; any other answer is returned.
+pub async fn reopen(dir: &Path, url: &str, options: &ClientOptions) -> Result<FieldClient, ClientError> {
+    let open = || FieldClient::open(dir.to_string_lossy().into_owned(), url.to_string(), store_key(), options.clone());
+    for _ in 0..200 {
+        match open() {
+            Err(e) if held_lock(&e) => tokio::time::sleep(Duration::from_millis(25)).await,
+            other => return other,
+        }
+    }
+    open()
+}
+
+/// Whether opening a phone store was refused because another owner holds its lock.
+fn held_lock(e: &ClientError) -> bool {
+    let m = e.to_string();
+    e.code() == "storage" && (m.contains("lock") || m.contains("temporarily"))
+}
+
+/// Signs `phone` in as the demo user `user` of `server`.
+pub async fn sign_in(phone: &FieldClient, server: &TestServer, user: &str) {
+    let c = server.cred(user).expect("demo user");
+    phone.login(c.username, c.password).await.expect("sign in");
+}
+
+/// A phone on `dir` talking to `url`, signed in as the demo user `user`
+/// (nothing synced yet).
+pub async fn signed_in(dir: &Path, url: &str, server: &TestServer, user: &str) -> FieldClient {
+    let p = phone(dir, url);
+    sign_in(&p, server, user).await;
+    p
+}
+
+/// [`signed_in`], then synced once (its scope pulled).
+pub async fn signed_in_synced(dir: &Path, url: &str, server: &TestServer, user: &str) -> FieldClient {
+    signed_in_synced_with(dir, url, server, user, fast_options()).await
+}
+
+/// [`signed_in_synced`] with other options.
+pub async fn signed_in_synced_with(
+    dir: &Path,
+    url: &str,
+    server: &TestServer,
+    user: &str,
+    options: ClientOptions,
+) -> FieldClient {
+    let p = phone_with(dir, url, options);
+    sign_in(&p, server, user).await;
+    p.sync().await.expect("first sync");
+    p
+}
+
+/// A dispute between two neighbours found in `origin`, of `grade`.
+pub fn new_dispute(origin: Uuid, grade: Grade, summary: &str) -> NewDispute {
+    NewDispute {
+        kind: "neighbour".into(),
+        origin_unit: origin,
+        parties: vec![
+            Party { name: "李四".into(), household_id: None, phone: None },
+            Party { name: "赵六".into(), household_id: None, phone: None },
+        ],
+        summary: summary.into(),
+        grade,
+        analysis: Analysis {
+            cause: "界址不清".into(), consequences: "可能动手".into(), difficulty: Difficulty::High
+        },
+        found_at: None,
+        lead_id: None,
+        level: None,
+    }
+}
+
+/// Village t1v1's group leader, secretary and first secretary on their own
+/// phones, and a general dispute the leader reported and asked to move up to
+/// the village, pushed (the village's phones have not pulled it yet).
+pub struct EscalatedToVillage {
+    /// `leader.t1v1g1`, who reported it.
+    pub leader: FieldClient,
+    /// `secretary.t1v1`.
+    pub secretary: FieldClient,
+    /// `firstsec.t1v1`.
+    pub firstsec: FieldClient,
+    /// The dispute.
+    pub dispute: Uuid,
+    /// The escalation request.
+    pub escalation: Uuid,
+}
+
+/// [`EscalatedToVillage`], the phones in `dirs` (leader, secretary, first
+/// secretary) signed in and synced, the dispute summed up as `summary`.
+pub async fn escalated_to_village(server: &TestServer, dirs: [&Path; 3], summary: &str) -> EscalatedToVillage {
+    let url = server.url();
+    let leader = signed_in_synced(dirs[0], &url, server, "leader.t1v1g1").await;
+    let secretary = signed_in_synced(dirs[1], &url, server, "secretary.t1v1").await;
+    let firstsec = signed_in_synced(dirs[2], &url, server, "firstsec.t1v1").await;
+    let group = server.cred("leader.t1v1g1").expect("demo user").unit_id;
+    let d = leader.report_dispute(new_dispute(group, Grade::General, summary)).expect("report the dispute");
+    let e = leader
+        .request_escalation(d.id, Level::Village, EscalationReason::OutsideLevelScope, String::new())
+        .expect("ask to move it up");
+    leader.sync().await.expect("push the dispute");
+    EscalatedToVillage { leader, secretary, firstsec, dispute: d.id, escalation: e.id }
 }
 
 /// A routine visit to a household.

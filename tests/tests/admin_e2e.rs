@@ -5,8 +5,8 @@
 //! (an entry for every kind of action, queryable and exportable, without secrets).
 
 use fengqiao_domain::{EntityKind, Record};
-use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::phone::phone;
+use fengqiao_tests::api::{login_answer, ApiUser};
+use fengqiao_tests::phone::signed_in_synced;
 use fengqiao_tests::TestServer;
 use rust_xlsxwriter::Workbook;
 use serde_json::{json, Value};
@@ -161,10 +161,7 @@ async fn import_checks_everything_first_is_idempotent_and_edits_reach_phones() {
     assert_eq!(r["units"]["created"], 1);
     assert_eq!(r["users"]["created"], 1);
     assert_eq!(r["households"]["created"], 3);
-    let leader = phone(dirs[1].path(), &server.url());
-    let c = server.cred("leader.t1v1g1").unwrap();
-    leader.login(c.username.clone(), c.password.clone()).await.unwrap();
-    leader.sync().await.unwrap();
+    let leader = signed_in_synced(dirs[1].path(), &server.url(), &server, "leader.t1v1g1").await;
     let names = |hh: Vec<fengqiao_domain::Household>| {
         let mut v: Vec<(Option<String>, String)> =
             hh.into_iter().filter(|h| h.code.is_some()).map(|h| (h.code, h.head_name)).collect();
@@ -222,16 +219,6 @@ async fn import_checks_everything_first_is_idempotent_and_edits_reach_phones() {
     assert_eq!(r.status(), 404);
 }
 
-async fn login_raw(server: &TestServer, user: &str, pw: &str, device: Option<Uuid>) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/auth/login", server.url()))
-        .json(&json!({"username": user, "password": pw, "device_id": device}))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 async fn status_of(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new().get(format!("{}{path}", server.url())).bearer_auth(token).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
@@ -269,7 +256,7 @@ async fn users_devices_and_the_audit_log() {
 
     // first sign-in must change the password; until then only /v1/me and the change work
     let device = Uuid::now_v7();
-    let (s, t) = login_raw(&server, "wu.jiu", "Wu-initial-pw-1", Some(device)).await;
+    let (s, t) = login_answer(&http, &server.url(), "wu.jiu", "Wu-initial-pw-1", Some(device)).await;
     assert_eq!((s, t["must_change_password"].as_bool()), (200, Some(true)));
     let token = t["access_token"].as_str().unwrap().to_string();
     let (s, e) = status_of(&server, &token, "/v1/sync/pull").await;
@@ -293,12 +280,12 @@ async fn users_devices_and_the_audit_log() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(status_of(&server, &token, "/v1/sync/pull").await.0, 200);
-    let (s, t) = login_raw(&server, "wu.jiu", "Wu-own-password-2", Some(device)).await;
+    let (s, t) = login_answer(&http, &server.url(), "wu.jiu", "Wu-own-password-2", Some(device)).await;
     assert_eq!((s, t["must_change_password"].as_bool()), (200, Some(false)));
     let token = t["access_token"].as_str().unwrap().to_string();
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
-    assert_eq!(login_raw(&server, "wu.jiu", "wrong-password-x", None).await.0, 401);
-    assert_eq!(login_raw(&server, "no.such.user", "wrong-password-x", None).await.0, 401);
+    assert_eq!(login_answer(&http, &server.url(), "wu.jiu", "wrong-password-x", None).await.0, 401);
+    assert_eq!(login_answer(&http, &server.url(), "no.such.user", "wrong-password-x", None).await.0, 401);
 
     // devices: listed, and revoking one stops its tokens at once
     let devs: Value = admin.get(&format!("/v1/admin/users/{wu}/devices")).await.json().await.unwrap();
@@ -312,7 +299,7 @@ async fn users_devices_and_the_audit_log() {
     assert_eq!(r.await.unwrap().status(), 401);
 
     // disable: the next request is refused, and so is signing in; enable restores sign-in
-    let (_, t) = login_raw(&server, "wu.jiu", "Wu-own-password-2", None).await;
+    let (_, t) = login_answer(&http, &server.url(), "wu.jiu", "Wu-own-password-2", None).await;
     let token = t["access_token"].as_str().unwrap().to_string();
     let refresh = {
         let first = t["refresh_token"].as_str().unwrap().to_string();
@@ -330,12 +317,12 @@ async fn users_devices_and_the_audit_log() {
     assert_eq!(status_of(&server, &token, "/v1/sync/pull").await.0, 200);
     assert_eq!(admin.post(&format!("/v1/admin/users/{wu}/disable"), json!({})).await.status(), 200);
     assert_eq!(status_of(&server, &token, "/v1/sync/pull").await.0, 401);
-    assert_eq!(login_raw(&server, "wu.jiu", "Wu-own-password-2", None).await.0, 401);
+    assert_eq!(login_answer(&http, &server.url(), "wu.jiu", "Wu-own-password-2", None).await.0, 401);
     let r = http.post(format!("{}/v1/auth/refresh", server.url())).json(&json!({"refresh_token": refresh})).send();
     assert_eq!(r.await.unwrap().status(), 401, "a disabled user's refresh token is dead");
     assert_eq!(admin.post(&format!("/v1/admin/users/{wu}/enable"), json!({})).await.status(), 200);
     assert_eq!(status_of(&server, &token, "/v1/sync/pull").await.0, 401, "old sessions stay revoked");
-    assert_eq!(login_raw(&server, "wu.jiu", "Wu-own-password-2", None).await.0, 200);
+    assert_eq!(login_answer(&http, &server.url(), "wu.jiu", "Wu-own-password-2", None).await.0, 200);
 
     // roles: moved to village secretary; a role at the wrong level is refused
     let r = http
@@ -360,7 +347,7 @@ async fn users_devices_and_the_audit_log() {
     // reset: signing in says the password must change
     let r = admin.post(&format!("/v1/admin/users/{wu}/password"), json!({"new_password": "Temp-password-77"})).await;
     assert_eq!(r.status(), 204);
-    let (s, t) = login_raw(&server, "wu.jiu", "Temp-password-77", None).await;
+    let (s, t) = login_answer(&http, &server.url(), "wu.jiu", "Temp-password-77", None).await;
     assert_eq!((s, t["must_change_password"].as_bool()), (200, Some(true)));
 
     // a sync op, a refresh reuse, a logout and an import, for the log
@@ -381,7 +368,7 @@ async fn users_devices_and_the_audit_log() {
         .await;
     assert_eq!(out["status"], "applied", "{out}");
     let c = server.cred("mediator.t1v1").unwrap();
-    let t: Value = login_raw(&server, &c.username, &c.password, None).await.1;
+    let t: Value = login_answer(&http, &server.url(), &c.username, &c.password, None).await.1;
     let first = t["refresh_token"].as_str().unwrap().to_string();
     let rot = http.post(format!("{}/v1/auth/refresh", server.url())).json(&json!({"refresh_token": first}));
     let second: Value = rot.send().await.unwrap().json().await.unwrap();

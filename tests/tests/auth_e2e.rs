@@ -5,12 +5,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fengqiao_server::auth::tokens::{claims_for, sign, AccessClaims};
+use fengqiao_tests::api::{login_request, send_login};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
-
-async fn login(http: &reqwest::Client, url: &str, user: &str, pw: &str) -> reqwest::Response {
-    http.post(format!("{url}/v1/auth/login")).json(&json!({"username": user, "password": pw})).send().await.unwrap()
-}
 
 async fn pull_status(http: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
     let r = http.get(format!("{url}/v1/sync/pull")).bearer_auth(token).send().await.unwrap();
@@ -29,7 +26,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let url = server.url();
     let http = reqwest::Client::new();
     let c = server.cred("leader.t1v1g1").unwrap();
-    let tokens: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let tokens: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let good = tokens["access_token"].as_str().unwrap().to_string();
     assert_eq!(pull_status(&http, &url, &good).await.0, 200);
 
@@ -101,7 +98,7 @@ async fn reused_refresh_token_revokes_the_family_and_logout_revokes() {
     let url = server.url();
     let http = reqwest::Client::new();
     let c = server.cred("secretary.t1v1").unwrap();
-    let first: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let first: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let r1 = first["refresh_token"].as_str().unwrap();
 
     let refresh = |t: String| {
@@ -125,7 +122,7 @@ async fn reused_refresh_token_revokes_the_family_and_logout_revokes() {
     assert_eq!(pull_status(&http, &url, &a2).await.0, 401, "access tokens of the family stop at once");
 
     // a new login is a new family, unaffected; logout ends it
-    let third: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let third: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let a3 = third["access_token"].as_str().unwrap().to_string();
     assert_eq!(pull_status(&http, &url, &a3).await.0, 200);
     let out = http
@@ -139,8 +136,8 @@ async fn reused_refresh_token_revokes_the_family_and_logout_revokes() {
     assert_eq!(refresh(third["refresh_token"].as_str().unwrap().to_string()).await.status(), 401);
 
     // wrong password and unknown user look the same
-    let a = login(&http, &url, &c.username, "wrong-password").await;
-    let b = login(&http, &url, "nobody.here", "wrong-password").await;
+    let a = login_request(&http, &url, &c.username, "wrong-password").await;
+    let b = login_request(&http, &url, "nobody.here", "wrong-password").await;
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (401, 401));
     assert_eq!(a.json::<Value>().await.unwrap(), b.json::<Value>().await.unwrap());
 }
@@ -152,7 +149,7 @@ async fn bad_input_gets_a_coded_json_error_and_changes_nothing() {
     let url = server.url();
     let http = reqwest::Client::new();
     let c = server.cred("leader.t1v1g1").unwrap();
-    let t: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let t: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let token = t["access_token"].as_str().unwrap();
     let before = server.state().unwrap().store.last_seq().unwrap();
 
@@ -227,15 +224,15 @@ async fn password_change_ends_the_other_sessions_and_keeps_this_one() {
     let url = server.url();
     let http = reqwest::Client::new();
     let c = server.cred("secretary.t1v2").unwrap();
-    let desk: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
-    let phone: Value = login(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let desk: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
+    let phone: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let (desk_access, phone_access) =
         (desk["access_token"].as_str().unwrap().to_string(), phone["access_token"].as_str().unwrap().to_string());
     assert_eq!(pull_status(&http, &url, &desk_access).await.0, 200);
     assert_eq!(pull_status(&http, &url, &phone_access).await.0, 200);
     // another user's session is none of this change's business
     let o = server.cred("secretary.t1v1").unwrap();
-    let other: Value = login(&http, &url, &o.username, &o.password).await.json().await.unwrap();
+    let other: Value = login_request(&http, &url, &o.username, &o.password).await.json().await.unwrap();
 
     let new_password = "换了一个新的密码-2026";
     let r = http
@@ -263,8 +260,8 @@ async fn password_change_ends_the_other_sessions_and_keeps_this_one() {
     // the other user is untouched
     assert_eq!(pull_status(&http, &url, other["access_token"].as_str().unwrap()).await.0, 200);
     // the old password no longer signs in, the new one does
-    assert_eq!(login(&http, &url, &c.username, &c.password).await.status(), 401);
-    assert_eq!(login(&http, &url, &c.username, new_password).await.status(), 200);
+    assert_eq!(login_request(&http, &url, &c.username, &c.password).await.status(), 401);
+    assert_eq!(login_request(&http, &url, &c.username, new_password).await.status(), 200);
 }
 
 /// A refresh whose answer is lost on the way: the phone presents the spent
@@ -272,7 +269,7 @@ async fn password_change_ends_the_other_sessions_and_keeps_this_one() {
 /// in, and its queued work is sent.
 #[tokio::test]
 async fn lost_refresh_answer_is_retried_and_the_phone_stays_signed_in() {
-    use fengqiao_tests::phone::{fast_options, phone_with, routine_visit};
+    use fengqiao_tests::phone::{fast_options, routine_visit, signed_in_synced_with};
     use fengqiao_tests::{FaultMode, FaultProxy};
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
@@ -280,10 +277,7 @@ async fn lost_refresh_answer_is_retried_and_the_phone_stays_signed_in() {
     // a margin longer than the token's life: the phone refreshes before each call
     let options =
         fengqiao_core::ClientOptions { token_refresh_margin: std::time::Duration::from_secs(3600), ..fast_options() };
-    let leader = phone_with(dirs[1].path(), &proxy.url(), options);
-    let c = server.cred("leader.t1v1g1").unwrap();
-    leader.login(c.username, c.password).await.unwrap();
-    leader.sync().await.unwrap();
+    let leader = signed_in_synced_with(dirs[1].path(), &proxy.url(), &server, "leader.t1v1g1", options).await;
     let h = leader.households().unwrap();
     let visit = leader.record_visit(routine_visit(&h[0], "信号时有时无")).unwrap().id;
 
@@ -318,11 +312,7 @@ async fn spent_refresh_token_from_another_device_revokes_even_within_the_grace()
     let http = reqwest::Client::new();
     let c = server.cred("secretary.t1v1").unwrap();
     let (phone, thief) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-    let login_on = |device: uuid::Uuid| {
-        http.post(format!("{url}/v1/auth/login"))
-            .json(&json!({"username": c.username, "password": c.password, "device_id": device}))
-            .send()
-    };
+    let login_on = |device: uuid::Uuid| send_login(&http, &url, &c.username, &c.password, Some(device));
     let refresh = |token: &str, device: Option<uuid::Uuid>| {
         let mut body = json!({"refresh_token": token});
         if let Some(d) = device {

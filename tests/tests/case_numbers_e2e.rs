@@ -6,29 +6,15 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use fengqiao_core::{ClientError, FieldClient, MemoryClientStore, NewDispute};
-use fengqiao_domain::disputes::{Analysis, CaseNumber, Difficulty, Party};
+use fengqiao_core::{ClientError, FieldClient, MemoryClientStore};
+use fengqiao_domain::disputes::CaseNumber;
 use fengqiao_domain::ladder::Grade;
 use fengqiao_domain::{EntityKind, Record};
-use fengqiao_tests::phone::fast_options;
+use fengqiao_tests::phone::{fast_options, new_dispute, sign_in};
 use fengqiao_tests::TestServer;
 use uuid::Uuid;
 
 const PER_PHONE: usize = 500;
-
-fn dispute(origin: Uuid, i: usize) -> NewDispute {
-    NewDispute {
-        kind: "neighbour".into(),
-        origin_unit: origin,
-        parties: vec![Party { name: "甲".into(), household_id: None, phone: None }],
-        summary: format!("第{i}起"),
-        grade: Grade::General,
-        analysis: Analysis { cause: String::new(), consequences: String::new(), difficulty: Difficulty::Low },
-        found_at: None,
-        lead_id: None,
-        level: None,
-    }
-}
 
 #[tokio::test]
 async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
@@ -48,12 +34,11 @@ async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
 
     let mut phones: Vec<(FieldClient, Uuid)> = Vec::new();
     for u in &users {
-        let c = server.cred(u).unwrap();
         let p = FieldClient::with_store(Arc::new(MemoryClientStore::new()), server.url(), fast_options()).unwrap();
-        p.login(c.username, c.password).await.unwrap();
+        sign_in(&p, &server, u).await;
         let held = p.prepare_case_numbers(PER_PHONE as u32).await.unwrap();
         assert!(held >= PER_PHONE as u64, "{u}: {held}");
-        phones.push((p, c.unit_id));
+        phones.push((p, server.cred(u).unwrap().unit_id));
     }
 
     // no server from here on
@@ -62,7 +47,7 @@ async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
     let mut sample = Vec::new();
     for (i, (p, group)) in phones.iter().enumerate() {
         for n in 0..PER_PHONE {
-            let d = p.report_dispute(dispute(*group, n)).unwrap();
+            let d = p.report_dispute(new_dispute(*group, Grade::General, &format!("第{n}起"))).unwrap();
             assert!(CaseNumber::parse(&d.case_number).is_some());
             assert!(all.insert(d.case_number.clone()), "duplicate case number {}", d.case_number);
             if (i == 7 || i == 14) && n % 50 == 0 {
@@ -74,9 +59,9 @@ async fn twenty_devices_number_ten_thousand_cases_offline_without_collisions() {
     // a phone that spends everything gets a clear error, not a made-up number
     let (p0, g0) = &phones[0];
     for n in 0..p0.case_numbers_left().unwrap() {
-        p0.report_dispute(dispute(*g0, n as usize)).unwrap();
+        p0.report_dispute(new_dispute(*g0, Grade::General, &format!("第{n}起"))).unwrap();
     }
-    match p0.report_dispute(dispute(*g0, 0)).unwrap_err() {
+    match p0.report_dispute(new_dispute(*g0, Grade::General, "第0起")).unwrap_err() {
         ClientError::Rejected { reason, .. } => assert_eq!(reason, "no_case_numbers"),
         other => panic!("{other:?}"),
     }
@@ -144,9 +129,8 @@ async fn outstanding_blocks_are_capped_and_a_used_up_block_frees_a_place() {
     assert_eq!(reserve(&leader).await.0, 409);
 
     // a phone tops up to the cap and no further, without failing
-    let c = server.cred("leader.t1v1g3").unwrap();
     let p = FieldClient::with_store(Arc::new(MemoryClientStore::new()), server.url(), fast_options()).unwrap();
-    p.login(c.username, c.password).await.unwrap();
+    sign_in(&p, &server, "leader.t1v1g3").await;
     p.sync().await.unwrap();
     assert_eq!(p.case_numbers_left().unwrap(), 6, "two blocks of three");
     assert_eq!(p.prepare_case_numbers(100).await.unwrap(), 6, "the cap stops a long trip's preparation, gracefully");

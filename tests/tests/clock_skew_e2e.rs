@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use fengqiao_core::{ClientOptions, FieldClient, ManualClock, NewVisit};
 use fengqiao_tests::crash::{self, counts};
-use fengqiao_tests::phone::{fast_options, routine_visit};
+use fengqiao_tests::phone::{fast_options, phone_with, routine_visit, sign_in, signed_in_synced_with};
 use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
 use uuid::Uuid;
 
@@ -20,12 +20,7 @@ async fn skewed(
     user: &str,
     clock: Arc<ManualClock>,
 ) -> FieldClient {
-    let opts = ClientOptions { clock, ..fast_options() };
-    let p = fengqiao_tests::phone::phone_with(dir, url, opts);
-    let c = server.cred(user).unwrap();
-    p.login(c.username, c.password).await.unwrap();
-    p.sync().await.unwrap();
-    p
+    signed_in_synced_with(dir, url, server, user, ClientOptions { clock, ..fast_options() }).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,14 +81,8 @@ async fn skewed_clocks_neither_order_nor_dedupe_anything() {
     assert!(visited_at[0].format("%Y").to_string() == "2003", "the device's own time is kept as data");
 
     // A second phone (normal clock) pulls them all, in server order, each once.
-    let secretary = FieldClient::open(
-        dirs[4].path().to_string_lossy().into_owned(),
-        server.url(),
-        fengqiao_tests::phone::store_key(),
-        ClientOptions { pull_page_limit: 2, ..fast_options() },
-    )
-    .unwrap();
-    secretary.login(c.username.clone(), c.password.clone()).await.unwrap();
+    let secretary = phone_with(dirs[4].path(), &server.url(), ClientOptions { pull_page_limit: 2, ..fast_options() });
+    sign_in(&secretary, &server, "secretary.t1v1").await;
     let report = secretary.sync().await.unwrap();
     assert!(report.pages > 2, "paged through the feed");
     let seen: Vec<Uuid> =

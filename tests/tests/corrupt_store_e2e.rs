@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use fengqiao_core::FieldClient;
 use fengqiao_tests::crash::{self, counts, ServerProcess};
-use fengqiao_tests::phone::{fast_options, routine_visit};
+use fengqiao_tests::phone::{fast_options, reopen, routine_visit, sign_in};
 use fengqiao_tests::TestServer;
 use uuid::Uuid;
 
@@ -49,28 +49,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-async fn open_phone(dir: &Path, url: &str) -> Result<FieldClient, fengqiao_core::ClientError> {
-    for _ in 0..200 {
-        match FieldClient::open(
-            dir.to_string_lossy().into_owned(),
-            url.to_string(),
-            fengqiao_tests::phone::store_key(),
-            fast_options(),
-        ) {
-            Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
-                tokio::time::sleep(Duration::from_millis(25)).await
-            }
-            other => return other,
-        }
-    }
-    FieldClient::open(
-        dir.to_string_lossy().into_owned(),
-        url.to_string(),
-        fengqiao_tests::phone::store_key(),
-        fast_options(),
-    )
-}
-
 /// The phone: a damaged store is refused with a `storage` error that says so;
 /// `recover_store` rebuilds it from the outbox journal; after login and sync
 /// the server holds every visit once, the unsynced ones included.
@@ -78,10 +56,9 @@ async fn open_phone(dir: &Path, url: &str) -> Result<FieldClient, fengqiao_core:
 async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let c = server.cred("leader.t1v1g1").unwrap();
     let (synced, unsynced) = {
-        let p = open_phone(dirs[1].path(), &server.url()).await.unwrap();
-        p.login(c.username.clone(), c.password.clone()).await.unwrap();
+        let p = reopen(dirs[1].path(), &server.url(), &fast_options()).await.unwrap();
+        sign_in(&p, &server, "leader.t1v1g1").await;
         p.sync().await.unwrap();
         let h = p.households().unwrap();
         let synced: Vec<Uuid> = (0..4).map(|i| p.record_visit(routine_visit(&h[i], "已同步")).unwrap().id).collect();
@@ -92,7 +69,7 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
     };
     let pristine = dirs[2].path().join("pristine");
     // wait for sled to let go of the dropped phone's files, then keep a copy
-    drop(open_phone(dirs[1].path(), &server.url()).await.unwrap());
+    drop(reopen(dirs[1].path(), &server.url(), &fast_options()).await.unwrap());
     tokio::time::sleep(Duration::from_millis(200)).await;
     copy_dir(dirs[1].path(), &pristine);
 
@@ -101,7 +78,7 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
         let dir = dirs[2].path().join(format!("case-{i}"));
         copy_dir(&pristine, &dir);
         damage(&dir.join("db"), frac);
-        match open_phone(&dir, &server.url()).await {
+        match reopen(&dir, &server.url(), &fast_options()).await {
             Ok(p) => {
                 // damage sled no longer reads: then all of it must be there
                 assert_eq!(p.sync_status().unwrap().pending_ops, unsynced.len() as u64, "frac {frac}");
@@ -121,9 +98,9 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
             FieldClient::recover_store(dir.to_string_lossy().into_owned(), fengqiao_tests::phone::store_key()).unwrap();
         assert!(rec.replayed_ops >= unsynced.len() as u64, "{rec:?}");
         assert!(rec.damaged_copy.exists());
-        let p = open_phone(&dir, &server.url()).await.unwrap();
+        let p = reopen(&dir, &server.url(), &fast_options()).await.unwrap();
         // Every op of the journal is queued again, for whoever made it; sign in and sync.
-        p.login(c.username.clone(), c.password.clone()).await.unwrap();
+        sign_in(&p, &server, "leader.t1v1g1").await;
         let report = p.sync().await.unwrap();
         assert_eq!(p.sync_status().unwrap().pending_ops, 0);
         assert!(report.pushed_duplicate >= synced.len() as u64, "already applied ops are answered duplicate");
@@ -198,7 +175,7 @@ fn try_serve(data: &Path) -> (Option<std::process::Child>, Result<String, String
 async fn damaged_server_store_stops_the_server_with_a_clear_error() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut server = ServerProcess::start(Path::new(SERVER), dirs[0].path()).unwrap();
-    let phone = open_phone(dirs[1].path(), &server.url()).await.unwrap();
+    let phone = reopen(dirs[1].path(), &server.url(), &fast_options()).await.unwrap();
     phone.login("leader.t1v1g1".into(), server.password("leader.t1v1g1").unwrap()).await.unwrap();
     phone.sync().await.unwrap();
     let h = phone.households().unwrap();

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use fengqiao_core::{ClientOptions, FieldClient, NewPhoto, SledClientStore, UploadState};
 use fengqiao_domain::EntityKind;
 use fengqiao_tests::crash::{self, counts, long_mode, read_journal, server_blob, ServerProcess};
-use fengqiao_tests::phone::{fast_options, routine_visit};
+use fengqiao_tests::phone::{fast_options, reopen, routine_visit};
+use fengqiao_tests::photos::{photo_bytes, sha_hex};
 use fengqiao_tests::TestServer;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const DRIVER: &str = env!("CARGO_BIN_EXE_field_driver");
@@ -29,28 +29,6 @@ const SERVER: &str = env!("CARGO_BIN_EXE_test_server");
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Opens a phone, waiting (bounded) for a killed or dropped owner's lock to go.
-async fn open_phone(dir: &Path, url: &str, opts: &ClientOptions) -> FieldClient {
-    let mut last = None;
-    for _ in 0..200 {
-        match FieldClient::open(
-            dir.to_string_lossy().into_owned(),
-            url.to_string(),
-            fengqiao_tests::phone::store_key(),
-            opts.clone(),
-        ) {
-            Ok(p) => return p,
-            Err(e) => {
-                assert_eq!(e.code(), "storage", "{e}");
-                assert!(!e.to_string().contains("damaged"), "the phone store is damaged: {e}");
-                last = Some(e);
-                tokio::time::sleep(ms(25)).await;
-            }
-        }
-    }
-    panic!("the phone store did not open: {last:?}");
 }
 
 /// The store after a kill: it must open (no damage, no lost acknowledged write).
@@ -83,14 +61,6 @@ async fn drain(phone: &FieldClient) {
         tokio::time::sleep(ms(50)).await;
     }
     panic!("the phone did not converge: {:?}", phone.sync_status().unwrap());
-}
-
-fn sha_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-fn photo_bytes(len: usize, rng: &mut StdRng) -> Vec<u8> {
-    fengqiao_tests::phone::as_jpeg((0..len).map(|_| rng.gen()).collect())
 }
 
 /// Every visit in the feed appears once; the ones in `expected` are all there.
@@ -148,7 +118,9 @@ async fn phone_killed_at_random_points_keeps_every_recorded_item_exactly_once() 
     }
     let killing = started.elapsed();
 
-    let phone = open_phone(dirs[1].path(), &server.url(), &fast_options()).await;
+    let phone = reopen(dirs[1].path(), &server.url(), &fast_options())
+        .await
+        .unwrap_or_else(|e| panic!("the phone store did not open (damaged?): {e}"));
     drain(&phone).await;
     let (visits, photos) = read_journal(&journal);
     assert!(!visits.is_empty(), "the phone recorded something between kills");
@@ -192,7 +164,11 @@ async fn server_killed_during_push_loses_and_duplicates_nothing() {
     let mut server = ServerProcess::start(Path::new(SERVER), dirs[0].path()).unwrap();
     let url = server.url();
     let opts = ClientOptions { push_batch_size: 10, ..fast_options() };
-    let phone = Arc::new(open_phone(dirs[1].path(), &url, &opts).await);
+    let phone = Arc::new(
+        reopen(dirs[1].path(), &url, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("the phone store did not open (damaged?): {e}")),
+    );
     phone.login("leader.t2v1g1".into(), server.password("leader.t2v1g1").unwrap()).await.unwrap();
     phone.sync().await.unwrap();
     let households = phone.households().unwrap();
@@ -234,7 +210,11 @@ async fn server_killed_during_photo_upload_keeps_each_photo_once_and_whole() {
     let mut server = ServerProcess::start(Path::new(SERVER), dirs[0].path()).unwrap();
     let url = server.url();
     let opts = ClientOptions { upload_chunk_bytes: 32 * 1024, ..fast_options() };
-    let phone = Arc::new(open_phone(dirs[1].path(), &url, &opts).await);
+    let phone = Arc::new(
+        reopen(dirs[1].path(), &url, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("the phone store did not open (damaged?): {e}")),
+    );
     phone.login("leader.t1v2g1".into(), server.password("leader.t1v2g1").unwrap()).await.unwrap();
     phone.sync().await.unwrap();
     let households = phone.households().unwrap();
@@ -242,7 +222,7 @@ async fn server_killed_during_photo_upload_keeps_each_photo_once_and_whole() {
     for r in 0..rounds {
         let visit = phone.record_visit(routine_visit(&households[r % households.len()], "拍照存证")).unwrap();
         visits.push(visit.id);
-        let bytes = photo_bytes(rng.gen_range(600..1200) * 1024, &mut rng);
+        let bytes = photo_bytes(rng.gen_range(600..1200) * 1024, rng.gen());
         let src = dirs[1].path().join(format!("src-{r}.jpg"));
         std::fs::write(&src, &bytes).unwrap();
         let sha = phone

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use fengqiao_core::{ClientOptions, FieldClient, NewPhoto, UploadState};
 use fengqiao_domain::EntityKind;
 use fengqiao_tests::crash::{self, counts, server_blob};
-use fengqiao_tests::phone::{fast_options, routine_visit};
+use fengqiao_tests::phone::{fast_options, routine_visit, signed_in_synced_with};
+use fengqiao_tests::photos::photo_bytes;
 use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -43,26 +44,6 @@ async fn converge(phone: &FieldClient, done: impl Fn(&FieldClient) -> bool) -> u
     panic!("did not converge: {:?}", phone.sync_status().unwrap());
 }
 
-async fn signed_in(
-    dir: &std::path::Path,
-    url: &str,
-    server: &TestServer,
-    user: &str,
-    opts: ClientOptions,
-) -> FieldClient {
-    let c = server.cred(user).unwrap();
-    let p = fengqiao_tests::phone::phone_with(dir, url, opts);
-    p.login(c.username, c.password).await.unwrap();
-    p.sync().await.unwrap();
-    p
-}
-
-fn photo(len: usize, seed: u8) -> Vec<u8> {
-    fengqiao_tests::phone::as_jpeg(
-        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8)).collect(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_on_push_pull_and_upload_converges_with_nothing_lost_or_duplicated() {
     let started = Instant::now();
@@ -78,10 +59,10 @@ async fn every_fault_on_push_pull_and_upload_converges_with_nothing_lost_or_dupl
         ..fast_options()
     };
     // through the proxy: the phone that pushes and uploads, and the one that pulls
-    let leader = signed_in(dirs[1].path(), &proxy.url(), &server, "leader.t1v1g1", opts.clone()).await;
-    let secretary = signed_in(dirs[2].path(), &proxy.url(), &server, "secretary.t1v1", opts.clone()).await;
+    let leader = signed_in_synced_with(dirs[1].path(), &proxy.url(), &server, "leader.t1v1g1", opts.clone()).await;
+    let secretary = signed_in_synced_with(dirs[2].path(), &proxy.url(), &server, "secretary.t1v1", opts.clone()).await;
     // straight to the server: the source of what the secretary pulls
-    let other = signed_in(dirs[3].path(), &server.url(), &server, "leader.t1v1g2", fast_options()).await;
+    let other = signed_in_synced_with(dirs[3].path(), &server.url(), &server, "leader.t1v1g2", fast_options()).await;
     let (mine, theirs) = (leader.households().unwrap(), other.households().unwrap());
 
     let mut all_visits: Vec<Uuid> = Vec::new();
@@ -127,7 +108,7 @@ async fn every_fault_on_push_pull_and_upload_converges_with_nothing_lost_or_dupl
         let visit = leader.record_visit(routine_visit(&mine[0], &format!("{mode:?} 照片"))).unwrap();
         all_visits.push(visit.id);
         converge(&leader, |_| true).await;
-        let bytes = photo(150 * 1024 + m * 977, m as u8);
+        let bytes = photo_bytes(150 * 1024 + m * 977, m as u64);
         let src = dirs[1].path().join(format!("src-{m}.jpg"));
         std::fs::write(&src, &bytes).unwrap();
         let sha = leader
@@ -188,7 +169,7 @@ async fn head_finishes_an_upload_whose_completion_was_cut() {
     let server = TestServer::start(dir.path()).await.unwrap();
     let c = server.cred("leader.t1v1g1").unwrap();
     let token = crash::token(&server.url(), &c.username, &c.password).await.unwrap();
-    let bytes = photo(100 * 1024 + 3, 9);
+    let bytes = photo_bytes(100 * 1024 + 3, 9);
     let sha = hex::encode(Sha256::digest(&bytes));
     let http = reqwest::Client::new();
     let created = http

@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fengqiao_server::auth::tokens::{claims_for, sign, AccessClaims};
-use fengqiao_tests::api::ApiUser;
+use fengqiao_tests::api::{login_request, ApiUser};
 use fengqiao_tests::TestServer;
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{json, Value};
@@ -102,15 +102,7 @@ async fn tokens_of_a_disabled_or_deleted_user_are_refused_and_change_nothing() {
     let http = reqwest::Client::new();
     let url = server.url();
     let c = server.cred("leader.t1v1g2").unwrap();
-    let t: Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": c.username, "password": c.password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = login_request(&http, &url, &c.username, &c.password).await.json().await.unwrap();
     let access = t["access_token"].as_str().unwrap().to_string();
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
     let id = t["user"]["id"].as_str().unwrap().to_string();
@@ -129,12 +121,7 @@ async fn tokens_of_a_disabled_or_deleted_user_are_refused_and_change_nothing() {
     // nor can the refresh token mint a new one, nor the password sign in
     let r = http.post(format!("{url}/v1/auth/refresh")).json(&json!({"refresh_token": refresh})).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let r = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"username": c.username, "password": c.password}))
-        .send()
-        .await
-        .unwrap();
+    let r = login_request(&http, &url, &c.username, &c.password).await;
     assert_eq!(r.status(), 401);
 
     // deleted: a well-signed token for a user the store does not have (users are

@@ -3,52 +3,22 @@
 //! they work offline. Where the phone refuses something, the server is asked the
 //! same thing directly (a raw push) to show the two agree.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use fengqiao_core::{
-    ClientError, ClientOptions, DisputeActions, FieldClient, ManualClock, NewAgreement, NewDispute, NewFollowUp,
-    NewSession,
-};
-use fengqiao_domain::disputes::{
-    Analysis, ClosingOutcome, Difficulty, EscalationReason, FlowKind, Party, Satisfaction,
-};
+use fengqiao_core::{ClientError, ClientOptions, DisputeActions, ManualClock, NewAgreement, NewFollowUp, NewSession};
+use fengqiao_domain::disputes::{ClosingOutcome, EscalationReason, FlowKind, Satisfaction};
 use fengqiao_domain::ladder::{DeadlineState, Grade, Level};
 use fengqiao_domain::org::{Role, RoleGrant};
-use fengqiao_domain::wire::{DecideEscalation, Op, OpEnvelope, Outcome, PushResponse, TokenResponse};
+use fengqiao_domain::wire::{DecideEscalation, Op, Outcome};
 use fengqiao_server::store::UserRecord;
-use fengqiao_tests::phone::{fast_options, phone};
+use fengqiao_tests::api::ApiUser;
+use fengqiao_tests::phone::{
+    escalated_to_village, fast_options, new_dispute, phone, signed_in_synced, signed_in_synced_with, EscalatedToVillage,
+};
 use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-async fn logged_in(dir: &Path, url: &str, server: &TestServer, user: &str) -> FieldClient {
-    let c = server.cred(user).unwrap();
-    let p = phone(dir, url);
-    p.login(c.username, c.password).await.unwrap();
-    p.sync().await.unwrap();
-    p
-}
-
-fn dispute(origin: Uuid, grade: Grade, summary: &str) -> NewDispute {
-    NewDispute {
-        kind: "neighbour".into(),
-        origin_unit: origin,
-        parties: vec![
-            Party { name: "李四".into(), household_id: None, phone: None },
-            Party { name: "赵六".into(), household_id: None, phone: None },
-        ],
-        summary: summary.into(),
-        grade,
-        analysis: Analysis {
-            cause: "界址不清".into(), consequences: "可能动手".into(), difficulty: Difficulty::High
-        },
-        found_at: None,
-        lead_id: None,
-        level: None,
-    }
-}
 
 fn session(dispute_id: Uuid, agreed: bool) -> NewSession {
     NewSession {
@@ -69,30 +39,6 @@ fn reason_of(e: &ClientError) -> &str {
     }
 }
 
-/// Pushes one op straight to the server as `username` (no phone-side check).
-async fn raw_push(server: &TestServer, username: &str, op: Op) -> Outcome {
-    let c = server.cred(username).unwrap();
-    let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/v1/auth/login", server.url()))
-        .json(&serde_json::json!({"username": c.username, "password": c.password}))
-        .send()
-        .await
-        .unwrap();
-    let tokens: TokenResponse = login.json().await.unwrap();
-    let env =
-        OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: tokens.user.id, created_at: Utc::now(), op, seen: None };
-    let resp = http
-        .post(format!("{}/v1/sync/push", server.url()))
-        .bearer_auth(&tokens.access_token)
-        .json(&serde_json::json!({"v": 1, "ops": [env]}))
-        .send()
-        .await
-        .unwrap();
-    let body: PushResponse = resp.json().await.unwrap();
-    body.answers.into_iter().next().unwrap().outcome
-}
-
 fn decide_op(escalation_id: Uuid, approve: bool) -> Op {
     Op::DecideEscalation(DecideEscalation { escalation_id, approve, comment: "意见".into() })
 }
@@ -107,16 +53,16 @@ async fn a_dispute_climbs_the_whole_ladder_with_phones_offline_in_between() {
     let url = server.url();
     let leader_net = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
     let sec_net = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
-    let leader = logged_in(dirs[1].path(), &leader_net.url(), &server, "leader.t1v1g1").await;
-    let firstsec = logged_in(dirs[2].path(), &sec_net.url(), &server, "firstsec.t1v1").await;
-    let judicial = logged_in(dirs[3].path(), &url, &server, "judicial.t1").await;
-    let committee = logged_in(dirs[4].path(), &url, &server, "committee.t1").await;
+    let leader = signed_in_synced(dirs[1].path(), &leader_net.url(), &server, "leader.t1v1g1").await;
+    let firstsec = signed_in_synced(dirs[2].path(), &sec_net.url(), &server, "firstsec.t1v1").await;
+    let judicial = signed_in_synced(dirs[3].path(), &url, &server, "judicial.t1").await;
+    let committee = signed_in_synced(dirs[4].path(), &url, &server, "committee.t1").await;
     assert!(leader.case_numbers_left().unwrap() >= 100, "a sync reserves case numbers");
     let group = server.cred("leader.t1v1g1").unwrap().unit_id;
 
     // the group leader, offline, reports and asks the village to take it
     leader_net.set_mode(FaultMode::Refuse);
-    let d = leader.report_dispute(dispute(group, Grade::Larger, "两户因宅基地边界争执")).unwrap();
+    let d = leader.report_dispute(new_dispute(group, Grade::Larger, "两户因宅基地边界争执")).unwrap();
     assert!(d.case_number.starts_with("T01V01-"), "{}", d.case_number);
     let e1 = leader.request_escalation(
         d.id,
@@ -234,21 +180,14 @@ async fn a_dispute_climbs_the_whole_ladder_with_phones_offline_in_between() {
 async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
-    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
-    let firstsec = logged_in(dirs[3].path(), &url, &server, "firstsec.t1v1").await;
-    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
-    let d = leader.report_dispute(dispute(group, Grade::General, "借款纠纷")).unwrap();
-    let e =
-        leader.request_escalation(d.id, Level::Village, EscalationReason::OutsideLevelScope, String::new()).unwrap();
-    leader.sync().await.unwrap();
+    let case = escalated_to_village(&server, [dirs[1].path(), dirs[2].path(), dirs[3].path()], "借款纠纷").await;
+    let EscalatedToVillage { leader, secretary, firstsec, dispute: d, escalation: e } = &case;
     secretary.sync().await.unwrap();
     firstsec.sync().await.unwrap();
 
     // both approve while offline (neither syncs in between)
-    secretary.decide_escalation(e.id, true, "村书记同意".into()).unwrap();
-    firstsec.decide_escalation(e.id, true, "第一书记同意".into()).unwrap();
+    secretary.decide_escalation(*e, true, "村书记同意".into()).unwrap();
+    firstsec.decide_escalation(*e, true, "第一书记同意".into()).unwrap();
     assert_eq!(secretary.sync().await.unwrap().pushed_applied, 1);
     let report = firstsec.sync().await.unwrap();
     assert_eq!((report.pushed_applied, report.conflicts), (0, 1));
@@ -271,14 +210,14 @@ async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     let above = store.user_by_username("committee.t1").unwrap().unwrap();
     assert_eq!(firstsec.display_name(above.id).unwrap(), None, "nor from the town above");
     // after the pull, the loser's phone shows the server's decision, not its own
-    let file = firstsec.dispute_file(d.id).unwrap();
+    let file = firstsec.dispute_file(*d).unwrap();
     let shown = file.escalations[0].decision.as_ref().unwrap();
     assert_eq!(shown.decided_by, winner);
     assert_eq!(file.item.dispute.level, Level::Village);
     assert!(!file.item.pending && file.item.pending_escalation.is_none());
     // discarding the refused op leaves the server's record in place
     firstsec.discard_quarantined(quarantined[0].op_id).unwrap();
-    let after = firstsec.dispute_file(d.id).unwrap();
+    let after = firstsec.dispute_file(*d).unwrap();
     assert_eq!(after.escalations[0].decision.as_ref().map(|x| x.decided_by), Some(winner));
 }
 
@@ -289,9 +228,9 @@ async fn forbidden_approvals_for_every_other_role() {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let leader = signed_in_synced(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
     let group = server.cred("leader.t1v1g1").unwrap().unit_id;
-    let d = leader.report_dispute(dispute(group, Grade::General, "土地纠纷")).unwrap();
+    let d = leader.report_dispute(new_dispute(group, Grade::General, "土地纠纷")).unwrap();
     let e =
         leader.request_escalation(d.id, Level::Village, EscalationReason::OutsideLevelScope, String::new()).unwrap();
     leader.sync().await.unwrap();
@@ -312,20 +251,20 @@ async fn forbidden_approvals_for_every_other_role() {
     ];
     for (i, (user, want)) in matrix.iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
-        let p = if i == 0 { None } else { Some(logged_in(dir.path(), &url, &server, user).await) };
+        let p = if i == 0 { None } else { Some(signed_in_synced(dir.path(), &url, &server, user).await) };
         let p = p.as_ref().unwrap_or(&leader);
         assert!(p.escalation_inbox().unwrap().iter().all(|x| x.escalation.id != e.id), "{user}: not in the inbox");
         assert_eq!(p.allowed_actions(d.id).unwrap().decide, None, "{user}: not offered");
         let err = p.decide_escalation(e.id, true, String::new()).unwrap_err();
         assert_eq!(reason_of(&err), *want, "{user}: refused on the phone");
-        match raw_push(&server, user, decide_op(e.id, true)).await {
+        match ApiUser::login(&server, user).await.push_op(decide_op(e.id, true)).await {
             Outcome::Rejected { code, .. } => assert_eq!(code.as_str(), *want, "{user}: refused by the server"),
             other => panic!("{user}: {other:?}"),
         }
     }
     for user in ["secretary.t1v1", "firstsec.t1v1"] {
         let dir = tempfile::tempdir().unwrap();
-        let p = logged_in(dir.path(), &url, &server, user).await;
+        let p = signed_in_synced(dir.path(), &url, &server, user).await;
         assert_eq!(p.allowed_actions(d.id).unwrap().decide, Some(e.id), "{user} may decide");
         assert_eq!(p.escalation_inbox().unwrap()[0].escalation.id, e.id);
     }
@@ -360,7 +299,7 @@ async fn nobody_approves_their_own_request() {
     let p = phone(dirs[1].path(), &server.url());
     p.login("both.t1v1".into(), password.into()).await.unwrap();
     p.sync().await.unwrap();
-    let d = p.report_dispute(dispute(group, Grade::General, "家庭纠纷")).unwrap();
+    let d = p.report_dispute(new_dispute(group, Grade::General, "家庭纠纷")).unwrap();
     assert_eq!(d.level, Level::Group, "reported at the lowest level they handle");
     let e =
         p.request_escalation(d.id, Level::Village, EscalationReason::RepeatedMediationFailed, String::new()).unwrap();
@@ -369,35 +308,9 @@ async fn nobody_approves_their_own_request() {
     assert_eq!(p.allowed_actions(d.id).unwrap().decide, None);
     assert_eq!(reason_of(&p.decide_escalation(e.id, true, String::new()).unwrap_err()), "self_approval");
 
-    let http = reqwest::Client::new();
-    let tokens: TokenResponse = http
-        .post(format!("{}/v1/auth/login", server.url()))
-        .json(&serde_json::json!({"username": "both.t1v1", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let env = OpEnvelope {
-        op_id: Uuid::now_v7(),
-        v: 1,
-        author: tokens.user.id,
-        created_at: Utc::now(),
-        op: decide_op(e.id, true),
-        seen: None,
-    };
-    let resp: PushResponse = http
-        .post(format!("{}/v1/sync/push", server.url()))
-        .bearer_auth(&tokens.access_token)
-        .json(&serde_json::json!({"v": 1, "ops": [env]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(matches!(&resp.answers[0].outcome, Outcome::Rejected { code, .. } if code.as_str() == "self_approval"));
+    let both = ApiUser::login_with(&server, "both.t1v1", password).await;
+    let outcome = both.push_op(decide_op(e.id, true)).await;
+    assert!(matches!(&outcome, Outcome::Rejected { code, .. } if code.as_str() == "self_approval"));
 }
 
 /// A major dispute may skip levels (straight to the town); a general one may
@@ -407,16 +320,16 @@ async fn only_a_major_dispute_skips_levels() {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
-    let committee = logged_in(dirs[2].path(), &url, &server, "committee.t1").await;
+    let leader = signed_in_synced(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let committee = signed_in_synced(dirs[2].path(), &url, &server, "committee.t1").await;
     let group = server.cred("leader.t1v1g1").unwrap().unit_id;
 
-    let general = leader.report_dispute(dispute(group, Grade::General, "一般纠纷")).unwrap();
+    let general = leader.report_dispute(new_dispute(group, Grade::General, "一般纠纷")).unwrap();
     assert_eq!(leader.allowed_actions(general.id).unwrap().escalate_to, vec![Level::Village]);
     let err = leader.request_escalation(general.id, Level::Town, EscalationReason::Other, "越级".into()).unwrap_err();
     assert_eq!(reason_of(&err), "invalid_field");
 
-    let major = leader.report_dispute(dispute(group, Grade::Major, "群体性土地纠纷")).unwrap();
+    let major = leader.report_dispute(new_dispute(group, Grade::Major, "群体性土地纠纷")).unwrap();
     let all_up = vec![Level::Village, Level::JudicialOffice, Level::Town];
     assert_eq!(leader.allowed_actions(major.id).unwrap().escalate_to, all_up);
     let e =
@@ -436,7 +349,7 @@ async fn only_a_major_dispute_skips_levels() {
         grade: Grade::General,
         decision: None,
     };
-    match raw_push(&server, "leader.t1v1g1", Op::RequestEscalation(skip)).await {
+    match ApiUser::login(&server, "leader.t1v1g1").await.push_op(Op::RequestEscalation(skip)).await {
         Outcome::Rejected { code, .. } => assert_eq!(code.as_str(), "invalid_field"),
         other => panic!("{other:?}"),
     }
@@ -460,18 +373,10 @@ async fn deadline_warnings_follow_the_clock() {
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let options = ClientOptions { clock: clock.clone(), ..fast_options() };
-    let leader = FieldClient::open(
-        dirs[1].path().to_string_lossy().into_owned(),
-        server.url(),
-        fengqiao_tests::phone::store_key(),
-        options,
-    )
-    .unwrap();
+    let leader = signed_in_synced_with(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", options).await;
     let c = server.cred("leader.t1v1g1").unwrap();
-    leader.login(c.username, c.password).await.unwrap();
-    leader.sync().await.unwrap();
-    let general = leader.report_dispute(dispute(c.unit_id, Grade::General, "一般")).unwrap();
-    let larger = leader.report_dispute(dispute(c.unit_id, Grade::Larger, "较大")).unwrap();
+    let general = leader.report_dispute(new_dispute(c.unit_id, Grade::General, "一般")).unwrap();
+    let larger = leader.report_dispute(new_dispute(c.unit_id, Grade::Larger, "较大")).unwrap();
     leader.sync().await.unwrap();
     let g = leader.dispute(general.id).unwrap();
     assert!(!g.pending, "the server's copy, with its level_since");

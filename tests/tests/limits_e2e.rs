@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use fengqiao_server::store::{AuditAction, AuditQuery};
-use fengqiao_tests::api::ApiUser;
+use fengqiao_tests::api::{login_request, ApiUser};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,10 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn start_with_policy(dir: &std::path::Path, policy: &str) -> TestServer {
     std::fs::write(dir.join("policy.toml"), policy).unwrap();
     TestServer::start(dir).await.unwrap()
-}
-
-async fn login(http: &reqwest::Client, url: &str, user: &str, pw: &str) -> reqwest::Response {
-    http.post(format!("{url}/v1/auth/login")).json(&json!({"username": user, "password": pw})).send().await.unwrap()
 }
 
 fn failed_logins(server: &TestServer) -> usize {
@@ -37,11 +33,11 @@ async fn brute_force_gets_429_per_account_and_per_address_before_hashing() {
     let started = Instant::now();
 
     for i in 0..3 {
-        assert_eq!(login(&http, &url, &c.username, "wrong-password").await.status(), 401, "attempt {i}");
+        assert_eq!(login_request(&http, &url, &c.username, "wrong-password").await.status(), 401, "attempt {i}");
     }
     assert_eq!(failed_logins(&server), 3);
     // the fourth guess is refused before its password is checked: even the right password
-    let r = login(&http, &url, &c.username, &c.password).await;
+    let r = login_request(&http, &url, &c.username, &c.password).await;
     assert_eq!(r.status(), 429);
     let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=20).contains(&retry), "Retry-After {retry}");
@@ -50,7 +46,7 @@ async fn brute_force_gets_429_per_account_and_per_address_before_hashing() {
     // a burst of 20 more costs no hashing at all: no audit entry, quick answers
     let t = Instant::now();
     for _ in 0..20 {
-        assert_eq!(login(&http, &url, &c.username, "guess").await.status(), 429);
+        assert_eq!(login_request(&http, &url, &c.username, "guess").await.status(), 429);
     }
     assert!(t.elapsed() < Duration::from_secs(5), "429s took {:?}", t.elapsed());
     assert_eq!(failed_logins(&server), 3, "rate-limited attempts never reached the password check");
@@ -58,10 +54,10 @@ async fn brute_force_gets_429_per_account_and_per_address_before_hashing() {
     // the address bucket had 6; the account bucket's refusals took from it too, so
     // spraying other usernames from this address is cut off as well
     let other = server.cred("secretary.t1v1").unwrap();
-    let r = login(&http, &url, &other.username, "wrong").await;
+    let r = login_request(&http, &url, &other.username, "wrong").await;
     assert_eq!(r.status(), 429, "the address is over its limit");
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "rate_limited");
-    assert_eq!(login(&http, &url, "nobody.at.all", "wrong").await.status(), 429);
+    assert_eq!(login_request(&http, &url, "nobody.at.all", "wrong").await.status(), 429);
     assert_eq!(failed_logins(&server), 3);
     assert!(started.elapsed() < Duration::from_secs(10), "the test must run inside one refill");
 }
@@ -75,7 +71,7 @@ async fn a_spray_over_many_usernames_from_one_address_is_cut_off() {
     let (url, http) = (server.url(), reqwest::Client::new());
     let mut statuses = Vec::new();
     for name in ["a.one", "b.two", "c.three", "d.four", "e.five", "f.six"] {
-        statuses.push(login(&http, &url, name, "wrong-password").await.status().as_u16());
+        statuses.push(login_request(&http, &url, name, "wrong-password").await.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
     assert_eq!(failed_logins(&server), 4);

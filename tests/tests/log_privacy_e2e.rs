@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use fengqiao_tests::api::{dispute_body, ApiUser};
+use fengqiao_tests::api::{dispute_body, login_request, ApiUser};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -56,9 +56,7 @@ async fn logs_hold_no_password_token_phone_or_name() {
     secrets.push(c.password.clone());
     let login = |u: String, p: String| {
         let (http, url) = (http.clone(), url.clone());
-        async move {
-            http.post(format!("{url}/v1/auth/login")).json(&json!({"username": u, "password": p})).send().await.unwrap()
-        }
+        async move { login_request(&http, &url, &u, &p).await }
     };
     let t: Value = login(c.username.clone(), c.password.clone()).await.json().await.unwrap();
     let wrong = "Wr0ng-Secret-Guess-77";

@@ -16,7 +16,7 @@ use fengqiao_domain::ladder::Grade;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::VisitKind;
 use fengqiao_tests::api::{dispute_body, ApiUser};
-use fengqiao_tests::phone::{fast_options, phone, phone_with, routine_visit};
+use fengqiao_tests::phone::{fast_options, phone_with, routine_visit, signed_in_synced, signed_in_synced_with};
 use fengqiao_tests::TestServer;
 use uuid::Uuid;
 
@@ -62,10 +62,8 @@ async fn the_phone_refuses_before_queueing_what_the_server_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await.unwrap();
     let pdir = tempfile::tempdir().unwrap();
-    let p = phone(pdir.path(), &server.url());
+    let p = signed_in_synced(pdir.path(), &server.url(), &server, USER).await;
     let c = server.cred(USER).unwrap();
-    p.login(c.username.clone(), c.password.clone()).await.unwrap();
-    p.sync().await.unwrap();
     let pending = || p.sync_status().unwrap().pending_ops;
 
     // a megabyte phone number; an invisible name
@@ -156,13 +154,10 @@ async fn discarding_large_refused_ops_leaves_no_lasting_growth() {
     let mut loose = Policy::default();
     loose.visits.max_notes_chars = 100_000;
     let opts = ClientOptions { policy: loose, adopt_server_policy: false, ..fast_options() };
-    let c = server.cred(USER).unwrap();
     let empty;
     let (full, discarded);
     {
-        let p: FieldClient = phone_with(pdir.path(), &server.url(), opts.clone());
-        p.login(c.username.clone(), c.password.clone()).await.unwrap();
-        p.sync().await.unwrap();
+        let p: FieldClient = signed_in_synced_with(pdir.path(), &server.url(), &server, USER, opts.clone()).await;
         empty = dir_bytes(pdir.path());
         let home = p.households().unwrap()[0].clone();
         for i in 0..10 {

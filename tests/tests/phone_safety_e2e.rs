@@ -11,7 +11,7 @@ use std::time::Duration;
 use fengqiao_core::{ClientError, ClientOptions, FieldClient, ManualClock, NewPhoto};
 use fengqiao_domain::{EntityKind, Record, Visit};
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::phone::{as_jpeg, fast_options, routine_visit, store_key};
+use fengqiao_tests::phone::{as_jpeg, fast_options, routine_visit, sign_in, store_key};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 
@@ -32,11 +32,6 @@ fn open_with(dir: &Path, url: &str, key: Vec<u8>, opts: ClientOptions) -> Result
 
 fn open(dir: &Path, url: &str, opts: ClientOptions) -> FieldClient {
     open_with(dir, url, store_key(), opts).unwrap()
-}
-
-async fn login(p: &FieldClient, server: &TestServer, user: &str) {
-    let c = server.cred(user).unwrap();
-    p.login(c.username, c.password).await.unwrap();
 }
 
 fn server_has_visit(server: &TestServer, id: uuid::Uuid) -> bool {
@@ -72,7 +67,7 @@ async fn nothing_readable_at_rest_and_the_key_guards_the_store() {
     let url = server.url();
     let (visit, household, photo_marker) = {
         let p = open(dirs[1].path(), &url, fast_options());
-        login(&p, &server, "leader.t1v1g1").await;
+        sign_in(&p, &server, "leader.t1v1g1").await;
         p.sync().await.unwrap();
         let h = p.households().unwrap().remove(0);
         // a pulled household (name, phone) and a pending visit with notes
@@ -151,7 +146,7 @@ async fn weeks_offline_then_only_the_password_again() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let opts = ClientOptions { clock: clock.clone(), ..fast_options() };
     let p = open(dirs[1].path(), &server.url(), opts.clone());
-    login(&p, &server, "leader.t2v1g2").await;
+    sign_in(&p, &server, "leader.t2v1g2").await;
     p.sync().await.unwrap();
     let h = p.households().unwrap().remove(0);
     let mut ids = Vec::new();
@@ -169,7 +164,7 @@ async fn weeks_offline_then_only_the_password_again() {
     // an app restart in between changes nothing
     let p = open(dirs[1].path(), &server.url(), opts);
     assert_eq!(p.sync_status().unwrap().pending_ops, 10);
-    login(&p, &server, "leader.t2v1g2").await;
+    sign_in(&p, &server, "leader.t2v1g2").await;
     let report = p.sync().await.unwrap();
     assert_eq!(report.pushed_applied, 10);
     assert!(ids.iter().all(|id| server_has_visit(&server, *id)));
@@ -191,7 +186,7 @@ async fn the_pin_lock_holds_offline_with_limits() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let opts = ClientOptions { clock: clock.clone(), ..fast_options() };
     let p = open(dirs[1].path(), &server.url(), opts.clone());
-    login(&p, &server, "leader.t1v2g1").await;
+    sign_in(&p, &server, "leader.t1v2g1").await;
     p.sync().await.unwrap();
     assert_eq!(p.set_pin("12ab".into(), false).unwrap_err().code(), "invalid_input");
     p.set_pin("2468".into(), true).unwrap();
@@ -246,7 +241,7 @@ async fn the_pin_lock_holds_offline_with_limits() {
     }
     clock.advance(chrono::Duration::days(1));
     assert_eq!(p.unlock("2468".into()).unwrap_err(), ClientError::WrongPin { attempts_left: 0, retry_after_secs: 0 });
-    login(&p, &server, "leader.t1v2g1").await;
+    sign_in(&p, &server, "leader.t1v2g1").await;
     assert_eq!(p.list_visits(10).unwrap().len(), 1, "the online login opened it; nothing was lost");
 }
 
@@ -259,7 +254,7 @@ async fn a_second_user_never_deletes_or_sees_the_first_users_work() {
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
     let p = open(dirs[1].path(), &url, fast_options());
-    login(&p, &server, "leader.t1v1g1").await;
+    sign_in(&p, &server, "leader.t1v1g1").await;
     p.sync().await.unwrap();
     let h = p.households().unwrap().remove(0);
     server.stop().await.unwrap();
@@ -273,7 +268,7 @@ async fn a_second_user_never_deletes_or_sees_the_first_users_work() {
     server.restart().await.unwrap();
 
     // the second user signs in on the same data dir
-    login(&p, &server, "leader.t1v1g2").await;
+    sign_in(&p, &server, "leader.t1v1g2").await;
     p.sync().await.unwrap();
     assert!(p.list_visits(100).unwrap().iter().all(|v| !a_visits.iter().any(|a| a.id == v.visit.id)), "not shown");
     assert!(a_visits.iter().all(|v| !server_has_visit(&server, v.id)), "not sent as the second user");
@@ -284,7 +279,7 @@ async fn a_second_user_never_deletes_or_sees_the_first_users_work() {
     p.logout().await.unwrap();
 
     // the first user comes back: their work goes up, as them
-    login(&p, &server, "leader.t1v1g1").await;
+    sign_in(&p, &server, "leader.t1v1g1").await;
     assert_eq!(p.sync().await.unwrap().pushed_applied, 3);
     assert!(a_visits.iter().all(|v| server_has_visit(&server, v.id)));
     assert!(p.waiting_work().unwrap().is_empty());
@@ -297,7 +292,7 @@ async fn only_a_county_admin_wipes_and_is_told_what_is_lost() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let p = open(dirs[1].path(), &server.url(), fast_options());
-    login(&p, &server, "leader.t2v2g1").await;
+    sign_in(&p, &server, "leader.t2v2g1").await;
     p.sync().await.unwrap();
     let h = p.households().unwrap().remove(0);
     let kept = p.record_visit(routine_visit(&h, "同步了的")).unwrap();
@@ -307,7 +302,7 @@ async fn only_a_county_admin_wipes_and_is_told_what_is_lost() {
     let err = p.wipe_phone(true).unwrap_err();
     assert_eq!((err.code(), err.to_string().contains("administrator")), ("rejected", true));
     p.logout().await.unwrap();
-    login(&p, &server, "admin").await;
+    sign_in(&p, &server, "admin").await;
     assert_eq!(p.wipe_phone(false).unwrap_err(), ClientError::UnsyncedWork { ops: 2, photos: 0 });
     assert_eq!(p.waiting_work().unwrap()[0].ops, 2, "a refused wipe changes nothing");
     let report = p.wipe_phone(true).unwrap();
@@ -316,7 +311,7 @@ async fn only_a_county_admin_wipes_and_is_told_what_is_lost() {
     assert!(p.current_user().is_none() && p.waiting_work().unwrap().is_empty());
     assert!(server_has_visit(&server, kept.id), "what was synced is safe on the server");
     // the wiped phone is a new device: the leader can sign in again
-    login(&p, &server, "leader.t2v2g1").await;
+    sign_in(&p, &server, "leader.t2v2g1").await;
     assert_eq!(p.sync().await.unwrap().pushed_applied, 0);
 }
 
@@ -327,7 +322,7 @@ async fn a_revoked_device_sends_what_it_can_then_forgets_the_user() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let p = open(dirs[1].path(), &server.url(), fast_options());
-    login(&p, &server, "leader.t1v3g1").await;
+    sign_in(&p, &server, "leader.t1v3g1").await;
     p.sync().await.unwrap();
     let h = p.households().unwrap().remove(0);
     let offline: Vec<Visit> =
@@ -350,7 +345,7 @@ async fn a_revoked_device_sends_what_it_can_then_forgets_the_user() {
     drop(p);
     let p = open(dirs[1].path(), &server.url(), fast_options());
     assert_eq!(p.list_visits(10).unwrap_err(), ClientError::NotLoggedIn);
-    login(&p, &server, "leader.t1v3g1").await;
+    sign_in(&p, &server, "leader.t1v3g1").await;
     assert!(p.list_visits(10).unwrap().is_empty(), "nothing of the old session remained before a new pull");
 }
 
@@ -363,7 +358,7 @@ async fn low_storage_refuses_photos_not_text_and_evicts_uploaded_first() {
     const MB: u64 = 1_000_000;
     let (used, visit) = {
         let p = open(dirs[1].path(), &server.url(), fast_options());
-        login(&p, &server, "leader.t2v3g2").await;
+        sign_in(&p, &server, "leader.t2v3g2").await;
         p.sync().await.unwrap();
         let h = p.households().unwrap().remove(0);
         let v = p.record_visit(routine_visit(&h, "空间测试")).unwrap();
@@ -413,7 +408,7 @@ async fn photos_follow_their_user_and_a_locked_phone_signs_out_only_with_the_pas
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
     let p = open(dirs[1].path(), &url, fast_options());
-    login(&p, &server, "leader.t1v1g3").await;
+    sign_in(&p, &server, "leader.t1v1g3").await;
     p.sync().await.unwrap();
     let h = p.households().unwrap().remove(0);
     let visit = p.record_visit(routine_visit(&h, "身份证照片")).unwrap();
@@ -448,7 +443,7 @@ async fn photos_follow_their_user_and_a_locked_phone_signs_out_only_with_the_pas
     assert_eq!(p.photo_states().unwrap_err(), ClientError::NotLoggedIn);
     assert_eq!(p.photo_bytes(&att.sha256).unwrap_err(), ClientError::NotLoggedIn);
 
-    login(&p, &server, "leader.t1v1g2").await;
+    sign_in(&p, &server, "leader.t1v1g2").await;
     assert!(p.photo_states().unwrap().is_empty(), "the first user's queued photo is not the second's");
     assert_eq!(p.sync_status().unwrap().photos_pending, 0, "nor counted as the second's");
     assert_eq!(p.photo_bytes(&att.sha256).unwrap(), None);
@@ -456,7 +451,7 @@ async fn photos_follow_their_user_and_a_locked_phone_signs_out_only_with_the_pas
     assert!(p.photo_states().unwrap().is_empty(), "nor after the second user's sync");
     p.logout().await.unwrap();
 
-    login(&p, &server, "leader.t1v1g3").await;
+    sign_in(&p, &server, "leader.t1v1g3").await;
     assert_eq!(
         p.photo_states().unwrap().iter().map(|s| s.sha256.clone()).collect::<Vec<_>>(),
         vec![att.sha256.clone()]

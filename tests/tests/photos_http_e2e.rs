@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use fengqiao_tests::crash::{server_blob, token, ServerProcess};
+use fengqiao_tests::photos::photo_bytes;
 use sha2::{Digest, Sha256};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_test_server");
@@ -99,10 +100,6 @@ fn must(what: &str, r: io::Result<Answer>) -> Answer {
     r.unwrap_or_else(|e| panic!("{what}: no answer within {WAIT:?} ({e})"))
 }
 
-fn photo(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8).collect()
-}
-
 fn tus(tok: &str) -> Vec<(&'static str, String)> {
     vec![("Authorization", format!("Bearer {tok}")), ("Tus-Resumable", "1.0.0".into())]
 }
@@ -159,9 +156,9 @@ async fn a_second_patch_to_a_held_upload_gets_423_and_the_server_keeps_answering
     let dir = tempfile::tempdir().unwrap();
     let (server, tok) = start(dir.path()).await;
     let addr = server.addr;
-    let bytes = photo(200_000, 1);
+    let bytes = photo_bytes(200_000, 1);
     let loc = create(addr, &tok, &bytes);
-    let other = photo(3_000, 2);
+    let other = photo_bytes(3_000, 2);
     let other_loc = create(addr, &tok, &other);
 
     // The first PATCH: 100 000 bytes announced, 10 sent, the connection kept.
@@ -219,7 +216,7 @@ async fn head_keeps_answering_a_completed_upload_and_a_cut_during_the_last_chunk
     let addr = server.addr;
 
     // Completed normally.
-    let bytes = photo(50_000, 3);
+    let bytes = photo_bytes(50_000, 3);
     let len = bytes.len() as u64;
     let loc = create(addr, &tok, &bytes);
     assert_eq!(must("the only chunk", patch(addr, &tok, &loc, 0, &bytes)).status, 204);
@@ -238,7 +235,7 @@ async fn head_keeps_answering_a_completed_upload_and_a_cut_during_the_last_chunk
 
     // The last chunk arrives and the photo is kept, but the connection is cut
     // before its answer reaches the client.
-    let bytes = photo(90_000, 4);
+    let bytes = photo_bytes(90_000, 4);
     let len = bytes.len() as u64;
     let sha = hex::encode(Sha256::digest(&bytes));
     let loc = create(addr, &tok, &bytes);
@@ -279,10 +276,10 @@ async fn an_answer_before_the_body_is_read_says_connection_close() {
 
     // A PATCH announcing more bytes than the upload's length, its body still
     // coming: 413 mid-body.
-    let bytes = photo(1_000, 5);
+    let bytes = photo_bytes(1_000, 5);
     let loc = create(addr, &tok, &bytes);
     let mut s = connect(addr);
-    s.write_all(&raw("PATCH", &loc, &patch_headers(&tok, 0, 1_000_000), &photo(5_000, 6))).unwrap();
+    s.write_all(&raw("PATCH", &loc, &patch_headers(&tok, 0, 1_000_000), &photo_bytes(5_000, 6))).unwrap();
     let a = read_answer(&mut s, false).expect("413");
     assert_eq!(a.status, 413);
     assert_eq!(a.header("connection"), Some("close"), "{:?}", a.headers);

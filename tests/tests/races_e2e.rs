@@ -2,41 +2,12 @@
 //! offline; the server applies the first to arrive, and the other's ops come
 //! back as conflicts carrying the dispute as it stands — not as bare rejections.
 
-use std::path::Path;
-
-use fengqiao_core::{FieldClient, NewDispute, NewSession};
-use fengqiao_domain::disputes::{Analysis, ClosingOutcome, Difficulty, EscalationReason, Party};
-use fengqiao_domain::ladder::{Grade, Level};
+use fengqiao_core::NewSession;
+use fengqiao_domain::disputes::ClosingOutcome;
+use fengqiao_domain::ladder::Level;
 use fengqiao_domain::Record;
-use fengqiao_tests::phone::phone;
+use fengqiao_tests::phone::{escalated_to_village, EscalatedToVillage};
 use fengqiao_tests::TestServer;
-
-async fn logged_in(dir: &Path, url: &str, server: &TestServer, user: &str) -> FieldClient {
-    let c = server.cred(user).unwrap();
-    let p = phone(dir, url);
-    p.login(c.username, c.password).await.unwrap();
-    p.sync().await.unwrap();
-    p
-}
-
-fn dispute(origin: uuid::Uuid) -> NewDispute {
-    NewDispute {
-        kind: "neighbour".into(),
-        origin_unit: origin,
-        parties: vec![
-            Party { name: "王五".into(), household_id: None, phone: None },
-            Party { name: "孙七".into(), household_id: None, phone: None },
-        ],
-        summary: "排水沟堵塞引发争执".into(),
-        grade: Grade::General,
-        analysis: Analysis {
-            cause: "排水不畅".into(), consequences: "邻里失和".into(), difficulty: Difficulty::Low
-        },
-        found_at: None,
-        lead_id: None,
-        level: None,
-    }
-}
 
 /// Two village secretaries work the same case offline: one closes it; the other
 /// records a session and closes it too. The second to sync gets both ops back as
@@ -46,26 +17,20 @@ fn dispute(origin: uuid::Uuid) -> NewDispute {
 async fn a_close_and_a_session_lost_to_a_colleagues_close_come_back_as_conflicts() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
-    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
-    let firstsec = logged_in(dirs[3].path(), &url, &server, "firstsec.t1v1").await;
-    let group = server.cred("leader.t1v1g1").unwrap().unit_id;
-    let d = leader.report_dispute(dispute(group)).unwrap();
-    let e =
-        leader.request_escalation(d.id, Level::Village, EscalationReason::OutsideLevelScope, String::new()).unwrap();
-    leader.sync().await.unwrap();
+    let case =
+        escalated_to_village(&server, [dirs[1].path(), dirs[2].path(), dirs[3].path()], "排水沟堵塞引发争执").await;
+    let EscalatedToVillage { secretary, firstsec, .. } = &case;
     secretary.sync().await.unwrap();
-    secretary.decide_escalation(e.id, true, "村里接手".into()).unwrap();
+    secretary.decide_escalation(case.escalation, true, "村里接手".into()).unwrap();
     secretary.sync().await.unwrap();
     firstsec.sync().await.unwrap();
-    assert_eq!(firstsec.dispute(d.id).unwrap().dispute.level, Level::Village);
+    assert_eq!(firstsec.dispute(case.dispute).unwrap().dispute.level, Level::Village);
 
     // both work offline (neither syncs in between)
-    secretary.close_dispute(d.id, ClosingOutcome::Resolved, "双方和解".into()).unwrap();
+    secretary.close_dispute(case.dispute, ClosingOutcome::Resolved, "双方和解".into()).unwrap();
     firstsec
         .record_session(NewSession {
-            dispute_id: d.id,
+            dispute_id: case.dispute,
             held_at: None,
             place: "村委会".into(),
             mediators: vec![],
@@ -74,7 +39,7 @@ async fn a_close_and_a_session_lost_to_a_colleagues_close_come_back_as_conflicts
             agreed: false,
         })
         .unwrap();
-    firstsec.close_dispute(d.id, ClosingOutcome::NotResolved, "调解不成".into()).unwrap();
+    firstsec.close_dispute(case.dispute, ClosingOutcome::NotResolved, "调解不成".into()).unwrap();
     assert_eq!(secretary.sync().await.unwrap().pushed_applied, 1);
     let report = firstsec.sync().await.unwrap();
     assert_eq!((report.pushed_applied, report.rejected, report.conflicts), (0, 0, 2));
@@ -91,6 +56,6 @@ async fn a_close_and_a_session_lost_to_a_colleagues_close_come_back_as_conflicts
     let kinds: Vec<&str> = quarantined.iter().map(|q| q.kind.as_str()).collect();
     assert!(kinds.contains(&"record_session") && kinds.contains(&"close_dispute"), "{kinds:?}");
     // after the pull, the loser's phone shows the close that stands
-    let shown = firstsec.dispute(d.id).unwrap().dispute;
+    let shown = firstsec.dispute(case.dispute).unwrap().dispute;
     assert_eq!(shown.closing.map(|c| c.closed_by), Some(winner));
 }

@@ -11,18 +11,10 @@ use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::subsidy::SubsidyStatus;
 use fengqiao_domain::EntityKind;
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::phone::phone;
+use fengqiao_tests::phone::signed_in_synced;
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-async fn signed_in(dir: &std::path::Path, server: &TestServer, user: &str) -> FieldClient {
-    let c = server.cred(user).unwrap();
-    let p = phone(dir, &server.url());
-    p.login(c.username, c.password).await.unwrap();
-    p.sync().await.unwrap();
-    p
-}
 
 /// After a sync: the phone's one subsidy as (status, amount, reason).
 async fn after_sync(p: &FieldClient) -> (SubsidyStatus, i64, String) {
@@ -37,8 +29,8 @@ async fn after_sync(p: &FieldClient) -> (SubsidyStatus, i64, String) {
 async fn resolved_case_is_reviewed_returned_fixed_approved_and_paid_once() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let mediator = signed_in(dirs[1].path(), &server, "mediator.t1v1").await;
-    let other = signed_in(dirs[2].path(), &server, "mediator.t1v2").await;
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    let other = signed_in_synced(dirs[2].path(), &server.url(), &server, "mediator.t1v2").await;
     let judicial = ApiUser::login(&server, "judicial.t1").await;
     let admin = ApiUser::login(&server, "admin").await;
     let village = server.cred("mediator.t1v1").unwrap().unit_id;

@@ -3,16 +3,9 @@
 
 use fengqiao_domain::{EntityKind, Record};
 use fengqiao_server::store::Store;
-use fengqiao_tests::phone::{phone, routine_visit};
+use fengqiao_tests::phone::{phone, routine_visit, sign_in, signed_in};
 use fengqiao_tests::server::unused_addr;
 use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
-
-async fn logged_in(dir: &std::path::Path, url: &str, server: &TestServer, user: &str) -> fengqiao_core::FieldClient {
-    let c = server.cred(user).unwrap();
-    let p = phone(dir, url);
-    p.login(c.username, c.password).await.unwrap();
-    p
-}
 
 fn visit_count(store: &dyn Store, ids: &[uuid::Uuid]) -> usize {
     ids.iter().filter(|id| matches!(store.record(EntityKind::Visit, **id).unwrap(), Some(Record::Visit(_)))).count()
@@ -24,7 +17,7 @@ async fn offline_visits_reach_the_village_secretary_and_no_one_beside() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let leader = signed_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
     leader.sync().await.unwrap();
     let households = leader.households().unwrap();
     assert_eq!(households.len(), 5, "a group leader holds their group's households only");
@@ -50,7 +43,7 @@ async fn offline_visits_reach_the_village_secretary_and_no_one_beside() {
     assert_eq!(visit_count(server.state().unwrap().store.as_ref(), &ids), 3);
 
     // the secretary of that village sees exactly those three
-    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
+    let secretary = signed_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
     secretary.sync().await.unwrap();
     let mut seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
     seen.sort();
@@ -59,7 +52,7 @@ async fn offline_visits_reach_the_village_secretary_and_no_one_beside() {
     assert_eq!(secretary.households().unwrap().len(), 15, "three groups of five");
 
     // the secretary of another village sees none of them
-    let other = logged_in(dirs[3].path(), &url, &server, "secretary.t1v2").await;
+    let other = signed_in(dirs[3].path(), &url, &server, "secretary.t1v2").await;
     other.sync().await.unwrap();
     assert!(other.list_visits(100).unwrap().is_empty());
     assert!(other.households().unwrap().iter().all(|h| !households.iter().any(|mine| mine.id == h.id)));
@@ -72,7 +65,7 @@ async fn lost_answer_is_retried_as_duplicates_and_applied_once() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
-    let leader = logged_in(dirs[1].path(), &proxy.url(), &server, "leader.t2v3g2").await;
+    let leader = signed_in(dirs[1].path(), &proxy.url(), &server, "leader.t2v3g2").await;
     leader.sync().await.unwrap();
     let households = leader.households().unwrap();
     let ids: Vec<uuid::Uuid> =
@@ -103,8 +96,8 @@ async fn server_restart_between_push_and_pull_loses_nothing() {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v2g3").await;
-    let secretary = logged_in(dirs[2].path(), &url, &server, "firstsec.t1v2").await;
+    let leader = signed_in(dirs[1].path(), &url, &server, "leader.t1v2g3").await;
+    let secretary = signed_in(dirs[2].path(), &url, &server, "firstsec.t1v2").await;
     leader.sync().await.unwrap();
     secretary.sync().await.unwrap();
     let h = leader.households().unwrap();
@@ -133,7 +126,7 @@ async fn refused_op_sits_in_quarantine_while_later_ops_sync() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let leader = signed_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
     leader.sync().await.unwrap();
     let h = leader.households().unwrap();
 
@@ -175,7 +168,7 @@ async fn refused_op_sits_in_quarantine_while_later_ops_sync() {
 async fn no_network_at_all_keeps_the_outbox() {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let leader = logged_in(dirs[1].path(), &server.url(), &server, "leader.t1v1g2").await;
+    let leader = signed_in(dirs[1].path(), &server.url(), &server, "leader.t1v1g2").await;
     leader.sync().await.unwrap();
     let h = leader.households().unwrap();
     drop(leader);
@@ -200,10 +193,9 @@ async fn phone_adopts_the_county_policy_served_by_the_server() {
     )
     .unwrap();
     let server = TestServer::start(dirs[0].path()).await.unwrap();
-    let c = server.cred("leader.t1v1g1").unwrap();
     let leader = phone(dirs[1].path(), &server.url());
     assert_eq!(leader.policy().deadlines.general_days, 7, "the built-in default before any sync");
-    leader.login(c.username, c.password).await.unwrap();
+    sign_in(&leader, &server, "leader.t1v1g1").await;
     leader.sync().await.unwrap();
     assert_eq!(leader.policy().deadlines.general_days, 3);
     assert_eq!(leader.policy().visits.max_notes_chars, 20);
@@ -239,8 +231,8 @@ async fn cursor_beyond_a_restored_feed_resets_the_phone_and_it_receives_its_scop
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let url = server.url();
-    let leader = logged_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
-    let secretary = logged_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
+    let leader = signed_in(dirs[1].path(), &url, &server, "leader.t1v1g1").await;
+    let secretary = signed_in(dirs[2].path(), &url, &server, "secretary.t1v1").await;
     leader.sync().await.unwrap();
     secretary.sync().await.unwrap();
 

@@ -131,8 +131,14 @@ private fun dispute(id: String, deadline: Long, closed: Boolean = false, mine: B
 private class FakeDisputes(val detail: DisputeDetail) : DisputesGateway {
     val requests = mutableListOf<Triple<LadderLevel, EscalationReasonCode, String>>()
     var rows = listOf(detail.row)
+    /** The core's list per filter (default: [rows] for every filter). */
+    var byFilter = mapOf<DisputeFilter, List<DisputeRow>>()
+    val asked = mutableListOf<DisputeFilter>()
     var current = detail
-    override suspend fun disputes() = rows
+    override suspend fun disputes(filter: DisputeFilter): List<DisputeRow> {
+        asked += filter
+        return byFilter[filter] ?: rows
+    }
     override suspend fun detail(disputeId: String) = current
     override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String) {
         requests += Triple(toLevel, reason, note)
@@ -288,20 +294,28 @@ val appStateTests = Suite("app state").apply {
         assertTrue(s.ui.value.needsLogin)
     }
 
-    test("disputes: open ones first by deadline, then closed; filters") {
-        val rows = listOf(
-            dispute("a", 300), dispute("b", 100, mine = true), dispute("c", 50, closed = true),
-            dispute("d", 900, closed = true), dispute("e", 200, state = DeadlineState.OVERDUE),
-        )
-        val gw = FakeDisputes(DisputeDetail(rows[0], emptyList(), emptyList())).apply { this.rows = rows }
+    test("disputes: each list is the core's, shown as it comes (the app neither filters nor sorts)") {
+        // Orders and memberships the app's own rules would change: a closed row
+        // before an open one, deadlines descending, a closed dispute the user
+        // reported but does not handle in "mine", and an "overdue" row whose
+        // state the app would not call overdue.
+        val all = listOf(dispute("c", 50, closed = true), dispute("a", 300), dispute("b", 100, mine = true))
+        val mine = listOf(dispute("d", 900, closed = true), dispute("b", 100, mine = true), dispute("a", 300))
+        val overdue = listOf(dispute("e", 200, state = DeadlineState.APPROACHING))
+        val gw = FakeDisputes(DisputeDetail(all[0], emptyList(), emptyList())).apply {
+            byFilter = mapOf(DisputeFilter.ALL to all, DisputeFilter.MINE to mine, DisputeFilter.OVERDUE to overdue)
+        }
         val s = DisputeListState(gw)
         s.refresh()
-        assertEquals(listOf("b", "e", "a", "d", "c"), s.ui.value.rows.map { it.id })
+        assertEquals(listOf("c", "a", "b"), s.ui.value.rows.map { it.id })
         s.setFilter(DisputeFilter.MINE)
-        assertEquals(listOf("b"), s.ui.value.rows.map { it.id })
+        assertEquals(listOf("d", "b", "a"), s.ui.value.rows.map { it.id })
         s.setFilter(DisputeFilter.OVERDUE)
         assertEquals(listOf("e"), s.ui.value.rows.map { it.id })
-        assertEquals(1, s.ui.value.overdueCount)
+        assertEquals(listOf(DisputeFilter.ALL, DisputeFilter.MINE, DisputeFilter.OVERDUE), gw.asked, "one core call per list shown")
+        gw.byFilter = mapOf(DisputeFilter.OVERDUE to emptyList())
+        s.refresh()
+        assertTrue(s.ui.value.rows.isEmpty(), "a refresh asks the core again for the chosen list")
     }
 
     test("dispute detail: the escalation form offers only allowed levels and checks its fields") {
@@ -495,7 +509,7 @@ val appStateTests = Suite("app state").apply {
             val ladder = LadderGateways(leader.client)
             val list = DisputeListState(ladder)
             list.refresh()
-            val row = list.ui.value.all.single { it.id == d.id }
+            val row = list.ui.value.rows.single { it.id == d.id }
             assertTrue(row.pending && row.handledByMe && !row.closed)
             assertEquals(LadderLevel.GROUP, row.level)
             assertEquals(DeadlineState.OK, row.deadlineState)
@@ -536,6 +550,12 @@ val appStateTests = Suite("app state").apply {
             assertNull(after.row.pendingEscalationTo)
             assertEquals(listOf("reported", "escalation_requested", "escalation_approved"), after.flow.map { it.kind })
             assertEquals(listOf(1u, 2u, 3u), after.flow.map { it.step })
+            // Moved up, the village handles it now; it stays in the leader's
+            // "mine" by the core's rule (reported by them), as the core lists it.
+            list.setFilter(DisputeFilter.MINE)
+            val moved = list.ui.value.rows.single { it.id == d.id }
+            assertFalse(moved.handledByMe)
+            assertEquals(leader.client.myDisputes().map { it.dispute.id }, list.ui.value.rows.map { it.id })
         }
     }
     test("real client: a mediator's subsidies screen loads through the ladder gateway (none yet: zero totals)") {

@@ -1,70 +1,34 @@
-//! [`FieldClient`]: the one entry point the apps use (later wrapped by UniFFI).
+//! [`FieldClient`]: the one entry point the apps use (wrapped by UniFFI in
+//! `bindings/`): opening, the policy, sign-in, sync and the quarantine.
 //! Recording and listing work fully offline; only `login`, `logout` and `sync`
 //! touch the network.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::apply::known_scope;
 use fengqiao_domain::org::OrgUnit;
-use fengqiao_domain::permissions::{Action, Actor, Standing};
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::records::Lead;
 use fengqiao_domain::wire::{LoginRequest, RefreshRequest, UserInfo};
-use fengqiao_domain::{EntityKind, GeoPoint, Household, Record, Rejection, RejectionCode, Visit, VisitKind};
+use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
 use crate::api::{Api, Timeouts};
 use crate::error::{ClientError, Error};
-use crate::outbox::record_visit_op;
-use crate::photos::blobs::BlobDir;
+use crate::photo_folder::BlobDir;
+use crate::progress::{SyncProgress, SyncReport};
 use crate::retry::{with_retry, CancelHandle};
 use crate::session::{session_from, Ctx};
 use crate::store::{
-    ClientStore, QuarantinedEntry, RecordState, SledClientStore, StoreError, StoreRecovery, StoredSession,
-    SyncErrorInfo,
+    ClientStore, QuarantinedEntry, SledClientStore, StoreError, StoreRecovery, StoredSession, SyncErrorInfo,
 };
 use crate::store::{StoreKey, Vault};
-use crate::sync::{Engine, SyncProgress, SyncReport};
+use crate::sync::Engine;
 
 pub use crate::options::ClientOptions;
 
 /// Stable reason of [`FieldClient::open`] refusing an empty data-dir path.
 pub const EMPTY_DATA_DIR: &str = "empty_data_dir";
-
-/// A visit as the user enters it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewVisit {
-    /// The household visited (must be one pulled to this phone); nil when `body`
-    /// names another social body.
-    pub household_id: Uuid,
-    /// The cooperative, school, field or other social body visited instead of a
-    /// household, in a unit pulled to this phone.
-    pub body: Option<fengqiao_domain::records::SocialBody>,
-    /// Routine, legal publicity, follow-up or lead found.
-    pub kind: VisitKind,
-    /// When the visit happened; `None`: now.
-    pub visited_at: Option<DateTime<Utc>>,
-    /// Free-text notes.
-    pub notes: String,
-    /// Where, if known.
-    pub location: Option<GeoPoint>,
-    /// Summaries of leads found (each gets an id on the device).
-    pub leads: Vec<String>,
-}
-
-/// A visit in the local list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VisitItem {
-    /// The visit.
-    pub visit: Visit,
-    /// Made on this phone and not yet confirmed by the server.
-    pub pending: bool,
-    /// Its operation was refused and waits in quarantine for the user.
-    pub quarantined: bool,
-}
 
 /// An operation the server refused, waiting for the user to retry or discard it.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,18 +213,6 @@ impl FieldClient {
         }
     }
 
-    /// The scope of a unit as far as this phone knows it: the unit, then each
-    /// ancestor pulled here. The server only sends a user the units they cover
-    /// (a group leader gets their group, not the village above), so the domain's
-    /// `unit_scope`, which needs the whole chain, cannot be used offline; a
-    /// partial chain is enough for `Actor::standing`, since a grant covers a
-    /// target only through a unit the user can see.
-    pub(crate) fn known_scope(&self, unit: Uuid) -> Result<Vec<Uuid>, Error> {
-        let session = self.store.load_session()?;
-        let view = crate::view::PhoneView::new(self.store.as_ref(), session.as_ref());
-        known_scope(&view, unit).map_err(crate::view::view_error)
-    }
-
     /// The county policy this client checks input against (dispute kinds,
     /// focus areas, subsidy rates, deadlines), for the app's pickers: as the server
     /// last served it (refreshed on every sync), else the one in `ClientOptions`.
@@ -390,119 +342,6 @@ impl FieldClient {
         }
     }
 
-    /// Records a visit offline: validated by the domain's rules, saved with its
-    /// outbox op in one transaction, durable when this returns.
-    pub fn record_visit(&self, new_visit: NewVisit) -> Result<Visit, ClientError> {
-        Ok(self.record_visit_inner(new_visit)?)
-    }
-
-    fn record_visit_inner(&self, nv: NewVisit) -> Result<Visit, Error> {
-        let session = self.session()?;
-        let user = session.user.id;
-        let now = self.options.clock.now();
-        let unknown = || {
-            Error::Rejected(Rejection::new(
-                RejectionCode::NotInJurisdiction,
-                "the household is not within your units (or not yet synced to this phone)",
-            ))
-        };
-        fengqiao_domain::visit_target::check_target(nv.household_id, nv.body.as_ref()).map_err(Error::Invalid)?;
-        // placed by the household's group, or by the unit where the body stands
-        let unit = match &nv.body {
-            Some(b) => b.unit_id,
-            None => match self.store.get_record(EntityKind::Household, nv.household_id)? {
-                Some(r) => match r.record {
-                    Record::Household(h) => h.group_id,
-                    _ => return Err(unknown()),
-                },
-                None => return Err(unknown()),
-            },
-        };
-        let visit = Visit {
-            id: fengqiao_domain::new_id(),
-            household_id: nv.household_id,
-            visitor_id: user,
-            visited_at: nv.visited_at.unwrap_or(now),
-            kind: nv.kind,
-            notes: nv.notes,
-            location: nv.location,
-            leads: nv.leads.into_iter().map(|summary| Lead { id: fengqiao_domain::new_id(), summary }).collect(),
-            group_id: Some(unit),
-            body: nv.body,
-        };
-        visit.validate(&self.policy()).map_err(Error::Invalid)?;
-        let scope = self.known_scope(unit)?;
-        let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
-        match actor.standing(Action::RecordVisit, &scope) {
-            Standing::Allowed => {}
-            Standing::RoleNotAllowed => {
-                return Err(Error::Rejected(Rejection::new(
-                    RejectionCode::RoleNotAllowed,
-                    "none of your roles may record visits here",
-                )))
-            }
-            Standing::OutsideJurisdiction => return Err(unknown()),
-        }
-        let op = record_visit_op(user, visit.clone(), now);
-        self.store.enqueue(&Record::Visit(visit.clone()), &op, now)?;
-        tracing::info!(op_id = %op.op_id, "visit recorded");
-        Ok(visit)
-    }
-
-    /// Visits, newest made first, at most `limit`: pulled ones and this user's
-    /// own not yet synced ones (flagged).
-    pub fn list_visits(&self, limit: u32) -> Result<Vec<VisitItem>, ClientError> {
-        Ok(self.list_visits_inner(limit as usize)?)
-    }
-
-    fn list_visits_inner(&self, limit: usize) -> Result<Vec<VisitItem>, Error> {
-        let user = self.session()?.user.id;
-        let quarantined: HashSet<Uuid> = self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect();
-        let mut fetch = limit.max(1);
-        loop {
-            let records = self.store.list_records(EntityKind::Visit, fetch)?;
-            let exhausted = records.len() < fetch;
-            let items: Vec<VisitItem> = records
-                .into_iter()
-                .filter_map(|r| {
-                    let Record::Visit(visit) = r.record else { return None };
-                    match r.state {
-                        RecordState::Synced => Some(VisitItem { visit, pending: false, quarantined: false }),
-                        RecordState::Pending { op_id, author } if author == user => {
-                            Some(VisitItem { visit, pending: true, quarantined: quarantined.contains(&op_id) })
-                        }
-                        // Another user's unsynced work is not shown.
-                        RecordState::Pending { .. } => None,
-                    }
-                })
-                .take(limit)
-                .collect();
-            if items.len() >= limit || exhausted {
-                return Ok(items);
-            }
-            fetch = fetch.saturating_mul(2);
-        }
-    }
-
-    /// Households pulled to this phone (the user's jurisdiction), by address.
-    pub fn households(&self) -> Result<Vec<Household>, ClientError> {
-        let run = || -> Result<Vec<Household>, Error> {
-            self.session()?;
-            let mut out: Vec<Household> = self
-                .store
-                .list_records(EntityKind::Household, usize::MAX)?
-                .into_iter()
-                .filter_map(|r| match r.record {
-                    Record::Household(h) => Some(h),
-                    _ => None,
-                })
-                .collect();
-            out.sort_by(|a, b| (a.group_id, &a.address).cmp(&(b.group_id, &b.address)));
-            Ok(out)
-        };
-        Ok(run()?)
-    }
-
     /// Org units pulled to this phone, county first, then by code.
     pub fn units(&self) -> Result<Vec<OrgUnit>, ClientError> {
         let run = || -> Result<Vec<OrgUnit>, Error> {
@@ -591,7 +430,7 @@ impl FieldClient {
                 let visible = self.visible_photos()?;
                 uploads.retain(|u| visible.contains(&u.sha256));
             }
-            let photos_pending = uploads.iter().filter(|u| crate::photos::upload::is_open(&u.state)).count() as u64;
+            let photos_pending = uploads.iter().filter(|u| u.state.is_open()).count() as u64;
             let photos_failed = uploads
                 .iter()
                 .filter(|u| matches!(u.state, crate::store::UploadState::Failed { permanent: true, .. }))

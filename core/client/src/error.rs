@@ -3,7 +3,7 @@
 //! API (and later the FFI). `From<Error> for ClientError` is the one conversion
 //! point, and where failures are logged — by code, never with personal data.
 
-use fengqiao_domain::Rejection;
+use fengqiao_domain::{Rejection, RejectionCode};
 
 use crate::store::StoreError;
 
@@ -64,6 +64,19 @@ pub(crate) enum Error {
     UnsyncedWork { ops: u64, photos: u64 },
     #[error("storage low: {0}")]
     StorageLow(String),
+}
+
+impl Error {
+    /// A refusal by the domain's rules, in the tier the app sees: a fault of
+    /// the input's own fields (`invalid_field`, `text_too_long`) is invalid
+    /// input; any other code is a rule refusing the act (`rejected`). The one
+    /// place that tells them apart, for every operation.
+    pub(crate) fn refused(r: Rejection) -> Error {
+        match r.code {
+            RejectionCode::InvalidField | RejectionCode::TextTooLong => Error::Invalid(r),
+            _ => Error::Rejected(r),
+        }
+    }
 }
 
 /// What went wrong, as the app sees it. Match on the variant or on

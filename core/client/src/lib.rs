@@ -30,19 +30,23 @@
 //! [`WaitingWork`], [`WipeReport`], [`StorageUsage`]).
 //!
 //! Storage sits behind [`store::ClientStore`], with a sled backend for phones and
-//! an in-memory one for tests; both run [`store::conformance`].
+//! an in-memory one for tests; both run the conformance suite (`store::conformance`, tests only).
 
 mod api;
+mod case_blocks;
 mod client;
 mod clock;
 mod device;
 mod disputes;
 mod error;
+mod names;
+mod ops;
 mod options;
-mod outbox;
 mod people;
+mod photo_folder;
 mod photos;
 mod prevent;
+mod progress;
 mod retry;
 mod session;
 pub mod store;
@@ -53,21 +57,23 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 mod view;
+mod visits;
 
-pub use client::{ClientOptions, FieldClient, NewVisit, QuarantinedOp, SyncStatus, VisitItem, EMPTY_DATA_DIR};
+pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
-    DisputeActions, DisputeFile, DisputeItem, InboxItem, NewAgreement, NewConfirmation, NewDispute, NewFollowUp,
-    NewSession,
+    dispute_order, DisputeActions, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
+    NewDispute, NewFollowUp, NewSession,
 };
 pub use error::ClientError;
 pub use people::StandingDecision;
 pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
 pub use prevent::{NewScreening, NewViolation, ScreeningDue, ViolationItem};
+pub use progress::{SyncPhase, SyncProgress, SyncReport};
 pub use retry::{CancelHandle, RetryPolicy};
 pub use store::{
     ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreKey, StoreRecovery, SyncErrorInfo, UploadState,
 };
 pub use subsidies::{MySubsidies, StatusTotal, SubsidyEstimate, SubsidyItem, SubsidyTotal};
-pub use sync::{SyncPhase, SyncProgress, SyncReport};
+pub use visits::{NewVisit, VisitItem};

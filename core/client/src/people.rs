@@ -1,29 +1,13 @@
-//! Names instead of ids: the server sends the display names of the users
-//! within the signed-in user's jurisdiction (`GET /v1/people`, on every
-//! sync); the phone keeps them (sealed, for that user only) and shows who
-//! decided, asked or recorded something by name, offline.
+//! Names instead of ids: the phone shows who decided, asked or recorded
+//! something by name, offline, from the names the last sync kept (see
+//! [`crate::names`]).
 
-use std::collections::BTreeMap;
-
-use fengqiao_domain::disputes::EscalationDecision;
-use serde::{Deserialize, Serialize};
+use fengqiao_domain::disputes::{Escalation, EscalationDecision};
 use uuid::Uuid;
 
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
-use crate::session::{Authed, Ctx};
-
-/// Local value holding the names.
-const PEOPLE: &str = "people";
-
-/// The names the server sent, and for whom.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Names {
-    /// The user they were sent to (they are shown to that user only).
-    user: Uuid,
-    /// Display name by user id.
-    names: BTreeMap<Uuid, String>,
-}
+use crate::names::kept_name;
 
 /// A decision another approver made first, with the decider's name.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,26 +18,6 @@ pub struct StandingDecision {
     /// (`None` before the first sync that brought the names, or for someone
     /// outside it).
     pub decided_by_name: Option<String>,
-}
-
-/// Fetches and keeps the names for `user`. Best effort, like the policy: an
-/// older server without the endpoint leaves the names the phone had.
-pub(crate) async fn refresh(ctx: &Ctx<'_>, auth: &mut Authed<'_>, user: Uuid) -> Result<(), Error> {
-    let api = ctx.api;
-    match auth.call(move |tok| async move { api.people(&tok).await }).await {
-        Ok(r) => {
-            let names = Names { user, names: r.people.into_iter().map(|p| (p.id, p.display_name)).collect() };
-            let bytes = serde_json::to_vec(&names).map_err(|e| Error::Protocol(e.to_string()))?;
-            ctx.store.save_local_value(PEOPLE, Some(&bytes))?;
-            Ok(())
-        }
-        Err(Error::Cancelled) => Err(Error::Cancelled),
-        Err(Error::DeviceRevoked) => Err(Error::DeviceRevoked),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not refresh the names of colleagues; keeping the ones on the phone");
-            Ok(())
-        }
-    }
 }
 
 impl FieldClient {
@@ -69,12 +33,16 @@ impl FieldClient {
         if session.user.id == user_id {
             return Ok(Some(session.user.display_name));
         }
-        let Some(bytes) = self.store.local_value(PEOPLE)? else { return Ok(None) };
-        let names: Names = serde_json::from_slice(&bytes).unwrap_or_default();
-        if names.user != session.user.id {
-            return Ok(None);
-        }
-        Ok(names.names.get(&user_id).cloned())
+        kept_name(self.store.as_ref(), session.user.id, user_id)
+    }
+
+    /// Who decided `escalation`, by name, where the signed-in user may see it
+    /// (see [`display_name`](Self::display_name)); `None` while undecided, for
+    /// anyone else, or when the names cannot be read (a name never fails the
+    /// record it labels).
+    pub fn decider_name(&self, escalation: &Escalation) -> Option<String> {
+        let decision = escalation.decision.as_ref()?;
+        self.display_name_inner(decision.decided_by).ok().flatten()
     }
 
     /// For the signed-in user's quarantined decision that lost to another

@@ -4,9 +4,9 @@
 //! and the village's screening for the current period (一月一排查, denser in
 //! key periods).
 //!
-//! Every write goes through the same path as disputes
-//! ([`FieldClient::queue_case_op`]): the domain's own `decide` on the phone's
-//! view, then the record and its operation in one transaction. The server
+//! Every write takes the one operation path ([`crate::ops`]): the domain's own
+//! `decide` on the phone's view, then the record and its operation in one
+//! transaction. The server
 //! stays the authority (it fills in the sanctions, notification time and the
 //! household's standing, which arrive with the next pull).
 
@@ -194,39 +194,26 @@ impl FieldClient {
     /// server sets the notification time, the sanctions of the item and when
     /// they apply (after the correction period), and the household's standing.
     pub fn record_violation(&self, new: NewViolation) -> Result<Violation, ClientError> {
-        let run = || -> Result<Violation, Error> {
-            let user = self.session()?.user.id;
-            let now = self.options.clock.now();
-            let v = Violation {
+        self.submit(|a| {
+            Op::RecordViolation(Violation {
                 id: fengqiao_domain::new_id(),
                 household_id: new.household_id,
                 item_code: new.item_code,
                 note: new.note,
                 evidence: new.evidence,
-                recorded_by: user,
-                notified_at: now,
-                sanctions_from: now,
+                recorded_by: a.user,
+                notified_at: a.now,
+                sanctions_from: a.now,
                 sanctions: vec![],
                 restoration: None,
-            };
-            match self.queue_case_op(Op::RecordViolation(v))? {
-                Record::Violation(v) => Ok(v),
-                _ => Err(Error::InvalidInput("no violation recorded".into())),
-            }
-        };
-        Ok(run()?)
+            })
+        })
     }
 
     /// Restores a household after correction (恢复正常服务), offline (the
     /// village's secretaries). An already restored violation is refused.
     pub fn restore_household(&self, violation_id: Uuid, note: String) -> Result<Violation, ClientError> {
-        let run = || -> Result<Violation, Error> {
-            match self.queue_case_op(Op::RestoreHousehold(RestoreHousehold { violation_id, note }))? {
-                Record::Violation(v) => Ok(v),
-                _ => Err(Error::InvalidInput("no restoration recorded".into())),
-            }
-        };
-        Ok(run()?)
+        self.submit(|_| Op::RestoreHousehold(RestoreHousehold { violation_id, note }))
     }
 
     /// The first of the user's villages that has not filed its screening for
@@ -255,11 +242,9 @@ impl FieldClient {
     /// given), offline (village cadres). One per village and period: filing
     /// again replaces it.
     pub fn file_screening(&self, new: NewScreening) -> Result<Screening, ClientError> {
-        let run = || -> Result<Screening, Error> {
-            let user = self.session()?.user.id;
-            let now = self.options.clock.now();
-            let period = new.period.unwrap_or_else(|| self.current_period(now));
-            let s = Screening {
+        self.submit(|a| {
+            let period = new.period.unwrap_or_else(|| self.current_period(a.now));
+            Op::FileScreening(Screening {
                 id: screening_id(new.village_id, &period),
                 village_id: new.village_id,
                 period,
@@ -267,15 +252,10 @@ impl FieldClient {
                 focus_areas: new.focus_areas,
                 new_disputes: new.new_disputes,
                 note: new.note,
-                filed_by: user,
-                filed_at: now,
-            };
-            match self.queue_case_op(Op::FileScreening(s))? {
-                Record::Screening(s) => Ok(s),
-                _ => Err(Error::InvalidInput("no screening filed".into())),
-            }
-        };
-        Ok(run()?)
+                filed_by: a.user,
+                filed_at: a.now,
+            })
+        })
     }
 }
 

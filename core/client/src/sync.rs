@@ -7,65 +7,20 @@ use std::sync::Arc;
 use fengqiao_domain::wire::{Change, ChangeAction};
 use uuid::Uuid;
 
+use self::upload::Uploader;
 use crate::error::Error;
-use crate::photos::blobs::BlobDir;
-use crate::photos::upload::Uploader;
+use crate::photo_folder::BlobDir;
+use crate::progress::{SyncPhase, SyncProgress, SyncReport};
 use crate::session::{Authed, Ctx};
 use crate::store::{ClientStore, OutboxEntry, PulledPage, QuarantineReason};
 
+mod chunk_size;
+mod disposition;
 mod push;
+mod upload;
 
 /// The server's code for a pull cursor it did not give out (or no longer knows).
 const INVALID_CURSOR: &str = "invalid_cursor";
-
-/// Which part of a sync is running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncPhase {
-    /// Sending queued operations.
-    Pushing,
-    /// Fetching changes.
-    Pulling,
-    /// Uploading photos: `done` of `total` bytes of this sync's photos.
-    Uploading,
-}
-
-/// Receives progress during a sync (called from the syncing task; keep it quick).
-pub trait SyncProgress: Send + Sync {
-    /// `done` of `total` ops pushed, or `done` changes pulled so far (`total` 0:
-    /// unknown).
-    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
-}
-
-/// What one sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    /// Ops the server applied now.
-    pub pushed_applied: u64,
-    /// Ops the server had applied before (duplicate delivery).
-    pub pushed_duplicate: u64,
-    /// Ops refused for good, now in quarantine.
-    pub rejected: u64,
-    /// Ops refused because the state moved on, now in quarantine.
-    pub conflicts: u64,
-    /// Ops the server could not read (422) or take even alone (413), now in quarantine.
-    pub malformed: u64,
-    /// Changes pulled and applied (puts and drops).
-    pub pulled: u64,
-    /// Of those, drops (records that left the user's jurisdiction).
-    pub dropped: u64,
-    /// Changes this build does not understand, skipped.
-    pub skipped_unknown: u64,
-    /// Pull pages fetched.
-    pub pages: u64,
-    /// The server reset the user's scope: pulled records were replaced.
-    pub reset: bool,
-    /// Ops queued by other users of this phone, left waiting for them.
-    pub waiting_for_other_users: u64,
-    /// Photos whose upload completed (verified by the server) in this sync.
-    pub photos_uploaded: u64,
-    /// Photos that failed for good in this sync (the others went on).
-    pub photos_failed: u64,
-}
 
 /// One sync run.
 pub(crate) struct Engine<'a> {
@@ -139,9 +94,9 @@ impl Engine<'_> {
             }
             return Err(e);
         }
-        crate::disputes::case_numbers::top_up(self.ctx, &mut auth, user).await?;
+        crate::case_blocks::top_up(self.ctx, &mut auth, user).await?;
         self.refresh_policy(&mut auth).await?;
-        crate::people::refresh(self.ctx, &mut auth, user).await?;
+        crate::names::refresh(self.ctx, &mut auth, user).await?;
         if let Some((blobs, chunk)) = self.photos {
             let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
             uploader.run(&mut auth, &mut report).await?;

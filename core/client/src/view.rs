@@ -6,8 +6,8 @@
 //! leader's village, town and county) come from the session's grants
 //! (`GrantInfo::ancestors`), so a unit's whole chain is known offline. Disputes
 //! can be overlaid with the phone's optimistic view of them (e.g. a request made
-//! here and not yet synced), and case-number blocks held here answer for their
-//! owner.
+//! here and not yet synced), case-number blocks held here answer for their
+//! owner, and another user's unsynced records on a shared phone are not seen.
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::store::{ClientStore, StoreError, StoredSession};
+use crate::store::{ClientStore, LocalRecord, RecordState, StoreError, StoredSession};
 
 /// The one [`StateView`] adapter over a [`ClientStore`].
 pub(crate) struct PhoneView<'a> {
@@ -60,6 +60,18 @@ impl<'a> PhoneView<'a> {
     }
 }
 
+impl PhoneView<'_> {
+    /// Whether the view's user may see a stored record: pulled, or made here
+    /// by them. Another user's unsynced work on this phone is not theirs to
+    /// see or act on (a view for nobody sees every record).
+    fn shows(&self, r: &LocalRecord) -> bool {
+        match (r.state, self.user) {
+            (RecordState::Pending { author, .. }, Some(user)) => author == user,
+            _ => true,
+        }
+    }
+}
+
 /// A view failure as the crate's error (it is always the store's).
 pub(crate) fn view_error(e: ViewError) -> Error {
     Error::Store(StoreError::Backend(e.0))
@@ -74,7 +86,8 @@ impl StateView for PhoneView<'_> {
         }
         let stored = self.store.get_record(kind, id).map_err(|e| ViewError(e.to_string()))?;
         match stored {
-            Some(r) => Ok(Some(r.record)),
+            Some(r) if self.shows(&r) => Ok(Some(r.record)),
+            Some(_) => Ok(None),
             None if kind == EntityKind::Unit => Ok(self.ancestors.get(&id).cloned().map(Record::Unit)),
             None => Ok(None),
         }
@@ -106,7 +119,7 @@ impl StateView for PhoneView<'_> {
     /// server.
     fn lead_visit(&self, lead: Uuid) -> Result<Option<Uuid>, ViewError> {
         let visits = self.store.list_records(EntityKind::Visit, usize::MAX).map_err(|e| ViewError(e.to_string()))?;
-        Ok(visits.into_iter().find_map(|r| match r.record {
+        Ok(visits.into_iter().filter(|r| self.shows(r)).find_map(|r| match r.record {
             Record::Visit(v) if v.leads.iter().any(|l| l.id == lead) => Some(v.id),
             _ => None,
         }))

@@ -13,8 +13,6 @@ pub mod photos_routes;
 pub mod report_routes;
 pub mod subsidy_routes;
 pub mod sync_routes;
-pub mod tus_headers;
-pub mod tus_ingest;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +30,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthService;
-use crate::blobs::BlobStore;
 use crate::store::Store;
+use crate::tus::BlobStore;
 use error::ApiError;
 
 /// Everything a handler needs.
@@ -48,7 +46,7 @@ pub struct AppState {
     /// Photo bytes.
     pub blobs: Arc<dyn BlobStore>,
     /// Uploads being written.
-    pub busy: Arc<photos_routes::Busy>,
+    pub busy: Arc<crate::tus::Busy>,
     /// Sign-in attempts per username and per client address.
     pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
     /// Free space on the data dir.
@@ -85,7 +83,7 @@ fn photos_router() -> Router<AppState> {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         .layer(SetResponseHeaderLayer::overriding(
             photos_routes::TUS_RESUMABLE.clone(),
-            axum::http::HeaderValue::from_static(photos_routes::TUS_VERSION),
+            axum::http::HeaderValue::from_static(crate::tus::TUS_VERSION),
         ))
 }
 

@@ -3,7 +3,9 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fengqiao_domain::wire::{ErrorBody, OpEnvelope, Outcome, PullResponse, PushRequest, PushResponse, UserInfo};
+use fengqiao_domain::wire::{
+    ErrorBody, OpAnswer, OpEnvelope, Outcome, PullResponse, PushRequest, PushResponse, UserInfo,
+};
 use fengqiao_domain::{RoleGrant, WIRE_VERSION};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -11,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::auth_routes::Authed;
 use super::error::{ApiError, ApiJson, ApiResult};
 use super::AppState;
-use crate::store::{AuditAction, AuditEntry};
+use crate::store::audit::sync_op_entries;
 
 /// Push a batch of operations; one answer per op, in order.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest,
@@ -54,24 +56,7 @@ pub async fn push(
     let (auth, family) = (st.auth.clone(), caller.family);
     let answers = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let device = auth.device_of(actor.user_id, family)?;
-        // One audit entry per op: who, from which device, what kind, which record, how it ended.
-        let audit = |answers: &[fengqiao_domain::wire::OpAnswer]| -> Vec<AuditEntry> {
-            ops.iter()
-                .zip(answers)
-                .map(|(env, a)| {
-                    let outcome = match &a.outcome {
-                        Outcome::Applied { .. } => "applied".to_string(),
-                        Outcome::Duplicate { .. } => "duplicate".to_string(),
-                        Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
-                        Outcome::Conflict { .. } => "conflict".to_string(),
-                    };
-                    let target = env.op.record_ref().1.to_string();
-                    AuditEntry::new(AuditAction::SyncOp, Some(actor.user_id), Some(target), outcome)
-                        .device(device)
-                        .detail(env.op.kind_name())
-                })
-                .collect()
-        };
+        let audit = |answers: &[OpAnswer]| sync_op_entries(actor.user_id, device, &ops, answers);
         Ok(store.apply_ops_audited(&actor, &policy, &ops, chrono::Utc::now(), &audit)?)
     })
     .await??;

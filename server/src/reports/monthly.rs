@@ -193,6 +193,8 @@ fn unit_records(store: &dyn Store, unit: Uuid) -> StoreResult<Vec<Record>> {
     Ok(latest.into_values().collect())
 }
 
+/// The records a report is computed from.
+#[derive(Default)]
 struct Data {
     disputes: Vec<Dispute>,
     escalations: Vec<Escalation>,
@@ -293,15 +295,7 @@ pub fn monthly_report(
     now: DateTime<Utc>,
 ) -> StoreResult<MonthlyReport> {
     let zone: Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let mut d = Data {
-        disputes: vec![],
-        escalations: vec![],
-        flows: vec![],
-        screenings: vec![],
-        subsidies: vec![],
-        villages: vec![],
-        units: HashMap::new(),
-    };
+    let mut d = Data::default();
     d.units.insert(unit.id, unit.clone());
     for r in unit_records(store, unit.id)? {
         match r {
@@ -430,12 +424,7 @@ pub fn monthly_report(
         .map(|v| {
             let sub = Data {
                 disputes: d.disputes.iter().filter(|x| village_of(&d, x.origin_unit) == Some(v.id)).cloned().collect(),
-                escalations: vec![],
-                flows: vec![],
-                screenings: vec![],
-                subsidies: vec![],
-                villages: vec![],
-                units: HashMap::new(),
+                ..Data::default()
             };
             let n = numbers(&sub, this, this_as_of, policy);
             let closed = sub.disputes.iter().filter(|x| x.closing.as_ref().is_some_and(|c| inside(c.closed_at, this)));

@@ -5,6 +5,7 @@
 //! [`Store`]: super::Store
 
 use chrono::{DateTime, Utc};
+use fengqiao_domain::wire::{OpAnswer, OpEnvelope, Outcome};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -114,6 +115,28 @@ impl AuditEntry {
         self.detail = detail.into();
         self
     }
+}
+
+/// The audit entries of one push: one per op, saying who (`actor`, from
+/// `device`), what kind, which record, and how it ended (`applied`,
+/// `duplicate`, `rejected:<code>`, `conflict`). `answers` are the ops' answers,
+/// in the ops' order.
+pub fn sync_op_entries(actor: Uuid, device: Option<Uuid>, ops: &[OpEnvelope], answers: &[OpAnswer]) -> Vec<AuditEntry> {
+    ops.iter()
+        .zip(answers)
+        .map(|(env, a)| {
+            let outcome = match &a.outcome {
+                Outcome::Applied { .. } => "applied".to_string(),
+                Outcome::Duplicate { .. } => "duplicate".to_string(),
+                Outcome::Rejected { code, .. } => format!("rejected:{}", code.as_str()),
+                Outcome::Conflict { .. } => "conflict".to_string(),
+            };
+            let target = env.op.record_ref().1.to_string();
+            AuditEntry::new(AuditAction::SyncOp, Some(actor), Some(target), outcome)
+                .device(device)
+                .detail(env.op.kind_name())
+        })
+        .collect()
 }
 
 /// Which entries an audit query returns (all given filters must match).

@@ -4,10 +4,12 @@
 //!
 //! Both backends ([`SledStore`], [`MemoryStore`]) apply operations through the same
 //! [`batch`] functions over their own [`batch::WriteTx`], and both run the
-//! [`conformance`] suite.
+//! conformance suite (`conformance`, compiled for tests and with the
+//! `testing` feature only).
 
 pub mod audit;
 pub mod batch;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 mod group_commit;
 pub mod memory;

@@ -103,11 +103,7 @@ pub async fn snapshot_api(url: &str, logins: &[Login]) -> anyhow::Result<Snapsho
 
 async fn sign_in(http: &reqwest::Client, url: &str, login: &Login) -> anyhow::Result<String> {
     for _ in 0..120 {
-        let res = http
-            .post(format!("{url}/v1/auth/login"))
-            .json(&serde_json::json!({"username": login.username, "password": login.password}))
-            .send()
-            .await?;
+        let res = crate::api::send_login(http, url, &login.username, &login.password, None).await?;
         if res.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             continue;

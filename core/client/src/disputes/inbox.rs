@@ -16,10 +16,10 @@ use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
-use super::actor_of;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
-use crate::store::{LocalRecord, RecordState, StoredSession};
+use crate::ops::actor_of;
+use crate::store::{LocalRecord, RecordState};
 use crate::view::{view_error, PhoneView};
 
 /// A dispute in a list, as the phone sees it now.
@@ -85,7 +85,7 @@ pub struct DisputeFile {
 }
 
 /// Whether a local record is shown to `user`: pulled, or made by them here.
-fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
+pub(super) fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
     match r.state {
         RecordState::Synced => true,
         RecordState::Pending { author, .. } => author == user,
@@ -93,11 +93,11 @@ fn visible_to(r: &LocalRecord, user: Uuid) -> bool {
 }
 
 impl FieldClient {
-    fn quarantined_ops(&self) -> Result<HashSet<Uuid>, Error> {
+    pub(super) fn quarantined_ops(&self) -> Result<HashSet<Uuid>, Error> {
         Ok(self.store.quarantined()?.into_iter().map(|q| q.op.op_id).collect())
     }
 
-    fn item(
+    pub(super) fn item(
         &self,
         view: &PhoneView<'_>,
         actor: &Actor,
@@ -132,47 +132,6 @@ impl FieldClient {
             pending,
             quarantined: quar,
         }))
-    }
-
-    fn dispute_items(&self, session: &StoredSession) -> Result<Vec<DisputeItem>, Error> {
-        let view = self.optimistic_view(session)?;
-        let actor = actor_of(session);
-        let quarantined = self.quarantined_ops()?;
-        let mut out = Vec::new();
-        for local in self.store.list_records(EntityKind::Dispute, usize::MAX)? {
-            if visible_to(&local, session.user.id) {
-                out.extend(self.item(&view, &actor, &local, &quarantined)?);
-            }
-        }
-        // Open ones first, the soonest deadline first; then closed, newest first.
-        out.sort_by(|a, b| {
-            let key = |i: &DisputeItem| (i.dispute.closing.is_some(), i.deadline);
-            let (ka, kb) = (key(a), key(b));
-            if ka.0 && kb.0 {
-                kb.1.cmp(&ka.1)
-            } else {
-                ka.cmp(&kb)
-            }
-        });
-        Ok(out)
-    }
-
-    /// Every dispute on this phone (the user's jurisdiction, pulled, and their
-    /// own not yet synced): open ones first by deadline, then closed ones.
-    pub fn list_disputes(&self) -> Result<Vec<DisputeItem>, ClientError> {
-        let run = || -> Result<Vec<DisputeItem>, Error> { self.dispute_items(&self.session()?) };
-        Ok(run()?)
-    }
-
-    /// The user's disputes: those they handle at their current level or reported.
-    pub fn my_disputes(&self) -> Result<Vec<DisputeItem>, ClientError> {
-        let run = || -> Result<Vec<DisputeItem>, Error> {
-            let session = self.session()?;
-            let user = session.user.id;
-            let all = self.dispute_items(&session)?;
-            Ok(all.into_iter().filter(|i| i.handled_by_me || i.dispute.reported_by == user).collect())
-        };
-        Ok(run()?)
     }
 
     /// One dispute as listed.

@@ -3,33 +3,36 @@
 //! judicial confirmation, closing), escalation requests and decisions — all
 //! offline, each an operation in the outbox.
 //!
-//! Every action is checked on the phone by the domain's own `decide` over the
-//! phone's [`PhoneView`] (the server's rule, run on local state), so the phone
-//! refuses what the server would refuse; the server stays the authority. The
-//! record the op creates or changes is kept locally as the domain computed it
-//! (the phone's optimistic view) until a pull brings the server's copy.
+//! Every action takes the one operation path ([`crate::ops`]): the domain's own
+//! `decide` over the phone's [`PhoneView`] (the server's rule, run on local
+//! state), so the phone refuses what the server would refuse; the server stays
+//! the authority. The record the op creates or changes is kept locally as the
+//! domain computed it (the phone's optimistic view) until a pull brings the
+//! server's copy.
 
 pub(crate) mod case_numbers;
 mod inbox;
+mod lists;
 #[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::apply::{decide, unit_scope, Verdict};
+use fengqiao_domain::apply::unit_scope;
 use fengqiao_domain::apply_disputes::{handles, level_unit};
 use fengqiao_domain::disputes::{
     Agreement, Analysis, CaseNumber, ClosingOutcome, Dispute, Escalation, EscalationDecision, EscalationReason,
     FollowUp, JudicialConfirmation, MediationSession, Party, Satisfaction,
 };
 use fengqiao_domain::ladder::{Grade, Level};
-use fengqiao_domain::permissions::Actor;
-use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, OpEnvelope};
-use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode, WIRE_VERSION};
+use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op};
+use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
+pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};
 use crate::error::{ClientError, Error};
+use crate::ops::{actor_of, typed, Enqueue};
 use crate::store::{RecordState, StoredSession};
 use crate::view::{view_error, PhoneView};
 
@@ -136,76 +139,7 @@ impl QuarantinedOp {
     }
 }
 
-fn actor_of(session: &StoredSession) -> Actor {
-    Actor { user_id: session.user.id, grants: session.user.roles.iter().map(|g| g.grant).collect() }
-}
-
-fn refused(r: Rejection) -> Error {
-    if r.code == RejectionCode::InvalidField {
-        Error::Invalid(r)
-    } else {
-        Error::Rejected(r)
-    }
-}
-
-/// What a locally decided operation produced: the envelope to queue and the
-/// record it creates or changes, as the domain computed it.
-struct Decided {
-    env: OpEnvelope,
-    record: Record,
-}
-
 impl FieldClient {
-    /// Runs the domain's `decide` for `op` on the phone's optimistic view.
-    fn decide_locally(&self, session: &StoredSession, op: Op) -> Result<Decided, Error> {
-        let now = self.options.clock.now();
-        // What the phone knew: a refusal for a record changed after this is a
-        // lost race on the server (a conflict), not a plain rejection.
-        let seen = self.store.pull_state()?.filter(|p| p.user == session.user.id).and_then(|p| p.seen);
-        let env = OpEnvelope {
-            op_id: fengqiao_domain::new_id(),
-            v: WIRE_VERSION,
-            author: session.user.id,
-            created_at: now,
-            op,
-            seen,
-        };
-        let view = self.optimistic_view(session)?;
-        let verdict = decide(&env, &actor_of(session), &self.policy(), &view, now).map_err(view_error)?;
-        let effects = match verdict {
-            Verdict::Apply(effects) => effects,
-            Verdict::Reject(r) => return Err(refused(r)),
-            Verdict::Conflict { message, .. } => {
-                return Err(Error::Rejected(Rejection::new(RejectionCode::InvalidState, message)))
-            }
-            #[allow(unreachable_patterns)]
-            _ => return Err(Error::InvalidInput("the rules gave no answer for this operation".into())),
-        };
-        let (kind, id) = env.op.record_ref();
-        let record = effects
-            .into_iter()
-            .find_map(|e| match e {
-                fengqiao_domain::apply::Effect::Put { record, .. } if record.kind() == kind && record.id() == id => {
-                    Some(record)
-                }
-                #[allow(unreachable_patterns)]
-                _ => None,
-            })
-            .ok_or_else(|| Error::InvalidInput("nothing to record: it is already on this phone".into()))?;
-        Ok(Decided { env, record })
-    }
-
-    /// Decides `op` locally and queues it with its record (durable on return).
-    /// The one path for every operation checked by the domain's `decide` on
-    /// the phone (disputes, and the prevention ops in [`crate::prevent`]).
-    pub(crate) fn queue_case_op(&self, op: Op) -> Result<Record, Error> {
-        let session = self.session()?;
-        let d = self.decide_locally(&session, op)?;
-        self.store.enqueue(&d.record, &d.env, d.env.created_at)?;
-        tracing::info!(op_id = %d.env.op_id, kind = d.env.op.kind_name(), "dispute operation queued");
-        Ok(d.record)
-    }
-
     /// Reports a dispute offline. It gets a case number from a block this user
     /// reserved earlier (taken in the same transaction that saves the dispute
     /// and its operation, never reused). With no number left:
@@ -270,13 +204,9 @@ impl FieldClient {
             dispute.case_number =
                 CaseNumber { prefix: prefix.clone(), year: claim.year, block: claim.block, index: claim.index }
                     .format();
-            let d = self.decide_locally(&session, Op::ReportDispute(dispute.clone()))?;
-            if let Some(seq) = self.store.enqueue_claiming(&d.record, &d.env, &claim, now)? {
-                tracing::info!(op_id = %d.env.op_id, seq, "dispute reported");
-                return match d.record {
-                    Record::Dispute(d) => Ok(d),
-                    _ => Err(Error::InvalidInput("report produced no dispute".into())),
-                };
+            let d = self.decide_locally(&session, Op::ReportDispute(dispute.clone()), now)?;
+            if self.enqueue_decided(&d, Enqueue::Claiming(&claim))?.is_some() {
+                return typed(d.record);
             }
         }
         Err(Error::Store(crate::store::StoreError::Backend("case number contended: try again".into())))
@@ -347,27 +277,21 @@ impl FieldClient {
         reason: EscalationReason,
         note: String,
     ) -> Result<Escalation, ClientError> {
-        let run = || -> Result<Escalation, Error> {
-            let session = self.session()?;
-            let now = self.options.clock.now();
-            let e = Escalation {
+        self.submit(|a| {
+            Op::RequestEscalation(Escalation {
                 id: fengqiao_domain::new_id(),
                 dispute_id,
+                // The domain sets the level it leaves and the grade.
                 from_level: Level::Group,
                 to_level,
                 reason,
                 note,
-                requested_by: session.user.id,
-                requested_at: now,
+                requested_by: a.user,
+                requested_at: a.now,
                 grade: Grade::General,
                 decision: None,
-            };
-            match self.queue_case_op(Op::RequestEscalation(e))? {
-                Record::Escalation(e) => Ok(e),
-                _ => Err(Error::InvalidInput("request produced no escalation".into())),
-            }
-        };
-        Ok(run()?)
+            })
+        })
     }
 
     /// Approves or refuses an escalation (a comment is required to refuse),
@@ -380,105 +304,75 @@ impl FieldClient {
         approve: bool,
         comment: String,
     ) -> Result<Escalation, ClientError> {
-        let run = || -> Result<Escalation, Error> {
-            match self.queue_case_op(Op::DecideEscalation(DecideEscalation { escalation_id, approve, comment }))? {
-                Record::Escalation(e) => Ok(e),
-                _ => Err(Error::InvalidInput("decision produced no escalation".into())),
-            }
-        };
-        Ok(run()?)
+        self.submit(|_| Op::DecideEscalation(DecideEscalation { escalation_id, approve, comment }))
     }
 
     /// Records a mediation session, offline.
     pub fn record_session(&self, new: NewSession) -> Result<MediationSession, ClientError> {
-        let run = || -> Result<MediationSession, Error> {
-            let user = self.session()?.user.id;
-            let m = MediationSession {
+        self.submit(|a| {
+            Op::RecordSession(MediationSession {
                 id: fengqiao_domain::new_id(),
                 dispute_id: new.dispute_id,
-                held_at: new.held_at.unwrap_or(self.options.clock.now()),
+                held_at: new.held_at.unwrap_or(a.now),
                 place: new.place,
-                mediators: if new.mediators.is_empty() { vec![user] } else { new.mediators },
+                mediators: if new.mediators.is_empty() { vec![a.user] } else { new.mediators },
                 participants: new.participants,
                 record: new.record,
                 agreed: new.agreed,
                 level: None,
-                author: user,
-            };
-            match self.queue_case_op(Op::RecordSession(m))? {
-                Record::MediationSession(m) => Ok(m),
-                _ => Err(Error::InvalidInput("no session recorded".into())),
-            }
-        };
-        Ok(run()?)
+                author: a.user,
+            })
+        })
     }
 
     /// Records a mediation agreement, offline. Signature photos are listed by
     /// SHA-256; attach each photo's file to the agreement with `attach_photo`
     /// (target kind `Agreement`) so it uploads and joins the case file.
     pub fn record_agreement(&self, new: NewAgreement) -> Result<Agreement, ClientError> {
-        let run = || -> Result<Agreement, Error> {
-            let user = self.session()?.user.id;
-            let a = Agreement {
+        self.submit(|a| {
+            Op::RecordAgreement(Agreement {
                 id: fengqiao_domain::new_id(),
                 dispute_id: new.dispute_id,
-                signed_at: new.signed_at.unwrap_or(self.options.clock.now()),
+                signed_at: new.signed_at.unwrap_or(a.now),
                 terms: new.terms,
                 sum_fen: new.sum_fen,
                 obligations: new.obligations,
                 signature_photos: new.signature_photos,
-                author: user,
-            };
-            match self.queue_case_op(Op::RecordAgreement(a))? {
-                Record::Agreement(a) => Ok(a),
-                _ => Err(Error::InvalidInput("no agreement recorded".into())),
-            }
-        };
-        Ok(run()?)
+                author: a.user,
+            })
+        })
     }
 
     /// Records a follow-up visit (also after a resolved dispute is closed), offline.
     pub fn record_follow_up(&self, new: NewFollowUp) -> Result<FollowUp, ClientError> {
-        let run = || -> Result<FollowUp, Error> {
-            let user = self.session()?.user.id;
-            let f = FollowUp {
+        self.submit(|a| {
+            Op::RecordFollowUp(FollowUp {
                 id: fengqiao_domain::new_id(),
                 dispute_id: new.dispute_id,
-                at: new.at.unwrap_or(self.options.clock.now()),
+                at: new.at.unwrap_or(a.now),
                 fulfilled: new.fulfilled,
                 satisfaction: new.satisfaction,
                 note: new.note,
-                author: user,
-            };
-            match self.queue_case_op(Op::RecordFollowUp(f))? {
-                Record::FollowUp(f) => Ok(f),
-                _ => Err(Error::InvalidInput("no follow-up recorded".into())),
-            }
-        };
-        Ok(run()?)
+                author: a.user,
+            })
+        })
     }
 
     /// Records judicial confirmation (applied for within the policy's days of the
     /// agreement; the court's answer later as another record), offline.
     pub fn record_confirmation(&self, new: NewConfirmation) -> Result<JudicialConfirmation, ClientError> {
-        let run = || -> Result<JudicialConfirmation, Error> {
-            let user = self.session()?.user.id;
-            let j = JudicialConfirmation {
+        self.submit(|a| {
+            Op::RecordConfirmation(JudicialConfirmation {
                 id: fengqiao_domain::new_id(),
                 dispute_id: new.dispute_id,
                 agreement_id: new.agreement_id,
-                applied_at: new.applied_at.unwrap_or(self.options.clock.now()),
+                applied_at: new.applied_at.unwrap_or(a.now),
                 court: new.court,
                 confirmed: new.confirmed,
                 answered_at: new.answered_at,
-                author: user,
-            };
-            match self.queue_case_op(Op::RecordConfirmation(j))? {
-                Record::JudicialConfirmation(j) => Ok(j),
-                _ => Err(Error::InvalidInput("no confirmation recorded".into())),
-            }
-        };
-        Ok(run()?)
+                author: a.user,
+            })
+        })
     }
 
     /// Closes a dispute (no escalation may be waiting), offline.
@@ -488,13 +382,7 @@ impl FieldClient {
         outcome: ClosingOutcome,
         note: String,
     ) -> Result<Dispute, ClientError> {
-        let run = || -> Result<Dispute, Error> {
-            match self.queue_case_op(Op::CloseDispute(CloseDispute { dispute_id, outcome, note }))? {
-                Record::Dispute(d) => Ok(d),
-                _ => Err(Error::InvalidInput("close produced no dispute".into())),
-            }
-        };
-        Ok(run()?)
+        self.submit(|_| Op::CloseDispute(CloseDispute { dispute_id, outcome, note }))
     }
 
     /// The phone's view with its optimistic disputes: each dispute carrying

@@ -132,3 +132,45 @@ fn a_request_made_here_shows_at_once_and_blocks_closing() {
     let skip = phone.request_escalation(d.id, Level::JudicialOffice, EscalationReason::Other, "x".into());
     assert!(skip.is_err());
 }
+
+/// One rule for every operation: a text over its limit is the input's fault
+/// (`invalid_input`, reason `text_too_long`), for a dispute's note as for a
+/// visit's (see `tests::visits_are_recorded_offline_validated_and_checked`).
+#[test]
+fn a_text_over_its_limit_is_invalid_input_for_every_operation() {
+    let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
+    let phone = leader_on(store.clone(), 10, 1);
+    let d = phone.report_dispute(new_dispute("邻里纠纷")).expect("report");
+    let long = "字".repeat(fengqiao_domain::policy::Policy::default().text.max_note_chars + 1);
+    let err = phone.close_dispute(d.id, fengqiao_domain::disputes::ClosingOutcome::Resolved, long);
+    let err = err.expect_err("too long");
+    assert!(matches!(&err, ClientError::InvalidInput { reason, .. } if reason == "text_too_long"), "{err:?}");
+    assert_eq!(store.outbox_len(None).expect("len"), 1, "only the report is queued");
+}
+
+/// On a shared phone, another user's unsynced dispute is not theirs to act
+/// on: the rules' view hides it, for a case record as for a photo.
+#[test]
+fn another_users_unsynced_dispute_is_not_theirs_to_act_on() {
+    let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
+    let phone = leader_on(store.clone(), 10, 1);
+    let d = phone.report_dispute(new_dispute("邻里纠纷")).expect("report");
+    // A second leader of the same group signs in on this phone.
+    let mut other = store.load_session().expect("session").expect("session");
+    other.user.id = Uuid::from_u128(LEADER + 1);
+    other.user.username = "leader2".into();
+    store.save_session(&other).expect("session");
+    let session = NewSession {
+        dispute_id: d.id,
+        held_at: None,
+        place: "村委会".into(),
+        mediators: vec![],
+        participants: vec![],
+        record: "调解".into(),
+        agreed: false,
+    };
+    let err = phone.record_session(session).expect_err("not theirs");
+    assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
+    assert_eq!(store.outbox_len(Some(Uuid::from_u128(LEADER + 1))).expect("len"), 0, "nothing queued");
+    assert_eq!(phone.allowed_actions(d.id).expect("actions"), DisputeActions::default(), "nothing offered");
+}

@@ -2,15 +2,18 @@
 //! server, quarantined operations, the cached session and the pull cursor.
 //!
 //! [`ClientStore`] is the one trait every backend implements ([`SledClientStore`]
-//! on the phone, [`MemoryClientStore`] in tests and previews); [`conformance`]
-//! holds the checks both must pass. Every write that returns `Ok` is durable
+//! on the phone, [`MemoryClientStore`] in tests and previews); `conformance`
+//! and `conformance_cases` hold the checks both must pass (compiled for tests
+//! and with the `testing` feature only). Every write that returns `Ok` is durable
 //! (the sled backend flushes before returning) and every multi-key write is
 //! all-or-nothing across a crash: one transaction, or for the sled backend's
 //! enqueue, ordered inserts that the next open completes from the outbox
 //! journal (ADR 0017).
 
 pub mod cases;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance_cases;
 mod memory;
 mod sled;
@@ -274,6 +277,13 @@ pub enum UploadState {
         /// Not retried.
         permanent: bool,
     },
+}
+
+impl UploadState {
+    /// Not done and not failed for good: the uploader still works on it.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, UploadState::Done | UploadState::Failed { permanent: true, .. })
+    }
 }
 
 /// A photo in the persisted upload queue (one per SHA-256, however many records

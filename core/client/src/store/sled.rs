@@ -3,8 +3,10 @@
 //! Trees: `session`, `records` (key: entity tag byte + 16-byte uuid), `outbox`
 //! (key: big-endian enqueue sequence), `outbox_ids` (op id → sequence),
 //! `quarantine` (op id → entry), `uploads` (photo SHA-256 hex → upload-queue
-//! entry) and `meta` (format version, next sequence,
-//! device id, pull cursor, sync bookkeeping). Values are JSON with a format
+//! entry) and `meta`, the store's single values (format version, next
+//! sequence, device id, pull cursor, sync bookkeeping, held case-number
+//! blocks, write generation, freed bytes, and the core's named values: device
+//! locks, known users, colleagues' names). Values are JSON with a format
 //! version field `fv`, sealed by the store's [`Vault`] (ADR 0010) with their
 //! tree and key as associated data; record, op and photo keys are keyed hashes
 //! (a record key keeps its kind and the time part of its UUIDv7, inverted, in
@@ -38,6 +40,7 @@ mod keyfile;
 mod open;
 mod pull;
 mod quarantine;
+mod uploads;
 mod values;
 mod wipe;
 mod worker;
@@ -54,8 +57,8 @@ use self::worker::Worker;
 use super::vault::{StoreKey, Vault};
 use super::{
     op_photo, record_key, ClientStore, LocalRecord, OutboxEntry, PhotoUpload, PullState, PulledPage, QuarantineReason,
-    QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta, UploadState, WipeCounts,
-    WipeScope, STORE_FORMAT_VERSION,
+    QuarantinedEntry, RecordState, StoreError, StoreResult, StoredSession, SyncMeta, WipeCounts, WipeScope,
+    STORE_FORMAT_VERSION,
 };
 
 const K_FORMAT: &[u8] = b"format";
@@ -78,6 +81,8 @@ const T_SESSION: &str = "session";
 const T_RECORDS: &str = "records";
 const T_OUTBOX: &str = "outbox";
 const T_QUARANTINE: &str = "quarantine";
+/// The store's single values, each under its own key (the `K_` constants and
+/// `case_blocks`; see the module doc). The name is on disk and stays.
 const T_META: &str = "meta";
 const T_UPLOADS: &str = "uploads";
 
@@ -224,19 +229,6 @@ impl SledClientStore {
     /// returns); the store then opens only with `new_key`. `current` must open it.
     pub fn rotate_key(dir: impl AsRef<Path>, current: &StoreKey, new_key: &StoreKey) -> StoreResult<()> {
         keyfile::rotate(dir.as_ref(), current, new_key)
-    }
-
-    /// Marks the photo of a confirmed attach op as confirmed, inside a transaction.
-    fn tx_confirm_photo(&self, uploads: &TransactionalTree, sha: &str) -> TxResult<()> {
-        let key = self.pk(sha);
-        if let Some(v) = uploads.get(key)? {
-            let mut cur: Versioned<PhotoUpload> = self.tx_unseal("upload", T_UPLOADS, &key, &v)?;
-            if !cur.value.confirmed {
-                cur.value.confirmed = true;
-                uploads.insert(&key, self.tx_seal(T_UPLOADS, &key, &cur)?)?;
-            }
-        }
-        Ok(())
     }
 
     /// The write lock, unless the store is poisoned.
@@ -407,51 +399,15 @@ impl ClientStore for SledClientStore {
     }
 
     fn photo_upload(&self, sha256: &str) -> StoreResult<Option<PhotoUpload>> {
-        self.live()?;
-        let key = self.pk(sha256);
-        match self.uploads.get(key).map_err(backend)? {
-            Some(v) => Ok(Some(self.unseal::<Versioned<PhotoUpload>>("upload", T_UPLOADS, &key, &v)?.value)),
-            None => Ok(None),
-        }
+        self.read_upload(sha256)
     }
 
     fn photo_uploads(&self) -> StoreResult<Vec<PhotoUpload>> {
-        self.live()?;
-        let mut out = Vec::new();
-        for item in self.uploads.iter() {
-            let (k, v) = item.map_err(backend)?;
-            match self.unseal::<Versioned<PhotoUpload>>("upload", T_UPLOADS, &k, &v) {
-                Ok(u) => out.push(u.value),
-                Err(e) => tracing::warn!(error = %e, "skipping unreadable upload entry"),
-            }
-        }
-        out.sort_by(|a, b| (a.seq, &a.sha256).cmp(&(b.seq, &b.sha256)));
-        Ok(out)
+        self.read_uploads()
     }
 
     fn save_photo_upload(&self, upload: &PhotoUpload) -> StoreResult<bool> {
-        let key = self.pk(&upload.sha256);
-        // One key, read and written under the writer lock: no sled transaction,
-        // whose commit rolls sled's log buffer and syncs the log file twice
-        // (ADR 0017) — once per uploaded chunk, on the path to the next one.
-        let _w = self.write()?;
-        let Some(v) = self.uploads.get(key).map_err(backend)? else { return Ok(false) };
-        let cur: Versioned<PhotoUpload> = self.unseal("upload", T_UPLOADS, &key, &v)?;
-        let next = PhotoUpload { seq: cur.value.seq, confirmed: cur.value.confirmed, ..upload.clone() };
-        // While an upload is under way, what changes is the server's to tell
-        // again (bytes sent: HEAD before every resume) or cheap to lose (an
-        // attempt count): no wait for the disk. A new upload URL (so a
-        // restarted app resumes rather than starts over) and an upload that
-        // ends (done, failed) do wait.
-        let under_way = |s: &UploadState| matches!(s, UploadState::Pending | UploadState::Uploading { .. });
-        let progress_only =
-            cur.value.upload_url == next.upload_url && under_way(&cur.value.state) && under_way(&next.state);
-        let sealed = self.seal(T_UPLOADS, &key, &Versioned { fv: STORE_FORMAT_VERSION, value: next })?;
-        self.uploads.insert(key, sealed).map_err(backend)?;
-        if !progress_only {
-            self.flush()?;
-        }
-        Ok(true)
+        self.write_upload(upload)
     }
 
     fn get_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<LocalRecord>> {

@@ -18,9 +18,10 @@ use fengqiao_domain::wire::OpAnswer;
 use fengqiao_domain::WIRE_VERSION;
 use uuid::Uuid;
 
-use super::{Engine, SyncPhase, SyncReport};
+use super::disposition::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
+use super::Engine;
 use crate::error::Error;
-use crate::outbox::{disposition, Disposition, MALFORMED_OP, PAYLOAD_TOO_LARGE};
+use crate::progress::{SyncPhase, SyncReport};
 use crate::session::Authed;
 use crate::store::{ClientStore, OutboxEntry, QuarantineReason};
 

@@ -1,5 +1,6 @@
 //! The sled store: the conformance suite, and what only a store on disk can show.
 
+use super::open::{FORMAT_KEY, PHOTO_HOLDERS_INDEXED};
 use super::*;
 
 #[test]

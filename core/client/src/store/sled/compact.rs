@@ -26,7 +26,8 @@
 //!
 //! The key file, the generation file and the outbox journal are not touched.
 //! Two processes opening one store at once cannot interleave these steps:
-//! all of them (finishing an earlier swap included) run under [`lock`].
+//! all of them (finishing an earlier swap included) run under the lock on the
+//! generation file ([`super::integrity::lock`]).
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -80,22 +81,6 @@ fn step() {
             panic!("compaction stopped after step {n}");
         }
     }
-}
-
-/// An exclusive lock on the store's generation file, held while a swap is
-/// finished or made (released when the file is dropped). The generation file
-/// is written in place, never replaced, so every opener locks the same file.
-pub(crate) fn lock(dir: &Path) -> StoreResult<File> {
-    use fs4::fs_std::FileExt;
-    let f = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(dir.join(super::integrity::GEN_FILE))
-        .map_err(|e| io("store.gen", e))?;
-    f.lock_exclusive().map_err(|e| io("store.gen", e))?;
-    Ok(f)
 }
 
 /// Finishes a swap an earlier open started, or deletes the leftovers of one

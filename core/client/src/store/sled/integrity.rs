@@ -74,6 +74,23 @@ impl GenFile {
     }
 }
 
+/// An exclusive lock on the store's generation file, held while a compaction's
+/// swap is finished or made ([`super::compact`]; released when the file is
+/// dropped). The generation file is written in place, never replaced, so every
+/// opener locks the same file.
+pub(crate) fn lock(dir: &Path) -> StoreResult<File> {
+    use fs4::fs_std::FileExt;
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(GEN_FILE))
+        .map_err(|e| io("store.gen", e))?;
+    f.lock_exclusive().map_err(|e| io("store.gen", e))?;
+    Ok(f)
+}
+
 /// What [`SledClientStore::recover`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreRecovery {

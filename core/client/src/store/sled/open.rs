@@ -22,7 +22,7 @@ impl SledClientStore {
         let damaged =
             |what: String| StoreError::Damaged { detail: what, journalled_ops: journal::journalled_ops(dir, &vault) };
         // A swap of compacted files an earlier open began is finished before sled opens.
-        let swap_lock = compact::lock(dir)?;
+        let swap_lock = integrity::lock(dir)?;
         compact::resume(dir)?;
         let open_db = || {
             // sled 0.34 may panic on some damaged files instead of answering an error.

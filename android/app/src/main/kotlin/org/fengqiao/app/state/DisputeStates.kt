@@ -1,7 +1,7 @@
-// The dispute screens' state: the list (open first by deadline, filterable to
-// the ones the user handles) and a dispute's detail with its flow table and
-// the escalation request form (逐级上报), which offers only the levels the
-// core says the user may ask for.
+// The dispute screens' state: the list (the core's rows for the chosen filter,
+// in the core's order: this class neither filters nor sorts) and a dispute's
+// detail with its flow table and the escalation request form (逐级上报), which
+// offers only the levels the core says the user may ask for.
 package org.fengqiao.app.state
 
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -9,40 +9,35 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 
+/** The dispute lists the core offers; which disputes each holds is the core's rule. */
 enum class DisputeFilter { ALL, MINE, OVERDUE }
 
 data class DisputeListUi(
     val loading: Boolean = false,
-    val all: List<DisputeRow> = emptyList(),
+    /** The core's rows for [filter], in the core's order. */
+    val rows: List<DisputeRow> = emptyList(),
     val filter: DisputeFilter = DisputeFilter.ALL,
     val error: UiError? = null,
-) {
-    val rows: List<DisputeRow>
-        get() = when (filter) {
-            DisputeFilter.ALL -> all
-            DisputeFilter.MINE -> all.filter { it.handledByMe && !it.closed }
-            DisputeFilter.OVERDUE -> all.filter { it.deadlineState == DeadlineState.OVERDUE }
-        }
-    val overdueCount: Int get() = all.count { it.deadlineState == DeadlineState.OVERDUE }
-}
+)
 
 class DisputeListState(private val gateway: DisputesGateway) {
     private val _ui = MutableStateFlow(DisputeListUi())
     val ui: StateFlow<DisputeListUi> = _ui.asStateFlow()
 
-    fun setFilter(filter: DisputeFilter) = _ui.update { it.copy(filter = filter) }
-
-    suspend fun refresh() {
-        _ui.update { it.copy(loading = true) }
-        val result = attempt { gateway.disputes() }
-        _ui.update { it.copy(loading = false, all = result.getOrNull()?.let(::ordered) ?: it.all, error = result.uiError()) }
+    /** Shows the core's list for [filter]. */
+    suspend fun setFilter(filter: DisputeFilter) {
+        _ui.update { it.copy(filter = filter) }
+        refresh()
     }
 
-    companion object {
-        /** Open ones first, the soonest deadline first; then closed ones, newest deadline first. */
-        fun ordered(rows: List<DisputeRow>): List<DisputeRow> {
-            val (open, closed) = rows.partition { !it.closed }
-            return open.sortedBy { it.deadlineAtMs } + closed.sortedByDescending { it.deadlineAtMs }
+    suspend fun refresh() {
+        val filter = _ui.value.filter
+        _ui.update { it.copy(loading = true) }
+        val result = attempt { gateway.disputes(filter) }
+        _ui.update {
+            // A list asked for before the filter changed is not shown.
+            if (it.filter != filter) it
+            else it.copy(loading = false, rows = result.getOrNull() ?: it.rows, error = result.uiError())
         }
     }
 }

@@ -66,7 +66,8 @@ interface LockGateway {
 
 /** Disputes (矛盾纠纷), the flow table and escalation requests (逐级上报). */
 interface DisputesGateway {
-    suspend fun disputes(): List<DisputeRow>
+    /** The core's list for [filter], in the core's order. */
+    suspend fun disputes(filter: DisputeFilter): List<DisputeRow>
     suspend fun detail(disputeId: String): DisputeDetail
     suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String)
 }

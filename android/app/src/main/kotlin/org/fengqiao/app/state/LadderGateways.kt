@@ -14,6 +14,7 @@ import org.fengqiao.core.FieldClient
 import org.fengqiao.core.Grade
 import org.fengqiao.core.Level
 import org.fengqiao.core.DeadlineState as CoreDeadline
+import org.fengqiao.core.DisputeFilter as CoreFilter
 import org.fengqiao.core.SubsidyStatus as CoreSubsidyStatus
 
 class LadderGateways(
@@ -21,7 +22,8 @@ class LadderGateways(
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) : DisputesGateway, InboxGateway, SubsidiesGateway {
 
-    override suspend fun disputes(): List<DisputeRow> = withContext(io) { client.listDisputes().map(::row) }
+    override suspend fun disputes(filter: DisputeFilter): List<DisputeRow> =
+        withContext(io) { client.disputes(CoreFilter.valueOf(filter.name)).map(::row) }
 
     override suspend fun detail(disputeId: String): DisputeDetail = withContext(io) {
         val item = client.dispute(disputeId)

@@ -64,6 +64,7 @@ private fun DisputeStatusLine(row: DisputeRow) {
 @Composable
 fun DisputeListScreen(state: DisputeListState, onOpen: (String) -> Unit) {
     val ui by state.ui.collectAsStateWithLifecycle()
+    val scope = rememberCoroutineScope()
     LaunchedEffect(Unit) { state.refresh() }
     Column(Modifier.fillMaxSize()) {
         Row(Modifier.padding(16.dp, 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -73,7 +74,7 @@ fun DisputeListScreen(state: DisputeListState, onOpen: (String) -> Unit) {
                 DisputeFilter.OVERDUE to R.string.filter_overdue,
             )
             labels.forEach { (f, res) ->
-                FilterChip(selected = ui.filter == f, onClick = { state.setFilter(f) }, label = { Text(stringResource(res)) })
+                FilterChip(selected = ui.filter == f, onClick = { scope.launch { state.setFilter(f) } }, label = { Text(stringResource(res)) })
             }
         }
         ErrorBanner(ui.error)

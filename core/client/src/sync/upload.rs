@@ -20,12 +20,12 @@ use base64::Engine as _;
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
-use super::blobs::BlobDir;
 use super::chunk_size::ChunkSize;
 use crate::error::Error;
+use crate::photo_folder::BlobDir;
+use crate::progress::{SyncPhase, SyncProgress, SyncReport};
 use crate::session::{Authed, Ctx};
 use crate::store::{PhotoUpload, StoreError, UploadState};
-use crate::sync::{SyncPhase, SyncProgress, SyncReport};
 
 /// Chunks refused as corrupted (460) in a row before the sync gives up for now.
 const MAX_CHECKSUM_RETRIES: u32 = 4;
@@ -81,7 +81,7 @@ impl Uploader<'_> {
     /// Uploads every confirmed photo not yet done (nor failed for good), in queue order.
     pub(crate) async fn run(&self, auth: &mut Authed<'_>, report: &mut SyncReport) -> Result<(), Error> {
         let todo: Vec<PhotoUpload> =
-            self.ctx.store.photo_uploads()?.into_iter().filter(|u| u.confirmed && is_open(&u.state)).collect();
+            self.ctx.store.photo_uploads()?.into_iter().filter(|u| u.confirmed && u.state.is_open()).collect();
         if todo.is_empty() {
             return Ok(());
         }
@@ -308,11 +308,6 @@ impl Uploader<'_> {
     }
 }
 
-/// Not done and not failed for good: the uploader still works on it.
-pub(crate) fn is_open(state: &UploadState) -> bool {
-    !matches!(state, UploadState::Done | UploadState::Failed { permanent: true, .. })
-}
-
 /// A chunk of the photo, decrypted and hashed, ready to send (and to send
 /// again if it arrives damaged).
 struct Chunk {
@@ -394,7 +389,7 @@ async fn local_hash(path: &Photo) -> io::Result<String> {
 /// The one place the uploader opens a photo's bytes: decrypted a segment at a
 /// time (any cut or altered byte fails with `InvalidData`).
 /// Blocking: only ever called on a blocking thread.
-fn open_photo(path: &Photo) -> io::Result<super::blobs::PhotoReader> {
+fn open_photo(path: &Photo) -> io::Result<crate::photo_folder::PhotoReader> {
     path.blobs.reader(&path.sha256).map_err(invalid)?.ok_or_else(|| io::ErrorKind::NotFound.into())
 }
 

@@ -1,21 +1,22 @@
-//! Taking a tus `PATCH` body in: which uploads are being written, the running
-//! SHA-256 of each, the writing and hashing of a body off the async executor
-//! (in batches on blocking threads: the file write with the chunk's
-//! `Upload-Checksum`, and the upload's running hash, side by side, while the
-//! next batch arrives), and the early writeback of a partial upload so that
-//! the fsync before a photo is kept finds little to do.
+//! Taking a tus `PATCH` body in and judging it: [`ingest`] writes and hashes
+//! the body off the async executor (in batches on blocking threads: the file
+//! write with the chunk's `Upload-Checksum`, and the upload's running hash,
+//! side by side, while the next batch arrives), then gives the [`Verdict`]:
+//! the chunk's bytes kept, or cut back and why.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::blobs::{BlobStore, PartWriter};
+use super::blobs::{BlobStore, PartWriter};
+use super::busy::Busy;
+use super::headers::parse_checksum;
 
 /// Body bytes gathered before a batch goes to the blocking threads (small
 /// enough that the last batch, written and hashed after the body ends, adds
@@ -23,84 +24,140 @@ use crate::blobs::{BlobStore, PartWriter};
 const BATCH: usize = 256 * 1024;
 
 /// Bytes received since the last early writeback that start the next one.
-pub const WRITEBACK_EVERY: u64 = 1024 * 1024;
+const WRITEBACK_EVERY: u64 = 1024 * 1024;
 
-/// Uploads being written (one writer per upload), the running SHA-256 of each
-/// upload's bytes so far (so a completed upload is verified without reading it
-/// again; after a restart the hash is recomputed from the file instead), and the
-/// uploads whose early writeback is under way.
-#[derive(Default)]
-pub struct Busy {
-    writing: Mutex<HashSet<Uuid>>,
-    hashes: Mutex<HashMap<Uuid, (u64, Sha256)>>,
-    syncing: Arc<Mutex<HashSet<Uuid>>>,
+/// A `PATCH`'s chunk as its headers describe it.
+pub struct Chunk {
+    /// `Upload-Offset`: where the chunk starts.
+    pub offset: u64,
+    /// `Content-Length` (0 if not given).
+    pub declared: u64,
+    /// The digest `Upload-Checksum` asked for.
+    hash: ChunkHash,
+    /// The digest `Upload-Checksum` declared.
+    expected: Option<Vec<u8>>,
 }
 
-/// Holds an upload for one writer; let go when dropped. Owned, so that the
-/// keeping of a complete photo can hold it in a task of its own.
-pub struct BusyGuard(Arc<Busy>, Uuid);
-
-impl Busy {
-    /// The upload for this request alone, or `None` if another request holds it.
-    ///
-    /// The guard is made only once the claim is won and the lock is let go: a
-    /// guard made and dropped under the lock would lock again in its `Drop`
-    /// (a deadlock of the thread, then of every request) and would release the
-    /// other writer's claim.
-    pub fn take(self: &Arc<Self>, id: Uuid) -> Option<BusyGuard> {
-        let won = self.writing.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
-        if won {
-            Some(BusyGuard(self.clone(), id))
-        } else {
-            None
-        }
-    }
-
-    /// The running hash of an upload if it covers exactly `offset` bytes.
-    pub fn running(&self, id: Uuid, offset: u64) -> Option<Sha256> {
-        if offset == 0 {
-            return Some(Sha256::new());
-        }
-        let map = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&id).filter(|(o, _)| *o == offset).map(|(_, h)| h.clone())
-    }
-
-    /// Keeps the running hash of an upload's first `offset` bytes.
-    pub fn keep(&self, id: Uuid, offset: u64, h: Sha256) {
-        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (offset, h));
-    }
-
-    /// Drops (and returns) an upload's running hash.
-    pub fn forget(&self, id: Uuid) -> Option<(u64, Sha256)> {
-        self.hashes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id)
-    }
-
-    /// Starts writing back what the partial upload holds so far, in the
-    /// background, unless that is under way for it already (at most one at a
-    /// time per upload). Only makes bytes durable sooner: the photo is still
-    /// fsynced whole before it is kept. Failures are logged, never answered.
-    pub fn early_writeback(&self, blobs: Arc<dyn BlobStore>, id: Uuid) {
-        let started = self.syncing.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
-        if !started {
-            return;
-        }
-        let syncing = self.syncing.clone();
-        tokio::spawn(async move {
-            if let Err(e) = blobs.sync_partial(id).await {
-                // Gone meanwhile (kept, discarded or expired): nothing to write back.
-                if e.kind() != io::ErrorKind::NotFound {
-                    tracing::debug!(upload = %id, error = %e, "early writeback of an upload failed");
-                }
+impl Chunk {
+    /// The chunk at `offset` of `declared` bytes, checked against the
+    /// `Upload-Checksum` header if there is one; its fault if it is malformed.
+    pub fn new(offset: u64, declared: u64, checksum: Option<&str>) -> Result<Chunk, String> {
+        let (hash, expected) = match checksum {
+            None => (ChunkHash::None, None),
+            Some(raw) => {
+                let (alg, digest) = parse_checksum(raw)?;
+                let hash = match alg.as_str() {
+                    "sha1" => ChunkHash::Sha1(Sha1::new()),
+                    "crc32" => ChunkHash::Crc32(crc32fast::Hasher::new()),
+                    _ => ChunkHash::Sha256(Sha256::new()),
+                };
+                (hash, Some(digest))
             }
-            syncing.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        });
+        };
+        Ok(Chunk { offset, declared, hash, expected })
     }
 }
 
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        self.0.writing.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+/// What [`ingest`] made of a chunk.
+pub enum Verdict {
+    /// Every byte written and vouched for: the upload now holds `offset` bytes.
+    Keep {
+        /// The upload's new offset.
+        offset: u64,
+    },
+    /// The chunk's bytes are not kept: the partial upload is to be cut back to
+    /// the chunk's offset, and the request refused for this reason.
+    Truncate(Refusal),
+}
+
+/// Why a chunk's bytes are not kept.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A write failed: bytes not written or hashed cannot be vouched for.
+    Failed(io::Error),
+    /// More bytes than the upload has room for.
+    TooLong,
+    /// The body was cut short while a checksum was to verify it.
+    Cut,
+    /// The bytes do not match `Upload-Checksum`.
+    ChecksumMismatch,
+}
+
+/// The upload a body goes into: which one, and how many bytes it still lacks.
+pub struct Target<'a> {
+    /// Uploads being written (running hashes, early writeback).
+    pub busy: &'a Busy,
+    /// Where the partial upload lives.
+    pub blobs: &'a Arc<dyn BlobStore>,
+    /// The upload.
+    pub id: Uuid,
+    /// Bytes it still lacks (its length less its offset).
+    pub room: u64,
+}
+
+/// Takes a `PATCH` body into `file` (positioned at the chunk's offset) and
+/// judges it. Every piece taken is written (or its write failed) before the
+/// verdict, so a truncation cannot race a write still under way. A kept chunk
+/// leaves the upload's running hash at its new offset (or forgets it when it
+/// was not known), and a large one starts the writeback of what came so far,
+/// so that the fsync before the photo is kept finds little left to write.
+pub async fn ingest<S, E>(to: Target<'_>, file: PartWriter, chunk: Chunk, body: S) -> Verdict
+where
+    S: Stream<Item = Result<Bytes, E>>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut taking = BodyIngest::new(file, chunk.hash, to.busy.running(to.id, chunk.offset));
+    let mut written: u64 = 0;
+    let mut unsynced: u64 = 0;
+    let mut cut = false;
+    let mut too_long = false;
+    let mut failed = None;
+    while let Some(next) = body.next().await {
+        let Ok(piece) = next else {
+            cut = true;
+            break;
+        };
+        if written + piece.len() as u64 > to.room {
+            too_long = true;
+            break;
+        }
+        written += piece.len() as u64;
+        unsynced += piece.len() as u64;
+        if let Err(e) = taking.push(piece).await {
+            failed = Some(e);
+            break;
+        }
+        if unsynced >= WRITEBACK_EVERY {
+            // A large chunk: start writing back what has arrived so far.
+            to.busy.early_writeback(to.blobs.clone(), to.id);
+            unsynced = 0;
+        }
     }
+    let (got, running) = match (failed, taking.finish().await) {
+        (Some(e), _) | (None, Err(e)) => return Verdict::Truncate(Refusal::Failed(e)),
+        (None, Ok(_)) if too_long => return Verdict::Truncate(Refusal::TooLong),
+        (None, Ok(_)) if cut && chunk.expected.is_some() => return Verdict::Truncate(Refusal::Cut),
+        (None, Ok(d)) => d,
+    };
+    if let (Some(want), Some(got)) = (chunk.expected, got) {
+        if want != got {
+            return Verdict::Truncate(Refusal::ChecksumMismatch);
+        }
+    }
+    // No fsync per chunk: the offset is the file's length, read again on every
+    // HEAD, and the whole photo is verified against its hash and fsynced
+    // before it is kept.
+    let offset = chunk.offset + written;
+    if written >= WRITEBACK_EVERY && written < to.room {
+        to.busy.early_writeback(to.blobs.clone(), to.id);
+    }
+    match running {
+        Some(r) => to.busy.keep(to.id, offset, r),
+        None => {
+            to.busy.forget(to.id);
+        }
+    }
+    Verdict::Keep { offset }
 }
 
 /// The digest a `PATCH` asked for in `Upload-Checksum`, if any.
@@ -274,34 +331,6 @@ impl BodyIngest {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A take that is refused neither blocks nor lets go of the holder's claim.
-    #[test]
-    fn a_refused_take_keeps_the_holders_claim() {
-        let busy = Arc::new(Busy::default());
-        let id = Uuid::now_v7();
-        let other = Uuid::now_v7();
-        let holder = busy.take(id).expect("the first take wins");
-        // On another thread, bounded: a take that locks twice never returns.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let b = busy.clone();
-        std::thread::spawn(move || {
-            let refused = b.take(id).is_none();
-            let still_held = b.take(id).is_none();
-            let other_free = b.take(other).is_some();
-            let _ = tx.send((refused, still_held, other_free));
-        });
-        let Ok((refused, still_held, other_free)) = rx.recv_timeout(std::time::Duration::from_secs(5)) else {
-            // The stuck thread holds the lock: dropping the guard would wait forever.
-            std::mem::forget(holder);
-            panic!("a refused take must answer at once, not wait for a lock it holds");
-        };
-        assert!(refused, "a second writer is refused");
-        assert!(still_held, "the refused take did not release the holder's claim");
-        assert!(other_free, "another upload is not held");
-        drop(holder);
-        assert!(busy.take(id).is_some(), "free again once the holder is done");
-    }
 
     /// A file of the test's own, to ingest into.
     fn sink(dir: &tempfile::TempDir) -> (std::path::PathBuf, PartWriter) {

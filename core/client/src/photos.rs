@@ -2,30 +2,27 @@
 //! content-addressed folder, durable when the call returns), the persisted
 //! upload queue's view for the app, and the folder's space budget.
 //!
-//! The bytes live in [`blobs`]; the queue lives in the [`crate::ClientStore`];
-//! [`upload`] sends them during `sync`, after the records.
-
-pub(crate) mod blobs;
-mod chunk_size;
-pub(crate) mod upload;
+//! The bytes live in the photo folder ([`crate::photo_folder`]); the queue
+//! lives in the [`crate::ClientStore`]; the sync's uploader
+//! (`sync/upload.rs`) sends them after the records.
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use fengqiao_domain::permissions::{Action, Actor, Standing};
-use fengqiao_domain::wire::{Op, OpEnvelope};
-use fengqiao_domain::{Attachment, EntityKind, Record, Rejection, RejectionCode, WIRE_VERSION};
+use fengqiao_domain::wire::Op;
+use fengqiao_domain::{Attachment, EntityKind, Record};
 use uuid::Uuid;
 
-use self::blobs::{BlobDir, Limits};
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
+use crate::ops::{typed, Enqueue};
+use crate::photo_folder::{self, BlobDir, Limits};
 use crate::store::{ClientStore, PhotoUpload, RecordState, UploadState};
 
 /// Stable reason (of `invalid_input`) for a photo source that is not a regular file.
-pub const PHOTO_NOT_A_FILE: &str = blobs::NOT_A_FILE;
+pub const PHOTO_NOT_A_FILE: &str = photo_folder::NOT_A_FILE;
 /// Stable reason (of `invalid_input`) for a photo source whose bytes are no JPEG, PNG, WebP or HEIC image.
-pub const PHOTO_NOT_AN_IMAGE: &str = blobs::NOT_AN_IMAGE;
+pub const PHOTO_NOT_AN_IMAGE: &str = photo_folder::NOT_AN_IMAGE;
 
 /// A photo as the app hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +66,7 @@ pub struct PhotoStatus {
 impl PhotoStatus {
     /// Still to be uploaded (not done, not failed for good).
     pub fn is_pending(&self) -> bool {
-        upload::is_open(&self.state)
+        self.state.is_open()
     }
 }
 
@@ -134,20 +131,14 @@ pub(crate) fn make_room(store: &dyn ClientStore, blobs: &BlobDir, budget: u64, n
     Ok(budget.saturating_sub(used))
 }
 
-fn unknown_target() -> Error {
-    Error::Rejected(Rejection::new(
-        RejectionCode::NotInJurisdiction,
-        "the record is not within your units (or not yet synced to this phone)",
-    ))
-}
-
 impl FieldClient {
     fn blobs(&self) -> Result<&BlobDir, Error> {
         self.photos.as_ref().ok_or_else(|| Error::InvalidInput("no photo folder: set ClientOptions::photo_dir".into()))
     }
 
-    /// Attaches a photo to a record on this phone: checks the record is here and
-    /// the user may write it, copies the file into the phone's photo folder
+    /// Attaches a photo to a record on this phone: checks the attach by the
+    /// domain's rule on the phone's view ([`crate::ops`]: the record is here and
+    /// within the user's units, and the user may write it), copies the file into the phone's photo folder
     /// (hashing while copying; the same bytes are kept once), then saves the
     /// attachment, its operation and the upload-queue entry in one transaction.
     /// Durable when it returns. Out of space: [`ClientError::StorageFull`], and
@@ -165,62 +156,28 @@ impl FieldClient {
 
     fn attach_photo_inner(&self, np: NewPhoto, file_item: Option<String>) -> Result<Attachment, Error> {
         let session = self.session()?;
-        let user = session.user.id;
         let now = self.options.clock.now();
-        let county_policy = self.policy();
-        let policy = &*county_policy;
-        let target = self.store.get_record(np.target_kind, np.target_id)?.ok_or_else(unknown_target)?;
-        if let RecordState::Pending { author, .. } = target.state {
-            if author != user {
-                return Err(unknown_target());
-            }
-        }
-        let target = target.record;
-        let Some(action) = Action::writing(target.kind()) else {
-            return Err(Error::Rejected(Rejection::new(
-                RejectionCode::RoleNotAllowed,
-                "photos cannot be attached to this kind of record",
-            )));
-        };
-        // The target's scope by the domain's own rule (a case record lives where its
-        // dispute arose), over the phone's records and its user's units.
-        let view = crate::view::PhoneView::new(self.store.as_ref(), Some(&session));
-        let scope = fengqiao_domain::apply::record_scope(&view, &target)
-            .map_err(crate::view::view_error)?
-            .ok_or_else(unknown_target)?;
-        let actor = Actor { user_id: user, grants: session.user.roles.iter().map(|g| g.grant).collect() };
-        if !actor.may_see(target.visibility_kind(), &scope) {
-            return Err(unknown_target());
-        }
-        match actor.standing(action, &scope) {
-            Standing::Allowed => {}
-            Standing::RoleNotAllowed => {
-                return Err(Error::Rejected(Rejection::new(
-                    RejectionCode::RoleNotAllowed,
-                    "none of your roles may attach photos to this record",
-                )))
-            }
-            Standing::OutsideJurisdiction => return Err(unknown_target()),
-        }
-        // A folder, a named pipe or a device is refused before the photo lock
-        // is taken (the import checks the opened handle again).
         let source_meta = std::fs::metadata(&np.source_path).ok();
-        if source_meta.as_ref().is_some_and(|m| !m.is_file()) {
-            return Err(blobs::not_a_file());
-        }
         let mut att = Attachment {
             id: fengqiao_domain::new_id(),
-            target_kind: target.kind(),
-            target_id: target.id(),
-            // Checked again with the real hash and size once copied.
+            target_kind: np.target_kind,
+            target_id: np.target_id,
+            // Decided again with the real hash, size and type once copied.
             sha256: "0".repeat(64),
-            length: source_meta.map(|m| m.len()).unwrap_or(1).max(1),
+            length: source_meta.as_ref().map(|m| m.len()).unwrap_or(1).max(1),
             content_type: np.content_type,
             caption: np.caption,
-            author: user,
+            author: session.user.id,
             file_item,
         };
-        att.validate(policy).map_err(Error::Invalid)?;
+        // The rules first, on the photo as declared: nothing is copied for an
+        // attach the rules refuse.
+        self.decide_locally(&session, Op::AttachPhoto(att.clone()), now)?;
+        // A folder, a named pipe or a device is refused before the photo lock
+        // is taken (the import checks the opened handle again).
+        if source_meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return Err(photo_folder::not_a_file());
+        }
 
         let blobs = self.blobs()?;
         // One import or eviction at a time: a file just copied is not yet in the
@@ -228,8 +185,8 @@ impl FieldClient {
         let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.ensure_photo_space(att.length)?;
         let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, att.length)?;
-        let imported =
-            blobs.import_image(Path::new(&np.source_path), Limits { max_bytes: policy.photos.max_bytes, room })?;
+        let max_bytes = self.policy().photos.max_bytes;
+        let imported = blobs.import_image(Path::new(&np.source_path), Limits { max_bytes, room })?;
         let undo = |e: Error| {
             if imported.created {
                 let _ = blobs.remove(&imported.sha256);
@@ -239,19 +196,12 @@ impl FieldClient {
         att.sha256 = imported.sha256.clone();
         att.length = imported.length;
         // The type the bytes show is recorded, whatever the app declared.
-        att.content_type = imported.content_type.ok_or_else(blobs::not_an_image).map_err(undo)?.to_string();
-        att.validate(policy).map_err(Error::Invalid).map_err(undo)?;
-        let op = OpEnvelope {
-            op_id: fengqiao_domain::new_id(),
-            v: WIRE_VERSION,
-            author: user,
-            created_at: now,
-            op: Op::AttachPhoto(att.clone()),
-            seen: None,
-        };
+        att.content_type = imported.content_type.ok_or_else(photo_folder::not_an_image).map_err(undo)?.to_string();
+        let d = self.decide_locally(&session, Op::AttachPhoto(att), now).map_err(undo)?;
+        let att: Attachment = typed(d.record.clone()).map_err(undo)?;
         let entry = PhotoUpload::new(att.sha256.clone(), att.length, att.content_type.clone(), now);
-        self.store.enqueue_photo(&Record::Attachment(att.clone()), &op, &entry, now).map_err(|e| undo(e.into()))?;
-        tracing::info!(op_id = %op.op_id, bytes = att.length, "photo attached");
+        self.enqueue_decided(&d, Enqueue::Photo(&entry)).map_err(undo)?;
+        tracing::info!(bytes = att.length, "photo attached");
         Ok(att)
     }
 

@@ -1,10 +1,8 @@
-//! The outbox's rules, free of I/O: what an operation looks like when it is
-//! queued, and what each server answer does to it.
+//! What each answer of the server does to a pushed operation, free of I/O:
+//! done (applied, or a duplicate of an applied one) or quarantined for the
+//! user (rejected, conflict), and the quarantine codes of the sync itself.
 
-use chrono::{DateTime, Utc};
-use fengqiao_domain::wire::{Op, OpEnvelope, Outcome};
-use fengqiao_domain::{Visit, WIRE_VERSION};
-use uuid::Uuid;
+use fengqiao_domain::wire::Outcome;
 
 use crate::store::QuarantineReason;
 
@@ -14,18 +12,6 @@ pub(crate) const MALFORMED_OP: &str = "malformed_op";
 pub(crate) const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 /// Quarantine code for a conflict answer.
 pub(crate) const CONFLICT: &str = "conflict";
-
-/// The envelope for a visit recorded on this phone.
-pub(crate) fn record_visit_op(author: Uuid, visit: Visit, now: DateTime<Utc>) -> OpEnvelope {
-    OpEnvelope {
-        op_id: fengqiao_domain::new_id(),
-        v: WIRE_VERSION,
-        author,
-        created_at: now,
-        op: Op::RecordVisit(visit),
-        seen: None,
-    }
-}
 
 /// What to do with a queued op after the server's answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +60,7 @@ pub(crate) fn disposition(outcome: &Outcome) -> Disposition {
 mod tests {
     use super::*;
     use fengqiao_domain::{Household, Record, RejectionCode};
+    use uuid::Uuid;
 
     #[test]
     fn answers_map_to_dispositions() {

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncSeekExt};
 use uuid::Uuid;
 
 /// A writer at an offset of a partial upload. Blocking: it is fed on a
-/// blocking thread, batch by batch (see `http::tus_ingest`).
+/// blocking thread, batch by batch (see [`super::ingest`]).
 pub type PartWriter = Box<dyn std::io::Write + Send>;
 /// A reader of a range of a blob.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
