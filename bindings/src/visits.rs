@@ -102,7 +102,11 @@ impl From<dom::SocialBody> for SocialBody {
 
 impl SocialBody {
     fn into_dom(self) -> Result<dom::SocialBody, FengqiaoError> {
-        Ok(dom::SocialBody { kind: self.kind.into(), name: self.name, unit_id: parse_id("body.unit_id", &self.unit_id)? })
+        Ok(dom::SocialBody {
+            kind: self.kind.into(),
+            name: self.name,
+            unit_id: parse_id("body.unit_id", &self.unit_id)?,
+        })
     }
 }
 

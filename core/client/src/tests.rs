@@ -226,10 +226,16 @@ async fn a_visit_may_go_to_a_social_body_instead_of_a_household() {
     let err = e.client.record_visit(to(body("团结小学", id(999)))).expect_err("unknown unit");
     assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
     let err = e.client.record_visit(to(body(" ", id(GROUP)))).expect_err("no name");
-    assert!(matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("body.name")), "{err:?}");
+    assert!(
+        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("body.name")),
+        "{err:?}"
+    );
     let both = NewVisit { body: Some(body("团结小学", id(GROUP))), ..visit("x") };
     let err = e.client.record_visit(both).expect_err("household and body");
-    assert!(matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("走访对象")), "{err:?}");
+    assert!(
+        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("走访对象")),
+        "{err:?}"
+    );
     assert_eq!(e.client.sync_status().expect("status").pending_ops, 1, "refused input queues nothing");
 }
 

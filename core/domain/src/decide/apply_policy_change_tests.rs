@@ -21,7 +21,11 @@ fn a_report_made_under_a_policy_that_had_its_kind_is_accepted_after_the_kind_is_
     w.earlier = vec![v1.clone(), v2.clone()];
     let leader = person(Role::GroupLeader, G1);
     // queued on the phone under v1, pushed after the server moved to v2
-    let d = Dispute { kind: "labour".into(), policy_version: v1.version(), ..new_dispute(&mut w, &leader, Grade::General, 0) };
+    let d = Dispute {
+        kind: "labour".into(),
+        policy_version: v1.version(),
+        ..new_dispute(&mut w, &leader, Grade::General, 0)
+    };
     assert!(matches!(run_under(&w, &leader, Op::ReportDispute(d.clone()), &v2), Verdict::Apply(_)));
     let stored = dispute(&w, d.id);
     assert_eq!(stored.kind, "labour");
@@ -29,11 +33,19 @@ fn a_report_made_under_a_policy_that_had_its_kind_is_accepted_after_the_kind_is_
 
     // a report made under v2 (or claiming a version never in force) still may not use it
     for claimed in [v2.version(), "0123456789abcdef".to_string(), String::new()] {
-        let d = Dispute { kind: "labour".into(), policy_version: claimed, ..new_dispute(&mut w, &leader, Grade::General, 1) };
+        let d = Dispute {
+            kind: "labour".into(),
+            policy_version: claimed,
+            ..new_dispute(&mut w, &leader, Grade::General, 1)
+        };
         assert_eq!(code(&run_under(&w, &leader, Op::ReportDispute(d), &v2)), Some(RejectionCode::InvalidField));
     }
     // and a kind no policy ever had is refused whatever version it names
-    let d = Dispute { kind: "made_up".into(), policy_version: v1.version(), ..new_dispute(&mut w, &leader, Grade::General, 2) };
+    let d = Dispute {
+        kind: "made_up".into(),
+        policy_version: v1.version(),
+        ..new_dispute(&mut w, &leader, Grade::General, 2)
+    };
     assert_eq!(code(&run_under(&w, &leader, Op::ReportDispute(d), &v2)), Some(RejectionCode::InvalidField));
 }
 

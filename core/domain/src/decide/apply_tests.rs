@@ -223,7 +223,10 @@ fn body_op(author: Uuid, unit: Uuid) -> OpEnvelope {
     use crate::model::records::{SocialBody, SocialBodyKind};
     let mut env = op(author, Uuid::nil());
     if let Op::RecordVisit(v) = &mut env.op {
-        v.body = Some(SocialBody { kind: SocialBodyKind::Cooperative, name: "联丰农民专业合作社".into(), unit_id: unit });
+        v.body =
+            Some(SocialBody {
+                kind: SocialBodyKind::Cooperative, name: "联丰农民专业合作社".into(), unit_id: unit
+            });
     }
     env
 }

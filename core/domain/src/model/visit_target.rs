@@ -80,10 +80,7 @@ pub fn check_target(household_id: Uuid, body: Option<&SocialBody>) -> Result<(),
         Some(b) => {
             crate::model::text::check("body.name", &b.name, true, MAX_BODY_NAME_CHARS)?;
             if b.unit_id.is_nil() {
-                return Err(Rejection::new(
-                    RejectionCode::InvalidField,
-                    "走访对象：请选择该社会主体所在的村或组",
-                ));
+                return Err(Rejection::new(RejectionCode::InvalidField, "走访对象：请选择该社会主体所在的村或组"));
             }
             Ok(())
         }
