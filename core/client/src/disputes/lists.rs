@@ -144,7 +144,7 @@ mod tests {
     /// show them: handled by me or reported by me, open or closed.
     #[test]
     fn my_disputes_are_those_i_handle_or_reported_open_ones_first_by_deadline() {
-        let items = vec![
+        let items = [
             item(1, 30, false, true, 9, false),  // I handle it
             item(2, 10, false, false, ME, true), // I reported it; it moved up to others (overdue)
             item(3, 5, false, false, 9, true),   // neither

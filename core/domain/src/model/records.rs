@@ -258,6 +258,9 @@ impl Attachment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "entity", content = "data", rename_all = "snake_case")]
+// A dispute is the largest record by far and the most common one in a county's
+// stores; boxing it would cost an allocation on every dispute read for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Record {
     /// An org unit.
     Unit(OrgUnit),
