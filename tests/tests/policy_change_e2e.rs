@@ -7,25 +7,16 @@
 
 use chrono::Duration;
 use fengqiao_core::NewDispute;
-use fengqiao_domain::disputes::{Analysis, CaseNumber, Difficulty, Party};
+use fengqiao_domain::disputes::CaseNumber;
 use fengqiao_domain::ladder::Grade;
 use fengqiao_domain::policy::Policy;
-use fengqiao_tests::phone::phone;
+use fengqiao_tests::phone::{new_dispute, signed_in_synced};
 use fengqiao_tests::TestServer;
 use uuid::Uuid;
 
+/// A general dispute of `kind` found in `origin`.
 fn dispute(origin: Uuid, kind: &str, summary: &str) -> NewDispute {
-    NewDispute {
-        kind: kind.into(),
-        origin_unit: origin,
-        parties: vec![Party { name: "刘五".into(), household_id: None, phone: None }],
-        summary: summary.into(),
-        grade: Grade::General,
-        analysis: Analysis { cause: String::new(), consequences: String::new(), difficulty: Difficulty::Low },
-        found_at: None,
-        lead_id: None,
-        level: None,
-    }
+    NewDispute { kind: kind.into(), ..new_dispute(origin, Grade::General, summary) }
 }
 
 #[tokio::test]
@@ -35,9 +26,7 @@ async fn reports_queued_under_an_older_policy_survive_the_change() {
     std::fs::write(dirs[0].path().join("policy.toml"), v1.to_toml()).unwrap();
     let mut server = TestServer::start(dirs[0].path()).await.unwrap();
     let c = server.cred("leader.t1v1g1").unwrap();
-    let leader = phone(dirs[1].path(), &server.url());
-    leader.login(c.username, c.password).await.unwrap();
-    leader.sync().await.unwrap();
+    let leader = signed_in_synced(dirs[1].path(), &server.url(), &server, "leader.t1v1g1").await;
     assert_eq!(leader.policy().version(), v1.version(), "the phone checks against the server's policy");
 
     // registered under v1 (general: 7 days)
