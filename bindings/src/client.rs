@@ -168,6 +168,7 @@ mod tests {
         assert_eq!(e.code(), "not_logged_in");
         let nv = crate::NewVisit {
             household_id: "not-an-id".into(),
+            body: None,
             kind: crate::VisitKind::Routine,
             visited_at_ms: None,
             notes: String::new(),

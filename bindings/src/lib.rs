@@ -69,6 +69,6 @@ pub use subsidies::{
 };
 pub use sync::{CancelToken, QuarantinedOp, RecordRef, SyncErrorInfo, SyncListener, SyncPhase, SyncReport, SyncStatus};
 pub use village_rules::{CommitmentLetter, HouseholdRules, RulesAdoption};
-pub use visits::{GeoPoint, Lead, NewVisit, Visit, VisitItem, VisitKind};
+pub use visits::{GeoPoint, Lead, NewVisit, SocialBody, SocialBodyKind, Visit, VisitItem, VisitKind};
 
 uniffi::setup_scaffolding!();

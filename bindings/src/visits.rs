@@ -1,4 +1,5 @@
-//! Door-to-door visits (走访): record offline, list with their sync state.
+//! Visits (走访) to households or to other social bodies (a cooperative, a
+//! school, a field): record offline, list with their sync state.
 
 use fengqiao_core::{NewVisit as CoreNewVisit, VisitItem as CoreVisitItem};
 use fengqiao_domain::records as dom;
@@ -43,6 +44,72 @@ impl From<VisitKind> for dom::VisitKind {
     }
 }
 
+/// The kind of a social body visited instead of a household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SocialBodyKind {
+    /// 农民合作社
+    Cooperative,
+    /// 学校
+    School,
+    /// 田间地头
+    Field,
+    /// 农村社区
+    Community,
+    /// 其他社会主体 (its name says which).
+    Other,
+}
+
+impl From<dom::SocialBodyKind> for SocialBodyKind {
+    fn from(k: dom::SocialBodyKind) -> Self {
+        match k {
+            dom::SocialBodyKind::Cooperative => SocialBodyKind::Cooperative,
+            dom::SocialBodyKind::School => SocialBodyKind::School,
+            dom::SocialBodyKind::Field => SocialBodyKind::Field,
+            dom::SocialBodyKind::Community => SocialBodyKind::Community,
+            dom::SocialBodyKind::Other => SocialBodyKind::Other,
+        }
+    }
+}
+
+impl From<SocialBodyKind> for dom::SocialBodyKind {
+    fn from(k: SocialBodyKind) -> Self {
+        match k {
+            SocialBodyKind::Cooperative => dom::SocialBodyKind::Cooperative,
+            SocialBodyKind::School => dom::SocialBodyKind::School,
+            SocialBodyKind::Field => dom::SocialBodyKind::Field,
+            SocialBodyKind::Community => dom::SocialBodyKind::Community,
+            SocialBodyKind::Other => dom::SocialBodyKind::Other,
+        }
+    }
+}
+
+/// A social body visited instead of a household.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SocialBody {
+    /// What kind of body.
+    pub kind: SocialBodyKind,
+    /// Its name (e.g. 联丰农民专业合作社).
+    pub name: String,
+    /// The group or village where it stands (a unit pulled to this phone).
+    pub unit_id: String,
+}
+
+impl From<dom::SocialBody> for SocialBody {
+    fn from(b: dom::SocialBody) -> Self {
+        SocialBody { kind: b.kind.into(), name: b.name, unit_id: id(b.unit_id) }
+    }
+}
+
+impl SocialBody {
+    fn into_dom(self) -> Result<dom::SocialBody, FengqiaoError> {
+        Ok(dom::SocialBody {
+            kind: self.kind.into(),
+            name: self.name,
+            unit_id: parse_id("body.unit_id", &self.unit_id)?,
+        })
+    }
+}
+
 /// A point on the map (WGS-84 degrees).
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct GeoPoint {
@@ -78,8 +145,10 @@ pub struct Lead {
 pub struct Visit {
     /// Id (UUIDv7 made on the phone).
     pub id: String,
-    /// The household visited.
+    /// The household visited; the nil id when `body` is set.
     pub household_id: String,
+    /// The social body visited instead of a household.
+    pub body: Option<SocialBody>,
     /// Who visited.
     pub visitor_id: String,
     /// When (ms since the epoch, UTC; device clock).
@@ -101,6 +170,7 @@ impl From<dom::Visit> for Visit {
         Visit {
             id: id(v.id),
             household_id: id(v.household_id),
+            body: v.body.map(SocialBody::from),
             visitor_id: id(v.visitor_id),
             visited_at_ms: millis(v.visited_at),
             kind: v.kind.into(),
@@ -115,10 +185,14 @@ impl From<dom::Visit> for Visit {
 /// A visit as the user enters it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct NewVisit {
-    /// The household visited (one pulled to this phone).
+    /// The household visited (one pulled to this phone); empty when `body` is set.
     pub household_id: String,
     /// Kind.
     pub kind: VisitKind,
+    /// The cooperative, school, field or other social body visited instead of a
+    /// household; none: a household visit.
+    #[uniffi(default = None)]
+    pub body: Option<SocialBody>,
     /// When (ms since the epoch, UTC); none: now.
     #[uniffi(default = None)]
     pub visited_at_ms: Option<i64>,
@@ -136,7 +210,11 @@ pub struct NewVisit {
 impl NewVisit {
     fn into_core(self) -> Result<CoreNewVisit, FengqiaoError> {
         Ok(CoreNewVisit {
-            household_id: parse_id("household_id", &self.household_id)?,
+            household_id: match (&self.body, self.household_id.as_str()) {
+                (Some(_), "") => uuid::Uuid::nil(),
+                (_, household) => parse_id("household_id", household)?,
+            },
+            body: self.body.map(SocialBody::into_dom).transpose()?,
             kind: self.kind.into(),
             visited_at: self.visited_at_ms.map(|ms| from_millis("visited_at_ms", ms)).transpose()?,
             notes: self.notes,

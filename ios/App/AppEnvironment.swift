@@ -73,6 +73,9 @@ enum L10n {
     static func visitKind(_ k: VisitKind) -> String {
         switch k { case .routine: t("visit_kind_routine"); case .legalPublicity: t("visit_kind_legal_publicity"); case .followUp: t("visit_kind_follow_up"); case .leadFound: t("visit_kind_lead_found") }
     }
+    static func socialBodyKind(_ k: SocialBodyKind) -> String {
+        switch k { case .cooperative: t("visit_body_cooperative"); case .school: t("visit_body_school"); case .field: t("visit_body_field"); case .community: t("visit_body_community"); case .other: t("visit_body_other") }
+    }
     static func subsidyStatus(_ s: SubsidyStatusCode) -> String {
         switch s {
         case .accrued: t("subsidy_status_accrued"); case .underReview: t("subsidy_status_under_review"); case .approved: t("subsidy_status_approved")

@@ -38,7 +38,11 @@ struct VisitListView: View {
                     VisitPhotosView(model: VisitPhotosModel(gateway: env.core, visitId: item.visit.id))
                 } label: {
                     VStack(alignment: .leading) {
-                        Text(model.addresses[item.visit.householdId] ?? item.visit.householdId)
+                        if let body = item.visit.body {
+                            Text("\(L10n.socialBodyKind(body.kind)) · \(body.name)")
+                        } else {
+                            Text(model.addresses[item.visit.householdId] ?? item.visit.householdId)
+                        }
                         Text("\(L10n.time(item.visit.visitedAtMs)) · \(L10n.visitKind(item.visit.kind))").font(.caption)
                         if item.quarantined { Text(L10n.t("visit_quarantined")).font(.caption).foregroundStyle(.red) }
                         else if item.pending { Text(L10n.t("visit_pending")).font(.caption).foregroundStyle(.orange) }
@@ -59,6 +63,11 @@ struct VisitListView: View {
 final class NewVisitModel: ObservableObject {
     @Published private(set) var households: [Household] = []
     @Published var householdId: String?
+    /// Set when the visit goes to a social body (合作社、学校、田间…) instead of a household.
+    @Published var bodyKind: SocialBodyKind?
+    @Published var bodyName = ""
+    /// The group or village where the body stands; by default the group of the user's households.
+    @Published var bodyUnitId: String?
     @Published var kind: VisitKind = .routine
     @Published var notes = ""
     @Published var leadDraft = ""
@@ -70,6 +79,15 @@ final class NewVisitModel: ObservableObject {
     @Published private(set) var photoErrors: [UiError] = []
     private let gateway: VisitsGateway
     init(gateway: VisitsGateway) { self.gateway = gateway }
+
+    var toBody: Bool { bodyKind != nil }
+
+    func selectHousehold(_ id: String?) { householdId = id; bodyKind = nil; error = nil }
+    func selectBody(_ kind: SocialBodyKind?) {
+        bodyKind = kind
+        if bodyUnitId == nil { bodyUnitId = Set(households.map { $0.groupId }).count == 1 ? households.first?.groupId : nil }
+        error = nil
+    }
 
     var allLeads: [String] { (leads + [leadDraft]).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty } }
 
@@ -88,7 +106,7 @@ final class NewVisitModel: ObservableObject {
     func addPhoto(_ url: URL) { photos.append(url) }
 
     func validate() -> UiError? {
-        if householdId == nil { return .local("household_required") }
+        if !toBody && householdId == nil { return .local("household_required") }
         if kind == .leadFound && allLeads.isEmpty { return .local("lead_required") }
         return nil
     }
@@ -100,7 +118,9 @@ final class NewVisitModel: ObservableObject {
         saving = true; error = nil
         defer { saving = false }
         do {
-            let v = try await gateway.recordVisit(NewVisit(householdId: householdId!, kind: kind, visitedAtMs: nil,
+            // the core checks the body's name and unit, with the rule's own message
+            let body = bodyKind.map { SocialBody(kind: $0, name: bodyName.trimmingCharacters(in: .whitespacesAndNewlines), unitId: bodyUnitId ?? "") }
+            let v = try await gateway.recordVisit(NewVisit(householdId: toBody ? "" : householdId!, kind: kind, body: body, visitedAtMs: nil,
                                                           notes: notes.trimmingCharacters(in: .whitespacesAndNewlines),
                                                           location: nil, leads: allLeads))
             var failed: [UiError] = []
@@ -128,9 +148,19 @@ struct NewVisitView: View {
 
     var body: some View {
         Form {
-            Picker(L10n.t("visit_household"), selection: $model.householdId) {
-                Text(L10n.t("visit_choose_household")).tag(String?.none)
-                ForEach(model.households, id: \.id) { h in Text("\(h.address) \(h.headName)").tag(Optional(h.id)) }
+            Picker(L10n.t("visit_target_body"), selection: Binding(get: { model.bodyKind }, set: { model.selectBody($0) })) {
+                Text(L10n.t("visit_household")).tag(SocialBodyKind?.none)
+                ForEach([SocialBodyKind.cooperative, .school, .field, .community, .other], id: \.self) { k in
+                    Text(L10n.socialBodyKind(k)).tag(Optional(k))
+                }
+            }
+            if model.toBody {
+                TextField(L10n.t("visit_body_name"), text: $model.bodyName)
+            } else {
+                Picker(L10n.t("visit_household"), selection: Binding(get: { model.householdId }, set: { model.selectHousehold($0) })) {
+                    Text(L10n.t("visit_choose_household")).tag(String?.none)
+                    ForEach(model.households, id: \.id) { h in Text("\(h.address) \(h.headName)").tag(Optional(h.id)) }
+                }
             }
             Picker(L10n.t("visit_kind"), selection: $model.kind) {
                 ForEach([VisitKind.routine, .legalPublicity, .followUp, .leadFound], id: \.self) { k in Text(L10n.visitKind(k)).tag(k) }

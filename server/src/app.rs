@@ -62,6 +62,7 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
             "seeded the demo county; credentials in demo-credentials.json"
         );
     }
+    store.keep_policy(&policy)?;
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.data_dir.join("photos"))?);
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));

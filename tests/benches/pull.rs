@@ -114,6 +114,7 @@ fn fill(store: &dyn Store, county: Uuid, total: usize) -> Uuid {
                         location: None,
                         leads: vec![],
                         group_id: Some(group_id),
+                        body: None,
                     })
                 })
                 .collect();

@@ -73,6 +73,7 @@ async fn phone_round(phone: FieldClient, user: &str, password: &str, n: usize) -
         phone
             .record_visit(NewVisit {
                 household_id: h.id,
+                body: None,
                 kind: VisitKind::Routine,
                 visited_at: None,
                 notes: notes(i),
@@ -103,6 +104,7 @@ fn sample_record(i: usize) -> (Record, Vec<Uuid>) {
         location: None,
         leads: vec![],
         group_id: Some(scope[0]),
+        body: None,
     };
     (Record::Visit(visit), scope)
 }

@@ -96,6 +96,7 @@ async fn ready_phone(dir: &Path, url: &str, user: &str, password: &str) -> (Fiel
     let v = p
         .record_visit(fengqiao_core::NewVisit {
             household_id: h.id,
+            body: None,
             kind: VisitKind::Routine,
             visited_at: None,
             notes: "bench".into(),

@@ -163,6 +163,7 @@ pub async fn escalated_to_village(server: &TestServer, dirs: [&Path; 3], summary
 pub fn routine_visit(household: &Household, notes: &str) -> NewVisit {
     NewVisit {
         household_id: household.id,
+        body: None,
         kind: VisitKind::Routine,
         visited_at: None,
         notes: notes.to_string(),

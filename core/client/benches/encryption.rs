@@ -28,6 +28,7 @@ fn visit(author: Uuid, i: usize) -> (Record, OpEnvelope) {
         location: None,
         leads: vec![],
         group_id: None,
+        body: None,
     };
     let op = OpEnvelope {
         op_id: Uuid::now_v7(),

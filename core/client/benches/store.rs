@@ -82,6 +82,7 @@ const NOTES: &str = "入户走访，了解家庭近况，宣传人民调解和�
 fn new_visit() -> NewVisit {
     NewVisit {
         household_id: id(HOUSE),
+        body: None,
         kind: VisitKind::Routine,
         visited_at: None,
         notes: NOTES.into(),
@@ -102,6 +103,7 @@ fn visit_record() -> Record {
         location: Some(GeoPoint { lat: 27.61, lon: 113.85 }),
         leads: vec![],
         group_id: Some(id(GROUP)),
+        body: None,
     })
 }
 

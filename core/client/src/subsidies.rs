@@ -185,6 +185,8 @@ mod tests {
             earlier_credit: vec![],
             payees,
             deadline_floor: None,
+            policy_version: String::new(),
+            deadlines: None,
         }
     }
 

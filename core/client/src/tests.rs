@@ -117,6 +117,7 @@ async fn env() -> Env {
 fn visit(notes: &str) -> NewVisit {
     NewVisit {
         household_id: id(HOUSE),
+        body: None,
         kind: VisitKind::Routine,
         visited_at: None,
         notes: notes.into(),
@@ -216,6 +217,34 @@ async fn visits_are_recorded_offline_validated_and_checked() {
     assert_eq!(err.code(), "network");
     assert_eq!(e.client.sync_status().expect("status").last_error.map(|x| x.code), Some("network".into()));
     assert_eq!(e.client.list_visits(10).expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn a_visit_may_go_to_a_social_body_instead_of_a_household() {
+    use fengqiao_domain::records::{SocialBody, SocialBodyKind};
+    let e = ready("leader").await;
+    drop(e.srv); // offline
+    let body = |name: &str, unit: Uuid| SocialBody { kind: SocialBodyKind::School, name: name.into(), unit_id: unit };
+    let to = |b: SocialBody| NewVisit { household_id: Uuid::nil(), body: Some(b), ..visit("了解校园周边纠纷") };
+    let v = e.client.record_visit(to(body("团结小学", id(GROUP)))).expect("record");
+    assert_eq!((v.household_id, v.group_id), (Uuid::nil(), Some(id(GROUP))));
+    assert_eq!(v.body.as_ref().map(|b| b.name.as_str()), Some("团结小学"));
+    assert!(e.client.list_visits(10).expect("list")[0].pending);
+
+    let err = e.client.record_visit(to(body("团结小学", id(999)))).expect_err("unknown unit");
+    assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
+    let err = e.client.record_visit(to(body(" ", id(GROUP)))).expect_err("no name");
+    assert!(
+        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("body.name")),
+        "{err:?}"
+    );
+    let both = NewVisit { body: Some(body("团结小学", id(GROUP))), ..visit("x") };
+    let err = e.client.record_visit(both).expect_err("household and body");
+    assert!(
+        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("走访对象")),
+        "{err:?}"
+    );
+    assert_eq!(e.client.sync_status().expect("status").pending_ops, 1, "refused input queues nothing");
 }
 
 #[tokio::test]

@@ -101,6 +101,13 @@ impl StateView for PhoneView<'_> {
         Ok(held.iter().any(|b| b.year == year && b.block == block).then_some(user))
     }
 
+    /// The size the server gave a block this phone holds.
+    fn case_block_size(&self, year: i32, block: u32) -> Result<Option<u32>, ViewError> {
+        let Some(user) = self.user else { return Ok(None) };
+        let held = self.store.case_blocks(user).map_err(|e| ViewError(e.to_string()))?;
+        Ok(held.iter().find(|b| b.year == year && b.block == block).map(|b| b.size))
+    }
+
     /// Numbers are taken from held blocks once each (see
     /// [`crate::store::CaseNumberStore`]); reuse across phones is the server's to check.
     fn case_number_holder(&self, _: &str) -> Result<Option<Uuid>, ViewError> {

@@ -21,8 +21,12 @@ use crate::store::RecordState;
 /// A visit as the user enters it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVisit {
-    /// The household visited (must be one pulled to this phone).
+    /// The household visited (must be one pulled to this phone); nil when `body`
+    /// names another social body.
     pub household_id: Uuid,
+    /// The cooperative, school, field or other social body visited instead of a
+    /// household, in a unit pulled to this phone.
+    pub body: Option<fengqiao_domain::records::SocialBody>,
     /// Routine, legal publicity, follow-up or lead found.
     pub kind: VisitKind,
     /// When the visit happened; `None`: now.
@@ -49,7 +53,8 @@ pub struct VisitItem {
 impl FieldClient {
     /// Records a visit offline: checked by the domain's rules (see the
     /// module), saved with its outbox op in one transaction, durable when this
-    /// returns. The visit carries its household's group.
+    /// returns. The visit carries its household's group, or the unit where the
+    /// social body it went to stands.
     pub fn record_visit(&self, new_visit: NewVisit) -> Result<Visit, ClientError> {
         let nv = new_visit;
         self.submit(|a| {
@@ -62,8 +67,9 @@ impl FieldClient {
                 notes: nv.notes,
                 location: nv.location,
                 leads: nv.leads.into_iter().map(|summary| Lead { id: fengqiao_domain::new_id(), summary }).collect(),
-                // The domain sets the household's group.
+                // The domain sets the household's group, or the body's unit.
                 group_id: None,
+                body: nv.body,
             })
         })
     }

@@ -20,7 +20,9 @@ pub mod wire;
 // (`fengqiao_domain::disputes::Dispute`, `fengqiao_domain::apply::StateView`,
 // `fengqiao_domain::rejection::RejectionCode`, ...), wherever its file stands.
 pub use decide::{apply, apply_disputes, apply_prevent, apply_subsidy};
-pub use model::{disputes, id_number, ladder, org, permissions, prevent, records, subsidy, text, time, village_law};
+pub use model::{
+    disputes, id_number, ladder, org, permissions, prevent, records, subsidy, text, time, village_law, visit_target,
+};
 pub use policy::{assessment, policy_check};
 pub use wire::{op_validate, rejection};
 

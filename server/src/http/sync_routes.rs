@@ -219,9 +219,9 @@ mod tests {
         let e = parse_op(&visit_op(wrong_type)).unwrap_err();
         assert!(e.starts_with("op.body.household_id: "), "{e}");
         let mut missing = good;
-        missing.as_object_mut().unwrap().remove("household_id");
+        missing.as_object_mut().unwrap().remove("visited_at");
         let e = parse_op(&visit_op(missing)).unwrap_err();
-        assert!(e.contains("household_id"), "{e}");
+        assert!(e.contains("visited_at"), "{e}");
         let mut envelope = visit_op(serde_json::json!({}));
         envelope["created_at"] = "yesterday".into();
         let e = parse_op(&envelope).unwrap_err();

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use fengqiao_domain::assessment::{assess, VillageMonth};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute, Escalation, FlowEntry, FlowKind};
-use fengqiao_domain::ladder::{deadline_state, DeadlineState, Level};
+use fengqiao_domain::ladder::{DeadlineState, Level};
 use fengqiao_domain::org::{OrgUnit, UnitLevel};
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::prevent::{periods_in_month, Screening};
@@ -237,7 +237,8 @@ fn numbers(d: &Data, range: (DateTime<Utc>, DateTime<Utc>), as_of: DateTime<Utc>
         let open_at = x.registered_at < as_of && closed_at.is_none_or(|t| t >= as_of);
         if open_at {
             n.still_open += 1;
-            if deadline_state(x.deadline(policy), as_of, policy) == DeadlineState::Overdue {
+            // by the deadlines it was registered under: a later change does not re-date past months
+            if x.deadline_state(as_of, policy) == DeadlineState::Overdue {
                 n.overdue += 1;
             }
         }

@@ -136,3 +136,26 @@ fn a_sumu_and_its_gacha_are_named_by_their_kind_not_town_and_village() {
     let gacha_report = monthly_report(&store, &policy, &gacha, month, may(31)).unwrap();
     assert_eq!(gacha_report.unit_kind, "嘎查");
 }
+
+#[test]
+fn a_deadline_change_does_not_re_date_a_past_month() {
+    let store = MemoryStore::new();
+    small_world(&store);
+    // registered on 5-01 under the seed's deadlines (general: 7 days, due 5-08)
+    let Record::Dispute(mut d) = dispute(1, GROUPS[0], may(1), None) else { unreachable!() };
+    d.deadlines = Some(Policy::default().deadlines);
+    // and one registered before deadlines were recorded: it follows the policy in force
+    let Record::Dispute(old) = dispute(2, GROUPS[0], may(1), None) else { unreachable!() };
+    store.put_records(&[Record::Dispute(d), Record::Dispute(old)]).unwrap();
+    // in June the county gives general disputes 60 days
+    let mut later = Policy::default();
+    later.deadlines.general_days = 60;
+    let village = unit(&store, VILLAGES[0]);
+    let june = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2026, 6, 3, 9, 0, 0).unwrap().with_timezone(&Utc);
+    let r = monthly_report(&store, &later, &village, Month { year: 2026, month: 5 }, june).unwrap();
+    assert_eq!(
+        (r.numbers.still_open, r.numbers.overdue),
+        (2, 1),
+        "May's figures keep the dispute due on 5-08 overdue; only the unrecorded one follows the new 60 days"
+    );
+}

@@ -28,7 +28,10 @@ struct Sync {
     feed: BTreeSet<(Uuid, u64)>,
     photo_refs: BTreeSet<(String, Uuid)>,
     /// Owner and numbers used, by (year, block).
-    case_blocks: HashMap<(i32, u32), (Uuid, u32)>,
+    /// Owner, numbers used and size when reserved, by (year, block).
+    case_blocks: HashMap<(i32, u32), (Uuid, u32, u32)>,
+    /// The county policies run under, by version.
+    policies: HashMap<String, Policy>,
     case_numbers: HashMap<String, Uuid>,
     /// Lead id → the visit that found it.
     leads: HashMap<Uuid, Uuid>,
@@ -89,6 +92,12 @@ impl StateView for MemTx {
     }
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_blocks.get(&(year, block)).map(|b| b.0))
+    }
+    fn case_block_size(&self, year: i32, block: u32) -> Result<Option<u32>, ViewError> {
+        Ok(self.0.borrow().case_blocks.get(&(year, block)).map(|b| b.2))
+    }
+    fn earlier_policy(&self, version: &str) -> Result<Option<Policy>, ViewError> {
+        Ok(self.0.borrow().policies.get(version).cloned())
     }
     fn case_number_holder(&self, case_number: &str) -> Result<Option<Uuid>, ViewError> {
         Ok(self.0.borrow().case_numbers.get(case_number).copied())
@@ -284,14 +293,21 @@ impl Store for MemoryStore {
             .sync
             .case_blocks
             .iter()
-            .filter(|((y, _), (o, used))| *y == year && *o == owner && CaseBlockUse { used: *used }.outstanding(policy))
+            .filter(|((y, _), (o, used, size))| {
+                *y == year && *o == owner && CaseBlockUse { used: *used, size: Some(*size) }.outstanding(policy)
+            })
             .count();
         if !may_reserve_case_block(outstanding, policy) {
             return Err(StoreError::TooManyBlocks(policy.disputes.max_open_case_blocks));
         }
         let next = st.sync.case_blocks.keys().filter(|(y, _)| *y == year).map(|(_, b)| *b).max().unwrap_or(0) + 1;
-        st.sync.case_blocks.insert((year, next), (owner, 0));
+        st.sync.case_blocks.insert((year, next), (owner, 0, policy.disputes.case_block_size));
         Ok(next)
+    }
+
+    fn keep_policy(&self, policy: &Policy) -> StoreResult<()> {
+        self.st().sync.policies.insert(policy.version(), policy.clone());
+        Ok(())
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {

@@ -303,6 +303,10 @@ pub trait Store: Send + Sync + 'static {
     /// ([`fengqiao_domain::disputes::CaseBlockUse`]: a block is outstanding while
     /// fewer of its numbers than the block size were claimed by accepted disputes).
     fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32>;
+    /// Keeps the county policy the server runs under, by its version, for good:
+    /// work a phone made offline under it is judged by it after the county
+    /// changes the policy ([`fengqiao_domain::apply::StateView::earlier_policy`]).
+    fn keep_policy(&self, policy: &Policy) -> StoreResult<()>;
     /// Writes server-authored records (seed, import) into state and feed.
     /// Returns the last sequence used.
     fn put_records(&self, records: &[Record]) -> StoreResult<u64>;

@@ -36,6 +36,11 @@ use super::{
 
 const SEQ_KEY: &[u8] = b"seq";
 
+/// Meta key of a county policy the server has run under, by its version.
+pub(super) fn policy_key(version: &str) -> Vec<u8> {
+    format!("policy:{version}").into_bytes()
+}
+
 /// The sled-backed server store.
 pub struct SledStore {
     db: sled::Db,
@@ -422,6 +427,12 @@ impl Store for SledStore {
 
     fn reserve_case_block(&self, owner: Uuid, year: i32, policy: &Policy) -> StoreResult<u32> {
         self.reserve_block(owner, year, policy)
+    }
+
+    fn keep_policy(&self, policy: &Policy) -> StoreResult<()> {
+        let json = serde_json::to_vec(policy).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.meta.insert(policy_key(&policy.version()), json).map_err(backend)?;
+        self.durable()
     }
 
     fn put_records(&self, records: &[Record]) -> StoreResult<u64> {

@@ -169,6 +169,7 @@ impl Device {
             .blocking(move |c| {
                 c.record_visit(NewVisit {
                     household_id: h,
+                    body: None,
                     kind: VisitKind::Routine,
                     visited_at: None,
                     notes,

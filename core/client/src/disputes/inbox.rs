@@ -11,7 +11,7 @@ use fengqiao_domain::apply_disputes::{handles, level_unit, may_decide};
 use fengqiao_domain::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession,
 };
-use fengqiao_domain::ladder::{deadline_state, move_allowed, DeadlineState, Level};
+use fengqiao_domain::ladder::{move_allowed, DeadlineState, Level};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -103,7 +103,7 @@ impl FieldClient {
         let county_policy = self.policy();
         let policy = &*county_policy;
         let due = d.deadline(policy);
-        let state = d.closing.is_none().then(|| deadline_state(due, self.options.clock.now(), policy));
+        let state = d.closing.is_none().then(|| d.deadline_state(self.options.clock.now(), policy));
         let pending_escalation = match d.pending_escalation {
             Some(id) => match view.get(EntityKind::Escalation, id).map_err(view_error)? {
                 Some(Record::Escalation(e)) if e.decision.is_none() => Some(e),

@@ -129,6 +129,8 @@ mod tests {
                 earlier_credit: vec![],
                 payees: vec![],
                 deadline_floor: None,
+                policy_version: String::new(),
+                deadlines: None,
             },
             deadline,
             deadline_state: (!closed).then_some(if overdue { DeadlineState::Overdue } else { DeadlineState::Ok }),

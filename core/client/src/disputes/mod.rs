@@ -194,6 +194,10 @@ impl FieldClient {
             earlier_credit: Vec::new(),
             payees: Vec::new(),
             deadline_floor: None,
+            // the policy this phone checks the report against: a kind the county
+            // removes later is still accepted for it
+            policy_version: self.policy().version(),
+            deadlines: None,
         };
         // A few tries: another report on this phone may take the number between
         // reading the blocks and claiming (the claim is checked in the store).
@@ -490,5 +494,7 @@ fn probe_dispute(origin: Uuid, level: Level, unit: Uuid) -> Dispute {
         earlier_credit: Vec::new(),
         payees: Vec::new(),
         deadline_floor: None,
+        policy_version: String::new(),
+        deadlines: None,
     }
 }

@@ -101,6 +101,7 @@ fn visit(id: Uuid) -> Visit {
         location: None,
         leads: vec![],
         group_id: None,
+        body: None,
     }
 }
 

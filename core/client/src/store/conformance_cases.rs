@@ -42,6 +42,7 @@ fn record_and_op(author: Uuid) -> (Record, OpEnvelope) {
         location: None,
         leads: vec![],
         group_id: None,
+        body: None,
     };
     let op = OpEnvelope {
         op_id: Uuid::now_v7(),

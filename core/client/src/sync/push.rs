@@ -262,6 +262,7 @@ mod tests {
                     location: None,
                     leads: vec![],
                     group_id: None,
+                    body: None,
                 };
                 let op = OpEnvelope {
                     op_id: Uuid::now_v7(),

@@ -150,17 +150,21 @@ fn decide_record_visit(
     if let Err(r) = visit.validate(policy) {
         return Ok(Err(r));
     }
-    let household = match view.get(EntityKind::Household, visit.household_id)? {
-        Some(Record::Household(h)) => h,
-        _ => return Ok(Err(not_in_jurisdiction("household"))),
+    // placed by the household's group, or by the unit where the body stands
+    let (unit, what) = match visit.target() {
+        crate::model::visit_target::VisitTarget::Household(id) => match view.get(EntityKind::Household, id)? {
+            Some(Record::Household(h)) => (h.group_id, "household"),
+            _ => return Ok(Err(not_in_jurisdiction("household"))),
+        },
+        crate::model::visit_target::VisitTarget::Body(b) => (b.unit_id, "body.unit_id"),
     };
-    let Some(scope) = unit_scope(view, household.group_id)? else {
-        return Ok(Err(not_in_jurisdiction("household")));
+    let Some(scope) = unit_scope(view, unit)? else {
+        return Ok(Err(not_in_jurisdiction(what)));
     };
-    if let Some(r) = refuse_unless_allowed(actor, Action::RecordVisit, &scope, "household") {
+    if let Some(r) = refuse_unless_allowed(actor, Action::RecordVisit, &scope, what) {
         return Ok(Err(r));
     }
-    visit.group_id = Some(household.group_id);
+    visit.group_id = Some(unit);
     put_new(view, Record::Visit(visit), scope, "visit")
 }
 

@@ -292,7 +292,14 @@ fn report(
     mut d: Dispute,
 ) -> Out {
     d.reported_by = env.author;
-    if let Err(r) = d.validate(policy) {
+    // judged by the policy in force, and by the one the phone made it under
+    // (kept by the server) for what a later policy removed
+    let current = policy.version();
+    let earlier = match d.policy_version.as_str() {
+        v if v.is_empty() || v == current => None,
+        v => view.earlier_policy(v)?,
+    };
+    if let Err(r) = d.validate_under(policy, earlier.as_ref()) {
         return Ok(Verdict::Reject(r));
     }
     let Some(scope) = unit_scope(view, d.origin_unit)? else {
@@ -345,9 +352,10 @@ fn report(
             "case_number: prefix is not the town and village codes of the origin",
         );
     }
-    if view.case_block_owner(case.year, case.block)? != Some(env.author)
-        || case.index >= policy.disputes.case_block_size
-    {
+    // a block's numbers are those of its size when it was reserved, whatever
+    // the size of the blocks reserved today
+    let size = view.case_block_size(case.year, case.block)?.unwrap_or(crate::model::disputes::MAX_CASE_BLOCK_SIZE);
+    if view.case_block_owner(case.year, case.block)? != Some(env.author) || case.index >= size {
         return reject(RejectionCode::InvalidField, "case_number: not from a block reserved by you");
     }
     if let Some(holder) = view.case_number_holder(&d.case_number)? {
@@ -361,6 +369,8 @@ fn report(
     d.handler_unit = handler_unit;
     d.level_since = now;
     d.registered_at = now;
+    d.policy_version = current;
+    d.deadlines = Some(policy.deadlines.clone());
     d.pending_escalation = None;
     d.closing = None;
     d.flow_count = 0;

@@ -16,6 +16,10 @@ struct World {
     versions: RefCell<HashMap<(EntityKind, Uuid), u64>>,
     /// The users, as the server's store knows them (every op's author is enrolled).
     people: RefCell<HashMap<Uuid, crate::decide::view::PersonFacts>>,
+    /// Block sizes kept at reservation (a block absent here predates them).
+    sizes: HashMap<(i32, u32), u32>,
+    /// The policies the deployment has run under.
+    earlier: Vec<Policy>,
 }
 
 const COUNTY: u128 = 1;
@@ -54,6 +58,12 @@ impl StateView for World {
             None => PersonLookup::NoSuchUser,
         })
     }
+    fn earlier_policy(&self, version: &str) -> Result<Option<Policy>, ViewError> {
+        Ok(self.earlier.iter().find(|p| p.version() == version).cloned())
+    }
+    fn case_block_size(&self, year: i32, block: u32) -> Result<Option<u32>, ViewError> {
+        Ok(self.sizes.get(&(year, block)).copied())
+    }
 }
 
 fn u(n: u128) -> Uuid {
@@ -85,6 +95,8 @@ fn world() -> World {
         blocks: HashMap::new(),
         versions: RefCell::new(HashMap::new()),
         people: RefCell::new(HashMap::new()),
+        sizes: HashMap::new(),
+        earlier: Vec::new(),
     }
 }
 
@@ -112,12 +124,21 @@ fn run(w: &World, a: &Actor, op: Op) -> Verdict {
 
 /// [`run`] for an op made by a phone that had pulled up to `seen`.
 fn run_seen(w: &World, a: &Actor, op: Op, seen: Option<u64>) -> Verdict {
+    run_full(w, a, op, seen, &Policy::default())
+}
+
+/// [`run`] under a given policy.
+fn run_under(w: &World, a: &Actor, op: Op, policy: &Policy) -> Verdict {
+    run_full(w, a, op, None, policy)
+}
+
+fn run_full(w: &World, a: &Actor, op: Op, seen: Option<u64>, policy: &Policy) -> Verdict {
     let env = OpEnvelope { seen, ..env(a, op) };
     w.people
         .borrow_mut()
         .entry(a.user_id)
         .or_insert_with(|| crate::decide::view::PersonFacts { enabled: true, grants: a.grants.clone() });
-    let v = super::super::apply::decide(&env, a, &Policy::default(), w, Utc::now()).unwrap();
+    let v = super::super::apply::decide(&env, a, policy, w, Utc::now()).unwrap();
     if let Verdict::Apply(effects) = &v {
         for Effect::Put { record, .. } in effects {
             let key = (record.kind(), record.id());
@@ -166,6 +187,8 @@ fn new_dispute(w: &mut World, reporter: &Actor, grade: Grade, index: u32) -> Dis
         earlier_credit: vec![],
         payees: vec![],
         deadline_floor: None,
+        policy_version: String::new(),
+        deadlines: None,
     }
 }
 
@@ -238,6 +261,7 @@ fn case_numbers_need_an_owned_block_the_right_prefix_and_no_reuse() {
         "wrong village code"
     );
     d.case_number = CaseNumber { prefix: "T01V01".into(), year: 2026, block: 1, index: 100 }.format();
+    w.sizes.insert((2026, 1), Policy::default().disputes.case_block_size);
     assert_eq!(
         code(&run(&w, &leader, Op::ReportDispute(d.clone()))),
         Some(RejectionCode::InvalidField),
@@ -506,3 +530,6 @@ mod payees;
 
 #[path = "apply_review_tests.rs"]
 mod review;
+
+#[path = "apply_policy_change_tests.rs"]
+mod policy_change;

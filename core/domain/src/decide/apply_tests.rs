@@ -101,6 +101,7 @@ fn op(author: Uuid, household: Uuid) -> OpEnvelope {
             location: None,
             leads: vec![],
             group_id: None,
+            body: None,
         }),
         seen: None,
     }
@@ -220,4 +221,47 @@ fn newer_version_is_refused() {
         decide(&o, &a, &Policy::default(), &w.view).unwrap().unwrap_err().code,
         RejectionCode::UnsupportedVersion
     );
+}
+
+/// A visit to a social body standing in `unit`.
+fn body_op(author: Uuid, unit: Uuid) -> OpEnvelope {
+    use crate::model::records::{SocialBody, SocialBodyKind};
+    let mut env = op(author, Uuid::nil());
+    if let Op::RecordVisit(v) = &mut env.op {
+        v.body =
+            Some(SocialBody {
+                kind: SocialBodyKind::Cooperative, name: "联丰农民专业合作社".into(), unit_id: unit
+            });
+    }
+    env
+}
+
+#[test]
+fn a_visit_to_a_cooperative_is_placed_by_the_unit_where_it_stands() {
+    let w = world();
+    let a = leader(w.groups[0]);
+    let effects = decide(&body_op(a.user_id, w.groups[0]), &a, &Policy::default(), &w.view).unwrap().unwrap();
+    let Effect::Put { record: Record::Visit(v), scope } = &effects[0] else { panic!("{effects:?}") };
+    assert_eq!(scope, &vec![Uuid::from_u128(5), Uuid::from_u128(3), Uuid::from_u128(2), Uuid::from_u128(1)]);
+    assert_eq!(v.group_id, Some(w.groups[0]));
+    assert!(v.household_id.is_nil());
+    assert_eq!(v.body.as_ref().map(|b| b.name.as_str()), Some("联丰农民专业合作社"));
+    assert_eq!(record_scope(&w.view, &Record::Visit(v.clone())).unwrap().as_ref(), Some(scope));
+
+    // a body in another village, or in no unit at all, is out of reach alike
+    let r1 = decide(&body_op(a.user_id, w.groups[1]), &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+    let r2 = decide(&body_op(a.user_id, Uuid::from_u128(999)), &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+    assert_eq!(r1.code, RejectionCode::NotInJurisdiction);
+    assert_eq!(r1, r2);
+    // a household and a body at once, or neither, is refused before any state is read
+    let mut both = body_op(a.user_id, w.groups[0]);
+    if let Op::RecordVisit(v) = &mut both.op {
+        v.household_id = w.households[0];
+    }
+    let none = op(a.user_id, Uuid::nil());
+    for env in [both, none] {
+        let r = decide(&env, &a, &Policy::default(), &w.view).unwrap().unwrap_err();
+        assert_eq!(r.code, RejectionCode::InvalidField);
+        assert!(r.message.starts_with("走访对象"), "{}", r.message);
+    }
 }

@@ -59,6 +59,19 @@ pub trait StateView {
     /// phone knows its signed-in user and answers [`PersonLookup::CannotTell`]
     /// for others).
     fn person(&self, id: Uuid) -> Result<PersonLookup, ViewError>;
+    /// A county policy this deployment has run under, by its
+    /// [`crate::policy::Policy::version`] (the server keeps each; a phone's view
+    /// answers `None`): work made under it is judged by it where a later policy
+    /// removed a code.
+    fn earlier_policy(&self, _version: &str) -> Result<Option<crate::policy::Policy>, ViewError> {
+        Ok(None)
+    }
+    /// The size of case-number block `block` of `year` when it was reserved,
+    /// where the view knows it (`None` for a block reserved before sizes were
+    /// kept: [`crate::disputes::MAX_CASE_BLOCK_SIZE`] bounds its numbers).
+    fn case_block_size(&self, _year: i32, _block: u32) -> Result<Option<u32>, ViewError> {
+        Ok(None)
+    }
 }
 
 /// What to do with an operation.
@@ -188,9 +201,10 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
                 None => None,
             })
         }
-        Record::Visit(v) => match v.group_id {
-            Some(g) => unit_scope(view, g),
-            None => match view.get(EntityKind::Household, v.household_id)? {
+        Record::Visit(v) => match (v.group_id, &v.body) {
+            (Some(g), _) => unit_scope(view, g),
+            (None, Some(b)) => unit_scope(view, b.unit_id),
+            (None, None) => match view.get(EntityKind::Household, v.household_id)? {
                 Some(Record::Household(h)) => unit_scope(view, h.group_id),
                 _ => Ok(None),
             },

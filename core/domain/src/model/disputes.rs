@@ -151,6 +151,19 @@ pub struct Dispute {
     /// Who the case's subsidy is owed to, once resolved (kept by the server).
     #[serde(default)]
     pub payees: Vec<Uuid>,
+    /// The county policy's version ([`Policy::version`]). In a `report_dispute`
+    /// op: the one the phone checked the report against (a kind it has since lost
+    /// is still accepted if that version, kept by the server, had it). On the
+    /// record: the one in force when the server registered it. Empty on disputes
+    /// registered before versions were recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub policy_version: String,
+    /// The deadlines in force when the server registered it (kept by the server):
+    /// its deadlines count by these whatever the policy says later, so a deadline
+    /// change does not re-date past months. Absent on disputes registered before
+    /// they were recorded, which follow the policy in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<crate::policy::DeadlinePolicy>,
     /// The earliest the deadline may fall after a re-grading shortened it (kept
     /// by the server; cleared when the dispute changes level). See
     /// [`Dispute::deadline`] and ADR 0026.
@@ -160,10 +173,11 @@ pub struct Dispute {
 
 impl Dispute {
     /// When its current level's time runs out: the grade's deadline counted from
-    /// `level_since` ([`crate::model::ladder::deadline`]), never earlier than the
-    /// floor a re-grading left ([`regraded_deadline_floor`]).
+    /// `level_since` by the deadlines it was registered under
+    /// ([`Dispute::deadline_policy`]), never earlier than the floor a re-grading
+    /// left ([`regraded_deadline_floor`]).
     pub fn deadline(&self, policy: &Policy) -> DateTime<Utc> {
-        let by_grade = crate::model::ladder::deadline(self.grade, self.level_since, policy);
+        let by_grade = crate::model::ladder::deadline_in(self.grade, self.level_since, self.deadline_policy(policy));
         match self.deadline_floor {
             Some(floor) if floor > by_grade => floor,
             _ => by_grade,
@@ -184,7 +198,7 @@ pub fn regraded_deadline_floor(
     policy: &Policy,
 ) -> Option<DateTime<Utc>> {
     let before = d.deadline(policy);
-    let by_grade = crate::model::ladder::deadline(new_grade, d.level_since, policy);
+    let by_grade = crate::model::ladder::deadline_in(new_grade, d.level_since, d.deadline_policy(policy));
     if by_grade >= before {
         return None;
     }
@@ -468,11 +482,37 @@ pub fn check_year(field: &str, at: DateTime<Utc>) -> Result<(), Rejection> {
 }
 
 impl Dispute {
+    /// The deadlines it counts by: those it was registered under, else the
+    /// policy's.
+    pub fn deadline_policy<'a>(&'a self, policy: &'a Policy) -> &'a crate::policy::DeadlinePolicy {
+        self.deadlines.as_ref().unwrap_or(&policy.deadlines)
+    }
+
+    /// Where `now` stands against its deadline, by [`Dispute::deadline_policy`].
+    pub fn deadline_state(&self, now: DateTime<Utc>, policy: &Policy) -> crate::model::ladder::DeadlineState {
+        crate::model::ladder::deadline_state_in(self.deadline(policy), now, self.deadline_policy(policy))
+    }
+
     /// Checks the reporter's fields against policy (phone and server).
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        if !policy.disputes.kinds.iter().any(|k| k.code == self.kind) {
+        self.validate_under(policy, None)
+    }
+
+    /// [`Dispute::validate`], the kind also accepted if `earlier` (the policy the
+    /// report was made under, when it differs from the one in force) has it: a
+    /// kind the county removed does not refuse reports made before the change.
+    pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
+        let has_kind = |p: &Policy| p.disputes.kinds.iter().any(|k| k.code == self.kind);
+        if !has_kind(policy) && !earlier.is_some_and(has_kind) {
             return Err(Rejection::new(RejectionCode::InvalidField, "kind: not one of the county's dispute kinds"));
         }
+        self.validate_fields()
+    }
+
+    /// The checks that need no policy (texts, parties, date, case number's form);
+    /// the kind is checked by [`Dispute::validate_under`] once the policy the
+    /// report was made under is known.
+    pub fn validate_fields(&self) -> Result<(), Rejection> {
         check_text("summary", &self.summary, 1, 4000)?;
         check_text("analysis.cause", &self.analysis.cause, 0, 2000)?;
         check_text("analysis.consequences", &self.analysis.consequences, 0, 2000)?;
@@ -571,6 +611,11 @@ impl JudicialConfirmation {
     }
 }
 
+/// The largest case-number block a policy may set (`disputes.case_block_size`):
+/// an index has three digits. A block reserved before block sizes were kept
+/// accepts indexes below this.
+pub const MAX_CASE_BLOCK_SIZE: u32 = 1000;
+
 /// How much of one reserved case-number block has been used: the server counts a
 /// number as used when a `report_dispute` citing it is accepted (each number is
 /// claimed once; later updates of the same dispute do not count again).
@@ -584,12 +629,15 @@ impl JudicialConfirmation {
 pub struct CaseBlockUse {
     /// Numbers of the block used by accepted disputes.
     pub used: u32,
+    /// The block's size when it was reserved (`None` for a block reserved before
+    /// sizes were kept: the policy's size then counts).
+    pub size: Option<u32>,
 }
 
 impl CaseBlockUse {
-    /// Whether the block still has unused numbers (under the policy's block size).
+    /// Whether the block still has unused numbers (of its own size).
     pub fn outstanding(self, policy: &Policy) -> bool {
-        self.used < policy.disputes.case_block_size
+        self.used < self.size.unwrap_or(policy.disputes.case_block_size)
     }
 }
 

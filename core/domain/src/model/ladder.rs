@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::policy::Policy;
+use crate::policy::{DeadlinePolicy, Policy};
 
 pub use crate::model::level::Level;
 
@@ -62,7 +62,11 @@ pub enum DeadlineState {
 
 /// The deadline of a dispute of `grade` that entered its current level at `since`.
 pub fn deadline(grade: Grade, since: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
-    let d = &policy.deadlines;
+    deadline_in(grade, since, &policy.deadlines)
+}
+
+/// [`deadline`] by a given set of deadlines (a dispute's own: [`crate::disputes::Dispute::deadline`]).
+pub fn deadline_in(grade: Grade, since: DateTime<Utc>, d: &DeadlinePolicy) -> DateTime<Utc> {
     let days = match grade {
         Grade::General => d.general_days,
         Grade::Larger => d.larger_days,
@@ -73,9 +77,14 @@ pub fn deadline(grade: Grade, since: DateTime<Utc>, policy: &Policy) -> DateTime
 
 /// Where `now` stands against a deadline (same on phone and server).
 pub fn deadline_state(deadline: DateTime<Utc>, now: DateTime<Utc>, policy: &Policy) -> DeadlineState {
+    deadline_state_in(deadline, now, &policy.deadlines)
+}
+
+/// [`deadline_state`] by a given set of deadlines.
+pub fn deadline_state_in(deadline: DateTime<Utc>, now: DateTime<Utc>, d: &DeadlinePolicy) -> DeadlineState {
     if now >= deadline {
         DeadlineState::Overdue
-    } else if deadline - now <= Duration::days(policy.deadlines.warn_days_before as i64) {
+    } else if deadline - now <= Duration::days(d.warn_days_before as i64) {
         DeadlineState::Approaching
     } else {
         DeadlineState::Ok

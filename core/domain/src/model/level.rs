@@ -14,7 +14,7 @@ pub enum Level {
     Group,
     /// 村: complex, land and inter-group disputes.
     Village,
-    /// 司法所: difficult disputes (injury, damage, labour, large sums).
+    /// 司法所: difficult disputes (injury, damage, labour services, large sums).
     JudicialOffice,
     /// 镇综合调委会: major, historical and mass disputes.
     Town,

@@ -18,3 +18,4 @@ pub mod subsidy;
 pub mod text;
 pub mod time;
 pub mod village_law;
+pub mod visit_target;

@@ -16,6 +16,7 @@ use crate::wire::rejection::{Rejection, RejectionCode};
 
 pub use crate::model::entity::EntityKind;
 pub use crate::model::text::is_sha256_hex;
+pub use crate::model::visit_target::{SocialBody, SocialBodyKind, VisitTarget};
 
 /// A household (户), belonging to one group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,13 +77,15 @@ pub struct Lead {
     pub summary: String,
 }
 
-/// A door-to-door visit (走访) logged by a group leader.
+/// A visit (走访) logged by a group leader or another mediator: to a household
+/// (挨家入户) or to another social body ([`SocialBody`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Visit {
     /// Stable id, UUIDv7 made on the device.
     pub id: Uuid,
-    /// The household visited.
+    /// The household visited; nil when the visit went to a [`SocialBody`].
+    #[serde(default)]
     pub household_id: Uuid,
     /// The user who visited (set from the operation's author by the server).
     #[serde(default)]
@@ -100,9 +103,14 @@ pub struct Visit {
     /// Leads found on this visit.
     #[serde(default)]
     pub leads: Vec<Lead>,
-    /// The group the household belongs to (set by the server when applied).
+    /// The group the household belongs to, or the unit where the visited body
+    /// stands (set by the server when applied).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<Uuid>,
+    /// The social body visited instead of a household (a cooperative, a school,
+    /// a field...); absent for a household visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<SocialBody>,
 }
 
 impl Visit {
@@ -139,10 +147,18 @@ impl Visit {
         if !(2000..=2100).contains(&year) {
             return Err(Rejection::new(RejectionCode::InvalidField, "visited_at: out of range"));
         }
-        if self.id.is_nil() || self.household_id.is_nil() {
+        if self.id.is_nil() {
             return Err(Rejection::new(RejectionCode::InvalidField, "id: must not be nil"));
         }
-        Ok(())
+        crate::model::visit_target::check_target(self.household_id, self.body.as_ref())
+    }
+
+    /// Whom it went to: its household, or the social body it names.
+    pub fn target(&self) -> VisitTarget<'_> {
+        match &self.body {
+            Some(b) => VisitTarget::Body(b),
+            None => VisitTarget::Household(self.household_id),
+        }
     }
 }
 
@@ -378,6 +394,7 @@ mod tests {
             location: None,
             leads: vec![],
             group_id: None,
+            body: None,
         }
     }
 

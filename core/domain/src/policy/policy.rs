@@ -142,7 +142,7 @@ impl Default for DisputePolicy {
             ("wage_arrears", "讨薪", "wage arrears", JudicialOffice),
             ("personal_injury", "人身损害", "personal injury", JudicialOffice),
             ("property_damage", "财产损害", "property damage", JudicialOffice),
-            ("labour", "劳动争议", "labour", JudicialOffice),
+            ("labour", "劳务纠纷", "labour service", JudicialOffice),
             ("historical", "历史遗留", "historical", Town),
             ("mass", "群体性纠纷", "mass", Town),
         ]
@@ -382,7 +382,8 @@ pub struct AuthPolicy {
 }
 
 /// Deadlines by dispute grade, in days.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DeadlinePolicy {
     /// 一般
@@ -603,6 +604,17 @@ impl Policy {
     /// The policy as TOML (e.g. to write a template).
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The policy's version: the first 16 hex digits of the SHA-256 of its JSON
+    /// (as `GET /v1/policy` serves it), so two policies with the same values have
+    /// the same version whatever the file's layout. A dispute records the version
+    /// it was registered under, and the server keeps every version it has run
+    /// under, so work done offline under an older one is judged by it.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&json).iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 }
 

@@ -72,7 +72,9 @@ impl Policy {
         if self.photos.max_bytes == 0 || self.photos.upload_expiry_hours == 0 {
             return bad("photos.max_bytes and photos.upload_expiry_hours must be at least 1");
         }
-        if self.disputes.kinds.is_empty() || self.disputes.case_block_size == 0 || self.disputes.case_block_size > 1000
+        if self.disputes.kinds.is_empty()
+            || self.disputes.case_block_size == 0
+            || self.disputes.case_block_size > crate::model::disputes::MAX_CASE_BLOCK_SIZE
         {
             return bad("disputes: at least one kind, case_block_size 1 to 1000");
         }

@@ -58,3 +58,14 @@ fn default_roundtrips_through_toml() {
     let p = Policy::default();
     assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
 }
+
+#[test]
+fn the_labour_kind_is_the_articles_labour_service_dispute() {
+    // 劳务纠纷 (a civil labour-service dispute) in the county's own words, not
+    // 劳动争议 (an employment dispute, which goes to labour arbitration); the code stays.
+    let p = Policy::default();
+    let labour = p.disputes.kinds.iter().find(|k| k.code == "labour").expect("the labour kind");
+    assert_eq!(labour.label_zh, "劳务纠纷");
+    assert_eq!(labour.label_en, "labour service");
+    assert_eq!(labour.usual_level, crate::model::level::Level::JudicialOffice);
+}

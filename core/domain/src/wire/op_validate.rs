@@ -30,7 +30,7 @@ impl Op {
         match self {
             Op::RecordVisit(v) => v.validate(policy),
             Op::AttachPhoto(a) => a.validate(policy),
-            Op::ReportDispute(d) => d.validate(policy),
+            Op::ReportDispute(d) => d.validate_fields(),
             Op::RequestEscalation(e) => e.validate(),
             Op::DecideEscalation(d) => d.validate(policy),
             Op::RecordSession(m) => m.validate(),

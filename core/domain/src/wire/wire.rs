@@ -553,6 +553,7 @@ mod tests {
                 location: None,
                 leads: vec![],
                 group_id: None,
+                body: None,
             }),
             seen: None,
         };

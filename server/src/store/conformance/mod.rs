@@ -101,6 +101,7 @@ pub fn visit_op(author: Uuid, household: Uuid) -> OpEnvelope {
             location: None,
             leads: vec![],
             group_id: None,
+            body: None,
         }),
         seen: None,
     }

@@ -14,16 +14,44 @@ use crate::store::{Store, StoreError, StoreResult};
 /// Set once the lead → visit index covers every stored visit.
 const LEADS_INDEXED: &[u8] = b"leads_indexed";
 
-/// A case block's value: its owner, then (once a number of it was used) the count
-/// of its numbers claimed by accepted disputes, u32 big-endian.
-pub(super) fn block_value(v: &[u8]) -> Result<(Uuid, u32), ViewError> {
+/// A case block as stored: its owner, the count of its numbers claimed by
+/// accepted disputes, and its size when reserved (`None` for blocks reserved
+/// before sizes were kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BlockValue {
+    pub(super) owner: Uuid,
+    pub(super) used: u32,
+    pub(super) size: Option<u32>,
+}
+
+impl BlockValue {
+    /// The stored bytes: owner (16), used (u32 big-endian), size (u32 big-endian).
+    pub(super) fn encode(&self) -> Vec<u8> {
+        let mut v = self.owner.as_bytes().to_vec();
+        v.extend_from_slice(&self.used.to_be_bytes());
+        if let Some(size) = self.size {
+            v.extend_from_slice(&size.to_be_bytes());
+        }
+        v
+    }
+}
+
+/// Reads a case block's value: the owner, then (once a number of it was used, or
+/// when its size was kept) the used count, then (blocks reserved since sizes are
+/// kept) the size, each u32 big-endian.
+pub(super) fn block_value(v: &[u8]) -> Result<BlockValue, ViewError> {
     let bad = || ViewError("bad case-block value".into());
     let owner = Uuid::from_slice(v.get(..16).ok_or_else(bad)?).map_err(|_| bad())?;
-    let used = match v.get(16..) {
-        None | Some([]) => 0,
-        Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| bad())?),
+    let word = |at: usize| -> Result<Option<u32>, ViewError> {
+        match v.get(at..(at + 4).min(v.len())) {
+            None | Some([]) => Ok(None),
+            Some(b) => Ok(Some(u32::from_be_bytes(b.try_into().map_err(|_| bad())?))),
+        }
     };
-    Ok((owner, used))
+    if v.len() > 24 {
+        return Err(bad());
+    }
+    Ok(BlockValue { owner, used: word(16)?.unwrap_or(0), size: word(20)? })
 }
 
 /// Key of a case block: year then block number, big-endian.
@@ -44,8 +72,8 @@ impl SledStore {
         let mut outstanding = 0;
         for kv in self.case_blocks.scan_prefix(year.to_be_bytes()) {
             let (_, v) = kv.map_err(backend)?;
-            let (held_by, used) = block_value(&v).map_err(|e| StoreError::Corrupt(e.0))?;
-            if held_by == owner && (CaseBlockUse { used }).outstanding(policy) {
+            let b = block_value(&v).map_err(|e| StoreError::Corrupt(e.0))?;
+            if b.owner == owner && (CaseBlockUse { used: b.used, size: b.size }).outstanding(policy) {
                 outstanding += 1;
             }
         }
@@ -61,7 +89,8 @@ impl SledStore {
                 None => 1,
             };
             meta.insert(counter.as_bytes(), &next.to_be_bytes())?;
-            blocks.insert(&block_key(year, next), owner.as_bytes())?;
+            let value = BlockValue { owner, used: 0, size: Some(policy.disputes.case_block_size) };
+            blocks.insert(&block_key(year, next), value.encode())?;
             Ok(next)
         });
         let block = res.map_err(|e| match e {
@@ -86,5 +115,26 @@ impl SledStore {
             self.meta.insert(LEADS_INDEXED, &[1]).map_err(backend)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_values_of_every_age_read_back() {
+        let owner = Uuid::now_v7();
+        // reserved before use counts, before sizes, and today
+        assert_eq!(block_value(owner.as_bytes()).unwrap(), BlockValue { owner, used: 0, size: None });
+        let mut used = owner.as_bytes().to_vec();
+        used.extend_from_slice(&7u32.to_be_bytes());
+        assert_eq!(block_value(&used).unwrap(), BlockValue { owner, used: 7, size: None });
+        let today = BlockValue { owner, used: 3, size: Some(100) };
+        assert_eq!(block_value(&today.encode()).unwrap(), today);
+        assert_eq!(block_value(&BlockValue { size: None, ..today }.encode()).unwrap().size, None);
+        for bad in [&owner.as_bytes()[..10], &used[..18], &[used.clone(), vec![0; 2]].concat()[..], &[0u8; 30][..]] {
+            assert!(block_value(bad).is_err(), "{}", bad.len());
+        }
     }
 }

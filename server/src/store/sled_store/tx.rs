@@ -60,7 +60,19 @@ impl StateView for SledTx<'_> {
     }
     fn case_block_owner(&self, year: i32, block: u32) -> Result<Option<Uuid>, ViewError> {
         match self.io(self.case_blocks.get(block_key(year, block)))? {
-            Some(v) => block_value(&v).map(|(owner, _)| Some(owner)),
+            Some(v) => block_value(&v).map(|b| Some(b.owner)),
+            None => Ok(None),
+        }
+    }
+    fn case_block_size(&self, year: i32, block: u32) -> Result<Option<u32>, ViewError> {
+        match self.io(self.case_blocks.get(block_key(year, block)))? {
+            Some(v) => block_value(&v).map(|b| b.size),
+            None => Ok(None),
+        }
+    }
+    fn earlier_policy(&self, version: &str) -> Result<Option<fengqiao_domain::policy::Policy>, ViewError> {
+        match self.io(self.meta.get(super::policy_key(version)))? {
+            Some(v) => vdec(&v).map(Some),
             None => Ok(None),
         }
     }
@@ -129,9 +141,8 @@ impl WriteTx for SledTx<'_> {
         };
         let key = block_key(case.year, case.block);
         if let Some(v) = self.io(self.case_blocks.get(key))? {
-            let (owner, used) = block_value(&v)?;
-            let mut value = owner.as_bytes().to_vec();
-            value.extend_from_slice(&used.saturating_add(1).to_be_bytes());
+            let b = block_value(&v)?;
+            let value = super::cases::BlockValue { used: b.used.saturating_add(1), ..b }.encode();
             self.io(self.case_blocks.insert(&key, value))?;
         }
         Ok(())

@@ -1,5 +1,6 @@
 // The visit screens' state: the list with pending flags, the new-visit form
-// (household picker, kind, notes, leads, photos taken with the camera) and a
+// (household picker, or a cooperative, school, field or other social body
+// visited instead; kind, notes, leads, photos taken with the camera) and a
 // visit's photos with their upload state.
 package org.fengqiao.app.state
 
@@ -12,6 +13,8 @@ import org.fengqiao.core.NewPhoto
 import org.fengqiao.core.NewVisit
 import org.fengqiao.core.PhotoStatus
 import org.fengqiao.core.PhotoUploadState
+import org.fengqiao.core.SocialBody
+import org.fengqiao.core.SocialBodyKind
 import org.fengqiao.core.Visit
 import org.fengqiao.core.VisitKind
 
@@ -22,8 +25,10 @@ const val VISIT_KIND = "visit"
 data class VisitRow(
     val id: String,
     val householdId: String,
-    /** The household's address, or its id when the household is not on this phone. */
+    /** The household's address (its id when the household is not on this phone), or the visited body's name. */
     val householdLabel: String,
+    /** The kind of social body visited instead of a household; null for a household visit. */
+    val bodyKind: SocialBodyKind? = null,
     val kind: VisitKind,
     val visitedAtMs: Long,
     val leadCount: Int,
@@ -54,7 +59,8 @@ class VisitListState(private val gateway: VisitsGateway, private val limit: UInt
                 VisitRow(
                     id = v.id,
                     householdId = v.householdId,
-                    householdLabel = homes[v.householdId]?.address ?: v.householdId,
+                    householdLabel = v.body?.name ?: homes[v.householdId]?.address ?: v.householdId,
+                    bodyKind = v.body?.kind,
                     kind = v.kind,
                     visitedAtMs = v.visitedAtMs,
                     leadCount = v.leads.size,
@@ -73,6 +79,11 @@ data class CapturedPhoto(val path: String, val contentType: String = "image/jpeg
 data class NewVisitUi(
     val households: List<Household> = emptyList(),
     val householdId: String? = null,
+    /** Set when the visit goes to a social body (合作社、学校、田间…) instead of a household. */
+    val bodyKind: SocialBodyKind? = null,
+    val bodyName: String = "",
+    /** The group or village where the body stands; by default the group of the user's households. */
+    val bodyUnitId: String? = null,
     val kind: VisitKind = VisitKind.ROUTINE,
     val notes: String = "",
     val leadDraft: String = "",
@@ -86,6 +97,8 @@ data class NewVisitUi(
     val photoErrors: List<UiError> = emptyList(),
 ) {
     val household: Household? get() = households.firstOrNull { it.id == householdId }
+    /** Whether the visit goes to a social body rather than a household. */
+    val toBody: Boolean get() = bodyKind != null
     /** The leads the visit will carry: the list plus a typed, not yet added one. */
     val allLeads: List<String> get() = (leads + leadDraft).map { it.trim() }.filter { it.isNotEmpty() }
 }
@@ -103,7 +116,15 @@ class NewVisitState(private val gateway: VisitsGateway) {
         }
     }
 
-    fun selectHousehold(id: String) = _ui.update { it.copy(householdId = id, error = null) }
+    fun selectHousehold(id: String) = _ui.update { it.copy(householdId = id, bodyKind = null, error = null) }
+
+    /** The visit goes to a social body of this kind, standing in the user's group unless another unit is chosen. */
+    fun selectBody(kind: SocialBodyKind) = _ui.update { ui ->
+        val unit = ui.bodyUnitId ?: ui.households.map { it.groupId }.distinct().singleOrNull()
+        ui.copy(bodyKind = kind, bodyUnitId = unit, error = null)
+    }
+    fun setBodyName(text: String) = _ui.update { it.copy(bodyName = text, error = null) }
+    fun selectBodyUnit(unitId: String) = _ui.update { it.copy(bodyUnitId = unitId, error = null) }
     fun selectKind(kind: VisitKind) = _ui.update { it.copy(kind = kind, error = null) }
     fun setNotes(text: String) = _ui.update { it.copy(notes = text) }
     fun setLeadDraft(text: String) = _ui.update { it.copy(leadDraft = text) }
@@ -120,7 +141,7 @@ class NewVisitState(private val gateway: VisitsGateway) {
 
     /** The screen's own checks; the core checks the rest with the server's rules. */
     fun validate(ui: NewVisitUi = _ui.value): UiError? = when {
-        ui.householdId == null -> UiError.local(LocalCodes.HOUSEHOLD_REQUIRED)
+        !ui.toBody && ui.householdId == null -> UiError.local(LocalCodes.HOUSEHOLD_REQUIRED)
         ui.kind == VisitKind.LEAD_FOUND && ui.allLeads.isEmpty() -> UiError.local(LocalCodes.LEAD_REQUIRED)
         else -> null
     }
@@ -136,7 +157,14 @@ class NewVisitState(private val gateway: VisitsGateway) {
         _ui.update { it.copy(saving = true, error = null) }
         val visit = attempt {
             gateway.recordVisit(
-                NewVisit(householdId = ui.householdId!!, kind = ui.kind, notes = ui.notes.trim(), leads = ui.allLeads),
+                NewVisit(
+                    householdId = if (ui.toBody) "" else ui.householdId!!,
+                    kind = ui.kind,
+                    // the core checks the body's name and unit, with the rule's own message
+                    body = ui.bodyKind?.let { SocialBody(it, ui.bodyName.trim(), ui.bodyUnitId ?: "") },
+                    notes = ui.notes.trim(),
+                    leads = ui.allLeads,
+                ),
             )
         }
         val saved = visit.getOrNull()
