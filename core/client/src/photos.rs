@@ -140,7 +140,7 @@ impl FieldClient {
     /// domain's rule on the phone's view ([`crate::ops`]: the record is here and
     /// within the user's units, and the user may write it), copies the file into the phone's photo folder
     /// (hashing while copying; the same bytes are kept once), then saves the
-    /// attachment, its operation and the upload-queue entry in one transaction.
+    /// attachment, its operation and the upload-queue entry, all or nothing.
     /// Durable when it returns. Out of space: [`ClientError::StorageFull`], and
     /// nothing written.
     pub fn attach_photo(&self, photo: NewPhoto) -> Result<Attachment, ClientError> {

@@ -52,7 +52,7 @@ pub struct VisitItem {
 
 impl FieldClient {
     /// Records a visit offline: checked by the domain's rules (see the
-    /// module), saved with its outbox op in one transaction, durable when this
+    /// module), saved with its outbox op all or nothing, durable when this
     /// returns. The visit carries its household's group, or the unit where the
     /// social body it went to stands.
     pub fn record_visit(&self, new_visit: NewVisit) -> Result<Visit, ClientError> {

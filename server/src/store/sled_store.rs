@@ -516,7 +516,7 @@ impl Store for SledStore {
         self.photo_holders.insert(holder_key(&photo.sha256, upload.owner), &[]).map_err(backend)?;
         let done = UploadRecord { completed: true, ..upload.clone() };
         self.uploads.insert(done.id.as_bytes(), enc(&done)?).map_err(backend)?;
-        // One flush for all three (the photo's record is written first, as before).
+        // One flush for all three (the photo's record is written first).
         self.durable()
     }
 

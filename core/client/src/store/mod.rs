@@ -5,7 +5,7 @@
 //! on the phone, [`MemoryClientStore`] in tests and previews); `conformance`
 //! and `conformance_cases` hold the checks both must pass (compiled for tests
 //! and with the `testing` feature only). Every write that returns `Ok` is durable
-//! (the sled backend flushes before returning) and every multi-key write is
+//! (the sled backend syncs its outbox journal, or flushes, before returning) and every multi-key write is
 //! all-or-nothing across a crash: one transaction, or for the sled backend's
 //! enqueue, ordered inserts that the next open completes from the outbox
 //! journal (ADR 0017).
@@ -406,7 +406,7 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     fn device_id(&self) -> StoreResult<Uuid>;
 
     /// Saves a record made on this phone as pending on `op` and appends `op` to
-    /// the outbox, in one transaction. Returns the op's enqueue sequence.
+    /// the outbox, all or nothing. Returns the op's enqueue sequence.
     /// Fails with [`StoreError::DuplicateOp`] (changing nothing) if the op id is
     /// already queued or quarantined.
     fn enqueue(&self, record: &Record, op: &OpEnvelope, at: DateTime<Utc>) -> StoreResult<u64>;
@@ -465,7 +465,7 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
 
     /// [`enqueue`](Self::enqueue) for an attach-photo op, which also adds the
     /// photo to the upload queue (or merges into its entry, see
-    /// [`PhotoUpload::merge_new_attach`]), all in one transaction. The server's
+    /// [`PhotoUpload::merge_new_attach`]), all or nothing. The server's
     /// `applied`/`duplicate` answer to the op ([`complete_op`](Self::complete_op))
     /// marks the entry `confirmed`; discarding the quarantined op drops an
     /// unconfirmed entry.

@@ -1,5 +1,5 @@
 //! The push half of a sync, pipelined (ADR 0018). One request is in flight
-//! at a time, oldest ops first, as before; while it is on its way the phone
+//! at a time, oldest ops first; while it is on its way the phone
 //! records the answers to the batch before it (one transaction and one flush)
 //! and reads and encodes the batch after it, on a blocking thread. So the
 //! phone's disk work overlaps the server's instead of adding to it.

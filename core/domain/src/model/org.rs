@@ -152,9 +152,9 @@ pub struct OrgUnit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<UnitKind>,
     /// For a town: the judicial offices serving it (units of level
-    /// [`UnitLevel::JudicialOffice`]); a disputes's third ladder level goes to one of
+    /// [`UnitLevel::JudicialOffice`]); a dispute's third ladder level goes to one of
     /// them. Empty: no office unit serves the town, and the town's own unit stands
-    /// for its office (as before offices were units). Empty for other levels.
+    /// for its office. Empty for other levels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offices: Vec<Uuid>,
 }
