@@ -94,7 +94,9 @@ async fn fixture_month_matches_hand_computed_numbers_at_every_level() {
     let (e2, body) = escalation_body(d2, "village");
     f.apply("leader.t1v1g1", at(5, 6), "request_escalation", body);
     f.apply("firstsec.t1v1", at(5, 7), "decide_escalation", json!({"escalation_id": e2, "approve": true}));
-    f.close("firstsec.t1v1", d2, "resolved", at(5, 10));
+    // closed by the village secretary, a paid mediator (a first secretary is credited but
+    // unpaid by the county's default `subsidy.paid_roles`)
+    f.close("secretary.t1v1", d2, "resolved", at(5, 10));
     // May, 前进村: D3 land (larger) escalation refused, still open and overdue (due 5-23);
     // D4 family (general) from 5-28, open, not yet due (6-04).
     let d3 = f.report("leader.t1v2g1", "T01V02", "land", "larger", "group", at(5, 8));
