@@ -120,7 +120,7 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state.clone());
-    let sweeper = spawn_sweeper(state.clone(), SWEEP_EVERY);
+    let sweeper = spawn_sweeper(state.uploads(), SWEEP_EVERY);
     let disk = state.disk.clone();
     let disk_ticker = tokio::spawn(async move {
         let mut tick = tokio::time::interval(crate::disk::CHECK_EVERY);

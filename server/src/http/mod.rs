@@ -54,6 +54,18 @@ pub struct AppState {
     pub disk: Arc<crate::disk::DiskWatch>,
 }
 
+impl AppState {
+    /// What the life of a photo upload works on ([`crate::tus::upload`]).
+    pub fn uploads(&self) -> crate::tus::upload::Uploads {
+        crate::tus::upload::Uploads {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            busy: self.busy.clone(),
+            policy: self.policy.clone(),
+        }
+    }
+}
+
 /// How long one request may take before it is answered 408, unless the policy
 /// says otherwise (`[sync] request_timeout_secs`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

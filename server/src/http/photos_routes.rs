@@ -112,7 +112,7 @@ pub async fn create(State(st): State<AppState>, Authed(caller): Authed, headers:
         .map(|(_, v)| v.trim().to_ascii_lowercase())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(|| ApiError::bad_request("sha256_required", "Upload-Metadata must carry sha256 (64 hex digits)"))?;
-    let upload = upload::create(&st, caller.user.id, length, sha256).await?;
+    let upload = upload::create(&st.uploads(), caller.user.id, length, sha256).await?;
     let mut h = HeaderMap::new();
     h.insert(header::LOCATION, hv(&format!("/v1/photos/uploads/{}", upload.id)));
     h.insert(UPLOAD_EXPIRES.clone(), http_date(upload.expires_at));
@@ -133,7 +133,7 @@ pub async fn head(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     require_tus(&headers)?;
-    let at = upload::offset(&st, caller.user.id, id).await?;
+    let at = upload::offset(&st.uploads(), caller.user.id, id).await?;
     let mut h = progress_headers(&at);
     h.insert(UPLOAD_LENGTH.clone(), hv(&at.length.to_string()));
     h.insert(header::CACHE_CONTROL, hv("no-store"));
@@ -158,7 +158,7 @@ pub async fn patch(
     body: Body,
 ) -> ApiResult<Response> {
     let chunk = patch_headers(&headers)?;
-    let at = upload::append(&st, caller.user.id, id, chunk, body.into_data_stream()).await?;
+    let at = upload::append(&st.uploads(), caller.user.id, id, chunk, body.into_data_stream()).await?;
     Ok((StatusCode::NO_CONTENT, progress_headers(&at)).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! The dishonesty list (失信名单) of a village or town: households with an
 //! unrestored violation under rules reviewed as lawful whose item puts them on
 //! the list, once its correction period is over
-//! ([`fengqiao_domain::village_law::on_dishonesty_list`]). Read by the village's
+//! ([`fengqiao_domain::prevent::on_dishonesty_list`]). Read by the village's
 //! cadres for their village and by the town's staff for their town.
 
 use std::collections::HashMap;
@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use fengqiao_domain::org::{covers, Role, UnitLevel};
+use fengqiao_domain::prevent::on_dishonesty_list;
 use fengqiao_domain::prevent::NegativeItem;
-use fengqiao_domain::village_law::on_dishonesty_list;
 use fengqiao_domain::{EntityKind, OrgUnit, Record, RoleGrant};
 use serde::Serialize;
 use uuid::Uuid;

@@ -4,7 +4,10 @@
 //! SHA-256 and kept only if it matches, expired uploads swept. The HTTP
 //! handlers (`crate::http::photos_routes`) parse the headers and answer.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
+use fengqiao_domain::policy::Policy;
 use futures_util::Stream;
 use sha2::Digest;
 use uuid::Uuid;
@@ -12,11 +15,26 @@ use uuid::Uuid;
 use axum::http::StatusCode;
 use bytes::Bytes;
 
-use super::busy::BusyGuard;
+use super::blobs::BlobStore;
+use super::busy::{Busy, BusyGuard};
 use super::ingest::{ingest, Chunk, Refusal, Target, Verdict};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::AppState;
-use crate::store::{PhotoRecord, UploadRecord};
+use crate::store::{PhotoRecord, Store, UploadRecord};
+
+/// What the life of an upload works on: the store, the blob store, the uploads
+/// being written and the county's policy. The HTTP handlers build it from the
+/// server's state.
+#[derive(Clone)]
+pub struct Uploads {
+    /// The store (upload and photo records).
+    pub store: Arc<dyn Store>,
+    /// Photo bytes.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Uploads being written.
+    pub busy: Arc<Busy>,
+    /// The county's policy (the upload expiry).
+    pub policy: Arc<Policy>,
+}
 
 /// Where an upload stands after a request: the bytes held, of how many, and
 /// until when the upload lives.
@@ -37,7 +55,7 @@ impl Progress {
 
 /// Creates an upload of `length` bytes declared to hash to `sha256` (lowercase
 /// hex), owned by `owner`, with its empty partial file.
-pub async fn create(st: &AppState, owner: Uuid, length: u64, sha256: String) -> ApiResult<UploadRecord> {
+pub async fn create(st: &Uploads, owner: Uuid, length: u64, sha256: String) -> ApiResult<UploadRecord> {
     let now = Utc::now();
     let upload = UploadRecord {
         id: Uuid::now_v7(),
@@ -57,7 +75,7 @@ pub async fn create(st: &AppState, owner: Uuid, length: u64, sha256: String) -> 
 }
 
 /// The caller's live upload, or 404 (someone else's uploads do not exist for them).
-async fn own_upload(st: &AppState, caller: Uuid, id: Uuid) -> ApiResult<UploadRecord> {
+async fn own_upload(st: &Uploads, caller: Uuid, id: Uuid) -> ApiResult<UploadRecord> {
     let store = st.store.clone();
     let up = tokio::task::spawn_blocking(move || store.upload(id)).await??;
     match up {
@@ -75,7 +93,7 @@ fn upload_busy() -> ApiError {
 /// upload was kept or discarded by another request meanwhile (its record,
 /// read again once no request holds it, tells which: 404 if discarded), or is
 /// being kept right now (423).
-async fn standing(st: &AppState, up: &UploadRecord) -> ApiResult<Option<u64>> {
+async fn standing(st: &Uploads, up: &UploadRecord) -> ApiResult<Option<u64>> {
     if up.completed {
         return Ok(None);
     }
@@ -91,7 +109,7 @@ async fn standing(st: &AppState, up: &UploadRecord) -> ApiResult<Option<u64>> {
 
 /// How much the server holds of the caller's upload `id` (the whole length
 /// once the photo is kept, until the upload expires).
-pub async fn offset(st: &AppState, caller: Uuid, id: Uuid) -> ApiResult<Progress> {
+pub async fn offset(st: &Uploads, caller: Uuid, id: Uuid) -> ApiResult<Progress> {
     let up = own_upload(st, caller, id).await?;
     let offset = match standing(st, &up).await? {
         None => up.length,
@@ -119,7 +137,7 @@ pub async fn offset(st: &AppState, caller: Uuid, id: Uuid) -> ApiResult<Progress
 /// upload held for this request alone (423 if another holds it), the chunk at
 /// the upload's offset (409), taken in and judged by [`ingest`] (a chunk not
 /// kept is cut back), and the photo verified and kept once complete.
-pub async fn append<S, E>(st: &AppState, caller: Uuid, id: Uuid, chunk: Chunk, body: S) -> ApiResult<Progress>
+pub async fn append<S, E>(st: &Uploads, caller: Uuid, id: Uuid, chunk: Chunk, body: S) -> ApiResult<Progress>
 where
     S: Stream<Item = Result<Bytes, E>>,
 {
@@ -204,7 +222,7 @@ fn append_to_complete(up: &UploadRecord, chunk: &Chunk) -> ApiResult<Progress> {
 /// [`finish`] in a task of its own that holds the upload: a client gone
 /// mid-answer (its request is dropped) does not cut the keeping short between
 /// the photo's file and its records.
-async fn keep(st: &AppState, up: &UploadRecord, guard: BusyGuard) -> ApiResult<()> {
+async fn keep(st: &Uploads, up: &UploadRecord, guard: BusyGuard) -> ApiResult<()> {
     let (st, up) = (st.clone(), up.clone());
     tokio::spawn(async move {
         let _held = guard;
@@ -214,7 +232,7 @@ async fn keep(st: &AppState, up: &UploadRecord, guard: BusyGuard) -> ApiResult<(
 }
 
 /// Verifies a complete upload against its declared hash and keeps it only if it matches.
-async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
+async fn finish(st: &Uploads, up: &UploadRecord) -> ApiResult<()> {
     let actual = match st.busy.forget(up.id) {
         Some((offset, h)) if offset == up.length => hex::encode(h.finalize()),
         _ => st.blobs.hash_partial(up.id).await.map_err(ApiError::internal)?,
@@ -240,7 +258,7 @@ async fn finish(st: &AppState, up: &UploadRecord) -> ApiResult<()> {
 }
 
 /// Removes expired incomplete uploads and their partial files. Returns how many.
-pub async fn sweep_expired(st: &AppState) -> anyhow::Result<usize> {
+pub async fn sweep_expired(st: &Uploads) -> anyhow::Result<usize> {
     let store = st.store.clone();
     let expired = tokio::task::spawn_blocking(move || store.expired_uploads(Utc::now())).await??;
     for up in &expired {
@@ -254,7 +272,7 @@ pub async fn sweep_expired(st: &AppState) -> anyhow::Result<usize> {
 }
 
 /// Runs [`sweep_expired`] every `every` until the returned handle is aborted.
-pub fn spawn_sweeper(st: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(st: Uploads, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

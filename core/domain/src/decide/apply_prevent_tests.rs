@@ -195,7 +195,7 @@ fn sanctions_apply_only_under_rules_reviewed_as_lawful() {
     assert_eq!(v.sanctions_withheld, Some(SanctionsWithheld::RulesUnreviewed));
     assert!(SanctionsWithheld::RulesUnreviewed.message_zh().contains("合法性审查"));
     assert_eq!(w.suspensions(), 0, "services are not suspended");
-    assert!(!crate::model::village_law::on_dishonesty_list(&v, w.now + Duration::days(30)));
+    assert!(!crate::model::prevent::on_dishonesty_list(&v, w.now + Duration::days(30)));
 
     assert_eq!(w.code(&secretary, rules(&["村集体分红"], Some(passed_vote(today)))), "applied");
     assert_eq!(w.code(&judicial, review(true)), "applied");
@@ -207,8 +207,8 @@ fn sanctions_apply_only_under_rules_reviewed_as_lawful() {
     assert_eq!(v2.sanctions_withheld, None);
     assert_eq!(v2.sanctions.len(), 2, "the rules' sanctions: {v2:?}");
     assert_eq!(w.suspensions(), 1);
-    assert!(crate::model::village_law::on_dishonesty_list(&v2, v2.sanctions_from));
-    assert!(!crate::model::village_law::on_dishonesty_list(&v2, v2.sanctions_from - Duration::seconds(1)));
+    assert!(crate::model::prevent::on_dishonesty_list(&v2, v2.sanctions_from));
+    assert!(!crate::model::prevent::on_dishonesty_list(&v2, v2.sanctions_from - Duration::seconds(1)));
 
     // the judicial office finds the rules unlawful: new violations carry nothing
     assert_eq!(w.code(&judicial, review(false)), "applied");

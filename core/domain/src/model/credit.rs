@@ -11,21 +11,12 @@
 //! credit in the statistics; its share is not paid. A single credited level gets
 //! the whole amount. The level shares always sum exactly to the case amount.
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use crate::model::disputes::LevelCredit;
 
 use crate::model::ladder::Level;
 use crate::model::subsidy::split;
-
-/// The mediators credited at one level of a dispute's ladder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LevelCredit {
-    /// The level.
-    pub level: Level,
-    /// Those credited in its sessions (in the order first credited).
-    pub mediators: Vec<Uuid>,
-}
 
 /// The credit of every level a dispute has been handled at: those it left
 /// (`earlier`, lowest first) then its current level (`current` credited), merged

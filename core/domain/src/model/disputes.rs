@@ -1,6 +1,7 @@
 //! Disputes (矛盾纠纷) and what happens to them: escalations, mediation sessions,
-//! agreements, follow-ups, judicial confirmation, closing, and the dispute flow
-//! table (流向表) the server appends to at every move.
+//! agreements, follow-ups, judicial confirmation and closing. The dispute flow
+//! table (流向表) is [`crate::model::flow`], case numbers
+//! [`crate::model::case_numbers`]; both are re-exported here.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,11 @@ use uuid::Uuid;
 use crate::model::ladder::{Grade, Level};
 use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
+
+pub use crate::model::case_numbers::{
+    case_prefix, may_reserve_case_block, CaseBlockUse, CaseNumber, MAX_CASE_BLOCK_SIZE,
+};
+pub use crate::model::flow::{FlowEntry, FlowKind};
 
 /// A party to a dispute (personal data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +153,7 @@ pub struct Dispute {
     /// The credit of the levels the dispute has left, lowest first (kept by the
     /// server): moving up keeps each level's credit (see [`crate::model::credit`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub earlier_credit: Vec<crate::model::credit::LevelCredit>,
+    pub earlier_credit: Vec<LevelCredit>,
     /// Who the case's subsidy is owed to, once resolved (kept by the server).
     #[serde(default)]
     pub payees: Vec<Uuid>,
@@ -204,6 +210,16 @@ pub fn regraded_deadline_floor(
     }
     let grace = now + Duration::days(i64::from(policy.deadlines.regrade_grace_days));
     Some(grace.min(before))
+}
+
+/// The mediators credited at one level of a dispute's ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LevelCredit {
+    /// The level.
+    pub level: Level,
+    /// Those credited in its sessions (in the order first credited).
+    pub mediators: Vec<Uuid>,
 }
 
 /// Why a dispute is asked to move up (屡调不成 and others).
@@ -390,64 +406,6 @@ pub struct JudicialConfirmation {
     pub author: Uuid,
 }
 
-/// What a flow-table entry registers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum FlowKind {
-    /// Reported (排查登记).
-    Reported,
-    /// Escalation asked for.
-    EscalationRequested,
-    /// Escalation approved: the level changed.
-    EscalationApproved,
-    /// Escalation refused: the level stays.
-    EscalationRefused,
-    /// A mediation session.
-    SessionRecorded,
-    /// An agreement.
-    AgreementRecorded,
-    /// A follow-up.
-    FollowUpRecorded,
-    /// Judicial confirmation applied or answered.
-    ConfirmationRecorded,
-    /// Closed.
-    Closed,
-    /// Re-graded or re-analysed while open (the note gives old → new and the reason).
-    Regraded,
-    /// The judicial office's case-file review: grade and difficulty confirmed or
-    /// corrected (the note gives the reviewed values and any correction's reason).
-    CaseReviewed,
-}
-
-/// One entry of the dispute flow table (矛盾纠纷排查化解流向表): server-authored,
-/// append-only, never edited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FlowEntry {
-    /// Stable id.
-    pub id: Uuid,
-    /// The dispute.
-    pub dispute_id: Uuid,
-    /// Its case number.
-    pub case_number: String,
-    /// Position in the dispute's flow, from 1.
-    pub step: u32,
-    /// What happened.
-    pub kind: FlowKind,
-    /// The level after this step.
-    pub level: Level,
-    /// The handling unit after this step.
-    pub handler_unit: Uuid,
-    /// Who did it.
-    pub actor: Uuid,
-    /// Server time.
-    pub at: DateTime<Utc>,
-    /// Comment, reason or result.
-    #[serde(default)]
-    pub note: String,
-}
-
 /// A text field: required (`min` 1: a visible character) or optional (`min` 0),
 /// at most `max` characters ([`crate::model::text::check`]).
 fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<(), Rejection> {
@@ -608,107 +566,5 @@ impl JudicialConfirmation {
             ));
         }
         Ok(())
-    }
-}
-
-/// The largest case-number block a policy may set (`disputes.case_block_size`):
-/// an index has three digits. A block reserved before block sizes were kept
-/// accepts indexes below this.
-pub const MAX_CASE_BLOCK_SIZE: u32 = 1000;
-
-/// How much of one reserved case-number block has been used: the server counts a
-/// number as used when a `report_dispute` citing it is accepted (each number is
-/// claimed once; later updates of the same dispute do not count again).
-///
-/// A block is *outstanding* while it has unused numbers. A user may hold at most
-/// `disputes.max_open_case_blocks` outstanding blocks of a year; a phone keeps
-/// one in use and one spare, so the cap only stops runaway reservations. Numbers
-/// are never handed back, so a block a phone lost stays outstanding: the cap is a
-/// per-year bound and the year's turn frees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CaseBlockUse {
-    /// Numbers of the block used by accepted disputes.
-    pub used: u32,
-    /// The block's size when it was reserved (`None` for a block reserved before
-    /// sizes were kept: the policy's size then counts).
-    pub size: Option<u32>,
-}
-
-impl CaseBlockUse {
-    /// Whether the block still has unused numbers (of its own size).
-    pub fn outstanding(self, policy: &Policy) -> bool {
-        self.used < self.size.unwrap_or(policy.disputes.case_block_size)
-    }
-}
-
-/// Whether a user holding `outstanding` outstanding blocks of a year may reserve
-/// another ([`CaseBlockUse`]).
-pub fn may_reserve_case_block(outstanding: usize, policy: &Policy) -> bool {
-    outstanding < policy.disputes.max_open_case_blocks as usize
-}
-
-/// A parsed case number: `{town code}{village code}-{year}-{block:04}-{index:03}`,
-/// e.g. `T01V02-2026-0007-013`. Blocks are reserved from the server per device, so
-/// phones number cases offline without collisions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseNumber {
-    /// Town and village codes of the origin, e.g. `T01V02`.
-    pub prefix: String,
-    /// Year of the block.
-    pub year: i32,
-    /// Block number (unique per year).
-    pub block: u32,
-    /// Index within the block, from 0.
-    pub index: u32,
-}
-
-/// The case-number prefix of a dispute arising in a unit: its town's code then its
-/// village's code (e.g. `T01V02`), from the unit's chain of units (any order).
-pub fn case_prefix(chain: &[crate::model::org::OrgUnit]) -> Option<String> {
-    use crate::model::org::UnitLevel;
-    let town = chain.iter().find(|u| u.level == UnitLevel::Town)?;
-    let village = chain.iter().find(|u| u.level == UnitLevel::Village)?;
-    Some(format!("{}{}", town.code, village.code))
-}
-
-impl CaseNumber {
-    /// Formats a case number.
-    pub fn format(&self) -> String {
-        format!("{}-{}-{:04}-{:03}", self.prefix, self.year, self.block, self.index)
-    }
-
-    /// Parses one; `None` if malformed.
-    pub fn parse(s: &str) -> Option<CaseNumber> {
-        let mut it = s.split('-');
-        let (prefix, year, block, index) = (it.next()?, it.next()?, it.next()?, it.next()?);
-        if it.next().is_some()
-            || prefix.is_empty()
-            || prefix.len() > 32
-            || !prefix.bytes().all(|b| b.is_ascii_alphanumeric())
-            || year.len() != 4
-        {
-            return None;
-        }
-        Some(CaseNumber {
-            prefix: prefix.into(),
-            year: year.parse().ok()?,
-            block: block.parse().ok()?,
-            index: index.parse().ok()?,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn case_numbers_roundtrip_and_reject_garbage() {
-        let c = CaseNumber { prefix: "T01V02".into(), year: 2026, block: 7, index: 13 };
-        assert_eq!(c.format(), "T01V02-2026-0007-013");
-        assert_eq!(CaseNumber::parse(&c.format()), Some(c));
-        for bad in ["", "T01V02-2026-7", "T01V02-26-0007-013", "T0 1-2026-0007-013", "A-2026-x-1", "A-2026-1-1-1"] {
-            assert_eq!(CaseNumber::parse(bad), None, "{bad}");
-        }
     }
 }

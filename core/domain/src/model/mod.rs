@@ -3,9 +3,11 @@
 //! checks of text, id numbers and dates. Each record's `validate` holds its own
 //! field rules, against the county's [`crate::policy::Policy`] where counties differ.
 
+pub mod case_numbers;
 pub mod credit;
 pub mod disputes;
 pub mod entity;
+pub mod flow;
 pub mod id_number;
 pub mod ladder;
 pub mod level;

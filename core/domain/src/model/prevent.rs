@@ -227,6 +227,16 @@ pub fn suspends(v: &Violation) -> bool {
     v.sanctions_withheld.is_none() && v.sanctions.iter().any(|s| matches!(s, Sanction::ServicesSuspended { .. }))
 }
 
+/// Whether a violation puts its household on the dishonesty list (失信名单) at
+/// `now`: recorded under lawful rules, its item's sanctions include the list,
+/// the correction period is over, and it is not restored.
+pub fn on_dishonesty_list(v: &Violation, now: DateTime<Utc>) -> bool {
+    v.sanctions_withheld.is_none()
+        && v.restoration.is_none()
+        && v.sanctions_from <= now
+        && v.sanctions.iter().any(|s| matches!(s, Sanction::DishonestyList))
+}
+
 /// The standing a household has given its open violations.
 pub fn standing(household: Uuid, violations: &[Violation]) -> HouseholdStanding {
     let suspensions = violations

@@ -1,8 +1,8 @@
 //! What the law puts above a village's rules (村规民约): statutory benefits no
 //! sanction may touch, the villagers' representative meeting that adopts the
 //! rules, each household's commitment letter (承诺书), why a violation recorded
-//! under rules not reviewed as lawful carries no sanction, and who stands on the
-//! dishonesty list (失信名单).
+//! under rules not reviewed as lawful carries no sanction. Who stands on the
+//! dishonesty list (失信名单) is [`crate::model::prevent::on_dishonesty_list`].
 //!
 //! The protected benefits are a list in code, not policy: no county file and no
 //! village can make a statutory benefit a sanction.
@@ -11,8 +11,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::prevent::Violation;
-use crate::model::prevent_terms::Sanction;
 use crate::wire::rejection::{Rejection, RejectionCode};
 
 /// Statutory benefits (and words that name them) that no sanction may suspend:
@@ -191,16 +189,6 @@ impl RecordCommitment {
             _ => Ok(()),
         }
     }
-}
-
-/// Whether a violation puts its household on the dishonesty list (失信名单) at
-/// `now`: recorded under lawful rules, its item's sanctions include the list,
-/// the correction period is over, and it is not restored.
-pub fn on_dishonesty_list(v: &Violation, now: DateTime<Utc>) -> bool {
-    v.sanctions_withheld.is_none()
-        && v.restoration.is_none()
-        && v.sanctions_from <= now
-        && v.sanctions.iter().any(|s| matches!(s, Sanction::DishonestyList))
 }
 
 #[cfg(test)]
