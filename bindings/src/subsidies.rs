@@ -137,6 +137,12 @@ pub struct MySubsidies {
     pub by_status: Vec<SubsidyStatusTotal>,
     /// Sum of every item except rejected ones, in fen.
     pub total_fen: i64,
+    /// Owed and not yet paid (accrued, under review, approved, in a batch), in fen.
+    pub owed_fen: i64,
+    /// Paid, in fen.
+    pub paid_fen: i64,
+    /// How many items are overdue.
+    pub overdue_count: u32,
     /// Resolved cases whose subsidy is not on the phone yet.
     pub estimates: Vec<SubsidyEstimate>,
 }
@@ -161,6 +167,9 @@ impl From<CoreMine> for MySubsidies {
                 .map(|t| SubsidyStatusTotal { status: t.status.into(), count: t.count, total_fen: t.total_fen })
                 .collect(),
             total_fen: m.total_fen,
+            owed_fen: m.owed_fen,
+            paid_fen: m.paid_fen,
+            overdue_count: m.overdue_count,
             estimates: m
                 .estimates
                 .into_iter()

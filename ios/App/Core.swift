@@ -49,6 +49,14 @@ struct InboxRow: Identifiable, Equatable {
     let escalationId: String; let disputeId: String; let caseNumber: String; let summary: String; let grade: DisputeGrade
     let fromLevel: LadderLevel; let toLevel: LadderLevel; let reason: EscalationReasonCode; let note: String; let requestedAtMs: Int64
 }
+/// The user's subsidies in the core's order with the core's sums (the app adds nothing up).
+struct MySubsidiesView: Equatable {
+    var rows: [SubsidyRow] = []
+    var owedFen: Int64 = 0
+    var underReviewFen: Int64 = 0
+    var paidFen: Int64 = 0
+}
+
 struct SubsidyRow: Identifiable, Equatable {
     let id: String; let caseNumber: String; let amountFen: Int64; let status: SubsidyStatusCode
     let accruedAtMs: Int64; let paidAtMs: Int64?; let reason: String; let overdue: Bool
@@ -98,7 +106,7 @@ protocol LadderGateway: Sendable {
     func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String) async throws
     func inbox() async throws -> [InboxRow]
     func decide(escalationId: String, approve: Bool, comment: String) async throws
-    func mySubsidies() async throws -> [SubsidyRow]
+    func mySubsidies() async throws -> MySubsidiesView
 }
 
 /// Forwards the core's progress (called on one of its threads) to a closure.

@@ -50,13 +50,16 @@ final class CoreLadder: LadderGateway, @unchecked Sendable {
         _ = try await offMain { try self.client.decideEscalation(escalationId: escalationId, approve: approve, comment: comment) }
     }
 
-    func mySubsidies() async throws -> [SubsidyRow] {
+    func mySubsidies() async throws -> MySubsidiesView {
         try await offMain {
-            try self.client.mySubsidies().items.map { i in
+            let mine = try self.client.mySubsidies()
+            let rows = mine.items.map { i in
                 let s = i.subsidy
                 return SubsidyRow(id: s.id, caseNumber: s.caseNumber, amountFen: s.amountFen, status: Self.status(s.status),
                                   accruedAtMs: s.accruedAtMs, paidAtMs: s.paidAtMs, reason: s.reason, overdue: i.overdue)
             }
+            let underReview = mine.byStatus.first { $0.status == .underReview }?.totalFen ?? 0
+            return MySubsidiesView(rows: rows, owedFen: mine.owedFen, underReviewFen: underReview, paidFen: mine.paidFen)
         }
     }
 

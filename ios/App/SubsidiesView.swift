@@ -3,19 +3,20 @@ import SwiftUI
 
 @MainActor
 final class SubsidiesModel: ObservableObject {
-    @Published private(set) var rows: [SubsidyRow] = []
+    @Published private(set) var mine = MySubsidiesView()
     @Published private(set) var error: UiError?
     private let gateway: LadderGateway
     init(gateway: LadderGateway) { self.gateway = gateway }
 
-    private static let owed: Set<SubsidyStatusCode> = [.accrued, .underReview, .approved, .batched]
-    var owedFen: Int64 { rows.filter { Self.owed.contains($0.status) }.reduce(0) { $0 + $1.amountFen } }
-    var underReviewFen: Int64 { rows.filter { $0.status == .underReview }.reduce(0) { $0 + $1.amountFen } }
-    var paidFen: Int64 { rows.filter { $0.status == .paid }.reduce(0) { $0 + $1.amountFen } }
+    // shown as the core gives them: its order (overdue first, then newest), its sums
+    var rows: [SubsidyRow] { mine.rows }
+    var owedFen: Int64 { mine.owedFen }
+    var underReviewFen: Int64 { mine.underReviewFen }
+    var paidFen: Int64 { mine.paidFen }
 
     func refresh() async {
         do {
-            rows = try await gateway.mySubsidies().sorted { ($0.overdue ? 1 : 0, $0.accruedAtMs) > ($1.overdue ? 1 : 0, $1.accruedAtMs) }
+            mine = try await gateway.mySubsidies()
             error = nil
         } catch { self.error = UiError.of(error) }
     }

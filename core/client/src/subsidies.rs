@@ -56,6 +56,12 @@ pub struct MySubsidies {
     pub by_status: Vec<StatusTotal>,
     /// Sum of every item, in fen (rejected ones excluded).
     pub total_fen: i64,
+    /// Owed and not yet paid, in fen (the domain's `SubsidyStatus::is_owed`).
+    pub owed_fen: i64,
+    /// Paid, in fen.
+    pub paid_fen: i64,
+    /// How many items are overdue (approved and unpaid past the county's days).
+    pub overdue_count: u32,
     /// Resolved cases whose subsidy is not on the phone yet, newest first.
     pub estimates: Vec<SubsidyEstimate>,
 }
@@ -69,7 +75,7 @@ pub(crate) fn summarise(
     policy: &Policy,
 ) -> MySubsidies {
     let mine: Vec<Subsidy> = subsidies.into_iter().filter(|s| s.payee == user).collect();
-    let SubsidyTotals { by_month, by_status, total_fen } = totals(&mine, policy.zone());
+    let SubsidyTotals { by_month, by_status, total_fen, owed_fen, paid_fen } = totals(&mine, policy.zone());
     let known: std::collections::HashSet<Uuid> = mine.iter().map(|s| s.id).collect();
     let mut estimates: Vec<SubsidyEstimate> = disputes
         .iter()
@@ -92,7 +98,8 @@ pub(crate) fn summarise(
     let mut items: Vec<SubsidyItem> =
         mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
     items.sort_by_cached_key(|i| payee_order(&i.subsidy, i.overdue));
-    MySubsidies { items, by_month, by_status, total_fen, estimates }
+    let overdue_count = u32::try_from(items.iter().filter(|i| i.overdue).count()).unwrap_or(u32::MAX);
+    MySubsidies { items, by_month, by_status, total_fen, owed_fen, paid_fen, overdue_count, estimates }
 }
 
 impl FieldClient {
@@ -212,6 +219,7 @@ mod tests {
         assert!(v.items[0].overdue && v.items[0].subsidy.amount_fen == 8_000, "overdue first");
         assert_eq!(v.items[1].subsidy.accrued_at, late_may, "then newest first");
         assert_eq!(v.total_fen, 43_000, "rejected ones are not counted");
+        assert_eq!((v.owed_fen, v.paid_fen, v.overdue_count), (43_000, 0, 1), "all owed, one overdue");
         let months: Vec<(&str, SubsidyStatus, u32, i64)> =
             v.by_month.iter().map(|t| (t.month.as_str(), t.status, t.count, t.total_fen)).collect();
         assert_eq!(

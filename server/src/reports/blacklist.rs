@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use fengqiao_domain::org::{covers, Role, UnitLevel};
+use fengqiao_domain::org::UnitLevel;
+use fengqiao_domain::permissions::{any_may, Action, Actor};
 use fengqiao_domain::prevent::on_dishonesty_list;
 use fengqiao_domain::prevent::NegativeItem;
 use fengqiao_domain::{EntityKind, OrgUnit, Record, RoleGrant};
@@ -17,11 +18,6 @@ use uuid::Uuid;
 
 use super::render::Cell;
 use crate::store::{Store, StoreResult};
-
-/// Who reads a village's list: its cadres (not its group leaders).
-pub const VILLAGE_READERS: &[Role] = &[Role::VillageSecretary, Role::FirstSecretary, Role::VillageCadre];
-/// Who reads a town's list (and each of its villages'): the town's staff.
-pub const TOWN_READERS: &[Role] = &[Role::JudicialOffice, Role::TownCommittee];
 
 /// One household on the list, for one violation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -72,19 +68,16 @@ pub enum Refused {
 /// each unit above): a village's cadres their own village, a town's staff their
 /// town and its villages.
 pub fn may_read(grants: &[RoleGrant], unit: &OrgUnit, scope: &[Uuid]) -> Result<(), Refused> {
-    let readers = |g: &&RoleGrant| VILLAGE_READERS.contains(&g.role) || TOWN_READERS.contains(&g.role);
-    if !grants.iter().any(|g| readers(&g)) {
+    if !any_may(grants, Action::ReadVillageBlacklist) && !any_may(grants, Action::ReadTownBlacklist) {
         return Err(Refused::Role);
     }
-    let ok = grants.iter().filter(readers).any(|g| {
-        covers(g.unit_id, scope)
-            && match unit.level {
-                UnitLevel::Village => true,
-                UnitLevel::Town => TOWN_READERS.contains(&g.role),
-                _ => false,
-            }
-    });
-    if ok {
+    let action = match unit.level {
+        UnitLevel::Village => Action::ReadVillageBlacklist,
+        UnitLevel::Town => Action::ReadTownBlacklist,
+        _ => return Err(Refused::Unit),
+    };
+    let actor = Actor { user_id: Uuid::nil(), grants: grants.to_vec() };
+    if actor.may(action, scope) {
         Ok(())
     } else {
         Err(Refused::Unit)
@@ -184,6 +177,7 @@ pub fn blacklist_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fengqiao_domain::org::Role;
 
     fn unit(n: u128, level: UnitLevel) -> OrgUnit {
         OrgUnit {

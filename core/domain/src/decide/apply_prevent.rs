@@ -34,8 +34,7 @@ pub fn rules_of(view: &dyn StateView, village: uuid::Uuid, policy: &Policy) -> R
 
 /// Today's calendar day in the county's zone.
 fn county_today(policy: &Policy, now: DateTime<Utc>) -> chrono::NaiveDate {
-    let zone: chrono_tz::Tz = policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    now.with_timezone(&zone).date_naive()
+    now.with_timezone(&policy.zone()).date_naive()
 }
 
 fn standing_of(view: &dyn StateView, household: uuid::Uuid) -> Result<HouseholdStanding, ViewError> {

@@ -44,13 +44,18 @@ pub enum Action {
     PaySubsidies,
     /// Read the monthly reports of one's units.
     ReadReports,
+    /// Read a village's dishonesty list (失信名单): its cadres, and the staff of
+    /// its town.
+    ReadVillageBlacklist,
+    /// Read a town's dishonesty list (all its villages): the town's staff.
+    ReadTownBlacklist,
     /// Administer the county: users, devices, imports, the audit log, wiping a phone.
     Administer,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::RecordVisit,
         Action::HandleDispute,
         Action::RecordViolation,
@@ -64,6 +69,8 @@ impl Action {
         Action::RecordConsultation,
         Action::PaySubsidies,
         Action::ReadReports,
+        Action::ReadVillageBlacklist,
+        Action::ReadTownBlacklist,
         Action::Administer,
     ];
 
@@ -99,6 +106,14 @@ pub const fn roles_for(action: Action) -> &'static [Role] {
             Role::TownCommittee,
             Role::CountyAdmin,
         ],
+        Action::ReadVillageBlacklist => &[
+            Role::VillageSecretary,
+            Role::FirstSecretary,
+            Role::VillageCadre,
+            Role::JudicialOffice,
+            Role::TownCommittee,
+        ],
+        Action::ReadTownBlacklist => &[Role::JudicialOffice, Role::TownCommittee],
     }
 }
 
@@ -333,6 +348,11 @@ mod tests {
                 Action::ReadReports,
                 vec![VillageSecretary, FirstSecretary, VillageCadre, JudicialOffice, TownCommittee, CountyAdmin],
             ),
+            (
+                Action::ReadVillageBlacklist,
+                vec![VillageSecretary, FirstSecretary, VillageCadre, JudicialOffice, TownCommittee],
+            ),
+            (Action::ReadTownBlacklist, vec![JudicialOffice, TownCommittee]),
             (Action::Administer, vec![CountyAdmin]),
         ];
         assert_eq!(table.iter().map(|(a, _)| *a).collect::<Vec<_>>(), Action::ALL.to_vec(), "every action listed");

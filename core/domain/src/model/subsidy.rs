@@ -318,6 +318,15 @@ impl SubsidyStatus {
         SubsidyStatus::Rejected,
     ];
 
+    /// Owed to the payee and not yet paid: accrued, held under review, approved
+    /// or in a payment batch (what a mediator's "owed" sum counts).
+    pub fn is_owed(self) -> bool {
+        matches!(
+            self,
+            SubsidyStatus::Accrued | SubsidyStatus::UnderReview | SubsidyStatus::Approved | SubsidyStatus::Batched
+        )
+    }
+
     /// The status's place in [`SubsidyStatus::LIFECYCLE`].
     pub fn rank(self) -> usize {
         match self {
@@ -380,6 +389,10 @@ pub struct SubsidyTotals {
     pub by_status: Vec<StatusTotal>,
     /// Sum of every subsidy except rejected ones, in fen.
     pub total_fen: i64,
+    /// Owed and not yet paid ([`SubsidyStatus::is_owed`]), in fen.
+    pub owed_fen: i64,
+    /// Paid, in fen.
+    pub paid_fen: i64,
 }
 
 /// Sums `items` by month of accrual (in `zone`, the county's: [`Policy::zone`])
@@ -388,7 +401,7 @@ pub struct SubsidyTotals {
 pub fn totals<'a>(items: impl IntoIterator<Item = &'a Subsidy>, zone: chrono_tz::Tz) -> SubsidyTotals {
     let mut months: std::collections::BTreeMap<(String, usize), SubsidyTotal> = Default::default();
     let mut statuses: std::collections::BTreeMap<usize, StatusTotal> = Default::default();
-    let mut total_fen = 0i64;
+    let (mut total_fen, mut owed_fen, mut paid_fen) = (0i64, 0i64, 0i64);
     for s in items {
         let month = crate::time::local_month(s.accrued_at, zone);
         let m = months.entry((month.clone(), s.status.rank())).or_insert(SubsidyTotal {
@@ -405,8 +418,20 @@ pub fn totals<'a>(items: impl IntoIterator<Item = &'a Subsidy>, zone: chrono_tz:
         if s.status != SubsidyStatus::Rejected {
             total_fen = total_fen.saturating_add(s.amount_fen);
         }
+        if s.status.is_owed() {
+            owed_fen = owed_fen.saturating_add(s.amount_fen);
+        }
+        if s.status == SubsidyStatus::Paid {
+            paid_fen = paid_fen.saturating_add(s.amount_fen);
+        }
     }
-    SubsidyTotals { by_month: months.into_values().collect(), by_status: statuses.into_values().collect(), total_fen }
+    SubsidyTotals {
+        by_month: months.into_values().collect(),
+        by_status: statuses.into_values().collect(),
+        total_fen,
+        owed_fen,
+        paid_fen,
+    }
 }
 
 #[cfg(test)]
@@ -596,5 +621,25 @@ mod tests {
         let items = [accrued(SubsidyStatus::Paid, i64::MAX, at), accrued(SubsidyStatus::Paid, 1, at)];
         let t = totals(&items, Policy::default().zone());
         assert_eq!((t.by_month[0].total_fen, t.by_status[0].total_fen, t.total_fen), (i64::MAX, i64::MAX, i64::MAX));
+        assert_eq!((t.paid_fen, t.owed_fen), (i64::MAX, 0));
+    }
+
+    /// What is owed: accrued, under review, approved and batched; never paid or
+    /// rejected ones (the apps show these sums as the core gives them).
+    #[test]
+    fn owed_and_paid_sums() {
+        let at = Utc.with_ymd_and_hms(2026, 5, 10, 2, 0, 0).unwrap();
+        let items: Vec<Subsidy> =
+            SubsidyStatus::LIFECYCLE.iter().enumerate().map(|(i, st)| accrued(*st, 10i64.pow(i as u32), at)).collect();
+        let t = totals(&items, Policy::default().zone());
+        let fen = |st: SubsidyStatus| 10i64.pow(SubsidyStatus::LIFECYCLE.iter().position(|s| *s == st).unwrap() as u32);
+        let owed: i64 =
+            [SubsidyStatus::Accrued, SubsidyStatus::UnderReview, SubsidyStatus::Approved, SubsidyStatus::Batched]
+                .into_iter()
+                .map(fen)
+                .sum();
+        assert_eq!(t.owed_fen, owed);
+        assert_eq!(t.paid_fen, fen(SubsidyStatus::Paid));
+        assert!(!SubsidyStatus::Rejected.is_owed() && !SubsidyStatus::Paid.is_owed());
     }
 }

@@ -81,5 +81,5 @@ interface InboxGateway {
 
 /** The signed-in mediator's per-case subsidies (案件补贴). */
 interface SubsidiesGateway {
-    suspend fun mySubsidies(): List<SubsidyRow>
+    suspend fun mySubsidies(): MySubsidiesView
 }

@@ -62,8 +62,9 @@ class LadderGateways(
         withContext(io) { client.decideEscalation(escalationId, approve, comment) }
     }
 
-    override suspend fun mySubsidies(): List<SubsidyRow> = withContext(io) {
-        client.mySubsidies().items.map { i ->
+    override suspend fun mySubsidies(): MySubsidiesView = withContext(io) {
+        val mine = client.mySubsidies()
+        val rows = mine.items.map { i ->
             val s = i.subsidy
             SubsidyRow(
                 id = s.id,
@@ -76,6 +77,18 @@ class LadderGateways(
                 overdue = i.overdue,
             )
         }
+        val byStatus = { st: CoreSubsidyStatus -> mine.byStatus.firstOrNull { it.status == st } }
+        MySubsidiesView(
+            rows = rows,
+            totals = SubsidyTotals(
+                owedFen = mine.owedFen,
+                underReviewFen = byStatus(CoreSubsidyStatus.UNDER_REVIEW)?.totalFen ?: 0,
+                paidFen = mine.paidFen,
+                rejectedCount = byStatus(CoreSubsidyStatus.REJECTED)?.count?.toInt() ?: 0,
+                overdueCount = mine.overdueCount.toInt(),
+                count = rows.size,
+            ),
+        )
     }
 
     private fun row(i: DisputeItem): DisputeRow {

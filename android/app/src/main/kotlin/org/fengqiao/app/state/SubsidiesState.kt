@@ -7,9 +7,9 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 
-/** Sums in fen. */
+/** Sums in fen, as the core computes them (the app adds nothing up). */
 data class SubsidyTotals(
-    /** Accrued, approved or in a batch: owed and not yet paid. */
+    /** Accrued, under review, approved or in a batch: owed and not yet paid. */
     val owedFen: Long = 0,
     /** Of the owed, held until the case file passes review again. */
     val underReviewFen: Long = 0,
@@ -18,25 +18,13 @@ data class SubsidyTotals(
     /** Approved but unpaid past the county's days. */
     val overdueCount: Int = 0,
     val count: Int = 0,
-) {
-    companion object {
-        private val OWED = setOf(
-            SubsidyStatusCode.ACCRUED,
-            SubsidyStatusCode.UNDER_REVIEW,
-            SubsidyStatusCode.APPROVED,
-            SubsidyStatusCode.BATCHED,
-        )
+)
 
-        fun of(rows: List<SubsidyRow>) = SubsidyTotals(
-            owedFen = rows.filter { it.status in OWED }.sumOf { it.amountFen },
-            underReviewFen = rows.filter { it.status == SubsidyStatusCode.UNDER_REVIEW }.sumOf { it.amountFen },
-            paidFen = rows.filter { it.status == SubsidyStatusCode.PAID }.sumOf { it.amountFen },
-            rejectedCount = rows.count { it.status == SubsidyStatusCode.REJECTED },
-            overdueCount = rows.count { it.overdue },
-            count = rows.size,
-        )
-    }
-}
+/** The signed-in user's subsidies in the core's order with the core's totals. */
+data class MySubsidiesView(
+    val rows: List<SubsidyRow> = emptyList(),
+    val totals: SubsidyTotals = SubsidyTotals(),
+)
 
 data class SubsidiesUi(
     val loading: Boolean = false,
@@ -53,9 +41,14 @@ class SubsidiesState(private val gateway: SubsidiesGateway) {
         _ui.update { it.copy(loading = true) }
         val result = attempt { gateway.mySubsidies() }
         _ui.update { ui ->
-            // Overdue first (the ones to chase), then the newest first.
-            val rows = result.getOrNull()?.sortedWith(compareByDescending<SubsidyRow> { it.overdue }.thenByDescending { it.accruedAtMs }) ?: ui.rows
-            ui.copy(loading = false, rows = rows, totals = SubsidyTotals.of(rows), error = result.uiError())
+            // shown as the core gives them: its order (overdue first, then newest), its sums
+            val mine = result.getOrNull()
+            ui.copy(
+                loading = false,
+                rows = mine?.rows ?: ui.rows,
+                totals = mine?.totals ?: ui.totals,
+                error = result.uiError(),
+            )
         }
     }
 }
