@@ -46,7 +46,7 @@ pub async fn blacklist(
 ) -> ApiResult<Response> {
     let Query(q) = query?;
     let format = negotiate(q.format.as_deref(), &headers, &[Format::Json, Format::Csv])?;
-    let zone: chrono_tz::Tz = st.policy.county.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = st.policy.zone();
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
     let now = chrono::Utc::now();
     let rows =
