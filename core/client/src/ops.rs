@@ -96,7 +96,8 @@ op_records!(
 
 /// The record as the operation's type.
 pub(crate) fn typed<T: OpRecord>(record: Record) -> Result<T, Error> {
-    T::from_record(record).ok_or_else(|| Error::InvalidInput("the operation recorded another kind of record".into()))
+    T::from_record(record)
+        .ok_or_else(|| Error::InvalidInput("本操作记下的记录类型与预期不符（内部错误，请联系县里技术支持）".into()))
 }
 
 /// The rules' view of the signed-in user.

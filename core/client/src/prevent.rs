@@ -203,7 +203,9 @@ impl FieldClient {
         let run = || -> Result<Commitment, Error> {
             let standing: HouseholdStanding =
                 self.submit_inner(|_| Op::RecordCommitment(RecordCommitment { household_id, signed, signed_on }))?;
-            standing.commitment.ok_or_else(|| Error::InvalidInput("no commitment recorded".into()))
+            standing
+                .commitment
+                .ok_or_else(|| Error::InvalidInput("承诺书未能记下（内部错误，请联系县里技术支持）".into()))
         };
         Ok(run()?)
     }
