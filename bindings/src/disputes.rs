@@ -330,6 +330,10 @@ pub struct Escalation {
     pub grade: Grade,
     /// The decision, once made.
     pub decision: Option<EscalationDecision>,
+    /// The unit it goes to (for the judicial office: the office chosen or the
+    /// one serving the town); none on a request made before units were named.
+    #[uniffi(default = None)]
+    pub to_unit: Option<String>,
 }
 
 impl From<DomEscalation> for Escalation {
@@ -345,6 +349,7 @@ impl From<DomEscalation> for Escalation {
             requested_at_ms: millis(e.requested_at),
             grade: e.grade.into(),
             decision: e.decision.map(EscalationDecision::from),
+            to_unit: e.to_unit.map(id),
         }
     }
 }

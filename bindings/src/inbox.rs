@@ -10,6 +10,7 @@ use crate::client::FieldClient;
 use crate::convert::parse_id;
 use crate::disputes::{DisputeItem, Escalation, EscalationDecision, EscalationReason, Level};
 use crate::error::FengqiaoError;
+use crate::org::OrgUnit;
 use crate::runtime::guard;
 
 impl FieldClient {
@@ -43,17 +44,35 @@ impl From<CoreInboxItem> for InboxItem {
 #[uniffi::export]
 impl FieldClient {
     /// Asks to move a dispute up to `to_level` (one step; more only for a
-    /// major dispute), offline. Offer the levels of `allowed_actions`.
+    /// major dispute), offline. Offer the levels of `allowed_actions`. To the
+    /// judicial office (`to_level` the third level), `to_unit` names the office
+    /// chosen among `offices_for`: needed when more than one serves the
+    /// dispute's town (`Rejected`, reason `office_choice_required`, without
+    /// one; `office_not_serving` for an office that does not serve it).
+    #[uniffi::method(default(to_unit = None))]
     pub fn request_escalation(
         &self,
         dispute_id: String,
         to_level: Level,
         reason: EscalationReason,
         note: String,
+        to_unit: Option<String>,
     ) -> Result<Escalation, FengqiaoError> {
         guard(|| {
             let d = parse_id("dispute_id", &dispute_id)?;
-            Ok(self.core().request_escalation(d, to_level.into(), reason.into(), note)?.into())
+            let to_unit = to_unit.map(|u| parse_id("to_unit", &u)).transpose()?;
+            Ok(self.core().request_escalation_to(d, to_level.into(), reason.into(), note, to_unit)?.into())
+        })
+    }
+
+    /// The judicial offices serving a dispute's town, in the order to offer
+    /// them: where a move to the judicial office may go. More than one: the
+    /// user chooses and `request_escalation` names the choice (`to_unit`).
+    /// Empty for a dispute the user does not see. Offline.
+    pub fn offices_for(&self, dispute_id: String) -> Result<Vec<OrgUnit>, FengqiaoError> {
+        guard(|| {
+            let d = parse_id("dispute_id", &dispute_id)?;
+            Ok(self.core().offices_for(d)?.into_iter().map(OrgUnit::from).collect())
         })
     }
 

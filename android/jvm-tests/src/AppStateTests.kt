@@ -36,6 +36,7 @@ import org.fengqiao.app.state.LadderLevel
 import org.fengqiao.app.state.LocalCodes
 import org.fengqiao.app.state.LoginState
 import org.fengqiao.app.state.Money
+import org.fengqiao.app.state.OfficeOption
 import org.fengqiao.app.state.NewVisitState
 import org.fengqiao.app.state.PhotoRow
 import org.fengqiao.app.state.SessionGateway
@@ -142,8 +143,10 @@ private class FakeDisputes(val detail: DisputeDetail) : DisputesGateway {
         return byFilter[filter] ?: rows
     }
     override suspend fun detail(disputeId: String) = current
-    override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String) {
+    val offices = mutableListOf<String?>()
+    override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) {
         requests += Triple(toLevel, reason, note)
+        offices += office
         current = current.copy(row = current.row.copy(pendingEscalationTo = toLevel, pending = true), escalateTo = emptyList())
     }
 }
@@ -342,6 +345,31 @@ val appStateTests = Suite("app state").apply {
         assertTrue(s.ui.value.requested)
         assertEquals(LadderLevel.VILLAGE, s.ui.value.detail?.row?.pendingEscalationTo)
         assertFalse(s.ui.value.canRequest, "no second request while one waits")
+    }
+
+    test("dispute detail: the core's offices are offered for the judicial office; the choice goes with that level only") {
+        val row = dispute("y", 100, mine = true)
+        val two = listOf(OfficeOption("o1", "东所"), OfficeOption("o2", "西所"))
+        val gw = FakeDisputes(DisputeDetail(row, emptyList(), listOf(LadderLevel.VILLAGE, LadderLevel.JUDICIAL_OFFICE), offices = two))
+        val s = DisputeDetailState(gw, "y")
+        s.load()
+        assertTrue(s.ui.value.officeChoice.isEmpty(), "no level chosen yet")
+        s.chooseLevel(LadderLevel.JUDICIAL_OFFICE)
+        assertEquals(two, s.ui.value.officeChoice, "the core's list, in its order")
+        s.chooseOffice("o2")
+        s.chooseLevel(LadderLevel.VILLAGE)
+        assertTrue(s.ui.value.officeChoice.isEmpty())
+        s.chooseReason(EscalationReasonCode.LARGE_SUMS)
+        assertTrue(s.requestEscalation())
+        assertEquals(listOf<String?>(null), gw.offices, "no office with a move to the village")
+
+        val one = FakeDisputes(DisputeDetail(row, emptyList(), listOf(LadderLevel.JUDICIAL_OFFICE), offices = two.take(1)))
+        val t = DisputeDetailState(one, "y")
+        t.load()
+        assertTrue(t.ui.value.officeChoice.isEmpty(), "one office: nothing to choose")
+        t.chooseReason(EscalationReasonCode.LARGE_SUMS)
+        assertTrue(t.requestEscalation())
+        assertEquals(listOf<String?>("o1"), one.offices, "the one office serving the town is sent")
     }
 
     test("inbox: keeps the core's order; the core's refusal of a bare 'no' is shown; decided rows leave") {

@@ -233,9 +233,11 @@ object AdminApi {
         http.send(req.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString())
 
     /** `POST /v1/auth/login` as a demo user; returns the access token. */
-    fun token(username: String): String {
-        val c = Env.user(username)
-        val body = """{"username":"${c.username}","password":"${c.password}"}"""
+    fun token(username: String): String = Env.user(username).let { login(it.username, it.password) }
+
+    /** `POST /v1/auth/login` with a username and password; returns the access token. */
+    fun login(username: String, password: String): String {
+        val body = """{"username":"$username","password":"$password"}"""
         val r = send(
             HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/auth/login"))
                 .header("Content-Type", "application/json")
@@ -262,6 +264,33 @@ object AdminApi {
         check(r.statusCode() == 200) { "push $kind: HTTP ${r.statusCode()} ${r.body()}" }
         return Regex("\"status\"\\s*:\\s*\"([^\"]+)\"").find(r.body())?.groupValues?.get(1)
             ?: throw IllegalStateException("no outcome in ${r.body()}")
+    }
+
+    /**
+     * `POST /v1/admin/import?name=` of one CSV file as the county admin (e.g. the
+     * org's units, or users with their initial passwords); fails unless written.
+     */
+    fun importCsv(token: String, name: String, csv: String) {
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/admin/import?name=$name"))
+                .header("Authorization", "Bearer $token")
+                .POST(HttpRequest.BodyPublishers.ofString(csv)),
+        )
+        check(r.statusCode() == 200 && Regex("\"written\"\\s*:\\s*true").containsMatchIn(r.body())) {
+            "import $name: HTTP ${r.statusCode()} ${r.body()}"
+        }
+    }
+
+    /** An imported user's first sign-in: replaces the initial password (`POST /v1/auth/password`). */
+    fun changePassword(username: String, initial: String, next: String) {
+        val token = login(username, initial)
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}/v1/auth/password"))
+                .header("Authorization", "Bearer $token")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("""{"old_password":"$initial","new_password":"$next"}""")),
+        )
+        check(r.statusCode() == 204) { "password of $username: HTTP ${r.statusCode()} ${r.body()}" }
     }
 
     /** `GET /v1/admin/users/{id}/devices`: the ids of the user's known devices. */

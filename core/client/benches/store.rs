@@ -124,6 +124,7 @@ fn seed_store(store: &dyn ClientStore, visits: usize) {
             grant: RoleGrant { role: Role::GroupLeader, unit_id: id(GROUP) },
             unit_name: "一组".into(),
             ancestors: vec![],
+            offices: vec![],
         }],
     };
     store.save_session(&StoredSession { user, tokens: None }).expect("session");

@@ -56,6 +56,7 @@ fn phone_as(role: Role, unit_id: u128, clock: Arc<ManualClock>) -> (FieldClient,
             grant: RoleGrant { role, unit_id: Uuid::from_u128(unit_id) },
             unit_name: "一村".into(),
             ancestors,
+            offices: vec![],
         }],
     };
     store.save_session(&StoredSession { user, tokens: None }).expect("session");

@@ -48,6 +48,7 @@ fn user(name: &str) -> UserInfo {
             grant: RoleGrant { role, unit_id: id(unit) },
             unit_name: "u".into(),
             ancestors: vec![],
+            offices: vec![],
         }],
     }
 }

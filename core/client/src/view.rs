@@ -4,7 +4,8 @@
 //!
 //! A phone holds the units of its jurisdiction only; the units above (a group
 //! leader's village, town and county) come from the session's grants
-//! (`GrantInfo::ancestors`), so a unit's whole chain is known offline. Disputes
+//! (`GrantInfo::ancestors`), so a unit's whole chain is known offline, and so
+//! are the judicial offices serving its town (`GrantInfo::offices`). Disputes
 //! can be overlaid with the phone's optimistic view of them (e.g. a request made
 //! here and not yet synced), case-number blocks held here answer for their
 //! owner, and another user's unsynced records on a shared phone are not seen.
@@ -23,7 +24,8 @@ use crate::store::{ClientStore, LocalRecord, StoreError, StoredSession};
 /// The one [`StateView`] adapter over a [`ClientStore`].
 pub(crate) struct PhoneView<'a> {
     store: &'a dyn ClientStore,
-    /// Units above the pulled ones, from the session's grants.
+    /// Units above the pulled ones and the judicial offices serving their
+    /// towns, from the session's grants.
     ancestors: HashMap<Uuid, OrgUnit>,
     /// The signed-in user, owner of the case-number blocks held here.
     user: Option<Uuid>,
@@ -39,7 +41,7 @@ impl<'a> PhoneView<'a> {
         let mut ancestors = HashMap::new();
         if let Some(s) = session {
             for g in &s.user.roles {
-                for u in &g.ancestors {
+                for u in g.ancestors.iter().chain(&g.offices) {
                     ancestors.insert(u.id, u.clone());
                 }
             }

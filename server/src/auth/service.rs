@@ -265,7 +265,8 @@ impl AuthService {
 
     /// The user as the phone shows it (roles with their units' names; a judicial
     /// office's staff also at each town it serves, so the phone decides as the
-    /// server does).
+    /// server does; each grant with the office units serving its town, so the
+    /// phone can offer the choice of office).
     pub fn user_info(&self, user: &UserRecord) -> Result<UserInfo, AuthError> {
         let grants = self.effective(&user.grants)?;
         let mut roles = Vec::with_capacity(grants.len());
@@ -282,7 +283,15 @@ impl AuthService {
                 }
             }
             let unit_name = ancestors.first().map(|u| u.name.clone()).unwrap_or_default();
-            roles.push(GrantInfo { grant: *g, unit_name, ancestors });
+            let mut offices = Vec::new();
+            if let Some(town) = ancestors.iter().find(|u| u.level == UnitLevel::Town) {
+                for id in &town.offices {
+                    if let Some(Record::Unit(o)) = self.store.record(EntityKind::Unit, *id)? {
+                        offices.push(o);
+                    }
+                }
+            }
+            roles.push(GrantInfo { grant: *g, unit_name, ancestors, offices });
         }
         Ok(UserInfo { id: user.id, username: user.username.clone(), display_name: user.display_name.clone(), roles })
     }

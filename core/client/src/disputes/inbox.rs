@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::apply::{unit_scope, StateView};
-use fengqiao_domain::apply_disputes::{handles, level_unit, may_decide};
+use fengqiao_domain::apply_disputes::{handles, level_reachable, may_decide};
 use fengqiao_domain::disputes::{
     Agreement, ClosingOutcome, Dispute, Escalation, FlowEntry, FollowUp, JudicialConfirmation, MediationSession,
 };
@@ -274,7 +274,7 @@ impl FieldClient {
             if handler && open && !waiting {
                 for to in Level::ALL {
                     if move_allowed(d.level, to, d.grade).is_ok()
-                        && level_unit(&view, &scope, to).map_err(view_error)?.is_some()
+                        && level_reachable(&view, &scope, to).map_err(view_error)?
                     {
                         escalate_to.push(to);
                     }

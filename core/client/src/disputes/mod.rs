@@ -17,15 +17,15 @@ mod lists;
 mod tests;
 
 use chrono::{DateTime, Utc};
-use fengqiao_domain::apply::unit_scope;
-use fengqiao_domain::apply_disputes::{handles, level_unit};
+use fengqiao_domain::apply::{unit_scope, StateView};
+use fengqiao_domain::apply_disputes::{handles, level_unit, offices_serving, target_of};
 use fengqiao_domain::disputes::{
     Agreement, Analysis, CaseNumber, ClosingOutcome, Dispute, Escalation, EscalationDecision, EscalationReason,
     FollowUp, JudicialConfirmation, MediationSession, Party, Satisfaction,
 };
 use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, RegradeDispute};
-use fengqiao_domain::{EntityKind, Record, Rejection, RejectionCode};
+use fengqiao_domain::{EntityKind, OrgUnit, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
@@ -271,13 +271,30 @@ impl FieldClient {
     }
 
     /// Asks to move a dispute up to `to_level` (one step; more only for a major
-    /// dispute), offline.
+    /// dispute), offline. To the judicial office of a town that several offices
+    /// serve, use [`request_escalation_to`](Self::request_escalation_to).
     pub fn request_escalation(
         &self,
         dispute_id: Uuid,
         to_level: Level,
         reason: EscalationReason,
         note: String,
+    ) -> Result<Escalation, ClientError> {
+        self.request_escalation_to(dispute_id, to_level, reason, note, None)
+    }
+
+    /// [`request_escalation`](Self::request_escalation) naming the judicial
+    /// office it goes to (`to_unit`, one of [`offices_for`](Self::offices_for)).
+    /// With none named, a town that several offices serve refuses the move to
+    /// the third level (`office_choice_required`); an office that does not
+    /// serve the dispute's town is refused (`office_not_serving`).
+    pub fn request_escalation_to(
+        &self,
+        dispute_id: Uuid,
+        to_level: Level,
+        reason: EscalationReason,
+        note: String,
+        to_unit: Option<Uuid>,
     ) -> Result<Escalation, ClientError> {
         self.submit(|a| {
             Op::RequestEscalation(Escalation {
@@ -291,10 +308,38 @@ impl FieldClient {
                 requested_by: a.user,
                 requested_at: a.now,
                 grade: Grade::General,
-                to_unit: None,
+                to_unit,
                 decision: None,
             })
         })
+    }
+
+    /// The judicial offices serving a dispute's town, where a move to the third
+    /// level may go, by code (then name): the office units the signed-in user's
+    /// session names for that town, or the town itself when no office unit serves
+    /// it. More than one: the user chooses, and the request names the choice
+    /// ([`request_escalation_to`](Self::request_escalation_to)). Empty for a
+    /// dispute the user does not see. Offline.
+    pub fn offices_for(&self, dispute_id: Uuid) -> Result<Vec<OrgUnit>, ClientError> {
+        let run = || -> Result<Vec<OrgUnit>, Error> {
+            let session = self.session()?;
+            let view = PhoneView::new(self.store.as_ref(), Some(&session));
+            let actor = actor_of(&session);
+            let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, dispute_id).map_err(view_error)? else {
+                return Ok(Vec::new());
+            };
+            let Some(scope) = unit_scope(&view, d.origin_unit).map_err(view_error)? else { return Ok(Vec::new()) };
+            if !actor.may_see(EntityKind::Dispute, &scope) {
+                return Ok(Vec::new());
+            }
+            let mut out = Vec::new();
+            for id in offices_serving(&view, &scope).map_err(view_error)? {
+                out.extend(view.unit(id)?);
+            }
+            out.sort_by(|a, b| (&a.code, &a.name).cmp(&(&b.code, &b.name)));
+            Ok(out)
+        };
+        Ok(run()?)
     }
 
     /// Approves or refuses an escalation (a comment is required to refuse),
@@ -448,7 +493,7 @@ impl FieldClient {
                     }
                     if dec.approved && d.level == e.from_level {
                         let scope = unit_scope(&plain, d.origin_unit).map_err(view_error)?.unwrap_or_default();
-                        if let Some(unit) = level_unit(&plain, &scope, e.to_level).map_err(view_error)? {
+                        if let Some(unit) = target_of(&plain, &scope, &e).map_err(view_error)? {
                             d.level = e.to_level;
                             d.handler_unit = unit;
                             d.level_since = dec.decided_at;

@@ -45,6 +45,7 @@ fn leader_on(store: Arc<dyn ClientStore>, size: u32, block: u32) -> FieldClient 
             grant: RoleGrant { role: Role::GroupLeader, unit_id: Uuid::from_u128(GROUP) },
             unit_name: "一组".into(),
             ancestors,
+            offices: vec![],
         }],
     };
     store.save_session(&StoredSession { user, tokens: None }).expect("session");
@@ -181,4 +182,61 @@ fn another_users_unsynced_dispute_is_not_theirs_to_act_on() {
     assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
     assert_eq!(store.outbox_len(Some(Uuid::from_u128(LEADER + 1))).expect("len"), 0, "nothing queued");
     assert_eq!(phone.allowed_actions(d.id).expect("actions"), DisputeActions::default(), "nothing offered");
+}
+
+const SECRETARY: u128 = 200;
+
+/// Signs a village's first secretary in on a phone whose town two judicial
+/// office units serve (`offices` as `/v1/me` names them), with numbers to report.
+fn secretary_in_two_office_town(store: Arc<dyn ClientStore>) -> FieldClient {
+    let mut town = unit(2, "T01", UnitLevel::Town, Some(1));
+    town.offices = vec![Uuid::from_u128(51), Uuid::from_u128(50)];
+    let ancestors = vec![unit(3, "V01", UnitLevel::Village, Some(2)), town, unit(1, "C01", UnitLevel::County, None)];
+    let mut west = unit(51, "SF2", UnitLevel::JudicialOffice, Some(1));
+    west.name = "西所".into();
+    let mut central = unit(50, "SF1", UnitLevel::JudicialOffice, Some(1));
+    central.name = "中心司法所".into();
+    let user = UserInfo {
+        id: Uuid::from_u128(SECRETARY),
+        username: "firstsec".into(),
+        display_name: "第一书记".into(),
+        roles: vec![GrantInfo {
+            grant: RoleGrant { role: Role::FirstSecretary, unit_id: Uuid::from_u128(3) },
+            unit_name: "一村".into(),
+            ancestors,
+            offices: vec![west, central],
+        }],
+    };
+    store.save_session(&StoredSession { user, tokens: None }).expect("session");
+    let held = HeldCaseBlock { owner: Uuid::from_u128(SECRETARY), year: 2026, block: 1, size: 10, next: 0 };
+    store.add_case_block(&held).expect("block");
+    FieldClient::with_store(store, "http://127.0.0.1:9".into(), ClientOptions::default()).expect("client")
+}
+
+/// A town served by two offices: the core lists both by code, offers the third
+/// level, refuses a request that names none (`office_choice_required`) or one
+/// that does not serve the town (`office_not_serving`), and queues the one that
+/// names a serving office, which an approval here would move to that office.
+#[test]
+fn a_town_served_by_two_offices_needs_the_office_chosen() {
+    let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
+    let phone = secretary_in_two_office_town(store.clone());
+    let nd = NewDispute { origin_unit: Uuid::from_u128(3), level: Some(Level::Village), ..new_dispute("宅基地纠纷") };
+    let d = phone.report_dispute(nd).expect("report");
+    let offices = phone.offices_for(d.id).expect("offices");
+    let listed: Vec<(&str, &str)> = offices.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    assert_eq!(listed, vec![("SF1", "中心司法所"), ("SF2", "西所")]);
+    assert_eq!(phone.allowed_actions(d.id).expect("actions").escalate_to, vec![Level::JudicialOffice]);
+    let ask = |to: Option<Uuid>| {
+        phone.request_escalation_to(d.id, Level::JudicialOffice, EscalationReason::Other, "疑难".into(), to)
+    };
+    let none = ask(None).expect_err("no office chosen");
+    assert!(matches!(&none, ClientError::Rejected { reason, .. } if reason == "office_choice_required"), "{none:?}");
+    let other = ask(Some(Uuid::from_u128(2))).expect_err("the town is not one of its offices");
+    assert!(matches!(&other, ClientError::Rejected { reason, .. } if reason == "office_not_serving"), "{other:?}");
+    assert_eq!(store.outbox_len(None).expect("len"), 1, "only the report is queued");
+    let e = ask(Some(Uuid::from_u128(51))).expect("request");
+    assert_eq!((e.to_level, e.to_unit), (Level::JudicialOffice, Some(Uuid::from_u128(51))));
+    assert_eq!(phone.dispute(d.id).expect("item").pending_escalation.map(|p| p.id), Some(e.id));
+    assert!(phone.offices_for(Uuid::from_u128(999)).expect("unknown dispute").is_empty());
 }

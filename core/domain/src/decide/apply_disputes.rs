@@ -15,7 +15,7 @@ use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
 use crate::wire::{DecideEscalation, Op, OpEnvelope, RegradeDispute};
 
-pub use crate::decide::shared::{acts_as, level_unit, office_for, offices_serving, unit_within};
+pub use crate::decide::shared::{acts_as, level_reachable, level_unit, office_for, offices_serving, unit_within};
 use crate::decide::shared::{put_effects, visible_dispute};
 
 /// Whether the actor handles the dispute at its current level (at its handler
@@ -26,7 +26,7 @@ pub fn handles(actor: &Actor, d: &Dispute, scope: &[Uuid]) -> bool {
 
 /// The unit an escalation goes to: the one it names, else (a request made before
 /// requests named one) the level's unit.
-fn target_of(view: &dyn StateView, scope: &[Uuid], e: &Escalation) -> Result<Option<Uuid>, ViewError> {
+pub fn target_of(view: &dyn StateView, scope: &[Uuid], e: &Escalation) -> Result<Option<Uuid>, ViewError> {
     match e.to_unit {
         Some(u) => Ok(Some(u)),
         None => level_unit(view, scope, e.to_level),

@@ -26,6 +26,16 @@ pub fn level_unit(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<
     Ok(unit_at(view, scope, level.unit_level())?.map(|u| u.id))
 }
 
+/// Whether a dispute of this scope can move to `level` at all: the level's unit
+/// exists, or (the third level) at least one judicial office serves the town,
+/// when several do the request names one ([`office_for`]).
+pub fn level_reachable(view: &dyn StateView, scope: &[Uuid], level: Level) -> Result<bool, ViewError> {
+    if level == Level::JudicialOffice {
+        return Ok(!offices_serving(view, scope)?.is_empty());
+    }
+    Ok(level_unit(view, scope, level)?.is_some())
+}
+
 fn unit_at(view: &dyn StateView, scope: &[Uuid], want: UnitLevel) -> Result<Option<OrgUnit>, ViewError> {
     for id in scope {
         if let Some(Record::Unit(u)) = view.get(EntityKind::Unit, *id)? {

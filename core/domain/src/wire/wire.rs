@@ -454,6 +454,12 @@ pub struct GrantInfo {
     /// display and case numbers; a phone holds no records above its units).
     #[serde(default)]
     pub ancestors: Vec<crate::model::org::OrgUnit>,
+    /// The judicial office units serving the grant's town (ADR 0028), for the
+    /// choice of office when a dispute moves to the third level; empty when the
+    /// town has no office unit of its own (its own unit is its office) or the
+    /// grant lies above the towns.
+    #[serde(default)]
+    pub offices: Vec<crate::model::org::OrgUnit>,
 }
 
 /// `POST /v1/cases/blocks` response: a block of case numbers reserved for the caller.

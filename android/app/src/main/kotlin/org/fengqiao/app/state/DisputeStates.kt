@@ -1,7 +1,8 @@
 // The dispute screens' state: the list (the core's rows for the chosen filter,
 // in the core's order: this class neither filters nor sorts) and a dispute's
 // detail with its flow table and the escalation request form (逐级上报), which
-// offers only the levels the core says the user may ask for.
+// offers only the levels the core says the user may ask for and, to the judicial
+// office of a town several offices serve, the core's list of offices to choose.
 package org.fengqiao.app.state
 
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -47,6 +48,8 @@ data class EscalationForm(
     val toLevel: LadderLevel? = null,
     val reason: EscalationReasonCode? = null,
     val note: String = "",
+    /** The judicial office chosen (an id of [DisputeDetail.offices]); sent only to the third level. */
+    val office: String? = null,
 )
 
 data class DisputeDetailUi(
@@ -61,6 +64,11 @@ data class DisputeDetailUi(
     /** The form is offered only when the user may ask now and none is waiting. */
     val canRequest: Boolean
         get() = detail != null && detail.escalateTo.isNotEmpty() && detail.row.pendingEscalationTo == null && !detail.row.closed
+
+    /** The offices to choose among: the core's list, when the form goes to the
+     * judicial office and the core lists more than one (one is chosen for the user). */
+    val officeChoice: List<OfficeOption>
+        get() = if (form.toLevel == LadderLevel.JUDICIAL_OFFICE && detail != null && detail.offices.size > 1) detail.offices else emptyList()
 }
 
 class DisputeDetailState(private val gateway: DisputesGateway, val disputeId: String) {
@@ -73,12 +81,16 @@ class DisputeDetailState(private val gateway: DisputesGateway, val disputeId: St
         _ui.update { ui ->
             val d = result.getOrNull()
             // One level allowed (the usual case): choose it for the user.
-            val form = if (d != null && ui.form.toLevel == null && d.escalateTo.size == 1) ui.form.copy(toLevel = d.escalateTo[0]) else ui.form
+            var form = if (d != null && ui.form.toLevel == null && d.escalateTo.size == 1) ui.form.copy(toLevel = d.escalateTo[0]) else ui.form
+            // One office serving the town: choose it for the user.
+            if (d != null && form.office == null && d.offices.size == 1) form = form.copy(office = d.offices[0].id)
             ui.copy(loading = false, detail = d ?: ui.detail, form = form, error = result.uiError())
         }
     }
 
     fun chooseLevel(level: LadderLevel) = _ui.update { it.copy(form = it.form.copy(toLevel = level), error = null) }
+    /** Chooses the judicial office the request goes to (one of [DisputeDetailUi.officeChoice]). */
+    fun chooseOffice(officeId: String) = _ui.update { it.copy(form = it.form.copy(office = officeId), error = null) }
     fun chooseReason(reason: EscalationReasonCode) = _ui.update { it.copy(form = it.form.copy(reason = reason), error = null) }
     fun setNote(note: String) = _ui.update { it.copy(form = it.form.copy(note = note)) }
 
@@ -100,7 +112,10 @@ class DisputeDetailState(private val gateway: DisputesGateway, val disputeId: St
         validate(ui)?.let { e -> _ui.update { it.copy(error = e) }; return false }
         _ui.update { it.copy(submitting = true, error = null) }
         val f = ui.form
-        val result = attempt { gateway.requestEscalation(disputeId, f.toLevel!!, f.reason!!, f.note.trim()) }
+        // The office goes with a move to the judicial office only; with several
+        // serving the town and none chosen, the core refuses (office_choice_required).
+        val office = f.office.takeIf { f.toLevel == LadderLevel.JUDICIAL_OFFICE }
+        val result = attempt { gateway.requestEscalation(disputeId, f.toLevel!!, f.reason!!, f.note.trim(), office) }
         _ui.update { it.copy(submitting = false, error = result.uiError(), requested = result.isSuccess) }
         if (result.isSuccess) {
             _ui.update { it.copy(form = EscalationForm()) }

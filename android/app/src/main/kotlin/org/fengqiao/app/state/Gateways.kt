@@ -69,7 +69,8 @@ interface DisputesGateway {
     /** The core's list for [filter], in the core's order. */
     suspend fun disputes(filter: DisputeFilter): List<DisputeRow>
     suspend fun detail(disputeId: String): DisputeDetail
-    suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String)
+    /** [office]: the judicial office chosen (an id of [DisputeDetail.offices]), only for the third level. */
+    suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?)
 }
 
 /** The approver's inbox of escalation requests. */

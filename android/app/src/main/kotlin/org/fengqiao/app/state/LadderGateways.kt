@@ -31,11 +31,12 @@ class LadderGateways(
         val flow = client.flowTable(disputeId).map { f ->
             FlowRow(step = f.step, kind = f.kind.name.lowercase(), level = level(f.level), atMs = f.atMs, note = f.note)
         }
-        DisputeDetail(row(item), flow, actions.escalateTo.map(::level), actions.decide)
+        val offices = client.officesFor(disputeId).map { OfficeOption(it.id, it.name) }
+        DisputeDetail(row(item), flow, actions.escalateTo.map(::level), actions.decide, offices)
     }
 
-    override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String) {
-        withContext(io) { client.requestEscalation(disputeId, Level.valueOf(toLevel.name), EscalationReason.valueOf(reason.name), note) }
+    override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) {
+        withContext(io) { client.requestEscalation(disputeId, Level.valueOf(toLevel.name), EscalationReason.valueOf(reason.name), note, office) }
     }
 
     override suspend fun inbox(): List<InboxRow> = withContext(io) {

@@ -63,7 +63,12 @@ data class DisputeDetail(
     val escalateTo: List<LadderLevel>,
     /** The waiting escalation this user may approve or refuse, if any. */
     val decideEscalationId: String? = null,
+    /** The judicial offices serving the dispute's town, in the core's order. */
+    val offices: List<OfficeOption> = emptyList(),
 )
+
+/** A judicial office (司法所) a move to the third level may go to. */
+data class OfficeOption(val id: String, val name: String)
 
 /** An escalation request waiting for this approver. */
 data class InboxRow(

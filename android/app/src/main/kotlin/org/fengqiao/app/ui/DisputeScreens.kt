@@ -142,6 +142,14 @@ fun DisputeDetailScreen(state: DisputeDetailState) {
                             FilterChip(selected = ui.form.toLevel == l, onClick = { state.chooseLevel(l) }, label = { Text(stringResource(levelRes(l))) })
                         }
                     }
+                    if (ui.officeChoice.isNotEmpty()) {
+                        Text(stringResource(R.string.escalate_to_office))
+                        Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                            ui.officeChoice.forEach { o ->
+                                FilterChip(selected = ui.form.office == o.id, onClick = { state.chooseOffice(o.id) }, label = { Text(o.name) })
+                            }
+                        }
+                    }
                     Text(stringResource(R.string.escalation_reason))
                     Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                         EscalationReasonCode.entries.forEach { r ->
