@@ -43,7 +43,13 @@ struct DisputeRow: Identifiable, Equatable {
     let closed: Bool; var pendingEscalationTo: LadderLevel?; var handledByMe: Bool; var pending: Bool; var quarantined: Bool
 }
 struct FlowRow: Identifiable, Equatable { var id: UInt32 { step }; let step: UInt32; let kind: String; let level: LadderLevel; let atMs: Int64; let note: String }
-struct DisputeDetail: Equatable { let row: DisputeRow; let flow: [FlowRow]; let escalateTo: [LadderLevel]; let decideEscalationId: String? }
+struct DisputeDetail: Equatable {
+    let row: DisputeRow; let flow: [FlowRow]; let escalateTo: [LadderLevel]; let decideEscalationId: String?
+    /// The judicial offices serving the dispute's town, in the core's order.
+    var offices: [OfficeOption] = []
+}
+/// A judicial office (司法所) a move to the third level may go to.
+struct OfficeOption: Equatable, Hashable { let id: String; let name: String }
 struct InboxRow: Identifiable, Equatable {
     var id: String { escalationId }
     let escalationId: String; let disputeId: String; let caseNumber: String; let summary: String; let grade: DisputeGrade
@@ -103,7 +109,8 @@ protocol LadderGateway: Sendable {
     /// The core's list for `filter`, in the core's order.
     func disputes(filter: DisputeListFilter) async throws -> [DisputeRow]
     func detail(disputeId: String) async throws -> DisputeDetail
-    func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String) async throws
+    /// `office`: the judicial office chosen (an id of `DisputeDetail.offices`), only for the third level.
+    func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) async throws
     func inbox() async throws -> [InboxRow]
     func decide(escalationId: String, approve: Bool, comment: String) async throws
     func mySubsidies() async throws -> MySubsidiesView

@@ -25,13 +25,16 @@ final class CoreLadder: LadderGateway, @unchecked Sendable {
             let flow = try self.client.flowTable(disputeId: disputeId).map {
                 FlowRow(step: $0.step, kind: String(describing: $0.kind), level: Self.level($0.level), atMs: $0.atMs, note: $0.note)
             }
-            return DisputeDetail(row: Self.row(item), flow: flow, escalateTo: actions.escalateTo.map(Self.level), decideEscalationId: actions.decide)
+            let offices = try self.client.officesFor(disputeId: disputeId).map { OfficeOption(id: $0.id, name: $0.name) }
+            return DisputeDetail(row: Self.row(item), flow: flow, escalateTo: actions.escalateTo.map(Self.level), decideEscalationId: actions.decide,
+                                 offices: offices)
         }
     }
 
-    func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String) async throws {
+    func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) async throws {
         _ = try await offMain {
-            try self.client.requestEscalation(disputeId: disputeId, toLevel: Self.coreLevel(to), reason: Self.coreReason(reason), note: note)
+            try self.client.requestEscalation(disputeId: disputeId, toLevel: Self.coreLevel(to), reason: Self.coreReason(reason), note: note,
+                                              toUnit: office)
         }
     }
 

@@ -68,6 +68,8 @@ final class DisputeDetailModel: ObservableObject {
     @Published var toLevel: LadderLevel?
     @Published var reason: EscalationReasonCode?
     @Published var note = ""
+    /// The judicial office chosen (an id of `DisputeDetail.offices`); sent only to the third level.
+    @Published var office: String?
     @Published private(set) var submitting = false
     @Published private(set) var requested = false
     @Published private(set) var error: UiError?
@@ -80,11 +82,19 @@ final class DisputeDetailModel: ObservableObject {
         return !d.escalateTo.isEmpty && d.row.pendingEscalationTo == nil && !d.row.closed
     }
 
+    /// The offices to choose among: the core's list, when the request goes to the
+    /// judicial office and the core lists more than one (one is chosen for the user).
+    var officeChoice: [OfficeOption] {
+        guard toLevel == .judicialOffice, let d = detail, d.offices.count > 1 else { return [] }
+        return d.offices
+    }
+
     func load() async {
         do {
             let d = try await gateway.detail(disputeId: disputeId)
             detail = d
             if toLevel == nil, d.escalateTo.count == 1 { toLevel = d.escalateTo[0] }
+            if office == nil, d.offices.count == 1 { office = d.offices[0].id }
             error = nil
         } catch { self.error = UiError.of(error) }
     }
@@ -101,7 +111,9 @@ final class DisputeDetailModel: ObservableObject {
         if let e = validate() { error = e; return }
         submitting = true; defer { submitting = false }
         do {
-            try await gateway.requestEscalation(disputeId: disputeId, to: toLevel!, reason: reason!, note: note.trimmingCharacters(in: .whitespacesAndNewlines))
+            // With several offices serving the town and none chosen, the core refuses (office_choice_required).
+            try await gateway.requestEscalation(disputeId: disputeId, to: toLevel!, reason: reason!, note: note.trimmingCharacters(in: .whitespacesAndNewlines),
+                                                office: toLevel == .judicialOffice ? office : nil)
             requested = true; reason = nil; note = ""; error = nil
             BackgroundSync.schedule()
             await load()
@@ -137,6 +149,12 @@ struct DisputeDetailView: View {
                     Section(L10n.t("escalation_request")) {
                         Picker(L10n.t("escalate_to"), selection: $model.toLevel) {
                             ForEach(d.escalateTo, id: \.self) { l in Text(L10n.level(l)).tag(Optional(l)) }
+                        }
+                        if !model.officeChoice.isEmpty {
+                            Picker(L10n.t("escalate_to_office"), selection: $model.office) {
+                                Text("—").tag(String?.none)
+                                ForEach(model.officeChoice, id: \.id) { o in Text(o.name).tag(Optional(o.id)) }
+                            }
                         }
                         Picker(L10n.t("escalation_reason"), selection: $model.reason) {
                             Text("—").tag(EscalationReasonCode?.none)

@@ -2,8 +2,9 @@
 //! county imports a 中心司法所 serving both demo towns and a second office serving
 //! the first town only, with staff at each; the third ladder level goes to the
 //! office serving the dispute's town (the request chooses when two serve it),
-//! each office's staff see and act on their towns' disputes only, and a 嘎查 is
-//! named so in the town's report.
+//! each office's staff see and act on their towns' disputes only, a 嘎查 is
+//! named so in the town's report, and an office's monthly report counts the
+//! towns it serves together, for its own staff.
 
 use fengqiao_server::admin::import::validate::derived_id;
 use fengqiao_tests::api::{dispute_body, escalation_body, ApiUser};
@@ -150,4 +151,21 @@ async fn the_third_level_goes_to_the_office_serving_the_town_and_staff_see_their
         .unwrap();
     let gacha = report["ranking"].as_array().unwrap().iter().find(|v| v["village"] == "巴音嘎查").cloned();
     assert_eq!(gacha.map(|v| v["kind"].clone()), Some(json!("嘎查")), "{report}");
+
+    // an office's report counts the towns it serves together; its staff read it,
+    // another office's staff do not
+    let month = chrono::Utc::now().format("%Y-%m");
+    let sf1 = derived_id(county, "unit", "SF1");
+    let r = central.get(&format!("/v1/reports/monthly?unit={sf1}&month={month}")).await;
+    assert_eq!(r.status(), 200);
+    let office: Value = r.json().await.unwrap();
+    assert_eq!((&office["unit_kind"], &office["towns"]), (&json!("司法所"), &json!(["红旗镇", "团结镇"])), "{office}");
+    assert_eq!(office["numbers"]["new_disputes"], 2, "both towns' disputes: {office}");
+    let villages = office["ranking"].as_array().unwrap().len();
+    assert_eq!(villages, 7, "the six demo villages and the 嘎查: {office}");
+    let one: Value =
+        hongqi.get(&format!("/v1/reports/monthly?unit={sf2}&month={month}")).await.json().await.unwrap();
+    assert_eq!((&one["towns"], &one["numbers"]["new_disputes"]), (&json!(["红旗镇"]), &json!(1)), "{one}");
+    assert_eq!(hongqi.get(&format!("/v1/reports/monthly?unit={sf1}&month={month}")).await.status(), 404);
+    assert_eq!(committee.get(&format!("/v1/reports/monthly?unit={sf1}&month={month}")).await.status(), 404);
 }

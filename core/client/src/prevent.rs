@@ -282,6 +282,9 @@ impl FieldClient {
                 sanctions: vec![],
                 sanctions_withheld: None,
                 restoration: None,
+                // the policy this phone records it under: an item of the default
+                // list the county removes later is still accepted for it
+                policy_version: self.policy().version(),
             })
         })
     }
@@ -330,6 +333,9 @@ impl FieldClient {
                 note: new.note,
                 filed_by: a.user,
                 filed_at: a.now,
+                // the policy this phone files it under: a focus area the county
+                // removes later is still accepted for it
+                policy_version: self.policy().version(),
             })
         })
     }

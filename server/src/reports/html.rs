@@ -186,6 +186,11 @@ pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
     let int = |v: u32| Cell::Int(v.into());
     let mut rows: Vec<Vec<Cell>> = vec![
         vec!["单位".into(), Cell::Text(r.unit_name.clone())],
+    ];
+    if !r.towns.is_empty() {
+        rows.push(vec!["服务乡镇".into(), Cell::Text(r.towns.join("、"))]);
+    }
+    rows.extend([
         vec!["月份".into(), Cell::Text(r.month.clone())],
         vec!["统计截至".into(), Cell::Text(as_of_local(r, zone))],
         vec!["新增矛盾纠纷".into(), int(n.new_disputes)],
@@ -206,7 +211,7 @@ pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
         vec!["补贴计提(元)".into(), Cell::Yuan(r.subsidies.accrued_fen)],
         vec!["补贴支付(元)".into(), Cell::Yuan(r.subsidies.paid_fen)],
         vec!["补贴逾期(元)".into(), Cell::Yuan(r.subsidies.overdue_fen)],
-    ];
+    ]);
     for c in &r.new_by_kind {
         rows.push(vec![Cell::Text(format!("新增·{}", c.label)), int(c.count)]);
     }
@@ -264,6 +269,7 @@ mod tests {
             unit_id: uuid::Uuid::nil(),
             unit_name: String::new(),
             unit_kind: "镇".into(),
+            towns: vec![],
             month: "2026-05".into(),
             as_of: end,
             numbers: Default::default(),

@@ -138,8 +138,14 @@ pub struct MonthlyReport {
     pub unit_id: Uuid,
     /// Unit name.
     pub unit_name: String,
-    /// What the unit is, in Chinese (旗, 镇, 乡, 苏木, 街道, 村, 嘎查, 社区, …).
+    /// What the unit is, in Chinese (旗, 镇, 乡, 苏木, 街道, 司法所, 村, 嘎查, 社区, …).
     pub unit_kind: String,
+    /// For a judicial office unit: the names of the towns it serves (in code
+    /// order), whose disputes,
+    /// screenings and subsidies the report counts together (ADR 0028); absent for
+    /// other units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub towns: Vec<String>,
     /// `YYYY-MM`.
     pub month: String,
     /// The time the report counts open and overdue at: the month's end, or the
@@ -284,8 +290,28 @@ pub fn as_of(range: (DateTime<Utc>, DateTime<Utc>), now: DateTime<Utc>) -> DateT
     now.min(range.1)
 }
 
-/// Computes the report of `unit` (a village, town or the county) for `month`,
-/// as of `now` (the caller's clock: the request's time on the server).
+/// The units whose records a report of `unit` counts: a judicial office's
+/// served towns (its disputes stay indexed under their towns), by code; any
+/// other unit itself.
+fn report_sources(store: &dyn Store, unit: &OrgUnit) -> StoreResult<Vec<OrgUnit>> {
+    if unit.level != UnitLevel::JudicialOffice {
+        return Ok(vec![unit.clone()]);
+    }
+    let mut towns: Vec<OrgUnit> = store
+        .records_of_kind(fengqiao_domain::EntityKind::Unit)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Unit(u) if u.level == UnitLevel::Town && u.offices.contains(&unit.id) => Some(u),
+            _ => None,
+        })
+        .collect();
+    towns.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(towns)
+}
+
+/// Computes the report of `unit` (a village, town, judicial office — its served
+/// towns together — or the county) for `month`, as of `now` (the caller's
+/// clock: the request's time on the server).
 pub fn monthly_report(
     store: &dyn Store,
     policy: &Policy,
@@ -296,7 +322,14 @@ pub fn monthly_report(
     let zone = policy.zone();
     let mut d = Data::default();
     d.units.insert(unit.id, unit.clone());
-    for r in unit_records(store, unit.id)? {
+    let sources = report_sources(store, unit)?;
+    let mut records: HashMap<(u8, Uuid), Record> = HashMap::new();
+    for s in &sources {
+        for r in unit_records(store, s.id)? {
+            records.insert((r.kind().tag(), r.id()), r);
+        }
+    }
+    for r in records.into_values() {
         match r {
             Record::Dispute(x) => d.disputes.push(x),
             Record::Escalation(x) => d.escalations.push(x),
@@ -485,6 +518,7 @@ pub fn monthly_report(
         unit_id: unit.id,
         unit_name: unit.name.clone(),
         unit_kind: unit.label_zh().into(),
+        towns: if unit.level == UnitLevel::JudicialOffice { sources.iter().map(|t| t.name.clone()).collect() } else { vec![] },
         month: format!("{:04}-{:02}", month.year, month.month),
         as_of: this_as_of,
         numbers: now_numbers,

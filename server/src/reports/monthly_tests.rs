@@ -44,6 +44,7 @@ fn screening(village: Uuid, at: DateTime<Utc>) -> Record {
         note: String::new(),
         filed_by: Uuid::nil(),
         filed_at: at,
+        policy_version: String::new(),
     })
 }
 
@@ -158,4 +159,62 @@ fn a_deadline_change_does_not_re_date_a_past_month() {
         (2, 1),
         "May's figures keep the dispute due on 5-08 overdue; only the unrecorded one follows the new 60 days"
     );
+}
+
+/// A judicial office unit serving two of three towns (ADR 0028): its report
+/// counts the disputes, villages and screenings of the towns it serves together,
+/// names them, and leaves out the town it does not serve.
+#[test]
+fn an_office_report_covers_the_towns_it_serves_together() {
+    let (store, policy) = (MemoryStore::new(), Policy::default());
+    small_world(&store);
+    let office_id = Uuid::from_u128(0x0F);
+    let org = |n: u128, code: &str, name: &str, level, parent: Uuid| OrgUnit {
+        id: Uuid::from_u128(n),
+        code: code.into(),
+        name: name.into(),
+        level,
+        parent: Some(parent),
+        kind: None,
+        offices: vec![],
+    };
+    use fengqiao_domain::org::UnitLevel::{Group, JudicialOffice, Town, Village};
+    let office = org(0x0F, "SF1", "中心司法所", JudicialOffice, crate::store::conformance::COUNTY);
+    let mut first = unit(&store, TOWN);
+    first.offices = vec![office_id];
+    let mut second = org(0x71, "T72", "二镇", Town, crate::store::conformance::COUNTY);
+    second.offices = vec![office_id];
+    let third = org(0x74, "T74", "三镇", Town, crate::store::conformance::COUNTY);
+    let units = [
+        office.clone(),
+        first.clone(),
+        second.clone(),
+        org(0x72, "V72", "二镇一村", Village, second.id),
+        org(0x73, "G73", "二镇一组", Group, Uuid::from_u128(0x72)),
+        third.clone(),
+        org(0x75, "V75", "三镇一村", Village, third.id),
+        org(0x76, "G76", "三镇一组", Group, Uuid::from_u128(0x75)),
+    ];
+    store.put_records(&units.map(Record::Unit)).unwrap();
+    store
+        .put_records(&[
+            dispute(1, GROUPS[0], may(3), None),
+            dispute(2, Uuid::from_u128(0x73), may(4), Some((may(6), "judicial_office"))),
+            dispute(3, Uuid::from_u128(0x76), may(5), None),
+            screening(Uuid::from_u128(0x72), may(20)),
+        ])
+        .unwrap();
+    let month = Month { year: 2026, month: 5 };
+    let r = monthly_report(&store, &policy, &office, month, may(31)).unwrap();
+    assert_eq!((r.unit_kind.as_str(), r.towns.clone()), ("司法所", vec![first.name.clone(), "二镇".to_string()]));
+    assert_eq!((r.numbers.new_disputes, r.numbers.resolved), (2, 1), "the two served towns' disputes, not the third's");
+    let mut villages: Vec<&str> = r.ranking.iter().map(|v| v.village.as_str()).collect();
+    villages.sort();
+    let mut want = vec![unit(&store, VILLAGES[0]).name, unit(&store, VILLAGES[1]).name, "二镇一村".to_string()];
+    want.sort();
+    assert_eq!(villages, want, "every village of the towns served, and no other");
+    assert_eq!((r.screening.villages, r.screening.complete), (3, 1));
+    let town = monthly_report(&store, &policy, &first, month, may(31)).unwrap();
+    assert!(town.towns.is_empty(), "a town's report lists no towns");
+    assert_eq!(town.numbers.new_disputes, 1);
 }

@@ -16,7 +16,7 @@ use crate::wire::rejection::{Rejection, RejectionCode};
 use crate::wire::{DecideEscalation, Op, OpEnvelope, RegradeDispute};
 
 pub use crate::decide::shared::{acts_as, level_reachable, level_unit, office_for, offices_serving, unit_within};
-use crate::decide::shared::{put_effects, visible_dispute};
+use crate::decide::shared::{earlier_policy, put_effects, visible_dispute};
 
 /// Whether the actor handles the dispute at its current level (at its handler
 /// unit: for the third level, the judicial office it went to).
@@ -295,10 +295,7 @@ fn report(
     // judged by the policy in force, and by the one the phone made it under
     // (kept by the server) for what a later policy removed
     let current = policy.version();
-    let earlier = match d.policy_version.as_str() {
-        v if v.is_empty() || v == current => None,
-        v => view.earlier_policy(v)?,
-    };
+    let earlier = earlier_policy(view, policy, &d.policy_version)?;
     if let Err(r) = d.validate_under(policy, earlier.as_ref()) {
         return Ok(Verdict::Reject(r));
     }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::decide::shared::{from_unit, level_unit};
+use crate::decide::shared::{earlier_policy, from_unit, level_unit};
 use crate::decide::view::{household_scope, nij, reject, unit_scope, Effect, Out, StateView, Verdict, ViewError};
 use crate::model::ladder::Level;
 use crate::model::permissions::{Action, Actor};
@@ -113,7 +113,12 @@ pub(crate) fn decide(
             }
             let Some(village) = level_unit(view, &scope, Level::Village)? else { return nij("household") };
             let rules = rules_of(view, village, policy)?;
-            let Some(item) = rules.items.iter().find(|i| i.code == v.item_code) else {
+            // a village on the policy's default list: an item the county removed
+            // since the phone recorded it is still that of the policy it was made under
+            let own_rules = view.get(EntityKind::VillageRules, rules_id(village))?.is_some();
+            let earlier = if own_rules { None } else { earlier_policy(view, policy, &v.policy_version)? };
+            let earlier_items = earlier.as_ref().map(default_items).unwrap_or_default();
+            let Some(item) = rules.items.iter().chain(&earlier_items).find(|i| i.code == v.item_code) else {
                 return reject(RejectionCode::InvalidField, "item_code: not on this village's negative list");
             };
             if view.get(EntityKind::Violation, v.id)?.is_some() {
@@ -127,6 +132,7 @@ pub(crate) fn decide(
             v.sanctions_withheld = rules.sanctions_withheld();
             v.sanctions = if v.sanctions_withheld.is_some() { Vec::new() } else { item.sanctions.clone() };
             v.restoration = None;
+            v.policy_version = policy.version();
             let mut effects = Vec::new();
             if suspends(&v) {
                 let mut st = standing_of(view, v.household_id)?;
@@ -174,9 +180,14 @@ pub(crate) fn decide(
                     nij("village")
                 };
             }
+            // focus areas: the policy in force, or the one it was filed under
+            if let Err(r) = s.validate_under(policy, earlier_policy(view, policy, &s.policy_version)?.as_ref()) {
+                return Ok(Verdict::Reject(r));
+            }
             let mut s = s.clone();
             s.filed_by = env.author;
             s.filed_at = now;
+            s.policy_version = policy.version();
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::Screening(s), scope }]))
         }
         Op::RecordCommitment(c) => {
@@ -370,6 +381,7 @@ mod tests {
                 note,
                 filed_by: Uuid::nil(),
                 filed_at: Utc::now(),
+                policy_version: String::new(),
             })
         };
         let applied = |v: Verdict| matches!(v, Verdict::Apply(_));

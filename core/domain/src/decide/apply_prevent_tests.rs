@@ -29,6 +29,8 @@ struct World {
     records: HashMap<(EntityKind, Uuid), Record>,
     policy: Policy,
     now: DateTime<Utc>,
+    /// Policies the server ran under before (ADR 0030).
+    earlier: Vec<Policy>,
 }
 
 impl StateView for World {
@@ -47,6 +49,9 @@ impl StateView for World {
     fn person(&self, _: Uuid) -> Result<crate::decide::view::PersonLookup, ViewError> {
         Ok(crate::decide::view::PersonLookup::CannotTell)
     }
+    fn earlier_policy(&self, version: &str) -> Result<Option<Policy>, ViewError> {
+        Ok(self.earlier.iter().find(|p| p.version() == version).cloned())
+    }
 }
 
 fn id(n: u128) -> Uuid {
@@ -54,7 +59,7 @@ fn id(n: u128) -> Uuid {
 }
 
 fn world() -> World {
-    let mut w = World { records: HashMap::new(), policy: Policy::default(), now: Utc::now() };
+    let mut w = World { records: HashMap::new(), policy: Policy::default(), now: Utc::now(), earlier: vec![] };
     let units = [
         (1, UnitLevel::County, None),
         (2, UnitLevel::Town, Some(1)),
@@ -143,6 +148,7 @@ fn violation_op(item: &str) -> (Uuid, Op) {
         sanctions: vec![],
         sanctions_withheld: None,
         restoration: None,
+        policy_version: String::new(),
     };
     (v.id, Op::RecordViolation(v))
 }
@@ -299,4 +305,77 @@ fn commitment_letters_are_recorded_per_household() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A screening made under `version` covering `areas`, for the village.
+fn screening(areas: &[&str], version: &str) -> Op {
+    let period = "2026-05";
+    Op::FileScreening(crate::model::prevent::Screening {
+        id: crate::model::prevent::screening_id(id(VILLAGE), period),
+        village_id: id(VILLAGE),
+        period: period.into(),
+        hazards: vec![],
+        focus_areas: areas.iter().map(|a| a.to_string()).collect(),
+        new_disputes: vec![],
+        note: String::new(),
+        filed_by: Uuid::nil(),
+        filed_at: Utc::now(),
+        policy_version: version.into(),
+    })
+}
+
+/// A focus area the county removes (ADR 0030): a screening filed under the
+/// policy that had it is still accepted; one filed under the new policy, or
+/// naming a version the server never ran, is refused.
+#[test]
+fn a_focus_area_removed_later_is_accepted_for_screenings_filed_under_the_policy_that_had_it() {
+    let v1 = Policy::default();
+    let mut v2 = v1.clone();
+    v2.screening.focus_areas.retain(|a| a.code != "water_fees");
+    let mut w = world();
+    (w.policy, w.earlier) = (v2.clone(), vec![v1.clone(), v2.clone()]);
+    let cadre = actor(Role::VillageCadre, VILLAGE);
+    assert_eq!(w.code(&cadre, screening(&["water_fees", "land_rights"], &v1.version())), "applied");
+    match w.records.get(&(EntityKind::Screening, crate::model::prevent::screening_id(id(VILLAGE), "2026-05"))) {
+        Some(Record::Screening(s)) => assert_eq!(s.policy_version, v2.version(), "filed under the policy in force"),
+        other => panic!("{other:?}"),
+    }
+    for claimed in [v2.version(), "0123456789abcdef".into(), String::new()] {
+        assert_eq!(w.code(&cadre, screening(&["water_fees"], &claimed)), "invalid_field", "{claimed:?}");
+    }
+    assert_eq!(w.code(&cadre, screening(&["made_up"], &v1.version())), "invalid_field", "no policy had it");
+}
+
+/// An item of the policy's default negative list that the county removes: a
+/// violation recorded under the policy that had it (the village on the default
+/// list) is still accepted, with that item's terms; one recorded under the new
+/// policy is refused; a village with rules of its own is judged by those only.
+#[test]
+fn a_negative_list_item_removed_later_is_accepted_for_violations_recorded_under_the_policy_that_had_it() {
+    let v1 = Policy::default();
+    let mut v2 = v1.clone();
+    v2.negative_list.retain(|i| i.code != "water_fees_unpaid");
+    let mut w = world();
+    (w.policy, w.earlier) = (v2.clone(), vec![v1.clone(), v2.clone()]);
+    let cadre = actor(Role::VillageCadre, VILLAGE);
+    let made_under = |version: String| {
+        let (vid, op) = violation_op("water_fees_unpaid");
+        let Op::RecordViolation(mut v) = op else { unreachable!() };
+        v.policy_version = version;
+        (vid, Op::RecordViolation(v))
+    };
+    let (vid, op) = made_under(v1.version());
+    assert_eq!(w.code(&cadre, op), "applied");
+    let kept = w.violation(vid);
+    assert_eq!((kept.item_code.as_str(), kept.policy_version.clone()), ("water_fees_unpaid", v2.version()));
+    assert!(kept.sanctions_withheld.is_some(), "the default list is not reviewed rules: no sanction");
+    for claimed in [v2.version(), "0123456789abcdef".into(), String::new()] {
+        assert_eq!(w.code(&cadre, made_under(claimed.clone()).1), "invalid_field", "{claimed:?}");
+    }
+    // the village adopts rules of its own without the item: only those count
+    let Op::SetVillageRules(mut own) = rules(&[], None) else { unreachable!() };
+    own.items[0].code = "yard_dirty_messy".into();
+    own.items[0].sanctions = vec![Sanction::DishonestyList];
+    assert_eq!(w.code(&actor(Role::VillageSecretary, VILLAGE), Op::SetVillageRules(own)), "applied");
+    assert_eq!(w.code(&cadre, made_under(v1.version()).1), "invalid_field", "the village's own list");
 }

@@ -10,6 +10,7 @@ use crate::model::ladder::Level;
 use crate::model::org::{covers, OrgUnit, Role, UnitLevel};
 use crate::model::permissions::Actor;
 use crate::model::records::{EntityKind, Record};
+use crate::policy::Policy;
 use crate::wire::rejection::{Rejection, RejectionCode};
 
 /// The unit at `level` within a scope (the scope's units looked up in `view`).
@@ -116,6 +117,16 @@ pub(crate) fn visible_dispute(
     let Some(Record::Dispute(d)) = view.get(EntityKind::Dispute, id)? else { return Ok(None) };
     let Some(scope) = unit_scope(view, d.origin_unit)? else { return Ok(None) };
     Ok(actor.may_see(EntityKind::Dispute, &scope).then_some((d, scope)))
+}
+
+/// The policy an op was made under, when it is not the one in force: kept by the
+/// server (ADR 0030), read back by its version; `None` when `version` is empty,
+/// the one in force, or unknown to this view (a phone keeps no older policies).
+pub(crate) fn earlier_policy(view: &dyn StateView, policy: &Policy, version: &str) -> Result<Option<Policy>, ViewError> {
+    if version.is_empty() || version == policy.version() {
+        return Ok(None);
+    }
+    view.earlier_policy(version)
 }
 
 /// Puts of records that share a scope.

@@ -195,6 +195,13 @@ pub struct Violation {
     /// Set when restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restoration: Option<Restoration>,
+    /// The county policy's version ([`Policy::version`]). In a `record_violation`
+    /// op: the one the phone recorded it under (an item of the policy's default
+    /// negative list that a later policy removed is still accepted if that
+    /// version, kept by the server, had it, ADR 0030). On the record: the one in
+    /// force when the server recorded it. Empty on violations recorded before.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub policy_version: String,
 }
 
 /// What a group leader may know of a household: whether services are suspended
@@ -329,6 +336,13 @@ pub struct Screening {
     /// Server time.
     #[serde(default)]
     pub filed_at: DateTime<Utc>,
+    /// The county policy's version ([`Policy::version`]). In a `file_screening`
+    /// op: the one the phone filed it under (a focus area a later policy removed
+    /// is still accepted if that version, kept by the server, had it, ADR 0030).
+    /// On the record: the one in force when the server filed it. Empty on
+    /// screenings filed before.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub policy_version: String,
 }
 
 /// Most hazards on one screening.
@@ -342,10 +356,24 @@ pub fn screening_id(village: Uuid, period: &str) -> Uuid {
 }
 
 impl Screening {
+    /// [`Screening::validate_fields`], and every focus area one of the policy in
+    /// force or of `earlier` (the policy the screening was filed under, when it
+    /// differs): a focus area the county removed does not refuse screenings
+    /// filed before the change.
+    pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
+        self.validate_fields(policy)?;
+        let known = |p: &Policy, f: &String| p.screening.focus_areas.iter().any(|a| &a.code == f);
+        if let Some(bad) = self.focus_areas.iter().find(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f))) {
+            return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));
+        }
+        Ok(())
+    }
+
     /// Field checks (phone and server, through [`crate::wire::Op::validate`]):
     /// the id, the number and length of hazards, the note within the policy's
-    /// limit, known focus areas.
-    pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
+    /// limit; the focus areas are checked by [`Screening::validate_under`] once
+    /// the policy the screening was filed under is known.
+    pub fn validate_fields(&self, policy: &Policy) -> Result<(), Rejection> {
         if self.id != screening_id(self.village_id, &self.period) {
             return Err(Rejection::new(RejectionCode::InvalidField, "id: one screening per village and period"));
         }
@@ -357,10 +385,6 @@ impl Screening {
         }
         crate::text::check_all("hazards", &self.hazards, false, MAX_HAZARD_CHARS)?;
         crate::text::check("note", &self.note, false, policy.text.max_note_chars)?;
-        if let Some(bad) = self.focus_areas.iter().find(|f| !policy.screening.focus_areas.iter().any(|a| &a.code == *f))
-        {
-            return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));
-        }
         Ok(())
     }
 }
@@ -405,6 +429,7 @@ mod tests {
             sanctions,
             sanctions_withheld: None,
             restoration: None,
+            policy_version: String::new(),
         };
         let suspend = vec![Sanction::ServicesSuspended { services: vec!["村集体分红".into()] }];
         let mut v = vec![

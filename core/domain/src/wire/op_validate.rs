@@ -89,7 +89,7 @@ impl Op {
                 Ok(())
             }
             Op::RestoreHousehold(r) => r.validate(policy),
-            Op::FileScreening(s) => s.validate(policy),
+            Op::FileScreening(s) => s.validate_fields(policy),
             Op::RegradeDispute(r) => {
                 check("analysis.cause", &r.analysis.cause, false, 2000)?;
                 check("analysis.consequences", &r.analysis.consequences, false, 2000)?;
@@ -206,6 +206,7 @@ mod tests {
                 note: String::new(),
                 filed_by: Uuid::nil(),
                 filed_at: chrono::Utc::now(),
+                policy_version: String::new(),
             })
         };
         assert_eq!(code_of(screening(crate::prevent::MAX_HAZARDS), &p), None);
