@@ -163,8 +163,7 @@ async fn the_third_level_goes_to_the_office_serving_the_town_and_staff_see_their
     assert_eq!(office["numbers"]["new_disputes"], 2, "both towns' disputes: {office}");
     let villages = office["ranking"].as_array().unwrap().len();
     assert_eq!(villages, 7, "the six demo villages and the 嘎查: {office}");
-    let one: Value =
-        hongqi.get(&format!("/v1/reports/monthly?unit={sf2}&month={month}")).await.json().await.unwrap();
+    let one: Value = hongqi.get(&format!("/v1/reports/monthly?unit={sf2}&month={month}")).await.json().await.unwrap();
     assert_eq!((&one["towns"], &one["numbers"]["new_disputes"]), (&json!(["红旗镇"]), &json!(1)), "{one}");
     assert_eq!(hongqi.get(&format!("/v1/reports/monthly?unit={sf1}&month={month}")).await.status(), 404);
     assert_eq!(committee.get(&format!("/v1/reports/monthly?unit={sf1}&month={month}")).await.status(), 404);

@@ -184,9 +184,7 @@ pub fn render(r: &MonthlyReport, zone: Tz) -> String {
 pub fn table(r: &MonthlyReport, zone: Tz) -> Vec<Vec<Cell>> {
     let n = &r.numbers;
     let int = |v: u32| Cell::Int(v.into());
-    let mut rows: Vec<Vec<Cell>> = vec![
-        vec!["单位".into(), Cell::Text(r.unit_name.clone())],
-    ];
+    let mut rows: Vec<Vec<Cell>> = vec![vec!["单位".into(), Cell::Text(r.unit_name.clone())]];
     if !r.towns.is_empty() {
         rows.push(vec!["服务乡镇".into(), Cell::Text(r.towns.join("、"))]);
     }

@@ -141,9 +141,8 @@ pub struct MonthlyReport {
     /// What the unit is, in Chinese (旗, 镇, 乡, 苏木, 街道, 司法所, 村, 嘎查, 社区, …).
     pub unit_kind: String,
     /// For a judicial office unit: the names of the towns it serves (in code
-    /// order), whose disputes,
-    /// screenings and subsidies the report counts together (ADR 0028); absent for
-    /// other units.
+    /// order), whose disputes, screenings and subsidies the report counts
+    /// together (ADR 0028); absent for other units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub towns: Vec<String>,
     /// `YYYY-MM`.
@@ -518,7 +517,11 @@ pub fn monthly_report(
         unit_id: unit.id,
         unit_name: unit.name.clone(),
         unit_kind: unit.label_zh().into(),
-        towns: if unit.level == UnitLevel::JudicialOffice { sources.iter().map(|t| t.name.clone()).collect() } else { vec![] },
+        towns: if unit.level == UnitLevel::JudicialOffice {
+            sources.iter().map(|t| t.name.clone()).collect()
+        } else {
+            vec![]
+        },
         month: format!("{:04}-{:02}", month.year, month.month),
         as_of: this_as_of,
         numbers: now_numbers,

@@ -221,7 +221,8 @@ fn secretary_in_two_office_town(store: Arc<dyn ClientStore>) -> FieldClient {
 fn a_town_served_by_two_offices_needs_the_office_chosen() {
     let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
     let phone = secretary_in_two_office_town(store.clone());
-    let nd = NewDispute { origin_unit: Uuid::from_u128(3), level: Some(Level::Village), ..new_dispute("宅基地纠纷") };
+    let nd =
+        NewDispute { origin_unit: Uuid::from_u128(3), level: Some(Level::Village), ..new_dispute("宅基地纠纷") };
     let d = phone.report_dispute(nd).expect("report");
     let offices = phone.offices_for(d.id).expect("offices");
     let listed: Vec<(&str, &str)> = offices.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();

@@ -122,7 +122,11 @@ pub(crate) fn visible_dispute(
 /// The policy an op was made under, when it is not the one in force: kept by the
 /// server (ADR 0030), read back by its version; `None` when `version` is empty,
 /// the one in force, or unknown to this view (a phone keeps no older policies).
-pub(crate) fn earlier_policy(view: &dyn StateView, policy: &Policy, version: &str) -> Result<Option<Policy>, ViewError> {
+pub(crate) fn earlier_policy(
+    view: &dyn StateView,
+    policy: &Policy,
+    version: &str,
+) -> Result<Option<Policy>, ViewError> {
     if version.is_empty() || version == policy.version() {
         return Ok(None);
     }

@@ -363,7 +363,8 @@ impl Screening {
     pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
         self.validate_fields(policy)?;
         let known = |p: &Policy, f: &String| p.screening.focus_areas.iter().any(|a| &a.code == f);
-        if let Some(bad) = self.focus_areas.iter().find(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f))) {
+        if let Some(bad) = self.focus_areas.iter().find(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f)))
+        {
             return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));
         }
         Ok(())
