@@ -110,7 +110,9 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
         drop(p);
         let again = loop {
             match FieldClient::recover_store(dir.to_string_lossy().into_owned(), fengqiao_tests::phone::store_key()) {
-                Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
+                Err(fengqiao_core::ClientError::Storage { message })
+                    if message.contains("lock") || message.contains("temporarily") =>
+                {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
                 other => break other,

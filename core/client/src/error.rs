@@ -80,42 +80,36 @@ impl Error {
 }
 
 /// What went wrong, as the app sees it. Match on the variant or on
-/// [`ClientError::code`] (stable strings, never renamed).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// [`ClientError::code`] (stable strings, never renamed). `Display` is the
+/// message for the screen in the process's locale ([`crate::set_locale`];
+/// zh-CN by default), [`ClientError::message`] in a given one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
     /// No user is signed in on this phone.
-    #[error("not logged in")]
     NotLoggedIn,
     /// Login refused: wrong username or password.
-    #[error("wrong username or password")]
     InvalidCredentials,
     /// The server no longer honours the session: log in again (as the same user
     /// to send that user's queued work). Nothing queued was lost.
-    #[error("the session has expired: log in again")]
     SessionExpired,
     /// The server asks to slow down (HTTP 429), even after retries.
-    #[error("too many attempts: try again later")]
     RateLimited,
     /// The server could not be reached (offline, timeout), even after retries.
-    #[error("network: {message}")]
     Network {
         /// What failed.
         message: String,
     },
     /// The server failed (5xx), even after retries.
-    #[error("server: {message}")]
     Server {
         /// What failed.
         message: String,
     },
     /// The server answered something this build cannot use.
-    #[error("protocol: {message}")]
     Protocol {
         /// What was wrong.
         message: String,
     },
     /// A domain rule refused the action (e.g. role or jurisdiction).
-    #[error("{message}")]
     Rejected {
         /// The domain's rejection code (e.g. `not_in_jurisdiction`).
         reason: String,
@@ -123,7 +117,6 @@ pub enum ClientError {
         message: String,
     },
     /// The input is invalid (e.g. notes too long).
-    #[error("{message}")]
     InvalidInput {
         /// The domain's rejection code (e.g. `invalid_field`) or `invalid_input`.
         reason: String,
@@ -131,38 +124,31 @@ pub enum ClientError {
         message: String,
     },
     /// The thing asked for does not exist (e.g. no such quarantined op).
-    #[error("not found: {message}")]
     NotFound {
         /// What was not found.
         message: String,
     },
     /// The phone's store failed.
-    #[error("storage: {message}")]
     Storage {
         /// What failed.
         message: String,
     },
     /// The phone is out of space (disk full, or the photo folder's budget is
     /// spent on photos not yet uploaded). Nothing was written.
-    #[error("storage full: {message}")]
     StorageFull {
         /// What ran out.
         message: String,
     },
     /// The caller cancelled; queued work is intact.
-    #[error("cancelled")]
     Cancelled,
     /// The store key handed to `open` does not open this phone's store.
     /// Nothing was read or changed; try the key the store was made with.
-    #[error("the store key does not open this phone's store")]
     WrongStoreKey,
     /// The phone is locked: unlock it with the user's PIN (or the platform's
     /// biometric check) first. Nothing was read or changed.
-    #[error("the phone is locked: unlock it first")]
     Locked,
     /// The PIN was wrong. After too many, unlocking waits `retry_after_secs`,
     /// and after the last allowed attempt only an online login opens it.
-    #[error("wrong PIN ({attempts_left} attempts left)")]
     WrongPin {
         /// Attempts left before only an online login opens the phone.
         attempts_left: u32,
@@ -171,11 +157,9 @@ pub enum ClientError {
     },
     /// The server has revoked this device (a lost phone): the user's local
     /// data was wiped after sending what the server still accepted.
-    #[error("this device was revoked by the county: its local data was removed")]
     DeviceRevoked,
     /// Refused because unsynced work would be lost (e.g. wiping the phone
     /// without `force`). Nothing was changed.
-    #[error("{ops} operations and {photos} photos are not synced yet")]
     UnsyncedWork {
         /// Queued and quarantined operations.
         ops: u64,
@@ -184,12 +168,19 @@ pub enum ClientError {
     },
     /// Free space is below the safety threshold: new photos are refused
     /// (text records still save). Sync, or free space on the phone.
-    #[error("storage low: {message}")]
     StorageLow {
         /// What is low.
         message: String,
     },
 }
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(crate::messages::locale()))
+    }
+}
+
+impl std::error::Error for ClientError {}
 
 impl ClientError {
     /// The stable code of this error.
@@ -281,7 +272,10 @@ mod tests {
         assert_eq!(e.code(), "invalid_input");
         assert_eq!(e, ClientError::InvalidInput { reason: "invalid_field".into(), message: "notes: too long".into() });
         let e: ClientError = Error::Rejected(Rejection::new(RejectionCode::NotInJurisdiction, "x")).into();
-        assert_eq!((e.code(), e.to_string().as_str()), ("rejected", "x"));
+        assert_eq!(
+            (e.code(), e.to_string()),
+            ("rejected", crate::reason_text("not_in_jurisdiction", crate::Locale::ZhCn))
+        );
         let e: ClientError = Error::Store(StoreError::Backend("disk full".into())).into();
         assert_eq!(e.code(), "storage");
         let e: ClientError = Error::Server { status: 503, code: "unavailable".into() }.into();
