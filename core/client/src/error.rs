@@ -225,6 +225,10 @@ impl From<Error> for ClientError {
             e @ Error::Server { .. } => ClientError::Server { message: e.to_string() },
             Error::Protocol(m) => ClientError::Protocol { message: m },
             Error::Unauthorized(_) => ClientError::SessionExpired,
+            // the server's own words when they are plain Chinese, else what was refused
+            Error::Refused { body, .. } if body.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) => {
+                ClientError::Protocol { message: body.message }
+            }
             e @ Error::Refused { .. } => ClientError::Protocol { message: e.to_string() },
             Error::Rejected(r) => ClientError::Rejected { reason: r.code.as_str().into(), message: r.message },
             Error::Invalid(r) => ClientError::InvalidInput { reason: r.code.as_str().into(), message: r.message },

@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Authed {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid access token is required"))?
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", crate::http::error::UNAUTHORIZED))?
             .trim()
             .to_string();
         let auth = state.auth.clone();

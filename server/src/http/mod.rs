@@ -186,9 +186,13 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
         s if s >= 500 => "internal",
         _ => "error",
     };
-    let message = match text.trim() {
-        "" => status.canonical_reason().unwrap_or("error").to_string(),
-        t => t.to_string(),
+    // a handler's own Chinese text is kept; the HTTP layer's English one is
+    // replaced by the status's plain Chinese
+    let text = text.trim();
+    let message = if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        text.to_string()
+    } else {
+        crate::http::error::status_message(status).to_string()
     };
     let body = fengqiao_domain::wire::ErrorBody { code: code.into(), message, op_index: None };
     parts.headers.remove(header::CONTENT_LENGTH);
