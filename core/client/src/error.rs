@@ -174,14 +174,6 @@ pub enum ClientError {
     },
 }
 
-impl std::fmt::Display for ClientError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(crate::messages::locale()))
-    }
-}
-
-impl std::error::Error for ClientError {}
-
 impl ClientError {
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {

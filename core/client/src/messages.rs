@@ -178,6 +178,14 @@ pub fn refusal(reason: &str, message: &str, locale: Locale) -> String {
     }
 }
 
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(locale()))
+    }
+}
+
+impl std::error::Error for ClientError {}
+
 impl ClientError {
     /// The message for a user's screen in `locale` (no raw code; the code stays
     /// in [`ClientError::code`]). `Display` gives it in the process's [`locale`].
@@ -226,6 +234,10 @@ impl ClientError {
             ClientError::NotFound { message } => {
                 detailed(message, "找不到：", "not found: ", "找不到要找的记录", "not found")
             }
+            ClientError::Storage { message } if message.contains("lock") || message.contains("temporarily") => pick(
+                "手机存储正被占用（另一个程序打开着它）：请稍后再试",
+                "storage: the phone's store is held by another client; try again shortly",
+            ),
             ClientError::Storage { message } => detailed(
                 message,
                 "手机存储：",
@@ -301,6 +313,7 @@ mod tests {
             },
             ClientError::NotFound { message: m() },
             ClientError::Storage { message: m() },
+            ClientError::Storage { message: "could not acquire lock: Resource temporarily unavailable".into() },
             ClientError::StorageFull { message: m() },
             ClientError::Cancelled,
             ClientError::WrongStoreKey,
