@@ -91,7 +91,7 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
                 println!("phone store, damage {frac}: {e}");
                 assert_eq!(e.code(), "storage");
                 let msg = e.to_string();
-                assert!(msg.contains("damaged") && msg.contains("recover"), "a clear message: {msg}");
+                assert!(msg.contains("损坏") && msg.contains("恢复"), "a clear message: {msg}");
             }
         }
         let rec =

@@ -281,5 +281,15 @@ mod tests {
         assert_eq!(ClientError::from(Error::Cancelled).code(), "cancelled");
         assert_eq!(ClientError::from(Error::StorageFull("budget".into())).code(), "storage_full");
         assert_eq!(ClientError::from(Error::Network("offline".into())).code(), "network");
+        // a refusal in the server's plain Chinese reaches the screen in its words
+        let body = |message: &str| fengqiao_domain::wire::ErrorBody {
+            code: "too_many_blocks".into(),
+            message: message.into(),
+            op_index: None,
+        };
+        let e = ClientError::from(Error::Refused { status: 409, body: body("案件编号段：已达上限") });
+        assert_eq!(e.message(crate::Locale::ZhCn), "服务器答复：案件编号段：已达上限");
+        let e = ClientError::from(Error::Refused { status: 409, body: body("too many") });
+        assert!(e.message(crate::Locale::ZhCn).starts_with("服务器的答复本机无法使用"), "{e:?}");
     }
 }

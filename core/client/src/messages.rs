@@ -234,6 +234,13 @@ impl ClientError {
             ClientError::NotFound { message } => {
                 detailed(message, "找不到：", "not found: ", "找不到要找的记录", "not found")
             }
+            ClientError::Storage { message } if message.starts_with("the phone's store is damaged") => {
+                if zh {
+                    "手机上的数据已损坏：未同步的操作都保存在恢复日志里，请用“恢复数据”把它们重新排队".into()
+                } else {
+                    format!("storage: {message}")
+                }
+            }
             ClientError::Storage { message } if message.contains("lock") || message.contains("temporarily") => pick(
                 "手机存储正被占用（另一个程序打开着它）：请稍后再试",
                 "storage: the phone's store is held by another client; try again shortly",
@@ -313,6 +320,7 @@ mod tests {
             },
             ClientError::NotFound { message: m() },
             ClientError::Storage { message: m() },
+            ClientError::Storage { message: "the phone's store is damaged (x); 4 unsynced operations are kept".into() },
             ClientError::Storage { message: "could not acquire lock: Resource temporarily unavailable".into() },
             ClientError::StorageFull { message: m() },
             ClientError::Cancelled,

@@ -236,7 +236,11 @@ pub fn router(state: AppState) -> Router {
         .merge(photos_router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                crate::http::error::status_message(StatusCode::METHOD_NOT_ALLOWED),
+            )
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), disk_guard))
         .layer(axum::middleware::from_fn(json_errors))
