@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fengqiao_core::{ClientOptions, FieldClient as CoreClient, RetryPolicy};
+use fengqiao_core::{ClientOptions, FieldClient as CoreClient, Locale, RetryPolicy};
 
 use crate::error::FengqiaoError;
 use crate::runtime::guard;
@@ -87,6 +87,34 @@ impl ClientConfig {
     }
 }
 
+/// The language of the messages the core returns (errors' `detail`,
+/// quarantined ops' messages). The stable codes do not change with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum MessageLocale {
+    /// Simplified Chinese (the default).
+    ZhCn,
+    /// English.
+    En,
+}
+
+impl From<MessageLocale> for Locale {
+    fn from(l: MessageLocale) -> Self {
+        match l {
+            MessageLocale::ZhCn => Locale::ZhCn,
+            MessageLocale::En => Locale::En,
+        }
+    }
+}
+
+impl From<Locale> for MessageLocale {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::ZhCn => MessageLocale::ZhCn,
+            Locale::En => MessageLocale::En,
+        }
+    }
+}
+
 /// The phone core: offline store, outbox and sync with one server.
 ///
 /// One per data dir (the store allows one open client at a time; `close()` /
@@ -136,6 +164,32 @@ impl FieldClient {
             let core = CoreClient::open(data_dir, server_url, store_key, config.to_options())?;
             Ok(Arc::new(FieldClient { core: Arc::new(core) }))
         })
+    }
+
+    /// Sets the language of the messages the core returns from now on: zh-CN
+    /// (the default) or English. It is the app's language, so it holds for
+    /// every client in the process; set it at start and when the user changes
+    /// the phone's language.
+    pub fn set_locale(&self, locale: MessageLocale) {
+        self.core.set_locale(locale.into())
+    }
+
+    /// The language of the messages the core returns.
+    pub fn locale(&self) -> MessageLocale {
+        self.core.locale().into()
+    }
+
+    /// A time (ms since the epoch) as the county reads it: `YYYY-MM-DD HH:MM`
+    /// in the county's zone (its policy's), whatever zone the phone is set to.
+    /// Empty for a time out of range.
+    pub fn format_time(&self, at_ms: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(at_ms).map(|t| self.core.format_time(t)).unwrap_or_default()
+    }
+
+    /// A day (ms since the epoch) as the county reads it: `YYYY-MM-DD` in the
+    /// county's zone. Empty for a time out of range.
+    pub fn format_date(&self, at_ms: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(at_ms).map(|t| self.core.format_date(t)).unwrap_or_default()
     }
 }
 

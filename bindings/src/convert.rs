@@ -67,10 +67,8 @@ pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
 
 /// A time from the foreign side; `what` names the argument in the error.
 pub(crate) fn from_millis(what: &str, ms: i64) -> Result<DateTime<Utc>, FengqiaoError> {
-    DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| FengqiaoError::InvalidInput {
-        code: "invalid_input".into(),
-        reason: "invalid_input".into(),
-        detail: format!("{what}: time out of range"),
+    DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| {
+        FengqiaoError::invalid_input("时间：超出可用范围", || format!("{what}: time out of range"))
     })
 }
 

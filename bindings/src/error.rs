@@ -204,18 +204,46 @@ pub const INTERNAL: &str = "internal";
 /// Reason of the [`FengqiaoError::InvalidInput`] raised for an unreadable id.
 pub const INVALID_ID: &str = "invalid_id";
 
+/// `zh` or `en`, by the core's locale (the boundary's own messages).
+fn in_locale(zh: &str, en: impl FnOnce() -> String) -> String {
+    match fengqiao_core::locale() {
+        fengqiao_core::Locale::ZhCn => zh.to_string(),
+        fengqiao_core::Locale::En => en(),
+    }
+}
+
 impl FengqiaoError {
-    /// A failure caught at the boundary.
+    /// A failure caught at the boundary; `detail` is the English detail (a
+    /// panic's text), shown in the English locale only.
     pub(crate) fn internal(detail: impl Into<String>) -> Self {
-        FengqiaoError::Internal { code: INTERNAL.into(), detail: detail.into() }
+        let detail = in_locale("手机核心程序出错：请重启应用（本机保存的工作不会丢失）", || detail.into());
+        FengqiaoError::Internal { code: INTERNAL.into(), detail }
     }
 
-    /// An id argument that is not a UUID.
+    /// The call was cancelled; queued work is intact.
+    pub(crate) fn cancelled() -> Self {
+        let detail = in_locale("已取消（本机保存的工作不会丢失）", || "cancelled".into());
+        FengqiaoError::Cancelled { code: "cancelled".into(), detail }
+    }
+
+    /// An argument the boundary could not read: `zh` for the screen, `en` in
+    /// the English locale.
+    pub(crate) fn invalid_input(zh: &str, en: impl FnOnce() -> String) -> Self {
+        FengqiaoError::InvalidInput {
+            code: "invalid_input".into(),
+            reason: "invalid_input".into(),
+            detail: in_locale(zh, en),
+        }
+    }
+
+    /// An id argument that is not a UUID (a fault of the app, not the user's).
     pub(crate) fn invalid_id(what: &str) -> Self {
         FengqiaoError::InvalidInput {
             code: "invalid_input".into(),
             reason: INVALID_ID.into(),
-            detail: format!("{what}: not a valid id"),
+            detail: in_locale("编号无效：应用传来的编号不是有效的编号，请更新应用", || {
+                format!("{what}: not a valid id")
+            }),
         }
     }
 }

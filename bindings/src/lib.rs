@@ -51,7 +51,7 @@ pub use casefile::{
     Agreement, DisputeFile, FlowEntry, FlowKind, FollowUp, JudicialConfirmation, MediationSession, NewAgreement,
     NewConfirmation, NewFollowUp, NewSession, Satisfaction,
 };
-pub use client::{ClientConfig, FieldClient};
+pub use client::{ClientConfig, FieldClient, MessageLocale};
 pub use disputes::{
     Analysis, Closing, ClosingOutcome, DeadlineState, Difficulty, Dispute, DisputeActions, DisputeFilter, DisputeItem,
     DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,

@@ -17,11 +17,10 @@ use crate::runtime::guard;
 /// A record kind from its wire name.
 pub(crate) fn parse_kind(what: &str, kind: &str) -> Result<EntityKind, FengqiaoError> {
     serde_json::from_value(serde_json::Value::String(kind.trim().to_string())).map_err(|_| {
-        FengqiaoError::InvalidInput {
-            code: "invalid_input".into(),
-            reason: "invalid_input".into(),
-            detail: format!("{what}: unknown record kind"),
-        }
+        FengqiaoError::invalid_input(
+            "记录类型：本机不认识应用传来的记录类型，请更新应用",
+            || format!("{what}: unknown record kind"),
+        )
     })
 }
 

@@ -207,7 +207,7 @@ where
             tracing::error!("panic caught at the FFI boundary (async call)");
             Err(FengqiaoError::internal(panic_detail(&*e.into_panic())))
         }
-        Err(_) => Err(FengqiaoError::Cancelled { code: "cancelled".into(), detail: "cancelled".into() }),
+        Err(_) => Err(FengqiaoError::cancelled()),
     }
 }
 
@@ -228,7 +228,7 @@ mod tests {
         match r {
             Err(FengqiaoError::Internal { code, detail }) => {
                 assert_eq!(code, "internal");
-                assert!(detail.contains("boom"), "{detail}");
+                assert!(detail.starts_with("手机核心程序出错"), "Chinese by default: {detail}");
             }
             other => panic!("expected Internal, got {other:?}"),
         }

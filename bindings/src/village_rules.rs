@@ -101,10 +101,10 @@ impl From<CoreRules> for HouseholdRules {
 }
 
 fn parse_day(what: &str, s: &str) -> Result<NaiveDate, FengqiaoError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FengqiaoError::InvalidInput {
-        code: "invalid_input".into(),
-        reason: "invalid_input".into(),
-        detail: format!("{what}: a day as YYYY-MM-DD"),
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        FengqiaoError::invalid_input("日期：须写成“年-月-日”，如 2026-03-01", || {
+            format!("{what}: a day as YYYY-MM-DD")
+        })
     })
 }
 
@@ -147,7 +147,7 @@ mod tests {
         let h = uuid::Uuid::now_v7().to_string();
         assert_eq!(client.household_rules(h.clone()).unwrap_err().code(), "not_logged_in");
         let bad = client.record_commitment(h.clone(), true, Some("2026-13-01".into())).unwrap_err();
-        assert!(matches!(bad, FengqiaoError::InvalidInput { ref detail, .. } if detail.contains("signed_on")));
+        assert!(matches!(bad, FengqiaoError::InvalidInput { ref detail, .. } if detail.starts_with("日期：")));
         let bad = client.household_rules("nope".into()).unwrap_err();
         assert!(matches!(bad, FengqiaoError::InvalidInput { ref reason, .. } if reason == "invalid_id"));
         assert_eq!(client.record_commitment(h, false, None).unwrap_err().code(), "not_logged_in");

@@ -30,6 +30,8 @@ final class AppEnvironment: ObservableObject {
             // The key or the store could not open (Keychain unavailable, disk full, corrupt): nothing works without it.
             fatalError("the phone core could not open its store: \(UiError.of(error).code)")
         }
+        // the core's messages in the phone's language: Chinese unless the phone is set to English
+        client.setLocale(locale: Locale.current.language.languageCode?.identifier == "en" ? .en : .zhCn)
         core = CoreGateways(client: client)
         ladder = CoreLadder(client: client)
         lock = LockModel(gateway: core)
@@ -48,10 +50,11 @@ enum L10n {
         "wrong_store_key", "locked", "wrong_pin", "device_revoked", "unsynced_work", "storage_low", "biometric_failed",
     ]
 
+    /// The core's own message (already in the user's language, naming the rule); the
+    /// app's string only for the screens' own checks, whose message is their code.
     static func error(_ e: UiError) -> String {
-        guard known.contains(e.code) else { return e.message.isEmpty ? e.code : e.message }
-        let base = t("error_" + e.code)
-        return (e.code == "invalid_input" || e.code == "rejected") && !e.message.isEmpty ? "\(base)：\(e.message)" : base
+        if !e.message.isEmpty && e.message != e.code { return e.message }
+        return known.contains(e.code) ? t("error_" + e.code) : t("error_internal")
     }
 
     static func level(_ l: LadderLevel) -> String {
@@ -98,7 +101,8 @@ enum L10n {
         f.locale = Locale(identifier: "zh_CN")
         return f.string(from: NSNumber(value: Double(fen) / 100)) ?? "¥\(fen / 100).\(String(format: "%02d", abs(fen % 100)))"
     }
-    static func time(_ ms: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(ms) / 1000).formatted(date: .numeric, time: .shortened)
-    }
+    /// A time as the county reads it: formatted by the core in the county's zone, never the phone's.
+    @MainActor static func time(_ ms: Int64) -> String { AppEnvironment.shared.client.formatTime(atMs: ms) }
+    /// A day as the county reads it (the core, in the county's zone).
+    @MainActor static func date(_ ms: Int64) -> String { AppEnvironment.shared.client.formatDate(atMs: ms) }
 }

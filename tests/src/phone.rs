@@ -70,8 +70,7 @@ pub async fn reopen(dir: &Path, url: &str, options: &ClientOptions) -> Result<Fi
 
 /// Whether opening a phone store was refused because another owner holds its lock.
 fn held_lock(e: &ClientError) -> bool {
-    let m = e.to_string();
-    e.code() == "storage" && (m.contains("lock") || m.contains("temporarily"))
+    matches!(e, ClientError::Storage { message } if message.contains("lock") || message.contains("temporarily"))
 }
 
 /// Signs `phone` in as the demo user `user` of `server`.

@@ -347,3 +347,29 @@ async fn spent_refresh_token_from_another_device_revokes_even_within_the_grace()
     let next: Value = next.json().await.unwrap();
     assert_eq!(pull_status(&http, &url, &tok(&next, "access_token")).await.0, 401, "revoked");
 }
+
+/// The answers a phone may show are plain Chinese, the stable code kept: a
+/// wrong password, a missing token, an unknown path and a method the HTTP
+/// layer refuses by itself.
+#[tokio::test]
+async fn answers_a_phone_may_show_are_plain_chinese_with_their_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+    let c = server.cred("leader.t1v1g1").unwrap();
+    let check = |b: &Value, code: &str| {
+        assert_eq!(b["code"], code, "{b}");
+        let m = b["message"].as_str().unwrap_or_default();
+        assert_eq!(fengqiao_domain::rejection::unreadable_reason(m), None, "{b}");
+    };
+    let wrong = login_request(&http, &url, &c.username, "not-the-password").await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    check(&wrong.json().await.unwrap(), "invalid_credentials");
+    let r = http.get(format!("{url}/v1/sync/pull")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    check(&r.json().await.unwrap(), "unauthorized");
+    let r = http.delete(format!("{url}/v1/sync/pull")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    check(&r.json().await.unwrap(), "method_not_allowed");
+}

@@ -91,7 +91,7 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
                 println!("phone store, damage {frac}: {e}");
                 assert_eq!(e.code(), "storage");
                 let msg = e.to_string();
-                assert!(msg.contains("damaged") && msg.contains("recover"), "a clear message: {msg}");
+                assert!(msg.contains("损坏") && msg.contains("恢复"), "a clear message: {msg}");
             }
         }
         let rec =
@@ -110,7 +110,9 @@ async fn damaged_phone_store_is_refused_and_its_outbox_recovered() {
         drop(p);
         let again = loop {
             match FieldClient::recover_store(dir.to_string_lossy().into_owned(), fengqiao_tests::phone::store_key()) {
-                Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
+                Err(fengqiao_core::ClientError::Storage { message })
+                    if message.contains("lock") || message.contains("temporarily") =>
+                {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
                 other => break other,

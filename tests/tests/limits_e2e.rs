@@ -160,10 +160,10 @@ async fn free_text_is_bounded_and_invisible_text_refused() {
     let mut body =
         dispute_body(uuid::Uuid::now_v7(), &leader.case_number("T01V01", 0).await, group, "group", "land", "general");
     body["parties"][0]["name"] = json!("\u{200B}");
-    refused(&leader.push("report_dispute", body.clone()).await, "invalid_field", "parties.name");
+    refused(&leader.push("report_dispute", body.clone()).await, "invalid_field", "当事人姓名：");
     body["parties"][0]["name"] = json!("王建国");
     body["parties"][0]["phone"] = json!("1".repeat(1 << 20));
-    refused(&leader.push("report_dispute", body.clone()).await, "text_too_long", "parties.phone");
+    refused(&leader.push("report_dispute", body.clone()).await, "text_too_long", "当事人电话：");
     body["parties"][0]["phone"] = json!("138 0000 0000");
     assert_eq!(leader.push("report_dispute", body.clone()).await["status"], "applied");
     let dispute = body["id"].clone();
@@ -171,12 +171,12 @@ async fn free_text_is_bounded_and_invisible_text_refused() {
     // a session of 1900
     let session = json!({"id": uuid::Uuid::now_v7(), "dispute_id": dispute, "held_at": "1900-01-01T00:00:00Z",
         "place": "村委会", "mediators": [], "participants": [], "record": "调解", "agreed": false, "author": leader.id});
-    refused(&leader.push("record_session", session).await, "invalid_field", "held_at");
+    refused(&leader.push("record_session", session).await, "invalid_field", "调解日期：");
 
     // a closing note of 1.8 MB
     let note = "字".repeat(600_000);
     let out = leader.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": note})).await;
-    refused(&out, "text_too_long", "note");
+    refused(&out, "text_too_long", "结案说明：");
     let out =
         leader.push("close_dispute", json!({"dispute_id": dispute, "outcome": "resolved", "note": "双方和解"})).await;
     assert_eq!(out["status"], "applied", "the refused close changed nothing: {out}");

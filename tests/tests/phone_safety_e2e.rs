@@ -300,7 +300,7 @@ async fn only_a_county_admin_wipes_and_is_told_what_is_lost() {
     p.record_visit(routine_visit(&h, "未同步一")).unwrap();
     p.record_visit(routine_visit(&h, "未同步二")).unwrap();
     let err = p.wipe_phone(true).unwrap_err();
-    assert_eq!((err.code(), err.to_string().contains("administrator")), ("rejected", true));
+    assert_eq!((err.code(), err.to_string().contains("管理员")), ("rejected", true));
     p.logout().await.unwrap();
     sign_in(&p, &server, "admin").await;
     assert_eq!(p.wipe_phone(false).unwrap_err(), ClientError::UnsyncedWork { ops: 2, photos: 0 });

@@ -217,7 +217,7 @@ fun reopen(dataDir: String, url: String, key: ByteArray = Env.storeKey, config: 
         try {
             return FieldClient(dataDir, url, key, config)
         } catch (e: FengqiaoException.Storage) {
-            if (!e.detail.contains("lock") && !e.detail.contains("temporarily")) throw e
+            if (!e.detail.contains("占用") && !e.detail.contains("held")) throw e
             last = e
             Thread.sleep(30)
         }

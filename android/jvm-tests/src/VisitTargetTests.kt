@@ -61,7 +61,7 @@ val visitTargetTests = Suite("visit targets").apply {
             assertNull(form.save())
             val e = assertNotNull(form.ui.value.error)
             assertEquals("invalid_input", e.code)
-            assertTrue("body.name" in e.message, e.message)
+            assertTrue(e.message.startsWith("走访对象名称："), e.message)
             // choosing a household again makes it a household visit
             form.selectHousehold(form.ui.value.households.first().id)
             assertFalse(form.ui.value.toBody)

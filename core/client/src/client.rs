@@ -41,7 +41,8 @@ pub struct QuarantinedOp {
     pub record_id: Option<Uuid>,
     /// Stable code: a domain rejection code, `conflict`, `malformed_op`, ...
     pub code: String,
-    /// The server's message.
+    /// The server's message for the screen, in the core's locale (the text of
+    /// its code when the server's is in another language).
     pub message: String,
     /// For a conflict: the server's current record.
     pub current: Option<Record>,
@@ -103,8 +104,8 @@ fn quarantined_op(q: QuarantinedEntry) -> QuarantinedOp {
         op_id: q.op.op_id,
         kind: q.op.op.kind_name().into(),
         record_id,
+        message: crate::messages::refusal(&q.code, &q.message, crate::messages::locale()),
         code: q.code,
-        message: q.message,
         current: q.current,
         quarantined_at: q.quarantined_at,
     }
@@ -453,6 +454,29 @@ impl FieldClient {
         Ok(self.store.quarantined()?.into_iter().filter(|q| q.op.author == user).map(quarantined_op).collect())
     }
 
+    /// A time as the county reads it: `YYYY-MM-DD HH:MM` in the county's zone
+    /// (the policy's `county.timezone`), whatever zone the phone is set to.
+    pub fn format_time(&self, at: DateTime<Utc>) -> String {
+        fengqiao_domain::time::display_local(at, &self.policy().county.timezone)
+    }
+
+    /// A day as the county reads it: `YYYY-MM-DD` in the county's zone.
+    pub fn format_date(&self, at: DateTime<Utc>) -> String {
+        fengqiao_domain::time::display_local_date(at, &self.policy().county.timezone)
+    }
+
+    /// Sets the language of the messages the core returns (errors, quarantined
+    /// ops): zh-CN by default, or English. It is the app's, so it holds for
+    /// every client in the process.
+    pub fn set_locale(&self, locale: crate::Locale) {
+        crate::messages::set_locale(locale)
+    }
+
+    /// The language of the messages the core returns.
+    pub fn locale(&self) -> crate::Locale {
+        crate::messages::locale()
+    }
+
     /// The signed-in user's quarantined ops, oldest first.
     pub fn quarantined(&self) -> Result<Vec<QuarantinedOp>, ClientError> {
         let run = || -> Result<Vec<QuarantinedOp>, Error> { self.user_quarantine(self.session()?.user.id) };
@@ -464,7 +488,7 @@ impl FieldClient {
         if self.store.quarantined()?.iter().any(|q| q.op.op_id == op_id && q.op.author == user) {
             Ok(())
         } else {
-            Err(Error::NotFound(format!("no quarantined operation {op_id}")))
+            Err(Error::NotFound(format!("没有编号为 {op_id} 的待处理操作")))
         }
     }
 

@@ -80,42 +80,36 @@ impl Error {
 }
 
 /// What went wrong, as the app sees it. Match on the variant or on
-/// [`ClientError::code`] (stable strings, never renamed).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// [`ClientError::code`] (stable strings, never renamed). `Display` is the
+/// message for the screen in the process's locale ([`crate::set_locale`];
+/// zh-CN by default), [`ClientError::message`] in a given one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
     /// No user is signed in on this phone.
-    #[error("not logged in")]
     NotLoggedIn,
     /// Login refused: wrong username or password.
-    #[error("wrong username or password")]
     InvalidCredentials,
     /// The server no longer honours the session: log in again (as the same user
     /// to send that user's queued work). Nothing queued was lost.
-    #[error("the session has expired: log in again")]
     SessionExpired,
     /// The server asks to slow down (HTTP 429), even after retries.
-    #[error("too many attempts: try again later")]
     RateLimited,
     /// The server could not be reached (offline, timeout), even after retries.
-    #[error("network: {message}")]
     Network {
         /// What failed.
         message: String,
     },
     /// The server failed (5xx), even after retries.
-    #[error("server: {message}")]
     Server {
         /// What failed.
         message: String,
     },
     /// The server answered something this build cannot use.
-    #[error("protocol: {message}")]
     Protocol {
         /// What was wrong.
         message: String,
     },
     /// A domain rule refused the action (e.g. role or jurisdiction).
-    #[error("{message}")]
     Rejected {
         /// The domain's rejection code (e.g. `not_in_jurisdiction`).
         reason: String,
@@ -123,7 +117,6 @@ pub enum ClientError {
         message: String,
     },
     /// The input is invalid (e.g. notes too long).
-    #[error("{message}")]
     InvalidInput {
         /// The domain's rejection code (e.g. `invalid_field`) or `invalid_input`.
         reason: String,
@@ -131,38 +124,31 @@ pub enum ClientError {
         message: String,
     },
     /// The thing asked for does not exist (e.g. no such quarantined op).
-    #[error("not found: {message}")]
     NotFound {
         /// What was not found.
         message: String,
     },
     /// The phone's store failed.
-    #[error("storage: {message}")]
     Storage {
         /// What failed.
         message: String,
     },
     /// The phone is out of space (disk full, or the photo folder's budget is
     /// spent on photos not yet uploaded). Nothing was written.
-    #[error("storage full: {message}")]
     StorageFull {
         /// What ran out.
         message: String,
     },
     /// The caller cancelled; queued work is intact.
-    #[error("cancelled")]
     Cancelled,
     /// The store key handed to `open` does not open this phone's store.
     /// Nothing was read or changed; try the key the store was made with.
-    #[error("the store key does not open this phone's store")]
     WrongStoreKey,
     /// The phone is locked: unlock it with the user's PIN (or the platform's
     /// biometric check) first. Nothing was read or changed.
-    #[error("the phone is locked: unlock it first")]
     Locked,
     /// The PIN was wrong. After too many, unlocking waits `retry_after_secs`,
     /// and after the last allowed attempt only an online login opens it.
-    #[error("wrong PIN ({attempts_left} attempts left)")]
     WrongPin {
         /// Attempts left before only an online login opens the phone.
         attempts_left: u32,
@@ -171,11 +157,9 @@ pub enum ClientError {
     },
     /// The server has revoked this device (a lost phone): the user's local
     /// data was wiped after sending what the server still accepted.
-    #[error("this device was revoked by the county: its local data was removed")]
     DeviceRevoked,
     /// Refused because unsynced work would be lost (e.g. wiping the phone
     /// without `force`). Nothing was changed.
-    #[error("{ops} operations and {photos} photos are not synced yet")]
     UnsyncedWork {
         /// Queued and quarantined operations.
         ops: u64,
@@ -184,7 +168,6 @@ pub enum ClientError {
     },
     /// Free space is below the safety threshold: new photos are refused
     /// (text records still save). Sync, or free space on the phone.
-    #[error("storage low: {message}")]
     StorageLow {
         /// What is low.
         message: String,
@@ -234,6 +217,10 @@ impl From<Error> for ClientError {
             e @ Error::Server { .. } => ClientError::Server { message: e.to_string() },
             Error::Protocol(m) => ClientError::Protocol { message: m },
             Error::Unauthorized(_) => ClientError::SessionExpired,
+            // the server's own words when they are plain Chinese, else what was refused
+            Error::Refused { body, .. } if body.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) => {
+                ClientError::Protocol { message: body.message }
+            }
             e @ Error::Refused { .. } => ClientError::Protocol { message: e.to_string() },
             Error::Rejected(r) => ClientError::Rejected { reason: r.code.as_str().into(), message: r.message },
             Error::Invalid(r) => ClientError::InvalidInput { reason: r.code.as_str().into(), message: r.message },
@@ -281,7 +268,10 @@ mod tests {
         assert_eq!(e.code(), "invalid_input");
         assert_eq!(e, ClientError::InvalidInput { reason: "invalid_field".into(), message: "notes: too long".into() });
         let e: ClientError = Error::Rejected(Rejection::new(RejectionCode::NotInJurisdiction, "x")).into();
-        assert_eq!((e.code(), e.to_string().as_str()), ("rejected", "x"));
+        assert_eq!(
+            (e.code(), e.to_string()),
+            ("rejected", crate::reason_text("not_in_jurisdiction", crate::Locale::ZhCn))
+        );
         let e: ClientError = Error::Store(StoreError::Backend("disk full".into())).into();
         assert_eq!(e.code(), "storage");
         let e: ClientError = Error::Server { status: 503, code: "unavailable".into() }.into();
@@ -291,5 +281,15 @@ mod tests {
         assert_eq!(ClientError::from(Error::Cancelled).code(), "cancelled");
         assert_eq!(ClientError::from(Error::StorageFull("budget".into())).code(), "storage_full");
         assert_eq!(ClientError::from(Error::Network("offline".into())).code(), "network");
+        // a refusal in the server's plain Chinese reaches the screen in its words
+        let body = |message: &str| fengqiao_domain::wire::ErrorBody {
+            code: "too_many_blocks".into(),
+            message: message.into(),
+            op_index: None,
+        };
+        let e = ClientError::from(Error::Refused { status: 409, body: body("案件编号段：已达上限") });
+        assert_eq!(e.message(crate::Locale::ZhCn), "服务器答复：案件编号段：已达上限");
+        let e = ClientError::from(Error::Refused { status: 409, body: body("too many") });
+        assert!(e.message(crate::Locale::ZhCn).starts_with("服务器的答复本机无法使用"), "{e:?}");
     }
 }

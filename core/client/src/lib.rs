@@ -39,6 +39,7 @@ mod clock;
 mod device;
 mod disputes;
 mod error;
+mod messages;
 mod names;
 mod ops;
 mod options;
@@ -67,6 +68,7 @@ pub use disputes::{
     NewDispute, NewFollowUp, NewSession,
 };
 pub use error::ClientError;
+pub use messages::{locale, reason_text, refusal, rejection_en, rejection_zh, set_locale, Locale};
 pub use people::StandingDecision;
 pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
 pub use prevent::{HouseholdRules, NewScreening, NewViolation, ScreeningDue, ViolationItem};

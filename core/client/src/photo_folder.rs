@@ -77,10 +77,10 @@ fn open_source(source: &Path) -> Result<File, Error> {
         opts.custom_flags(libc::O_NONBLOCK);
     }
     let src = opts.open(source).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => Error::InvalidInput("photo: the file does not exist".into()),
-        _ => Error::InvalidInput(format!("photo: cannot read the file: {e}")),
+        ErrorKind::NotFound => Error::InvalidInput("照片：文件不存在".into()),
+        _ => Error::InvalidInput(format!("照片：文件读不出来（{}）", e.kind())),
     })?;
-    let meta = src.metadata().map_err(|e| Error::InvalidInput(format!("photo: cannot read the file: {e}")))?;
+    let meta = src.metadata().map_err(|e| Error::InvalidInput(format!("照片：文件读不出来（{}）", e.kind())))?;
     if !meta.is_file() {
         return Err(not_a_file());
     }
@@ -104,7 +104,7 @@ pub(crate) fn is_disk_full(e: &io::Error) -> bool {
 /// Maps an I/O error while writing into the folder.
 fn write_err(what: &str, e: io::Error) -> Error {
     if is_disk_full(&e) {
-        Error::StorageFull("the phone's storage is full".into())
+        Error::StorageFull("手机存储空间已满".into())
     } else {
         Error::Store(crate::store::StoreError::Backend(format!("photo folder: {what}: {e}")))
     }
@@ -250,10 +250,10 @@ impl BlobDir {
         loop {
             length += pending.len() as u64;
             if length > limits.max_bytes {
-                return Err(Error::InvalidInput(format!("photo: larger than {} bytes", limits.max_bytes)));
+                return Err(Error::InvalidInput(format!("照片：超过本县照片大小上限 {} 字节", limits.max_bytes)));
             }
             if sealed_len(length) > limits.room {
-                return Err(Error::StorageFull("the photo folder's budget is spent on photos not yet uploaded".into()));
+                return Err(Error::StorageFull("照片空间已被尚未上传的照片占满：请先同步上传".into()));
             }
             hasher.update(&pending);
             let next = if pending.len() == BUF { read_segment(&mut src)? } else { Vec::new() };
@@ -266,11 +266,11 @@ impl BlobDir {
             if last {
                 break;
             }
-            index = index.checked_add(1).ok_or_else(|| Error::InvalidInput("photo: too large".into()))?;
+            index = index.checked_add(1).ok_or_else(|| Error::InvalidInput("照片：文件太大".into()))?;
             pending = next;
         }
         if length == 0 {
-            return Err(Error::InvalidInput("photo: the file is empty".into()));
+            return Err(Error::InvalidInput("照片：文件是空的".into()));
         }
         out.seek(SeekFrom::Start(HEADER - 8)).map_err(|e| write_err("write", e))?;
         out.write_all(&length.to_be_bytes()).map_err(|e| write_err("write", e))?;
@@ -302,7 +302,7 @@ fn read_segment(src: &mut File) -> Result<Vec<u8>, Error> {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::InvalidInput(format!("photo: cannot read the file: {e}"))),
+            Err(e) => return Err(Error::InvalidInput(format!("照片：文件读不出来（{}）", e.kind()))),
         }
     }
     buf.truncate(filled);

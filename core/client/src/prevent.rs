@@ -108,7 +108,7 @@ pub struct ViolationItem {
 fn not_in_jurisdiction(what: &str) -> Error {
     Error::Rejected(Rejection::new(
         RejectionCode::NotInJurisdiction,
-        format!("the {what} is not within your units (or not yet synced to this phone)"),
+        format!("辖区：该{what}不在您负责的单位范围内（或还没有同步到本机）"),
     ))
 }
 
@@ -161,10 +161,10 @@ impl FieldClient {
             let session = self.session()?;
             let view = PhoneView::new(self.store.as_ref(), Some(&session));
             let scope = household_scope(&view, household_id).map_err(view_error)?;
-            let scope = scope.ok_or_else(|| not_in_jurisdiction("household"))?;
+            let scope = scope.ok_or_else(|| not_in_jurisdiction("农户"))?;
             let village = level_unit(&view, &scope, Level::Village)
                 .map_err(view_error)?
-                .ok_or_else(|| not_in_jurisdiction("household"))?;
+                .ok_or_else(|| not_in_jurisdiction("农户"))?;
             let rules = rules_of(&view, village, &self.policy()).map_err(view_error)?;
             let (standing, pending) =
                 match self.store.get_record(EntityKind::HouseholdStanding, standing_id(household_id))? {
@@ -217,10 +217,10 @@ impl FieldClient {
             let session = self.session()?;
             let view = PhoneView::new(self.store.as_ref(), Some(&session));
             let scope = household_scope(&view, household_id).map_err(view_error)?;
-            let scope = scope.ok_or_else(|| not_in_jurisdiction("household"))?;
+            let scope = scope.ok_or_else(|| not_in_jurisdiction("农户"))?;
             let village = level_unit(&view, &scope, Level::Village)
                 .map_err(view_error)?
-                .ok_or_else(|| not_in_jurisdiction("household"))?;
+                .ok_or_else(|| not_in_jurisdiction("农户"))?;
             Ok(rules_of(&view, village, &self.policy()).map_err(view_error)?.items)
         };
         Ok(run()?)
@@ -237,7 +237,7 @@ impl FieldClient {
             if !session.user.roles.iter().any(|g| sees(g.grant.role, EntityKind::Violation)) {
                 return Err(Error::Rejected(Rejection::new(
                     RejectionCode::RoleNotAllowed,
-                    "violation records are for village cadres and above",
+                    "权限：违反村规民约的记录只有村干部及以上才能查看",
                 )));
             }
             let quarantined: std::collections::HashSet<Uuid> =

@@ -174,7 +174,7 @@ async fn visits_are_recorded_offline_validated_and_checked() {
             "invalid_input",
             &ClientError::InvalidInput {
                 reason: "text_too_long".into(),
-                message: "notes：最多 4000 个字，请精简后再提交（文字长度上限）".into()
+                message: "走访记录：最多 4000 个字，请精简后再提交（文字长度上限）".into()
             }
         )
     );
@@ -236,7 +236,7 @@ async fn a_visit_may_go_to_a_social_body_instead_of_a_household() {
     assert!(matches!(&err, ClientError::Rejected { reason, .. } if reason == "not_in_jurisdiction"), "{err:?}");
     let err = e.client.record_visit(to(body(" ", id(GROUP)))).expect_err("no name");
     assert!(
-        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("body.name")),
+        matches!(&err, ClientError::InvalidInput { reason, message } if reason == "invalid_field" && message.starts_with("走访对象名称")),
         "{err:?}"
     );
     let both = NewVisit { body: Some(body("团结小学", id(GROUP))), ..visit("x") };

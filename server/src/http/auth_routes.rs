@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Authed {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid access token is required"))?
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", crate::http::error::UNAUTHORIZED))?
             .trim()
             .to_string();
         let auth = state.auth.clone();
@@ -75,9 +75,7 @@ pub async fn login(
         || req.username.chars().count() > MAX_CREDENTIAL_CHARS
         || req.password.chars().count() > MAX_CREDENTIAL_CHARS
     {
-        return Err(
-            ApiError::bad_request("invalid_field", "username and password: 1 to 256 characters").into_response()
-        );
+        return Err(ApiError::bad_request("invalid_field", "用户名和密码：须为 1 至 256 个字符").into_response());
     }
     let address = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if let Err(wait) = st.login_limiter.check(&req.username, address) {
@@ -157,7 +155,7 @@ pub async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     if req.old_password.chars().count() > MAX_CREDENTIAL_CHARS {
-        return Err(ApiError::bad_request("invalid_field", "password: at most 256 characters"));
+        return Err(ApiError::bad_request("invalid_field", "密码：最多 256 个字符"));
     }
     let (auth, store) = (st.auth.clone(), st.store.clone());
     tokio::task::spawn_blocking(move || -> Result<(), crate::auth::AuthError> {

@@ -26,7 +26,11 @@ pub async fn reserve_block(
 ) -> ApiResult<(StatusCode, Json<CaseBlock>)> {
     let handles = any_may(&caller.user.grants, Action::HandleDispute);
     if !handles {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", "none of your roles reports disputes"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "role_not_allowed",
+            "权限：您的角色不上报纠纷，不能领取案件编号",
+        ));
     }
     let year = Utc::now().with_timezone(&st.policy.zone()).year();
     let (store, policy) = (st.store.clone(), st.policy.clone());

@@ -186,9 +186,13 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
         s if s >= 500 => "internal",
         _ => "error",
     };
-    let message = match text.trim() {
-        "" => status.canonical_reason().unwrap_or("error").to_string(),
-        t => t.to_string(),
+    // a handler's own Chinese text is kept; the HTTP layer's English one is
+    // replaced by the status's plain Chinese
+    let text = text.trim();
+    let message = if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        text.to_string()
+    } else {
+        crate::http::error::status_message(status).to_string()
     };
     let body = fengqiao_domain::wire::ErrorBody { code: code.into(), message, op_index: None };
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -232,7 +236,11 @@ pub fn router(state: AppState) -> Router {
         .merge(photos_router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                crate::http::error::status_message(StatusCode::METHOD_NOT_ALLOWED),
+            )
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), disk_guard))
         .layer(axum::middleware::from_fn(json_errors))

@@ -44,8 +44,11 @@ pub async fn push(
         match parse_op(&raw) {
             Ok(op) => ops.push(op),
             Err(e) => {
-                let mut err =
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_op", format!("operation {i}: {e}"));
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "malformed_op",
+                    format!("操作格式：第 {i} 项操作服务器读不懂，请更新应用（{e}）"),
+                );
                 err.op_index = Some(i);
                 return Err(err);
             }

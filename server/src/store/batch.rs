@@ -66,7 +66,10 @@ pub fn apply_ops(
             let outcome = if prev.author == actor.user_id {
                 Outcome::Duplicate { original: Box::new(prev.outcome) }
             } else {
-                let r = Rejection::new(RejectionCode::AuthorMismatch, "this operation id belongs to another user");
+                let r = Rejection::new(
+                    RejectionCode::AuthorMismatch,
+                    "操作编号：这个操作编号已属于另一位用户，请更新应用后重试",
+                );
                 Outcome::Rejected { code: r.code, message: r.message }
             };
             answers.push(OpAnswer { op_id: env.op_id, outcome });

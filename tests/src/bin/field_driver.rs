@@ -53,7 +53,8 @@ fn open(dir: &str, url: &str) -> Result<FieldClient, ClientError> {
     for _ in 0..200 {
         match FieldClient::open(dir.to_string(), url.to_string(), fengqiao_tests::phone::store_key(), options.clone()) {
             Ok(c) => return Ok(c),
-            Err(e) if e.to_string().contains("lock") || e.to_string().contains("temporarily") => {
+            Err(e) if matches!(&e, fengqiao_core::ClientError::Storage { message } if message.contains("lock") || message.contains("temporarily")) =>
+            {
                 last = Some(e);
                 std::thread::sleep(Duration::from_millis(25));
             }

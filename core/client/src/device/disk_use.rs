@@ -72,7 +72,7 @@ impl FieldClient {
             return Ok(());
         }
         Err(Error::StorageLow(format!(
-            "{} MB free, {} MB must stay free: new photos are refused until the phone syncs or space is freed",
+            "手机只剩 {} MB 空间，须保留 {} MB：同步或清理空间之前不能再拍新照片（文字记录照常保存）",
             after.free_bytes / 1_000_000,
             self.options.min_free_bytes / 1_000_000
         )))

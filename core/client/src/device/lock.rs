@@ -57,7 +57,7 @@ fn hash_pin(pin: &str) -> Result<String, Error> {
     Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|_| Error::InvalidInput("the PIN could not be set".into()))
+        .map_err(|_| Error::InvalidInput("锁屏密码：未能设置，请重试".into()))
 }
 
 fn pin_matches(pin: &str, phc: &str) -> bool {
@@ -66,7 +66,7 @@ fn pin_matches(pin: &str, phc: &str) -> bool {
 
 fn check_pin_shape(pin: &str) -> Result<(), Error> {
     if !(4..=12).contains(&pin.chars().count()) || !pin.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::InvalidInput("a PIN is 4 to 12 digits".into()));
+        return Err(Error::InvalidInput("锁屏密码：须为 4 至 12 位数字".into()));
     }
     Ok(())
 }
@@ -198,7 +198,7 @@ impl FieldClient {
             Some(p) => pin_matches(p, &lock.pin_hash),
             None => {
                 if !lock.biometric {
-                    return Err(Error::InvalidInput("biometric unlock is not allowed on this phone".into()));
+                    return Err(Error::InvalidInput("解锁：本机不允许用指纹或面容解锁，请输入锁屏密码".into()));
                 }
                 biometric_ok
             }

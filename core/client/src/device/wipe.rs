@@ -138,7 +138,7 @@ impl FieldClient {
             if !session.user.roles.iter().any(|g| may(g.grant.role, Action::Administer)) {
                 return Err(Error::Rejected(fengqiao_domain::Rejection::new(
                     fengqiao_domain::RejectionCode::RoleNotAllowed,
-                    "only a county administrator may wipe a phone",
+                    "权限：只有县里的管理员才能清除手机上的数据",
                 )));
             }
             let ops = self.store.outbox_len(None)? + self.store.quarantined()?.len() as u64;

@@ -131,7 +131,7 @@ impl FieldClient {
     pub fn dispute(&self, dispute_id: Uuid) -> Result<DisputeItem, ClientError> {
         let run = || -> Result<DisputeItem, Error> {
             let session = self.session()?;
-            let not_found = || Error::NotFound("no such dispute on this phone".into());
+            let not_found = || Error::NotFound("本机上没有这件纠纷".into());
             let local = self.store.get_record(EntityKind::Dispute, dispute_id)?.ok_or_else(not_found)?;
             if !local.shown_to(session.user.id) {
                 return Err(not_found());

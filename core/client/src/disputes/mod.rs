@@ -166,7 +166,7 @@ impl FieldClient {
         let prefix = fengqiao_domain::disputes::case_prefix(&chain).ok_or_else(|| {
             Error::Rejected(Rejection::new(
                 RejectionCode::NotInJurisdiction,
-                "the place is not a group or village within your units (or not yet synced to this phone)",
+                "发生地：所选地点不是您负责的村或组（或还没有同步到本机）",
             ))
         })?;
         let handler_unit = level_unit(&view, &scope, level).map_err(view_error)?.unwrap_or(nd.origin_unit);
@@ -227,10 +227,7 @@ impl FieldClient {
                 }
             }
         }
-        Err(Error::Rejected(Rejection::new(
-            RejectionCode::RoleNotAllowed,
-            "none of your roles handles disputes arising there",
-        )))
+        Err(Error::Rejected(Rejection::new(RejectionCode::RoleNotAllowed, "权限：您的角色不办理发生在那里的纠纷")))
     }
 
     /// A report prefilled from a lead found on a visit on this phone: its
@@ -239,7 +236,7 @@ impl FieldClient {
     pub fn dispute_draft_from_lead(&self, visit_id: Uuid, lead_id: Uuid) -> Result<NewDispute, ClientError> {
         let run = || -> Result<NewDispute, Error> {
             self.session()?;
-            let not_found = || Error::NotFound("no such lead on this phone".into());
+            let not_found = || Error::NotFound("本机上没有这条苗头隐患".into());
             let Some(Record::Visit(v)) = self.store.get_record(EntityKind::Visit, visit_id)?.map(|r| r.record) else {
                 return Err(not_found());
             };

@@ -32,13 +32,16 @@ pub fn decide(
     if env.author != actor.user_id {
         return Ok(Verdict::Reject(Rejection::new(
             RejectionCode::AuthorMismatch,
-            "the operation was made by another user than the one sending it",
+            "操作人：这条记录是另一位用户做的，不能用您的账号提交",
         )));
     }
     if env.v > WIRE_VERSION {
         return Ok(Verdict::Reject(Rejection::new(
             RejectionCode::UnsupportedVersion,
-            format!("operation version {} is newer than this server's {}", env.v, WIRE_VERSION),
+            format!(
+                "应用版本：这条记录来自更新版本的应用（格式 {}，服务器只认到 {}），请等县里升级服务器后再同步",
+                env.v, WIRE_VERSION
+            ),
         )));
     }
     // The op's own fields first (lengths, visible text, dates): the same check
@@ -153,10 +156,10 @@ fn decide_record_visit(
     // placed by the household's group, or by the unit where the body stands
     let (unit, what) = match visit.target() {
         crate::model::visit_target::VisitTarget::Household(id) => match view.get(EntityKind::Household, id)? {
-            Some(Record::Household(h)) => (h.group_id, "household"),
-            _ => return Ok(Err(not_in_jurisdiction("household"))),
+            Some(Record::Household(h)) => (h.group_id, "农户"),
+            _ => return Ok(Err(not_in_jurisdiction("农户"))),
         },
-        crate::model::visit_target::VisitTarget::Body(b) => (b.unit_id, "body.unit_id"),
+        crate::model::visit_target::VisitTarget::Body(b) => (b.unit_id, "走访对象所在的村或组"),
     };
     let Some(scope) = unit_scope(view, unit)? else {
         return Ok(Err(not_in_jurisdiction(what)));
@@ -165,7 +168,7 @@ fn decide_record_visit(
         return Ok(Err(r));
     }
     visit.group_id = Some(unit);
-    put_new(view, Record::Visit(visit), scope, "visit")
+    put_new(view, Record::Visit(visit), scope, "走访记录")
 }
 
 fn decide_attach_photo(
@@ -181,21 +184,18 @@ fn decide_attach_photo(
         return Ok(Err(r));
     }
     let Some(target) = view.get(att.target_kind, att.target_id)? else {
-        return Ok(Err(not_in_jurisdiction("record")));
+        return Ok(Err(not_in_jurisdiction("记录")));
     };
     let Some(scope) = record_scope(view, &target)? else {
-        return Ok(Err(not_in_jurisdiction("record")));
+        return Ok(Err(not_in_jurisdiction("记录")));
     };
     if !actor.may_see(target.visibility_kind(), &scope) {
-        return Ok(Err(not_in_jurisdiction("record")));
+        return Ok(Err(not_in_jurisdiction("记录")));
     }
     let Some(action) = Action::writing(att.target_kind) else {
-        return Ok(Err(Rejection::new(
-            RejectionCode::RoleNotAllowed,
-            "photos cannot be attached to this kind of record",
-        )));
+        return Ok(Err(Rejection::new(RejectionCode::RoleNotAllowed, "照片：这类记录不能附照片")));
     };
-    if let Some(r) = refuse_unless_allowed(actor, action, &scope, "record") {
+    if let Some(r) = refuse_unless_allowed(actor, action, &scope, "记录") {
         return Ok(Err(r));
     }
     // A photo filed as a checklist item of a dispute's case file.
@@ -204,7 +204,7 @@ fn decide_attach_photo(
         (Some(_), other) => other.dispute_id(),
         (None, _) => None,
     };
-    let mut effects = match put_new(view, Record::Attachment(att.clone()), scope.clone(), "attachment")? {
+    let mut effects = match put_new(view, Record::Attachment(att.clone()), scope.clone(), "照片")? {
         Ok(e) => e,
         Err(r) => return Ok(Err(r)),
     };
@@ -226,7 +226,7 @@ fn refuse_unless_allowed(actor: &Actor, action: Action, scope: &[Uuid], what: &s
     match actor.standing(action, scope) {
         Standing::Allowed => None,
         Standing::RoleNotAllowed => {
-            Some(Rejection::new(RejectionCode::RoleNotAllowed, "none of your roles may do this here"))
+            Some(Rejection::new(RejectionCode::RoleNotAllowed, "权限：您的角色不能在这里办理此事"))
         }
         Standing::OutsideJurisdiction => Some(not_in_jurisdiction(what)),
     }
@@ -239,7 +239,10 @@ pub(crate) fn put_new(view: &dyn StateView, record: Record, scope: Vec<Uuid>, wh
         return Ok(if existing == record {
             Ok(vec![])
         } else {
-            Err(Rejection::new(RejectionCode::IdConflict, format!("a different {what} with this id exists")))
+            Err(Rejection::new(
+                RejectionCode::IdConflict,
+                format!("记录编号：已有一条编号相同但内容不同的{what}，请更新应用后重试"),
+            ))
         });
     }
     Ok(Ok(vec![Effect::Put { record, scope }]))

@@ -83,13 +83,13 @@ pub(crate) fn decide(
         Op::RegradeDispute(r) => regrade(env, actor, policy, view, now, r),
         Op::CloseDispute(c) => {
             let Some((mut d, scope)) = visible_dispute(view, actor, c.dispute_id)? else {
-                return nij("dispute");
+                return nij("纠纷");
             };
             if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
                 return Ok(v);
             }
             if d.pending_escalation.is_some() {
-                return reject(RejectionCode::InvalidState, "an escalation is pending: it must be decided first");
+                return reject(RejectionCode::InvalidState, "结案：这件纠纷有待审批的上报申请，须等审批后才能结案");
             }
             d.closing = Some(Closing {
                 outcome: c.outcome,
@@ -107,10 +107,10 @@ pub(crate) fn decide(
                 }
                 d.payees = paid_among_credited(view, policy, &d, &scope)?;
                 let Some(estimate) = crate::model::subsidy::estimate_fen(&d, policy) else {
-                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                    return reject(RejectionCode::InvalidState, crate::decide::view::SUBSIDY_OUT_OF_RANGE);
                 };
                 let Some(shares) = crate::model::credit::case_payee_shares(&d, estimate, policy) else {
-                    return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                    return reject(RejectionCode::InvalidState, crate::decide::view::SUBSIDY_OUT_OF_RANGE);
                 };
                 for (payee, amount_fen) in shares.iter().map(|(p, a)| (p, *a)) {
                     subsidies.push(Effect::Put {
@@ -186,7 +186,7 @@ pub(crate) fn decide(
         Op::RecordConfirmation(j) => {
             let agreement = match view.get(EntityKind::Agreement, j.agreement_id)? {
                 Some(Record::Agreement(a)) if a.dispute_id == j.dispute_id => a,
-                _ => return reject(RejectionCode::InvalidField, "agreement_id: no such agreement of this dispute"),
+                _ => return reject(RejectionCode::InvalidField, "调解协议：这件纠纷没有所选的调解协议"),
             };
             case_record(env, actor, view, now, j.dispute_id, FlowKind::ConfirmationRecorded, true, |author, _| {
                 let mut j = j.clone();
@@ -194,7 +194,7 @@ pub(crate) fn decide(
                 j.validate(&agreement, policy).map(|()| Record::JudicialConfirmation(j))
             })
         }
-        _ => reject(RejectionCode::InvalidField, "not a dispute operation"),
+        _ => reject(RejectionCode::InvalidField, crate::decide::view::NOT_THIS_AREA),
     }
 }
 
@@ -225,13 +225,15 @@ fn refuse_unless_handler(actor: &Actor, d: &Dispute, scope: &[Uuid], after_close
     if !handles(actor, d, scope) {
         return Some(Verdict::Reject(Rejection::new(
             RejectionCode::RoleNotAllowed,
-            format!("only the {} level handles this dispute now", d.level.label_zh()),
+            format!("办理层级：这件纠纷现在由{}办理，其他层级不能办理", d.level.label_zh()),
         )));
     }
     match &d.closing {
         None => None,
         Some(c) if after_close && c.outcome == ClosingOutcome::Resolved => None,
-        Some(_) => Some(Verdict::Reject(Rejection::new(RejectionCode::InvalidState, "the dispute is closed"))),
+        Some(_) => {
+            Some(Verdict::Reject(Rejection::new(RejectionCode::InvalidState, "纠纷状态：这件纠纷已经结案，不能再办理")))
+        }
     }
 }
 
@@ -247,7 +249,7 @@ fn case_record(
     build: impl FnOnce(Uuid, &mut Dispute) -> Result<Record, Rejection>,
 ) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, dispute_id)? else {
-        return nij("dispute");
+        return nij("纠纷");
     };
     if let Some(v) = refuse_unless_handler(actor, &d, &scope, after_close) {
         return Ok(v);
@@ -260,7 +262,10 @@ fn case_record(
         return Ok(if existing == record {
             Verdict::Apply(vec![])
         } else {
-            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different record with this id exists"))
+            Verdict::Reject(Rejection::new(
+                RejectionCode::IdConflict,
+                "记录编号：已有一条编号相同但内容不同的记录，请更新应用后重试",
+            ))
         });
     }
     if let Some(item) = file_item_of(&record) {
@@ -300,10 +305,10 @@ fn report(
         return Ok(Verdict::Reject(r));
     }
     let Some(scope) = unit_scope(view, d.origin_unit)? else {
-        return nij("unit");
+        return nij("单位");
     };
     if !actor.may_see(EntityKind::Dispute, &scope) {
-        return nij("unit");
+        return nij("单位");
     }
     // at the third level: the reporter's own office among those serving the town
     let candidates = match d.level {
@@ -311,12 +316,12 @@ fn report(
         level => level_unit(view, &scope, level)?.into_iter().collect(),
     };
     if candidates.is_empty() {
-        return reject(RejectionCode::InvalidField, "level: no unit at that level above the origin");
+        return reject(RejectionCode::InvalidField, "办理层级：纠纷发生地之上没有这一层级的单位");
     }
     let Some(handler_unit) =
         candidates.into_iter().find(|u| acts_as(actor, d.level.handlers(), &unit_within(&scope, *u)))
     else {
-        return reject(RejectionCode::RoleNotAllowed, "none of your roles handles disputes at that level here");
+        return reject(RejectionCode::RoleNotAllowed, "权限：您的角色不在这一层级办理本地的纠纷");
     };
     // a cited lead must exist (whether it is unknown or out of reach is not told)
     if let Some(lead) = d.lead_id {
@@ -330,12 +335,12 @@ fn report(
             None => false,
         };
         if !visible {
-            return reject(RejectionCode::NotInJurisdiction, "lead_id: no such lead");
+            return reject(RejectionCode::NotInJurisdiction, "苗头隐患：所引用的苗头隐患不存在或不在您的辖区内");
         }
     }
     // one case, one code: a number from a block this user reserved, not yet used
     let Some(case) = crate::model::disputes::CaseNumber::parse(&d.case_number) else {
-        return reject(RejectionCode::InvalidField, "case_number: not a case number");
+        return reject(RejectionCode::InvalidField, crate::model::disputes::NOT_A_CASE_NUMBER);
     };
     let mut chain = Vec::new();
     for id in &scope {
@@ -344,20 +349,17 @@ fn report(
         }
     }
     if crate::model::disputes::case_prefix(&chain).as_deref() != Some(case.prefix.as_str()) {
-        return reject(
-            RejectionCode::InvalidField,
-            "case_number: prefix is not the town and village codes of the origin",
-        );
+        return reject(RejectionCode::InvalidField, "案件编号：编号前缀不是纠纷发生地的乡镇和村代码");
     }
     // a block's numbers are those of its size when it was reserved, whatever
     // the size of the blocks reserved today
     let size = view.case_block_size(case.year, case.block)?.unwrap_or(crate::model::disputes::MAX_CASE_BLOCK_SIZE);
     if view.case_block_owner(case.year, case.block)? != Some(env.author) || case.index >= size {
-        return reject(RejectionCode::InvalidField, "case_number: not from a block reserved by you");
+        return reject(RejectionCode::InvalidField, "案件编号：这个编号不在您领取的号段内");
     }
     if let Some(holder) = view.case_number_holder(&d.case_number)? {
         if holder != d.id {
-            return reject(RejectionCode::IdConflict, "case_number: already used");
+            return reject(RejectionCode::IdConflict, "案件编号：这个编号已被另一件纠纷使用");
         }
     }
     if let Some(existing) = view.get(EntityKind::Dispute, d.id)? {
@@ -393,20 +395,26 @@ impl Verdict {
             {
                 self
             }
-            _ => Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different dispute with this id exists")),
+            _ => Verdict::Reject(Rejection::new(
+                RejectionCode::IdConflict,
+                "记录编号：已有一件编号相同但内容不同的纠纷，请更新应用后重试",
+            )),
         }
     }
 }
 
 fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<Utc>, mut e: Escalation) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
-        return nij("dispute");
+        return nij("纠纷");
     };
     if let Some(Record::Escalation(existing)) = view.get(EntityKind::Escalation, e.id)? {
         return Ok(if existing.requested_by == env.author && existing.dispute_id == e.dispute_id {
             Verdict::Apply(vec![])
         } else {
-            Verdict::Reject(Rejection::new(RejectionCode::IdConflict, "a different escalation with this id exists"))
+            Verdict::Reject(Rejection::new(
+                RejectionCode::IdConflict,
+                "记录编号：已有一份编号相同但内容不同的上报申请，请更新应用后重试",
+            ))
         });
     }
     if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
@@ -415,7 +423,7 @@ fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<
     if let Some(pending) = d.pending_escalation {
         if let Some(current) = view.get(EntityKind::Escalation, pending)? {
             return Ok(Verdict::Conflict {
-                message: "an escalation of this dispute is already waiting".into(),
+                message: "上报申请：这件纠纷已有一份待审批的上报申请".into(),
                 current: Box::new(current),
             });
         }
@@ -430,10 +438,10 @@ fn request(env: &OpEnvelope, actor: &Actor, view: &dyn StateView, now: DateTime<
         }
     } else {
         let Some(unit) = level_unit(view, &scope, e.to_level)? else {
-            return reject(RejectionCode::InvalidField, "to_level: no unit at that level above the dispute");
+            return reject(RejectionCode::InvalidField, "上报层级：纠纷所在单位之上没有这一层级的单位");
         };
         if e.to_unit.is_some_and(|u| u != unit) {
-            return reject(RejectionCode::InvalidField, "to_unit：只有上报司法所时才可选择受理单位");
+            return reject(RejectionCode::InvalidField, "受理司法所：只有上报司法所时才可选择受理单位");
         }
         unit
     };
@@ -460,30 +468,30 @@ fn decide_escalation(
     op: &DecideEscalation,
 ) -> Out {
     let Some(Record::Escalation(mut e)) = view.get(EntityKind::Escalation, op.escalation_id)? else {
-        return nij("escalation");
+        return nij("上报申请");
     };
     let Some((mut d, scope)) = visible_dispute(view, actor, e.dispute_id)? else {
-        return nij("escalation");
+        return nij("上报申请");
     };
     let Some(target) = target_of(view, &scope, &e)? else {
-        return reject(RejectionCode::InvalidState, "no unit at the requested level");
+        return reject(RejectionCode::InvalidState, "上报层级：申请上报的层级没有对应的单位");
     };
     if !acts_as(actor, e.to_level.approvers(), &unit_within(&scope, target)) {
-        return reject(RejectionCode::RoleNotAllowed, format!("only the {} approves this move", e.to_level.label_zh()));
+        return reject(RejectionCode::RoleNotAllowed, format!("审批权限：上报到{}须由该级审批", e.to_level.label_zh()));
     }
     if e.requested_by == env.author {
-        return reject(RejectionCode::SelfApproval, "nobody may decide their own request");
+        return reject(RejectionCode::SelfApproval, "审批：不能审批自己提出的上报申请");
     }
     if let Some(decision) = &e.decision {
-        let who = if decision.approved { "approved" } else { "refused" };
+        let who = if decision.approved { "批准" } else { "驳回" };
         return Ok(Verdict::Conflict {
-            message: format!("already {who} by another approver"),
+            message: format!("审批：这份上报申请已被其他审批人{who}"),
             current: Box::new(Record::Escalation(e)),
         });
     }
     if d.level != e.from_level || d.pending_escalation != Some(e.id) {
         return Ok(Verdict::Conflict {
-            message: "the dispute has moved on".into(),
+            message: "纠纷状态：这件纠纷已有新的进展（层级或上报申请已变），请同步后再看".into(),
             current: Box::new(Record::Dispute(d)),
         });
     }
@@ -526,7 +534,7 @@ fn regrade(
     r: &RegradeDispute,
 ) -> Out {
     let Some((mut d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
-        return nij("dispute");
+        return nij("纠纷");
     };
     if let Some(v) = refuse_unless_handler(actor, &d, &scope, false) {
         return Ok(v);
@@ -538,7 +546,7 @@ fn regrade(
         return reject(RejectionCode::InvalidField, "重新定级：等级和研判与现有记录相同，没有需要更改的内容");
     }
     if r.reason.trim().is_empty() {
-        return reject(RejectionCode::CorrectionReasonRequired, "重新定级或重新研判须写明理由");
+        return reject(RejectionCode::CorrectionReasonRequired, "重新定级理由：重新定级或重新研判须写明理由");
     }
     let note = format!(
         "{}/{} → {}/{}：{}",

@@ -139,6 +139,7 @@ fn run_full(w: &World, a: &Actor, op: Op, seen: Option<u64>, policy: &Policy) ->
         .entry(a.user_id)
         .or_insert_with(|| crate::decide::view::PersonFacts { enabled: true, grants: a.grants.clone() });
     let v = super::super::apply::decide(&env, a, policy, w, Utc::now()).unwrap();
+    crate::decide::view::assert_readable(&v);
     if let Verdict::Apply(effects) = &v {
         for Effect::Put { record, .. } in effects {
             let key = (record.kind(), record.id());
@@ -533,3 +534,6 @@ mod review;
 
 #[path = "apply_policy_change_tests.rs"]
 mod policy_change;
+
+#[path = "messages_tests.rs"]
+mod messages;

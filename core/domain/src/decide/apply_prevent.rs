@@ -59,16 +59,16 @@ pub(crate) fn decide(
 ) -> Out {
     match op {
         Op::SetVillageRules(r) => {
-            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
+            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("村") };
             if !actor.may(Action::SetVillageRules, &scope) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
-                    reject(RejectionCode::RoleNotAllowed, "village rules are set by the village's secretaries")
+                    reject(RejectionCode::RoleNotAllowed, "权限：村规民约由本村书记制定")
                 } else {
-                    nij("village")
+                    nij("村")
                 };
             }
             if r.id != rules_id(r.village_id) {
-                return reject(RejectionCode::InvalidField, "id: one rule set per village");
+                return reject(RejectionCode::InvalidField, "村规民约：每个村只有一份村规民约");
             }
             if let Some(Err(r)) = r.adoption.as_ref().map(|a| a.validate(county_today(policy, now))) {
                 return Ok(Verdict::Reject(r));
@@ -81,20 +81,20 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::VillageRules(rules), scope }]))
         }
         Op::ReviewVillageRules(r) => {
-            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("village") };
-            let Some(town) = level_unit(view, &scope, Level::Town)? else { return nij("village") };
+            let Some(scope) = unit_scope(view, r.village_id)? else { return nij("村") };
+            let Some(town) = level_unit(view, &scope, Level::Town)? else { return nij("村") };
             if !actor.may(Action::ReviewVillageRules, from_unit(&scope, town)) {
                 return if actor.may_see(EntityKind::VillageRules, &scope) {
-                    reject(RejectionCode::RoleNotAllowed, "the township judicial office reviews village rules")
+                    reject(RejectionCode::RoleNotAllowed, "权限：村规民约由乡镇司法所审查")
                 } else {
-                    nij("village")
+                    nij("村")
                 };
             }
             let mut rules = rules_of(view, r.village_id, policy)?;
             if r.reviewed && !rules.adoption.as_ref().is_some_and(|a| a.passed()) {
                 return reject(
                     RejectionCode::InvalidState,
-                    "村规民约须先经村民代表会议表决通过（记录会议日期、到会和表决情况），才能审查为合法",
+                    "村规民约审查：须先经村民代表会议表决通过（记录会议日期、到会和表决情况），才能审查为合法",
                 );
             }
             rules.legality_reviewed = r.reviewed;
@@ -103,15 +103,15 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::VillageRules(rules), scope }]))
         }
         Op::RecordViolation(v) => {
-            let Some(scope) = household_scope(view, v.household_id)? else { return nij("household") };
+            let Some(scope) = household_scope(view, v.household_id)? else { return nij("农户") };
             if !actor.may(Action::RecordViolation, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
-                    reject(RejectionCode::RoleNotAllowed, "violations are recorded by village cadres")
+                    reject(RejectionCode::RoleNotAllowed, "权限：违反村规民约的情况由村干部登记")
                 } else {
-                    nij("household")
+                    nij("农户")
                 };
             }
-            let Some(village) = level_unit(view, &scope, Level::Village)? else { return nij("household") };
+            let Some(village) = level_unit(view, &scope, Level::Village)? else { return nij("农户") };
             let rules = rules_of(view, village, policy)?;
             // a village on the policy's default list: an item the county removed
             // since the phone recorded it is still that of the policy it was made under
@@ -119,7 +119,7 @@ pub(crate) fn decide(
             let earlier = if own_rules { None } else { earlier_policy(view, policy, &v.policy_version)? };
             let earlier_items = earlier.as_ref().map(default_items).unwrap_or_default();
             let Some(item) = rules.items.iter().chain(&earlier_items).find(|i| i.code == v.item_code) else {
-                return reject(RejectionCode::InvalidField, "item_code: not on this village's negative list");
+                return reject(RejectionCode::InvalidField, "违反事项：不在本村的负面清单上");
             };
             if view.get(EntityKind::Violation, v.id)?.is_some() {
                 return Ok(Verdict::Apply(vec![]));
@@ -144,18 +144,18 @@ pub(crate) fn decide(
         }
         Op::RestoreHousehold(r) => {
             let Some(Record::Violation(mut v)) = view.get(EntityKind::Violation, r.violation_id)? else {
-                return nij("violation");
+                return nij("违反记录");
             };
-            let Some(scope) = household_scope(view, v.household_id)? else { return nij("violation") };
+            let Some(scope) = household_scope(view, v.household_id)? else { return nij("违反记录") };
             if !actor.may_see(EntityKind::Violation, &scope) {
-                return nij("violation");
+                return nij("违反记录");
             }
             if !actor.may(Action::RestoreHousehold, &scope) {
-                return reject(RejectionCode::RoleNotAllowed, "restoration is approved by the village's secretaries");
+                return reject(RejectionCode::RoleNotAllowed, "权限：恢复待遇须由本村书记批准");
             }
             if v.restoration.is_some() {
                 return Ok(Verdict::Conflict {
-                    message: "already restored".into(),
+                    message: "恢复待遇：这户已经恢复过了".into(),
                     current: Box::new(Record::Violation(v)),
                 });
             }
@@ -172,12 +172,12 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(effects))
         }
         Op::FileScreening(s) => {
-            let Some(scope) = unit_scope(view, s.village_id)? else { return nij("village") };
+            let Some(scope) = unit_scope(view, s.village_id)? else { return nij("村") };
             if !actor.may(Action::FileScreening, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
-                    reject(RejectionCode::RoleNotAllowed, "screenings are filed by village cadres")
+                    reject(RejectionCode::RoleNotAllowed, "权限：矛盾纠纷排查由村干部上报")
                 } else {
-                    nij("village")
+                    nij("村")
                 };
             }
             // focus areas: the policy in force, or the one it was filed under
@@ -191,12 +191,12 @@ pub(crate) fn decide(
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::Screening(s), scope }]))
         }
         Op::RecordCommitment(c) => {
-            let Some(scope) = household_scope(view, c.household_id)? else { return nij("household") };
+            let Some(scope) = household_scope(view, c.household_id)? else { return nij("农户") };
             if !actor.may(Action::RecordCommitment, &scope) {
                 return if actor.may_see(EntityKind::Household, &scope) {
-                    reject(RejectionCode::RoleNotAllowed, "村规民约承诺书由村干部登记")
+                    reject(RejectionCode::RoleNotAllowed, "权限：村规民约承诺书由村干部登记")
                 } else {
-                    nij("household")
+                    nij("农户")
                 };
             }
             if let Err(r) = c.validate(county_today(policy, now)) {
@@ -211,7 +211,7 @@ pub(crate) fn decide(
             });
             Ok(Verdict::Apply(vec![Effect::Put { record: Record::HouseholdStanding(st), scope }]))
         }
-        _ => reject(RejectionCode::InvalidField, "not a prevention operation"),
+        _ => reject(RejectionCode::InvalidField, crate::decide::view::NOT_THIS_AREA),
     }
 }
 

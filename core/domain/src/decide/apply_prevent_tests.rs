@@ -104,6 +104,7 @@ impl World {
     fn run(&mut self, who: &Actor, op: Op) -> Verdict {
         let env = OpEnvelope { op_id: Uuid::now_v7(), v: 1, author: who.user_id, created_at: self.now, op, seen: None };
         let verdict = decide(&env, who, &self.policy, self, self.now).expect("view");
+        crate::decide::view::assert_readable(&verdict);
         if let Verdict::Apply(effects) = &verdict {
             for Effect::Put { record, .. } in effects {
                 self.records.insert((record.kind(), record.id()), record.clone());

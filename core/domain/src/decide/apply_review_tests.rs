@@ -23,7 +23,7 @@ fn run_at(w: &World, a: &Actor, op: Op, now: DateTime<Utc>) -> Verdict {
     v
 }
 
-fn subsidies(w: &World, d: Uuid) -> Vec<Subsidy> {
+pub(super) fn subsidies(w: &World, d: Uuid) -> Vec<Subsidy> {
     let mut out: Vec<Subsidy> = w
         .records
         .borrow()
@@ -53,7 +53,7 @@ fn flows(w: &World, d: Uuid) -> Vec<FlowEntry> {
 
 /// A dispute reported at the group as `grade` with high difficulty, mediated by
 /// two mediators, resolved, with every required checklist item on file.
-fn resolved_case(w: &mut World, leader: &Actor, grade: Grade, index: u32) -> Dispute {
+pub(super) fn resolved_case(w: &mut World, leader: &Actor, grade: Grade, index: u32) -> Dispute {
     let mut d = new_dispute(w, leader, grade, index);
     d.analysis.difficulty = Difficulty::High;
     assert!(matches!(run(w, leader, Op::ReportDispute(d.clone())), Verdict::Apply(_)));
@@ -77,7 +77,7 @@ fn resolved_case(w: &mut World, leader: &Actor, grade: Grade, index: u32) -> Dis
     stored
 }
 
-fn review(d: &Dispute, grade: Option<Grade>, difficulty: Option<Difficulty>, reason: &str) -> Op {
+pub(super) fn review(d: &Dispute, grade: Option<Grade>, difficulty: Option<Difficulty>, reason: &str) -> Op {
     Op::ReviewCaseFile(CaseReview {
         id: Uuid::now_v7(),
         dispute_id: d.id,

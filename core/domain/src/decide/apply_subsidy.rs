@@ -51,22 +51,16 @@ pub(crate) fn decide(
     match op {
         Op::ReviewCaseFile(r) => {
             let Some((d, scope)) = visible_dispute(view, actor, r.dispute_id)? else {
-                return nij("dispute");
+                return nij("纠纷");
             };
             let Some(town) = level_unit(view, &scope, Level::Town)? else {
-                return reject(RejectionCode::InvalidState, "the dispute lies in no town");
+                return reject(RejectionCode::InvalidState, "案卷评查：纠纷所在的村不属于任何乡镇，无法评查");
             };
             if !actor.may(Action::ReviewCaseFile, from_unit(&scope, town)) {
-                return reject(
-                    RejectionCode::RoleNotAllowed,
-                    "case files are reviewed by the township judicial office",
-                );
+                return reject(RejectionCode::RoleNotAllowed, "权限：案卷由本乡镇司法所评查");
             }
             if d.closing.as_ref().map(|c| c.outcome) != Some(ClosingOutcome::Resolved) {
-                return reject(
-                    RejectionCode::InvalidState,
-                    "only a case closed as resolved is reviewed for its subsidy",
-                );
+                return reject(RejectionCode::InvalidState, "案卷评查：只有调解成功并结案的纠纷才评查补贴");
             }
             let mut review = r.clone();
             review.reviewer = env.author;
@@ -76,7 +70,14 @@ pub(crate) fn decide(
             if review.passed && (!missing.is_empty() || quality == 0) {
                 return reject(
                     RejectionCode::InvalidField,
-                    format!("the file cannot pass: missing {} or score too low", missing.join(", ")),
+                    if missing.is_empty() {
+                        "案卷评查：评查分数太低（按本县补贴政策不计补贴），不能评为合格".to_string()
+                    } else {
+                        format!(
+                            "案卷评查：案卷缺少{}，不能评为合格",
+                            crate::model::subsidy::labels_of(&missing, policy)
+                        )
+                    },
                 );
             }
             if !review.passed {
@@ -87,7 +88,7 @@ pub(crate) fn decide(
                     }
                 }
                 if review.reasons.is_empty() {
-                    return reject(RejectionCode::InvalidField, "reasons: say why the file is returned");
+                    return reject(RejectionCode::InvalidField, "评查理由：退回案卷须写明理由");
                 }
             }
             // grade and difficulty as reviewed (absent: the recorded ones confirmed)
@@ -98,7 +99,10 @@ pub(crate) fn decide(
             review.correction_reason = review.correction_reason.trim().to_string();
             let corrected = grade != d.grade || difficulty != d.analysis.difficulty;
             if corrected && review.correction_reason.is_empty() {
-                return reject(RejectionCode::CorrectionReasonRequired, "案卷评查更正等级或调解难度时须写明更正理由");
+                return reject(
+                    RejectionCode::CorrectionReasonRequired,
+                    "更正理由：案卷评查更正等级或调解难度时须写明更正理由",
+                );
             }
             // what a review may change: every payee's subsidy until one of them is
             // batched or paid; a rejected one stays rejected
@@ -117,7 +121,7 @@ pub(crate) fn decide(
             // (full quality), both from the reviewed grade and difficulty
             let pct = if review.passed { quality } else { 100 };
             let Some(amount) = amount_fen(grade, difficulty, &d.kind, pct, policy) else {
-                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                return reject(RejectionCode::InvalidState, crate::decide::view::SUBSIDY_OUT_OF_RANGE);
             };
             let note = if corrected {
                 format!(
@@ -137,7 +141,7 @@ pub(crate) fn decide(
             let entry = crate::decide::apply_disputes::review_flow(&mut d, env.author, now, note);
             // split across the credited levels (ADR 0027), in the payees' order
             let Some(shares) = crate::model::credit::case_payee_shares(&d, amount, policy) else {
-                return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查补贴政策");
+                return reject(RejectionCode::InvalidState, crate::decide::view::SUBSIDY_OUT_OF_RANGE);
             };
             let mut effects =
                 put_effects(&scope, vec![Record::CaseReview(review.clone()), Record::Dispute(d.clone()), entry]);
@@ -162,13 +166,10 @@ pub(crate) fn decide(
         }
         Op::RecordConsultation(c) => {
             let Some(scope) = unit_scope(view, c.village_id)? else {
-                return nij("village");
+                return nij("村");
             };
             if !actor.may(Action::RecordConsultation, &scope) {
-                return reject(
-                    RejectionCode::RoleNotAllowed,
-                    "consultations are logged by the village's legal advisor",
-                );
+                return reject(RejectionCode::RoleNotAllowed, "权限：法律咨询由本村法律顾问记录");
             }
             let mut c = c.clone();
             c.advisor = env.author;
@@ -207,24 +208,24 @@ pub(crate) fn decide(
         Op::ReviewConsultation(r) => review_consultation(env, actor, policy, view, now, r),
         Op::CreatePaymentBatch(b) => {
             let Some(county) = actor.unit_for(Action::PaySubsidies) else {
-                return reject(RejectionCode::RoleNotAllowed, "payment batches are made by the county");
+                return reject(RejectionCode::RoleNotAllowed, "权限：支付批次由县里制作");
             };
             if view.get(EntityKind::PaymentBatch, b.id)?.is_some() {
-                return reject(RejectionCode::IdConflict, "a batch with this id exists");
+                return reject(RejectionCode::IdConflict, "记录编号：已有编号相同的支付批次，请更新应用后重试");
             }
             let mut effects = Vec::new();
             let mut total = 0i64;
             for id in &b.subsidy_ids {
                 let Some(mut s) = load_subsidy(view, *id)? else {
-                    return nij("subsidy");
+                    return nij("补贴");
                 };
                 if !pays(view, actor, &s)? {
-                    return nij("subsidy");
+                    return nij("补贴");
                 }
                 if s.status != SubsidyStatus::Approved {
                     return reject(
                         RejectionCode::InvalidState,
-                        format!("subsidy {} is not approved and unpaid", s.case_number),
+                        format!("支付批次：案件 {} 的补贴不是“已核准、未支付”状态，不能列入批次", s.case_number),
                     );
                 }
                 let Some(sum) = total.checked_add(s.amount_fen) else {
@@ -249,14 +250,14 @@ pub(crate) fn decide(
         }
         Op::MarkBatchPaid(p) => {
             let Some(Record::PaymentBatch(mut batch)) = view.get(EntityKind::PaymentBatch, p.batch_id)? else {
-                return nij("batch");
+                return nij("支付批次");
             };
             let Some(county) = actor.unit_for(Action::PaySubsidies) else {
-                return reject(RejectionCode::RoleNotAllowed, "batches are paid by the county");
+                return reject(RejectionCode::RoleNotAllowed, "权限：支付批次由县里发放");
             };
             if batch.paid_at.is_some() {
                 return Ok(Verdict::Conflict {
-                    message: "the batch is already paid".into(),
+                    message: "支付批次：这个批次已经发放过了".into(),
                     current: Box::new(Record::PaymentBatch(batch)),
                 });
             }
@@ -278,19 +279,19 @@ pub(crate) fn decide(
         }
         Op::RejectSubsidy(r) => {
             let Some(mut s) = load_subsidy(view, r.subsidy_id)? else {
-                return nij("subsidy");
+                return nij("补贴");
             };
             if !pays(view, actor, &s)? {
-                return nij("subsidy");
+                return nij("补贴");
             }
             if matches!(s.status, SubsidyStatus::Paid | SubsidyStatus::Batched) {
-                return reject(RejectionCode::InvalidState, "a batched or paid subsidy cannot be rejected");
+                return reject(RejectionCode::InvalidState, "驳回补贴：已列入支付批次或已发放的补贴不能驳回");
             }
             s.status = SubsidyStatus::Rejected;
             s.reason = r.reason.clone();
             Ok(Verdict::Apply(subsidy_put(view, s)?.into_iter().collect()))
         }
-        _ => reject(RejectionCode::InvalidField, "not a subsidy operation"),
+        _ => reject(RejectionCode::InvalidField, crate::decide::view::NOT_THIS_AREA),
     }
 }
 
@@ -308,23 +309,23 @@ fn review_consultation(
     r: &ReviewConsultation,
 ) -> Out {
     let Some(Record::Consultation(mut c)) = view.get(EntityKind::Consultation, r.consultation_id)? else {
-        return nij("consultation");
+        return nij("法律咨询");
     };
-    let Some(scope) = unit_scope(view, c.village_id)? else { return nij("consultation") };
+    let Some(scope) = unit_scope(view, c.village_id)? else { return nij("法律咨询") };
     if !actor.may_see(EntityKind::Consultation, &scope) {
-        return nij("consultation");
+        return nij("法律咨询");
     }
     let Some(town) = level_unit(view, &scope, Level::Town)? else {
-        return reject(RejectionCode::InvalidState, "该咨询所在的村不属于任何乡镇，无法评查");
+        return reject(RejectionCode::InvalidState, "法律咨询评查：该咨询所在的村不属于任何乡镇，无法评查");
     };
     if !actor.may(Action::ReviewConsultation, from_unit(&scope, town)) {
-        return reject(RejectionCode::RoleNotAllowed, "法律咨询由本乡镇司法所评查，其他角色不能评查");
+        return reject(RejectionCode::RoleNotAllowed, "权限：法律咨询由本乡镇司法所评查，其他角色不能评查");
     }
     if c.advisor == env.author {
-        return reject(RejectionCode::SelfApproval, "不能评查自己记录的法律咨询");
+        return reject(RejectionCode::SelfApproval, "法律咨询评查：不能评查自己记录的法律咨询");
     }
     let Some(amount) = consultation_amount_fen(r.outcome, r.satisfaction, policy) else {
-        return reject(RejectionCode::InvalidState, "补贴金额超出可计算范围：请县里检查咨询补贴政策");
+        return reject(RejectionCode::InvalidState, crate::decide::view::SUBSIDY_OUT_OF_RANGE);
     };
     let mut effects = Vec::new();
     if let Some(mut s) = load_subsidy(view, subsidy_id(c.id, c.advisor))? {

@@ -31,7 +31,9 @@ fn decide(
     policy: &Policy,
     view: &dyn StateView,
 ) -> Result<Result<Vec<Effect>, Rejection>, ViewError> {
-    Ok(match super::decide(env, actor, policy, view, Utc::now())? {
+    let v = super::decide(env, actor, policy, view, Utc::now())?;
+    crate::decide::view::assert_readable(&v);
+    Ok(match v {
         Verdict::Apply(e) => Ok(e),
         Verdict::Reject(r) => Err(r),
         Verdict::Conflict { message, .. } => Err(Rejection::new(RejectionCode::InvalidState, message)),

@@ -8,8 +8,8 @@ use crate::model::org::effective_grants;
 const T2: u128 = 20;
 const V3: u128 = 21;
 const G3: u128 = 22;
-const OFFICE_A: u128 = 30;
-const OFFICE_B: u128 = 31;
+pub(super) const OFFICE_A: u128 = 30;
+pub(super) const OFFICE_B: u128 = 31;
 
 fn put_unit(w: &World, id: u128, code: &str, level: UnitLevel, parent: Option<u128>, offices: &[u128]) {
     let mut unit = OrgUnit::new(u(id), code, code, level, parent.map(u));
@@ -19,7 +19,7 @@ fn put_unit(w: &World, id: u128, code: &str, level: UnitLevel, parent: Option<u1
 
 /// The base world plus a second town T02 (village V03, group G01) and two office
 /// units under the county; `t1` and `t2` list the offices serving each town.
-fn offices_world(t1: &[u128], t2: &[u128]) -> World {
+pub(super) fn offices_world(t1: &[u128], t2: &[u128]) -> World {
     let w = world();
     put_unit(&w, TOWN, "T01", UnitLevel::Town, Some(COUNTY), t1);
     put_unit(&w, T2, "T02", UnitLevel::Town, Some(COUNTY), t2);
@@ -46,7 +46,7 @@ fn staff(w: &World, office: u128) -> Actor {
 
 /// A dispute reported by `leader` in T01's group G1 (or T02's G3), moved up to the
 /// village by its first secretary, who then asks for the judicial office.
-fn at_village(w: &mut World, in_t2: bool, index: u32) -> (Dispute, Actor) {
+pub(super) fn at_village(w: &mut World, in_t2: bool, index: u32) -> (Dispute, Actor) {
     let (group, village, prefix) = if in_t2 { (G3, V3, "T02V03") } else { (G1, V1, "T01V01") };
     let leader = person(Role::GroupLeader, group);
     let first_sec = person(Role::FirstSecretary, village);
@@ -60,7 +60,7 @@ fn at_village(w: &mut World, in_t2: bool, index: u32) -> (Dispute, Actor) {
     (d, first_sec)
 }
 
-fn to_office(d: &Dispute, office: Option<u128>) -> Escalation {
+pub(super) fn to_office(d: &Dispute, office: Option<u128>) -> Escalation {
     Escalation { from_level: Level::Village, to_unit: office.map(u), ..escalation(d, Level::JudicialOffice) }
 }
 

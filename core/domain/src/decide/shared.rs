@@ -70,17 +70,17 @@ pub fn office_for(
     let offices = offices_serving(view, scope)?;
     Ok(match (chosen, offices.as_slice()) {
         (_, []) => {
-            Err(Rejection::new(RejectionCode::InvalidField, "to_level：纠纷所在单位不属于任何乡镇，无法上报司法所"))
+            Err(Rejection::new(RejectionCode::InvalidField, "上报层级：纠纷所在单位不属于任何乡镇，无法上报司法所"))
         }
         (Some(o), _) if offices.contains(&o) => Ok(o),
         (Some(_), _) => Err(Rejection::new(
             RejectionCode::OfficeNotServing,
-            "to_unit：所选司法所不服务该纠纷所在的乡镇（司法所只受理其服务乡镇的纠纷）",
+            "受理司法所：所选司法所不服务该纠纷所在的乡镇（司法所只受理其服务乡镇的纠纷）",
         )),
         (None, [one]) => Ok(*one),
         (None, _) => Err(Rejection::new(
             RejectionCode::OfficeChoiceRequired,
-            "to_unit：该乡镇由多个司法所服务，上报司法所时须选定受理的司法所",
+            "受理司法所：该乡镇由多个司法所服务，上报司法所时须选定受理的司法所",
         )),
     })
 }

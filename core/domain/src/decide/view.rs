@@ -219,8 +219,30 @@ pub fn record_scope(view: &dyn StateView, record: &Record) -> Result<Option<Vec<
     }
 }
 
+/// Asserts that a refusal's or conflict's message is plain Chinese for the
+/// screen ([`crate::wire::rejection::unreadable_reason`]); the decide tests run
+/// every verdict they get through it.
+#[cfg(test)]
+pub(crate) fn assert_readable(v: &Verdict) {
+    let (code, message) = match v {
+        Verdict::Reject(r) => (r.code.as_str(), r.message.as_str()),
+        Verdict::Conflict { message, .. } => ("conflict", message.as_str()),
+        Verdict::Apply(_) => return,
+    };
+    if let Some(why) = crate::wire::rejection::unreadable_reason(message) {
+        panic!("the {code} message is not plain Chinese ({why}): {message}");
+    }
+}
+
 /// What a decision function returns.
 pub(crate) type Out = Result<Verdict, ViewError>;
+
+/// The refusal of an op routed to an area that does not decide it (a fault of
+/// the app or server, never of the user).
+pub(crate) const NOT_THIS_AREA: &str = "操作：这项操作不能在这里办理，请更新应用后重试";
+
+/// The refusal of a subsidy whose amount, by the county's policy, overflows.
+pub(crate) const SUBSIDY_OUT_OF_RANGE: &str = "补贴金额：按本县补贴政策算出的金额超出可计算范围，请县里检查补贴政策";
 
 /// Refuse with a code and message.
 pub(crate) fn reject(code: RejectionCode, msg: impl Into<String>) -> Out {
@@ -233,5 +255,8 @@ pub(crate) fn nij(what: &str) -> Out {
 }
 
 pub(crate) fn not_in_jurisdiction(what: &str) -> Rejection {
-    Rejection::new(RejectionCode::NotInJurisdiction, format!("the {what} is not within your units"))
+    Rejection::new(
+        RejectionCode::NotInJurisdiction,
+        format!("辖区：该{what}不在您负责的单位范围内（或不存在），不能办理"),
+    )
 }

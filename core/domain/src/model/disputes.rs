@@ -412,6 +412,9 @@ fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<(), Reject
     crate::model::text::check(field, s, min > 0, max)
 }
 
+/// The refusal of a case number that is not one (its form, or no block of its author).
+pub const NOT_A_CASE_NUMBER: &str = "案件编号：不是有效的案件编号（编号须来自本机领取的号段）";
+
 /// Longest contact phone number, in characters (`+86 138-0000-0000` and the like).
 pub const MAX_PHONE_CHARS: usize = 20;
 
@@ -421,12 +424,15 @@ pub fn check_phone(field: &str, phone: &str) -> Result<(), Rejection> {
     if phone.chars().nth(MAX_PHONE_CHARS).is_some() {
         return Err(Rejection::new(
             RejectionCode::TextTooLong,
-            format!("{field}: at most {MAX_PHONE_CHARS} characters"),
+            format!("{field}：电话号码最多 {MAX_PHONE_CHARS} 个字符"),
         ));
     }
     let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')');
     if !phone.chars().all(allowed) || !phone.chars().any(|c| c.is_ascii_digit()) {
-        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: digits, + - ( ) and spaces only")));
+        return Err(Rejection::new(
+            RejectionCode::InvalidField,
+            format!("{field}：电话号码只能有数字和 + - ( ) 空格，且至少有一个数字"),
+        ));
     }
     Ok(())
 }
@@ -434,7 +440,7 @@ pub fn check_phone(field: &str, phone: &str) -> Result<(), Rejection> {
 /// Dates of sessions, agreements, follow-ups and disputes lie in 2000–2100.
 pub fn check_year(field: &str, at: DateTime<Utc>) -> Result<(), Rejection> {
     if !(2000..=2100).contains(&at.year()) {
-        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}: a date from 2000 to 2100")));
+        return Err(Rejection::new(RejectionCode::InvalidField, format!("{field}：日期须在 2000 年至 2100 年之间")));
     }
     Ok(())
 }
@@ -462,7 +468,7 @@ impl Dispute {
     pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
         let has_kind = |p: &Policy| p.disputes.kinds.iter().any(|k| k.code == self.kind);
         if !has_kind(policy) && !earlier.is_some_and(has_kind) {
-            return Err(Rejection::new(RejectionCode::InvalidField, "kind: not one of the county's dispute kinds"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "纠纷类型：不是本县规定的纠纷类型"));
         }
         self.validate_fields()
     }
@@ -471,21 +477,21 @@ impl Dispute {
     /// the kind is checked by [`Dispute::validate_under`] once the policy the
     /// report was made under is known.
     pub fn validate_fields(&self) -> Result<(), Rejection> {
-        check_text("summary", &self.summary, 1, 4000)?;
-        check_text("analysis.cause", &self.analysis.cause, 0, 2000)?;
-        check_text("analysis.consequences", &self.analysis.consequences, 0, 2000)?;
+        check_text("纠纷概要", &self.summary, 1, 4000)?;
+        check_text("起因分析", &self.analysis.cause, 0, 2000)?;
+        check_text("后果分析", &self.analysis.consequences, 0, 2000)?;
         if self.parties.is_empty() || self.parties.len() > 200 {
-            return Err(Rejection::new(RejectionCode::InvalidField, "parties: 1 to 200"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "当事人：每件纠纷 1 至 200 人"));
         }
         for p in &self.parties {
-            check_text("parties.name", &p.name, 1, 100)?;
+            check_text("当事人姓名", &p.name, 1, 100)?;
             if let Some(phone) = &p.phone {
-                check_phone("parties.phone", phone)?;
+                check_phone("当事人电话", phone)?;
             }
         }
-        check_year("found_at", self.found_at)?;
+        check_year("发现日期", self.found_at)?;
         CaseNumber::parse(&self.case_number)
-            .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, "case_number: not a case number"))?;
+            .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, NOT_A_CASE_NUMBER))?;
         Ok(())
     }
 }
@@ -493,10 +499,10 @@ impl Dispute {
 impl JudicialConfirmation {
     /// The checks that need no other record (the court's name, the dates).
     pub fn validate_fields(&self) -> Result<(), Rejection> {
-        check_text("court", &self.court, 1, 200)?;
-        check_year("applied_at", self.applied_at)?;
+        check_text("受理法院", &self.court, 1, 200)?;
+        check_year("申请司法确认日期", self.applied_at)?;
         if let Some(at) = self.answered_at {
-            check_year("answered_at", at)?;
+            check_year("法院答复日期", at)?;
         }
         Ok(())
     }
@@ -505,17 +511,17 @@ impl JudicialConfirmation {
 impl FollowUp {
     /// Field checks: the date, and the note within the policy's limit.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        check_year("at", self.at)?;
-        check_text("note", &self.note, 0, policy.text.max_note_chars)
+        check_year("回访日期", self.at)?;
+        check_text("回访情况", &self.note, 0, policy.text.max_note_chars)
     }
 }
 
 impl Escalation {
     /// Checks the requester's fields (phone and server).
     pub fn validate(&self) -> Result<(), Rejection> {
-        check_text("note", &self.note, 0, 2000)?;
+        check_text("上报说明", &self.note, 0, 2000)?;
         if self.reason == EscalationReason::Other && self.note.trim().is_empty() {
-            return Err(Rejection::new(RejectionCode::InvalidField, "note: explain an escalation for another reason"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "上报说明：以“其他原因”申请上报时须写明原因"));
         }
         Ok(())
     }
@@ -524,13 +530,16 @@ impl Escalation {
 impl MediationSession {
     /// Field checks.
     pub fn validate(&self) -> Result<(), Rejection> {
-        check_year("held_at", self.held_at)?;
-        check_text("record", &self.record, 1, 20_000)?;
-        check_text("place", &self.place, 0, 200)?;
+        check_year("调解日期", self.held_at)?;
+        check_text("调解笔录", &self.record, 1, 20_000)?;
+        check_text("调解地点", &self.place, 0, 200)?;
         if self.participants.len() > 200 || self.mediators.len() > 50 {
-            return Err(Rejection::new(RejectionCode::InvalidField, "too many participants"));
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                "参加人员：每次调解最多记 200 名参加人员、50 名调解员",
+            ));
         }
-        crate::model::text::check_all("participants", &self.participants, true, 100)?;
+        crate::model::text::check_all("参加人员", &self.participants, true, 100)?;
         Ok(())
     }
 }
@@ -538,17 +547,17 @@ impl MediationSession {
 impl Agreement {
     /// Field checks. Sums are integer fen, never negative.
     pub fn validate(&self) -> Result<(), Rejection> {
-        check_year("signed_at", self.signed_at)?;
-        check_text("terms", &self.terms, 1, 20_000)?;
-        check_text("obligations", &self.obligations, 0, 20_000)?;
+        check_year("协议签订日期", self.signed_at)?;
+        check_text("协议内容", &self.terms, 1, 20_000)?;
+        check_text("履行义务", &self.obligations, 0, 20_000)?;
         if self.signature_photos.len() > 50 {
-            return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: at most 50"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "签字照片：每份协议最多 50 张"));
         }
         if self.sum_fen < 0 || self.sum_fen > 100_000_000_000 {
-            return Err(Rejection::new(RejectionCode::InvalidField, "sum_fen: 0 to 1,000,000,000 yuan in fen"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "协议金额：须在 0 至 10 亿元之间"));
         }
         if self.signature_photos.iter().any(|s| !crate::model::text::is_sha256_hex(s)) {
-            return Err(Rejection::new(RejectionCode::InvalidField, "signature_photos: SHA-256 hex"));
+            return Err(Rejection::new(RejectionCode::InvalidField, crate::model::text::BAD_PHOTO_HASH));
         }
         Ok(())
     }
@@ -562,7 +571,7 @@ impl JudicialConfirmation {
         if self.applied_at < agreement.signed_at || self.applied_at > agreement.signed_at + Duration::days(days) {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
-                format!("applied_at: judicial confirmation is applied for within {days} days of the agreement"),
+                format!("申请司法确认日期：须在调解协议签订之日起 {days} 天内申请司法确认"),
             ));
         }
         Ok(())

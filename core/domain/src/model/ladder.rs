@@ -38,12 +38,12 @@ impl Grade {
 /// step up always; more than one step only for a major dispute (with a reason).
 pub fn move_allowed(from: Level, to: Level, grade: Grade) -> Result<(), &'static str> {
     if to <= from {
-        return Err("an escalation must go up the ladder");
+        return Err("上报层级：只能向上一级上报，不能平级或向下");
     }
     if from.next() == Some(to) || grade == Grade::Major {
         Ok(())
     } else {
-        Err("only a major dispute may skip a level")
+        Err("上报层级：只有重大纠纷才能越级上报，其他纠纷须逐级上报")
     }
 }
 

@@ -102,18 +102,18 @@ pub fn check_items(items: &[NegativeItem], policy: &Policy) -> Result<(), Reject
     let bad = |m: String| Err(Rejection::new(RejectionCode::InvalidField, m));
     let max = policy.village_rules.max_items;
     if items.is_empty() || items.len() > max {
-        return bad(format!("items: 负面清单须有 1 至 {max} 项（现有 {} 项）", items.len()));
+        return bad(format!("负面清单：须有 1 至 {max} 项（现有 {} 项）", items.len()));
     }
     let mut seen = std::collections::HashSet::new();
     for i in items {
         if i.code.trim().is_empty() || i.label_zh.trim().is_empty() {
-            return bad("items: 每一项须有代码和中文名称".into());
+            return bad("负面清单：每一项须有代码和中文名称".into());
         }
         if !seen.insert(i.code.as_str()) {
-            return bad(format!("items: 代码 {} 重复", i.code));
+            return bad(format!("负面清单：“{}”与前面的一项代码重复，每项的代码须不同", i.label_zh));
         }
         if i.correction_days > MAX_CORRECTION_DAYS {
-            return bad(format!("items: {} 的整改期不得超过 {MAX_CORRECTION_DAYS} 天", i.code));
+            return bad(format!("负面清单：“{}”的整改期不得超过 {MAX_CORRECTION_DAYS} 天", i.label_zh));
         }
         check_services(i, policy)?;
     }
@@ -128,17 +128,17 @@ fn check_services(item: &NegativeItem, policy: &Policy) -> Result<(), Rejection>
         if services.is_empty() {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
-                format!("items: {} 暂停公共服务须写明暂停哪项村级服务", item.code),
+                format!("负面清单：“{}”暂停公共服务须写明暂停哪项村级服务", item.label_zh),
             ));
         }
         for service in services {
-            crate::model::village_law::refuse_protected(&format!("items: {}", item.code), service)?;
+            crate::model::village_law::refuse_protected(&format!("负面清单“{}”", item.label_zh), service)?;
             if !policy.village_rules.services.iter().any(|v| v == service) {
                 return Err(Rejection::new(
                     RejectionCode::InvalidField,
                     format!(
-                        "items: {} 暂停的“{service}”不在本县可暂停的村级服务清单中（{}）",
-                        item.code,
+                        "负面清单：“{}”暂停的“{service}”不在本县可暂停的村级服务清单中（{}）",
+                        item.label_zh,
                         policy.village_rules.services.join("、")
                     ),
                 ));
@@ -363,9 +363,9 @@ impl Screening {
     pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
         self.validate_fields(policy)?;
         let known = |p: &Policy, f: &String| p.screening.focus_areas.iter().any(|a| &a.code == f);
-        if let Some(bad) = self.focus_areas.iter().find(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f)))
+        if self.focus_areas.iter().any(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f)))
         {
-            return Err(Rejection::new(RejectionCode::InvalidField, format!("focus_areas: {bad} is not a focus area")));
+            return Err(Rejection::new(RejectionCode::InvalidField, "排查重点：所选重点领域不在本县的排查重点清单中"));
         }
         Ok(())
     }
@@ -376,16 +376,16 @@ impl Screening {
     /// the policy the screening was filed under is known.
     pub fn validate_fields(&self, policy: &Policy) -> Result<(), Rejection> {
         if self.id != screening_id(self.village_id, &self.period) {
-            return Err(Rejection::new(RejectionCode::InvalidField, "id: one screening per village and period"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "排查记录：每个村每个排查周期只记一份排查"));
         }
         if self.hazards.len() > MAX_HAZARDS {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
-                format!("hazards：一次排查最多记 {MAX_HAZARDS} 条隐患"),
+                format!("排查隐患：一次排查最多记 {MAX_HAZARDS} 条隐患"),
             ));
         }
-        crate::text::check_all("hazards", &self.hazards, false, MAX_HAZARD_CHARS)?;
-        crate::text::check("note", &self.note, false, policy.text.max_note_chars)?;
+        crate::text::check_all("排查隐患", &self.hazards, false, MAX_HAZARD_CHARS)?;
+        crate::text::check("排查说明", &self.note, false, policy.text.max_note_chars)?;
         Ok(())
     }
 }

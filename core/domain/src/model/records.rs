@@ -118,18 +118,21 @@ impl Visit {
     /// phone before saving and on the server before applying.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
         let limits = &policy.visits;
-        crate::model::text::check("notes", &self.notes, false, limits.max_notes_chars)?;
+        crate::model::text::check("走访记录", &self.notes, false, limits.max_notes_chars)?;
         if self.leads.len() > limits.max_leads {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
-                format!("leads: at most {} per visit", limits.max_leads),
+                format!("苗头隐患：一次走访最多记 {} 条", limits.max_leads),
             ));
         }
         for lead in &self.leads {
-            crate::model::text::check("leads.summary", &lead.summary, true, limits.max_lead_chars)?;
+            crate::model::text::check("苗头隐患内容", &lead.summary, true, limits.max_lead_chars)?;
         }
         if self.kind == VisitKind::LeadFound && self.leads.is_empty() {
-            return Err(Rejection::new(RejectionCode::InvalidField, "kind lead_found needs at least one lead"));
+            return Err(Rejection::new(
+                RejectionCode::InvalidField,
+                "走访类型：选择“发现苗头隐患”时须至少记一条苗头隐患",
+            ));
         }
         if let Some(p) = self.location {
             if !(p.lat.is_finite()
@@ -139,16 +142,16 @@ impl Visit {
             {
                 return Err(Rejection::new(
                     RejectionCode::InvalidField,
-                    "location: latitude -90..90, longitude -180..180",
+                    "位置：定位不对（纬度须在 -90 至 90 之间，经度须在 -180 至 180 之间）",
                 ));
             }
         }
         let year = chrono::Datelike::year(&self.visited_at);
         if !(2000..=2100).contains(&year) {
-            return Err(Rejection::new(RejectionCode::InvalidField, "visited_at: out of range"));
+            return Err(Rejection::new(RejectionCode::InvalidField, "走访日期：日期须在 2000 年至 2100 年之间"));
         }
         if self.id.is_nil() {
-            return Err(Rejection::new(RejectionCode::InvalidField, "id: must not be nil"));
+            return Err(Rejection::new(RejectionCode::InvalidField, crate::model::text::NIL_ID));
         }
         crate::model::visit_target::check_target(self.household_id, self.body.as_ref())
     }
@@ -221,33 +224,33 @@ impl Attachment {
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
         let bad = |m: &str| Err(Rejection::new(RejectionCode::InvalidField, m));
         if !is_sha256_hex(&self.sha256) {
-            return bad("sha256: 64 lowercase hex digits");
+            return bad(crate::model::text::BAD_PHOTO_HASH);
         }
         if self.length == 0 || self.length > policy.photos.max_bytes {
             return Err(Rejection::new(
                 RejectionCode::InvalidField,
-                format!("length: 1 to {} bytes", policy.photos.max_bytes),
+                format!("照片大小：不能为空，最大 {} 字节（本县照片大小上限）", policy.photos.max_bytes),
             ));
         }
         if !PHOTO_CONTENT_TYPES.contains(&self.content_type.as_str()) {
-            return bad("content_type: image/jpeg, image/png, image/heic or image/webp");
+            return bad("照片格式：只收 JPEG、PNG、HEIC 或 WebP 格式的照片");
         }
-        crate::model::text::check("caption", &self.caption, false, 500)?;
+        crate::model::text::check("照片说明", &self.caption, false, 500)?;
         if let Some(item) = &self.file_item {
-            crate::model::text::check("file_item", item, true, 64)?;
+            crate::model::text::check("案卷材料项", item, true, 64)?;
         }
         if matches!(
             self.target_kind,
             EntityKind::Attachment | EntityKind::Unit | EntityKind::FlowEntry | EntityKind::Escalation
         ) {
-            return bad("target_kind: photos attach to records, not to units or other photos");
+            return bad("照片：只能附在走访、纠纷等记录上，不能附在单位、其他照片或上报申请上");
         }
         if self.id.is_nil() || self.target_id.is_nil() {
-            return bad("id: must not be nil");
+            return bad(crate::model::text::NIL_ID);
         }
         if let Some(item) = &self.file_item {
             if !policy.subsidy.checklist.iter().any(|c| &c.code == item) {
-                return bad("file_item: not an item of the county's case-file checklist");
+                return bad("案卷材料项：不是本县案卷材料清单中的一项");
             }
         }
         Ok(())

@@ -226,6 +226,15 @@ pub fn missing_items(present: &[FileItem], policy: &Policy) -> Vec<String> {
         .collect()
 }
 
+/// The checklist items `codes` by their Chinese labels (a code the policy no
+/// longer lists by itself), joined for a message.
+pub fn labels_of(codes: &[String], policy: &Policy) -> String {
+    fn label<'a>(c: &'a String, policy: &'a Policy) -> &'a str {
+        policy.subsidy.checklist.iter().find(|i| &i.code == c).map_or(c.as_str(), |i| i.label_zh.as_str())
+    }
+    codes.iter().map(|c| format!("“{}”", label(c, policy))).collect::<Vec<_>>().join("、")
+}
+
 /// The quality factor for a review score, in percent (0 = not payable).
 pub fn quality_percent(score: u8, policy: &Policy) -> u32 {
     policy.subsidy.quality.iter().filter(|q| score >= q.min_score).map(|q| q.percent).max().unwrap_or(0)

@@ -33,6 +33,12 @@ pub fn is_visible(c: char) -> bool {
     }
 }
 
+/// The refusal of a photo reference that is no photo fingerprint (a SHA-256 in hex).
+pub const BAD_PHOTO_HASH: &str = "照片：照片校验码不对（须为照片内容的 SHA-256 校验码），请重新选择照片";
+
+/// The refusal of a record without an id (an app fault, not the user's).
+pub const NIL_ID: &str = "记录编号：记录缺少编号，请更新应用后重试";
+
 /// Whether `s` has at least one visible character.
 pub fn has_visible(s: &str) -> bool {
     s.chars().any(is_visible)

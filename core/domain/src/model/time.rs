@@ -37,6 +37,11 @@ pub fn display_local(at: DateTime<Utc>, zone: &str) -> String {
     at.with_timezone(&zone_named(zone)).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// Formats a UTC instant's day in the county's zone as `YYYY-MM-DD`.
+pub fn display_local_date(at: DateTime<Utc>, zone: &str) -> String {
+    at.with_timezone(&zone_named(zone)).format("%Y-%m-%d").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +52,8 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 16, 30, 0).unwrap();
         assert_eq!(display_local(at, "Asia/Shanghai"), "2026-03-02 00:30");
         assert_eq!(display_local(at, "not/a-zone"), "2026-03-02 00:30");
+        assert_eq!(display_local_date(at, "Asia/Shanghai"), "2026-03-02");
+        assert_eq!(display_local_date(at, "Europe/London"), "2026-03-01");
     }
 
     #[test]

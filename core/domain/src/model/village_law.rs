@@ -126,22 +126,22 @@ impl Adoption {
     pub fn validate(&self, today: NaiveDate) -> Result<(), Rejection> {
         let bad = |m: String| Err(Rejection::new(RejectionCode::InvalidField, m));
         if self.members == 0 {
-            return bad("adoption.members：村民代表会议组成人员至少 1 人".into());
+            return bad("表决情况：村民代表会议组成人员至少 1 人".into());
         }
         if self.present > self.members {
-            return bad(format!("adoption.present：到会 {} 人多于组成人员 {} 人", self.present, self.members));
+            return bad(format!("表决情况：到会 {} 人多于组成人员 {} 人", self.present, self.members));
         }
         let cast = u64::from(self.votes_for) + u64::from(self.votes_against) + u64::from(self.abstentions);
         if cast > u64::from(self.present) {
-            return bad(format!("adoption：赞成、反对、弃权共 {cast} 票，多于到会 {} 人", self.present));
+            return bad(format!("表决情况：赞成、反对、弃权共 {cast} 票，多于到会 {} 人", self.present));
         }
         if self.meeting_date > today || self.meeting_date < NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or(today) {
-            return bad("adoption.meeting_date：会议日期不能晚于今天".into());
+            return bad("会议日期：不能晚于今天，也不能早于 1980 年".into());
         }
         if !self.passed() {
             return Err(Rejection::new(
                 RejectionCode::InvalidState,
-                "adoption：村民代表会议须有三分之二以上组成人员到会、到会人员过半数赞成，村规民约方为通过",
+                "表决情况：村民代表会议须有三分之二以上组成人员到会、到会人员过半数赞成，村规民约方为通过",
             ));
         }
         Ok(())
@@ -183,9 +183,9 @@ impl RecordCommitment {
     pub fn validate(&self, today: NaiveDate) -> Result<(), Rejection> {
         let bad = |m: &str| Err(Rejection::new(RejectionCode::InvalidField, m));
         match (self.signed, self.signed_on) {
-            (true, None) => bad("signed_on：已签承诺书须写明签订日期"),
-            (true, Some(d)) if d > today => bad("signed_on：签订日期不能晚于今天"),
-            (false, Some(_)) => bad("signed_on：未签承诺书不能有签订日期"),
+            (true, None) => bad("承诺书签订日期：已签承诺书须写明签订日期"),
+            (true, Some(d)) if d > today => bad("承诺书签订日期：不能晚于今天"),
+            (false, Some(_)) => bad("承诺书签订日期：未签承诺书不能有签订日期"),
             _ => Ok(()),
         }
     }
@@ -215,7 +215,7 @@ mod tests {
             "城乡居民养老保险",
         ] {
             assert!(protected_benefit(s).is_some(), "{s}");
-            let e = refuse_protected("services", s).unwrap_err();
+            let e = refuse_protected("暂停的服务", s).unwrap_err();
             assert_eq!(e.code.as_str(), "protected_benefit");
             assert!(e.message.contains("法定保障"), "{}", e.message);
         }

@@ -78,7 +78,7 @@ pub fn check_target(household_id: Uuid, body: Option<&SocialBody>) -> Result<(),
             "走访对象：一次走访只记一个对象，农户和其他社会主体不能同时填写",
         )),
         Some(b) => {
-            crate::model::text::check("body.name", &b.name, true, MAX_BODY_NAME_CHARS)?;
+            crate::model::text::check("走访对象名称", &b.name, true, MAX_BODY_NAME_CHARS)?;
             if b.unit_id.is_nil() {
                 return Err(Rejection::new(RejectionCode::InvalidField, "走访对象：请选择该社会主体所在的村或组"));
             }

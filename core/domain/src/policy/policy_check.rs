@@ -238,7 +238,7 @@ fn negative_list(p: &Policy) -> Result<(), PolicyError> {
         }
     }
     if let Err(r) = crate::model::prevent::check_items(&crate::model::prevent::default_items(p), p) {
-        let why = r.message.strip_prefix("items: ").unwrap_or(&r.message);
+        let why = r.message.strip_prefix("负面清单：").unwrap_or(&r.message);
         return refuse("negative_list", format!("村规民约编辑会拒绝这份清单：{why}"));
     }
     Ok(())

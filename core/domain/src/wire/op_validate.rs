@@ -42,58 +42,58 @@ impl Op {
                 if r.score > MAX_REVIEW_SCORE {
                     return Err(Rejection::new(
                         RejectionCode::InvalidField,
-                        format!("score：评查分数为 0 至 {MAX_REVIEW_SCORE} 分"),
+                        format!("评查分数：须在 0 至 {MAX_REVIEW_SCORE} 分之间"),
                     ));
                 }
                 if r.reasons.len() > MAX_REASONS {
                     return Err(Rejection::new(
                         RejectionCode::InvalidField,
-                        format!("reasons：最多 {MAX_REASONS} 条理由"),
+                        format!("评查理由：最多写 {MAX_REASONS} 条"),
                     ));
                 }
-                check_all("reasons", &r.reasons, true, note)?;
-                check("correction_reason", &r.correction_reason, false, note)
+                check_all("评查理由", &r.reasons, true, note)?;
+                check("更正理由", &r.correction_reason, false, note)
             }
             Op::RecordConsultation(c) => {
-                crate::model::disputes::check_year("at", c.at)?;
-                check("question", &c.question, true, note)?;
-                check("answer", &c.answer, false, note)
+                crate::model::disputes::check_year("咨询日期", c.at)?;
+                check("咨询问题", &c.question, true, note)?;
+                check("解答内容", &c.answer, false, note)
             }
             Op::CreatePaymentBatch(b) => {
                 if b.subsidy_ids.is_empty() || b.subsidy_ids.len() > MAX_BATCH_SUBSIDIES {
                     return Err(Rejection::new(
                         RejectionCode::InvalidField,
-                        format!("subsidy_ids：一个批次须有 1 至 {MAX_BATCH_SUBSIDIES} 笔补贴"),
+                        format!("支付批次：一个批次须有 1 至 {MAX_BATCH_SUBSIDIES} 笔补贴"),
                     ));
                 }
                 Ok(())
             }
-            Op::ReviewConsultation(r) => check("note", &r.note, false, note),
+            Op::ReviewConsultation(r) => check("评查意见", &r.note, false, note),
             // a commitment's date is checked against the day in `decide`
             Op::ReviewVillageRules(_) | Op::RecordCommitment(_) => Ok(()),
             Op::MarkBatchPaid(m) => m.validate(),
             Op::RejectSubsidy(r) => r.validate(policy),
             Op::SetVillageRules(r) => {
                 r.items.iter().try_for_each(|i| {
-                    check("items.code", &i.code, true, MAX_CODE_CHARS)?;
-                    check("items.label_zh", &i.label_zh, true, MAX_NAME_CHARS)
+                    check("负面清单项代码", &i.code, true, MAX_CODE_CHARS)?;
+                    check("负面清单项名称", &i.label_zh, true, MAX_NAME_CHARS)
                 })?;
                 crate::prevent::check_items(&r.items, policy)
             }
             Op::RecordViolation(v) => {
-                check("item_code", &v.item_code, true, MAX_CODE_CHARS)?;
-                check("note", &v.note, true, note)?;
+                check("违反事项", &v.item_code, true, MAX_CODE_CHARS)?;
+                check("违反情况", &v.note, true, note)?;
                 if v.evidence.iter().any(|s| !crate::model::records::is_sha256_hex(s)) {
-                    return Err(Rejection::new(RejectionCode::InvalidField, "evidence: SHA-256 hex"));
+                    return Err(Rejection::new(RejectionCode::InvalidField, crate::model::text::BAD_PHOTO_HASH));
                 }
                 Ok(())
             }
             Op::RestoreHousehold(r) => r.validate(policy),
             Op::FileScreening(s) => s.validate_fields(policy),
             Op::RegradeDispute(r) => {
-                check("analysis.cause", &r.analysis.cause, false, 2000)?;
-                check("analysis.consequences", &r.analysis.consequences, false, 2000)?;
-                check("reason", &r.reason, false, note)
+                check("起因分析", &r.analysis.cause, false, 2000)?;
+                check("后果分析", &r.analysis.consequences, false, 2000)?;
+                check("重新定级理由", &r.reason, false, note)
             }
         }
     }
@@ -102,35 +102,35 @@ impl Op {
 impl CloseDispute {
     /// The note within the policy's limit.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        check("note", &self.note, false, policy.text.max_note_chars)
+        check("结案说明", &self.note, false, policy.text.max_note_chars)
     }
 }
 
 impl DecideEscalation {
     /// The comment within the policy's limit; required (visible) when refusing.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        check("comment", &self.comment, !self.approve, policy.text.max_note_chars)
+        check("审批意见", &self.comment, !self.approve, policy.text.max_note_chars)
     }
 }
 
 impl RejectSubsidy {
     /// A reason is required, within the policy's limit.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        check("reason", &self.reason, true, policy.text.max_note_chars)
+        check("驳回理由", &self.reason, true, policy.text.max_note_chars)
     }
 }
 
 impl RestoreHousehold {
     /// The note within the policy's limit.
     pub fn validate(&self, policy: &Policy) -> Result<(), Rejection> {
-        check("note", &self.note, false, policy.text.max_note_chars)
+        check("恢复说明", &self.note, false, policy.text.max_note_chars)
     }
 }
 
 impl MarkBatchPaid {
     /// A payment reference is required, at most [`MAX_PAYMENT_REF_CHARS`].
     pub fn validate(&self) -> Result<(), Rejection> {
-        check("payment_ref", &self.payment_ref, true, MAX_PAYMENT_REF_CHARS)
+        check("支付凭证号", &self.payment_ref, true, MAX_PAYMENT_REF_CHARS)
     }
 }
 
@@ -148,7 +148,7 @@ mod tests {
         close("双方和解".into()).validate(&p).unwrap();
         let e = close("字".repeat(1_800_000 / 3)).validate(&p).unwrap_err();
         assert_eq!(e.code.as_str(), "text_too_long");
-        assert!(e.message.starts_with("note："), "{e}");
+        assert!(e.message.starts_with("结案说明："), "{e}");
         let mut small = p.clone();
         small.text.max_note_chars = 4;
         assert!(close("双方和解".into()).validate(&small).is_ok());

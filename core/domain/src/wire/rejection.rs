@@ -51,6 +51,33 @@ pub enum RejectionCode {
 }
 
 impl RejectionCode {
+    /// Every code, in declaration order (a new code is added here too; the
+    /// domain's message test drives each through a refusal).
+    pub const ALL: &'static [RejectionCode] = &[
+        RejectionCode::InvalidField,
+        RejectionCode::NotInJurisdiction,
+        RejectionCode::RoleNotAllowed,
+        RejectionCode::AuthorMismatch,
+        RejectionCode::IdConflict,
+        RejectionCode::UnsupportedVersion,
+        RejectionCode::InvalidState,
+        RejectionCode::SelfApproval,
+        RejectionCode::TextTooLong,
+        RejectionCode::OfficeChoiceRequired,
+        RejectionCode::OfficeNotServing,
+        RejectionCode::ProtectedBenefit,
+        RejectionCode::MediatorUnknown,
+        RejectionCode::MediatorDisabled,
+        RejectionCode::MediatorNotAllowed,
+        RejectionCode::CorrectionReasonRequired,
+        RejectionCode::SubsidyAlreadyPaid,
+    ];
+
+    /// The code of its wire string (`None` for a code this build does not know).
+    pub fn parse(s: &str) -> Option<RejectionCode> {
+        RejectionCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,5 +117,48 @@ impl Rejection {
     /// A rejection with a code and message.
     pub fn new(code: RejectionCode, message: impl Into<String>) -> Self {
         Rejection { code, message: message.into() }
+    }
+}
+
+/// Why `message` is not plain Chinese for a user's screen, if it is not: it must
+/// hold Chinese, and no raw code (`snake_case`) nor English rule text (two
+/// lowercase English words in a row). Tests call it on every refusal they drive.
+pub fn unreadable_reason(message: &str) -> Option<&'static str> {
+    if !message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return Some("no Chinese");
+    }
+    let words: Vec<&str> = message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+    if words.iter().any(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase())) {
+        return Some("a raw snake_case code");
+    }
+    let english = |w: &&str| w.len() > 1 && w.chars().all(|c| c.is_ascii_lowercase());
+    let mut ascii_words = message.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()).peekable();
+    while let Some(w) = ascii_words.next() {
+        if english(&w) && ascii_words.peek().is_some_and(english) {
+            return Some("English text");
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_parses_back_from_its_wire_string() {
+        for c in RejectionCode::ALL {
+            assert_eq!(RejectionCode::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(RejectionCode::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn the_readability_check_refuses_codes_and_english() {
+        assert_eq!(unreadable_reason("当事人：每件纠纷 1 至 200 人"), None);
+        assert_eq!(unreadable_reason("照片格式：只收 JPEG、PNG 或 WebP"), None);
+        assert_eq!(unreadable_reason("parties: 1 to 200"), Some("no Chinese"));
+        assert_eq!(unreadable_reason("to_unit：请选择"), Some("a raw snake_case code"));
+        assert_eq!(unreadable_reason("纠纷 is not within your units"), Some("English text"));
     }
 }

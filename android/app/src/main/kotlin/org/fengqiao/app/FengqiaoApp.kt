@@ -10,8 +10,10 @@ import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import java.io.File
 import org.fengqiao.app.state.CoreGateways
+import org.fengqiao.app.state.CountyTime
 import org.fengqiao.app.state.LadderGateways
 import org.fengqiao.app.state.LockState
+import org.fengqiao.app.state.messageLocaleFor
 import org.fengqiao.app.sync.SyncNotifications
 import org.fengqiao.app.sync.SyncScheduler
 import org.fengqiao.core.ClientConfig
@@ -26,7 +28,10 @@ class AppContainer(
     private val opened = lazy {
         val key = storeKeys.storeKey()
         try {
-            FieldClient(dataDir.path, serverUrl, key, ClientConfig())
+            FieldClient(dataDir.path, serverUrl, key, ClientConfig()).also {
+                // the core's messages in the phone's language: Chinese unless the phone is set to English
+                it.setLocale(messageLocaleFor(java.util.Locale.getDefault().toLanguageTag()))
+            }
         } finally {
             key.fill(0) // the core keeps its own copy
         }
@@ -37,6 +42,7 @@ class AppContainer(
     val core: CoreGateways by lazy { CoreGateways(client) }
     val ladder: LadderGateways by lazy { LadderGateways(client) }
     val lock: LockState by lazy { LockState(core) }
+    val countyTime: CountyTime by lazy { CountyTime(client) }
 
     /** The client has been opened (locking a store never opened would open it on the main thread). */
     val isOpen: Boolean get() = opened.isInitialized()

@@ -1,6 +1,7 @@
 // Shared UI pieces: keeping a screen's plain-Kotlin state across
 // recompositions and rotation (a ViewModel that only holds it), the string
-// resources for the state's enums and error codes, times and the error banner.
+// resources for the state's enums and error codes, times (the core's, in the
+// county's zone) and the error banner (the core's words).
 package org.fengqiao.app.ui
 
 import androidx.annotation.StringRes
@@ -11,14 +12,14 @@ import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.ViewModel
 import androidx.lifecycle.viewmodel.compose.viewModel
-import java.time.Instant
-import java.time.ZoneId
-import java.time.format.DateTimeFormatter
+import org.fengqiao.app.FengqiaoApp
 import org.fengqiao.app.R
+import org.fengqiao.app.state.CountyTime
 import org.fengqiao.app.state.DeadlineState
 import org.fengqiao.app.state.DisputeGrade
 import org.fengqiao.app.state.EscalationReasonCode
@@ -70,13 +71,15 @@ fun errorRes(code: String): Int? = when (code) {
     else -> null
 }
 
-/** The localized text for an error; the core's own message when the code has no string. */
+/**
+ * The text for an error: the core's own message (already in the user's language,
+ * naming the rule); the app's string only for the screens' own checks, whose
+ * message is their code.
+ */
 @Composable
 fun errorText(e: UiError): String {
-    val res = errorRes(e.code) ?: return e.message.ifBlank { e.code }
-    val base = stringResource(res)
-    // A domain refusal's message says which rule (e.g. which field); show it too.
-    return if (e.code == "invalid_input" || e.code == "rejected") "$base: ${e.message}" else base
+    if (e.message.isNotBlank() && e.message != e.code) return e.message
+    return errorRes(e.code)?.let { stringResource(it) } ?: stringResource(R.string.error_internal)
 }
 
 @Composable
@@ -162,9 +165,14 @@ fun uploadStageText(stage: UploadStage, progress: Float): String = when (stage) 
     UploadStage.NOT_QUEUED -> stringResource(R.string.upload_not_queued)
 }
 
-private val dateTime = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
-private val date = DateTimeFormatter.ofPattern("yyyy-MM-dd")
+/** The county's clock face, formatted by the core in the county's zone (never the phone's). */
+@Composable
+private fun countyTime(): CountyTime = (LocalContext.current.applicationContext as FengqiaoApp).container.countyTime
 
-/** Device-clock times, shown in the phone's zone (never used to order anything). */
-fun formatTime(ms: Long): String = dateTime.format(Instant.ofEpochMilli(ms).atZone(ZoneId.systemDefault()))
-fun formatDate(ms: Long): String = date.format(Instant.ofEpochMilli(ms).atZone(ZoneId.systemDefault()))
+/** A time as the county reads it (`YYYY-MM-DD HH:MM` in the county's zone). */
+@Composable
+fun formatTime(ms: Long): String = countyTime().time(ms)
+
+/** A day as the county reads it (`YYYY-MM-DD` in the county's zone). */
+@Composable
+fun formatDate(ms: Long): String = countyTime().date(ms)
