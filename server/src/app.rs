@@ -13,7 +13,7 @@ use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::AuthService;
 use crate::disk::DiskWatch;
 use crate::http::{self, AppState};
-use crate::store::{SledStore, Store};
+use crate::store::Store;
 use crate::tus::upload::spawn_sweeper;
 use crate::tus::{BlobStore, Busy, FsBlobStore};
 
@@ -53,7 +53,7 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
     let policy = Arc::new(load_policy(&config.data_dir, config.policy_file.as_deref())?);
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("store"))?);
+    let store: Arc<dyn Store> = Arc::new(crate::backup::open_data_store(&config.data_dir)?);
     if config.demo && store.is_empty()? {
         let seeded = crate::demo::seed(store.as_ref(), &config.data_dir)?;
         tracing::info!(
@@ -68,7 +68,8 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
     let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
     disk.check();
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk })
+    let backups = Arc::new(crate::backup::schedule::Backups::new(&config.data_dir));
+    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk, backups })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -100,6 +101,7 @@ impl RunningServer {
         self.sweeper.abort();
         self.disk_ticker.abort();
         self.task.await??;
+        forget_control(&self.state);
         self.state.store.flush()?;
         Ok(())
     }
@@ -109,9 +111,15 @@ impl RunningServer {
         self.task.await??;
         self.sweeper.abort();
         self.disk_ticker.abort();
+        forget_control(&self.state);
         self.state.store.flush()?;
         Ok(())
     }
+}
+
+/// Removes the control file this server wrote.
+fn forget_control(state: &AppState) {
+    crate::backup::control::remove(state.backups.data_dir(), state.backups.token());
 }
 
 /// Binds `listen` and serves `state` until stopped.
@@ -137,5 +145,21 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
             })
             .await
     });
+    // The command line reaches this server through the data dir (backups).
+    let control_addr = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    };
+    let control = crate::backup::control::ControlInfo {
+        addr: control_addr,
+        token: state.backups.token().to_string(),
+        pid: std::process::id(),
+    };
+    if let Err(e) = crate::backup::control::write(state.backups.data_dir(), &control) {
+        tracing::warn!(error = %e, "could not write the control file: `fengqiao-server backup` cannot reach this server");
+    }
     Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker })
 }

@@ -38,6 +38,40 @@ pub enum Command {
         /// Log as JSON lines (for the county's log collector).
         #[arg(long, env = "FENGQIAO_LOG_JSON")]
         log_json: bool,
+        /// Take a backup every this many hours while serving (0: none).
+        #[arg(long, env = "FENGQIAO_BACKUP_EVERY", value_name = "HOURS", default_value_t = 0)]
+        backup_every: u32,
+        /// Scheduled backups kept (older ones are deleted).
+        #[arg(long, env = "FENGQIAO_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+        backup_keep: u32,
+        /// Folder of scheduled backups (default `<data>/backups`; better on another disk).
+        #[arg(long, env = "FENGQIAO_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
+    },
+    /// Take a consistent backup of a data dir into a new file: through the
+    /// server if one runs on it (it keeps serving), else directly.
+    Backup {
+        /// Data dir of the server.
+        #[arg(long, env = "FENGQIAO_DATA")]
+        data: PathBuf,
+        /// The new backup file (`.fqbk`; must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty (or new) data dir.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data dir to create (must be empty or absent).
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Check a backup without restoring it (every checksum); print its manifest.
+    Verify {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Print the default policy file (the seed's values) to standard output.
     PolicyTemplate,
@@ -107,12 +141,21 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { data, listen, demo, policy, log_json } => {
+        Command::Serve { data, listen, demo, policy, log_json, backup_every, backup_keep, backup_dir } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
                 let server = app::spawn(state, listen).await?;
+                let _scheduled = (backup_every > 0).then(|| {
+                    let schedule = crate::backup::schedule::Schedule {
+                        every: std::time::Duration::from_secs(u64::from(backup_every) * 3600),
+                        keep: backup_keep as usize,
+                        dir: backup_dir.unwrap_or_else(|| data.join("backups")),
+                    };
+                    tracing::info!(every_hours = backup_every, keep = backup_keep, dir = %schedule.dir.display(), "scheduled backups");
+                    crate::backup::schedule::spawn(server.state.store.clone(), server.state.backups.clone(), schedule)
+                });
                 tracing::info!(addr = %server.addr, data = %data.display(), "fengqiao-server listening");
                 println!("fengqiao-server listening on {}", server.url());
                 let stop = shutdown_signal();
@@ -121,6 +164,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!("shutting down");
                 server.stop().await
             })
+        }
+        Command::Backup { data, to } => {
+            init_tracing(false);
+            let manifest = backup(&data, &to)?;
+            println!("{}: {}", to.display(), manifest.summary());
+            Ok(())
+        }
+        Command::Restore { from, data } => {
+            init_tracing(false);
+            let manifest = crate::backup::restore(&from, &data)?;
+            println!("restored into {}: {}", data.display(), manifest.summary());
+            println!("the restored server's feed has a new identity: phones start their pull over and send again what it lacks");
+            Ok(())
+        }
+        Command::Verify { from } => {
+            let manifest = crate::backup::verify(&from)?;
+            println!("{}: sound; {}", from.display(), manifest.summary());
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(())
         }
         Command::PolicyTemplate => {
             print!("{}", fengqiao_domain::policy::Policy::default().to_toml());
@@ -156,6 +218,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A backup through the running server if there is one, else of the store
+/// opened here (no server may run on the dir then: the store's lock says so).
+fn backup(data: &std::path::Path, to: &std::path::Path) -> anyhow::Result<crate::backup::Manifest> {
+    if let Some(m) = crate::backup::control::request_backup(data, to)? {
+        return Ok(m);
+    }
+    if to.exists() {
+        anyhow::bail!("{} exists already: choose a new file name", to.display());
+    }
+    // An older store is copied as it is (the restore migrates it).
+    let store = crate::store::SledStore::open_upgrading(&data.join("store"), &|_, _| Ok(false)).map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (a server holds the store but did not answer through {}?)",
+            crate::backup::control::CONTROL_FILE
+        )
+    })?;
+    crate::backup::write_backup(&store, data, to)
+}
+
 fn import(
     data: &std::path::Path,
     policy: Option<&std::path::Path>,
@@ -163,7 +244,7 @@ fn import(
     opts: crate::admin::import::ImportOptions,
 ) -> anyhow::Result<()> {
     use crate::admin::import::{self, InputFile};
-    use crate::store::{AuditAction, AuditEntry, SledStore, Store};
+    use crate::store::{AuditAction, AuditEntry, Store};
     use indicatif::{ProgressBar, ProgressStyle};
 
     let policy = app::load_policy(data, policy)?;
@@ -172,8 +253,8 @@ fn import(
         let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
         inputs.push(InputFile { name: f.display().to_string(), bytes });
     }
-    let store = SledStore::open(&data.join("store"))
-        .map_err(|e| anyhow::anyhow!("{e} (is the server running on this data dir? stop it first)"))?;
+    let store = crate::backup::open_data_store(data)
+        .map_err(|e| anyhow::anyhow!("{e:#} (is the server running on this data dir? stop it first)"))?;
     let bar = ProgressBar::new_spinner().with_message("reading and checking");
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let mut started = false;

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod disk;

@@ -81,7 +81,17 @@ impl Engine<'_> {
         let mut report = SyncReport::default();
         self.push(&mut auth, user, &mut report).await?;
         self.ctx.store.tidy();
-        if let Err(e) = self.pull(&mut auth, user, &mut report).await {
+        let pulled = match self.pull(&mut auth, user, &mut report).await {
+            // The server was restored from a backup: what it lacks of ours is
+            // queued again; send it, and pull what that brings.
+            Ok(resent) if resent > 0 => {
+                self.push(&mut auth, user, &mut report).await?;
+                self.ctx.store.tidy();
+                self.pull(&mut auth, user, &mut report).await.map(drop)
+            }
+            other => other.map(drop),
+        };
+        if let Err(e) = pulled {
             if matches!(e, Error::DeviceRevoked) {
                 // A revoked device still sends what the server takes (its
                 // photos) before its data is removed.
@@ -126,7 +136,9 @@ impl Engine<'_> {
         Ok(())
     }
 
-    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<(), Error> {
+    /// Pulls to the end of the feed. Returns how many sent ops were queued
+    /// again because the server said it was restored from a backup.
+    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<u64, Error> {
         let store = self.ctx.store;
         let mut cursor = match store.pull_state()? {
             Some(s) if s.user == user => s.cursor,
@@ -140,6 +152,7 @@ impl Engine<'_> {
         // Set when the server no longer knows our cursor: start over, and drop
         // the old pulled records together with the first new page.
         let mut force_reset = false;
+        let mut resent = 0;
         loop {
             self.check_cancel()?;
             let api = self.ctx.api;
@@ -172,13 +185,19 @@ impl Engine<'_> {
             if reset {
                 tracing::info!("server reset the scope; replacing pulled records");
             }
+            if page.restored && resent == 0 {
+                // Before the reset drops what was pulled: the ops queued again
+                // keep their records pending (ADR 0032).
+                resent = store.requeue_sent(user)?;
+                tracing::warn!(resent, "the server was restored from a backup; sending our recent work again");
+            }
             let applied = PulledPage { reset, changes, next_cursor: page.next_cursor };
             // The page and its cursor land together: a crash or cancel before
             // this line leaves the old cursor, so the page is fetched again.
             store.apply_pulled(user, &applied)?;
             self.progress(SyncPhase::Pulling, report.pulled, 0);
             if !page.has_more {
-                return Ok(());
+                return Ok(resent);
             }
             if raw == 0 && applied.next_cursor == cursor {
                 return Err(Error::Protocol("the server repeats an empty page with more to come".into()));

@@ -76,6 +76,15 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+        components.add_security_scheme(
+            "control",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Fengqiao-Control",
+                    "the control token of this run of the server, from <data>/control.json",
+                ),
+            )),
+        );
     }
 }
 
@@ -153,7 +162,7 @@ impl Modify for CommonErrors {
         super::admin_routes::list_users, super::admin_routes::create_user, super::admin_routes::get_user,
         super::admin_routes::update_user, super::admin_routes::disable_user, super::admin_routes::enable_user,
         super::admin_routes::reset_password, super::admin_routes::list_devices, super::admin_routes::revoke_device,
-        super::admin_routes::import_file, super::admin_routes::audit_log,
+        super::admin_routes::import_file, super::admin_routes::audit_log, super::backup_routes::backup,
         super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull, super::people_routes::people,
         super::photos_routes::options, super::photos_routes::create,
         super::photos_routes::options_no_slash, super::photos_routes::create_no_slash, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
@@ -208,6 +217,7 @@ mod tests {
             "/v1/admin/users/{id}/devices/{device}/revoke",
             "/v1/admin/import",
             "/v1/admin/audit",
+            "/v1/admin/backup",
         ] {
             assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
         }

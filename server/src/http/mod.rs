@@ -4,6 +4,7 @@
 
 pub mod admin_routes;
 pub mod auth_routes;
+pub mod backup_routes;
 pub mod blacklist_routes;
 pub mod case_routes;
 pub mod error;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
     /// Free space on the data dir.
     pub disk: Arc<crate::disk::DiskWatch>,
+    /// Backups: the data dir, this run's control token, the last backup taken.
+    pub backups: Arc<crate::backup::schedule::Backups>,
 }
 
 impl AppState {
@@ -141,10 +144,17 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// Every route's path, in the order the router is built: the API routes, then the
-/// tus endpoint's. Each must be in the OpenAPI document, and nothing else may be.
+/// Routes without the API's request timeout (a backup takes as long as the
+/// data needs).
+fn untimed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![("/v1/admin/backup", post(backup_routes::backup))]
+}
+
+/// Every route's path, in the order the router is built: the API routes, the
+/// untimed ones, then the tus endpoint's. Each must be in the OpenAPI document,
+/// and nothing else may be.
 pub fn route_table() -> Vec<&'static str> {
-    api_routes().into_iter().chain(photo_routes()).map(|(p, _)| p).collect()
+    api_routes().into_iter().chain(untimed_routes()).chain(photo_routes()).map(|(p, _)| p).collect()
 }
 
 /// Every error answer is JSON with a stable code ([`ErrorBody`]): rejections made
@@ -231,8 +241,10 @@ pub fn router(state: AppState) -> Router {
         .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
+    let untimed = untimed_routes().into_iter().fold(Router::new(), |r, (path, m)| r.route(path, m));
     Router::new()
         .merge(api)
+        .merge(untimed)
         .merge(photos_router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -14,6 +14,7 @@ use super::auth_routes::Authed;
 use super::error::{ApiError, ApiJson, ApiResult};
 use super::AppState;
 use crate::store::audit::sync_op_entries;
+use crate::store::FeedEpoch;
 
 /// Push a batch of operations; one answer per op, in order.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest,
@@ -123,19 +124,43 @@ fn scope_fingerprint(grants: &[RoleGrant]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-fn encode_cursor(position: u64, fingerprint: &str) -> String {
-    format!("1.{position}.{fingerprint}")
+/// A cursor: `1.<position>.<scope fingerprint>[.<feed id>]`. The feed's id
+/// (store format 2 on) tells a cursor given out before a restore.
+fn encode_cursor(position: u64, fingerprint: &str, feed: &FeedEpoch) -> String {
+    match &feed.id {
+        Some(id) => format!("1.{position}.{fingerprint}.{id}"),
+        None => format!("1.{position}.{fingerprint}"),
+    }
 }
 
-/// Parses a cursor: `Ok(None)` when it belongs to another scope (reset).
-fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiError> {
+/// Where a cursor leads.
+#[derive(Debug, PartialEq, Eq)]
+enum CursorAt {
+    /// A place in this feed, for this scope.
+    Position(u64),
+    /// Given for another scope (the caller's roles changed): start over.
+    OtherScope,
+    /// Given out by another feed (before a restore): start over, send again.
+    OtherFeed,
+}
+
+/// Parses a cursor against the caller's scope and this store's feed.
+fn decode_cursor(cursor: &str, fingerprint: &str, feed: &FeedEpoch) -> Result<CursorAt, ApiError> {
     let bad = || ApiError::bad_request("invalid_cursor", "the cursor is not one this server gave out");
-    let mut parts = cursor.splitn(3, '.');
+    let mut parts = cursor.splitn(4, '.');
     let (Some("1"), Some(pos), Some(fp)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad());
     };
     let pos: u64 = pos.parse().map_err(|_| bad())?;
-    Ok((fp == fingerprint).then_some(pos))
+    let same_feed = match parts.next() {
+        Some(id) => feed.id.as_deref() == Some(id),
+        None => feed.accepts_unmarked,
+    };
+    Ok(match (same_feed, fp == fingerprint) {
+        (false, _) => CursorAt::OtherFeed,
+        (true, false) => CursorAt::OtherScope,
+        (true, true) => CursorAt::Position(pos),
+    })
 }
 
 /// Changes in the caller's jurisdiction since the cursor, one page. A cursor of
@@ -155,13 +180,19 @@ pub async fn pull(
         return Err(ApiError::bad_request("invalid_limit", format!("limit: 1 to {max}")));
     }
     let fingerprint = scope_fingerprint(&caller.user.grants);
-    let (after, reset) = match q.cursor.as_deref() {
-        None | Some("") => (0, false),
-        Some(c) => match decode_cursor(c, &fingerprint)? {
-            Some(pos) => (pos, false),
-            None => (0, true),
+    let store = st.store.clone();
+    let feed = tokio::task::spawn_blocking(move || store.feed_epoch()).await??;
+    let (after, reset, other_feed) = match q.cursor.as_deref() {
+        None | Some("") => (0, false, false),
+        Some(c) => match decode_cursor(c, &fingerprint, &feed)? {
+            CursorAt::Position(pos) => (pos, false, false),
+            CursorAt::OtherScope => (0, true, false),
+            CursorAt::OtherFeed => (0, true, true),
         },
     };
+    if other_feed {
+        tracing::warn!(user = %caller.user.id, "pull cursor from before a restore; the phone starts over and sends again");
+    }
     let (store, grants, user_id) = (st.store.clone(), caller.user.grants.clone(), caller.user.id);
     let (page, beyond_end) = tokio::task::spawn_blocking(move || -> crate::store::StoreResult<_> {
         let page = store.pull(&grants, Some(user_id), after, limit)?;
@@ -177,13 +208,15 @@ pub async fn pull(
         tracing::warn!(user = %user_id, after, "pull cursor beyond the end of the feed; resetting the phone");
     }
     let reset = reset || beyond_end;
+    let restored = other_feed || beyond_end;
     let changes =
         page.changes.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
     Ok(Json(PullResponse {
         v: WIRE_VERSION,
         reset,
+        restored,
         changes,
-        next_cursor: encode_cursor(page.position, &fingerprint),
+        next_cursor: encode_cursor(page.position, &fingerprint, &feed),
         has_more: page.has_more,
     }))
 }
@@ -240,15 +273,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_from_another_feed_is_told_apart_from_a_change_of_scope() {
+        let grants = [RoleGrant { role: Role::GroupLeader, unit_id: Uuid::from_u128(1) }];
+        let fp = scope_fingerprint(&grants);
+        let before = FeedEpoch { id: Some("before".into()), accepts_unmarked: true };
+        let restored = FeedEpoch { id: Some("after".into()), accepts_unmarked: false };
+        let cursor = encode_cursor(7, &fp, &before);
+        assert_eq!(decode_cursor(&cursor, &fp, &before).unwrap(), CursorAt::Position(7));
+        assert_eq!(decode_cursor(&cursor, &fp, &restored).unwrap(), CursorAt::OtherFeed);
+        assert_eq!(decode_cursor(&cursor, "other", &restored).unwrap(), CursorAt::OtherFeed, "the feed first");
+        // A cursor given out before store format 2 carries no feed: it stays
+        // good in the store it came from (migrated), not in a restored one.
+        let unmarked = format!("1.7.{fp}");
+        assert_eq!(decode_cursor(&unmarked, &fp, &before).unwrap(), CursorAt::Position(7));
+        assert_eq!(decode_cursor(&unmarked, &fp, &restored).unwrap(), CursorAt::OtherFeed);
+        let memory = FeedEpoch { id: None, accepts_unmarked: true };
+        assert_eq!(encode_cursor(3, &fp, &memory), format!("1.3.{fp}"));
+        assert_eq!(decode_cursor(&cursor, &fp, &memory).unwrap(), CursorAt::OtherFeed);
+    }
+
+    #[test]
     fn cursor_roundtrips_and_detects_scope_change() {
         let a = [RoleGrant { role: Role::GroupLeader, unit_id: Uuid::from_u128(1) }];
         let b = [RoleGrant { role: Role::GroupLeader, unit_id: Uuid::from_u128(2) }];
         let fa = scope_fingerprint(&a);
-        let c = encode_cursor(42, &fa);
-        assert_eq!(decode_cursor(&c, &fa).unwrap(), Some(42));
-        assert_eq!(decode_cursor(&c, &scope_fingerprint(&b)).unwrap(), None);
-        assert!(decode_cursor("garbage", &fa).is_err());
-        assert!(decode_cursor("1.x.ab", &fa).is_err());
+        let feed = FeedEpoch { id: Some("e1".into()), accepts_unmarked: false };
+        let c = encode_cursor(42, &fa, &feed);
+        assert_eq!(decode_cursor(&c, &fa, &feed).unwrap(), CursorAt::Position(42));
+        assert_eq!(decode_cursor(&c, &scope_fingerprint(&b), &feed).unwrap(), CursorAt::OtherScope);
+        assert!(decode_cursor("garbage", &fa, &feed).is_err());
+        assert!(decode_cursor("1.x.ab", &fa, &feed).is_err());
         // order of grants does not matter
         let ab: Vec<RoleGrant> = a.iter().chain(b.iter()).copied().collect();
         let ba: Vec<RoleGrant> = b.iter().chain(a.iter()).copied().collect();

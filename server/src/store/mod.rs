@@ -46,6 +46,17 @@ pub enum StoreError {
     /// (`disputes.max_open_case_blocks`, the number in the error).
     #[error("too many outstanding case-number blocks (at most {0})")]
     TooManyBlocks(u32),
+    /// The store was written by a newer server, in a format this one cannot read.
+    #[error(
+        "the data dir was written by a newer fengqiao-server (store format {found}; this server reads formats up to \
+         {supported}): run that release or a newer one, or restore a backup taken by this release into an empty data dir"
+    )]
+    NewerFormat {
+        /// The format found on disk.
+        found: u64,
+        /// The newest format this build reads.
+        supported: u64,
+    },
     /// The disk is full (ENOSPC, or a quota): nothing of the write was
     /// acknowledged; it may be retried once an operator frees space.
     #[error("storage full: {0}")]
@@ -357,6 +368,48 @@ pub trait Store: Send + Sync + 'static {
     fn write_failed_full(&self) -> bool {
         false
     }
+
+    /// The identity of this store's feed, which pull cursors carry (see
+    /// [`FeedEpoch`]). A backend that is never restored from a backup keeps
+    /// the default: no identity, every cursor belongs to it.
+    fn feed_epoch(&self) -> StoreResult<FeedEpoch> {
+        Ok(FeedEpoch { id: None, accepts_unmarked: true })
+    }
+
+    /// Writes a consistent copy of everything stored to `sink`, tree by tree
+    /// (tree name, key, value), as of one instant: no write is half in it.
+    /// Backends that cannot be backed up this way answer an error.
+    fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> StoreResult<SnapshotInfo> {
+        let _ = sink;
+        Err(StoreError::Backend("this store cannot be backed up".into()))
+    }
+}
+
+/// The identity of a store's change feed. A restore from a backup gives the
+/// restored store a new one, so a phone whose cursor was given out by the
+/// store before (and may lie ahead of the restored feed) is told to start over
+/// and to send its work again (ADR 0032).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedEpoch {
+    /// The feed's id (a UUID, as text), carried by every cursor given out.
+    pub id: Option<String>,
+    /// Whether a cursor without an id (given out before store format 2) still
+    /// belongs to this feed: true until the store is restored from a backup.
+    pub accepts_unmarked: bool,
+}
+
+/// Where a snapshot goes: called with each entry's tree name, key and value.
+pub type SnapshotSink<'a> = dyn FnMut(&str, &[u8], &[u8]) -> std::io::Result<()> + 'a;
+
+/// What a snapshot was taken at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// The last feed sequence written (every change up to it is in the copy).
+    pub last_seq: u64,
+    /// The feed's id at the time.
+    pub feed_epoch: Option<String>,
+    /// The store's on-disk format.
+    pub store_format: u64,
 }
 
 /// The stored form of an op's answer: the original outcome and who sent it.

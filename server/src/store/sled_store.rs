@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 use fengqiao_domain::permissions::Actor;
@@ -24,14 +24,16 @@ use super::batch::{self, TxFail};
 
 mod cases;
 mod open;
+mod snapshot;
 mod tx;
 use self::cases::{block_key, block_value};
-pub use self::open::STORE_FORMAT;
+pub use self::open::{Upgrade, STORE_FORMAT};
 use self::tx::SledTx;
 use super::group_commit::Durability;
 use super::{
-    feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord,
-    SpendOutcome, SpendRequest, Store, StoreError, StoreResult, StoredRecord, UploadRecord, UserRecord,
+    feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedEpoch, FeedPage, PhotoRecord, RefreshRecord,
+    SigningKeyRecord, SnapshotInfo, SnapshotSink, SpendOutcome, SpendRequest, Store, StoreError, StoreResult,
+    StoredRecord, UploadRecord, UserRecord,
 };
 
 const SEQ_KEY: &[u8] = b"seq";
@@ -67,6 +69,12 @@ pub struct SledStore {
     audit: Tree,
     writer: Mutex<()>,
     audit_lock: Mutex<()>,
+    /// Writes outside `writer` and `audit_lock` (tokens, keys, uploads, photos)
+    /// hold it shared; a snapshot holds it alone, with the other two, so that
+    /// it sees every tree as of one instant.
+    gate: RwLock<()>,
+    /// The feed's identity, fixed while the store is open.
+    epoch: FeedEpoch,
     visible: AtomicU64,
     /// Flushes with group commit, and the write generation.
     durability: Durability,
@@ -99,6 +107,12 @@ impl SledStore {
         // A panic while holding the lock cannot leave sled half-written (the
         // transaction is atomic), so a poisoned lock is safe to take over.
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Held by a write outside the writer lock while it changes a tree, so a
+    /// snapshot does not see it half done.
+    fn gate(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Makes everything this caller wrote durable (group commit: a flush that
@@ -204,6 +218,12 @@ impl SledStore {
             batch.insert(&seq.to_be_bytes(), enc(&AuditEntry { seq, ..e.clone() })?);
         }
         self.noted(self.audit.apply_batch(batch).map_err(backend))
+    }
+
+    /// One insert outside the writer lock, under the snapshot gate.
+    fn put(&self, tree: &Tree, key: &[u8], value: &[u8]) -> StoreResult<()> {
+        let _g = self.gate();
+        self.noted(tree.insert(key, value).map(drop).map_err(backend))
     }
 
     fn get_json<T: DeserializeOwned>(tree: &Tree, key: &[u8]) -> StoreResult<Option<T>> {
@@ -335,8 +355,11 @@ impl Store for SledStore {
     }
 
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()> {
-        self.refresh.insert(record.token_hash.as_bytes(), enc(record)?).map_err(backend)?;
-        self.user_refresh.insert(user_refresh_key(record), &[]).map_err(backend)?;
+        {
+            let _g = self.gate();
+            self.refresh.insert(record.token_hash.as_bytes(), enc(record)?).map_err(backend)?;
+            self.user_refresh.insert(user_refresh_key(record), &[]).map_err(backend)?;
+        }
         self.durable()
     }
 
@@ -379,7 +402,7 @@ impl Store for SledStore {
     }
 
     fn revoke_family(&self, family: Uuid) -> StoreResult<()> {
-        self.revoked.insert(family.as_bytes(), &[]).map_err(backend)?;
+        self.put(&self.revoked, family.as_bytes(), &[])?;
         self.durable()
     }
 
@@ -388,7 +411,7 @@ impl Store for SledStore {
     }
 
     fn revoke_device_family(&self, family: Uuid) -> StoreResult<()> {
-        self.revoked.insert(family.as_bytes(), REVOKED_WITH_DEVICE).map_err(backend)?;
+        self.put(&self.revoked, family.as_bytes(), REVOKED_WITH_DEVICE)?;
         self.durable()
     }
 
@@ -411,7 +434,7 @@ impl Store for SledStore {
     }
 
     fn add_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
-        self.keys.insert(key.kid.as_bytes(), enc(key)?).map_err(backend)?;
+        self.put(&self.keys, key.kid.as_bytes(), &enc(key)?)?;
         self.durable()
     }
 
@@ -431,7 +454,7 @@ impl Store for SledStore {
 
     fn keep_policy(&self, policy: &Policy) -> StoreResult<()> {
         let json = serde_json::to_vec(policy).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.meta.insert(policy_key(&policy.version()), json).map_err(backend)?;
+        self.put(&self.meta, &policy_key(&policy.version()), &json)?;
         self.durable()
     }
 
@@ -467,7 +490,7 @@ impl Store for SledStore {
     }
 
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
-        self.uploads.insert(upload.id.as_bytes(), enc(upload)?).map_err(backend)?;
+        self.put(&self.uploads, upload.id.as_bytes(), &enc(upload)?)?;
         self.durable()
     }
 
@@ -476,7 +499,9 @@ impl Store for SledStore {
     }
 
     fn delete_upload(&self, id: Uuid) -> StoreResult<()> {
+        let _g = self.gate();
         self.uploads.remove(id.as_bytes()).map_err(backend)?;
+        drop(_g);
         self.durable()
     }
 
@@ -496,12 +521,12 @@ impl Store for SledStore {
         if self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
             return Ok(());
         }
-        self.photos.insert(photo.sha256.as_bytes(), enc(photo)?).map_err(backend)?;
+        self.put(&self.photos, photo.sha256.as_bytes(), &enc(photo)?)?;
         self.durable()
     }
 
     fn put_photo_holder(&self, sha256: &str, user: Uuid) -> StoreResult<()> {
-        self.photo_holders.insert(holder_key(sha256, user), &[]).map_err(backend)?;
+        self.put(&self.photo_holders, &holder_key(sha256, user), &[])?;
         self.durable()
     }
 
@@ -510,12 +535,14 @@ impl Store for SledStore {
     }
 
     fn complete_upload(&self, photo: &PhotoRecord, upload: &UploadRecord) -> StoreResult<()> {
+        let g = self.gate();
         if !self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
             self.photos.insert(photo.sha256.as_bytes(), enc(photo)?).map_err(backend)?;
         }
         self.photo_holders.insert(holder_key(&photo.sha256, upload.owner), &[]).map_err(backend)?;
         let done = UploadRecord { completed: true, ..upload.clone() };
         self.uploads.insert(done.id.as_bytes(), enc(&done)?).map_err(backend)?;
+        drop(g);
         // One flush for all three (the photo's record is written first).
         self.durable()
     }
@@ -546,6 +573,14 @@ impl Store for SledStore {
 
     fn write_failed_full(&self) -> bool {
         self.failed_full.load(Ordering::SeqCst)
+    }
+
+    fn feed_epoch(&self) -> StoreResult<FeedEpoch> {
+        Ok(self.epoch.clone())
+    }
+
+    fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> StoreResult<SnapshotInfo> {
+        self.snapshot_to(sink)
     }
 }
 

@@ -44,6 +44,11 @@ macro_rules! conformance_tests {
             $crate::store::conformance::complete_removes_and_confirms(&s);
         }
         #[test]
+        fn conformance_sent_ops_requeue_after_a_restore() {
+            let (_g, s) = $make;
+            $crate::store::conformance_sent::sent_ops_requeue_after_a_restore(&s);
+        }
+        #[test]
         fn conformance_quarantine_and_requeue() {
             let (_g, s) = $make;
             $crate::store::conformance::quarantine_and_requeue(&s);
@@ -110,7 +115,7 @@ fn op_for(author: Uuid, v: &Visit, created_at: chrono::DateTime<Utc>) -> OpEnvel
 }
 
 /// Enqueues a new visit by `author`; returns (visit id, op id, seq).
-fn enqueue_visit(s: &dyn ClientStore, author: Uuid) -> (Uuid, Uuid, u64) {
+pub(crate) fn enqueue_visit(s: &dyn ClientStore, author: Uuid) -> (Uuid, Uuid, u64) {
     let v = visit(Uuid::now_v7());
     let op = op_for(author, &v, Utc::now());
     let seq = s.enqueue(&Record::Visit(v.clone()), &op, Utc::now()).expect("enqueue");
@@ -134,7 +139,7 @@ fn put(seq: u64, r: Record) -> Change {
 }
 
 /// An attachment of the photo `sha` to a visit, its op by `author`, and its queue entry.
-fn attach(author: Uuid, sha: &str) -> (Record, OpEnvelope, PhotoUpload) {
+pub(crate) fn attach(author: Uuid, sha: &str) -> (Record, OpEnvelope, PhotoUpload) {
     let a = fengqiao_domain::Attachment {
         id: Uuid::now_v7(),
         target_kind: EntityKind::Visit,
@@ -162,7 +167,7 @@ fn state(s: &dyn ClientStore, kind: EntityKind, id: Uuid) -> Option<RecordState>
     s.get_record(kind, id).expect("get").map(|r| r.state)
 }
 
-fn reason(code: &str) -> QuarantineReason {
+pub(crate) fn reason(code: &str) -> QuarantineReason {
     QuarantineReason { code: code.into(), message: "refused".into(), current: None }
 }
 

@@ -24,6 +24,8 @@ struct Inner {
     records: BTreeMap<[u8; 17], LocalRecord>,
     outbox: BTreeMap<u64, OutboxEntry>,
     outbox_ids: HashMap<Uuid, u64>,
+    /// Ops the server took, by their sequence (see [`ClientStore::requeue_sent`]).
+    sent: BTreeMap<u64, OutboxEntry>,
     quarantine: HashMap<Uuid, QuarantinedEntry>,
     next_seq: u64,
     pull: Option<PullState>,
@@ -174,6 +176,9 @@ impl ClientStore for MemoryClientStore {
         let mut g = self.lock();
         let Some(seq) = g.outbox_ids.remove(&op_id) else { return Ok(false) };
         let entry = g.outbox.remove(&seq);
+        if let Some(e) = &entry {
+            g.sent.insert(seq, e.clone());
+        }
         if let Some(sha) = entry.as_ref().and_then(|e| op_photo(&e.op)) {
             if let Some(up) = g.uploads.get_mut(sha) {
                 up.confirmed = true;
@@ -195,6 +200,50 @@ impl ClientStore for MemoryClientStore {
             done += u64::from(self.complete_op(*id)?);
         }
         Ok(done)
+    }
+
+    fn tidy(&self) {
+        let mut g = self.lock();
+        while g.sent.len() > super::SENT_KEPT {
+            g.sent.pop_first();
+        }
+    }
+
+    fn requeue_sent(&self, author: Uuid) -> StoreResult<u64> {
+        let mut g = self.lock();
+        let seqs: Vec<u64> = g.sent.values().filter(|e| e.op.author == author).map(|e| e.seq).collect();
+        let mut n = 0;
+        for seq in seqs {
+            let Some(e) = g.sent.remove(&seq) else { continue };
+            let id = e.op.op_id;
+            if g.outbox_ids.contains_key(&id) || g.quarantine.contains_key(&id) {
+                continue;
+            }
+            if let Some(sha) = op_photo(&e.op) {
+                if let Some(up) = g.uploads.get_mut(sha) {
+                    up.confirmed = false;
+                    up.state = UploadState::Pending;
+                    up.upload_url = None;
+                    up.attempts = 0;
+                    up.done_at = None;
+                }
+            }
+            if let Some(key) = op_record_key(&e.op) {
+                if let Some(r) = g.records.get_mut(&key) {
+                    if r.state == RecordState::Synced {
+                        r.state = RecordState::Pending { op_id: id, author: e.op.author };
+                    }
+                }
+            }
+            g.outbox_ids.insert(id, seq);
+            g.outbox.insert(seq, e);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn sent_len(&self) -> StoreResult<u64> {
+        Ok(self.lock().sent.len() as u64)
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {
@@ -333,6 +382,7 @@ impl ClientStore for MemoryClientStore {
                 counts.ops += 1;
             }
         }
+        g.sent.retain(|_, e| e.op.author != user);
         let quarantined: Vec<Uuid> =
             g.quarantine.values().filter(|q| q.op.author == user).map(|q| q.op.op_id).collect();
         for id in quarantined {

@@ -15,6 +15,8 @@ pub mod cases;
 pub mod conformance;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance_cases;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance_sent;
 mod memory;
 mod sled;
 pub mod vault;
@@ -35,6 +37,11 @@ use uuid::Uuid;
 /// Format version of the values this build writes. Each stored value carries it
 /// (`fv`), so a later build can migrate; readers tolerate added fields.
 pub const STORE_FORMAT_VERSION: u32 = 2;
+
+/// How many operations the server took a phone keeps after they left its
+/// outbox (the newest), to send again to a server restored from an older
+/// backup (ADR 0032): some weeks of a busy user's work.
+pub const SENT_KEPT: usize = 10_000;
 
 /// A storage failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -425,6 +432,7 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     /// How many operations are queued (only `author`'s if given).
     fn outbox_len(&self, author: Option<Uuid>) -> StoreResult<u64>;
     /// The server took the op (applied or duplicate): removes it from the outbox
+    /// (keeping it in the sent log, see [`requeue_sent`](Self::requeue_sent))
     /// and marks its record synced, in one transaction. `false` if not queued.
     fn complete_op(&self, op_id: Uuid) -> StoreResult<bool>;
     /// [`complete_op`](Self::complete_op) for every op of one push's answers,
@@ -438,8 +446,16 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
         self.complete_ops(&entries.iter().map(|e| e.op.op_id).collect::<Vec<_>>())
     }
     /// Housekeeping after a push, outside its critical path (the sled store
-    /// compacts its outbox journal here). Best effort.
+    /// compacts its outbox journal and trims the sent log here). Best effort.
     fn tidy(&self) {}
+    /// The server was restored from a backup and may lack ops it took before:
+    /// puts `author`'s sent ops (those [`complete_op`](Self::complete_op)
+    /// kept, the newest [`SENT_KEPT`]) back in the outbox at their places, so
+    /// the next push sends them again (the server answers `duplicate` for those
+    /// it has), and marks their photos to upload again. Returns how many.
+    fn requeue_sent(&self, author: Uuid) -> StoreResult<u64>;
+    /// How many sent ops are kept.
+    fn sent_len(&self) -> StoreResult<u64>;
     /// Moves a queued op to quarantine with the reason, in one transaction.
     /// `false` if not queued.
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool>;

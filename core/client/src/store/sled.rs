@@ -40,6 +40,7 @@ mod keyfile;
 mod open;
 mod pull;
 mod quarantine;
+mod sent;
 mod uploads;
 mod values;
 mod wipe;
@@ -96,6 +97,8 @@ pub struct SledClientStore {
     quarantine: Tree,
     meta: Tree,
     uploads: Tree,
+    /// Ops the server took, kept to be sent again after a restore (`sent.rs`).
+    sent: Tree,
     writer: Mutex<()>,
     /// The keys everything is sealed with.
     vault: Arc<Vault>,
@@ -484,7 +487,19 @@ impl ClientStore for SledClientStore {
     fn tidy(&self) {
         if let Ok(_w) = self.write() {
             self.compact_journal();
+            if let Err(e) = self.trim_sent() {
+                tracing::warn!(error = %e, "could not trim the sent log");
+            }
         }
+    }
+
+    fn requeue_sent(&self, author: Uuid) -> StoreResult<u64> {
+        self.requeue_sent_ops(author)
+    }
+
+    fn sent_len(&self) -> StoreResult<u64> {
+        self.live()?;
+        Ok(self.sent_count() as u64)
     }
 
     fn quarantine_op(&self, op_id: Uuid, reason: &QuarantineReason, at: DateTime<Utc>) -> StoreResult<bool> {

@@ -384,6 +384,12 @@ pub struct PullResponse {
     /// everything pulled before and take these changes as the start.
     #[serde(default)]
     pub reset: bool,
+    /// With `reset`: the server was restored from a backup since the cursor was
+    /// given out (the cursor names another feed, or lies beyond this one's end).
+    /// It may lack work the phone had sent: the phone sends again the
+    /// operations it still keeps (their op ids keep them exactly once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restored: bool,
     /// Changes in sequence order.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Change>))]
     pub changes: Vec<serde_json::Value>,

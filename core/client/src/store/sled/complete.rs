@@ -27,7 +27,8 @@ impl SledClientStore {
         Ok(out)
     }
 
-    /// Completes ops, one transaction and one flush. With the entry as
+    /// Completes ops, one transaction and one flush; each goes to the sent
+    /// log (`sent.rs`). With the entry as
     /// `outbox` read it (and still queued at its sequence), its op is not read
     /// and unsealed again. The records the ops carry are not rewritten: with
     /// the op gone they read as synced ([`SledClientStore::state_of`],
@@ -39,13 +40,15 @@ impl SledClientStore {
         }
         let keys: Vec<[u8; 16]> = items.iter().map(|(id, _)| self.ok(*id)).collect();
         let _w = self.write()?;
-        let done = (&self.outbox_ids, &self.outbox, &self.uploads)
-            .transaction(|(ids, outbox, uploads)| {
+        let done = (&self.outbox_ids, &self.outbox, &self.uploads, &self.sent)
+            .transaction(|(ids, outbox, uploads, sent)| {
                 let mut done = 0u64;
                 for ((op_id, known), op_key) in items.iter().zip(&keys) {
                     let Some(seq) = ids.remove(op_key)? else { continue };
                     done += 1;
                     let Some(v) = outbox.remove(&seq)? else { continue };
+                    // Kept as it was sealed, to be sent again after a restore.
+                    sent.insert(&seq, &v)?;
                     let read;
                     let op = match known {
                         Some(e) if seq_from(&seq) == Some(e.seq) && e.op.op_id == *op_id => &e.op,

@@ -82,6 +82,7 @@ impl SledClientStore {
             quarantine: tree("quarantine")?,
             meta,
             uploads: tree("uploads")?,
+            sent: tree("sent")?,
             writer: Mutex::new(()),
             vault,
             dir: dir.to_path_buf(),

@@ -48,7 +48,9 @@ impl SledClientStore {
             photos: self.unfinished_photos()?,
             records: self.records.len() as u64,
         };
-        for tree in [&self.session, &self.records, &self.outbox, &self.outbox_ids, &self.quarantine, &self.uploads] {
+        for tree in
+            [&self.session, &self.records, &self.outbox, &self.outbox_ids, &self.quarantine, &self.uploads, &self.sent]
+        {
             tree.clear().map_err(backend)?;
         }
         for item in self.meta.iter() {
@@ -95,6 +97,15 @@ impl SledClientStore {
                 }
             }
         }
+        // Their sent ops go too (not counted: the server has them).
+        let mut sent_keys = Vec::new();
+        for item in self.sent.iter() {
+            let (k, v) = item.map_err(backend)?;
+            let theirs = self.unseal::<OutboxValue>("sent", T_OUTBOX, &k, &v).map(|e| e.op.author == user);
+            if theirs.unwrap_or(true) {
+                sent_keys.push(k);
+            }
+        }
         counts.ops = outbox_keys.len() as u64;
         counts.quarantined = quarantine_keys.len() as u64;
         let pulled_theirs =
@@ -134,10 +145,22 @@ impl SledClientStore {
             }
         }
         counts.photos = unfinished.len() as u64;
-        (&self.outbox, &self.outbox_ids, &self.quarantine, &self.records, &self.uploads, &self.session, &self.meta)
-            .transaction(|(outbox, ids, quarantine, records, uploads, session, meta)| {
+        (
+            &self.outbox,
+            &self.outbox_ids,
+            &self.quarantine,
+            &self.records,
+            &self.uploads,
+            &self.session,
+            &self.meta,
+            &self.sent,
+        )
+            .transaction(|(outbox, ids, quarantine, records, uploads, session, meta, sent)| {
                 for k in &outbox_keys {
                     outbox.remove(k)?;
+                }
+                for k in &sent_keys {
+                    sent.remove(k)?;
                 }
                 for k in &op_keys {
                     ids.remove(k)?;
