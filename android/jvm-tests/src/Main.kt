@@ -8,7 +8,7 @@ import kotlin.system.exitProcess
 fun main() {
     val suites = listOf(
         sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
-        subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests,
+        subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests, tlsTests,
     )
     val failed = runSuites(suites)
     exitProcess(if (failed == 0) 0 else 1)

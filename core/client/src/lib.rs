@@ -56,6 +56,7 @@ mod sync;
 mod tests;
 #[cfg(test)]
 mod testutil;
+pub mod tls;
 mod view;
 mod visits;
 

@@ -9,6 +9,7 @@ pub mod case_routes;
 pub mod error;
 pub mod hygiene;
 pub mod meta;
+pub mod ops_routes;
 pub mod people_routes;
 pub mod photos_routes;
 pub mod report_routes;
@@ -52,6 +53,10 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
     /// Free space on the data dir.
     pub disk: Arc<crate::disk::DiskWatch>,
+    /// What `/metrics` serves, and who may read it.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// When the data dir was last backed up (`/readyz`).
+    pub backups: Arc<dyn crate::readiness::BackupClock>,
 }
 
 impl AppState {
@@ -62,6 +67,7 @@ impl AppState {
             blobs: self.blobs.clone(),
             busy: self.busy.clone(),
             policy: self.policy.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -105,6 +111,8 @@ fn photos_router() -> Router<AppState> {
 fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/healthz", get(meta::healthz)),
+        ("/readyz", get(ops_routes::readyz)),
+        ("/metrics", get(ops_routes::metrics)),
         ("/openapi.json", get(meta::openapi_json)),
         ("/.well-known/jwks.json", get(meta::jwks)),
         ("/v1/auth/login", post(auth_routes::login)),
@@ -239,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(hygiene::close_when_body_unread))
         .layer(hygiene::html_csp())
         .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops_routes::track))
         // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
         // never the concrete path, query, headers or body, which can carry input.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
