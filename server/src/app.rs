@@ -77,7 +77,7 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
         login_limiter,
         disk,
         metrics: Arc::new(crate::metrics::Metrics::new(None)),
-        backups: crate::readiness::no_backups(),
+        backup_clock: crate::readiness::no_backups(),
     })
 }
 
@@ -173,8 +173,9 @@ pub async fn spawn_tls(
     tls: crate::tls::TlsFiles,
 ) -> anyhow::Result<RunningServer> {
     let (config, seen) = crate::tls::load(&tls)?;
+    // Bound by tokio for the same socket options as the plain listener (SO_REUSEADDR).
     let listener =
-        std::net::TcpListener::bind(listen).map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?.into_std()?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::<SocketAddr>::new();

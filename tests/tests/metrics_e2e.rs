@@ -96,3 +96,19 @@ async fn a_full_disk_makes_the_server_unready_but_alive() {
     let res = reqwest::get(format!("{}/healthz", server.url())).await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// A photo uploaded whole counts its bytes once.
+#[tokio::test]
+async fn a_kept_photo_counts_its_bytes() {
+    use fengqiao_tests::photos::{new_photo, phone_with_visit, photo_bytes, source, upload_options};
+    let (data, phone_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = TestServer::start(data.path()).await.unwrap();
+    let (leader, visit) =
+        phone_with_visit(phone_dir.path(), &server.url(), &server, "leader.t1v1g2", &upload_options(64 * 1024, 2))
+            .await;
+    let bytes = photo_bytes(200 * 1024, 7);
+    leader.attach_photo(new_photo(&visit, &source(phone_dir.path(), "m.jpg", &bytes))).unwrap();
+    leader.sync().await.unwrap();
+    let text = server.state().unwrap().metrics.render(0, None);
+    assert_eq!(sample(&text, "fengqiao_photo_bytes_stored_total "), Some(bytes.len() as f64), "{text}");
+}

@@ -76,6 +76,10 @@ async fn a_renewed_certificate_reaches_new_connections_and_open_ones_keep_workin
     tokio::time::sleep(Duration::from_millis(400)).await;
     let fresh = client_trusting(&[&old, &new]);
     assert_eq!(served_cert(&fresh, &url).await, (200, new.cert_der.clone()));
+
+    // Stopping ends the idle connections and returns.
+    let mut server = server;
+    tokio::time::timeout(Duration::from_secs(10), server.stop()).await.expect("stop in time").unwrap();
 }
 
 fn pinned(pki: &TestPki, pins: Vec<String>) -> ClientOptions {

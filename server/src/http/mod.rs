@@ -56,7 +56,7 @@ pub struct AppState {
     /// What `/metrics` serves, and who may read it.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// When the data dir was last backed up (`/readyz`).
-    pub backups: Arc<dyn crate::readiness::BackupClock>,
+    pub backup_clock: Arc<dyn crate::readiness::BackupClock>,
 }
 
 impl AppState {

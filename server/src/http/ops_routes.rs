@@ -72,7 +72,7 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<V
     let store_ok = seq.is_ok() && !failed;
     let disk_state = if failed { DiskState::Full } else { disk_state };
     let ready = store_ok && disk_state != DiskState::Full;
-    let last = st.backups.last_backup();
+    let last = st.backup_clock.last_backup();
     let backup = match last {
         Some(at) => serde_json::json!({
             "state": "ok",
@@ -91,4 +91,40 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<(StatusCode, Json<V
     });
     let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     Ok((code, Json(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::app::{self, ServerConfig};
+    use crate::readiness::BackupClock;
+
+    struct TakenAt(DateTime<Utc>);
+
+    impl BackupClock for TakenAt {
+        fn last_backup(&self) -> Option<DateTime<Utc>> {
+            Some(self.0)
+        }
+    }
+
+    #[tokio::test]
+    async fn readiness_reports_the_age_of_the_last_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig { data_dir: dir.path().to_path_buf(), policy_file: None, demo: false };
+        let mut st = app::open(&config).unwrap();
+        let (code, Json(v)) = readyz(State(st.clone())).await.unwrap();
+        assert_eq!((code, &v["backup"]["state"]), (StatusCode::OK, &Value::from("none")), "{v}");
+        let at = Utc::now() - chrono::Duration::hours(3);
+        st.backup_clock = Arc::new(TakenAt(at));
+        let (code, Json(v)) = readyz(State(st)).await.unwrap();
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(v["backup"]["state"], "ok", "{v}");
+        assert_eq!(v["backup"]["last_at"], at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let age = v["backup"]["age_secs"].as_i64().unwrap();
+        assert!((3 * 3600..3 * 3600 + 60).contains(&age), "{age}");
+    }
 }
