@@ -47,11 +47,12 @@ step "server"
 cargo build -p fengqiao-server
 work=$(mktemp -d "${TMPDIR:-/tmp}/fengqiao-kotlin.XXXXXX")
 server_pid=
+tls_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in $server_pid $tls_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -78,6 +79,38 @@ done
 [ -n "$url" ] || { echo "the server did not become healthy" >&2; cat "$work/server.err" >&2; exit 1; }
 echo "server at $url"
 
+# A second server serving HTTPS itself, with a certificate of a county CA made
+# here; the TLS suite pins its key (SPKI SHA-256, as `sha256/<base64>`).
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+mkdir -p "$work/tls" "$work/tls-server"
+(
+  cd "$work/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=county CA" \
+    -keyout ca.key -out ca.pem 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=county server" \
+    -keyout key.pem -out server.csr 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > ext.cnf
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf \
+    -out cert.pem 2>/dev/null
+)
+tls_pin="sha256/$(openssl x509 -in "$work/tls/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der \
+  | openssl dgst -sha256 -binary | base64)"
+FENGQIAO_LOG=warn "$target_dir/debug/fengqiao-server" serve --data "$work/tls-server" --listen 127.0.0.1:0 --demo \
+  --tls-cert "$work/tls/cert.pem" --tls-key "$work/tls/key.pem" >"$work/tls.out" 2>"$work/tls.err" &
+tls_pid=$!
+tls_url=
+for _ in $(seq 1 150); do
+  tls_url=$(sed -n 's/^fengqiao-server listening on \(https[^ ]*\).*/\1/p' "$work/tls.out" | head -1)
+  if [ -n "$tls_url" ] && curl -fsS --cacert "$work/tls/ca.pem" "$tls_url/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$tls_pid" 2>/dev/null; then
+    echo "the TLS server exited:" >&2; cat "$work/tls.err" >&2; exit 1
+  fi
+  tls_url=
+  sleep 0.2
+done
+[ -n "$tls_url" ] || { echo "the TLS server did not become healthy" >&2; cat "$work/tls.err" >&2; exit 1; }
+echo "TLS server at $tls_url"
+
 step "compile (kotlinc)"
 libdir="$kotlin_home/lib"
 cp="$jna_jar:$libdir/kotlinx-coroutines-core-jvm.jar:$libdir/kotlin-test.jar"
@@ -90,6 +123,9 @@ set +e
 FENGQIAO_SERVER_URL="$url" \
 FENGQIAO_DEMO_CREDENTIALS="$work/server/demo-credentials.json" \
 FENGQIAO_TEST_DIR="$work/phones" \
+FENGQIAO_TLS_URL="$tls_url" \
+FENGQIAO_TLS_CA="$work/tls/ca.pem" \
+FENGQIAO_TLS_PIN="$tls_pin" \
   java -Djna.library.path="$target_dir/debug" \
     -cp "$work/classes:$libdir/kotlin-stdlib.jar:$cp" org.fengqiao.jvmtests.MainKt
 status=$?

@@ -20,6 +20,8 @@ android {
         versionCode = 1
         versionName = "0.1.0"
         buildConfigField("String", "SERVER_URL", "\"${prop("fengqiao.serverUrl", "https://fengqiao.example.gov.cn")}\"")
+        // The county's server key pins, comma-separated `sha256/<base64>` (docs/OPERATIONS.md, TLS).
+        buildConfigField("String", "SERVER_PINS", "\"${prop("fengqiao.serverPins", "")}\"")
         ndk {
             // The ABIs build-core.sh builds.
             abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")

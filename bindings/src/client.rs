@@ -59,6 +59,15 @@ pub struct ClientConfig {
     /// free space is the only limit.
     #[uniffi(default = None)]
     pub storage_quota_bytes: Option<u64>,
+    /// The county's own CA certificate(s), PEM, trusted beside the public roots.
+    #[uniffi(default = None)]
+    pub server_ca_pem: Option<String>,
+    /// Pins of the county's server keys (`sha256/<base64>` of the key's
+    /// SubjectPublicKeyInfo): a server presenting none of them is refused
+    /// (`server_not_trusted`) before anything is sent. Give the current and the
+    /// next key.
+    #[uniffi(default = None)]
+    pub server_pins: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -82,6 +91,8 @@ impl ClientConfig {
             adopt_server_policy: self.adopt_server_policy.unwrap_or(d.adopt_server_policy),
             min_free_bytes: self.min_free_bytes.unwrap_or(d.min_free_bytes),
             storage_quota_bytes: self.storage_quota_bytes.or(d.storage_quota_bytes),
+            server_ca_pem: self.server_ca_pem.clone().or(d.server_ca_pem.clone()),
+            server_pins: self.server_pins.clone().unwrap_or_else(|| d.server_pins.clone()),
             ..d
         }
     }
@@ -208,6 +219,26 @@ mod tests {
         assert_eq!(o.request_timeout, Duration::from_millis(1500));
         assert_eq!(o.retry.max_attempts, 1);
         assert_eq!(o.retry.initial_backoff, d.retry.initial_backoff);
+    }
+
+    #[test]
+    fn the_countys_ca_and_pins_reach_the_core() {
+        let o = ClientConfig::default().to_options();
+        assert!(o.server_ca_pem.is_none() && o.server_pins.is_empty());
+        let pin = "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string();
+        let c = ClientConfig {
+            server_ca_pem: Some("PEM".into()),
+            server_pins: Some(vec![pin.clone()]),
+            ..Default::default()
+        };
+        let o = c.to_options();
+        assert_eq!((o.server_ca_pem.as_deref(), o.server_pins), (Some("PEM"), vec![pin]));
+        // A malformed pin is refused when the client opens, with its reason.
+        let dir = tempfile::tempdir().unwrap();
+        let bad = ClientConfig { server_pins: Some(vec!["sha256/short".into()]), ..Default::default() };
+        let e = FieldClient::new(dir.path().display().to_string(), "https://127.0.0.1:9".into(), vec![3u8; 32], bad)
+            .unwrap_err();
+        assert!(matches!(e, FengqiaoError::InvalidInput { ref reason, .. } if reason == "invalid_pin"), "{e:?}");
     }
 
     #[test]

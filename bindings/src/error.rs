@@ -188,6 +188,18 @@ pub enum FengqiaoError {
         /// Readable message.
         detail: String,
     },
+    /// The server's certificate was refused before anything was sent: not
+    /// signed by a trusted CA, or (with pins set) not one of the county's keys
+    /// (`server_not_trusted`). Retrying does not help.
+    #[error("{detail}")]
+    ServerNotTrusted {
+        /// `server_not_trusted`.
+        code: String,
+        /// `certificate_pin_mismatch` or `certificate_untrusted`.
+        reason: String,
+        /// Readable message (Chinese).
+        detail: String,
+    },
     /// A failure caught at the boundary: a panic in Rust, or the runtime
     /// could not start (`internal`). Queued work is intact.
     #[error("{detail}")]
@@ -252,8 +264,8 @@ impl FengqiaoError {
 impl FengqiaoError {
     /// The stable code: `not_logged_in`, `invalid_credentials`, `session_expired`,
     /// `rate_limited`, `network`, `server`, `protocol`, `rejected`,
-    /// `invalid_input`, `not_found`, `storage`, `storage_full`, `cancelled` or
-    /// `internal`.
+    /// `invalid_input`, `not_found`, `storage`, `storage_full`, `cancelled`,
+    /// `server_not_trusted` or `internal`.
     pub fn code(&self) -> String {
         match self {
             FengqiaoError::NotLoggedIn { code, .. }
@@ -275,6 +287,7 @@ impl FengqiaoError {
             | FengqiaoError::DeviceRevoked { code, .. }
             | FengqiaoError::UnsyncedWork { code, .. }
             | FengqiaoError::StorageLow { code, .. }
+            | FengqiaoError::ServerNotTrusted { code, .. }
             | FengqiaoError::Internal { code, .. } => code.clone(),
         }
     }
@@ -317,6 +330,7 @@ impl From<ClientError> for FengqiaoError {
             ClientError::DeviceRevoked => FengqiaoError::DeviceRevoked { code, detail },
             ClientError::UnsyncedWork { ops, photos } => FengqiaoError::UnsyncedWork { code, detail, ops, photos },
             ClientError::StorageLow { .. } => FengqiaoError::StorageLow { code, detail },
+            ClientError::ServerNotTrusted { reason, .. } => FengqiaoError::ServerNotTrusted { code, reason, detail },
         }
     }
 }
@@ -347,6 +361,7 @@ mod tests {
             ClientError::DeviceRevoked,
             ClientError::UnsyncedWork { ops: 2, photos: 1 },
             ClientError::StorageLow { message: m() },
+            ClientError::ServerNotTrusted { reason: "certificate_pin_mismatch".into(), message: m() },
         ]
     }
 

@@ -25,7 +25,7 @@ final class AppEnvironment: ObservableObject {
         let server = (Bundle.main.object(forInfoDictionaryKey: "FengqiaoServerURL") as? String) ?? "https://fengqiao.example.gov.cn"
         do {
             // Everything the core keeps is encrypted under the Keychain's store key.
-            client = try FieldClient(dataDir: dir.path, serverUrl: server, storeKey: try StoreKey.load())
+            client = try FieldClient(dataDir: dir.path, serverUrl: server, storeKey: try StoreKey.load(), config: AppEnvironment.trustConfig())
         } catch {
             // The key or the store could not open (Keychain unavailable, disk full, corrupt): nothing works without it.
             fatalError("the phone core could not open its store: \(UiError.of(error).code)")
@@ -36,6 +36,17 @@ final class AppEnvironment: ObservableObject {
         ladder = CoreLadder(client: client)
         lock = LockModel(gateway: core)
         signedIn = client.currentUser() != nil
+    }
+}
+
+extension AppEnvironment {
+    /// How the core trusts the county's server (ADR 0033): the key pins of Info.plist
+    /// `FengqiaoServerPins` (`sha256/<base64>` strings) and the county's own CA when the
+    /// bundle ships `county-ca.pem`. The core does the checking.
+    static func trustConfig() -> ClientConfig {
+        let pins = (Bundle.main.object(forInfoDictionaryKey: "FengqiaoServerPins") as? [String]) ?? []
+        let ca = Bundle.main.url(forResource: "county-ca", withExtension: "pem").flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+        return ClientConfig(serverCaPem: ca, serverPins: pins.isEmpty ? nil : pins)
     }
 }
 

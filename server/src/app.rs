@@ -69,7 +69,18 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
     disk.check();
     let backups = Arc::new(crate::backup::schedule::Backups::new(&config.data_dir));
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk, backups })
+    Ok(AppState {
+        store,
+        auth,
+        policy,
+        blobs,
+        busy: Arc::new(Busy::default()),
+        login_limiter,
+        disk,
+        metrics: Arc::new(crate::metrics::Metrics::new(None)),
+        backup_clock: backups.clone(),
+        backups,
+    })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -82,15 +93,26 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
     disk_ticker: JoinHandle<()>,
+    /// The certificate reloader, when serving TLS.
+    tls_reloader: Option<JoinHandle<()>>,
 }
 
 /// How often expired photo uploads are swept.
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl RunningServer {
-    /// Base URL, e.g. `http://127.0.0.1:PORT`.
+    /// Base URL, e.g. `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls_reloader.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    fn stop_tickers(&self) {
+        self.sweeper.abort();
+        self.disk_ticker.abort();
+        if let Some(r) = &self.tls_reloader {
+            r.abort();
+        }
     }
 
     /// Stops accepting, finishes in-flight requests, flushes and closes the store.
@@ -98,8 +120,7 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.sweeper.abort();
-        self.disk_ticker.abort();
+        self.stop_tickers();
         self.task.await??;
         forget_control(&self.state);
         self.state.store.flush()?;
@@ -107,11 +128,11 @@ impl RunningServer {
     }
 
     /// Waits until the server ends (on its own or by a signal).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await??;
-        self.sweeper.abort();
-        self.disk_ticker.abort();
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let ended = (&mut self.task).await;
+        self.stop_tickers();
         forget_control(&self.state);
+        ended??;
         self.state.store.flush()?;
         Ok(())
     }
@@ -122,35 +143,12 @@ fn forget_control(state: &AppState) {
     crate::backup::control::remove(state.backups.data_dir(), state.backups.token());
 }
 
-/// Binds `listen` and serves `state` until stopped.
-pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<RunningServer> {
-    let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(state.clone());
-    let sweeper = spawn_sweeper(state.uploads(), SWEEP_EVERY);
-    let disk = state.disk.clone();
-    let disk_ticker = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(crate::disk::CHECK_EVERY);
-        loop {
-            tick.tick().await;
-            let disk = disk.clone();
-            let _ = tokio::task::spawn_blocking(move || disk.check()).await;
-        }
-    });
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
-    // The command line reaches this server through the data dir (backups).
+/// Writes the control file through which the command line reaches this server
+/// (`fengqiao-server backup`): its loopback address and this run's token.
+fn announce_control(state: &AppState, addr: SocketAddr) {
     let control_addr = match addr.ip() {
         std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
-        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
         _ => addr,
     };
     let control = crate::backup::control::ControlInfo {
@@ -161,5 +159,68 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
     if let Err(e) = crate::backup::control::write(state.backups.data_dir(), &control) {
         tracing::warn!(error = %e, "could not write the control file: `fengqiao-server backup` cannot reach this server");
     }
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker })
+}
+
+fn spawn_disk_ticker(state: &AppState) -> JoinHandle<()> {
+    let disk = state.disk.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::disk::CHECK_EVERY);
+        loop {
+            tick.tick().await;
+            let disk = disk.clone();
+            let _ = tokio::task::spawn_blocking(move || disk.check()).await;
+        }
+    })
+}
+
+/// Binds `listen` and serves `state` over plain HTTP until stopped.
+pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = http::router(state.clone());
+    let sweeper = spawn_sweeper(state.uploads(), SWEEP_EVERY);
+    let disk_ticker = spawn_disk_ticker(&state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    announce_control(&state, addr);
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker, tls_reloader: None })
+}
+
+/// Binds `listen` and serves `state` over HTTPS (HTTP/1.1 over rustls) until
+/// stopped, reading the certificate files again when they change
+/// ([`crate::tls`]). Fails before listening if the files cannot be used.
+pub async fn spawn_tls(
+    state: AppState,
+    listen: SocketAddr,
+    tls: crate::tls::TlsFiles,
+) -> anyhow::Result<RunningServer> {
+    let (config, seen) = crate::tls::load(&tls)?;
+    // Bound by tokio for the same socket options as the plain listener (SO_REUSEADDR).
+    let listener =
+        TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?.into_std()?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::<SocketAddr>::new();
+    let server = axum_server::from_tcp_rustls(listener, config.clone())?.handle(handle.clone()).http1_only();
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = http::router(state.clone());
+    let sweeper = spawn_sweeper(state.uploads(), SWEEP_EVERY);
+    let disk_ticker = spawn_disk_ticker(&state);
+    let tls_reloader = Some(crate::tls::spawn_reloader(config, tls, seen));
+    let task = tokio::spawn(async move {
+        let serving = server.serve(app.into_make_service_with_connect_info::<SocketAddr>());
+        tokio::pin!(serving);
+        tokio::select! {
+            done = &mut serving => return done,
+            _ = rx => handle.graceful_shutdown(None),
+        }
+        serving.await
+    });
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker, tls_reloader })
 }

@@ -38,6 +38,20 @@ pub enum Command {
         /// Log as JSON lines (for the county's log collector).
         #[arg(long, env = "FENGQIAO_LOG_JSON")]
         log_json: bool,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `--tls-key`.
+        #[arg(long, env = "FENGQIAO_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); needs `--tls-cert`.
+        #[arg(long, env = "FENGQIAO_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Seconds between looks at the certificate files (a changed pair is
+        /// used for new connections; open ones keep theirs).
+        #[arg(long, env = "FENGQIAO_TLS_RELOAD_SECS", default_value_t = 30)]
+        tls_reload_secs: u64,
+        /// A token that lets a caller other than the loopback read `/metrics`
+        /// (`Authorization: Bearer <token>`); when set, it is required from everyone.
+        #[arg(long, env = "FENGQIAO_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
         /// Take a backup every this many hours while serving (0: none).
         #[arg(long, env = "FENGQIAO_BACKUP_EVERY", value_name = "HOURS", default_value_t = 0)]
         backup_every: u32,
@@ -141,12 +155,36 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { data, listen, demo, policy, log_json, backup_every, backup_keep, backup_dir } => {
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            policy,
+            log_json,
+            tls_cert,
+            tls_key,
+            tls_reload_secs,
+            metrics_token,
+            backup_every,
+            backup_keep,
+            backup_dir,
+        } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
-                let server = app::spawn(state, listen).await?;
+                let mut state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
+                state.metrics = std::sync::Arc::new(crate::metrics::Metrics::new(metrics_token));
+                let server = match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => {
+                        let files = crate::tls::TlsFiles {
+                            cert,
+                            key,
+                            reload_every: std::time::Duration::from_secs(tls_reload_secs.max(1)),
+                        };
+                        app::spawn_tls(state, listen, files).await?
+                    }
+                    _ => app::spawn(state, listen).await?,
+                };
                 let _scheduled = (backup_every > 0).then(|| {
                     let schedule = crate::backup::schedule::Schedule {
                         every: std::time::Duration::from_secs(u64::from(backup_every) * 3600),
@@ -344,5 +382,32 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut all = vec!["fengqiao-server", "serve", "--data", "d"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).map(|c| c.command)
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_the_reload_period_has_a_default() {
+        assert!(serve(&["--tls-cert", "c.pem"]).is_err(), "a certificate without its key");
+        assert!(serve(&["--tls-key", "k.pem"]).is_err(), "a key without its certificate");
+        match serve(&["--tls-cert", "c.pem", "--tls-key", "k.pem", "--metrics-token", "t", "--log-json"]).unwrap() {
+            Command::Serve { tls_cert, tls_key, tls_reload_secs, metrics_token, log_json, .. } => {
+                assert_eq!(tls_cert, Some(PathBuf::from("c.pem")));
+                assert_eq!(tls_key, Some(PathBuf::from("k.pem")));
+                assert_eq!(tls_reload_secs, 30);
+                assert_eq!(metrics_token.as_deref(), Some("t"));
+                assert!(log_json);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! Layout: [`store`] (trait, sled and memory backends, conformance suite for
 //! tests), [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens),
 //! [`http`] (axum routes and layers), [`tus`] (photo uploads over tus, photo
-//! bytes), [`app`] (opening a data dir, running), [`demo`] (the demo county),
+//! bytes), [`app`] (opening a data dir, running), [`demo`] (the demo county), [`metrics`] and [`readiness`] (what the county's monitoring reads),
 //! [`cli`].
 
 pub mod admin;
@@ -14,6 +14,9 @@ pub mod cli;
 pub mod demo;
 pub mod disk;
 pub mod http;
+pub mod metrics;
+pub mod readiness;
 pub mod reports;
 pub mod store;
+pub mod tls;
 pub mod tus;

@@ -8,6 +8,7 @@ pub mod photos;
 pub mod proxy;
 pub mod server;
 pub mod sim;
+pub mod tls;
 
 pub use proxy::{FaultMode, FaultProxy};
 pub use server::TestServer;

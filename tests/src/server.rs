@@ -15,6 +15,7 @@ pub struct TestServer {
     /// Its data dir.
     pub data_dir: PathBuf,
     addr: SocketAddr,
+    scheme: &'static str,
 }
 
 impl TestServer {
@@ -25,6 +26,22 @@ impl TestServer {
 
     /// Starts on a given address (to restart on the same port).
     pub async fn start_at(data_dir: &Path, addr: SocketAddr) -> anyhow::Result<TestServer> {
+        let state = Self::open_state(data_dir).await?;
+        let running = app::spawn(state, addr).await?;
+        let addr = running.addr;
+        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "http" })
+    }
+
+    /// Starts serving HTTPS with the certificate files of `tls` (seeded with the
+    /// demo county).
+    pub async fn start_tls(data_dir: &Path, tls: fengqiao_server::tls::TlsFiles) -> anyhow::Result<TestServer> {
+        let state = Self::open_state(data_dir).await?;
+        let running = app::spawn_tls(state, "127.0.0.1:0".parse()?, tls).await?;
+        let addr = running.addr;
+        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "https" })
+    }
+
+    async fn open_state(data_dir: &Path) -> anyhow::Result<fengqiao_server::http::AppState> {
         let config = ServerConfig { data_dir: data_dir.to_path_buf(), policy_file: None, demo: true };
         // sled releases its file lock asynchronously after the last handle drops.
         let mut tries = 0;
@@ -39,14 +56,12 @@ impl TestServer {
                 Err(e) => return Err(e),
             }
         };
-        let running = app::spawn(state, addr).await?;
-        let addr = running.addr;
-        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr })
+        Ok(state)
     }
 
-    /// Base URL.
+    /// Base URL (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The listening address (kept across restarts).

@@ -24,6 +24,8 @@ pub(crate) enum ApiError {
     Status { status: u16, body: Option<ErrorBody> },
     /// A success status with a body this build cannot read.
     Decode(String),
+    /// The server's certificate failed a check ([`crate::tls`]): nothing was sent.
+    Untrusted(&'static str),
 }
 
 impl ApiError {
@@ -32,7 +34,7 @@ impl ApiError {
         match self {
             ApiError::Transport(_) => true,
             ApiError::Status { status, .. } => *status >= 500 || *status == 429,
-            ApiError::Decode(_) => false,
+            ApiError::Decode(_) | ApiError::Untrusted(_) => false,
         }
     }
 
@@ -66,6 +68,7 @@ impl From<ApiError> for Error {
                 }),
             },
             ApiError::Decode(m) => Error::Protocol(m),
+            ApiError::Untrusted(reason) => Error::ServerNotTrusted(reason),
         }
     }
 }
@@ -85,8 +88,20 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    /// A client for the server at `base_url` (`http` or `https`).
+    /// A client for the server at `base_url` (`http` or `https`), trusting
+    /// the public roots.
+    #[cfg(test)]
     pub(crate) fn new(base_url: &str, timeouts: Timeouts) -> Result<Api, Error> {
+        Api::with_tls(base_url, timeouts, None)
+    }
+
+    /// A client for the server at `base_url`; `tls`, when given, is the
+    /// configuration with the county's CA and pins ([`crate::tls::client_config`]).
+    pub(crate) fn with_tls(
+        base_url: &str,
+        timeouts: Timeouts,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<Api, Error> {
         let mut base = Url::parse(base_url.trim()).map_err(|e| Error::InvalidInput(format!("server url: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(Error::InvalidInput("server url: must be http:// or https://".into()));
@@ -96,12 +111,14 @@ impl Api {
             base.set_path(&p);
         }
         base.set_query(None);
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
-            .user_agent(concat!("fengqiao-core/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::InvalidInput(format!("http client: {e}")))?;
+            .user_agent(concat!("fengqiao-core/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls) = tls {
+            builder = builder.use_preconfigured_tls(tls);
+        }
+        let http = builder.build().map_err(|e| Error::InvalidInput(format!("http client: {e}")))?;
         Ok(Api { http, base })
     }
 
@@ -259,6 +276,9 @@ async fn send_raw(req: RequestBuilder) -> Result<reqwest::Response, ApiError> {
 }
 
 fn transport(e: reqwest::Error) -> ApiError {
+    if let Some(reason) = crate::tls::certificate_failure(&e) {
+        return ApiError::Untrusted(reason);
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -182,8 +182,10 @@ impl FieldClient {
         server_url: String,
         options: ClientOptions,
     ) -> Result<FieldClient, ClientError> {
-        let api =
-            Api::new(&server_url, Timeouts { connect: options.connect_timeout, request: options.request_timeout })?;
+        crate::tls::require_https(&server_url, &options.server_pins)?;
+        let tls = crate::tls::client_config(options.server_ca_pem.as_deref(), &options.server_pins)?;
+        let timeouts = Timeouts { connect: options.connect_timeout, request: options.request_timeout };
+        let api = Api::with_tls(&server_url, timeouts, tls)?;
         let vault = store.vault().unwrap_or_else(|| Arc::new(Vault::ephemeral()));
         let photos = match &options.photo_dir {
             Some(dir) => Some(BlobDir::open(dir, vault)?),

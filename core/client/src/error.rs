@@ -64,6 +64,10 @@ pub(crate) enum Error {
     UnsyncedWork { ops: u64, photos: u64 },
     #[error("storage low: {0}")]
     StorageLow(String),
+    /// The server's certificate failed a check (reason [`crate::tls::PIN_MISMATCH`]
+    /// or [`crate::tls::UNTRUSTED`]); nothing was sent.
+    #[error("the server's certificate was refused ({0})")]
+    ServerNotTrusted(&'static str),
 }
 
 impl Error {
@@ -172,6 +176,17 @@ pub enum ClientError {
         /// What is low.
         message: String,
     },
+    /// The server's certificate was refused, so the connection was closed
+    /// before anything was sent: it is not signed by a trusted CA (the public
+    /// ones or the county's own), or, with pins set, its key is not one of the
+    /// county's. Retrying does not help; the county's administrator must.
+    #[error("{message}")]
+    ServerNotTrusted {
+        /// `certificate_pin_mismatch` or `certificate_untrusted`.
+        reason: String,
+        /// Message for the screen (Chinese).
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -197,6 +212,7 @@ impl ClientError {
             ClientError::DeviceRevoked => "device_revoked",
             ClientError::UnsyncedWork { .. } => "unsynced_work",
             ClientError::StorageLow { .. } => "storage_low",
+            ClientError::ServerNotTrusted { .. } => "server_not_trusted",
         }
     }
 
@@ -244,11 +260,19 @@ impl From<Error> for ClientError {
             Error::DeviceRevoked => ClientError::DeviceRevoked,
             Error::UnsyncedWork { ops, photos } => ClientError::UnsyncedWork { ops, photos },
             Error::StorageLow(m) => ClientError::StorageLow { message: m },
+            Error::ServerNotTrusted(reason) => ClientError::ServerNotTrusted {
+                reason: reason.into(),
+                message: match reason {
+                    crate::tls::PIN_MISMATCH => crate::tls::PIN_MISMATCH_MESSAGE,
+                    _ => crate::tls::UNTRUSTED_MESSAGE,
+                }
+                .into(),
+            },
         };
         // Codes only: messages may echo server text, never personal data, but
         // keep the log minimal anyway.
         match &out {
-            ClientError::Storage { .. } | ClientError::Protocol { .. } => {
+            ClientError::Storage { .. } | ClientError::Protocol { .. } | ClientError::ServerNotTrusted { .. } => {
                 tracing::error!(code = out.code(), "client call failed")
             }
             _ => tracing::debug!(code = out.code(), "client call failed"),

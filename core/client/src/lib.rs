@@ -57,6 +57,7 @@ mod sync;
 mod tests;
 #[cfg(test)]
 mod testutil;
+pub mod tls;
 mod view;
 mod visits;
 

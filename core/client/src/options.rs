@@ -56,6 +56,16 @@ pub struct ClientOptions {
     /// Most bytes the core may use in all (store and photos); `None`: the
     /// disk's free space is the only limit.
     pub storage_quota_bytes: Option<u64>,
+    /// The county's own CA certificate(s), PEM, trusted beside the public roots
+    /// (for a server whose certificate the county issues itself).
+    pub server_ca_pem: Option<String>,
+    /// Pins of the county's server keys, `sha256/<base64>` of a certificate's
+    /// SubjectPublicKeyInfo (the server's key, or its CA's when the chain
+    /// carries it); with any set, a server presenting none of them is refused
+    /// (`server_not_trusted`, reason `certificate_pin_mismatch`) before
+    /// anything is sent. Give the current key and the next one, so a renewal
+    /// does not lock the phones out.
+    pub server_pins: Vec<String>,
 }
 
 impl Default for ClientOptions {
@@ -75,6 +85,8 @@ impl Default for ClientOptions {
             upload_chunk_bytes: 2 * 1024 * 1024,
             min_free_bytes: 100 * 1024 * 1024,
             storage_quota_bytes: None,
+            server_ca_pem: None,
+            server_pins: Vec::new(),
         }
     }
 }
@@ -92,6 +104,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("upload_chunk_bytes", &self.upload_chunk_bytes)
             .field("min_free_bytes", &self.min_free_bytes)
             .field("storage_quota_bytes", &self.storage_quota_bytes)
+            .field("server_ca_pem", &self.server_ca_pem.is_some())
+            .field("server_pins", &self.server_pins)
             .finish_non_exhaustive()
     }
 }

@@ -182,3 +182,9 @@ pub fn spawn(store: std::sync::Arc<dyn Store>, backups: std::sync::Arc<Backups>,
         }
     })
 }
+
+impl crate::readiness::BackupClock for Backups {
+    fn last_backup(&self) -> Option<DateTime<Utc>> {
+        self.last_backup_at()
+    }
+}

@@ -55,6 +55,7 @@ impl FromRequestParts<AppState> for Authed {
                 "your password was reset: choose a new one (POST /v1/auth/password) first",
             ));
         }
+        state.metrics.touch_session(caller.family);
         Ok(Authed(caller))
     }
 }

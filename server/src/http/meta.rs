@@ -157,6 +157,7 @@ impl Modify for CommonErrors {
     info(title = "Fengqiao API", description = "Offline-first grassroots dispute mediation: auth and sync."),
     paths(
         healthz, jwks, openapi_json, policy,
+        super::ops_routes::readyz, super::ops_routes::metrics,
         super::auth_routes::login, super::auth_routes::refresh, super::auth_routes::logout,
         super::auth_routes::change_password,
         super::admin_routes::list_users, super::admin_routes::create_user, super::admin_routes::get_user,
@@ -198,6 +199,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
         for p in [
             "/healthz",
+            "/readyz",
+            "/metrics",
             "/openapi.json",
             "/.well-known/jwks.json",
             "/v1/auth/login",

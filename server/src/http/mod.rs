@@ -10,6 +10,7 @@ pub mod case_routes;
 pub mod error;
 pub mod hygiene;
 pub mod meta;
+pub mod ops_routes;
 pub mod people_routes;
 pub mod photos_routes;
 pub mod report_routes;
@@ -55,6 +56,10 @@ pub struct AppState {
     pub disk: Arc<crate::disk::DiskWatch>,
     /// Backups: the data dir, this run's control token, the last backup taken.
     pub backups: Arc<crate::backup::schedule::Backups>,
+    /// What `/metrics` serves, and who may read it.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// When the data dir was last backed up (`/readyz`).
+    pub backup_clock: Arc<dyn crate::readiness::BackupClock>,
 }
 
 impl AppState {
@@ -65,6 +70,7 @@ impl AppState {
             blobs: self.blobs.clone(),
             busy: self.busy.clone(),
             policy: self.policy.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -108,6 +114,8 @@ fn photos_router() -> Router<AppState> {
 fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/healthz", get(meta::healthz)),
+        ("/readyz", get(ops_routes::readyz)),
+        ("/metrics", get(ops_routes::metrics)),
         ("/openapi.json", get(meta::openapi_json)),
         ("/.well-known/jwks.json", get(meta::jwks)),
         ("/v1/auth/login", post(auth_routes::login)),
@@ -259,6 +267,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(hygiene::close_when_body_unread))
         .layer(hygiene::html_csp())
         .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops_routes::track))
         // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
         // never the concrete path, query, headers or body, which can carry input.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {

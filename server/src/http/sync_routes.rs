@@ -64,6 +64,7 @@ pub async fn push(
         Ok(store.apply_ops_audited(&actor, &policy, &ops, chrono::Utc::now(), &audit)?)
     })
     .await??;
+    st.metrics.observe_push(&answers);
     let rejected = answers.iter().filter(|a| matches!(a.outcome, Outcome::Rejected { .. })).count();
     tracing::info!(user = %caller.user.id, ops = n, rejected, "push");
     Ok(Json(PushResponse { v: WIRE_VERSION, answers }))

@@ -34,6 +34,8 @@ pub struct Uploads {
     pub busy: Arc<Busy>,
     /// The county's policy (the upload expiry).
     pub policy: Arc<Policy>,
+    /// Counts the photo bytes kept.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Where an upload stands after a request: the bytes held, of how many, and
@@ -253,6 +255,7 @@ async fn finish(st: &Uploads, up: &UploadRecord) -> ApiResult<()> {
     let photo = PhotoRecord { sha256: up.sha256.clone(), length: up.length, created_at: Utc::now() };
     let done = up.clone();
     tokio::task::spawn_blocking(move || store.complete_upload(&photo, &done)).await??;
+    st.metrics.observe_photo(up.length);
     tracing::info!(upload = %up.id, "photo upload complete");
     Ok(())
 }

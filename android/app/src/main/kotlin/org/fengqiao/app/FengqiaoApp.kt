@@ -24,11 +24,12 @@ class AppContainer(
     private val dataDir: File,
     private val serverUrl: String,
     private val storeKeys: StoreKeyProvider,
+    private val config: ClientConfig = ClientConfig(),
 ) {
     private val opened = lazy {
         val key = storeKeys.storeKey()
         try {
-            FieldClient(dataDir.path, serverUrl, key, ClientConfig()).also {
+            FieldClient(dataDir.path, serverUrl, key, config).also {
                 // the core's messages in the phone's language: Chinese unless the phone is set to English
                 it.setLocale(messageLocaleFor(java.util.Locale.getDefault().toLanguageTag()))
             }
@@ -56,7 +57,7 @@ class FengqiaoApp : Application() {
         super.onCreate()
         // The core keeps its sled store and photo folder here (app-private, excluded from backup),
         // all of it encrypted under the store key.
-        container = AppContainer(File(filesDir, "core").apply { mkdirs() }, BuildConfig.SERVER_URL, StoreKeyProvider(this))
+        container = AppContainer(File(filesDir, "core").apply { mkdirs() }, BuildConfig.SERVER_URL, StoreKeyProvider(this), trustConfig())
         SyncNotifications.createChannel(this)
         SyncScheduler.schedulePeriodic(this)
         SyncScheduler.syncWhenOnline(this)
@@ -68,4 +69,15 @@ class FengqiaoApp : Application() {
             }
         })
     }
+}
+
+/**
+ * How the core trusts the county's server: the key pins built in
+ * (`fengqiao.serverPins`) and the county's own CA when the build ships one as the
+ * asset `county-ca.pem`. The core does the checking (ADR 0033).
+ */
+private fun Application.trustConfig(): ClientConfig {
+    val pins = BuildConfig.SERVER_PINS.split(',').map { it.trim() }.filter { it.isNotEmpty() }
+    val ca = runCatching { assets.open("county-ca.pem").bufferedReader().use { it.readText() } }.getOrNull()
+    return ClientConfig(serverCaPem = ca, serverPins = pins.ifEmpty { null })
 }
