@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fengqiao_core::{ClientOptions, SyncPhase, SyncProgress};
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::phone::{fast_options, phone_with, reopen, sign_in, signed_in_synced, routine_visit};
+use fengqiao_tests::phone::{fast_options, phone_with, reopen, sign_in, signed_in_synced};
 use fengqiao_tests::proxy::{FaultMode, FaultProxy};
 use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
@@ -41,7 +41,8 @@ async fn a_household(user: &ApiUser) -> Value {
 
 fn visit_op(user: &ApiUser, household: &Value) -> (Uuid, Value) {
     let op_id = Uuid::now_v7();
-    let visit = json!({"id": Uuid::now_v7(), "household_id": household, "visited_at": chrono::Utc::now(), "kind": "routine"});
+    let visit =
+        json!({"id": Uuid::now_v7(), "household_id": household, "visited_at": chrono::Utc::now(), "kind": "routine"});
     let env = json!({"op_id": op_id, "v": 1, "author": user.id, "created_at": chrono::Utc::now(),
         "op": {"kind": "record_visit", "body": visit}});
     (op_id, env)
@@ -121,7 +122,8 @@ async fn a_decompression_bomb_gets_413_and_changes_nothing() {
     assert_eq!(err["code"], "payload_too_large");
     // Nothing was applied: the same op now is new to the server.
     let again = serde_json::to_vec(&json!({"v": 1, "ops": [op]})).unwrap();
-    let answer: Value = leader.post("/v1/sync/push", serde_json::from_slice(&again).unwrap()).await.json().await.unwrap();
+    let answer: Value =
+        leader.post("/v1/sync/push", serde_json::from_slice(&again).unwrap()).await.json().await.unwrap();
     assert_eq!(answer["answers"][0]["outcome"]["status"], "applied", "{answer}");
     assert_eq!(answer["answers"][0]["op_id"], json!(op_id));
 }
@@ -145,7 +147,8 @@ async fn the_policy_and_the_names_answer_304_to_their_etag() {
         assert_eq!(again.status(), 304, "{path}");
         assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
         assert!(again.bytes().await.unwrap().is_empty(), "{path}: no body");
-        let other = http.get(&url).bearer_auth(&leader.token).header("if-none-match", "\"stale\"").send().await.unwrap();
+        let other =
+            http.get(&url).bearer_auth(&leader.token).header("if-none-match", "\"stale\"").send().await.unwrap();
         assert_eq!(other.status(), 200, "{path}: another tag gets the document");
         let anonymous = http.get(&url).header("if-none-match", &tag).send().await.unwrap();
         assert_eq!(anonymous.status(), 401, "{path}: a tag grants nothing without a token");
@@ -240,7 +243,10 @@ async fn a_phone_waits_then_syncs_on_a_change_in_its_scope() {
     let report = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().unwrap();
     assert!(pushed.elapsed() < Duration::from_secs(2), "pulled within two seconds: {:?}", pushed.elapsed());
     assert!(report.expect("a sync ran").pulled >= 1);
-    assert!(phone.list_visits(100).unwrap().iter().any(|v| v.visit.id == visit_id), "the colleague's visit is on the phone");
+    assert!(
+        phone.list_visits(100).unwrap().iter().any(|v| v.visit.id == visit_id),
+        "the colleague's visit is on the phone"
+    );
 }
 
 /// Records each pull page's progress; cuts the link after the `cut_after`-th
@@ -289,11 +295,19 @@ async fn a_first_pull_cut_after_every_page_resumes_from_the_last_page_kept() {
         syncs += 1;
         assert!(syncs <= uncut.pages + 2, "no end to the resumed pulls");
         proxy.set_mode(FaultMode::Pass);
-        let cut = Arc::new(CutAfterPage { proxy: proxy.clone(), pages: AtomicU64::new(0), cut_after: 1, seen: Mutex::default() });
+        let cut = Arc::new(CutAfterPage {
+            proxy: proxy.clone(),
+            pages: AtomicU64::new(0),
+            cut_after: 1,
+            seen: Mutex::default(),
+        });
         let result = phone.sync_with(Some(cut.clone()), None).await;
         let seen = cut.seen.lock().unwrap().clone();
         let (first, _) = *seen.first().expect("a page every sync");
-        assert!(first > last_done, "sync {syncs} went on after the last page kept ({last_done}), not from the start: {seen:?}");
+        assert!(
+            first > last_done,
+            "sync {syncs} went on after the last page kept ({last_done}), not from the start: {seen:?}"
+        );
         assert!(seen.iter().all(|&(done, total)| total > 0 && done <= total), "{seen:?}");
         last_done = seen.last().unwrap().0;
         match result {

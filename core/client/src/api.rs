@@ -500,7 +500,8 @@ mod tests {
         let encodings: Vec<_> = pushes.iter().map(|r| r.header("content-encoding").unwrap_or("-")).collect();
         assert_eq!(encodings, ["-", "gzip", "gzip", "-", "-"]);
         let mut unpacked = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&pushes[1].body[..]), &mut unpacked).expect("gunzip");
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&pushes[1].body[..]), &mut unpacked)
+            .expect("gunzip");
         assert_eq!(unpacked, body.to_vec(), "the same body, compressed");
         assert!(pushes[1].body.len() * 3 < body.len(), "{} of {} bytes", pushes[1].body.len(), body.len());
         let plain = Api::new(&srv.url(), timeouts(5000), false).expect("api");

@@ -97,11 +97,11 @@ impl Engine<'_> {
         let policy_tag = match self.pull(&mut auth, user, &mut report).await {
             Ok(tag) => tag,
             Err(e) => {
-            if matches!(e, Error::DeviceRevoked) {
-                // A revoked device still sends what the server takes (its
-                // photos) before its data is removed.
-                if let Some((blobs, chunk)) = self.photos {
-                    let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
+                if matches!(e, Error::DeviceRevoked) {
+                    // A revoked device still sends what the server takes (its
+                    // photos) before its data is removed.
+                    if let Some((blobs, chunk)) = self.photos {
+                        let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
                         if let Err(up) = uploader.run(&mut auth, &mut report).await {
                             tracing::info!(error = %up, "photos of a revoked device not all sent");
                         }

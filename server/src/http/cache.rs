@@ -19,9 +19,11 @@ pub fn etag_of(bytes: &[u8]) -> String {
 /// tags compared weakly, as RFC 9110 §13.1.2 asks of a GET).
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     let bare = etag.trim_start_matches("W/");
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == bare)
-    })
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == bare))
 }
 
 /// `304` with the tag and caching headers, or `200` with the JSON of `value`.

@@ -75,4 +75,3 @@ pub async fn people(State(st): State<AppState>, Authed(caller): Authed, headers:
     let people = tokio::task::spawn_blocking(move || people_in_scope(store.as_ref(), me, &units)).await??;
     Ok(super::cache::json_or_304(&headers, &PeopleResponse { people }, "private, max-age=3600"))
 }
-
