@@ -20,7 +20,8 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use fengqiao_core::{ClientOptions, FieldClient, NewVisit, RetryPolicy, VisitKind};
+use fengqiao_core::{ClientOptions, FieldClient, NewVisit, RetryPolicy};
+use fengqiao_domain::VisitKind;
 use fengqiao_tests::crash::{token, ServerProcess};
 use fengqiao_tests::phone::{reopen, sign_in};
 use fengqiao_tests::proxy::{FaultMode, FaultProxy};
@@ -37,9 +38,32 @@ fn arg(name: &str, default: usize) -> usize {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Notes as long as a field visit's usually are (about 100 characters).
+/// Notes as long as a field visit's usually are (60 to 100 characters), each
+/// put together from different phrases so that they do not repeat one another.
 fn notes(i: usize) -> String {
-    format!("{i:06} 入户走访：了解家庭生产生活情况，宣传人民调解法和村规民约，询问邻里关系、土地承包、赡养等方面有无矛盾纠纷苗头。户主表示近期无纠纷。")
+    const PARTS: [&str; 12] = [
+        "入户走访，了解家庭生产生活情况",
+        "宣传人民调解法和村规民约",
+        "询问邻里关系有无矛盾",
+        "户主反映与东邻因宅基地界线有争议",
+        "土地承包合同到期，提醒续签",
+        "老人赡养由两个儿子轮流负责",
+        "今年玉米收成较好，家庭收入稳定",
+        "孩子在镇上读初中，住校",
+        "院墙西侧开裂，建议尽快修补",
+        "提醒注意冬季取暖防煤气中毒",
+        "反映村道路灯损坏两盏",
+        "户主表示近期无纠纷",
+    ];
+    let mut x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut out = format!("第{}次走访（{}月{}日）：", i % 7 + 1, x % 12 + 1, (x >> 8) % 28 + 1);
+    for _ in 0..3 + (x % 3) {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        out.push_str(PARTS[(x >> 33) as usize % PARTS.len()]);
+        out.push('；');
+    }
+    out.push_str(&format!("人口{}，耕地{}亩。", (x >> 40) % 6 + 1, (x >> 20) % 30 + 2));
+    out
 }
 
 fn options(compress: bool) -> ClientOptions {
@@ -100,12 +124,13 @@ async fn measure_bytes(visits: usize, compress: bool) -> Bytes {
     assert_eq!(report.expect("push").pushed_applied, visits as u64);
     let b = reopen(dirs[2].path(), &proxy.url(), &options(compress)).await.expect("phone b");
     let c = server.cred(USER).expect("cred");
-    b.login(c.username, c.password).await.expect("login");
+    b.login(c.username.clone(), c.password.clone()).await.expect("login");
     let (report, pull_up, pull_down) = metered(&proxy, b.sync()).await;
     assert!(report.expect("pull").pulled >= visits as u64);
     let (report, up, down) = metered(&proxy, b.sync()).await;
     report.expect("no-op sync");
-    let http = if compress { reqwest::Client::new() } else { reqwest::Client::builder().no_gzip().build().expect("http") };
+    let http =
+        if compress { reqwest::Client::new() } else { reqwest::Client::builder().no_gzip().build().expect("http") };
     let tok = token(&server.url(), USER, &c.password).await.expect("token");
     let (_, ru, rd) = metered(&proxy, async {
         for path in ["/v1/policy", "/v1/people"] {
@@ -172,7 +197,8 @@ async fn measure_waits(waiters: usize) {
     let op = json!({"op_id": Uuid::now_v7(), "v": 1, "author": Value::Null, "created_at": chrono::Utc::now(),
         "op": {"kind": "record_visit", "body": {"id": Uuid::now_v7(), "household_id": household,
             "visited_at": chrono::Utc::now(), "kind": "routine"}}});
-    let me: Value = http.get(format!("{url}/v1/me")).bearer_auth(&tok).send().await.expect("me").json().await.expect("me");
+    let me: Value =
+        http.get(format!("{url}/v1/me")).bearer_auth(&tok).send().await.expect("me").json().await.expect("me");
     let mut op = op;
     op["author"] = me["id"].clone();
     let changed = Instant::now();

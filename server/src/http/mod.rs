@@ -29,6 +29,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use fengqiao_domain::policy::Policy;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -117,6 +118,11 @@ fn wait_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 /// API answer says so in `Accept-Encoding` (RFC 7694), so a phone compresses its
 /// pushes only towards a server that takes them.
 pub const REQUEST_ENCODINGS: &str = "gzip";
+
+/// Answers shorter than this go uncompressed: gzip's own header and the chunked
+/// framing of a compressed answer outweigh what it saves on a small body (a
+/// no-op pull page, a 304).
+pub const COMPRESS_FROM: u16 = 512;
 
 /// Every API route outside the tus endpoint (path, handlers): part of the one
 /// table ([`route_table`]) the router is built from and the OpenAPI test checks.
@@ -271,8 +277,15 @@ pub fn router(state: AppState) -> Router {
         .layer(hygiene::html_csp())
         .layer(CatchPanicLayer::custom(panic_answer))
         // Answers gzip-compressed when the request accepts it (JSON pages, not
-        // photos: images and bodies under 32 bytes pass as they are).
-        .layer(CompressionLayer::new())
+        // photos): images and bodies under COMPRESS_FROM bytes pass as they are.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(COMPRESS_FROM)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
         // never the concrete path, query, headers or body, which can carry input.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
