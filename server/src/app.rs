@@ -80,6 +80,7 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
         metrics: Arc::new(crate::metrics::Metrics::new(None)),
         backup_clock: backups.clone(),
         backups,
+        bell: Arc::default(),
     })
 }
 
@@ -120,6 +121,8 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Held waits answer now: graceful shutdown waits for open requests.
+        self.state.bell.close();
         self.stop_tickers();
         self.task.await??;
         forget_control(&self.state);

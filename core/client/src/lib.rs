@@ -60,6 +60,7 @@ mod testutil;
 pub mod tls;
 mod view;
 mod visits;
+mod wait;
 
 pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};

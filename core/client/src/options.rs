@@ -66,6 +66,9 @@ pub struct ClientOptions {
     /// anything is sent. Give the current key and the next one, so a renewal
     /// does not lock the phones out.
     pub server_pins: Vec<String>,
+    /// gzip on the wire: answers asked for compressed, pushes sent compressed to
+    /// a server that says it takes them (ADR 0034). On by default.
+    pub compress: bool,
 }
 
 impl Default for ClientOptions {
@@ -87,6 +90,7 @@ impl Default for ClientOptions {
             storage_quota_bytes: None,
             server_ca_pem: None,
             server_pins: Vec::new(),
+            compress: true,
         }
     }
 }
@@ -106,6 +110,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("storage_quota_bytes", &self.storage_quota_bytes)
             .field("server_ca_pem", &self.server_ca_pem.is_some())
             .field("server_pins", &self.server_pins)
+            .field("compress", &self.compress)
             .finish_non_exhaustive()
     }
 }

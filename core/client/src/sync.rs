@@ -8,6 +8,7 @@ use fengqiao_domain::wire::{Change, ChangeAction};
 use uuid::Uuid;
 
 use self::upload::Uploader;
+use crate::api::Conditional;
 use crate::error::Error;
 use crate::photo_folder::BlobDir;
 use crate::progress::{SyncPhase, SyncProgress, SyncReport};
@@ -36,6 +37,14 @@ pub(crate) struct Engine<'a> {
     pub photos: Option<(&'a BlobDir, usize)>,
 }
 
+/// What a pull to the end of the feed brought beside the records.
+struct Pulled {
+    /// Sent ops queued again because the server said it was restored from a backup.
+    resent: u64,
+    /// The policy tag the last page named.
+    policy_tag: Option<String>,
+}
+
 impl Engine<'_> {
     fn progress(&self, phase: SyncPhase, done: u64, total: u64) {
         if let Some(p) = self.progress {
@@ -51,17 +60,29 @@ impl Engine<'_> {
     }
 
     /// Keeps the county's policy as the server serves it, so the phone guides its
-    /// user with the server's numbers (deadlines, kinds, limits). Best effort: an
-    /// older server without the endpoint, or a policy this build cannot read,
+    /// user with the server's numbers (deadlines, kinds, limits). Fetched only when
+    /// the pull named a tag other than the kept copy's (a server that names none
+    /// is asked with `If-None-Match`, answered `304` while unchanged). Best effort:
+    /// an older server without the endpoint, or a policy this build cannot read,
     /// leaves the one the phone had.
-    async fn refresh_policy(&self, auth: &mut Authed<'_>) -> Result<(), Error> {
+    async fn refresh_policy(&self, auth: &mut Authed<'_>, named: Option<&str>) -> Result<(), Error> {
         let api = self.ctx.api;
-        match auth.call(move |tok| async move { api.policy(&tok).await }).await {
-            Ok(policy) => {
-                let text = serde_json::to_string(&policy).map_err(|e| Error::Protocol(e.to_string()))?;
+        let meta = self.ctx.store.sync_meta()?;
+        let kept = meta.county_policy.as_ref().and(meta.county_policy_etag.clone());
+        if let (Some(named), Some(kept)) = (named, kept.as_deref()) {
+            if kept.trim_start_matches("W/").trim_matches('"') == named {
+                return Ok(());
+            }
+        }
+        let tag = kept.as_deref();
+        match auth.call(move |tok| async move { api.policy(&tok, tag).await }).await {
+            Ok(Conditional::NotModified { .. }) => Ok(()),
+            Ok(Conditional::Fresh { value, etag, .. }) => {
+                let text = serde_json::to_string(&value).map_err(|e| Error::Protocol(e.to_string()))?;
                 let mut meta = self.ctx.store.sync_meta()?;
-                if meta.county_policy.as_deref() != Some(text.as_str()) {
+                if meta.county_policy.as_deref() != Some(text.as_str()) || meta.county_policy_etag != etag {
                     meta.county_policy = Some(text);
+                    meta.county_policy_etag = etag;
                     self.ctx.store.save_sync_meta(&meta)?;
                 }
                 Ok(())
@@ -84,29 +105,32 @@ impl Engine<'_> {
         let pulled = match self.pull(&mut auth, user, &mut report).await {
             // The server was restored from a backup: what it lacks of ours is
             // queued again; send it, and pull what that brings.
-            Ok(resent) if resent > 0 => {
+            Ok(p) if p.resent > 0 => {
                 self.push(&mut auth, user, &mut report).await?;
                 self.ctx.store.tidy();
-                self.pull(&mut auth, user, &mut report).await.map(drop)
+                self.pull(&mut auth, user, &mut report).await
             }
-            other => other.map(drop),
+            other => other,
         };
-        if let Err(e) = pulled {
-            if matches!(e, Error::DeviceRevoked) {
-                // A revoked device still sends what the server takes (its
-                // photos) before its data is removed.
-                if let Some((blobs, chunk)) = self.photos {
-                    let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
-                    if let Err(up) = uploader.run(&mut auth, &mut report).await {
-                        tracing::info!(error = %up, "photos of a revoked device not all sent");
+        let policy_tag = match pulled {
+            Ok(p) => p.policy_tag,
+            Err(e) => {
+                if matches!(e, Error::DeviceRevoked) {
+                    // A revoked device still sends what the server takes (its
+                    // photos) before its data is removed.
+                    if let Some((blobs, chunk)) = self.photos {
+                        let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
+                        if let Err(up) = uploader.run(&mut auth, &mut report).await {
+                            tracing::info!(error = %up, "photos of a revoked device not all sent");
+                        }
                     }
                 }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         crate::case_blocks::top_up(self.ctx, &mut auth, user).await?;
-        self.refresh_policy(&mut auth).await?;
-        crate::names::refresh(self.ctx, &mut auth, user).await?;
+        self.refresh_policy(&mut auth, policy_tag.as_deref()).await?;
+        crate::names::refresh(self.ctx, &mut auth, user, report.pulled > 0 || report.reset).await?;
         if let Some((blobs, chunk)) = self.photos {
             let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
             uploader.run(&mut auth, &mut report).await?;
@@ -136,9 +160,9 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Pulls to the end of the feed. Returns how many sent ops were queued
-    /// again because the server said it was restored from a backup.
-    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<u64, Error> {
+    /// Pulls to the end of the feed, each page kept with its cursor (a cut or a
+    /// restart resumes after the last page kept).
+    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<Pulled, Error> {
         let store = self.ctx.store;
         let mut cursor = match store.pull_state()? {
             Some(s) if s.user == user => s.cursor,
@@ -195,9 +219,12 @@ impl Engine<'_> {
             // The page and its cursor land together: a crash or cancel before
             // this line leaves the old cursor, so the page is fetched again.
             store.apply_pulled(user, &applied)?;
-            self.progress(SyncPhase::Pulling, report.pulled, 0);
+            match page.head {
+                0 => self.progress(SyncPhase::Pulling, report.pulled, 0),
+                head => self.progress(SyncPhase::Pulling, page.position.min(head), head),
+            }
             if !page.has_more {
-                return Ok(resent);
+                return Ok(Pulled { resent, policy_tag: page.policy_tag });
             }
             if raw == 0 && applied.next_cursor == cursor {
                 return Err(Error::Protocol("the server repeats an empty page with more to come".into()));
