@@ -25,7 +25,7 @@ use crate::runtime::{guard, run_relaying, Cut, Relay};
 pub enum SyncPhase {
     /// Sending queued operations.
     Pushing,
-    /// Fetching changes.
+    /// Fetching changes: the feed position reached of the feed's end.
     Pulling,
     /// Uploading photos: `done` of `total` bytes of this sync's photos.
     Uploading,
@@ -45,8 +45,10 @@ impl From<CorePhase> for SyncPhase {
 /// one of the core's threads (hop to the UI thread yourself), so keep it quick.
 #[uniffi::export(with_foreign)]
 pub trait SyncListener: Send + Sync {
-    /// `done` of `total` operations pushed, or `done` changes pulled so far
-    /// (`total` 0: unknown).
+    /// Pushing: `done` of `total` operations pushed. Pulling: the position in
+    /// the server's feed reached of the feed's end, so a first pull resumed
+    /// after a cut shows how far it has come (from an older server: changes
+    /// pulled so far, `total` 0). Uploading: bytes of this sync's photos.
     fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
 }
 
@@ -265,6 +267,31 @@ impl FieldClient {
         let task_handle = handle.clone();
         run_relaying(Some(handle), relays, async move { Ok(core.sync_with(progress, Some(task_handle)).await?.into()) })
             .await
+    }
+
+    /// For the app in the foreground: holds a request until the signed-in
+    /// user's scope has a change after the last pull (an approval, a new
+    /// request), or `timeout_secs` (1 to 55) pass; then syncs if there was one.
+    /// `None`: nothing changed (call again); otherwise the sync's report. The
+    /// wait itself holds no lock: `sync` may run meanwhile. Network failures
+    /// come back as errors (wait a little, then call again).
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub async fn wait_and_sync(
+        &self,
+        timeout_secs: u32,
+        listener: Option<Arc<dyn SyncListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<Option<SyncReport>, FengqiaoError> {
+        let core = self.core_arc();
+        let handle = cancel.map(|t| t.handle.clone()).unwrap_or_default();
+        let relay = listener.map(Relay::new);
+        let relays: Vec<Arc<dyn Cut>> = relay.iter().map(|r| r.clone() as Arc<dyn Cut>).collect();
+        let progress = relay.map(|r| Arc::new(ListenerBridge(r)) as Arc<dyn SyncProgress>);
+        let task_handle = handle.clone();
+        run_relaying(Some(handle), relays, async move {
+            Ok(core.wait_and_sync(timeout_secs, progress, Some(task_handle)).await?.map(SyncReport::from))
+        })
+        .await
     }
 
     /// Counts, last sync, last error and quarantined operations. Offline.

@@ -91,6 +91,9 @@ protocol LockGateway: Sendable {
 }
 protocol SyncGateway: Sendable {
     func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport
+    /// Holds a request until the user's scope has a change after the last pull, or
+    /// `timeoutSecs` (1...55) pass; then syncs if there was one. nil: nothing changed.
+    func waitAndSync(timeoutSecs: UInt32, onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport?
     func syncStatus() async throws -> SyncStatus
     func retryQuarantined(opId: String) async throws
     func discardQuarantined(opId: String) async throws
@@ -138,6 +141,9 @@ final class CoreGateways: SessionGateway, VisitsGateway, SyncGateway, LockGatewa
     func sync(onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport {
         // Cancelling the calling Task cancels the sync (queued work stays intact).
         try await client.sync(listener: ProgressRelay(onProgress), cancel: nil)
+    }
+    func waitAndSync(timeoutSecs: UInt32, onProgress: @escaping @Sendable (SyncPhase, UInt64, UInt64) -> Void) async throws -> SyncReport? {
+        try await client.waitAndSync(timeoutSecs: timeoutSecs, listener: ProgressRelay(onProgress), cancel: nil)
     }
     func syncStatus() async throws -> SyncStatus { try await offMain { try self.client.syncStatus() } }
     func retryQuarantined(opId: String) async throws { try await offMain { try self.client.retryQuarantined(opId: opId) } }

@@ -58,6 +58,34 @@ final class SyncModel: ObservableObject {
 
     func cancel() { task?.cancel() }
 
+    /// While the app is in the foreground (the view runs this in `.task`, cancelled when it
+    /// goes): waits for a change in the user's scope and syncs as soon as one comes. A
+    /// failed wait pauses before the next; a lost session or a locked phone stops it.
+    func followChanges(timeoutSecs: UInt32 = 25, pauseOnErrorSecs: UInt64 = 5) async {
+        while !Task.isCancelled {
+            if running {
+                try? await Task.sleep(nanoseconds: pauseOnErrorSecs * 1_000_000_000)
+                continue
+            }
+            do {
+                let report = try await gateway.waitAndSync(timeoutSecs: timeoutSecs) { phase, done, total in
+                    Task { @MainActor [weak self] in
+                        self?.phase = phase
+                        self?.fraction = total == 0 ? nil : Double(done) / Double(total)
+                    }
+                }
+                phase = nil; fraction = nil
+                if let report { lastReport = report; await refresh() }
+            } catch {
+                if Task.isCancelled { return }
+                let e = UiError.of(error)
+                self.error = e
+                if e.needsLogin || e.needsUnlock { return }
+                try? await Task.sleep(nanoseconds: pauseOnErrorSecs * 1_000_000_000)
+            }
+        }
+    }
+
     func retry(_ opId: String) async {
         do { try await gateway.retryQuarantined(opId: opId); error = nil } catch { self.error = UiError.of(error) }
         await refresh()
@@ -125,6 +153,7 @@ struct SyncView: View {
         }
         .navigationTitle(L10n.t("sync_title"))
         .task { await model.refresh() }
+        .task { await model.followChanges() }
         .confirmationDialog(L10n.t("quarantine_discard_confirm"), isPresented: Binding(get: { confirmDiscard != nil }, set: { if !$0 { confirmDiscard = nil } }), titleVisibility: .visible) {
             Button(L10n.t("confirm"), role: .destructive) {
                 if let id = confirmDiscard { Task { await model.discard(id) } }

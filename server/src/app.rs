@@ -68,7 +68,16 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
     let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
     disk.check();
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk })
+    Ok(AppState {
+        store,
+        auth,
+        policy,
+        blobs,
+        busy: Arc::new(Busy::default()),
+        login_limiter,
+        disk,
+        bell: Arc::default(),
+    })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).
@@ -97,6 +106,8 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Held waits answer now: graceful shutdown waits for open requests.
+        self.state.bell.close();
         self.sweeper.abort();
         self.disk_ticker.abort();
         self.task.await??;

@@ -88,6 +88,11 @@ impl ApiUser {
         serde_json::from_value(outcome).expect("an outcome")
     }
 
+    /// Pushes one op envelope as given (JSON); its outcome.
+    pub async fn push_envelope(&self, op: Value) -> Value {
+        self.push_one(op).await
+    }
+
     /// `POST /v1/sync/push` of one op envelope; its answer's outcome.
     async fn push_one(&self, op: Value) -> Value {
         let r: Value =

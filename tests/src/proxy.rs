@@ -64,6 +64,8 @@ pub struct FaultProxy {
     pub connections: Arc<AtomicU64>,
     /// Bytes forwarded client → server so far.
     pub upstream_bytes: Arc<AtomicU64>,
+    /// Bytes forwarded server → client so far.
+    pub downstream_bytes: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -75,14 +77,15 @@ impl FaultProxy {
         let mode = Arc::new(Mutex::new(mode));
         let connections = Arc::new(AtomicU64::new(0));
         let upstream_bytes = Arc::new(AtomicU64::new(0));
-        let (m, c, u) = (mode.clone(), connections.clone(), upstream_bytes.clone());
+        let downstream_bytes = Arc::new(AtomicU64::new(0));
+        let (m, c, u, d) = (mode.clone(), connections.clone(), upstream_bytes.clone(), downstream_bytes.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 c.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(handle(client, target, m.clone(), u.clone()));
+                tokio::spawn(handle(client, target, m.clone(), u.clone(), d.clone()));
             }
         });
-        Ok(FaultProxy { addr, mode, connections, upstream_bytes, task })
+        Ok(FaultProxy { addr, mode, connections, upstream_bytes, downstream_bytes, task })
     }
 
     /// Base URL of the proxy.
@@ -106,7 +109,13 @@ fn current(mode: &Mutex<FaultMode>) -> FaultMode {
     *mode.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<FaultMode>>, up_count: Arc<AtomicU64>) {
+async fn handle(
+    mut client: TcpStream,
+    target: SocketAddr,
+    shared: Arc<Mutex<FaultMode>>,
+    up_count: Arc<AtomicU64>,
+    down_count: Arc<AtomicU64>,
+) {
     if current(&shared) == FaultMode::Refuse {
         let _ = client.shutdown().await;
         return;
@@ -187,6 +196,7 @@ async fn handle(mut client: TcpStream, target: SocketAddr, shared: Arc<Mutex<Fau
             if forward(&mut cw, &buf[..n], mode).await.is_err() {
                 break;
             }
+            down_count.fetch_add(n as u64, Ordering::SeqCst);
         }
     };
     // Whichever direction ends first ends the connection.

@@ -59,9 +59,22 @@ async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it
     assert_eq!((status, body.as_slice()), (206, &bytes[1000..2000]));
     let (status, body) = download(&server, &secretary, &sha, Some("bytes=-17")).await;
     assert_eq!((status, body.as_slice()), (206, &bytes[bytes.len() - 17..]));
+    // Content-addressed: kept for good, and revalidated without its bytes.
+    let url = format!("{}/v1/photos/{sha}", server.url());
+    let http = reqwest::Client::new();
+    let first = http.get(&url).bearer_auth(&secretary).send().await.unwrap();
+    assert_eq!(first.headers()["cache-control"], "private, max-age=31536000, immutable");
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(tag, format!("\"{sha}\""));
+    let again = http.get(&url).bearer_auth(&secretary).header("if-none-match", &tag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+    assert!(again.bytes().await.unwrap().is_empty(), "a 304 carries no bytes");
 
     let other = ApiUser::login(&server, "secretary.t1v2").await.token;
     assert_eq!(download(&server, &other, &sha, None).await.0, 404, "another village's secretary");
+    let guess = http.get(&url).bearer_auth(&other).header("if-none-match", &tag).send().await.unwrap();
+    assert_eq!(guess.status(), 404, "naming the tag grants no 304 to whom may not see the photo");
     let stranger = photo_bytes(10, 99);
     assert_eq!(download(&server, &secretary, &sha_hex(&stranger), None).await.0, 404, "unknown photo");
 }

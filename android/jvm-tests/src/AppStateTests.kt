@@ -15,6 +15,8 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.yield
 import org.fengqiao.app.state.CapturedPhoto
 import org.fengqiao.app.state.CoreGateways
@@ -123,6 +125,21 @@ private class FakeSync : SyncGateway {
     }
     val standing = mutableMapOf<String, EscalationDecision>()
     override suspend fun standingDecision(opId: String): EscalationDecision? = standing[opId]
+    /** What each wait answers, in turn (a null: nothing changed); then the wait hangs. */
+    val waits = ArrayDeque<Any?>()
+    var waitCalls = 0
+    override suspend fun waitAndSync(timeoutSecs: UInt, onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport? {
+        waitCalls++
+        if (waits.isEmpty()) kotlinx.coroutines.awaitCancellation()
+        return when (val next = waits.removeFirst()) {
+            is Exception -> throw next
+            is SyncReport -> {
+                onProgress(SyncPhase.PULLING, 5uL, 10uL)
+                next
+            }
+            else -> null
+        }
+    }
 }
 
 private fun quarantinedOp(id: String) = QuarantinedOp(id, "record_visit", null, "invalid_field", "notes too long", null, 1_767_225_600_000)
@@ -168,6 +185,23 @@ private fun smallJpeg(dir: String, size: Int): File =
 
 val appStateTests = Suite("app state").apply {
     // ---- with fakes ----
+
+    test("following changes: a wait that saw a change brings its report; offline pauses; a lost session stops") {
+        val gw = FakeSync()
+        gw.waits.addAll(listOf(null, FengqiaoException.Network("network", "offline"), emptyReport().copy(pulled = 3uL)))
+        val state = SyncState(gw)
+        coroutineScope {
+            val job = launch { state.followChanges(timeoutSecs = 1u, pauseOnErrorMs = 10) }
+            repeat(200) { if (gw.waitCalls < 4) delay(5) }
+            assertEquals(4, gw.waitCalls, "waited again after nothing, after offline, after the report")
+            assertEquals(3uL, state.ui.value.lastReport?.pulled, "the change was pulled")
+            assertNull(state.ui.value.progress, "no progress left over")
+            job.cancel()
+        }
+        gw.waits.add(FengqiaoException.SessionExpired("session_expired", "log in again"))
+        kotlinx.coroutines.withTimeout(2_000) { state.followChanges(timeoutSecs = 1u, pauseOnErrorMs = 10) }
+        assertTrue(state.ui.value.needsLogin, "stopped, asking for a login: ${state.ui.value.error}")
+    }
 
     test("login: blank fields are refused locally, the core is not called") {
         val gw = FakeSession()

@@ -39,6 +39,36 @@ suspend fun awaitLastError(phone: Phone, code: String) {
 }
 
 val visitSyncTests = Suite("visits and sync").apply {
+    test("a first pull reports its progress to the feed's end; an open app learns of a colleague's visit within seconds") {
+        Phone("first-pull").use { phone ->
+            val c = Env.user("leader.t1v1g1")
+            phone.client.login(c.username, c.password)
+            val listener = RecordingListener()
+            phone.client.sync(listener)
+            val pulling = listener.events.filter { it.first == SyncPhase.PULLING }
+            assertTrue(pulling.isNotEmpty() && pulling.all { it.third > 0uL && it.second <= it.third }, "known totals: $pulling")
+            assertEquals(pulling.last().second, pulling.last().third, "the first pull reached the feed's end")
+
+            assertNull(phone.client.waitAndSync(1u), "nothing changed within a second")
+            Phone("colleague").use { colleague ->
+                colleague.signIn("leader.t1v1g1")
+                coroutineScope {
+                    val waiting = async { phone.client.waitAndSync(20u) }
+                    delay(300)
+                    val home = colleague.client.households().first()
+                    val v = colleague.client.recordVisit(NewVisit(householdId = home.id, kind = VisitKind.ROUTINE, notes = "邻里和睦"))
+                    val pushedAt = System.nanoTime()
+                    assertEquals(1uL, colleague.client.sync().pushedApplied)
+                    val report = assertNotNull(withTimeoutOrNull(5_000) { waiting.await() }, "the wait answered and a sync ran")
+                    val ms = (System.nanoTime() - pushedAt) / 1_000_000
+                    assertTrue(ms < 3_000, "within three seconds of the colleague's sync: $ms ms")
+                    assertTrue(report.pulled >= 1uL)
+                    assertTrue(phone.client.listVisits(100u).any { it.visit.id == v.id }, "the colleague's visit is on the phone")
+                }
+            }
+        }
+    }
+
     test("visits recorded offline are pending; a sync with a Kotlin listener sends them") {
         Phone("offline").use { phone ->
             phone.signIn("leader.t1v1g1")

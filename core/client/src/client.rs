@@ -181,8 +181,8 @@ impl FieldClient {
         server_url: String,
         options: ClientOptions,
     ) -> Result<FieldClient, ClientError> {
-        let api =
-            Api::new(&server_url, Timeouts { connect: options.connect_timeout, request: options.request_timeout })?;
+        let timeouts = Timeouts { connect: options.connect_timeout, request: options.request_timeout };
+        let api = Api::new(&server_url, timeouts, options.compress)?;
         let vault = store.vault().unwrap_or_else(|| Arc::new(Vault::ephemeral()));
         let photos = match &options.photo_dir {
             Some(dir) => Some(BlobDir::open(dir, vault)?),
@@ -377,6 +377,9 @@ impl FieldClient {
         // Not gated by the device lock: a locked phone in a pocket still sends
         // its work and fetches changes; it shows nothing to whoever holds it.
         let user = self.store.load_session().ok().flatten().map(|s| s.user.id);
+        if self.store.sync_meta().is_ok_and(|m| m.server_takes_gzip) {
+            self.api.assume_server_takes_gzip(true);
+        }
         let ctx = self.ctx(cancel.as_ref());
         let engine = Engine {
             ctx: &ctx,
@@ -409,8 +412,41 @@ impl FieldClient {
             }
             Err(e) => meta.last_error = Some(SyncErrorInfo { code: e.code().into(), message: e.to_string(), at: now }),
         }
+        meta.server_takes_gzip = self.api.server_takes_gzip();
         self.store.save_sync_meta(&meta).map_err(Error::from)?;
         result
+    }
+
+    /// For the foreground app: holds a request to the server (`GET
+    /// /v1/sync/wait`) until the signed-in user's scope has a change after the
+    /// last pull, or `timeout_secs` (1 to 55) pass, then syncs if there was one.
+    /// `None`: nothing changed within the time (call again); `Some`: the sync's
+    /// report. A phone that has never pulled syncs at once. Network failures
+    /// come back as errors (the app waits a little, then calls again).
+    pub async fn wait_and_sync(
+        &self,
+        timeout_secs: u32,
+        progress: Option<Arc<dyn SyncProgress>>,
+        cancel: Option<CancelHandle>,
+    ) -> Result<Option<SyncReport>, ClientError> {
+        if !(1..=55).contains(&timeout_secs) {
+            return Err(Error::InvalidInput("timeout_secs: 1 to 55".into()).into());
+        }
+        let token = {
+            // The token only under the network lock (a refresh rotates the
+            // session); the wait itself holds nothing, so a sync may run meanwhile.
+            let _net = self.net.lock().await;
+            let ctx = self.ctx(cancel.as_ref());
+            crate::wait::access_for_wait(&ctx).await?
+        };
+        let changed = match token {
+            None => true,
+            Some((token, cursor)) => crate::wait::wait(&self.api, &token, &cursor, u64::from(timeout_secs)).await?,
+        };
+        if !changed {
+            return Ok(None);
+        }
+        self.sync_with(progress, cancel).await.map(Some)
     }
 
     /// Counts, last sync, last error and quarantined ops.

@@ -59,6 +59,7 @@ mod tests;
 mod testutil;
 mod view;
 mod visits;
+mod wait;
 
 pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};

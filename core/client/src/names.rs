@@ -4,9 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::api::Conditional;
 use crate::error::Error;
 use crate::session::{Authed, Ctx};
 use crate::store::ClientStore;
@@ -21,18 +24,56 @@ struct Names {
     user: Uuid,
     /// Display name by user id.
     names: BTreeMap<Uuid, String>,
+    /// The `ETag` the server gave them (sent back in `If-None-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    /// Until when they may be kept without asking (the answer's `max-age`, on
+    /// the phone's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fresh_until: Option<DateTime<Utc>>,
 }
 
-/// Fetches and keeps the names for `user`. Best effort, like the policy: an
-/// older server without the endpoint leaves the names the phone had.
-pub(crate) async fn refresh(ctx: &Ctx<'_>, auth: &mut Authed<'_>, user: Uuid) -> Result<(), Error> {
+fn kept(store: &dyn ClientStore, user: Uuid) -> Option<Names> {
+    let bytes = store.local_value(PEOPLE).ok()??;
+    serde_json::from_slice::<Names>(&bytes).ok().filter(|n| n.user == user)
+}
+
+fn save(store: &dyn ClientStore, names: &Names) -> Result<(), Error> {
+    let bytes = serde_json::to_vec(names).map_err(|e| Error::Protocol(e.to_string()))?;
+    store.save_local_value(PEOPLE, Some(&bytes))?;
+    Ok(())
+}
+
+/// Fetches and keeps the names for `user`: asked again only when the pull
+/// brought changes (`pulled`) or the kept copy's `max-age` has passed, and then
+/// with `If-None-Match` (a `304` costs no body). Best effort, like the policy:
+/// an older server without the endpoint leaves the names the phone had.
+pub(crate) async fn refresh(ctx: &Ctx<'_>, auth: &mut Authed<'_>, user: Uuid, pulled: bool) -> Result<(), Error> {
     let api = ctx.api;
-    match auth.call(move |tok| async move { api.people(&tok).await }).await {
-        Ok(r) => {
-            let names = Names { user, names: r.people.into_iter().map(|p| (p.id, p.display_name)).collect() };
-            let bytes = serde_json::to_vec(&names).map_err(|e| Error::Protocol(e.to_string()))?;
-            ctx.store.save_local_value(PEOPLE, Some(&bytes))?;
-            Ok(())
+    let now = ctx.clock.now();
+    let mut names = kept(ctx.store, user);
+    if !pulled && names.as_ref().and_then(|n| n.fresh_until).is_some_and(|t| now < t) {
+        return Ok(());
+    }
+    let tag = names.as_ref().and_then(|n| n.etag.clone());
+    let tag = tag.as_deref();
+    let until = |max_age: Option<u64>| max_age.map(|s| now + chrono::Duration::seconds(s.min(86_400) as i64));
+    match auth.call(move |tok| async move { api.people(&tok, tag).await }).await {
+        Ok(Conditional::NotModified { max_age }) => match names.as_mut() {
+            Some(n) => {
+                n.fresh_until = until(max_age);
+                save(ctx.store, n)
+            }
+            None => Ok(()),
+        },
+        Ok(Conditional::Fresh { value, etag, max_age }) => {
+            let names = Names {
+                user,
+                names: value.people.into_iter().map(|p| (p.id, p.display_name)).collect(),
+                etag,
+                fresh_until: until(max_age),
+            };
+            save(ctx.store, &names)
         }
         Err(Error::Cancelled) => Err(Error::Cancelled),
         Err(Error::DeviceRevoked) => Err(Error::DeviceRevoked),

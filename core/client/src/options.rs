@@ -56,6 +56,9 @@ pub struct ClientOptions {
     /// Most bytes the core may use in all (store and photos); `None`: the
     /// disk's free space is the only limit.
     pub storage_quota_bytes: Option<u64>,
+    /// gzip on the wire: answers asked for compressed, pushes sent compressed to
+    /// a server that says it takes them (ADR 0034). On by default.
+    pub compress: bool,
 }
 
 impl Default for ClientOptions {
@@ -75,6 +78,7 @@ impl Default for ClientOptions {
             upload_chunk_bytes: 2 * 1024 * 1024,
             min_free_bytes: 100 * 1024 * 1024,
             storage_quota_bytes: None,
+            compress: true,
         }
     }
 }
@@ -92,6 +96,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("upload_chunk_bytes", &self.upload_chunk_bytes)
             .field("min_free_bytes", &self.min_free_bytes)
             .field("storage_quota_bytes", &self.storage_quota_bytes)
+            .field("compress", &self.compress)
             .finish_non_exhaustive()
     }
 }

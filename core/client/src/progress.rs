@@ -7,7 +7,7 @@
 pub enum SyncPhase {
     /// Sending queued operations.
     Pushing,
-    /// Fetching changes.
+    /// Fetching changes: `done` of `total` is the feed position reached of the feed's end.
     Pulling,
     /// Uploading photos: `done` of `total` bytes of this sync's photos.
     Uploading,
@@ -15,8 +15,10 @@ pub enum SyncPhase {
 
 /// Receives progress during a sync (called from the syncing task; keep it quick).
 pub trait SyncProgress: Send + Sync {
-    /// `done` of `total` ops pushed, or `done` changes pulled so far (`total` 0:
-    /// unknown).
+    /// Pushing: `done` of `total` ops pushed. Pulling: the position in the
+    /// server's feed reached (`done`) of the feed's end (`total`), so a first
+    /// pull resumed after a cut shows how far it has come; from a server that
+    /// does not say, `done` changes pulled so far and `total` 0 (unknown).
     fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
 }
 

@@ -83,7 +83,7 @@ impl<'a> Authed<'a> {
     }
 
     /// The access token, refreshed first if it expires within the margin.
-    async fn fresh_access(&mut self) -> Result<String, Error> {
+    pub(crate) async fn fresh_access(&mut self) -> Result<String, Error> {
         if self.tokens.access_expires_at - self.ctx.refresh_margin <= self.ctx.clock.now() {
             tracing::debug!("access token expiring; refreshing before use");
             self.refresh().await?;

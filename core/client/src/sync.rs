@@ -8,6 +8,7 @@ use fengqiao_domain::wire::{Change, ChangeAction};
 use uuid::Uuid;
 
 use self::upload::Uploader;
+use crate::api::Conditional;
 use crate::error::Error;
 use crate::photo_folder::BlobDir;
 use crate::progress::{SyncPhase, SyncProgress, SyncReport};
@@ -51,17 +52,29 @@ impl Engine<'_> {
     }
 
     /// Keeps the county's policy as the server serves it, so the phone guides its
-    /// user with the server's numbers (deadlines, kinds, limits). Best effort: an
-    /// older server without the endpoint, or a policy this build cannot read,
+    /// user with the server's numbers (deadlines, kinds, limits). Fetched only when
+    /// the pull named a tag other than the kept copy's (a server that names none
+    /// is asked with `If-None-Match`, answered `304` while unchanged). Best effort:
+    /// an older server without the endpoint, or a policy this build cannot read,
     /// leaves the one the phone had.
-    async fn refresh_policy(&self, auth: &mut Authed<'_>) -> Result<(), Error> {
+    async fn refresh_policy(&self, auth: &mut Authed<'_>, named: Option<&str>) -> Result<(), Error> {
         let api = self.ctx.api;
-        match auth.call(move |tok| async move { api.policy(&tok).await }).await {
-            Ok(policy) => {
-                let text = serde_json::to_string(&policy).map_err(|e| Error::Protocol(e.to_string()))?;
+        let meta = self.ctx.store.sync_meta()?;
+        let kept = meta.county_policy.as_ref().and(meta.county_policy_etag.clone());
+        if let (Some(named), Some(kept)) = (named, kept.as_deref()) {
+            if kept.trim_start_matches("W/").trim_matches('"') == named {
+                return Ok(());
+            }
+        }
+        let tag = kept.as_deref();
+        match auth.call(move |tok| async move { api.policy(&tok, tag).await }).await {
+            Ok(Conditional::NotModified { .. }) => Ok(()),
+            Ok(Conditional::Fresh { value, etag, .. }) => {
+                let text = serde_json::to_string(&value).map_err(|e| Error::Protocol(e.to_string()))?;
                 let mut meta = self.ctx.store.sync_meta()?;
-                if meta.county_policy.as_deref() != Some(text.as_str()) {
+                if meta.county_policy.as_deref() != Some(text.as_str()) || meta.county_policy_etag != etag {
                     meta.county_policy = Some(text);
+                    meta.county_policy_etag = etag;
                     self.ctx.store.save_sync_meta(&meta)?;
                 }
                 Ok(())
@@ -81,22 +94,25 @@ impl Engine<'_> {
         let mut report = SyncReport::default();
         self.push(&mut auth, user, &mut report).await?;
         self.ctx.store.tidy();
-        if let Err(e) = self.pull(&mut auth, user, &mut report).await {
-            if matches!(e, Error::DeviceRevoked) {
-                // A revoked device still sends what the server takes (its
-                // photos) before its data is removed.
-                if let Some((blobs, chunk)) = self.photos {
-                    let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
-                    if let Err(up) = uploader.run(&mut auth, &mut report).await {
-                        tracing::info!(error = %up, "photos of a revoked device not all sent");
+        let policy_tag = match self.pull(&mut auth, user, &mut report).await {
+            Ok(tag) => tag,
+            Err(e) => {
+                if matches!(e, Error::DeviceRevoked) {
+                    // A revoked device still sends what the server takes (its
+                    // photos) before its data is removed.
+                    if let Some((blobs, chunk)) = self.photos {
+                        let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
+                        if let Err(up) = uploader.run(&mut auth, &mut report).await {
+                            tracing::info!(error = %up, "photos of a revoked device not all sent");
+                        }
                     }
                 }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         crate::case_blocks::top_up(self.ctx, &mut auth, user).await?;
-        self.refresh_policy(&mut auth).await?;
-        crate::names::refresh(self.ctx, &mut auth, user).await?;
+        self.refresh_policy(&mut auth, policy_tag.as_deref()).await?;
+        crate::names::refresh(self.ctx, &mut auth, user, report.pulled > 0 || report.reset).await?;
         if let Some((blobs, chunk)) = self.photos {
             let uploader = Uploader { ctx: self.ctx, blobs, chunk, progress: self.progress };
             uploader.run(&mut auth, &mut report).await?;
@@ -126,7 +142,9 @@ impl Engine<'_> {
         Ok(())
     }
 
-    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<(), Error> {
+    /// Pulls to the end of the feed, each page kept with its cursor (a cut or a
+    /// restart resumes after the last page kept); the policy tag the last page named.
+    async fn pull(&self, auth: &mut Authed<'_>, user: Uuid, report: &mut SyncReport) -> Result<Option<String>, Error> {
         let store = self.ctx.store;
         let mut cursor = match store.pull_state()? {
             Some(s) if s.user == user => s.cursor,
@@ -176,9 +194,12 @@ impl Engine<'_> {
             // The page and its cursor land together: a crash or cancel before
             // this line leaves the old cursor, so the page is fetched again.
             store.apply_pulled(user, &applied)?;
-            self.progress(SyncPhase::Pulling, report.pulled, 0);
+            match page.head {
+                0 => self.progress(SyncPhase::Pulling, report.pulled, 0),
+                head => self.progress(SyncPhase::Pulling, page.position.min(head), head),
+            }
             if !page.has_more {
-                return Ok(());
+                return Ok(page.policy_tag);
             }
             if raw == 0 && applied.next_cursor == cursor {
                 return Err(Error::Protocol("the server repeats an empty page with more to come".into()));

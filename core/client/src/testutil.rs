@@ -30,6 +30,8 @@ impl Req {
 pub(crate) enum Reply {
     /// Status and body (sent as JSON).
     Full(u16, String),
+    /// Status, extra headers and body (sent as JSON).
+    Headed(u16, Vec<(&'static str, String)>, String),
     /// Read the request, then never answer (for timeouts).
     Hang,
     /// Close the connection without answering.
@@ -125,10 +127,16 @@ async fn serve(mut sock: TcpStream, handler: Arc<Handler>, seen: Arc<Mutex<Vec<R
     let body = buf[head_end..].to_vec();
     let req = Req { path, query, headers, body };
     seen.lock().expect("lock").push(req.clone());
-    match handler(&req) {
-        Reply::Full(status, body) => {
+    let reply = match handler(&req) {
+        Reply::Full(status, body) => Reply::Headed(status, vec![], body),
+        other => other,
+    };
+    match reply {
+        Reply::Full(..) => {}
+        Reply::Headed(status, headers, body) => {
+            let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
             let resp = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
                 body.len()
             );
             sock.write_all(resp.as_bytes()).await?;

@@ -52,13 +52,18 @@ pub async fn jwks(State(st): State<AppState>) -> Json<Value> {
 
 /// The county's policy (limits, deadlines, dispute kinds, negative list, subsidy
 /// rates): phones use it to guide users offline with the same numbers as the server.
+/// Its `ETag` is the policy's version (the pull names it too); a request whose
+/// `If-None-Match` names it is answered `304` without a body.
 #[utoipa::path(get, path = "/v1/policy", tag = "meta", security(("bearer" = [])),
-    responses((status = 200, description = "the policy as JSON (the TOML file's structure)"), (status = 401)))]
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of the policy the phone keeps")),
+    responses((status = 200, description = "the policy as JSON (the TOML file's structure); ETag: its version, quoted"),
+        (status = 304, description = "the policy is the one named by If-None-Match"), (status = 401)))]
 pub async fn policy(
     State(st): State<AppState>,
     _caller: super::auth_routes::Authed,
-) -> Json<fengqiao_domain::policy::Policy> {
-    Json(st.policy.as_ref().clone())
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    super::cache::json_or_304(&headers, st.policy.as_ref(), "private, no-cache")
 }
 
 /// This document.
@@ -154,7 +159,8 @@ impl Modify for CommonErrors {
         super::admin_routes::update_user, super::admin_routes::disable_user, super::admin_routes::enable_user,
         super::admin_routes::reset_password, super::admin_routes::list_devices, super::admin_routes::revoke_device,
         super::admin_routes::import_file, super::admin_routes::audit_log,
-        super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull, super::people_routes::people,
+        super::sync_routes::me, super::sync_routes::push, super::sync_routes::pull, super::wait::wait,
+        super::people_routes::people,
         super::photos_routes::options, super::photos_routes::create,
         super::photos_routes::options_no_slash, super::photos_routes::create_no_slash, super::photos_routes::head, super::photos_routes::patch, super::photos_routes::download,
         super::case_routes::reserve_block, super::report_routes::flow, super::report_routes::monthly,
@@ -196,6 +202,7 @@ mod tests {
             "/v1/auth/logout",
             "/v1/sync/push",
             "/v1/sync/pull",
+            "/v1/sync/wait",
             "/v1/me",
             "/v1/policy",
             "/v1/auth/password",

@@ -1,10 +1,13 @@
 //! The HTTP surface: routes, shared state and the tower layers around them
 //! (body limit, timeout, panic catcher, tracing without headers or bodies,
-//! the security headers and `Connection: close` of [`hygiene`]).
+//! the security headers and `Connection: close` of [`hygiene`], gzip both ways
+//! with the request's decompressed size under the body limit, the feed's bell
+//! for held waits of [`wait`]).
 
 pub mod admin_routes;
 pub mod auth_routes;
 pub mod blacklist_routes;
+pub mod cache;
 pub mod case_routes;
 pub mod error;
 pub mod hygiene;
@@ -14,6 +17,7 @@ pub mod photos_routes;
 pub mod report_routes;
 pub mod subsidy_routes;
 pub mod sync_routes;
+pub mod wait;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +29,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use fengqiao_domain::policy::Policy;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -52,6 +59,8 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::ratelimit::LoginLimiter>,
     /// Free space on the data dir.
     pub disk: Arc<crate::disk::DiskWatch>,
+    /// Rung when the feed moves: wakes the held waits of `GET /v1/sync/wait`.
+    pub bell: Arc<wait::FeedBell>,
 }
 
 impl AppState {
@@ -100,6 +109,21 @@ fn photos_router() -> Router<AppState> {
         ))
 }
 
+/// The held wait for changes: its own timeout, longer than the API's.
+fn wait_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![("/v1/sync/wait", get(wait::wait))]
+}
+
+/// The content codings a request body may use (tower-http decodes them); every
+/// API answer says so in `Accept-Encoding` (RFC 7694), so a phone compresses its
+/// pushes only towards a server that takes them.
+pub const REQUEST_ENCODINGS: &str = "gzip";
+
+/// Answers shorter than this go uncompressed: gzip's own header and the chunked
+/// framing of a compressed answer outweigh what it saves on a small body (a
+/// no-op pull page, a 304).
+pub const COMPRESS_FROM: u16 = 512;
+
 /// Every API route outside the tus endpoint (path, handlers): part of the one
 /// table ([`route_table`]) the router is built from and the OpenAPI test checks.
 fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
@@ -141,10 +165,10 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// Every route's path, in the order the router is built: the API routes, then the
-/// tus endpoint's. Each must be in the OpenAPI document, and nothing else may be.
+/// Every route's path, in the order the router is built: the API routes, the
+/// wait, then the tus endpoint's. Each must be in the OpenAPI document, and nothing else may be.
 pub fn route_table() -> Vec<&'static str> {
-    api_routes().into_iter().chain(photo_routes()).map(|(p, _)| p).collect()
+    api_routes().into_iter().chain(wait_routes()).chain(photo_routes()).map(|(p, _)| p).collect()
 }
 
 /// Every error answer is JSON with a stable code ([`ErrorBody`]): rejections made
@@ -226,19 +250,42 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        // The body limit counts decoded bytes: a small gzip bomb is refused 413
+        // once the limit's worth is inflated, before anything is applied.
+        .layer(RequestDecompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::ACCEPT_ENCODING,
+            axum::http::HeaderValue::from_static(REQUEST_ENCODINGS),
+        ));
+    let waits = wait_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, wait::WAIT_ROUTE_TIMEOUT));
     Router::new()
         .merge(api)
+        .merge(waits)
         .merge(photos_router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), disk_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), wait::ring_after_writes))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn(hygiene::close_when_body_unread))
         .layer(hygiene::html_csp())
         .layer(CatchPanicLayer::custom(panic_answer))
+        // Answers gzip-compressed when the request accepts it (JSON pages, not
+        // photos): images and bodies under COMPRESS_FROM bytes pass as they are.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(COMPRESS_FROM)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         // Spans name the method and the route's template only (`/v1/subsidies/{id}`):
         // never the concrete path, query, headers or body, which can carry input.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::Json;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use fengqiao_domain::wire::{ErrorBody, PeopleResponse, Person};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -59,13 +60,18 @@ pub fn people_in_scope(store: &dyn Store, caller: Uuid, caller_units: &[Uuid]) -
     Ok(out)
 }
 
-/// The display names of the users within the caller's jurisdiction (and the caller's own).
+/// The display names of the users within the caller's jurisdiction (and the
+/// caller's own), with an `ETag`: a request naming it in `If-None-Match` is
+/// answered `304` without a body.
 #[utoipa::path(get, path = "/v1/people", tag = "sync", security(("bearer" = [])),
-    responses((status = 200, body = PeopleResponse), (status = 401, body = ErrorBody)))]
-pub async fn people(State(st): State<AppState>, Authed(caller): Authed) -> ApiResult<Json<PeopleResponse>> {
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of the names the phone keeps")),
+    responses((status = 200, body = PeopleResponse, description = "ETag; Cache-Control: private, max-age=3600"),
+        (status = 304, description = "the names are those named by If-None-Match"),
+        (status = 401, body = ErrorBody)))]
+pub async fn people(State(st): State<AppState>, Authed(caller): Authed, headers: HeaderMap) -> ApiResult<Response> {
     let store = st.store.clone();
     let units: Vec<Uuid> = caller.user.grants.iter().map(|g| g.unit_id).collect();
     let me = caller.user.id;
     let people = tokio::task::spawn_blocking(move || people_in_scope(store.as_ref(), me, &units)).await??;
-    Ok(Json(PeopleResponse { people }))
+    Ok(super::cache::json_or_304(&headers, &PeopleResponse { people }, "private, max-age=3600"))
 }

@@ -187,15 +187,22 @@ fn progress_headers(at: &Progress) -> HeaderMap {
     h
 }
 
+/// A photo's caching: its bytes never change (content-addressed), but only its
+/// readers may have them.
+pub const PHOTO_CACHE: &str = "private, max-age=31536000, immutable";
+
 /// `GET /v1/photos/{sha256}`: the photo, to users who may see a record it is
 /// attached to by someone who proved holding its bytes (an upload of theirs
 /// completed); everyone else gets 404, the same as for a photo that does not
 /// exist: knowing a photo's hash never grants its bytes. Supports a single
-/// `Range`.
+/// `Range`; cached for good (`Cache-Control: private, max-age=31536000,
+/// immutable`), `304` when `If-None-Match` names its `ETag` (its hash, quoted).
 #[utoipa::path(get, path = "/v1/photos/{sha256}", tag = "photos", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex"),
-           ("Range" = Option<String>, Header, description = "bytes=start-end (one range)")),
+           ("Range" = Option<String>, Header, description = "bytes=start-end (one range)"),
+           ("If-None-Match" = Option<String>, Header, description = "the photo's ETag, its hash quoted")),
     responses((status = 200, description = "the photo (Content-Security-Policy: default-src 'none'; sandbox)"),
+        (status = 304, description = "the photo named by If-None-Match: not sent again"),
         (status = 206, description = "a range of it"),
         (status = 404, description = "no such photo you may see"),
         (status = 416, body = ErrorBody, description = "invalid_range: Content-Range bytes */LEN")))]
@@ -221,6 +228,12 @@ pub async fn download(
     .await??
     .ok_or_else(ApiError::not_found)?;
     let len = st.blobs.blob_len(&sha).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
+    let etag = format!("\"{sha}\"");
+    if super::cache::not_modified(&headers, &etag) {
+        // Content-addressed: the bytes under a hash never change.
+        let h = [(header::ETAG, hv(&etag)), (header::CACHE_CONTROL, hv(PHOTO_CACHE))];
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
     let range = match parse_range(header_str(&headers, "range"), len) {
         Ok(r) => r,
         Err(()) => {
@@ -236,8 +249,8 @@ pub async fn download(
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, hv(&content_type));
     h.insert(header::ACCEPT_RANGES, hv("bytes"));
-    h.insert(header::ETAG, hv(&format!("\"{sha}\"")));
-    h.insert(header::CACHE_CONTROL, hv("private, max-age=31536000, immutable"));
+    h.insert(header::ETAG, hv(&etag));
+    h.insert(header::CACHE_CONTROL, hv(PHOTO_CACHE));
     let (status, start, count) = match range {
         None => (StatusCode::OK, 0, len),
         Some((a, b)) => {

@@ -109,7 +109,7 @@ pub struct PullQuery {
 
 /// A cursor: the feed position and a fingerprint of the caller's roles, so that a
 /// change of roles restarts the phone's pull from the beginning.
-fn scope_fingerprint(grants: &[RoleGrant]) -> String {
+pub(crate) fn scope_fingerprint(grants: &[RoleGrant]) -> String {
     let mut g = grants.to_vec();
     g.sort();
     let mut h = Sha256::new();
@@ -125,7 +125,7 @@ fn encode_cursor(position: u64, fingerprint: &str) -> String {
 }
 
 /// Parses a cursor: `Ok(None)` when it belongs to another scope (reset).
-fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiError> {
+pub(crate) fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiError> {
     let bad = || ApiError::bad_request("invalid_cursor", "the cursor is not one this server gave out");
     let mut parts = cursor.splitn(3, '.');
     let (Some("1"), Some(pos), Some(fp)) = (parts.next(), parts.next(), parts.next()) else {
@@ -135,7 +135,10 @@ fn decode_cursor(cursor: &str, fingerprint: &str) -> Result<Option<u64>, ApiErro
     Ok((fp == fingerprint).then_some(pos))
 }
 
-/// Changes in the caller's jurisdiction since the cursor, one page. A cursor of
+/// Changes in the caller's jurisdiction since the cursor, one page, with where
+/// the page ends in the feed and the feed's end (a first pull's progress) and the
+/// policy's entity tag (the phone fetches the policy only when it differs from the
+/// one it keeps). A cursor of
 /// another scope (the caller's roles changed) or past the end of the feed (given
 /// out before a restore) answers from the beginning with `reset: true`.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullQuery), security(("bearer" = [])),
@@ -160,14 +163,15 @@ pub async fn pull(
         },
     };
     let (store, grants, user_id) = (st.store.clone(), caller.user.grants.clone(), caller.user.id);
-    let (page, beyond_end) = tokio::task::spawn_blocking(move || -> crate::store::StoreResult<_> {
+    let (page, beyond_end, head) = tokio::task::spawn_blocking(move || -> crate::store::StoreResult<_> {
+        let head = store.last_seq()?;
         let page = store.pull(&grants, Some(user_id), after, limit)?;
         if !page.beyond_end {
-            return Ok((page, false));
+            return Ok((page, false, head));
         }
         // A cursor past the end of this feed (given out before a restore, or
         // forged): the phone starts over, as after a change of scope.
-        store.pull(&grants, Some(user_id), 0, limit).map(|p| (p, true))
+        store.pull(&grants, Some(user_id), 0, limit).map(|p| (p, true, head))
     })
     .await??;
     if beyond_end {
@@ -182,6 +186,9 @@ pub async fn pull(
         changes,
         next_cursor: encode_cursor(page.position, &fingerprint),
         has_more: page.has_more,
+        position: page.position,
+        head: head.max(page.position),
+        policy_tag: Some(st.policy.version()),
     }))
 }
 

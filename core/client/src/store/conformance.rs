@@ -463,6 +463,8 @@ pub fn sync_meta_roundtrips(s: &dyn ClientStore) {
         last_success_at: Some(Utc::now()),
         last_error: Some(SyncErrorInfo { code: "network".into(), message: "offline".into(), at: Utc::now() }),
         county_policy: Some(r#"{"county":{"name":"示范旗"}}"#.into()),
+        county_policy_etag: Some("\"0123456789abcdef\"".into()),
+        server_takes_gzip: true,
     };
     s.save_sync_meta(&m).expect("save");
     assert_eq!(s.sync_meta().expect("meta"), m);

@@ -263,6 +263,14 @@ pub struct SyncMeta {
     /// The county's policy as the server last served it (`GET /v1/policy`), JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub county_policy: Option<String>,
+    /// The `ETag` the server gave `county_policy`: sent back in `If-None-Match`,
+    /// and compared with the tag a pull names, to fetch the policy only when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county_policy_etag: Option<String>,
+    /// The server said it takes gzip request bodies (`Accept-Encoding`), so the
+    /// first push of a fresh process goes compressed too.
+    #[serde(default)]
+    pub server_takes_gzip: bool,
 }
 
 /// Where one photo's upload stands.

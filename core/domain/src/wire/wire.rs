@@ -391,6 +391,27 @@ pub struct PullResponse {
     pub next_cursor: String,
     /// More changes wait beyond this page.
     pub has_more: bool,
+    /// The feed position this page reached (0 from a server that does not say):
+    /// with [`PullResponse::head`], how far a first pull has come.
+    #[serde(default)]
+    pub position: u64,
+    /// The end of the whole feed when the page was read (0 from a server that does not say).
+    #[serde(default)]
+    pub head: u64,
+    /// The entity tag of the county's policy as `GET /v1/policy` serves it (its
+    /// version, quoted as an `ETag` is not): the phone fetches the policy only when
+    /// this differs from the one it keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_tag: Option<String>,
+}
+
+/// `GET /v1/sync/wait` response: whether the caller's scope has a change after
+/// the cursor (then the app pulls), or the wait's time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitResponse {
+    /// A change in the caller's scope waits to be pulled.
+    pub changed: bool,
 }
 
 /// A user as colleagues see them: the id records carry, and the name to show.

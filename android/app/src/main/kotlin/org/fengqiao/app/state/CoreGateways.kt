@@ -49,6 +49,13 @@ class CoreGateways(
         }
         return client.sync(listener)
     }
+    override suspend fun waitAndSync(timeoutSecs: UInt, onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport? {
+        val relay = onProgress
+        val listener = object : SyncListener {
+            override fun onProgress(phase: SyncPhase, done: ULong, total: ULong) = relay(phase, done, total)
+        }
+        return client.waitAndSync(timeoutSecs, listener)
+    }
     override suspend fun syncStatus(): SyncStatus = withContext(io) { client.syncStatus() }
     override suspend fun retryQuarantined(opId: String) = withContext(io) { client.retryQuarantined(opId) }
     override suspend fun discardQuarantined(opId: String) = withContext(io) { client.discardQuarantined(opId) }

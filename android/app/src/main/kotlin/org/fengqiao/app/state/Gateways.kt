@@ -45,6 +45,11 @@ interface VisitsGateway {
 interface SyncGateway {
     /** Runs one sync; cancelling the calling coroutine cancels it (queued work stays intact). */
     suspend fun sync(onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport
+    /**
+     * Holds a request until the user's scope has a change after the last pull, or
+     * [timeoutSecs] (1..55) pass; then syncs if there was one. `null`: nothing changed.
+     */
+    suspend fun waitAndSync(timeoutSecs: UInt, onProgress: (SyncPhase, ULong, ULong) -> Unit): SyncReport?
     suspend fun syncStatus(): SyncStatus
     suspend fun retryQuarantined(opId: String)
     suspend fun discardQuarantined(opId: String)

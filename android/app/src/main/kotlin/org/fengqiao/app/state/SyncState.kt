@@ -7,6 +7,7 @@ package org.fengqiao.app.state
 import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -17,9 +18,13 @@ import org.fengqiao.core.SyncPhase
 import org.fengqiao.core.SyncReport
 import org.fengqiao.core.SyncStatus
 
-/** A running sync's progress: `done` of `total` (0: unknown) in a phase. */
+/**
+ * A running sync's progress: `done` of `total` (0: unknown) in a phase. Pulling: the
+ * feed position reached of the feed's end, so a first pull resumed after a cut shows
+ * how far it has come.
+ */
 data class SyncProgress(val phase: SyncPhase, val done: ULong, val total: ULong) {
-    /** 0..1, or null when the total is unknown (pulling). */
+    /** 0..1, or null when the total is unknown (a pull from an older server). */
     val fraction: Float?
         get() = if (total == 0uL) null else (done.toDouble() / total.toDouble()).toFloat().coerceIn(0f, 1f)
     val percent: Int? get() = fraction?.let { (it * 100).toInt() }
@@ -110,6 +115,34 @@ class SyncState(private val gateway: SyncGateway) {
         attempt { gateway.syncStatus() }.getOrNull()?.let { s ->
             val standing = standingOf(s)
             _ui.update { it.copy(status = s, standing = standing) }
+        }
+    }
+
+    /**
+     * While the app is in the foreground (the screen runs this in its lifecycle scope and
+     * cancels it when it leaves): waits for a change in the user's scope (an approval, a
+     * new request) and syncs as soon as one comes, so it shows within seconds instead of
+     * at the next periodic sync. A failed wait (offline) pauses [pauseOnErrorMs] before
+     * the next; a sync already running is left to finish. Returns when cancelled, or when
+     * the session ended or the phone locked (the error is in [ui]).
+     */
+    suspend fun followChanges(timeoutSecs: UInt = 25u, pauseOnErrorMs: Long = 5_000) {
+        while (true) {
+            currentCoroutineContext().ensureActive()
+            if (_ui.value.running) {
+                kotlinx.coroutines.delay(pauseOnErrorMs)
+                continue
+            }
+            val result = attempt {
+                gateway.waitAndSync(timeoutSecs) { phase, done, total -> _ui.update { it.copy(progress = SyncProgress(phase, done, total)) } }
+            }
+            val report = result.getOrNull()
+            val error = result.uiError()
+            _ui.update { it.copy(progress = null, lastReport = report ?: it.lastReport, error = error ?: it.error) }
+            if (report != null) refreshStatusOnly()
+            // Signed out or locked: only the user can change that.
+            if (error != null && (error.needsLogin || error.needsUnlock)) return
+            if (error != null) kotlinx.coroutines.delay(pauseOnErrorMs)
         }
     }
 

@@ -42,6 +42,8 @@ fun SyncScreen(state: SyncState, lock: LockState, onNeedsLogin: () -> Unit) {
     val scope = rememberCoroutineScope()
     var confirmDiscard by remember { mutableStateOf<String?>(null) }
     LaunchedEffect(Unit) { state.refresh() }
+    // While this screen shows: a change in the user's scope is pulled within seconds.
+    LaunchedEffect(state) { state.followChanges() }
 
     Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.sync_title), style = MaterialTheme.typography.titleLarge)
