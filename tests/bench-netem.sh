@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LINKS=${LINKS:-"loopback 4g-weak 2g"}
-SCENARIOS=${SCENARIOS:-"visits photo pull"}
+SCENARIOS=${SCENARIOS:-"visits photo pull approval"}
 PULL_RECORDS=${PULL_RECORDS:-5000}
 SRV_NS=fqbn-srv
 PHONE_NS=fqbn-phone

@@ -4,7 +4,7 @@
 //! `RESULT <scenario> key value ...` for the script to collect.
 //!
 //! ```text
-//! link_bench --scenario visits|photo|pull --url URL --data SERVER_DATA_DIR --work DIR [--rate-kbit N]
+//! link_bench --scenario visits|photo|pull|approval --url URL --data SERVER_DATA_DIR --work DIR [--rate-kbit N]
 //! link_bench --scenario seed --url URL --data SERVER_DATA_DIR --work DIR --records N
 //! ```
 //! - `visits`: a signed-in phone that has pulled its scope records 50 visits;
@@ -17,6 +17,13 @@
 //!   worth to pull.
 //! - `pull`: a new phone of that group signs in and makes its first sync; the
 //!   time until it has pulled everything (goal on "4G weak" with cuts: ≤ 60 s).
+//! - `approval`: the village's first secretary has the app open (looping
+//!   `wait_and_sync`); the group leader reports a dispute and asks the village
+//!   to take it: the time from the leader's sync returning (the server has the
+//!   request) to the request in the secretary's inbox; then the secretary
+//!   approves, with the leader's app open: the time from the secretary's sync
+//!   returning to the leader seeing the dispute at the village (goals: ≤ 2 s on
+//!   loopback, ≤ 3 s on "4G weak"). Three rounds.
 //!
 //! A sync that a cut of the link breaks is started again at once, as the app's
 //! sync worker does; the times include those restarts (their number is printed).
@@ -28,8 +35,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fengqiao_core::{ClientOptions, FieldClient, NewPhoto, RetryPolicy, SyncPhase, SyncProgress, SyncReport};
+use fengqiao_domain::disputes::EscalationReason;
+use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::EntityKind;
-use fengqiao_tests::phone::{routine_visit, store_key};
+use fengqiao_tests::phone::{new_dispute, routine_visit, store_key};
 use fengqiao_tests::photos::camera_jpeg;
 
 /// The group leader whose phone the scenarios drive (a group of the demo county).
@@ -204,6 +213,81 @@ async fn pull(url: &str, data: &Path, work: &Path) -> Result<String, String> {
     Ok(format!("pull_s {secs:.2} pulled_changes {} visits {visits} broken_syncs {broken}", r.pulled))
 }
 
+/// The secretary who approves the group's requests.
+const APPROVER: &str = "firstsec.t1v1";
+
+/// Keeps `p`'s app "open": waits for changes and syncs, until `done` says so
+/// (checked after each wake); when it holds, returns the instant it first did.
+async fn open_until(p: Arc<FieldClient>, done: impl Fn(&FieldClient) -> bool) -> Instant {
+    loop {
+        if done(&p) {
+            return Instant::now();
+        }
+        if p.wait_and_sync(25, None, None).await.is_err() {
+            // a cut: the app tries again shortly
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+async fn approval(url: &str, data: &Path, work: &Path) -> Result<String, String> {
+    let creds = fengqiao_server::demo::read_credentials(data).map_err(|e| format!("credentials: {e}"))?;
+    let group = creds.iter().find(|c| c.username == LEADER).ok_or("no leader")?.unit_id;
+    let leader = Arc::new(signed_in(&work.join("leader"), url, data, LEADER).await?);
+    let approver = Arc::new(signed_in(&work.join("approver"), url, data, APPROVER).await?);
+    sync_through_cuts(&leader, None).await?;
+    sync_through_cuts(&approver, None).await?;
+    let (mut to_approver, mut to_leader) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        let d = leader
+            .report_dispute(new_dispute(group, Grade::General, &format!("第{round}起：两户因排水沟争执")))
+            .map_err(|e| e.to_string())?;
+        let e = leader
+            .request_escalation(d.id, Level::Village, EscalationReason::RepeatedMediationFailed, "组内调解未果".into())
+            .map_err(|e| e.to_string())?;
+        let eid = e.id;
+        let seen = tokio::spawn(open_until(approver.clone(), move |p| {
+            p.escalation_inbox().is_ok_and(|i| i.iter().any(|x| x.escalation.id == eid))
+        }));
+        // the approver's wait is held before the request goes out
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sync_through_cuts(&leader, None).await?;
+        let t0 = Instant::now();
+        let at = tokio::time::timeout(Duration::from_secs(120), seen)
+            .await
+            .map_err(|_| "never reached")?
+            .map_err(|e| e.to_string())?;
+        to_approver.push(at.saturating_duration_since(t0).as_secs_f64());
+
+        approver.decide_escalation(eid, true, "同意移交村调委会".into()).map_err(|e| e.to_string())?;
+        let did = d.id;
+        let seen = tokio::spawn(open_until(leader.clone(), move |p| {
+            p.dispute(did).is_ok_and(|x| x.dispute.level == Level::Village)
+        }));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sync_through_cuts(&approver, None).await?;
+        let t1 = Instant::now();
+        let at = tokio::time::timeout(Duration::from_secs(120), seen)
+            .await
+            .map_err(|_| "never reached")?
+            .map_err(|e| e.to_string())?;
+        to_leader.push(at.saturating_duration_since(t1).as_secs_f64());
+    }
+    let med = |v: &[f64]| {
+        let mut s = v.to_vec();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    };
+    let all = |v: &[f64]| v.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(",");
+    Ok(format!(
+        "request_to_approver_s {:.2} ({}) decision_to_requester_s {:.2} ({})",
+        med(&to_approver),
+        all(&to_approver),
+        med(&to_leader),
+        all(&to_leader)
+    ))
+}
+
 fn main() -> ExitCode {
     let Some(a) = args() else {
         eprintln!("usage: link_bench --scenario S --url URL --data DIR --work DIR [--rate-kbit N] [--records N]");
@@ -231,6 +315,7 @@ fn main() -> ExitCode {
             "photo" => photo(&url, &data, &work, rate).await,
             "seed" => seed(&url, &data, &work, records).await,
             "pull" => pull(&url, &data, &work).await,
+            "approval" => approval(&url, &data, &work).await,
             other => Err(format!("unknown scenario {other}")),
         }
     });
