@@ -11,14 +11,49 @@ use uuid::Uuid;
 
 use crate::TestServer;
 
-/// `bytes` as a JPEG as far as the core can tell: the first three bytes are
-/// the JPEG marker (the core records the type the bytes show and refuses
-/// what is no image). The length is kept.
-pub fn as_jpeg(mut bytes: Vec<u8>) -> Vec<u8> {
-    for (b, m) in bytes.iter_mut().zip([0xFF, 0xD8, 0xFF]) {
-        *b = m;
+/// `bytes` as a real JPEG the core takes as it is: a tiny picture (within
+/// any long edge, no EXIF: the core keeps it byte for byte) whose comment
+/// segments carry `bytes`. The length is kept from [`MIN_JPEG_LEN`] bytes
+/// on (below it, the tiny picture alone); the content is `bytes`' own, cut
+/// where the segments' headers and the picture take room.
+pub fn as_jpeg(bytes: Vec<u8>) -> Vec<u8> {
+    let base = tiny_jpeg();
+    let room = bytes.len().saturating_sub(base.len());
+    // Each comment segment: FF FE, a 2-byte length, up to 65,533 bytes.
+    let segments = room.div_ceil(65_537).max(1);
+    if room < 4 * segments {
+        return base.to_vec();
     }
-    bytes
+    let payload = room - 4 * segments;
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&base[..2]);
+    let mut from = 0;
+    for i in 0..segments {
+        let len = payload / segments + usize::from(i < payload % segments);
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&u16::try_from(len + 2).expect("a segment's length").to_be_bytes());
+        out.extend_from_slice(&bytes[from..from + len]);
+        from += len;
+    }
+    out.extend_from_slice(&base[2..]);
+    debug_assert_eq!(out.len(), bytes.len());
+    out
+}
+
+/// Shortest length [`as_jpeg`] keeps.
+pub const MIN_JPEG_LEN: usize = 700;
+
+/// An 8 × 8 grey JPEG, made once.
+fn tiny_jpeg() -> &'static [u8] {
+    static TINY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    TINY.get_or_init(|| {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 50)
+            .encode_image(&image::GrayImage::from_pixel(8, 8, image::Luma([128])))
+            .expect("encode a tiny JPEG");
+        assert!(out.len() + 4 <= MIN_JPEG_LEN, "{} bytes", out.len());
+        out
+    })
 }
 
 /// Options for tests: quick retries so faults resolve fast.

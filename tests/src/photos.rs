@@ -104,3 +104,55 @@ pub async fn download(server: &TestServer, tok: &str, sha: &str, range: Option<&
     let resp = req.send().await.expect("download");
     (resp.status().as_u16(), resp.bytes().await.expect("download body").to_vec())
 }
+
+/// A camera-like JPEG: `w` × `h` pixels of noisy detail (compresses like a
+/// photo, not like a flat colour) whose top-left quarter is red, stored with
+/// EXIF `orientation`, a capture time, a maker and model and, if `gps`, a
+/// location. Quality 92, as phone cameras save.
+pub fn camera_jpeg(w: u32, h: u32, orientation: u16, gps: bool) -> Vec<u8> {
+    use exif::{Field, In, Rational, Tag, Value};
+    let mut x: u32 = 0x9E37_79B9;
+    let img = image::RgbImage::from_fn(w, h, |px, py| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let n = (x & 0x3F) as u8;
+        if px < w / 2 && py < h / 2 {
+            image::Rgb([190 + n, n, n])
+        } else {
+            image::Rgb([n, 60 + n, 150 + n])
+        }
+    });
+    let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
+    let mut fields = vec![
+        Field { tag: Tag::Orientation, ifd_num: In::PRIMARY, value: Value::Short(vec![orientation]) },
+        Field { tag: Tag::Make, ifd_num: In::PRIMARY, value: ascii("Xiaomi") },
+        Field { tag: Tag::Model, ifd_num: In::PRIMARY, value: ascii("Redmi Note 12") },
+        Field { tag: Tag::DateTimeOriginal, ifd_num: In::PRIMARY, value: ascii("2026:12:07 09:30:00") },
+    ];
+    if gps {
+        fields.push(Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: ascii("N") });
+        fields.push(Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: Value::Rational(vec![Rational { num: 43, denom: 1 }; 3]),
+        });
+    }
+    let mut writer = exif::experimental::Writer::new();
+    fields.iter().for_each(|f| writer.push_field(f));
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).expect("write the EXIF");
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92);
+    image::ImageEncoder::set_exif_metadata(&mut enc, tiff.into_inner()).expect("EXIF on a JPEG");
+    enc.encode_image(&img).expect("encode the JPEG");
+    out
+}
+
+/// The EXIF tags of a JPEG (none if it has no EXIF).
+pub fn exif_tags(jpeg: &[u8]) -> Vec<exif::Tag> {
+    exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(jpeg))
+        .map(|e| e.fields().map(|f| f.tag).collect())
+        .unwrap_or_default()
+}

@@ -413,8 +413,7 @@ async fn photos_follow_their_user_and_a_locked_phone_signs_out_only_with_the_pas
     let h = p.households().unwrap().remove(0);
     let visit = p.record_visit(routine_visit(&h, "身份证照片")).unwrap();
     let src = dirs[1].path().join("id-card.jpg");
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend((0..40_000u32).map(|i| (i.wrapping_mul(7) >> 2) as u8));
+    let bytes = as_jpeg((0..40_004u32).map(|i| (i.wrapping_mul(7) >> 2) as u8).collect());
     std::fs::write(&src, &bytes).unwrap();
     let att = p
         .attach_photo(NewPhoto {

@@ -12,7 +12,8 @@ use fengqiao_tests::api::ApiUser;
 use fengqiao_tests::crash::server_blob;
 use fengqiao_tests::phone::reopen;
 use fengqiao_tests::photos::{
-    download, new_photo, phone_with_visit, photo_bytes, server_blob_count, sha_hex, source, state_of, upload_options,
+    camera_jpeg, download, exif_tags, new_photo, phone_with_visit, photo_bytes, server_blob_count, sha_hex, source,
+    state_of, upload_options,
 };
 use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
 
@@ -308,4 +309,32 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
     assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
     leader.attach_photo(new_photo(&visit, &src3)).unwrap();
     assert!(leader.photo_bytes(&s2).unwrap().is_none());
+}
+
+/// Sized at capture (issue 24): a camera photo stored sideways with a
+/// location is attached; what the phone queues and the server keeps is a
+/// JPEG of long edge 1,600 (the seed policy), upright, with its capture time
+/// and without location or device fields.
+#[tokio::test]
+async fn a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let (leader, visit) =
+        phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g2", &upload_options(256 * KIB, 2)).await;
+    let taken = camera_jpeg(2400, 1800, 6, true);
+    assert!(exif_tags(&taken).contains(&exif::Tag::GPSLatitude));
+    let att = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "camera.jpg", &taken))).unwrap();
+    assert!(att.length < taken.len() as u64 / 2, "{} bytes from {}", att.length, taken.len());
+    assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
+    let kept = std::fs::read(server_blob(&server.data_dir, &att.sha256)).unwrap();
+    assert_eq!((sha_hex(&kept), kept.len() as u64), (att.sha256.clone(), att.length));
+    let img = image::load_from_memory(&kept).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (1200, 1600), "upright, long edge 1,600");
+    assert!(img.get_pixel(1100, 100).0[0] > 150, "the red quarter turned to the top right");
+    assert!(img.get_pixel(100, 100).0[0] < 120, "top left is not red");
+    let tags = exif_tags(&kept);
+    assert!(tags.contains(&exif::Tag::DateTimeOriginal), "{tags:?}");
+    for gone in [exif::Tag::GPSLatitude, exif::Tag::Make, exif::Tag::Model, exif::Tag::Orientation] {
+        assert!(!tags.contains(&gone), "{gone} dropped: {tags:?}");
+    }
 }

@@ -183,11 +183,8 @@ private class FakeInbox(var rows: List<InboxRow>) : InboxGateway {
     }
 }
 
-private fun smallJpeg(dir: String, size: Int): File {
-    val bytes = Random(7).nextBytes(size)
-    bytes[0] = 0xFF.toByte(); bytes[1] = 0xD8.toByte(); bytes[2] = 0xFF.toByte()
-    return File(dir, "app-camera-${System.nanoTime()}.jpg").also { it.writeBytes(bytes) }
-}
+private fun smallJpeg(dir: String, size: Int): File =
+    File(dir, "app-camera-${System.nanoTime()}.jpg").also { it.writeBytes(jpegOfSize(size, 7)) }
 
 val appStateTests = Suite("app state").apply {
     // ---- with fakes ----

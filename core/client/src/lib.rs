@@ -45,6 +45,7 @@ mod ops;
 mod options;
 mod people;
 mod photo_folder;
+mod photo_sizing;
 mod photos;
 mod prevent;
 mod progress;
@@ -72,7 +73,9 @@ pub use disputes::{
 pub use error::ClientError;
 pub use messages::{locale, reason_text, refusal, rejection_en, rejection_zh, set_locale, Locale};
 pub use people::StandingDecision;
-pub use photos::{AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE};
+pub use photos::{
+    AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_CORRUPT, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE, PHOTO_TOO_MANY_PIXELS,
+};
 pub use prevent::{HouseholdRules, NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use progress::{SyncPhase, SyncProgress, SyncReport};
 pub use retry::{CancelHandle, RetryPolicy};

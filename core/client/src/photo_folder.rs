@@ -229,9 +229,18 @@ impl BlobDir {
         self.import_with(source, limits, true)
     }
 
+    /// As [`import_image`](Self::import_image), from bytes in memory (a photo
+    /// sized at capture).
+    pub(crate) fn import_image_bytes(&self, bytes: &[u8], limits: Limits) -> Result<Imported, Error> {
+        self.import_from(&mut io::Cursor::new(bytes), limits, true)
+    }
+
     fn import_with(&self, source: &Path, limits: Limits, images_only: bool) -> Result<Imported, Error> {
-        let mut src = open_source(source)?;
-        let mut pending = read_segment(&mut src)?;
+        self.import_from(&mut open_source(source)?, limits, images_only)
+    }
+
+    fn import_from(&self, src: &mut impl Read, limits: Limits, images_only: bool) -> Result<Imported, Error> {
+        let mut pending = read_segment(src)?;
         let content_type = fengqiao_domain::records::sniff_photo_type(&pending);
         if images_only && content_type.is_none() && !pending.is_empty() {
             return Err(not_an_image());
@@ -256,7 +265,7 @@ impl BlobDir {
                 return Err(Error::StorageFull("照片空间已被尚未上传的照片占满：请先同步上传".into()));
             }
             hasher.update(&pending);
-            let next = if pending.len() == BUF { read_segment(&mut src)? } else { Vec::new() };
+            let next = if pending.len() == BUF { read_segment(src)? } else { Vec::new() };
             let last = next.is_empty();
             if length == 0 {
                 break;
@@ -293,8 +302,28 @@ impl BlobDir {
     }
 }
 
+/// Reads a whole photo source into memory, a regular file of at most
+/// `max_bytes` (for sizing it; checked as [`BlobDir::import_image`] does).
+pub(crate) fn read_source(source: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
+    let src = open_source(source)?;
+    let mut out = Vec::new();
+    src.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Error::InvalidInput(format!("photo: cannot read the file: {e}")))?;
+    if out.len() as u64 > max_bytes {
+        return Err(Error::InvalidInput(format!("photo: larger than {max_bytes} bytes")));
+    }
+    if out.is_empty() {
+        return Err(Error::InvalidInput("photo: the file is empty".into()));
+    }
+    if fengqiao_domain::records::sniff_photo_type(&out).is_none() {
+        return Err(not_an_image());
+    }
+    Ok(out)
+}
+
 /// Reads up to one segment from `src` (short only at the end).
-fn read_segment(src: &mut File) -> Result<Vec<u8>, Error> {
+fn read_segment(src: &mut impl Read) -> Result<Vec<u8>, Error> {
     let mut buf = vec![0u8; BUF];
     let mut filled = 0;
     while filled < BUF {

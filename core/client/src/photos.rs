@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use fengqiao_domain::policy::PhotoPurpose;
 use fengqiao_domain::wire::Op;
 use fengqiao_domain::{Attachment, EntityKind, Record};
 use uuid::Uuid;
@@ -17,12 +18,17 @@ use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::ops::{typed, Enqueue};
 use crate::photo_folder::{self, BlobDir, Limits};
+use crate::photo_sizing::{self, Sized};
 use crate::store::{ClientStore, PhotoUpload, RecordState, UploadState};
 
 /// Stable reason (of `invalid_input`) for a photo source that is not a regular file.
 pub const PHOTO_NOT_A_FILE: &str = photo_folder::NOT_A_FILE;
 /// Stable reason (of `invalid_input`) for a photo source whose bytes are no JPEG, PNG, WebP or HEIC image.
 pub const PHOTO_NOT_AN_IMAGE: &str = photo_folder::NOT_AN_IMAGE;
+/// Stable reason (of `invalid_input`) for a JPEG or PNG that cannot be decoded (damaged, cut short).
+pub const PHOTO_CORRUPT: &str = photo_sizing::CORRUPT;
+/// Stable reason (of `invalid_input`) for a photo with more pixels than the phone sizes (64 megapixels).
+pub const PHOTO_TOO_MANY_PIXELS: &str = photo_sizing::TOO_MANY_PIXELS;
 
 /// A photo as the app hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +144,11 @@ impl FieldClient {
 
     /// Attaches a photo to a record on this phone: checks the attach by the
     /// domain's rule on the phone's view ([`crate::ops`]: the record is here and
-    /// within the user's units, and the user may write it), copies the file into the phone's photo folder
+    /// within the user's units, and the user may write it), sizes the photo by
+    /// the county's policy (`photos.long_edge_px`, `jpeg_quality`, EXIF
+    /// location and device fields dropped unless kept, upright; see
+    /// `photo_sizing.rs`: a damaged JPEG or PNG is refused, reason
+    /// `photo_corrupt`), copies it into the phone's photo folder
     /// (hashing while copying; the same bytes are kept once), then saves the
     /// attachment, its operation and the upload-queue entry, all or nothing.
     /// Durable when it returns. Out of space: [`ClientError::StorageFull`], and
@@ -149,7 +159,8 @@ impl FieldClient {
 
     /// Attaches a photo that files an item of a dispute's case-file checklist (e.g.
     /// `identity_documents`, `rights_notice`) to the dispute or one of its records.
-    /// Otherwise as [`FieldClient::attach_photo`].
+    /// Its purpose is `case_file`: kept as taken where the policy's
+    /// `photos.originals_for` names it. Otherwise as [`FieldClient::attach_photo`].
     pub fn attach_case_file_photo(&self, photo: NewPhoto, file_item: String) -> Result<Attachment, ClientError> {
         Ok(self.attach_photo_inner(photo, Some(file_item))?)
     }
@@ -180,13 +191,33 @@ impl FieldClient {
         }
 
         let blobs = self.blobs()?;
+        let policy = self.policy();
+        let rules = &policy.photos;
+        let max_bytes = rules.max_bytes;
+        let purpose = PhotoPurpose::of(att.file_item.as_deref());
+        // Sized before the photo lock is taken (it is the slow part); a
+        // damaged file is refused here, before anything is written.
+        let sized = if rules.keeps_original(purpose) {
+            None
+        } else {
+            let bytes = photo_folder::read_source(Path::new(&np.source_path), max_bytes)?;
+            match photo_sizing::size(&bytes, &photo_sizing::Rules::from(rules))? {
+                Sized::AsTaken => Some(bytes),
+                Sized::Jpeg(jpeg) => Some(jpeg),
+            }
+        };
         // One import or eviction at a time: a file just copied is not yet in the
         // queue, and must not look like an orphan to the eviction.
         let _photos = self.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.ensure_photo_space(att.length)?;
-        let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, att.length)?;
-        let max_bytes = self.policy().photos.max_bytes;
-        let imported = blobs.import_image(Path::new(&np.source_path), Limits { max_bytes, room })?;
+        let need = sized.as_ref().map_or(att.length, |b| b.len() as u64);
+        self.ensure_photo_space(need)?;
+        let room = make_room(self.store.as_ref(), blobs, self.options.photo_budget_bytes, need)?;
+        let limits = Limits { max_bytes, room };
+        let imported = match &sized {
+            Some(bytes) => blobs.import_image_bytes(bytes, limits)?,
+            // Kept as taken: copied a segment at a time, never whole in memory.
+            None => blobs.import_image(Path::new(&np.source_path), limits)?,
+        };
         let undo = |e: Error| {
             if imported.created {
                 let _ = blobs.remove(&imported.sha256);

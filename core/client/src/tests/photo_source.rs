@@ -53,12 +53,97 @@ fn reason(r: &Result<Attachment, ClientError>) -> String {
     }
 }
 
+/// A real `w` × `h` JPEG (a gradient), with `exif` (TIFF bytes) if given.
+fn jpeg_bytes(w: u32, h: u32, exif: Option<Vec<u8>>) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    if let Some(e) = exif {
+        image::ImageEncoder::set_exif_metadata(&mut enc, e).expect("exif");
+    }
+    enc.encode_image(&img).expect("encode");
+    out
+}
+
 fn jpeg(dir: &Path, name: &str) -> std::path::PathBuf {
     let p = dir.join(name);
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend((0..5000u32).map(|i| (i % 251) as u8));
-    std::fs::write(&p, bytes).expect("write");
+    std::fs::write(&p, jpeg_bytes(320, 240, None)).expect("write");
     p
+}
+
+/// EXIF with a GPS latitude.
+fn gps_exif() -> Vec<u8> {
+    use exif::{Field, In, Rational, Tag, Value};
+    let f = [
+        Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"N".to_vec()]) },
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: Value::Rational(vec![Rational { num: 43, denom: 1 }; 3]),
+        },
+    ];
+    let mut w = exif::experimental::Writer::new();
+    f.iter().for_each(|f| w.push_field(f));
+    let mut out = std::io::Cursor::new(Vec::new());
+    w.write(&mut out, true).expect("exif");
+    out.into_inner()
+}
+
+fn has_gps(bytes: &[u8]) -> bool {
+    exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(bytes))
+        .is_ok_and(|e| e.fields().any(|f| f.tag == exif::Tag::GPSLatitude))
+}
+
+/// The attach sizes the photo by the policy: what is stored, queued and
+/// recorded is the sized JPEG (long edge 1,600, no location); a damaged JPEG
+/// is refused with `photo_corrupt` and nothing is stored or queued.
+#[tokio::test]
+async fn an_attached_photo_is_sized_by_the_policy_and_a_damaged_one_is_refused() {
+    let t = tempfile::tempdir().expect("tmp");
+    let (_srv, client, visit_id) = photo_env(&t).await;
+    let big = t.path().join("camera.jpg");
+    let taken = jpeg_bytes(2400, 1800, Some(gps_exif()));
+    std::fs::write(&big, &taken).expect("write");
+    let att = client.attach_photo(photo(visit_id, &big, "image/jpeg")).expect("attach");
+    let stored = client.photo_bytes(&att.sha256).expect("bytes").expect("present");
+    assert_ne!(stored, taken, "not the original");
+    assert_eq!((att.length, att.content_type.as_str()), (stored.len() as u64, "image/jpeg"));
+    assert_eq!(image::load_from_memory(&stored).expect("decodes").width(), 1600);
+    assert!(has_gps(&taken) && !has_gps(&stored), "the location is dropped");
+    assert_eq!(client.photo_states().expect("states")[0].length, stored.len() as u64);
+
+    let mut cut = jpeg_bytes(1200, 900, None);
+    cut.truncate(cut.len() / 2);
+    let damaged = t.path().join("cut.jpg");
+    std::fs::write(&damaged, &cut).expect("write");
+    let got = client.attach_photo(photo(visit_id, &damaged, "image/jpeg"));
+    assert_eq!(reason(&got), crate::PHOTO_CORRUPT);
+    assert_eq!(client.photo_states().expect("states").len(), 1, "nothing queued");
+    assert_eq!(client.photos_for(EntityKind::Visit, visit_id).expect("photos").len(), 1);
+    let files = std::fs::read_dir(t.path().join("photos")).expect("folder").count();
+    assert_eq!(files, 1, "nothing stored");
+}
+
+/// A purpose the policy keeps as taken is neither scaled nor stripped.
+#[tokio::test]
+async fn a_purpose_the_policy_keeps_is_stored_as_taken() {
+    let t = tempfile::tempdir().expect("tmp");
+    let mock = Arc::new(Mutex::new(Mock::new()));
+    let m2 = mock.clone();
+    let srv = FakeServer::start(move |req| m2.lock().expect("lock").handle(req)).await;
+    let mut policy = fengqiao_domain::policy::Policy::default();
+    policy.photos.originals_for = vec![fengqiao_domain::policy::PhotoPurpose::Record];
+    let options = ClientOptions { photo_dir: Some(t.path().join("photos")), policy, ..fast_options() };
+    let client = FieldClient::with_store(Arc::new(MemoryClientStore::new()), srv.url(), options).expect("client");
+    client.login("leader".into(), "pw".into()).await.expect("login");
+    client.sync().await.expect("sync");
+    let v = client.record_visit(visit("原图")).expect("visit");
+    let taken = jpeg_bytes(2400, 1800, Some(gps_exif()));
+    let src = t.path().join("paper.jpg");
+    std::fs::write(&src, &taken).expect("write");
+    let att = client.attach_photo(photo(v.id, &src, "image/jpeg")).expect("attach");
+    assert_eq!(client.photo_bytes(&att.sha256).expect("bytes").expect("present"), taken, "byte for byte");
 }
 
 #[cfg(unix)]
@@ -93,8 +178,10 @@ async fn a_file_that_is_no_image_is_refused_and_the_recorded_type_is_the_sniffed
 
     // a PNG the app called a JPEG is recorded as what it is
     let png = t.path().join("scan.jpg");
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend([7u8; 3000]);
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(64, 48))
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("png");
     std::fs::write(&png, bytes).expect("write");
     let att = client.attach_photo(photo(visit_id, &png, "image/jpeg")).expect("attach");
     assert_eq!(att.content_type, "image/png");

@@ -168,11 +168,72 @@ pub struct PhotoPolicy {
     pub max_bytes: u64,
     /// An incomplete upload is removed this many hours after it was created.
     pub upload_expiry_hours: u64,
+    /// Photos are sized on the phone when attached: a JPEG or PNG whose
+    /// longer side exceeds this many pixels is scaled down to it and saved as
+    /// a JPEG (default 1,600; [`MIN_LONG_EDGE_PX`] to [`MAX_LONG_EDGE_PX`]).
+    pub long_edge_px: u32,
+    /// JPEG quality of a sized photo, 1 to 100 (default 80; at least
+    /// [`MIN_JPEG_QUALITY`]).
+    pub jpeg_quality: u8,
+    /// A sized photo keeps its EXIF location (GPS) fields (default false:
+    /// dropped; the visit's own record says where it was).
+    pub keep_location: bool,
+    /// A sized photo keeps its EXIF device fields: make, model, software,
+    /// serial numbers, lens, owner (default false: dropped).
+    pub keep_device: bool,
+    /// Purposes whose photos are kept as taken, neither scaled nor
+    /// re-encoded (default none; e.g. `["case_file"]` for full-resolution
+    /// case-file papers).
+    pub originals_for: Vec<PhotoPurpose>,
+}
+
+/// Smallest [`PhotoPolicy::long_edge_px`] a county may set.
+pub const MIN_LONG_EDGE_PX: u32 = 320;
+/// Largest [`PhotoPolicy::long_edge_px`] a county may set.
+pub const MAX_LONG_EDGE_PX: u32 = 8192;
+/// Lowest [`PhotoPolicy::jpeg_quality`] a county may set (below it a paper is unreadable).
+pub const MIN_JPEG_QUALITY: u8 = 30;
+
+/// What a photo is for, which decides whether it is sized at capture
+/// ([`PhotoPolicy::originals_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoPurpose {
+    /// A photo of a record (a visit, a screening, a violation, ...).
+    Record,
+    /// A case-file paper filed under an item of the case-file checklist.
+    CaseFile,
+}
+
+impl PhotoPurpose {
+    /// The purpose of a photo attached with this case-file item (`None`: a record's photo).
+    pub fn of(file_item: Option<&str>) -> PhotoPurpose {
+        if file_item.is_some() {
+            PhotoPurpose::CaseFile
+        } else {
+            PhotoPurpose::Record
+        }
+    }
+}
+
+impl PhotoPolicy {
+    /// Whether photos of this purpose are kept as taken (not sized).
+    pub fn keeps_original(&self, purpose: PhotoPurpose) -> bool {
+        self.originals_for.contains(&purpose)
+    }
 }
 
 impl Default for PhotoPolicy {
     fn default() -> Self {
-        PhotoPolicy { max_bytes: 25 * 1024 * 1024, upload_expiry_hours: 24 }
+        PhotoPolicy {
+            max_bytes: 25 * 1024 * 1024,
+            upload_expiry_hours: 24,
+            long_edge_px: 1600,
+            jpeg_quality: 80,
+            keep_location: false,
+            keep_device: false,
+            originals_for: Vec::new(),
+        }
     }
 }
 

@@ -22,6 +22,9 @@
 //!   [`MAX_DAYS`]; `auth.refresh_ttl_days` and `photos.upload_expiry_hours` at
 //!   most [`MAX_DAYS`] (added to the clock at run time).
 //! - `subsidy.checklist`: codes present and unique.
+//! - `photos.long_edge_px`: [`MIN_LONG_EDGE_PX`] to [`MAX_LONG_EDGE_PX`];
+//!   `photos.jpeg_quality`: [`MIN_JPEG_QUALITY`] to 100; `photos.originals_for`:
+//!   each purpose once.
 //! - The pay rules (`subsidy.paid_roles`, `subsidy.resolving_level_percent`,
 //!   `subsidy.consultation_rates`): see [`crate::policy::pay_check`].
 //! - Subsidy amounts: each rate at most [`MAX_AMOUNT_FEN`], and so is the
@@ -33,7 +36,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use crate::model::subsidy::MAX_AMOUNT_FEN;
-use crate::policy::{Policy, PolicyError, MAX_TEXT_LIMIT};
+use crate::policy::{Policy, PolicyError, MAX_LONG_EDGE_PX, MAX_TEXT_LIMIT, MIN_JPEG_QUALITY, MIN_LONG_EDGE_PX};
 
 impl Policy {
     /// Parses a policy from TOML text; missing keys take the seed's defaults.
@@ -133,6 +136,7 @@ pub(crate) fn check(p: &Policy) -> Result<(), PolicyError> {
     window("disputes.confirmation_within_days", "申请司法确认的期限", p.disputes.confirmation_within_days)?;
     window("subsidy.pay_within_days", "补贴支付期限", p.subsidy.pay_within_days)?;
     lifetimes(p)?;
+    photo_sizing(p)?;
     crate::policy::pay_check::check(p)?;
     amounts(p)
 }
@@ -145,6 +149,29 @@ fn lifetimes(p: &Policy) -> Result<(), PolicyError> {
     }
     if p.photos.upload_expiry_hours > u64::from(MAX_DAYS) * 24 {
         return refuse("photos.upload_expiry_hours", format!("未完成上传的保留时间不得超过 {MAX_DAYS} 天"));
+    }
+    Ok(())
+}
+
+/// How photos are sized at capture: a long edge and a quality that keep a
+/// paper readable and a photo within what a phone can decode.
+fn photo_sizing(p: &Policy) -> Result<(), PolicyError> {
+    let ph = &p.photos;
+    if !(MIN_LONG_EDGE_PX..=MAX_LONG_EDGE_PX).contains(&ph.long_edge_px) {
+        return refuse(
+            "photos.long_edge_px",
+            format!("照片长边须在 {MIN_LONG_EDGE_PX} 到 {MAX_LONG_EDGE_PX} 像素之间（太小看不清，太大手机处理不了）"),
+        );
+    }
+    if !(MIN_JPEG_QUALITY..=100).contains(&ph.jpeg_quality) {
+        return refuse(
+            "photos.jpeg_quality",
+            format!("照片压缩质量须在 {MIN_JPEG_QUALITY} 到 100 之间（太低看不清文字）"),
+        );
+    }
+    let mut seen = HashSet::new();
+    if !ph.originals_for.iter().all(|purpose| seen.insert(*purpose)) {
+        return refuse("photos.originals_for", "保留原图的照片用途重复了：每种用途只写一次");
     }
     Ok(())
 }
@@ -467,6 +494,19 @@ mod tests {
             "[photos]\nupload_expiry_hours = 1000000000000\n".into(),
             "photos.upload_expiry_hours",
         ));
+        cases.push(("a long edge of 10 px", "[photos]\nlong_edge_px = 10\n".into(), "photos.long_edge_px"));
+        cases.push((
+            "a long edge past a phone's decoder",
+            "[photos]\nlong_edge_px = 100000\n".into(),
+            "photos.long_edge_px",
+        ));
+        cases.push(("an unreadable JPEG quality", "[photos]\njpeg_quality = 5\n".into(), "photos.jpeg_quality"));
+        cases.push(("a JPEG quality over 100", "[photos]\njpeg_quality = 101\n".into(), "photos.jpeg_quality"));
+        cases.push((
+            "a purpose named twice",
+            "[photos]\noriginals_for = [\"case_file\", \"case_file\"]\n".into(),
+            "photos.originals_for",
+        ));
         cases.push(("a bonus for a kind dropped from the list", "[[disputes.kinds]]\ncode = \"family\"\nlabel_zh = \"家庭\"\nlabel_en = \"family\"\nusual_level = \"group\"\n".into(), "subsidy.impact_bonus"));
         cases
     }
@@ -503,6 +543,8 @@ mod tests {
             "[deadlines]\ngeneral_days = 15\nlarger_days = 15\nmajor_days = 15\nwarn_days_before = 0\n".into(),
             "[screening.assessment]\nsettled_locally = 100\nscreening = 0\non_time = 0\n".into(),
             "[subsidy]\nquality = [{ min_score = 0, percent = 100 }]\nimpact_bonus = []\n".into(),
+            "[photos]\nlong_edge_px = 2048\njpeg_quality = 90\nkeep_location = true\noriginals_for = [\"case_file\"]\n"
+                .into(),
         ] {
             if let Err(e) = Policy::from_toml(&ok) {
                 panic!("{ok}\nrefused: {e}");

@@ -69,3 +69,15 @@ fn the_labour_kind_is_the_articles_labour_service_dispute() {
     assert_eq!(labour.label_en, "labour service");
     assert_eq!(labour.usual_level, crate::model::level::Level::JudicialOffice);
 }
+
+#[test]
+fn a_photo_is_sized_unless_its_purpose_keeps_originals() {
+    assert_eq!(PhotoPurpose::of(None), PhotoPurpose::Record);
+    assert_eq!(PhotoPurpose::of(Some("identity_documents")), PhotoPurpose::CaseFile);
+    let seed = Policy::default().photos;
+    assert_eq!((seed.long_edge_px, seed.jpeg_quality, seed.keep_location, seed.keep_device), (1600, 80, false, false));
+    assert!(!seed.keeps_original(PhotoPurpose::Record) && !seed.keeps_original(PhotoPurpose::CaseFile));
+    let p = Policy::from_toml("[photos]\noriginals_for = [\"case_file\"]\n").unwrap();
+    assert!(p.photos.keeps_original(PhotoPurpose::CaseFile) && !p.photos.keeps_original(PhotoPurpose::Record));
+    assert!(Policy::from_toml("[photos]\noriginals_for = [\"selfie\"]\n").is_err(), "an unknown purpose");
+}
