@@ -180,7 +180,6 @@ pub enum ClientError {
     /// before anything was sent: it is not signed by a trusted CA (the public
     /// ones or the county's own), or, with pins set, its key is not one of the
     /// county's. Retrying does not help; the county's administrator must.
-    #[error("{message}")]
     ServerNotTrusted {
         /// `certificate_pin_mismatch` or `certificate_untrusted`.
         reason: String,

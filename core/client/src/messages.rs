@@ -289,6 +289,13 @@ impl ClientError {
                 "手机剩余空间太少：同步或清理空间之前不能再拍新照片",
                 "storage low: new photos are refused until the phone syncs or space is freed",
             ),
+            ClientError::ServerNotTrusted { reason, message } => match locale {
+                Locale::ZhCn => message.clone(),
+                Locale::En if reason == crate::tls::PIN_MISMATCH => {
+                    "the server's key is not one of the county's pinned keys: nothing was sent".into()
+                }
+                Locale::En => "the server's certificate is not trusted: nothing was sent".into(),
+            },
         }
     }
 }
