@@ -133,10 +133,8 @@ impl ServerCertVerifier for PinningVerifier {
         if self.pins.is_empty() {
             return Ok(verified);
         }
-        let pinned = std::iter::once(end_entity)
-            .chain(intermediates)
-            .filter_map(spki_sha256)
-            .any(|h| self.pins.iter().any(|p| *p == h));
+        let pinned =
+            std::iter::once(end_entity).chain(intermediates).filter_map(spki_sha256).any(|h| self.pins.contains(&h));
         if pinned {
             Ok(verified)
         } else {
