@@ -68,7 +68,16 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
     let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
     disk.check();
-    Ok(AppState { store, auth, policy, blobs, busy: Arc::new(Busy::default()), login_limiter, disk })
+    Ok(AppState {
+        store,
+        auth,
+        policy,
+        blobs,
+        busy: Arc::new(Busy::default()),
+        login_limiter,
+        disk,
+        desk: Arc::new(crate::desk::session::DeskSessions::default()),
+    })
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).

@@ -3,7 +3,7 @@
 //! Layout: [`store`] (trait, sled and memory backends, conformance suite for
 //! tests), [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens),
 //! [`http`] (axum routes and layers), [`tus`] (photo uploads over tus, photo
-//! bytes), [`app`] (opening a data dir, running), [`demo`] (the demo county),
+//! bytes), [`desk`] (the desk console's HTML at `/desk/`), [`app`] (opening a data dir, running), [`demo`] (the demo county),
 //! [`cli`].
 
 pub mod admin;
@@ -11,6 +11,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod demo;
+pub mod desk;
 pub mod disk;
 pub mod http;
 pub mod reports;

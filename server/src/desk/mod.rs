@@ -1,0 +1,39 @@
+//! The desk console at `/desk/`: server-rendered HTML in Chinese for the
+//! judicial office, the town committee and the county (ADR 0036). Plain forms
+//! that work without script; every form carries the session's CSRF token.
+//!
+//! The desk is no second API: it reads through the same scoping as the API (the
+//! caller's feed, [`crate::store::Store::pull`], and the domain's `may_see`)
+//! and writes every change as an operation through the phones' path
+//! ([`crate::http::subsidy_routes::apply_as`] → `apply_ops_audited` → `decide`).
+//! Its routes are a table of their own ([`route_table`]), kept out of the
+//! OpenAPI document and checked by `server/tests/openapi_routes.rs`.
+
+pub mod page;
+pub mod session;
+mod signin;
+
+use axum::routing::{get, post, MethodRouter};
+
+use crate::http::AppState;
+
+/// Every desk route (path, handlers).
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/desk", get(|| async { axum::response::Redirect::permanent("/desk/") })),
+        ("/desk/", get(signin::home)),
+        ("/desk/login", get(signin::login_form).post(signin::login)),
+        ("/desk/logout", post(signin::logout)),
+    ]
+}
+
+/// Every desk path, in the order the router is built. None of them is in the
+/// OpenAPI document: the desk is HTML beside the API.
+pub fn route_table() -> Vec<&'static str> {
+    routes().into_iter().map(|(p, _)| p).collect()
+}
+
+/// The desk's routes as a router.
+pub fn router() -> axum::Router<AppState> {
+    routes().into_iter().fold(axum::Router::new(), |r, (path, m)| r.route(path, m))
+}
