@@ -9,7 +9,9 @@
 //! Its routes are a table of their own ([`route_table`]), kept out of the
 //! OpenAPI document and checked by `server/tests/openapi_routes.rs`.
 
+mod cases;
 pub mod page;
+pub mod read;
 pub mod session;
 mod signin;
 
@@ -24,6 +26,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/", get(signin::home)),
         ("/desk/login", get(signin::login_form).post(signin::login)),
         ("/desk/logout", post(signin::logout)),
+        ("/desk/cases", get(cases::search)),
+        ("/desk/cases/{id}", get(cases::case_page)),
+        ("/desk/cases/{id}/review", post(cases::review)),
+        ("/desk/review", get(cases::review_queue)),
+        ("/desk/photos/{sha256}", get(cases::photo)),
     ]
 }
 

@@ -1,0 +1,71 @@
+//! The desk console in a real browser (headless Chromium through
+//! playwright-core, scripts in `tests/desk/`) against a real server, with real
+//! phone cores for the field side. Each test leaves screenshots under
+//! `target/desk-screenshots/`. Issue 22's browser tests 1, 3 and 4.
+
+use fengqiao_core::{FieldClient, NewPhoto};
+use fengqiao_domain::subsidy::SubsidyStatus;
+use fengqiao_domain::EntityKind;
+use fengqiao_tests::desk::{browser, resolved_case};
+use fengqiao_tests::phone::signed_in_synced;
+use fengqiao_tests::TestServer;
+
+fn creds(server: &TestServer, user: &str) -> Vec<(&'static str, String)> {
+    let c = server.cred(user).unwrap();
+    vec![("DESK_USER", c.username), ("DESK_PASSWORD", c.password)]
+}
+
+async fn my_subsidy(p: &FieldClient) -> (SubsidyStatus, String) {
+    p.sync().await.unwrap();
+    let mine = p.my_subsidies().unwrap();
+    assert_eq!(mine.items.len(), 1, "{:?}", mine.items);
+    (mine.items[0].subsidy.status, mine.items[0].subsidy.reason.clone())
+}
+
+/// Test 1: the judicial office returns a case file for missing items on the desk;
+/// the mediator's phone syncs and sees it returned with the reasons; the missing
+/// papers are photographed and filed from the phone; the desk shows them inline
+/// and passes the file; the phone sees it approved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn judicial_office_returns_a_file_the_phone_fixes_it_and_the_desk_passes_it() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    let village = server.cred("mediator.t1v1").unwrap().unit_id;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let d = resolved_case(&mediator, village, &["第一组村民"]);
+    assert_eq!(my_subsidy(&mediator).await.0, SubsidyStatus::Accrued);
+
+    let mut env = creds(&server, "judicial.t1");
+    env.push(("DESK_CASE", d.case_number.clone()));
+    env.push(("DESK_STEP", "return".into()));
+    let seen = browser("review.mjs", &server.url(), &env).await;
+    assert!(seen["missing"].as_u64().unwrap() >= 2, "{seen}");
+
+    let (status, reason) = my_subsidy(&mediator).await;
+    assert_eq!(status, SubsidyStatus::UnderReview);
+    assert!(reason.contains("请补齐权利义务告知书和身份证明"), "the desk's reason reaches the phone: {reason}");
+    assert!(reason.contains("rights_notice") && reason.contains("identity_documents"), "{reason}");
+
+    for (i, item) in ["rights_notice", "identity_documents"].into_iter().enumerate() {
+        let path = dirs[1].path().join(format!("{item}.jpg"));
+        std::fs::write(&path, fengqiao_tests::phone::as_jpeg(vec![i as u8 + 1; 40_000])).unwrap();
+        let photo = NewPhoto {
+            target_kind: EntityKind::Dispute,
+            target_id: d.id,
+            source_path: path.to_string_lossy().into_owned(),
+            content_type: "image/jpeg".into(),
+            caption: item.into(),
+        };
+        mediator.attach_case_file_photo(photo, item.into()).unwrap();
+    }
+    let r = mediator.sync().await.unwrap();
+    assert_eq!((r.rejected, r.photos_uploaded), (0, 2), "{r:?}");
+
+    env.pop();
+    env.push(("DESK_STEP", "pass".into()));
+    let seen = browser("review.mjs", &server.url(), &env).await;
+    assert_eq!((seen["missing"].as_u64(), seen["photos"].as_u64()), (Some(0), Some(2)), "{seen}");
+    assert_eq!(seen["loaded"].as_u64(), Some(2), "both photos shown inline: {seen}");
+    assert_eq!(my_subsidy(&mediator).await.0, SubsidyStatus::Approved);
+}
