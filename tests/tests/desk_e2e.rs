@@ -69,3 +69,49 @@ async fn judicial_office_returns_a_file_the_phone_fixes_it_and_the_desk_passes_i
     assert_eq!(seen["loaded"].as_u64(), Some(2), "both photos shown inline: {seen}");
     assert_eq!(my_subsidy(&mediator).await.0, SubsidyStatus::Approved);
 }
+
+/// Test 3: a village secretary cannot reach another village's case: the same
+/// 404 page as for a case that does not exist; search finds only their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_village_secretary_cannot_reach_another_villages_case() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mut cases = Vec::new();
+    for (i, who) in ["mediator.t1v1", "mediator.t1v2"].into_iter().enumerate() {
+        let p = signed_in_synced(dirs[i + 1].path(), &server.url(), &server, who).await;
+        p.prepare_case_numbers(1).await.unwrap();
+        let d = resolved_case(&p, server.cred(who).unwrap().unit_id, &["李四"]);
+        let r = p.sync().await.unwrap();
+        assert_eq!(r.rejected, 0, "{r:?}");
+        cases.push(d);
+    }
+    let mut env = creds(&server, "secretary.t1v1");
+    env.extend([
+        ("DESK_OWN", cases[0].id.to_string()),
+        ("DESK_OWN_NUMBER", cases[0].case_number.clone()),
+        ("DESK_OTHER", cases[1].id.to_string()),
+        ("DESK_OTHER_NUMBER", cases[1].case_number.clone()),
+        ("DESK_NONE", uuid::Uuid::now_v7().to_string()),
+    ]);
+    let seen = browser("scoping.mjs", &server.url(), &env).await;
+    assert_eq!((seen["other"].as_u64(), seen["none"].as_u64()), (Some(404), Some(404)), "{seen}");
+}
+
+/// Test 4: a `<script>` party name is text everywhere; a form without its CSRF
+/// token is refused and changes nothing; the session cookie's flags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_names_are_text_csrf_less_posts_are_refused_and_the_cookie_is_flagged() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let name = "<script>window.__pwned=1</script>张三<img src=x onerror=\"window.__pwned=2\">";
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &[name]);
+    let r = mediator.sync().await.unwrap();
+    assert_eq!(r.rejected, 0, "{r:?}");
+    let mut env = creds(&server, "judicial.t1");
+    env.extend([("DESK_CASE", d.id.to_string()), ("DESK_NAME", name.to_string())]);
+    let seen = browser("safety.mjs", &server.url(), &env).await;
+    assert_eq!(seen["csrf"], serde_json::json!([403, 403]), "{seen}");
+    assert_eq!(seen["cookie"]["httpOnly"], true);
+}
