@@ -115,3 +115,33 @@ async fn script_names_are_text_csrf_less_posts_are_refused_and_the_cookie_is_fla
     assert_eq!(seen["csrf"], serde_json::json!([403, 403]), "{seen}");
     assert_eq!(seen["cookie"]["httpOnly"], true);
 }
+
+/// Printing: the agreement, registration form, notice of rights and duties and
+/// the file's cover each render to an A4 PDF (headless Chromium) whose text,
+/// read back by `pdftotext`, holds the case number and both parties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_pages_render_to_a4_pdfs_with_the_case_number_and_parties() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &["王大山", "赵小河"]);
+    assert_eq!(mediator.sync().await.unwrap().rejected, 0);
+    let pdfs = fengqiao_tests::desk::screenshots();
+    std::fs::create_dir_all(&pdfs).unwrap();
+    let mut env = creds(&server, "judicial.t1");
+    env.extend([("DESK_CASE", d.id.to_string()), ("DESK_PDF_DIR", pdfs.to_string_lossy().into_owned())]);
+    browser("print.mjs", &server.url(), &env).await;
+    for (doc, title) in [("agreement", "调解协议书"), ("intake", "受理登记表"), ("notice", "权利义务告知书"), ("cover", "卷宗")] {
+        let pdf = pdfs.join(format!("{doc}.pdf"));
+        let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils) runs");
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains("(A4)"), "{doc}: not A4: {info}");
+        let out = std::process::Command::new("pdftotext").arg("-layout").arg(&pdf).arg("-").output().unwrap();
+        assert!(out.status.success(), "{doc}: pdftotext failed");
+        let text = String::from_utf8_lossy(&out.stdout).replace(' ', "");
+        for want in [d.case_number.as_str(), "王大山", "赵小河", title] {
+            assert!(text.contains(want), "{doc}: the PDF's text lacks {want}: {text}");
+        }
+    }
+}

@@ -10,6 +10,7 @@
 //! OpenAPI document and checked by `server/tests/openapi_routes.rs`.
 
 mod cases;
+mod print;
 pub mod page;
 pub mod read;
 pub mod session;
@@ -29,6 +30,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/cases", get(cases::search)),
         ("/desk/cases/{id}", get(cases::case_page)),
         ("/desk/cases/{id}/review", post(cases::review)),
+        ("/desk/cases/{id}/print/{doc}", get(print::print)),
         ("/desk/review", get(cases::review_queue)),
         ("/desk/photos/{sha256}", get(cases::photo)),
     ]
