@@ -9,6 +9,7 @@ pub mod photos;
 pub mod proxy;
 pub mod server;
 pub mod sim;
+pub mod workbook;
 
 pub use proxy::{FaultMode, FaultProxy};
 pub use server::TestServer;

@@ -132,7 +132,9 @@ async fn print_pages_render_to_a4_pdfs_with_the_case_number_and_parties() {
     let mut env = creds(&server, "judicial.t1");
     env.extend([("DESK_CASE", d.id.to_string()), ("DESK_PDF_DIR", pdfs.to_string_lossy().into_owned())]);
     browser("print.mjs", &server.url(), &env).await;
-    for (doc, title) in [("agreement", "调解协议书"), ("intake", "受理登记表"), ("notice", "权利义务告知书"), ("cover", "卷宗")] {
+    for (doc, title) in
+        [("agreement", "调解协议书"), ("intake", "受理登记表"), ("notice", "权利义务告知书"), ("cover", "卷宗")]
+    {
         let pdf = pdfs.join(format!("{doc}.pdf"));
         let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils) runs");
         let info = String::from_utf8_lossy(&info.stdout);
@@ -144,4 +146,86 @@ async fn print_pages_render_to_a4_pdfs_with_the_case_number_and_parties() {
             assert!(text.contains(want), "{doc}: the PDF's text lacks {want}: {text}");
         }
     }
+}
+
+/// Test 2: the county imports a workbook with three bad rows (each shown by
+/// sheet, row and column; nothing written), fixes it and imports it; then pays
+/// an approved subsidy in a batch with a payment reference and downloads the
+/// ledger as xlsx; the mediator's phone sees it paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_county_imports_after_a_dry_run_pays_a_batch_and_downloads_the_ledger() {
+    use fengqiao_tests::workbook::workbook;
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &["钱七"]);
+    for (i, item) in ["rights_notice", "identity_documents"].into_iter().enumerate() {
+        let path = dirs[1].path().join(format!("{item}.jpg"));
+        std::fs::write(&path, fengqiao_tests::phone::as_jpeg(vec![i as u8 + 7; 20_000])).unwrap();
+        let photo = NewPhoto {
+            target_kind: EntityKind::Dispute,
+            target_id: d.id,
+            source_path: path.to_string_lossy().into_owned(),
+            content_type: "image/jpeg".into(),
+            caption: item.into(),
+        };
+        mediator.attach_case_file_photo(photo, item.into()).unwrap();
+    }
+    assert_eq!(mediator.sync().await.unwrap().rejected, 0);
+    let judicial = fengqiao_tests::api::ApiUser::login(&server, "judicial.t1").await;
+    let review = serde_json::json!({"id": uuid::Uuid::now_v7(), "dispute_id": d.id, "score": 90, "passed": true,
+        "reasons": [], "reviewer": uuid::Uuid::nil(), "reviewed_at": chrono::Utc::now()});
+    assert_eq!(judicial.push("review_case_file", review).await["status"], "applied");
+    assert_eq!(my_subsidy(&mediator).await.0, SubsidyStatus::Approved);
+
+    const HOUSEHOLDS: &[&str] = &["户编码", "组", "户主", "地址", "电话", "身份证号"];
+    let bad = workbook(&[(
+        "户",
+        HOUSEHOLDS,
+        vec![
+            vec!["H101", "T01/V01/G01", "孙一", "1号", "", "110105194912310021"],
+            vec!["H102", "T01/V01/G99", "孙二", "2号", "", ""],
+            vec!["H103", "T01/V01/G01", "", "3号", "", ""],
+        ],
+    )]);
+    let good = workbook(&[(
+        "户",
+        HOUSEHOLDS,
+        vec![
+            vec!["H101", "T01/V01/G01", "孙一", "1号", "", "11010519491231002X"],
+            vec!["H102", "T01/V01/G02", "孙二", "2号", "", ""],
+            vec!["H103", "T01/V01/G01", "孙三", "3号", "", ""],
+        ],
+    )]);
+    let (bad_path, good_path) = (dirs[2].path().join("bad.xlsx"), dirs[2].path().join("county.xlsx"));
+    std::fs::write(&bad_path, bad).unwrap();
+    std::fs::write(&good_path, good).unwrap();
+    let store = server.state().unwrap().store.clone();
+    let households = || store.records_of_kind(EntityKind::Household).unwrap().len();
+    let before = households();
+    let xlsx = fengqiao_tests::desk::screenshots().join("ledger.xlsx");
+    let mut env = creds(&server, "admin");
+    env.extend([
+        ("DESK_BAD", bad_path.to_string_lossy().into_owned()),
+        ("DESK_GOOD", good_path.to_string_lossy().into_owned()),
+        ("DESK_CASE_NUMBER", d.case_number.clone()),
+        ("DESK_XLSX", xlsx.to_string_lossy().into_owned()),
+    ]);
+    let seen = browser("import_pay.mjs", &server.url(), &env).await;
+    let problems: Vec<(String, String, String)> = seen["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into(), p[2].as_str().unwrap().into()))
+        .collect();
+    let rows: Vec<&str> = problems.iter().map(|p| p.1.as_str()).collect();
+    assert_eq!(rows, ["2", "3", "4"], "{problems:?}");
+    assert!(problems.iter().all(|p| p.0 == "户" && !p.2.is_empty()), "each by sheet and column: {problems:?}");
+    assert_eq!(households(), before + 3, "the bad file wrote nothing, the fixed one its three rows");
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx was downloaded");
+    let (status, _) = my_subsidy(&mediator).await;
+    assert_eq!(status, SubsidyStatus::Paid);
+    assert_eq!(mediator.my_subsidies().unwrap().items[0].subsidy.payment_ref, "NX2026-0042");
 }

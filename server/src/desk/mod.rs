@@ -10,11 +10,13 @@
 //! OpenAPI document and checked by `server/tests/openapi_routes.rs`.
 
 mod cases;
-mod print;
+mod import;
 pub mod page;
+mod print;
 pub mod read;
 pub mod session;
 mod signin;
+mod subsidies;
 
 use axum::routing::{get, post, MethodRouter};
 
@@ -33,6 +35,16 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/cases/{id}/print/{doc}", get(print::print)),
         ("/desk/review", get(cases::review_queue)),
         ("/desk/photos/{sha256}", get(cases::photo)),
+        ("/desk/subsidies", get(subsidies::ledger_page)),
+        ("/desk/subsidies/batches", post(subsidies::create_batch)),
+        ("/desk/subsidies/batches/{id}/paid", post(subsidies::mark_paid)),
+        ("/desk/subsidies/export", get(subsidies::export)),
+        (
+            "/desk/import",
+            get(import::import_form)
+                .post(import::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::http::admin_routes::MAX_IMPORT_BYTES)),
+        ),
     ]
 }
 

@@ -47,7 +47,8 @@ pub async fn print(
         })
         .await??
     };
-    let kind = st.policy.disputes.kinds.iter().find(|k| k.code == d.kind).map(|k| k.label_zh.clone()).unwrap_or_default();
+    let kind =
+        st.policy.disputes.kinds.iter().find(|k| k.code == d.kind).map(|k| k.label_zh.clone()).unwrap_or_default();
     let parties = html! {
         table {
             tr { th { "当事人" } th { "联系电话" } th { "户主 / 身份证号" } }
@@ -123,13 +124,8 @@ pub async fn print(
             ("人民调解权利义务告知书", body)
         }
         "cover" => {
-            let present: Vec<&fengqiao_domain::policy::ChecklistItem> = st
-                .policy
-                .subsidy
-                .checklist
-                .iter()
-                .filter(|i| d.case_file.iter().any(|p| p.item == i.code))
-                .collect();
+            let present: Vec<&fengqiao_domain::policy::ChecklistItem> =
+                st.policy.subsidy.checklist.iter().filter(|i| d.case_file.iter().any(|p| p.item == i.code)).collect();
             let body = html! {
                 (head)
                 table {
