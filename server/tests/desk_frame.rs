@@ -1,6 +1,7 @@
 //! The desk's frame, against the real router over a demo store: sign-in with
 //! the API's accounts, its CSRF double submit and rate limit; the session
-//! cookie's flags; sign-out; the idle timeout; a disabled user's session ends.
+//! cookie's flags; sign-out; the idle timeout; a disabled user's session ends;
+//! the county's pages (users and devices, audit log, policy check) and their gate.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -145,4 +146,71 @@ async fn desk_sign_in_is_rate_limited_as_the_api_is() {
             .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_county_manages_users_reads_the_audit_and_checks_a_policy_others_find_nothing() {
+    let (dir, state, app) = demo();
+    let creds = read_credentials(dir.path()).unwrap();
+    let pw = |u: &str| creds.iter().find(|c| c.username == u).unwrap().password.clone();
+    let (admin, _) = sign_in(&app, "admin", &pw("admin"), false).await;
+    let (judicial, _) = sign_in(&app, "judicial.t1", &pw("judicial.t1"), false).await;
+
+    // the county's pages are not found for anyone else, as the API's admin routes
+    for path in ["/desk/users", "/desk/audit", "/desk/policy", "/desk/import", "/desk/subsidies"] {
+        assert_eq!(send(&app, get(path, &judicial)).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let users = send(&app, get("/desk/users", &admin)).await;
+    assert_eq!(users.status, 200);
+    assert!(users.body.contains("judicial.t1"));
+    let csrf = csrf_of(&users.body);
+
+    // create a user (the form's unit: the first village listed)
+    let unit = {
+        let at = users.body.find("<select name=\"unit\"><option value=\"").unwrap() + 35;
+        users.body[at..at + 36].to_string()
+    };
+    let form = format!(
+        "csrf={csrf}&username=sun.qi&display_name={}&password=Sun-initial-pw1&role=mediator&unit={unit}",
+        enc("孙七")
+    );
+    let bare = send(&app, post("/desk/users", &admin, &form.replace(&format!("csrf={csrf}"), "csrf="))).await;
+    assert_eq!(bare.status, StatusCode::FORBIDDEN, "without the token: refused");
+    assert!(state.store.user_by_username("sun.qi").unwrap().is_none(), "and nothing made");
+    let made = send(&app, post("/desk/users", &admin, &form)).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let sun = state.store.user_by_username("sun.qi").unwrap().expect("created");
+    assert!(sun.must_change_password);
+
+    // disable the judicial office's user: their desk session ends at once
+    let j = state.store.user_by_username("judicial.t1").unwrap().unwrap();
+    let page = send(&app, get(&format!("/desk/users/{}", j.id), &admin)).await;
+    assert!(page.body.contains("停用"), "{}", page.body);
+    let off = send(&app, post(&format!("/desk/users/{}/disable", j.id), &admin, &format!("csrf={csrf}"))).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert!(state.store.user(j.id).unwrap().unwrap().disabled);
+    assert_eq!(send(&app, get("/desk/", &judicial)).await.status, StatusCode::SEE_OTHER);
+    // an admin cannot disable themselves (the API's rule)
+    let me = state.store.user_by_username("admin").unwrap().unwrap();
+    let mine = send(&app, post(&format!("/desk/users/{}/disable", me.id), &admin, &format!("csrf={csrf}"))).await;
+    assert_eq!(mine.status, StatusCode::BAD_REQUEST);
+    assert!(!state.store.user(me.id).unwrap().unwrap().disabled);
+
+    // the audit log shows it, filtered by action
+    let audit = send(&app, get("/desk/audit?action=user_disable", &admin)).await;
+    assert_eq!(audit.status, 200);
+    assert!(audit.body.contains(&j.id.to_string()) && audit.body.contains("user_disable"), "{}", audit.body);
+
+    // a policy file is checked, not applied
+    let bad =
+        send(&app, post("/desk/policy/check", &admin, &format!("csrf={csrf}&toml={}", enc("[auth]\nsurprise = 1\n"))))
+            .await;
+    assert!(bad.body.contains("不能使用") && bad.body.contains("surprise"), "{}", bad.body);
+    let good = send(
+        &app,
+        post("/desk/policy/check", &admin, &format!("csrf={csrf}&toml={}", enc("[auth]\ndesk_idle_mins = 15\n"))),
+    )
+    .await;
+    assert!(good.body.contains("检查通过"), "{}", good.body);
+    assert_eq!(state.policy.auth.desk_idle_mins, 30, "nothing applied");
 }

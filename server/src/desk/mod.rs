@@ -9,6 +9,7 @@
 //! Its routes are a table of their own ([`route_table`]), kept out of the
 //! OpenAPI document and checked by `server/tests/openapi_routes.rs`.
 
+mod admin;
 mod cases;
 mod import;
 pub mod page;
@@ -39,6 +40,15 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/subsidies/batches", post(subsidies::create_batch)),
         ("/desk/subsidies/batches/{id}/paid", post(subsidies::mark_paid)),
         ("/desk/subsidies/export", get(subsidies::export)),
+        ("/desk/users", get(admin::users_page).post(admin::create_user)),
+        ("/desk/users/{id}", get(admin::user_page)),
+        ("/desk/users/{id}/disable", post(admin::disable)),
+        ("/desk/users/{id}/enable", post(admin::enable)),
+        ("/desk/users/{id}/password", post(admin::reset_password)),
+        ("/desk/users/{id}/devices/{device}/revoke", post(admin::revoke_device)),
+        ("/desk/audit", get(admin::audit_page)),
+        ("/desk/policy", get(admin::policy_page)),
+        ("/desk/policy/check", post(admin::policy_check)),
         (
             "/desk/import",
             get(import::import_form)

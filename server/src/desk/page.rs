@@ -170,7 +170,12 @@ fn menu(user: &DeskUser) -> Markup {
         a href="/desk/cases" { "案件查询" }
         @if user.may(Action::ReviewCaseFile) { a href="/desk/review" { "案卷评查" } }
         @if user.may(Action::PaySubsidies) { a href="/desk/subsidies" { "补贴台账" } }
-        @if user.may(Action::Administer) { a href="/desk/import" { "导入" } }
+        @if user.may(Action::Administer) {
+            a href="/desk/import" { "导入" }
+            a href="/desk/users" { "用户与设备" }
+            a href="/desk/audit" { "审计日志" }
+            a href="/desk/policy" { "政策" }
+        }
     }
 }
 

@@ -33,7 +33,8 @@ fn county(user: &DeskUser) -> DeskResult<()> {
     }
 }
 
-fn cell_text(c: &Cell) -> String {
+/// A cell as the page shows it (yuan with two decimals, per mille as a percentage).
+pub(crate) fn cell_text(c: &Cell) -> String {
     match c {
         Cell::Text(s) => s.clone(),
         Cell::Int(n) => n.to_string(),

@@ -46,7 +46,7 @@ fn admin(caller: &Caller) -> ApiResult<()> {
 }
 
 /// Runs an admin action off the async runtime and audits it (success or not).
-async fn act<T: Send + 'static>(
+pub(crate) async fn act<T: Send + 'static>(
     st: &AppState,
     caller: &Caller,
     action: AuditAction,
@@ -172,7 +172,7 @@ pub async fn disable_user(
 
 /// Refuses an admin action on the admin's own account (it would lock them out or
 /// drop their own role). A non-admin learns nothing here: the admin check comes first.
-fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
+pub(crate) fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
     admin(caller)?;
     if id == caller.user.id {
         return Err(ApiError::bad_request("invalid_target", format!("an admin cannot {what}")));
