@@ -38,14 +38,19 @@ pub async fn browser(script: &str, url: &str, env: &[(&str, String)]) -> serde_j
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"))
 }
 
+/// Parties by name only (no household).
+pub fn named(names: &[&str]) -> Vec<Party> {
+    names.iter().map(|n| Party { name: n.to_string(), household_id: None, phone: None }).collect()
+}
+
 /// A major dispute reported on the phone at village level with `parties`,
 /// mediated twice, agreed and closed as resolved (not yet synced).
-pub fn resolved_case(phone: &FieldClient, village: Uuid, parties: &[&str]) -> Dispute {
+pub fn resolved_case(phone: &FieldClient, village: Uuid, parties: Vec<Party>) -> Dispute {
     let d = phone
         .report_dispute(NewDispute {
             kind: "mass".into(),
             origin_unit: village,
-            parties: parties.iter().map(|n| Party { name: n.to_string(), household_id: None, phone: None }).collect(),
+            parties,
             summary: "灌溉用水分配纠纷".into(),
             grade: Grade::Major,
             analysis: Analysis {
@@ -83,4 +88,51 @@ pub fn resolved_case(phone: &FieldClient, village: Uuid, parties: &[&str]) -> Di
         .expect("agreement");
     phone.close_dispute(d.id, ClosingOutcome::Resolved, "和解".into()).expect("close");
     d
+}
+
+/// A desk session without a browser (plain HTTP with the session cookie), for
+/// checks of what a page holds.
+pub struct DeskClient {
+    url: String,
+    cookie: String,
+    http: reqwest::Client,
+}
+
+impl DeskClient {
+    /// Signs in through the desk's form.
+    pub async fn sign_in(url: &str, username: &str, password: &str) -> DeskClient {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let form = http.get(format!("{url}/desk/login")).send().await.expect("login form");
+        let signin = cookie_of(&form, "fq_desk_signin");
+        let body = form.text().await.expect("body");
+        let at = body.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+        let csrf = body[at..at + 64].to_string();
+        let res = http
+            .post(format!("{url}/desk/login"))
+            .header("cookie", signin)
+            .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(res.status(), 303, "desk sign-in of {username}");
+        DeskClient { url: url.to_string(), cookie: cookie_of(&res, "fq_desk"), http }
+    }
+
+    /// A page: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let res =
+            self.http.get(format!("{}{path}", self.url)).header("cookie", &self.cookie).send().await.expect("get");
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .expect("the cookie")
+        .to_string()
 }

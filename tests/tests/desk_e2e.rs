@@ -6,7 +6,7 @@
 use fengqiao_core::{FieldClient, NewPhoto};
 use fengqiao_domain::subsidy::SubsidyStatus;
 use fengqiao_domain::EntityKind;
-use fengqiao_tests::desk::{browser, resolved_case};
+use fengqiao_tests::desk::{browser, named, resolved_case, DeskClient};
 use fengqiao_tests::phone::signed_in_synced;
 use fengqiao_tests::TestServer;
 
@@ -33,7 +33,7 @@ async fn judicial_office_returns_a_file_the_phone_fixes_it_and_the_desk_passes_i
     let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
     let village = server.cred("mediator.t1v1").unwrap().unit_id;
     mediator.prepare_case_numbers(1).await.unwrap();
-    let d = resolved_case(&mediator, village, &["第一组村民"]);
+    let d = resolved_case(&mediator, village, named(&["第一组村民"]));
     assert_eq!(my_subsidy(&mediator).await.0, SubsidyStatus::Accrued);
 
     let mut env = creds(&server, "judicial.t1");
@@ -80,7 +80,7 @@ async fn a_village_secretary_cannot_reach_another_villages_case() {
     for (i, who) in ["mediator.t1v1", "mediator.t1v2"].into_iter().enumerate() {
         let p = signed_in_synced(dirs[i + 1].path(), &server.url(), &server, who).await;
         p.prepare_case_numbers(1).await.unwrap();
-        let d = resolved_case(&p, server.cred(who).unwrap().unit_id, &["李四"]);
+        let d = resolved_case(&p, server.cred(who).unwrap().unit_id, named(&["李四"]));
         let r = p.sync().await.unwrap();
         assert_eq!(r.rejected, 0, "{r:?}");
         cases.push(d);
@@ -106,7 +106,7 @@ async fn script_names_are_text_csrf_less_posts_are_refused_and_the_cookie_is_fla
     let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
     mediator.prepare_case_numbers(1).await.unwrap();
     let name = "<script>window.__pwned=1</script>张三<img src=x onerror=\"window.__pwned=2\">";
-    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &[name]);
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, named(&[name]));
     let r = mediator.sync().await.unwrap();
     assert_eq!(r.rejected, 0, "{r:?}");
     let mut env = creds(&server, "judicial.t1");
@@ -125,7 +125,7 @@ async fn print_pages_render_to_a4_pdfs_with_the_case_number_and_parties() {
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
     mediator.prepare_case_numbers(1).await.unwrap();
-    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &["王大山", "赵小河"]);
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, named(&["王大山", "赵小河"]));
     assert_eq!(mediator.sync().await.unwrap().rejected, 0);
     let pdfs = fengqiao_tests::desk::screenshots();
     std::fs::create_dir_all(&pdfs).unwrap();
@@ -159,7 +159,7 @@ async fn the_county_imports_after_a_dry_run_pays_a_batch_and_downloads_the_ledge
     let server = TestServer::start(dirs[0].path()).await.unwrap();
     let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
     mediator.prepare_case_numbers(1).await.unwrap();
-    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, &["钱七"]);
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, named(&["钱七"]));
     for (i, item) in ["rights_notice", "identity_documents"].into_iter().enumerate() {
         let path = dirs[1].path().join(format!("{item}.jpg"));
         std::fs::write(&path, fengqiao_tests::phone::as_jpeg(vec![i as u8 + 7; 20_000])).unwrap();
@@ -228,4 +228,53 @@ async fn the_county_imports_after_a_dry_run_pays_a_batch_and_downloads_the_ledge
     let (status, _) = my_subsidy(&mediator).await;
     assert_eq!(status, SubsidyStatus::Paid);
     assert_eq!(mediator.my_subsidies().unwrap().items[0].subsidy.payment_ref, "NX2026-0042");
+}
+
+/// Search by identity number, and the number masked but for the roles that
+/// need it: the judicial office reads it whole, a village secretary finds the
+/// case by it but sees it masked on every page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_by_identity_number_and_masking_by_role() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let admin = fengqiao_tests::api::ApiUser::login(&server, "admin").await;
+    let csv = "户编码,组,户主,地址,电话,身份证号\nH201,T01/V01/G01,周八,8号,,11010519491231002X\n";
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/admin/import?name=hh.csv", server.url()))
+        .bearer_auth(&admin.token)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let store = server.state().unwrap().store.clone();
+    let household = store
+        .records_of_kind(EntityKind::Household)
+        .unwrap()
+        .into_iter()
+        .find_map(|r| match r {
+            fengqiao_domain::Record::Household(h) if h.head_name == "周八" => Some(h.id),
+            _ => None,
+        })
+        .expect("imported");
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let mut parties = named(&["周八"]);
+    parties[0].household_id = Some(household);
+    let d = resolved_case(&mediator, server.cred("mediator.t1v1").unwrap().unit_id, parties);
+    assert_eq!(mediator.sync().await.unwrap().rejected, 0);
+
+    let (whole, masked) = ("11010519491231002X", "110***********002X");
+    for (user, sees_whole) in [("judicial.t1", true), ("secretary.t1v1", false)] {
+        let c = server.cred(user).unwrap();
+        let desk = DeskClient::sign_in(&server.url(), &c.username, &c.password).await;
+        let (status, found) = desk.get(&format!("/desk/cases?q={whole}")).await;
+        assert_eq!(status, 200);
+        assert!(found.contains(&d.case_number), "{user}: found by identity number");
+        let (_, miss) = desk.get("/desk/cases?q=11010519491231003X").await;
+        assert!(!miss.contains(&d.case_number), "{user}: another number finds nothing");
+        let (_, page) = desk.get(&format!("/desk/cases/{}", d.id)).await;
+        assert_eq!(page.contains(whole), sees_whole, "{user}: the whole number");
+        assert_eq!(page.contains(masked), !sees_whole, "{user}: the masked number");
+    }
 }

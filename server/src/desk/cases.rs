@@ -413,10 +413,8 @@ pub async fn review_queue(State(st): State<AppState>, user: DeskUser) -> DeskRes
         let mut list = Vec::new();
         for r in records {
             match r {
-                Record::CaseReview(x) => {
-                    if reviews.get(&x.dispute_id).is_none_or(|y| y.reviewed_at <= x.reviewed_at) {
-                        reviews.insert(x.dispute_id, x);
-                    }
+                Record::CaseReview(x) if reviews.get(&x.dispute_id).is_none_or(|y| y.reviewed_at <= x.reviewed_at) => {
+                    reviews.insert(x.dispute_id, x);
                 }
                 Record::Dispute(d) => list.push(d),
                 _ => {}
