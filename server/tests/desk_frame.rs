@@ -214,3 +214,23 @@ async fn the_county_manages_users_reads_the_audit_and_checks_a_policy_others_fin
     assert!(good.body.contains("检查通过"), "{}", good.body);
     assert_eq!(state.policy.auth.desk_idle_mins, 30, "nothing applied");
 }
+
+#[tokio::test]
+async fn reports_of_units_in_reach_only() {
+    let (dir, _state, app) = demo();
+    let creds = read_credentials(dir.path()).unwrap();
+    let c = |u: &str| creds.iter().find(|c| c.username == u).unwrap().clone();
+    let (committee, _) = sign_in(&app, "committee.t1", &c("committee.t1").password, false).await;
+    let (town, other_town) = (c("committee.t1").unit_id, c("committee.t2").unit_id);
+    let chooser = send(&app, get("/desk/reports", &committee)).await;
+    assert_eq!(chooser.status, 200);
+    assert!(chooser.body.contains(&town.to_string()) && !chooser.body.contains(&other_town.to_string()));
+    for kind in ["monthly", "flow"] {
+        let own = send(&app, get(&format!("/desk/reports?unit={town}&month=2026-11&kind={kind}"), &committee)).await;
+        assert_eq!(own.status, 200, "{kind}: {}", own.body);
+        assert!(own.body.starts_with("<!DOCTYPE html>") || own.body.contains("<html"), "{kind}");
+        let other =
+            send(&app, get(&format!("/desk/reports?unit={other_town}&month=2026-11&kind={kind}"), &committee)).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "{kind}: another town's report");
+    }
+}

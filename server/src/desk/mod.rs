@@ -15,6 +15,7 @@ mod import;
 pub mod page;
 mod print;
 pub mod read;
+mod reports;
 pub mod session;
 mod signin;
 mod subsidies;
@@ -35,6 +36,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/cases/{id}/review", post(cases::review)),
         ("/desk/cases/{id}/print/{doc}", get(print::print)),
         ("/desk/review", get(cases::review_queue)),
+        ("/desk/reports", get(reports::reports)),
         ("/desk/photos/{sha256}", get(cases::photo)),
         ("/desk/subsidies", get(subsidies::ledger_page)),
         ("/desk/subsidies/batches", post(subsidies::create_batch)),

@@ -169,6 +169,7 @@ fn menu(user: &DeskUser) -> Markup {
         a href="/desk/" { "工作台" }
         a href="/desk/cases" { "案件查询" }
         @if user.may(Action::ReviewCaseFile) { a href="/desk/review" { "案卷评查" } }
+        @if user.may(Action::ReadReports) { a href="/desk/reports" { "报告" } }
         @if user.may(Action::PaySubsidies) { a href="/desk/subsidies" { "补贴台账" } }
         @if user.may(Action::Administer) {
             a href="/desk/import" { "导入" }
