@@ -95,6 +95,7 @@ pub fn resolved_case(phone: &FieldClient, village: Uuid, parties: Vec<Party>) ->
 pub struct DeskClient {
     url: String,
     cookie: String,
+    csrf: String,
     http: reqwest::Client,
 }
 
@@ -115,7 +116,27 @@ impl DeskClient {
             .await
             .expect("sign in");
         assert_eq!(res.status(), 303, "desk sign-in of {username}");
-        DeskClient { url: url.to_string(), cookie: cookie_of(&res, "fq_desk"), http }
+        let mut desk =
+            DeskClient { url: url.to_string(), cookie: cookie_of(&res, "fq_desk"), csrf: String::new(), http };
+        let (_, home) = desk.get("/desk/").await;
+        let at = home.find("name=\"csrf\" value=\"").expect("the session's csrf field") + 19;
+        desk.csrf = home[at..at + 64].to_string();
+        desk
+    }
+
+    /// Posts a form with the session's CSRF token: status and body.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let res = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("post");
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
     }
 
     /// A page: status and body.

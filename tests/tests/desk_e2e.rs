@@ -278,3 +278,41 @@ async fn search_by_identity_number_and_masking_by_role() {
         assert_eq!(page.contains(masked), !sees_whole, "{user}: the masked number");
     }
 }
+
+/// The judicial office's inbox: an escalation asked for on the phone shows on
+/// the desk, is approved there (a `decide_escalation` operation), and the
+/// phone's next pull has the dispute at the judicial office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_asked_on_the_phone_is_approved_on_the_desk() {
+    use fengqiao_domain::disputes::EscalationReason;
+    use fengqiao_domain::ladder::{Grade, Level};
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let mediator = signed_in_synced(dirs[1].path(), &server.url(), &server, "mediator.t1v1").await;
+    mediator.prepare_case_numbers(1).await.unwrap();
+    let village = server.cred("mediator.t1v1").unwrap().unit_id;
+    let mut nd = fengqiao_tests::phone::new_dispute(village, Grade::Larger, "宅基地纠纷");
+    nd.level = Some(Level::Village);
+    let d = mediator.report_dispute(nd).unwrap();
+    let e = mediator
+        .request_escalation(d.id, Level::JudicialOffice, EscalationReason::OutsideLevelScope, "超出村调解范围".into())
+        .unwrap();
+    assert_eq!(mediator.sync().await.unwrap().rejected, 0);
+
+    let c = server.cred("judicial.t1").unwrap();
+    let desk = DeskClient::sign_in(&server.url(), &c.username, &c.password).await;
+    let (status, inbox) = desk.get("/desk/inbox").await;
+    assert_eq!(status, 200);
+    assert!(inbox.contains(&d.case_number), "the request awaits the office: {inbox}");
+    let (refused, page) = desk.post(&format!("/desk/escalations/{}/decide", e.id), &[("decision", "refuse")]).await;
+    assert_eq!(refused, 422, "a refusal without a comment is the domain's refusal: {page}");
+    let (status, _) = desk.post(&format!("/desk/escalations/{}/decide", e.id), &[("decision", "approve")]).await;
+    assert_eq!(status, 303);
+    let (_, inbox) = desk.get("/desk/inbox").await;
+    assert!(!inbox.contains(&d.case_number), "decided: gone from the inbox");
+
+    // the phone's next pull has the desk's decision
+    assert_eq!(mediator.sync().await.unwrap().rejected, 0);
+    let item = mediator.dispute(d.id).unwrap();
+    assert_eq!(item.dispute.level, Level::JudicialOffice);
+}

@@ -12,6 +12,7 @@
 mod admin;
 mod cases;
 mod import;
+mod inbox;
 pub mod page;
 mod print;
 pub mod read;
@@ -36,6 +37,9 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/desk/cases/{id}/review", post(cases::review)),
         ("/desk/cases/{id}/print/{doc}", get(print::print)),
         ("/desk/review", get(cases::review_queue)),
+        ("/desk/inbox", get(inbox::inbox)),
+        ("/desk/escalations/{id}/decide", post(inbox::decide)),
+        ("/desk/consultations/{id}/review", post(inbox::review_consultation)),
         ("/desk/reports", get(reports::reports)),
         ("/desk/photos/{sha256}", get(cases::photo)),
         ("/desk/subsidies", get(subsidies::ledger_page)),

@@ -168,6 +168,7 @@ fn menu(user: &DeskUser) -> Markup {
     html! {
         a href="/desk/" { "工作台" }
         a href="/desk/cases" { "案件查询" }
+        a href="/desk/inbox" { "待办" }
         @if user.may(Action::ReviewCaseFile) { a href="/desk/review" { "案卷评查" } }
         @if user.may(Action::ReadReports) { a href="/desk/reports" { "报告" } }
         @if user.may(Action::PaySubsidies) { a href="/desk/subsidies" { "补贴台账" } }
