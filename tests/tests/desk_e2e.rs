@@ -316,3 +316,37 @@ async fn an_escalation_asked_on_the_phone_is_approved_on_the_desk() {
     let item = mediator.dispute(d.id).unwrap();
     assert_eq!(item.dispute.level, Level::JudicialOffice);
 }
+
+/// The judicial office reviews a legal consultation from its desk inbox (a
+/// `review_consultation` operation): the advisor's subsidy is priced by the
+/// review and approved; the other town's office never sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_is_reviewed_from_the_desk_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await.unwrap();
+    let advisor = fengqiao_tests::api::ApiUser::login(&server, "advisor.t1v1").await;
+    let village = server.cred("advisor.t1v1").unwrap().unit_id;
+    let id = uuid::Uuid::now_v7();
+    let logged = advisor
+        .push(
+            "record_consultation",
+            serde_json::json!({"id": id, "village_id": village, "at": chrono::Utc::now(), "question": "宅基地能否继承",
+                "answer": "可依法继承使用", "satisfaction": "satisfied", "outcome": "solved"}),
+        )
+        .await;
+    assert_eq!(logged["status"], "applied", "{logged}");
+    let other = server.cred("judicial.t2").unwrap();
+    let other = DeskClient::sign_in(&server.url(), &other.username, &other.password).await;
+    assert!(!other.get("/desk/inbox").await.1.contains("宅基地能否继承"), "another town's office sees nothing");
+    let c = server.cred("judicial.t1").unwrap();
+    let desk = DeskClient::sign_in(&server.url(), &c.username, &c.password).await;
+    assert!(desk.get("/desk/inbox").await.1.contains("宅基地能否继承"));
+    let path = format!("/desk/consultations/{id}/review");
+    let fields = [("outcome", "referred"), ("satisfaction", "neutral"), ("note", "电话回访")];
+    assert_eq!(other.post(&path, &fields).await.0, 404, "the other office's post answers as for nothing");
+    assert_eq!(desk.post(&path, &fields).await.0, 303);
+    assert!(!desk.get("/desk/inbox").await.1.contains("宅基地能否继承"), "reviewed: gone from the inbox");
+    let mine: serde_json::Value = advisor.get("/v1/subsidies/mine").await.json().await.unwrap();
+    let item = &mine["items"][0];
+    assert_eq!((item["status"].as_str(), item["amount_fen"].as_i64()), (Some("approved"), Some(1_200)), "{mine}");
+}

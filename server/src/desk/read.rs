@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::reports::flow::unit_scope;
 use crate::store::{Store, StoreResult};
 
-/// The latest version of every record in the feed of `grants` that `keep` takes.
+/// Every record in the feed of `grants` whose latest version `keep` takes (that
+/// latest version).
 pub fn latest(store: &dyn Store, grants: &[RoleGrant], keep: impl Fn(&Record) -> bool) -> StoreResult<Vec<Record>> {
     let mut out: BTreeMap<(EntityKind, Uuid), Record> = BTreeMap::new();
     let mut cursor = 0;
@@ -27,7 +28,10 @@ pub fn latest(store: &dyn Store, grants: &[RoleGrant], keep: impl Fn(&Record) ->
                 Some(r) if keep(&r) => {
                     out.insert((r.kind(), r.id()), r);
                 }
-                Some(_) => {}
+                // a later version that `keep` leaves out replaces the earlier one too
+                Some(r) => {
+                    out.remove(&(r.kind(), r.id()));
+                }
                 None => {
                     out.remove(&(c.entity, c.id));
                 }
