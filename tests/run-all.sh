@@ -39,6 +39,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'No
 fi
 
 step "desk browser tests' driver (playwright-core from npm, tests/desk/package-lock.json)"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "playwright-core needs Node.js 20 or newer; this machine has $(node --version)" >&2; exit 1; }
 [ -d tests/desk/node_modules/playwright-core ] || npm ci --prefix tests/desk --no-audit --no-fund
 
 . tests/lib/target-dir.sh
