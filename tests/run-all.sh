@@ -25,17 +25,23 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 cargo --version
 
-step "system packages (headless Chromium and CJK fonts for the report rendering test)"
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests)"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+  || ! command -v pdftotext >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-cjk
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-cjk poppler-utils nodejs npm
   else
-    echo "install Chromium (and a CJK font) for the report rendering test" >&2
+    echo "install Chromium, a CJK font, poppler-utils and Node.js for the report and desk tests" >&2
     exit 1
   fi
 fi
+
+step "desk browser tests' driver (playwright-core from npm, tests/desk/package-lock.json)"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "playwright-core needs Node.js 20 or newer; this machine has $(node --version)" >&2; exit 1; }
+[ -d tests/desk/node_modules/playwright-core ] || npm ci --prefix tests/desk --no-audit --no-fund
 
 . tests/lib/target-dir.sh
 target_dir=$(cargo_target_dir)

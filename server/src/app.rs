@@ -81,6 +81,7 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
         backup_clock: backups.clone(),
         backups,
         bell: Arc::default(),
+        desk: Arc::new(crate::desk::session::DeskSessions::default()),
     })
 }
 

@@ -3,7 +3,9 @@
 //! Layout: [`store`] (trait, sled and memory backends, conformance suite for
 //! tests), [`auth`] (argon2id, EdDSA access tokens, rotating refresh tokens),
 //! [`http`] (axum routes and layers), [`tus`] (photo uploads over tus, photo
-//! bytes), [`app`] (opening a data dir, running), [`demo`] (the demo county), [`metrics`] and [`readiness`] (what the county's monitoring reads),
+//! bytes), [`desk`] (the desk console's HTML at `/desk/`), [`app`] (opening a data dir, running),
+//! [`demo`] (the demo county), [`backup`] (backups, restore, the data dir's format),
+//! [`metrics`] and [`readiness`] (what the county's monitoring reads), [`tls`],
 //! [`cli`].
 
 pub mod admin;
@@ -12,6 +14,7 @@ pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod demo;
+pub mod desk;
 pub mod disk;
 pub mod http;
 pub mod metrics;

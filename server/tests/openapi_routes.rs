@@ -128,3 +128,34 @@ async fn extractor_rejections_and_head_errors_are_json() {
         }
     }
 }
+
+/// The desk's routes (HTML beside the API) are a table of their own: each is
+/// answered by a handler, none shares a path with the API, and none is in the
+/// OpenAPI document.
+#[tokio::test]
+async fn desk_routes_are_routed_and_kept_out_of_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let state =
+        app::open(&ServerConfig { data_dir: dir.path().to_path_buf(), policy_file: None, demo: false }).unwrap();
+    let app = router(state);
+    let doc: serde_json::Value = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let desk = fengqiao_server::desk::route_table();
+    assert!(desk.len() >= 4, "{desk:?}");
+    let api: BTreeSet<&str> = route_table().into_iter().collect();
+    let unique: BTreeSet<&str> = desk.iter().copied().collect();
+    assert_eq!(unique.len(), desk.len(), "a desk path is routed twice");
+    for path in &desk {
+        assert!(path == &"/desk" || path.starts_with("/desk/"), "{path}");
+        assert!(!api.contains(path), "{path} is in both tables");
+        assert!(doc["paths"].get(*path).is_none(), "{path} is in the OpenAPI document");
+        let mut answered = 0;
+        for m in [Method::GET, Method::POST] {
+            let req = Request::builder().method(m).uri(concrete(path)).body(Body::empty()).unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            if res.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED && res.status() != 404 {
+                answered += 1;
+            }
+        }
+        assert!(answered > 0, "{path}: no handler answers");
+    }
+}

@@ -3,12 +3,14 @@
 
 pub mod api;
 pub mod crash;
+pub mod desk;
 pub mod phone;
 pub mod photos;
 pub mod proxy;
 pub mod server;
 pub mod sim;
 pub mod tls;
+pub mod workbook;
 
 pub use proxy::{FaultMode, FaultProxy};
 pub use server::TestServer;

@@ -7,32 +7,10 @@
 use fengqiao_domain::{EntityKind, Record};
 use fengqiao_tests::api::{login_answer, ApiUser};
 use fengqiao_tests::phone::signed_in_synced;
+use fengqiao_tests::workbook::workbook;
 use fengqiao_tests::TestServer;
-use rust_xlsxwriter::Workbook;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-type Sheet<'a> = (&'a str, &'a [&'a str], Vec<Vec<&'a str>>);
-
-/// A workbook of text cells.
-fn workbook(sheets: &[Sheet<'_>]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, headers, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string(0, c as u16, *h).unwrap();
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                if !v.is_empty() {
-                    ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
 
 const UNITS: &[&str] = &["级别", "上级编码", "编码", "名称"];
 const USERS: &[&str] = &["用户名", "姓名", "角色", "单位", "初始密码"];

@@ -223,6 +223,14 @@ impl AuthService {
         })?;
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Unauthorized)?;
         let family = Uuid::parse_str(&claims.sid).map_err(|_| AuthError::Unauthorized)?;
+        self.caller_for(user_id, family)
+    }
+
+    /// The caller of a session (refresh `family`) of `user_id`, checked as a bearer
+    /// token's is: a live session (or one whose device alone was revoked), an
+    /// existing user who is not disabled, acting with their effective grants. The
+    /// desk's cookie sessions are checked here on every request.
+    pub fn caller_for(&self, user_id: Uuid, family: Uuid) -> Result<Caller, AuthError> {
         let device_revoked = self.store.family_revoked(family)? && {
             if !self.store.family_device_revoked(family)? {
                 return Err(AuthError::Unauthorized);

@@ -46,7 +46,7 @@ fn admin(caller: &Caller) -> ApiResult<()> {
 }
 
 /// Runs an admin action off the async runtime and audits it (success or not).
-async fn act<T: Send + 'static>(
+pub(crate) async fn act<T: Send + 'static>(
     st: &AppState,
     caller: &Caller,
     action: AuditAction,
@@ -172,7 +172,7 @@ pub async fn disable_user(
 
 /// Refuses an admin action on the admin's own account (it would lock them out or
 /// drop their own role). A non-admin learns nothing here: the admin check comes first.
-fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
+pub(crate) fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
     admin(caller)?;
     if id == caller.user.id {
         return Err(ApiError::bad_request("invalid_target", format!("an admin cannot {what}")));
@@ -297,25 +297,37 @@ pub async fn import_file(
         confirm_admin_grants: q.confirm_admin_grants,
         actor: Some(caller.user.id),
     };
+    Ok(Json(run_import(&st, &caller, name, body.to_vec(), opts).await?))
+}
+
+/// Runs an import as `caller` (checked, written unless a dry run or invalid,
+/// audited with its role changes): the API's import and the desk's share it.
+pub(crate) async fn run_import(
+    st: &AppState,
+    caller: &Caller,
+    name: String,
+    bytes: Vec<u8>,
+    opts: ImportOptions,
+) -> ApiResult<ImportReport> {
     let (state, actor, family) = (st.clone(), caller.user.id, caller.family);
-    let report =
-        tokio::task::spawn_blocking(move || -> ApiResult<ImportReport> {
-            let files = [InputFile { name, bytes: body.to_vec() }];
-            let report = import::run(state.store.as_ref(), &state.policy, &files, opts, &mut |_, _| {})?;
-            if !report.dry_run {
-                let device = state.auth.device_of(actor, family)?;
-                let outcome = if report.written { "ok" } else { "invalid" };
-                let e = AuditEntry::new(AuditAction::Import, Some(actor), None, outcome)
-                    .device(device)
-                    .detail(format!("{}; {} problems", report.summary(), report.problems.len()));
-                let mut entries = vec![e];
-                entries.extend(import::roles::audit_entries(&report, Some(actor), device));
-                state.store.append_audit(&entries)?;
-            }
-            Ok(report)
-        })
-        .await??;
-    Ok(Json(report))
+    tokio::task::spawn_blocking(move || -> ApiResult<ImportReport> {
+        let files = [InputFile { name, bytes }];
+        let report = import::run(state.store.as_ref(), &state.policy, &files, opts, &mut |_, _| {})?;
+        if !report.dry_run {
+            let device = state.auth.device_of(actor, family)?;
+            let outcome = if report.written { "ok" } else { "invalid" };
+            let e = AuditEntry::new(AuditAction::Import, Some(actor), None, outcome).device(device).detail(format!(
+                "{}; {} problems",
+                report.summary(),
+                report.problems.len()
+            ));
+            let mut entries = vec![e];
+            entries.extend(import::roles::audit_entries(&report, Some(actor), device));
+            state.store.append_audit(&entries)?;
+        }
+        Ok(report)
+    })
+    .await?
 }
 
 /// Query of the audit log.

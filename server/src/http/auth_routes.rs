@@ -86,7 +86,9 @@ pub async fn login(
     login_checked(st, req).await.map_err(IntoResponse::into_response)
 }
 
-async fn login_checked(st: AppState, req: LoginRequest) -> ApiResult<Json<TokenResponse>> {
+/// Signs in (the password checked, the attempt audited) once the limiter let the attempt through;
+/// the desk's sign-in form comes here too.
+pub(crate) async fn login_checked(st: AppState, req: LoginRequest) -> ApiResult<Json<TokenResponse>> {
     let (auth, store, device) = (st.auth.clone(), st.store.clone(), req.device_id);
     let result = tokio::task::spawn_blocking(move || {
         let r = auth.login(&req.username, &req.password, req.device_id, Utc::now());

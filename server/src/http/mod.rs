@@ -69,6 +69,8 @@ pub struct AppState {
     pub backup_clock: Arc<dyn crate::readiness::BackupClock>,
     /// Rung when the feed moves: wakes the held waits of `GET /v1/sync/wait`.
     pub bell: Arc<wait::FeedBell>,
+    /// The desk console's sign-in sessions.
+    pub desk: Arc<crate::desk::session::DeskSessions>,
 }
 
 impl AppState {
@@ -194,9 +196,16 @@ pub fn route_table() -> Vec<&'static str> {
 /// rewritten here; answers to HEAD keep their empty bodies but say JSON.
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let head = req.method() == axum::http::Method::HEAD;
+    let desk = req.uri().path().starts_with("/desk/");
     let mut res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    // the desk's own error pages are HTML (its unknown paths get the JSON 404)
+    let page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || (desk && page) {
         return res;
     }
     if head {
@@ -285,11 +294,15 @@ pub fn router(state: AppState) -> Router {
         .fold(Router::new(), |r, (path, m)| r.route(path, m))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, wait::WAIT_ROUTE_TIMEOUT));
     let untimed = untimed_routes().into_iter().fold(Router::new(), |r, (path, m)| r.route(path, m));
+    let desk = crate::desk::router()
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout));
     Router::new()
         .merge(api)
         .merge(untimed)
         .merge(waits)
         .merge(photos_router())
+        .merge(desk)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -216,17 +216,9 @@ pub async fn download(
         return Err(ApiError::not_found());
     }
     let (store, key, actor) = (st.store.clone(), sha.clone(), caller.actor.clone());
-    let content_type = tokio::task::spawn_blocking(move || -> Result<Option<String>, crate::store::StoreError> {
-        for r in store.photo_refs(&key)? {
-            let fengqiao_domain::Record::Attachment(att) = &r.record else { continue };
-            if actor.may_see(r.record.visibility_kind(), &r.scope) && store.photo_held_by(&key, att.author)? {
-                return Ok(Some(att.content_type.clone()));
-            }
-        }
-        Ok(None)
-    })
-    .await??
-    .ok_or_else(ApiError::not_found)?;
+    let content_type = tokio::task::spawn_blocking(move || visible_photo(store.as_ref(), &actor, &key))
+        .await??
+        .ok_or_else(ApiError::not_found)?;
     let len = st.blobs.blob_len(&sha).await.map_err(ApiError::internal)?.ok_or_else(ApiError::not_found)?;
     let etag = format!("\"{sha}\"");
     if super::cache::not_modified(&headers, &etag) {
@@ -262,4 +254,21 @@ pub async fn download(
     let reader = st.blobs.read_blob(&sha, start, count).await.map_err(ApiError::internal)?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
     Ok((status, h, body).into_response())
+}
+
+/// The content type of a kept photo if `actor` may see an attachment referencing
+/// it (and its author's upload finished); `None` otherwise. The API's download and
+/// the desk's photos ask this one check.
+pub(crate) fn visible_photo(
+    store: &dyn crate::store::Store,
+    actor: &fengqiao_domain::permissions::Actor,
+    sha: &str,
+) -> Result<Option<String>, crate::store::StoreError> {
+    for r in store.photo_refs(sha)? {
+        let fengqiao_domain::Record::Attachment(att) = &r.record else { continue };
+        if actor.may_see(r.record.visibility_kind(), &r.scope) && store.photo_held_by(sha, att.author)? {
+            return Ok(Some(att.content_type.clone()));
+        }
+    }
+    Ok(None)
 }

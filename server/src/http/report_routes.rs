@@ -112,19 +112,9 @@ pub async fn flow(
     let (from, to) = month.range(zone).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
     let (rows, unit_name) =
-        tokio::task::spawn_blocking(move || -> Result<Option<(Vec<FlowRow>, String)>, crate::store::StoreError> {
-            let narrowed = narrowed_grants(store.as_ref(), &grants, unit)?;
-            if narrowed.is_empty() {
-                return Ok(None);
-            }
-            let name = match store.record(fengqiao_domain::EntityKind::Unit, unit)? {
-                Some(fengqiao_domain::Record::Unit(u)) => u.name,
-                _ => String::new(),
-            };
-            Ok(Some((flow_rows(store.as_ref(), &policy, &narrowed, from, to)?, name)))
-        })
-        .await??
-        .ok_or_else(ApiError::not_found)?;
+        tokio::task::spawn_blocking(move || flow_for(store.as_ref(), &policy, &grants, unit, from, to))
+            .await??
+            .ok_or_else(ApiError::not_found)?;
     tracing::info!(user = %caller.user.id, rows = rows.len(), "flow table exported");
     let name = format!("flow-{}-{:04}-{:02}", unit, month.year, month.month);
     match format {
@@ -189,26 +179,9 @@ pub async fn monthly(
     let now = chrono::Utc::now();
     let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month: YYYY-MM"))?;
     let (store, policy, grants, unit) = (st.store.clone(), st.policy.clone(), caller.user.grants.clone(), q.unit);
-    let report = tokio::task::spawn_blocking(
-        move || -> Result<Option<crate::reports::monthly::MonthlyReport>, crate::store::StoreError> {
-            let Some(fengqiao_domain::Record::Unit(u)) = store.record(fengqiao_domain::EntityKind::Unit, unit)? else {
-                return Ok(None);
-            };
-            let mut scope = vec![u.id];
-            let mut next = u.parent;
-            while let Some(id) = next.take() {
-                if let Some(fengqiao_domain::Record::Unit(p)) = store.record(fengqiao_domain::EntityKind::Unit, id)? {
-                    scope.push(p.id);
-                    next = p.parent;
-                }
-            }
-            let actor = fengqiao_domain::permissions::Actor { user_id: caller.user.id, grants };
-            if !actor.may(fengqiao_domain::permissions::Action::ReadReports, &scope) {
-                return Ok(None);
-            }
-            crate::reports::monthly::monthly_report(store.as_ref(), &policy, &u, month, now).map(Some)
-        },
-    )
+    let report = tokio::task::spawn_blocking(move || {
+        monthly_for(store.as_ref(), &policy, caller.user.id, grants, unit, month, now)
+    })
     .await??
     .ok_or_else(ApiError::not_found)?;
     let zone = st.policy.zone();
@@ -220,4 +193,56 @@ pub async fn monthly(
             send_table(format, "月度研判", &name, &["项目", "数值"], &crate::reports::html::table(&report, zone))
         }
     }
+}
+
+/// The monthly report of `unit` if the caller (`user_id` with `grants`) may read
+/// reports there; `None` alike for an unknown unit and one outside their reach.
+/// The API's report and the desk's share this check.
+pub(crate) fn monthly_for(
+    store: &dyn crate::store::Store,
+    policy: &fengqiao_domain::policy::Policy,
+    user_id: Uuid,
+    grants: Vec<fengqiao_domain::RoleGrant>,
+    unit: Uuid,
+    month: Month,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::reports::monthly::MonthlyReport>, crate::store::StoreError> {
+    let Some(fengqiao_domain::Record::Unit(u)) = store.record(fengqiao_domain::EntityKind::Unit, unit)? else {
+        return Ok(None);
+    };
+    let mut scope = vec![u.id];
+    let mut next = u.parent;
+    while let Some(id) = next.take() {
+        if let Some(fengqiao_domain::Record::Unit(p)) = store.record(fengqiao_domain::EntityKind::Unit, id)? {
+            scope.push(p.id);
+            next = p.parent;
+        }
+    }
+    let actor = fengqiao_domain::permissions::Actor { user_id, grants };
+    if !actor.may(fengqiao_domain::permissions::Action::ReadReports, &scope) {
+        return Ok(None);
+    }
+    crate::reports::monthly::monthly_report(store, policy, &u, month, now).map(Some)
+}
+
+/// The flow table of `unit` between `from` and `to` with the unit's name, if
+/// `grants` reach it (narrowed to it); `None` otherwise. The API's export and
+/// the desk's page share this check.
+pub(crate) fn flow_for(
+    store: &dyn crate::store::Store,
+    policy: &fengqiao_domain::policy::Policy,
+    grants: &[fengqiao_domain::RoleGrant],
+    unit: Uuid,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<(Vec<FlowRow>, String)>, crate::store::StoreError> {
+    let narrowed = narrowed_grants(store, grants, unit)?;
+    if narrowed.is_empty() {
+        return Ok(None);
+    }
+    let name = match store.record(fengqiao_domain::EntityKind::Unit, unit)? {
+        Some(fengqiao_domain::Record::Unit(u)) => u.name,
+        _ => String::new(),
+    };
+    Ok(Some((flow_rows(store, policy, &narrowed, from, to)?, name)))
 }

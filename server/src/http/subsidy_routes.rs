@@ -104,7 +104,7 @@ pub async fn ledger(
 
 /// Applies one operation as the caller (the same path as a phone's push, with
 /// the same audit entry: who, what kind, which record, how it ended).
-async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
+pub(crate) async fn apply_as(st: &AppState, caller: &Caller, op: Op) -> ApiResult<()> {
     let env = OpEnvelope {
         op_id: Uuid::now_v7(),
         v: WIRE_VERSION,

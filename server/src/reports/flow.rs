@@ -81,7 +81,7 @@ impl FlowRow {
     }
 }
 
-fn action_zh(k: FlowKind) -> &'static str {
+pub(crate) fn action_zh(k: FlowKind) -> &'static str {
     match k {
         FlowKind::Reported => "排查登记",
         FlowKind::EscalationRequested => "申请逐级上报",
@@ -108,7 +108,8 @@ pub fn narrowed_grants(store: &dyn Store, grants: &[RoleGrant], unit: Uuid) -> S
         .collect())
 }
 
-fn unit_scope(store: &dyn Store, unit: Uuid) -> StoreResult<Option<Vec<Uuid>>> {
+/// A unit and its ancestors, nearest first (`None` for an unknown unit).
+pub(crate) fn unit_scope(store: &dyn Store, unit: Uuid) -> StoreResult<Option<Vec<Uuid>>> {
     let mut scope = Vec::new();
     let mut next = Some(unit);
     while let Some(id) = next.take() {

@@ -81,6 +81,14 @@ impl IdNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number with all but its first three and last four characters hidden
+    /// (`110***********002X`), for those who need to tell people apart but not
+    /// to read the number ([`crate::model::permissions::sees_whole_id_numbers`]).
+    pub fn masked(&self) -> String {
+        let n = self.0.chars().count();
+        self.0.chars().enumerate().map(|(i, c)| if i < 3 || i + 4 >= n { c } else { '*' }).collect()
+    }
 }
 
 impl std::fmt::Debug for IdNumber {
@@ -93,6 +101,11 @@ impl std::fmt::Debug for IdNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_keeps_the_first_three_and_last_four() {
+        assert_eq!(IdNumber::parse("11010519491231002x").unwrap().masked(), "110***********002X");
+    }
 
     #[test]
     fn checks_the_standard_example_and_catches_typos() {

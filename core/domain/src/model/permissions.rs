@@ -122,6 +122,13 @@ pub fn may(role: Role, action: Action) -> bool {
     roles_for(action).contains(&role)
 }
 
+/// Whether a role reads resident identity numbers whole (the judicial office
+/// and the town committee, who take cases and sign agreements); every other role
+/// sees them masked ([`crate::model::id_number::IdNumber::masked`]).
+pub fn sees_whole_id_numbers(role: Role) -> bool {
+    matches!(role, Role::JudicialOffice | Role::TownCommittee)
+}
+
 /// Whether any of `grants` may do `action` somewhere (a gate before the target
 /// is known, such as a menu or a county-wide list).
 pub fn any_may(grants: &[RoleGrant], action: Action) -> bool {

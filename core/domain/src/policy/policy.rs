@@ -296,6 +296,9 @@ pub struct AuthPolicy {
     /// the pair it was given has not been used; reuse after that, or from
     /// another device, revokes the session. 0: no grace. At most 600.
     pub refresh_retry_grace_secs: u64,
+    /// Minutes a desk session (`/desk/`) may sit idle before it ends and the
+    /// user signs in again. 1 to 720; default 30.
+    pub desk_idle_mins: u32,
 }
 
 /// Deadlines by dispute grade, in days.
@@ -460,6 +463,7 @@ impl Default for AuthPolicy {
             login_per_account_per_minute: 10,
             login_per_address_per_minute: 120,
             refresh_retry_grace_secs: 60,
+            desk_idle_mins: 30,
         }
     }
 }

@@ -69,6 +69,9 @@ impl Policy {
         if self.auth.refresh_retry_grace_secs > 600 {
             return bad("auth.refresh_retry_grace_secs must be at most 600");
         }
+        if !(1..=720).contains(&self.auth.desk_idle_mins) {
+            return bad("auth.desk_idle_mins must be 1 to 720");
+        }
         if self.county.timezone.parse::<chrono_tz::Tz>().is_err() {
             return bad("county.timezone is not an IANA zone name");
         }

@@ -47,6 +47,10 @@ fn out_of_range_is_refused() {
     assert!(Policy::from_toml("[auth]\naccess_ttl_secs = 1\n").is_err());
     assert!(Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 601\n").is_err());
     assert_eq!(Policy::from_toml("[auth]\nrefresh_retry_grace_secs = 0\n").unwrap().auth.refresh_retry_grace_secs, 0);
+    assert!(Policy::from_toml("[auth]\ndesk_idle_mins = 0\n").is_err());
+    assert!(Policy::from_toml("[auth]\ndesk_idle_mins = 721\n").is_err());
+    assert_eq!(Policy::from_toml("[auth]\ndesk_idle_mins = 720\n").unwrap().auth.desk_idle_mins, 720);
+    assert_eq!(Policy::default().auth.desk_idle_mins, 30);
     assert!(Policy::from_toml("[text]\nmax_note_chars = 10000000\n").is_err());
     assert!(Policy::from_toml("[visits]\nmax_notes_chars = 10000000\n").is_err());
     assert!(Policy::from_toml("[disputes]\nmax_open_case_blocks = 0\n").is_err());
