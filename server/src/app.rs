@@ -213,7 +213,7 @@ pub async fn spawn_tls(
     let handle = axum_server::Handle::<SocketAddr>::new();
     let server = axum_server::from_tcp_rustls(listener, config.clone())?.handle(handle.clone()).http1_only();
     let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(state.clone());
+    let app = http::router(state.clone()).layer(axum::Extension(crate::tls::ServedOverTls));
     let sweeper = spawn_sweeper(state.uploads(), SWEEP_EVERY);
     let disk_ticker = spawn_disk_ticker(&state);
     let tls_reloader = Some(crate::tls::spawn_reloader(config, tls, seen));

@@ -16,6 +16,12 @@ use tokio::task::JoinHandle;
 /// How often the certificate files are looked at by default.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(30);
 
+/// Marks a request that reached this server over its own TLS listener (a
+/// request extension set by [`crate::app::spawn_tls`]): the desk's cookies then
+/// carry `Secure`.
+#[derive(Debug, Clone, Copy)]
+pub struct ServedOverTls;
+
 /// Where the certificate and key are, and how often to look for new ones.
 #[derive(Debug, Clone)]
 pub struct TlsFiles {

@@ -200,3 +200,30 @@ async fn a_malformed_pin_or_ca_is_refused_at_open() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+/// The desk's cookies carry `Secure` when the server serves TLS itself (the
+/// request has no `https` URI nor a proxy's header: the listener marks it), and
+/// not over plain HTTP.
+#[tokio::test]
+async fn the_desk_cookie_is_secure_over_the_servers_own_tls() {
+    let (data, certs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let county = TestPki::new("county").unwrap();
+    let mut server =
+        TestServer::start_tls(data.path(), files(certs.path(), &county, Duration::from_secs(30))).await.unwrap();
+    let client = client_trusting(&[&county]);
+    let res = client.get(format!("{}/desk/login", server.url())).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cookies: Vec<String> =
+        res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert!(!cookies.is_empty(), "the sign-in form sets its CSRF cookie");
+    assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
+    server.stop().await.unwrap();
+
+    let plain_dir = tempfile::tempdir().unwrap();
+    let mut plain = TestServer::start(plain_dir.path()).await.unwrap();
+    let res = reqwest::get(format!("{}/desk/login", plain.url())).await.unwrap();
+    let cookies: Vec<String> =
+        res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert!(!cookies.is_empty() && cookies.iter().all(|c| !c.contains("Secure")), "{cookies:?}");
+    plain.stop().await.unwrap();
+}

@@ -122,10 +122,13 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Whether the request reached the server over TLS: an `https` URI or a proxy's
-/// `X-Forwarded-Proto: https` (which can only make the cookie stricter).
-pub fn over_tls(uri: &Uri, headers: &HeaderMap) -> bool {
-    uri.scheme_str() == Some("https")
+/// Whether the request reached the server over TLS: this server's own TLS
+/// listener (which marks each request with [`crate::tls::ServedOverTls`]), an
+/// `https` URI or a proxy's `X-Forwarded-Proto: https` (which can only make the
+/// cookie stricter).
+pub fn over_tls(ext: &axum::http::Extensions, uri: &Uri, headers: &HeaderMap) -> bool {
+    ext.get::<crate::tls::ServedOverTls>().is_some()
+        || uri.scheme_str() == Some("https")
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

@@ -48,8 +48,8 @@ fn login_page(status: StatusCode, csrf: &str, problem: Option<&str>, tls: bool) 
 }
 
 /// The sign-in form, with a fresh CSRF token in a cookie and in the form.
-pub async fn login_form(uri: Uri, headers: HeaderMap) -> Response {
-    login_page(StatusCode::OK, &random_token(), None, over_tls(&uri, &headers))
+pub async fn login_form(ext: Extensions, uri: Uri, headers: HeaderMap) -> Response {
+    login_page(StatusCode::OK, &random_token(), None, over_tls(&ext, &uri, &headers))
 }
 
 /// The sign-in form's fields.
@@ -72,7 +72,7 @@ pub async fn login(
     headers: HeaderMap,
     form: Form<LoginForm>,
 ) -> Response {
-    let tls = over_tls(&uri, &headers);
+    let tls = over_tls(&ext, &uri, &headers);
     let Form(f) = form;
     let fresh = random_token();
     let again = |status, problem: &str| login_page(status, &fresh, Some(problem), tls);
@@ -135,6 +135,7 @@ pub struct CsrfOnly {
 pub async fn logout(
     State(st): State<AppState>,
     user: DeskUser,
+    ext: Extensions,
     uri: Uri,
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
@@ -149,7 +150,7 @@ pub async fn logout(
         store.append_audit(&[AuditEntry::new(AuditAction::Logout, Some(id), Some(family.to_string()), "ok")])
     })
     .await??;
-    let tls = over_tls(&uri, &headers);
+    let tls = over_tls(&ext, &uri, &headers);
     let mut res = Redirect::to("/desk/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", tls)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
