@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(display_local(at, "Asia/Shanghai"), "2026-03-02 00:30");
         assert_eq!(display_local(at, "not/a-zone"), "2026-03-02 00:30");
         assert_eq!(display_local_date(at, "Asia/Shanghai"), "2026-03-02");
-        assert_eq!(display_local_date(at, "Europe/London"), "2026-03-01");
+        assert_eq!(display_local_date(at, "Asia/Urumqi"), "2026-03-01", "22:30 in Urumqi (UTC+6)");
     }
 
     #[test]
