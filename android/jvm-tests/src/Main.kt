@@ -9,6 +9,7 @@ fun main() {
     val suites = listOf(
         sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
         subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests, officeChoiceTests,
+        regradeTests,
     )
     val failed = runSuites(suites)
     exitProcess(if (failed == 0) 0 else 1)
