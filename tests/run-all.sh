@@ -56,6 +56,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "rust tests (unit, conformance, end-to-end)"
 cargo test --workspace
 
+step "subsidy overflow tests in release (no overflow checks there: checked arithmetic must hold on its own)"
+# Only the domain crate, only its amount tests: a release build of a small crate.
+cargo test --release -p fengqiao-domain --lib -- extreme_amounts overflowing_subsidy never_wrap
+
 step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
 tests/kotlin-jvm.sh
 

@@ -398,6 +398,8 @@ pub struct DisputeActions {
     pub follow_up: bool,
     /// May close it.
     pub close: bool,
+    /// May re-grade and re-analyse it (`regrade_dispute`).
+    pub regrade: bool,
     /// The waiting escalation the user may approve or refuse.
     pub decide: Option<String>,
 }
@@ -409,6 +411,7 @@ impl From<CoreActions> for DisputeActions {
             record: a.record,
             follow_up: a.follow_up,
             close: a.close,
+            regrade: a.regrade,
             decide: a.decide.map(id),
         }
     }

@@ -34,6 +34,10 @@ enum LadderLevel: String, CaseIterable { case group, village, judicialOffice, to
 enum DisputeGrade: Int, Comparable { case general, larger, major
     static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue } }
 enum DeadlineStatus { case ok, approaching, overdue }
+/// Mediation difficulty (调解难度), one of the analysis's three axes.
+enum DisputeDifficulty: CaseIterable { case low, medium, high }
+/// The three-axis analysis (研判): cause, expected consequences, difficulty.
+struct DisputeAnalysis: Equatable { var cause: String; var consequences: String; var difficulty: DisputeDifficulty }
 enum EscalationReasonCode: CaseIterable { case repeatedMediationFailed, outsideLevelScope, partiesAgitated, largeSums, majorGrade, other }
 enum SubsidyStatusCode { case accrued, underReview, approved, batched, paid, rejected }
 
@@ -47,6 +51,10 @@ struct DisputeDetail: Equatable {
     let row: DisputeRow; let flow: [FlowRow]; let escalateTo: [LadderLevel]; let decideEscalationId: String?
     /// The judicial offices serving the dispute's town, in the core's order.
     var offices: [OfficeOption] = []
+    /// The dispute's current analysis (a re-grade form starts from it).
+    var analysis: DisputeAnalysis?
+    /// The core offers re-grading and re-analysis to this user now.
+    var mayRegrade = false
 }
 /// A judicial office (司法所) a move to the third level may go to.
 struct OfficeOption: Equatable, Hashable { let id: String; let name: String }
@@ -114,6 +122,8 @@ protocol LadderGateway: Sendable {
     func detail(disputeId: String) async throws -> DisputeDetail
     /// `office`: the judicial office chosen (an id of `DisputeDetail.offices`), only for the third level.
     func requestEscalation(disputeId: String, to: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) async throws
+    /// Re-grades and re-analyses an open dispute (重新定级/研判); the core refuses it without a reason (`correction_reason_required`).
+    func regrade(disputeId: String, grade: DisputeGrade, analysis: DisputeAnalysis, reason: String) async throws
     func inbox() async throws -> [InboxRow]
     func decide(escalationId: String, approve: Bool, comment: String) async throws
     func mySubsidies() async throws -> MySubsidiesView

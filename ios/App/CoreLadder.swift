@@ -26,8 +26,10 @@ final class CoreLadder: LadderGateway, @unchecked Sendable {
                 FlowRow(step: $0.step, kind: String(describing: $0.kind), level: Self.level($0.level), atMs: $0.atMs, note: $0.note)
             }
             let offices = try self.client.officesFor(disputeId: disputeId).map { OfficeOption(id: $0.id, name: $0.name) }
+            let a = item.dispute.analysis
+            let analysis = DisputeAnalysis(cause: a.cause, consequences: a.consequences, difficulty: Self.difficulty(a.difficulty))
             return DisputeDetail(row: Self.row(item), flow: flow, escalateTo: actions.escalateTo.map(Self.level), decideEscalationId: actions.decide,
-                                 offices: offices)
+                                 offices: offices, analysis: analysis, mayRegrade: actions.regrade)
         }
     }
 
@@ -79,6 +81,20 @@ final class CoreLadder: LadderGateway, @unchecked Sendable {
     }
     private static func coreLevel(_ l: LadderLevel) -> Level {
         switch l { case .group: .group; case .village: .village; case .judicialOffice: .judicialOffice; case .town: .town }
+    }
+    func regrade(disputeId: String, grade: DisputeGrade, analysis: DisputeAnalysis, reason: String) async throws {
+        let core = Analysis(cause: analysis.cause, consequences: analysis.consequences, difficulty: Self.coreDifficulty(analysis.difficulty))
+        _ = try await offMain { try self.client.regradeDispute(disputeId: disputeId, grade: Self.coreGrade(grade), analysis: core, reason: reason) }
+    }
+
+    private static func coreGrade(_ g: DisputeGrade) -> Grade {
+        switch g { case .general: .general; case .larger: .larger; case .major: .major }
+    }
+    private static func difficulty(_ d: Difficulty) -> DisputeDifficulty {
+        switch d { case .low: .low; case .medium: .medium; case .high: .high }
+    }
+    private static func coreDifficulty(_ d: DisputeDifficulty) -> Difficulty {
+        switch d { case .low: .low; case .medium: .medium; case .high: .high }
     }
     private static func grade(_ g: Grade) -> DisputeGrade {
         switch g { case .general: .general; case .larger: .larger; case .major: .major }

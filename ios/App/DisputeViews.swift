@@ -70,6 +70,11 @@ final class DisputeDetailModel: ObservableObject {
     @Published var note = ""
     /// The judicial office chosen (an id of `DisputeDetail.offices`); sent only to the third level.
     @Published var office: String?
+    /// The re-grade form while open (`startRegrade`): the new grade and analysis, and why.
+    @Published var regradeGrade: DisputeGrade?
+    @Published var regradeAnalysis: DisputeAnalysis?
+    @Published var regradeReason = ""
+    @Published private(set) var regraded = false
     @Published private(set) var submitting = false
     @Published private(set) var requested = false
     @Published private(set) var error: UiError?
@@ -96,6 +101,28 @@ final class DisputeDetailModel: ObservableObject {
             if toLevel == nil, d.escalateTo.count == 1 { toLevel = d.escalateTo[0] }
             if office == nil, d.offices.count == 1 { office = d.offices[0].id }
             error = nil
+        } catch { self.error = UiError.of(error) }
+    }
+
+    /// Re-grading is offered when the core offers it.
+    var canRegrade: Bool { detail?.mayRegrade == true && detail?.analysis != nil }
+
+    /// Opens the re-grade form with the dispute's current grade and analysis.
+    func startRegrade() {
+        guard canRegrade, let d = detail else { return }
+        regradeGrade = d.row.grade; regradeAnalysis = d.analysis; regradeReason = ""; regraded = false; error = nil
+    }
+
+    /// Queues the re-grade; the reason is the core's rule (a refusal shows its code and message, the form stays).
+    func regrade() async {
+        guard canRegrade, !submitting, let g = regradeGrade, let a = regradeAnalysis else { return }
+        submitting = true; defer { submitting = false }
+        do {
+            try await gateway.regrade(disputeId: disputeId, grade: g, analysis: a,
+                                      reason: regradeReason.trimmingCharacters(in: .whitespacesAndNewlines))
+            regraded = true; regradeGrade = nil; regradeAnalysis = nil; regradeReason = ""; error = nil
+            BackgroundSync.schedule()
+            await load()
         } catch { self.error = UiError.of(error) }
     }
 

@@ -21,6 +21,7 @@ import kotlinx.coroutines.yield
 import org.fengqiao.app.state.CapturedPhoto
 import org.fengqiao.app.state.CoreGateways
 import org.fengqiao.app.state.DeadlineState
+import org.fengqiao.app.state.DisputeAnalysis
 import org.fengqiao.app.state.DisputeDetail
 import org.fengqiao.app.state.DisputeDetailState
 import org.fengqiao.app.state.DisputeFilter
@@ -161,6 +162,9 @@ private class FakeDisputes(val detail: DisputeDetail) : DisputesGateway {
     }
     override suspend fun detail(disputeId: String) = current
     val offices = mutableListOf<String?>()
+    override suspend fun regrade(disputeId: String, grade: DisputeGrade, analysis: DisputeAnalysis, reason: String) {
+        error("the fake's screens do not re-grade")
+    }
     override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) {
         requests += Triple(toLevel, reason, note)
         offices += office

@@ -293,6 +293,17 @@ object AdminApi {
         check(r.statusCode() == 204) { "password of $username: HTTP ${r.statusCode()} ${r.body()}" }
     }
 
+    /** `GET` of a server path (with its query) as the token's user; fails unless 200; returns the body. */
+    fun get(token: String, pathAndQuery: String): String {
+        val r = send(
+            HttpRequest.newBuilder(URI("${Env.serverUrl}$pathAndQuery"))
+                .header("Authorization", "Bearer $token")
+                .GET(),
+        )
+        check(r.statusCode() == 200) { "GET $pathAndQuery: HTTP ${r.statusCode()} ${r.body()}" }
+        return r.body()
+    }
+
     /** `GET /v1/admin/users/{id}/devices`: the ids of the user's known devices. */
     fun deviceIds(token: String, userId: String): List<String> {
         val r = send(

@@ -53,6 +53,9 @@ pub struct DisputeActions {
     pub follow_up: bool,
     /// May close it.
     pub close: bool,
+    /// May re-grade and re-analyse it (its handler, while open and no
+    /// escalation waits: the domain's `regrade_dispute` rule, ADR 0026).
+    pub regrade: bool,
     /// The waiting escalation the user may approve or refuse.
     pub decide: Option<Uuid>,
 }
@@ -292,6 +295,7 @@ impl FieldClient {
                 record: handler && open,
                 follow_up: handler && (open || resolved),
                 close: handler && open && !waiting,
+                regrade: handler && open && !waiting,
                 decide,
             })
         };

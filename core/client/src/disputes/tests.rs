@@ -142,6 +142,28 @@ fn a_request_made_here_shows_at_once_and_blocks_closing() {
     assert!(skip.is_err());
 }
 
+/// Re-grading is offered exactly when the domain would accept it: to the
+/// handler while the dispute is open and no escalation waits.
+#[test]
+fn regrade_is_offered_to_the_handler_while_open_and_nothing_waits() {
+    let phone = leader_on(Arc::new(MemoryClientStore::new()), 10, 1);
+    let d = phone.report_dispute(new_dispute("邻里纠纷")).expect("report");
+    assert!(phone.allowed_actions(d.id).expect("actions").regrade);
+    let analysis =
+        Analysis { cause: "宅基地".into(), consequences: "可能动手".into(), difficulty: Difficulty::High };
+    let regraded = phone.regrade_dispute(d.id, Grade::Larger, analysis.clone(), "查明涉及宅基地".into());
+    assert_eq!(regraded.expect("offered, so accepted").grade, Grade::Larger);
+    let e = phone.request_escalation(d.id, Level::Village, EscalationReason::OutsideLevelScope, String::new());
+    e.expect("request");
+    assert!(!phone.allowed_actions(d.id).expect("actions").regrade, "a request waits");
+    let refused = phone.regrade_dispute(d.id, Grade::Major, analysis, "更重".into());
+    assert!(matches!(&refused, Err(ClientError::Rejected { reason, .. }) if reason == "invalid_state"), "{refused:?}");
+
+    let other = phone.report_dispute(new_dispute("另一起")).expect("report");
+    phone.close_dispute(other.id, fengqiao_domain::disputes::ClosingOutcome::Resolved, String::new()).expect("close");
+    assert!(!phone.allowed_actions(other.id).expect("actions").regrade, "closed");
+}
+
 /// One rule for every operation: a text over its limit is the input's fault
 /// (`invalid_input`, reason `text_too_long`), for a dispute's note as for a
 /// visit's (see `tests::visits_are_recorded_offline_validated_and_checked`).

@@ -2,7 +2,9 @@
 // in the core's order: this class neither filters nor sorts) and a dispute's
 // detail with its flow table and the escalation request form (逐级上报), which
 // offers only the levels the core says the user may ask for and, to the judicial
-// office of a town several offices serve, the core's list of offices to choose.
+// office of a town several offices serve, the core's list of offices to choose;
+// and the re-grade form (重新定级/研判), offered when the core offers it and
+// starting from the dispute's grade and analysis (the reason is the core's rule).
 package org.fengqiao.app.state
 
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -52,6 +54,9 @@ data class EscalationForm(
     val office: String? = null,
 )
 
+/** A re-grade as the user fills it in: the new grade and analysis, and why. */
+data class RegradeForm(val grade: DisputeGrade, val analysis: DisputeAnalysis, val reason: String = "")
+
 data class DisputeDetailUi(
     val loading: Boolean = false,
     val detail: DisputeDetail? = null,
@@ -60,7 +65,15 @@ data class DisputeDetailUi(
     val error: UiError? = null,
     /** The request was queued (offline is enough); the next sync sends it. */
     val requested: Boolean = false,
+    /** The re-grade form, while open ([DisputeDetailState.startRegrade]). */
+    val regrade: RegradeForm? = null,
+    /** The re-grade was queued (offline is enough); the next sync sends it. */
+    val regraded: Boolean = false,
 ) {
+    /** Re-grading is offered when the core offers it. */
+    val canRegrade: Boolean
+        get() = detail?.mayRegrade == true && detail.analysis != null
+
     /** The form is offered only when the user may ask now and none is waiting. */
     val canRequest: Boolean
         get() = detail != null && detail.escalateTo.isNotEmpty() && detail.row.pendingEscalationTo == null && !detail.row.closed
@@ -93,6 +106,41 @@ class DisputeDetailState(private val gateway: DisputesGateway, val disputeId: St
     fun chooseOffice(officeId: String) = _ui.update { it.copy(form = it.form.copy(office = officeId), error = null) }
     fun chooseReason(reason: EscalationReasonCode) = _ui.update { it.copy(form = it.form.copy(reason = reason), error = null) }
     fun setNote(note: String) = _ui.update { it.copy(form = it.form.copy(note = note)) }
+
+    /** Opens the re-grade form with the dispute's current grade and analysis. */
+    fun startRegrade() = _ui.update { ui ->
+        val d = ui.detail
+        if (!ui.canRegrade || d?.analysis == null) ui
+        else ui.copy(regrade = RegradeForm(d.row.grade, d.analysis), regraded = false, error = null)
+    }
+    fun cancelRegrade() = _ui.update { it.copy(regrade = null, error = null) }
+    fun setRegradeGrade(grade: DisputeGrade) = editRegrade { it.copy(grade = grade) }
+    fun setRegradeDifficulty(difficulty: DisputeDifficulty) = editRegrade { it.copy(analysis = it.analysis.copy(difficulty = difficulty)) }
+    fun setRegradeCause(cause: String) = editRegrade { it.copy(analysis = it.analysis.copy(cause = cause)) }
+    fun setRegradeConsequences(consequences: String) = editRegrade { it.copy(analysis = it.analysis.copy(consequences = consequences)) }
+    fun setRegradeReason(reason: String) = editRegrade { it.copy(reason = reason) }
+
+    private fun editRegrade(change: (RegradeForm) -> RegradeForm) =
+        _ui.update { ui -> ui.regrade?.let { ui.copy(regrade = change(it), error = null) } ?: ui }
+
+    /**
+     * Queues the re-grade; true on success (then closes the form and reloads the
+     * detail). A refusal (no reason, nothing changed, a request waiting) shows
+     * the core's code and message and keeps the form.
+     */
+    suspend fun regrade(): Boolean {
+        val ui = _ui.value
+        val f = ui.regrade
+        if (ui.submitting || f == null || !ui.canRegrade) return false
+        _ui.update { it.copy(submitting = true, error = null) }
+        val result = attempt { gateway.regrade(disputeId, f.grade, f.analysis, f.reason.trim()) }
+        _ui.update { it.copy(submitting = false, error = result.uiError(), regraded = result.isSuccess) }
+        if (result.isSuccess) {
+            _ui.update { it.copy(regrade = null) }
+            load()
+        }
+        return result.isSuccess
+    }
 
     fun validate(ui: DisputeDetailUi = _ui.value): UiError? {
         val f = ui.form

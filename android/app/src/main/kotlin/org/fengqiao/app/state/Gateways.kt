@@ -76,6 +76,8 @@ interface DisputesGateway {
     suspend fun detail(disputeId: String): DisputeDetail
     /** [office]: the judicial office chosen (an id of [DisputeDetail.offices]), only for the third level. */
     suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?)
+    /** Re-grades and re-analyses an open dispute (重新定级/研判); the core refuses it without a reason (`correction_reason_required`). */
+    suspend fun regrade(disputeId: String, grade: DisputeGrade, analysis: DisputeAnalysis, reason: String)
 }
 
 /** The approver's inbox of escalation requests. */

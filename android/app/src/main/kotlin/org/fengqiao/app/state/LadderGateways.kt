@@ -8,6 +8,8 @@ package org.fengqiao.app.state
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
+import org.fengqiao.core.Analysis
+import org.fengqiao.core.Difficulty
 import org.fengqiao.core.DisputeItem
 import org.fengqiao.core.EscalationReason
 import org.fengqiao.core.FieldClient
@@ -32,11 +34,18 @@ class LadderGateways(
             FlowRow(step = f.step, kind = f.kind.name.lowercase(), level = level(f.level), atMs = f.atMs, note = f.note)
         }
         val offices = client.officesFor(disputeId).map { OfficeOption(it.id, it.name) }
-        DisputeDetail(row(item), flow, actions.escalateTo.map(::level), actions.decide, offices)
+        val a = item.dispute.analysis
+        val analysis = DisputeAnalysis(a.cause, a.consequences, DisputeDifficulty.valueOf(a.difficulty.name))
+        DisputeDetail(row(item), flow, actions.escalateTo.map(::level), actions.decide, offices, analysis, actions.regrade)
     }
 
     override suspend fun requestEscalation(disputeId: String, toLevel: LadderLevel, reason: EscalationReasonCode, note: String, office: String?) {
         withContext(io) { client.requestEscalation(disputeId, Level.valueOf(toLevel.name), EscalationReason.valueOf(reason.name), note, office) }
+    }
+
+    override suspend fun regrade(disputeId: String, grade: DisputeGrade, analysis: DisputeAnalysis, reason: String) {
+        val core = Analysis(analysis.cause, analysis.consequences, Difficulty.valueOf(analysis.difficulty.name))
+        withContext(io) { client.regradeDispute(disputeId, Grade.valueOf(grade.name), core, reason) }
     }
 
     override suspend fun inbox(): List<InboxRow> = withContext(io) {

@@ -45,6 +45,12 @@ data class DisputeRow(
     val quarantined: Boolean = false,
 )
 
+/** Mediation difficulty (调解难度), one of the analysis's three axes. */
+enum class DisputeDifficulty { LOW, MEDIUM, HIGH }
+
+/** The three-axis analysis (研判): cause, expected consequences, difficulty. */
+data class DisputeAnalysis(val cause: String, val consequences: String, val difficulty: DisputeDifficulty)
+
 /** One line of the dispute flow table (矛盾纠纷排查化解流向表). */
 data class FlowRow(
     val step: UInt,
@@ -65,6 +71,10 @@ data class DisputeDetail(
     val decideEscalationId: String? = null,
     /** The judicial offices serving the dispute's town, in the core's order. */
     val offices: List<OfficeOption> = emptyList(),
+    /** The dispute's current analysis (a re-grade form starts from it). */
+    val analysis: DisputeAnalysis? = null,
+    /** The core offers re-grading and re-analysis to this user now. */
+    val mayRegrade: Boolean = false,
 )
 
 /** A judicial office (司法所) a move to the third level may go to. */
