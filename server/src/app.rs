@@ -97,6 +97,8 @@ pub struct RunningServer {
     disk_ticker: JoinHandle<()>,
     /// The certificate reloader, when serving TLS.
     tls_reloader: Option<JoinHandle<()>>,
+    /// The loopback listener for the command line, when serving TLS.
+    control_listener: Option<JoinHandle<()>>,
 }
 
 /// How often expired photo uploads are swept.
@@ -114,6 +116,9 @@ impl RunningServer {
         self.disk_ticker.abort();
         if let Some(r) = &self.tls_reloader {
             r.abort();
+        }
+        if let Some(c) = &self.control_listener {
+            c.abort();
         }
     }
 
@@ -193,7 +198,16 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> anyhow::Result<Runnin
             .await
     });
     announce_control(&state, addr);
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker, tls_reloader: None })
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+        sweeper,
+        disk_ticker,
+        tls_reloader: None,
+        control_listener: None,
+    })
 }
 
 /// Binds `listen` and serves `state` over HTTPS (HTTP/1.1 over rustls) until
@@ -226,5 +240,41 @@ pub async fn spawn_tls(
         }
         serving.await
     });
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker, tls_reloader })
+    let control_listener = match spawn_control_listener(&state).await {
+        Ok((control_addr, listener)) => {
+            announce_control(&state, control_addr);
+            Some(listener)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no loopback listener for the command line: `fengqiao-server backup` cannot reach this server");
+            None
+        }
+    };
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+        sweeper,
+        disk_ticker,
+        tls_reloader,
+        control_listener,
+    })
+}
+
+/// The command line's way in while the server serves TLS: plain HTTP on the
+/// loopback, answering only the backup request (guarded by this run's control
+/// token, as on the main listener).
+async fn spawn_control_listener(state: &AppState) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    let app = axum::Router::new()
+        .route("/v1/admin/backup", axum::routing::post(http::backup_routes::backup))
+        .with_state(state.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "the command line's loopback listener stopped");
+        }
+    });
+    Ok((addr, task))
 }

@@ -223,9 +223,10 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// The server is restored from a backup taken before the phones' last pull: their
-/// cursors point beyond the end of its feed. Pulling with such a cursor resets the
-/// phone, which takes the server's state as it stands and receives what follows.
+/// The server is restored from a copy of its data dir taken before the phones' last
+/// pull: their cursors point beyond the end of its feed. Pulling with such a cursor
+/// resets the phone, which takes the server's state as it stands and receives what
+/// follows; the phone whose work the copy lacks sends it again (ADR 0032).
 #[tokio::test]
 async fn cursor_beyond_a_restored_feed_resets_the_phone_and_it_receives_its_scope() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -254,19 +255,27 @@ async fn cursor_beyond_a_restored_feed_resets_the_phone_and_it_receives_its_scop
     server.stop().await.unwrap();
     std::fs::remove_dir_all(dirs[0].path()).unwrap();
     copy_dir(&backup, dirs[0].path());
+    // As `fengqiao-server restore` does: the restored feed gets a new identity.
+    // (A bare copy keeps it; then only cursors beyond its end would be caught,
+    // and the leader's resent work below would carry the feed past the
+    // secretary's cursor.)
+    fengqiao_server::store::SledStore::open(&dirs[0].path().join("store")).unwrap().renew_feed_epoch().unwrap();
     server.restart().await.unwrap();
 
     // a new visit takes a sequence number the secretary's cursor is already past
     let fresh = leader.record_visit(routine_visit(&h[3], "恢复之后")).unwrap().id;
     let report = leader.sync().await.unwrap();
-    assert_eq!(report.pushed_applied, 1);
+    assert_eq!(report.pushed_applied, 4, "the new visit, and the three the restored server lacked, sent again");
     assert!(report.reset, "the leader's cursor was beyond the restored feed too");
 
     let report = secretary.sync().await.unwrap();
-    assert!(report.reset, "a cursor beyond the end of the feed resets the phone");
-    let seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
-    assert_eq!(seen, vec![fresh], "the server's state as it stands, and what came after");
-    assert!(lost.iter().all(|id| !seen.contains(id)));
+    assert!(report.reset, "a cursor of the feed before the restore resets the phone");
+    let mut seen: Vec<uuid::Uuid> = secretary.list_visits(100).unwrap().into_iter().map(|v| v.visit.id).collect();
+    let mut all = lost.clone();
+    all.push(fresh);
+    seen.sort();
+    all.sort();
+    assert_eq!(seen, all, "the server's state as it stands, with the leader's work back");
     assert_eq!(secretary.households().unwrap().len(), 15, "the scope came back whole");
     // and the next sync goes on from the new cursor
     let again = secretary.sync().await.unwrap();

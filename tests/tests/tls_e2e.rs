@@ -227,3 +227,24 @@ async fn the_desk_cookie_is_secure_over_the_servers_own_tls() {
     assert!(!cookies.is_empty() && cookies.iter().all(|c| !c.contains("Secure")), "{cookies:?}");
     plain.stop().await.unwrap();
 }
+
+/// While the server serves TLS, `fengqiao-server backup` still reaches it: the
+/// control file names a plain loopback listener that takes only the backup
+/// request, and the backup it answers verifies.
+#[tokio::test]
+async fn a_backup_reaches_a_server_serving_tls() {
+    let (data, certs, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let county = TestPki::new("county").unwrap();
+    let mut server =
+        TestServer::start_tls(data.path(), files(certs.path(), &county, Duration::from_secs(30))).await.unwrap();
+    let (dir, to) = (data.path().to_path_buf(), out.path().join("tls.fqbk"));
+    let target = to.clone();
+    let manifest = tokio::task::spawn_blocking(move || fengqiao_server::backup::control::request_backup(&dir, &target))
+        .await
+        .unwrap()
+        .expect("the backup request is answered")
+        .expect("a running server is found through its control file");
+    let checked = fengqiao_server::backup::verify(&to).expect("the backup verifies");
+    assert_eq!(checked.last_seq, manifest.last_seq);
+    server.stop().await.unwrap();
+}

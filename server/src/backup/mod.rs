@@ -348,6 +348,9 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
     Ok(manifest)
 }
 
+/// Called with each tree entry read back: tree, key, value.
+type OnEntry<'a> = dyn FnMut(&str, Vec<u8>, Vec<u8>) -> anyhow::Result<()> + 'a;
+
 /// What reading a whole backup found.
 struct ReadBack {
     header: Header,
@@ -361,7 +364,7 @@ struct ReadBack {
 fn read_backup(
     from: &Path,
     on_header: &mut dyn FnMut(&Header) -> anyhow::Result<()>,
-    on_entry: &mut dyn FnMut(&str, Vec<u8>, Vec<u8>) -> anyhow::Result<()>,
+    on_entry: &mut OnEntry<'_>,
     on_file: &mut dyn FnMut(&str, &[u8]) -> anyhow::Result<()>,
 ) -> anyhow::Result<ReadBack> {
     let file = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
@@ -554,7 +557,8 @@ fn restore_into(from: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
-/// Opens a store whose previous handle in this process may still hold the lock.
+/// Opens a restored store (waiting, as [`SledStore::open`] does, for the lock
+/// a handle just dropped in this process lets go of).
 fn open_store_retrying(dir: &Path) -> anyhow::Result<SledStore> {
     SledStore::open(dir).map_err(|e| anyhow!("{e}"))
 }
@@ -574,7 +578,8 @@ pub fn open_data_store(data_dir: &Path) -> anyhow::Result<SledStore> {
     SledStore::open_upgrading(&data_dir.join("store"), &upgrade).map_err(anyhow::Error::from)
 }
 
-/// The name of a backup taken now: `fengqiao-20261207T223000Z.fqbk`.
+/// The name of a backup taken at `at`: `fengqiao-20261207T223000.123Z.fqbk`
+/// (names sort by time).
 pub fn timestamped_name(prefix: &str, at: DateTime<Utc>) -> String {
-    format!("{prefix}-{}.{EXTENSION}", at.format("%Y%m%dT%H%M%SZ"))
+    format!("{prefix}-{}.{EXTENSION}", at.format("%Y%m%dT%H%M%S%.3fZ"))
 }
