@@ -42,7 +42,7 @@ val visitSyncTests = Suite("visits and sync").apply {
     test("a first pull reports its progress to the feed's end; an open app learns of a colleague's visit within seconds") {
         // A leader few other tests use: each phone signed in reserves a case-number block,
         // and a user may hold only so many.
-        val user = "leader.t2v3g3"
+        val user = "leader.t2v2g1"
         Phone("first-pull").use { phone ->
             val c = Env.user(user)
             phone.client.login(c.username, c.password)
