@@ -157,7 +157,9 @@ fn forget_control(state: &AppState) {
 fn announce_control(state: &AppState, addr: SocketAddr) {
     let control_addr = match addr.ip() {
         std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
         _ => addr,
     };
     let control = crate::backup::control::ControlInfo {
@@ -250,16 +252,7 @@ pub async fn spawn_tls(
             None
         }
     };
-    Ok(RunningServer {
-        addr,
-        state,
-        shutdown: Some(tx),
-        task,
-        sweeper,
-        disk_ticker,
-        tls_reloader,
-        control_listener,
-    })
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, sweeper, disk_ticker, tls_reloader, control_listener })
 }
 
 /// The command line's way in while the server serves TLS: plain HTTP on the

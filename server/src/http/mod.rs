@@ -188,7 +188,13 @@ fn untimed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 /// untimed ones, the wait, then the tus endpoint's. Each must be in the OpenAPI
 /// document, and nothing else may be.
 pub fn route_table() -> Vec<&'static str> {
-    api_routes().into_iter().chain(untimed_routes()).chain(wait_routes()).chain(photo_routes()).map(|(p, _)| p).collect()
+    api_routes()
+        .into_iter()
+        .chain(untimed_routes())
+        .chain(wait_routes())
+        .chain(photo_routes())
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// Every error answer is JSON with a stable code ([`ErrorBody`]): rejections made

@@ -363,8 +363,7 @@ impl Screening {
     pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
         self.validate_fields(policy)?;
         let known = |p: &Policy, f: &String| p.screening.focus_areas.iter().any(|a| &a.code == f);
-        if self.focus_areas.iter().any(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f)))
-        {
+        if self.focus_areas.iter().any(|f| !known(policy, f) && !earlier.is_some_and(|e| known(e, f))) {
             return Err(Rejection::new(RejectionCode::InvalidField, "排查重点：所选重点领域不在本县的排查重点清单中"));
         }
         Ok(())
