@@ -26,14 +26,23 @@ fi
 cargo --version
 
 step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests)"
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
-  || ! command -v pdftotext >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# Only what is missing: a machine with Node.js from NodeSource has npm inside its
+# nodejs package, and Debian's npm would conflict with it.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# grep -c reads all of fc-list's output (grep -q would cut the pipe under pipefail)
+[ "$(fc-list 2>/dev/null | grep -ci 'Noto Sans CJK')" -gt 0 ] || missing="$missing fonts-noto-cjk"
+command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-cjk poppler-utils nodejs npm
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing
   else
-    echo "install Chromium, a CJK font, poppler-utils and Node.js for the report and desk tests" >&2
+    echo "install$missing for the report and desk tests" >&2
     exit 1
   fi
 fi
