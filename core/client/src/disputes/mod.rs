@@ -199,6 +199,9 @@ impl FieldClient {
             policy_version: self.policy().version(),
             deadlines: None,
         };
+        // What the reporter filled in is checked before a number is claimed:
+        // bad input is told as such, even on a phone with no number left.
+        dispute.validate_report(&self.policy(), None).map_err(Error::refused)?;
         // A few tries: another report on this phone may take the number between
         // reading the blocks and claiming (the claim is checked in the store).
         for _ in 0..8 {

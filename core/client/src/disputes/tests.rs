@@ -87,6 +87,11 @@ fn numbers_are_taken_in_order_once_each_and_run_out_clearly() {
         }
     );
     assert_eq!(store.outbox_len(None).expect("len"), 3, "nothing queued for the refused report");
+    // bad input is told as such, not as the numbers having run out
+    let bad =
+        phone.report_dispute(NewDispute { kind: "spaceship".into(), ..new_dispute("第五起") }).expect_err("bad kind");
+    assert!(matches!(&bad, ClientError::InvalidInput { reason, .. } if reason == "invalid_field"), "{bad:?}");
+    assert_eq!(store.outbox_len(None).expect("len"), 3, "nothing queued for the bad report");
     let listed = phone.list_disputes().expect("list");
     assert_eq!(listed.len(), 3);
     assert!(listed.iter().all(|i| i.pending && i.handled_by_me && i.dispute.level == Level::Group));

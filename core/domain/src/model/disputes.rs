@@ -466,17 +466,37 @@ impl Dispute {
     /// report was made under, when it differs from the one in force) has it: a
     /// kind the county removed does not refuse reports made before the change.
     pub fn validate_under(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
+        self.validate_report(policy, earlier)?;
+        self.validate_case_number()
+    }
+
+    /// What the reporter filled in, before a case number is given: the kind (in
+    /// the policy in force, or in `earlier`), texts, parties and date. A phone
+    /// checks this first, so bad input is told as such even when no case
+    /// number is left.
+    pub fn validate_report(&self, policy: &Policy, earlier: Option<&Policy>) -> Result<(), Rejection> {
         let has_kind = |p: &Policy| p.disputes.kinds.iter().any(|k| k.code == self.kind);
         if !has_kind(policy) && !earlier.is_some_and(has_kind) {
             return Err(Rejection::new(RejectionCode::InvalidField, "纠纷类型：不是本县规定的纠纷类型"));
         }
-        self.validate_fields()
+        self.validate_reported_fields()
     }
 
     /// The checks that need no policy (texts, parties, date, case number's form);
     /// the kind is checked by [`Dispute::validate_under`] once the policy the
     /// report was made under is known.
     pub fn validate_fields(&self) -> Result<(), Rejection> {
+        self.validate_reported_fields()?;
+        self.validate_case_number()
+    }
+
+    fn validate_case_number(&self) -> Result<(), Rejection> {
+        CaseNumber::parse(&self.case_number)
+            .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, NOT_A_CASE_NUMBER))?;
+        Ok(())
+    }
+
+    fn validate_reported_fields(&self) -> Result<(), Rejection> {
         check_text("纠纷概要", &self.summary, 1, 4000)?;
         check_text("起因分析", &self.analysis.cause, 0, 2000)?;
         check_text("后果分析", &self.analysis.consequences, 0, 2000)?;
@@ -490,8 +510,6 @@ impl Dispute {
             }
         }
         check_year("发现日期", self.found_at)?;
-        CaseNumber::parse(&self.case_number)
-            .ok_or_else(|| Rejection::new(RejectionCode::InvalidField, NOT_A_CASE_NUMBER))?;
         Ok(())
     }
 }
