@@ -337,6 +337,14 @@ mod tests {
             ClientError::DeviceRevoked,
             ClientError::UnsyncedWork { ops: 2, photos: 1 },
             ClientError::StorageLow { message: m() },
+            ClientError::ServerNotTrusted {
+                reason: crate::tls::PIN_MISMATCH.into(),
+                message: crate::tls::PIN_MISMATCH_MESSAGE.into(),
+            },
+            ClientError::ServerNotTrusted {
+                reason: crate::tls::UNTRUSTED.into(),
+                message: crate::tls::UNTRUSTED_MESSAGE.into(),
+            },
         ]
     }
 
