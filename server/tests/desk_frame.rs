@@ -194,6 +194,7 @@ async fn the_county_manages_users_reads_the_audit_and_checks_a_policy_others_fin
     let me = state.store.user_by_username("admin").unwrap().unwrap();
     let mine = send(&app, post(&format!("/desk/users/{}/disable", me.id), &admin, &format!("csrf={csrf}"))).await;
     assert_eq!(mine.status, StatusCode::BAD_REQUEST);
+    assert!(mine.body.contains("管理员不能停用自己的账号"), "the rule in Chinese: {}", mine.body);
     assert!(!state.store.user(me.id).unwrap().unwrap().disabled);
 
     // the audit log shows it, filtered by action

@@ -206,7 +206,7 @@ pub async fn disable(
     Form(f): Form<CsrfForm>,
 ) -> DeskResult<Response> {
     user.check_csrf(&f.csrf)?;
-    not_self(&user.caller, id, "disable their own account")?;
+    not_self(&user.caller, id, "停用自己的账号")?;
     act(&st, &user.caller, AuditAction::UserDisable, Some(id), move |s| {
         users::set_disabled(s.store.as_ref(), id, true)
     })
@@ -246,7 +246,7 @@ pub async fn reset_password(
     Form(f): Form<ResetForm>,
 ) -> DeskResult<Response> {
     user.check_csrf(&f.csrf)?;
-    not_self(&user.caller, id, "reset their own password")?;
+    not_self(&user.caller, id, "重置自己的密码（请在“修改密码”中自己修改）")?;
     act(&st, &user.caller, AuditAction::PasswordReset, Some(id), move |s| {
         users::reset_password(s.store.as_ref(), &s.policy, id, &f.new_password)
     })

@@ -146,7 +146,7 @@ pub async fn update_user(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    not_self(&caller, id, "change their own roles (another county admin does)")?;
+    not_self(&caller, id, "修改自己的角色（请另一位县管理员修改）")?;
     let u = act(&st, &caller, AuditAction::UserUpdate, Some(id), move |s| {
         users::update(s.store.as_ref(), id, body.grants, body.display_name)
     })
@@ -163,7 +163,7 @@ pub async fn disable_user(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<UserView>> {
-    not_self(&caller, id, "disable their own account")?;
+    not_self(&caller, id, "停用自己的账号")?;
     let u =
         act(&st, &caller, AuditAction::UserDisable, Some(id), move |s| users::set_disabled(s.store.as_ref(), id, true))
             .await?;
@@ -175,7 +175,7 @@ pub async fn disable_user(
 pub(crate) fn not_self(caller: &Caller, id: Uuid, what: &str) -> ApiResult<()> {
     admin(caller)?;
     if id == caller.user.id {
-        return Err(ApiError::bad_request("invalid_target", format!("an admin cannot {what}")));
+        return Err(ApiError::bad_request("invalid_target", format!("管理员不能{what}")));
     }
     Ok(())
 }
@@ -213,7 +213,7 @@ pub async fn reset_password(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> ApiResult<StatusCode> {
-    not_self(&caller, id, "reset their own password (use /v1/auth/password)")?;
+    not_self(&caller, id, "重置自己的密码（请在“修改密码”中自己修改）")?;
     act(&st, &caller, AuditAction::PasswordReset, Some(id), move |s| {
         users::reset_password(s.store.as_ref(), &s.policy, id, &body.new_password)
     })
