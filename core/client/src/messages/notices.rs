@@ -1,0 +1,223 @@
+//! The words of what the core tells the user unasked: notices, the global
+//! indicator's line, the approver's labels and comment templates, a review's
+//! reasons — in the app's [`Locale`] (plain Chinese first, English second).
+
+use fengqiao_domain::disputes::EscalationReason;
+use fengqiao_domain::ladder::{DeadlineState, Level};
+use fengqiao_domain::policy::{DisputeKindPolicy, Policy};
+
+use super::Locale;
+use crate::client::FieldClient;
+use crate::notices::{Indicator, NoticeData, TabCounts};
+
+fn level(l: Level, loc: Locale) -> &'static str {
+    match loc {
+        Locale::ZhCn => l.label_zh(),
+        Locale::En => match l {
+            Level::Group => "the group",
+            Level::Village => "the village",
+            Level::JudicialOffice => "the judicial office",
+            Level::Town => "the town's mediation committee",
+        },
+    }
+}
+
+/// An amount in fen as yuan with two decimals (`1234.50`).
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Title and text of a notice.
+pub(crate) fn text(data: &NoticeData, case: &str, client: &FieldClient, loc: Locale) -> (String, String) {
+    let zh = loc == Locale::ZhCn;
+    match data {
+        NoticeData::Awaits { to_level, grade, requester } => {
+            let who = requester.clone().unwrap_or_else(|| if zh { "有人".into() } else { "A colleague".into() });
+            if zh {
+                ("待您审批".into(), format!("{case}（{}纠纷）：{who}申请上报至{}，等您决定", grade.label_zh(), level(*to_level, loc)))
+            } else {
+                (
+                    "Awaits your decision".into(),
+                    format!("{case}: {who} asks to move it up to {}; your decision is awaited.", level(*to_level, loc)),
+                )
+            }
+        }
+        NoticeData::Decided { approved, to_level, by, comment } => {
+            let who = by.clone().unwrap_or_else(|| if zh { "审批人".into() } else { "The approver".into() });
+            match (zh, approved) {
+                (true, true) => ("上报申请已批准".into(), format!("{case}：{who}已批准上报至{}", level(*to_level, loc))),
+                (true, false) => ("上报申请未批准".into(), format!("{case}：{who}未批准上报，意见：{comment}")),
+                (false, true) => (
+                    "Your request was approved".into(),
+                    format!("{case}: {who} approved moving it up to {}.", level(*to_level, loc)),
+                ),
+                (false, false) => {
+                    ("Your request was refused".into(), format!("{case}: {who} refused to move it up: {comment}"))
+                }
+            }
+        }
+        NoticeData::Deadline { deadline, overdue } => {
+            let at = client.format_time(*deadline);
+            match (zh, overdue) {
+                (true, false) => ("办理期限临近".into(), format!("{case}：须在 {at} 前在本级办结或上报")),
+                (true, true) => ("已超过办理期限".into(), format!("{case}：本级办理期限 {at} 已过，请尽快办结或上报")),
+                (false, false) => ("Deadline approaching".into(), format!("{case}: due at this level by {at}.")),
+                (false, true) => ("Deadline passed".into(), format!("{case}: the deadline at this level ({at}) has passed.")),
+            }
+        }
+        NoticeData::Returned { reasons } => {
+            let policy = client.policy();
+            let why: Vec<String> = reasons.iter().map(|r| review_reason(r, &policy, loc)).collect();
+            if zh {
+                ("案卷被退回".into(), format!("{case}：司法所退回案卷，{}。补齐后将重新评查", why.join("；")))
+            } else {
+                ("Case file returned".into(), format!("{case}: the judicial office returned the file: {}.", why.join("; ")))
+            }
+        }
+        NoticeData::Paid { amount_fen, paid_at, payment_ref } => {
+            let on = client.format_date(*paid_at);
+            if zh {
+                (
+                    "补贴已发放".into(),
+                    format!("{case}：补贴 {} 元已于 {on} 发放，支付凭证号 {payment_ref}", yuan(*amount_fen)),
+                )
+            } else {
+                (
+                    "Subsidy paid".into(),
+                    format!("{case}: {} yuan paid on {on}, payment reference {payment_ref}.", yuan(*amount_fen)),
+                )
+            }
+        }
+        NoticeData::Screening { village, period } => {
+            if zh {
+                ("请填报矛盾纠纷排查".into(), format!("{village} {period} 的排查尚未填报"))
+            } else {
+                ("Screening due".into(), format!("{village} has not filed its screening for {period}."))
+            }
+        }
+        NoticeData::Superseded { approved, by } => {
+            let who = by.clone().unwrap_or_else(|| if zh { "另一位审批人".into() } else { "Another approver".into() });
+            match (zh, approved) {
+                (true, true) => ("您的审批未生效".into(), format!("{case}：{who}已先行批准，以该决定为准")),
+                (true, false) => ("您的审批未生效".into(), format!("{case}：{who}已先行不予批准，以该决定为准")),
+                (false, true) => {
+                    ("Your decision did not count".into(), format!("{case}: {who} approved it first; that decision stands."))
+                }
+                (false, false) => {
+                    ("Your decision did not count".into(), format!("{case}: {who} refused it first; that decision stands."))
+                }
+            }
+        }
+    }
+}
+
+/// The indicator's one line.
+pub(crate) fn indicator(ind: &Indicator, counts: &TabCounts, client: &FieldClient, loc: Locale) -> String {
+    let zh = loc == Locale::ZhCn;
+    let mut parts = Vec::new();
+    let waiting = ind.pending_ops + ind.photos_pending;
+    parts.push(match (zh, waiting) {
+        (true, 0) => "全部已发送".to_string(),
+        (true, n) => format!("待发送 {n} 项"),
+        (false, 0) => "Everything sent".to_string(),
+        (false, n) => format!("{n} waiting to be sent"),
+    });
+    parts.push(match (zh, ind.last_sync_at) {
+        (true, Some(t)) => format!("上次同步 {}", client.format_time(t)),
+        (true, None) => "尚未同步".into(),
+        (false, Some(t)) => format!("last synced {}", client.format_time(t)),
+        (false, None) => "never synced".into(),
+    });
+    let things = counts.inbox + counts.reviews + counts.notices + ind.quarantined;
+    if ind.session_expired {
+        parts.push(if zh { "请重新登录".into() } else { "sign in again".into() });
+    }
+    if things > 0 {
+        parts.push(if zh { format!("{things} 件事需要您处理") } else { format!("{things} need you") });
+    }
+    parts.join(if zh { " · " } else { " · " })
+}
+
+/// A dispute kind's label.
+pub(crate) fn kind_label(k: &DisputeKindPolicy, loc: Locale) -> String {
+    match loc {
+        Locale::En if !k.label_en.trim().is_empty() => k.label_en.clone(),
+        _ => k.label_zh.clone(),
+    }
+}
+
+/// The reason for an escalation in words.
+pub(crate) fn reason_label(r: EscalationReason, loc: Locale) -> &'static str {
+    match (loc, r) {
+        (Locale::ZhCn, EscalationReason::RepeatedMediationFailed) => "屡调不成",
+        (Locale::ZhCn, EscalationReason::OutsideLevelScope) => "超出本级调解范围",
+        (Locale::ZhCn, EscalationReason::PartiesAgitated) => "当事人情绪激烈",
+        (Locale::ZhCn, EscalationReason::LargeSums) => "涉及金额较大",
+        (Locale::ZhCn, EscalationReason::MajorGrade) => "重大纠纷，直接上报",
+        (Locale::ZhCn, EscalationReason::Other) => "其他（见说明）",
+        (Locale::En, EscalationReason::RepeatedMediationFailed) => "Repeated mediation failed",
+        (Locale::En, EscalationReason::OutsideLevelScope) => "Beyond this level's scope",
+        (Locale::En, EscalationReason::PartiesAgitated) => "Parties highly agitated",
+        (Locale::En, EscalationReason::LargeSums) => "Large sums involved",
+        (Locale::En, EscalationReason::MajorGrade) => "A major dispute, straight to its level",
+        (Locale::En, EscalationReason::Other) => "Other (see the note)",
+    }
+}
+
+/// A deadline with its state.
+pub(crate) fn deadline_text(at: &str, state: Option<DeadlineState>, loc: Locale) -> String {
+    let s = match (loc, state) {
+        (_, None) => return at.to_string(),
+        (Locale::ZhCn, Some(DeadlineState::Ok)) => "正常",
+        (Locale::ZhCn, Some(DeadlineState::Approaching)) => "临近期限",
+        (Locale::ZhCn, Some(DeadlineState::Overdue)) => "已逾期",
+        (Locale::En, Some(DeadlineState::Ok)) => "on time",
+        (Locale::En, Some(DeadlineState::Approaching)) => "approaching",
+        (Locale::En, Some(DeadlineState::Overdue)) => "overdue",
+    };
+    match loc {
+        Locale::ZhCn => format!("{at}（{s}）"),
+        Locale::En => format!("{at} ({s})"),
+    }
+}
+
+/// Comments offered to an approver.
+pub(crate) fn comment_templates(approve: bool, loc: Locale) -> Vec<String> {
+    let list: &[&str] = match (loc, approve) {
+        (Locale::ZhCn, true) => &["情况属实，同意上报。", "本级已多次调解未成，同意移交上级办理。", "涉及金额较大，同意上报。"],
+        (Locale::ZhCn, false) => &[
+            "请继续在本级调解，必要时再申请。",
+            "案卷材料不全，请补充调解笔录后再申请。",
+            "属本级调解范围，请在本级办结。",
+        ],
+        (Locale::En, true) => &[
+            "The facts hold: approved.",
+            "Repeated mediation failed here: passed up.",
+            "Large sums involved: approved.",
+        ],
+        (Locale::En, false) => &[
+            "Keep mediating at this level; ask again if needed.",
+            "The file is incomplete: add the session records and ask again.",
+            "This is within this level's scope: close it here.",
+        ],
+    };
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A checklist item's name (its code when the policy no longer lists it).
+pub(crate) fn item_label<'a>(code: &'a str, policy: &'a Policy) -> &'a str {
+    policy.subsidy.checklist.iter().find(|i| i.code == code).map_or(code, |i| i.label_zh.as_str())
+}
+
+/// A review's reason in words: `missing: code` names the item.
+pub(crate) fn review_reason(reason: &str, policy: &Policy, loc: Locale) -> String {
+    match reason.strip_prefix("missing: ") {
+        Some(code) => match loc {
+            Locale::ZhCn => format!("缺少“{}”", item_label(code.trim(), policy)),
+            Locale::En => format!("missing “{}”", item_label(code.trim(), policy)),
+        },
+        None => reason.to_string(),
+    }
+}
