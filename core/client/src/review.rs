@@ -215,3 +215,7 @@ impl FieldClient {
         Ok(matches!(verdict, Verdict::Apply(_)))
     }
 }
+
+#[cfg(test)]
+#[path = "review_tests.rs"]
+mod tests;
