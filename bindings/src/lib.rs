@@ -65,11 +65,11 @@ pub use inbox::{InboxCase, InboxItem, MyDecision};
 pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts};
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
 pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
-pub use review::{CaseReview, ChecklistLine, NewReview, ReviewItem, ReviewView};
 pub use prevent::{
     FocusArea, NegativeItem, NewScreening, NewViolation, Restoration, Sanction, Screening, ScreeningDue, Violation,
     ViolationItem,
 };
+pub use review::{CaseReview, ChecklistLine, NewReview, ReviewItem, ReviewView};
 pub use subsidies::{
     MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
 };

@@ -74,15 +74,15 @@ pub use disputes::{
 };
 pub use error::ClientError;
 pub use messages::{locale, reason_text, refusal, rejection_en, rejection_zh, set_locale, Locale};
+pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts, NOTICE_HORIZON_DAYS};
 pub use people::StandingDecision;
 pub use photos::{
     AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_CORRUPT, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE, PHOTO_TOO_MANY_PIXELS,
 };
 pub use prevent::{HouseholdRules, NewScreening, NewViolation, ScreeningDue, ViolationItem};
-pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts, NOTICE_HORIZON_DAYS};
 pub use progress::{SyncPhase, SyncProgress, SyncReport};
-pub use review::{ChecklistLine, NewReview, ReviewItem, ReviewView};
 pub use retry::{CancelHandle, RetryPolicy};
+pub use review::{ChecklistLine, NewReview, ReviewItem, ReviewView};
 pub use store::{
     ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreKey, StoreRecovery, SyncErrorInfo, UploadState,
 };

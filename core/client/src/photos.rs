@@ -241,7 +241,11 @@ impl FieldClient {
         Ok(self.photos_for_inner(target_kind, target_id)?)
     }
 
-    pub(crate) fn photos_for_inner(&self, target_kind: EntityKind, target_id: Uuid) -> Result<Vec<AttachedPhoto>, Error> {
+    pub(crate) fn photos_for_inner(
+        &self,
+        target_kind: EntityKind,
+        target_id: Uuid,
+    ) -> Result<Vec<AttachedPhoto>, Error> {
         let run = || -> Result<Vec<AttachedPhoto>, Error> {
             let user = self.session()?.user.id;
             let mut out: Vec<AttachedPhoto> = Vec::new();

@@ -105,11 +105,7 @@ impl FieldClient {
                 out.push(ReviewItem { dispute: item, checklist, missing, last_review: last.cloned() });
             }
             out.sort_by_key(|i| {
-                (
-                    i.missing.is_empty(),
-                    i.dispute.dispute.closing.as_ref().map(|c| c.closed_at),
-                    i.dispute.dispute.id,
-                )
+                (i.missing.is_empty(), i.dispute.dispute.closing.as_ref().map(|c| c.closed_at), i.dispute.dispute.id)
             });
             Ok(out)
         };
@@ -208,8 +204,14 @@ impl FieldClient {
             reviewer: session.user.id,
             reviewed_at: now,
         });
-        let env =
-            OpEnvelope { op_id: Uuid::nil(), v: WIRE_VERSION, author: session.user.id, created_at: now, op: probe, seen: None };
+        let env = OpEnvelope {
+            op_id: Uuid::nil(),
+            v: WIRE_VERSION,
+            author: session.user.id,
+            created_at: now,
+            op: probe,
+            seen: None,
+        };
         let view = PhoneView::new(self.store.as_ref(), Some(session));
         let verdict = decide(&env, &actor_of(session), &self.policy(), &view, now).map_err(view_error)?;
         Ok(matches!(verdict, Verdict::Apply(_)))

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use fengqiao_domain::disputes::{Analysis, Closing, ClosingOutcome, Difficulty, Dispute, Party};
-use fengqiao_domain::subsidy::FileItem;
 use fengqiao_domain::ladder::{Grade, Level};
 use fengqiao_domain::org::{OrgUnit, Role, RoleGrant, UnitLevel};
+use fengqiao_domain::subsidy::FileItem;
 use fengqiao_domain::wire::{Change, ChangeAction, GrantInfo, UserInfo};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -22,7 +22,15 @@ fn id(n: u128) -> Uuid {
 }
 
 fn unit(n: u128, code: &str, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
-    OrgUnit { id: id(n), code: code.into(), name: code.into(), level, parent: parent.map(id), kind: None, offices: vec![] }
+    OrgUnit {
+        id: id(n),
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: parent.map(id),
+        kind: None,
+        offices: vec![],
+    }
 }
 
 fn chain() -> Vec<OrgUnit> {
@@ -89,7 +97,13 @@ fn phone_as(user: u128, role: Role, at: u128) -> FieldClient {
     let changes = records
         .into_iter()
         .enumerate()
-        .map(|(i, r)| Change { seq: i as u64 + 1, action: ChangeAction::Put, entity: r.kind(), id: r.id(), record: Some(r) })
+        .map(|(i, r)| Change {
+            seq: i as u64 + 1,
+            action: ChangeAction::Put,
+            entity: r.kind(),
+            id: r.id(),
+            record: Some(r),
+        })
         .collect();
     store.apply_pulled(id(user), &PulledPage { reset: false, changes, next_cursor: "3".into() }).expect("pull");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 5, 20, 3, 0, 0).single().expect("time")));

@@ -115,8 +115,8 @@ impl FieldClient {
             .into_iter()
             .filter(|q| q.op.author == user && q.code == "conflict")
             .filter_map(|q| match (&q.op.op, &q.current) {
-                (Op::DecideEscalation(d), Some(Record::Escalation(e))) => e.decision.clone().map(|standing| {
-                    LostDecision {
+                (Op::DecideEscalation(d), Some(Record::Escalation(e))) => {
+                    e.decision.clone().map(|standing| LostDecision {
                         op_id: q.op.op_id,
                         escalation_id: d.escalation_id,
                         dispute_id: e.dispute_id,
@@ -124,8 +124,8 @@ impl FieldClient {
                         comment: d.comment.clone(),
                         decided_at: q.op.created_at,
                         standing,
-                    }
-                }),
+                    })
+                }
                 _ => None,
             })
             .collect();
@@ -186,11 +186,8 @@ impl FieldClient {
                 .iter()
                 .find(|k| &k.code == kind)
                 .map_or_else(|| kind.clone(), |k| words::kind_label(k, loc));
-            let deadline_text = words::deadline_text(
-                &self.format_time(file.item.deadline),
-                file.item.deadline_state,
-                loc,
-            );
+            let deadline_text =
+                words::deadline_text(&self.format_time(file.item.deadline), file.item.deadline_state, loc);
             let standing = match e.decision.clone() {
                 Some(decision) => {
                     Some(StandingDecision { decided_by_name: self.display_name_inner(decision.decided_by)?, decision })

@@ -21,6 +21,7 @@ mod book;
 mod facts;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use chrono::{DateTime, Duration, Utc};
 use fengqiao_domain::ladder::{Grade, Level};
@@ -31,7 +32,7 @@ pub(crate) use self::book::Book;
 use self::book::StoredNotice;
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
-use crate::messages::{locale, notices as words};
+use crate::messages::locale;
 
 /// Events older than this when first seen are recorded as seen without being
 /// told (a phone signed in for the first time is not flooded with old news).
@@ -328,11 +329,8 @@ impl FieldClient {
         let status = self.sync_status()?;
         let counts = self.tab_counts()?;
         let quarantined = u32::try_from(status.quarantined.len()).unwrap_or(u32::MAX);
-        let needs_user = quarantined > 0
-            || status.session_expired
-            || counts.notices > 0
-            || counts.inbox > 0
-            || counts.reviews > 0;
+        let needs_user =
+            quarantined > 0 || status.session_expired || counts.notices > 0 || counts.inbox > 0 || counts.reviews > 0;
         let mut ind = Indicator {
             pending_ops: status.pending_ops,
             photos_pending: status.photos_pending,

@@ -31,7 +31,15 @@ fn id(n: u128) -> Uuid {
 }
 
 fn unit(n: u128, code: &str, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
-    OrgUnit { id: id(n), code: code.into(), name: code.into(), level, parent: parent.map(id), kind: None, offices: vec![] }
+    OrgUnit {
+        id: id(n),
+        code: code.into(),
+        name: code.into(),
+        level,
+        parent: parent.map(id),
+        kind: None,
+        offices: vec![],
+    }
 }
 
 fn chain() -> Vec<OrgUnit> {
@@ -68,8 +76,7 @@ fn sign_in(store: &dyn ClientStore, user: u128, role: Role, at: u128) {
 }
 
 fn pull(store: &dyn ClientStore, user: u128, from: u64, records: Vec<Record>) {
-    let changes: Vec<Change> =
-        records.into_iter().enumerate().map(|(i, r)| put(from + i as u64, r)).collect();
+    let changes: Vec<Change> = records.into_iter().enumerate().map(|(i, r)| put(from + i as u64, r)).collect();
     let next = (from + changes.len() as u64).to_string();
     store.apply_pulled(id(user), &PulledPage { reset: false, changes, next_cursor: next }).expect("pull");
 }
@@ -208,8 +215,12 @@ fn a_mediator_is_told_of_a_decision_deadlines_a_returned_file_and_a_payment_once
     // a request decided by the village; a case at the group due within two days;
     // a resolved case whose file came back; two paid subsidies, one long ago
     let mut decided = escalation(21, 11, t0() - Duration::days(1));
-    decided.decision =
-        Some(EscalationDecision { approved: true, comment: String::new(), decided_by: id(FIRST_SEC), decided_at: t0() });
+    decided.decision = Some(EscalationDecision {
+        approved: true,
+        comment: String::new(),
+        decided_by: id(FIRST_SEC),
+        decided_at: t0(),
+    });
     let due = dispute(12, Level::Group, t0() - Duration::days(6));
     let mut resolved = dispute(13, Level::Group, t0() - Duration::days(20));
     resolved.closing = Some(Closing {
@@ -277,7 +288,11 @@ fn a_mediator_is_told_of_a_decision_deadlines_a_returned_file_and_a_payment_once
     let by = |k: NoticeKind| told.iter().find(|n| n.kind == k).expect("kind").clone();
     assert!(by(NoticeKind::RequestDecided).body.contains("已批准上报至村"), "{:?}", by(NoticeKind::RequestDecided));
     let returned = by(NoticeKind::CaseFileReturned);
-    assert!(returned.body.contains("缺少“权利义务告知书”") && returned.body.contains("笔录字迹不清"), "{}", returned.body);
+    assert!(
+        returned.body.contains("缺少“权利义务告知书”") && returned.body.contains("笔录字迹不清"),
+        "{}",
+        returned.body
+    );
     assert!(!returned.body.contains("missing:"), "no code on the screen: {}", returned.body);
     let p = by(NoticeKind::SubsidyPaid);
     assert_eq!((p.amount_fen, p.payment_ref.as_deref(), p.tab), (Some(123_450), Some("YH-40"), NoticeTab::Subsidies));
