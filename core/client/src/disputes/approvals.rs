@@ -251,7 +251,7 @@ impl FieldClient {
                     superseded_by: Some(StandingDecision { decision: l.standing, decided_by_name: name }),
                 });
             }
-            out.sort_by(|a, b| (b.decided_at, b.escalation_id).cmp(&(a.decided_at, a.escalation_id)));
+            out.sort_by_key(|d| std::cmp::Reverse((d.decided_at, d.escalation_id)));
             Ok(out)
         };
         Ok(run()?)

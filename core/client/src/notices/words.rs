@@ -127,5 +127,5 @@ pub(crate) fn indicator(ind: &Indicator, counts: &TabCounts, client: &FieldClien
     if things > 0 {
         parts.push(if zh { format!("{things} 件事需要您处理") } else { format!("{things} need you") });
     }
-    parts.join(if zh { " · " } else { " · " })
+    parts.join(" · ")
 }
