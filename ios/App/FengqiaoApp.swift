@@ -46,7 +46,7 @@ struct RootView: View {
                     .tabItem { Label(L10n.t("nav_visits"), systemImage: "house") }
                 NavigationStack { DisputeListView(model: DisputeListModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_disputes"), systemImage: "scale.3d") }
-                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder)) }
+                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder, approvals: CoreApprovals(client: env.client))) }
                     .tabItem { Label(L10n.t("nav_inbox"), systemImage: "tray") }
                 NavigationStack { SubsidiesView(model: SubsidiesModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_subsidies"), systemImage: "yensign.circle") }

@@ -9,7 +9,7 @@ fun main() {
     val suites = listOf(
         sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
         subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests, officeChoiceTests,
-        messagesTests, tlsTests, regradeTests,
+        messagesTests, tlsTests, regradeTests, notificationTests, approvalInboxTests, reviewTests,
     )
     val failed = runSuites(suites)
     exitProcess(if (failed == 0) 0 else 1)

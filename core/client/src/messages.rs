@@ -15,6 +15,8 @@ use fengqiao_domain::RejectionCode;
 
 use crate::error::ClientError;
 
+pub(crate) mod notices;
+
 /// The language of the messages the core returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Locale {

@@ -300,6 +300,10 @@ impl FieldClient {
     /// periods), if any. Only for those who file screenings (village cadres).
     /// Offline: a screening filed here and not yet synced counts as filed.
     pub fn screening_due(&self) -> Result<Option<ScreeningDue>, ClientError> {
+        Ok(self.screening_due_inner()?)
+    }
+
+    pub(crate) fn screening_due_inner(&self) -> Result<Option<ScreeningDue>, Error> {
         let run = || -> Result<Option<ScreeningDue>, Error> {
             let session = self.session()?;
             let period = self.current_period(self.options.clock.now());
@@ -314,7 +318,7 @@ impl FieldClient {
             }
             Ok(None)
         };
-        Ok(run()?)
+        run()
     }
 
     /// Files a village's screening for a period (the current one if none is

@@ -108,8 +108,13 @@ impl FieldClient {
     /// status, and estimates for the cases they resolved whose subsidy has not
     /// arrived yet. Offline.
     pub fn my_subsidies(&self) -> Result<MySubsidies, ClientError> {
-        let run = || -> Result<MySubsidies, Error> {
-            let user = self.session()?.user.id;
+        let run = || -> Result<MySubsidies, Error> { self.my_subsidies_inner(self.session()?.user.id) };
+        Ok(run()?)
+    }
+
+    /// [`my_subsidies`](Self::my_subsidies) of `user`, the session already checked.
+    pub(crate) fn my_subsidies_inner(&self, user: uuid::Uuid) -> Result<MySubsidies, Error> {
+        {
             let subsidies = self
                 .store
                 .list_records(EntityKind::Subsidy, usize::MAX)?
@@ -130,8 +135,7 @@ impl FieldClient {
                 })
                 .collect();
             Ok(summarise(user, subsidies, &disputes, self.options.clock.now(), &self.policy()))
-        };
-        Ok(run()?)
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! domain computed it (the phone's optimistic view) until a pull brings the
 //! server's copy.
 
+mod approvals;
 pub(crate) mod case_numbers;
 mod inbox;
 mod lists;
@@ -28,6 +29,7 @@ use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, RegradeDispute};
 use fengqiao_domain::{EntityKind, OrgUnit, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
+pub use self::approvals::{InboxCase, MyDecision};
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
 pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};

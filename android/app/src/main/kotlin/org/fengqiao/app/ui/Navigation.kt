@@ -10,12 +10,16 @@ import androidx.compose.material.icons.filled.Home
 import androidx.compose.material.icons.filled.Inbox
 import androidx.compose.material.icons.filled.Payments
 import androidx.compose.material.icons.filled.Sync
+import androidx.compose.material3.Badge
+import androidx.compose.material3.BadgedBox
 import androidx.compose.material3.Icon
 import androidx.compose.material3.NavigationBar
 import androidx.compose.material3.NavigationBarItem
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.vector.ImageVector
@@ -30,7 +34,10 @@ import org.fengqiao.app.AppContainer
 import org.fengqiao.app.R
 import org.fengqiao.app.state.DisputeDetailState
 import org.fengqiao.app.state.DisputeListState
+import org.fengqiao.app.state.CoreApprovals
+import org.fengqiao.app.state.CoreNotifications
 import org.fengqiao.app.state.InboxState
+import org.fengqiao.app.state.NotificationsState
 import org.fengqiao.app.state.LoginState
 import org.fengqiao.app.state.NewVisitState
 import org.fengqiao.app.state.SubsidiesState
@@ -67,6 +74,18 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
     val nav = rememberNavController()
     val entry by nav.currentBackStackEntryAsState()
     val route = entry?.destination?.route
+    // the badges: the core's counts, reloaded whenever the user changes screen
+    val notices = rememberScreenState { NotificationsState(CoreNotifications(container.client)) }
+    val noticesUi by notices.ui.collectAsState()
+    LaunchedEffect(route) { if (route != Routes.LOGIN) notices.load() }
+    val counts = noticesUi.counts
+    fun badgeOf(tabRoute: String): UInt = when (tabRoute) {
+        Routes.DISPUTES -> counts?.myDisputes ?: 0u
+        Routes.INBOX -> counts?.inbox ?: 0u
+        Routes.SUBSIDIES -> counts?.subsidies ?: 0u
+        Routes.SYNC -> noticesUi.indicator?.quarantined ?: 0u
+        else -> 0u
+    }
     Scaffold(
         bottomBar = {
             if (route != Routes.LOGIN) {
@@ -75,7 +94,14 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
                         NavigationBarItem(
                             selected = route == t.route,
                             onClick = { nav.openTab(t.route) },
-                            icon = { Icon(t.icon, contentDescription = null) },
+                            icon = {
+                                val n = badgeOf(t.route)
+                                if (n > 0u) {
+                                    BadgedBox(badge = { Badge { Text(n.toString()) } }) { Icon(t.icon, contentDescription = null) }
+                                } else {
+                                    Icon(t.icon, contentDescription = null)
+                                }
+                            },
                             label = { Text(stringResource(t.label)) },
                         )
                     }
@@ -113,7 +139,7 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
                 DisputeDetailScreen(rememberScreenState(id) { DisputeDetailState(container.ladder, id) })
             }
             composable(Routes.INBOX) {
-                InboxScreen(rememberScreenState { InboxState(container.ladder) }) { nav.navigate(Routes.dispute(it)) }
+                InboxScreen(rememberScreenState { InboxState(container.ladder, CoreApprovals(container.client)) }) { nav.navigate(Routes.dispute(it)) }
             }
             composable(Routes.SUBSIDIES) {
                 SubsidiesScreen(rememberScreenState { SubsidiesState(container.ladder) })
