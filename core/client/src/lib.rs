@@ -36,9 +36,11 @@ mod api;
 mod case_blocks;
 mod client;
 mod clock;
+mod consultations;
 mod device;
 mod disputes;
 mod error;
+mod households;
 mod messages;
 mod names;
 mod ops;
@@ -65,12 +67,14 @@ mod wait;
 
 pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consultations::{ConsultationItem, NewConsultation};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
-    dispute_order, DisputeActions, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
+    dispute_order, CaseFileCheck, CaseNumberStock, ChecklistLine, DisputeActions, ReviewOutcome, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
     NewDispute, NewFollowUp, NewSession,
 };
 pub use error::ClientError;
+pub use households::{initials_match, HouseholdMatch, MAX_SEARCH_RESULTS};
 pub use messages::{locale, reason_text, refusal, rejection_en, rejection_zh, set_locale, Locale};
 pub use people::StandingDecision;
 pub use photos::{

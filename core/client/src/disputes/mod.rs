@@ -11,6 +11,7 @@
 //! server's copy.
 
 pub(crate) mod case_numbers;
+mod checklist;
 mod inbox;
 mod lists;
 #[cfg(test)]
@@ -28,6 +29,8 @@ use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, RegradeDispute};
 use fengqiao_domain::{EntityKind, OrgUnit, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
+pub use self::case_numbers::CaseNumberStock;
+pub use self::checklist::{CaseFileCheck, ChecklistLine, ReviewOutcome};
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
 pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};

@@ -1,0 +1,103 @@
+//! A dispute's case-file checklist (案卷材料) as the mediator sees it: every
+//! item of the county's checklist with its Chinese label and whether the file
+//! holds it, the required ones still missing, and the last review of the file
+//! (评查) with its reasons in Chinese. A returned file is fixed by
+//! photographing each missing paper (`attach_case_file_photo` with the item's
+//! code); once nothing required is missing the file waits for the judicial
+//! office's review again.
+
+use chrono::{DateTime, Utc};
+use fengqiao_domain::subsidy::{missing_items, review_reason_zh, CaseReview};
+use fengqiao_domain::{EntityKind, Record};
+use uuid::Uuid;
+
+use crate::client::FieldClient;
+use crate::error::{ClientError, Error};
+
+/// One item of the county's checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistLine {
+    /// Stable code (the `file_item` a photo files it under).
+    pub code: String,
+    /// Chinese label from the county's policy.
+    pub label: String,
+    /// Required in every file.
+    pub required: bool,
+    /// The file holds it (a record or a photo), on this phone.
+    pub present: bool,
+}
+
+/// The last review of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewOutcome {
+    /// Passed (payable) or returned.
+    pub passed: bool,
+    /// Score 0-100.
+    pub score: u8,
+    /// The reasons, in Chinese: a missing item by its label, the reviewer's words as written.
+    pub reasons: Vec<String>,
+    /// When reviewed.
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// Where a dispute's case file stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFileCheck {
+    /// The dispute.
+    pub dispute_id: Uuid,
+    /// Every checklist item, in the county's order.
+    pub items: Vec<ChecklistLine>,
+    /// The required items still missing, in the same order.
+    pub missing: Vec<ChecklistLine>,
+    /// The last review, if any reached this phone.
+    pub last_review: Option<ReviewOutcome>,
+    /// The last review returned the file and nothing required is missing any
+    /// more: it waits for the judicial office's review again.
+    pub ready_for_review: bool,
+}
+
+impl FieldClient {
+    /// Where a dispute's case file stands: its checklist, the required items
+    /// missing (by their Chinese labels), the last review and its reasons in
+    /// Chinese. Offline; a photo filed here counts at once.
+    pub fn case_file_check(&self, dispute_id: Uuid) -> Result<CaseFileCheck, ClientError> {
+        let item = self.dispute(dispute_id)?;
+        let run = || -> Result<CaseFileCheck, Error> {
+            let user = self.session()?.user.id;
+            let policy = self.policy();
+            let d = &item.dispute;
+            let missing_codes = missing_items(&d.case_file, &policy);
+            let items: Vec<ChecklistLine> = policy
+                .subsidy
+                .checklist
+                .iter()
+                .map(|c| ChecklistLine {
+                    code: c.code.clone(),
+                    label: c.label_zh.clone(),
+                    required: c.required,
+                    present: d.case_file.iter().any(|f| f.item == c.code),
+                })
+                .collect();
+            let missing = items.iter().filter(|l| missing_codes.contains(&l.code)).cloned().collect();
+            let last: Option<CaseReview> = self
+                .store
+                .list_records(EntityKind::CaseReview, usize::MAX)?
+                .into_iter()
+                .filter(|r| r.shown_to(user))
+                .filter_map(|r| match r.record {
+                    Record::CaseReview(c) if c.dispute_id == dispute_id => Some(c),
+                    _ => None,
+                })
+                .max_by_key(|c| (c.reviewed_at, c.id));
+            let last_review = last.map(|c| ReviewOutcome {
+                passed: c.passed,
+                score: c.score,
+                reasons: c.reasons.iter().map(|r| review_reason_zh(r, &policy)).collect(),
+                reviewed_at: c.reviewed_at,
+            });
+            let ready_for_review = last_review.as_ref().is_some_and(|r| !r.passed) && missing_codes.is_empty();
+            Ok(CaseFileCheck { dispute_id, items, missing, last_review, ready_for_review })
+        };
+        Ok(run()?)
+    }
+}
