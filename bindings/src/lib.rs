@@ -22,6 +22,7 @@
 //! | [`inbox`] | request and decide escalations, the approver's inbox |
 //! | [`subsidies`] | the user's own subsidies with totals and estimates |
 //! | [`prevent`] | household standing, negative list, violations and restorations, screening due and filing |
+//! | [`fieldwork`] | household search with standing, legal consultations, the case-file checklist, case numbers left |
 //! | [`village_rules`] | a household under its village's rules: legality review, adopting vote, commitment letter |
 //! | [`error`] | [`FengqiaoError`], one variant per stable code |
 //!
@@ -37,6 +38,7 @@ pub mod convert;
 pub mod device;
 pub mod disputes;
 pub mod error;
+pub mod fieldwork;
 pub mod inbox;
 pub mod org;
 pub mod photos;
@@ -57,6 +59,10 @@ pub use disputes::{
     DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
+pub use fieldwork::{
+    CaseFileCheck, CaseNumberStock, ChecklistLine, Consultation, ConsultationItem, ConsultationOutcome, HouseholdMatch,
+    NewConsultation, ReviewOutcome,
+};
 pub use inbox::InboxItem;
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
 pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
