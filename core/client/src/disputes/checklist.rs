@@ -6,13 +6,16 @@
 //! code); once nothing required is missing the file waits for the judicial
 //! office's review again.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
-use fengqiao_domain::subsidy::{missing_items, review_reason_zh, CaseReview};
+use fengqiao_domain::subsidy::{missing_items, review_reason_zh, CaseReview, FileItem};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
 
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
+use crate::store::RecordState;
 
 /// One item of the county's checklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,36 @@ pub struct CaseFileCheck {
 }
 
 impl FieldClient {
+    /// Checklist papers photographed on this phone for the dispute (or one of
+    /// its records) whose attach the server has not confirmed yet.
+    fn unsynced_papers(&self, dispute_id: Uuid, user: Uuid) -> Result<Vec<FileItem>, Error> {
+        let mut targets: HashSet<Uuid> = HashSet::from([dispute_id]);
+        for kind in [
+            EntityKind::MediationSession,
+            EntityKind::Agreement,
+            EntityKind::FollowUp,
+            EntityKind::JudicialConfirmation,
+        ] {
+            for r in self.store.list_records(kind, usize::MAX)? {
+                if r.record.dispute_id() == Some(dispute_id) {
+                    targets.insert(r.record.id());
+                }
+            }
+        }
+        Ok(self
+            .store
+            .list_records(EntityKind::Attachment, usize::MAX)?
+            .into_iter()
+            .filter(|r| matches!(r.state, RecordState::Pending { .. }) && r.shown_to(user))
+            .filter_map(|r| match r.record {
+                Record::Attachment(a) if targets.contains(&a.target_id) => {
+                    a.file_item.map(|item| FileItem { item, kind: EntityKind::Attachment, id: a.id })
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Where a dispute's case file stands: its checklist, the required items
     /// missing (by their Chinese labels), the last review and its reasons in
     /// Chinese. Offline; a photo filed here counts at once.
@@ -66,7 +99,11 @@ impl FieldClient {
             let user = self.session()?.user.id;
             let policy = self.policy();
             let d = &item.dispute;
-            let missing_codes = missing_items(&d.case_file, &policy);
+            // the file as the server keeps it, plus the papers photographed here and
+            // not yet synced (the server adds their lines when it takes the photo)
+            let mut file = d.case_file.clone();
+            file.extend(self.unsynced_papers(dispute_id, user)?);
+            let missing_codes = missing_items(&file, &policy);
             let items: Vec<ChecklistLine> = policy
                 .subsidy
                 .checklist
@@ -75,7 +112,7 @@ impl FieldClient {
                     code: c.code.clone(),
                     label: c.label_zh.clone(),
                     required: c.required,
-                    present: d.case_file.iter().any(|f| f.item == c.code),
+                    present: file.iter().any(|f| f.item == c.code),
                 })
                 .collect();
             let missing = items.iter().filter(|l| missing_codes.contains(&l.code)).cloned().collect();
