@@ -47,14 +47,23 @@ const SECRETARY: u128 = 9_000;
 const LEADER: u128 = 9_001;
 
 const SURNAMES: [&str; 12] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: [&str; 12] = ["建国", "秀英", "桂兰", "志强", "玉梅", "海军", "春花", "永福", "淑珍", "国华", "丽娟", "长林"];
+const GIVEN: [&str; 12] =
+    ["建国", "秀英", "桂兰", "志强", "玉梅", "海军", "春花", "永福", "淑珍", "国华", "丽娟", "长林"];
 
 fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
 fn unit(n: u128, level: UnitLevel, parent: Option<u128>) -> OrgUnit {
-    OrgUnit { id: id(n), code: format!("U{n}"), name: format!("单位{n}"), level, parent: parent.map(id), kind: None, offices: vec![] }
+    OrgUnit {
+        id: id(n),
+        code: format!("U{n}"),
+        name: format!("单位{n}"),
+        level,
+        parent: parent.map(id),
+        kind: None,
+        offices: vec![],
+    }
 }
 
 fn put(record: Record) -> Change {
@@ -87,7 +96,9 @@ fn dispute(i: usize) -> [Record; 2] {
         parties: vec![Party { name: "王建国".into(), household_id: None, phone: None }],
         summary: format!("第{i}件：院墙滴水引发争执"),
         grade,
-        analysis: Analysis { cause: "院墙滴水".into(), consequences: "口角".into(), difficulty: Difficulty::Medium },
+        analysis: Analysis {
+            cause: "院墙滴水".into(), consequences: "口角".into(), difficulty: Difficulty::Medium
+        },
         found_at: now,
         lead_id: None,
         reported_by: id(LEADER),
@@ -123,7 +134,11 @@ fn dispute(i: usize) -> [Record; 2] {
 }
 
 fn seed(store: &dyn ClientStore) {
-    let chain = [unit(VILLAGE, UnitLevel::Village, Some(TOWN)), unit(TOWN, UnitLevel::Town, Some(COUNTY)), unit(COUNTY, UnitLevel::County, None)];
+    let chain = [
+        unit(VILLAGE, UnitLevel::Village, Some(TOWN)),
+        unit(TOWN, UnitLevel::Town, Some(COUNTY)),
+        unit(COUNTY, UnitLevel::County, None),
+    ];
     let user = UserInfo {
         id: id(SECRETARY),
         username: "firstsec".into(),
@@ -182,7 +197,9 @@ fn main() {
             }
         }
     }
-    println!("{HOUSEHOLDS} households, {DISPUTES} waiting escalations, encrypted sled store; {ITERS} rounds interleaved");
+    println!(
+        "{HOUSEHOLDS} households, {DISPUTES} waiting escalations, encrypted sled store; {ITERS} rounds interleaved"
+    );
     println!("{:<28} {:>10} {:>10} {:>14}", "case", "median", "p95", "p95 / 50 ms");
     for ((name, _), t) in cases.iter().zip(&times) {
         let (med, p95) = (quantile(t, 0.5), quantile(t, 0.95));

@@ -100,8 +100,10 @@ fn rank(h: &Household, query: &str, initials: bool) -> Option<u8> {
 pub fn search(all: Vec<Household>, suspended: &dyn Fn(Uuid) -> bool, query: &str, limit: u32) -> Vec<HouseholdMatch> {
     let q = query.trim().to_lowercase();
     let initials = !q.is_empty() && q.chars().all(|c| c.is_ascii_lowercase());
-    let mut found: Vec<(u8, Household)> =
-        all.into_iter().filter_map(|h| if q.is_empty() { Some((0, h)) } else { rank(&h, &q, initials).map(|r| (r, h)) }).collect();
+    let mut found: Vec<(u8, Household)> = all
+        .into_iter()
+        .filter_map(|h| if q.is_empty() { Some((0, h)) } else { rank(&h, &q, initials).map(|r| (r, h)) })
+        .collect();
     found.sort_by(|(ra, a), (rb, b)| (ra, &a.head_name, &a.address, a.id).cmp(&(rb, &b.head_name, &b.address, b.id)));
     found
         .into_iter()

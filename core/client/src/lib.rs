@@ -70,8 +70,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use consultations::{ConsultationItem, NewConsultation};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
-    dispute_order, CaseFileCheck, CaseNumberStock, ChecklistLine, DisputeActions, ReviewOutcome, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
-    NewDispute, NewFollowUp, NewSession,
+    dispute_order, CaseFileCheck, CaseNumberStock, ChecklistLine, DisputeActions, DisputeFile, DisputeFilter,
+    DisputeItem, InboxItem, NewAgreement, NewConfirmation, NewDispute, NewFollowUp, NewSession, ReviewOutcome,
 };
 pub use error::ClientError;
 pub use households::{initials_match, HouseholdMatch, MAX_SEARCH_RESULTS};

@@ -224,8 +224,12 @@ fn households_are_found_offline_with_their_standing() {
         code: Some("H152801".into()),
         id_number: None,
     };
-    let standing =
-        HouseholdStanding { id: standing_id(home), household_id: home, suspensions: vec![clock.now()], commitment: None };
+    let standing = HouseholdStanding {
+        id: standing_id(home),
+        household_id: home,
+        suspensions: vec![clock.now()],
+        commitment: None,
+    };
     let page = PulledPage {
         reset: false,
         changes: vec![put(3, Record::Household(other)), put(4, Record::HouseholdStanding(standing))],
@@ -233,7 +237,12 @@ fn households_are_found_offline_with_their_standing() {
     };
     store.apply_pulled(Uuid::from_u128(1000 + GROUP), &page).expect("pull");
     let names = |q: &str| -> Vec<(String, bool)> {
-        leader.search_households(q, 20).expect("search").into_iter().map(|m| (m.household.head_name, m.suspended)).collect()
+        leader
+            .search_households(q, 20)
+            .expect("search")
+            .into_iter()
+            .map(|m| (m.household.head_name, m.suspended))
+            .collect()
     };
     assert_eq!(names("zs"), vec![("张三".to_string(), true)], "initials, and the suspension now");
     assert_eq!(names("zxm"), vec![("曾小明".to_string(), false)], "曾 read as a surname");

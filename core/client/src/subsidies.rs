@@ -103,15 +103,15 @@ pub(crate) fn summarise(
         })
         .collect();
     estimates.sort_by_key(|e| std::cmp::Reverse((e.closed_at, e.dispute_id)));
-    let mut items: Vec<SubsidyItem> =
-        mine.into_iter()
-            .map(|s| SubsidyItem {
-                overdue: is_overdue(&s, now, policy),
-                reason_text: subsidy_reason_zh(&s.reason, policy),
-                is_final: matches!(s.status, SubsidyStatus::Approved | SubsidyStatus::Batched | SubsidyStatus::Paid),
-                subsidy: s,
-            })
-            .collect();
+    let mut items: Vec<SubsidyItem> = mine
+        .into_iter()
+        .map(|s| SubsidyItem {
+            overdue: is_overdue(&s, now, policy),
+            reason_text: subsidy_reason_zh(&s.reason, policy),
+            is_final: matches!(s.status, SubsidyStatus::Approved | SubsidyStatus::Batched | SubsidyStatus::Paid),
+            subsidy: s,
+        })
+        .collect();
     items.sort_by_cached_key(|i| payee_order(&i.subsidy, i.overdue));
     let overdue_count = u32::try_from(items.iter().filter(|i| i.overdue).count()).unwrap_or(u32::MAX);
     MySubsidies { items, by_month, by_status, total_fen, owed_fen, paid_fen, overdue_count, estimates }
