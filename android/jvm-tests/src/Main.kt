@@ -10,6 +10,7 @@ fun main() {
         sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
         subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests, officeChoiceTests,
         messagesTests, tlsTests, regradeTests, journeyLeaderTests, journeyMediatorTests, journeyCadreTests,
+        fieldStateTests,
     )
     // FENGQIAO_JVM_ONLY=journeys runs only the suites whose name holds it (a developer's quick run)
     val only = System.getenv("FENGQIAO_JVM_ONLY")?.takeIf { it.isNotBlank() }

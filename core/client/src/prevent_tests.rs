@@ -157,6 +157,7 @@ fn the_screening_is_due_for_the_current_period_until_filed() {
         (due.village_id, due.period.as_str(), due.village_name.as_str()),
         (Uuid::from_u128(VILLAGE), "2026-W10", "V01")
     );
+    assert_eq!(due.due_on, chrono::NaiveDate::from_ymd_opt(2026, 3, 8).expect("date"), "due by the week's Sunday");
 
     let bad = NewScreening {
         village_id: Uuid::from_u128(VILLAGE),
