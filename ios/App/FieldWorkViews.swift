@@ -124,7 +124,7 @@ struct ScreeningView: View {
         Form {
             if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
             if let due = model.due {
-                Text(String(format: L10n.t("screening_due"), due.villageName, due.period))
+                Text(String(format: L10n.t("screening_due"), due.villageName, due.period, due.dueOn))
                 ForEach(model.focusAreas, id: \.code) { a in
                     Toggle(a.labelZh, isOn: Binding(get: { model.chosenAreas.contains(a.code) },
                                                     set: { on in if on { model.chosenAreas.insert(a.code) } else { model.chosenAreas.remove(a.code) } }))

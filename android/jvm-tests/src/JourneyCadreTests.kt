@@ -6,8 +6,8 @@
 // with the item's correction period shown; after a sync the leader's search
 // shows the household's services suspended, and nothing of the violation; the
 // secretary restores the household and the leader sees it in good standing
-// again. The cadre files the screening the core says is due, and it is due no
-// longer.
+// again. The cadre files the screening the core says is due (by the period's
+// last day), and it is due no longer.
 package org.fengqiao.jvmtests
 
 import java.time.LocalDate
@@ -95,6 +95,9 @@ val journeyCadreTests = Suite("journeys: cadres and the household's standing").a
             val screening = ScreeningState(CoreFieldGateways(cadre.client))
             screening.load()
             val due = assertNotNull(screening.ui.value.due, "${screening.ui.value.error}")
+            val today = LocalDate.now(ZoneId.of("Asia/Shanghai"))
+            val dueOn = LocalDate.parse(due.dueOn)
+            assertTrue(!dueOn.isBefore(today) && dueOn.isBefore(today.plusDays(32)), "due by the period's last day: ${due.dueOn}")
             screening.toggleArea(screening.ui.value.focusAreas.first().code)
             screening.addHazard("排水沟堵塞引发邻里矛盾")
             assertTrue(screening.file(), "${screening.ui.value.error}")

@@ -243,7 +243,7 @@ fun ScreeningScreen(state: ScreeningState) {
         ErrorBanner(ui.error)
         val due = ui.due
         if (due == null) { Text(stringResource(R.string.screening_none_due)); return@Column }
-        Text(stringResource(R.string.screening_due, due.villageName, due.period), style = MaterialTheme.typography.titleMedium)
+        Text(stringResource(R.string.screening_due, due.villageName, due.period, due.dueOn), style = MaterialTheme.typography.titleMedium)
         ui.focusAreas.forEach { a -> FilterChip(selected = a.code in ui.chosenAreas, onClick = { state.toggleArea(a.code) }, label = { Text(a.labelZh) }) }
         var hazard by remember { mutableStateOf("") }
         OutlinedTextField(hazard, { hazard = it }, label = { Text(stringResource(R.string.screening_hazard)) }, modifier = Modifier.fillMaxWidth())
