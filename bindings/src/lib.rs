@@ -24,6 +24,7 @@
 //! | [`review`] | case-file review: the judicial office's queue, the review, a case's reviews in words |
 //! | [`subsidies`] | the user's own subsidies with totals and estimates |
 //! | [`prevent`] | household standing, negative list, violations and restorations, screening due and filing |
+//! | [`fieldwork`] | household search with standing, legal consultations, the case-file checklist, case numbers left |
 //! | [`village_rules`] | a household under its village's rules: legality review, adopting vote, commitment letter |
 //! | [`error`] | [`FengqiaoError`], one variant per stable code |
 //!
@@ -39,6 +40,7 @@ pub mod convert;
 pub mod device;
 pub mod disputes;
 pub mod error;
+pub mod fieldwork;
 pub mod inbox;
 pub mod notices;
 pub mod org;
@@ -61,6 +63,10 @@ pub use disputes::{
     DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
+pub use fieldwork::{
+    CaseFileCheck, CaseNumberStock, ChecklistLine, Consultation, ConsultationItem, ConsultationOutcome, HouseholdMatch,
+    NewConsultation,
+};
 pub use inbox::{InboxCase, InboxItem, MyDecision};
 pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts};
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
@@ -69,7 +75,7 @@ pub use prevent::{
     FocusArea, NegativeItem, NewScreening, NewViolation, Restoration, Sanction, Screening, ScreeningDue, Violation,
     ViolationItem,
 };
-pub use review::{CaseReview, ChecklistLine, NewReview, ReviewItem, ReviewView};
+pub use review::{CaseReview, NewReview, ReviewItem, ReviewView};
 pub use subsidies::{
     MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
 };

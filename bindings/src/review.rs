@@ -3,15 +3,14 @@
 //! items in words, the review (pass, return with reasons, correct grade and
 //! difficulty), and a case's reviews with their reasons in words.
 
-use fengqiao_core::{
-    ChecklistLine as CoreLine, NewReview as CoreNewReview, ReviewItem as CoreItem, ReviewView as CoreView,
-};
+use fengqiao_core::{NewReview as CoreNewReview, ReviewItem as CoreItem, ReviewView as CoreView};
 use fengqiao_domain::subsidy::CaseReview as DomReview;
 
 use crate::client::FieldClient;
 use crate::convert::{id, millis, parse_id};
 use crate::disputes::{Difficulty, DisputeItem, Grade};
 use crate::error::FengqiaoError;
+use crate::fieldwork::ChecklistLine;
 use crate::runtime::guard;
 
 /// A review of a case file.
@@ -73,25 +72,6 @@ pub struct NewReview {
     pub reviewed_difficulty: Option<Difficulty>,
     /// Why grade or difficulty is corrected (required when either is).
     pub correction_reason: String,
-}
-
-/// One line of the case-file checklist.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ChecklistLine {
-    /// The item's code.
-    pub code: String,
-    /// Its name in words.
-    pub label: String,
-    /// Required for a file to pass.
-    pub required: bool,
-    /// Present in the file.
-    pub present: bool,
-}
-
-impl From<CoreLine> for ChecklistLine {
-    fn from(l: CoreLine) -> Self {
-        ChecklistLine { code: l.code, label: l.label, required: l.required, present: l.present }
-    }
 }
 
 /// A review as shown.

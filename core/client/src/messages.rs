@@ -71,6 +71,14 @@ pub fn locale() -> Locale {
     }
 }
 
+/// The text for the process's locale, of a message the core words itself.
+pub(crate) fn pick(zh: &str, en: &str) -> String {
+    match locale() {
+        Locale::ZhCn => zh.to_string(),
+        Locale::En => en.to_string(),
+    }
+}
+
 /// Whether `s` holds Chinese characters.
 fn has_chinese(s: &str) -> bool {
     s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))

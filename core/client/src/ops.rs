@@ -27,6 +27,7 @@ use fengqiao_domain::disputes::{Agreement, Dispute, Escalation, FollowUp, Judici
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::prevent::{HouseholdStanding, Screening, Violation};
 use fengqiao_domain::subsidy::CaseReview;
+use fengqiao_domain::subsidy::Consultation;
 use fengqiao_domain::wire::{Op, OpEnvelope};
 use fengqiao_domain::{Attachment, Record, Rejection, RejectionCode, Visit, WIRE_VERSION};
 use uuid::Uuid;
@@ -94,6 +95,7 @@ op_records!(
     Screening,
     HouseholdStanding,
     CaseReview,
+    Consultation,
 );
 
 /// The record as the operation's type.

@@ -15,7 +15,8 @@ use fengqiao_domain::{EntityKind, Record, WIRE_VERSION};
 use uuid::Uuid;
 
 use crate::client::FieldClient;
-use crate::disputes::DisputeItem;
+use crate::disputes::checklist::checklist_lines;
+use crate::disputes::{ChecklistLine, DisputeItem};
 use crate::error::{ClientError, Error};
 use crate::messages::{locale, notices as words};
 use crate::ops::actor_of;
@@ -39,19 +40,6 @@ pub struct NewReview {
     pub reviewed_difficulty: Option<Difficulty>,
     /// Why grade or difficulty is corrected (required when either is).
     pub correction_reason: String,
-}
-
-/// One line of the case-file checklist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChecklistLine {
-    /// The item's code.
-    pub code: String,
-    /// Its name in words.
-    pub label: String,
-    /// Required for a file to pass.
-    pub required: bool,
-    /// Present in the file.
-    pub present: bool,
 }
 
 /// A case waiting for the user's review.
@@ -145,17 +133,7 @@ impl FieldClient {
     /// The checklist of a case in words, and its missing required items.
     pub(crate) fn checklist(&self, d: &Dispute) -> (Vec<ChecklistLine>, Vec<String>) {
         let policy = self.policy();
-        let lines = policy
-            .subsidy
-            .checklist
-            .iter()
-            .map(|i| ChecklistLine {
-                code: i.code.clone(),
-                label: i.label_zh.clone(),
-                required: i.required,
-                present: d.case_file.iter().any(|p| p.item == i.code),
-            })
-            .collect();
+        let lines = checklist_lines(&d.case_file, &policy);
         let missing = missing_items(&d.case_file, &policy)
             .iter()
             .map(|code| words::item_label(code, &policy).to_string())
@@ -163,7 +141,8 @@ impl FieldClient {
         (lines, missing)
     }
 
-    fn reviews_of(&self, dispute_id: Uuid, user: Uuid) -> Result<Vec<ReviewView>, Error> {
+    /// A case's reviews as the user sees them, oldest first.
+    pub(crate) fn reviews_of(&self, dispute_id: Uuid, user: Uuid) -> Result<Vec<ReviewView>, Error> {
         let policy = self.policy();
         let loc = locale();
         let mut out: Vec<ReviewView> = self

@@ -12,6 +12,7 @@
 
 mod approvals;
 pub(crate) mod case_numbers;
+pub(crate) mod checklist;
 mod inbox;
 mod lists;
 #[cfg(test)]
@@ -30,6 +31,8 @@ use fengqiao_domain::{EntityKind, OrgUnit, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
 pub use self::approvals::{InboxCase, MyDecision};
+pub use self::case_numbers::CaseNumberStock;
+pub use self::checklist::{CaseFileCheck, ChecklistLine};
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
 pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};

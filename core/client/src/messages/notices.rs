@@ -104,11 +104,11 @@ pub(crate) fn item_label<'a>(code: &'a str, policy: &'a Policy) -> &'a str {
 
 /// A review's reason in words: `missing: code` names the item.
 pub(crate) fn review_reason(reason: &str, policy: &Policy, loc: Locale) -> String {
-    match reason.strip_prefix("missing: ") {
-        Some(code) => match loc {
-            Locale::ZhCn => format!("缺少“{}”", item_label(code.trim(), policy)),
-            Locale::En => format!("missing “{}”", item_label(code.trim(), policy)),
+    match loc {
+        Locale::ZhCn => fengqiao_domain::subsidy::review_reason_zh(reason, policy),
+        Locale::En => match reason.trim().strip_prefix(fengqiao_domain::subsidy::MISSING_REASON_PREFIX) {
+            Some(code) => format!("missing “{}”", item_label(code.trim(), policy)),
+            None => reason.trim().to_string(),
         },
-        None => reason.to_string(),
     }
 }
