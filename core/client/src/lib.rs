@@ -59,6 +59,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 pub mod tls;
+pub mod transport;
 mod view;
 mod visits;
 mod wait;
