@@ -294,9 +294,24 @@ fn subsidies(store: &MemoryStore, policy: &Policy, trace: &Trace, out: &mut Vec<
                 d.payees.len()
             ));
         }
-        let sum: i64 = subs.iter().map(|s| s.amount_fen).sum();
-        if !subs.is_empty() && fengqiao_domain::subsidy::estimate_fen(&d, policy) != Some(sum) {
-            out.push(format!("splits: {}'s subsidies sum to {sum} fen, not its amount", trace.known(d.id)));
+        // Each payee owed their share of the case's amount (a level with
+        // nobody paid keeps its share), and the shares sum to what is paid.
+        let owed = fengqiao_domain::subsidy::estimate_fen(&d, policy)
+            .and_then(|amount| fengqiao_domain::model::credit::case_payee_shares(&d, amount, policy));
+        let mut owed: Vec<(Uuid, i64)> = owed.unwrap_or_default();
+        let mut paid: Vec<(Uuid, i64)> = subs.iter().map(|s| (s.payee, s.amount_fen)).collect();
+        owed.sort();
+        paid.sort();
+        if owed != paid {
+            let sum = |v: &[(Uuid, i64)]| v.iter().map(|(_, a)| a).sum::<i64>();
+            out.push(format!(
+                "splits: {}'s subsidies ({} fen to {}) differ from its shares ({} fen to {})",
+                trace.known(d.id),
+                sum(&paid),
+                paid.len(),
+                sum(&owed),
+                owed.len()
+            ));
         }
     }
     Ok(())

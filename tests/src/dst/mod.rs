@@ -118,6 +118,25 @@ impl Report {
             s.push_str(&format!("  - {v}\n"));
         }
         s.push_str(&format!("replay: {}\n", self.config.replay_command()));
+        // The story of each record a violation names (`V115`, `D11`, `E9`).
+        let named: std::collections::BTreeSet<&str> = self
+            .violations
+            .iter()
+            .take(5)
+            .flat_map(|v| v.split(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|w| w.len() > 1 && w[..1].chars().all(|c| c.is_ascii_uppercase()) && w[1..].chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        if !named.is_empty() {
+            let story: Vec<&String> = self
+                .trace
+                .iter()
+                .filter(|l| l.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| named.contains(w)))
+                .collect();
+            s.push_str(&format!("the trace of {}:\n", named.iter().copied().collect::<Vec<_>>().join(", ")));
+            for line in story.iter().take(80) {
+                s.push_str(&format!("  {line}\n"));
+            }
+        }
         s.push_str(&format!("the trace's last {} of {} events:\n", tail.min(self.trace.len()), self.trace.len()));
         for line in &self.trace[self.trace.len().saturating_sub(tail)..] {
             s.push_str(&format!("  {line}\n"));
@@ -185,7 +204,10 @@ async fn serve(
     dir: std::path::PathBuf,
 ) -> turmoil::Result {
     let state = county::server_state(store, policy, &dir)?;
-    let app = fengqiao_server::http::router(state);
+    // One request at a time: each handler's blocking work (argon2, the store)
+    // runs on a thread of its own, and two finishing in a race would order the
+    // answers, and the seed's draws after them, by the machine's whim.
+    let app = fengqiao_server::http::router(state).layer(tower::limit::ConcurrencyLimitLayer::new(1));
     let listener = SimListener::bind().await?;
     // Without the peer's address (axum names it for tokio's listener only):
     // the sign-in limits per address do not apply, and the policy lifts them anyway.

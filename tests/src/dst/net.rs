@@ -69,6 +69,7 @@ impl Transport for SimTransport {
             let outcome = match cut {
                 None => exchange.await,
                 Some(after) => tokio::select! {
+                    biased;
                     r = exchange => r,
                     () = tokio::time::sleep(after) => {
                         trace.event(&phone, format!("net: {what} cut after {} ms", after.as_millis()));

@@ -226,6 +226,7 @@ impl User {
         let res = match crash {
             None => fut.await,
             Some(after) => tokio::select! {
+                biased;
                 r = &mut fut => r,
                 () = tokio::time::sleep(after) => {
                     trace.event(&self.name, format!("app crashed {} ms into a sync", after.as_millis()));
@@ -310,7 +311,10 @@ impl User {
             return;
         }
         // Decide a waiting escalation (two approvers may race for it).
-        if let Ok(inbox) = client.escalation_inbox() {
+        // Choices are drawn from lists ordered by the trace's names (record ids
+        // are random, so their order is not the seed's).
+        if let Ok(mut inbox) = client.escalation_inbox() {
+            inbox.sort_by_cached_key(|i| label_key(&trace.known(i.escalation.id)));
             if !inbox.is_empty() && rng.gen_bool(0.7) {
                 let item = &inbox[rng.gen_range(0..inbox.len())];
                 let approve = rng.gen_bool(0.8);
@@ -328,7 +332,8 @@ impl User {
         }
         // Work on a dispute the user handles.
         let Ok(disputes) = client.list_disputes() else { return };
-        let open: Vec<_> = disputes.iter().filter(|d| d.dispute.closing.is_none() && !d.quarantined).collect();
+        let mut open: Vec<_> = disputes.iter().filter(|d| d.dispute.closing.is_none() && !d.quarantined).collect();
+        open.sort_by_cached_key(|d| label_key(&trace.known(d.dispute.id)));
         if open.is_empty() {
             return;
         }
@@ -378,4 +383,11 @@ impl User {
             }
         }
     }
+}
+
+/// `D12` sorts after `D9`.
+fn label_key(label: &str) -> (String, u64, String) {
+    let digits = label.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let prefix = label[..label.len() - digits.len()].to_string();
+    (prefix, digits.parse().unwrap_or(u64::MAX), label.to_string())
 }
