@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod crash;
+pub mod dst;
 pub mod desk;
 pub mod phone;
 pub mod photos;

@@ -187,7 +187,10 @@ impl FieldClient {
         crate::tls::require_https(&server_url, &options.server_pins)?;
         let tls = crate::tls::client_config(options.server_ca_pem.as_deref(), &options.server_pins)?;
         let timeouts = Timeouts { connect: options.connect_timeout, request: options.request_timeout };
-        let api = Api::with_tls(&server_url, timeouts, options.compress, tls)?;
+        let mut api = Api::with_tls(&server_url, timeouts, options.compress, tls)?;
+        if let Some(transport) = &options.transport {
+            api = api.over(transport.clone());
+        }
         let vault = store.vault().unwrap_or_else(|| Arc::new(Vault::ephemeral()));
         let photos = match &options.photo_dir {
             Some(dir) => Some(BlobDir::open(dir, vault)?),

@@ -63,6 +63,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 pub mod tls;
+pub mod transport;
 mod view;
 mod visits;
 mod wait;
