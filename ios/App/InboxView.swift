@@ -87,6 +87,19 @@ struct InboxView: View {
                     Text(L10n.f("inbox_from_to", L10n.level(r.fromLevel), L10n.level(r.toLevel)))
                     Text(L10n.reason(r.reason) + (r.note.isEmpty ? "" : "：\(r.note)")).font(.callout)
                     Text(L10n.time(r.requestedAtMs)).font(.caption2)
+                    if let c = model.openCase, c.escalation.id == r.escalationId {
+                        Text("\(c.kindLabel) · \(c.reasonLabel)").font(.callout)
+                        if let who = c.requesterName { Text(L10n.f("inbox_requested_by", who)).font(.caption) }
+                        Text(c.deadlineText).font(.caption)
+                        Text(c.file.item.dispute.parties.map { $0.name }.joined(separator: "、"))
+                        ForEach(c.file.sessions, id: \.id) { s in Text("\(L10n.time(s.heldAtMs)) \(s.place)：\(s.record)").font(.caption) }
+                        ForEach(c.file.agreements, id: \.id) { a in Text("\(L10n.time(a.signedAtMs))：\(a.terms)").font(.caption) }
+                        ForEach(c.approveTemplates + c.refuseTemplates, id: \.self) { t in
+                            Button(t) { model.useTemplate(r.escalationId, t) }.font(.caption)
+                        }
+                    } else {
+                        Button(L10n.t("inbox_whole_case")) { Task { await model.open(r.escalationId) } }
+                    }
                     TextField(L10n.t("inbox_comment"), text: Binding(
                         get: { model.comments[r.escalationId] ?? "" },
                         set: { model.comments[r.escalationId] = $0 }
@@ -98,6 +111,20 @@ struct InboxView: View {
                             .buttonStyle(.bordered)
                     }
                     .disabled(model.busyId != nil)
+                }
+            }
+            if !model.history.isEmpty {
+                Section(L10n.t("inbox_history")) {
+                    ForEach(model.history, id: \.escalationId) { h in
+                        VStack(alignment: .leading) {
+                            Text("\(h.caseNumber) · \(L10n.t(h.approved ? "approve" : "refuse")) · \(L10n.time(h.decidedAtMs))")
+                            if let s = h.supersededBy {
+                                Text(L10n.f("inbox_superseded", s.decidedByName ?? L10n.t("another_approver"),
+                                            L10n.t(s.approved ? "approve" : "refuse"), L10n.time(s.decidedAtMs)))
+                                    .foregroundStyle(.red).font(.caption)
+                            }
+                        }
+                    }
                 }
             }
         }

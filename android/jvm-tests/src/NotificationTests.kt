@@ -9,13 +9,44 @@ import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import org.fengqiao.app.state.CoreNotifications
+import org.fengqiao.app.state.NotificationsGateway
 import org.fengqiao.app.state.NotificationsState
 import org.fengqiao.core.EscalationReason
+import org.fengqiao.core.Indicator
 import org.fengqiao.core.Level
+import org.fengqiao.core.Notice
 import org.fengqiao.core.NoticeKind
 import org.fengqiao.core.NoticeTab
+import org.fengqiao.core.TabCounts
+
+/** A gateway holding notices in memory, recording what was acknowledged. */
+private class FakeNotices(var pending: MutableList<Notice>) : NotificationsGateway {
+    val acknowledged = mutableListOf<String>()
+    override suspend fun refresh(): List<Notice> = emptyList()
+    override suspend fun pending(): List<Notice> = pending.toList()
+    override suspend fun acknowledge(keys: List<String>) {
+        acknowledged += keys
+        pending.removeAll { it.key in keys }
+    }
+    override suspend fun counts() = TabCounts(0u, 0u, 0u, 0u, 0u, pending.size.toUInt())
+    override suspend fun indicator() = Indicator(0uL, 0uL, null, 0u, false, pending.size.toUInt(), pending.isNotEmpty(), "")
+}
+
+private fun notice(key: String) = Notice(key, NoticeKind.SUBSIDY_PAID, NoticeTab.SUBSIDIES, null, null, "T01V01-2026-0001-001", 0L, "补贴已发放", "正文", 100L, "YH-1")
 
 val notificationTests = Suite("being told").apply {
+    test("delivery acknowledges only what the platform raised; the rest stays listed in the app") {
+        val gw = FakeNotices(mutableListOf(notice("paid:a"), notice("paid:b")))
+        val state = NotificationsState(gw)
+        assertEquals(1, state.deliver { it.key == "paid:a" }, "notifications for b were refused (e.g. turned off)")
+        assertEquals(listOf("paid:a"), gw.acknowledged)
+        assertEquals(listOf("paid:b"), state.ui.value.pending.map { it.key })
+        assertEquals(1u, state.ui.value.counts?.notices)
+        state.open("paid:b")
+        assertTrue(state.ui.value.pending.isEmpty(), "opened in the app: shown")
+        assertEquals(listOf("paid:a", "paid:b"), gw.acknowledged)
+    }
+
     test("the first secretary is told once that a request awaits; after a restart and a sync, nothing new") {
         Phone("notice-leader").use { leader ->
             leader.signIn("leader.t2v1g3")

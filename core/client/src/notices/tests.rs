@@ -385,3 +385,18 @@ fn a_decision_that_lost_to_a_colleague_leaves_quarantine_for_the_history_with_th
     assert!(phone.escalation_inbox().expect("inbox").is_empty());
     assert!(phone.refresh_notices().expect("again").is_empty());
 }
+
+#[tokio::test]
+async fn a_sync_that_fails_still_tells_what_the_phone_holds() {
+    // the escalation came with an earlier pull; this sync cannot reach the server
+    let store: Arc<dyn ClientStore> = Arc::new(MemoryClientStore::new());
+    pull(store.as_ref(), FIRST_SEC, 1, waiting(10, 20));
+    let phone = first_secretary(store, Arc::new(ManualClock::new(t0())));
+    assert!(phone.pending_notices().expect("none yet").is_empty());
+    assert!(phone.sync().await.is_err(), "no server, no session tokens");
+    let told = about_decisions(phone.pending_notices().expect("pending"));
+    assert_eq!(told.len(), 1, "worked out after the failed sync too: {told:?}");
+    assert_eq!(told[0].kind, NoticeKind::AwaitsDecision);
+    assert!(phone.sync().await.is_err());
+    assert_eq!(about_decisions(phone.pending_notices().expect("pending")).len(), 1, "and not twice");
+}
