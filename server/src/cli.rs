@@ -282,7 +282,7 @@ fn import(
     opts: crate::admin::import::ImportOptions,
 ) -> anyhow::Result<()> {
     use crate::admin::import::{self, InputFile};
-    use crate::store::{AuditAction, AuditEntry, Store};
+    use crate::store::{AuditAction, AuditEntry, AuditStore, UpkeepStore};
     use indicatif::{ProgressBar, ProgressStyle};
 
     let policy = app::load_policy(data, policy)?;
