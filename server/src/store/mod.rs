@@ -14,6 +14,7 @@ pub mod batch;
 pub mod conformance;
 mod group_commit;
 pub mod memory;
+pub mod postgres;
 pub mod sled_store;
 mod traits;
 
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use audit::{AuditAction, AuditEntry, AuditQuery};
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 pub use sled_store::SledStore;
 pub use traits::{AccountStore, AuditStore, PhotoStore, Store, SyncStore, UpkeepStore};
 
