@@ -22,6 +22,8 @@ mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testdb;
 #[cfg(test)]
+mod race_tests;
+#[cfg(test)]
 mod tests;
 mod tx;
 
@@ -153,6 +155,11 @@ impl PgStore {
     /// then applies the migrations this build knows and the database lacks.
     /// Refuses a database whose schema is newer than this build's.
     pub fn open(url: &str) -> StoreResult<PgStore> {
+        PgStore::open_with_pool(url, POOL_SIZE)
+    }
+
+    /// [`PgStore::open`] with at most `connections` connections (at least 1).
+    pub fn open_with_pool(url: &str, connections: usize) -> StoreResult<PgStore> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Backend(format!("postgres address: {e}")))?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -163,7 +170,7 @@ impl PgStore {
         let mgr = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = {
             let _in_rt = rt.enter();
-            Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(|e| StoreError::Backend(e.to_string()))?
+            Pool::builder(mgr).max_size(connections.max(1)).build().map_err(|e| StoreError::Backend(e.to_string()))?
         };
         let store = PgStore { pool, rt };
         store.migrate()?;
