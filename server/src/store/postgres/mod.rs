@@ -18,11 +18,11 @@
 //! the feed up to the counter it reads in the same snapshot.
 
 mod impls;
+#[cfg(test)]
+mod race_tests;
 mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testdb;
-#[cfg(test)]
-mod race_tests;
 #[cfg(test)]
 mod tests;
 mod tx;
@@ -47,7 +47,18 @@ const POOL_SIZE: usize = 16;
 /// The PostgreSQL server store.
 pub struct PgStore {
     pool: Pool,
-    rt: tokio::runtime::Runtime,
+    /// The store's own runtime (always `Some` until dropped).
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for PgStore {
+    /// Shuts the store's runtime down without waiting, so a store may be
+    /// dropped anywhere (inside the server's runtime too); its connections close.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// Whether a store address names PostgreSQL (`postgres://` or `postgresql://`).
@@ -172,7 +183,7 @@ impl PgStore {
             let _in_rt = rt.enter();
             Pool::builder(mgr).max_size(connections.max(1)).build().map_err(|e| StoreError::Backend(e.to_string()))?
         };
-        let store = PgStore { pool, rt };
+        let store = PgStore { pool, rt: Some(rt) };
         store.migrate()?;
         Ok(store)
     }
@@ -207,7 +218,8 @@ impl PgStore {
     /// otherwise.
     pub(crate) fn transact<T>(&self, mode: Mode, f: impl FnOnce(&Db<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let pool = self.pool.clone();
-        let mut conn = block_on(self.rt.spawn(async move { pool.get().await }))
+        let rt = self.rt.as_ref().ok_or_else(|| StoreError::Backend("postgres store closed".into()))?;
+        let mut conn = block_on(rt.spawn(async move { pool.get().await }))
             .map_err(|e| StoreError::Backend(format!("postgres pool: {e}")))?
             .map_err(|e| StoreError::Backend(format!("postgres connection: {e}")))?;
         let builder = conn.build_transaction();
