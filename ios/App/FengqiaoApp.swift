@@ -46,7 +46,9 @@ struct RootView: View {
                     .tabItem { Label(L10n.t("nav_visits"), systemImage: "house") }
                 NavigationStack { DisputeListView(model: DisputeListModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_disputes"), systemImage: "scale.3d") }
-                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder)) }
+                NavigationStack { HouseholdsView(model: HouseholdSearchModel(gateway: env.field), field: env.field) }
+                    .tabItem { Label(L10n.t("nav_households"), systemImage: "person.3") }
+                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder, approvals: CoreApprovals(client: env.client))) }
                     .tabItem { Label(L10n.t("nav_inbox"), systemImage: "tray") }
                 NavigationStack { SubsidiesView(model: SubsidiesModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_subsidies"), systemImage: "yensign.circle") }

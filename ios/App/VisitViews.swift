@@ -70,6 +70,8 @@ final class NewVisitModel: ObservableObject {
     @Published var bodyUnitId: String?
     @Published var kind: VisitKind = .routine
     @Published var notes = ""
+    /// Where the visit happened, when Core Location gave a fix in time (optional: never waited for).
+    @Published var location: GeoPoint?
     @Published var leadDraft = ""
     @Published private(set) var leads: [String] = []
     @Published private(set) var photos: [URL] = []
@@ -122,7 +124,7 @@ final class NewVisitModel: ObservableObject {
             let body = bodyKind.map { SocialBody(kind: $0, name: bodyName.trimmingCharacters(in: .whitespacesAndNewlines), unitId: bodyUnitId ?? "") }
             let v = try await gateway.recordVisit(NewVisit(householdId: toBody ? "" : householdId!, kind: kind, body: body, visitedAtMs: nil,
                                                           notes: notes.trimmingCharacters(in: .whitespacesAndNewlines),
-                                                          location: nil, leads: allLeads))
+                                                          location: location, leads: allLeads))
             var failed: [UiError] = []
             for url in photos {
                 do {

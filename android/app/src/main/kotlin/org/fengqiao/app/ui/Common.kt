@@ -68,6 +68,8 @@ fun errorRes(code: String): Int? = when (code) {
     "unsynced_work" -> R.string.error_unsynced_work
     "storage_low" -> R.string.error_storage_low
     "biometric_failed" -> R.string.error_biometric_failed
+    "outcome_required" -> R.string.error_outcome_required
+    "satisfaction_required" -> R.string.error_satisfaction_required
     else -> null
 }
 
