@@ -25,7 +25,7 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 cargo --version
 
-step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests)"
+step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests; PostgreSQL for the store tests)"
 # Only what is missing: a machine with Node.js from NodeSource has npm inside its
 # nodejs package, and Debian's npm would conflict with it.
 missing=""
@@ -35,6 +35,8 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# The PostgreSQL store tests start their own throwaway cluster (store::postgres::testdb).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -50,10 +50,29 @@ pub fn load_policy(data_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<P
 /// Opens the data dir: store, policy, keys; seeds the demo county if asked and
 /// the store is empty.
 pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
+    open_with_store(config, None)
+}
+
+/// Opens the records store a `--store` address names: absent or `sled`, the
+/// embedded store in `<data>/store`; `postgres://…`, a PostgreSQL database
+/// (migrated at open). Anything else is refused.
+pub fn open_store(data_dir: &Path, store: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    match store {
+        None | Some("sled") => Ok(Arc::new(crate::backup::open_data_store(data_dir)?)),
+        Some(url) if crate::store::postgres::is_postgres_url(url) => Ok(Arc::new(
+            crate::store::PgStore::open(url).map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL store: {e}"))?,
+        )),
+        Some(_) => anyhow::bail!("--store takes `sled` (the embedded default) or a postgres://… address"),
+    }
+}
+
+/// [`open`] on the records store `store` names (see [`open_store`]); photos,
+/// the policy file and demo credentials stay in the data dir.
+pub fn open_with_store(config: &ServerConfig, store: Option<&str>) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
     let policy = Arc::new(load_policy(&config.data_dir, config.policy_file.as_deref())?);
-    let store: Arc<dyn Store> = Arc::new(crate::backup::open_data_store(&config.data_dir)?);
+    let store = open_store(&config.data_dir, store)?;
     if config.demo && store.is_empty()? {
         let seeded = crate::demo::seed(store.as_ref(), &config.data_dir)?;
         tracing::info!(

@@ -61,6 +61,16 @@ pub enum Command {
         /// Folder of scheduled backups (default `<data>/backups`; better on another disk).
         #[arg(long, env = "FENGQIAO_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// Where records live: `sled` (default: the embedded store in the data
+        /// dir) or `postgres://user@host:port/db` (ADR 0037; migrated at start).
+        #[arg(long, env = "FENGQIAO_STORE", hide_env_values = true)]
+        store: Option<String>,
+    },
+    /// Apply the PostgreSQL schema's migrations and exit (`serve` applies them too).
+    Migrate {
+        /// The database: `postgres://user@host:port/db`.
+        #[arg(long, env = "FENGQIAO_STORE", hide_env_values = true)]
+        store: String,
     },
     /// Take a consistent backup of a data dir into a new file: through the
     /// server if one runs on it (it keeps serving), else directly.
@@ -168,11 +178,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             backup_dir,
+            store,
         } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let mut state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
+                let config = ServerConfig { data_dir: data.clone(), policy_file: policy, demo };
+                let mut state = app::open_with_store(&config, store.as_deref())?;
                 state.metrics = std::sync::Arc::new(crate::metrics::Metrics::new(metrics_token));
                 let server = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => {
@@ -202,6 +214,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!("shutting down");
                 server.stop().await
             })
+        }
+        Command::Migrate { store } => {
+            init_tracing(false);
+            if !crate::store::postgres::is_postgres_url(&store) {
+                anyhow::bail!("migrate --store takes a postgres://… address (the embedded store upgrades itself)");
+            }
+            let pg = crate::store::PgStore::open(&store).map_err(|e| anyhow::anyhow!("cannot migrate: {e}"))?;
+            println!("PostgreSQL schema at version {}", pg.migrate()?);
+            Ok(())
         }
         Command::Backup { data, to } => {
             init_tracing(false);
@@ -282,7 +303,7 @@ fn import(
     opts: crate::admin::import::ImportOptions,
 ) -> anyhow::Result<()> {
     use crate::admin::import::{self, InputFile};
-    use crate::store::{AuditAction, AuditEntry, Store};
+    use crate::store::{AuditAction, AuditEntry, AuditStore, UpkeepStore};
     use indicatif::{ProgressBar, ProgressStyle};
 
     let policy = app::load_policy(data, policy)?;

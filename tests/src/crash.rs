@@ -35,18 +35,18 @@ pub struct ServerProcess {
     pub data_dir: PathBuf,
     /// Where it listens (kept across restarts).
     pub addr: SocketAddr,
+    /// Its `--store` address (None: the embedded store).
+    store: Option<String>,
     child: Option<Child>,
 }
 
-fn spawn_server(exe: &Path, data: &Path, listen: &str) -> anyhow::Result<(Child, SocketAddr)> {
-    let mut child = Command::new(exe)
-        .args(["serve", "--data"])
-        .arg(data)
-        .args(["--listen", listen, "--demo"])
-        .env("FENGQIAO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+fn spawn_server(exe: &Path, data: &Path, listen: &str, store: Option<&str>) -> anyhow::Result<(Child, SocketAddr)> {
+    let mut cmd = Command::new(exe);
+    cmd.args(["serve", "--data"]).arg(data).args(["--listen", listen, "--demo"]);
+    if let Some(store) = store {
+        cmd.args(["--store", store]);
+    }
+    let mut child = cmd.env("FENGQIAO_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -70,8 +70,14 @@ fn spawn_server(exe: &Path, data: &Path, listen: &str) -> anyhow::Result<(Child,
 impl ServerProcess {
     /// Starts `exe serve --demo` on a fresh port over `data_dir`.
     pub fn start(exe: &Path, data_dir: &Path) -> anyhow::Result<ServerProcess> {
-        let (child, addr) = spawn_server(exe, data_dir, "127.0.0.1:0")?;
-        Ok(ServerProcess { exe: exe.to_path_buf(), data_dir: data_dir.to_path_buf(), addr, child: Some(child) })
+        Self::start_on(exe, data_dir, None)
+    }
+
+    /// Starts `exe serve --demo --store <store>` (None: the embedded store).
+    pub fn start_on(exe: &Path, data_dir: &Path, store: Option<&str>) -> anyhow::Result<ServerProcess> {
+        let (child, addr) = spawn_server(exe, data_dir, "127.0.0.1:0", store)?;
+        let (exe, data_dir, store) = (exe.to_path_buf(), data_dir.to_path_buf(), store.map(str::to_string));
+        Ok(ServerProcess { exe, data_dir, addr, store, child: Some(child) })
     }
 
     /// Base URL.
@@ -99,7 +105,7 @@ impl ServerProcess {
         self.kill()?;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match spawn_server(&self.exe, &self.data_dir, &self.addr.to_string()) {
+            match spawn_server(&self.exe, &self.data_dir, &self.addr.to_string(), self.store.as_deref()) {
                 Ok((child, _)) => {
                     self.child = Some(child);
                     return Ok(());

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use self::archive::{Frame, FrameReader, FrameWriter, ARCHIVE_FORMAT};
 use crate::store::sled_store::STORE_FORMAT;
-use crate::store::{SledStore, Store};
+use crate::store::{SledStore, Store, SyncStore};
 
 /// The extension of backup files.
 pub const EXTENSION: &str = "fqbk";

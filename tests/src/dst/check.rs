@@ -13,7 +13,7 @@ use fengqiao_domain::disputes::ClosingOutcome;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::wire::ChangeAction;
 use fengqiao_domain::{EntityKind, Record};
-use fengqiao_server::store::{AuditAction, AuditQuery, MemoryStore, Store};
+use fengqiao_server::store::{AccountStore, AuditAction, AuditQuery, AuditStore, MemoryStore, SyncStore};
 use uuid::Uuid;
 
 use super::phone::{Made, Shared};

@@ -11,7 +11,7 @@ use chrono::Utc;
 use fengqiao_domain::policy::Policy;
 use fengqiao_domain::{Household, OrgUnit, Record, Role, RoleGrant, UnitLevel};
 use fengqiao_server::http::AppState;
-use fengqiao_server::store::{MemoryStore, Store, UserRecord};
+use fengqiao_server::store::{AccountStore, MemoryStore, Store, SyncStore, UserRecord};
 use uuid::Uuid;
 
 /// Every simulated user's password.
