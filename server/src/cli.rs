@@ -61,6 +61,15 @@ pub enum Command {
         /// Folder of scheduled backups (default `<data>/backups`; better on another disk).
         #[arg(long, env = "FENGQIAO_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// Keep photo bytes in an S3-compatible bucket instead of `<data>/photos`:
+        /// `s3://BUCKET[/PREFIX]?endpoint=https://…&region=…` (more settings:
+        /// `allow_http=true`, `virtual_hosted_style_request=false`, ...).
+        /// Credentials only from the environment: AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); never in the URL.
+        /// The data dir remembers the bucket (`photo-store.url`): once set,
+        /// the server starts only with it.
+        #[arg(long, env = "FENGQIAO_PHOTOS", value_name = "URL")]
+        photos: Option<crate::tus::PhotoLocation>,
     },
     /// Take a consistent backup of a data dir into a new file: through the
     /// server if one runs on it (it keeps serving), else directly.
@@ -168,11 +177,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             backup_dir,
+            photos,
         } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let mut state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
+                let photos = photos.unwrap_or_else(|| crate::tus::PhotoLocation::default_for(&data));
+                let config = ServerConfig { data_dir: data.clone(), policy_file: policy, demo };
+                let mut state = app::open_with_photos(&config, &photos)?;
+                state.blobs.check().await.map_err(|e| anyhow::anyhow!("photos at {photos}: {e}"))?;
+                tracing::info!(photos = %photos, "photo bytes");
                 state.metrics = std::sync::Arc::new(crate::metrics::Metrics::new(metrics_token));
                 let server = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => {

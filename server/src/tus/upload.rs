@@ -167,14 +167,30 @@ where
         ));
     }
     let file = st.blobs.write_partial(id, current).await.map_err(ApiError::io)?;
-    let to = Target { busy: &st.busy, blobs: &st.blobs, id, room: up.length - current };
+    let to = Target { busy: &st.busy, id, room: up.length - current };
     let offset = match ingest(to, file, chunk, body).await {
         Verdict::Keep { offset } => offset,
         Verdict::Truncate(why) => {
-            st.blobs.truncate_partial(id, current).await.map_err(ApiError::internal)?;
+            st.blobs.drop_chunk(id, current).await.map_err(ApiError::internal)?;
             return Err(refused(id, why));
         }
     };
+    match st.blobs.keep_chunk(id, current).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Another server process took a chunk at this offset first.
+            st.busy.forget(id);
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "offset_mismatch",
+                "another request wrote at this offset first; resume from HEAD",
+            ));
+        }
+        Err(e) => {
+            st.busy.forget(id);
+            return Err(ApiError::io(e));
+        }
+    }
     if offset == up.length {
         keep(st, &up, guard).await?;
     }
