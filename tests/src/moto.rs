@@ -109,11 +109,7 @@ impl Moto {
     pub async fn blob(&self, location: &PhotoLocation, sha: &str) -> anyhow::Result<Option<Vec<u8>>> {
         use fengqiao_server::tus::{BlobStore, ObjectBlobStore};
         use tokio::io::AsyncReadExt;
-        let PhotoLocation::S3(mut s3) = location.clone() else { anyhow::bail!("not an S3 location") };
-        // Given to the builder directly: a URL may not carry them.
-        s3.settings.push(("access_key_id".into(), ACCESS_KEY.into()));
-        s3.settings.push(("secret_access_key".into(), SECRET_KEY.into()));
-        let store = ObjectBlobStore::open(&PhotoLocation::S3(s3))?;
+        let store = ObjectBlobStore::open(&with_credentials(location)?)?;
         let Some(len) = store.blob_len(sha).await? else { return Ok(None) };
         let mut out = Vec::new();
         store.read_blob(sha, 0, len).await?.read_to_end(&mut out).await?;
@@ -132,6 +128,15 @@ impl Moto {
             .await?;
         Ok(body.split("<Key>").skip(1).filter_map(|s| s.split_once("</Key>")).map(|(k, _)| k.to_string()).collect())
     }
+}
+
+/// `location` with the test credentials among its settings (given to the
+/// builder directly: a URL may not carry them).
+fn with_credentials(location: &PhotoLocation) -> anyhow::Result<PhotoLocation> {
+    let PhotoLocation::S3(mut s3) = location.clone() else { anyhow::bail!("not an S3 location") };
+    s3.settings.push(("access_key_id".into(), ACCESS_KEY.into()));
+    s3.settings.push(("secret_access_key".into(), SECRET_KEY.into()));
+    Ok(PhotoLocation::S3(s3))
 }
 
 /// A `PUT` with no body (creating a bucket) over a plain socket, as the helper
@@ -163,12 +168,11 @@ impl Photos {
         match self {
             Photos::Local => TestServer::start(data_dir).await,
             Photos::S3 => {
-                // In-process: the signature is skipped (moto takes unsigned
-                // requests); the server processes of `photos_s3_e2e.rs` sign
-                // with credentials from their environment.
-                let PhotoLocation::S3(mut s3) = Moto::shared().bucket("county")? else { unreachable!() };
-                s3.settings.push(("skip_signature".into(), "true".into()));
-                TestServer::start_with_photos(data_dir, PhotoLocation::S3(s3)).await
+                // In-process the credentials are given to the builder directly
+                // (the environment is the whole test binary's); the server
+                // processes of `photos_s3_e2e.rs` take them from theirs.
+                let location = Moto::shared().bucket("county")?;
+                TestServer::start_with_photos(data_dir, with_credentials(&location)?).await
             }
         }
     }
