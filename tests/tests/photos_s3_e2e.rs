@@ -3,7 +3,10 @@
 //! processes, signing with credentials from their environment: a tus upload
 //! begun on one server process goes on and ends on another that reads the same
 //! records and the same bucket (ADR 0037), with no photo byte on either's disk;
-//! a bucket that does not answer stops `serve` at start. The photo behaviour
+//! a bucket that does not answer stops `serve` at start; a backup lists the
+//! photos in the bucket instead of carrying them, and the restored data dir
+//! serves them again with the same bucket (and refuses to start without it).
+//! The photo behaviour
 //! of one server (content addressing, ranges, ETag and 304, who may download)
 //! runs against the bucket in `photos_e2e.rs` and `photos_access_e2e.rs`.
 
@@ -12,8 +15,11 @@ use std::path::Path;
 use base64::Engine;
 use fengqiao_server::tus::PhotoLocation;
 use fengqiao_tests::crash::{token, Extra, ServerProcess};
-use fengqiao_tests::moto::Moto;
-use fengqiao_tests::photos::photo_bytes;
+use fengqiao_server::backup;
+use fengqiao_tests::api::ApiUser;
+use fengqiao_tests::moto::{Moto, Photos};
+use fengqiao_tests::photos::{download, new_photo, phone_with_visit, photo_bytes, source, upload_options};
+use fengqiao_tests::TestServer;
 use sha2::{Digest, Sha256};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_test_server");
@@ -149,4 +155,55 @@ async fn serve_refuses_to_start_on_a_bucket_it_cannot_read() {
     let started = ServerProcess::start_with(Path::new(SERVER), dir.path(), in_bucket(&PhotoLocation::S3(s3)));
     let err = started.err().expect("serve does not start");
     assert!(err.to_string().contains("did not start"), "{err:#}");
+}
+
+/// A backup of a server whose photos are in a bucket holds the photo records
+/// and lists the photos (count, bytes, checksum) without their bytes; `verify`
+/// accepts it; the restored data dir refuses to start without the bucket and
+/// serves the photo again with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_lists_the_photos_in_the_bucket_and_the_restore_serves_them_again() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut server = Photos::S3.start(dirs[0].path()).await.unwrap();
+    let photos = server.state().unwrap().blobs.location().clone();
+    let (leader, visit) =
+        phone_with_visit(dirs[1].path(), &server.url(), &server, USER, &upload_options(64 * 1024, 2)).await;
+    let bytes = photo_bytes(200_000, 5);
+    let att = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "IMG_1.jpg", &bytes))).unwrap();
+    let report = leader.sync().await.unwrap();
+    assert_eq!((report.photos_uploaded, report.photos_failed), (1, 0));
+    assert!(!dirs[0].path().join("photos").exists(), "no photo folder in the data dir");
+    assert!(
+        std::fs::read_to_string(dirs[0].path().join(backup::listed::PHOTO_STORE_FILE)).unwrap().starts_with("s3://"),
+        "the data dir remembers its bucket"
+    );
+
+    let file = dirs[2].path().join("county.fqbk");
+    let (data, to) = (dirs[0].path().to_path_buf(), file.clone());
+    let manifest = tokio::task::spawn_blocking(move || backup::control::request_backup(&data, &to))
+        .await
+        .unwrap()
+        .expect("backup request")
+        .expect("a server answers on the data dir");
+    let listed = manifest.photos_listed.clone().expect("the photos are listed");
+    assert_eq!((listed.count, listed.bytes), (1, bytes.len() as u64));
+    assert_eq!(listed.location, photos.to_string());
+    assert_eq!(manifest.photos.count, 0, "no photo bytes carried");
+    assert_eq!(manifest.counts["photos"], 1);
+    assert!(std::fs::metadata(&file).unwrap().len() < bytes.len() as u64 / 2, "the backup holds no photo bytes");
+    let checked = backup::verify(&file).expect("verify accepts it");
+    assert_eq!(checked.photos_listed, Some(listed));
+
+    server.stop().await.unwrap();
+    let restored = dirs[2].path().join("restored");
+    let (from, into) = (file.clone(), restored.clone());
+    tokio::task::spawn_blocking(move || backup::restore(&from, &into)).await.unwrap().expect("restore");
+    std::fs::copy(dirs[0].path().join("demo-credentials.json"), restored.join("demo-credentials.json")).unwrap();
+    let err = TestServer::start(&restored).await.err().expect("no start without the bucket");
+    assert!(err.to_string().contains("--photos s3://"), "{err:#}");
+    let again = TestServer::start_with_photos(&restored, photos).await.unwrap();
+    let secretary = ApiUser::login(&again, "secretary.t1v1").await.token;
+    let (status, body) = download(&again, &secretary, &att.sha256, None).await;
+    assert_eq!(status, 200);
+    assert!(body == bytes, "the restored server serves the photo from the bucket");
 }

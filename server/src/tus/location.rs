@@ -95,7 +95,8 @@ impl FromStr for PhotoLocation {
 }
 
 impl fmt::Display for PhotoLocation {
-    /// The location without anything secret (the URL never holds credentials).
+    /// The location without anything secret (a URL never holds credentials;
+    /// settings given otherwise are not shown if they are).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PhotoLocation::Local(p) => write!(f, "file://{}", p.display()),
@@ -104,7 +105,8 @@ impl fmt::Display for PhotoLocation {
                 if !s.prefix.is_empty() {
                     write!(f, "/{}", s.prefix)?;
                 }
-                for (i, (k, v)) in s.settings.iter().enumerate() {
+                let shown = s.settings.iter().filter(|(k, _)| !SECRET_KEYS.contains(&k.as_str()));
+                for (i, (k, v)) in shown.enumerate() {
                     write!(f, "{}{k}={v}", if i == 0 { '?' } else { '&' })?;
                 }
                 Ok(())
@@ -130,6 +132,9 @@ mod tests {
             loc.to_string(),
             "s3://photos/county-a?endpoint=http://127.0.0.1:9000&region=cn-north-1&allow_http=true"
         );
+        let PhotoLocation::S3(mut given) = loc.clone() else { unreachable!() };
+        given.settings.push(("secret_access_key".into(), "hush".into()));
+        assert!(!PhotoLocation::S3(given).to_string().contains("hush"), "a secret given to the builder is never shown");
         let err = "s3://photos?secret_access_key=x".parse::<PhotoLocation>().unwrap_err();
         assert!(err.contains("AWS_SECRET_ACCESS_KEY") && !err.contains("=x"), "{err}");
         assert!("s3://?region=x".parse::<PhotoLocation>().is_err());
