@@ -112,7 +112,8 @@ fn note_photo_store(data_dir: &Path, photos: &PhotoLocation) -> anyhow::Result<(
     let at = photos.to_string();
     if noted.as_deref() != Some(at.as_str()) {
         let file = data_dir.join(PHOTO_STORE_FILE);
-        std::fs::write(&file, format!("{at}\n")).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+        std::fs::write(&file, format!("{at}\n"))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
     }
     Ok(())
 }

@@ -32,7 +32,8 @@ fn moto_exe() -> anyhow::Result<PathBuf> {
     if let Ok(p) = std::env::var("FENGQIAO_MOTO_SERVER") {
         return Ok(p.into());
     }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(Path::new(&home).join(".pyenv/shims"));
         dirs.push(Path::new(&home).join(".local/bin"));
@@ -70,7 +71,8 @@ impl Moto {
         let deadline = Instant::now() + Duration::from_secs(60);
         let moto = Moto { addr };
         while Instant::now() < deadline {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() && moto.put_bucket("probe").is_ok() {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() && moto.put_bucket("probe").is_ok()
+            {
                 return Ok(moto);
             }
             std::thread::sleep(Duration::from_millis(200));

@@ -38,7 +38,11 @@ impl TestServer {
         Self::start_full(data_dir, "127.0.0.1:0".parse()?, Some(photos)).await
     }
 
-    async fn start_full(data_dir: &Path, addr: SocketAddr, photos: Option<PhotoLocation>) -> anyhow::Result<TestServer> {
+    async fn start_full(
+        data_dir: &Path,
+        addr: SocketAddr,
+        photos: Option<PhotoLocation>,
+    ) -> anyhow::Result<TestServer> {
         let state = Self::open_state(data_dir, photos.as_ref()).await?;
         let running = app::spawn(state, addr).await?;
         let addr = running.addr;

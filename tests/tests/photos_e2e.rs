@@ -14,8 +14,8 @@ use fengqiao_tests::api::ApiUser;
 use fengqiao_tests::moto::Photos;
 use fengqiao_tests::phone::reopen;
 use fengqiao_tests::photos::{
-    camera_jpeg, download, exif_tags, new_photo, phone_with_visit, photo_bytes, sha_hex, source,
-    state_of, upload_options,
+    camera_jpeg, download, exif_tags, new_photo, phone_with_visit, photo_bytes, sha_hex, source, state_of,
+    upload_options,
 };
 use fengqiao_tests::{FaultMode, FaultProxy};
 

@@ -13,10 +13,10 @@
 use std::path::Path;
 
 use base64::Engine;
-use fengqiao_server::tus::PhotoLocation;
-use fengqiao_tests::crash::{token, Extra, ServerProcess};
 use fengqiao_server::backup;
+use fengqiao_server::tus::PhotoLocation;
 use fengqiao_tests::api::ApiUser;
+use fengqiao_tests::crash::{token, Extra, ServerProcess};
 use fengqiao_tests::moto::{Moto, Photos};
 use fengqiao_tests::photos::{download, new_photo, phone_with_visit, photo_bytes, source, upload_options};
 use fengqiao_tests::TestServer;

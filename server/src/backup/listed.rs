@@ -3,8 +3,7 @@
 //! backup holds the photo records (in the store's `photos` tree) and, in its
 //! manifest, the bucket and a checksum over every photo's name and length; the
 //! bytes stay in the bucket, kept by its own versioning (ADR 0037). `verify`
-//! checks the listing against the records the backup holds, and with
-//! `--photos` that each listed photo is in the bucket at its length.
+//! checks the listing against the records the backup holds.
 
 use std::path::Path;
 
@@ -54,7 +53,8 @@ impl Listing {
     pub fn add(&mut self, key: &[u8], value: &[u8]) -> anyhow::Result<()> {
         let sha = std::str::from_utf8(key).map_err(|_| anyhow::anyhow!("a photo record's name is not text"))?;
         let record: serde_json::Value = serde_json::from_slice(value)?;
-        let length = record["length"].as_u64().ok_or_else(|| anyhow::anyhow!("photo {sha}: a record without length"))?;
+        let length =
+            record["length"].as_u64().ok_or_else(|| anyhow::anyhow!("photo {sha}: a record without length"))?;
         self.count += 1;
         self.bytes += length;
         self.hash.update(format!("{sha} {length}\n").as_bytes());

@@ -272,7 +272,9 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
                     photos.push(sha.to_string());
                 }
                 if photo_store.is_some() {
-                    listing.add(k, v).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+                    listing
+                        .add(k, v)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
                 }
             }
             w.entry(k, v)

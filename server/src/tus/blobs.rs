@@ -60,4 +60,3 @@ pub(crate) fn valid_sha(sha: &str) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::InvalidInput, "not a lowercase SHA-256"))
     }
 }
-

@@ -28,10 +28,10 @@ pub mod objects;
 pub mod upload;
 
 pub use blobs::BlobStore;
-pub use location::PhotoLocation;
-pub use objects::ObjectBlobStore;
 pub use busy::Busy;
 pub use headers::{parse_checksum, parse_metadata, parse_range};
+pub use location::PhotoLocation;
+pub use objects::ObjectBlobStore;
 
 /// The protocol version spoken.
 pub const TUS_VERSION: &str = "1.0.0";
