@@ -6,7 +6,7 @@
 //! - [`upload`]: the life of an upload (create, offset, append, verify and
 //!   keep the whole photo, sweep the expired);
 //! - [`ingest`]: one `PATCH` body written and hashed off the executor, and its
-//!   verdict (kept, or cut back and why);
+//!   verdict (kept, or dropped and why);
 //! - [`busy`]: one writer per upload, running hashes;
 //! - [`blobs`]: where photo bytes live ([`BlobStore`]); [`objects`]: in an
 //!   object store, a local folder or an S3-compatible bucket
