@@ -54,6 +54,13 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
   || { echo "playwright-core needs Node.js 20 or newer; this machine has $(node --version)" >&2; exit 1; }
 [ -d tests/desk/node_modules/playwright-core ] || npm ci --prefix tests/desk --no-audit --no-fund
 
+step "S3-compatible server for the photo tests (moto_server from PyPI, tests/src/moto.rs)"
+command -v python3 >/dev/null 2>&1 || { echo "python3 is required for the photo tests' S3 server" >&2; exit 1; }
+if ! command -v moto_server >/dev/null 2>&1 && [ ! -x "$HOME/.pyenv/shims/moto_server" ] \
+    && [ ! -x "$HOME/.local/bin/moto_server" ]; then
+  python3 -m pip install --quiet 'moto[server]'
+fi
+
 . tests/lib/target-dir.sh
 target_dir=$(cargo_target_dir)
 server_bin="$target_dir/debug/fengqiao-server"

@@ -65,6 +65,15 @@ pub enum Command {
         /// dir) or `postgres://user@host:port/db` (ADR 0037; migrated at start).
         #[arg(long, env = "FENGQIAO_STORE", hide_env_values = true)]
         store: Option<String>,
+        /// Keep photo bytes in an S3-compatible bucket instead of `<data>/photos`:
+        /// `s3://BUCKET[/PREFIX]?endpoint=https://…&region=…` (more settings:
+        /// `allow_http=true`, `virtual_hosted_style_request=false`, ...).
+        /// Credentials only from the environment: AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); never in the URL.
+        /// The data dir remembers the bucket (`photo-store.url`): once set,
+        /// the server starts only with it.
+        #[arg(long, env = "FENGQIAO_PHOTOS", value_name = "URL")]
+        photos: Option<crate::tus::PhotoLocation>,
     },
     /// Apply the PostgreSQL schema's migrations and exit (`serve` applies them too).
     Migrate {
@@ -179,12 +188,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             backup_keep,
             backup_dir,
             store,
+            photos,
         } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
+                let photos = photos.unwrap_or_else(|| crate::tus::PhotoLocation::default_for(&data));
                 let config = ServerConfig { data_dir: data.clone(), policy_file: policy, demo };
-                let mut state = app::open_with_store(&config, store.as_deref())?;
+                let mut state = app::open_with(&config, store.as_deref(), &photos)?;
+                state.blobs.check().await.map_err(|e| anyhow::anyhow!("photos at {photos}: {e}"))?;
+                tracing::info!(photos = %photos, "photo bytes");
                 state.metrics = std::sync::Arc::new(crate::metrics::Metrics::new(metrics_token));
                 let server = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod crash;
 pub mod dst;
 pub mod desk;
+pub mod moto;
 pub mod phone;
 pub mod photos;
 pub mod proxy;
