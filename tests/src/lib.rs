@@ -3,8 +3,8 @@
 
 pub mod api;
 pub mod crash;
-pub mod dst;
 pub mod desk;
+pub mod dst;
 pub mod phone;
 pub mod photos;
 pub mod proxy;

@@ -20,11 +20,7 @@ fn the_simulator_catches_a_server_that_skips_the_op_id_check_within_100_seeds() 
         }
     }
     let report = found.expect("no seed of 100 caught the skipped op id check");
-    assert!(
-        report.violations.iter().any(|v| v.starts_with("exactly once:")),
-        "{:?}",
-        report.violations
-    );
+    assert!(report.violations.iter().any(|v| v.starts_with("exactly once:")), "{:?}", report.violations);
     let failure = report.failure(20);
     let replay = format!(
         "replay: cargo run -p fengqiao-tests --bin fengqiao-dst -- --seed {} --day-minutes 10 --tick-ms 100 --bug skip-op-id --trace",
