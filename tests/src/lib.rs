@@ -3,9 +3,9 @@
 
 pub mod api;
 pub mod crash;
-pub mod dst;
 pub mod desk;
 pub mod moto;
+pub mod dst;
 pub mod phone;
 pub mod photos;
 pub mod proxy;

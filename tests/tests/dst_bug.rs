@@ -12,7 +12,7 @@ use fengqiao_tests::dst::{self, Bug, Config};
 fn the_simulator_catches_a_server_that_skips_the_op_id_check_within_100_seeds() {
     let mut found = None;
     for seed in 1..=100 {
-        let config = Config { day: Duration::from_secs(10 * 60), bug: Some(Bug::SkipOpId), ..Config::standard(seed) };
+        let config = Config { day: Duration::from_secs(5 * 60), bug: Some(Bug::SkipOpId), ..Config::standard(seed) };
         let report = dst::run(&config).expect("the simulation runs");
         if !report.violations.is_empty() {
             found = Some(report);
@@ -20,14 +20,10 @@ fn the_simulator_catches_a_server_that_skips_the_op_id_check_within_100_seeds() 
         }
     }
     let report = found.expect("no seed of 100 caught the skipped op id check");
-    assert!(
-        report.violations.iter().any(|v| v.starts_with("exactly once:")),
-        "{:?}",
-        report.violations
-    );
+    assert!(report.violations.iter().any(|v| v.starts_with("exactly once:")), "{:?}", report.violations);
     let failure = report.failure(20);
     let replay = format!(
-        "replay: cargo run -p fengqiao-tests --bin fengqiao-dst -- --seed {} --day-minutes 10 --tick-ms 100 --bug skip-op-id --trace",
+        "replay: cargo run -p fengqiao-tests --bin fengqiao-dst -- --seed {} --day-minutes 5 --tick-ms 100 --bug skip-op-id --trace",
         report.config.seed
     );
     assert!(failure.contains(&replay), "{failure}");

@@ -68,7 +68,12 @@ fn decided_ops(store: &MemoryStore) -> anyhow::Result<BTreeMap<Made, Vec<Decided
     let mut out: BTreeMap<Made, Vec<Decided>> = BTreeMap::new();
     let mut after = 0;
     loop {
-        let page = store.audit(&AuditQuery { action: Some(AuditAction::SyncOp), after, limit: 10_000, ..Default::default() })?;
+        let page = store.audit(&AuditQuery {
+            action: Some(AuditAction::SyncOp),
+            after,
+            limit: 10_000,
+            ..Default::default()
+        })?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for e in page {
@@ -88,8 +93,14 @@ fn decided_ops(store: &MemoryStore) -> anyhow::Result<BTreeMap<Made, Vec<Decided
 }
 
 fn known_kind(kind: &str) -> &'static str {
-    const KINDS: [&str; 6] =
-        ["record_visit", "report_dispute", "request_escalation", "decide_escalation", "record_session", "close_dispute"];
+    const KINDS: [&str; 6] = [
+        "record_visit",
+        "report_dispute",
+        "request_escalation",
+        "decide_escalation",
+        "record_session",
+        "close_dispute",
+    ];
     KINDS.iter().find(|k| **k == kind).copied().unwrap_or("other")
 }
 
@@ -104,7 +115,12 @@ fn exactly_once(decided: &BTreeMap<Made, Vec<Decided>>, shared: &Shared, trace: 
     for (op, answers) in decided {
         if answers.len() > 1 {
             let outcomes: Vec<_> = answers.iter().map(|a| a.outcome.as_str()).collect();
-            out.push(format!("exactly once: {} was decided {} times ({})", describe(op, trace), answers.len(), outcomes.join(", ")));
+            out.push(format!(
+                "exactly once: {} was decided {} times ({})",
+                describe(op, trace),
+                answers.len(),
+                outcomes.join(", ")
+            ));
         }
         if !made.contains(op) {
             out.push(format!("exactly once: the server applied {} that no phone made", describe(op, trace)));
@@ -171,14 +187,19 @@ fn same_view(
     for kind in KINDS {
         for r in phone.list_records(kind, usize::MAX)? {
             if let RecordState::Pending { .. } = r.state {
-                out.push(format!("view: {who} (phone{index}) still holds {kind:?} {} unconfirmed", trace.known(r.record.id())));
+                out.push(format!(
+                    "view: {who} (phone{index}) still holds {kind:?} {} unconfirmed",
+                    trace.known(r.record.id())
+                ));
             }
             held.insert((format!("{kind:?}"), r.record.id()), r.record);
         }
     }
     for (key, r) in &held {
         match server.get(key) {
-            None => out.push(format!("scope: {who} holds {} {} outside its scope on the server", key.0, trace.known(key.1))),
+            None => {
+                out.push(format!("scope: {who} holds {} {} outside its scope on the server", key.0, trace.known(key.1)))
+            }
             Some(s) if s != r => out.push(format!(
                 "view: {who}'s {} {} differs from the server's in {}",
                 key.0,

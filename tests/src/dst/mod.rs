@@ -1,4 +1,4 @@
-//! The deterministic simulator (`fengqiao-dst`, ADR 0037): one server and a
+//! The deterministic simulator (`fengqiao-dst`, ADR 0039): one server and a
 //! county's phones in one process, on turmoil's simulated network and clock,
 //! everything that decides an interleaving drawn from one seed.
 //!
@@ -124,7 +124,11 @@ impl Report {
             .iter()
             .take(5)
             .flat_map(|v| v.split(|c: char| !c.is_ascii_alphanumeric()))
-            .filter(|w| w.len() > 1 && w[..1].chars().all(|c| c.is_ascii_uppercase()) && w[1..].chars().all(|c| c.is_ascii_digit()))
+            .filter(|w| {
+                w.len() > 1
+                    && w[..1].chars().all(|c| c.is_ascii_uppercase())
+                    && w[1..].chars().all(|c| c.is_ascii_digit())
+            })
             .collect();
         if !named.is_empty() {
             let story: Vec<&String> = self
@@ -257,10 +261,7 @@ pub fn run(config: &Config) -> anyhow::Result<Report> {
             person: person.clone(),
             seed: rng.gen(),
             skew: chrono::Duration::seconds(rng.gen_range(-6 * 3600..6 * 3600)),
-            cuts: Cuts {
-                cut_chance: if f { rng.gen_range(0.0..0.15) } else { 0.0 },
-                cut_within: max_latency * 4,
-            },
+            cuts: Cuts { cut_chance: if f { rng.gen_range(0.0..0.15) } else { 0.0 }, cut_within: max_latency * 4 },
             restart_chance: if f { 0.05 } else { 0.0 },
             crash_in_sync_chance: if f { 0.1 } else { 0.0 },
         };

@@ -102,10 +102,7 @@ fn to_hyper(request: &reqwest::Request) -> Result<http::Request<Full<Bytes>>, Tr
 }
 
 /// One exchange on a fresh connection: connect, send, read the whole answer.
-async fn exchange(
-    req: http::Request<Full<Bytes>>,
-    connect: Duration,
-) -> Result<reqwest::Response, TransportError> {
+async fn exchange(req: http::Request<Full<Bytes>>, connect: Duration) -> Result<reqwest::Response, TransportError> {
     let stream = tokio::time::timeout(connect, turmoil::net::TcpStream::connect((SERVER, PORT)))
         .await
         .map_err(|_| TransportError::TimedOut("connect".into()))?

@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+/// The names given to ids, and how many of each prefix were given.
+type Names = (HashMap<Uuid, String>, HashMap<&'static str, usize>);
+
 /// The run's events and the names given to record ids.
 #[derive(Debug, Default)]
 pub struct Trace {
     lines: Mutex<Vec<String>>,
-    names: Mutex<(HashMap<Uuid, String>, HashMap<&'static str, usize>)>,
+    names: Mutex<Names>,
 }
 
 impl Trace {

@@ -367,7 +367,8 @@ pub fn discard_quarantined(s: &dyn ClientStore) {
     assert!(s.quarantine_op(o3, &why, Utc::now()).expect("q"));
     let mut since = visit(v3);
     since.notes = "pulled since".into();
-    let page = PulledPage { reset: false, changes: vec![put(7, Record::Visit(since.clone()))], next_cursor: "c7".into() };
+    let page =
+        PulledPage { reset: false, changes: vec![put(7, Record::Visit(since.clone()))], next_cursor: "c7".into() };
     s.apply_pulled(a, &page).expect("pull");
     assert!(s.discard_quarantined(o3).expect("discard"));
     let got = s.get_record(EntityKind::Visit, v3).expect("get").expect("still there");
