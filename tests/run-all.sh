@@ -73,7 +73,7 @@ step "deterministic simulator: 100 seeds of a field day, 52 phones each (FENGQIA
 # Release: turmoil steps every host each tick; the figures are in docs/BENCHMARKS.md.
 dst_seeds=100
 [ "${FENGQIAO_LONG:-}" = "1" ] && dst_seeds=10000
-cargo run --release -q -p fengqiao-tests --bin fengqiao-dst -- --seeds "$dst_seeds" --day-minutes 30 | tail -3
+cargo run --release -q -p fengqiao-tests --bin fengqiao-dst -- --seeds "$dst_seeds" --day-minutes 5 | tail -3
 
 step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
 tests/kotlin-jvm.sh
