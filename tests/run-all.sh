@@ -78,11 +78,11 @@ step "subsidy overflow tests in release (no overflow checks there: checked arith
 # Only the domain crate, only its amount tests: a release build of a small crate.
 cargo test --release -p fengqiao-domain --lib -- extreme_amounts overflowing_subsidy never_wrap
 
-step "deterministic simulator: 100 seeds of a field day, 52 phones each (FENGQIAO_LONG=1: 10,000 seeds)"
+step "deterministic simulator: 20 seeds of a field day, 52 phones each (FENGQIAO_LONG=1: 10,000 seeds)"
 # Release: turmoil steps every host each tick; the figures are in docs/BENCHMARKS.md.
-dst_seeds=100
+dst_seeds=20
 [ "${FENGQIAO_LONG:-}" = "1" ] && dst_seeds=10000
-cargo run --release -q -p fengqiao-tests --bin fengqiao-dst -- --seeds "$dst_seeds" --day-minutes 30 | tail -3
+cargo run --release -q -p fengqiao-tests --bin fengqiao-dst -- --seeds "$dst_seeds" --day-minutes 5 | tail -3
 
 step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
 tests/kotlin-jvm.sh
