@@ -151,8 +151,9 @@ pub fn server_state(store: Arc<MemoryStore>, policy: Arc<Policy>, dir: &Path) ->
     let store: Arc<dyn Store> = store;
     store.keep_policy(&policy)?;
     let auth = Arc::new(fengqiao_server::auth::AuthService::new(store.clone(), policy.clone())?);
-    let blobs: Arc<dyn fengqiao_server::tus::BlobStore> =
-        Arc::new(fengqiao_server::tus::ObjectBlobStore::open(&fengqiao_server::tus::PhotoLocation::Local(dir.join("photos")))?);
+    let blobs: Arc<dyn fengqiao_server::tus::BlobStore> = Arc::new(fengqiao_server::tus::ObjectBlobStore::open(
+        &fengqiao_server::tus::PhotoLocation::Local(dir.join("photos")),
+    )?);
     let backups = Arc::new(fengqiao_server::backup::schedule::Backups::new(dir));
     Ok(AppState {
         store,
