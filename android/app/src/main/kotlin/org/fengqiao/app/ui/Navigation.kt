@@ -74,6 +74,7 @@ private object Routes {
     const val SCREENING = "screening"
     const val CONSULTATIONS = "consultations"
     fun photos(id: String) = "visits/$id/photos"
+    fun reportFromLead(visit: String, lead: String) = "report/$visit/$lead"
     fun dispute(id: String) = "disputes/$id"
     fun case(id: String) = "disputes/$id/work"
     fun household(id: String) = "households/$id"
@@ -141,6 +142,7 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
                     rememberScreenState { VisitListState(container.core) },
                     onNew = { nav.navigate(Routes.NEW_VISIT) },
                     onOpen = { nav.navigate(Routes.photos(it)) },
+                    onReportLead = { visit, lead -> nav.navigate(Routes.reportFromLead(visit, lead)) },
                 )
             }
             composable(Routes.NEW_VISIT) {
