@@ -127,7 +127,7 @@ suspend fun mediatorTakesItToPayment(disputeId: String) {
         val n = paidNotices.single()
         assertEquals("补贴已发放", n.title)
         assertEquals(ref, n.paymentRef)
-        assertEquals(paidAt, n.at)
+        assertEquals(paidAt, n.atMs)
         assertTrue(n.body.contains(ref) && n.body.contains(m.client.formatDate(paidAt)), n.body)
         assertTrue(told.deliver { it.key == n.key } == 1 && told.ui.value.pending.none { it.key == n.key }, "raised and acknowledged")
         m.client.sync()
