@@ -62,6 +62,8 @@ struct HouseholdPreventView: View {
 
 struct ReportView: View {
     @StateObject var model: ReportModel
+    /// The visit and lead the report starts from (the core fills the form from it).
+    var fromLead: (visit: String, lead: String)? = nil
     @State private var party = ""
 
     var body: some View {
@@ -87,7 +89,10 @@ struct ReportView: View {
                 Button(L10n.t("report_submit")) { Task { await model.report() } }
             }
         }
-        .task { await model.load() }
+        .task {
+            await model.load()
+            if let l = fromLead { await model.startFromLead(visitId: l.visit, leadId: l.lead) }
+        }
     }
 }
 

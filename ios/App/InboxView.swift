@@ -78,6 +78,9 @@ struct InboxView: View {
 
     var body: some View {
         List {
+            NavigationLink(L10n.t("review_title")) {
+                CaseReviewQueueView(model: ReviewModel(gateway: CoreReviews(client: AppEnvironment.shared.client)))
+            }
             if let e = model.error { Text(L10n.error(e)).foregroundStyle(.red) }
             if model.rows.isEmpty { Text(L10n.t("inbox_empty")) }
             ForEach(model.rows) { r in

@@ -48,6 +48,17 @@ struct VisitListView: View {
                         else if item.pending { Text(L10n.t("visit_pending")).font(.caption).foregroundStyle(.orange) }
                     }
                 }
+                // each lead can be reported as a dispute, the form filled from it by the core
+                ForEach(item.visit.leads, id: \.id) { lead in
+                    NavigationLink {
+                        ReportView(model: ReportModel(gateway: env.field), fromLead: (visit: item.visit.id, lead: lead.id))
+                    } label: {
+                        VStack(alignment: .leading) {
+                            Text(lead.summary).font(.caption)
+                            Text(L10n.t("visit_report_lead")).font(.caption).foregroundStyle(.blue)
+                        }
+                    }
+                }
             }
         }
         .navigationTitle(L10n.t("visits_title"))

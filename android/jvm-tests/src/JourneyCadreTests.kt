@@ -6,8 +6,9 @@
 // with the item's correction period shown; after a sync the leader's search
 // shows the household's services suspended, and nothing of the violation; the
 // secretary restores the household and the leader sees it in good standing
-// again. The cadre files the screening the core says is due (by the period's
-// last day), and it is due no longer.
+// again. The cadre's phone told once that the screening is due; the cadre files
+// the screening the core says is due (by the period's last day), and it is due
+// no longer.
 package org.fengqiao.jvmtests
 
 import java.time.LocalDate
@@ -18,9 +19,12 @@ import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import org.fengqiao.app.state.CoreFieldGateways
+import org.fengqiao.app.state.CoreNotifications
 import org.fengqiao.app.state.HouseholdPreventState
 import org.fengqiao.app.state.HouseholdSearchState
+import org.fengqiao.app.state.NotificationsState
 import org.fengqiao.app.state.ScreeningState
+import org.fengqiao.core.NoticeKind
 
 /** The pinyin initials the demo's surnames and given names are typed with. */
 private val DEMO_INITIALS = mapOf(
@@ -98,12 +102,25 @@ val journeyCadreTests = Suite("journeys: cadres and the household's standing").a
             val today = LocalDate.now(ZoneId.of("Asia/Shanghai"))
             val dueOn = LocalDate.parse(due.dueOn)
             assertTrue(!dueOn.isBefore(today) && dueOn.isBefore(today.plusDays(32)), "due by the period's last day: ${due.dueOn}")
+            // the cadre's phone was told once that it is due, through the syncs above
+            val told = NotificationsState(CoreNotifications(cadre.client))
+            told.load()
+            val dueNotices = told.ui.value.pending.filter { it.kind == NoticeKind.SCREENING_DUE && it.subjectId == village }
+            assertEquals(1, dueNotices.size, "${told.ui.value.pending}")
+            assertEquals("请填报矛盾纠纷排查", dueNotices.single().title)
+            assertTrue(dueNotices.single().body.contains(due.period), dueNotices.single().body)
+            assertEquals(1, told.deliver { it.key == dueNotices.single().key })
+            cadre.client.sync()
+            told.refresh()
+            assertTrue(told.ui.value.pending.none { it.kind == NoticeKind.SCREENING_DUE }, "told once: ${told.ui.value.pending}")
             screening.toggleArea(screening.ui.value.focusAreas.first().code)
             screening.addHazard("排水沟堵塞引发邻里矛盾")
             assertTrue(screening.file(), "${screening.ui.value.error}")
             assertEquals(due.period, screening.ui.value.filedPeriod)
             assertNull(screening.ui.value.due, "filed: no longer due")
             syncClean(cadre)
+            told.refresh()
+            assertTrue(told.ui.value.pending.none { it.kind == NoticeKind.SCREENING_DUE }, "filed: nothing to tell")
         }
     }
 }

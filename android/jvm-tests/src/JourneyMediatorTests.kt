@@ -1,13 +1,13 @@
 // The mediator's and the legal advisor's journeys through the app's state
 // classes on the real server. The village mediator closes the case the group
-// leader escalated (JourneyLeaderTests.kt); the judicial office returns the file
-// for a missing paper (a raw `review_case_file` push: the office's review is
-// not a phone call here); the mediator's case screen lists the missing paper
-// in Chinese, the subsidies screen shows the subsidy held with the reason in
+// leader escalated (JourneyLeaderTests.kt); the judicial office's phone returns
+// the file for a missing paper (ReviewState, through the core); the mediator is
+// told once, and the case screen lists the missing paper in Chinese, the subsidies screen shows the subsidy held with the reason in
 // Chinese as an estimate; the mediator photographs the paper, the file is
 // ready for review again and passes; the county batches and pays it; the
 // subsidies screen shows it final and paid, with the date and the payment
-// reference, and opens its case. A legal advisor logs a consultation offline
+// reference, and opens its case; the phone tells "paid" once, with the date
+// and the reference, and a further sync tells nothing new. A legal advisor logs a consultation offline
 // and, once synced, it reaches the county's subsidy ledger.
 package org.fengqiao.jvmtests
 
@@ -20,18 +20,25 @@ import kotlin.test.assertTrue
 import org.fengqiao.app.state.CaseWorkState
 import org.fengqiao.app.state.ConsultationState
 import org.fengqiao.app.state.CoreFieldGateways
+import org.fengqiao.app.state.CoreNotifications
+import org.fengqiao.app.state.CoreReviews
 import org.fengqiao.app.state.LadderGateways
 import org.fengqiao.app.state.LocalCodes
+import org.fengqiao.app.state.NotificationsState
+import org.fengqiao.app.state.ReviewState
 import org.fengqiao.app.state.SubsidiesState
 import org.fengqiao.app.state.SubsidyStatusCode
 import org.fengqiao.core.ClosingOutcome
 import org.fengqiao.core.ConsultationOutcome
+import org.fengqiao.core.NoticeKind
 import org.fengqiao.core.Satisfaction
 
 /** The mediator's part of the scripted journey, from the village taking the case up to the payment. */
 suspend fun mediatorTakesItToPayment(disputeId: String) {
-    Phone("journey-mediator").use { m ->
+    Phone("journey-mediator").use { m -> Phone("journey-judicial").use { office ->
         m.signIn(JourneyCast.MEDIATOR)
+        office.signIn(JourneyCast.JUDICIAL)
+        val told = NotificationsState(CoreNotifications(m.client))
         val work = CaseWorkState(CoreFieldGateways(m.client), disputeId)
         work.load()
         assertNull(work.ui.value.error, "${work.ui.value.error}")
@@ -46,18 +53,28 @@ suspend fun mediatorTakesItToPayment(disputeId: String) {
         assertFalse(work.ui.value.canClose, "closed")
         syncClean(m)
 
-        // the judicial office returns the file: the server adds the missing paper to the reasons
-        val office = AdminApi.token(JourneyCast.JUDICIAL)
-        fun review(passed: Boolean) = AdminApi.pushOp(
-            office, userIdOf(office), "review_case_file",
-            """{"id":"${UUID.randomUUID()}","dispute_id":"$disputeId","score":$REVIEW_SCORE,"passed":$passed,"reasons":[]}""",
-        )
-        assertEquals("applied", review(false))
+        // the judicial office's phone returns the file; the core adds the missing paper to the reasons
+        val review = ReviewState(CoreReviews(office.client))
+        syncClean(office)
+        review.refresh()
+        val queued = review.ui.value.queue.single { it.dispute.dispute.id == disputeId }
+        assertEquals(listOf("当事人身份证明"), queued.missing)
+        review.open(disputeId)
+        assertFalse(assertNotNull(review.ui.value.form).passed, "pass not offered while a paper is missing")
+        review.setReasons("请补齐后再报")
+        assertTrue(review.submit(), "${review.ui.value.error}")
+        syncClean(office)
         syncClean(m)
         work.load()
         val reasons = work.ui.value.returnedReasons
         assertTrue(reasons.any { it == "缺少“当事人身份证明”" }, "the reason in Chinese, by the paper's name: $reasons")
         assertTrue(reasons.none { it.contains("missing") || it.contains("identity_documents") }, "no code on screen: $reasons")
+        // the mediator is told once that the file came back, why in Chinese
+        told.load()
+        val returned = told.ui.value.pending.filter { it.disputeId == disputeId && it.kind == NoticeKind.CASE_FILE_RETURNED }
+        assertEquals(1, returned.size, "${told.ui.value.pending}")
+        assertEquals("案卷被退回", returned.single().title)
+        assertTrue(returned.single().body.contains("缺少“当事人身份证明”") && !returned.single().body.contains("missing"), returned.single().body)
         assertEquals(listOf("当事人身份证明"), work.ui.value.missing.map { it.label })
         assertFalse(work.ui.value.readyForReview)
         val subsidies = SubsidiesState(LadderGateways(m.client))
@@ -72,7 +89,14 @@ suspend fun mediatorTakesItToPayment(disputeId: String) {
         assertEquals(emptyList(), work.ui.value.missing)
         assertTrue(work.ui.value.readyForReview, "returned and complete: waits for the review again")
         syncClean(m)
-        assertEquals("applied", review(true), "the file passes")
+        syncClean(office)
+        review.refresh()
+        assertEquals(emptyList(), review.ui.value.queue.single { it.dispute.dispute.id == disputeId }.missing)
+        review.open(disputeId)
+        assertTrue(assertNotNull(review.ui.value.form).passed, "nothing missing: pass offered")
+        assertTrue(review.submit(), "${review.ui.value.error}")
+        syncClean(office)
+        assertTrue(review.ui.value.queue.none { it.dispute.dispute.id == disputeId }, "passed: out of the queue")
         syncClean(m)
         work.load()
         assertEquals(true, work.ui.value.checklist?.lastReview?.review?.passed)
@@ -96,13 +120,26 @@ suspend fun mediatorTakesItToPayment(disputeId: String) {
         assertEquals(ref, paid.paymentRef, "the payment reference")
         val paidAt = assertNotNull(paid.paidAtMs, "the paid date")
         assertTrue(m.client.formatDate(paidAt).isNotBlank())
+        // the phone tells "paid" once, with the date and the payment reference
+        told.load()
+        val paidNotices = told.ui.value.pending.filter { it.disputeId == disputeId && it.kind == NoticeKind.SUBSIDY_PAID }
+        assertEquals(1, paidNotices.size, "${told.ui.value.pending}")
+        val n = paidNotices.single()
+        assertEquals("补贴已发放", n.title)
+        assertEquals(ref, n.paymentRef)
+        assertEquals(paidAt, n.atMs)
+        assertTrue(n.body.contains(ref) && n.body.contains(m.client.formatDate(paidAt)), n.body)
+        assertTrue(told.deliver { it.key == n.key } == 1 && told.ui.value.pending.none { it.key == n.key }, "raised and acknowledged")
+        m.client.sync()
+        assertTrue(m.client.refreshNotices().none { it.disputeId == disputeId }, "synced again: nothing new about the case")
+        assertTrue(m.client.pendingNotices().none { it.kind == NoticeKind.SUBSIDY_PAID && it.disputeId == disputeId }, "paid told once")
         assertTrue(subsidies.ui.value.totals.paidFen >= paid.amountFen)
         assertTrue(subsidies.ui.value.months.isNotEmpty() && subsidies.ui.value.byMonth.any { it.status == SubsidyStatusCode.PAID })
         // the row opens its case
         val opened = CaseWorkState(CoreFieldGateways(m.client), assertNotNull(paid.disputeId))
         opened.load()
         assertEquals(paid.caseNumber, opened.ui.value.file?.item?.dispute?.caseNumber)
-    }
+    } }
 }
 
 val journeyMediatorTests = Suite("journeys: legal advisor").apply {

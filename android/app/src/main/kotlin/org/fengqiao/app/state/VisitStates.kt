@@ -17,6 +17,7 @@ import org.fengqiao.core.PhotoUploadState
 import org.fengqiao.core.SocialBody
 import org.fengqiao.core.SocialBodyKind
 import org.fengqiao.core.Visit
+import org.fengqiao.core.Lead
 import org.fengqiao.core.VisitKind
 
 /** The record kind of visits, as the bindings name it. */
@@ -35,6 +36,8 @@ data class VisitRow(
     val leadCount: Int,
     val pending: Boolean,
     val quarantined: Boolean,
+    /** The leads found on the visit, each of which the screen offers to report as a dispute. */
+    val leads: List<Lead> = emptyList(),
 )
 
 data class VisitListUi(
@@ -67,6 +70,7 @@ class VisitListState(private val gateway: VisitsGateway, private val limit: UInt
                     leadCount = v.leads.size,
                     pending = item.pending,
                     quarantined = item.quarantined,
+                    leads = v.leads,
                 )
             }
         }

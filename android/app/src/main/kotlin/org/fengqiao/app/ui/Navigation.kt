@@ -49,6 +49,8 @@ import org.fengqiao.app.state.CoreApprovals
 import org.fengqiao.app.state.CoreNotifications
 import org.fengqiao.app.state.InboxState
 import org.fengqiao.app.state.NotificationsState
+import org.fengqiao.app.state.ReviewState
+import org.fengqiao.app.state.CoreReviews
 import org.fengqiao.app.state.LoginState
 import org.fengqiao.app.state.NewVisitState
 import org.fengqiao.app.state.SubsidiesState
@@ -73,7 +75,9 @@ private object Routes {
     const val HOUSEHOLD = "households/{id}"
     const val SCREENING = "screening"
     const val CONSULTATIONS = "consultations"
+    const val REVIEW = "review"
     fun photos(id: String) = "visits/$id/photos"
+    fun reportFromLead(visit: String, lead: String) = "report/$visit/$lead"
     fun dispute(id: String) = "disputes/$id"
     fun case(id: String) = "disputes/$id/work"
     fun household(id: String) = "households/$id"
@@ -141,6 +145,7 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
                     rememberScreenState { VisitListState(container.core) },
                     onNew = { nav.navigate(Routes.NEW_VISIT) },
                     onOpen = { nav.navigate(Routes.photos(it)) },
+                    onReportLead = { visit, lead -> nav.navigate(Routes.reportFromLead(visit, lead)) },
                 )
             }
             composable(Routes.NEW_VISIT) {
@@ -191,8 +196,12 @@ fun FengqiaoNavigation(container: AppContainer, signedIn: Boolean) {
             composable(Routes.SCREENING) { ScreeningScreen(rememberScreenState { ScreeningState(container.field) }) }
             composable(Routes.CONSULTATIONS) { ConsultationScreen(rememberScreenState { ConsultationState(container.field) }) }
             composable(Routes.INBOX) {
-                InboxScreen(rememberScreenState { InboxState(container.ladder, CoreApprovals(container.client)) }) { nav.navigate(Routes.dispute(it)) }
+                Column {
+                    OutlinedButton(onClick = { nav.navigate(Routes.REVIEW) }) { Text(stringResource(R.string.review_title)) }
+                    InboxScreen(rememberScreenState { InboxState(container.ladder, CoreApprovals(container.client)) }) { nav.navigate(Routes.dispute(it)) }
+                }
             }
+            composable(Routes.REVIEW) { ReviewScreen(rememberScreenState { ReviewState(CoreReviews(container.client)) }) }
             composable(Routes.SUBSIDIES) {
                 SubsidiesScreen(rememberScreenState { SubsidiesState(container.ladder) }) { nav.navigate(Routes.case(it)) }
             }
