@@ -34,6 +34,30 @@ struct CaseReviewQueueView: View {
                             get: { model.form?.score ?? 85 },
                             set: { model.form?.score = $0 }
                         ), in: 0...100)
+                        Picker(L10n.t("review_correct"), selection: Binding(
+                            get: { model.form?.grade },
+                            set: { model.form?.grade = $0 }
+                        )) {
+                            Text(L10n.t("review_keep")).tag(Grade?.none)
+                            Text(gradeLabelZh(grade: .general)).tag(Optional(Grade.general))
+                            Text(gradeLabelZh(grade: .larger)).tag(Optional(Grade.larger))
+                            Text(gradeLabelZh(grade: .major)).tag(Optional(Grade.major))
+                        }
+                        Picker(L10n.t("review_correct"), selection: Binding(
+                            get: { model.form?.difficulty },
+                            set: { model.form?.difficulty = $0 }
+                        )) {
+                            Text(L10n.t("review_keep")).tag(Difficulty?.none)
+                            Text("低").tag(Optional(Difficulty.low))
+                            Text("中").tag(Optional(Difficulty.medium))
+                            Text("高").tag(Optional(Difficulty.high))
+                        }
+                        if form.grade != nil || form.difficulty != nil {
+                            TextField(L10n.t("review_correction_reason"), text: Binding(
+                                get: { model.form?.correctionReason ?? "" },
+                                set: { model.form?.correctionReason = $0 }
+                            ))
+                        }
                         if !form.passed {
                             TextField(L10n.t("review_reasons"), text: Binding(
                                 get: { model.form?.reasons ?? "" },

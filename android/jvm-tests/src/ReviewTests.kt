@@ -13,6 +13,8 @@ import kotlin.test.assertTrue
 import org.fengqiao.app.state.CoreReviews
 import org.fengqiao.app.state.ReviewState
 import org.fengqiao.core.ClosingOutcome
+import org.fengqiao.core.Difficulty
+import org.fengqiao.core.Grade
 import org.fengqiao.core.NewAgreement
 import org.fengqiao.core.NewSession
 import org.fengqiao.core.NoticeKind
@@ -67,6 +69,43 @@ val reviewTests = Suite("judicial review on the phone").apply {
             assertEquals("案卷被退回", told.single().title)
             assertTrue(told.single().body.contains("缺少“权利义务告知书”"), told.single().body)
             assertEquals(0uL, leader.client.sync().newNotices)
+        }
+    }
+    test("a correction of grade or difficulty on the phone needs a reason; with one it reaches the server") {
+        Phone("review-leader-2").use { leader ->
+            leader.signIn("leader.t2v3g3")
+            val group = leader.client.currentUser()!!.roles.single().unitId
+            val d = leader.client.reportDispute(neighbourDispute(group, "鸡鸭啄食菜地"))
+            leader.client.recordSession(NewSession(disputeId = d.id, place = "组里", record = "赔偿菜苗", agreed = true))
+            leader.client.closeDispute(d.id, ClosingOutcome.RESOLVED, "和解")
+            assertEquals(0uL, leader.client.sync().let { it.rejected + it.conflicts })
+
+            Phone("review-judicial-2").use { office ->
+                office.signIn("judicial.t2")
+                val state = ReviewState(CoreReviews(office.client))
+                state.refresh()
+                state.open(d.id)
+                state.setPassed(false)
+                state.setReasons("笔录不全")
+                state.setGrade(Grade.LARGER)
+                state.setDifficulty(Difficulty.HIGH)
+                // no reason for the correction: the core refuses as the server would, in Chinese
+                assertFalse(state.submit())
+                val refused = assertNotNull(state.ui.value.error)
+                assertEquals("rejected", refused.code)
+                assertTrue(refused.message.contains("理由"), refused.message)
+                assertTrue(office.client.caseReviews(d.id).isEmpty(), "nothing queued")
+
+                state.setCorrectionReason("涉及多户，应为较大纠纷")
+                assertTrue(state.submit(), "${state.ui.value.error}")
+                assertEquals(1uL, office.client.sync().pushedApplied)
+            }
+
+            leader.client.sync()
+            val review = leader.client.caseReviews(d.id).single().review
+            assertEquals(Grade.LARGER, review.reviewedGrade)
+            assertEquals(Difficulty.HIGH, review.reviewedDifficulty)
+            assertEquals("涉及多户，应为较大纠纷", review.correctionReason)
         }
     }
 }

@@ -125,12 +125,12 @@ fun ReportScreen(state: ReportDisputeState, lead: Pair<String, String>?, onRepor
             OutlinedButton(onClick = { state.addParty() }) { Text("+") }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
-            Grade.entries.forEach { g -> FilterChip(selected = ui.grade == g, onClick = { state.chooseGrade(g) }, label = { Text(g.name) }) }
+            Grade.entries.forEach { g -> FilterChip(selected = ui.grade == g, onClick = { state.chooseGrade(g) }, label = { Text(stringResource(gradeRes(g))) }) }
         }
         OutlinedTextField(ui.cause, state::setCause, label = { Text(stringResource(R.string.report_cause)) }, modifier = Modifier.fillMaxWidth())
         OutlinedTextField(ui.consequences, state::setConsequences, label = { Text(stringResource(R.string.report_consequences)) }, modifier = Modifier.fillMaxWidth())
         Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
-            Difficulty.entries.forEach { d -> FilterChip(selected = ui.difficulty == d, onClick = { state.chooseDifficulty(d) }, label = { Text(d.name) }) }
+            Difficulty.entries.forEach { d -> FilterChip(selected = ui.difficulty == d, onClick = { state.chooseDifficulty(d) }, label = { Text(stringResource(difficultyRes(d))) }) }
         }
         ui.photos.forEachIndexed { i, p ->
             OutlinedTextField(p.caption, { state.setCaption(i, it) }, label = { Text(stringResource(R.string.photo_caption)) }, modifier = Modifier.fillMaxWidth())
@@ -263,10 +263,10 @@ fun ConsultationScreen(state: ConsultationState) {
         OutlinedTextField(ui.question, state::setQuestion, label = { Text(stringResource(R.string.consult_question)) }, modifier = Modifier.fillMaxWidth())
         OutlinedTextField(ui.answer, state::setAnswer, label = { Text(stringResource(R.string.consult_answer)) }, modifier = Modifier.fillMaxWidth())
         Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
-            ConsultationOutcome.entries.forEach { o -> FilterChip(selected = ui.outcome == o, onClick = { state.chooseOutcome(o) }, label = { Text(o.name) }) }
+            ConsultationOutcome.entries.forEach { o -> FilterChip(selected = ui.outcome == o, onClick = { state.chooseOutcome(o) }, label = { Text(stringResource(outcomeRes(o))) }) }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
-            Satisfaction.entries.forEach { s -> FilterChip(selected = ui.satisfaction == s, onClick = { state.chooseSatisfaction(s) }, label = { Text(s.name) }) }
+            Satisfaction.entries.forEach { s -> FilterChip(selected = ui.satisfaction == s, onClick = { state.chooseSatisfaction(s) }, label = { Text(stringResource(satisfactionRes(s))) }) }
         }
         Button(enabled = !ui.busy, onClick = { scope.launch { state.record() } }) { Text(stringResource(R.string.consult_record)) }
         ui.mine.forEach { c ->

@@ -32,6 +32,8 @@ import kotlinx.coroutines.launch
 import org.fengqiao.app.R
 import org.fengqiao.app.state.ReviewState
 import org.fengqiao.app.sync.SyncScheduler
+import org.fengqiao.core.Difficulty
+import org.fengqiao.core.Grade
 
 @Composable
 fun ReviewScreen(state: ReviewState) {
@@ -72,6 +74,27 @@ fun ReviewScreen(state: ReviewState) {
                                 onValueChange = { t -> t.toIntOrNull()?.let(state::setScore) },
                                 label = { Text(stringResource(R.string.review_score)) },
                             )
+                            Text(stringResource(R.string.review_correct), style = MaterialTheme.typography.labelMedium)
+                            Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+                                FilterChip(selected = form.grade == null, onClick = { state.setGrade(null) }, label = { Text(stringResource(R.string.review_keep)) })
+                                Grade.entries.forEach { g ->
+                                    FilterChip(selected = form.grade == g, onClick = { state.setGrade(g) }, label = { Text(stringResource(gradeRes(g))) })
+                                }
+                            }
+                            Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+                                FilterChip(selected = form.difficulty == null, onClick = { state.setDifficulty(null) }, label = { Text(stringResource(R.string.review_keep)) })
+                                Difficulty.entries.forEach { d ->
+                                    FilterChip(selected = form.difficulty == d, onClick = { state.setDifficulty(d) }, label = { Text(stringResource(difficultyRes(d))) })
+                                }
+                            }
+                            if (form.grade != null || form.difficulty != null) {
+                                OutlinedTextField(
+                                    value = form.correctionReason,
+                                    onValueChange = state::setCorrectionReason,
+                                    label = { Text(stringResource(R.string.review_correction_reason)) },
+                                    modifier = Modifier.fillMaxWidth(),
+                                )
+                            }
                             if (!form.passed) {
                                 OutlinedTextField(
                                     value = form.reasons,
