@@ -109,11 +109,17 @@ fn describe(m: &Made, trace: &Trace) -> String {
 }
 
 fn exactly_once(decided: &BTreeMap<Made, Vec<Decided>>, shared: &Shared, trace: &Trace, out: &mut Vec<String>) {
-    let made: BTreeSet<Made> = shared.made.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
+    // A user may make the same kind of op on one record more than once (close
+    // again after a refusal): each of them is decided once.
+    let mut times_made: BTreeMap<Made, usize> = BTreeMap::new();
+    for m in shared.made.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        *times_made.entry(m.clone()).or_default() += 1;
+    }
+    let made: BTreeSet<Made> = times_made.keys().cloned().collect();
     let dropped: HashMap<Made, String> =
         shared.dropped.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
     for (op, answers) in decided {
-        if answers.len() > 1 {
+        if answers.len() > times_made.get(op).copied().unwrap_or(1) {
             let outcomes: Vec<_> = answers.iter().map(|a| a.outcome.as_str()).collect();
             out.push(format!(
                 "exactly once: {} was decided {} times ({})",

@@ -181,6 +181,21 @@ pub async fn life(spec: PhoneSpec, shared: Arc<Shared>) -> turmoil::Result {
         shared.dropped.lock().unwrap_or_else(|p| p.into_inner()).push((made, q.code.clone()));
         client.discard_quarantined(q.op_id)?;
     }
+    // A decision that lost a race is shown as the decision that stands, in the
+    // user's history of decisions (not in quarantine).
+    for d in client.my_decisions()? {
+        if d.superseded_by.is_some() {
+            let made = Made { actor: spec.person.id, kind: "decide_escalation", target: d.escalation_id };
+            trace.event(
+                &name,
+                format!(
+                    "sees its decide_escalation on {} superseded by the standing one (conflict)",
+                    trace.known(made.target)
+                ),
+            );
+            shared.dropped.lock().unwrap_or_else(|p| p.into_inner()).push((made, "conflict".into()));
+        }
+    }
     while user.sync(&client, None).await {
         tokio::time::sleep(Duration::from_secs(20)).await;
     }
