@@ -117,7 +117,7 @@ start_link() {
     local args=(--rate-kbit "$rate" --delay-ms "$delay" --loss "$loss" --cut-every "$cut" --cut-for 2)
     python3 tests/netem/link.py "${args[@]}" >"$WORK/link.out" 2>"$WORK/link.err" &
     LINK_PID=$!
-    for _ in $(seq 100); do grep -q ready "$WORK/link.out" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q ready "$WORK/link.out" 2>/dev/null && break; sleep 0.1; done
     grep -q ready "$WORK/link.out" || { echo "the link relay did not start" >&2; cat "$WORK/link.err" >&2; exit 1; }
     ip link set fqlnk-s netns "$SRV_NS"
     ip link set fqlnk-p netns "$PHONE_NS"
