@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod desk_index;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 mod group_commit;
@@ -375,6 +376,13 @@ pub trait Store: Send + Sync + 'static {
     fn feed_epoch(&self) -> StoreResult<FeedEpoch> {
         Ok(FeedEpoch { id: None, accepts_unmarked: true })
     }
+
+    // The desk's index (issue 22; `desk_index`), kept by `batch` with each record.
+    /// Calls `visit` with each entry (key, value) of the desk's index whose key
+    /// starts with `prefix`, in key order, until it answers false.
+    fn desk_index_scan(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> StoreResult<()>;
+    /// The current record of a kind and id with its scope.
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>>;
 
     /// Writes a consistent copy of everything stored to `sink`, tree by tree
     /// (tree name, key, value), as of one instant: no write is half in it.

@@ -65,6 +65,8 @@ pub struct SledStore {
     case_numbers: Tree,
     /// Lead id → the visit that found it.
     leads: Tree,
+    /// The desk's index (`super::desk_index`).
+    desk: Tree,
     user_refresh: Tree,
     audit: Tree,
     writer: Mutex<()>,
@@ -166,9 +168,10 @@ impl SledStore {
             &self.case_numbers,
             &self.leads,
             &self.users,
+            &self.desk,
         );
         let result = trees.transaction(
-            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads, users)| {
+            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads, users, desk)| {
                 let tx = SledTx {
                     ops,
                     records,
@@ -180,6 +183,7 @@ impl SledStore {
                     case_numbers,
                     leads,
                     users,
+                    desk,
                     stash: RefCell::new(None),
                 };
                 match f(&tx) {
@@ -473,6 +477,20 @@ impl Store for SledStore {
             out.push(dec::<StoredRecord>(&v)?.record);
         }
         Ok(out)
+    }
+
+    fn desk_index_scan(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> StoreResult<()> {
+        for kv in self.desk.scan_prefix(prefix) {
+            let (k, v) = kv.map_err(backend)?;
+            if !visit(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>> {
+        Self::get_json(&self.records, &record_key(kind, id))
     }
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {
