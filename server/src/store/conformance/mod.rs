@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::store::Store;
 
 mod accounts;
+mod desk;
 mod photos;
 mod records;
 
@@ -125,4 +126,5 @@ pub fn run_all(store: &dyn Store) {
     records::case_blocks_are_unique_per_year(store);
     records::records_of_kind_lists_current_records(store);
     accounts::audit_log_appends_and_filters(store);
+    desk::desk_index_reads(store);
 }
