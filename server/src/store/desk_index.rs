@@ -16,7 +16,9 @@
 //! - `v` ‖ dispute ‖ reviewed at ‖ review id → passed (1) or returned (0);
 //! - `p` ‖ unit ‖ kind ‖ id → nothing: escalations awaiting a decision and
 //!   consultations awaiting review, under each unit of their scope;
-//! - `h` ‖ identity number ‖ 0 ‖ household id → nothing.
+//! - `h` ‖ identity number ‖ 0 ‖ household id → nothing;
+//! - `f` ‖ unit ‖ at ‖ id → nothing: flow-table entries under each unit of
+//!   their scope, by time.
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +36,7 @@ const LINK: u8 = b'l';
 const REVIEW: u8 = b'v';
 const PENDING: u8 = b'p';
 const ID_NUMBER: u8 = b'h';
+const FLOW: u8 = b'f';
 
 
 fn time_key(t: DateTime<Utc>) -> [u8; 8] {
@@ -92,6 +95,11 @@ pub fn entries(stored: &StoredRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
                 key(&[&[REVIEW], x.dispute_id.as_bytes(), &time_key(x.reviewed_at), id.as_bytes()]),
                 vec![u8::from(x.passed)],
             ));
+        }
+        Record::FlowEntry(x) => {
+            for u in &stored.scope {
+                out.push((key(&[&[FLOW], u.as_bytes(), &time_key(x.at), id.as_bytes()]), Vec::new()));
+            }
         }
         Record::Household(h) => {
             if let Some(n) = &h.id_number {
@@ -228,7 +236,7 @@ pub fn disputes_in_order(
     let mut bad = false;
     for unit in &units {
         let prefix = key(&[&[ORDER], unit.as_bytes()]);
-        store.desk_index_scan(&prefix, &mut |k, v| {
+        store.desk_index_scan(&prefix, &[], &mut |k, v| {
             let Some(rest) = k.get(17..) else {
                 bad = true;
                 return false;
@@ -297,7 +305,7 @@ fn linked_kind(tag: u8) -> Option<EntityKind> {
 pub fn linked(store: &dyn Store, parent: Uuid) -> StoreResult<Vec<StoredRecord>> {
     let mut ids: Vec<(EntityKind, Uuid)> = Vec::new();
     let mut bad = false;
-    store.desk_index_scan(&key(&[&[LINK], parent.as_bytes()]), &mut |k, _| {
+    store.desk_index_scan(&key(&[&[LINK], parent.as_bytes()]), &[], &mut |k, _| {
         match (k.get(17).and_then(|t| linked_kind(*t)), k.get(18..34).and_then(|b| Uuid::from_slice(b).ok())) {
             (Some(kind), Some(id)) => ids.push((kind, id)),
             _ => bad = true,
@@ -321,7 +329,7 @@ pub fn linked(store: &dyn Store, parent: Uuid) -> StoreResult<Vec<StoredRecord>>
 pub fn latest_review(store: &dyn Store, dispute: Uuid) -> StoreResult<Option<(Uuid, bool)>> {
     let mut last = None;
     let mut bad = false;
-    store.desk_index_scan(&key(&[&[REVIEW], dispute.as_bytes()]), &mut |k, v| {
+    store.desk_index_scan(&key(&[&[REVIEW], dispute.as_bytes()]), &[], &mut |k, v| {
         match k.get(25..41).and_then(|b| Uuid::from_slice(b).ok()) {
             Some(id) => last = Some((id, v.first() == Some(&1))),
             None => bad = true,
@@ -344,7 +352,7 @@ pub fn pending(store: &dyn Store, grants: &[RoleGrant]) -> StoreResult<Vec<Recor
                 continue;
             }
             let mut ids = Vec::new();
-            store.desk_index_scan(&key(&[&[PENDING], g.unit_id.as_bytes(), &[kind.tag()]]), &mut |k, _| {
+            store.desk_index_scan(&key(&[&[PENDING], g.unit_id.as_bytes(), &[kind.tag()]]), &[], &mut |k, _| {
                 if let Some(id) = k.get(18..34).and_then(|b| Uuid::from_slice(b).ok()) {
                     ids.push(id);
                 }
@@ -368,7 +376,7 @@ pub fn pending(store: &dyn Store, grants: &[RoleGrant]) -> StoreResult<Vec<Recor
 /// unit in the household's scope, its role seeing households).
 pub fn households_by_id_number(store: &dyn Store, grants: &[RoleGrant], number: &str) -> StoreResult<HashSet<Uuid>> {
     let mut ids = Vec::new();
-    store.desk_index_scan(&key(&[&[ID_NUMBER], number.as_bytes(), &[0]]), &mut |k, _| {
+    store.desk_index_scan(&key(&[&[ID_NUMBER], number.as_bytes(), &[0]]), &[], &mut |k, _| {
         if let Some(id) = k.len().checked_sub(16).and_then(|at| Uuid::from_slice(&k[at..]).ok()) {
             ids.push(id);
         }
@@ -380,6 +388,35 @@ pub fn households_by_id_number(store: &dyn Store, grants: &[RoleGrant], number: 
             if grants.iter().any(|g| s.scope.contains(&g.unit_id) && sees(g.role, EntityKind::Household)) {
                 out.insert(id);
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The flow-table entries under `unit` (its scope holding it) with `from` ≤
+/// time < `to`, by time.
+pub fn flow_entries(
+    store: &dyn Store,
+    unit: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<fengqiao_domain::disputes::FlowEntry>> {
+    let prefix = key(&[&[FLOW], unit.as_bytes()]);
+    let (start, end) = (key(&[&prefix, &time_key(from)]), key(&[&prefix, &time_key(to)]));
+    let mut ids = Vec::new();
+    store.desk_index_scan(&prefix, &start, &mut |k, _| {
+        if k >= end.as_slice() {
+            return false;
+        }
+        if let Some(id) = k.get(25..41).and_then(|b| Uuid::from_slice(b).ok()) {
+            ids.push(id);
+        }
+        true
+    })?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(Record::FlowEntry(f)) = store.record(EntityKind::FlowEntry, id)? {
+            out.push(f);
         }
     }
     Ok(out)

@@ -347,9 +347,14 @@ impl Store for MemoryStore {
         })
     }
 
-    fn desk_index_scan(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> StoreResult<()> {
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
         let st = self.st();
-        for (k, v) in st.sync.desk.range(prefix.to_vec()..) {
+        for (k, v) in st.sync.desk.range(prefix.max(start).to_vec()..) {
             if !k.starts_with(prefix) || !visit(k, v) {
                 break;
             }

@@ -379,8 +379,14 @@ pub trait Store: Send + Sync + 'static {
 
     // The desk's index (issue 22; `desk_index`), kept by `batch` with each record.
     /// Calls `visit` with each entry (key, value) of the desk's index whose key
-    /// starts with `prefix`, in key order, until it answers false.
-    fn desk_index_scan(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> StoreResult<()>;
+    /// starts with `prefix` and is not below `start`, in key order, until it
+    /// answers false.
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()>;
     /// The current record of a kind and id with its scope.
     fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>>;
 

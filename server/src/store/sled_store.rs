@@ -479,10 +479,15 @@ impl Store for SledStore {
         Ok(out)
     }
 
-    fn desk_index_scan(&self, prefix: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> StoreResult<()> {
-        for kv in self.desk.scan_prefix(prefix) {
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        for kv in self.desk.range(prefix.max(start)..) {
             let (k, v) = kv.map_err(backend)?;
-            if !visit(&k, &v) {
+            if !k.starts_with(prefix) || !visit(&k, &v) {
                 break;
             }
         }
