@@ -98,9 +98,8 @@ pub async fn search(State(st): State<AppState>, user: DeskUser, Query(q): Query<
     })
     .await??;
     let now = Utc::now();
-    let next = (from + MAX_ROWS < found).then(|| {
-        format!("/desk/cases?q={}&from={}", query_escaped(&needle), from + MAX_ROWS)
-    });
+    let next =
+        (from + MAX_ROWS < found).then(|| format!("/desk/cases?q={}&from={}", query_escaped(&needle), from + MAX_ROWS));
     let body = html! {
         h1 { "案件查询" }
         form method="get" action="/desk/cases" {

@@ -97,7 +97,10 @@ pub fn case_file(store: &dyn Store, actor: &Actor, d: &Dispute, scope: &[Uuid]) 
         if shown(&s) {
             if matches!(
                 s.record,
-                Record::MediationSession(_) | Record::Agreement(_) | Record::FollowUp(_) | Record::JudicialConfirmation(_)
+                Record::MediationSession(_)
+                    | Record::Agreement(_)
+                    | Record::FollowUp(_)
+                    | Record::JudicialConfirmation(_)
             ) {
                 parents.push(s.record.id());
             }

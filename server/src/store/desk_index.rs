@@ -38,7 +38,6 @@ const PENDING: u8 = b'p';
 const ID_NUMBER: u8 = b'h';
 const FLOW: u8 = b'f';
 
-
 fn time_key(t: DateTime<Utc>) -> [u8; 8] {
     ((t.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
 }

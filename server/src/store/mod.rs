@@ -9,9 +9,9 @@
 
 pub mod audit;
 pub mod batch;
-pub mod desk_index;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod desk_index;
 mod group_commit;
 pub mod memory;
 pub mod sled_store;

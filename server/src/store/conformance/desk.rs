@@ -86,7 +86,8 @@ pub(super) fn desk_index_reads(store: &dyn Store) {
     let mut esc = json!({"id": e, "dispute_id": a, "from_level": "group", "to_level": "village",
         "reason": "other", "note": "", "requested_by": Uuid::nil(), "requested_at": now, "grade": "general"});
     store.put_records(&[Record::Escalation(serde_json::from_value(esc.clone()).expect("escalation"))]).expect("esc");
-    let pending = |g: &[RoleGrant]| desk_index::pending(store, g).expect("pending").iter().map(Record::id).collect::<Vec<_>>();
+    let pending =
+        |g: &[RoleGrant]| desk_index::pending(store, g).expect("pending").iter().map(Record::id).collect::<Vec<_>>();
     assert_eq!(pending(&town), vec![e]);
     assert_eq!(pending(&[RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[1] }]), Vec::<Uuid>::new());
     esc["decision"] = json!({"approved": true, "comment": "", "decided_by": Uuid::nil(), "decided_at": now});
