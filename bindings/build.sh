@@ -46,7 +46,14 @@ if [ "$profile" = mobile ]; then
   if [ "$(uname -s)" = Linux ]; then link_args=(-- -C link-arg=-Wl,-z,pack-relative-relocs); fi
   echo "==> linking the phone library alone (cdylib)"
   cargo rustc --profile mobile -p fengqiao-bindings --lib --crate-type cdylib ${link_args[@]+"${link_args[@]}"}
-  echo "==> $(stat -c %s "$lib" 2>/dev/null || stat -f %z "$lib") bytes: $lib"
+  bytes=$(stat -c %s "$lib" 2>/dev/null || stat -f %z "$lib")
+  echo "==> $bytes bytes: $lib"
+  # Issue 11's budget for the phone library (docs/BENCHMARKS.md, "Native library size").
+  budget=${FENGQIAO_LIB_BUDGET:-6000000}
+  if [ "$bytes" -gt "$budget" ]; then
+    echo "==> OVER the phone library's budget of $budget bytes (see docs/BENCHMARKS.md, \"Native library size\")" >&2
+    exit 1
+  fi
 fi
 # The generator itself always builds in debug: it only reads the library's metadata.
 cargo build -p fengqiao-bindings --features cli --bin uniffi-bindgen

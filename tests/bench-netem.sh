@@ -4,6 +4,7 @@
 #
 #   sudo tests/bench-netem.sh                 # every link, every scenario
 #   LINKS="2g" SCENARIOS="visits" tests/bench-netem.sh
+#   NO_BUILD=1 tests/bench-netem.sh          # the release binaries as already built
 #
 # Builds two network namespaces, `fqbn-srv` and `fqbn-phone`, joined by a
 # shaped link, runs the real `fengqiao-server` (release build, demo county)
@@ -52,9 +53,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building (release): fengqiao-server, link_bench" >&2
-cargo build --release -q -p fengqiao-server --bin fengqiao-server
-cargo build --release -q -p fengqiao-tests --bin link_bench
+# NO_BUILD=1: use the release binaries already built (e.g. while other builds run).
+if [ "${NO_BUILD:-0}" != 1 ]; then
+  echo "building (release): fengqiao-server, link_bench" >&2
+  cargo build --release -q -p fengqiao-server --bin fengqiao-server
+  cargo build --release -q -p fengqiao-tests --bin link_bench
+fi
 SERVER_BIN="$TARGET/release/fengqiao-server"
 BENCH_BIN="$TARGET/release/link_bench"
 

@@ -25,7 +25,7 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 cargo --version
 
-step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests)"
+step "system packages (headless Chromium, CJK fonts, poppler-utils and Node.js for the report and desk tests; PostgreSQL for the store tests)"
 # Only what is missing: a machine with Node.js from NodeSource has npm inside its
 # nodejs package, and Debian's npm would conflict with it.
 missing=""
@@ -35,6 +35,8 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# The PostgreSQL store tests start their own throwaway cluster (store::postgres::testdb).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -52,6 +54,13 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
   || { echo "playwright-core needs Node.js 20 or newer; this machine has $(node --version)" >&2; exit 1; }
 [ -d tests/desk/node_modules/playwright-core ] || npm ci --prefix tests/desk --no-audit --no-fund
 
+step "S3-compatible server for the photo tests (moto_server from PyPI, tests/src/moto.rs)"
+command -v python3 >/dev/null 2>&1 || { echo "python3 is required for the photo tests' S3 server" >&2; exit 1; }
+if ! command -v moto_server >/dev/null 2>&1 && [ ! -x "$HOME/.pyenv/shims/moto_server" ] \
+    && [ ! -x "$HOME/.local/bin/moto_server" ]; then
+  python3 -m pip install --quiet 'moto[server]'
+fi
+
 . tests/lib/target-dir.sh
 target_dir=$(cargo_target_dir)
 server_bin="$target_dir/debug/fengqiao-server"
@@ -68,6 +77,12 @@ cargo test --workspace
 step "subsidy overflow tests in release (no overflow checks there: checked arithmetic must hold on its own)"
 # Only the domain crate, only its amount tests: a release build of a small crate.
 cargo test --release -p fengqiao-domain --lib -- extreme_amounts overflowing_subsidy never_wrap
+
+step "deterministic simulator: 20 seeds of a field day, 52 phones each (FENGQIAO_LONG=1: 10,000 seeds)"
+# Release: turmoil steps every host each tick; the figures are in docs/BENCHMARKS.md.
+dst_seeds=20
+[ "${FENGQIAO_LONG:-}" = "1" ] && dst_seeds=10000
+cargo run --release -q -p fengqiao-tests --bin fengqiao-dst -- --seeds "$dst_seeds" --day-minutes 5 | tail -3
 
 step "kotlin on the JVM (generated bindings, real server; installs kotlinc and JNA if missing)"
 tests/kotlin-jvm.sh

@@ -118,3 +118,108 @@ impl FieldClient {
         guard(|| Ok(self.core().display_name(parse_id("user_id", &user_id)?)?))
     }
 }
+
+/// Everything an approver reads before deciding: the request, the whole case
+/// file, the photos, labels and names in the core's locale, the comment
+/// templates, whether the user may decide now, and a decision that stands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct InboxCase {
+    /// The request (its decider named, if decided).
+    pub escalation: Escalation,
+    /// The dispute's whole case file (parties, kind, analysis, sessions,
+    /// agreements, flow table, deadline).
+    pub file: crate::casefile::DisputeFile,
+    /// The dispute's kind in words.
+    pub kind_label: String,
+    /// The reason for escalation in words.
+    pub reason_label: String,
+    /// Who asked, by name (if within the user's jurisdiction).
+    pub requester_name: Option<String>,
+    /// The deadline at the current level, in the county's zone, with its state.
+    pub deadline_text: String,
+    /// Photos of the dispute, its sessions and its agreements.
+    pub photos: Vec<crate::photos::AttachedPhoto>,
+    /// Comments offered for an approval.
+    pub approve_templates: Vec<String>,
+    /// Comments offered for a refusal.
+    pub refuse_templates: Vec<String>,
+    /// The user may decide it now.
+    pub may_decide: bool,
+    /// Already decided: the decision that stands, its decider named.
+    pub standing: Option<EscalationDecision>,
+}
+
+/// One of the user's own decisions.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MyDecision {
+    /// The request decided.
+    pub escalation_id: String,
+    /// Its dispute.
+    pub dispute_id: String,
+    /// The case number.
+    pub case_number: String,
+    /// Approved (or refused).
+    pub approved: bool,
+    /// The user's comment.
+    pub comment: String,
+    /// When (ms, UTC).
+    pub decided_at_ms: i64,
+    /// Not yet confirmed by the server.
+    pub pending: bool,
+    /// A colleague decided first: the decision that stands (this one did not).
+    pub superseded_by: Option<EscalationDecision>,
+}
+
+fn standing(s: fengqiao_core::StandingDecision) -> EscalationDecision {
+    EscalationDecision { decided_by_name: s.decided_by_name, ..EscalationDecision::from(s.decision) }
+}
+
+#[uniffi::export]
+impl FieldClient {
+    /// The whole case behind an escalation, in one call, for the approver
+    /// before deciding (also once decided: `standing` then). Offline.
+    pub fn inbox_case(&self, escalation_id: String) -> Result<InboxCase, FengqiaoError> {
+        guard(|| {
+            let e = parse_id("escalation_id", &escalation_id)?;
+            let mut c = self.core().inbox_case(e)?;
+            let escalations = std::mem::take(&mut c.file.escalations);
+            let mut file = crate::casefile::DisputeFile::from(c.file);
+            file.escalations = escalations.into_iter().map(|e| self.escalation_named(e)).collect();
+            Ok(InboxCase {
+                escalation: self.escalation_named(c.escalation),
+                file,
+                kind_label: c.kind_label,
+                reason_label: c.reason_label,
+                requester_name: c.requester_name,
+                deadline_text: c.deadline_text,
+                photos: c.photos.into_iter().map(crate::photos::AttachedPhoto::from).collect(),
+                approve_templates: c.approve_templates,
+                refuse_templates: c.refuse_templates,
+                may_decide: c.may_decide,
+                standing: c.standing.map(standing),
+            })
+        })
+    }
+
+    /// The user's own decisions, newest first, with any that lost to a
+    /// colleague's and the decision that stands. Offline.
+    pub fn my_decisions(&self) -> Result<Vec<MyDecision>, FengqiaoError> {
+        guard(|| {
+            Ok(self
+                .core()
+                .my_decisions()?
+                .into_iter()
+                .map(|d| MyDecision {
+                    escalation_id: crate::convert::id(d.escalation_id),
+                    dispute_id: crate::convert::id(d.dispute_id),
+                    case_number: d.case_number,
+                    approved: d.approved,
+                    comment: d.comment,
+                    decided_at_ms: crate::convert::millis(d.decided_at),
+                    pending: d.pending,
+                    superseded_by: d.superseded_by.map(standing),
+                })
+                .collect())
+        })
+    }
+}

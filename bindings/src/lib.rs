@@ -19,9 +19,12 @@
 //! | [`sync`] | sync with [`SyncListener`] progress and [`CancelToken`], status, quarantine |
 //! | [`disputes`] | report, list and read disputes with deadlines, allowed actions, case numbers, dispute kinds; levels, grades, escalation records |
 //! | [`casefile`] | sessions, agreements, follow-ups, judicial confirmation, closing, flow table, the whole file |
-//! | [`inbox`] | request and decide escalations, the approver's inbox |
+//! | [`inbox`] | request and decide escalations, the approver's inbox, the whole case behind a request, my decisions |
+//! | [`notices`] | being told: notices after each sync, tab counts, the global indicator |
+//! | [`review`] | case-file review: the judicial office's queue, the review, a case's reviews in words |
 //! | [`subsidies`] | the user's own subsidies with totals and estimates |
 //! | [`prevent`] | household standing, negative list, violations and restorations, screening due and filing |
+//! | [`fieldwork`] | household search with standing, legal consultations, the case-file checklist, case numbers left |
 //! | [`village_rules`] | a household under its village's rules: legality review, adopting vote, commitment letter |
 //! | [`error`] | [`FengqiaoError`], one variant per stable code |
 //!
@@ -37,10 +40,13 @@ pub mod convert;
 pub mod device;
 pub mod disputes;
 pub mod error;
+pub mod fieldwork;
 pub mod inbox;
+pub mod notices;
 pub mod org;
 pub mod photos;
 pub mod prevent;
+pub mod review;
 pub mod runtime;
 pub mod subsidies;
 pub mod sync;
@@ -57,13 +63,19 @@ pub use disputes::{
     DisputeKind, Escalation, EscalationDecision, EscalationReason, Grade, Level, NewDispute, Party,
 };
 pub use error::FengqiaoError;
-pub use inbox::InboxItem;
+pub use fieldwork::{
+    CaseFileCheck, CaseNumberStock, ChecklistLine, Consultation, ConsultationItem, ConsultationOutcome, HouseholdMatch,
+    NewConsultation,
+};
+pub use inbox::{InboxCase, InboxItem, MyDecision};
+pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts};
 pub use org::{Household, OrgUnit, Role, RoleGrant, UnitLevel, User};
 pub use photos::{AttachedPhoto, Attachment, NewPhoto, PhotoStatus, PhotoUploadState};
 pub use prevent::{
     FocusArea, NegativeItem, NewScreening, NewViolation, Restoration, Sanction, Screening, ScreeningDue, Violation,
     ViolationItem,
 };
+pub use review::{CaseReview, NewReview, ReviewItem, ReviewView};
 pub use subsidies::{
     MySubsidies, Subsidy, SubsidyEstimate, SubsidyItem, SubsidyMonthTotal, SubsidyStatus, SubsidyStatusTotal,
 };

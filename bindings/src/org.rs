@@ -177,11 +177,21 @@ pub struct Household {
     pub address: String,
     /// Contact phone (personal data), if known.
     pub phone: Option<String>,
+    /// The county's household code (户编号), if the register has one.
+    #[uniffi(default = None)]
+    pub code: Option<String>,
 }
 
 impl From<DomHousehold> for Household {
     fn from(h: DomHousehold) -> Self {
-        Household { id: id(h.id), group_id: id(h.group_id), head_name: h.head_name, address: h.address, phone: h.phone }
+        Household {
+            id: id(h.id),
+            group_id: id(h.group_id),
+            head_name: h.head_name,
+            address: h.address,
+            phone: h.phone,
+            code: h.code,
+        }
     }
 }
 

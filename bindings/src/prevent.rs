@@ -191,11 +191,18 @@ pub struct ScreeningDue {
     pub village_name: String,
     /// The current period (today in the county's zone, under its key periods).
     pub period: String,
+    /// The period's last day in the county's zone (`YYYY-MM-DD`): due by then.
+    pub due_on: String,
 }
 
 impl From<CoreDue> for ScreeningDue {
     fn from(d: CoreDue) -> Self {
-        ScreeningDue { village_id: id(d.village_id), village_name: d.village_name, period: d.period }
+        ScreeningDue {
+            village_id: id(d.village_id),
+            village_name: d.village_name,
+            period: d.period,
+            due_on: d.due_on.format("%Y-%m-%d").to_string(),
+        }
     }
 }
 

@@ -81,11 +81,16 @@ pub struct SubsidyItem {
     pub subsidy: Subsidy,
     /// Approved but unpaid past the policy's days (shown first).
     pub overdue: bool,
+    /// Why it was returned or rejected, in Chinese (a missing case-file item
+    /// by its label); empty if none.
+    pub reason_text: String,
+    /// The amount is final (the file passed review); otherwise an estimate.
+    pub is_final: bool,
 }
 
 impl From<CoreItem> for SubsidyItem {
     fn from(i: CoreItem) -> Self {
-        SubsidyItem { subsidy: i.subsidy.into(), overdue: i.overdue }
+        SubsidyItem { subsidy: i.subsidy.into(), overdue: i.overdue, reason_text: i.reason_text, is_final: i.is_final }
     }
 }
 

@@ -124,6 +124,9 @@ pub struct SyncReport {
     pub photos_uploaded: u64,
     /// Photos that failed for good in this sync (the others went on).
     pub photos_failed: u64,
+    /// Notices this sync gave (see `pending_notices`).
+    #[uniffi(default = 0)]
+    pub new_notices: u64,
 }
 
 impl From<CoreReport> for SyncReport {
@@ -142,6 +145,7 @@ impl From<CoreReport> for SyncReport {
             waiting_for_other_users: r.waiting_for_other_users,
             photos_uploaded: r.photos_uploaded,
             photos_failed: r.photos_failed,
+            new_notices: r.new_notices,
         }
     }
 }

@@ -11,6 +11,7 @@ final class AppEnvironment: ObservableObject {
     let client: FieldClient
     let core: CoreGateways
     let ladder: CoreLadder
+    let field: CoreField
     let lock: LockModel
     @Published var signedIn: Bool
 
@@ -34,6 +35,7 @@ final class AppEnvironment: ObservableObject {
         client.setLocale(locale: Locale.current.language.languageCode?.identifier == "en" ? .en : .zhCn)
         core = CoreGateways(client: client)
         ladder = CoreLadder(client: client)
+        field = CoreField(client: client)
         lock = LockModel(gateway: core)
         signedIn = client.currentUser() != nil
     }

@@ -47,6 +47,8 @@ enum BackgroundSync {
             }
             let model = SyncModel(gateway: env.core)
             await model.syncNow()
+            // Being told: raise each notice the core worked out, once, then acknowledge it.
+            _ = await NotificationsModel(gateway: CoreNotifications(client: env.client)).deliver(NotificationsModel.raise)
             // Transient failures: iOS runs us again later; the queue is intact either way.
             task.setTaskCompleted(success: model.error == nil)
         }

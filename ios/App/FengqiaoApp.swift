@@ -34,6 +34,8 @@ struct FengqiaoApp: App {
 
 struct RootView: View {
     @EnvironmentObject var env: AppEnvironment
+    /// The tabs' badges: the core's counts (mirror of the Android tab bar).
+    @StateObject private var notices = NotificationsModel(gateway: CoreNotifications(client: AppEnvironment.shared.client))
 
     var body: some View {
         LockGate(lock: env.lock) { content }
@@ -46,13 +48,20 @@ struct RootView: View {
                     .tabItem { Label(L10n.t("nav_visits"), systemImage: "house") }
                 NavigationStack { DisputeListView(model: DisputeListModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_disputes"), systemImage: "scale.3d") }
-                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder)) }
+                    .badge(Int(notices.counts?.myDisputes ?? 0))
+                NavigationStack { HouseholdsView(model: HouseholdSearchModel(gateway: env.field), field: env.field) }
+                    .tabItem { Label(L10n.t("nav_households"), systemImage: "person.3") }
+                NavigationStack { InboxView(model: InboxModel(gateway: env.ladder, approvals: CoreApprovals(client: env.client))) }
                     .tabItem { Label(L10n.t("nav_inbox"), systemImage: "tray") }
+                    .badge(Int(notices.counts?.inbox ?? 0))
                 NavigationStack { SubsidiesView(model: SubsidiesModel(gateway: env.ladder)) }
                     .tabItem { Label(L10n.t("nav_subsidies"), systemImage: "yensign.circle") }
+                    .badge(Int(notices.counts?.subsidies ?? 0))
                 NavigationStack { SyncView(model: SyncModel(gateway: env.core)) }
                     .tabItem { Label(L10n.t("nav_sync"), systemImage: "arrow.triangle.2.circlepath") }
+                    .badge(Int(notices.indicator?.quarantined ?? 0))
             }
+            .task { await notices.load() }
         } else {
             LoginView(model: LoginModel(gateway: env.core)) { env.signedIn = true }
         }

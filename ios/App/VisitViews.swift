@@ -48,6 +48,17 @@ struct VisitListView: View {
                         else if item.pending { Text(L10n.t("visit_pending")).font(.caption).foregroundStyle(.orange) }
                     }
                 }
+                // each lead can be reported as a dispute, the form filled from it by the core
+                ForEach(item.visit.leads, id: \.id) { lead in
+                    NavigationLink {
+                        ReportView(model: ReportModel(gateway: env.field), fromLead: (visit: item.visit.id, lead: lead.id))
+                    } label: {
+                        VStack(alignment: .leading) {
+                            Text(lead.summary).font(.caption)
+                            Text(L10n.t("visit_report_lead")).font(.caption).foregroundStyle(.blue)
+                        }
+                    }
+                }
             }
         }
         .navigationTitle(L10n.t("visits_title"))
@@ -70,6 +81,8 @@ final class NewVisitModel: ObservableObject {
     @Published var bodyUnitId: String?
     @Published var kind: VisitKind = .routine
     @Published var notes = ""
+    /// Where the visit happened, when Core Location gave a fix in time (optional: never waited for).
+    @Published var location: GeoPoint?
     @Published var leadDraft = ""
     @Published private(set) var leads: [String] = []
     @Published private(set) var photos: [URL] = []
@@ -122,7 +135,7 @@ final class NewVisitModel: ObservableObject {
             let body = bodyKind.map { SocialBody(kind: $0, name: bodyName.trimmingCharacters(in: .whitespacesAndNewlines), unitId: bodyUnitId ?? "") }
             let v = try await gateway.recordVisit(NewVisit(householdId: toBody ? "" : householdId!, kind: kind, body: body, visitedAtMs: nil,
                                                           notes: notes.trimmingCharacters(in: .whitespacesAndNewlines),
-                                                          location: nil, leads: allLeads))
+                                                          location: location, leads: allLeads))
             var failed: [UiError] = []
             for url in photos {
                 do {

@@ -15,7 +15,7 @@ use crate::disk::DiskWatch;
 use crate::http::{self, AppState};
 use crate::store::Store;
 use crate::tus::upload::spawn_sweeper;
-use crate::tus::{BlobStore, Busy, FsBlobStore};
+use crate::tus::{BlobStore, Busy, ObjectBlobStore, PhotoLocation};
 
 /// Name of the optional policy file inside the data dir.
 pub const POLICY_FILE: &str = "policy.toml";
@@ -48,12 +48,32 @@ pub fn load_policy(data_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<P
 }
 
 /// Opens the data dir: store, policy, keys; seeds the demo county if asked and
-/// the store is empty.
+/// the store is empty. Photos in the data dir's `photos/` folder.
 pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
+    open_with(config, None, &PhotoLocation::default_for(&config.data_dir))
+}
+
+/// Opens the records store a `--store` address names: absent or `sled`, the
+/// embedded store in `<data>/store`; `postgres://…`, a PostgreSQL database
+/// (migrated at open). Anything else is refused.
+pub fn open_store(data_dir: &Path, store: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    match store {
+        None | Some("sled") => Ok(Arc::new(crate::backup::open_data_store(data_dir)?)),
+        Some(url) if crate::store::postgres::is_postgres_url(url) => Ok(Arc::new(
+            crate::store::PgStore::open(url).map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL store: {e}"))?,
+        )),
+        Some(_) => anyhow::bail!("--store takes `sled` (the embedded default) or a postgres://… address"),
+    }
+}
+
+/// [`open`] on the records store `store` names (see [`open_store`]) with the
+/// photo bytes at `photos` (a folder or an S3-compatible bucket, ADR 0038);
+/// the policy file and demo credentials stay in the data dir.
+pub fn open_with(config: &ServerConfig, store: Option<&str>, photos: &PhotoLocation) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
     let policy = Arc::new(load_policy(&config.data_dir, config.policy_file.as_deref())?);
-    let store: Arc<dyn Store> = Arc::new(crate::backup::open_data_store(&config.data_dir)?);
+    let store = open_store(&config.data_dir, store)?;
     if config.demo && store.is_empty()? {
         let seeded = crate::demo::seed(store.as_ref(), &config.data_dir)?;
         tracing::info!(
@@ -64,7 +84,9 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
     }
     store.keep_policy(&policy)?;
     let auth = Arc::new(AuthService::new(store.clone(), policy.clone())?);
-    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&config.data_dir.join("photos"))?);
+    note_photo_store(&config.data_dir, photos)?;
+    let blobs: Arc<dyn BlobStore> =
+        Arc::new(ObjectBlobStore::open(photos).map_err(|e| anyhow::anyhow!("photos at {photos}: {e}"))?);
     let login_limiter = Arc::new(LoginLimiter::new(&policy.auth));
     let disk = Arc::new(DiskWatch::new(config.data_dir.clone(), policy.storage.clone()));
     disk.check();
@@ -83,6 +105,31 @@ pub fn open(config: &ServerConfig) -> anyhow::Result<AppState> {
         bell: Arc::default(),
         desk: Arc::new(crate::desk::session::DeskSessions::default()),
     })
+}
+
+/// Keeps in the data dir where its photos live when that is a bucket (for its
+/// backups, ADR 0038), and refuses to serve such a data dir with the photos
+/// of this machine (it would answer 404 for every photo kept).
+fn note_photo_store(data_dir: &Path, photos: &PhotoLocation) -> anyhow::Result<()> {
+    use crate::backup::listed::{photo_store_of, PHOTO_STORE_FILE};
+    let noted = photo_store_of(data_dir)?;
+    if !photos.is_remote() {
+        if let Some(at) = noted {
+            anyhow::bail!(
+                "the photos of {} live in {at}: start with --photos {at} (and the bucket's credentials in the \
+                 environment)",
+                data_dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let at = photos.to_string();
+    if noted.as_deref() != Some(at.as_str()) {
+        let file = data_dir.join(PHOTO_STORE_FILE);
+        std::fs::write(&file, format!("{at}\n"))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    }
+    Ok(())
 }
 
 /// A server running in this process (used by `serve` and by end-to-end tests).

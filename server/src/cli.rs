@@ -19,6 +19,8 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// Parsed once per run: the size of `Serve` beside the others costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API on the embedded store.
@@ -61,6 +63,25 @@ pub enum Command {
         /// Folder of scheduled backups (default `<data>/backups`; better on another disk).
         #[arg(long, env = "FENGQIAO_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// Where records live: `sled` (default: the embedded store in the data
+        /// dir) or `postgres://user@host:port/db` (ADR 0037; migrated at start).
+        #[arg(long, env = "FENGQIAO_STORE", hide_env_values = true)]
+        store: Option<String>,
+        /// Keep photo bytes in an S3-compatible bucket instead of `<data>/photos`:
+        /// `s3://BUCKET[/PREFIX]?endpoint=https://…&region=…` (more settings:
+        /// `allow_http=true`, `virtual_hosted_style_request=false`, ...).
+        /// Credentials only from the environment: AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); never in the URL.
+        /// The data dir remembers the bucket (`photo-store.url`): once set,
+        /// the server starts only with it.
+        #[arg(long, env = "FENGQIAO_PHOTOS", value_name = "URL")]
+        photos: Option<crate::tus::PhotoLocation>,
+    },
+    /// Apply the PostgreSQL schema's migrations and exit (`serve` applies them too).
+    Migrate {
+        /// The database: `postgres://user@host:port/db`.
+        #[arg(long, env = "FENGQIAO_STORE", hide_env_values = true)]
+        store: String,
     },
     /// Take a consistent backup of a data dir into a new file: through the
     /// server if one runs on it (it keeps serving), else directly.
@@ -168,11 +189,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             backup_dir,
+            store,
+            photos,
         } => {
             init_tracing(log_json);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
-                let mut state = app::open(&ServerConfig { data_dir: data.clone(), policy_file: policy, demo })?;
+                let photos = photos.unwrap_or_else(|| crate::tus::PhotoLocation::default_for(&data));
+                let config = ServerConfig { data_dir: data.clone(), policy_file: policy, demo };
+                let mut state = app::open_with(&config, store.as_deref(), &photos)?;
+                state.blobs.check().await.map_err(|e| anyhow::anyhow!("photos at {photos}: {e}"))?;
+                tracing::info!(photos = %photos, "photo bytes");
                 state.metrics = std::sync::Arc::new(crate::metrics::Metrics::new(metrics_token));
                 let server = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => {
@@ -202,6 +229,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!("shutting down");
                 server.stop().await
             })
+        }
+        Command::Migrate { store } => {
+            init_tracing(false);
+            if !crate::store::postgres::is_postgres_url(&store) {
+                anyhow::bail!("migrate --store takes a postgres://… address (the embedded store upgrades itself)");
+            }
+            let pg = crate::store::PgStore::open(&store).map_err(|e| anyhow::anyhow!("cannot migrate: {e}"))?;
+            println!("PostgreSQL schema at version {}", pg.migrate()?);
+            Ok(())
         }
         Command::Backup { data, to } => {
             init_tracing(false);
@@ -282,7 +318,7 @@ fn import(
     opts: crate::admin::import::ImportOptions,
 ) -> anyhow::Result<()> {
     use crate::admin::import::{self, InputFile};
-    use crate::store::{AuditAction, AuditEntry, Store};
+    use crate::store::{AuditAction, AuditEntry, AuditStore, UpkeepStore};
     use indicatif::{ProgressBar, ProgressStyle};
 
     let policy = app::load_policy(data, policy)?;

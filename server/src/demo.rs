@@ -205,7 +205,7 @@ pub fn read_credentials(data_dir: &Path) -> anyhow::Result<Vec<DemoCredential>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::store::{AccountStore, MemoryStore, SyncStore};
     use fengqiao_domain::EntityKind;
 
     #[test]

@@ -20,6 +20,8 @@ pub mod http;
 pub mod metrics;
 pub mod readiness;
 pub mod reports;
+#[cfg(feature = "sim-bugs")]
+pub mod sim_bugs;
 pub mod store;
 pub mod tls;
 pub mod tus;

@@ -10,7 +10,7 @@ use fengqiao_domain::EntityKind;
 use fengqiao_server::app::{self, ServerConfig};
 use fengqiao_server::backup;
 use fengqiao_server::store::sled_store::STORE_FORMAT;
-use fengqiao_server::store::{FeedEpoch, SledStore, Store};
+use fengqiao_server::store::{FeedEpoch, SledStore, SyncStore};
 use uuid::Uuid;
 
 /// The fixture unpacked into `dir`.

@@ -36,13 +36,26 @@ pub struct ServerProcess {
     /// Where it listens (kept across restarts).
     pub addr: SocketAddr,
     child: Option<Child>,
+    extra: Extra,
 }
 
-fn spawn_server(exe: &Path, data: &Path, listen: &str) -> anyhow::Result<(Child, SocketAddr)> {
+/// More arguments and environment for `serve` (e.g. `--photos` and the
+/// object store's credentials).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Arguments after the usual ones.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+fn spawn_server(exe: &Path, data: &Path, listen: &str, extra: &Extra) -> anyhow::Result<(Child, SocketAddr)> {
     let mut child = Command::new(exe)
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", listen, "--demo"])
+        .args(&extra.args)
+        .envs(extra.env.iter().map(|(k, v)| (k, v)))
         .env("FENGQIAO_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -70,8 +83,19 @@ fn spawn_server(exe: &Path, data: &Path, listen: &str) -> anyhow::Result<(Child,
 impl ServerProcess {
     /// Starts `exe serve --demo` on a fresh port over `data_dir`.
     pub fn start(exe: &Path, data_dir: &Path) -> anyhow::Result<ServerProcess> {
-        let (child, addr) = spawn_server(exe, data_dir, "127.0.0.1:0")?;
-        Ok(ServerProcess { exe: exe.to_path_buf(), data_dir: data_dir.to_path_buf(), addr, child: Some(child) })
+        Self::start_with(exe, data_dir, Extra::default())
+    }
+
+    /// [`ServerProcess::start`] with more arguments and environment (kept for restarts).
+    pub fn start_with(exe: &Path, data_dir: &Path, extra: Extra) -> anyhow::Result<ServerProcess> {
+        let (child, addr) = spawn_server(exe, data_dir, "127.0.0.1:0", &extra)?;
+        Ok(ServerProcess { exe: exe.to_path_buf(), data_dir: data_dir.to_path_buf(), addr, child: Some(child), extra })
+    }
+
+    /// Starts `exe serve --demo --store <store>` (None: the embedded store).
+    pub fn start_on(exe: &Path, data_dir: &Path, store: Option<&str>) -> anyhow::Result<ServerProcess> {
+        let args = store.map(|s| vec!["--store".to_string(), s.to_string()]).unwrap_or_default();
+        Self::start_with(exe, data_dir, Extra { args, env: Vec::new() })
     }
 
     /// Base URL.
@@ -99,7 +123,7 @@ impl ServerProcess {
         self.kill()?;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match spawn_server(&self.exe, &self.data_dir, &self.addr.to_string()) {
+            match spawn_server(&self.exe, &self.data_dir, &self.addr.to_string(), &self.extra) {
                 Ok((child, _)) => {
                     self.child = Some(child);
                     return Ok(());

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod crash;
 pub mod desk;
+pub mod dst;
+pub mod moto;
 pub mod phone;
 pub mod photos;
 pub mod proxy;

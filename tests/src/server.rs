@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fengqiao_server::app::{self, RunningServer, ServerConfig};
 use fengqiao_server::demo::{read_credentials, DemoCredential};
+use fengqiao_server::tus::PhotoLocation;
 
 /// A running test server and its data dir.
 pub struct TestServer {
@@ -16,6 +17,8 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     addr: SocketAddr,
     scheme: &'static str,
+    /// Where its photo bytes live (`None`: the data dir's `photos/`).
+    photos: Option<PhotoLocation>,
 }
 
 impl TestServer {
@@ -26,27 +29,45 @@ impl TestServer {
 
     /// Starts on a given address (to restart on the same port).
     pub async fn start_at(data_dir: &Path, addr: SocketAddr) -> anyhow::Result<TestServer> {
-        let state = Self::open_state(data_dir).await?;
+        Self::start_full(data_dir, addr, None).await
+    }
+
+    /// Starts a server seeded with the demo county in `data_dir`, its photo
+    /// bytes at `photos` (see [`crate::moto`] for a bucket).
+    pub async fn start_with_photos(data_dir: &Path, photos: PhotoLocation) -> anyhow::Result<TestServer> {
+        Self::start_full(data_dir, "127.0.0.1:0".parse()?, Some(photos)).await
+    }
+
+    async fn start_full(
+        data_dir: &Path,
+        addr: SocketAddr,
+        photos: Option<PhotoLocation>,
+    ) -> anyhow::Result<TestServer> {
+        let state = Self::open_state(data_dir, photos.as_ref()).await?;
         let running = app::spawn(state, addr).await?;
         let addr = running.addr;
-        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "http" })
+        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "http", photos })
     }
 
     /// Starts serving HTTPS with the certificate files of `tls` (seeded with the
     /// demo county).
     pub async fn start_tls(data_dir: &Path, tls: fengqiao_server::tls::TlsFiles) -> anyhow::Result<TestServer> {
-        let state = Self::open_state(data_dir).await?;
+        let state = Self::open_state(data_dir, None).await?;
         let running = app::spawn_tls(state, "127.0.0.1:0".parse()?, tls).await?;
         let addr = running.addr;
-        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "https" })
+        Ok(TestServer { running: Some(running), data_dir: data_dir.to_path_buf(), addr, scheme: "https", photos: None })
     }
 
-    async fn open_state(data_dir: &Path) -> anyhow::Result<fengqiao_server::http::AppState> {
+    async fn open_state(
+        data_dir: &Path,
+        photos: Option<&PhotoLocation>,
+    ) -> anyhow::Result<fengqiao_server::http::AppState> {
         let config = ServerConfig { data_dir: data_dir.to_path_buf(), policy_file: None, demo: true };
+        let photos = photos.cloned().unwrap_or_else(|| PhotoLocation::default_for(data_dir));
         // sled releases its file lock asynchronously after the last handle drops.
         let mut tries = 0;
         let state = loop {
-            match app::open(&config) {
+            match app::open_with(&config, None, &photos) {
                 Ok(s) => break s,
                 Err(e) if tries < 50 => {
                     tries += 1;
@@ -80,7 +101,7 @@ impl TestServer {
     /// Stops and starts again on the same port and data dir.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.stop().await?;
-        let again = TestServer::start_at(&self.data_dir, self.addr).await?;
+        let again = TestServer::start_full(&self.data_dir, self.addr, self.photos.clone()).await?;
         self.running = again.running;
         Ok(())
     }

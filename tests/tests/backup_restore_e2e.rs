@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use fengqiao_domain::EntityKind;
 use fengqiao_server::backup::{self, Manifest};
-use fengqiao_server::store::{SledStore, Store};
+use fengqiao_server::store::{SledStore, SyncStore};
 use fengqiao_tests::api::ApiUser;
 use fengqiao_tests::phone::{routine_visit, signed_in_synced};
 use fengqiao_tests::TestServer;

@@ -174,8 +174,9 @@ async fn a_dispute_climbs_the_whole_ladder_with_phones_offline_in_between() {
 }
 
 /// Two approvers decide the same request offline: the first the server applies
-/// stands; the second comes back as a conflict carrying that decision, and the
-/// loser's phone shows the standing decision after its pull.
+/// stands; the second comes back as a conflict carrying that decision, which
+/// the loser's phone settles into its history of decisions (not an error left
+/// in quarantine), tells once, and shows with the decider's name.
 #[tokio::test]
 async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -193,15 +194,29 @@ async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     assert_eq!((report.pushed_applied, report.conflicts), (0, 1));
 
     let winner = secretary.current_user().unwrap().id;
-    let quarantined = firstsec.quarantined().unwrap();
-    assert_eq!(quarantined.len(), 1);
-    assert_eq!(quarantined[0].code, "conflict");
-    let standing = quarantined[0].standing_decision().expect("the decision that stands");
-    assert_eq!((standing.approved, standing.decided_by, standing.comment.as_str()), (true, winner, "村书记同意"));
-    // the decider by name: the server sent the names within the loser's jurisdiction
-    let named = firstsec.standing_decision(quarantined[0].op_id).unwrap().expect("standing");
     let winner_name = secretary.current_user().unwrap().display_name;
-    assert_eq!((named.decision.decided_by, named.decided_by_name.as_deref()), (winner, Some(winner_name.as_str())));
+    assert!(firstsec.quarantined().unwrap().is_empty(), "a lost race is not an error for the user");
+    let mine = firstsec.my_decisions().unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!((mine[0].approved, mine[0].comment.as_str(), mine[0].escalation_id), (true, "第一书记同意", *e));
+    let standing = mine[0].superseded_by.as_ref().expect("the decision that stands");
+    assert_eq!(
+        (standing.decision.approved, standing.decision.decided_by, standing.decision.comment.as_str()),
+        (true, winner, "村书记同意")
+    );
+    // the decider by name: the server sent the names within the loser's jurisdiction
+    assert_eq!(standing.decided_by_name.as_deref(), Some(winner_name.as_str()));
+    let told: Vec<_> = firstsec
+        .pending_notices()
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.kind == fengqiao_core::NoticeKind::DecisionSuperseded)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].body.contains(&winner_name) && told[0].body.contains("已先行批准"), "{}", told[0].body);
+    let case_view = firstsec.inbox_case(*e).unwrap();
+    assert!(!case_view.may_decide);
+    assert_eq!(case_view.standing.as_ref().map(|s| s.decision.decided_by), Some(winner));
     let below = leader.current_user().unwrap();
     assert_eq!(firstsec.display_name(below.id).unwrap(), Some(below.display_name), "a group of the village");
     let store = &server.state().unwrap().store;
@@ -215,10 +230,9 @@ async fn concurrent_approvals_the_first_stands_the_second_sees_it() {
     assert_eq!(shown.decided_by, winner);
     assert_eq!(file.item.dispute.level, Level::Village);
     assert!(!file.item.pending && file.item.pending_escalation.is_none());
-    // discarding the refused op leaves the server's record in place
-    firstsec.discard_quarantined(quarantined[0].op_id).unwrap();
-    let after = firstsec.dispute_file(*d).unwrap();
-    assert_eq!(after.escalations[0].decision.as_ref().map(|x| x.decided_by), Some(winner));
+    // a second sync tells nothing again
+    firstsec.sync().await.unwrap();
+    assert!(firstsec.refresh_notices().unwrap().is_empty());
 }
 
 /// Every demo role but the village's secretaries is refused a group → village

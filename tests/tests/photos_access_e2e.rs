@@ -1,17 +1,17 @@
 //! Who may have a photo's bytes, end to end (real server, real phone cores,
 //! loopback): those who see a record it is attached to by an author who
 //! uploaded it; a known hash grants nothing; ranges and the headers a photo is
-//! served with; a signature photo in a case file. Uploads themselves are in
-//! `photos_e2e.rs`.
+//! served with; a signature photo in a case file; each against both photo
+//! backends (the data dir's folder, and an S3 bucket in `moto_server`).
+//! Uploads themselves are in `photos_e2e.rs`.
 
 use fengqiao_core::{NewPhoto, UploadState};
 use fengqiao_domain::EntityKind;
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::crash::server_blob;
+use fengqiao_tests::moto::Photos;
 use fengqiao_tests::photos::{
     download, new_photo, phone_with_visit, photo_bytes, sha_hex, source, state_of, upload_options,
 };
-use fengqiao_tests::TestServer;
 use serde_json::{json, Value};
 
 const KIB: usize = 1024;
@@ -19,10 +19,9 @@ const KIB: usize = 1024;
 /// a. Attach + sync uploads after the record; the village secretary downloads
 /// the same bytes (ranges too); another village's secretary gets 404. The same
 /// bytes attached twice are stored once.
-#[tokio::test]
-async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it() {
+async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let (leader, visit) =
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &upload_options(64 * KIB, 2)).await;
     let bytes = photo_bytes(300 * KIB + 17, 1);
@@ -48,7 +47,7 @@ async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it
     assert_eq!((st.state, st.bytes_done, st.local_file), (UploadState::Done, bytes.len() as u64, true));
     assert_eq!(leader.sync_status().unwrap().photos_pending, 0);
     assert!(leader.photos_for(EntityKind::Visit, visit.id).unwrap().iter().all(|p| !p.pending));
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes, "the server kept the same bytes");
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes, "the server kept the same bytes");
     assert_eq!(leader.photo_bytes(&sha).unwrap().unwrap(), bytes);
 
     let secretary = ApiUser::login(&server, "secretary.t1v1").await.token;
@@ -82,10 +81,9 @@ async fn attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it
 /// An unsatisfiable `Range` is one JSON error (`invalid_range`) with
 /// `Content-Range: bytes */LEN` and nothing cacheable; a photo is served with
 /// `nosniff` and a Content-Security-Policy that lets nothing in it run.
-#[tokio::test]
-async fn an_unsatisfiable_range_is_one_json_error_and_photos_carry_a_csp() {
+async fn an_unsatisfiable_range_is_one_json_error_and_photos_carry_a_csp(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let (leader, visit) =
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &upload_options(64 * KIB, 2)).await;
     let bytes = photo_bytes(20 * KIB, 7);
@@ -126,10 +124,9 @@ async fn an_unsatisfiable_range_is_one_json_error_and_photos_carry_a_csp() {
 /// what a photo that does not exist answers. The uploader's village secretary,
 /// who sees the uploader's visit, gets the bytes; an attach before its
 /// author's own upload grants them once that upload completes.
-#[tokio::test]
-async fn knowing_a_photos_hash_grants_no_bytes_only_an_authors_upload_does() {
+async fn knowing_a_photos_hash_grants_no_bytes_only_an_authors_upload_does(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let opts = upload_options(64 * KIB, 2);
     let (leader, visit) = phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &opts).await;
     let bytes = photo_bytes(100 * KIB, 11);
@@ -174,13 +171,12 @@ async fn knowing_a_photos_hash_grants_no_bytes_only_an_authors_upload_does() {
 
 /// A signature photo attached to a mediation agreement from the phone uploads and
 /// joins the dispute's case file; the village secretary can download it.
-#[tokio::test]
-async fn signature_photo_attaches_to_an_agreement_and_joins_the_case_file() {
+async fn signature_photo_attaches_to_an_agreement_and_joins_the_case_file(photos: Photos) {
     use fengqiao_core::{NewAgreement, NewDispute};
     use fengqiao_domain::disputes::{Analysis, Difficulty, Party};
     use fengqiao_domain::ladder::Grade;
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let (leader, _) =
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g1", &upload_options(64 * 1024, 3)).await;
     leader.prepare_case_numbers(1).await.unwrap();
@@ -221,7 +217,7 @@ async fn signature_photo_attaches_to_an_agreement_and_joins_the_case_file() {
         .unwrap();
     let r = leader.sync().await.unwrap();
     assert_eq!((r.rejected, r.photos_uploaded), (0, 1), "{r:?}");
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes);
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes);
     // the village secretary may download it; another village's may not
     let sec = fengqiao_tests::api::ApiUser::login(&server, "secretary.t1v1").await;
     let got = sec.get(&format!("/v1/photos/{sha}")).await;
@@ -230,3 +226,10 @@ async fn signature_photo_attaches_to_an_agreement_and_joins_the_case_file() {
     let other = fengqiao_tests::api::ApiUser::login(&server, "secretary.t1v2").await;
     assert_eq!(other.get(&format!("/v1/photos/{sha}")).await.status(), 404);
 }
+
+fengqiao_tests::both_photo_backends!(
+    attached_photo_uploads_and_only_those_who_see_the_visit_may_download_it,
+    an_unsatisfiable_range_is_one_json_error_and_photos_carry_a_csp,
+    knowing_a_photos_hash_grants_no_bytes_only_an_authors_upload_does,
+    signature_photo_attaches_to_an_agreement_and_joins_the_case_file,
+);

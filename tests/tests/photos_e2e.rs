@@ -1,21 +1,23 @@
 //! Photo uploads end to end: real server (sled, tus endpoint), real phone
 //! cores (sled, photo folder), real HTTP on loopback, faults injected by the
 //! TCP proxy: resumed after a cut or a kill, a damaged chunk re-sent, the same
-//! bytes kept once, a lost file or a full photo folder. Who may download a
-//! photo is in `photos_access_e2e.rs`; helpers in `fengqiao_tests::photos`.
+//! bytes kept once, a lost file or a full photo folder; each against both
+//! photo backends (the data dir's folder, and an S3 bucket in `moto_server`).
+//! Who may download a photo is in `photos_access_e2e.rs`; helpers in
+//! `fengqiao_tests::photos`.
 
 use std::sync::Arc;
 
 use fengqiao_core::{ClientError, ClientOptions, SyncPhase, SyncProgress, UploadState};
 use fengqiao_domain::EntityKind;
 use fengqiao_tests::api::ApiUser;
-use fengqiao_tests::crash::server_blob;
+use fengqiao_tests::moto::Photos;
 use fengqiao_tests::phone::reopen;
 use fengqiao_tests::photos::{
-    camera_jpeg, download, exif_tags, new_photo, phone_with_visit, photo_bytes, server_blob_count, sha_hex, source,
-    state_of, upload_options,
+    camera_jpeg, download, exif_tags, new_photo, phone_with_visit, photo_bytes, sha_hex, source, state_of,
+    upload_options,
 };
-use fengqiao_tests::{FaultMode, FaultProxy, TestServer};
+use fengqiao_tests::{FaultMode, FaultProxy};
 
 const KIB: usize = 1024;
 
@@ -24,10 +26,9 @@ const OVERHEAD: u64 = 32 * KIB as u64;
 
 /// b. The connection is cut mid-upload: the next sync asks the server for its
 /// offset and re-sends at most one chunk.
-#[tokio::test]
-async fn cut_mid_upload_resumes_from_the_server_offset_and_resends_at_most_one_chunk() {
+async fn cut_mid_upload_resumes_from_the_server_offset_and_resends_at_most_one_chunk(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
     let chunk = 64 * KIB;
     // one try per request: the cut ends this sync instead of being retried in it
@@ -64,16 +65,15 @@ async fn cut_mid_upload_resumes_from_the_server_offset_and_resends_at_most_one_c
         "at most one chunk sent twice: {first} + {second} for {len}"
     );
     assert_eq!(state_of(&leader, &sha).state, UploadState::Done);
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes);
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes);
 }
 
 /// b2. Chunks grow while the link keeps up, never past `upload_chunk_bytes`: a
 /// cut still re-sends at most one chunk, and progress moves at most one bound
 /// at a time.
-#[tokio::test]
-async fn growing_chunks_stay_within_the_bound_and_a_cut_resends_at_most_one() {
+async fn growing_chunks_stay_within_the_bound_and_a_cut_resends_at_most_one(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
     let (mib, bound) = (1024 * KIB as u64, 2048 * KIB as u64);
     let opts = upload_options(bound as usize, 1);
@@ -107,15 +107,14 @@ async fn growing_chunks_stay_within_the_bound_and_a_cut_resends_at_most_one() {
     let steps: Vec<u64> = steps.into_iter().skip_while(|d| *d != bytes_done).collect();
     assert_eq!((steps.first(), steps.last()), (Some(&bytes_done), Some(&len)), "{steps:?}");
     assert!(steps.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] <= bound), "chunks within the bound: {steps:?}");
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes);
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes);
 }
 
 /// c. A byte flipped in a chunk: the server answers 460 and discards it, the
 /// phone re-sends that chunk and the photo completes with the right bytes.
-#[tokio::test]
-async fn corrupted_chunk_is_refused_discarded_and_resent() {
+async fn corrupted_chunk_is_refused_discarded_and_resent(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
     let chunk = 256 * KIB;
     let opts = upload_options(chunk, 2);
@@ -134,7 +133,7 @@ async fn corrupted_chunk_is_refused_discarded_and_resent() {
     assert_eq!((report.photos_uploaded, report.photos_failed), (1, 0));
     assert!(sent >= len + chunk as u64, "the damaged chunk was sent again: {sent}");
     assert!(sent < len + 2 * chunk as u64, "only that chunk: {sent}");
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes, "the server kept the right bytes");
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes, "the server kept the right bytes");
     assert_eq!(state_of(&leader, &sha).state, UploadState::Done);
 }
 
@@ -152,10 +151,9 @@ impl SyncProgress for Progress {
 /// d. The app is killed mid-upload (the sync task dropped, the client with it)
 /// and reopened: the upload resumes where the server stands. Cancelling leaves
 /// the same resumable state.
-#[tokio::test]
-async fn killed_and_reopened_mid_upload_resumes() {
+async fn killed_and_reopened_mid_upload_resumes(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let proxy = FaultProxy::start(server.addr(), FaultMode::Pass).await.unwrap();
     let chunk = 64 * KIB;
     let opts = upload_options(chunk, 2);
@@ -207,16 +205,15 @@ async fn killed_and_reopened_mid_upload_resumes() {
     let sent = proxy.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst) - before;
     assert_eq!(report.photos_uploaded, 1);
     assert!(sent <= len - bytes_done + chunk as u64 + OVERHEAD, "resumed, not restarted: {sent}");
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes);
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes);
     assert_eq!(state_of(&leader, &sha).state, UploadState::Done);
 }
 
 /// e. Two phones upload the same bytes: the server keeps one blob, and both
 /// phones see their photo done.
-#[tokio::test]
-async fn two_phones_same_bytes_one_blob_on_the_server() {
+async fn two_phones_same_bytes_one_blob_on_the_server(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let opts = upload_options(128 * KIB, 2);
     let (a, va) = phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t2v1g1", &opts).await;
     let (b, vb) = phone_with_visit(dirs[2].path(), &server.url(), &server, "leader.t2v1g2", &opts).await;
@@ -227,8 +224,8 @@ async fn two_phones_same_bytes_one_blob_on_the_server() {
     let (ra, rb) = tokio::join!(a.sync(), b.sync());
     assert_eq!(ra.unwrap().photos_uploaded, 1);
     assert_eq!(rb.unwrap().photos_uploaded, 1);
-    assert_eq!(server_blob_count(&server), 1, "one blob per hash");
-    assert_eq!(std::fs::read(server_blob(&server.data_dir, &sha)).unwrap(), bytes);
+    assert_eq!(photos.blob_count(&server).await, 1, "one blob per hash");
+    assert_eq!(Photos::blob(&server, &sha).await.unwrap(), bytes);
     assert_eq!(state_of(&a, &sha).state, UploadState::Done);
     assert_eq!(state_of(&b, &sha).state, UploadState::Done);
     // each leader may download it through their own visit
@@ -239,10 +236,9 @@ async fn two_phones_same_bytes_one_blob_on_the_server() {
 
 /// A photo that fails for good (its file is gone) is marked failed with the
 /// reason; the next photo still goes up.
-#[tokio::test]
-async fn a_photo_failing_for_good_does_not_block_the_others() {
+async fn a_photo_failing_for_good_does_not_block_the_others(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let (leader, visit) =
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t2v2g1", &upload_options(64 * KIB, 2)).await;
     let lost = photo_bytes(100 * KIB, 6);
@@ -266,17 +262,16 @@ async fn a_photo_failing_for_good_does_not_block_the_others() {
     assert_eq!(state_of(&leader, &kept_sha).state, UploadState::Done);
     let status = leader.sync_status().unwrap();
     assert_eq!((status.photos_pending, status.photos_failed), (0, 1));
-    assert!(std::fs::read(server_blob(&server.data_dir, &kept_sha)).unwrap() == kept);
-    assert!(!server_blob(&server.data_dir, &lost_sha).exists());
+    assert!(Photos::blob(&server, &kept_sha).await.unwrap() == kept);
+    assert!(Photos::blob(&server, &lost_sha).await.is_none());
 }
 
 /// The photo folder's budget: uploaded originals are evicted to make room,
 /// photos not yet uploaded never are; when nothing can go, attaching fails
 /// with `storage_full` and writes nothing.
-#[tokio::test]
-async fn budget_evicts_uploaded_originals_never_pending_ones() {
+async fn budget_evicts_uploaded_originals_never_pending_ones(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let size = 200 * KIB;
     let opts = ClientOptions { photo_budget_bytes: (size * 3 / 2) as u64, ..upload_options(64 * KIB, 2) };
     let (leader, visit) = phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t2v2g2", &opts).await;
@@ -315,10 +310,9 @@ async fn budget_evicts_uploaded_originals_never_pending_ones() {
 /// location is attached; what the phone queues and the server keeps is a
 /// JPEG of long edge 1,600 (the seed policy), upright, with its capture time
 /// and without location or device fields.
-#[tokio::test]
-async fn a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one() {
+async fn a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one(photos: Photos) {
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let server = TestServer::start(dirs[0].path()).await.unwrap();
+    let server = photos.start(dirs[0].path()).await.unwrap();
     let (leader, visit) =
         phone_with_visit(dirs[1].path(), &server.url(), &server, "leader.t1v1g2", &upload_options(256 * KIB, 2)).await;
     let taken = camera_jpeg(2400, 1800, 6, true);
@@ -326,7 +320,7 @@ async fn a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one()
     let att = leader.attach_photo(new_photo(&visit, &source(dirs[1].path(), "camera.jpg", &taken))).unwrap();
     assert!(att.length < taken.len() as u64 / 2, "{} bytes from {}", att.length, taken.len());
     assert_eq!(leader.sync().await.unwrap().photos_uploaded, 1);
-    let kept = std::fs::read(server_blob(&server.data_dir, &att.sha256)).unwrap();
+    let kept = Photos::blob(&server, &att.sha256).await.unwrap();
     assert_eq!((sha_hex(&kept), kept.len() as u64), (att.sha256.clone(), att.length));
     let img = image::load_from_memory(&kept).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (1200, 1600), "upright, long edge 1,600");
@@ -338,3 +332,14 @@ async fn a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one()
         assert!(!tags.contains(&gone), "{gone} dropped: {tags:?}");
     }
 }
+
+fengqiao_tests::both_photo_backends!(
+    cut_mid_upload_resumes_from_the_server_offset_and_resends_at_most_one_chunk,
+    growing_chunks_stay_within_the_bound_and_a_cut_resends_at_most_one,
+    corrupted_chunk_is_refused_discarded_and_resent,
+    killed_and_reopened_mid_upload_resumes,
+    two_phones_same_bytes_one_blob_on_the_server,
+    a_photo_failing_for_good_does_not_block_the_others,
+    budget_evicts_uploaded_originals_never_pending_ones,
+    a_camera_photo_is_sized_at_capture_and_the_server_keeps_the_sized_one,
+);

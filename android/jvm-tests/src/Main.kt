@@ -9,8 +9,11 @@ fun main() {
     val suites = listOf(
         sessionTests, visitSyncTests, photoTests, quarantineTests, errorTests, appStateTests, ladderTests,
         subsidyPreventTests, phoneSafetyTests, lockStateTests, villageRulesTests, visitTargetTests, officeChoiceTests,
-        messagesTests, tlsTests, regradeTests,
+        messagesTests, tlsTests, regradeTests, notificationTests, approvalInboxTests, reviewTests,
+        journeyLeaderTests, journeyMediatorTests, journeyCadreTests, fieldStateTests,
     )
-    val failed = runSuites(suites)
+    // FENGQIAO_JVM_ONLY=journeys runs only the suites whose name holds it (a developer's quick run)
+    val only = System.getenv("FENGQIAO_JVM_ONLY")?.takeIf { it.isNotBlank() }
+    val failed = runSuites(if (only == null) suites else suites.filter { it.feature.contains(only) })
     exitProcess(if (failed == 0) 0 else 1)
 }

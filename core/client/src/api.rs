@@ -16,6 +16,7 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+use crate::transport::{classify, ReqwestTransport, Transport, TransportError, TransportTimeouts};
 
 /// A failed request, before retry policy and session handling.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +97,11 @@ pub(crate) enum Conditional<T> {
 /// The server's HTTP API.
 #[derive(Debug, Clone)]
 pub(crate) struct Api {
+    /// Builds the requests (and, as [`ReqwestTransport`], sends them in production).
     http: reqwest::Client,
+    /// Carries each built request ([`crate::transport`]).
+    transport: Arc<dyn Transport>,
+    timeouts: Timeouts,
     base: Url,
     /// gzip both ways: answers asked for (`Accept-Encoding`), pushes sent so once
     /// the server said it takes them.
@@ -144,7 +149,31 @@ impl Api {
             builder = builder.use_preconfigured_tls(tls);
         }
         let http = builder.build().map_err(|e| Error::InvalidInput(format!("http client: {e}")))?;
-        Ok(Api { http, base, compress, server_takes_gzip: Arc::new(AtomicBool::new(false)) })
+        Ok(Api {
+            transport: Arc::new(ReqwestTransport(http.clone())),
+            http,
+            timeouts,
+            base,
+            compress,
+            server_takes_gzip: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The same API over another transport (a simulator's network).
+    pub(crate) fn over(mut self, transport: Arc<dyn Transport>) -> Api {
+        self.transport = transport;
+        self
+    }
+
+    /// Builds the request and carries it over the transport, within the
+    /// request's own timeout if it set one, else the client's.
+    async fn execute(&self, req: RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        let request = req.build().map_err(transport)?;
+        let timeouts = TransportTimeouts {
+            connect: self.timeouts.connect,
+            request: request.timeout().copied().unwrap_or(self.timeouts.request),
+        };
+        self.transport.execute(request, timeouts).await.map_err(ApiError::from)
     }
 
     /// Whether pushes go gzip-compressed now.
@@ -174,7 +203,7 @@ impl Api {
     /// Sends; a success comes back as the response (headers only read), an error
     /// status becomes [`ApiError::Status`].
     async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response, ApiError> {
-        let resp = req.send().await.map_err(transport)?;
+        let resp = self.execute(req).await?;
         self.learn(&resp);
         let status = resp.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
@@ -398,20 +427,27 @@ fn header_u64(resp: &reqwest::Response, name: &str) -> Result<u64, ApiError> {
 }
 
 fn transport(e: reqwest::Error) -> ApiError {
-    if let Some(reason) = crate::tls::certificate_failure(&e) {
-        return ApiError::Untrusted(reason);
+    ApiError::from(classify(e))
+}
+
+impl From<TransportError> for ApiError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::TimedOut(cause) => ApiError::Transport(failure("timed out", &cause)),
+            TransportError::Connect(cause) => ApiError::Transport(failure("could not connect", &cause)),
+            TransportError::Broken(cause) => ApiError::Transport(failure("connection failed", &cause)),
+            TransportError::Untrusted(reason) => ApiError::Untrusted(reason),
+        }
     }
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
+}
+
+/// `kind: cause`, or `kind` alone.
+fn failure(kind: &str, cause: &str) -> String {
+    if cause.is_empty() {
+        kind.to_string()
     } else {
-        "connection failed"
-    };
-    // The error's source chain names the cause (refused, reset, DNS); the URL
-    // carries nothing secret but is left out to keep logs short.
-    let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
-    ApiError::Transport(format!("{kind}{cause}"))
+        format!("{kind}: {cause}")
+    }
 }
 
 /// gzip of a push body (level 6: JSON ops shrink several times over).

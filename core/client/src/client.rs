@@ -90,6 +90,8 @@ pub struct FieldClient {
     pub(crate) data_dir: Option<std::path::PathBuf>,
     /// Whether the device lock is open this run (see [`FieldClient::unlock`]).
     pub(crate) unlocked: std::sync::atomic::AtomicBool,
+    /// Serialises working out and acknowledging notices (see [`crate::notices`]).
+    pub(crate) notice_lock: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for FieldClient {
@@ -185,7 +187,10 @@ impl FieldClient {
         crate::tls::require_https(&server_url, &options.server_pins)?;
         let tls = crate::tls::client_config(options.server_ca_pem.as_deref(), &options.server_pins)?;
         let timeouts = Timeouts { connect: options.connect_timeout, request: options.request_timeout };
-        let api = Api::with_tls(&server_url, timeouts, options.compress, tls)?;
+        let mut api = Api::with_tls(&server_url, timeouts, options.compress, tls)?;
+        if let Some(transport) = &options.transport {
+            api = api.over(transport.clone());
+        }
         let vault = store.vault().unwrap_or_else(|| Arc::new(Vault::ephemeral()));
         let photos = match &options.photo_dir {
             Some(dir) => Some(BlobDir::open(dir, vault)?),
@@ -201,6 +206,7 @@ impl FieldClient {
             policy_cache: std::sync::Mutex::new(None),
             data_dir: None,
             unlocked: std::sync::atomic::AtomicBool::new(false),
+            notice_lock: std::sync::Mutex::new(()),
         })
     }
 
@@ -394,7 +400,7 @@ impl FieldClient {
             pull_limit: self.options.pull_page_limit.max(1),
             photos: self.photos.as_ref().map(|b| (b, (self.options.upload_chunk_bytes as usize).max(1024))),
         };
-        let result = match engine.run().await {
+        let mut result = match engine.run().await {
             Err(Error::DeviceRevoked) => {
                 if let Some(user) = user {
                     self.wipe_revoked(user)?;
@@ -417,6 +423,19 @@ impl FieldClient {
         }
         meta.server_takes_gzip = self.api.server_takes_gzip();
         self.store.save_sync_meta(&meta).map_err(Error::from)?;
+        if !matches!(result, Err(ClientError::DeviceRevoked)) {
+            // Being told: what is new for the user, worked out once from the
+            // state now on the phone (a locked phone does it once unlocked).
+            match self.refresh_notices_inner() {
+                Ok(added) => {
+                    if let Ok(r) = result.as_mut() {
+                        r.new_notices = added.len() as u64;
+                    }
+                }
+                Err(Error::Locked | Error::NotLoggedIn) => {}
+                Err(e) => tracing::warn!(error = %e, "could not work out the user's notices"),
+            }
+        }
         result
     }
 

@@ -36,11 +36,14 @@ mod api;
 mod case_blocks;
 mod client;
 mod clock;
+mod consultations;
 mod device;
 mod disputes;
 mod error;
+mod households;
 mod messages;
 mod names;
+mod notices;
 mod ops;
 mod options;
 mod people;
@@ -50,6 +53,7 @@ mod photos;
 mod prevent;
 mod progress;
 mod retry;
+mod review;
 mod session;
 pub mod store;
 mod subsidies;
@@ -59,19 +63,23 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 pub mod tls;
+pub mod transport;
 mod view;
 mod visits;
 mod wait;
 
 pub use client::{ClientOptions, FieldClient, QuarantinedOp, SyncStatus, EMPTY_DATA_DIR};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consultations::{ConsultationItem, NewConsultation};
 pub use device::{LockStatus, StorageUsage, WaitingWork, WipeReport, PIN_FREE_ATTEMPTS, PIN_MAX_ATTEMPTS};
 pub use disputes::{
-    dispute_order, DisputeActions, DisputeFile, DisputeFilter, DisputeItem, InboxItem, NewAgreement, NewConfirmation,
-    NewDispute, NewFollowUp, NewSession,
+    dispute_order, CaseFileCheck, CaseNumberStock, ChecklistLine, DisputeActions, DisputeFile, DisputeFilter,
+    DisputeItem, InboxCase, InboxItem, MyDecision, NewAgreement, NewConfirmation, NewDispute, NewFollowUp, NewSession,
 };
 pub use error::ClientError;
+pub use households::{initials_match, HouseholdMatch, MAX_SEARCH_RESULTS};
 pub use messages::{locale, reason_text, refusal, rejection_en, rejection_zh, set_locale, Locale};
+pub use notices::{Indicator, Notice, NoticeKind, NoticeTab, TabCounts, NOTICE_HORIZON_DAYS};
 pub use people::StandingDecision;
 pub use photos::{
     AttachedPhoto, NewPhoto, PhotoStatus, PHOTO_CORRUPT, PHOTO_NOT_AN_IMAGE, PHOTO_NOT_A_FILE, PHOTO_TOO_MANY_PIXELS,
@@ -79,6 +87,7 @@ pub use photos::{
 pub use prevent::{HouseholdRules, NewScreening, NewViolation, ScreeningDue, ViolationItem};
 pub use progress::{SyncPhase, SyncProgress, SyncReport};
 pub use retry::{CancelHandle, RetryPolicy};
+pub use review::{NewReview, ReviewItem, ReviewView};
 pub use store::{
     ClientStore, MemoryClientStore, PhotoUpload, SledClientStore, StoreKey, StoreRecovery, SyncErrorInfo, UploadState,
 };

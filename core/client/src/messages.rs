@@ -15,6 +15,8 @@ use fengqiao_domain::RejectionCode;
 
 use crate::error::ClientError;
 
+pub(crate) mod notices;
+
 /// The language of the messages the core returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Locale {
@@ -66,6 +68,14 @@ pub fn locale() -> Locale {
     match LOCALE.load(Ordering::Relaxed) {
         1 => Locale::En,
         _ => Locale::ZhCn,
+    }
+}
+
+/// The text for the process's locale, of a message the core words itself.
+pub(crate) fn pick(zh: &str, en: &str) -> String {
+    match locale() {
+        Locale::ZhCn => zh.to_string(),
+        Locale::En => en.to_string(),
     }
 }
 

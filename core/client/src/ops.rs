@@ -26,6 +26,8 @@ use fengqiao_domain::apply::{decide, Effect, Verdict};
 use fengqiao_domain::disputes::{Agreement, Dispute, Escalation, FollowUp, JudicialConfirmation, MediationSession};
 use fengqiao_domain::permissions::Actor;
 use fengqiao_domain::prevent::{HouseholdStanding, Screening, Violation};
+use fengqiao_domain::subsidy::CaseReview;
+use fengqiao_domain::subsidy::Consultation;
 use fengqiao_domain::wire::{Op, OpEnvelope};
 use fengqiao_domain::{Attachment, Record, Rejection, RejectionCode, Visit, WIRE_VERSION};
 use uuid::Uuid;
@@ -92,6 +94,8 @@ op_records!(
     Violation,
     Screening,
     HouseholdStanding,
+    CaseReview,
+    Consultation,
 );
 
 /// The record as the operation's type.

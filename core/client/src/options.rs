@@ -69,6 +69,10 @@ pub struct ClientOptions {
     /// gzip on the wire: answers asked for compressed, pushes sent compressed to
     /// a server that says it takes them (ADR 0034). On by default.
     pub compress: bool,
+    /// How requests reach the server; `None`: reqwest, configured from the
+    /// settings above (TLS, gzip, timeouts). A simulator supplies its own
+    /// network here ([`crate::transport`]).
+    pub transport: Option<Arc<dyn crate::transport::Transport>>,
 }
 
 impl Default for ClientOptions {
@@ -91,6 +95,7 @@ impl Default for ClientOptions {
             server_ca_pem: None,
             server_pins: Vec::new(),
             compress: true,
+            transport: None,
         }
     }
 }
@@ -111,6 +116,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("server_ca_pem", &self.server_ca_pem.is_some())
             .field("server_pins", &self.server_pins)
             .field("compress", &self.compress)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }

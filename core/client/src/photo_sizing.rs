@@ -10,19 +10,28 @@
 //! lose quality). WebP and HEIC, which the phone library does not decode (its
 //! size budget), are kept as taken.
 //!
-//! Memory: the decoded picture (3 bytes a pixel) plus the scaled one; the
-//! scaling averages blocks of pixels with no floating-point copy of the
-//! picture, and the turn happens after it, on the small picture.
+//! Memory: the decoded picture (3 bytes a pixel, 1 for a grey one) plus the
+//! scaled one; the scaling averages blocks of pixels with no floating-point
+//! copy of the picture, and the turn happens after it, on the small picture.
+//!
+//! Each codec is used directly (ADR 0035): `zune-jpeg` and `png` decode,
+//! `jpeg-encoder` encodes, `kamadak-exif` reads and writes the EXIF, and the
+//! scaling and turning are in [`pixels`] (`image` would link ICC colour
+//! management the phone library has no room for).
 
 use std::io::Cursor;
 
 use exif::{Context, Field, In, Tag};
 use fengqiao_domain::policy::PhotoPolicy;
-use image::codecs::jpeg::JpegEncoder;
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
 
 use crate::error::Error;
+
+#[path = "photo_pixels.rs"]
+mod pixels;
+use pixels::Picture;
 
 /// Stable reason (of `invalid_input`) for a photo whose bytes start as an
 /// image but cannot be decoded (damaged, cut short).
@@ -81,13 +90,6 @@ fn too_many_pixels() -> Error {
     Error::BadInput {
         reason: TOO_MANY_PIXELS,
         message: format!("照片像素太多（超过 {} 万像素），手机无法处理：请用相机的普通画质重拍", MAX_PIXELS / 10_000),
-    }
-}
-
-fn decode_err(e: ImageError) -> Error {
-    match e {
-        ImageError::Limits(_) => too_many_pixels(),
-        _ => corrupt(),
     }
 }
 
@@ -165,57 +167,130 @@ pub(crate) fn fit(w: u32, h: u32, edge: u32) -> (u32, u32) {
     (scale(w), scale(h))
 }
 
+/// A photo decoded, with what its file carries besides the pixels.
+struct Decoded {
+    picture: Picture,
+    /// The EXIF block (TIFF bytes), if the file has one.
+    exif: Option<Vec<u8>>,
+    /// Whether the file carries XMP (never kept: it may repeat the location).
+    xmp: bool,
+}
+
+/// Refuses a picture with more pixels or a longer side than the phone sizes,
+/// before any pixel is decoded.
+fn check_pixels(w: u64, h: u64) -> Result<(), Error> {
+    if w == 0 || h == 0 {
+        return Err(corrupt());
+    }
+    if w > u64::from(MAX_SIDE) || h > u64::from(MAX_SIDE) || w * h > MAX_PIXELS {
+        return Err(too_many_pixels());
+    }
+    Ok(())
+}
+
+/// Decodes a JPEG in full: grey stays grey, every other colour space
+/// (YCbCr, CMYK, YCCK) becomes RGB.
+fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, Error> {
+    if !jpeg_scan_ends(bytes) {
+        return Err(corrupt());
+    }
+    // The sides are checked here, not by the decoder, so a long side is told as such.
+    let options = DecoderOptions::default().set_strict_mode(false).set_max_width(usize::MAX).set_max_height(usize::MAX);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|_| corrupt())?;
+    let (w, h) = decoder.dimensions().ok_or_else(corrupt)?;
+    check_pixels(w as u64, h as u64)?;
+    let grey = decoder.input_colorspace() == Some(ColorSpace::Luma);
+    let out = if grey { ColorSpace::Luma } else { ColorSpace::RGB };
+    decoder.set_options(options.jpeg_set_out_colorspace(out));
+    let exif = decoder.exif().cloned();
+    let xmp = decoder.xmp().is_some();
+    let pixels = decoder.decode().map_err(|_| corrupt())?;
+    let picture = Picture::new(w as u32, h as u32, if grey { 1 } else { 3 }, pixels).ok_or_else(corrupt)?;
+    Ok(Decoded { picture, exif, xmp })
+}
+
+/// The keyword of the iTXt chunk that carries XMP in a PNG.
+const PNG_XMP_KEY: &str = "XML:com.adobe.xmp";
+
+/// Decodes a PNG in full to 8 bits a channel (palettes expanded, 16 bits
+/// cut); transparency is dropped (a JPEG has none).
+fn decode_png(bytes: &[u8]) -> Result<Decoded, Error> {
+    let png_err = |e: png::DecodingError| match e {
+        png::DecodingError::LimitsExceeded => too_many_pixels(),
+        _ => corrupt(),
+    };
+    // The decoded picture with room to spare (it may have 4 channels before the alpha is dropped).
+    let limit = usize::try_from(MAX_PIXELS * 4 + 64 * 1024 * 1024).unwrap_or(usize::MAX);
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: limit });
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(png_err)?;
+    let info = reader.info();
+    let (w, h) = (info.width, info.height);
+    check_pixels(u64::from(w), u64::from(h))?;
+    let exif = info.exif_metadata.as_ref().map(|e| e.to_vec());
+    let xmp = info.utf8_text.iter().any(|t| t.keyword.contains(PNG_XMP_KEY));
+    let size = reader.output_buffer_size().ok_or_else(too_many_pixels)?;
+    let mut pixels = vec![0u8; size];
+    let frame = reader.next_frame(&mut pixels).map_err(png_err)?;
+    pixels.truncate(frame.buffer_size());
+    let channels = match frame.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => {
+            pixels::drop_alpha(&mut pixels, 2);
+            1
+        }
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => {
+            pixels::drop_alpha(&mut pixels, 4);
+            3
+        }
+        // Palettes are expanded by the transformations asked for above.
+        png::ColorType::Indexed => return Err(corrupt()),
+    };
+    let picture = Picture::new(w, h, channels, pixels).ok_or_else(corrupt)?;
+    Ok(Decoded { picture, exif, xmp })
+}
+
 /// Sizes a photo by the county's rules. `bytes` are the whole file; a type
 /// the bytes do not show as JPEG or PNG is kept as taken (the caller has
 /// already refused what is no image).
 pub(crate) fn size(bytes: &[u8], rules: &Rules) -> Result<Sized, Error> {
-    let format = match fengqiao_domain::records::sniff_photo_type(bytes) {
-        Some("image/jpeg") => ImageFormat::Jpeg,
-        Some("image/png") => ImageFormat::Png,
+    // The whole picture is decoded even when it is kept: a damaged file is refused now.
+    let decoded = match fengqiao_domain::records::sniff_photo_type(bytes) {
+        Some("image/jpeg") => decode_jpeg(bytes)?,
+        Some("image/png") => decode_png(bytes)?,
         _ => return Ok(Sized::AsTaken),
     };
-    if format == ImageFormat::Jpeg && !jpeg_scan_ends(bytes) {
-        return Err(corrupt());
-    }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    // The decoded picture and the scaled one, with room to spare.
-    limits.max_alloc = Some(MAX_PIXELS * 3 + 64 * 1024 * 1024);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(decode_err)?;
-    let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(too_many_pixels());
-    }
-    let raw_exif = decoder.exif_metadata().map_err(decode_err)?;
-    let orientation = raw_exif.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
-    let xmp = decoder.xmp_metadata().ok().flatten().is_some();
+    let Decoded { picture, exif: raw_exif, xmp } = decoded;
+    let orientation = raw_exif.as_deref().map_or(1, pixels::orientation_of);
     let had_exif = raw_exif.is_some();
     let exif = raw_exif.and_then(|raw| exif::Reader::new().read_raw(raw).ok());
     let drops = exif.as_ref().is_some_and(|e| e.fields().any(|f| dropped(f, rules)));
     // An EXIF block that cannot be read may hide anything: it is dropped whole.
     let unreadable_exif = had_exif && exif.is_none();
-    // The whole picture is decoded even when it is kept: a damaged file is refused now.
-    let picture = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
+    let (w, h) = (picture.width(), picture.height());
     let (nw, nh) = fit(w, h, rules.long_edge);
     if (nw, nh) == (w, h) && !drops && !xmp && !unreadable_exif {
         return Ok(Sized::AsTaken);
     }
-    let picture = match picture {
-        DynamicImage::ImageRgb8(_) | DynamicImage::ImageLuma8(_) => picture,
-        other => DynamicImage::ImageRgb8(other.into_rgb8()),
-    };
-    let mut small = if (nw, nh) == (w, h) { picture } else { picture.thumbnail_exact(nw, nh) };
-    small.apply_orientation(orientation);
+    let small = if (nw, nh) == (w, h) { picture } else { picture.shrink(nw, nh) };
+    let small = small.orient(orientation);
+    let too_big =
+        || Error::InvalidInput(format!("photo: {} × {} is too large for a JPEG", small.width(), small.height()));
+    let (ew, eh) =
+        (u16::try_from(small.width()).map_err(|_| too_big())?, u16::try_from(small.height()).map_err(|_| too_big())?);
     let mut out = Vec::with_capacity(usize::try_from(u64::from(nw) * u64::from(nh) / 4).unwrap_or(0));
-    let mut encoder = JpegEncoder::new_with_quality(&mut out, rules.quality.clamp(1, 100));
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, rules.quality.clamp(1, 100));
     if let Some(tiff) = exif.as_ref().and_then(|e| kept_exif(e, rules)) {
-        image::ImageEncoder::set_exif_metadata(&mut encoder, tiff)
+        encoder
+            .add_exif_metadata(&tiff)
             .map_err(|e| Error::InvalidInput(format!("photo: cannot write its EXIF: {e}")))?;
     }
-    encoder.encode_image(&small).map_err(|e| Error::InvalidInput(format!("photo: cannot encode it: {e}")))?;
+    let colour = if small.channels() == 1 { jpeg_encoder::ColorType::Luma } else { jpeg_encoder::ColorType::Rgb };
+    encoder
+        .encode(small.pixels(), ew, eh, colour)
+        .map_err(|e| Error::InvalidInput(format!("photo: cannot encode it: {e}")))?;
     Ok(Sized::Jpeg(out))
 }
 

@@ -3,7 +3,8 @@
 
 use super::*;
 use exif::{Rational, Value};
-use image::{GenericImageView, Rgb, RgbImage};
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 
 const RULES: Rules = Rules { long_edge: 1600, quality: 80, keep_location: false, keep_device: false };
 
@@ -189,4 +190,56 @@ fn fit_keeps_the_ratio_and_never_grows() {
     assert_eq!(fit(1600, 900, 1600), (1600, 900));
     assert_eq!(fit(800, 600, 1600), (800, 600));
     assert_eq!(fit(100_000, 10, 1600), (1600, 1));
+}
+
+/// A PNG of any of `image`'s colour types.
+fn png_of(img: DynamicImage) -> Vec<u8> {
+    let mut png = Vec::new();
+    img.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).expect("png");
+    png
+}
+
+#[test]
+fn grey_transparent_and_16_bit_pictures_are_sized_with_their_colours() {
+    let grey = image::GrayImage::from_fn(2000, 1000, |x, _| image::Luma([if x < 1000 { 30 } else { 220 }]));
+    let rgba = image::RgbaImage::from_fn(2000, 1000, |x, _| image::Rgba([200, 40, 40, if x < 1000 { 0 } else { 255 }]));
+    let deep = image::ImageBuffer::<Rgb<u16>, Vec<u16>>::from_pixel(2000, 1000, Rgb([40_000, 10_000, 60_000]));
+    let grey_jpeg = {
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, 90).encode_image(&grey).expect("grey jpeg");
+        out
+    };
+    let cases = [
+        ("grey PNG", png_of(DynamicImage::ImageLuma8(grey.clone())), [30, 30, 30]),
+        (
+            "grey and alpha PNG",
+            png_of(DynamicImage::ImageLumaA8(DynamicImage::ImageLuma8(grey).to_luma_alpha8())),
+            [30, 30, 30],
+        ),
+        ("RGBA PNG (alpha dropped)", png_of(DynamicImage::ImageRgba8(rgba)), [200, 40, 40]),
+        ("16-bit PNG", png_of(DynamicImage::ImageRgb16(deep)), [156, 39, 234]),
+        ("grey JPEG", grey_jpeg, [30, 30, 30]),
+    ];
+    for (what, bytes, left) in cases {
+        let out = sized(&bytes, &RULES);
+        let img = image::load_from_memory(&out).expect("a JPEG").to_rgb8();
+        assert_eq!(img.dimensions(), (1600, 800), "{what}");
+        let px = img.get_pixel(100, 400).0;
+        assert!(px.iter().zip(left).all(|(a, b)| a.abs_diff(b) <= 6), "{what}: {px:?} vs {left:?}");
+    }
+}
+
+#[test]
+fn xmp_makes_a_small_photo_re_encoded_without_it() {
+    let plain = jpeg(&picture(800, 600), None);
+    // An APP1 XMP segment right after the start marker.
+    let body = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><exif:GPSLatitude>43,38N</exif:GPSLatitude></x:xmpmeta>";
+    let mut with_xmp = plain[..2].to_vec();
+    with_xmp.extend([0xFF, 0xE1]);
+    with_xmp.extend(u16::try_from(body.len() + 2).expect("short").to_be_bytes());
+    with_xmp.extend(body);
+    with_xmp.extend(&plain[2..]);
+    let out = sized(&with_xmp, &RULES);
+    assert!(!out.windows(8).any(|w| w == b"xmpmeta>"), "the XMP is gone");
+    assert_eq!(image::load_from_memory(&out).expect("jpeg").dimensions(), (800, 600));
 }

@@ -238,6 +238,14 @@ impl FieldClient {
 
     /// The photos attached to a record, oldest first, with their upload state.
     pub fn photos_for(&self, target_kind: EntityKind, target_id: Uuid) -> Result<Vec<AttachedPhoto>, ClientError> {
+        Ok(self.photos_for_inner(target_kind, target_id)?)
+    }
+
+    pub(crate) fn photos_for_inner(
+        &self,
+        target_kind: EntityKind,
+        target_id: Uuid,
+    ) -> Result<Vec<AttachedPhoto>, Error> {
         let run = || -> Result<Vec<AttachedPhoto>, Error> {
             let user = self.session()?.user.id;
             let mut out: Vec<AttachedPhoto> = Vec::new();
@@ -256,7 +264,7 @@ impl FieldClient {
             }
             Ok(out)
         };
-        Ok(run()?)
+        run()
     }
 
     /// The photos the signed-in user may see, by SHA-256: those of the

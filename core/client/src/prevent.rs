@@ -10,7 +10,7 @@
 //! stays the authority (it fills in the sanctions, notification time and the
 //! household's standing, which arrive with the next pull).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fengqiao_domain::apply::household_scope;
 use fengqiao_domain::apply_disputes::level_unit;
 use fengqiao_domain::apply_prevent::rules_of;
@@ -70,6 +70,8 @@ pub struct ScreeningDue {
     pub village_name: String,
     /// The current period ([`screening_period`] of today in the county's zone).
     pub period: String,
+    /// The period's last day in the county's zone: the screening is due by it.
+    pub due_on: NaiveDate,
 }
 
 /// A household under its village's rules, as the phone shows it: whether its
@@ -300,6 +302,10 @@ impl FieldClient {
     /// periods), if any. Only for those who file screenings (village cadres).
     /// Offline: a screening filed here and not yet synced counts as filed.
     pub fn screening_due(&self) -> Result<Option<ScreeningDue>, ClientError> {
+        Ok(self.screening_due_inner()?)
+    }
+
+    pub(crate) fn screening_due_inner(&self) -> Result<Option<ScreeningDue>, Error> {
         let run = || -> Result<Option<ScreeningDue>, Error> {
             let session = self.session()?;
             let period = self.current_period(self.options.clock.now());
@@ -309,12 +315,15 @@ impl FieldClient {
                     .get_record(EntityKind::Screening, screening_id(village_id, &period))?
                     .is_some_and(|r| r.shown_to(session.user.id));
                 if !filed {
-                    return Ok(Some(ScreeningDue { village_id, village_name, period }));
+                    let policy = self.policy();
+                    let today = self.options.clock.now().with_timezone(&policy.zone()).date_naive();
+                    let due_on = fengqiao_domain::prevent::period_last_day(today, &policy);
+                    return Ok(Some(ScreeningDue { village_id, village_name, period, due_on }));
                 }
             }
             Ok(None)
         };
-        Ok(run()?)
+        run()
     }
 
     /// Files a village's screening for a period (the current one if none is

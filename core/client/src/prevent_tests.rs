@@ -157,6 +157,7 @@ fn the_screening_is_due_for_the_current_period_until_filed() {
         (due.village_id, due.period.as_str(), due.village_name.as_str()),
         (Uuid::from_u128(VILLAGE), "2026-W10", "V01")
     );
+    assert_eq!(due.due_on, chrono::NaiveDate::from_ymd_opt(2026, 3, 8).expect("date"), "due by the week's Sunday");
 
     let bad = NewScreening {
         village_id: Uuid::from_u128(VILLAGE),
@@ -206,4 +207,84 @@ fn household_rules_and_the_commitment_letter_offline() {
     let r = cadre.household_rules(home).expect("rules");
     assert_eq!(r.commitment.map(|c| c.signed), Some(true));
     assert!(r.commitment_pending);
+}
+
+/// A group leader finds a household offline by name, code or pinyin initials,
+/// with its standing and nothing of its violations.
+#[test]
+fn households_are_found_offline_with_their_standing() {
+    let clock = clock_at(2026, 5, 20, 3);
+    let (leader, store) = phone_as(Role::GroupLeader, GROUP, clock.clone());
+    let home = Uuid::from_u128(HOME);
+    let other = Household {
+        id: Uuid::from_u128(HOME + 1),
+        group_id: Uuid::from_u128(GROUP),
+        head_name: "曾小明".into(),
+        address: "一组2号".into(),
+        phone: None,
+        code: Some("H152801".into()),
+        id_number: None,
+    };
+    let standing = HouseholdStanding {
+        id: standing_id(home),
+        household_id: home,
+        suspensions: vec![clock.now()],
+        commitment: None,
+    };
+    let page = PulledPage {
+        reset: false,
+        changes: vec![put(3, Record::Household(other)), put(4, Record::HouseholdStanding(standing))],
+        next_cursor: "4".into(),
+    };
+    store.apply_pulled(Uuid::from_u128(1000 + GROUP), &page).expect("pull");
+    let names = |q: &str| -> Vec<(String, bool)> {
+        leader
+            .search_households(q, 20)
+            .expect("search")
+            .into_iter()
+            .map(|m| (m.household.head_name, m.suspended))
+            .collect()
+    };
+    assert_eq!(names("zs"), vec![("张三".to_string(), true)], "initials, and the suspension now");
+    assert_eq!(names("zxm"), vec![("曾小明".to_string(), false)], "曾 read as a surname");
+    assert_eq!(names("h1528"), vec![("曾小明".to_string(), false)], "the household code");
+    assert_eq!(names("张"), vec![("张三".to_string(), true)]);
+    assert_eq!(names("").len(), 2);
+    assert!(names("李").is_empty());
+}
+
+/// A legal advisor logs a consultation offline; others may not.
+#[test]
+fn a_legal_advisor_logs_a_consultation_offline() {
+    use fengqiao_domain::disputes::Satisfaction;
+    use fengqiao_domain::subsidy::ConsultationOutcome;
+    let clock = clock_at(2026, 5, 20, 3);
+    let (advisor, store) = phone_as(Role::LegalAdvisor, VILLAGE, clock.clone());
+    let new = NewConsultation {
+        village_id: Uuid::from_u128(VILLAGE),
+        question: "土地流转合同到期后能否续签".into(),
+        answer: "可协商续签，须书面变更".into(),
+        outcome: ConsultationOutcome::Solved,
+        satisfaction: Satisfaction::Satisfied,
+        at: None,
+    };
+    let c = advisor.record_consultation(new.clone()).expect("log");
+    assert_eq!((c.outcome, c.at), (Some(ConsultationOutcome::Solved), clock.now()));
+    let mine = advisor.my_consultations().expect("mine");
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0].pending && mine[0].consultation.id == c.id);
+    assert_eq!(store.outbox_len(None).expect("len"), 1);
+    let (cadre, cadre_store) = phone_as(Role::VillageCadre, VILLAGE, clock);
+    let e = cadre.record_consultation(new).expect_err("only the advisor");
+    assert!(matches!(e, ClientError::Rejected { ref reason, .. } if reason == "role_not_allowed"), "{e:?}");
+    assert_eq!(cadre_store.outbox_len(None).expect("len"), 0);
+}
+
+/// The case numbers left, with the warning when few are (no block held here).
+#[test]
+fn the_case_number_stock_warns_when_low() {
+    let (leader, _) = phone_as(Role::GroupLeader, GROUP, clock_at(2026, 5, 20, 3));
+    let s = leader.case_number_stock().expect("stock");
+    assert_eq!((s.left, s.low), (0, true));
+    assert!(s.warning.contains("案件编号"), "{}", s.warning);
 }

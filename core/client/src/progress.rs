@@ -51,4 +51,6 @@ pub struct SyncReport {
     pub photos_uploaded: u64,
     /// Photos that failed for good in this sync (the others went on).
     pub photos_failed: u64,
+    /// Notices this sync gave (see [`crate::FieldClient::pending_notices`]).
+    pub new_notices: u64,
 }

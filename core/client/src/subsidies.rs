@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use fengqiao_domain::disputes::{ClosingOutcome, Dispute};
 use fengqiao_domain::model::credit::case_payee_shares;
 use fengqiao_domain::policy::Policy;
-use fengqiao_domain::subsidy::{estimate_fen, is_overdue, payee_order, subsidy_id, totals, Subsidy, SubsidyTotals};
+use fengqiao_domain::subsidy::{
+    estimate_fen, is_overdue, payee_order, subsidy_id, subsidy_reason_zh, totals, Subsidy, SubsidyStatus, SubsidyTotals,
+};
 pub use fengqiao_domain::subsidy::{StatusTotal, SubsidyTotal};
 use fengqiao_domain::{EntityKind, Record};
 use uuid::Uuid;
@@ -27,6 +29,12 @@ pub struct SubsidyItem {
     pub subsidy: Subsidy,
     /// Approved but unpaid past the policy's days (`is_overdue`).
     pub overdue: bool,
+    /// Why it was returned or rejected, as the reader sees it: a missing
+    /// case-file item by its Chinese label (`subsidy_reason_zh`); empty if none.
+    pub reason_text: String,
+    /// The amount is final (the file passed review, or later); before that it
+    /// is an estimate of the county's formula.
+    pub is_final: bool,
 }
 
 /// What a case the user resolved should pay them, before its subsidy reaches
@@ -95,8 +103,15 @@ pub(crate) fn summarise(
         })
         .collect();
     estimates.sort_by_key(|e| std::cmp::Reverse((e.closed_at, e.dispute_id)));
-    let mut items: Vec<SubsidyItem> =
-        mine.into_iter().map(|s| SubsidyItem { overdue: is_overdue(&s, now, policy), subsidy: s }).collect();
+    let mut items: Vec<SubsidyItem> = mine
+        .into_iter()
+        .map(|s| SubsidyItem {
+            overdue: is_overdue(&s, now, policy),
+            reason_text: subsidy_reason_zh(&s.reason, policy),
+            is_final: matches!(s.status, SubsidyStatus::Approved | SubsidyStatus::Batched | SubsidyStatus::Paid),
+            subsidy: s,
+        })
+        .collect();
     items.sort_by_cached_key(|i| payee_order(&i.subsidy, i.overdue));
     let overdue_count = u32::try_from(items.iter().filter(|i| i.overdue).count()).unwrap_or(u32::MAX);
     MySubsidies { items, by_month, by_status, total_fen, owed_fen, paid_fen, overdue_count, estimates }
@@ -108,8 +123,13 @@ impl FieldClient {
     /// status, and estimates for the cases they resolved whose subsidy has not
     /// arrived yet. Offline.
     pub fn my_subsidies(&self) -> Result<MySubsidies, ClientError> {
-        let run = || -> Result<MySubsidies, Error> {
-            let user = self.session()?.user.id;
+        let run = || -> Result<MySubsidies, Error> { self.my_subsidies_inner(self.session()?.user.id) };
+        Ok(run()?)
+    }
+
+    /// [`my_subsidies`](Self::my_subsidies) of `user`, the session already checked.
+    pub(crate) fn my_subsidies_inner(&self, user: uuid::Uuid) -> Result<MySubsidies, Error> {
+        {
             let subsidies = self
                 .store
                 .list_records(EntityKind::Subsidy, usize::MAX)?
@@ -130,8 +150,7 @@ impl FieldClient {
                 })
                 .collect();
             Ok(summarise(user, subsidies, &disputes, self.options.clock.now(), &self.policy()))
-        };
-        Ok(run()?)
+        }
     }
 }
 
@@ -141,7 +160,6 @@ mod tests {
     use chrono::{Duration, TimeZone};
     use fengqiao_domain::disputes::{Analysis, Closing, Difficulty};
     use fengqiao_domain::ladder::{Grade, Level};
-    use fengqiao_domain::subsidy::SubsidyStatus;
 
     fn subsidy(payee: Uuid, status: SubsidyStatus, fen: i64, accrued: DateTime<Utc>) -> Subsidy {
         Subsidy {

@@ -20,6 +20,7 @@ mod mock;
 mod people;
 mod photo_source;
 mod push;
+mod transport;
 
 use self::mock::Mock;
 

@@ -252,7 +252,7 @@ pub fn revoke_device(store: &dyn Store, id: Uuid, device: Uuid) -> AdminResult<u
 mod tests {
     use super::*;
     use crate::store::conformance::{small_world, COUNTY, GROUPS, VILLAGES};
-    use crate::store::{MemoryStore, RefreshRecord};
+    use crate::store::{AccountStore, MemoryStore, RefreshRecord};
     use fengqiao_domain::Role;
 
     fn new_user(name: &str, grants: Vec<RoleGrant>) -> NewUser {

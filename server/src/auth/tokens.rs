@@ -107,7 +107,7 @@ pub fn claims_for(user: Uuid, family: Uuid, now: u64, ttl_secs: u64) -> AccessCl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MemoryStore, Store};
+    use crate::store::{AccountStore, MemoryStore};
 
     fn ring() -> (MemoryStore, KeyRing) {
         let s = MemoryStore::new();

@@ -9,7 +9,8 @@
 //! with counts, the last feed sequence and checksums. A restore writes it into
 //! an empty data dir and gives the restored feed a new identity, so phones that
 //! synced with the server after the backup start their pull over and send again
-//! what the restored server lacks.
+//! what the restored server lacks. When the photos live in an S3-compatible
+//! bucket, a backup lists them instead of carrying them ([`listed`]).
 //!
 //! Taking a backup of a running server goes through the server itself
 //! ([`control`]: the CLI asks it over loopback with the data dir's control
@@ -18,6 +19,7 @@
 
 pub mod archive;
 pub mod control;
+pub mod listed;
 pub mod schedule;
 
 use std::collections::BTreeMap;
@@ -34,15 +36,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use self::archive::{Frame, FrameReader, FrameWriter, ARCHIVE_FORMAT};
+use self::listed::{photo_store_of, ListedPhotos, Listing, PHOTO_STORE_FILE};
 use crate::store::sled_store::STORE_FORMAT;
-use crate::store::{SledStore, Store};
+use crate::store::{SledStore, Store, SyncStore};
 
 /// The extension of backup files.
 pub const EXTENSION: &str = "fqbk";
 /// Where photo blobs live inside the data dir.
 const PHOTO_DIR: &str = "photos/blobs";
 /// Files of the data dir a backup carries besides the store and the photos.
-const CARRIED_FILES: &[&str] = &[crate::app::POLICY_FILE];
+const CARRIED_FILES: &[&str] = &[crate::app::POLICY_FILE, PHOTO_STORE_FILE];
 
 /// What wrote a backup (the first frame, read before anything is restored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -100,6 +103,10 @@ pub struct Manifest {
     /// (not carried; the phones that hold them can send them again).
     #[serde(default)]
     pub photos_missing: Vec<String>,
+    /// When the photos live in an object store: the photos the copied records
+    /// name, listed (their bytes are not carried; ADR 0038).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photos_listed: Option<ListedPhotos>,
     /// Other files carried (`policy.toml`).
     pub files: Vec<FileSum>,
     /// Milliseconds writes waited while the store was copied.
@@ -129,9 +136,13 @@ impl Manifest {
             c("audit"),
             self.photos.count,
             self.photos.bytes,
-            match self.photos_missing.len() {
-                0 => String::new(),
-                n => format!(", {n} photos missing on disk"),
+            match (self.photos_missing.len(), &self.photos_listed) {
+                (_, Some(l)) => format!(
+                    "; {} photos ({} bytes) listed, their bytes in {} (not in the backup)",
+                    l.count, l.bytes, l.location
+                ),
+                (0, None) => String::new(),
+                (n, None) => format!(", {n} photos missing on disk"),
             }
         )
     }
@@ -245,6 +256,8 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
     let created_at = Utc::now();
     let held = Instant::now();
     let mut photos: Vec<String> = Vec::new();
+    let mut listing = Listing::default();
+    let photo_store = photo_store_of(data_dir)?;
     let info = {
         let file = File::create(dump).with_context(|| format!("cannot create {}", dump.display()))?;
         let mut w = FrameWriter::new(BufWriter::with_capacity(1 << 20, file))?;
@@ -257,6 +270,11 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
             if tree == "photos" {
                 if let Ok(sha) = std::str::from_utf8(k) {
                     photos.push(sha.to_string());
+                }
+                if photo_store.is_some() {
+                    listing
+                        .add(k, v)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
                 }
             }
             w.entry(k, v)
@@ -297,7 +315,10 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
     }
     let mut photo_sum = PhotoSum::default();
     let mut photos_missing = Vec::new();
-    for sha in &photos {
+    let photos_listed = photo_store.as_deref().map(|at| listing.finish(at));
+    // Photos in an object store are listed, not carried.
+    let carried = if photos_listed.is_some() { &[][..] } else { &photos[..] };
+    for sha in carried {
         let path = photo_path(sha);
         match std::fs::read(data_dir.join(&path)) {
             Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == *sha => {
@@ -332,10 +353,11 @@ fn write_via(store: &dyn Store, data_dir: &Path, to: &Path, dump: &Path, partial
         header,
         last_seq: info.last_seq,
         feed_epoch: info.feed_epoch,
-        counts: counts_of(&trees, photo_sum.count),
+        counts: counts_of(&trees, photos_listed.as_ref().map_or(photo_sum.count, |l| l.count)),
         trees,
         photos: photo_sum,
         photos_missing,
+        photos_listed,
         files,
         writes_held_ms,
     };
@@ -374,6 +396,7 @@ fn read_backup(
     let mut sums = TreeSums::default();
     let mut current: Option<String> = None;
     let mut photos = PhotoSum::default();
+    let mut listing = Listing::default();
     let mut files: Vec<FileSum> = Vec::new();
     let manifest = loop {
         let frame = r.next_frame().map_err(|e| anyhow!("{}: {e}", from.display()))?;
@@ -392,6 +415,9 @@ fn read_backup(
             Some(Frame::Entry(k, v)) => {
                 let tree = current.as_deref().ok_or_else(|| anyhow!("the backup is damaged (entry outside a tree)"))?;
                 sums.add(tree, &k, &v);
+                if tree == "photos" {
+                    listing.add(&k, &v).context("the backup is damaged (a photo record is unreadable)")?;
+                }
                 on_entry(tree, k, v)?;
             }
             Some(Frame::File(path, bytes)) => {
@@ -435,6 +461,11 @@ fn read_backup(
     }
     if photos != manifest.photos || files != manifest.files {
         bail!("the backup is damaged (photos or files do not match the manifest)");
+    }
+    if let Some(listed) = &manifest.photos_listed {
+        if listing.finish(&listed.location) != *listed {
+            bail!("the backup is damaged (the photos listed do not match the photo records it holds)");
+        }
     }
     Ok(ReadBack { header, manifest })
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::*;
 use crate::reports::Month;
 use crate::store::conformance::{small_world, GROUPS, TOWN, VILLAGES};
-use crate::store::{MemoryStore, Store};
+use crate::store::{MemoryStore, Store, SyncStore};
 
 /// Beijing time on a day of May 2026 at 10:00.
 fn may(day: u32) -> DateTime<Utc> {

@@ -68,7 +68,7 @@ pub fn apply_ops(
 ) -> Result<Vec<OpAnswer>, TxFail> {
     let mut answers = Vec::with_capacity(ops.len());
     for env in ops {
-        if let Some(prev) = tx.answer(env.op_id)? {
+        if let Some(prev) = known_answer(tx, env.op_id)? {
             let outcome = if prev.author == actor.user_id {
                 Outcome::Duplicate { original: Box::new(prev.outcome) }
             } else {
@@ -98,6 +98,15 @@ pub fn apply_ops(
         answers.push(OpAnswer { op_id: env.op_id, outcome });
     }
     Ok(answers)
+}
+
+/// The answer already stored under `op_id` (a re-sent op), if any.
+fn known_answer(tx: &dyn WriteTx, op_id: Uuid) -> Result<Option<StoredAnswer>, TxFail> {
+    #[cfg(feature = "sim-bugs")]
+    if crate::sim_bugs::SKIP_OP_ID_CHECK.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(None);
+    }
+    Ok(tx.answer(op_id)?)
 }
 
 /// Writes server-authored records (seed, import), computing each one's scope from

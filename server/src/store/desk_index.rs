@@ -2,7 +2,7 @@
 //! change feed. Its entries are a function of each record's current stored
 //! version alone ([`entries`]); [`super::batch`] rewrites a record's entries
 //! in the transaction that stores it, the same way on every backend, which
-//! keep them as plain ordered bytes ([`super::Store::desk_index_scan`]).
+//! keep them as plain ordered bytes ([`super::SyncStore::desk_index_scan`]).
 //!
 //! Entries, each key led by a tag byte:
 //!
@@ -29,7 +29,7 @@ use fengqiao_domain::policy::Policy;
 use fengqiao_domain::{EntityKind, Record, RoleGrant};
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult, StoredRecord};
+use super::{StoreError, StoreResult, StoredRecord, SyncStore};
 
 const ORDER: u8 = b'o';
 const LINK: u8 = b'l';
@@ -223,7 +223,7 @@ fn dispute_units(grants: &[RoleGrant]) -> Vec<Uuid> {
 /// registered before deadlines were kept with it (read, its deadline by
 /// `policy`).
 pub fn disputes_in_order(
-    store: &dyn Store,
+    store: &dyn SyncStore,
     grants: &[RoleGrant],
     policy: &Policy,
     keep: &dyn Fn(&DisputeSummary) -> bool,
@@ -301,7 +301,7 @@ fn linked_kind(tag: u8) -> Option<EntityKind> {
 
 /// The current records linked to `parent`: a dispute's records, a record's
 /// attachments; with their scopes.
-pub fn linked(store: &dyn Store, parent: Uuid) -> StoreResult<Vec<StoredRecord>> {
+pub fn linked(store: &dyn SyncStore, parent: Uuid) -> StoreResult<Vec<StoredRecord>> {
     let mut ids: Vec<(EntityKind, Uuid)> = Vec::new();
     let mut bad = false;
     store.desk_index_scan(&key(&[&[LINK], parent.as_bytes()]), &[], &mut |k, _| {
@@ -325,7 +325,7 @@ pub fn linked(store: &dyn Store, parent: Uuid) -> StoreResult<Vec<StoredRecord>>
 
 /// The latest review of a dispute's file (by time, then id): its id and
 /// whether it passed.
-pub fn latest_review(store: &dyn Store, dispute: Uuid) -> StoreResult<Option<(Uuid, bool)>> {
+pub fn latest_review(store: &dyn SyncStore, dispute: Uuid) -> StoreResult<Option<(Uuid, bool)>> {
     let mut last = None;
     let mut bad = false;
     store.desk_index_scan(&key(&[&[REVIEW], dispute.as_bytes()]), &[], &mut |k, v| {
@@ -343,7 +343,7 @@ pub fn latest_review(store: &dyn Store, dispute: Uuid) -> StoreResult<Option<(Uu
 
 /// Escalations awaiting a decision and consultations awaiting review that
 /// `grants` see (each grant's unit, filtered by its role).
-pub fn pending(store: &dyn Store, grants: &[RoleGrant]) -> StoreResult<Vec<Record>> {
+pub fn pending(store: &dyn SyncStore, grants: &[RoleGrant]) -> StoreResult<Vec<Record>> {
     let mut found: HashMap<(EntityKind, Uuid), Record> = HashMap::new();
     for g in grants {
         for kind in [EntityKind::Escalation, EntityKind::Consultation] {
@@ -373,7 +373,7 @@ pub fn pending(store: &dyn Store, grants: &[RoleGrant]) -> StoreResult<Vec<Recor
 
 /// The households with this identity number that `grants` see (a grant's
 /// unit in the household's scope, its role seeing households).
-pub fn households_by_id_number(store: &dyn Store, grants: &[RoleGrant], number: &str) -> StoreResult<HashSet<Uuid>> {
+pub fn households_by_id_number(store: &dyn SyncStore, grants: &[RoleGrant], number: &str) -> StoreResult<HashSet<Uuid>> {
     let mut ids = Vec::new();
     store.desk_index_scan(&key(&[&[ID_NUMBER], number.as_bytes(), &[0]]), &[], &mut |k, _| {
         if let Some(id) = k.len().checked_sub(16).and_then(|at| Uuid::from_slice(&k[at..]).ok()) {
@@ -395,7 +395,7 @@ pub fn households_by_id_number(store: &dyn Store, grants: &[RoleGrant], number: 
 /// The flow-table entries under `unit` (its scope holding it) with `from` ≤
 /// time < `to`, by time.
 pub fn flow_entries(
-    store: &dyn Store,
+    store: &dyn SyncStore,
     unit: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,

@@ -17,8 +17,9 @@ use uuid::Uuid;
 use super::batch::{self, TxFail, WriteTx};
 use super::{
     gather_page, AuditEntry, AuditQuery, FeedPage, PhotoRecord, RefreshRecord, SigningKeyRecord, SpendOutcome,
-    SpendRequest, Store, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
+    SpendRequest, StoreError, StoreResult, StoredAnswer, StoredRecord, UploadRecord, UserRecord,
 };
+use super::{AccountStore, AuditStore, PhotoStore, SyncStore, UpkeepStore};
 
 #[derive(Default, Clone)]
 struct Sync {
@@ -175,12 +176,7 @@ impl WriteTx for MemTx {
     }
 }
 
-impl Store for MemoryStore {
-    fn is_empty(&self) -> StoreResult<bool> {
-        let st = self.st();
-        Ok(st.users.is_empty() && st.sync.records.is_empty())
-    }
-
+impl AccountStore for MemoryStore {
     fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
         let mut st = self.st();
         if st.usernames.contains_key(&user.username) {
@@ -215,20 +211,6 @@ impl Store for MemoryStore {
         let mut all: Vec<RefreshRecord> = self.st().refresh.values().filter(|r| r.user_id == user).cloned().collect();
         all.sort_by(|a, b| (a.issued_at, &a.token_hash).cmp(&(b.issued_at, &b.token_hash)));
         Ok(all)
-    }
-
-    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
-        let mut st = self.st();
-        for e in entries {
-            let seq = st.audit.last().map_or(0, |l| l.seq) + 1;
-            st.audit.push(AuditEntry { seq, ..e.clone() });
-        }
-        Ok(())
-    }
-
-    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        let st = self.st();
-        Ok(st.audit.iter().filter(|e| e.seq > query.after && query.matches(e)).take(query.limit).cloned().collect())
     }
 
     fn insert_refresh(&self, record: &RefreshRecord) -> StoreResult<()> {
@@ -285,7 +267,25 @@ impl Store for MemoryStore {
         st.keys.sort_by_key(|k| k.created_at);
         Ok(())
     }
+}
 
+impl AuditStore for MemoryStore {
+    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        let mut st = self.st();
+        for e in entries {
+            let seq = st.audit.last().map_or(0, |l| l.seq) + 1;
+            st.audit.push(AuditEntry { seq, ..e.clone() });
+        }
+        Ok(())
+    }
+
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let st = self.st();
+        Ok(st.audit.iter().filter(|e| e.seq > query.after && query.matches(e)).take(query.limit).cloned().collect())
+    }
+}
+
+impl SyncStore for MemoryStore {
     fn apply_ops(
         &self,
         actor: &Actor,
@@ -366,6 +366,12 @@ impl Store for MemoryStore {
         Ok(self.st().sync.records.get(&(kind, id)).cloned())
     }
 
+    fn last_seq(&self) -> StoreResult<u64> {
+        Ok(self.st().sync.seq)
+    }
+}
+
+impl PhotoStore for MemoryStore {
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
         self.st().uploads.insert(upload.id, upload.clone());
         Ok(())
@@ -412,9 +418,12 @@ impl Store for MemoryStore {
             .filter_map(|(_, id)| st.sync.records.get(&(EntityKind::Attachment, *id)).cloned())
             .collect())
     }
+}
 
-    fn last_seq(&self) -> StoreResult<u64> {
-        Ok(self.st().sync.seq)
+impl UpkeepStore for MemoryStore {
+    fn is_empty(&self) -> StoreResult<bool> {
+        let st = self.st();
+        Ok(st.users.is_empty() && st.sync.records.is_empty())
     }
 
     fn flush(&self) -> StoreResult<()> {

@@ -21,6 +21,7 @@ use sled::{Transactional, Tree};
 use uuid::Uuid;
 
 use super::batch::{self, TxFail};
+use super::{AccountStore, AuditStore, PhotoStore, SyncStore, UpkeepStore};
 
 mod cases;
 mod open;
@@ -32,8 +33,8 @@ use self::tx::SledTx;
 use super::group_commit::Durability;
 use super::{
     feed_key, gather_page, record_key, AuditEntry, AuditQuery, FeedEpoch, FeedPage, PhotoRecord, RefreshRecord,
-    SigningKeyRecord, SnapshotInfo, SnapshotSink, SpendOutcome, SpendRequest, Store, StoreError, StoreResult,
-    StoredRecord, UploadRecord, UserRecord,
+    SigningKeyRecord, SnapshotInfo, SnapshotSink, SpendOutcome, SpendRequest, StoreError, StoreResult, StoredRecord,
+    UploadRecord, UserRecord,
 };
 
 const SEQ_KEY: &[u8] = b"seq";
@@ -255,11 +256,7 @@ fn user_refresh_key(rec: &RefreshRecord) -> Vec<u8> {
 /// Value of a family revoked with its device (others are empty).
 const REVOKED_WITH_DEVICE: &[u8] = b"device";
 
-impl Store for SledStore {
-    fn is_empty(&self) -> StoreResult<bool> {
-        Ok(self.users.is_empty() && self.records.is_empty())
-    }
-
+impl AccountStore for SledStore {
     fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
         let _w = self.lock();
         let name = user.username.as_bytes();
@@ -316,45 +313,6 @@ impl Store for SledStore {
             }
         }
         out.sort_by(|a, b| (a.issued_at, &a.token_hash).cmp(&(b.issued_at, &b.token_hash)));
-        Ok(out)
-    }
-
-    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
-        self.append_audit_unflushed(entries)?;
-        self.durable()
-    }
-
-    fn apply_ops_audited(
-        &self,
-        actor: &Actor,
-        policy: &Policy,
-        ops: &[OpEnvelope],
-        now: DateTime<Utc>,
-        audit: &dyn Fn(&[OpAnswer]) -> Vec<AuditEntry>,
-    ) -> StoreResult<Vec<OpAnswer>> {
-        let (answers, top) = self.transact_unflushed(|tx| batch::apply_ops(tx, actor, policy, ops, now))?;
-        self.append_audit_unflushed(&audit(&answers))?;
-        // One flush (often shared with other requests) for the ops and their audit.
-        self.durable()?;
-        self.visible.fetch_max(top, Ordering::SeqCst);
-        Ok(answers)
-    }
-
-    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        let mut out = Vec::new();
-        if query.limit == 0 {
-            return Ok(out);
-        }
-        for kv in self.audit.range(query.after.saturating_add(1).to_be_bytes()..) {
-            let (_, v) = kv.map_err(backend)?;
-            let e: AuditEntry = dec(&v)?;
-            if query.matches(&e) {
-                out.push(e);
-                if out.len() >= query.limit {
-                    break;
-                }
-            }
-        }
         Ok(out)
     }
 
@@ -441,6 +399,49 @@ impl Store for SledStore {
         self.put(&self.keys, key.kid.as_bytes(), &enc(key)?)?;
         self.durable()
     }
+}
+
+impl AuditStore for SledStore {
+    fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        self.append_audit_unflushed(entries)?;
+        self.durable()
+    }
+
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let mut out = Vec::new();
+        if query.limit == 0 {
+            return Ok(out);
+        }
+        for kv in self.audit.range(query.after.saturating_add(1).to_be_bytes()..) {
+            let (_, v) = kv.map_err(backend)?;
+            let e: AuditEntry = dec(&v)?;
+            if query.matches(&e) {
+                out.push(e);
+                if out.len() >= query.limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SyncStore for SledStore {
+    fn apply_ops_audited(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        ops: &[OpEnvelope],
+        now: DateTime<Utc>,
+        audit: &dyn Fn(&[OpAnswer]) -> Vec<AuditEntry>,
+    ) -> StoreResult<Vec<OpAnswer>> {
+        let (answers, top) = self.transact_unflushed(|tx| batch::apply_ops(tx, actor, policy, ops, now))?;
+        self.append_audit_unflushed(&audit(&answers))?;
+        // One flush (often shared with other requests) for the ops and their audit.
+        self.durable()?;
+        self.visible.fetch_max(top, Ordering::SeqCst);
+        Ok(answers)
+    }
 
     fn apply_ops(
         &self,
@@ -512,6 +513,16 @@ impl Store for SledStore {
         })
     }
 
+    fn last_seq(&self) -> StoreResult<u64> {
+        Ok(self.visible.load(Ordering::SeqCst))
+    }
+
+    fn feed_epoch(&self) -> StoreResult<FeedEpoch> {
+        Ok(self.epoch.clone())
+    }
+}
+
+impl PhotoStore for SledStore {
     fn put_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
         self.put(&self.uploads, upload.id.as_bytes(), &enc(upload)?)?;
         self.durable()
@@ -585,9 +596,11 @@ impl Store for SledStore {
         }
         Ok(out)
     }
+}
 
-    fn last_seq(&self) -> StoreResult<u64> {
-        Ok(self.visible.load(Ordering::SeqCst))
+impl UpkeepStore for SledStore {
+    fn is_empty(&self) -> StoreResult<bool> {
+        Ok(self.users.is_empty() && self.records.is_empty())
     }
 
     fn flush(&self) -> StoreResult<()> {
@@ -596,10 +609,6 @@ impl Store for SledStore {
 
     fn write_failed_full(&self) -> bool {
         self.failed_full.load(Ordering::SeqCst)
-    }
-
-    fn feed_epoch(&self) -> StoreResult<FeedEpoch> {
-        Ok(self.epoch.clone())
     }
 
     fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> StoreResult<SnapshotInfo> {

@@ -1,25 +1,20 @@
-//! Which uploads are being written (one writer per upload), the running
-//! SHA-256 of each, and the early writeback of a partial upload so that the
-//! fsync before a photo is kept finds little to do.
+//! Which uploads are being written (one writer per upload in this process),
+//! and the running SHA-256 of each.
 
 use std::collections::{HashMap, HashSet};
-use std::io;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::blobs::BlobStore;
-
 /// Uploads being written (one writer per upload), the running SHA-256 of each
 /// upload's bytes so far (so a completed upload is verified without reading it
-/// again; after a restart the hash is recomputed from the file instead), and the
-/// uploads whose early writeback is under way.
+/// again; after a restart, or when another process took chunks of it, the
+/// hash is recomputed from the stored chunks instead).
 #[derive(Default)]
 pub struct Busy {
     writing: Mutex<HashSet<Uuid>>,
     hashes: Mutex<HashMap<Uuid, (u64, Sha256)>>,
-    syncing: Arc<Mutex<HashSet<Uuid>>>,
 }
 
 /// Holds an upload for one writer; let go when dropped. Owned, so that the
@@ -59,27 +54,6 @@ impl Busy {
     /// Drops (and returns) an upload's running hash.
     pub fn forget(&self, id: Uuid) -> Option<(u64, Sha256)> {
         self.hashes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id)
-    }
-
-    /// Starts writing back what the partial upload holds so far, in the
-    /// background, unless that is under way for it already (at most one at a
-    /// time per upload). Only makes bytes durable sooner: the photo is still
-    /// fsynced whole before it is kept. Failures are logged, never answered.
-    pub fn early_writeback(&self, blobs: Arc<dyn BlobStore>, id: Uuid) {
-        let started = self.syncing.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
-        if !started {
-            return;
-        }
-        let syncing = self.syncing.clone();
-        tokio::spawn(async move {
-            if let Err(e) = blobs.sync_partial(id).await {
-                // Gone meanwhile (kept, discarded or expired): nothing to write back.
-                if e.kind() != io::ErrorKind::NotFound {
-                    tracing::debug!(upload = %id, error = %e, "early writeback of an upload failed");
-                }
-            }
-            syncing.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        });
     }
 }
 

@@ -1,8 +1,8 @@
 //! Taking a tus `PATCH` body in and judging it: [`ingest`] writes and hashes
-//! the body off the async executor (in batches on blocking threads: the file
-//! write with the chunk's `Upload-Checksum`, and the upload's running hash,
+//! the body off the async executor (in batches on blocking threads: the
+//! chunk's write with its `Upload-Checksum`, and the upload's running hash,
 //! side by side, while the next batch arrives), then gives the [`Verdict`]:
-//! the chunk's bytes kept, or cut back and why.
+//! the chunk's bytes kept, or dropped and why.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::blobs::{BlobStore, PartWriter};
+use super::blobs::PartWriter;
 use super::busy::Busy;
 use super::headers::parse_checksum;
 
@@ -22,9 +22,6 @@ use super::headers::parse_checksum;
 /// enough that the last batch, written and hashed after the body ends, adds
 /// little to the answer).
 const BATCH: usize = 256 * 1024;
-
-/// Bytes received since the last early writeback that start the next one.
-const WRITEBACK_EVERY: u64 = 1024 * 1024;
 
 /// A `PATCH`'s chunk as its headers describe it.
 pub struct Chunk {
@@ -65,8 +62,8 @@ pub enum Verdict {
         /// The upload's new offset.
         offset: u64,
     },
-    /// The chunk's bytes are not kept: the partial upload is to be cut back to
-    /// the chunk's offset, and the request refused for this reason.
+    /// The chunk's bytes are not kept: the chunk is to be dropped (the upload
+    /// stays at the chunk's offset), and the request refused for this reason.
     Truncate(Refusal),
 }
 
@@ -85,22 +82,19 @@ pub enum Refusal {
 
 /// The upload a body goes into: which one, and how many bytes it still lacks.
 pub struct Target<'a> {
-    /// Uploads being written (running hashes, early writeback).
+    /// Uploads being written (running hashes).
     pub busy: &'a Busy,
-    /// Where the partial upload lives.
-    pub blobs: &'a Arc<dyn BlobStore>,
     /// The upload.
     pub id: Uuid,
     /// Bytes it still lacks (its length less its offset).
     pub room: u64,
 }
 
-/// Takes a `PATCH` body into `file` (positioned at the chunk's offset) and
-/// judges it. Every piece taken is written (or its write failed) before the
-/// verdict, so a truncation cannot race a write still under way. A kept chunk
-/// leaves the upload's running hash at its new offset (or forgets it when it
-/// was not known), and a large one starts the writeback of what came so far,
-/// so that the fsync before the photo is kept finds little left to write.
+/// Takes a `PATCH` body into `file` (the writer of the chunk at its offset)
+/// and judges it. Every piece taken is written (or its write failed) before
+/// the verdict, so dropping the chunk cannot race a write still under way. A
+/// kept chunk leaves the upload's running hash at its new offset (or forgets
+/// it when it was not known).
 pub async fn ingest<S, E>(to: Target<'_>, file: PartWriter, chunk: Chunk, body: S) -> Verdict
 where
     S: Stream<Item = Result<Bytes, E>>,
@@ -108,7 +102,6 @@ where
     let mut body = std::pin::pin!(body);
     let mut taking = BodyIngest::new(file, chunk.hash, to.busy.running(to.id, chunk.offset));
     let mut written: u64 = 0;
-    let mut unsynced: u64 = 0;
     let mut cut = false;
     let mut too_long = false;
     let mut failed = None;
@@ -122,15 +115,9 @@ where
             break;
         }
         written += piece.len() as u64;
-        unsynced += piece.len() as u64;
         if let Err(e) = taking.push(piece).await {
             failed = Some(e);
             break;
-        }
-        if unsynced >= WRITEBACK_EVERY {
-            // A large chunk: start writing back what has arrived so far.
-            to.busy.early_writeback(to.blobs.clone(), to.id);
-            unsynced = 0;
         }
     }
     let (got, running) = match (failed, taking.finish().await) {
@@ -144,13 +131,10 @@ where
             return Verdict::Truncate(Refusal::ChecksumMismatch);
         }
     }
-    // No fsync per chunk: the offset is the file's length, read again on every
-    // HEAD, and the whole photo is verified against its hash and fsynced
-    // before it is kept.
+    // The offset is the kept chunks' length, read again on every HEAD; the
+    // whole photo is verified against its hash and made durable before it is
+    // kept.
     let offset = chunk.offset + written;
-    if written >= WRITEBACK_EVERY && written < to.room {
-        to.busy.early_writeback(to.blobs.clone(), to.id);
-    }
     match running {
         Some(r) => to.busy.keep(to.id, offset, r),
         None => {

@@ -6,9 +6,11 @@
 //! - [`upload`]: the life of an upload (create, offset, append, verify and
 //!   keep the whole photo, sweep the expired);
 //! - [`ingest`]: one `PATCH` body written and hashed off the executor, and its
-//!   verdict (kept, or cut back and why);
-//! - [`busy`]: one writer per upload, running hashes, early writeback;
-//! - [`blobs`]: where photo bytes live ([`BlobStore`]).
+//!   verdict (kept, or dropped and why);
+//! - [`busy`]: one writer per upload, running hashes;
+//! - [`blobs`]: where photo bytes live ([`BlobStore`]); [`objects`]: in an
+//!   object store, a local folder or an S3-compatible bucket
+//!   ([`ObjectBlobStore`]), named by [`location`] ([`PhotoLocation`]).
 //!
 //! The upload declares the photo's SHA-256 in `Upload-Metadata` (`sha256`,
 //! hex). Each `PATCH` may carry `Upload-Checksum` (`sha1`, `sha256`, or
@@ -21,11 +23,15 @@ pub mod blobs;
 pub mod busy;
 pub mod headers;
 pub mod ingest;
+pub mod location;
+pub mod objects;
 pub mod upload;
 
-pub use blobs::{BlobStore, FsBlobStore};
+pub use blobs::BlobStore;
 pub use busy::Busy;
 pub use headers::{parse_checksum, parse_metadata, parse_range};
+pub use location::PhotoLocation;
+pub use objects::ObjectBlobStore;
 
 /// The protocol version spoken.
 pub const TUS_VERSION: &str = "1.0.0";

@@ -56,7 +56,7 @@ impl Progress {
 }
 
 /// Creates an upload of `length` bytes declared to hash to `sha256` (lowercase
-/// hex), owned by `owner`, with its empty partial file.
+/// hex), owned by `owner`, with its empty partial upload.
 pub async fn create(st: &Uploads, owner: Uuid, length: u64, sha256: String) -> ApiResult<UploadRecord> {
     let now = Utc::now();
     let upload = UploadRecord {
@@ -91,7 +91,7 @@ fn upload_busy() -> ApiError {
 }
 
 /// The offset of an upload no request holds: `None` once it is complete
-/// (kept), else the bytes its partial file holds. Without a partial file the
+/// (kept), else the bytes its partial upload holds. Without a partial upload the
 /// upload was kept or discarded by another request meanwhile (its record,
 /// read again once no request holds it, tells which: 404 if discarded), or is
 /// being kept right now (423).
@@ -138,7 +138,7 @@ pub async fn offset(st: &Uploads, caller: Uuid, id: Uuid) -> ApiResult<Progress>
 /// Appends `chunk`, whose bytes are `body`, to the caller's upload `id`: the
 /// upload held for this request alone (423 if another holds it), the chunk at
 /// the upload's offset (409), taken in and judged by [`ingest`] (a chunk not
-/// kept is cut back), and the photo verified and kept once complete.
+/// kept is dropped), and the photo verified and kept once complete.
 pub async fn append<S, E>(st: &Uploads, caller: Uuid, id: Uuid, chunk: Chunk, body: S) -> ApiResult<Progress>
 where
     S: Stream<Item = Result<Bytes, E>>,
@@ -167,21 +167,37 @@ where
         ));
     }
     let file = st.blobs.write_partial(id, current).await.map_err(ApiError::io)?;
-    let to = Target { busy: &st.busy, blobs: &st.blobs, id, room: up.length - current };
+    let to = Target { busy: &st.busy, id, room: up.length - current };
     let offset = match ingest(to, file, chunk, body).await {
         Verdict::Keep { offset } => offset,
         Verdict::Truncate(why) => {
-            st.blobs.truncate_partial(id, current).await.map_err(ApiError::internal)?;
+            st.blobs.drop_chunk(id, current).await.map_err(ApiError::internal)?;
             return Err(refused(id, why));
         }
     };
+    match st.blobs.keep_chunk(id, current).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Another server process took a chunk at this offset first.
+            st.busy.forget(id);
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "offset_mismatch",
+                "another request wrote at this offset first; resume from HEAD",
+            ));
+        }
+        Err(e) => {
+            st.busy.forget(id);
+            return Err(ApiError::io(e));
+        }
+    }
     if offset == up.length {
         keep(st, &up, guard).await?;
     }
     Ok(Progress::of(&up, offset))
 }
 
-/// The answer to a chunk whose bytes were cut back.
+/// The answer to a chunk whose bytes were dropped.
 fn refused(id: Uuid, why: Refusal) -> ApiError {
     match why {
         Refusal::Failed(e) => ApiError::io(e),
@@ -260,7 +276,7 @@ async fn finish(st: &Uploads, up: &UploadRecord) -> ApiResult<()> {
     Ok(())
 }
 
-/// Removes expired incomplete uploads and their partial files. Returns how many.
+/// Removes expired incomplete uploads and their partial uploads. Returns how many.
 pub async fn sweep_expired(st: &Uploads) -> anyhow::Result<usize> {
     let store = st.store.clone();
     let expired = tokio::task::spawn_blocking(move || store.expired_uploads(Utc::now())).await??;

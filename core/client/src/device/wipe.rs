@@ -160,6 +160,8 @@ impl FieldClient {
         let counts = self.store.wipe(scope)?;
         if let WipeScope::User(user) = scope {
             self.store.save_local_value(&lock_name(user), None)?;
+            crate::notices::Book::remove(self.store.as_ref(), user)?;
+            self.forget_lost_decisions(user)?;
         }
         let mut files = 0;
         if let Some(blobs) = self.photos.as_ref() {

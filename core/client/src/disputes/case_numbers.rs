@@ -6,7 +6,7 @@
 
 use uuid::Uuid;
 
-use crate::case_blocks::{at_block_cap, left, reserve_one};
+use crate::case_blocks::{at_block_cap, left, reserve_one, LOW_WATER};
 use crate::client::FieldClient;
 use crate::error::{ClientError, Error};
 use crate::session::Authed;
@@ -14,6 +14,36 @@ use crate::store::CaseClaim;
 
 /// At most this many reservations in one `prepare_case_numbers` call.
 const MAX_PREPARE: usize = 100;
+
+/// The case numbers the signed-in user can still give offline, and whether
+/// the screen should warn that they run low.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseNumberStock {
+    /// Numbers left in the blocks held on this phone.
+    pub left: u64,
+    /// Fewer are left than the sync keeps in stock: the user should sync (or
+    /// prepare numbers) before going out of coverage.
+    pub low: bool,
+    /// What the screen shows when `low`, in the core's locale (empty otherwise).
+    pub warning: String,
+}
+
+/// The stock of `left` numbers as the screen shows it.
+pub(crate) fn stock(left: u64) -> CaseNumberStock {
+    let low = left < u64::from(LOW_WATER);
+    let warning = match (low, left) {
+        (false, _) => String::new(),
+        (true, 0) => crate::messages::pick(
+            "本机已没有离线案件编号：请联网同步后再登记纠纷",
+            "No offline case numbers left on this phone: sync before reporting a dispute",
+        ),
+        (true, n) => crate::messages::pick(
+            &format!("本机只剩 {n} 个离线案件编号：请尽快联网同步"),
+            &format!("Only {n} offline case numbers left on this phone: sync soon"),
+        ),
+    };
+    CaseNumberStock { left, low, warning }
+}
 
 impl FieldClient {
     /// The next free case number of the user's oldest block.
@@ -30,6 +60,12 @@ impl FieldClient {
             Ok(left(&self.store.case_blocks(user)?))
         };
         Ok(run()?)
+    }
+
+    /// The case numbers left offline with the warning when few are (fewer than
+    /// the stock the sync keeps). Offline.
+    pub fn case_number_stock(&self) -> Result<CaseNumberStock, ClientError> {
+        Ok(stock(self.case_numbers_left()?))
     }
 
     /// Reserves blocks until at least `at_least` case numbers are held (e.g.
@@ -54,5 +90,19 @@ impl FieldClient {
             Ok::<u64, Error>(left(&self.store.case_blocks(user)?))
         };
         Ok(run.await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_below_the_syncs_stock_with_the_count_in_the_warning() {
+        let plenty = stock(u64::from(LOW_WATER));
+        assert!(!plenty.low && plenty.warning.is_empty());
+        let few = stock(3);
+        assert!(few.low && few.warning.contains('3'), "{}", few.warning);
+        assert!(stock(0).warning.contains("没有"));
     }
 }

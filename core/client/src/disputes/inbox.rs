@@ -223,6 +223,10 @@ impl FieldClient {
     /// they may decide (the domain's `may_decide`), most severe first, then
     /// oldest first. Works offline after a sync.
     pub fn escalation_inbox(&self) -> Result<Vec<InboxItem>, ClientError> {
+        Ok(self.escalation_inbox_inner()?)
+    }
+
+    pub(crate) fn escalation_inbox_inner(&self) -> Result<Vec<InboxItem>, Error> {
         let run = || -> Result<Vec<InboxItem>, Error> {
             let session = self.session()?;
             let user = session.user.id;
@@ -249,7 +253,7 @@ impl FieldClient {
             });
             Ok(out)
         };
-        Ok(run()?)
+        run()
     }
 
     /// What the user may do on a dispute now, by the same rules the server

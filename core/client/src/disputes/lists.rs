@@ -69,7 +69,11 @@ impl FieldClient {
         self.disputes(DisputeFilter::Mine)
     }
 
-    fn dispute_items(&self, session: &StoredSession, filter: DisputeFilter) -> Result<Vec<DisputeItem>, Error> {
+    pub(crate) fn dispute_items(
+        &self,
+        session: &StoredSession,
+        filter: DisputeFilter,
+    ) -> Result<Vec<DisputeItem>, Error> {
         let view = self.optimistic_view(session)?;
         let actor = actor_of(session);
         let quarantined = self.quarantined_ops()?;

@@ -10,7 +10,9 @@
 //! domain computed it (the phone's optimistic view) until a pull brings the
 //! server's copy.
 
+mod approvals;
 pub(crate) mod case_numbers;
+pub(crate) mod checklist;
 mod inbox;
 mod lists;
 #[cfg(test)]
@@ -28,6 +30,9 @@ use fengqiao_domain::wire::{CloseDispute, DecideEscalation, Op, RegradeDispute};
 use fengqiao_domain::{EntityKind, OrgUnit, Record, Rejection, RejectionCode};
 use uuid::Uuid;
 
+pub use self::approvals::{InboxCase, MyDecision};
+pub use self::case_numbers::CaseNumberStock;
+pub use self::checklist::{CaseFileCheck, ChecklistLine};
 pub use self::inbox::{DisputeActions, DisputeFile, DisputeItem, InboxItem};
 pub use self::lists::{dispute_order, DisputeFilter};
 use crate::client::{FieldClient, QuarantinedOp};

@@ -356,6 +356,23 @@ pub fn discard_quarantined(s: &dyn ClientStore) {
     assert!(s.discard_quarantined(o2).expect("discard"));
     let got = s.get_record(EntityKind::Visit, v2).expect("get").expect("current kept");
     assert_eq!((got.record, got.state), (Record::Visit(server_copy), RecordState::Synced));
+
+    // The conflict's record is as it stood when the op was answered: a copy
+    // pulled since is newer and stays (found by the deterministic simulator:
+    // a discarded lost race put back a dispute two levels down).
+    let (v3, o3, _) = enqueue_visit(s, a);
+    let mut then = visit(v3);
+    then.notes = "as answered".into();
+    let why = QuarantineReason { code: "conflict".into(), message: "m".into(), current: Some(Record::Visit(then)) };
+    assert!(s.quarantine_op(o3, &why, Utc::now()).expect("q"));
+    let mut since = visit(v3);
+    since.notes = "pulled since".into();
+    let page =
+        PulledPage { reset: false, changes: vec![put(7, Record::Visit(since.clone()))], next_cursor: "c7".into() };
+    s.apply_pulled(a, &page).expect("pull");
+    assert!(s.discard_quarantined(o3).expect("discard"));
+    let got = s.get_record(EntityKind::Visit, v3).expect("get").expect("still there");
+    assert_eq!((got.record, got.state), (Record::Visit(since), RecordState::Synced), "the newer copy stays");
 }
 
 /// A page's changes and its cursor land together; puts replace pending copies.

@@ -296,8 +296,12 @@ impl ClientStore for MemoryClientStore {
                 g.records.remove(&key);
             }
         }
+        // The conflict's record as it stood then fills a gap only: a copy
+        // held now (pulled since, or another op's) is newer.
         if let Some(cur) = q.current {
-            g.records.insert(record_key(cur.kind(), cur.id()), LocalRecord { record: cur, state: RecordState::Synced });
+            g.records
+                .entry(record_key(cur.kind(), cur.id()))
+                .or_insert(LocalRecord { record: cur, state: RecordState::Synced });
         }
         Ok(true)
     }

@@ -473,7 +473,8 @@ pub trait ClientStore: Send + Sync + CaseNumberStore {
     /// `false` if not quarantined.
     fn requeue_quarantined(&self, op_id: Uuid) -> StoreResult<bool>;
     /// Drops a quarantined op for good, with the local pending record it carried
-    /// (replaced by the server's `current` record of a conflict, if any).
+    /// (replaced by the server's `current` record of a conflict, if any, unless
+    /// the phone holds a copy pulled since, which is newer).
     /// `false` if not quarantined.
     fn discard_quarantined(&self, op_id: Uuid) -> StoreResult<bool>;
 

@@ -82,7 +82,7 @@ pub(crate) fn decide(
             }
             if !review.passed {
                 for m in &missing {
-                    let why = format!("missing: {m}");
+                    let why = format!("{}{m}", crate::model::subsidy::MISSING_REASON_PREFIX);
                     if !review.reasons.contains(&why) {
                         review.reasons.push(why);
                     }

@@ -274,6 +274,20 @@ pub fn screening_period(day: NaiveDate, policy: &Policy) -> String {
     }
 }
 
+/// The last local day of the screening period `day` falls in: the day the
+/// period's screening is due by (a period is at most a month long).
+pub fn period_last_day(day: NaiveDate, policy: &Policy) -> NaiveDate {
+    let period = screening_period(day, policy);
+    let mut last = day;
+    for _ in 0..31 {
+        match last.succ_opt() {
+            Some(next) if screening_period(next, policy) == period => last = next,
+            _ => break,
+        }
+    }
+    last
+}
+
 /// The cadence in force on a local date (the densest key period covering it).
 pub fn cadence_on(day: NaiveDate, policy: &Policy) -> Cadence {
     let md = (day.month(), day.day());
@@ -411,6 +425,16 @@ mod tests {
         assert_eq!(periods_in_month(2026, 9, &p), vec!["2026-09-H1", "2026-09-H2", "2026-W39", "2026-W40"]);
         assert_eq!(screening_period(d(2026, 9, 26), &p), "2026-W39");
         assert!(periods_in_month(2026, 3, &p).len() >= 4);
+    }
+
+    #[test]
+    fn a_period_is_due_by_its_last_day() {
+        let p = Policy::default();
+        assert_eq!(period_last_day(d(2026, 5, 20), &p), d(2026, 5, 31), "a month");
+        assert_eq!(period_last_day(d(2026, 5, 31), &p), d(2026, 5, 31));
+        assert_eq!(period_last_day(d(2026, 3, 5), &p), d(2026, 3, 8), "the Two Sessions' week ends on Sunday");
+        assert_eq!(period_last_day(d(2026, 9, 3), &p), d(2026, 9, 15), "harvest's first half-month");
+        assert_eq!(screening_period(period_last_day(d(2026, 9, 26), &p), &p), "2026-W39");
     }
 
     #[test]

@@ -235,6 +235,31 @@ pub fn labels_of(codes: &[String], policy: &Policy) -> String {
     codes.iter().map(|c| format!("“{}”", label(c, policy))).collect::<Vec<_>>().join("、")
 }
 
+/// The prefix a returned review gives each missing checklist item among its
+/// reasons (`missing: rights_notice`), which the server adds for the record.
+pub const MISSING_REASON_PREFIX: &str = "missing: ";
+
+/// A returned review's reason as a reader sees it: a missing checklist item
+/// (`missing: rights_notice`) becomes `缺少“权利义务告知书”` by the policy's
+/// label; the reviewer's own words are kept as written.
+pub fn review_reason_zh(reason: &str, policy: &Policy) -> String {
+    match reason.trim().strip_prefix(MISSING_REASON_PREFIX) {
+        Some(code) => format!("缺少{}", labels_of(&[code.trim().to_string()], policy)),
+        None => reason.trim().to_string(),
+    }
+}
+
+/// A subsidy's `reason` (a returned review's reasons joined by `; `) as a
+/// reader sees it: each part through [`review_reason_zh`], joined by `；`.
+pub fn subsidy_reason_zh(reason: &str, policy: &Policy) -> String {
+    reason
+        .split("; ")
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| review_reason_zh(r, policy))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
 /// The quality factor for a review score, in percent (0 = not payable).
 pub fn quality_percent(score: u8, policy: &Policy) -> u32 {
     policy.subsidy.quality.iter().filter(|q| score >= q.min_score).map(|q| q.percent).max().unwrap_or(0)

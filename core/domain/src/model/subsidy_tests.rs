@@ -205,3 +205,16 @@ fn owed_and_paid_sums() {
     assert_eq!(t.paid_fen, fen(SubsidyStatus::Paid));
     assert!(!SubsidyStatus::Rejected.is_owed() && !SubsidyStatus::Paid.is_owed());
 }
+
+#[test]
+fn a_returned_reviews_reasons_read_in_chinese() {
+    let p = Policy::default();
+    assert_eq!(review_reason_zh("missing: rights_notice", &p), "缺少“权利义务告知书”");
+    assert_eq!(review_reason_zh("  笔录未签字 ", &p), "笔录未签字", "the reviewer's own words are kept");
+    assert_eq!(review_reason_zh("missing: no_such_item", &p), "缺少“no_such_item”", "an unlisted code by itself");
+    assert_eq!(
+        subsidy_reason_zh("笔录未签字; missing: rights_notice; missing: identity_documents", &p),
+        "笔录未签字；缺少“权利义务告知书”；缺少“当事人身份证明”"
+    );
+    assert_eq!(subsidy_reason_zh("", &p), "");
+}

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{run, ImportOptions, ImportReport, InputFile};
 use crate::store::conformance::{small_world, COUNTY, GROUPS, TOWN};
-use crate::store::{MemoryStore, Store, UserRecord};
+use crate::store::{AccountStore, MemoryStore, Store, UserRecord};
 
 fn csv(name: &str, text: &str) -> InputFile {
     InputFile { name: name.into(), bytes: text.as_bytes().to_vec() }

@@ -6,13 +6,13 @@ use fengqiao_domain::{Role, RoleGrant};
 use uuid::Uuid;
 
 use crate::store::{
-    AuditAction, AuditEntry, AuditQuery, RefreshRecord, SigningKeyRecord, SpendOutcome, SpendRequest, Store,
-    StoreError, UserRecord,
+    AccountStore, AuditAction, AuditEntry, AuditQuery, AuditStore, RefreshRecord, SigningKeyRecord, SpendOutcome,
+    SpendRequest, StoreError, UserRecord,
 };
 
 use super::*;
 
-pub(super) fn audit_log_appends_and_filters(store: &dyn Store) {
+pub(super) fn audit_log_appends_and_filters(store: &dyn AuditStore) {
     let all = |limit| AuditQuery { limit, ..AuditQuery::default() };
     assert!(store.audit(&all(100)).unwrap().is_empty());
     let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
@@ -66,7 +66,7 @@ fn user(name: &str) -> UserRecord {
     }
 }
 
-pub(super) fn users(store: &dyn Store) {
+pub(super) fn users(store: &dyn AccountStore) {
     let u = user("conf.alice");
     store.create_user(&u).unwrap();
     assert_eq!(store.user(u.id).unwrap().as_ref(), Some(&u));
@@ -110,7 +110,7 @@ fn plain(successor: &str) -> SpendRequest {
     SpendRequest { successor: successor.into(), device: None, grace: Duration::zero() }
 }
 
-pub(super) fn refresh_tokens(store: &dyn Store) {
+pub(super) fn refresh_tokens(store: &dyn AccountStore) {
     let now = Utc::now();
     let fam = Uuid::now_v7();
     store.insert_refresh(&refresh(fam, "h1", Duration::days(1))).unwrap();
@@ -161,7 +161,7 @@ pub(super) fn refresh_tokens(store: &dyn Store) {
 /// successor was used, is a retry: answered again, the unused successor spent.
 /// From another device, without a device, after the grace, or once the
 /// successor was used, it is reuse: the family is revoked.
-pub(super) fn refresh_retry_grace(store: &dyn Store) {
+pub(super) fn refresh_retry_grace(store: &dyn AccountStore) {
     let now = Utc::now();
     let phone = Uuid::now_v7();
     let grace = |successor: &str, device: Option<Uuid>| SpendRequest {
@@ -222,7 +222,7 @@ pub(super) fn refresh_retry_grace(store: &dyn Store) {
     }
 }
 
-pub(super) fn signing_keys(store: &dyn Store) {
+pub(super) fn signing_keys(store: &dyn AccountStore) {
     assert!(store.signing_keys().unwrap().is_empty());
     let k = |kid: &str, age: i64| SigningKeyRecord {
         kid: kid.into(),

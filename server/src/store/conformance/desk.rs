@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{household, GROUPS, TOWN, VILLAGES};
 use crate::store::desk_index::{self, DisputeSummary};
-use crate::store::Store;
+use crate::store::SyncStore;
 
 fn dispute(id: Uuid, number: &str, group: Uuid, since: DateTime<Utc>, closed: Option<(DateTime<Utc>, &str)>) -> Record {
     let mut v = json!({"id": id, "case_number": number, "kind": "family",
@@ -38,7 +38,7 @@ fn ids(list: &[DisputeSummary]) -> Vec<Uuid> {
 
 /// Disputes in list order and scoped like the pull; linked records, the latest
 /// review, pending escalations and identity numbers, each kept as records change.
-pub(super) fn desk_index_reads(store: &dyn Store) {
+pub(super) fn desk_index_reads(store: &dyn SyncStore) {
     let policy = Policy::default();
     let now = Utc::now();
     let [a, b, c, d] = [0xDA1u128, 0xDA2, 0xDA3, 0xDB1].map(Uuid::from_u128);

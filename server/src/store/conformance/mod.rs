@@ -1,7 +1,9 @@
-//! The conformance suite every [`Store`] backend runs. Each check starts from an
-//! empty store it is given and asserts observable behaviour only. This module
-//! holds the small world the checks (and other tests) start from and
-//! [`run_all`]; the checks are in `accounts`, `records` and `photos`.
+//! The conformance suites every backend runs, one per store concern: accounts
+//! ([`account_suite`]), the audit log ([`audit_suite`]), sync ([`sync_suite`]),
+//! photos ([`photo_suite`]), and [`run_all`], which runs them all on one empty
+//! [`Store`] with the checks that span concerns. Checks assert observable
+//! behaviour only. This module also holds the small world the checks (and other
+//! tests) start from; the checks are in `accounts`, `records` and `photos`.
 
 use chrono::Utc;
 use fengqiao_domain::permissions::Actor;
@@ -9,7 +11,7 @@ use fengqiao_domain::wire::{Op, OpEnvelope};
 use fengqiao_domain::{Household, OrgUnit, Record, Role, RoleGrant, UnitLevel, Visit, VisitKind};
 use uuid::Uuid;
 
-use crate::store::Store;
+use crate::store::{AccountStore, AuditStore, PhotoStore, Store, SyncStore};
 
 mod accounts;
 mod desk;
@@ -63,7 +65,7 @@ pub fn household(id: Uuid, group: Uuid) -> Record {
 }
 
 /// Seeds county > town > villages A, B > groups A1, B1, A2 > one household each.
-pub fn small_world(store: &dyn Store) -> World {
+pub fn small_world(store: &dyn SyncStore) -> World {
     let mut records = vec![
         unit(COUNTY, UnitLevel::County, None),
         unit(TOWN, UnitLevel::Town, Some(COUNTY)),
@@ -108,23 +110,48 @@ pub fn visit_op(author: Uuid, household: Uuid) -> OpEnvelope {
     }
 }
 
-/// Runs every check on a fresh store per check family (the caller gives one empty
-/// store; checks that need isolation use distinct ids).
-pub fn run_all(store: &dyn Store) {
-    assert!(store.is_empty().unwrap(), "conformance needs an empty store");
+/// The accounts suite: users, refresh tokens and their families, signing keys.
+/// Needs a store with no users and no signing keys.
+pub fn account_suite(store: &dyn AccountStore) {
     accounts::users(store);
     accounts::refresh_tokens(store);
     accounts::refresh_retry_grace(store);
     accounts::signing_keys(store);
+}
+
+/// The audit suite: positions, filters and paging. Needs an empty audit log.
+pub fn audit_suite(store: &dyn AuditStore) {
+    accounts::audit_log_appends_and_filters(store);
+}
+
+/// The sync suite: seeds the [`small_world`], then ops, the feed, moved records,
+/// case blocks, current records and the desk's index. Needs an empty feed.
+pub fn sync_suite(store: &dyn SyncStore) {
     small_world(store);
     records::unknown_unit_writes_nothing(store);
     records::ops_apply_once_and_answer_in_order(store);
     records::pull_is_scoped_by_unit_and_role(store);
     records::pull_pages_without_skips_or_repeats(store);
     records::moved_record_is_dropped_where_it_left(store);
-    photos::uploads_and_photos(store);
     records::case_blocks_are_unique_per_year(store);
     records::records_of_kind_lists_current_records(store);
-    accounts::audit_log_appends_and_filters(store);
     desk::desk_index_reads(store);
+}
+
+/// The photo suite: uploads, their expiry, verified photos and their holders.
+pub fn photo_suite(store: &dyn PhotoStore) {
+    photos::uploads_and_photos(store);
+}
+
+/// Runs every suite on one empty store, then the checks that span concerns (an
+/// attachment op indexes its photo; the store is no longer empty and flushes).
+pub fn run_all(store: &dyn Store) {
+    assert!(store.is_empty().unwrap(), "conformance needs an empty store");
+    account_suite(store);
+    sync_suite(store);
+    photo_suite(store);
+    photos::attachments_index_their_photos(store);
+    audit_suite(store);
+    assert!(!store.is_empty().unwrap(), "users and records were written");
+    store.flush().unwrap();
 }

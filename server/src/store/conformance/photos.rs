@@ -1,4 +1,5 @@
-//! Checks of uploads, photos, their holders and the records that reference them.
+//! Checks of uploads, photos, their holders and the records that reference them
+//! (the last spans the photo and sync concerns).
 
 use chrono::{Duration, Utc};
 use fengqiao_domain::policy::Policy;
@@ -6,11 +7,11 @@ use fengqiao_domain::wire::{Op, OpEnvelope, Outcome};
 use fengqiao_domain::{EntityKind, Role, RoleGrant};
 use uuid::Uuid;
 
-use crate::store::{PhotoRecord, Store, UploadRecord};
+use crate::store::{PhotoRecord, PhotoStore, Store, UploadRecord};
 
 use super::*;
 
-pub(super) fn uploads_and_photos(store: &dyn Store) {
+pub(super) fn uploads_and_photos(store: &dyn PhotoStore) {
     let now = Utc::now();
     let up = |age_h: i64| UploadRecord {
         id: Uuid::now_v7(),
@@ -59,8 +60,11 @@ pub(super) fn uploads_and_photos(store: &dyn Store) {
     assert!(later.contains(&done.id), "{later:?}");
     store.delete_upload(done.id).unwrap();
     assert!(store.photo_held_by(&done.sha256, done.owner).unwrap(), "holding outlives the upload record");
+}
 
-    // an attachment op indexes its photo for download checks, with the visit's scope
+/// An attachment op indexes its photo for download checks, with the visit's scope.
+pub(super) fn attachments_index_their_photos(store: &dyn Store) {
+    let now = Utc::now();
     let policy = Policy::default();
     let leader = actor(Role::GroupLeader, GROUPS[0]);
     let visit = visit_op(leader.user_id, HOUSEHOLDS[0]);

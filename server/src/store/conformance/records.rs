@@ -7,11 +7,11 @@ use fengqiao_domain::wire::{ChangeAction, Op, Outcome};
 use fengqiao_domain::{EntityKind, Record, RejectionCode, Role, RoleGrant};
 use uuid::Uuid;
 
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, SyncStore};
 
 use super::*;
 
-pub(super) fn records_of_kind_lists_current_records(store: &dyn Store) {
+pub(super) fn records_of_kind_lists_current_records(store: &dyn SyncStore) {
     let units = store.records_of_kind(EntityKind::Unit).unwrap();
     assert_eq!(units.len(), 7, "the small world's units");
     assert!(units.iter().all(|r| r.kind() == EntityKind::Unit));
@@ -20,7 +20,7 @@ pub(super) fn records_of_kind_lists_current_records(store: &dyn Store) {
     assert!(hh.iter().all(|r| r.kind() == EntityKind::Household));
 }
 
-pub(super) fn case_blocks_are_unique_per_year(store: &dyn Store) {
+pub(super) fn case_blocks_are_unique_per_year(store: &dyn SyncStore) {
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let p = Policy::default();
     let x = store.reserve_case_block(a, 2026, &p).unwrap();
@@ -39,7 +39,7 @@ pub(super) fn case_blocks_are_unique_per_year(store: &dyn Store) {
     store.reserve_case_block(a, 2031, &capped).expect("another year's cap is its own");
 }
 
-pub(super) fn unknown_unit_writes_nothing(store: &dyn Store) {
+pub(super) fn unknown_unit_writes_nothing(store: &dyn SyncStore) {
     let before = store.last_seq().unwrap();
     let good = household(Uuid::now_v7(), GROUPS[0]);
     let bad = household(Uuid::now_v7(), Uuid::now_v7());
@@ -48,7 +48,7 @@ pub(super) fn unknown_unit_writes_nothing(store: &dyn Store) {
     assert_eq!(store.record(EntityKind::Household, good.id()).unwrap(), None, "the whole batch rolled back");
 }
 
-pub(super) fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
+pub(super) fn ops_apply_once_and_answer_in_order(store: &dyn SyncStore) {
     let policy = Policy::default();
     let leader = actor(Role::GroupLeader, GROUPS[0]);
     let ok = visit_op(leader.user_id, HOUSEHOLDS[0]);
@@ -89,13 +89,13 @@ pub(super) fn ops_apply_once_and_answer_in_order(store: &dyn Store) {
     assert_eq!(stored.group_id, Some(GROUPS[0]));
 }
 
-fn visits_seen(store: &dyn Store, grants: &[RoleGrant]) -> Vec<Uuid> {
+fn visits_seen(store: &dyn SyncStore, grants: &[RoleGrant]) -> Vec<Uuid> {
     let page = store.pull(grants, None, 0, 10_000).unwrap();
     assert!(!page.has_more);
     page.changes.iter().filter(|c| c.entity == EntityKind::Visit).map(|c| c.id).collect()
 }
 
-pub(super) fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
+pub(super) fn pull_is_scoped_by_unit_and_role(store: &dyn SyncStore) {
     let policy = Policy::default();
     let b_leader = actor(Role::GroupLeader, GROUPS[1]);
     let op = visit_op(b_leader.user_id, HOUSEHOLDS[1]);
@@ -124,7 +124,7 @@ pub(super) fn pull_is_scoped_by_unit_and_role(store: &dyn Store) {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
 
-pub(super) fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
+pub(super) fn pull_pages_without_skips_or_repeats(store: &dyn SyncStore) {
     let grants = [
         RoleGrant { role: Role::VillageSecretary, unit_id: VILLAGES[0] },
         RoleGrant { role: Role::Mediator, unit_id: VILLAGES[1] },
@@ -159,7 +159,7 @@ pub(super) fn pull_pages_without_skips_or_repeats(store: &dyn Store) {
     assert_eq!(page.position, cursor);
 }
 
-pub(super) fn moved_record_is_dropped_where_it_left(store: &dyn Store) {
+pub(super) fn moved_record_is_dropped_where_it_left(store: &dyn SyncStore) {
     let h = Uuid::now_v7();
     store.put_records(&[household(h, GROUPS[0])]).unwrap();
     let a1 = [RoleGrant { role: Role::GroupLeader, unit_id: GROUPS[0] }];

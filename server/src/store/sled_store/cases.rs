@@ -9,7 +9,7 @@ use sled::Transactional;
 use uuid::Uuid;
 
 use super::{backend, SledStore};
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, SyncStore};
 
 /// Set once the lead → visit index covers every stored visit.
 const LEADS_INDEXED: &[u8] = b"leads_indexed";

@@ -226,8 +226,19 @@ impl SledClientStore {
     /// Its record and photo were written before it, so it is kept, and its id
     /// written; a replay from the journal then finds it queued. True if one
     /// was adopted (callers flush).
+    ///
+    /// The newest entry is found by a forward scan from the sequence the
+    /// store handed out last (an enqueue writes the next sequence before its
+    /// entry), never backwards: a reverse scan (sled's `Tree::last` and even
+    /// its `Iter::last`, which is `next_back`) links sled's 1 MiB upper-bound
+    /// key into the phone library (docs/BENCHMARKS.md, "Native library size").
     pub(super) fn adopt_cut_enqueue(&self) -> StoreResult<bool> {
-        let Some((k, v)) = self.outbox.last().map_err(backend)? else { return Ok(false) };
+        let next = self.meta.get(K_NEXT_SEQ).map_err(backend)?.and_then(|v| seq_from(&v)).unwrap_or(0);
+        let mut newest = None;
+        for item in self.outbox.range(seq_bytes(next.saturating_sub(1))..) {
+            newest = Some(item.map_err(backend)?);
+        }
+        let Some((k, v)) = newest else { return Ok(false) };
         let Some(seq) = seq_from(&k) else { return Ok(false) };
         let entry = match self.unseal::<OutboxValue>("outbox", T_OUTBOX, &k, &v) {
             Ok(e) => e,

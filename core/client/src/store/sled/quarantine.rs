@@ -115,10 +115,14 @@ impl SledClientStore {
                         }
                     }
                 }
+                // The conflict's record as it stood then fills a gap only: a
+                // copy held now (pulled since, or another op's) is newer.
                 if let Some(cur) = q.current {
                     let key = self.rk(&record_key(cur.kind(), cur.id()));
-                    let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
-                    records.insert(&key, self.tx_seal(T_RECORDS, &key, &val)?)?;
+                    if records.get(key)?.is_none() {
+                        let val = RecordValue { fv: STORE_FORMAT_VERSION, record: cur, state: RecordState::Synced };
+                        records.insert(&key, self.tx_seal(T_RECORDS, &key, &val)?)?;
+                    }
                 }
                 Ok(Some(freed))
             })

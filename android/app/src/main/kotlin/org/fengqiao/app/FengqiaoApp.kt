@@ -9,6 +9,7 @@ import androidx.lifecycle.DefaultLifecycleObserver
 import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import java.io.File
+import org.fengqiao.app.state.CoreFieldGateways
 import org.fengqiao.app.state.CoreGateways
 import org.fengqiao.app.state.CountyTime
 import org.fengqiao.app.state.LadderGateways
@@ -42,6 +43,7 @@ class AppContainer(
     val client: FieldClient by opened
     val core: CoreGateways by lazy { CoreGateways(client) }
     val ladder: LadderGateways by lazy { LadderGateways(client) }
+    val field: CoreFieldGateways by lazy { CoreFieldGateways(client) }
     val lock: LockState by lazy { LockState(core) }
     val countyTime: CountyTime by lazy { CountyTime(client) }
 

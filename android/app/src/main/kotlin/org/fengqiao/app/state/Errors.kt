@@ -36,6 +36,10 @@ object LocalCodes {
     const val REASON_REQUIRED = "reason_required"
     const val NOTE_REQUIRED = "note_required"
     const val BUSY = "busy"
+    /** A consultation's outcome was not chosen. */
+    const val OUTCOME_REQUIRED = "outcome_required"
+    /** A consultation's satisfaction was not chosen. */
+    const val SATISFACTION_REQUIRED = "satisfaction_required"
     /** The platform's biometric check failed or was cancelled. */
     const val BIOMETRIC_FAILED = "biometric_failed"
 }

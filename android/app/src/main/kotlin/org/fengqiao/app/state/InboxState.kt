@@ -1,13 +1,22 @@
 // The approver's inbox: escalation requests waiting for this user's decision.
-// Refusing needs a comment. A decision is queued offline and the row leaves the
-// inbox at once; if another approver decided first, the server's conflict
-// lands in quarantine (shown on the sync screen) with the decision that stands.
+// Opening a request shows the whole case first (one core call: parties, kind,
+// analysis, requester, reason, every session and agreement, photos, the flow
+// table and the deadline) with the core's comment templates. Refusing needs a
+// comment (the core's rule). A decision is queued offline and the row leaves
+// the inbox at once; if another approver decided first, the core settles it
+// into the history of my decisions with the decision that stands (who, what,
+// when) — not a sync error.
 package org.fengqiao.app.state
 
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.withContext
+import org.fengqiao.core.FieldClient
+import org.fengqiao.core.InboxCase
+import org.fengqiao.core.MyDecision
 
 data class InboxUi(
     val loading: Boolean = false,
@@ -19,11 +28,27 @@ data class InboxUi(
     val error: UiError? = null,
     /** Decisions made in this session, by escalation id (true: approved). */
     val decided: Map<String, Boolean> = emptyMap(),
+    /** The request opened: its whole case, as the core gives it. */
+    val case: InboxCase? = null,
+    /** My decisions, newest first (the core's), each lost one with the decision that stands. */
+    val history: List<MyDecision> = emptyList(),
 ) {
     fun comment(escalationId: String): String = comments[escalationId].orEmpty()
 }
 
-class InboxState(private val gateway: InboxGateway) {
+/** The approver's reads beyond the list: the whole case and my decisions. */
+interface ApprovalsGateway {
+    suspend fun case(escalationId: String): InboxCase
+    suspend fun history(): List<MyDecision>
+}
+
+/** [ApprovalsGateway] over the real core, off the main thread. */
+class CoreApprovals(private val client: FieldClient) : ApprovalsGateway {
+    override suspend fun case(escalationId: String): InboxCase = withContext(Dispatchers.IO) { client.inboxCase(escalationId) }
+    override suspend fun history(): List<MyDecision> = withContext(Dispatchers.IO) { client.myDecisions() }
+}
+
+class InboxState(private val gateway: InboxGateway, private val approvals: ApprovalsGateway? = null) {
     private val _ui = MutableStateFlow(InboxUi())
     val ui: StateFlow<InboxUi> = _ui.asStateFlow()
 
@@ -35,6 +60,26 @@ class InboxState(private val gateway: InboxGateway) {
             val rows = result.getOrNull()?.filter { it.escalationId !in ui.decided } ?: ui.rows
             ui.copy(loading = false, rows = rows, error = result.uiError())
         }
+        loadHistory()
+    }
+
+    /** Opens a request: the whole case before a decision. */
+    suspend fun open(escalationId: String) {
+        val a = approvals ?: return
+        val result = attempt { a.case(escalationId) }
+        _ui.update { it.copy(case = result.getOrNull() ?: it.case, error = result.uiError()) }
+    }
+
+    fun closeCase() = _ui.update { it.copy(case = null) }
+
+    /** Puts one of the core's comment templates in the comment box. */
+    fun useTemplate(escalationId: String, template: String) = setComment(escalationId, template)
+
+    /** Reloads my decisions. */
+    suspend fun loadHistory() {
+        val a = approvals ?: return
+        val result = attempt { a.history() }
+        _ui.update { it.copy(history = result.getOrNull() ?: it.history, error = it.error ?: result.uiError()) }
     }
 
     fun setComment(escalationId: String, text: String) =
@@ -58,11 +103,13 @@ class InboxState(private val gateway: InboxGateway) {
                     rows = it.rows.filter { r -> r.escalationId != escalationId },
                     comments = it.comments - escalationId,
                     decided = it.decided + (escalationId to approve),
+                    case = if (it.case?.escalation?.id == escalationId) null else it.case,
                 )
             } else {
                 it.copy(busyId = null, error = result.uiError())
             }
         }
+        if (result.isSuccess) loadHistory()
         return result.isSuccess
     }
 }

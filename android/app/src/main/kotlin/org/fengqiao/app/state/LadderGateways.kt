@@ -85,6 +85,11 @@ class LadderGateways(
                 paidAtMs = s.paidAtMs,
                 reason = s.reason,
                 overdue = i.overdue,
+                disputeId = s.disputeId,
+                consultationId = s.consultationId,
+                isFinal = i.isFinal,
+                paymentRef = s.paymentRef,
+                reasonText = i.reasonText,
             )
         }
         val byStatus = { st: CoreSubsidyStatus -> mine.byStatus.firstOrNull { it.status == st } }
@@ -98,6 +103,8 @@ class LadderGateways(
                 overdueCount = mine.overdueCount.toInt(),
                 count = rows.size,
             ),
+            byMonth = mine.byMonth.map { SubsidyMonthRow(it.month, status(it.status), it.count.toInt(), it.totalFen) },
+            estimates = mine.estimates.map { SubsidyEstimateRow(it.disputeId, it.caseNumber, it.amountFen, it.closedAtMs) },
         )
     }
 

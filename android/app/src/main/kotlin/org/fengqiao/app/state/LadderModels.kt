@@ -110,7 +110,23 @@ data class SubsidyRow(
     val reason: String = "",
     /** Approved but unpaid past the county's days (一案一补，绝不拖欠). */
     val overdue: Boolean = false,
+    /** The case it pays for (the screen opens it), for a case subsidy. */
+    val disputeId: String? = null,
+    /** The consultation it pays for, for a legal advisor's consultation subsidy. */
+    val consultationId: String? = null,
+    /** The amount is final (the file passed review); otherwise shown as an estimate. */
+    val isFinal: Boolean = false,
+    /** The bank transfer's reference, once paid. */
+    val paymentRef: String = "",
+    /** Why returned or rejected, in the core's Chinese (a missing paper by its name). */
+    val reasonText: String = "",
 )
+
+/** The core's total of one month of accrual (county zone) and one status. */
+data class SubsidyMonthRow(val month: String, val status: SubsidyStatusCode, val count: Int, val totalFen: Long)
+
+/** A case the user resolved whose subsidy has not reached the phone: the county formula's estimate. */
+data class SubsidyEstimateRow(val disputeId: String, val caseNumber: String, val amountFen: Long, val closedAtMs: Long)
 
 /** Money shown to users: fen → `¥1,234.50`. */
 object Money {

@@ -24,14 +24,23 @@ data class SubsidyTotals(
 data class MySubsidiesView(
     val rows: List<SubsidyRow> = emptyList(),
     val totals: SubsidyTotals = SubsidyTotals(),
+    /** The core's totals by month of accrual and status, oldest month first. */
+    val byMonth: List<SubsidyMonthRow> = emptyList(),
+    /** Resolved cases whose subsidy has not arrived: estimates, newest first. */
+    val estimates: List<SubsidyEstimateRow> = emptyList(),
 )
 
 data class SubsidiesUi(
     val loading: Boolean = false,
     val rows: List<SubsidyRow> = emptyList(),
     val totals: SubsidyTotals = SubsidyTotals(),
+    val byMonth: List<SubsidyMonthRow> = emptyList(),
+    val estimates: List<SubsidyEstimateRow> = emptyList(),
     val error: UiError? = null,
-)
+) {
+    /** The months the core totals, oldest first (the screen's month tabs). */
+    val months: List<String> get() = byMonth.map { it.month }.distinct()
+}
 
 class SubsidiesState(private val gateway: SubsidiesGateway) {
     private val _ui = MutableStateFlow(SubsidiesUi())
@@ -47,6 +56,8 @@ class SubsidiesState(private val gateway: SubsidiesGateway) {
                 loading = false,
                 rows = mine?.rows ?: ui.rows,
                 totals = mine?.totals ?: ui.totals,
+                byMonth = mine?.byMonth ?: ui.byMonth,
+                estimates = mine?.estimates ?: ui.estimates,
                 error = result.uiError(),
             )
         }

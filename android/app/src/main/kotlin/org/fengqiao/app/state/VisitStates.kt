@@ -8,6 +8,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import org.fengqiao.core.GeoPoint
 import org.fengqiao.core.Household
 import org.fengqiao.core.NewPhoto
 import org.fengqiao.core.NewVisit
@@ -16,6 +17,7 @@ import org.fengqiao.core.PhotoUploadState
 import org.fengqiao.core.SocialBody
 import org.fengqiao.core.SocialBodyKind
 import org.fengqiao.core.Visit
+import org.fengqiao.core.Lead
 import org.fengqiao.core.VisitKind
 
 /** The record kind of visits, as the bindings name it. */
@@ -34,6 +36,8 @@ data class VisitRow(
     val leadCount: Int,
     val pending: Boolean,
     val quarantined: Boolean,
+    /** The leads found on the visit, each of which the screen offers to report as a dispute. */
+    val leads: List<Lead> = emptyList(),
 )
 
 data class VisitListUi(
@@ -66,6 +70,7 @@ class VisitListState(private val gateway: VisitsGateway, private val limit: UInt
                     leadCount = v.leads.size,
                     pending = item.pending,
                     quarantined = item.quarantined,
+                    leads = v.leads,
                 )
             }
         }
@@ -89,6 +94,8 @@ data class NewVisitUi(
     val leadDraft: String = "",
     val leads: List<String> = emptyList(),
     val photos: List<CapturedPhoto> = emptyList(),
+    /** Where the visit happened, when the platform gave a position in time (optional: never waited for). */
+    val location: GeoPoint? = null,
     val saving: Boolean = false,
     val error: UiError? = null,
     /** Set once saved (offline is enough): the screen closes or shows its photos. */
@@ -139,6 +146,14 @@ class NewVisitState(private val gateway: VisitsGateway) {
     fun addPhoto(photo: CapturedPhoto) = _ui.update { it.copy(photos = it.photos + photo) }
     fun removePhoto(index: Int) = _ui.update { it.copy(photos = it.photos.filterIndexed { i, _ -> i != index }) }
 
+    /**
+     * The position the platform reported (GPS when the user permitted it). The
+     * screen asks for it without waiting: a visit saved before a fix, or
+     * without permission, is saved without a position. The core checks the range.
+     */
+    fun setLocation(lat: Double, lon: Double) = _ui.update { it.copy(location = GeoPoint(lat, lon)) }
+    fun clearLocation() = _ui.update { it.copy(location = null) }
+
     /** The screen's own checks; the core checks the rest with the server's rules. */
     fun validate(ui: NewVisitUi = _ui.value): UiError? = when {
         !ui.toBody && ui.householdId == null -> UiError.local(LocalCodes.HOUSEHOLD_REQUIRED)
@@ -163,6 +178,7 @@ class NewVisitState(private val gateway: VisitsGateway) {
                     // the core checks the body's name and unit, with the rule's own message
                     body = ui.bodyKind?.let { SocialBody(it, ui.bodyName.trim(), ui.bodyUnitId ?: "") },
                     notes = ui.notes.trim(),
+                    location = ui.location,
                     leads = ui.allLeads,
                 ),
             )

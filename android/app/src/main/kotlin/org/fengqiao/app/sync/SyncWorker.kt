@@ -16,6 +16,8 @@ import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
 import org.fengqiao.app.FengqiaoApp
+import org.fengqiao.app.state.CoreNotifications
+import org.fengqiao.app.state.NotificationsState
 import org.fengqiao.app.state.SyncProgress
 import org.fengqiao.app.state.SyncState
 import org.fengqiao.app.state.WorkerOutcome
@@ -51,6 +53,9 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         }
         state.syncNow()
         progressJob.cancel()
+        // Being told: the core worked out what is new during the sync; raise
+        // each pending notice once and acknowledge it (the core never gives it again).
+        NotificationsState(CoreNotifications(app.container.client)).deliver { SyncNotifications.notice(applicationContext, it) }
         when (SyncState.workerOutcome(state.ui.value.error)) {
             WorkerOutcome.SUCCESS -> Result.success()
             WorkerOutcome.RETRY -> Result.retry()

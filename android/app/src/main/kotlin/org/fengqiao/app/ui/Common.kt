@@ -27,6 +27,10 @@ import org.fengqiao.app.state.LadderLevel
 import org.fengqiao.app.state.SubsidyStatusCode
 import org.fengqiao.app.state.UiError
 import org.fengqiao.app.state.UploadStage
+import org.fengqiao.core.ConsultationOutcome
+import org.fengqiao.core.Difficulty
+import org.fengqiao.core.Grade
+import org.fengqiao.core.Satisfaction
 import org.fengqiao.core.VisitKind
 
 /** Holds one screen's state object for as long as the screen is on the back stack. */
@@ -68,6 +72,8 @@ fun errorRes(code: String): Int? = when (code) {
     "unsynced_work" -> R.string.error_unsynced_work
     "storage_low" -> R.string.error_storage_low
     "biometric_failed" -> R.string.error_biometric_failed
+    "outcome_required" -> R.string.error_outcome_required
+    "satisfaction_required" -> R.string.error_satisfaction_required
     else -> null
 }
 
@@ -103,6 +109,30 @@ fun gradeRes(g: DisputeGrade) = when (g) {
     DisputeGrade.GENERAL -> R.string.grade_general
     DisputeGrade.LARGER -> R.string.grade_larger
     DisputeGrade.MAJOR -> R.string.grade_major
+}
+
+@StringRes
+fun gradeRes(g: Grade) = gradeRes(DisputeGrade.valueOf(g.name))
+
+@StringRes
+fun difficultyRes(d: Difficulty) = when (d) {
+    Difficulty.LOW -> R.string.difficulty_low
+    Difficulty.MEDIUM -> R.string.difficulty_medium
+    Difficulty.HIGH -> R.string.difficulty_high
+}
+
+@StringRes
+fun outcomeRes(o: ConsultationOutcome) = when (o) {
+    ConsultationOutcome.SOLVED -> R.string.consult_outcome_solved
+    ConsultationOutcome.REFERRED -> R.string.consult_outcome_referred
+    ConsultationOutcome.NOT_SOLVED -> R.string.consult_outcome_not_solved
+}
+
+@StringRes
+fun satisfactionRes(s: Satisfaction) = when (s) {
+    Satisfaction.SATISFIED -> R.string.satisfaction_satisfied
+    Satisfaction.NEUTRAL -> R.string.satisfaction_neutral
+    Satisfaction.DISSATISFIED -> R.string.satisfaction_dissatisfied
 }
 
 @StringRes

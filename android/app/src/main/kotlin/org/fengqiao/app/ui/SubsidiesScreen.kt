@@ -1,6 +1,7 @@
 // My subsidies (我的案件补贴): totals owed / under review / paid, then each case.
 package org.fengqiao.app.ui
 
+import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -26,7 +27,7 @@ import org.fengqiao.app.state.Money
 import org.fengqiao.app.state.SubsidiesState
 
 @Composable
-fun SubsidiesScreen(state: SubsidiesState) {
+fun SubsidiesScreen(state: SubsidiesState, onOpenCase: (disputeId: String) -> Unit = {}) {
     val ui by state.ui.collectAsStateWithLifecycle()
     LaunchedEffect(Unit) { state.refresh() }
     Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -47,9 +48,13 @@ fun SubsidiesScreen(state: SubsidiesState) {
                     supportingContent = {
                         val status = stringResource(subsidyStatusRes(s.status))
                         val overdue = if (s.overdue) " · " + stringResource(R.string.subsidy_overdue) else ""
-                        val reason = if (s.reason.isNotBlank()) "\n${s.reason}" else ""
-                        Text("${formatDate(s.accruedAtMs)} · $status$overdue$reason")
+                        // the core's words for a returned file (a missing paper by its name)
+                        val reason = if (s.reasonText.isNotBlank()) "\n${s.reasonText}" else ""
+                        val estimate = if (!s.isFinal) " · " + stringResource(R.string.subsidy_estimate) else ""
+                        val paid = s.paidAtMs?.let { "\n" + stringResource(R.string.subsidy_paid_on, formatDate(it), s.paymentRef) } ?: ""
+                        Text("${formatDate(s.accruedAtMs)} · $status$estimate$overdue$reason$paid")
                     },
+                    modifier = Modifier.clickable { s.disputeId?.let(onOpenCase) },
                     trailingContent = { Text(Money.yuan(s.amountFen), style = MaterialTheme.typography.titleMedium) },
                 )
                 HorizontalDivider()

@@ -75,7 +75,12 @@ import org.fengqiao.app.sync.SyncScheduler
 import org.fengqiao.core.VisitKind
 
 @Composable
-fun VisitListScreen(state: VisitListState, onNew: () -> Unit, onOpen: (String) -> Unit) {
+fun VisitListScreen(
+    state: VisitListState,
+    onNew: () -> Unit,
+    onOpen: (String) -> Unit,
+    onReportLead: (visitId: String, leadId: String) -> Unit = { _, _ -> },
+) {
     val ui by state.ui.collectAsStateWithLifecycle()
     LaunchedEffect(Unit) { state.refresh() }
     Scaffold(
@@ -106,6 +111,13 @@ fun VisitListScreen(state: VisitListState, onNew: () -> Unit, onOpen: (String) -
                         },
                         modifier = Modifier.clickable { onOpen(row.id) },
                     )
+                    // each lead can be reported as a dispute, the form filled from it by the core
+                    row.leads.forEach { lead ->
+                        Row(Modifier.padding(start = 16.dp), verticalAlignment = Alignment.CenterVertically) {
+                            Text(lead.summary, Modifier.weight(1f), style = MaterialTheme.typography.bodySmall)
+                            TextButton(onClick = { onReportLead(row.id, lead.id) }) { Text(stringResource(R.string.visit_report_lead)) }
+                        }
+                    }
                 }
             }
         }
