@@ -373,7 +373,11 @@ pub fn pending(store: &dyn SyncStore, grants: &[RoleGrant]) -> StoreResult<Vec<R
 
 /// The households with this identity number that `grants` see (a grant's
 /// unit in the household's scope, its role seeing households).
-pub fn households_by_id_number(store: &dyn SyncStore, grants: &[RoleGrant], number: &str) -> StoreResult<HashSet<Uuid>> {
+pub fn households_by_id_number(
+    store: &dyn SyncStore,
+    grants: &[RoleGrant],
+    number: &str,
+) -> StoreResult<HashSet<Uuid>> {
     let mut ids = Vec::new();
     store.desk_index_scan(&key(&[&[ID_NUMBER], number.as_bytes(), &[0]]), &[], &mut |k, _| {
         if let Some(id) = k.len().checked_sub(16).and_then(|at| Uuid::from_slice(&k[at..]).ok()) {
