@@ -21,8 +21,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{csrf_field, local_time, page, yuan, DeskError, DeskResult, DeskUser};
-use super::read::{case_file, disputes, latest, visible_dispute, CaseFile, Names};
+use super::read::{case_file, visible_dispute, CaseFile, Names};
 use crate::http::AppState;
+use crate::store::desk_index;
 
 /// Rows a list shows at most.
 const MAX_ROWS: usize = 200;
@@ -44,68 +45,74 @@ fn parties(d: &Dispute) -> String {
     d.parties.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、")
 }
 
-/// Open cases first, by how near their deadline is (overdue first), then closed ones.
-fn list_order(d: &Dispute, st: &AppState, now: chrono::DateTime<Utc>) -> (bool, u8, chrono::DateTime<Utc>) {
-    let state = match d.deadline_state(now, &st.policy) {
-        DeadlineState::Overdue => 0,
-        DeadlineState::Approaching => 1,
-        DeadlineState::Ok => 2,
-    };
-    (d.closing.is_some(), state, d.deadline(&st.policy))
-}
-
 /// Query of the case search.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// Rows skipped (the page's start).
+    #[serde(default)]
+    from: usize,
+}
+
+/// Text as a URL query value: unreserved bytes kept, every other byte `%XX`.
+fn query_escaped(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The disputes of these ids, in their order (one gone since is left out).
+fn read_disputes(store: &dyn crate::store::Store, ids: &[Uuid]) -> Result<Vec<Dispute>, crate::store::StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(Record::Dispute(d)) = store.record(fengqiao_domain::EntityKind::Dispute, *id)? {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 /// The case list and search: the caller's cases (as their phone would pull
-/// them), open ones first, overdue first; `q` matches a case number, a party's
-/// name, or (a whole identity number) a party's household.
+/// them), open ones first, overdue first, a page of [`MAX_ROWS`] at a time;
+/// `q` matches a case number, a party's name, or (a whole identity number) a
+/// party's household.
 pub async fn search(State(st): State<AppState>, user: DeskUser, Query(q): Query<SearchQuery>) -> DeskResult<Response> {
     let needle = q.q.trim().chars().take(64).collect::<String>();
-    let (store, grants) = (st.store.clone(), user.caller.user.grants.clone());
+    let (store, grants, policy) = (st.store.clone(), user.caller.user.grants.clone(), st.policy.clone());
     let id_number = IdNumber::parse(&needle).ok();
-    let n2 = needle.clone();
-    let (mut found, total) = tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreError> {
-        let all = disputes(store.as_ref(), &grants)?;
-        let households: Vec<Uuid> = match &id_number {
-            Some(n) => latest(
-                store.as_ref(),
-                &grants,
-                |r| matches!(r, Record::Household(h) if h.id_number.as_ref() == Some(n)),
-            )?
-            .iter()
-            .map(|r| r.id())
-            .collect(),
-            None => vec![],
+    let (n2, from) = (needle.clone(), q.from);
+    let (shown, found, total) = tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreError> {
+        let households = match &id_number {
+            Some(n) => desk_index::households_by_id_number(store.as_ref(), &grants, n.as_str())?,
+            None => Default::default(),
         };
+        let all = desk_index::disputes_in_order(store.as_ref(), &grants, &policy, &|_| true)?;
         let total = all.len();
-        let hits: Vec<Dispute> = all
-            .into_iter()
-            .filter(|d| {
-                n2.is_empty()
-                    || d.case_number.contains(n2.as_str())
-                    || d.parties.iter().any(|p| p.name.contains(n2.as_str()))
-                    || d.parties.iter().any(|p| p.household_id.is_some_and(|h| households.contains(&h)))
-            })
-            .collect();
-        Ok((hits, total))
+        let hits: Vec<Uuid> = all.into_iter().filter(|s| s.matches(&n2, &households)).map(|s| s.id).collect();
+        let page: Vec<Uuid> = hits.iter().skip(from).take(MAX_ROWS).copied().collect();
+        Ok((read_disputes(store.as_ref(), &page)?, hits.len(), total))
     })
     .await??;
     let now = Utc::now();
-    found.sort_by_key(|d| list_order(d, &st, now));
-    let shown = found.len().min(MAX_ROWS);
+    let next =
+        (from + MAX_ROWS < found).then(|| format!("/desk/cases?q={}&from={}", query_escaped(&needle), from + MAX_ROWS));
     let body = html! {
         h1 { "案件查询" }
         form method="get" action="/desk/cases" {
             label { "案号、当事人姓名或身份证号 " input name="q" value=(needle) maxlength="64"; }
             button type="submit" { "查询" }
         }
-        p { "辖区内共 " (total) " 件；符合 " (found.len()) " 件" @if found.len() > shown { "，显示前 " (shown) " 件" } "。" }
-        (case_table(&st, &found[..shown], now))
+        p {
+            "辖区内共 " (total) " 件；符合 " (found) " 件"
+            @if found > shown.len() { "，显示第 " (from.min(found) + 1) "–" (from + shown.len()) " 件" }
+            "。"
+        }
+        (case_table(&st, &shown, now))
+        @if let Some(href) = next { p.noprint { a.next href=(href) { "下一页" } } }
     };
     Ok(page("案件查询", &user, body))
 }
@@ -402,42 +409,49 @@ pub async fn review_queue(State(st): State<AppState>, user: DeskUser) -> DeskRes
     if !user.may(Action::ReviewCaseFile) {
         return Err(DeskError::NotFound);
     }
-    let (store, actor) = (st.store.clone(), user.caller.actor.clone());
+    let (store, actor, policy) = (st.store.clone(), user.caller.actor.clone(), st.policy.clone());
     let rows = tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreError> {
-        let records = latest(store.as_ref(), &actor.grants, |r| match r {
-            Record::Dispute(d) => d.closing.as_ref().map(|c| c.outcome) == Some(ClosingOutcome::Resolved),
-            Record::CaseReview(_) => true,
-            _ => false,
-        })?;
-        let mut reviews: std::collections::HashMap<Uuid, CaseReview> = Default::default();
-        let mut list = Vec::new();
-        for r in records {
-            match r {
-                Record::CaseReview(x) if reviews.get(&x.dispute_id).is_none_or(|y| y.reviewed_at <= x.reviewed_at) => {
-                    reviews.insert(x.dispute_id, x);
+        let resolved = desk_index::disputes_in_order(store.as_ref(), &actor.grants, &policy, &|s| s.resolved)?;
+        let mut may: std::collections::HashMap<Uuid, bool> = Default::default();
+        // (rank: never reviewed, returned, passed; closed at; id) and the last review
+        let mut ranked = Vec::new();
+        for s in resolved {
+            let allowed = match may.get(&s.origin) {
+                Some(a) => *a,
+                None => {
+                    let scope = crate::reports::flow::unit_scope(store.as_ref(), s.origin)?;
+                    let a = scope.is_some_and(|scope| actor.may(Action::ReviewCaseFile, &scope));
+                    may.insert(s.origin, a);
+                    a
                 }
-                Record::Dispute(d) => list.push(d),
-                _ => {}
+            };
+            if !allowed {
+                continue;
             }
+            let last = desk_index::latest_review(store.as_ref(), s.id)?;
+            let rank = match last {
+                None => 0,
+                Some((_, false)) => 1,
+                Some((_, true)) => 2,
+            };
+            ranked.push(((rank, s.closed_at, s.id), last.map(|l| l.0)));
         }
+        ranked.sort_by_key(|r| r.0);
         let mut rows = Vec::new();
-        for d in list {
-            let Some(scope) = crate::reports::flow::unit_scope(store.as_ref(), d.origin_unit)? else { continue };
-            if actor.may(Action::ReviewCaseFile, &scope) {
-                let last = reviews.remove(&d.id);
-                rows.push((d, last));
-            }
+        for ((_, _, id), review) in ranked.into_iter().take(MAX_ROWS) {
+            let Some(Record::Dispute(d)) = store.record(fengqiao_domain::EntityKind::Dispute, id)? else { continue };
+            let review = match review {
+                Some(r) => match store.record(fengqiao_domain::EntityKind::CaseReview, r)? {
+                    Some(Record::CaseReview(x)) => Some(x),
+                    _ => None,
+                },
+                None => None,
+            };
+            rows.push((d, review));
         }
         Ok(rows)
     })
     .await??;
-    let mut rows = rows;
-    let rank = |r: &Option<CaseReview>| match r {
-        None => 0,
-        Some(x) if !x.passed => 1,
-        Some(_) => 2,
-    };
-    rows.sort_by_key(|(d, r)| (rank(r), d.closing.as_ref().map(|c| c.closed_at)));
     let body = html! {
         h1 { "案卷评查" }
         p { "已调解成功结案的案卷：待评查、已退回的在前。" }

@@ -18,7 +18,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{csrf_field, local_time, page, DeskError, DeskResult, DeskUser};
-use super::read::latest;
 use crate::http::AppState;
 use crate::store::Store;
 
@@ -55,11 +54,7 @@ pub async fn inbox(State(st): State<AppState>, user: DeskUser) -> DeskResult<Res
     type Inbox = (Vec<(Escalation, String)>, Vec<Consultation>);
     let (escalations, consultations) =
         tokio::task::spawn_blocking(move || -> Result<Inbox, crate::store::StoreError> {
-            let records = latest(store.as_ref(), &actor.grants, |r| match r {
-                Record::Escalation(e) => e.decision.is_none(),
-                Record::Consultation(c) => c.review.is_none(),
-                _ => false,
-            })?;
+            let records = crate::store::desk_index::pending(store.as_ref(), &actor.grants)?;
             let view = StoreView(store.as_ref());
             let (mut es, mut cs) = (Vec::new(), Vec::new());
             for r in records {

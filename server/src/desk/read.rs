@@ -14,7 +14,7 @@ use fengqiao_domain::{Attachment, EntityKind, Household, Record, RoleGrant};
 use uuid::Uuid;
 
 use crate::reports::flow::unit_scope;
-use crate::store::{Store, StoreResult};
+use crate::store::{desk_index, Store, StoreResult, StoredRecord};
 
 /// Every record in the feed of `grants` whose latest version `keep` takes (that
 /// latest version).
@@ -43,14 +43,6 @@ pub fn latest(store: &dyn Store, grants: &[RoleGrant], keep: impl Fn(&Record) ->
         }
     }
     Ok(out.into_values().collect())
-}
-
-/// The caller's disputes (those the API's pull would give them).
-pub fn disputes(store: &dyn Store, grants: &[RoleGrant]) -> StoreResult<Vec<Dispute>> {
-    Ok(latest(store, grants, |r| matches!(r, Record::Dispute(_)))?
-        .into_iter()
-        .filter_map(|r| if let Record::Dispute(d) = r { Some(d) } else { None })
-        .collect())
 }
 
 /// A dispute and its unit scope if it exists and `actor` may see it; `None`
@@ -84,28 +76,52 @@ pub struct CaseFile {
     pub households: HashMap<Uuid, Household>,
 }
 
-/// The records of a visible dispute (`scope` from [`visible_dispute`]) from its
-/// origin unit's feed, read with those of the caller's grants that cover it.
+/// The records of a visible dispute (`scope` from [`visible_dispute`]) that its
+/// origin unit's feed carries to those of the caller's grants that cover it
+/// (a role seeing disputes there, and the record's kind), read through the
+/// desk's index: the dispute's own records, their attachments, its parties'
+/// households.
 pub fn case_file(store: &dyn Store, actor: &Actor, d: &Dispute, scope: &[Uuid]) -> StoreResult<CaseFile> {
-    let grants: Vec<RoleGrant> = actor
+    let roles: Vec<_> = actor
         .grants
         .iter()
         .filter(|g| scope.contains(&g.unit_id) && sees(g.role, EntityKind::Dispute))
-        .map(|g| RoleGrant { role: g.role, unit_id: d.origin_unit })
+        .map(|g| g.role)
         .collect();
-    let wanted_households: HashSet<Uuid> = d.parties.iter().filter_map(|p| p.household_id).collect();
-    let records = latest(store, &grants, |r| match r {
-        Record::MediationSession(x) => x.dispute_id == d.id,
-        Record::Agreement(x) => x.dispute_id == d.id,
-        Record::FollowUp(x) => x.dispute_id == d.id,
-        Record::JudicialConfirmation(x) => x.dispute_id == d.id,
-        Record::Escalation(x) => x.dispute_id == d.id,
-        Record::FlowEntry(x) => x.dispute_id == d.id,
-        Record::CaseReview(x) => x.dispute_id == d.id,
-        Record::Attachment(_) => true,
-        Record::Household(h) => wanted_households.contains(&h.id),
-        _ => false,
-    })?;
+    let shown = |s: &StoredRecord| {
+        s.scope.contains(&d.origin_unit) && roles.iter().any(|r| sees(*r, s.record.visibility_kind()))
+    };
+    let mut records: Vec<Record> = Vec::new();
+    let mut parents = vec![d.id];
+    for s in desk_index::linked(store, d.id)? {
+        if shown(&s) {
+            if matches!(
+                s.record,
+                Record::MediationSession(_)
+                    | Record::Agreement(_)
+                    | Record::FollowUp(_)
+                    | Record::JudicialConfirmation(_)
+            ) {
+                parents.push(s.record.id());
+            }
+            records.push(s.record);
+        }
+    }
+    for p in parents {
+        let attachments = if p == d.id { Vec::new() } else { desk_index::linked(store, p)? };
+        records.extend(attachments.into_iter().filter(&shown).map(|s| s.record));
+    }
+    let mut seen_households = HashSet::new();
+    for h in d.parties.iter().filter_map(|p| p.household_id) {
+        if seen_households.insert(h) {
+            if let Some(s) = store.stored_record(EntityKind::Household, h)? {
+                if shown(&s) {
+                    records.push(s.record);
+                }
+            }
+        }
+    }
+    records.sort_by_key(|r| (r.kind(), r.id()));
     let mut f = CaseFile::default();
     let mut attachments = Vec::new();
     for r in records {

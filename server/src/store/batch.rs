@@ -49,6 +49,12 @@ pub trait WriteTx: StateView {
     fn add_photo_ref(&self, sha256: &str, attachment: Uuid) -> Result<(), ViewError>;
     /// Appends a change at its sequence and indexes it under each unit.
     fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError>;
+
+    // The desk's index (`super::desk_index`): plain ordered bytes.
+    /// Writes an entry of the desk's index.
+    fn desk_index_put(&self, key: &[u8], value: &[u8]) -> Result<(), ViewError>;
+    /// Removes an entry of the desk's index.
+    fn desk_index_remove(&self, key: &[u8]) -> Result<(), ViewError>;
 }
 
 /// Applies a batch of ops for `actor`. Each op answers once; its answer and effects
@@ -125,7 +131,8 @@ pub fn put_records(tx: &dyn WriteTx, records: &[Record]) -> Result<u64, TxFail> 
 /// it left get a drop change first, so phones there forget it.
 fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewError> {
     let (kind, id) = (record.kind(), record.id());
-    if let Some(prev) = tx.stored(kind, id)? {
+    let before = tx.stored(kind, id)?;
+    if let Some(prev) = &before {
         let left: Vec<Uuid> = prev.scope.iter().filter(|u| !scope.contains(u)).copied().collect();
         if !left.is_empty() {
             let seq = tx.next_seq()?;
@@ -142,6 +149,25 @@ fn put(tx: &dyn WriteTx, record: Record, scope: Vec<Uuid>) -> Result<u64, ViewEr
         Record::Visit(v) => v.leads.iter().try_for_each(|l| tx.index_lead(l.id, v.id))?,
         _ => {}
     }
-    tx.put_stored(&StoredRecord { v: STORED_RECORD_VERSION, scope, record, seq })?;
+    let stored = StoredRecord { v: STORED_RECORD_VERSION, scope, record, seq };
+    reindex(tx, before.as_ref(), &stored)?;
+    tx.put_stored(&stored)?;
     Ok(seq)
+}
+
+/// Rewrites a record's entries in the desk's index: those of its earlier
+/// version it no longer has are removed, its own written.
+fn reindex(tx: &dyn WriteTx, before: Option<&StoredRecord>, now: &StoredRecord) -> Result<(), ViewError> {
+    let new = super::desk_index::entries(now);
+    if let Some(prev) = before {
+        for (k, _) in super::desk_index::entries(prev) {
+            if !new.iter().any(|(n, _)| *n == k) {
+                tx.desk_index_remove(&k)?;
+            }
+        }
+    }
+    for (k, v) in &new {
+        tx.desk_index_put(k, v)?;
+    }
+    Ok(())
 }

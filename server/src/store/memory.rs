@@ -36,6 +36,8 @@ struct Sync {
     case_numbers: HashMap<String, Uuid>,
     /// Lead id → the visit that found it.
     leads: HashMap<Uuid, Uuid>,
+    /// The desk's index (`super::desk_index`).
+    desk: BTreeMap<Vec<u8>, Vec<u8>>,
     seq: u64,
 }
 
@@ -162,6 +164,14 @@ impl WriteTx for MemTx {
         for u in units {
             s.feed.insert((*u, change.seq));
         }
+        Ok(())
+    }
+    fn desk_index_put(&self, key: &[u8], value: &[u8]) -> Result<(), ViewError> {
+        self.0.borrow_mut().desk.insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+    fn desk_index_remove(&self, key: &[u8]) -> Result<(), ViewError> {
+        self.0.borrow_mut().desk.remove(key);
         Ok(())
     }
 }
@@ -335,6 +345,25 @@ impl SyncStore for MemoryStore {
                 None => Err(StoreError::Corrupt(format!("feed names missing change {seq}"))),
             })
         })
+    }
+
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        let st = self.st();
+        for (k, v) in st.sync.desk.range(prefix.max(start).to_vec()..) {
+            if !k.starts_with(prefix) || !visit(k, v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>> {
+        Ok(self.st().sync.records.get(&(kind, id)).cloned())
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

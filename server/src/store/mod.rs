@@ -12,6 +12,7 @@ pub mod audit;
 pub mod batch;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod desk_index;
 mod group_commit;
 pub mod memory;
 pub mod postgres;

@@ -66,6 +66,8 @@ pub struct SledStore {
     case_numbers: Tree,
     /// Lead id → the visit that found it.
     leads: Tree,
+    /// The desk's index (`super::desk_index`).
+    desk: Tree,
     user_refresh: Tree,
     audit: Tree,
     writer: Mutex<()>,
@@ -167,9 +169,10 @@ impl SledStore {
             &self.case_numbers,
             &self.leads,
             &self.users,
+            &self.desk,
         );
         let result = trees.transaction(
-            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads, users)| {
+            |(ops, records, changes, feed, meta, photo_refs, case_blocks, case_numbers, leads, users, desk)| {
                 let tx = SledTx {
                     ops,
                     records,
@@ -181,6 +184,7 @@ impl SledStore {
                     case_numbers,
                     leads,
                     users,
+                    desk,
                     stash: RefCell::new(None),
                 };
                 match f(&tx) {
@@ -474,6 +478,25 @@ impl SyncStore for SledStore {
             out.push(dec::<StoredRecord>(&v)?.record);
         }
         Ok(out)
+    }
+
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        for kv in self.desk.range(prefix.max(start)..) {
+            let (k, v) = kv.map_err(backend)?;
+            if !k.starts_with(prefix) || !visit(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>> {
+        Self::get_json(&self.records, &record_key(kind, id))
     }
 
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage> {

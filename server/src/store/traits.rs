@@ -118,6 +118,17 @@ pub trait SyncStore: AuditStore {
     /// Changes after `after` visible to these grants, plus everything in the
     /// personal feed of `personal` (a user's own subsidies), at most `limit`.
     fn pull(&self, grants: &[RoleGrant], personal: Option<Uuid>, after: u64, limit: usize) -> StoreResult<FeedPage>;
+    /// Calls `visit` with each entry (key, value) of the desk's index
+    /// (`store::desk_index`, kept by `batch` with each record) whose key starts
+    /// with `prefix` and is not below `start`, in key order, until it answers false.
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()>;
+    /// The current record of a kind and id with its scope.
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>>;
     /// Highest committed (visible) sequence.
     fn last_seq(&self) -> StoreResult<u64>;
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::store::{AccountStore, AuditStore, PhotoStore, Store, SyncStore};
 
 mod accounts;
+mod desk;
 mod photos;
 mod records;
 
@@ -124,7 +125,7 @@ pub fn audit_suite(store: &dyn AuditStore) {
 }
 
 /// The sync suite: seeds the [`small_world`], then ops, the feed, moved records,
-/// case blocks and current records. Needs an empty feed.
+/// case blocks, current records and the desk's index. Needs an empty feed.
 pub fn sync_suite(store: &dyn SyncStore) {
     small_world(store);
     records::unknown_unit_writes_nothing(store);
@@ -134,6 +135,7 @@ pub fn sync_suite(store: &dyn SyncStore) {
     records::moved_record_is_dropped_where_it_left(store);
     records::case_blocks_are_unique_per_year(store);
     records::records_of_kind_lists_current_records(store);
+    desk::desk_index_reads(store);
 }
 
 /// The photo suite: uploads, their expiry, verified photos and their holders.

@@ -387,6 +387,50 @@ impl SyncStore for PgStore {
         })
     }
 
+    fn desk_index_scan(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        // One snapshot, read in chunks in key order until the prefix ends or
+        // `visit` stops.
+        self.transact(Mode::Snapshot, |db| {
+            let mut from = prefix.max(start).to_vec();
+            let mut first = true;
+            loop {
+                let rows = if first {
+                    db.rows(
+                        "SELECT key, value FROM fq_desk_index WHERE key >= $1 ORDER BY key LIMIT $2",
+                        &[&from, &SCAN_CHUNK],
+                    )?
+                } else {
+                    db.rows(
+                        "SELECT key, value FROM fq_desk_index WHERE key > $1 ORDER BY key LIMIT $2",
+                        &[&from, &SCAN_CHUNK],
+                    )?
+                };
+                first = false;
+                let done = (rows.len() as i64) < SCAN_CHUNK;
+                for r in &rows {
+                    let (k, v): (&[u8], &[u8]) = (r.get(0), r.get(1));
+                    if !k.starts_with(prefix) || !visit(k, v) {
+                        return Ok(());
+                    }
+                    from = k.to_vec();
+                }
+                if done {
+                    return Ok(());
+                }
+            }
+        })
+    }
+
+    fn stored_record(&self, kind: EntityKind, id: Uuid) -> StoreResult<Option<StoredRecord>> {
+        let tag = i16::from(kind.tag());
+        self.read(|db| body(db.row("SELECT body FROM fq_records WHERE kind = $1 AND id = $2", &[&tag, &id])?))
+    }
+
     fn last_seq(&self) -> StoreResult<u64> {
         self.read(|db| {
             seq_of(

@@ -38,7 +38,9 @@ use serde::Serialize;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{StoreError, StoreResult};
+use uuid::Uuid;
+
+use super::{StoreError, StoreResult, StoredRecord};
 pub use schema::MIGRATIONS;
 
 /// Connections the pool keeps at most.
@@ -208,6 +210,9 @@ impl PgStore {
             for sql in &MIGRATIONS[found..] {
                 block_on(db.tx.batch_execute(sql)).map_err(|e| pg_error(&e))?;
             }
+            if found < schema::DESK_INDEX_VERSION && MIGRATIONS.len() >= schema::DESK_INDEX_VERSION {
+                index_desk(db)?;
+            }
             let version = i32::try_from(MIGRATIONS.len()).map_err(|_| StoreError::Corrupt("schema version".into()))?;
             db.exec("UPDATE fq_schema SET version = $1", &[&version])?;
             Ok(MIGRATIONS.len())
@@ -232,5 +237,36 @@ impl PgStore {
         let out = f(&db)?;
         block_on(db.tx.commit()).map_err(|e| pg_error(&e))?;
         Ok(out)
+    }
+}
+
+/// Writes the desk's index entries of every stored record (a database written
+/// before the index existed), reading the records in chunks in key order.
+fn index_desk(db: &Db<'_>) -> StoreResult<()> {
+    const CHUNK: i64 = 1_000;
+    let mut after: Option<(i16, Uuid)> = None;
+    loop {
+        let rows = match after {
+            None => db.rows("SELECT kind, id, body FROM fq_records ORDER BY kind, id LIMIT $1", &[&CHUNK])?,
+            Some((kind, id)) => db.rows(
+                "SELECT kind, id, body FROM fq_records WHERE (kind, id) > ($1, $2) ORDER BY kind, id LIMIT $3",
+                &[&kind, &id, &CHUNK],
+            )?,
+        };
+        let done = (rows.len() as i64) < CHUNK;
+        for r in &rows {
+            after = Some((r.get(0), r.get(1)));
+            let stored: StoredRecord = dec(r.get::<_, &[u8]>(2))?;
+            for (k, v) in crate::store::desk_index::entries(&stored) {
+                db.exec(
+                    "INSERT INTO fq_desk_index (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&k, &v],
+                )?;
+            }
+        }
+        if done {
+            return Ok(());
+        }
     }
 }

@@ -35,7 +35,18 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE fq_photos (sha256 text PRIMARY KEY, body bytea NOT NULL);
     CREATE TABLE fq_photo_holders (sha256 text NOT NULL, user_id uuid NOT NULL, PRIMARY KEY (sha256, user_id));
     "#,
+    // 2: the desk's index (`store::desk_index`): plain ordered bytes, written in
+    // the transaction of each record; read by key prefix in key order (bytea
+    // compares bytewise). A database of schema 1 is indexed when it migrates
+    // (`PgStore::migrate`).
+    r#"
+    CREATE TABLE fq_desk_index (key bytea PRIMARY KEY, value bytea NOT NULL);
+    "#,
 ];
+
+/// The schema version that added the desk's index: a database migrating from
+/// below it has its records indexed in the migration's transaction.
+pub const DESK_INDEX_VERSION: usize = 2;
 
 /// The advisory lock key migrations run under ("fqschema" as bytes).
 pub const MIGRATION_LOCK: i64 = 0x6671_7363_6865_6d61;

@@ -192,6 +192,22 @@ impl WriteTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn desk_index_put(&self, key: &[u8], value: &[u8]) -> Result<(), ViewError> {
+        self.db
+            .exec(
+                "INSERT INTO fq_desk_index (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&key, &value],
+            )
+            .map_err(view)?;
+        Ok(())
+    }
+
+    fn desk_index_remove(&self, key: &[u8]) -> Result<(), ViewError> {
+        self.db.exec("DELETE FROM fq_desk_index WHERE key = $1", &[&key]).map_err(view)?;
+        Ok(())
+    }
+
     fn append_change(&self, change: &Change, units: &[Uuid]) -> Result<(), ViewError> {
         let seq = seq_col(change.seq).map_err(view)?;
         let body = enc(change).map_err(view)?;

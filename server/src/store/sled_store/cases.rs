@@ -14,6 +14,9 @@ use crate::store::{StoreError, StoreResult, SyncStore};
 /// Set once the lead → visit index covers every stored visit.
 const LEADS_INDEXED: &[u8] = b"leads_indexed";
 
+/// Set once the desk's index covers every stored record.
+const DESK_INDEXED: &[u8] = b"desk_indexed";
+
 /// A case block as stored: its owner, the count of its numbers claimed by
 /// accepted disputes, and its size when reserved (`None` for blocks reserved
 /// before sizes were kept).
@@ -114,6 +117,35 @@ impl SledStore {
             }
             self.meta.insert(LEADS_INDEXED, &[1]).map_err(backend)?;
         }
+        Ok(())
+    }
+}
+
+impl SledStore {
+    /// Builds the desk's index once for a store written before it existed
+    /// (records are written with their entries from then on).
+    pub(super) fn index_desk(&self) -> StoreResult<()> {
+        if self.meta.get(DESK_INDEXED).map_err(backend)?.is_some() {
+            return Ok(());
+        }
+        let _w = self.lock();
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for kv in self.records.iter() {
+            let (_, v) = kv.map_err(backend)?;
+            let stored: crate::store::StoredRecord =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for (k, v) in crate::store::desk_index::entries(&stored) {
+                batch.insert(k, v);
+                n += 1;
+            }
+            if n >= 10_000 {
+                self.desk.apply_batch(std::mem::take(&mut batch)).map_err(backend)?;
+                n = 0;
+            }
+        }
+        self.desk.apply_batch(batch).map_err(backend)?;
+        self.meta.insert(DESK_INDEXED, &[1]).map_err(backend)?;
         Ok(())
     }
 }

@@ -105,6 +105,7 @@ impl SledStore {
             case_blocks: t("case_blocks")?,
             case_numbers: t("case_numbers")?,
             leads: t("leads")?,
+            desk: t("desk_index")?,
             user_refresh: t("user_refresh")?,
             audit: t("audit")?,
             db,
@@ -167,6 +168,7 @@ impl SledStore {
             store.meta.insert(PHOTO_HOLDERS_INDEXED, &[1]).map_err(backend)?;
         }
         store.index_old_leads()?;
+        store.index_desk()?;
         store.db.flush().map_err(backend)?;
         Ok(store)
     }

@@ -89,3 +89,32 @@ fn photos_kept_before_holders_existed_get_their_authors_as_holders() {
     assert!(!store.photo_held_by(&missing, leader.user_id).unwrap(), "a photo never kept has no holder");
     assert!(!store.photo_held_by(&kept, Uuid::now_v7()).unwrap());
 }
+
+/// A store written before the desk's index existed: the index is built from
+/// its records when it is opened.
+#[test]
+fn the_desk_index_is_built_for_an_older_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let grants = [RoleGrant { role: fengqiao_domain::Role::CountyAdmin, unit_id: crate::store::conformance::COUNTY }];
+    let policy = fengqiao_domain::policy::Policy::default();
+    let households = {
+        let store = SledStore::open(dir.path()).unwrap();
+        crate::store::conformance::small_world(&store);
+        let mut h = crate::store::conformance::household(Uuid::from_u128(0x5A), crate::store::conformance::GROUPS[0]);
+        if let Record::Household(x) = &mut h {
+            x.id_number = Some(fengqiao_domain::id_number::IdNumber::parse("11010519491231002X").unwrap());
+        }
+        store.put_records(&[h]).unwrap();
+        let found = crate::store::desk_index::households_by_id_number(&store, &grants, "11010519491231002X").unwrap();
+        assert_eq!(found.len(), 1);
+        // as written before the index
+        store.desk.clear().unwrap();
+        store.meta.remove(b"desk_indexed").unwrap();
+        store.db.flush().unwrap();
+        found
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    let found = crate::store::desk_index::households_by_id_number(&store, &grants, "11010519491231002X").unwrap();
+    assert_eq!(found, households);
+    assert!(crate::store::desk_index::disputes_in_order(&store, &grants, &policy, &|_| true).unwrap().is_empty());
+}

@@ -30,6 +30,8 @@ pub(super) struct SledTx<'a> {
     pub(super) leads: &'a TransactionalTree,
     /// The users (read only: who may be credited and paid).
     pub(super) users: &'a TransactionalTree,
+    /// The desk's index.
+    pub(super) desk: &'a TransactionalTree,
     pub(super) stash: RefCell<Option<UnabortableTransactionError>>,
 }
 
@@ -164,5 +166,13 @@ impl WriteTx for SledTx<'_> {
             self.io(self.feed.insert(&feed_key(*unit, change.seq), &[]))?;
         }
         Ok(())
+    }
+
+    fn desk_index_put(&self, key: &[u8], value: &[u8]) -> Result<(), ViewError> {
+        self.io(self.desk.insert(key, value)).map(|_| ())
+    }
+
+    fn desk_index_remove(&self, key: &[u8]) -> Result<(), ViewError> {
+        self.io(self.desk.remove(key)).map(|_| ())
     }
 }
