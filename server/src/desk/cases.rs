@@ -277,7 +277,7 @@ pub async fn case_page(State(st): State<AppState>, user: DeskUser, Path(id): Pat
         @for r in &f.reviews {
             p class=@if r.passed { "review ok" } @else { "review missing" } {
                 (local_time(&st, r.reviewed_at)) "：" @if r.passed { "通过" } @else { "退回" } "，评分 " (r.score)
-                @if !r.reasons.is_empty() { "；理由：" (r.reasons.iter().map(|x| reason_zh(&st, x)).collect::<Vec<_>>().join("；")) }
+                @if !r.reasons.is_empty() { "；理由：" (r.reasons.iter().map(|x| fengqiao_domain::subsidy::review_reason_zh(x, &st.policy)).collect::<Vec<_>>().join("；")) }
             }
         }
         @if reviewable { (review_form(&st, &user, &d, &missing)) }
@@ -293,14 +293,6 @@ fn item_label(st: &AppState, code: &str) -> String {
         .find(|i| i.code == code)
         .map(|i| i.label_zh.clone())
         .unwrap_or_else(|| code.into())
-}
-
-/// A review reason as shown: `missing: code` names the item in Chinese.
-fn reason_zh(st: &AppState, r: &str) -> String {
-    match r.strip_prefix("missing: ") {
-        Some(code) => format!("缺少{}", item_label(st, code)),
-        None => r.to_string(),
-    }
 }
 
 fn review_form(st: &AppState, user: &DeskUser, d: &Dispute, missing: &[String]) -> Markup {
